@@ -1,0 +1,103 @@
+"""The app factory: one Bolt `App` wired to its dependencies; nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.clock import Clock, utc_now
+from bot.config import Settings
+from storage import queries
+from storage.db import SessionFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What listeners need besides the Slack payload. Sessions come from a factory because Bolt
+    runs listeners on a thread pool after `ack()`, and a session must never cross threads."""
+
+    settings: Settings
+    session_factory: SessionFactory
+    clock: Clock = utc_now
+
+
+def make_web_client(settings: Settings, token: str | None = None) -> WebClient:
+    """A Web API client that honours 429 Retry-After and retries 5xx and dropped connections."""
+    return WebClient(
+        token=token or settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(
+    deps: Deps,
+    *,
+    client: WebClient | None = None,
+    token_verification_enabled: bool = True,
+) -> App:
+    """Build the Bolt app with every feature registered."""
+    settings = deps.settings
+    app = App(
+        token=settings.slack_bot_token,
+        # Socket Mode has no signing secret; Bolt skips verification for socket requests.
+        signing_secret=settings.slack_signing_secret or "",
+        client=client or make_web_client(settings),
+        token_verification_enabled=token_verification_enabled,
+        # Ack goes back to Slack as soon as a listener calls ack(); slow work runs after it.
+        process_before_response=False,
+        name="rebound",
+    )
+    app.middleware(_skip_redelivered_events(deps))
+    app.error(_report_error)
+
+    # Imported here so importing bot.app builds nothing and pulls in no feature code.
+    from bot.features import home, rebound_command, upcoming
+
+    for feature in (rebound_command, home, upcoming):
+        feature.register(app, deps)
+    return app
+
+
+def _skip_redelivered_events(deps: Deps) -> Callable[..., Any]:
+    """Slack re-delivers an event up to 3 times when it sees no quick 200; the event_id is the
+    same each time. The first delivery wins a row in processed_events; the rest are acked and
+    dropped, in HTTP and Socket Mode alike (both go through this middleware)."""
+
+    def skip_redelivered_events(body: dict[str, Any], next: Callable[[], None]) -> Any:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            team_id = body.get("team_id") or ""
+            with deps.session_factory() as session:
+                first_time = queries.record_event_once(
+                    session=session, team_id=team_id, event_id=event_id, now=deps.clock()
+                )
+                session.commit()
+            if not first_time:
+                log.info("event %s already handled; ignoring redelivery", event_id)
+                return BoltResponse(status=200, body="")
+        return next()
+
+    return skip_redelivered_events
+
+
+def _report_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
+    """Log with context; the user sees the friendly fallback the listener chose, never a trace."""
+    logger.exception("listener failed for %s: %s", body.get("type") or body.get("command"), error)

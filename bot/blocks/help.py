@@ -1,0 +1,71 @@
+"""`/rebound help`: every command with an example (a pure Block Kit builder)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# (command, what it does, example) — the order a new user meets them.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    (
+        "/lost",
+        "Debrief a lost deal. A lost opportunity is feedback — there's a lesson in it somewhere.",
+        "/lost Acme renewal",
+    ),
+    ("/won", "Log a win, and how much of it was process and how much luck.", "/won Globex expansion"),
+    (
+        "/kudos",
+        "Recognise a teammate in the recognition channel.",
+        "/kudos @dana #resilience Came back from three losses with a clean discovery call",
+    ),
+    (
+        "/checkin",
+        "Open this week's check-in. Pause it on holiday, resume when back.",
+        "/checkin pause 2w",
+    ),
+    ("/goal", "Set a SMART goal for this cycle, or see your progress.", "/goal"),
+    ("/rebound lessons", "Search your lessons (managers: your team's).", "/rebound lessons pricing"),
+    ("/rebound settings", "Admins: recognition channel, teams, check-in time, kudos.", "/rebound settings"),
+    ("/rebound help", "This list.", "/rebound help"),
+)
+
+
+def help_message(*, unknown: str | None = None) -> dict[str, Any]:
+    """The ephemeral help reply; `unknown` is a subcommand we did not recognise."""
+    blocks: list[dict[str, Any]] = []
+    if unknown:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"I don't know `{_shorten(unknown)}` yet — here is what I can do.",
+                },
+            }
+        )
+    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Rebound — how to use it"}})
+    blocks.append(
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    "Every win and every loss has a lesson. Rebound helps you capture it, "
+                    "celebrate the *perfect miss*, and bounce back."
+                ),
+            },
+        }
+    )
+    for command, what, example in COMMANDS:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"*{command}* — {what}\n_e.g._ `{example}`"},
+            }
+        )
+    text = "Rebound commands: " + ", ".join(c for c, _, _ in COMMANDS)
+    return {"response_type": "ephemeral", "text": text, "blocks": blocks}
+
+
+def _shorten(word: str, limit: int = 40) -> str:
+    word = word.replace("`", "'")
+    return word if len(word) <= limit else word[: limit - 1] + "…"

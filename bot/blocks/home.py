@@ -1,0 +1,85 @@
+"""The Home tab (a pure Block Kit builder)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.blocks.help import COMMANDS
+from bot.blocks.settings import WEEKDAYS
+
+
+@dataclass(frozen=True)
+class HomeFacts:
+    user_id: str
+    display_name: str
+    tz: str
+    manager_user_id: str | None
+    report_user_ids: Sequence[str]
+    recognition_channel_id: str | None
+    checkin_weekday: int
+    checkin_hour: int
+    is_admin: bool
+
+
+def home_view(facts: HomeFacts) -> dict[str, Any]:
+    first_name = facts.display_name.split()[0] if facts.display_name else "there"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Hi {first_name} 👋"[:150]}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    "Rebound turns every deal into a lesson. Debrief a loss with `/lost`, log a "
+                    "win with `/won`, and we'll celebrate the *perfect miss* — a loss where you "
+                    "did everything right — and every bounce-back."
+                ),
+            },
+        },
+    ]
+    team_lines = []
+    if facts.manager_user_id:
+        team_lines.append(f"You report to <@{facts.manager_user_id}>.")
+    if facts.report_user_ids:
+        reps = ", ".join(f"<@{rep}>" for rep in facts.report_user_ids[:30])
+        more = len(facts.report_user_ids) - 30
+        team_lines.append(f"Your team: {reps}" + (f" and {more} more" if more > 0 else "") + ".")
+    checkin = (
+        f"Weekly check-in: {WEEKDAYS[facts.checkin_weekday]}s at {facts.checkin_hour:02d}:00 "
+        f"your time ({facts.tz})."
+    )
+    channel = (
+        f"Recognition channel: <#{facts.recognition_channel_id}>."
+        if facts.recognition_channel_id
+        else "No recognition channel yet"
+        + (" — set one with `/rebound settings`." if facts.is_admin else " — an admin sets it.")
+    )
+    blocks.append(
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([*team_lines, checkin, channel])}}
+    )
+    blocks.append({"type": "divider"})
+    blocks.append(
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "*What you can do*\n"
+                + "\n".join(f"• `{example}` — {what}" for _, what, example in COMMANDS[:5]),
+            },
+        }
+    )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": "“Negative feedback, as painful as it may be, is a learning "
+                    "opportunity.” Type `/rebound help` any time.",
+                }
+            ],
+        }
+    )
+    return {"type": "home", "blocks": blocks}

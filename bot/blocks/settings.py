@@ -1,0 +1,306 @@
+"""The `/rebound settings` modal and the parsing of its submission (pure functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+SETTINGS_CALLBACK_ID = "rebound_settings"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+KUDOS_POLICIES = {
+    "managers": "Managers and admins",
+    "everyone": "Everyone",
+}
+# Empty manager/reps pairs offered beyond the teams that already exist.
+SPARE_TEAM_ROWS = 2
+MIN_THRESHOLD = 0.2
+
+
+@dataclass(frozen=True)
+class CurrentSettings:
+    recognition_channel_id: str | None
+    checkin_weekday: int
+    checkin_hour: int
+    kudos_policy: str
+    strong_process_threshold: float
+    teams: Mapping[str, Sequence[str]]  # manager user ID -> their reps' user IDs
+
+
+@dataclass
+class SettingsSubmission:
+    recognition_channel_id: str | None
+    checkin_weekday: int
+    checkin_hour: int
+    kudos_policy: str
+    strong_process_threshold: float
+    teams: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+def _hour_label(hour: int) -> str:
+    return f"{hour:02d}:00"
+
+
+def settings_modal(current: CurrentSettings) -> dict[str, Any]:
+    weekday_options = [_option(day, str(i)) for i, day in enumerate(WEEKDAYS)]
+    hour_options = [_option(_hour_label(h), str(h)) for h in range(24)]
+    policy_options = [_option(label, value) for value, label in KUDOS_POLICIES.items()]
+
+    channel_element: dict[str, Any] = {"type": "channels_select", "action_id": "value"}
+    if current.recognition_channel_id:
+        channel_element["initial_channel"] = current.recognition_channel_id
+
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "Set up how Rebound works for your workspace. Everyone sees check-ins "
+                "in their own timezone.",
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "recognition_channel",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Recognition channel"},
+            "hint": {
+                "type": "plain_text",
+                "text": "Kudos, perfect misses and bounce-backs are celebrated here. "
+                "Invite @Rebound to it.",
+            },
+            "element": channel_element,
+        },
+        {
+            "type": "input",
+            "block_id": "checkin_weekday",
+            "label": {"type": "plain_text", "text": "Weekly check-in day"},
+            "element": {
+                "type": "static_select",
+                "action_id": "value",
+                "options": weekday_options,
+                "initial_option": weekday_options[current.checkin_weekday],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "checkin_hour",
+            "label": {"type": "plain_text", "text": "Check-in hour (each person's local time)"},
+            "element": {
+                "type": "static_select",
+                "action_id": "value",
+                "options": hour_options,
+                "initial_option": hour_options[current.checkin_hour],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "kudos_policy",
+            "label": {"type": "plain_text", "text": "Who may give kudos"},
+            "element": {
+                "type": "radio_buttons",
+                "action_id": "value",
+                "options": policy_options,
+                "initial_option": _option(
+                    KUDOS_POLICIES.get(current.kudos_policy, KUDOS_POLICIES["managers"]),
+                    current.kudos_policy if current.kudos_policy in KUDOS_POLICIES else "managers",
+                ),
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "threshold",
+            "label": {"type": "plain_text", "text": "Strong process threshold"},
+            "hint": {
+                "type": "plain_text",
+                "text": "Share of the five process practices that makes a process strong "
+                "(0.8 = four of five). A loss with strong process is a perfect miss.",
+            },
+            "element": {
+                "type": "number_input",
+                "action_id": "value",
+                "is_decimal_allowed": True,
+                "min_value": str(MIN_THRESHOLD),
+                "max_value": "1",
+                "initial_value": _format_threshold(current.strong_process_threshold),
+            },
+        },
+        {"type": "divider"},
+        {"type": "header", "text": {"type": "plain_text", "text": "Teams"}},
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": "Pick each manager and the reps who report to them. Managers get "
+                    "private coaching notes and their team's weekly digest. Need more rows? "
+                    "Save and open settings again.",
+                }
+            ],
+        },
+    ]
+    rows = list(current.teams.items()) + [("", [])] * SPARE_TEAM_ROWS
+    for index, (manager, reps) in enumerate(rows):
+        blocks.extend(_team_row(index, manager, reps))
+    return {
+        "type": "modal",
+        "callback_id": SETTINGS_CALLBACK_ID,
+        "title": {"type": "plain_text", "text": "Rebound settings"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+
+
+def _team_row(index: int, manager: str, reps: Sequence[str]) -> list[dict[str, Any]]:
+    manager_element: dict[str, Any] = {"type": "users_select", "action_id": "value"}
+    if manager:
+        manager_element["initial_user"] = manager
+    reps_element: dict[str, Any] = {"type": "multi_users_select", "action_id": "value"}
+    if reps:
+        reps_element["initial_users"] = list(reps)
+    return [
+        {
+            "type": "input",
+            "block_id": f"team_{index}_manager",
+            "optional": True,
+            "label": {"type": "plain_text", "text": f"Manager {index + 1}"},
+            "element": manager_element,
+        },
+        {
+            "type": "input",
+            "block_id": f"team_{index}_reps",
+            "optional": True,
+            "label": {"type": "plain_text", "text": f"Reports to manager {index + 1}"},
+            "element": reps_element,
+        },
+    ]
+
+
+def _format_threshold(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _state_value(values: Mapping[str, Any], block_id: str) -> dict[str, Any]:
+    return (values.get(block_id) or {}).get("value") or {}
+
+
+def parse_settings_submission(
+    values: Mapping[str, Any],
+) -> tuple[SettingsSubmission | None, dict[str, str]]:
+    """Read the modal's state; return the settings, or field errors keyed by block_id."""
+    errors: dict[str, str] = {}
+
+    channel = _state_value(values, "recognition_channel").get("selected_channel") or None
+
+    weekday = _selected_int(values, "checkin_weekday", range(7))
+    if weekday is None:
+        errors["checkin_weekday"] = "Pick the day check-ins go out."
+    hour = _selected_int(values, "checkin_hour", range(24))
+    if hour is None:
+        errors["checkin_hour"] = "Pick the hour check-ins go out."
+
+    policy = (_state_value(values, "kudos_policy").get("selected_option") or {}).get("value")
+    if policy not in KUDOS_POLICIES:
+        errors["kudos_policy"] = "Choose who may give kudos."
+
+    threshold_text = (_state_value(values, "threshold").get("value") or "").strip()
+    threshold: float | None
+    try:
+        threshold = float(threshold_text)
+    except ValueError:
+        threshold = None
+    if threshold is None or not (MIN_THRESHOLD <= threshold <= 1):
+        errors["threshold"] = (
+            f"Enter a number from {MIN_THRESHOLD} to 1, for example 0.8 (four of five practices)."
+        )
+
+    teams: dict[str, list[str]] = {}
+    rep_owner: dict[str, str] = {}
+    indexes = sorted(
+        {int(key.split("_")[1]) for key in values if key.startswith("team_") and key[5:6].isdigit()}
+    )
+    for index in indexes:
+        manager = _state_value(values, f"team_{index}_manager").get("selected_user") or ""
+        reps = list(dict.fromkeys(_state_value(values, f"team_{index}_reps").get("selected_users") or []))
+        manager_block, reps_block = f"team_{index}_manager", f"team_{index}_reps"
+        if not manager and not reps:
+            continue
+        if not manager:
+            errors[manager_block] = "Who do these reps report to? Pick their manager."
+            continue
+        if manager in teams:
+            errors[manager_block] = "This manager is already listed above — add the reps there."
+            continue
+        if manager in reps:
+            errors[reps_block] = "A manager can't report to themselves. Remove them from this list."
+            continue
+        taken = [rep for rep in reps if rep in rep_owner]
+        if taken:
+            errors[reps_block] = (
+                f"<@{taken[0]}> already reports to <@{rep_owner[taken[0]]}>. "
+                "Each rep has one manager."
+            )
+            continue
+        teams[manager] = reps
+        for rep in reps:
+            rep_owner[rep] = manager
+    # A manager listed as someone else's rep is fine (a second-line manager), so no check here.
+
+    if errors:
+        return None, errors
+    assert weekday is not None and hour is not None and threshold is not None and policy
+    return (
+        SettingsSubmission(
+            recognition_channel_id=channel,
+            checkin_weekday=weekday,
+            checkin_hour=hour,
+            kudos_policy=policy,
+            strong_process_threshold=round(threshold, 4),
+            teams=teams,
+        ),
+        {},
+    )
+
+
+def _selected_int(values: Mapping[str, Any], block_id: str, allowed: range) -> int | None:
+    raw = (_state_value(values, block_id).get("selected_option") or {}).get("value")
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return number if number in allowed else None
+
+
+def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
+    channel = f"<#{saved.recognition_channel_id}>" if saved.recognition_channel_id else "not set yet"
+    team_lines = [
+        f"• <@{manager}>: " + (", ".join(f"<@{rep}>" for rep in reps) or "no reps yet")
+        for manager, reps in saved.teams.items()
+    ] or ["• no teams yet"]
+    text = (
+        "*Settings saved.*\n"
+        f"Recognition channel: {channel}\n"
+        f"Check-ins: {WEEKDAYS[saved.checkin_weekday]}s at "
+        f"{_hour_label(saved.checkin_hour)}, each person's local time\n"
+        f"Kudos from: {KUDOS_POLICIES[saved.kudos_policy].lower()}\n"
+        f"Strong process: {_format_threshold(saved.strong_process_threshold)} or more of the "
+        "five practices\n"
+        "Teams:\n" + "\n".join(team_lines)
+    )
+    return {
+        "text": "Rebound settings saved.",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+    }
+
+
+def not_admin_message() -> dict[str, Any]:
+    text = (
+        "Only Rebound admins can change settings — workspace owners and admins, and anyone "
+        "listed in REBOUND_ADMINS. Ask one of them, or try `/rebound help` for what you can do."
+    )
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}

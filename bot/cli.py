@@ -1,0 +1,129 @@
+"""The `rebound` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("rebound")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rebound",
+        description="Rebound: loss debriefs, check-ins and recognition for sales teams, in Slack.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser(
+        "start",
+        help="the main job: the bot when .env has Slack tokens, else the offline demo",
+    )
+    sub.add_parser("run", help="run the bot in Socket Mode (needs SLACK_APP_TOKEN)")
+    serve = sub.add_parser("serve", help="run the bot in HTTP mode on a production server")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    db = sub.add_parser("db", help="database tasks")
+    db_sub = db.add_subparsers(dest="db_command", metavar="TASK", required=True)
+    db_sub.add_parser("upgrade", help="apply the Alembic migrations")
+    demo = sub.add_parser("demo", help="play a scripted week offline and print what people see")
+    demo.add_argument("--out", default=None, help="folder for the transcript (default: a temp dir)")
+    demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    load_dotenv(".env", override=False)
+    try:
+        settings = load_settings(os.environ)
+        return _dispatch(args, settings)
+    except ConfigError as error:
+        print(f"rebound: configuration error — {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    command = args.command
+    if command == "start":
+        if not settings.has_slack_tokens:
+            return _demo(out=None, quiet=False)
+        command = "run" if settings.slack_app_token else "serve"
+        args.port, args.host, args.threads = int(os.environ.get("PORT", "3000")), "0.0.0.0", 8
+    if command == "db":
+        from bot.runtime import prepare_database
+
+        prepare_database(settings)
+        print(f"Database is up to date ({_safe_url(settings.database_url)}).")
+        return 0
+    if command == "run":
+        settings.require_socket_mode()
+        return _run_socket_mode(settings)
+    if command == "serve":
+        settings.require_http_mode()
+        return _serve(settings, host=args.host, port=args.port, threads=args.threads)
+    if command == "demo":
+        return _demo(out=args.out, quiet=args.quiet)
+    raise AssertionError(command)
+
+
+def _run_socket_mode(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    log.info("Rebound is running in Socket Mode; Ctrl-C stops it.")
+    SocketModeHandler(runtime.app, settings.slack_app_token).start()
+    return 0
+
+
+def _serve(settings: Settings, *, host: str, port: int, threads: int) -> int:
+    from bot.runtime import build_runtime
+    from bot.server import make_http_server, make_wsgi_app
+
+    runtime = build_runtime(settings)
+    server = make_http_server(
+        make_wsgi_app(runtime.app, runtime.engine), host=host, port=port, threads=threads
+    )
+    # Tests and scripts read this line to learn the port when --port 0 is given.
+    print(f"Rebound listening on http://{host}:{server.effective_port}", flush=True)
+    try:
+        server.run()
+    finally:
+        server.close()
+        runtime.close()
+    return 0
+
+
+def _demo(*, out: str | None, quiet: bool) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(out_dir=out, quiet=quiet)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""Settings from the environment (and a `.env` file, loaded by the CLI).
+
+Every check names the variable and says how to fix it, because the first person to read these
+messages is someone setting Rebound up for the first time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///rebound.db"
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting; `str()` is the one line the user sees."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    admins: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def has_slack_tokens(self) -> bool:
+        return bool(self.slack_bot_token)
+
+    def require_socket_mode(self) -> None:
+        """`rebound run` needs the bot token and the app-level token."""
+        _require(self.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token (xoxb-…)")
+        _require(self.slack_app_token, "SLACK_APP_TOKEN", "an app-level token (xapp-…)")
+
+    def require_http_mode(self) -> None:
+        """`rebound serve` needs the bot token and the signing secret."""
+        _require(self.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token (xoxb-…)")
+        _require(self.slack_signing_secret, "SLACK_SIGNING_SECRET", "the app's signing secret")
+
+
+def _require(value: str | None, variable: str, what: str) -> None:
+    if not value:
+        raise ConfigError(
+            variable,
+            f"not set; put {what} in .env (see .env.example) — "
+            "Slack shows it at api.slack.com/apps under your app",
+        )
+
+
+def _clean(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Read and validate every setting; raise ConfigError for the first bad one."""
+    bot_token = _clean(environ, "SLACK_BOT_TOKEN")
+    if bot_token and not bot_token.startswith("xoxb-"):
+        raise ConfigError(
+            "SLACK_BOT_TOKEN",
+            "must be a bot token starting with 'xoxb-' (OAuth & Permissions → Bot User OAuth Token)",
+        )
+    app_token = _clean(environ, "SLACK_APP_TOKEN")
+    if app_token and not app_token.startswith("xapp-"):
+        raise ConfigError(
+            "SLACK_APP_TOKEN",
+            "must be an app-level token starting with 'xapp-' "
+            "(Basic Information → App-Level Tokens, scope connections:write)",
+        )
+    signing_secret = _clean(environ, "SLACK_SIGNING_SECRET")
+    if signing_secret and not re.fullmatch(r"[0-9A-Za-z]{8,}", signing_secret):
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET",
+            "looks malformed; copy the Signing Secret from Basic Information → App Credentials",
+        )
+
+    api_url = _clean(environ, "SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    parsed = urlparse(api_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(
+            "SLACK_API_URL",
+            f"{api_url!r} is not an http(s) URL; leave it unset to use {DEFAULT_SLACK_API_URL}",
+        )
+    if not api_url.endswith("/"):
+        api_url += "/"
+
+    database_url = _clean(environ, "DATABASE_URL") or DEFAULT_DATABASE_URL
+    _check_database_url(database_url)
+
+    admins_raw = _clean(environ, "REBOUND_ADMINS") or ""
+    admins = frozenset(part.strip() for part in admins_raw.split(",") if part.strip())
+    bad = sorted(a for a in admins if not _USER_ID.match(a))
+    if bad:
+        raise ConfigError(
+            "REBOUND_ADMINS",
+            f"{', '.join(bad)} is not a Slack user ID; use comma-separated IDs like U012ABCDEF "
+            "(profile → ⋮ → Copy member ID)",
+        )
+
+    return Settings(
+        slack_bot_token=bot_token,
+        slack_signing_secret=signing_secret,
+        slack_app_token=app_token,
+        slack_api_url=api_url,
+        database_url=database_url,
+        admins=admins,
+    )
+
+
+def _check_database_url(url: str) -> None:
+    hint = "use sqlite:///rebound.db or postgresql://user:password@host:5432/dbname"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL", f"{url!r} is not a database URL; {hint}") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise ConfigError("DATABASE_URL", f"{backend!r} is not supported; {hint}")

@@ -1,0 +1,51 @@
+"""The Home tab: published whenever someone opens it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.app import Deps
+from bot.blocks.home import HomeFacts, home_view
+from bot.slack_users import fetch_profile, is_rebound_admin
+from bot.usecases.members import remember_profile
+from storage import queries
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return  # the Messages tab needs nothing from us
+        publish_home(client, deps, team_id=body["team_id"], user_id=event["user"])
+
+
+def publish_home(client: WebClient, deps: Deps, *, team_id: str, user_id: str) -> None:
+    profile = fetch_profile(client, user_id)
+    with deps.session_factory() as session:
+        workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
+        if profile is not None:
+            member = remember_profile(
+                session=session, team_id=team_id, profile=profile, now=deps.clock()
+            )
+        else:
+            member = queries.upsert_member(session=session, team_id=team_id, user_id=user_id)
+        reports = queries.reports_of(session=session, team_id=team_id, manager_user_id=user_id)
+        facts = HomeFacts(
+            user_id=user_id,
+            display_name=member.display_name or "",
+            tz=member.tz or "UTC",
+            manager_user_id=member.manager_user_id,
+            report_user_ids=[r.user_id for r in reports],
+            recognition_channel_id=workspace.recognition_channel_id,
+            checkin_weekday=workspace.checkin_weekday,
+            checkin_hour=workspace.checkin_hour,
+            is_admin=is_rebound_admin(profile, user_id, deps.settings.admins),
+        )
+        session.commit()
+    client.views_publish(user_id=user_id, view=home_view(facts))

@@ -1,0 +1,92 @@
+"""`/rebound`: help, settings (admins only), and a helpful answer to anything else."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.app import Deps
+from bot.blocks.help import help_message
+from bot.messaging import send_dm, send_ephemeral
+from bot.blocks.settings import (
+    SETTINGS_CALLBACK_ID,
+    not_admin_message,
+    parse_settings_submission,
+    settings_modal,
+    settings_saved_message,
+)
+from bot.slack_users import fetch_profile, is_rebound_admin
+from bot.usecases.settings import current_settings, save_settings
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command("/rebound")
+    def rebound_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        words = (command.get("text") or "").split()
+        subcommand = words[0].lower() if words else "help"
+        if subcommand == "help":
+            ack(**help_message())
+            return
+        if subcommand == "settings":
+            # Ack now: the admin check is a Web API call and must not eat the 3 seconds.
+            ack()
+            open_settings(client, deps, command)
+            return
+        ack(**help_message(unknown=words[0]))
+
+    @app.view(SETTINGS_CALLBACK_ID)
+    def settings_submitted(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        submission, errors = parse_settings_submission(view["state"]["values"])
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        team_id = _team_id(body)
+        # Saved before ack on purpose: a short local write, and if it fails the admin still has
+        # the modal open with everything they chose, instead of a closed modal and lost input.
+        try:
+            with deps.session_factory() as session:
+                save_settings(session=session, team_id=team_id, submission=submission)
+                session.commit()
+        except Exception:
+            log.exception("saving settings failed")
+            ack(
+                response_action="errors",
+                errors={"checkin_weekday": "Couldn't save just now. Please try Save again."},
+            )
+            return
+        ack()
+        user_id = body["user"]["id"]
+        send_dm(client, user_id, settings_saved_message(submission))
+
+
+def open_settings(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
+    user_id = command["user_id"]
+    profile = fetch_profile(client, user_id)
+    if not is_rebound_admin(profile, user_id, deps.settings.admins):
+        send_ephemeral(client, command, not_admin_message())
+        return
+    with deps.session_factory() as session:
+        current = current_settings(session=session, team_id=command["team_id"])
+        session.commit()
+    try:
+        client.views_open(trigger_id=command["trigger_id"], view=settings_modal(current))
+    except SlackApiError as error:
+        log.warning("views.open failed: %s", error.response.get("error"))
+        send_ephemeral(
+            client,
+            command,
+            {"text": "Slack didn't let me open the settings just now. Please run "
+             "`/rebound settings` again."},
+        )
+
+
+def _team_id(body: dict[str, Any]) -> str:
+    return (body.get("team") or {}).get("id") or body.get("team_id") or body["user"]["team_id"]

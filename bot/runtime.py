@@ -1,0 +1,48 @@
+"""Build the running pieces (database, Bolt app) from Settings — the one composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt import App
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from bot.app import Deps, create_app
+from bot.clock import Clock, utc_now
+from bot.config import ConfigError, Settings
+from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    session_factory: SessionFactory
+    deps: Deps
+    app: App
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def prepare_database(settings: Settings) -> None:
+    """Run migrations; a database we cannot reach is a configuration problem, said in one line."""
+    try:
+        upgrade(settings.database_url)
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        raise ConfigError(
+            "DATABASE_URL", f"can't open the database ({reason}); check the URL and that it is up"
+        ) from None
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock = utc_now, token_verification_enabled: bool = True
+) -> Runtime:
+    prepare_database(settings)
+    engine = make_engine(settings.database_url)
+    session_factory = make_session_factory(engine)
+    deps = Deps(settings=settings, session_factory=session_factory, clock=clock)
+    app = create_app(deps, token_verification_enabled=token_verification_enabled)
+    return Runtime(settings, engine, session_factory, deps, app)

@@ -1,0 +1,61 @@
+"""HTTP mode: a WSGI app with `/slack/events` and `/healthz`, served by waitress."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy.engine import Engine
+
+from storage.db import ping
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
+
+
+def make_wsgi_app(app: App, engine: Engine) -> WsgiApp:
+    slack_handler = SlackRequestHandler(app, path="/slack/events")
+
+    def rebound_wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            healthy = ping(engine)
+            return _json(start_response, 200 if healthy else 503,
+                         {"status": "ok" if healthy else "database unavailable"})
+        if path == "/slack/events":
+            if method != "POST":
+                return _json(start_response, 405, {"error": "POST Slack requests here"})
+            try:
+                return slack_handler(environ, start_response)
+            except Exception:  # a malformed payload must never answer with a trace
+                log.exception("could not handle a Slack request")
+                return _json(start_response, 400, {"error": "bad request"})
+        return _json(start_response, 404, {"error": "not found"})
+
+    return rebound_wsgi
+
+
+def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
+    reasons = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+               503: "Service Unavailable"}
+    data = json.dumps(body).encode()
+    start_response(
+        f"{status} {reasons.get(status, '')}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+    )
+    return [data]
+
+
+def make_http_server(wsgi_app: WsgiApp, *, host: str, port: int, threads: int = 8) -> Any:
+    """A waitress server (production-grade, pure Python); port 0 picks a free port."""
+    from waitress.server import create_server
+
+    return create_server(wsgi_app, host=host, port=port, threads=threads, ident="rebound")

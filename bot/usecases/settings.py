@@ -1,0 +1,52 @@
+"""Workspace settings: read the current ones, save a submission (no commit; the caller does)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.blocks.settings import CurrentSettings, SettingsSubmission
+from storage import queries
+
+# The settings modal has 100 blocks at most; each team takes two.
+MAX_TEAMS_IN_MODAL = 40
+
+
+def current_settings(*, session: Session, team_id: str) -> CurrentSettings:
+    workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
+    members = queries.list_members(session=session, team_id=team_id)
+    teams: dict[str, list[str]] = {m.user_id: [] for m in members if m.is_manager}
+    for member in members:
+        if member.manager_user_id in teams:
+            teams[member.manager_user_id].append(member.user_id)
+    return CurrentSettings(
+        recognition_channel_id=workspace.recognition_channel_id,
+        checkin_weekday=workspace.checkin_weekday,
+        checkin_hour=workspace.checkin_hour,
+        kudos_policy=workspace.kudos_policy,
+        strong_process_threshold=workspace.strong_process_threshold,
+        teams=dict(list(teams.items())[:MAX_TEAMS_IN_MODAL]),
+    )
+
+
+def save_settings(*, session: Session, team_id: str, submission: SettingsSubmission) -> None:
+    """Replace the workspace's settings and its teams with what the admin submitted."""
+    queries.get_or_create_workspace(session=session, team_id=team_id)
+    queries.update_workspace_settings(
+        session=session,
+        team_id=team_id,
+        recognition_channel_id=submission.recognition_channel_id,
+        checkin_weekday=submission.checkin_weekday,
+        checkin_hour=submission.checkin_hour,
+        kudos_policy=submission.kudos_policy,
+        strong_process_threshold=submission.strong_process_threshold,
+    )
+    manager_of = {rep: manager for manager, reps in submission.teams.items() for rep in reps}
+    known = {m.user_id for m in queries.list_members(session=session, team_id=team_id)}
+    for user_id in known | set(manager_of) | set(submission.teams):
+        queries.upsert_member(
+            session=session,
+            team_id=team_id,
+            user_id=user_id,
+            is_manager=user_id in submission.teams,
+            manager_user_id=manager_of.get(user_id),
+        )
