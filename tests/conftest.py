@@ -7,6 +7,7 @@ rows and can run in any order.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,18 +17,22 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot.standin import SlackStandIn
+from tests.live import LiveApp, live_app, make_standin
+
 POSTGRES_ENV = "REBOUND_TEST_POSTGRES_URL"
+BACKENDS = ["sqlite", "postgresql"]
 
 
 def _postgres_admin_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database of its own, on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'rebound.db'}"
+@contextlib.contextmanager
+def fresh_database(backend: str, folder: Path) -> Iterator[str]:
+    """Create an empty database of its own on `backend`, yield its URL, drop it afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'rebound.db'}"
         return
     admin_url = _postgres_admin_url()
     if admin_url is None:
@@ -46,6 +51,33 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         admin.dispose()
 
 
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database of its own, on each backend."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'rebound.db'}"
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[SlackStandIn]:
+    """The Slack stand-in, with a small team; shared by one test module."""
+    server = make_standin()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def live(
+    request: pytest.FixtureRequest, standin: SlackStandIn, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveApp]:
+    """The real app as a `rebound serve` process, on each backend, for one test module."""
+    folder = tmp_path_factory.mktemp(f"live-{request.param}")
+    with fresh_database(request.param, folder) as url, live_app(standin, url, folder) as app:
+        yield app

@@ -1,0 +1,118 @@
+"""Run the real `rebound serve` process for integration tests, against the Slack stand-in."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.simulator import SlackSender
+from bot.standin import SlackStandIn, StandInUser
+
+TEAM_USERS = (
+    StandInUser(id="U0ADMIN", name="ada", real_name="Ada Admin", tz="America/New_York",
+                is_admin=True),
+    StandInUser(id="U0OWNER", name="olga", real_name="Olga Owner", tz="Europe/Berlin",
+                is_owner=True),
+    StandInUser(id="U0CFGADMIN", name="cora", real_name="Cora Config", tz="Asia/Kolkata"),
+    StandInUser(id="U0MGR", name="maya", real_name="Maya Manager", tz="America/Chicago"),
+    StandInUser(id="U0REP1", name="leo", real_name="Leo Rep", tz="Europe/London"),
+    StandInUser(id="U0REP2", name="priya", real_name="Priya Rep", tz="America/Los_Angeles"),
+)
+# Named in REBOUND_ADMINS without being a workspace admin in Slack.
+CONFIGURED_ADMIN = "U0CFGADMIN"
+_LISTENING = re.compile(r"listening on http://[^:]+:(\d+)")
+
+
+def make_standin() -> SlackStandIn:
+    standin = SlackStandIn().start()
+    for user in TEAM_USERS:
+        standin.add_user(user)
+    standin.add_channel("C0WINS", "wins")
+    standin.add_channel("C0GENERAL", "general")
+    return standin
+
+
+@dataclass
+class LiveApp:
+    """A `rebound serve` child process; its output is collected for failure messages."""
+
+    process: subprocess.Popen[str]
+    port: int
+    signing_secret: str
+    database_url: str
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def sender(self, team_id: str = "T0REBOUND") -> SlackSender:
+        return SlackSender(f"{self.base_url}/slack/events", self.signing_secret, team_id=team_id)
+
+    def logs(self) -> str:
+        return "".join(self.output[-200:])
+
+
+def app_env(standin: SlackStandIn, database_url: str, signing_secret: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REBOUND_"))}
+    env.update(
+        SLACK_BOT_TOKEN=standin.bot_token,
+        SLACK_SIGNING_SECRET=signing_secret,
+        SLACK_API_URL=standin.url,
+        DATABASE_URL=database_url,
+        REBOUND_ADMINS=CONFIGURED_ADMIN,
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@contextmanager
+def live_app(standin: SlackStandIn, database_url: str, workdir: Path) -> Iterator[LiveApp]:
+    """Start `rebound serve --port 0`, wait until it listens, stop it afterwards."""
+    secret = secrets.token_hex(16)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
+        cwd=workdir,  # no stray .env is read from the repository
+        env=app_env(standin, database_url, secret),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    port_found = threading.Event()
+    port_box: list[int] = []
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            match = _LISTENING.search(line)
+            if match and not port_box:
+                port_box.append(int(match.group(1)))
+                port_found.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while not port_found.wait(0.05):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("rebound serve did not start:\n" + "".join(output))
+    app = LiveApp(process, port_box[0], secret, database_url, output)
+    try:
+        yield app
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,75 @@
+"""The Alembic migrations build exactly the schema of storage/models.py, on both backends."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+from storage.db import alembic_config, current_revision, head_revision, make_engine, upgrade
+
+EXPECTED_TABLES = {
+    "workspaces",
+    "members",
+    "outcomes",
+    "reflections",
+    "kudos",
+    "kudos_recipients",
+    "checkins",
+    "checkin_answers",
+    "goals",
+    "post_log",
+    "processed_events",
+}
+
+
+def _table_names(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_migrated_schema_matches_models(database_url: str) -> None:
+    upgrade(database_url)
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, SQLModel.metadata)
+    finally:
+        engine.dispose()
+
+    assert differences == []
+    assert _table_names(database_url) == EXPECTED_TABLES | {"alembic_version"}
+
+
+def test_models_declare_every_expected_table() -> None:
+    assert set(SQLModel.metadata.tables) == EXPECTED_TABLES
+
+
+def test_upgrade_records_head_and_is_idempotent(database_url: str) -> None:
+    assert current_revision(database_url) is None
+
+    upgrade(database_url)
+    assert current_revision(database_url) == head_revision()
+    tables_after_first = _table_names(database_url)
+
+    upgrade(database_url)
+    assert current_revision(database_url) == head_revision()
+    assert _table_names(database_url) == tables_after_first
+
+
+def test_downgrade_to_base_then_upgrade_again(database_url: str) -> None:
+    upgrade(database_url)
+
+    command.downgrade(alembic_config(database_url), "base")
+    assert current_revision(database_url) is None
+    assert _table_names(database_url) == {"alembic_version"}
+
+    upgrade(database_url)
+    assert _table_names(database_url) == EXPECTED_TABLES | {"alembic_version"}
