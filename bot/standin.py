@@ -1,0 +1,1408 @@
+"""A local stand-in for the Slack Web API, for tests and the offline demo.
+
+No machine here reaches Slack, so the app's ``WebClient(base_url=SLACK_API_URL)`` talks to this
+server instead. It answers as Slack answers (HTTP 200 with ``{"ok": false, "error": ...}`` for
+API errors), records every call, rejects payloads that break Slack's documented Block Kit limits
+with Slack's own error codes, and can answer 429 + ``Retry-After`` or 5xx on demand so the app's
+retry and pacing code is exercised for real.
+
+Run it standalone with ``python -m bot.standin --port 8765``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.parser import BytesParser
+from email.policy import default as default_email_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Parameters Slack accepts as JSON strings inside form bodies; recorded decoded.
+_JSON_ENCODED_PARAMS = ("blocks", "view", "attachments", "files")
+
+# Documented Block Kit and message limits (https://docs.slack.dev/reference/block-kit).
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_MESSAGE_TEXT = 40_000
+MAX_SECTION_TEXT = 3_000
+MAX_SECTION_FIELDS = 10
+MAX_SECTION_FIELD_TEXT = 2_000
+MAX_HEADER_TEXT = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_ACTIONS_ELEMENTS = 25
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2_000
+MAX_URL = 3_000
+MAX_ACTION_ID = 255
+MAX_BLOCK_ID = 255
+MAX_VIEW_TITLE = 24
+MAX_VIEW_BUTTON_TEXT = 24
+MAX_PRIVATE_METADATA = 3_000
+MAX_CALLBACK_ID = 255
+MAX_EXTERNAL_ID = 255
+MAX_INPUT_LABEL = 2_000
+MAX_INPUT_HINT = 2_000
+MAX_PLACEHOLDER = 150
+MAX_SELECT_OPTIONS = 100
+MAX_CHOICE_OPTIONS = 10  # radio_buttons and checkboxes
+MAX_OVERFLOW_OPTIONS = 5
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_OPTION_DESCRIPTION = 75
+MAX_TEXT_INPUT_LENGTH = 3_000
+MAX_ALT_TEXT = 2_000
+MAX_IMAGE_TITLE = 2_000
+
+KNOWN_BLOCK_TYPES = frozenset(
+    {"section", "header", "divider", "context", "actions", "input", "image", "rich_text"}
+)
+KNOWN_VIEW_TYPES = ("modal", "home")
+_SELECT_TYPES = frozenset({"static_select", "multi_static_select"})
+_PLACEHOLDER_ELEMENT_TYPES = frozenset(
+    {
+        "static_select",
+        "multi_static_select",
+        "external_select",
+        "multi_external_select",
+        "users_select",
+        "multi_users_select",
+        "conversations_select",
+        "multi_conversations_select",
+        "channels_select",
+        "multi_channels_select",
+        "datepicker",
+        "timepicker",
+        "plain_text_input",
+        "number_input",
+        "email_text_input",
+        "url_text_input",
+    }
+)
+KNOWN_ELEMENT_TYPES = _PLACEHOLDER_ELEMENT_TYPES | frozenset(
+    {"button", "overflow", "radio_buttons", "checkboxes", "image", "datetimepicker"}
+)
+
+_MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral")
+# Methods that authenticate with something other than a Web API token.
+_TOKENLESS_METHODS = frozenset({"oauth.v2.access"})
+_APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+
+_TZ_LABELS: dict[str, tuple[str, str]] = {
+    "America/New_York": ("Eastern Standard Time", "Eastern Daylight Time"),
+    "America/Chicago": ("Central Standard Time", "Central Daylight Time"),
+    "America/Denver": ("Mountain Standard Time", "Mountain Daylight Time"),
+    "America/Los_Angeles": ("Pacific Standard Time", "Pacific Daylight Time"),
+    "Europe/London": ("Greenwich Mean Time", "British Summer Time"),
+    "Europe/Berlin": ("Central European Time", "Central European Summer Time"),
+    "Europe/Paris": ("Central European Time", "Central European Summer Time"),
+    "Asia/Tokyo": ("Japan Standard Time", "Japan Standard Time"),
+    "UTC": ("Coordinated Universal Time", "Coordinated Universal Time"),
+}
+
+
+@dataclass
+class StandInUser:
+    id: str
+    name: str
+    real_name: str
+    tz: str = "America/New_York"
+    is_admin: bool = False
+    is_owner: bool = False
+    is_bot: bool = False
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One Web API call as the stand-in saw it, with the answer it gave."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    ok: bool
+    error: str | None
+    at: float
+    # The JSON body answered; handy to learn assigned ids (view ids, message ts).
+    response: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass
+class _Fault:
+    status: int
+    retry_after: int
+    remaining: int
+
+
+@dataclass
+class _TokenBucket:
+    per_second: float
+    tokens: float
+    refilled_at: float
+
+    @property
+    def capacity(self) -> float:
+        return max(1.0, self.per_second)
+
+    def take(self, now: float) -> int | None:
+        """Take one token; None when allowed, else the whole seconds to wait."""
+        elapsed = max(0.0, now - self.refilled_at)
+        self.tokens = min(self.capacity, self.tokens + elapsed * self.per_second)
+        self.refilled_at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return None
+        return max(1, math.ceil((1.0 - self.tokens) / self.per_second))
+
+
+@dataclass
+class _StoredFile:
+    id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+
+
+class SlackApiErrorAnswer(Exception):
+    """An API error answer: ``{"ok": false, "error": error, **extra}`` with HTTP 200."""
+
+    def __init__(self, error: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra or {}
+
+
+def _problem_too_long(pointer: str, limit: int) -> str:
+    # Slack words a maximum of N characters as "less than N+1".
+    return f"[ERROR] must be less than {limit + 1} characters [json-pointer:{pointer}]"
+
+
+def _problem_too_many(pointer: str, limit: int) -> str:
+    return f"[ERROR] no more than {limit} items allowed [json-pointer:{pointer}]"
+
+
+def _problem_missing(pointer: str, name: str) -> str:
+    return f"[ERROR] missing required field: {name} [json-pointer:{pointer}]"
+
+
+class BlockKitChecker:
+    """Collects Slack-style problem messages for blocks and views that break documented limits."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def _add(self, problem: str) -> None:
+        self.problems.append(problem)
+
+    def check_string(self, value: Any, pointer: str, limit: int) -> None:
+        if value is None:
+            return
+        if not isinstance(value, str):
+            self._add(f"[ERROR] must be a string [json-pointer:{pointer}]")
+        elif len(value) > limit:
+            self._add(_problem_too_long(pointer, limit))
+
+    def check_text_object(
+        self,
+        obj: Any,
+        pointer: str,
+        limit: int,
+        *,
+        plain_text_only: bool = False,
+        required: bool = True,
+    ) -> None:
+        if obj is None:
+            if required:
+                parent, _, name = pointer.rpartition("/")
+                self._add(_problem_missing(parent or "/", name))
+            return
+        if not isinstance(obj, dict):
+            self._add(f"[ERROR] must be an object [json-pointer:{pointer}]")
+            return
+        allowed = ("plain_text",) if plain_text_only else ("plain_text", "mrkdwn")
+        if obj.get("type") not in allowed:
+            self._add(f"[ERROR] must be one of {', '.join(allowed)} [json-pointer:{pointer}/type]")
+        text = obj.get("text")
+        if not isinstance(text, str):
+            self._add(_problem_missing(pointer, "text"))
+        elif not text:
+            self._add(f"[ERROR] must be more than 0 characters [json-pointer:{pointer}/text]")
+        elif len(text) > limit:
+            self._add(_problem_too_long(f"{pointer}/text", limit))
+
+    def check_blocks(self, blocks: Any, pointer: str, max_blocks: int) -> None:
+        if not isinstance(blocks, list):
+            self._add(f"[ERROR] must be an array [json-pointer:{pointer}]")
+            return
+        if len(blocks) > max_blocks:
+            self._add(_problem_too_many(pointer, max_blocks))
+        seen_block_ids: set[str] = set()
+        for index, block in enumerate(blocks):
+            self.check_block(block, f"{pointer}/{index}", seen_block_ids)
+
+    def check_block(self, block: Any, pointer: str, seen_block_ids: set[str]) -> None:
+        if not isinstance(block, dict):
+            self._add(f"[ERROR] must be an object [json-pointer:{pointer}]")
+            return
+        block_type = block.get("type")
+        if block_type is None:
+            self._add(_problem_missing(pointer, "type"))
+            return
+        if block_type not in KNOWN_BLOCK_TYPES:
+            self._add(f"[ERROR] failed to match all allowed schemas [json-pointer:{pointer}]")
+            return
+        block_id = block.get("block_id")
+        if block_id is not None:
+            self.check_string(block_id, f"{pointer}/block_id", MAX_BLOCK_ID)
+            if block_id in seen_block_ids:
+                self._add(
+                    f"[ERROR] duplicate block_id value '{block_id}' "
+                    f"[json-pointer:{pointer}/block_id]"
+                )
+            seen_block_ids.add(block_id)
+        check = getattr(self, f"_check_{block_type}_block")
+        check(block, pointer)
+
+    def _check_section_block(self, block: dict[str, Any], pointer: str) -> None:
+        text, fields = block.get("text"), block.get("fields")
+        if text is None and fields is None:
+            self._add(_problem_missing(pointer, "text"))
+        if text is not None:
+            self.check_text_object(text, f"{pointer}/text", MAX_SECTION_TEXT)
+        if fields is not None:
+            if not isinstance(fields, list):
+                self._add(f"[ERROR] must be an array [json-pointer:{pointer}/fields]")
+            else:
+                if len(fields) > MAX_SECTION_FIELDS:
+                    self._add(_problem_too_many(f"{pointer}/fields", MAX_SECTION_FIELDS))
+                for index, item in enumerate(fields):
+                    self.check_text_object(
+                        item, f"{pointer}/fields/{index}", MAX_SECTION_FIELD_TEXT
+                    )
+        accessory = block.get("accessory")
+        if accessory is not None:
+            self.check_element(accessory, f"{pointer}/accessory")
+
+    def _check_header_block(self, block: dict[str, Any], pointer: str) -> None:
+        self.check_text_object(
+            block.get("text"), f"{pointer}/text", MAX_HEADER_TEXT, plain_text_only=True
+        )
+
+    def _check_divider_block(self, block: dict[str, Any], pointer: str) -> None:
+        return
+
+    def _check_context_block(self, block: dict[str, Any], pointer: str) -> None:
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not elements:
+            self._add(_problem_missing(pointer, "elements"))
+            return
+        if len(elements) > MAX_CONTEXT_ELEMENTS:
+            self._add(_problem_too_many(f"{pointer}/elements", MAX_CONTEXT_ELEMENTS))
+        for index, element in enumerate(elements):
+            element_pointer = f"{pointer}/elements/{index}"
+            if isinstance(element, dict) and element.get("type") == "image":
+                self.check_element(element, element_pointer)
+            else:
+                self.check_text_object(element, element_pointer, MAX_SECTION_TEXT)
+
+    def _check_actions_block(self, block: dict[str, Any], pointer: str) -> None:
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not elements:
+            self._add(_problem_missing(pointer, "elements"))
+            return
+        if len(elements) > MAX_ACTIONS_ELEMENTS:
+            self._add(_problem_too_many(f"{pointer}/elements", MAX_ACTIONS_ELEMENTS))
+        seen_action_ids: set[str] = set()
+        for index, element in enumerate(elements):
+            element_pointer = f"{pointer}/elements/{index}"
+            self.check_element(element, element_pointer)
+            action_id = element.get("action_id") if isinstance(element, dict) else None
+            if action_id is not None:
+                if action_id in seen_action_ids:
+                    self._add(
+                        f"[ERROR] duplicate action_id value '{action_id}' "
+                        f"[json-pointer:{element_pointer}/action_id]"
+                    )
+                seen_action_ids.add(action_id)
+
+    def _check_input_block(self, block: dict[str, Any], pointer: str) -> None:
+        self.check_text_object(
+            block.get("label"), f"{pointer}/label", MAX_INPUT_LABEL, plain_text_only=True
+        )
+        self.check_text_object(
+            block.get("hint"),
+            f"{pointer}/hint",
+            MAX_INPUT_HINT,
+            plain_text_only=True,
+            required=False,
+        )
+        element = block.get("element")
+        if element is None:
+            self._add(_problem_missing(pointer, "element"))
+        else:
+            self.check_element(element, f"{pointer}/element")
+
+    def _check_image_block(self, block: dict[str, Any], pointer: str) -> None:
+        if block.get("image_url") is None and block.get("slack_file") is None:
+            self._add(_problem_missing(pointer, "image_url"))
+        self.check_string(block.get("image_url"), f"{pointer}/image_url", MAX_URL)
+        if block.get("alt_text") is None:
+            self._add(_problem_missing(pointer, "alt_text"))
+        self.check_string(block.get("alt_text"), f"{pointer}/alt_text", MAX_ALT_TEXT)
+        self.check_text_object(
+            block.get("title"),
+            f"{pointer}/title",
+            MAX_IMAGE_TITLE,
+            plain_text_only=True,
+            required=False,
+        )
+
+    def _check_rich_text_block(self, block: dict[str, Any], pointer: str) -> None:
+        if not isinstance(block.get("elements"), list):
+            self._add(_problem_missing(pointer, "elements"))
+
+    def check_element(self, element: Any, pointer: str) -> None:
+        if not isinstance(element, dict):
+            self._add(f"[ERROR] must be an object [json-pointer:{pointer}]")
+            return
+        element_type = element.get("type")
+        if element_type is None:
+            self._add(_problem_missing(pointer, "type"))
+            return
+        if element_type not in KNOWN_ELEMENT_TYPES:
+            self._add(f"[ERROR] failed to match all allowed schemas [json-pointer:{pointer}]")
+            return
+        self.check_string(element.get("action_id"), f"{pointer}/action_id", MAX_ACTION_ID)
+        if element_type in _PLACEHOLDER_ELEMENT_TYPES:
+            self.check_text_object(
+                element.get("placeholder"),
+                f"{pointer}/placeholder",
+                MAX_PLACEHOLDER,
+                plain_text_only=True,
+                required=False,
+            )
+        if element_type == "button":
+            self.check_text_object(
+                element.get("text"), f"{pointer}/text", MAX_BUTTON_TEXT, plain_text_only=True
+            )
+            self.check_string(element.get("value"), f"{pointer}/value", MAX_BUTTON_VALUE)
+            self.check_string(element.get("url"), f"{pointer}/url", MAX_URL)
+        elif element_type in _SELECT_TYPES:
+            self._check_select_options(element, pointer)
+        elif element_type in ("radio_buttons", "checkboxes"):
+            self._check_options(element.get("options"), f"{pointer}/options", MAX_CHOICE_OPTIONS)
+        elif element_type == "overflow":
+            self._check_options(element.get("options"), f"{pointer}/options", MAX_OVERFLOW_OPTIONS)
+        elif element_type == "plain_text_input":
+            for name in ("max_length", "min_length"):
+                length = element.get(name)
+                if isinstance(length, int) and length > MAX_TEXT_INPUT_LENGTH:
+                    self._add(
+                        f"[ERROR] must be less than {MAX_TEXT_INPUT_LENGTH + 1} "
+                        f"[json-pointer:{pointer}/{name}]"
+                    )
+        elif element_type == "image":
+            self.check_string(element.get("alt_text"), f"{pointer}/alt_text", MAX_ALT_TEXT)
+
+    def _check_select_options(self, element: dict[str, Any], pointer: str) -> None:
+        options, groups = element.get("options"), element.get("option_groups")
+        if options is None and groups is None:
+            self._add(_problem_missing(pointer, "options"))
+            return
+        if options is not None:
+            self._check_options(options, f"{pointer}/options", MAX_SELECT_OPTIONS)
+        if groups is not None:
+            if not isinstance(groups, list):
+                self._add(f"[ERROR] must be an array [json-pointer:{pointer}/option_groups]")
+                return
+            if len(groups) > MAX_SELECT_OPTIONS:
+                self._add(_problem_too_many(f"{pointer}/option_groups", MAX_SELECT_OPTIONS))
+            for index, group in enumerate(groups):
+                group_pointer = f"{pointer}/option_groups/{index}"
+                if not isinstance(group, dict):
+                    self._add(f"[ERROR] must be an object [json-pointer:{group_pointer}]")
+                    continue
+                self.check_text_object(
+                    group.get("label"),
+                    f"{group_pointer}/label",
+                    MAX_OPTION_TEXT,
+                    plain_text_only=True,
+                )
+                self._check_options(
+                    group.get("options"), f"{group_pointer}/options", MAX_SELECT_OPTIONS
+                )
+
+    def _check_options(self, options: Any, pointer: str, max_options: int) -> None:
+        if not isinstance(options, list) or not options:
+            parent, _, name = pointer.rpartition("/")
+            self._add(_problem_missing(parent, name))
+            return
+        if len(options) > max_options:
+            self._add(_problem_too_many(pointer, max_options))
+        for index, option in enumerate(options):
+            option_pointer = f"{pointer}/{index}"
+            if not isinstance(option, dict):
+                self._add(f"[ERROR] must be an object [json-pointer:{option_pointer}]")
+                continue
+            self.check_text_object(option.get("text"), f"{option_pointer}/text", MAX_OPTION_TEXT)
+            value = option.get("value")
+            if value is None:
+                self._add(_problem_missing(option_pointer, "value"))
+            self.check_string(value, f"{option_pointer}/value", MAX_OPTION_VALUE)
+            self.check_text_object(
+                option.get("description"),
+                f"{option_pointer}/description",
+                MAX_OPTION_DESCRIPTION,
+                required=False,
+            )
+
+    def check_view(self, view: Any, *, allowed_types: tuple[str, ...] = KNOWN_VIEW_TYPES) -> None:
+        pointer = "/view"
+        if not isinstance(view, dict):
+            self._add(f"[ERROR] must be an object [json-pointer:{pointer}]")
+            return
+        view_type = view.get("type")
+        if view_type is None:
+            self._add(_problem_missing(pointer, "type"))
+            return
+        if view_type not in allowed_types:
+            self._add(
+                f"[ERROR] must be one of {', '.join(allowed_types)} [json-pointer:{pointer}/type]"
+            )
+            return
+        if view_type == "modal":
+            self.check_text_object(
+                view.get("title"), f"{pointer}/title", MAX_VIEW_TITLE, plain_text_only=True
+            )
+            for button in ("submit", "close"):
+                self.check_text_object(
+                    view.get(button),
+                    f"{pointer}/{button}",
+                    MAX_VIEW_BUTTON_TEXT,
+                    plain_text_only=True,
+                    required=False,
+                )
+        blocks = view.get("blocks")
+        if blocks is None:
+            self._add(_problem_missing(pointer, "blocks"))
+        else:
+            self.check_blocks(blocks, f"{pointer}/blocks", MAX_VIEW_BLOCKS)
+            has_input = isinstance(blocks, list) and any(
+                isinstance(block, dict) and block.get("type") == "input" for block in blocks
+            )
+            if view_type == "modal" and has_input and view.get("submit") is None:
+                self._add(
+                    "[ERROR] must provide a submit property when using input blocks "
+                    f"[json-pointer:{pointer}]"
+                )
+        self.check_string(
+            view.get("private_metadata"), f"{pointer}/private_metadata", MAX_PRIVATE_METADATA
+        )
+        self.check_string(view.get("callback_id"), f"{pointer}/callback_id", MAX_CALLBACK_ID)
+        self.check_string(view.get("external_id"), f"{pointer}/external_id", MAX_EXTERNAL_ID)
+
+
+def _workspace_domain(team_name: str) -> str:
+    return "-".join(team_name.lower().split()) or "workspace"
+
+
+def _dm_channel_id(user_id: str) -> str:
+    """Stable DM channel id of a user: "D" + the user id without its leading "U"."""
+    return "D" + (user_id[1:] if user_id.startswith("U") else user_id)
+
+
+def _tz_label_and_offset(tz_name: str, now: datetime | None = None) -> tuple[str, int]:
+    zone = ZoneInfo(tz_name)
+    local = (now or datetime.now(zone)).astimezone(zone)
+    offset = local.utcoffset()
+    offset_seconds = int(offset.total_seconds()) if offset is not None else 0
+    labels = _TZ_LABELS.get(tz_name)
+    if labels is None:
+        return local.tzname() or tz_name, offset_seconds
+    in_daylight_time = bool(local.dst())
+    return labels[1] if in_daylight_time else labels[0], offset_seconds
+
+
+def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    message = BytesParser(policy=default_email_policy).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    params: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            params[str(name)] = payload
+        else:
+            params[str(name)] = payload.decode("utf-8", errors="replace")
+    return params
+
+
+def _decode_json_params(params: dict[str, Any]) -> None:
+    for name in _JSON_ENCODED_PARAMS:
+        value = params.get(name)
+        if isinstance(value, str):
+            # Undecodable values stay strings; the method answers invalid_blocks_format & co.
+            with contextlib.suppress(ValueError):
+                params[name] = json.loads(value)
+
+
+class _StandInHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    stand_in: SlackStandIn
+
+
+class _StandInRequestHandler(BaseHTTPRequestHandler):
+    server: _StandInHTTPServer
+
+    def do_GET(self) -> None:
+        self.server.stand_in._serve(self)
+
+    def do_POST(self) -> None:
+        self.server.stand_in._serve(self)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # Tests and the demo read recorded calls, not access logs.
+
+
+class SlackStandIn:
+    """A local Slack Web API server that answers as Slack does and records every call."""
+
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0REBOUND",
+        team_name: str = "Rebound Demo",
+        bot_user_id: str = "U0REBOUNDBOT",
+        bot_token: str = "xoxb-standin",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.team_id = team_id
+        self.team_name = team_name
+        self.team_domain = _workspace_domain(team_name)
+        self.bot_user_id = bot_user_id
+        self.bot_id = "B0REBOUND"
+        self.app_id = "A0REBOUND"
+        self.bot_token = bot_token
+        self._host = host
+        self._port = port
+        self._lock = threading.RLock()
+        self._server: _StandInHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.users: dict[str, StandInUser] = {
+            bot_user_id: StandInUser(
+                id=bot_user_id, name="rebound", real_name="Rebound", tz="UTC", is_bot=True
+            )
+        }
+        self.channels: dict[str, str] = {}
+        self._calls: list[RecordedCall] = []
+        self._faults: dict[str, list[_Fault]] = {}
+        self._buckets: dict[str, _TokenBucket] = {}
+        self._messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self._views: dict[str, dict[str, Any]] = {}
+        self._view_ids_by_external_id: dict[str, str] = {}
+        self._home_view_ids: dict[str, str] = {}  # user id -> that user's Home tab view id
+        self._files: dict[str, _StoredFile] = {}
+        self._last_ts_micros = 0
+        self._next_id = 1
+        self._handlers: dict[str, Callable[[dict[str, Any], str | None], dict[str, Any]]] = {
+            "auth.test": self._auth_test,
+            "users.info": self._users_info,
+            "users.list": self._users_list,
+            "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
+            "conversations.list": self._conversations_list,
+            "conversations.join": self._conversations_join,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "chat.getPermalink": self._chat_get_permalink,
+            "views.open": self._views_open,
+            "views.push": self._views_push,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
+            "oauth.v2.access": self._oauth_v2_access,
+            "apps.connections.open": self._apps_connections_open,
+        }
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> SlackStandIn:
+        if self._server is not None:
+            return self
+        server = _StandInHTTPServer((self._host, self._port), _StandInRequestHandler)
+        server.stand_in = self
+        self._server = server
+        self._thread = threading.Thread(
+            # A short poll interval keeps stop() fast; tests start and stop many servers.
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="slack-stand-in",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the stand-in is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def origin(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """Base URL for ``WebClient(base_url=...)``."""
+        return f"{self.origin}/api/"
+
+    # ----------------------------------------------------------------- setup
+
+    def add_user(self, user: StandInUser) -> None:
+        try:
+            ZoneInfo(user.tz)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown timezone {user.tz!r} for user {user.id}") from error
+        with self._lock:
+            self.users[user.id] = user
+
+    def add_channel(self, channel_id: str, name: str) -> None:
+        with self._lock:
+            self.channels[channel_id] = name
+
+    # ----------------------------------------------------------------- faults
+
+    def fail_next(
+        self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1
+    ) -> None:
+        """Answer the next ``times`` calls to ``method`` with HTTP ``status`` (429 or 5xx)."""
+        with self._lock:
+            self._faults.setdefault(method, []).append(
+                _Fault(status=status, retry_after=retry_after, remaining=times)
+            )
+
+    def rate_limit(self, method: str, per_second: float) -> None:
+        """Allow ``method`` at most ``per_second`` calls a second (token bucket), else 429."""
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        with self._lock:
+            self._buckets[method] = _TokenBucket(
+                per_second=per_second, tokens=max(1.0, per_second), refilled_at=time.monotonic()
+            )
+
+    # ----------------------------------------------------------------- recorded calls
+
+    @property
+    def calls(self) -> list[RecordedCall]:
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, method: str, *, ok_only: bool = True) -> list[RecordedCall]:
+        return [call for call in self.calls if call.method == method and (call.ok or not ok_only)]
+
+    def clear_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    def messages_to(self, channel: str, *, ok_only: bool = True) -> list[RecordedCall]:
+        """chat.postMessage/postEphemeral calls to a channel, or to a DM by D- or U- id."""
+        wanted = self._resolve_channel_id(channel)
+        return [
+            call
+            for call in self.calls
+            if call.method in _MESSAGE_METHODS
+            and (call.ok or not ok_only)
+            and isinstance(call.params.get("channel"), str)
+            and self._resolve_channel_id(call.params["channel"]) == wanted
+        ]
+
+    def uploaded_file(self, file_id: str) -> bytes | None:
+        """The bytes uploaded for a file id, or None when nothing was uploaded."""
+        with self._lock:
+            stored = self._files.get(file_id)
+            return stored.content if stored is not None else None
+
+    def wait_for(
+        self, predicate: Callable[[list[RecordedCall]], bool], timeout: float = 5.0
+    ) -> list[RecordedCall]:
+        """Poll the recorded calls until ``predicate`` holds; AssertionError after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            calls = self.calls
+            if predicate(calls):
+                return calls
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"condition not met within {timeout:.1f}s; "
+                    f"{len(calls)} call(s) seen:\n{self._summarize(calls)}"
+                )
+            time.sleep(0.02)
+
+    @staticmethod
+    def _summarize(calls: list[RecordedCall]) -> str:
+        if not calls:
+            return "  (none)"
+        lines = []
+        for call in calls:
+            outcome = "ok" if call.ok else f"error={call.error}"
+            details = []
+            for name in ("channel", "user", "user_id", "trigger_id", "view_id"):
+                if name in call.params:
+                    details.append(f"{name}={call.params[name]}")
+            text = call.params.get("text")
+            if isinstance(text, str) and text:
+                details.append(f"text={text[:60]!r}")
+            lines.append(f"  {call.method} {outcome} {' '.join(details)}".rstrip())
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------- HTTP plumbing
+
+    def _serve(self, request: _StandInRequestHandler) -> None:
+        parts = urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length > 0 else b""
+        if parts.path.startswith("/upload/") and request.command == "POST":
+            self._serve_upload(request, parts.path.removeprefix("/upload/"), body)
+            return
+        if not parts.path.startswith("/api/"):
+            self._send(request, 404, {"ok": False, "error": "unknown_method"})
+            return
+        method = parts.path.removeprefix("/api/").strip("/")
+        status, payload, headers = self._answer_api_call(
+            method,
+            query=parts.query,
+            body=body,
+            content_type=request.headers.get("Content-Type") or "",
+            authorization=request.headers.get("Authorization") or "",
+        )
+        self._send(request, status, payload, headers)
+
+    @staticmethod
+    def _send(
+        request: _StandInRequestHandler,
+        status: int,
+        payload: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        encoded = json.dumps(payload).encode("utf-8")
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json; charset=utf-8")
+        request.send_header("Content-Length", str(len(encoded)))
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(encoded)
+
+    def _serve_upload(self, request: _StandInRequestHandler, file_id: str, body: bytes) -> None:
+        with self._lock:
+            stored = self._files.get(file_id)
+            if stored is not None:
+                stored.content = body
+        if stored is None:
+            answer, status = b"Not Found", 404
+        else:
+            answer, status = f"OK - {len(body)}".encode(), 200
+        request.send_response(status)
+        request.send_header("Content-Type", "text/plain; charset=utf-8")
+        request.send_header("Content-Length", str(len(answer)))
+        request.end_headers()
+        request.wfile.write(answer)
+
+    def _parse_params(self, query: str, body: bytes, content_type: str) -> dict[str, Any]:
+        params: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
+        media_type = content_type.split(";")[0].strip().lower()
+        if body:
+            if media_type == "application/json":
+                decoded = json.loads(body.decode("utf-8"))
+                if not isinstance(decoded, dict):
+                    raise ValueError("a JSON body must be an object")
+                params.update(decoded)
+            elif media_type == "multipart/form-data":
+                params.update(_parse_multipart(content_type, body))
+            else:
+                params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        _decode_json_params(params)
+        return params
+
+    def _record(
+        self,
+        method: str,
+        params: dict[str, Any],
+        token: str | None,
+        payload: dict[str, Any],
+    ) -> None:
+        call = RecordedCall(
+            method=method,
+            params=params,
+            token=token,
+            ok=bool(payload.get("ok")),
+            error=payload.get("error"),
+            at=time.time(),
+            response=payload,
+        )
+        with self._lock:
+            self._calls.append(call)
+
+    def _take_fault(self, method: str) -> tuple[int, int] | None:
+        """(status, retry_after) when this call must fail, else None."""
+        with self._lock:
+            queue = self._faults.get(method)
+            if queue:
+                fault = queue[0]
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    queue.pop(0)
+                return fault.status, fault.retry_after
+            bucket = self._buckets.get(method)
+            if bucket is not None:
+                wait_seconds = bucket.take(time.monotonic())
+                if wait_seconds is not None:
+                    return 429, wait_seconds
+        return None
+
+    def _answer_api_call(
+        self, method: str, *, query: str, body: bytes, content_type: str, authorization: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        try:
+            params = self._parse_params(query, body, content_type)
+        except (ValueError, UnicodeDecodeError):
+            payload = {"ok": False, "error": "invalid_json"}
+            self._record(method, {}, None, payload)
+            return 200, payload, {}
+        token = params.pop("token", None)
+        if authorization.startswith("Bearer "):
+            token = authorization.removeprefix("Bearer ").strip() or token
+        elif authorization.startswith("Basic "):
+            self._merge_basic_auth(params, authorization)
+
+        fault = self._take_fault(method)
+        if fault is not None:
+            status, retry_after = fault
+            if status == 429:
+                payload = {"ok": False, "error": "ratelimited"}
+                self._record(method, params, token, payload)
+                return 429, payload, {"Retry-After": str(retry_after)}
+            payload = {"ok": False, "error": "fatal_error"}
+            self._record(method, params, token, payload)
+            return status, payload, {}
+
+        handler = self._handlers.get(method)
+        if handler is None:
+            payload = {"ok": False, "error": "unknown_method"}
+            self._record(method, params, token, payload)
+            return 404, payload, {}
+
+        try:
+            self._check_token(method, token)
+            with self._lock:
+                result = handler(params, token)
+            payload = {"ok": True, **result}
+        except SlackApiErrorAnswer as answer:
+            payload = {"ok": False, "error": answer.error, **answer.extra}
+        self._record(method, params, token, payload)
+        return 200, payload, {}
+
+    @staticmethod
+    def _merge_basic_auth(params: dict[str, Any], authorization: str) -> None:
+        try:
+            decoded = base64.b64decode(authorization.removeprefix("Basic ").strip()).decode()
+        except ValueError:
+            return
+        client_id, _, client_secret = decoded.partition(":")
+        params.setdefault("client_id", client_id)
+        params.setdefault("client_secret", client_secret)
+
+    def _check_token(self, method: str, token: str | None) -> None:
+        if method in _TOKENLESS_METHODS:
+            return
+        if not token:
+            raise SlackApiErrorAnswer("not_authed")
+        if method in _APP_TOKEN_METHODS:
+            if not token.startswith("xapp-"):
+                raise SlackApiErrorAnswer("not_allowed_token_type")
+            return
+        if token.startswith("xapp-"):
+            raise SlackApiErrorAnswer("not_allowed_token_type")
+        if token != self.bot_token and not token.startswith(("xoxb-", "xoxp-")):
+            raise SlackApiErrorAnswer("invalid_auth")
+
+    # ----------------------------------------------------------------- id helpers
+
+    def _new_id(self, prefix: str) -> str:
+        number = self._next_id
+        self._next_id += 1
+        return f"{prefix}0{number:08X}"
+
+    def _new_ts(self) -> str:
+        """A unique, increasing message ts in Slack's "seconds.micros" form."""
+        now_micros = int(time.time() * 1_000_000)
+        self._last_ts_micros = max(now_micros, self._last_ts_micros + 100)
+        seconds, micros = divmod(self._last_ts_micros, 1_000_000)
+        return f"{seconds}.{micros:06d}"
+
+    def _resolve_channel_id(self, channel: str) -> str:
+        """Posting to a user id posts to that user's DM, as Slack does."""
+        if channel.startswith("U") or channel.startswith("W"):
+            return _dm_channel_id(channel)
+        return channel
+
+    def _known_channel(self, channel: Any) -> str:
+        if not isinstance(channel, str) or not channel:
+            raise SlackApiErrorAnswer("channel_not_found")
+        channel_id = self._resolve_channel_id(channel)
+        if channel_id in self.channels or self._dm_user(channel_id) is not None:
+            return channel_id
+        raise SlackApiErrorAnswer("channel_not_found")
+
+    def _dm_user(self, channel_id: str) -> StandInUser | None:
+        if not channel_id.startswith("D"):
+            return None
+        for user in self.users.values():
+            if _dm_channel_id(user.id) == channel_id:
+                return user
+        return None
+
+    def _known_user(self, user_id: Any) -> StandInUser:
+        user = self.users.get(user_id) if isinstance(user_id, str) else None
+        if user is None:
+            raise SlackApiErrorAnswer("user_not_found")
+        return user
+
+    # ----------------------------------------------------------------- shapes
+
+    def _user_object(self, user: StandInUser) -> dict[str, Any]:
+        tz_label, tz_offset = _tz_label_and_offset(user.tz)
+        profile: dict[str, Any] = {
+            "real_name": user.real_name,
+            "real_name_normalized": user.real_name,
+            "display_name": user.name,
+            "display_name_normalized": user.name,
+            "team": self.team_id,
+        }
+        if user.is_bot:
+            profile["bot_id"] = self.bot_id
+        return {
+            "id": user.id,
+            "team_id": self.team_id,
+            "name": user.name,
+            "deleted": user.deleted,
+            "real_name": user.real_name,
+            "tz": user.tz,
+            "tz_label": tz_label,
+            "tz_offset": tz_offset,
+            "profile": profile,
+            "is_admin": user.is_admin,
+            "is_owner": user.is_owner,
+            "is_primary_owner": user.is_owner,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": user.is_bot,
+            "is_app_user": False,
+            "updated": 1_700_000_000,
+        }
+
+    def _channel_object(self, channel_id: str) -> dict[str, Any]:
+        dm_user = self._dm_user(channel_id)
+        if dm_user is not None:
+            return {
+                "id": channel_id,
+                "created": 1_700_000_000,
+                "is_im": True,
+                "is_org_shared": False,
+                "user": dm_user.id,
+                "is_open": True,
+            }
+        name = self.channels[channel_id]
+        return {
+            "id": channel_id,
+            "name": name,
+            "name_normalized": name,
+            "created": 1_700_000_000,
+            "is_channel": True,
+            "is_group": False,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": False,
+            "is_archived": False,
+            "is_general": False,
+            "is_member": True,
+        }
+
+    def _message_object(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "team": self.team_id,
+            "text": params.get("text") or "",
+            "ts": ts,
+        }
+        for name in ("blocks", "attachments", "thread_ts", "metadata"):
+            if params.get(name) is not None:
+                message[name] = params[name]
+        return message
+
+    def _permalink(self, channel_id: str, ts: str) -> str:
+        return f"https://{self.team_domain}.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+
+    # ----------------------------------------------------------------- validation
+
+    @staticmethod
+    def _validate_message_content(params: dict[str, Any]) -> None:
+        text, blocks = params.get("text"), params.get("blocks")
+        attachments = params.get("attachments")
+        if not text and not blocks and not attachments:
+            raise SlackApiErrorAnswer("no_text")
+        if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:
+            raise SlackApiErrorAnswer("msg_too_long")
+        if blocks is None:
+            return
+        if isinstance(blocks, str) or not isinstance(blocks, list):
+            raise SlackApiErrorAnswer("invalid_blocks_format")
+        checker = BlockKitChecker()
+        checker.check_blocks(blocks, "/blocks", MAX_MESSAGE_BLOCKS)
+        if checker.problems:
+            raise SlackApiErrorAnswer(
+                "invalid_blocks", {"response_metadata": {"messages": checker.problems}}
+            )
+
+    @staticmethod
+    def _validated_view(
+        params: dict[str, Any], *, allowed_types: tuple[str, ...] = KNOWN_VIEW_TYPES
+    ) -> dict[str, Any]:
+        view = params.get("view")
+        checker = BlockKitChecker()
+        if view is None:
+            checker.problems.append(_problem_missing("/", "view"))
+        else:
+            checker.check_view(view, allowed_types=allowed_types)
+        if checker.problems:
+            raise SlackApiErrorAnswer(
+                "invalid_arguments", {"response_metadata": {"messages": checker.problems}}
+            )
+        assert isinstance(view, dict)
+        return view
+
+    # ----------------------------------------------------------------- methods
+
+    def _auth_test(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {
+            "url": f"https://{self.team_domain}.slack.com/",
+            "team": self.team_name,
+            "user": self.users[self.bot_user_id].name,
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _users_info(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"user": self._user_object(self._known_user(params.get("user")))}
+
+    def _users_list(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        members = [self._user_object(user) for user in self.users.values()]
+        cursor = str(params.get("cursor") or "")
+        start = int(cursor) if cursor.isdigit() else 0
+        limit = int(params.get("limit") or 0)
+        if limit <= 0:
+            return {"members": members[start:], "response_metadata": {"next_cursor": ""}}
+        page = members[start : start + limit]
+        next_start = start + limit
+        next_cursor = str(next_start) if next_start < len(members) else ""
+        return {"members": page, "response_metadata": {"next_cursor": next_cursor}}
+
+    def _conversations_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel = params.get("channel")
+        if channel:
+            return {"channel": {"id": self._known_channel(channel)}}
+        users = [user_id for user_id in str(params.get("users") or "").split(",") if user_id]
+        if not users:
+            raise SlackApiErrorAnswer("users_list_not_supplied")
+        for user_id in users:
+            self._known_user(user_id)
+        if len(users) == 1:
+            return {"channel": {"id": _dm_channel_id(users[0])}}
+        # A group DM: stable for the same set of people.
+        group_id = "G" + "".join(sorted(user_id.lstrip("UW") for user_id in users))[:20]
+        self.channels.setdefault(group_id, "mpdm-" + "--".join(sorted(users)))
+        return {"channel": {"id": group_id}}
+
+    def _conversations_info(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"channel": self._channel_object(self._known_channel(params.get("channel")))}
+
+    def _conversations_list(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {
+            "channels": [self._channel_object(channel_id) for channel_id in self.channels],
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _conversations_join(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"channel": self._channel_object(self._known_channel(params.get("channel")))}
+
+    def _chat_post_message(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel_id = self._known_channel(params.get("channel"))
+        self._validate_message_content(params)
+        ts = self._new_ts()
+        message = self._message_object(params, ts)
+        self._messages[(channel_id, ts)] = message
+        return {"channel": channel_id, "ts": ts, "message": message}
+
+    def _chat_post_ephemeral(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        self._known_channel(params.get("channel"))
+        self._known_user(params.get("user"))
+        self._validate_message_content(params)
+        return {"message_ts": self._new_ts()}
+
+    def _chat_update(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel_id = self._known_channel(params.get("channel"))
+        ts = params.get("ts")
+        stored = self._messages.get((channel_id, str(ts)))
+        if stored is None:
+            raise SlackApiErrorAnswer("message_not_found")
+        self._validate_message_content(params)
+        updated = {**stored, **self._message_object(params, str(ts))}
+        updated["edited"] = {"user": self.bot_user_id, "ts": self._new_ts()}
+        self._messages[(channel_id, str(ts))] = updated
+        return {"channel": channel_id, "ts": ts, "text": updated["text"], "message": updated}
+
+    def _chat_delete(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel_id = self._known_channel(params.get("channel"))
+        ts = str(params.get("ts"))
+        if self._messages.pop((channel_id, ts), None) is None:
+            raise SlackApiErrorAnswer("message_not_found")
+        return {"channel": channel_id, "ts": ts}
+
+    def _chat_get_permalink(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel_id = self._known_channel(params.get("channel"))
+        ts = str(params.get("message_ts") or "")
+        if (channel_id, ts) not in self._messages:
+            raise SlackApiErrorAnswer("message_not_found")
+        return {"channel": channel_id, "permalink": self._permalink(channel_id, ts)}
+
+    def _store_view(
+        self, view: dict[str, Any], *, view_id: str | None = None, root_view_id: str | None = None
+    ) -> dict[str, Any]:
+        view_id = view_id or self._new_id("V")
+        stored: dict[str, Any] = {
+            "id": view_id,
+            "team_id": self.team_id,
+            "type": view["type"],
+            "blocks": view.get("blocks", []),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{self._new_id('h')}",
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "root_view_id": root_view_id or view_id,
+            "previous_view_id": None,
+            "app_id": self.app_id,
+            "external_id": view.get("external_id", ""),
+            "app_installed_team_id": self.team_id,
+            "bot_id": self.bot_id,
+        }
+        for name in ("title", "submit", "close"):
+            if view.get(name) is not None:
+                stored[name] = view[name]
+        old_external_id = self._views.get(view_id, {}).get("external_id")
+        if old_external_id:
+            self._view_ids_by_external_id.pop(old_external_id, None)
+        if stored["external_id"]:
+            self._view_ids_by_external_id[stored["external_id"]] = view_id
+        self._views[view_id] = stored
+        return stored
+
+    def _views_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not params.get("trigger_id"):
+            raise SlackApiErrorAnswer("invalid_trigger_id")
+        view = self._validated_view(params)
+        return {"view": self._store_view(view)}
+
+    def _views_push(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not params.get("trigger_id"):
+            raise SlackApiErrorAnswer("invalid_trigger_id")
+        view = self._validated_view(params, allowed_types=("modal",))
+        return {"view": self._store_view(view)}
+
+    def _views_update(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        view_id = params.get("view_id")
+        external_id = params.get("external_id")
+        if not view_id and not external_id:
+            raise SlackApiErrorAnswer("invalid_arguments")
+        if not view_id:
+            view_id = self._view_ids_by_external_id.get(str(external_id))
+        existing = self._views.get(str(view_id)) if view_id else None
+        if existing is None:
+            raise SlackApiErrorAnswer("not_found")
+        given_hash = params.get("hash")
+        if given_hash and given_hash != existing["hash"]:
+            raise SlackApiErrorAnswer("hash_conflict")
+        view = self._validated_view(params)
+        return {
+            "view": self._store_view(
+                view, view_id=existing["id"], root_view_id=existing["root_view_id"]
+            )
+        }
+
+    def _views_publish(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        user = self._known_user(params.get("user_id"))
+        view = self._validated_view(params, allowed_types=("home",))
+        existing_id = self._home_view_ids.get(user.id)
+        existing = self._views.get(existing_id) if existing_id else None
+        given_hash = params.get("hash")
+        if existing is not None and given_hash and given_hash != existing["hash"]:
+            raise SlackApiErrorAnswer("hash_conflict")
+        stored = self._store_view(view, view_id=existing_id)
+        self._home_view_ids[user.id] = stored["id"]
+        return {"view": stored}
+
+    def _files_get_upload_url_external(
+        self, params: dict[str, Any], token: str | None
+    ) -> dict[str, Any]:
+        filename = params.get("filename")
+        length_text = str(params.get("length") or "")
+        if not filename or not length_text.isdigit():
+            raise SlackApiErrorAnswer("invalid_arguments")
+        length = int(length_text)
+        if length <= 0:
+            raise SlackApiErrorAnswer("invalid_length")
+        file_id = self._new_id("F")
+        self._files[file_id] = _StoredFile(id=file_id, filename=str(filename), length=length)
+        return {"upload_url": f"{self.origin}/upload/{file_id}", "file_id": file_id}
+
+    def _files_complete_upload_external(
+        self, params: dict[str, Any], token: str | None
+    ) -> dict[str, Any]:
+        files = params.get("files")
+        if not isinstance(files, list) or not files:
+            raise SlackApiErrorAnswer("invalid_arguments")
+        channel_ids: list[str] = []
+        if params.get("channel_id"):
+            channel_ids.append(self._known_channel(params["channel_id"]))
+        for channel in str(params.get("channels") or "").split(","):
+            if channel:
+                channel_ids.append(self._known_channel(channel))
+        answered = []
+        for item in files:
+            file_id = item.get("id") if isinstance(item, dict) else None
+            stored = self._files.get(str(file_id))
+            if stored is None or stored.content is None:
+                raise SlackApiErrorAnswer("file_not_found")
+            share_ts = self._new_ts()
+            answered.append(
+                {
+                    "id": stored.id,
+                    "created": int(time.time()),
+                    "timestamp": int(time.time()),
+                    "name": stored.filename,
+                    "title": item.get("title") or stored.filename,
+                    "user": self.bot_user_id,
+                    "size": len(stored.content),
+                    "url_private": f"{self.origin}/files/{stored.id}/{stored.filename}",
+                    "permalink": self._permalink(channel_ids[0], share_ts)
+                    if channel_ids
+                    else f"https://{self.team_domain}.slack.com/files/{stored.id}",
+                    "channels": [c for c in channel_ids if c.startswith("C")],
+                    "ims": [c for c in channel_ids if c.startswith("D")],
+                }
+            )
+        return {"files": answered}
+
+    def _oauth_v2_access(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not params.get("client_id"):
+            raise SlackApiErrorAnswer("invalid_client_id")
+        if not params.get("client_secret"):
+            raise SlackApiErrorAnswer("bad_client_secret")
+        code = params.get("code")
+        if not code or code == "invalid":
+            raise SlackApiErrorAnswer("invalid_code")
+        installer = next(
+            (user for user in self.users.values() if not user.is_bot),
+            StandInUser(id="U0INSTALLER", name="installer", real_name="Installer"),
+        )
+        return {
+            "app_id": self.app_id,
+            "authed_user": {"id": installer.id, "scope": "", "token_type": "user"},
+            "scope": "chat:write,commands,users:read,im:write,files:write",
+            "token_type": "bot",
+            "access_token": f"xoxb-{self.team_id}-{self._new_id('t')}",
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": self.team_id, "name": self.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+    def _apps_connections_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"url": f"ws://{self._host}:{self.port}/socket"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the stand-in until interrupted, with a couple of sample users and a wins channel."""
+    parser = argparse.ArgumentParser(description="A local stand-in for the Slack Web API.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--bot-token", default="xoxb-standin")
+    arguments = parser.parse_args(argv)
+    stand_in = SlackStandIn(host=arguments.host, port=arguments.port, bot_token=arguments.bot_token)
+    stand_in.add_user(
+        StandInUser(id="U0MANAGER", name="maria", real_name="Maria Manager", is_admin=True)
+    )
+    stand_in.add_user(
+        StandInUser(id="U0REP", name="riley", real_name="Riley Rep", tz="America/Los_Angeles")
+    )
+    stand_in.add_channel("C0WINS", "wins")
+    stand_in.start()
+    print(f"Slack stand-in listening: SLACK_API_URL={stand_in.url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stand_in.stop()
+
+
+if __name__ == "__main__":
+    main()

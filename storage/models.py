@@ -1,0 +1,364 @@
+"""Every table Rebound stores, as SQLModel classes.
+
+All tables live in this one module so Alembic sees the whole schema through
+``SQLModel.metadata`` (see ``storage/migrations/env.py``). Each row carries the Slack
+``team_id`` so one database can serve many workspaces.
+
+Conventions:
+- Times are timezone-aware UTC. ``UTCDateTime`` converts on the way in and attaches UTC on
+  the way out, because SQLite stores datetimes as text without an offset.
+- Enum-like columns are plain strings; the allowed values are the constants below (they
+  match ``bot/domain.py``).
+- Constraint and index names are explicit so the migration in
+  ``storage/migrations/versions`` can name the same objects on every backend.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Index,
+    Numeric,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# Values of the string columns that act as enums.
+OUTCOME_KINDS = ("win", "loss")
+CLASSIFICATIONS = ("system-hit", "lucky-hit", "system-miss", "perfect-miss")
+KUDOS_POLICIES = ("managers", "everyone")
+CYCLES = ("monthly", "quarterly")
+KUDOS_STATUSES = ("pending", "posted")
+CHECKIN_STATUSES = ("pending", "claimed", "sent", "answered", "skipped")
+GOAL_METRICS = ("revenue", "deals_won", "meetings", "custom")
+POST_STATUSES = ("claimed", "sent", "failed")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (default for created_at-style columns)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A ``DateTime(timezone=True)`` that only accepts aware values and returns aware UTC.
+
+    Naive datetimes are refused rather than guessed at: a naive value in the domain is a bug.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: store timezone-aware values only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        # SQLite hands back the naive UTC text we stored; PostgreSQL an aware value in the
+        # session's time zone.
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _created_at() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# Money: exact to the cent in the database, a float in Python (the domain does float maths).
+Money = Numeric(14, 2, asdecimal=False)
+
+
+class Workspace(SQLModel, table=True):
+    """One Slack workspace (team) and its settings from ``/rebound settings``."""
+
+    __tablename__ = "workspaces"
+
+    team_id: str = Field(primary_key=True)
+    name: str = ""
+    recognition_channel_id: str | None = None
+    checkin_weekday: int = 4  # 0 = Monday; Friday by default
+    checkin_hour: int = 14  # in each member's own time zone
+    checkin_reminder_hours: int = 24
+    kudos_policy: str = "managers"  # KUDOS_POLICIES
+    kudos_daily_cap: int = 5
+    strong_process_threshold: float = 0.8
+    reflection_reminder_hours: int = 24
+    digest_enabled: bool = True
+    cycle: str = "monthly"  # CYCLES
+    created_at: datetime = _created_at()
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTime,
+        nullable=False,
+        sa_column_kwargs={"onupdate": utcnow},
+    )
+
+
+class Member(SQLModel, table=True):
+    """A person in a workspace, with their time zone and who they report to."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", name="uq_members_team_user"),
+        Index("ix_members_team_manager", "team_id", "manager_user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    user_id: str
+    display_name: str = ""
+    tz: str = "UTC"  # IANA name from Slack's users.info
+    tz_refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    is_manager: bool = False
+    manager_user_id: str | None = None
+    checkin_paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    is_bot: bool = False
+    deleted: bool = False
+    created_at: datetime = _created_at()
+
+
+class Outcome(SQLModel, table=True):
+    """A win (``/won``) or loss (``/lost``), its process checklist and classification."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (
+        UniqueConstraint("team_id", "submission_key", name="uq_outcomes_team_submission"),
+        Index("ix_outcomes_team_user_occurred", "team_id", "user_id", "occurred_at"),
+        Index("ix_outcomes_team_occurred", "team_id", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    user_id: str
+    kind: str  # OUTCOME_KINDS
+    deal: str
+    amount: float | None = Field(default=None, sa_type=Money)
+    stage: str | None = None
+    reason: str | None = None
+    competitor: str | None = None
+    buyer_feedback: str | None = None
+    luck: int | None = None  # 0..100: the share of a win the rep puts down to luck
+    pipeline_full: bool = False
+    healthy_stage_ratios: bool = False
+    discovery: bool = False
+    qualification: bool = False
+    objection_handling: bool = False
+    process_score: float
+    classification: str  # CLASSIFICATIONS
+    occurred_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Slack view id (or a hash of it): a retried view_submission saves the outcome once.
+    submission_key: str
+    celebrate_consent: bool | None = None
+    created_at: datetime = _created_at()
+
+
+class Reflection(SQLModel, table=True):
+    """One reflection question asked after an outcome, and the rep's answer."""
+
+    __tablename__ = "reflections"
+    __table_args__ = (
+        UniqueConstraint("outcome_id", "question_key", name="uq_reflections_outcome_question"),
+        Index("ix_reflections_team_user_created", "team_id", "user_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    user_id: str
+    outcome_id: int = Field(foreign_key="outcomes.id", ondelete="CASCADE")
+    question_key: str
+    question: str
+    answer: str | None = None
+    is_commitment: bool = False
+    commitment_followed_up: bool | None = None
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _created_at()
+
+
+class Kudos(SQLModel, table=True):
+    """Recognition given with ``/kudos``; posted to the recognition channel."""
+
+    __tablename__ = "kudos"
+    __table_args__ = (
+        # The daily cap counts one giver's kudos since a given time.
+        Index("ix_kudos_team_giver_created", "team_id", "giver_user_id", "created_at"),
+        Index("ix_kudos_team_created", "team_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    giver_user_id: str
+    category: str
+    message: str
+    status: str = "pending"  # KUDOS_STATUSES
+    channel_id: str | None = None
+    message_ts: str | None = None
+    created_at: datetime = _created_at()
+
+
+class KudosRecipient(SQLModel, table=True):
+    """One person recognised by a kudos (a kudos may name several)."""
+
+    __tablename__ = "kudos_recipients"
+    __table_args__ = (
+        UniqueConstraint("kudos_id", "user_id", name="uq_kudos_recipients_kudos_user"),
+        Index("ix_kudos_recipients_team_user", "team_id", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    kudos_id: int = Field(foreign_key="kudos.id", ondelete="CASCADE")
+    user_id: str
+
+
+class CheckIn(SQLModel, table=True):
+    """One member's weekly check-in: scheduled, claimed by a replica, sent, answered."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", "week_key", name="uq_checkins_team_user_week"),
+        Index("ix_checkins_team_status_due", "team_id", "status", "due_at"),
+        # The scheduler looks for due check-ins across all workspaces.
+        Index("ix_checkins_status_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    user_id: str
+    week_key: str  # ISO week in the member's time zone, e.g. "2026-W48"
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    status: str = "pending"  # CHECKIN_STATUSES
+    claimed_by: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminder_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel_id: str | None = None
+    message_ts: str | None = None
+    # The questions as asked, [{"key": ..., "text": ...}], so later wording changes do not
+    # change what an old check-in shows.
+    questions: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _created_at()
+
+
+class CheckInAnswer(SQLModel, table=True):
+    """The answer to one question of a check-in (editable, hence updated_at)."""
+
+    __tablename__ = "checkin_answers"
+    __table_args__ = (
+        UniqueConstraint("checkin_id", "question_key", name="uq_checkin_answers_checkin_question"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    checkin_id: int = Field(foreign_key="checkins.id", ondelete="CASCADE")
+    question_key: str
+    question: str
+    answer: str = ""
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTime,
+        nullable=False,
+        sa_column_kwargs={"onupdate": utcnow},
+    )
+
+
+class Goal(SQLModel, table=True):
+    """A SMART goal for one cycle (``/goal``)."""
+
+    __tablename__ = "goals"
+    __table_args__ = (Index("ix_goals_team_user_cycle_end", "team_id", "user_id", "cycle_end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    user_id: str
+    metric: str  # GOAL_METRICS
+    custom_metric: str | None = None
+    target: float
+    progress: float = 0.0
+    cycle_start: date
+    cycle_end: date
+    why: str | None = None
+    created_at: datetime = _created_at()
+
+
+class PostLog(SQLModel, table=True):
+    """Exactly-once log of everything the bot posts.
+
+    A sender first claims ``post_key`` (unique per team); only the replica whose insert
+    succeeded sends the message. See ``storage.queries.claim_post``.
+    """
+
+    __tablename__ = "post_log"
+    __table_args__ = (
+        UniqueConstraint("team_id", "post_key", name="uq_post_log_team_key"),
+        # Finding claims that were never completed (a replica died mid-send).
+        Index("ix_post_log_status_claimed", "status", "claimed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    post_key: str
+    kind: str
+    channel_id: str | None = None
+    message_ts: str | None = None
+    status: str = "claimed"  # POST_STATUSES
+    claimed_by: str | None = None
+    claimed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack Events API ``event_id``s already handled, so Slack's retries are ignored."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (
+        UniqueConstraint("team_id", "event_id", name="uq_processed_events_team_event"),
+        # Old rows are pruned by age.
+        Index("ix_processed_events_received", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    event_id: str
+    received_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+# Re-exported for migrations/env.py and tests: the metadata holding every table above.
+metadata = SQLModel.metadata
+
+__all__ = [
+    "CHECKIN_STATUSES",
+    "CLASSIFICATIONS",
+    "CYCLES",
+    "GOAL_METRICS",
+    "KUDOS_POLICIES",
+    "KUDOS_STATUSES",
+    "OUTCOME_KINDS",
+    "POST_STATUSES",
+    "CheckIn",
+    "CheckInAnswer",
+    "Goal",
+    "Kudos",
+    "KudosRecipient",
+    "Member",
+    "Outcome",
+    "PostLog",
+    "ProcessedEvent",
+    "Reflection",
+    "UTCDateTime",
+    "Workspace",
+    "metadata",
+    "utcnow",
+]

@@ -1,0 +1,292 @@
+"""Query functions over the tables in ``storage.models``.
+
+Every function takes the session as the keyword ``session=`` and never commits: the caller
+owns the transaction (one unit of work per Slack request or scheduler job) and commits once.
+
+Inserts that must happen at most once across processes (post claims, Slack event ids, the
+first row of a workspace or member) use ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` and see whether a
+row came back. Catching ``IntegrityError`` after a failed flush would instead poison the whole
+transaction on PostgreSQL and lose the caller's other work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, Table, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from storage.models import Member, PostLog, ProcessedEvent, Workspace, utcnow
+
+# Columns callers may change; keys, timestamps kept by the database layer are not among them.
+WORKSPACE_SETTINGS = frozenset(
+    name
+    for name in Workspace.__table__.columns.keys()  # noqa: SIM118 (a ColumnCollection)
+    if name not in {"team_id", "created_at", "updated_at"}
+)
+MEMBER_FIELDS = frozenset(
+    name
+    for name in Member.__table__.columns.keys()  # noqa: SIM118 (a ColumnCollection)
+    if name not in {"id", "team_id", "user_id", "created_at"}
+)
+
+
+def _insert_if_absent(
+    session: Session, table: Table, values: Mapping[str, Any], unique_columns: Iterable[str]
+) -> bool:
+    """INSERT the row unless one with the same ``unique_columns`` exists; True if inserted.
+
+    Race-safe: on PostgreSQL a concurrent insert of the same key waits for the other
+    transaction and then does nothing; on SQLite writers are serialised by the file lock.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).values(**values)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).values(**values)
+    else:
+        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+    key_columns = [table.c[name] for name in unique_columns]
+    # RETURNING says whether the row went in. The row count cannot: with psycopg the
+    # dialect adds an implicit RETURNING for the primary key and the count comes back -1.
+    statement = statement.on_conflict_do_nothing(index_elements=key_columns).returning(*key_columns)
+    return session.execute(statement).first() is not None
+
+
+# --- workspaces ----------------------------------------------------------------------------
+
+
+def get_workspace(*, session: Session, team_id: str) -> Workspace | None:
+    return session.get(Workspace, team_id)
+
+
+def get_or_create_workspace(
+    *, session: Session, team_id: str, name: str | None = None
+) -> Workspace:
+    """The workspace row, created with default settings on first sight.
+
+    A given ``name`` replaces the stored one (workspaces get renamed).
+    """
+    workspace = session.get(Workspace, team_id)
+    if workspace is None:
+        now = utcnow()
+        _insert_if_absent(
+            session,
+            Workspace.__table__,  # type: ignore[arg-type]
+            {"team_id": team_id, "name": name or "", "created_at": now, "updated_at": now},
+            ["team_id"],
+        )
+        workspace = session.get(Workspace, team_id)
+        if workspace is None:  # pragma: no cover - the row was just inserted or found
+            raise RuntimeError(f"workspace {team_id} vanished after insert")
+    if name is not None and workspace.name != name:
+        workspace.name = name
+        session.add(workspace)
+    return workspace
+
+
+def update_workspace_settings(*, session: Session, team_id: str, **changes: Any) -> Workspace:
+    """Change workspace settings; an unknown setting name raises ValueError (nothing changes)."""
+    unknown = set(changes) - WORKSPACE_SETTINGS
+    if unknown:
+        raise ValueError(f"unknown workspace settings: {', '.join(sorted(unknown))}")
+    workspace = get_or_create_workspace(session=session, team_id=team_id)
+    for name, value in changes.items():
+        setattr(workspace, name, value)
+    workspace.updated_at = utcnow()
+    session.add(workspace)
+    return workspace
+
+
+# --- members ---------------------------------------------------------------------------------
+
+
+def get_member(*, session: Session, team_id: str, user_id: str) -> Member | None:
+    statement = select(Member).where(Member.team_id == team_id, Member.user_id == user_id)
+    return session.exec(statement).first()
+
+
+def upsert_member(*, session: Session, team_id: str, user_id: str, **fields: Any) -> Member:
+    """Create the member if new, then set ``fields`` (column names; others raise ValueError)."""
+    unknown = set(fields) - MEMBER_FIELDS
+    if unknown:
+        raise ValueError(f"unknown member fields: {', '.join(sorted(unknown))}")
+    member = get_member(session=session, team_id=team_id, user_id=user_id)
+    if member is None:
+        _insert_if_absent(
+            session,
+            Member.__table__,  # type: ignore[arg-type]
+            {"team_id": team_id, "user_id": user_id, "created_at": utcnow()},
+            ["team_id", "user_id"],
+        )
+        member = get_member(session=session, team_id=team_id, user_id=user_id)
+        if member is None:  # pragma: no cover - the row was just inserted or found
+            raise RuntimeError(f"member {team_id}/{user_id} vanished after insert")
+    for name, value in fields.items():
+        setattr(member, name, value)
+    session.add(member)
+    return member
+
+
+def list_members(*, session: Session, team_id: str, active_only: bool = False) -> list[Member]:
+    """Members of the workspace by user id; ``active_only`` leaves out bots and deleted users."""
+    statement = select(Member).where(Member.team_id == team_id)
+    if active_only:
+        statement = statement.where(col(Member.is_bot).is_(False), col(Member.deleted).is_(False))
+    return list(session.exec(statement.order_by(col(Member.user_id))).all())
+
+
+def managers_of(*, session: Session, team_id: str) -> list[Member]:
+    """The workspace's managers (not deleted), by user id."""
+    statement = (
+        select(Member)
+        .where(
+            Member.team_id == team_id,
+            col(Member.is_manager).is_(True),
+            col(Member.deleted).is_(False),
+        )
+        .order_by(col(Member.user_id))
+    )
+    return list(session.exec(statement).all())
+
+
+def manager_of(*, session: Session, team_id: str, user_id: str) -> Member | None:
+    """The member ``user_id`` reports to, if any."""
+    member = get_member(session=session, team_id=team_id, user_id=user_id)
+    if member is None or member.manager_user_id is None:
+        return None
+    return get_member(session=session, team_id=team_id, user_id=member.manager_user_id)
+
+
+def _all_reports_of(*, session: Session, team_id: str, manager_user_id: str) -> list[Member]:
+    statement = (
+        select(Member)
+        .where(Member.team_id == team_id, Member.manager_user_id == manager_user_id)
+        .order_by(col(Member.user_id))
+    )
+    return list(session.exec(statement).all())
+
+
+def reports_of(*, session: Session, team_id: str, manager_user_id: str) -> list[Member]:
+    """The (not deleted) members who report to ``manager_user_id``, by user id."""
+    reports = _all_reports_of(session=session, team_id=team_id, manager_user_id=manager_user_id)
+    return [member for member in reports if not member.deleted]
+
+
+def set_reports(
+    *, session: Session, team_id: str, manager_user_id: str, report_user_ids: list[str]
+) -> None:
+    """Make ``report_user_ids`` exactly the people reporting to the manager.
+
+    Marks the manager ``is_manager``; members not yet known are created; former reports left
+    out of the list no longer report to anyone. A manager cannot report to themself.
+    """
+    upsert_member(session=session, team_id=team_id, user_id=manager_user_id, is_manager=True)
+    wanted = set(report_user_ids) - {manager_user_id}
+    for member in _all_reports_of(
+        session=session, team_id=team_id, manager_user_id=manager_user_id
+    ):
+        if member.user_id not in wanted:
+            member.manager_user_id = None
+            session.add(member)
+    for user_id in sorted(wanted):
+        upsert_member(
+            session=session, team_id=team_id, user_id=user_id, manager_user_id=manager_user_id
+        )
+
+
+# --- exactly-once posting --------------------------------------------------------------------
+
+
+def claim_post(
+    *, session: Session, team_id: str, post_key: str, kind: str, claimed_by: str, now: datetime
+) -> PostLog | None:
+    """Claim the right to send the post ``post_key``; None when it is already claimed or sent.
+
+    The claim is visible to other processes once the caller commits. Send only after that
+    commit, then ``mark_post_sent`` (or ``release_post`` when the send failed, so a later
+    attempt can claim it again).
+    """
+    inserted = _insert_if_absent(
+        session,
+        PostLog.__table__,  # type: ignore[arg-type]
+        {
+            "team_id": team_id,
+            "post_key": post_key,
+            "kind": kind,
+            "status": "claimed",
+            "claimed_by": claimed_by,
+            "claimed_at": now,
+            "attempts": 1,
+        },
+        ["team_id", "post_key"],
+    )
+    if not inserted:
+        return None
+    statement = select(PostLog).where(PostLog.team_id == team_id, PostLog.post_key == post_key)
+    return session.exec(statement).one()
+
+
+def get_post(*, session: Session, team_id: str, post_key: str) -> PostLog | None:
+    statement = select(PostLog).where(PostLog.team_id == team_id, PostLog.post_key == post_key)
+    return session.exec(statement).first()
+
+
+def _attached(session: Session, post: PostLog) -> PostLog:
+    # The post may come from a session that has since closed (claimed in one unit of work,
+    # marked in another): merge copies its state onto this session's instance.
+    return post if post in session else session.merge(post)
+
+
+def mark_post_sent(
+    *,
+    session: Session,
+    post: PostLog,
+    channel_id: str | None,
+    message_ts: str | None,
+    now: datetime,
+) -> None:
+    """Record that the claimed post went out (channel and ts allow later edits)."""
+    post.status = "sent"
+    post.channel_id = channel_id
+    post.message_ts = message_ts
+    post.sent_at = now
+    session.add(_attached(session, post))
+
+
+def mark_post_failed(*, session: Session, post: PostLog) -> None:
+    """Give up on a post for good: the row stays, so nobody claims it again."""
+    post.status = "failed"
+    session.add(_attached(session, post))
+
+
+def release_post(*, session: Session, post: PostLog) -> None:
+    """Drop the claim after a failed send so the post can be claimed and sent again."""
+    if post in session:
+        session.delete(post)
+    else:
+        session.execute(delete(PostLog).where(col(PostLog.id) == post.id))
+
+
+# --- Slack Events API retries ----------------------------------------------------------------
+
+
+def record_event_once(*, session: Session, team_id: str, event_id: str, now: datetime) -> bool:
+    """True the first time an event id is seen in this workspace, False for Slack's retries."""
+    return _insert_if_absent(
+        session,
+        ProcessedEvent.__table__,  # type: ignore[arg-type]
+        {"team_id": team_id, "event_id": event_id, "received_at": now},
+        ["team_id", "event_id"],
+    )
+
+
+def prune_processed_events(*, session: Session, received_before: datetime) -> int:
+    """Delete event ids older than ``received_before`` (Slack retries within minutes)."""
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < received_before)
+    )
+    return result.rowcount
