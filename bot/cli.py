@@ -49,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Alembic narrates every plugin it loads at INFO; people need only its warnings.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     load_dotenv(".env", override=False)
     try:
         settings = load_settings(os.environ)
@@ -64,7 +66,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command
     if command == "start":
         if not settings.has_slack_tokens:
-            return _demo(out=None, quiet=False)
+            return _demo(out=os.environ.get("REBOUND_DEMO_OUT"), quiet=False)
         command = "run" if settings.slack_app_token else "serve"
         args.port, args.host, args.threads = int(os.environ.get("PORT", "3000")), "0.0.0.0", 8
     if command == "db":
@@ -115,6 +117,10 @@ def _serve(settings: Settings, *, host: str, port: int, threads: int) -> int:
 
 def _demo(*, out: str | None, quiet: bool) -> int:
     from bot.demo import run_demo
+
+    if "LOG_LEVEL" not in os.environ:
+        # The transcript is the output; routine log lines would only interrupt it.
+        logging.getLogger().setLevel(logging.WARNING)
 
     return run_demo(out_dir=out, quiet=quiet)
 

@@ -4,9 +4,9 @@ Every function takes the session as the keyword ``session=`` and never commits: 
 owns the transaction (one unit of work per Slack request or scheduler job) and commits once.
 
 Inserts that must happen at most once across processes (post claims, Slack event ids, the
-first row of a workspace or member) use ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` and see whether a
-row came back. Catching ``IntegrityError`` after a failed flush would instead poison the whole
-transaction on PostgreSQL and lose the caller's other work.
+first row of a workspace or member) use ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` and
+see whether a row came back. Catching ``IntegrityError`` after a failed flush would instead
+poison the whole transaction on PostgreSQL and lose the caller's other work.
 """
 
 from __future__ import annotations

@@ -1,0 +1,122 @@
+"""Settings: every bad value gets one clear line naming the variable, and exit code 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, DEFAULT_SLACK_API_URL, ConfigError, load_settings
+
+
+def test_defaults_need_no_configuration() -> None:
+    settings = load_settings({})
+    assert settings.slack_api_url == DEFAULT_SLACK_API_URL
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.admins == frozenset()
+    assert not settings.has_slack_tokens
+
+
+def test_values_are_read_and_cleaned() -> None:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": " xoxb-1-2-abc ",
+            "SLACK_SIGNING_SECRET": "abc123def456",
+            "SLACK_APP_TOKEN": "xapp-1-A1-2-xyz",
+            "SLACK_API_URL": "http://127.0.0.1:9999/api",
+            "DATABASE_URL": "postgresql://u:p@db:5432/rebound",
+            "REBOUND_ADMINS": "U012ABC, W0456DEF,",
+        }
+    )
+    assert settings.slack_bot_token == "xoxb-1-2-abc"
+    assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
+    assert settings.admins == {"U012ABC", "W0456DEF"}
+    assert settings.has_slack_tokens
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("SLACK_BOT_TOKEN", "xoxp-user-token", "xoxb-"),
+        ("SLACK_APP_TOKEN", "xoxb-not-an-app-token", "xapp-"),
+        ("SLACK_SIGNING_SECRET", "short!", "Signing Secret"),
+        ("SLACK_API_URL", "slack.com/api", "http(s) URL"),
+        ("DATABASE_URL", "not a url", "not a database URL"),
+        ("DATABASE_URL", "mysql://u@h/db", "not supported"),
+        ("REBOUND_ADMINS", "U012ABC,alice", "alice"),
+    ],
+)
+def test_malformed_values_name_the_variable(variable: str, value: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({variable: value})
+    message = str(caught.value)
+    assert message.startswith(f"{variable}:")
+    assert words in message
+    assert "\n" not in message
+
+
+def test_modes_require_their_tokens() -> None:
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
+        load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}).require_socket_mode()
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}).require_http_mode()
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
+        load_settings({}).require_http_mode()
+
+
+def _rebound(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REBOUND_"))}
+    clean.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "variable"),
+    [
+        (["serve", "--port", "0"], {"SLACK_BOT_TOKEN": "oops"}, "SLACK_BOT_TOKEN"),
+        (["serve", "--port", "0"], {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        (["run"], {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN"),
+        (["db", "upgrade"], {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+         "DATABASE_URL"),
+    ],
+)
+def test_cli_reports_configuration_errors_in_one_line_with_exit_code_2(
+    tmp_path: Path, args: list[str], env: dict[str, str], variable: str
+) -> None:
+    result = _rebound(args, env, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+
+
+def test_cli_reads_dot_env_from_the_working_folder(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=not-a-bot-token\n")
+    result = _rebound(["serve", "--port", "0"], {}, tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN" in result.stderr
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    result = _rebound(["--help"], {}, tmp_path)
+    assert result.returncode == 0
+    for command in ("start", "run", "serve", "db", "demo"):
+        assert command in result.stdout
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    result = _rebound(["db", "upgrade"], {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "x.db").exists()
+    assert "up to date" in result.stdout

@@ -1,0 +1,36 @@
+"""`rebound demo` — the main job with no Slack tokens — plays its week and exits 0."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REBOUND_"))}
+    env.pop("DATABASE_URL", None)
+    out = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "start"],  # no tokens: `start` means the demo
+        cwd=tmp_path,
+        env={**env, "REBOUND_DEMO_OUT": str(out)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    transcript = (out / "transcript.txt").read_text()
+    # What people see, rendered as text, from the real app's answers:
+    assert "Leo sees (only visible to you)" in transcript
+    assert "/lost" in transcript  # the help
+    assert "Only Rebound admins can change settings" in transcript
+    assert "Rebound settings" in transcript  # the modal Maya opens
+    assert "Pick their manager" in transcript  # a field error keeps the modal open
+    assert "Settings saved" in transcript  # Maya's DM
+    assert "Leo's Home tab" in transcript
+    assert "(0 extra Home publishes)" in transcript
+    assert "I don't know `stats` yet" in transcript
+    assert "Demo finished" in result.stdout

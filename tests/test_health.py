@@ -1,0 +1,67 @@
+"""/healthz follows the database: 200 while it answers, 503 during an outage, 200 again after."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.standin import SlackStandIn
+from tests.conftest import fresh_database
+from tests.live import live_app
+
+
+def _health(base_url: str) -> int:
+    try:
+        with urllib.request.urlopen(f"{base_url}/healthz", timeout=10) as response:
+            json.loads(response.read())
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _set_connections_allowed(admin_url: str, database: str, allowed: bool) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {"true" if allowed else "false"}')
+        )
+        if not allowed:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :db AND pid <> pg_backend_pid()"
+                ),
+                {"db": database},
+            )
+    admin.dispose()
+
+
+def test_healthz_is_503_while_postgresql_refuses_and_recovers_after(
+    standin: SlackStandIn, tmp_path: Path
+) -> None:
+    from tests.conftest import _postgres_admin_url
+
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        pytest.skip("PostgreSQL not configured")
+    with fresh_database("postgresql", tmp_path) as url, live_app(standin, url, tmp_path) as app:
+        assert _health(app.base_url) == 200
+        database = make_url(url).database
+        assert database
+        _set_connections_allowed(admin_url, database, allowed=False)
+        try:
+            assert _health(app.base_url) == 503
+        finally:
+            _set_connections_allowed(admin_url, database, allowed=True)
+        # The pool reconnects by itself once the database is back.
+        deadline = time.monotonic() + 10
+        while _health(app.base_url) != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _health(app.base_url) == 200
