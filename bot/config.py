@@ -71,7 +71,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if bot_token and not bot_token.startswith("xoxb-"):
         raise ConfigError(
             "SLACK_BOT_TOKEN",
-            "must be a bot token starting with 'xoxb-' (OAuth & Permissions → Bot User OAuth Token)",
+            "must be a bot token starting with 'xoxb-' "
+            "(OAuth & Permissions → Bot User OAuth Token)",
         )
     app_token = _clean(environ, "SLACK_APP_TOKEN")
     if app_token and not app_token.startswith("xapp-"):

@@ -22,8 +22,9 @@ from bot.simulator import HttpReply, SlackSender, state_value
 from bot.standin import RecordedCall, SlackStandIn, StandInUser
 
 TEAM = (
-    StandInUser(id="U0MAYA", name="maya", real_name="Maya Chen", tz="America/New_York",
-                is_admin=True),
+    StandInUser(
+        id="U0MAYA", name="maya", real_name="Maya Chen", tz="America/New_York", is_admin=True
+    ),
     StandInUser(id="U0LEO", name="leo", real_name="Leo Okafor", tz="Europe/London"),
     StandInUser(id="U0PRIYA", name="priya", real_name="Priya Raman", tz="America/Los_Angeles"),
 )
@@ -69,12 +70,13 @@ class Transcript:
                 self.write(f"    ⚠ {block_id}: {mrkdwn_to_text(message, names=self.names)}")
             return
         self.write(f"\n  {self.person(user_id)} sees (only visible to you):")
-        self._box(render_message(text=body.get("text"), blocks=body.get("blocks"),
-                                 names=self.names))
+        self._box(
+            render_message(text=body.get("text"), blocks=body.get("blocks"), names=self.names)
+        )
 
     def show_new_calls(self) -> list[RecordedCall]:
         """Everything the app sent to Slack since last time, as the people would see it."""
-        calls = self.standin.calls[self.seen:]
+        calls = self.standin.calls[self.seen :]
         self.seen += len(calls)
         for call in calls:
             self._show_call(call)
@@ -108,7 +110,9 @@ class Transcript:
             self.write(f"    │ {line}")
 
 
-def _wait(standin: SlackStandIn, seen: int, predicate: Callable[[list[RecordedCall]], bool]) -> None:
+def _wait(
+    standin: SlackStandIn, seen: int, predicate: Callable[[list[RecordedCall]], bool]
+) -> None:
     standin.wait_for(lambda calls: predicate(calls[seen:]), timeout=10.0)
 
 
@@ -197,8 +201,10 @@ def _play_week(standin: SlackStandIn, sender: SlackSender, t: Transcript) -> Non
         "team_1_manager": {"value": state_value("users_select", None)},
         "team_1_reps": {"value": state_value("multi_users_select", [])},
     }
-    t.say("She picks #wins, Friday 14:00, and adds Leo and Priya — but forgets to pick herself "
-          "as their manager, and clicks Save")
+    t.say(
+        "She picks #wins, Friday 14:00, and adds Leo and Priya — but forgets to pick herself "
+        "as their manager, and clicks Save"
+    )
     t.show_reply(maya, sender.view_submission(view, user_id=maya, values=base_values))
 
     t.say("She picks herself as the manager and saves again")
@@ -222,11 +228,14 @@ def _play_week(standin: SlackStandIn, sender: SlackSender, t: Transcript) -> Non
     sender.send_event(envelope, retry_num=1)
     time.sleep(0.3)
     again = [c for c in standin.calls[seen:] if c.method == "views.publish"]
-    t.say(f"Rebound recognises event {envelope['event_id']} and does nothing twice "
-          f"({len(again)} extra Home publishes)")
+    t.say(
+        f"Rebound recognises event {envelope['event_id']} and does nothing twice "
+        f"({len(again)} extra Home publishes)"
+    )
     t.show_new_calls()
 
     t.scene("Monday 10:05 — Priya mistypes a command")
     t.say("Priya types `/rebound stats`")
-    t.show_reply(priya, sender.slash_command("/rebound", "stats", user_id=priya,
-                                              channel_id="C0SALES"))
+    t.show_reply(
+        priya, sender.slash_command("/rebound", "stats", user_id=priya, channel_id="C0SALES")
+    )

@@ -28,8 +28,11 @@ def make_wsgi_app(app: App, engine: Engine) -> WsgiApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in ("GET", "HEAD"):
             healthy = ping(engine)
-            return _json(start_response, 200 if healthy else 503,
-                         {"status": "ok" if healthy else "database unavailable"})
+            return _json(
+                start_response,
+                200 if healthy else 503,
+                {"status": "ok" if healthy else "database unavailable"},
+            )
         if path == "/slack/events":
             if method != "POST":
                 return _json(start_response, 405, {"error": "POST Slack requests here"})
@@ -44,8 +47,13 @@ def make_wsgi_app(app: App, engine: Engine) -> WsgiApp:
 
 
 def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
-    reasons = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-               503: "Service Unavailable"}
+    reasons = {
+        200: "OK",
+        400: "Bad Request",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        503: "Service Unavailable",
+    }
     data = json.dumps(body).encode()
     start_response(
         f"{status} {reasons.get(status, '')}",

@@ -115,7 +115,7 @@ class SlackSender:
             "api_app_id": self.api_app_id,
             "is_enterprise_install": "false",
             "response_url": f"https://hooks.slack.com/commands/{self.team_id}/{_new_id('')}/x",
-            "trigger_id": trigger_id or _new_id("13345224609.738474920.") ,
+            "trigger_id": trigger_id or _new_id("13345224609.738474920."),
         }
 
     def slash_command(self, command: str, text: str = "", **kwargs: Any) -> HttpReply:
@@ -123,8 +123,12 @@ class SlackSender:
 
     # -- interactivity -----------------------------------------------------------------------
     def _user(self, user_id: str) -> dict[str, str]:
-        return {"id": user_id, "username": user_id.lower(), "name": user_id.lower(),
-                "team_id": self.team_id}
+        return {
+            "id": user_id,
+            "username": user_id.lower(),
+            "name": user_id.lower(),
+            "team_id": self.team_id,
+        }
 
     def view_submission(
         self, view: dict[str, Any], *, user_id: str, values: dict[str, dict[str, Any]]
@@ -208,7 +212,9 @@ class SlackSender:
         return self.post_form({"payload": json.dumps(payload)})
 
     # -- Events API --------------------------------------------------------------------------
-    def event_envelope(self, event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
+    def event_envelope(
+        self, event: dict[str, Any], *, event_id: str | None = None
+    ) -> dict[str, Any]:
         event = {"event_ts": f"{time.time():.6f}", **event}
         return {
             "token": "deprecated-verification-token",
@@ -240,14 +246,16 @@ class SlackSender:
         headers = {}
         if retry_num:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
-        return self.post(
-            json.dumps(envelope).encode(), "application/json", extra_headers=headers
-        )
+        return self.post(json.dumps(envelope).encode(), "application/json", extra_headers=headers)
 
     def app_home_opened(self, user_id: str, *, event_id: str | None = None) -> HttpReply:
         envelope = self.event_envelope(
-            {"type": "app_home_opened", "user": user_id, "channel": "D" + user_id[1:],
-             "tab": "home"},
+            {
+                "type": "app_home_opened",
+                "user": user_id,
+                "channel": "D" + user_id[1:],
+                "tab": "home",
+            },
             event_id=event_id,
         )
         return self.send_event(envelope)
@@ -258,8 +266,11 @@ def state_value(element_type: str, value: Any) -> dict[str, Any]:
     if element_type in ("plain_text_input", "number_input", "email_text_input", "url_text_input"):
         return {"type": element_type, "value": value}
     if element_type in ("static_select", "radio_buttons", "external_select"):
-        option = None if value is None else {
-            "text": {"type": "plain_text", "text": str(value)}, "value": str(value)}
+        option = (
+            None
+            if value is None
+            else {"text": {"type": "plain_text", "text": str(value)}, "value": str(value)}
+        )
         return {"type": element_type, "selected_option": option}
     if element_type == "checkboxes":
         return {

@@ -36,9 +36,7 @@ def profile_from_user(user: dict[str, Any]) -> SlackProfile:
         user_id=user["id"],
         display_name=name,
         tz=user.get("tz") or "UTC",
-        is_admin=bool(
-            user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")
-        ),
+        is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
         is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
         deleted=bool(user.get("deleted")),
     )

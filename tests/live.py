@@ -18,10 +18,12 @@ from bot.simulator import SlackSender
 from bot.standin import SlackStandIn, StandInUser
 
 TEAM_USERS = (
-    StandInUser(id="U0ADMIN", name="ada", real_name="Ada Admin", tz="America/New_York",
-                is_admin=True),
-    StandInUser(id="U0OWNER", name="olga", real_name="Olga Owner", tz="Europe/Berlin",
-                is_owner=True),
+    StandInUser(
+        id="U0ADMIN", name="ada", real_name="Ada Admin", tz="America/New_York", is_admin=True
+    ),
+    StandInUser(
+        id="U0OWNER", name="olga", real_name="Olga Owner", tz="Europe/Berlin", is_owner=True
+    ),
     StandInUser(id="U0CFGADMIN", name="cora", real_name="Cora Config", tz="Asia/Kolkata"),
     StandInUser(id="U0MGR", name="maya", real_name="Maya Manager", tz="America/Chicago"),
     StandInUser(id="U0REP1", name="leo", real_name="Leo Rep", tz="Europe/London"),

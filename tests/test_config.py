@@ -86,8 +86,11 @@ def _rebound(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Comp
         (["serve", "--port", "0"], {"SLACK_BOT_TOKEN": "oops"}, "SLACK_BOT_TOKEN"),
         (["serve", "--port", "0"], {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
         (["run"], {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN"),
-        (["db", "upgrade"], {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
-         "DATABASE_URL"),
+        (
+            ["db", "upgrade"],
+            {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+            "DATABASE_URL",
+        ),
     ],
 )
 def test_cli_reports_configuration_errors_in_one_line_with_exit_code_2(

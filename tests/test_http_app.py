@@ -98,8 +98,12 @@ def test_signature_with_another_secret_is_refused(live: LiveApp) -> None:
     sender = live.sender()
     body = b"command=%2Frebound&text=help&user_id=U0REP1&team_id=T0REBOUND"
     ts = str(int(time.time()))
-    reply = sender.post(body, "application/x-www-form-urlencoded",
-                        timestamp=int(ts), signature=slack_signature("wrong-secret", ts, body))
+    reply = sender.post(
+        body,
+        "application/x-www-form-urlencoded",
+        timestamp=int(ts),
+        signature=slack_signature("wrong-secret", ts, body),
+    )
     assert reply.status == 401
 
 
@@ -145,8 +149,15 @@ def test_admins_owners_and_rebound_admins_get_the_settings_modal(
     view = _open_settings(live, standin, user_id)
     assert view["callback_id"] == "rebound_settings"
     block_ids = {b.get("block_id") for b in view["blocks"]}
-    assert {"recognition_channel", "checkin_weekday", "checkin_hour", "kudos_policy",
-            "threshold", "team_0_manager", "team_0_reps"} <= block_ids
+    assert {
+        "recognition_channel",
+        "checkin_weekday",
+        "checkin_hour",
+        "kudos_policy",
+        "threshold",
+        "team_0_manager",
+        "team_0_reps",
+    } <= block_ids
 
 
 def test_settings_field_errors_keep_the_modal_open_and_save_nothing(
@@ -158,11 +169,15 @@ def test_settings_field_errors_keep_the_modal_open_and_save_nothing(
         ({"threshold": {"value": state_value("number_input", "1.5")}}, "threshold"),
         ({"threshold": {"value": state_value("number_input", "abc")}}, "threshold"),
         ({"team_0_manager": {"value": state_value("users_select", None)}}, "team_0_manager"),
-        ({"team_0_reps": {"value": state_value("multi_users_select", [MANAGER, REP1])}},
-         "team_0_reps"),
         (
-            {"team_1_manager": {"value": state_value("users_select", ADMIN)},
-             "team_1_reps": {"value": state_value("multi_users_select", [REP1])}},
+            {"team_0_reps": {"value": state_value("multi_users_select", [MANAGER, REP1])}},
+            "team_0_reps",
+        ),
+        (
+            {
+                "team_1_manager": {"value": state_value("users_select", ADMIN)},
+                "team_1_reps": {"value": state_value("multi_users_select", [REP1])},
+            },
             "team_1_reps",
         ),
     ]

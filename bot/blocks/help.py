@@ -11,7 +11,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "Debrief a lost deal. A lost opportunity is feedback — there's a lesson in it somewhere.",
         "/lost Acme renewal",
     ),
-    ("/won", "Log a win, and how much of it was process and how much luck.", "/won Globex expansion"),
+    (
+        "/won",
+        "Log a win, and how much of it was process and how much luck.",
+        "/won Globex expansion",
+    ),
     (
         "/kudos",
         "Recognise a teammate in the recognition channel.",
@@ -23,8 +27,16 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "/checkin pause 2w",
     ),
     ("/goal", "Set a SMART goal for this cycle, or see your progress.", "/goal"),
-    ("/rebound lessons", "Search your lessons (managers: your team's).", "/rebound lessons pricing"),
-    ("/rebound settings", "Admins: recognition channel, teams, check-in time, kudos.", "/rebound settings"),
+    (
+        "/rebound lessons",
+        "Search your lessons (managers: your team's).",
+        "/rebound lessons pricing",
+    ),
+    (
+        "/rebound settings",
+        "Admins: recognition channel, teams, check-in time, kudos.",
+        "/rebound settings",
+    ),
     ("/rebound help", "This list.", "/rebound help"),
 )
 
@@ -42,7 +54,9 @@ def help_message(*, unknown: str | None = None) -> dict[str, Any]:
                 },
             }
         )
-    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Rebound — how to use it"}})
+    blocks.append(
+        {"type": "header", "text": {"type": "plain_text", "text": "Rebound — how to use it"}}
+    )
     blocks.append(
         {
             "type": "section",

@@ -57,7 +57,10 @@ def home_view(facts: HomeFacts) -> dict[str, Any]:
         + (" — set one with `/rebound settings`." if facts.is_admin else " — an admin sets it.")
     )
     blocks.append(
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([*team_lines, checkin, channel])}}
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": "\n".join([*team_lines, checkin, channel])},
+        }
     )
     blocks.append({"type": "divider"})
     blocks.append(

@@ -226,7 +226,9 @@ def parse_settings_submission(
     )
     for index in indexes:
         manager = _state_value(values, f"team_{index}_manager").get("selected_user") or ""
-        reps = list(dict.fromkeys(_state_value(values, f"team_{index}_reps").get("selected_users") or []))
+        reps = list(
+            dict.fromkeys(_state_value(values, f"team_{index}_reps").get("selected_users") or [])
+        )
         manager_block, reps_block = f"team_{index}_manager", f"team_{index}_reps"
         if not manager and not reps:
             continue
@@ -277,7 +279,9 @@ def _selected_int(values: Mapping[str, Any], block_id: str, allowed: range) -> i
 
 
 def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
-    channel = f"<#{saved.recognition_channel_id}>" if saved.recognition_channel_id else "not set yet"
+    channel = (
+        f"<#{saved.recognition_channel_id}>" if saved.recognition_channel_id else "not set yet"
+    )
     team_lines = [
         f"• <@{manager}>: " + (", ".join(f"<@{rep}>" for rep in reps) or "no reps yet")
         for manager, reps in saved.teams.items()

@@ -11,7 +11,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
 from bot.blocks.help import help_message
-from bot.messaging import send_dm, send_ephemeral
 from bot.blocks.settings import (
     SETTINGS_CALLBACK_ID,
     not_admin_message,
@@ -19,6 +18,7 @@ from bot.blocks.settings import (
     settings_modal,
     settings_saved_message,
 )
+from bot.messaging import send_dm, send_ephemeral
 from bot.slack_users import fetch_profile, is_rebound_admin
 from bot.usecases.settings import current_settings, save_settings
 
@@ -83,8 +83,10 @@ def open_settings(client: WebClient, deps: Deps, command: dict[str, Any]) -> Non
         send_ephemeral(
             client,
             command,
-            {"text": "Slack didn't let me open the settings just now. Please run "
-             "`/rebound settings` again."},
+            {
+                "text": "Slack didn't let me open the settings just now. Please run "
+                "`/rebound settings` again."
+            },
         )
 
 
