@@ -17,6 +17,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.clock import Clock, utc_now
 from bot.config import Settings
+from bot.delivery import Delivery
+from bot.scheduler import ScheduledJob, Ticker
 from storage import queries
 from storage.db import SessionFactory
 
@@ -68,12 +70,24 @@ def create_app(
     app.middleware(_skip_redelivered_events(deps))
     app.error(_report_error)
 
-    # Imported here so importing bot.app builds nothing and pulls in no feature code.
-    from bot.features import home, rebound_command, upcoming
+    from bot.features import feature_modules
 
-    for feature in (rebound_command, home, upcoming):
+    for feature in feature_modules():
         feature.register(app, deps)
     return app
+
+
+def build_ticker(deps: Deps, client: WebClient) -> Ticker:
+    """Every feature's scheduled jobs, run together on each tick."""
+    from bot.features import feature_modules
+
+    delivery = Delivery(deps.session_factory, client, deps.clock)
+    jobs: list[tuple[str, ScheduledJob]] = []
+    for feature in feature_modules():
+        contribute = getattr(feature, "scheduled_jobs", None)
+        if contribute is not None:
+            jobs.extend(contribute(deps, delivery))
+    return Ticker(jobs=jobs, clock=deps.clock)
 
 
 def _skip_redelivered_events(deps: Deps) -> Callable[..., Any]:

@@ -92,8 +92,12 @@ def _run_socket_mode(settings: Settings) -> int:
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings)
+    runtime.start_scheduler()
     log.info("Rebound is running in Socket Mode; Ctrl-C stops it.")
-    SocketModeHandler(runtime.app, settings.slack_app_token).start()
+    try:
+        SocketModeHandler(runtime.app, settings.slack_app_token).start()
+    finally:
+        runtime.close()
     return 0
 
 
@@ -102,6 +106,7 @@ def _serve(settings: Settings, *, host: str, port: int, threads: int) -> int:
     from bot.server import make_http_server, make_wsgi_app
 
     runtime = build_runtime(settings)
+    runtime.start_scheduler()
     server = make_http_server(
         make_wsgi_app(runtime.app, runtime.engine), host=host, port=port, threads=threads
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from bot.app import Deps, create_app
+from bot.app import Deps, build_ticker, create_app
 from bot.clock import Clock, utc_now
 from bot.config import ConfigError, Settings
 from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
@@ -21,8 +22,17 @@ class Runtime:
     session_factory: SessionFactory
     deps: Deps
     app: App
+    scheduler: BackgroundScheduler | None = None
+
+    def start_scheduler(self) -> None:
+        """Tick this process's scheduler; the database decides which process sends what."""
+        from bot.scheduler import start_scheduler
+
+        self.scheduler = start_scheduler(build_ticker(self.deps, self.app.client))
 
     def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
         self.engine.dispose()
 
 

@@ -6,6 +6,10 @@ API errors), records every call, rejects payloads that break Slack's documented 
 with Slack's own error codes, and can answer 429 + ``Retry-After`` or 5xx on demand so the app's
 retry and pacing code is exercised for real.
 
+It also plays Slack's Socket Mode side: ``apps.connections.open`` answers a ``ws://`` URL on the
+same port, where a minimal RFC 6455 WebSocket endpoint says ``hello``, sends envelopes a test
+asks for (``send_socket_envelope``) and records the acks the app sends back (``socket_acks``).
+
 Run it standalone with ``python -m bot.standin --port 8765``.
 """
 
@@ -14,10 +18,14 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import hashlib
 import json
 import math
+import socket
+import struct
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,8 +33,8 @@ from email.parser import BytesParser
 from email.policy import default as default_email_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, BinaryIO
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Parameters Slack accepts as JSON strings inside form bodies; recorded decoded.
@@ -98,6 +106,22 @@ _MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral")
 # Methods that authenticate with something other than a Web API token.
 _TOKENLESS_METHODS = frozenset({"oauth.v2.access"})
 _APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+
+# Socket Mode: the WebSocket path apps.connections.open hands out, and what Slack sends over it.
+SOCKET_PATH = "/socket"
+SOCKET_ENVELOPE_TYPES = frozenset({"events_api", "slash_commands", "interactive"})
+_WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
+_OPCODE_CONTINUATION = 0x0
+_OPCODE_TEXT = 0x1
+_OPCODE_BINARY = 0x2
+_OPCODE_CLOSE = 0x8
+_OPCODE_PING = 0x9
+_OPCODE_PONG = 0xA
+_CLOSE_NORMAL = 1000
+_CLOSE_GOING_AWAY = 1001
+_CLOSE_PROTOCOL_ERROR = 1002
+# A message larger than this is a broken client, not a Slack ack; refuse it instead of buffering.
+_MAX_SOCKET_MESSAGE = 16 * 1024 * 1024
 
 _TZ_LABELS: dict[str, tuple[str, str]] = {
     "America/New_York": ("Eastern Standard Time", "Eastern Daylight Time"),
@@ -560,6 +584,172 @@ def _decode_json_params(params: dict[str, Any]) -> None:
                 params[name] = json.loads(value)
 
 
+# ----------------------------------------------------------------- WebSocket (RFC 6455)
+
+
+def websocket_accept(key: str) -> str:
+    """The Sec-WebSocket-Accept value answering a client's Sec-WebSocket-Key."""
+    digest = hashlib.sha1((key.strip() + _WEBSOCKET_GUID).encode("ascii")).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def encode_websocket_frame(opcode: int, payload: bytes, *, fin: bool = True) -> bytes:
+    """One unmasked frame, as a server sends it; 7-, 16- or 64-bit length as the size needs."""
+    first = (0x80 if fin else 0x00) | opcode
+    length = len(payload)
+    if length <= 125:
+        header = struct.pack("!BB", first, length)
+    elif length <= 0xFFFF:
+        header = struct.pack("!BBH", first, 126, length)
+    else:
+        header = struct.pack("!BBQ", first, 127, length)
+    return header + payload
+
+
+def _apply_mask(payload: bytes, mask: bytes) -> bytes:
+    # XOR as one big integer: far faster than a per-byte loop for large acks.
+    if not payload:
+        return payload
+    repeated = (mask * (len(payload) // 4 + 1))[: len(payload)]
+    masked = int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")
+    return masked.to_bytes(len(payload), "big")
+
+
+class _WebSocketClosed(ConnectionError):
+    """The peer went away (EOF or a socket error) in the middle of the conversation."""
+
+
+class _WebSocketProtocolError(Exception):
+    """The client broke RFC 6455; the connection is closed with status 1002."""
+
+
+@dataclass(frozen=True)
+class _Frame:
+    fin: bool
+    opcode: int
+    payload: bytes
+
+
+def _read_exact(stream: BinaryIO, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        try:
+            chunk = stream.read(size - len(data))
+        except OSError as error:
+            raise _WebSocketClosed(str(error)) from error
+        if not chunk:
+            raise _WebSocketClosed("end of stream")
+        data += chunk
+    return data
+
+
+def read_websocket_frame(stream: BinaryIO, *, require_mask: bool = True) -> _Frame:
+    """Read one frame; client frames must be masked (RFC 6455 section 5.1)."""
+    first, second = _read_exact(stream, 2)
+    if first & 0x70:
+        raise _WebSocketProtocolError("reserved bits set without a negotiated extension")
+    opcode = first & 0x0F
+    masked = bool(second & 0x80)
+    length = second & 0x7F
+    if length == 126:
+        (length,) = struct.unpack("!H", _read_exact(stream, 2))
+    elif length == 127:
+        (length,) = struct.unpack("!Q", _read_exact(stream, 8))
+    if require_mask and not masked:
+        raise _WebSocketProtocolError("client frames must be masked")
+    if opcode >= _OPCODE_CLOSE and (length > 125 or not first & 0x80):
+        raise _WebSocketProtocolError("control frames are at most 125 bytes and never fragmented")
+    if length > _MAX_SOCKET_MESSAGE:
+        raise _WebSocketProtocolError("frame too large")
+    mask = _read_exact(stream, 4) if masked else b""
+    payload = _read_exact(stream, length)
+    if masked:
+        payload = _apply_mask(payload, mask)
+    return _Frame(fin=bool(first & 0x80), opcode=opcode, payload=payload)
+
+
+class _SocketConnection:
+    """One Socket Mode client, served on the request-handler thread that accepted it."""
+
+    def __init__(self, request: _StandInRequestHandler, connection_id: int) -> None:
+        self.id = connection_id
+        self._request = request
+        self._send_lock = threading.Lock()
+        self._close_sent = False
+        self.finished = threading.Event()
+
+    def send_frame(self, opcode: int, payload: bytes) -> None:
+        with self._send_lock:
+            if self._close_sent:
+                raise _WebSocketClosed("a close frame was already sent")
+            if opcode == _OPCODE_CLOSE:
+                self._close_sent = True
+            try:
+                # wfile is unbuffered (StreamRequestHandler.wbufsize == 0): one sendall a frame.
+                self._request.wfile.write(encode_websocket_frame(opcode, payload))
+            except (OSError, ValueError) as error:  # ValueError: the handler closed the file
+                raise _WebSocketClosed(str(error)) from error
+
+    def send_json(self, message: dict[str, Any]) -> None:
+        self.send_frame(_OPCODE_TEXT, json.dumps(message).encode("utf-8"))
+
+    def send_close(self, code: int, reason: str = "") -> None:
+        with contextlib.suppress(_WebSocketClosed):
+            self.send_frame(_OPCODE_CLOSE, struct.pack("!H", code) + reason.encode("utf-8"))
+
+    def abort(self) -> None:
+        """Cut the TCP connection; the reader thread then sees end of stream and finishes."""
+        with contextlib.suppress(OSError):
+            self._request.connection.shutdown(socket.SHUT_RDWR)
+
+    def receive_messages(self, on_text: Callable[[str], None]) -> None:
+        """Read frames until the client closes: answer pings, reassemble fragmented messages."""
+        rfile = self._request.rfile
+        parts: list[bytes] = []
+        message_opcode: int | None = None
+        try:
+            while True:
+                frame = read_websocket_frame(rfile)
+                if frame.opcode == _OPCODE_PING:
+                    self.send_frame(_OPCODE_PONG, frame.payload)
+                    continue
+                if frame.opcode == _OPCODE_PONG:
+                    continue
+                if frame.opcode == _OPCODE_CLOSE:
+                    # Echo the status code, as RFC 6455 section 5.5.1 asks, then hang up.
+                    self.send_close(
+                        struct.unpack("!H", frame.payload[:2])[0]
+                        if len(frame.payload) >= 2
+                        else _CLOSE_NORMAL
+                    )
+                    return
+                if frame.opcode in (_OPCODE_TEXT, _OPCODE_BINARY):
+                    if message_opcode is not None:
+                        raise _WebSocketProtocolError("a new message began inside a fragmented one")
+                    message_opcode, parts = frame.opcode, [frame.payload]
+                elif frame.opcode == _OPCODE_CONTINUATION:
+                    if message_opcode is None:
+                        raise _WebSocketProtocolError("continuation frame without a message")
+                    parts.append(frame.payload)
+                else:
+                    raise _WebSocketProtocolError(f"unknown opcode {frame.opcode:#x}")
+                if sum(len(part) for part in parts) > _MAX_SOCKET_MESSAGE:
+                    raise _WebSocketProtocolError("message too large")
+                if frame.fin:
+                    data, opcode = b"".join(parts), message_opcode
+                    message_opcode, parts = None, []
+                    if opcode == _OPCODE_TEXT:
+                        try:
+                            text = data.decode("utf-8")
+                        except UnicodeDecodeError as error:
+                            raise _WebSocketProtocolError("text is not UTF-8") from error
+                        on_text(text)
+        except _WebSocketProtocolError as error:
+            self.send_close(_CLOSE_PROTOCOL_ERROR, str(error)[:100])
+        except _WebSocketClosed:
+            return
+
+
 class _StandInHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     stand_in: SlackStandIn
@@ -569,6 +759,9 @@ class _StandInRequestHandler(BaseHTTPRequestHandler):
     server: _StandInHTTPServer
 
     def do_GET(self) -> None:
+        if urlsplit(self.path).path == SOCKET_PATH:
+            self.server.stand_in._serve_socket(self)
+            return
         self.server.stand_in._serve(self)
 
     def do_POST(self) -> None:
@@ -619,6 +812,13 @@ class SlackStandIn:
         self._files: dict[str, _StoredFile] = {}
         self._last_ts_micros = 0
         self._next_id = 1
+        # Socket Mode: tickets handed out by apps.connections.open, live connections, acks.
+        self._socket_changed = threading.Condition(self._lock)
+        self._socket_tickets: set[str] = set()
+        self._socket_connections: dict[int, _SocketConnection] = {}
+        self._socket_acks: list[dict[str, Any]] = []
+        self._next_socket_connection_id = 1
+        self._stopping = False
         self._handlers: dict[str, Callable[[dict[str, Any], str | None], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "users.info": self._users_info,
@@ -650,6 +850,7 @@ class SlackStandIn:
         server = _StandInHTTPServer((self._host, self._port), _StandInRequestHandler)
         server.stand_in = self
         self._server = server
+        self._stopping = False
         self._thread = threading.Thread(
             # A short poll interval keeps stop() fast; tests start and stop many servers.
             target=server.serve_forever,
@@ -664,8 +865,12 @@ class SlackStandIn:
         server, thread = self._server, self._thread
         if server is None:
             return
+        with self._lock:
+            self._stopping = True
+        # Stop listening first, so a Socket Mode client that reconnects on close finds no one.
         server.shutdown()
         server.server_close()
+        self._close_socket_connections()
         if thread is not None:
             thread.join(timeout=5)
         self._server = None
@@ -795,6 +1000,176 @@ class SlackStandIn:
                 details.append(f"text={text[:60]!r}")
             lines.append(f"  {call.method} {outcome} {' '.join(details)}".rstrip())
         return "\n".join(lines)
+
+    # ----------------------------------------------------------------- Socket Mode
+
+    def socket_connected(self, timeout: float = 10.0) -> None:
+        """Wait until a Socket Mode client is connected and has been sent ``hello``."""
+        with self._socket_changed:
+            if not self._socket_changed.wait_for(lambda: bool(self._socket_connections), timeout):
+                raise AssertionError(
+                    f"no Socket Mode client connected within {timeout:.1f}s; "
+                    f"{len(self._socket_tickets)} apps.connections.open ticket(s) issued"
+                )
+
+    @property
+    def socket_connection_count(self) -> int:
+        with self._lock:
+            return len(self._socket_connections)
+
+    def send_socket_envelope(
+        self,
+        type_: str,
+        payload: dict[str, Any],
+        *,
+        envelope_id: str | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        accepts_response_payload: bool = False,
+    ) -> str:
+        """Send Slack's Socket Mode envelope to the newest connected client; its envelope_id."""
+        if type_ not in SOCKET_ENVELOPE_TYPES:
+            raise ValueError(f"type_ must be one of {sorted(SOCKET_ENVELOPE_TYPES)}, not {type_!r}")
+        with self._lock:
+            # Slack picks one of the app's connections; the newest is as good as any.
+            newest_id = max(self._socket_connections, default=None)
+            connection = self._socket_connections.get(newest_id) if newest_id else None
+        if connection is None:
+            raise RuntimeError("no Socket Mode client is connected")
+        envelope_id = envelope_id or str(uuid.uuid4())
+        connection.send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": type_,
+                "payload": payload,
+                "accepts_response_payload": accepts_response_payload,
+                "retry_attempt": retry_attempt,
+                "retry_reason": retry_reason,
+            }
+        )
+        return envelope_id
+
+    @property
+    def socket_acks(self) -> list[dict[str, Any]]:
+        """Acks received from Socket Mode clients, oldest first: ``{"envelope_id", "payload"?}``."""
+        with self._lock:
+            return list(self._socket_acks)
+
+    def wait_for_socket_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The ack for ``envelope_id``; AssertionError when none arrives within ``timeout``."""
+
+        def find() -> dict[str, Any] | None:
+            return next((a for a in self._socket_acks if a.get("envelope_id") == envelope_id), None)
+
+        with self._socket_changed:
+            if not self._socket_changed.wait_for(lambda: find() is not None, timeout):
+                seen = [ack.get("envelope_id") for ack in self._socket_acks]
+                raise AssertionError(
+                    f"no ack for envelope {envelope_id} within {timeout:.1f}s; acks seen: {seen}"
+                )
+            ack = find()
+            assert ack is not None
+            return ack
+
+    def _serve_socket(self, request: _StandInRequestHandler) -> None:
+        """Upgrade to a WebSocket, say hello, then serve the connection on this thread."""
+        request.close_connection = True
+        problem = self._websocket_handshake_problem(request)
+        if problem is not None:
+            status, message = problem
+            encoded = message.encode("utf-8")
+            request.send_response(status)
+            request.send_header("Content-Type", "text/plain; charset=utf-8")
+            request.send_header("Content-Length", str(len(encoded)))
+            if status == 426:
+                request.send_header("Sec-WebSocket-Version", "13")
+            request.end_headers()
+            request.wfile.write(encoded)
+            return
+        request.send_response(101, "Switching Protocols")
+        request.send_header("Upgrade", "websocket")
+        request.send_header("Connection", "Upgrade")
+        request.send_header(
+            "Sec-WebSocket-Accept", websocket_accept(request.headers["Sec-WebSocket-Key"])
+        )
+        request.end_headers()
+        with self._lock:
+            connection = _SocketConnection(request, self._next_socket_connection_id)
+            self._next_socket_connection_id += 1
+        try:
+            connection.send_json(
+                {
+                    "type": "hello",
+                    "num_connections": self.socket_connection_count + 1,
+                    "debug_info": {
+                        "host": "applink-standin",
+                        "build_number": 1,
+                        "approximate_connection_time": 18060,
+                    },
+                    "connection_info": {"app_id": self.app_id},
+                }
+            )
+            with self._socket_changed:
+                if self._stopping:
+                    connection.send_close(_CLOSE_GOING_AWAY)
+                    return
+                self._socket_connections[connection.id] = connection
+                self._socket_changed.notify_all()
+            connection.receive_messages(self._record_socket_message)
+        except _WebSocketClosed:
+            pass
+        finally:
+            with self._socket_changed:
+                self._socket_connections.pop(connection.id, None)
+                self._socket_changed.notify_all()
+            connection.finished.set()
+
+    def _websocket_handshake_problem(
+        self, request: _StandInRequestHandler
+    ) -> tuple[int, str] | None:
+        headers = request.headers
+        if (headers.get("Upgrade") or "").lower() != "websocket" or "upgrade" not in [
+            token.strip().lower() for token in (headers.get("Connection") or "").split(",")
+        ]:
+            return 400, "expected a WebSocket upgrade"
+        if (headers.get("Sec-WebSocket-Version") or "").strip() != "13":
+            return 426, "unsupported WebSocket version"
+        key = (headers.get("Sec-WebSocket-Key") or "").strip()
+        try:
+            key_is_valid = len(base64.b64decode(key, validate=True)) == 16
+        except ValueError:
+            key_is_valid = False
+        if not key_is_valid:
+            return 400, "invalid Sec-WebSocket-Key"
+        ticket = (parse_qs(urlsplit(request.path).query).get("ticket") or [""])[0]
+        with self._lock:
+            if ticket not in self._socket_tickets:
+                # Slack's URLs carry a ticket from apps.connections.open; nothing else connects.
+                return 401, "unknown ticket; call apps.connections.open for a URL"
+            if self._stopping:
+                return 503, "shutting down"
+        return None
+
+    def _record_socket_message(self, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return  # Slack ignores what it cannot parse; so does the stand-in.
+        if isinstance(message, dict) and isinstance(message.get("envelope_id"), str):
+            with self._socket_changed:
+                self._socket_acks.append(message)
+                self._socket_changed.notify_all()
+
+    def _close_socket_connections(self) -> None:
+        with self._lock:
+            connections = list(self._socket_connections.values())
+        for connection in connections:
+            connection.send_close(_CLOSE_GOING_AWAY, "server stopping")
+        for connection in connections:
+            # The slack_sdk client never answers a close frame; don't wait long for it.
+            if not connection.finished.wait(0.5):
+                connection.abort()
+                connection.finished.wait(2.0)
 
     # ----------------------------------------------------------------- HTTP plumbing
 
@@ -1375,7 +1750,12 @@ class SlackStandIn:
         }
 
     def _apps_connections_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
-        return {"url": f"ws://{self._host}:{self.port}/socket"}
+        # Shaped like Slack's wss://wss-primary.slack.com/link/?ticket=…&app_id=…
+        ticket = str(uuid.uuid4())
+        self._socket_tickets.add(ticket)
+        return {
+            "url": f"ws://{self._host}:{self.port}{SOCKET_PATH}?ticket={ticket}&app_id={self.app_id}"
+        }
 
 
 def main(argv: list[str] | None = None) -> None:

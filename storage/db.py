@@ -113,14 +113,15 @@ def alembic_config(url: str) -> Config:
 
 
 def head_revision() -> str:
-    """The newest migration's revision id."""
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    if head is None:
+    """The newest migration's revision id (several heads, while branches await a merge, are
+    joined with commas)."""
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    if not heads:
         raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
-    return head
+    return ",".join(sorted(heads))
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Migrate the database at ``url`` to ``revision`` (a no-op when it is already there).
 
     Safe to call from every replica at start-up: on PostgreSQL the migration runs under an
@@ -145,6 +146,7 @@ def current_revision(url: str) -> str | None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            heads = MigrationContext.configure(connection).get_current_heads()
+            return ",".join(sorted(heads)) if heads else None
     finally:
         engine.dispose()

@@ -12,10 +12,10 @@ poison the whole transaction on PostgreSQL and lose the caller's other work.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, delete
+from sqlalchemy import CursorResult, Table, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -202,7 +202,14 @@ def set_reports(
 
 
 def claim_post(
-    *, session: Session, team_id: str, post_key: str, kind: str, claimed_by: str, now: datetime
+    *,
+    session: Session,
+    team_id: str,
+    post_key: str,
+    kind: str,
+    claimed_by: str,
+    now: datetime,
+    lease: timedelta | None = None,
 ) -> PostLog | None:
     """Claim the right to send the post ``post_key``; None when it is already claimed or sent.
 
@@ -224,10 +231,47 @@ def claim_post(
         },
         ["team_id", "post_key"],
     )
-    if not inserted:
+    taken_over = (
+        not inserted
+        and lease is not None
+        and _take_over_expired_claim(
+            session, team_id=team_id, post_key=post_key, claimed_by=claimed_by, now=now, lease=lease
+        )
+    )
+    if not inserted and not taken_over:
         return None
-    statement = select(PostLog).where(PostLog.team_id == team_id, PostLog.post_key == post_key)
+    statement = (
+        select(PostLog)
+        .where(PostLog.team_id == team_id, PostLog.post_key == post_key)
+        .execution_options(populate_existing=True)
+    )
     return session.exec(statement).one()
+
+
+def _take_over_expired_claim(
+    session: Session,
+    *,
+    team_id: str,
+    post_key: str,
+    claimed_by: str,
+    now: datetime,
+    lease: timedelta,
+) -> bool:
+    """A claim older than ``lease`` whose holder never marked it sent or released it belongs to
+    a process that died mid-send: take it over with one compare-and-set UPDATE, so of several
+    processes trying at once exactly one wins."""
+    result = session.execute(
+        update(PostLog)
+        .where(
+            PostLog.team_id == team_id,  # type: ignore[arg-type]
+            PostLog.post_key == post_key,  # type: ignore[arg-type]
+            PostLog.status == "claimed",  # type: ignore[arg-type]
+            PostLog.claimed_at < now - lease,  # type: ignore[arg-type,operator]
+        )
+        .values(claimed_by=claimed_by, claimed_at=now, attempts=PostLog.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def get_post(*, session: Session, team_id: str, post_key: str) -> PostLog | None:

@@ -1,0 +1,13 @@
+"""Feature modules. Each has `register(app, deps)`; one with scheduled work also has
+`scheduled_jobs(deps, delivery) -> list[(name, job)]`, where a job is `(now) -> None`."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+
+def feature_modules() -> list[ModuleType]:
+    # Imported here so that importing the package builds nothing and loads no feature code.
+    from bot.features import home, rebound_command, upcoming
+
+    return [rebound_command, home, upcoming]
