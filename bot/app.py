@@ -58,7 +58,7 @@ def create_app(
     """Build the Bolt app with every feature registered."""
     settings = deps.settings
     app = App(
-        token=settings.slack_bot_token,
+        # The token travels in the client (Bolt reads it from there).
         # Socket Mode has no signing secret; Bolt skips verification for socket requests.
         signing_secret=settings.slack_signing_secret or "",
         client=client or make_web_client(settings),

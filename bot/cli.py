@@ -25,11 +25,18 @@ def build_parser() -> argparse.ArgumentParser:
         "start",
         help="the main job: the bot when .env has Slack tokens, else the offline demo",
     )
-    sub.add_parser("run", help="run the bot in Socket Mode (needs SLACK_APP_TOKEN)")
+    run = sub.add_parser("run", help="run the bot in Socket Mode (needs SLACK_APP_TOKEN)")
     serve = sub.add_parser("serve", help="run the bot in HTTP mode on a production server")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    for mode in (serve, run):
+        mode.add_argument(
+            "--no-scheduler",
+            action="store_true",
+            default=_scheduler_disabled_by_env(),
+            help="don't run scheduled work in this process (env REBOUND_SCHEDULER=off)",
+        )
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", metavar="TASK", required=True)
     db_sub.add_parser("upgrade", help="apply the Alembic migrations")
@@ -37,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default=None, help="folder for the transcript (default: a temp dir)")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
     return parser
+
+
+def _scheduler_disabled_by_env() -> bool:
+    return os.environ.get("REBOUND_SCHEDULER", "on").strip().lower() in ("off", "0", "false", "no")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,6 +80,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return _demo(out=os.environ.get("REBOUND_DEMO_OUT"), quiet=False)
         command = "run" if settings.slack_app_token else "serve"
         args.port, args.host, args.threads = int(os.environ.get("PORT", "3000")), "0.0.0.0", 8
+        args.no_scheduler = _scheduler_disabled_by_env()
     if command == "db":
         from bot.runtime import prepare_database
 
@@ -77,22 +89,29 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if command == "run":
         settings.require_socket_mode()
-        return _run_socket_mode(settings)
+        return _run_socket_mode(settings, scheduler=not args.no_scheduler)
     if command == "serve":
         settings.require_http_mode()
-        return _serve(settings, host=args.host, port=args.port, threads=args.threads)
+        return _serve(
+            settings,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            scheduler=not args.no_scheduler,
+        )
     if command == "demo":
         return _demo(out=args.out, quiet=args.quiet)
     raise AssertionError(command)
 
 
-def _run_socket_mode(settings: Settings) -> int:
+def _run_socket_mode(settings: Settings, *, scheduler: bool) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings)
-    runtime.start_scheduler()
+    if scheduler:
+        runtime.start_scheduler()
     log.info("Rebound is running in Socket Mode; Ctrl-C stops it.")
     try:
         SocketModeHandler(runtime.app, settings.slack_app_token).start()
@@ -101,12 +120,13 @@ def _run_socket_mode(settings: Settings) -> int:
     return 0
 
 
-def _serve(settings: Settings, *, host: str, port: int, threads: int) -> int:
+def _serve(settings: Settings, *, host: str, port: int, threads: int, scheduler: bool) -> int:
     from bot.runtime import build_runtime
     from bot.server import make_http_server, make_wsgi_app
 
     runtime = build_runtime(settings)
-    runtime.start_scheduler()
+    if scheduler:
+        runtime.start_scheduler()
     server = make_http_server(
         make_wsgi_app(runtime.app, runtime.engine), host=host, port=port, threads=threads
     )

@@ -13,12 +13,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
+from bot.clock import FakeClock
 from bot.config import Settings
 from bot.render import mrkdwn_to_text, render_message, render_view
-from bot.simulator import HttpReply, SlackSender, state_value
+from bot.scheduler import Ticker
+from bot.simulator import HttpReply, SlackSender
 from bot.standin import RecordedCall, SlackStandIn, StandInUser
 
 TEAM = (
@@ -29,6 +33,8 @@ TEAM = (
     StandInUser(id="U0PRIYA", name="priya", real_name="Priya Raman", tz="America/Los_Angeles"),
 )
 CHANNELS = {"C0WINS": "wins", "C0SALES": "sales"}
+# The demo's week starts Monday 23 November 2026, 09:00 in New York.
+DEMO_START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
 
 class Transcript:
@@ -120,8 +126,33 @@ def _has(method: str) -> Callable[[list[RecordedCall]], bool]:
     return lambda calls: any(c.method == method for c in calls)
 
 
+@dataclass
+class DemoContext:
+    """What a scene needs: the stand-in, a signed sender, the transcript, the demo's clock and
+    the scheduler's tick (scenes move the clock, then tick, instead of waiting for real time)."""
+
+    standin: SlackStandIn
+    sender: SlackSender
+    transcript: Transcript
+    clock: FakeClock
+    ticker: Ticker
+    maya: str = "U0MAYA"
+    leo: str = "U0LEO"
+    priya: str = "U0PRIYA"
+
+    def wait_for_new(self, seen: int, method: str, count: int = 1) -> list[RecordedCall]:
+        """Wait until `count` new calls to `method` arrived after index `seen`."""
+        calls = self.standin.wait_for(
+            lambda calls: len([c for c in calls[seen:] if c.method == method]) >= count,
+            timeout=10.0,
+        )
+        return [c for c in calls[seen:] if c.method == method]
+
+
 def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | None = None) -> int:
     # Imported here: only the demo needs a server in-process.
+    from bot.app import build_ticker
+    from bot.demo_scenes import all_scenes
     from bot.runtime import build_runtime
     from bot.server import make_http_server, make_wsgi_app
 
@@ -142,7 +173,9 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
         slack_api_url=standin.url,
         database_url=f"sqlite:///{folder / 'rebound.db'}",
     )
-    runtime = build_runtime(settings)
+    clock = FakeClock(DEMO_START)
+    runtime = build_runtime(settings, clock=clock)
+    ticker = build_ticker(runtime.deps, runtime.app.client)
     server = make_http_server(make_wsgi_app(runtime.app, runtime.engine), host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.run, name="rebound-demo-http", daemon=True)
     thread.start()
@@ -151,8 +184,10 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
     )
     transcript = Transcript(standin, out, quiet=quiet)
     transcript.seen = len(standin.calls)
+    context = DemoContext(standin, sender, transcript, clock, ticker)
     try:
-        _play_week(standin, sender, transcript)
+        for play in all_scenes():
+            play(context)
     finally:
         server.close()
         standin.stop()
@@ -166,76 +201,3 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
         file=out,
     )
     return 0
-
-
-def _play_week(standin: SlackStandIn, sender: SlackSender, t: Transcript) -> None:
-    maya, leo, priya = (u.id for u in TEAM)
-
-    t.scene("Monday 09:02 — Leo (rep, London) asks Rebound what it can do")
-    t.say("Leo types `/rebound help` in #sales")
-    t.show_reply(leo, sender.slash_command("/rebound", "help", user_id=leo, channel_id="C0SALES"))
-
-    t.scene("Monday 09:05 — Leo tries the settings")
-    t.say("Leo types `/rebound settings` — only admins may change them")
-    seen = len(standin.calls)
-    sender.slash_command("/rebound", "settings", user_id=leo, channel_id="C0SALES")
-    _wait(standin, seen, _has("chat.postEphemeral"))
-    t.show_new_calls()
-
-    t.scene("Monday 09:30 — Maya (sales manager, workspace admin, New York) sets Rebound up")
-    t.say("Maya types `/rebound settings`")
-    seen = len(standin.calls)
-    sender.slash_command("/rebound", "settings", user_id=maya, channel_id="C0SALES")
-    _wait(standin, seen, _has("views.open"))
-    opened = t.show_new_calls()
-    view = next(c for c in opened if c.method == "views.open").params["view"]
-
-    base_values: dict[str, dict[str, Any]] = {
-        "recognition_channel": {"value": state_value("channels_select", "C0WINS")},
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "team_0_manager": {"value": state_value("users_select", None)},
-        "team_0_reps": {"value": state_value("multi_users_select", [leo, priya])},
-        "team_1_manager": {"value": state_value("users_select", None)},
-        "team_1_reps": {"value": state_value("multi_users_select", [])},
-    }
-    t.say(
-        "She picks #wins, Friday 14:00, and adds Leo and Priya — but forgets to pick herself "
-        "as their manager, and clicks Save"
-    )
-    t.show_reply(maya, sender.view_submission(view, user_id=maya, values=base_values))
-
-    t.say("She picks herself as the manager and saves again")
-    base_values["team_0_manager"] = {"value": state_value("users_select", maya)}
-    seen = len(standin.calls)
-    reply = sender.view_submission(view, user_id=maya, values=base_values)
-    t.show_reply(maya, reply)
-    _wait(standin, seen, _has("chat.postMessage"))
-    t.show_new_calls()
-
-    t.scene("Monday 10:00 — Leo opens Rebound's Home tab")
-    seen = len(standin.calls)
-    envelope = sender.event_envelope(
-        {"type": "app_home_opened", "user": leo, "channel": "D0LEO", "tab": "home"}
-    )
-    sender.send_event(envelope)
-    _wait(standin, seen, _has("views.publish"))
-    t.show_new_calls()
-    t.say("Slack didn't see the 200 in time and re-delivers the same event (X-Slack-Retry-Num: 1)")
-    seen = len(standin.calls)
-    sender.send_event(envelope, retry_num=1)
-    time.sleep(0.3)
-    again = [c for c in standin.calls[seen:] if c.method == "views.publish"]
-    t.say(
-        f"Rebound recognises event {envelope['event_id']} and does nothing twice "
-        f"({len(again)} extra Home publishes)"
-    )
-    t.show_new_calls()
-
-    t.scene("Monday 10:05 — Priya mistypes a command")
-    t.say("Priya types `/rebound stats`")
-    t.show_reply(
-        priya, sender.slash_command("/rebound", "stats", user_id=priya, channel_id="C0SALES")
-    )

@@ -73,6 +73,8 @@ def app_env(standin: SlackStandIn, database_url: str, signing_secret: str) -> di
         DATABASE_URL=database_url,
         REBOUND_ADMINS=CONFIGURED_ADMIN,
         LOG_LEVEL="WARNING",
+        # Scheduled work is driven by the tests themselves, with a FakeClock (see Ticker).
+        REBOUND_SCHEDULER="off",
         PYTHONUNBUFFERED="1",
     )
     return env

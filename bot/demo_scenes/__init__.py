@@ -1,0 +1,15 @@
+"""The demo's scenes, in story order. Each feature adds a module with `play(ctx)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.demo import DemoContext
+
+
+def all_scenes() -> list[Callable[[DemoContext], None]]:
+    from bot.demo_scenes import foundation
+
+    return [foundation.play]
