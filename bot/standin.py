@@ -1086,6 +1086,7 @@ class SlackStandIn:
             request.end_headers()
             request.wfile.write(encoded)
             return
+        request.protocol_version = "HTTP/1.1"  # RFC 6455 upgrades an HTTP/1.1 request
         request.send_response(101, "Switching Protocols")
         request.send_header("Upgrade", "websocket")
         request.send_header("Connection", "Upgrade")

@@ -8,6 +8,7 @@ from types import ModuleType
 
 def feature_modules() -> list[ModuleType]:
     # Imported here so that importing the package builds nothing and loads no feature code.
-    from bot.features import home, rebound_command, upcoming
+    from bot.features import checkins, debriefs, home, kudos, rebound_command, upcoming
 
-    return [rebound_command, home, upcoming]
+    # `upcoming` stays last: Bolt runs the first listener that matches a command.
+    return [rebound_command, home, debriefs, kudos, checkins, upcoming]
