@@ -287,3 +287,20 @@ def test_healthz_answers_200_when_the_database_answers(live: LiveApp) -> None:
 def test_unknown_paths_and_get_on_events_are_not_served(live: LiveApp) -> None:
     assert _get(f"{live.base_url}/nope")[0] == 404
     assert _get(f"{live.base_url}/slack/events")[0] == 405
+
+
+@pytest.mark.parametrize(
+    "event",
+    [{"type": "app_uninstalled"}, {"type": "tokens_revoked", "tokens": {"bot": ["U0REBOUNDBOT"]}}],
+)
+def test_lifecycle_events_in_the_manifest_are_acknowledged(
+    live: LiveApp, event: dict[str, Any]
+) -> None:
+    sender = live.sender()
+    assert sender.send_event(sender.event_envelope(event)).status == 200
+
+
+def test_an_event_nobody_subscribed_to_is_not_acknowledged_as_handled(live: LiveApp) -> None:
+    sender = live.sender()
+    reply = sender.send_event(sender.event_envelope({"type": "reaction_added", "user": REP1}))
+    assert reply.status == 404

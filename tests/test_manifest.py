@@ -138,7 +138,7 @@ def test_app_home_and_bot_user(manifest: dict[str, Any]) -> None:
     assert features["app_home"] == {
         "home_tab_enabled": True,
         "messages_tab_enabled": True,
-        "messages_tab_read_only_enabled": False,
+        "messages_tab_read_only_enabled": True,
     }
     assert features["bot_user"] == {"display_name": "Rebound", "always_online": True}
 

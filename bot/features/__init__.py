@@ -8,7 +8,15 @@ from types import ModuleType
 
 def feature_modules() -> list[ModuleType]:
     # Imported here so that importing the package builds nothing and loads no feature code.
-    from bot.features import checkins, debriefs, home, kudos, rebound_command, upcoming
+    from bot.features import (
+        checkins,
+        debriefs,
+        home,
+        kudos,
+        lifecycle,
+        rebound_command,
+        upcoming,
+    )
 
     # `upcoming` stays last: Bolt runs the first listener that matches a command.
-    return [rebound_command, home, debriefs, kudos, checkins, upcoming]
+    return [rebound_command, home, lifecycle, debriefs, kudos, checkins, upcoming]
