@@ -98,7 +98,8 @@ def run_bare_server(host: str, port: int, threads: int) -> int:
     # make_wsgi_app touches the engine only for /healthz; an in-memory one keeps the wrapper
     # identical to Rebound's without giving the bare app any database work.
     engine = create_engine("sqlite://")
-    server = make_http_server(make_wsgi_app(app, engine), host=host, port=port, threads=threads)
+    wsgi = make_wsgi_app(app, engine, os.environ["SLACK_SIGNING_SECRET"])
+    server = make_http_server(wsgi, host=host, port=port, threads=threads)
     print(f"Bare Bolt listening on http://{host}:{server.effective_port}", flush=True)
     try:
         server.run()

@@ -128,7 +128,10 @@ def _serve(settings: Settings, *, host: str, port: int, threads: int, scheduler:
     if scheduler:
         runtime.start_scheduler()
     server = make_http_server(
-        make_wsgi_app(runtime.app, runtime.engine), host=host, port=port, threads=threads
+        make_wsgi_app(runtime.app, runtime.engine, settings.slack_signing_secret or ""),
+        host=host,
+        port=port,
+        threads=threads,
     )
     # Tests and scripts read this line to learn the port when --port 0 is given.
     print(f"Rebound listening on http://{host}:{server.effective_port}", flush=True)

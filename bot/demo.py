@@ -176,7 +176,9 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
     clock = FakeClock(DEMO_START)
     runtime = build_runtime(settings, clock=clock)
     ticker = build_ticker(runtime.deps, runtime.app.client)
-    server = make_http_server(make_wsgi_app(runtime.app, runtime.engine), host="127.0.0.1", port=0)
+    server = make_http_server(
+        make_wsgi_app(runtime.app, runtime.engine, secret), host="127.0.0.1", port=0
+    )
     thread = threading.Thread(target=server.run, name="rebound-demo-http", daemon=True)
     thread.start()
     sender = SlackSender(

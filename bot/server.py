@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import io
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +21,11 @@ if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
 log = logging.getLogger(__name__)
+MAX_REQUEST_AGE_SECONDS = 5 * 60
 WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
 
-def make_wsgi_app(app: App, engine: Engine) -> WsgiApp:
+def make_wsgi_app(app: App, engine: Engine, signing_secret: str) -> WsgiApp:
     slack_handler = SlackRequestHandler(app, path="/slack/events")
 
     def rebound_wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -36,6 +41,18 @@ def make_wsgi_app(app: App, engine: Engine) -> WsgiApp:
         if path == "/slack/events":
             if method != "POST":
                 return _json(start_response, 405, {"error": "POST Slack requests here"})
+            body = _read_body(environ)
+            # Checked on the raw bytes before Bolt parses anything, so a forged or corrupted
+            # request (even one that is not valid UTF-8) is a 401, never a parsing error.
+            if not is_slack_signature_valid(
+                signing_secret,
+                body,
+                environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
+                environ.get("HTTP_X_SLACK_SIGNATURE", ""),
+                now=time.time(),
+            ):
+                return _json(start_response, 401, {"error": "invalid signature"})
+            environ["wsgi.input"] = io.BytesIO(body)
             try:
                 return slack_handler(environ, start_response)
             except Exception:  # a malformed payload must never answer with a trace
@@ -44,6 +61,30 @@ def make_wsgi_app(app: App, engine: Engine) -> WsgiApp:
         return _json(start_response, 404, {"error": "not found"})
 
     return rebound_wsgi
+
+
+def is_slack_signature_valid(
+    secret: str, body: bytes, timestamp: str, signature: str, *, now: float
+) -> bool:
+    """Slack's v0 scheme on the raw bytes: HMAC-SHA256 of "v0:{ts}:{body}", and a timestamp
+    within five minutes either way (an older one is a replay)."""
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        return False
+    if not secret or abs(now - sent_at) > MAX_REQUEST_AGE_SECONDS:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
+
+
+def _read_body(environ: WSGIEnvironment) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
 def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
