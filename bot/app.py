@@ -14,10 +14,12 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
 
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.metrics import Metrics, SlackErrorObserver
 from bot.scheduler import ScheduledJob, Ticker
 from storage import queries
 from storage.db import SessionFactory
@@ -33,15 +35,21 @@ class Deps:
     settings: Settings
     session_factory: SessionFactory
     clock: Clock = utc_now
+    metrics: Metrics | None = None
 
 
-def make_web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """A Web API client that honours 429 Retry-After and retries 5xx and dropped connections."""
+def make_web_client(
+    settings: Settings, token: str | None = None, *, metrics: Metrics | None = None
+) -> WebClient:
+    """A Web API client that honours 429 Retry-After and retries 5xx and dropped connections
+    (Bolt copies these handlers into the client each listener gets)."""
+    observers: list[RetryHandler] = [SlackErrorObserver(metrics)] if metrics else []
     return WebClient(
         token=token or settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=10,
         retry_handlers=[
+            *observers,
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
@@ -61,7 +69,7 @@ def create_app(
         # The token travels in the client (Bolt reads it from there).
         # Socket Mode has no signing secret; Bolt skips verification for socket requests.
         signing_secret=settings.slack_signing_secret or "",
-        client=client or make_web_client(settings),
+        client=client or make_web_client(settings, metrics=deps.metrics),
         token_verification_enabled=token_verification_enabled,
         # Ack goes back to Slack as soon as a listener calls ack(); slow work runs after it.
         process_before_response=False,
@@ -81,7 +89,7 @@ def build_ticker(deps: Deps, client: WebClient) -> Ticker:
     """Every feature's scheduled jobs, run together on each tick."""
     from bot.features import feature_modules
 
-    delivery = Delivery(deps.session_factory, client, deps.clock)
+    delivery = Delivery(deps.session_factory, client, deps.clock, metrics=deps.metrics)
     jobs: list[tuple[str, ScheduledJob]] = []
     for feature in feature_modules():
         contribute = getattr(feature, "scheduled_jobs", None)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dotenv import load_dotenv
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
 
 log = logging.getLogger("rebound")
 
@@ -56,13 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Alembic narrates every plugin it loads at INFO; people need only its warnings.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     load_dotenv(".env", override=False)
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT", "text"))
     try:
         settings = load_settings(os.environ)
         return _dispatch(args, settings)
@@ -128,7 +124,9 @@ def _serve(settings: Settings, *, host: str, port: int, threads: int, scheduler:
     if scheduler:
         runtime.start_scheduler()
     server = make_http_server(
-        make_wsgi_app(runtime.app, runtime.engine, settings.slack_signing_secret or ""),
+        make_wsgi_app(
+            runtime.app, runtime.engine, settings.slack_signing_secret or "", runtime.deps.metrics
+        ),
         host=host,
         port=port,
         threads=threads,

@@ -18,6 +18,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.clock import Clock
+from bot.metrics import Metrics, count_post
 from storage import queries
 from storage.db import SessionFactory
 
@@ -45,12 +46,14 @@ class Delivery:
         *,
         worker: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
+        metrics: Metrics | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.client = client
         self.clock = clock
         self.worker = worker or worker_name()
         self.lease = lease
+        self.metrics = metrics
 
     def already_sent(self, *, team_id: str, post_key: str) -> bool:
         with self.session_factory() as session:
@@ -100,6 +103,7 @@ class Delivery:
                 now=self.clock(),
             )
             session.commit()
+        count_post(self.metrics, kind)
         return sent
 
     def dm(

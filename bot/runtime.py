@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -12,7 +13,16 @@ from sqlalchemy.exc import OperationalError
 from bot.app import Deps, build_ticker, create_app
 from bot.clock import Clock, utc_now
 from bot.config import ConfigError, Settings
-from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
+from bot.metrics import make_metrics
+from storage.db import (
+    SessionFactory,
+    current_revision,
+    make_engine,
+    make_session_factory,
+    upgrade,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,6 +50,7 @@ def prepare_database(settings: Settings) -> None:
     """Run migrations; a database we cannot reach is a configuration problem, said in one line."""
     try:
         upgrade(settings.database_url)
+        log.info("database schema is at revision %s", current_revision(settings.database_url))
     except OperationalError as error:
         reason = str(error.orig or error).strip().splitlines()[0]
         raise ConfigError(
@@ -53,6 +64,8 @@ def build_runtime(
     prepare_database(settings)
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
-    deps = Deps(settings=settings, session_factory=session_factory, clock=clock)
+    deps = Deps(
+        settings=settings, session_factory=session_factory, clock=clock, metrics=make_metrics()
+    )
     app = create_app(deps, token_verification_enabled=token_verification_enabled)
     return Runtime(settings, engine, session_factory, deps, app)

@@ -15,6 +15,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
+from bot.metrics import Metrics, observe_request, request_kind
 from storage.db import ping
 
 if TYPE_CHECKING:
@@ -25,7 +26,9 @@ MAX_REQUEST_AGE_SECONDS = 5 * 60
 WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
 
-def make_wsgi_app(app: App, engine: Engine, signing_secret: str) -> WsgiApp:
+def make_wsgi_app(
+    app: App, engine: Engine, signing_secret: str, metrics: Metrics | None = None
+) -> WsgiApp:
     slack_handler = SlackRequestHandler(app, path="/slack/events")
 
     def rebound_wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -38,6 +41,12 @@ def make_wsgi_app(app: App, engine: Engine, signing_secret: str) -> WsgiApp:
                 200 if healthy else 503,
                 {"status": "ok" if healthy else "database unavailable"},
             )
+        if path == "/metrics" and method == "GET" and metrics is not None:
+            data, content_type = metrics.render()
+            start_response(
+                "200 OK", [("Content-Type", content_type), ("Content-Length", str(len(data)))]
+            )
+            return [data]
         if path == "/slack/events":
             if method != "POST":
                 return _json(start_response, 405, {"error": "POST Slack requests here"})
@@ -53,11 +62,23 @@ def make_wsgi_app(app: App, engine: Engine, signing_secret: str) -> WsgiApp:
             ):
                 return _json(start_response, 401, {"error": "invalid signature"})
             environ["wsgi.input"] = io.BytesIO(body)
+            kind = request_kind(environ.get("CONTENT_TYPE", ""), body)
+            started = time.perf_counter()
+            status_box: list[int] = []
+
+            def recording_start_response(status: str, headers: Any, *rest: Any) -> Any:
+                status_box.append(int(status.split(" ", 1)[0]))
+                return start_response(status, headers, *rest)
+
             try:
-                return slack_handler(environ, start_response)
+                result = slack_handler(environ, recording_start_response)
             except Exception:  # a malformed payload must never answer with a trace
                 log.exception("could not handle a Slack request")
-                return _json(start_response, 400, {"error": "bad request"})
+                result = _json(recording_start_response, 400, {"error": "bad request"})
+            observe_request(
+                metrics, kind, status_box[0] if status_box else 500, time.perf_counter() - started
+            )
+            return result
         return _json(start_response, 404, {"error": "not found"})
 
     return rebound_wsgi

@@ -123,3 +123,19 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "x.db").exists()
     assert "up to date" in result.stdout
+
+
+def test_json_logs_are_one_object_a_line(tmp_path: Path) -> None:
+    import json
+
+    result = _rebound(
+        ["db", "upgrade"],
+        {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"},
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines, "expected some debug logs"
+    for line in lines:
+        entry = json.loads(line)
+        assert {"time", "level", "logger", "message"} <= entry.keys()
