@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from alembic.runtime.migration import MigrationContext
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.metrics import Metrics, observe_request, request_kind
-from storage.db import ping
+from storage.db import head_revision, ping
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -41,6 +43,9 @@ def make_wsgi_app(
                 200 if healthy else 503,
                 {"status": "ok" if healthy else "database unavailable"},
             )
+        if path == "/readyz" and method in ("GET", "HEAD"):
+            ready, detail = readiness(engine)
+            return _json(start_response, 200 if ready else 503, {"status": detail})
         if path == "/metrics" and method == "GET" and metrics is not None:
             data, content_type = metrics.render()
             start_response(
@@ -82,6 +87,21 @@ def make_wsgi_app(
         return _json(start_response, 404, {"error": "not found"})
 
     return rebound_wsgi
+
+
+def readiness(engine: Engine) -> tuple[bool, str]:
+    """Ready = the database answers and its schema is at this build's newest migration (a
+    replica of a newer build waits for `rebound db upgrade` before taking traffic)."""
+    if not ping(engine):
+        return False, "database unavailable"
+    try:
+        with engine.connect() as connection:
+            heads = MigrationContext.configure(connection).get_current_heads()
+    except SQLAlchemyError:
+        return False, "database unavailable"
+    if ",".join(sorted(heads)) != head_revision():
+        return False, "database schema is not migrated; run `rebound db upgrade`"
+    return True, "ready"
 
 
 def is_slack_signature_valid(

@@ -65,3 +65,25 @@ def test_healthz_is_503_while_postgresql_refuses_and_recovers_after(
         while _health(app.base_url) != 200 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _health(app.base_url) == 200
+
+
+def test_readyz_needs_the_schema_at_this_builds_newest_migration(
+    standin: SlackStandIn, tmp_path: Path
+) -> None:
+    from storage.db import make_engine
+
+    def ready(base_url: str) -> int:
+        try:
+            with urllib.request.urlopen(f"{base_url}/readyz", timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    with fresh_database("sqlite", tmp_path) as url, live_app(standin, url, tmp_path) as app:
+        assert ready(app.base_url) == 200
+        engine = make_engine(url)
+        with engine.begin() as connection:  # as if this build's newer migrations had not run
+            connection.execute(text("DELETE FROM alembic_version"))
+            connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0001')"))
+        engine.dispose()
+        assert ready(app.base_url) == 503
