@@ -75,6 +75,7 @@ def create_app(
         process_before_response=False,
         name="rebound",
     )
+    app.middleware(_reject_malformed_payloads)
     app.middleware(_skip_redelivered_events(deps))
     app.error(_report_error)
 
@@ -96,6 +97,34 @@ def build_ticker(deps: Deps, client: WebClient) -> Ticker:
         if contribute is not None:
             jobs.extend(contribute(deps, delivery))
     return Ticker(jobs=jobs, clock=deps.clock)
+
+
+# Slack always sends these as objects when it sends them at all.
+_OBJECT_FIELDS = ("view", "event", "user", "container")
+_INTERACTIVE_TYPES = (
+    "block_actions",
+    "view_submission",
+    "view_closed",
+    "shortcut",
+    "message_action",
+)
+
+
+def _reject_malformed_payloads(body: dict[str, Any], next: Callable[[], None]) -> Any:
+    """A signed but malformed payload gets a 400 here, before any listener or Bolt's own
+    bookkeeping trips over it (a 500 would make Slack retry a request that can never work)."""
+    malformed = any(key in body and not isinstance(body[key], dict) for key in _OBJECT_FIELDS)
+    actions = body.get("actions")
+    if actions is not None and not (
+        isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+    ):
+        malformed = True
+    if body.get("type") in _INTERACTIVE_TYPES and not isinstance(body.get("user"), dict):
+        malformed = True
+    if malformed:
+        log.info("rejected a malformed %s payload", body.get("type") or "Slack")
+        return BoltResponse(status=400, body="malformed payload")
+    return next()
 
 
 def _skip_redelivered_events(deps: Deps) -> Callable[..., Any]:

@@ -41,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", metavar="TASK", required=True)
     db_sub.add_parser("upgrade", help="apply the Alembic migrations")
+    tick = sub.add_parser(
+        "tick",
+        help="run every scheduled job once and exit (for cron-driven deployments)",
+    )
+    tick.add_argument(
+        "--at",
+        default=None,
+        help="the time to run the jobs for, ISO-8601 with an offset (default: now)",
+    )
     demo = sub.add_parser("demo", help="play a scripted week offline and print what people see")
     demo.add_argument("--out", default=None, help="folder for the transcript (default: a temp dir)")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
@@ -97,6 +106,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         )
     if command == "demo":
         return _demo(out=args.out, quiet=args.quiet)
+    if command == "tick":
+        return _tick(settings, at=args.at)
     raise AssertionError(command)
 
 
@@ -139,6 +150,45 @@ def _serve(settings: Settings, *, host: str, port: int, threads: int, scheduler:
         server.close()
         runtime.close()
     return 0
+
+
+def _tick(settings: Settings, *, at: str | None) -> int:
+    """One tick of every scheduled job: the database says what is due and who sends it, so
+    several of these (or several app processes) may run at once."""
+    from datetime import UTC, datetime
+
+    from bot.app import Deps, build_ticker, make_web_client
+    from bot.clock import FakeClock, utc_now
+    from bot.runtime import prepare_database
+    from storage.db import make_engine, make_session_factory
+
+    if not settings.slack_bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN", "not set; scheduled jobs send to Slack with it")
+    if at is None:
+        moment = utc_now()
+    else:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            raise ConfigError("--at", f"{at!r} is not an ISO-8601 time") from None
+        if moment.tzinfo is None:
+            raise ConfigError("--at", f"{at!r} has no UTC offset; add Z or +00:00")
+        moment = moment.astimezone(UTC)
+    prepare_database(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        deps = Deps(
+            settings=settings,
+            session_factory=make_session_factory(engine),
+            clock=FakeClock(moment),
+        )
+        ticker = build_ticker(deps, make_web_client(settings))
+        ticker.tick()
+    finally:
+        engine.dispose()
+    for name, error in ticker.failures:
+        print(f"rebound: scheduled job {name} failed: {error}", file=sys.stderr)
+    return 1 if ticker.failures else 0
 
 
 def _demo(*, out: str | None, quiet: bool) -> int:

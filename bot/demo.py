@@ -136,6 +136,8 @@ class DemoContext:
     transcript: Transcript
     clock: FakeClock
     ticker: Ticker
+    # The demo's output folder (transcript.txt goes there; scenes may add files such as charts).
+    out_dir: Path
     maya: str = "U0MAYA"
     leo: str = "U0LEO"
     priya: str = "U0PRIYA"
@@ -186,7 +188,7 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
     )
     transcript = Transcript(standin, out, quiet=quiet)
     transcript.seen = len(standin.calls)
-    context = DemoContext(standin, sender, transcript, clock, ticker)
+    context = DemoContext(standin, sender, transcript, clock, ticker, folder)
     try:
         for play in all_scenes():
             play(context)

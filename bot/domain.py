@@ -136,6 +136,36 @@ def classify_outcome(
     return _quadrant(kind is OutcomeKind.WIN, is_strong_process(score, threshold))
 
 
+# How much of a win the rep puts down to luck (Outcome.luck, 0..100).
+LUCK_LEVELS: dict[str, int] = {"none": 0, "some": 25, "a_lot": 60, "mostly": 90}
+LUCK_LABELS: dict[str, str] = {
+    "none": "None — it was the process",
+    "some": "Some",
+    "a_lot": "A lot",
+    "mostly": "Mostly luck",
+}
+# From this share of luck on, a win is a lucky hit whatever the checklist says.
+MOSTLY_LUCK = 75
+
+
+def classify_win(
+    score: float, luck: int, threshold: float = DEFAULT_STRONG_PROCESS_THRESHOLD
+) -> Classification:
+    """Classify a win by its process score and the rep's own estimate of luck (0..100).
+
+    Seed 002's lucky hit is "one massive deal that comes in, or back-to-back high intent
+    inbounds that don't require selling": when the rep says a win was mostly luck, the ticked
+    practices did not make it, so it is a lucky hit even with a strong checklist.
+    """
+    if isinstance(luck, bool) or not isinstance(luck, int) or not 0 <= luck <= 100:
+        raise ValueError(f"luck must be a whole number from 0 to 100, got {luck!r}")
+    if luck >= MOSTLY_LUCK:
+        _validate_score(score)
+        _validate_threshold(threshold)
+        return Classification.LUCKY_HIT
+    return classify_outcome(OutcomeKind.WIN, score, threshold)
+
+
 def classify_cycle(
     attainment: float,
     target: float,

@@ -136,6 +136,10 @@ class Outcome(SQLModel, table=True):
         UniqueConstraint("team_id", "submission_key", name="uq_outcomes_team_submission"),
         Index("ix_outcomes_team_user_occurred", "team_id", "user_id", "occurred_at"),
         Index("ix_outcomes_team_occurred", "team_id", "occurred_at"),
+        # The scheduler looks for debriefs whose reflections are still unanswered, and for
+        # consented perfect-miss shout-outs still waiting for a recognition channel.
+        Index("ix_outcomes_reflection_due", "reflection_answered_at", "reflection_reminded_at"),
+        Index("ix_outcomes_celebration_due", "celebrate_consent", "celebration_posted_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -160,6 +164,15 @@ class Outcome(SQLModel, table=True):
     # Slack view id (or a hash of it): a retried view_submission saves the outcome once.
     submission_key: str
     celebrate_consent: bool | None = None
+    celebration_posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A win that ended a losing streak: the streak's length and the time from its first loss
+    # to this win, kept here so Home and digests need not replay the rep's history.
+    bounce_back_losses: int | None = None
+    bounce_back_recovery_seconds: int | None = None
+    # Loss debriefs: when the reflection questions went out, were answered, were reminded.
+    reflection_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reflection_answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reflection_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created_at()
 
 
@@ -193,16 +206,21 @@ class Kudos(SQLModel, table=True):
         # The daily cap counts one giver's kudos since a given time.
         Index("ix_kudos_team_giver_created", "team_id", "giver_user_id", "created_at"),
         Index("ix_kudos_team_created", "team_id", "created_at"),
+        # One kudos per slash command (trigger id) or modal (view id), whatever Slack retries.
+        UniqueConstraint("team_id", "submission_key", name="uq_kudos_team_submission"),
+        # The scheduler looks for kudos still waiting for a recognition channel.
+        Index("ix_kudos_status", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str
     giver_user_id: str
-    category: str
+    category: str  # one of bot.usecases.kudos.CATEGORIES, or "" when none was given
     message: str
     status: str = "pending"  # KUDOS_STATUSES
     channel_id: str | None = None
     message_ts: str | None = None
+    submission_key: str | None = None
     created_at: datetime = _created_at()
 
 
@@ -277,7 +295,13 @@ class Goal(SQLModel, table=True):
     """A SMART goal for one cycle (``/goal``)."""
 
     __tablename__ = "goals"
-    __table_args__ = (Index("ix_goals_team_user_cycle_end", "team_id", "user_id", "cycle_end"),)
+    __table_args__ = (
+        Index("ix_goals_team_user_cycle_end", "team_id", "user_id", "cycle_end"),
+        # A retried or double-clicked /goal modal saves one goal.
+        UniqueConstraint("team_id", "submission_key", name="uq_goals_team_submission"),
+        # The cycle-review job looks for ended cycles not reviewed yet, across workspaces.
+        Index("ix_goals_cycle_end_reviewed", "cycle_end", "reviewed_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str
@@ -289,6 +313,10 @@ class Goal(SQLModel, table=True):
     cycle_start: date
     cycle_end: date
     why: str | None = None
+    # Slack view id of the modal that created the goal (None for goals made elsewhere).
+    submission_key: str | None = None
+    # Set once the end-of-cycle review DM went out.
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created_at()
 
 

@@ -626,3 +626,45 @@ def test_week_key_round_trips_local_checkin_time(
             local_checkin_time(week, tz, weekday, hour)
         return
     assert week_key(local_checkin_time(week, tz, weekday, hour), tz) == week
+
+
+# --- wins and luck ---------------------------------------------------------------------------
+
+
+def test_classify_win_follows_the_checklist_when_luck_is_modest() -> None:
+    from bot.domain import classify_win
+
+    assert classify_win(1.0, 0) is Classification.SYSTEM_HIT
+    assert classify_win(0.8, 60) is Classification.SYSTEM_HIT
+    assert classify_win(0.6, 0) is Classification.LUCKY_HIT
+    assert classify_win(0.6, 0, threshold=0.6) is Classification.SYSTEM_HIT
+
+
+def test_classify_win_mostly_luck_is_a_lucky_hit_whatever_the_checklist() -> None:
+    from bot.domain import LUCK_LEVELS, MOSTLY_LUCK, classify_win
+
+    assert classify_win(1.0, LUCK_LEVELS["mostly"]) is Classification.LUCKY_HIT
+    assert classify_win(1.0, MOSTLY_LUCK) is Classification.LUCKY_HIT
+    assert classify_win(1.0, MOSTLY_LUCK - 1) is Classification.SYSTEM_HIT
+
+
+@pytest.mark.parametrize("luck", [-1, 101, True, 50.0])
+def test_classify_win_rejects_luck_outside_0_to_100(luck: object) -> None:
+    from bot.domain import classify_win
+
+    with pytest.raises(ValueError):
+        classify_win(1.0, luck)  # type: ignore[arg-type]
+
+
+def test_classify_win_still_validates_score_when_mostly_luck() -> None:
+    from bot.domain import classify_win
+
+    with pytest.raises(ValueError):
+        classify_win(1.5, 90)
+
+
+@given(st.floats(0, 1), st.integers(0, 100))
+def test_classify_win_is_always_a_hit(score: float, luck: int) -> None:
+    from bot.domain import classify_win
+
+    assert classify_win(score, luck) in (Classification.SYSTEM_HIT, Classification.LUCKY_HIT)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.blocks.help import COMMANDS
+from bot.blocks.kudos import kudos_received_text
 from bot.blocks.settings import WEEKDAYS
 
 
@@ -21,9 +22,16 @@ class HomeFacts:
     checkin_weekday: int
     checkin_hour: int
     is_admin: bool
+    # Kudos this person received, per category (see bot.blocks.kudos.CATEGORIES).
+    kudos_received: Mapping[str, int] = field(default_factory=dict)
 
 
-def home_view(facts: HomeFacts) -> dict[str, Any]:
+# Slack's limit on blocks in a Home view.
+MAX_HOME_BLOCKS = 100
+
+
+def home_view(facts: HomeFacts, dashboard: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The Home view; `dashboard` (bot.blocks.dashboard) goes between the facts and the help."""
     first_name = facts.display_name.split()[0] if facts.display_name else "there"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Hi {first_name} 👋"[:150]}},
@@ -62,6 +70,14 @@ def home_view(facts: HomeFacts) -> dict[str, Any]:
             "text": {"type": "mrkdwn", "text": "\n".join([*team_lines, checkin, channel])},
         }
     )
+    blocks.append(
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": kudos_received_text(facts.kudos_received)},
+        }
+    )
+    # The dashboard gives way first, so the view stays within Slack's block limit.
+    blocks.extend(list(dashboard)[: MAX_HOME_BLOCKS - len(blocks) - 3])
     blocks.append({"type": "divider"})
     blocks.append(
         {

@@ -25,6 +25,7 @@ class CurrentSettings:
     kudos_policy: str
     strong_process_threshold: float
     teams: Mapping[str, Sequence[str]]  # manager user ID -> their reps' user IDs
+    digest_enabled: bool = True
 
 
 @dataclass
@@ -35,6 +36,8 @@ class SettingsSubmission:
     kudos_policy: str
     strong_process_threshold: float
     teams: dict[str, list[str]] = field(default_factory=dict)
+    # None when the modal had no digest checkbox: leave the setting as it is.
+    digest_enabled: bool | None = None
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
@@ -129,6 +132,7 @@ def settings_modal(current: CurrentSettings) -> dict[str, Any]:
                 "initial_value": _format_threshold(current.strong_process_threshold),
             },
         },
+        _digest_block(current.digest_enabled),
         {"type": "divider"},
         {"type": "header", "text": {"type": "plain_text", "text": "Teams"}},
         {
@@ -153,6 +157,27 @@ def settings_modal(current: CurrentSettings) -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": blocks,
+    }
+
+
+DIGEST_OPTION_VALUE = "on"
+
+
+def _digest_block(enabled: bool) -> dict[str, Any]:
+    option = _option("Post a weekly recognition digest", DIGEST_OPTION_VALUE)
+    option["description"] = {
+        "type": "plain_text",
+        "text": "Perfect misses, bounce-backs and kudos, on the check-in day and hour.",
+    }
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": "value", "options": [option]}
+    if enabled:
+        element["initial_options"] = [option]
+    return {
+        "type": "input",
+        "block_id": "digest_enabled",
+        "optional": True,
+        "label": {"type": "plain_text", "text": "Weekly digest"},
+        "element": element,
     }
 
 
@@ -253,6 +278,11 @@ def parse_settings_submission(
             rep_owner[rep] = manager
     # A manager listed as someone else's rep is fine (a second-line manager), so no check here.
 
+    digest_enabled: bool | None = None
+    if "digest_enabled" in values:
+        chosen = _state_value(values, "digest_enabled").get("selected_options") or []
+        digest_enabled = any(option.get("value") == DIGEST_OPTION_VALUE for option in chosen)
+
     if errors:
         return None, errors
     assert weekday is not None and hour is not None and threshold is not None and policy
@@ -264,6 +294,7 @@ def parse_settings_submission(
             kudos_policy=policy,
             strong_process_threshold=round(threshold, 4),
             teams=teams,
+            digest_enabled=digest_enabled,
         ),
         {},
     )
@@ -286,6 +317,11 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
         f"• <@{manager}>: " + (", ".join(f"<@{rep}>" for rep in reps) or "no reps yet")
         for manager, reps in saved.teams.items()
     ] or ["• no teams yet"]
+    digest_line = (
+        ""
+        if saved.digest_enabled is None
+        else f"Weekly recognition digest: {'on' if saved.digest_enabled else 'off'}\n"
+    )
     text = (
         "*Settings saved.*\n"
         f"Recognition channel: {channel}\n"
@@ -293,8 +329,7 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
         f"{_hour_label(saved.checkin_hour)}, each person's local time\n"
         f"Kudos from: {KUDOS_POLICIES[saved.kudos_policy].lower()}\n"
         f"Strong process: {_format_threshold(saved.strong_process_threshold)} or more of the "
-        "five practices\n"
-        "Teams:\n" + "\n".join(team_lines)
+        "five practices\n" + digest_line + "Teams:\n" + "\n".join(team_lines)
     )
     return {
         "text": "Rebound settings saved.",

@@ -10,6 +10,6 @@ if TYPE_CHECKING:
 
 
 def all_scenes() -> list[Callable[[DemoContext], None]]:
-    from bot.demo_scenes import checkins, debriefs, foundation, kudos
+    from bot.demo_scenes import checkins, debriefs, foundation, goals, kudos
 
-    return [foundation.play, debriefs.play, kudos.play, checkins.play]
+    return [foundation.play, debriefs.play, kudos.play, checkins.play, goals.play]

@@ -1,9 +1,126 @@
-"""Placeholder: the checkins feature's demo scene is being written."""
+"""Demo scene of weekly check-ins: Leo's Friday check-in, his answers, Maya's digest."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from bot.demo import DemoContext
+from bot.render import render_message
+from bot.simulator import state_value
+from bot.standin import RecordedCall
+
+# Friday 27 Nov 2026, 14:00 in London (GMT) is 14:00 UTC; in Los Angeles (PST) 22:00 UTC.
+LEO_FRIDAY = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+PRIYA_FRIDAY = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)
+# Saturday 28 Nov, 14:00 in New York (EST), where Maya is: her digest.
+MAYA_SATURDAY = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)
+
+LEO_ANSWERS = {
+    "loss_lesson": "I let the champion go quiet for two weeks. Now I book the next step "
+    "before I leave the call.",
+    "commitment": "Yes, in both discovery calls this week. One buyer had a bundle we'd have "
+    "missed.",
+    "feedback": "Maya said I talk past objections. Fair: I now repeat them back first.",
+    "worked": "Booking the next meeting before leaving the call. Two deals moved.",
+}
+
+
+def _show(ctx: DemoContext, calls: list[RecordedCall]) -> None:
+    """Like Transcript.show_new_calls; posts addressed to a user id are that person's DM."""
+    t = ctx.transcript
+    for call in calls:
+        channel = str(call.params.get("channel", ""))
+        if call.ok and call.method == "chat.postMessage" and channel.startswith("U"):
+            t.write(f"\n  {t.person(channel)} gets a DM from Rebound:")
+            rendered = render_message(
+                text=call.params.get("text"), blocks=call.params.get("blocks"), names=t.names
+            )
+            for line in rendered.splitlines():
+                t.write(f"    │ {line}")
+        elif call.method in ("chat.postMessage", "views.open", "chat.update"):
+            t._show_call(call)  # noqa: SLF001 - the transcript's own drawing of other calls
+
+
+def _new_calls(ctx: DemoContext) -> list[RecordedCall]:
+    calls = ctx.standin.calls[ctx.transcript.seen :]
+    ctx.transcript.seen += len(calls)
+    return calls
+
+
+def _latest_checkin_dm(ctx: DemoContext, user_id: str) -> RecordedCall | None:
+    """Leo's check-in DM, sent by this scene's tick or by an earlier scene's (every tick runs
+    every job, so whichever tick first passes his 14:00 sends it)."""
+    found = [
+        c
+        for c in ctx.standin.calls_to("chat.postMessage")
+        if c.params.get("channel") == user_id
+        and str(c.params.get("text", "")).startswith("Your weekly check-in")
+    ]
+    return found[-1] if found else None
+
+
+def _move_clock_to(ctx: DemoContext, moment: datetime) -> None:
+    if ctx.clock() < moment:  # earlier scenes may already be later in the week
+        ctx.clock.set(moment)
 
 
 def play(ctx: DemoContext) -> None:
-    return None
+    """Friday: Leo's check-in arrives at 14:00 his time; he answers; Maya gets her digest."""
+    t, sender, leo, maya = ctx.transcript, ctx.sender, ctx.leo, ctx.maya
+
+    t.scene("Friday 14:00 in London — Leo's weekly check-in")
+    t.say("Every app process ticks; the database decides who sends what. Leo's 14:00 has come.")
+    _new_calls(ctx)
+    _move_clock_to(ctx, LEO_FRIDAY)
+    ctx.ticker.tick()
+    fresh = _new_calls(ctx)
+    dm = _latest_checkin_dm(ctx, leo)
+    if dm is None:
+        t.say("(no check-in was due for Leo; is he on a team in the settings?)")
+        return
+    if dm not in fresh:
+        t.say("(it went out on the first tick after 14:00 London time, so it is already here:)")
+        fresh = [dm]
+    _show(ctx, fresh)
+
+    t.say("Leo clicks Answer")
+    button = next(b for b in dm.params["blocks"] if b["type"] == "actions")["elements"][0]
+    seen = len(ctx.standin.calls)
+    sender.block_actions(
+        user_id=leo,
+        actions=[{"action_id": button["action_id"], "value": button["value"]}],
+        message={"ts": dm.response["ts"], "channel": dm.response["channel"]},
+    )
+    [opened] = ctx.wait_for_new(seen, "views.open")
+    _show(ctx, _new_calls(ctx))
+    view: dict[str, Any] = opened.params["view"] | {"id": opened.response["view"]["id"]}
+    text_keys = [
+        b["block_id"]
+        for b in view["blocks"]
+        if b["type"] == "input" and b["element"]["type"] == "plain_text_input"
+    ]
+    values: dict[str, dict[str, Any]] = {
+        "rating_pipeline_full": {"answer": state_value("static_select", "4")},
+        "rating_discovery": {"answer": state_value("static_select", "3")},
+        "rating_objection_handling": {"answer": state_value("static_select", "5")},
+    }
+    for key in text_keys:
+        answer = LEO_ANSWERS.get(key, LEO_ANSWERS["worked"])
+        values[key] = {"answer": state_value("plain_text_input", answer)}
+    t.say("Leo answers the questions, rates his week's process, and clicks Save")
+    seen = len(ctx.standin.calls)
+    t.show_reply(leo, sender.view_submission(view, user_id=leo, values=values))
+    ctx.wait_for_new(seen, "chat.postMessage")
+    _show(ctx, _new_calls(ctx))
+
+    t.scene("Friday 14:00 in Los Angeles — Priya's check-in; she is with a customer")
+    _move_clock_to(ctx, PRIYA_FRIDAY)
+    ctx.ticker.tick()
+    _show(ctx, [c for c in _new_calls(ctx) if c.params.get("channel") == ctx.priya])
+
+    t.scene("Saturday 14:00 in New York — Maya's weekly digest of her team's check-ins")
+    _move_clock_to(ctx, MAYA_SATURDAY)
+    ctx.ticker.tick()
+    ctx.ticker.tick()  # a second tick (or a second replica) sends nothing more
+    _show(ctx, [c for c in _new_calls(ctx) if c.params.get("channel") == maya])

@@ -1,9 +1,214 @@
-"""Placeholder: the debriefs feature's demo scene is being written."""
+"""Demo scenes of debriefs: a perfect miss celebrated, reflections, a reminder, a bounce-back,
+and the lessons search. Starts where the foundation left off (Monday morning, Maya managing
+Leo and Priya, #wins as the recognition channel) and ends on Tuesday around noon."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot.blocks.debriefs import CELEBRATE_YES_ACTION_ID, REFLECT_ACTION_ID
 from bot.demo import DemoContext
+from bot.domain import PRACTICES
+from bot.simulator import state_value
+from bot.standin import RecordedCall
+
+
+def _lost_values(
+    deal: str, stage: str, reason: str, practices: list[str], **extra: str
+) -> dict[str, dict[str, Any]]:
+    return {
+        "deal": {"value": state_value("plain_text_input", deal)},
+        "amount": {"value": state_value("number_input", extra.get("amount"))},
+        "stage": {"value": state_value("static_select", stage)},
+        "reason": {"value": state_value("static_select", reason)},
+        "competitor": {"value": state_value("plain_text_input", extra.get("competitor"))},
+        "practices": {"value": state_value("checkboxes", practices)},
+        "buyer_feedback": {"value": state_value("plain_text_input", extra.get("feedback"))},
+    }
+
+
+def _open(ctx: DemoContext, command: str, text: str, user_id: str) -> dict[str, Any]:
+    seen = len(ctx.standin.calls)
+    ctx.sender.slash_command(command, text, user_id=user_id, channel_id="C0SALES")
+    opened = ctx.wait_for_new(seen, "views.open")
+    ctx.transcript.show_new_calls()
+    return opened[0].response["view"]
+
+
+def _submit(
+    ctx: DemoContext, user_id: str, view: dict[str, Any], values: dict[str, Any], dms: int
+) -> list[RecordedCall]:
+    """Submit a modal and show what Slack received once `dms` messages went out."""
+    seen = len(ctx.standin.calls)
+    ctx.transcript.show_reply(
+        user_id, ctx.sender.view_submission(view, user_id=user_id, values=values)
+    )
+    posted = ctx.wait_for_new(seen, "chat.postMessage", dms) if dms else []
+    ctx.transcript.show_new_calls()
+    return posted
+
+
+def _click(
+    ctx: DemoContext, user_id: str, action_id: str, value: str, message: RecordedCall | None = None
+) -> None:
+    posted = None
+    channel = None
+    if message is not None:
+        channel = message.response["channel"]
+        posted = {**message.response["message"], "channel": channel}
+    ctx.sender.block_actions(
+        user_id=user_id,
+        actions=[{"action_id": action_id, "value": value}],
+        message=posted,
+        channel_id=channel,
+    )
+
+
+def _reflect(ctx: DemoContext, user_id: str, outcome_id: str, values: dict[str, Any]) -> None:
+    seen = len(ctx.standin.calls)
+    _click(ctx, user_id, REFLECT_ACTION_ID, outcome_id)
+    view = ctx.wait_for_new(seen, "views.open")[0].response["view"]
+    ctx.transcript.show_new_calls()
+    _submit(ctx, user_id, view, values, dms=1)
+
+
+def _button_value(call: RecordedCall, action_id: str) -> str:
+    for block in call.params.get("blocks") or []:
+        for element in block.get("elements") or []:
+            if element.get("action_id") == action_id:
+                return str(element["value"])
+    raise LookupError(f"no {action_id} button in the message")
+
+
+def _answers(commitment: str, followed_up: str | None = None, **answers: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        key: {"value": state_value("plain_text_input", answers.get(key))}
+        for key in ("learned", "feedback_lesson", "in_control")
+    }
+    values["commitment"] = {"value": state_value("plain_text_input", commitment)}
+    if followed_up is not None:
+        values["followed_up"] = {"value": state_value("radio_buttons", followed_up)}
+    return values
+
+
+def _lessons(ctx: DemoContext, user_id: str, words: str) -> None:
+    seen = len(ctx.standin.calls)
+    ctx.sender.slash_command("/rebound", f"lessons {words}", user_id=user_id, channel_id="C0SALES")
+    ctx.wait_for_new(seen, "chat.postEphemeral")
+    ctx.transcript.show_new_calls()
 
 
 def play(ctx: DemoContext) -> None:
-    return None
+    t, leo, priya, maya = ctx.transcript, ctx.leo, ctx.priya, ctx.maya
+    everything = list(PRACTICES)
+
+    ctx.clock.advance(hours=1)
+    t.scene("Monday 10:00 — Priya loses Globex on price")
+    view = _open(ctx, "/lost", "Globex", priya)
+    t.say("Priya fills the debrief in under a minute: two practices held")
+    _submit(
+        ctx,
+        priya,
+        view,
+        _lost_values("Globex", "proposal", "price", ["discovery", "pipeline_full"], amount="18000"),
+        dms=2,
+    )
+
+    ctx.clock.advance(hours=1)
+    t.scene("Monday 11:00 — Leo loses the Acme renewal, having done everything right")
+    view = _open(ctx, "/lost", "Acme renewal", leo)
+    t.say("Leo first submits a deal name of only spaces")
+    _submit(ctx, leo, view, _lost_values("   ", "negotiation", "competitor", everything), dms=0)
+    t.say("He fixes it: lost in negotiation to Hooli, all five practices held")
+    posted = _submit(
+        ctx,
+        leo,
+        view,
+        _lost_values(
+            "Acme renewal",
+            "negotiation",
+            "competitor",
+            everything,
+            amount="64000",
+            competitor="Hooli",
+            feedback="You were the better fit, but Hooli bundled it with their suite.",
+        ),
+        dms=2,
+    )
+    leo_dm = next(c for c in posted if c.params["channel"] == "D0LEO")
+
+    t.scene("Monday 11:05 — Leo agrees to celebrate his perfect miss")
+    t.say("Leo clicks “Yes, celebrate it” — twice, the Wi-Fi is slow")
+    seen = len(ctx.standin.calls)
+    outcome_id = _button_value(leo_dm, CELEBRATE_YES_ACTION_ID)
+    _click(ctx, leo, CELEBRATE_YES_ACTION_ID, outcome_id, leo_dm)
+    _click(ctx, leo, CELEBRATE_YES_ACTION_ID, outcome_id, leo_dm)
+    ctx.wait_for_new(seen, "chat.postMessage", 2)
+    ctx.wait_for_new(seen, "chat.update")
+    t.show_new_calls()
+    wins = [c for c in ctx.standin.calls[seen:] if c.params.get("channel") == "C0WINS"]
+    t.say(f"#wins got {len(wins)} shout-out — no amount in it")
+
+    t.scene("Monday 11:10 — Leo answers the reflection questions")
+    _reflect(
+        ctx,
+        leo,
+        outcome_id,
+        _answers(
+            "Bring the bundle question up at discovery",
+            learned="Suites win when the buyer fears tool sprawl",
+            feedback_lesson="Our fit was right; the packaging wasn't",
+            in_control="Asking earlier what else they were buying",
+        ),
+    )
+
+    ctx.clock.advance(hours=3)
+    t.scene("Monday 14:00 — Priya loses Initech: no decision")
+    view = _open(ctx, "/lost", "Initech", priya)
+    _submit(
+        ctx, priya, view, _lost_values("Initech", "evaluation", "no_decision", ["discovery"]), dms=2
+    )
+
+    ctx.clock.advance(hours=20)
+    t.scene("Tuesday 10:00 — Priya hasn't answered her Globex questions: one gentle reminder")
+    seen = len(ctx.standin.calls)
+    ctx.ticker.tick()
+    reminder = ctx.wait_for_new(seen, "chat.postMessage")[0]
+    t.show_new_calls()
+    t.say("Another tick an hour later sends nothing more")
+    ctx.clock.advance(hours=1)
+    ctx.ticker.tick()
+    t.show_new_calls()
+    t.say("Priya clicks “Answer now”")
+    _reflect(
+        ctx,
+        priya,
+        _button_value(reminder, REFLECT_ACTION_ID),
+        _answers(
+            "Confirm budget on the first call",
+            learned="We talked price too late",
+            feedback_lesson="The budget was never there",
+        ),
+    )
+
+    ctx.clock.advance(hours=1)
+    t.scene("Tuesday 12:00 — Priya wins Hooli: a bounce-back")
+    view = _open(ctx, "/won", "Hooli", priya)
+    _submit(
+        ctx,
+        priya,
+        view,
+        {
+            "deal": {"value": state_value("plain_text_input", "Hooli")},
+            "amount": {"value": state_value("number_input", "22000")},
+            "practices": {"value": state_value("checkboxes", everything)},
+            "luck": {"value": state_value("static_select", "some")},
+        },
+        dms=2,
+    )
+
+    t.scene("Tuesday 12:10 — Lessons: Maya sees her team's, Leo only his own")
+    t.say("Maya types `/rebound lessons budget`")
+    _lessons(ctx, maya, "budget")
+    t.say("Leo types `/rebound lessons budget` — Priya's lessons are hers and Maya's")
+    _lessons(ctx, leo, "budget")

@@ -1,9 +1,56 @@
-"""Placeholder: the kudos feature's demo scene is being written."""
+"""Demo scenes of kudos: Maya recognises Leo, Priya may not give kudos, the Friday digest."""
 
 from __future__ import annotations
 
-from bot.demo import DemoContext
+from bot.demo import DemoContext, _has, _wait
+from bot.domain import local_checkin_time
+
+# The foundation scene sets check-ins (and so the digest) to Fridays 14:00; Maya, the manager
+# whose time zone the digest follows, is in New York.
+DIGEST_WEEK = "2026-W48"
+DIGEST_TZ = "America/New_York"
 
 
 def play(ctx: DemoContext) -> None:
-    return None
+    standin, sender, t = ctx.standin, ctx.sender, ctx.transcript
+    maya, leo, priya = ctx.maya, ctx.leo, ctx.priya
+
+    t.scene("Monday 11:00 — Maya recognises Leo's comeback")
+    t.say(
+        "Maya types `/kudos @leo #resilience Lost Globex on Friday and was back on the phones "
+        "Monday morning. Three meetings booked already.`"
+    )
+    seen = len(standin.calls)
+    reply = sender.slash_command(
+        "/kudos",
+        f"<@{leo}|leo> #resilience Lost Globex on Friday and was back on the phones Monday "
+        "morning. Three meetings booked already.",
+        user_id=maya,
+        channel_id="C0SALES",
+    )
+    t.show_reply(maya, reply)
+    _wait(standin, seen, _has("chat.postEphemeral"))
+    t.show_new_calls()
+
+    t.scene("Monday 11:10 — Priya wants to thank Leo too")
+    t.say("Priya (a rep) types `/kudos @leo #teamwork Thanks for covering my demo`")
+    seen = len(standin.calls)
+    reply = sender.slash_command(
+        "/kudos",
+        f"<@{leo}|leo> #teamwork Thanks for covering my demo",
+        user_id=priya,
+        channel_id="C0SALES",
+    )
+    t.show_reply(priya, reply)
+    _wait(standin, seen, _has("chat.postEphemeral"))
+    t.show_new_calls()
+    t.say("In this workspace only managers and admins give kudos, so nothing is posted")
+
+    t.scene("Friday 14:00 — the weekly recognition digest")
+    digest_at = local_checkin_time(DIGEST_WEEK, DIGEST_TZ, 4, 14)
+    if ctx.clock() < digest_at:
+        ctx.clock.set(digest_at)
+    t.say("The scheduler ticks at the check-in hour (Maya's time zone) and posts the digest once")
+    ctx.ticker.tick()
+    ctx.ticker.tick()  # a second tick (or a second replica) posts nothing more
+    t.show_new_calls()

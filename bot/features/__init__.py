@@ -11,6 +11,7 @@ def feature_modules() -> list[ModuleType]:
     from bot.features import (
         checkins,
         debriefs,
+        goals,
         home,
         kudos,
         lifecycle,
@@ -19,4 +20,4 @@ def feature_modules() -> list[ModuleType]:
     )
 
     # `upcoming` stays last: Bolt runs the first listener that matches a command.
-    return [rebound_command, home, lifecycle, debriefs, kudos, checkins, upcoming]
+    return [rebound_command, home, lifecycle, debriefs, kudos, checkins, goals, upcoming]

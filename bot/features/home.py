@@ -10,9 +10,10 @@ from slack_sdk import WebClient
 
 from bot.app import Deps
 from bot.blocks.home import HomeFacts, home_view
+from bot.features import goals
 from bot.slack_users import fetch_profile, is_rebound_admin
 from bot.usecases.members import remember_profile
-from storage import queries
+from storage import kudos_queries, queries
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,18 @@ def publish_home(client: WebClient, deps: Deps, *, team_id: str, user_id: str) -
             checkin_weekday=workspace.checkin_weekday,
             checkin_hour=workspace.checkin_hour,
             is_admin=is_rebound_admin(profile, user_id, deps.settings.admins),
+            kudos_received=kudos_queries.kudos_received_by_category(
+                session=session, team_id=team_id, user_id=user_id
+            ),
+        )
+        dashboard = goals.home_dashboard_blocks(
+            session,
+            team_id=team_id,
+            user_id=user_id,
+            tz=facts.tz,
+            now=deps.clock(),
+            workspace=workspace,
+            reports=reports,
         )
         session.commit()
-    client.views_publish(user_id=user_id, view=home_view(facts))
+    client.views_publish(user_id=user_id, view=home_view(facts, dashboard))

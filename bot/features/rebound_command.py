@@ -18,6 +18,8 @@ from bot.blocks.settings import (
     settings_modal,
     settings_saved_message,
 )
+from bot.features import goals
+from bot.features.debriefs import reply_with_lessons
 from bot.messaging import send_dm, send_ephemeral
 from bot.slack_users import fetch_profile, is_rebound_admin
 from bot.usecases.settings import current_settings, save_settings
@@ -37,6 +39,14 @@ def register(app: App, deps: Deps) -> None:
             # Ack now: the admin check is a Web API call and must not eat the 3 seconds.
             ack()
             open_settings(client, deps, command)
+            return
+        if subcommand == "lessons":
+            ack()  # the search is a database read: ack first, answer ephemerally after
+            reply_with_lessons(client, deps, command, " ".join(words[1:]))
+            return
+        if subcommand == "report":
+            ack()  # charts take a moment to draw: ack first, upload to the DM after
+            goals.send_report(client, deps, command)
             return
         ack(**help_message(unknown=words[0]))
 

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 
 from bot.app import Deps
 
-NOT_YET = ("/lost", "/won", "/kudos", "/checkin", "/goal")
+NOT_YET = ("/kudos", "/checkin")
 
 
 def register(app: App, deps: Deps) -> None:

@@ -25,6 +25,7 @@ def current_settings(*, session: Session, team_id: str) -> CurrentSettings:
         kudos_policy=workspace.kudos_policy,
         strong_process_threshold=workspace.strong_process_threshold,
         teams=dict(list(teams.items())[:MAX_TEAMS_IN_MODAL]),
+        digest_enabled=workspace.digest_enabled,
     )
 
 
@@ -40,6 +41,10 @@ def save_settings(*, session: Session, team_id: str, submission: SettingsSubmiss
         kudos_policy=submission.kudos_policy,
         strong_process_threshold=submission.strong_process_threshold,
     )
+    if submission.digest_enabled is not None:
+        queries.update_workspace_settings(
+            session=session, team_id=team_id, digest_enabled=submission.digest_enabled
+        )
     manager_of = {rep: manager for manager, reps in submission.teams.items() for rep in reps}
     known = {m.user_id for m in queries.list_members(session=session, team_id=team_id)}
     for user_id in known | set(manager_of) | set(submission.teams):

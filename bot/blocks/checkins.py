@@ -1,0 +1,413 @@
+"""Block Kit for weekly check-ins: the DM, the reminder, the answer modal, the manager's digest.
+
+Pure functions returning dicts. The questions come from the coaching seeds (negative feedback
+is a learning opportunity; a lost deal holds a lesson; missing the number is an education).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.domain import PRACTICE_LABELS, PRACTICES
+
+CHECKIN_CALLBACK_ID = "checkin_answer"
+OPEN_ACTION_ID = "checkin_open"
+SKIP_ACTION_ID = "checkin_skip"
+ANSWER_ACTION_ID = "answer"
+MAX_ANSWER_LENGTH = 3_000
+# A digest shows at most this many reps' answers in full: two blocks each, and Slack allows
+# 50 blocks in a message.
+MAX_DIGEST_REPS = 20
+_SECTION_LIMIT = 2_900
+
+RATING_CHOICES: tuple[tuple[str, str], ...] = (
+    ("1", "1 – rarely"),
+    ("2", "2"),
+    ("3", "3 – about half the time"),
+    ("4", "4"),
+    ("5", "5 – every time"),
+)
+PAUSE_HINT = (
+    "I didn't catch that. Try `/checkin pause 2w` (two weeks), `/checkin pause 3d` (three days), "
+    "`/checkin pause until 2026-12-01`, or `/checkin resume`. `/checkin` on its own opens this "
+    "week's check-in."
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One item of a check-in. ``kind`` is "text", "rating" (1–5) or "number" (goal progress);
+    ``ref`` names what a contextual question is about (an outcome or reflection id)."""
+
+    key: str
+    text: str
+    kind: str = "text"
+    ref: str = ""
+
+    def as_row(self) -> dict[str, str]:
+        row = {"key": self.key, "text": self.text, "kind": self.kind}
+        if self.ref:
+            row["ref"] = self.ref
+        return row
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, str]) -> Question:
+        return cls(
+            key=row["key"],
+            text=row["text"],
+            kind=row.get("kind", "text"),
+            ref=row.get("ref", ""),
+        )
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(_clip(text, _SECTION_LIMIT))}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [_mrkdwn(text)]}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f">{line}" if line else ">" for line in text.splitlines() or [""])
+
+
+def _text_questions(questions: Sequence[Question]) -> list[Question]:
+    return [q for q in questions if q.kind == "text"]
+
+
+def _buttons(checkin_id: int, *, answer_label: str = "Answer") -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "block_id": "checkin_actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": OPEN_ACTION_ID,
+                "text": _plain(answer_label),
+                "style": "primary",
+                "value": str(checkin_id),
+            },
+            {
+                "type": "button",
+                "action_id": SKIP_ACTION_ID,
+                "text": _plain("Skip this week"),
+                "value": str(checkin_id),
+            },
+        ],
+    }
+
+
+def checkin_message(checkin_id: int, questions: Sequence[Question], week_label: str) -> dict:
+    """The weekly check-in DM: this week's questions and a button to answer them."""
+    lines = [f"• {q.text}" for q in _text_questions(questions)]
+    extras = ["rate your five process practices (1–5)"]
+    if any(q.kind == "number" for q in questions):
+        extras.append("note your progress toward your goal")
+    return {
+        "text": f"Your weekly check-in ({week_label}) is here: a few minutes to look back.",
+        "blocks": [
+            {"type": "header", "text": _plain(f"Weekly check-in · {week_label}")},
+            _section(
+                "A few minutes to look back on your week. Every loss and every piece of "
+                "feedback holds a lesson; so does what went right.\n\n" + "\n".join(lines)
+            ),
+            _context("Then " + " and ".join(extras) + "."),
+            _buttons(checkin_id),
+            _context(
+                "Away? `/checkin pause 2w` pauses check-ins, `/checkin resume` brings them "
+                "back. `/checkin` opens this one any time."
+            ),
+        ],
+    }
+
+
+def reminder_message(checkin_id: int, week_label: str) -> dict:
+    return {
+        "text": f"A gentle nudge: your check-in for {week_label} is still open.",
+        "blocks": [
+            _section(
+                f"A gentle nudge: your check-in for *{week_label}* is still open. It takes a few "
+                "minutes, and the lesson is easier to catch while the week is fresh."
+            ),
+            _buttons(checkin_id),
+        ],
+    }
+
+
+def skipped_message(week_label: str) -> dict:
+    return {
+        "text": f"Skipped the check-in for {week_label}. See you next week.",
+        "blocks": [
+            _section(
+                f"Skipped the check-in for *{week_label}*. See you next week. "
+                "Changed your mind? `/checkin` opens it again."
+            )
+        ],
+    }
+
+
+def answered_message(week_label: str) -> dict:
+    return {
+        "text": f"Thanks, your check-in for {week_label} is saved.",
+        "blocks": [
+            _section(
+                f"Thanks, your check-in for *{week_label}* is saved. Your manager sees it in "
+                "their weekly digest. `/checkin` lets you change your answers."
+            )
+        ],
+    }
+
+
+def paused_message(until_label: str) -> dict:
+    return {
+        "response_type": "ephemeral",
+        "text": f"Check-ins paused until {until_label}. `/checkin resume` restarts them sooner.",
+    }
+
+
+def resumed_message(next_label: str) -> dict:
+    return {
+        "response_type": "ephemeral",
+        "text": f"Welcome back! Check-ins are on again; the next one comes {next_label}.",
+    }
+
+
+def pause_hint() -> dict:
+    return {"response_type": "ephemeral", "text": PAUSE_HINT}
+
+
+def _rating_option(value: str) -> dict[str, Any]:
+    label = dict(RATING_CHOICES)[value]
+    return {"text": _plain(label), "value": value}
+
+
+def checkin_modal(
+    checkin_id: int,
+    questions: Sequence[Question],
+    answers: Mapping[str, str],
+    week_label: str,
+) -> dict:
+    """The answer form, prefilled with the answers already given (answering again edits)."""
+    blocks: list[dict[str, Any]] = [
+        _context(f"Your check-in for *{week_label}*. Only you and your manager see the answers.")
+    ]
+    for question in questions:
+        previous = answers.get(question.key, "")
+        if question.kind == "text":
+            element: dict[str, Any] = {
+                "type": "plain_text_input",
+                "action_id": ANSWER_ACTION_ID,
+                "multiline": True,
+                "max_length": MAX_ANSWER_LENGTH,
+            }
+            if previous:
+                element["initial_value"] = previous
+            blocks.append(
+                {
+                    "type": "input",
+                    "block_id": question.key,
+                    "optional": True,
+                    "label": _plain(_clip(question.text, 2_000)),
+                    "element": element,
+                }
+            )
+        elif question.kind == "rating":
+            if not any(b.get("block_id") == "ratings_intro" for b in blocks):
+                blocks.append({"type": "divider"})
+                blocks.append(
+                    {
+                        "type": "section",
+                        "block_id": "ratings_intro",
+                        "text": _mrkdwn(
+                            "*How well did you run your process this week?* "
+                            "1 = rarely, 5 = every time."
+                        ),
+                    }
+                )
+            element = {
+                "type": "static_select",
+                "action_id": ANSWER_ACTION_ID,
+                "placeholder": _plain("1–5"),
+                "options": [_rating_option(value) for value, _ in RATING_CHOICES],
+            }
+            if previous in dict(RATING_CHOICES):
+                element["initial_option"] = _rating_option(previous)
+            blocks.append(
+                {
+                    "type": "input",
+                    "block_id": question.key,
+                    "optional": True,
+                    "label": _plain(question.text),
+                    "element": element,
+                }
+            )
+        else:  # "number": progress toward the goal
+            element = {
+                "type": "number_input",
+                "action_id": ANSWER_ACTION_ID,
+                "is_decimal_allowed": True,
+                "min_value": "0",
+            }
+            if previous:
+                element["initial_value"] = previous
+            blocks.append(
+                {
+                    "type": "input",
+                    "block_id": question.key,
+                    "optional": True,
+                    "label": _plain(_clip(question.text, 2_000)),
+                    "element": element,
+                }
+            )
+    return {
+        "type": "modal",
+        "callback_id": CHECKIN_CALLBACK_ID,
+        "private_metadata": str(checkin_id),
+        "title": _plain("Weekly check-in"),
+        "submit": _plain("Save"),
+        "close": _plain("Not now"),
+        "blocks": blocks,
+    }
+
+
+def parse_checkin_submission(
+    values: Mapping[str, Mapping[str, Any]], questions: Sequence[Question]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(answers by question key, errors by block id). Empty answers are left out; a
+    whitespace-only or over-long text, or no answer at all, is an error."""
+    answers: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for question in questions:
+        state = (values.get(question.key) or {}).get(ANSWER_ACTION_ID) or {}
+        if question.kind == "rating":
+            option = state.get("selected_option") or {}
+            value = str(option.get("value") or "")
+            if value and value not in dict(RATING_CHOICES):
+                errors[question.key] = "Pick a rating from 1 to 5."
+            elif value:
+                answers[question.key] = value
+            continue
+        raw = state.get("value")
+        text = "" if raw is None else str(raw)
+        if question.kind == "number":
+            if text.strip():
+                try:
+                    number = float(text)
+                except ValueError:
+                    errors[question.key] = "Enter a number, e.g. 12 or 4.5."
+                    continue
+                if number < 0 or number != number or number in (float("inf"), float("-inf")):
+                    errors[question.key] = "Enter a number of zero or more."
+                    continue
+                answers[question.key] = f"{number:g}"
+            continue
+        if text and not text.strip():
+            errors[question.key] = "This answer is only spaces; write something or leave it empty."
+        elif len(text) > MAX_ANSWER_LENGTH:
+            errors[question.key] = f"Please keep it under {MAX_ANSWER_LENGTH} characters."
+        elif text.strip():
+            answers[question.key] = text.strip()
+    if not answers and not errors and questions:
+        first = _text_questions(questions)[:1] or list(questions[:1])
+        errors[first[0].key] = "Answer at least one question, or close and skip this week."
+    return answers, errors
+
+
+# --- the manager's weekly digest -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RatingDrop:
+    practice: str
+    before: int
+    after: int
+
+
+@dataclass(frozen=True)
+class RepWeek:
+    """One rep's week as the digest shows it. ``status`` is the check-in's status, or "paused"
+    or "none" (no check-in this week)."""
+
+    user_id: str
+    status: str
+    answers: Sequence[tuple[str, str]] = ()  # (question, answer) of text and goal questions
+    ratings: Mapping[str, int] = field(default_factory=dict)
+    drops: Sequence[RatingDrop] = ()
+
+
+def response_rate(reps: Sequence[RepWeek]) -> tuple[int, int]:
+    """(answered, asked): asked counts reps whose check-in went out and was not skipped."""
+    asked = [r for r in reps if r.status in ("sent", "answered", "claimed")]
+    return len([r for r in asked if r.status == "answered"]), len(asked)
+
+
+def _mentions(reps: Sequence[RepWeek]) -> str:
+    return ", ".join(f"<@{r.user_id}>" for r in reps)
+
+
+def digest_message(week_label: str, reps: Sequence[RepWeek]) -> dict:
+    answered, asked = response_rate(reps)
+    percent = f" ({round(100 * answered / asked)}%)" if asked else ""
+    summary = [f"*{answered} of {asked} answered{percent}.*"]
+    waiting = [r for r in reps if r.status in ("sent", "claimed", "pending")]
+    if waiting:
+        summary.append(f"Not answered yet: {_mentions(waiting)}")
+    away = [r for r in reps if r.status in ("skipped", "paused")]
+    if away:
+        summary.append(f"Skipped or paused: {_mentions(away)}")
+    drops = [
+        f"<@{r.user_id}>: "
+        + ", ".join(f"{PRACTICE_LABELS[d.practice]} {d.before} → {d.after}" for d in r.drops)
+        for r in reps
+        if r.drops
+    ]
+    if drops:
+        summary.append("*Self-ratings that dropped since last week*\n" + "\n".join(drops))
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain(f"Team check-ins · {week_label}")},
+        _section("\n".join(summary)),
+    ]
+    detailed = [r for r in reps if r.status == "answered"]
+    for rep in detailed[:MAX_DIGEST_REPS]:
+        parts = [f"*<@{rep.user_id}>*"]
+        for question, answer in rep.answers:
+            parts.append(f"_{question}_\n{_quote(_clip(answer, 600))}")
+        if rep.ratings:
+            ratings = " · ".join(
+                f"{PRACTICE_LABELS[p]} {rep.ratings[p]}" for p in PRACTICES if p in rep.ratings
+            )
+            parts.append(f"Process self-rating: {ratings}")
+        blocks.append({"type": "divider"})
+        blocks.append(_section("\n".join(parts)))
+    if len(detailed) > MAX_DIGEST_REPS:
+        blocks.append(
+            _context(
+                f"…and {len(detailed) - MAX_DIGEST_REPS} more answered; one message holds "
+                f"{MAX_DIGEST_REPS} in full."
+            )
+        )
+    blocks.append(
+        _context(
+            "Feedback is the rehearsal, not the review: pick one answer to follow up on in "
+            "your next one-on-one."
+        )
+    )
+    return {
+        "text": f"Team check-ins for {week_label}: {answered} of {asked} answered.",
+        "blocks": blocks,
+    }

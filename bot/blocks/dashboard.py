@@ -1,0 +1,163 @@
+"""Home-tab dashboards as pure Block Kit builders: a rep's and a manager's."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.blocks.goals import QUADRANT_EMOJI, goal_progress_lines
+from bot.domain import CLASSIFICATION_LABELS, Classification, format_duration
+from bot.usecases.dashboard import ManagerDashboard, RepDashboard, TeamRow
+
+# Home views hold at most 100 blocks; the dashboards together stay well under half of that.
+MAX_DASHBOARD_BLOCKS = 45
+MAX_LESSON_CHARS = 280
+HOME_LOST_ACTION_ID = "home_open_lost"
+HOME_WON_ACTION_ID = "home_open_won"
+HOME_CHECKIN_ACTION_ID = "home_open_checkin"
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:2000]}]}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
+
+
+def record_line(record: dict[str, int]) -> str:
+    return " · ".join(
+        f"{QUADRANT_EMOJI[c]} {CLASSIFICATION_LABELS[c]} {record.get(c.value, 0)}"
+        for c in Classification
+    )
+
+
+def rep_dashboard_blocks(
+    dashboard: RepDashboard, *, action_buttons: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """The rep's goal, this cycle's record, resilience, recent lessons and quick actions."""
+    blocks: list[dict[str, Any]] = [{"type": "divider"}, _header("Your goal")]
+    if dashboard.progress is not None:
+        blocks.append(_section(goal_progress_lines(dashboard.progress)))
+    else:
+        blocks.append(_section("No goal for this cycle yet. Set a SMART one with `/goal`."))
+    cycle = f"{dashboard.cycle_start:%d %b} – {dashboard.cycle_end:%d %b}"
+    blocks.append(_section(f"*This cycle* ({cycle})\n{record_line(dashboard.record)}"))
+    resilience = dashboard.resilience
+    recovery = (
+        format_duration(resilience.median_recovery)
+        if resilience.median_recovery is not None
+        else "—"
+    )
+    blocks.append(
+        _section(
+            "*Resilience*\n"
+            f"Bounce-backs: {resilience.bounce_backs} · Median recovery: {recovery} · "
+            f"Current streak: {dashboard.streak.describe()}"
+        )
+    )
+    if dashboard.outcomes_considered:
+        count = dashboard.outcomes_considered
+        blocks.append(
+            _context(
+                "From your last outcome." if count == 1 else f"From your last {count} outcomes."
+            )
+        )
+    if dashboard.lessons:
+        lines = [
+            f"• _{textwrap.shorten(lesson.answer, MAX_LESSON_CHARS, placeholder='…')}_"
+            for lesson in dashboard.lessons
+        ]
+        blocks.append(_section("*Recent lessons*\n" + "\n".join(lines)))
+    else:
+        blocks.append(_section("*Recent lessons*\nThe lessons from your debriefs gather here."))
+    if action_buttons:
+        blocks.append({"type": "actions", "elements": list(action_buttons)[:5]})
+    return blocks
+
+
+def home_action_buttons() -> list[dict[str, Any]]:
+    """Buttons that open the same modals as /lost, /won and /checkin."""
+    return [
+        {
+            "type": "button",
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": label},
+        }
+        for action_id, label in (
+            (HOME_LOST_ACTION_ID, "Debrief a loss"),
+            (HOME_WON_ACTION_ID, "Log a win"),
+            (HOME_CHECKIN_ACTION_ID, "This week's check-in"),
+        )
+    ]
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "no debrief yet"
+    return f"last debrief {format_duration(max(now - moment, timedelta(0)))} ago"
+
+
+def team_row_line(row: TeamRow, now: datetime) -> str:
+    if row.quadrant is not None and row.attainment_ratio is not None:
+        quadrant = (
+            f"{QUADRANT_EMOJI[row.quadrant]} {CLASSIFICATION_LABELS[row.quadrant]} so far "
+            f"({row.attainment_ratio:.0%} of goal)"
+        )
+    else:
+        quadrant = "no goal set"
+    checkins = (
+        f"check-ins {row.checkins_answered}/{row.checkins_sent}"
+        if row.checkins_sent
+        else "no check-ins yet"
+    )
+    return (
+        f"<@{row.user_id}> · {quadrant} · {checkins} · {_ago(row.last_debrief_at, now)} · "
+        f"{row.streak.describe()}"
+    )
+
+
+def manager_dashboard_blocks(dashboard: ManagerDashboard, *, now: datetime) -> list[dict[str, Any]]:
+    """The team table, the Pareto of loss reasons and who may need a coaching conversation."""
+    blocks: list[dict[str, Any]] = [{"type": "divider"}, _header("Your team")]
+    if not dashboard.rows:
+        blocks.append(_section("Nobody reports to you in Rebound yet."))
+        return blocks
+    for row in dashboard.rows:
+        blocks.append(_section(team_row_line(row, now)))
+    if dashboard.more_reps:
+        blocks.append(_context(f"…and {dashboard.more_reps} more. `/rebound report` has them all."))
+    total = sum(count for _, count in dashboard.loss_reasons)
+    if total:
+        lines = []
+        running = 0
+        for reason, count in dashboard.loss_reasons[:8]:
+            running += count
+            lines.append(
+                f"• {reason or 'No reason given'} — {count} ({running / total:.0%} cumulative)"
+            )
+        few = ", ".join(dashboard.vital_few[:5])
+        blocks.append(
+            _section(
+                f"*Why we lose* (last {dashboard.pareto_days} days, {total} losses)\n"
+                + "\n".join(lines)
+                + f"\nThe few reasons behind most losses: *{few}*."
+            )
+        )
+    else:
+        blocks.append(
+            _section(f"*Why we lose*\nNo losses logged in the last {dashboard.pareto_days} days.")
+        )
+    if dashboard.coaching:
+        lines = [f"• <@{user_id}>: {why}" for user_id, why in dashboard.coaching[:15]]
+        blocks.append(_section("*Who may need coaching*\n" + "\n".join(lines)))
+    else:
+        blocks.append(_section("*Who may need coaching*\nNobody stands out right now."))
+    blocks.append(_context("`/rebound report` sends the charts to your DM."))
+    return blocks[:MAX_DASHBOARD_BLOCKS]

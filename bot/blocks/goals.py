@@ -1,0 +1,402 @@
+"""Block Kit for goals: the /goal modal and its SMART checks, progress, and the cycle review."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from bot.domain import (
+    CLASSIFICATION_LABELS,
+    CLASSIFICATION_SUMMARIES,
+    COACHING_MESSAGES,
+    Classification,
+)
+from bot.usecases.goals import (
+    MAX_CYCLE_DAYS,
+    METRIC_LABELS,
+    CycleReview,
+    GoalProgress,
+    GoalSubmission,
+)
+
+GOAL_CALLBACK_ID = "goal_modal"
+CHANGE_GOAL_ACTION_ID = "goal_change"
+MAX_WHY_LENGTH = 500
+MAX_CUSTOM_METRIC_LENGTH = 60
+MAX_TARGET = 1e12
+PROGRESS_BAR_WIDTH = 10
+
+QUADRANT_EMOJI: dict[Classification, str] = {
+    Classification.SYSTEM_HIT: "✅",
+    Classification.LUCKY_HIT: "🍀",
+    Classification.SYSTEM_MISS: "🔧",
+    Classification.PERFECT_MISS: "🎉",
+}
+
+
+@dataclass(frozen=True)
+class GoalDefaults:
+    """What the modal starts with: the workspace's current cycle, or the goal being changed."""
+
+    cycle_start: date
+    cycle_end: date
+    metric: str = "revenue"
+    custom_metric: str | None = None
+    target: float | None = None
+    why: str | None = None
+    goal_id: int | None = None
+
+
+def format_number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def progress_bar(ratio: float, width: int = PROGRESS_BAR_WIDTH) -> str:
+    """A text bar such as `██████░░░░ 60%` (full at 100%; the percentage may go above)."""
+    ratio = max(0.0, ratio) if math.isfinite(ratio) else 0.0
+    filled = min(width, int(ratio * width + 1e-9))
+    return "█" * filled + "░" * (width - filled) + f" {ratio:.0%}"
+
+
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": label}, "value": value}
+
+
+def goal_modal(defaults: GoalDefaults) -> dict[str, Any]:
+    metric_options = [_option(value, label) for value, label in METRIC_LABELS.items()]
+    metric_options[-1] = _option("custom", "Something else (name it below)")
+    initial_metric = next(o for o in metric_options if o["value"] == defaults.metric)
+    target_element: dict[str, Any] = {
+        "type": "number_input",
+        "action_id": "value",
+        "is_decimal_allowed": True,
+        "placeholder": {"type": "plain_text", "text": "e.g. 50000"},
+    }
+    if defaults.target is not None:
+        target_element["initial_value"] = format_number(defaults.target).replace(",", "")
+    custom_element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "max_length": MAX_CUSTOM_METRIC_LENGTH,
+        "placeholder": {"type": "plain_text", "text": "e.g. Demos given"},
+    }
+    if defaults.custom_metric:
+        custom_element["initial_value"] = defaults.custom_metric
+    why_element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": True,
+        "max_length": MAX_WHY_LENGTH,
+        "placeholder": {"type": "plain_text", "text": "What reaching it would mean to you"},
+    }
+    if defaults.why:
+        why_element["initial_value"] = defaults.why
+    return {
+        "type": "modal",
+        "callback_id": GOAL_CALLBACK_ID,
+        "title": {"type": "plain_text", "text": "Your goal"},
+        "submit": {"type": "plain_text", "text": "Save goal"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"goal_id": defaults.goal_id}),
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "A SMART goal: specific, measurable, achievable, relevant and "
+                    "time-bound. Wins you log with `/won` count towards revenue and deals "
+                    "won by themselves.",
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "metric",
+                "label": {"type": "plain_text", "text": "What will you measure?"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": metric_options,
+                    "initial_option": initial_metric,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "custom_metric",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Your own metric"},
+                "element": custom_element,
+            },
+            {
+                "type": "input",
+                "block_id": "target",
+                "label": {"type": "plain_text", "text": "Target for the cycle"},
+                "element": target_element,
+            },
+            {
+                "type": "input",
+                "block_id": "cycle_start",
+                "label": {"type": "plain_text", "text": "Cycle starts"},
+                "element": {
+                    "type": "datepicker",
+                    "action_id": "value",
+                    "initial_date": defaults.cycle_start.isoformat(),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "cycle_end",
+                "label": {"type": "plain_text", "text": "Cycle ends"},
+                "element": {
+                    "type": "datepicker",
+                    "action_id": "value",
+                    "initial_date": defaults.cycle_end.isoformat(),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "why",
+                "label": {"type": "plain_text", "text": "Why does it matter?"},
+                "element": why_element,
+            },
+        ],
+    }
+
+
+def goal_id_of(view: dict[str, Any]) -> int | None:
+    try:
+        goal_id = json.loads(view.get("private_metadata") or "{}").get("goal_id")
+    except (ValueError, AttributeError):
+        return None
+    return goal_id if isinstance(goal_id, int) else None
+
+
+def _state(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    return (values.get(block_id) or {}).get("value") or {}
+
+
+def _date(values: dict[str, Any], block_id: str) -> date | None:
+    text = _state(values, block_id).get("selected_date")
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def parse_goal_submission(
+    values: dict[str, Any], today: date
+) -> tuple[GoalSubmission | None, dict[str, str]]:
+    """The SMART checks: a positive target, an end after the start that has not passed, a cycle
+    of at most a year, a named custom metric and a reason. Errors are keyed by block id."""
+    errors: dict[str, str] = {}
+    metric = (_state(values, "metric").get("selected_option") or {}).get("value") or ""
+    if metric not in METRIC_LABELS:
+        errors["metric"] = "Pick what you will measure."
+    custom = (_state(values, "custom_metric").get("value") or "").strip()
+    if metric == "custom" and not custom:
+        errors["custom_metric"] = "Name your metric, e.g. Demos given."
+    elif len(custom) > MAX_CUSTOM_METRIC_LENGTH:
+        errors["custom_metric"] = f"Keep it under {MAX_CUSTOM_METRIC_LENGTH} characters."
+
+    target_text = (_state(values, "target").get("value") or "").strip().replace(",", "")
+    try:
+        target = float(target_text)
+    except ValueError:
+        target = math.nan
+    if not (math.isfinite(target) and 0 < target <= MAX_TARGET):
+        errors["target"] = "Make the target a positive number, e.g. 50000."
+
+    start, end = _date(values, "cycle_start"), _date(values, "cycle_end")
+    if start is None:
+        errors["cycle_start"] = "Pick the day the cycle starts."
+    if end is None:
+        errors["cycle_end"] = "Pick the day the cycle ends."
+    elif start is not None and end <= start:
+        errors["cycle_end"] = "The cycle has to end after it starts."
+    elif end < today:
+        errors["cycle_end"] = "That day has passed. Pick an end date in the future."
+    elif start is not None and end - start > timedelta(days=MAX_CYCLE_DAYS):
+        errors["cycle_end"] = "Keep the cycle to a year at most, so the goal stays time-bound."
+
+    why = (_state(values, "why").get("value") or "").strip()
+    if not why:
+        errors["why"] = "Say in a sentence why this goal matters to you."
+    elif len(why) > MAX_WHY_LENGTH:
+        errors["why"] = f"Keep it under {MAX_WHY_LENGTH} characters."
+
+    if errors or start is None or end is None:
+        return None, errors
+    return (
+        GoalSubmission(
+            metric=metric,
+            custom_metric=custom if metric == "custom" else None,
+            target=target,
+            cycle_start=start,
+            cycle_end=end,
+            why=why,
+        ),
+        {},
+    )
+
+
+def _cycle_text(start: date, end: date) -> str:
+    return f"{start:%d %b} – {end:%d %b %Y}"
+
+
+def goal_progress_lines(progress: GoalProgress) -> str:
+    goal = progress.goal
+    return (
+        f"*{progress.metric_label}:* {format_number(progress.attainment)} of "
+        f"{format_number(goal.target)}\n`{progress_bar(progress.ratio)}`\n"
+        f"Cycle: {_cycle_text(goal.cycle_start, goal.cycle_end)}"
+    )
+
+
+def goal_progress_message(progress: GoalProgress) -> dict[str, Any]:
+    """The ephemeral answer to /goal when a goal is set: progress and a button to change it."""
+    goal = progress.goal
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": goal_progress_lines(progress)}},
+    ]
+    if goal.why:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Why: {goal.why}"}]}
+        )
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": CHANGE_GOAL_ACTION_ID,
+                    "text": {"type": "plain_text", "text": "Change goal"},
+                    "value": str(goal.id),
+                }
+            ],
+        }
+    )
+    return {
+        "text": f"Your goal: {progress.metric_label} {progress_bar(progress.ratio)}",
+        "blocks": blocks,
+    }
+
+
+def goal_saved_message(progress: GoalProgress) -> dict[str, Any]:
+    return {
+        "text": f"Goal saved: {progress.metric_label}, "
+        f"target {format_number(progress.goal.target)}",
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "🎯 *Goal saved.* You'll see it on your Home tab and in every "
+                    "weekly check-in.\n" + goal_progress_lines(progress),
+                },
+            }
+        ],
+    }
+
+
+def quadrant_line(quadrant: Classification) -> str:
+    return (
+        f"{QUADRANT_EMOJI[quadrant]} *{CLASSIFICATION_LABELS[quadrant]}* — "
+        f"{CLASSIFICATION_SUMMARIES[quadrant]}"
+    )
+
+
+def _process_text(score: float | None) -> str:
+    return "no process evidence yet" if score is None else f"process {score:.0%}"
+
+
+def review_message(review: CycleReview) -> dict[str, Any]:
+    """The rep's private end-of-cycle review: quadrant and seed 002's coaching message."""
+    progress = review.progress
+    goal = progress.goal
+    opening = (
+        "🎉 *Celebrate the perfect miss.*\n"
+        if review.quadrant is Classification.PERFECT_MISS
+        else ""
+    )
+    return {
+        "text": f"Your cycle review: {CLASSIFICATION_LABELS[review.quadrant]}",
+        "blocks": [
+            {
+                "type": "header",
+                "text": {
+                    "type": "plain_text",
+                    "text": f"Your cycle review ({_cycle_text(goal.cycle_start, goal.cycle_end)})",
+                },
+            },
+            {"type": "section", "text": {"type": "mrkdwn", "text": quadrant_line(review.quadrant)}},
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": goal_progress_lines(progress)
+                    + "\nProcess: "
+                    + (
+                        "no evidence yet (no outcomes or check-in ratings)"
+                        if review.process_score is None
+                        else f"{review.process_score:.0%} of the practices held"
+                    ),
+                },
+            },
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": opening + COACHING_MESSAGES[review.quadrant]},
+            },
+        ],
+    }
+
+
+def review_table_lines(reviews: Sequence[CycleReview]) -> list[str]:
+    return [
+        f"<@{r.user_id}> — {QUADRANT_EMOJI[r.quadrant]} {CLASSIFICATION_LABELS[r.quadrant]} · "
+        f"{r.progress.ratio:.0%} of goal · {_process_text(r.process_score)}"
+        for r in reviews
+    ]
+
+
+def team_review_message(cycle_end: date, reviews: Sequence[CycleReview]) -> dict[str, Any]:
+    """The manager's end-of-cycle team review: each rep's quadrant (amounts stay out)."""
+    lines = review_table_lines(reviews)
+    chunks = ["\n".join(lines[i : i + 20]) for i in range(0, len(lines), 20)] or ["No goals."]
+    coaching = [
+        f"<@{r.user_id}>: {CLASSIFICATION_SUMMARIES[r.quadrant]}"
+        for r in reviews
+        if r.quadrant in (Classification.SYSTEM_MISS, Classification.LUCKY_HIT)
+    ]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"Team review — cycle ending {cycle_end:%d %b}"},
+        },
+        *({"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks[:40]),
+    ]
+    if coaching:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "*Worth a coaching conversation*\n" + "\n".join(coaching[:20]),
+                },
+            }
+        )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": "A perfect miss needs encouragement, not a new plan; a lucky hit "
+                    "is a loss masquerading as a win.",
+                }
+            ],
+        }
+    )
+    return {"text": f"Team review for the cycle ending {cycle_end:%d %b}", "blocks": blocks}

@@ -1,0 +1,339 @@
+"""Kudos posts, DMs, the `/kudos` modal and the weekly recognition digest (pure builders)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot.domain import COACHING_MESSAGES, Classification, format_duration
+
+KUDOS_CALLBACK_ID = "kudos_modal"
+CATEGORIES: tuple[str, ...] = ("resilience", "process", "learning", "win", "teamwork")
+CATEGORY_LABELS: dict[str, str] = {
+    "resilience": "💪 Resilience",
+    "process": "🧭 Process",
+    "learning": "📚 Learning",
+    "win": "🏆 Win",
+    "teamwork": "🤝 Teamwork",
+}
+# One line per category from the coaching texts (seeds 000, 002, 003, 004).
+CATEGORY_NOTES: dict[str, str] = {
+    "resilience": "Resilience is a skill: the ability to recover from stumbles and bounce back.",
+    "process": "Things were done correctly: process, pitch and attitude above board.",
+    "learning": "There's a lesson in every loss, and this one got learned.",
+    "win": "A deserved win.",
+    "teamwork": "Everyone likes a round of applause after a good performance.",
+}
+MAX_MODAL_MESSAGE = 1000
+MAX_LISTED = 25  # names per digest section, to stay well inside Slack's 3,000 characters
+
+
+def category_label(category: str) -> str:
+    return CATEGORY_LABELS.get(category, "🙌 Kudos")
+
+
+def _people(user_ids: Sequence[str]) -> str:
+    names = [f"<@{user_id}>" for user_id in user_ids]
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _quote(message: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in message.splitlines())
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+# --- the post, the DM, replies to the giver ---------------------------------------------------
+
+
+def kudos_post(
+    *, giver_user_id: str, recipients: Sequence[str], category: str, message: str
+) -> dict[str, Any]:
+    """The recognition-channel post."""
+    headline = f"<@{giver_user_id}> gave kudos to {_people(recipients)}"
+    if category in CATEGORY_LABELS:
+        headline += f" for *{category}*"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": category_label(category)}},
+        _section(f"{headline} 🎉\n\n{_quote(message)}"),
+    ]
+    note = CATEGORY_NOTES.get(category)
+    blocks.append(
+        _context((f"_{note}_  ·  " if note else "") + "Recognise a teammate with `/kudos`.")
+    )
+    text = f"{headline}: {message}"
+    return {"text": text[:3000], "blocks": blocks, "unfurl_links": False}
+
+
+def kudos_dm(
+    *, giver_user_id: str, category: str, message: str, permalink: str | None
+) -> dict[str, Any]:
+    """What each recipient gets in their DM."""
+    about = f" for *{category}*" if category in CATEGORY_LABELS else ""
+    text = f"🎉 <@{giver_user_id}> gave you kudos{about}!\n\n{_quote(message)}"
+    blocks = [_section(text)]
+    if permalink:
+        blocks.append(_context(f"<{permalink}|See the post in the recognition channel>"))
+    blocks.append(_context("It's on your Home tab too, with all the kudos you've received."))
+    return {"text": f"🎉 <@{giver_user_id}> gave you kudos{about}!", "blocks": blocks}
+
+
+def problem_message(text: str) -> dict[str, Any]:
+    return {"text": text, "blocks": [_section(f"⚠️ {text}")]}
+
+
+def posted_message(
+    *, channel_id: str, recipients: Sequence[str], permalink: str | None
+) -> dict[str, Any]:
+    link = f" (<{permalink}|see it>)" if permalink else ""
+    text = (
+        f"Your kudos is up in <#{channel_id}>{link}. I've let {_people(recipients)} know. "
+        "Thank you! 🙌"
+    )
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def pending_message(*, is_admin: bool) -> dict[str, Any]:
+    how = (
+        "Set one with `/rebound settings` → Recognition channel"
+        if is_admin
+        else "Ask an admin to set one with `/rebound settings` → Recognition channel"
+    )
+    text = (
+        "There's no recognition channel yet, so I'm keeping your kudos safe: it goes up as "
+        f"soon as there is one. {how}, and invite @Rebound to that channel."
+    )
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def not_posted_message(*, channel_id: str, error: str) -> dict[str, Any]:
+    text = (
+        f"I couldn't post in <#{channel_id}> just now (Slack said `{error}`). Your kudos is "
+        "saved and I'll keep trying. If @Rebound isn't in that channel yet, invite it."
+    )
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def duplicate_message() -> dict[str, Any]:
+    text = "That kudos is already on its way. 🙌"
+    return {"text": text, "blocks": [_section(text)]}
+
+
+# --- the modal --------------------------------------------------------------------------------
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+def kudos_modal(*, channel_id: str | None) -> dict[str, Any]:
+    options = [_option(CATEGORY_LABELS[name], name) for name in CATEGORIES]
+    return {
+        "type": "modal",
+        "callback_id": KUDOS_CALLBACK_ID,
+        "title": {"type": "plain_text", "text": "Give kudos"},
+        "submit": {"type": "plain_text", "text": "Send kudos"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"channel_id": channel_id or ""}),
+        "blocks": [
+            _section(
+                "Recognise a teammate in the recognition channel. Specific beats big: say what "
+                "they did."
+            ),
+            {
+                "type": "input",
+                "block_id": "recipients",
+                "label": {"type": "plain_text", "text": "Who"},
+                "element": {
+                    "type": "multi_users_select",
+                    "action_id": "value",
+                    "placeholder": {"type": "plain_text", "text": "Pick people"},
+                    "max_selected_items": 10,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "category",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Category"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "placeholder": {"type": "plain_text", "text": "Pick a category"},
+                    "options": options,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "message",
+                "label": {"type": "plain_text", "text": "What did they do?"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": f"Up to {MAX_MODAL_MESSAGE:,} characters.",
+                },
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "max_length": MAX_MODAL_MESSAGE,
+                    "placeholder": {
+                        "type": "plain_text",
+                        "text": "Kept calling after losing Acme, and booked three meetings",
+                    },
+                },
+            },
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class ModalInput:
+    recipients: tuple[str, ...]
+    category: str
+    message: str
+    channel_id: str | None
+
+
+def read_kudos_modal(view: Mapping[str, Any]) -> ModalInput:
+    values = view.get("state", {}).get("values", {})
+
+    def value(block_id: str) -> dict[str, Any]:
+        return (values.get(block_id) or {}).get("value") or {}
+
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        metadata = {}
+    return ModalInput(
+        recipients=tuple(value("recipients").get("selected_users") or ()),
+        category=(value("category").get("selected_option") or {}).get("value") or "",
+        message=value("message").get("value") or "",
+        channel_id=(metadata.get("channel_id") or None) if isinstance(metadata, dict) else None,
+    )
+
+
+# --- the weekly digest ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KudosLine:
+    giver_user_id: str
+    recipients: tuple[str, ...]
+    category: str
+
+
+@dataclass(frozen=True)
+class BounceBackLine:
+    user_id: str
+    losses: int
+    recovery: timedelta
+
+
+@dataclass(frozen=True)
+class DigestFacts:
+    week: str
+    perfect_miss_user_ids: tuple[str, ...]
+    bounce_backs: tuple[BounceBackLine, ...]
+    kudos: tuple[KudosLine, ...]
+
+    @property
+    def is_quiet(self) -> bool:
+        return not (self.perfect_miss_user_ids or self.bounce_backs or self.kudos)
+
+
+def _more(lines: list[str], total: int) -> list[str]:
+    if total > len(lines):
+        lines.append(f"…and {total - len(lines)} more")
+    return lines
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def digest_message(facts: DigestFacts) -> dict[str, Any]:
+    """The weekly recognition digest: counted and named; never amounts, deals or reflections."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "🌟 This week's recognition"}}
+    ]
+    if facts.is_quiet:
+        blocks.append(
+            _section(
+                "A quiet week on the board. Seen a teammate handle a tough loss well, or bounce "
+                "back after a rough stretch? Give them a tip of the hat with `/kudos`."
+            )
+        )
+        return {"text": "This week's recognition: a quiet week.", "blocks": blocks}
+
+    summary: list[str] = []
+    if facts.perfect_miss_user_ids:
+        count = len(facts.perfect_miss_user_ids)
+        summary.append(_plural(count, "perfect miss", "perfect misses"))
+        per_rep = Counter(facts.perfect_miss_user_ids)
+        names = [
+            f"<@{user}>" + (f" ×{n}" if n > 1 else "")
+            for user, n in list(per_rep.items())[:MAX_LISTED]
+        ]
+        blocks.append(
+            _section(
+                f"*🎯 Perfect misses ({count})*\n"
+                + ", ".join(_more(names, len(per_rep)))
+                + f"\n_{COACHING_MESSAGES[Classification.PERFECT_MISS]}_"
+            )
+        )
+    if facts.bounce_backs:
+        count = len(facts.bounce_backs)
+        summary.append(_plural(count, "bounce-back", "bounce-backs"))
+        lines = [
+            f"• <@{b.user_id}> won after {_plural(b.losses, 'loss', 'losses')} in a row, "
+            f"back in {format_duration(b.recovery)}"
+            for b in facts.bounce_backs[:MAX_LISTED]
+        ]
+        blocks.append(_section(f"*↩️ Bounce-backs ({count})*\n" + "\n".join(_more(lines, count))))
+    if facts.kudos:
+        count = len(facts.kudos)
+        summary.append(_plural(count, "kudos", "kudos"))
+        received: dict[str, Counter[str]] = {}
+        for line in facts.kudos:
+            for user in line.recipients:
+                received.setdefault(user, Counter())[line.category] += 1
+        lines = []
+        for user, categories in list(received.items())[:MAX_LISTED]:
+            total = sum(categories.values())
+            named = ", ".join(sorted(c for c in categories if c))
+            lines.append(f"• <@{user}> ×{total}" + (f" ({named})" if named else ""))
+        blocks.append(_section(f"*🙌 Kudos ({count})*\n" + "\n".join(_more(lines, len(received)))))
+    blocks.append(
+        _context(
+            "Resilience is a skill: reward it and celebrate it. Recognise someone with `/kudos`."
+        )
+    )
+    text = "This week's recognition: " + ", ".join(summary) + "."
+    return {"text": text, "blocks": blocks}
+
+
+# --- the Home tab -----------------------------------------------------------------------------
+
+
+def kudos_received_text(counts: Mapping[str, int]) -> str:
+    """The Home tab's "Kudos received" section."""
+    total = sum(counts.values())
+    if total == 0:
+        return "*Kudos received*\nNone yet. They'll show here, by category."
+    parts = [f"{CATEGORY_LABELS[name]} {counts[name]}" for name in CATEGORIES if counts.get(name)]
+    other = sum(n for name, n in counts.items() if name not in CATEGORY_LABELS)
+    if other:
+        parts.append(f"🙌 Other {other}")
+    return f"*Kudos received: {total}*\n" + "  ·  ".join(parts)

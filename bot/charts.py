@@ -1,0 +1,459 @@
+"""PNG charts for managers: the quadrant scatter, the Pareto of loss reasons, bounce-backs.
+
+Rendered headless with matplotlib's Agg canvas on a `Figure` of its own (never pyplot's global
+state: charts render on Bolt's worker threads). Sized for Slack's preview: 1200×800 px at
+150 dpi, large type, the colour-blind-safe Okabe-Ito palette. Point labels are placed one by one
+at the first offset whose box (measured by the renderer) overlaps nothing already drawn; a
+label that fits nowhere is left out and counted in a footnote instead of drawn over another.
+
+`*_figure()` builds the figure (tests measure its text boxes); `render_png()` makes the bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.domain import OutcomeEvent, OutcomeKind, detect_bounce_back, format_duration
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+# Okabe & Ito (2008), a palette readable with every common colour-vision deficiency.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+QUADRANT_COLOURS = {
+    "system-hit": OKABE_ITO["bluish_green"],
+    "lucky-hit": OKABE_ITO["orange"],
+    "system-miss": OKABE_ITO["vermillion"],
+    "perfect-miss": OKABE_ITO["blue"],
+}
+WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 16.0 / 3.0, 150  # 1200 × 800 px
+TITLE_SIZE, LABEL_SIZE, TICK_SIZE, NOTE_SIZE = 18, 14, 12, 12
+MAX_POINT_LABELS = 20
+MAX_PARETO_BARS = 8
+MAX_TIMELINE_OUTCOMES = 60
+MAX_TIMELINE_LABELS = 6
+# Attainment is drawn up to this multiple of the goal; anything above sits on the top edge.
+ATTAINMENT_AXIS_MAX = 2.0
+
+
+@dataclass(frozen=True)
+class QuadrantPoint:
+    label: str
+    process_score: float  # 0..1
+    attainment_ratio: float  # attainment / target
+
+
+def _new_figure(*, bottom: float = 0.2) -> Figure:
+    # Imported here so that importing bot.charts costs nothing until a chart is drawn.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(figure)
+    # Fixed margins rather than a layout engine: label boxes are measured once, so the axes
+    # must not move afterwards.
+    figure.subplots_adjust(left=0.11, right=0.9, top=0.88, bottom=bottom)
+    return figure
+
+
+def render_png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, facecolor="white")
+    return buffer.getvalue()
+
+
+def _renderer(figure: Figure) -> Any:
+    figure.canvas.draw()
+    return figure.canvas.get_renderer()  # type: ignore[attr-defined]
+
+
+def _overlaps(box: Bbox, others: Sequence[Bbox]) -> bool:
+    return any(box.overlaps(other) for other in others)
+
+
+def _inside(box: Bbox, frame: Bbox) -> bool:
+    return box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
+
+
+# Offsets in points, nearest first, with the alignment that keeps the text away from the dot.
+_OFFSETS: tuple[tuple[float, float, str, str], ...] = tuple(
+    (dx * scale, dy * scale, ha, va)
+    for scale in (1.0, 2.2, 3.5)
+    for dx, dy, ha, va in (
+        (8, 6, "left", "bottom"),
+        (-8, 6, "right", "bottom"),
+        (8, -6, "left", "top"),
+        (-8, -6, "right", "top"),
+        (0, 10, "center", "bottom"),
+        (0, -10, "center", "top"),
+    )
+)
+
+
+def place_labels(
+    axes: Axes,
+    renderer: Any,
+    items: Sequence[tuple[str, tuple[float, float]]],
+    avoid: Sequence[Bbox],
+    *,
+    fontsize: int = NOTE_SIZE,
+    limit: int = MAX_POINT_LABELS,
+    offsets: Sequence[tuple[float, float, str, str]] = _OFFSETS,
+) -> tuple[list[Text], int]:
+    """Annotate each (text, data point) at the first offset that overlaps nothing placed so far.
+
+    Returns the annotations and how many labels were left out (no room, or over `limit`).
+    """
+    placed_boxes = list(avoid)
+    frame = axes.get_window_extent(renderer)
+    annotations: list[Text] = []
+    skipped = max(0, len(items) - limit)
+    for text, (x, y) in items[:limit]:
+        for dx, dy, ha, va in offsets:
+            annotation = axes.annotate(
+                text,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=fontsize,
+                annotation_clip=False,
+            )
+            box = annotation.get_window_extent(renderer)
+            if _inside(box, frame) and not _overlaps(box, placed_boxes):
+                placed_boxes.append(box)
+                annotations.append(annotation)
+                break
+            annotation.remove()
+        else:
+            skipped += 1
+    return annotations, skipped
+
+
+# Above the point only: for timelines, where stems hang below the markers.
+_OFFSETS_ABOVE: tuple[tuple[float, float, str, str], ...] = tuple(
+    (dx * scale, dy * scale, ha, va)
+    for scale in (1.0, 2.2, 3.5, 5.0)
+    for dx, dy, ha, va in (
+        (0, 12, "center", "bottom"),
+        (6, 10, "left", "bottom"),
+        (-6, 10, "right", "bottom"),
+    )
+)
+
+
+def _marker_boxes(axes: Axes, points: Sequence[tuple[float, float]], radius: float) -> list[Bbox]:
+    from matplotlib.transforms import Bbox
+
+    boxes = []
+    for x, y in points:
+        px, py = axes.transData.transform((x, y))
+        boxes.append(Bbox.from_extents(px - radius, py - radius, px + radius, py + radius))
+    return boxes
+
+
+def _footnote(figure: Figure, text: str) -> None:
+    figure.text(0.5, 0.02, text, ha="center", va="bottom", fontsize=NOTE_SIZE, color="#333333")
+
+
+# --- the quadrant scatter ----------------------------------------------------------------------
+
+
+def quadrant_figure(
+    points: Sequence[QuadrantPoint], threshold: float, *, title: str = "Team cycle review"
+) -> Figure:
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    axes.set_xlim(0, 1.0)
+    axes.set_ylim(0, ATTAINMENT_AXIS_MAX * 1.05)
+    axes.axvline(threshold, color="#555555", linestyle="--", linewidth=1.5)
+    axes.axhline(1.0, color="#555555", linestyle="--", linewidth=1.5)
+    axes.set_xlabel("Process score (share of practices that held)", fontsize=LABEL_SIZE)
+    axes.set_ylabel("Attainment (share of goal)", fontsize=LABEL_SIZE)
+    axes.set_title(title, fontsize=TITLE_SIZE, pad=14)
+    axes.tick_params(labelsize=TICK_SIZE)
+    axes.xaxis.set_major_formatter(_percent_formatter())
+    axes.yaxis.set_major_formatter(_percent_formatter())
+    corner_texts = []
+    for label, (x, y, ha, va), key in (
+        ("System hit", (0.98, 0.98, "right", "top"), "system-hit"),
+        ("Lucky hit", (0.02, 0.98, "left", "top"), "lucky-hit"),
+        ("System miss", (0.02, 0.02, "left", "bottom"), "system-miss"),
+        ("Perfect miss", (0.98, 0.02, "right", "bottom"), "perfect-miss"),
+    ):
+        corner_texts.append(
+            axes.text(
+                x,
+                y,
+                label,
+                transform=axes.transAxes,
+                ha=ha,
+                va=va,
+                fontsize=LABEL_SIZE,
+                fontweight="bold",
+                color=QUADRANT_COLOURS[key],
+            )
+        )
+    coordinates = [
+        (
+            min(max(p.process_score, 0.0), 1.0),
+            min(max(p.attainment_ratio, 0.0), ATTAINMENT_AXIS_MAX),
+        )
+        for p in points
+    ]
+    colours = [
+        QUADRANT_COLOURS[_quadrant_key(x, p.attainment_ratio, threshold)]
+        for (x, _), p in zip(coordinates, points, strict=True)
+    ]
+    if coordinates:
+        axes.scatter(
+            [x for x, _ in coordinates],
+            [y for _, y in coordinates],
+            s=110,
+            c=colours,
+            edgecolors="black",
+            linewidths=1.0,
+            zorder=3,
+        )
+    renderer = _renderer(figure)
+    avoid = [text.get_window_extent(renderer) for text in corner_texts]
+    avoid += _marker_boxes(axes, coordinates, radius=7)
+    _, skipped = place_labels(
+        axes, renderer, [(p.label, xy) for p, xy in zip(points, coordinates, strict=True)], avoid
+    )
+    notes = [f"Dashed lines: goal (100%) and strong process ({threshold:.0%})."]
+    if skipped:
+        notes.append(f"{skipped} point(s) not labelled for lack of room.")
+    if not points:
+        notes.append("No goals this cycle yet.")
+    _footnote(figure, " ".join(notes))
+    return figure
+
+
+def _quadrant_key(process: float, ratio: float, threshold: float) -> str:
+    strong = process >= threshold - 1e-9
+    if ratio >= 1.0:
+        return "system-hit" if strong else "lucky-hit"
+    return "perfect-miss" if strong else "system-miss"
+
+
+def _percent_formatter() -> Any:
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(xmax=1.0, decimals=0)
+
+
+def quadrant_chart(points: Sequence[QuadrantPoint], threshold: float, *, title: str = "") -> bytes:
+    return render_png(quadrant_figure(points, threshold, title=title or "Team cycle review"))
+
+
+# --- the Pareto of loss reasons ------------------------------------------------------------------
+
+
+def pareto_bars(
+    counts: Sequence[tuple[str, int]], max_bars: int = MAX_PARETO_BARS
+) -> list[tuple[str, int]]:
+    """Reasons most frequent first; beyond `max_bars - 1` reasons the rest fold into "Other"."""
+    ordered = sorted(
+        ((r or "No reason given", c) for r, c in counts if c > 0), key=lambda rc: -rc[1]
+    )
+    if len(ordered) <= max_bars:
+        return ordered
+    head, tail = ordered[: max_bars - 1], ordered[max_bars - 1 :]
+    return [*head, ("Other", sum(count for _, count in tail))]
+
+
+def vital_few(counts: Sequence[tuple[str, int]], share: float = 0.8) -> list[str]:
+    """The few reasons that together account for `share` of the losses (seed 004's Pareto)."""
+    bars = pareto_bars(counts, max_bars=len(counts) + 1)
+    total = sum(count for _, count in bars)
+    chosen: list[str] = []
+    running = 0
+    for reason, count in bars:
+        if total and running / total >= share:
+            break
+        chosen.append(reason)
+        running += count
+    return chosen
+
+
+def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we lose") -> Figure:
+    bars = pareto_bars(counts)
+    # Room below for category labels that may need rotating, and the footnote under them.
+    figure = _new_figure(bottom=0.3)
+    axes = figure.add_subplot()
+    axes.set_title(title, fontsize=TITLE_SIZE, pad=14)
+    total = sum(count for _, count in bars)
+    positions = list(range(len(bars)))
+    labels = [textwrap.shorten(reason, width=22, placeholder="…") for reason, _ in bars]
+    labels = [textwrap.fill(label, width=12) for label in labels]
+    axes.bar(positions, [c for _, c in bars], color=OKABE_ITO["blue"], width=0.7, zorder=2)
+    axes.set_xticks(positions, labels, fontsize=TICK_SIZE)
+    axes.set_ylabel("Losses", fontsize=LABEL_SIZE)
+    axes.tick_params(axis="y", labelsize=TICK_SIZE)
+    axes.set_xlim(-0.6, max(len(bars), 1) - 0.4)
+    top = max((c for _, c in bars), default=1)
+    axes.set_ylim(0, top * 1.18)
+    for x, (_, count) in zip(positions, bars, strict=True):
+        axes.text(x, count, f"{count}", ha="center", va="bottom", fontsize=TICK_SIZE)
+    share = axes.twinx()
+    cumulative = []
+    running = 0
+    for _, count in bars:
+        running += count
+        cumulative.append(running / total if total else 0.0)
+    share.plot(
+        positions,
+        cumulative,
+        color=OKABE_ITO["vermillion"],
+        marker="o",
+        markersize=8,
+        linewidth=2.5,
+        zorder=3,
+    )
+    share.axhline(0.8, color=OKABE_ITO["vermillion"], linestyle=":", linewidth=1.5)
+    share.set_ylim(0, 1.05)
+    share.yaxis.set_major_formatter(_percent_formatter())
+    share.tick_params(labelsize=TICK_SIZE)
+    share.set_ylabel("Cumulative share", fontsize=LABEL_SIZE, color=OKABE_ITO["vermillion"])
+    renderer = _renderer(figure)
+    _shrink_tick_labels_until_apart(axes, renderer, [axes, share])
+    few = vital_few(counts)
+    _footnote(
+        figure,
+        f"{len(few)} of {sum(1 for _, c in counts if c > 0)} reasons explain 80% of {total} losses."
+        if total
+        else "No losses logged in this period.",
+    )
+    return figure
+
+
+def _shrink_tick_labels_until_apart(axes: Axes, renderer: Any, others: Sequence[Axes]) -> None:
+    """Rotate, then shrink, the category labels until no two boxes overlap each other or the
+    value labels of the y axes."""
+    axes.tick_params(axis="x", pad=8)
+    fixed = [
+        label.get_window_extent(renderer)
+        for each in others
+        for label in each.get_yticklabels()
+        if label.get_text()
+    ]
+    for rotation, size in (
+        (0, TICK_SIZE),
+        (30, TICK_SIZE),
+        (30, TICK_SIZE - 2),
+        (60, TICK_SIZE - 3),
+    ):
+        for label in axes.get_xticklabels():
+            label.set_rotation(rotation)
+            label.set_rotation_mode("anchor" if rotation else "default")
+            label.set_ha("right" if rotation else "center")
+            label.set_va("top")
+            label.set_fontsize(size)
+        boxes = [label.get_window_extent(renderer) for label in axes.get_xticklabels()]
+        apart = not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+        if apart and not any(_overlaps(box, fixed) for box in boxes):
+            return
+
+
+def pareto_chart(counts: Sequence[tuple[str, int]], *, title: str = "") -> bytes:
+    return render_png(pareto_figure(counts, title=title or "Why we lose"))
+
+
+# --- a rep's bounce-back timeline -----------------------------------------------------------------
+
+
+def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-backs") -> Figure:
+    events = sorted(history, key=lambda e: e.at)[-MAX_TIMELINE_OUTCOMES:]
+    figure = _new_figure()
+    axes = figure.add_subplot()
+    axes.set_title(title, fontsize=TITLE_SIZE, pad=14)
+    axes.axhline(0, color="#555555", linewidth=1)
+    axes.set_ylim(-1.6, 2.7)
+    axes.set_yticks([-1, 1], ["Loss", "Win"], fontsize=TICK_SIZE)
+    axes.tick_params(axis="x", labelsize=TICK_SIZE)
+    wins = [e for e in events if e.kind is OutcomeKind.WIN]
+    losses = [e for e in events if e.kind is OutcomeKind.LOSS]
+    for group, y, colour, label in (
+        (wins, 1, OKABE_ITO["blue"], "Win"),
+        (losses, -1, OKABE_ITO["vermillion"], "Loss"),
+    ):
+        if group:
+            xs = [_num(e.at) for e in group]
+            axes.vlines(xs, 0, y, colors=colour, linewidth=2.5)
+            axes.scatter(xs, [y] * len(xs), s=80, color=colour, zorder=3, label=label)
+    bounce_items: list[tuple[str, tuple[float, float]]] = []
+    for win in wins:
+        bounce = detect_bounce_back(events, win.at)
+        if bounce is not None:
+            axes.scatter(
+                [_num(win.at)],
+                [1],
+                s=320,
+                marker="*",
+                color=OKABE_ITO["yellow"],
+                edgecolors="black",
+                zorder=4,
+            )
+            bounce_items.append((f"back in {format_duration(bounce.recovery)}", (_num(win.at), 1)))
+    if events:
+        first, last = _num(events[0].at), _num(events[-1].at)
+        pad = max((last - first) * 0.05, 0.5)
+        axes.set_xlim(first - pad, last + pad)
+    axes.xaxis_date()
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    locator = AutoDateLocator(maxticks=7)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    renderer = _renderer(figure)
+    avoid = _marker_boxes(
+        axes, [(_num(e.at), 1 if e.kind is OutcomeKind.WIN else -1) for e in events], 6
+    )
+    # The newest bounce-backs matter most: label those first.
+    _, skipped = place_labels(
+        axes,
+        renderer,
+        list(reversed(bounce_items)),
+        avoid,
+        limit=MAX_TIMELINE_LABELS,
+        offsets=_OFFSETS_ABOVE,
+    )
+    note = (
+        f"★ = a win after a losing streak ({len(bounce_items)} in the last {len(events)} outcomes)."
+    )
+    if skipped:
+        note += f" {skipped} not labelled."
+    _footnote(figure, note if events else "No outcomes logged yet.")
+    return figure
+
+
+def _num(moment: datetime) -> float:
+    from matplotlib.dates import date2num
+
+    return float(date2num(moment))
+
+
+def timeline_chart(history: Sequence[OutcomeEvent], *, title: str = "") -> bytes:
+    return render_png(timeline_figure(history, title=title or "Bounce-backs"))

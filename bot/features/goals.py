@@ -1,0 +1,550 @@
+"""`/goal`, the end-of-cycle review (a scheduled job) and `/rebound report` (charts in a DM)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
+
+from bot import charts
+from bot.app import Deps
+from bot.blocks.dashboard import (
+    HOME_CHECKIN_ACTION_ID,
+    HOME_LOST_ACTION_ID,
+    HOME_WON_ACTION_ID,
+    home_action_buttons,
+    manager_dashboard_blocks,
+    rep_dashboard_blocks,
+)
+from bot.blocks.goals import (
+    CHANGE_GOAL_ACTION_ID,
+    GOAL_CALLBACK_ID,
+    GoalDefaults,
+    goal_id_of,
+    goal_modal,
+    goal_progress_message,
+    goal_saved_message,
+    parse_goal_submission,
+    review_message,
+    review_table_lines,
+    team_review_message,
+)
+from bot.clock import Clock
+from bot.delivery import Delivery
+from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
+from bot.messaging import send_ephemeral
+from bot.slack_users import fetch_profile
+from bot.usecases.dashboard import (
+    PARETO_DAYS,
+    PARETO_REASONS,
+    labelled_reasons,
+    manager_dashboard,
+    rep_dashboard,
+)
+from bot.usecases.goals import (
+    CycleReview,
+    default_cycle,
+    goal_progress,
+    local_today,
+    review_cycle,
+    save_goal,
+)
+from bot.usecases.members import remember_profile
+from storage import goals_queries, queries
+from storage.db import SessionFactory
+from storage.models import Goal, Member, Workspace
+
+log = logging.getLogger(__name__)
+REVIEW_BATCH = 200
+# Team reviews are looked for this long after a cycle ends (a rep's DM may wait for their
+# midnight, and a failed send is retried on later ticks).
+TEAM_REVIEW_WINDOW = timedelta(days=14)
+TIMELINE_OUTCOMES = 60
+_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def register(app: App, deps: Deps) -> None:
+    register_home_buttons(app, deps)
+
+    @app.command("/goal")
+    def goal_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        ack()
+        show_goal_or_open_modal(client, deps, command)
+
+    @app.action(CHANGE_GOAL_ACTION_ID)
+    def change_goal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        team_id = _team_id(body)
+        user_id = body["user"]["id"]
+        value = (body.get("actions") or [{}])[0].get("value") or ""
+        with deps.session_factory() as session:
+            goal = (
+                goals_queries.get_goal(session=session, team_id=team_id, goal_id=int(value))
+                if value.isdigit()
+                else None
+            )
+            if goal is None or goal.user_id != user_id:
+                return
+            defaults = GoalDefaults(
+                cycle_start=goal.cycle_start,
+                cycle_end=goal.cycle_end,
+                metric=goal.metric,
+                custom_metric=goal.custom_metric,
+                target=goal.target,
+                why=goal.why,
+                goal_id=goal.id,
+            )
+        _open_modal(client, body["trigger_id"], defaults)
+
+    @app.view(GOAL_CALLBACK_ID)
+    def goal_submitted(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        team_id = _team_id(body)
+        user_id = body["user"]["id"]
+        now = deps.clock()
+        with deps.session_factory() as session:
+            tz = _tz_of(session, team_id, user_id)
+        submission, errors = parse_goal_submission(view["state"]["values"], local_today(now, tz))
+        if submission is None:
+            ack(response_action="errors", errors=errors)
+            return
+        # Saved before ack: a short write, and if it fails the modal stays open with the input.
+        try:
+            with deps.session_factory() as session:
+                goal = save_goal(
+                    session=session,
+                    team_id=team_id,
+                    user_id=user_id,
+                    submission=submission,
+                    submission_key=view["id"],
+                    replacing_goal_id=goal_id_of(view),
+                    now=now,
+                )
+                progress = (
+                    goal_progress(session=session, goal=goal, tz=tz, until=now) if goal else None
+                )
+                session.commit()
+        except Exception:
+            log.exception("saving a goal failed")
+            ack(
+                response_action="errors",
+                errors={"why": "Couldn't save just now. Please try Save again."},
+            )
+            return
+        ack()
+        if progress is None:
+            return  # the same view submitted twice: saved the first time
+        Delivery(deps.session_factory, client, deps.clock).dm(
+            team_id=team_id,
+            post_key=f"goal-set:{view['id']}",
+            kind="goal_saved",
+            user_id=user_id,
+            message=goal_saved_message(progress),
+        )
+
+
+def show_goal_or_open_modal(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
+    """With a goal set: its progress, privately. Without: the modal, on the workspace's cycle."""
+    team_id, user_id = command["team_id"], command["user_id"]
+    now = deps.clock()
+    with deps.session_factory() as session:
+        member = queries.get_member(session=session, team_id=team_id, user_id=user_id)
+        if member is None or member.tz_refreshed_at is None:
+            profile = fetch_profile(client, user_id)
+            if profile is not None:
+                member = remember_profile(
+                    session=session, team_id=team_id, profile=profile, now=now
+                )
+        tz = member.tz if member is not None and member.tz else "UTC"
+        today = local_today(now, tz)
+        goal = goals_queries.current_goal(
+            session=session, team_id=team_id, user_id=user_id, today=today
+        )
+        message = (
+            goal_progress_message(goal_progress(session=session, goal=goal, tz=tz, until=now))
+            if goal is not None
+            else None
+        )
+        workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
+        start, end = default_cycle(today, workspace.cycle)
+        session.commit()
+    if message is not None:
+        send_ephemeral(client, command, message)
+        return
+    _open_modal(client, command["trigger_id"], GoalDefaults(cycle_start=start, cycle_end=end))
+
+
+def _open_modal(client: WebClient, trigger_id: str, defaults: GoalDefaults) -> None:
+    try:
+        client.views_open(trigger_id=trigger_id, view=goal_modal(defaults))
+    except SlackApiError as error:
+        log.warning("views.open for /goal failed: %s", error.response.get("error"))
+
+
+# --- the end-of-cycle review ----------------------------------------------------------------------
+
+
+def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, Callable[[datetime], None]]]:
+    def cycle_reviews(now: datetime) -> None:
+        run_cycle_reviews(deps.session_factory, delivery, now)
+
+    return [("goals.cycle_reviews", cycle_reviews)]
+
+
+def _threshold(session: Any, team_id: str) -> float:
+    workspace = queries.get_workspace(session=session, team_id=team_id)
+    return workspace.strong_process_threshold if workspace else DEFAULT_STRONG_PROCESS_THRESHOLD
+
+
+def _tz_of(session: Any, team_id: str, user_id: str) -> str:
+    member = queries.get_member(session=session, team_id=team_id, user_id=user_id)
+    return member.tz if member is not None and member.tz else "UTC"
+
+
+def run_cycle_reviews(session_factory: SessionFactory, delivery: Delivery, now: datetime) -> None:
+    """DM each rep whose cycle ended (at midnight in their zone) their quadrant, once; then,
+    when every rep of a manager with a goal ending that day has theirs, the manager's review."""
+    # UTC's date or earlier: zones ahead of UTC reach the next day first; _review_one waits
+    # for each rep's own midnight.
+    with session_factory() as session:
+        due = goals_queries.goals_due_for_review(
+            session=session, ended_on_or_before=now.date(), limit=REVIEW_BATCH
+        )
+        session.expunge_all()
+    for goal in due:
+        _review_one(session_factory, delivery, goal, now)
+    _team_reviews(session_factory, delivery, now)
+
+
+def _review_one(
+    session_factory: SessionFactory, delivery: Delivery, goal: Goal, now: datetime
+) -> None:
+    with session_factory() as session:
+        tz = _tz_of(session, goal.team_id, goal.user_id)
+        if local_today(now, tz) <= goal.cycle_end:
+            return  # the cycle has not ended where this rep lives
+        review = review_cycle(
+            session=session, goal=goal, tz=tz, threshold=_threshold(session, goal.team_id)
+        )
+        session.commit()
+    delivery.dm(
+        team_id=goal.team_id,
+        post_key=f"review:{goal.user_id}:{goal.cycle_end.isoformat()}",
+        kind="cycle_review",
+        user_id=goal.user_id,
+        message=review_message(review),
+    )
+    with session_factory() as session:
+        assert goal.id is not None
+        goals_queries.mark_goal_reviewed(session=session, goal_id=goal.id, now=now)
+        session.commit()
+
+
+def _team_reviews(session_factory: SessionFactory, delivery: Delivery, now: datetime) -> None:
+    with session_factory() as session:
+        cycles = goals_queries.recently_ended_cycles(
+            session=session,
+            ended_from=(now - TEAM_REVIEW_WINDOW).date(),
+            ended_to=now.date(),
+        )
+    for team_id, cycle_end in cycles:
+        with session_factory() as session:
+            managers = [m.user_id for m in queries.managers_of(session=session, team_id=team_id)]
+        for manager_id in managers:
+            post_key = f"team-review:{manager_id}:{cycle_end.isoformat()}"
+            if delivery.already_sent(team_id=team_id, post_key=post_key):
+                continue
+            with session_factory() as session:
+                reps = queries.reports_of(
+                    session=session, team_id=team_id, manager_user_id=manager_id
+                )
+                goals = goals_queries.goals_ending_on(
+                    session=session,
+                    team_id=team_id,
+                    cycle_end=cycle_end,
+                    user_ids=[rep.user_id for rep in reps],
+                )
+                if not goals or any(goal.reviewed_at is None for goal in goals):
+                    continue  # nobody to review, or some reps' cycles end later in their zone
+                threshold = _threshold(session, team_id)
+                zones = {rep.user_id: rep.tz or "UTC" for rep in reps}
+                reviews = [
+                    review_cycle(session=session, goal=g, tz=zones[g.user_id], threshold=threshold)
+                    for g in goals
+                ]
+                session.commit()
+            channel = delivery.client.conversations_open(users=manager_id)["channel"]["id"]
+            sent = delivery.post(
+                team_id=team_id,
+                post_key=post_key,
+                kind="team_review",
+                channel=channel,
+                message=team_review_message(cycle_end, reviews),
+            )
+            if sent is None:
+                continue
+            upload_once(
+                session_factory,
+                delivery.client,
+                delivery.clock,
+                team_id=team_id,
+                post_key=f"team-review-chart:{manager_id}:{cycle_end.isoformat()}",
+                channel=sent.channel,
+                content=charts.quadrant_chart(
+                    quadrant_points(reviews, _names(delivery.client, reviews)),
+                    threshold,
+                    title=f"Cycle ending {cycle_end:%d %b %Y}",
+                ),
+                filename=f"team-review-{cycle_end.isoformat()}.png",
+                title=f"Team review, cycle ending {cycle_end:%d %b}",
+                initial_comment="Process score against attainment, one dot per rep.",
+            )
+
+
+def quadrant_points(
+    reviews: list[CycleReview], names: dict[str, str]
+) -> list[charts.QuadrantPoint]:
+    return [
+        charts.QuadrantPoint(
+            label=names.get(r.user_id, r.user_id),
+            process_score=r.process_score or 0.0,
+            attainment_ratio=r.progress.ratio,
+        )
+        for r in reviews
+    ]
+
+
+def _names(client: WebClient, reviews: list[CycleReview]) -> dict[str, str]:
+    """First names for chart labels (a chart cannot show Slack mentions)."""
+    names: dict[str, str] = {}
+    for review in reviews:
+        profile = fetch_profile(client, review.user_id)
+        if profile is not None and profile.display_name:
+            names[review.user_id] = profile.display_name.split()[0]
+    return names
+
+
+def upload_once(
+    session_factory: SessionFactory,
+    client: WebClient,
+    clock: Clock,
+    *,
+    team_id: str,
+    post_key: str,
+    channel: str,
+    content: bytes,
+    filename: str,
+    title: str,
+    initial_comment: str,
+) -> bool:
+    """Upload a file with files upload v2 exactly once per post key; False if already done."""
+    with session_factory() as session:
+        claim = queries.claim_post(
+            session=session,
+            team_id=team_id,
+            post_key=post_key,
+            kind="file_upload",
+            claimed_by=f"goals:{id(client)}",
+            now=clock(),
+            lease=timedelta(minutes=5),
+        )
+        session.commit()
+    if claim is None:
+        return False
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            content=content,
+            filename=filename,
+            title=title,
+            initial_comment=initial_comment,
+        )
+    except Exception:
+        with session_factory() as session:
+            queries.release_post(session=session, post=claim)
+            session.commit()
+        raise
+    with session_factory() as session:
+        queries.mark_post_sent(
+            session=session, post=claim, channel_id=channel, message_ts=None, now=clock()
+        )
+        session.commit()
+    return True
+
+
+# --- /rebound report ------------------------------------------------------------------------
+
+
+def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
+    """`/rebound report`: a manager gets the team's quadrant and loss-reason charts in their DM;
+    `/rebound report @rep` (a manager's rep) or a rep without a team gets a bounce-back timeline."""
+    team_id, user_id = command["team_id"], command["user_id"]
+    now = deps.clock()
+    mention = _MENTION.search(command.get("text") or "")
+    with deps.session_factory() as session:
+        reps = queries.reports_of(session=session, team_id=team_id, manager_user_id=user_id)
+        rep_ids = {rep.user_id for rep in reps}
+        subject = mention.group(1) if mention else None
+        if subject is not None and subject not in rep_ids | {user_id}:
+            send_ephemeral(
+                client,
+                command,
+                {"text": "You can ask for your own report, or for someone who reports to you."},
+            )
+            return
+        threshold = _threshold(session, team_id)
+        if subject is None and reps:
+            reviews = []
+            for rep in reps:
+                tz = rep.tz or "UTC"
+                goal = goals_queries.current_goal(
+                    session=session,
+                    team_id=team_id,
+                    user_id=rep.user_id,
+                    today=local_today(now, tz),
+                )
+                if goal is not None:
+                    reviews.append(
+                        review_cycle(
+                            session=session, goal=goal, tz=tz, threshold=threshold, until=now
+                        )
+                    )
+            reasons = labelled_reasons(
+                goals_queries.loss_reason_counts(
+                    session=session,
+                    team_id=team_id,
+                    user_ids=sorted(rep_ids),
+                    start=now - timedelta(days=PARETO_DAYS),
+                    end=now + timedelta(seconds=1),
+                    limit=PARETO_REASONS,
+                )
+            )
+            history: list[OutcomeEvent] = []
+        else:
+            subject = subject or user_id
+            rows = goals_queries.recent_outcome_kinds(
+                session=session, team_id=team_id, user_id=subject, limit=TIMELINE_OUTCOMES
+            )
+            history = [OutcomeEvent(kind=OutcomeKind(kind), at=at) for kind, at in rows]
+        session.commit()
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    key = f"report:{user_id}:{command.get('trigger_id') or now.isoformat()}"
+    if subject is None:
+        table = "\n".join(review_table_lines(reviews)) or "Nobody on your team has a goal set yet."
+        upload_once(
+            deps.session_factory,
+            client,
+            deps.clock,
+            team_id=team_id,
+            post_key=f"{key}:quadrants",
+            channel=channel,
+            content=charts.quadrant_chart(
+                quadrant_points(reviews, _names(client, reviews)), threshold, title="Cycle so far"
+            ),
+            filename="team-quadrants.png",
+            title="Your team's cycle so far",
+            initial_comment=table,
+        )
+        upload_once(
+            deps.session_factory,
+            client,
+            deps.clock,
+            team_id=team_id,
+            post_key=f"{key}:pareto",
+            channel=channel,
+            content=charts.pareto_chart(reasons, title=f"Why we lose (last {PARETO_DAYS} days)"),
+            filename="loss-reasons.png",
+            title="Loss reasons",
+            initial_comment="The few reasons behind most losses: "
+            + (", ".join(charts.vital_few(reasons)) or "no losses logged")
+            + ".",
+        )
+        send_ephemeral(client, command, {"text": "Your team report is in your DM."})
+        return
+    upload_once(
+        deps.session_factory,
+        client,
+        deps.clock,
+        team_id=team_id,
+        post_key=f"{key}:timeline:{subject}",
+        channel=channel,
+        content=charts.timeline_chart(history, title="Bounce-backs"),
+        filename="bounce-backs.png",
+        title="Bounce-back timeline",
+        initial_comment=f"<@{subject}>'s last {len(history)} outcomes. Each ★ is a bounce-back.",
+    )
+    send_ephemeral(client, command, {"text": "The bounce-back timeline is in your DM."})
+
+
+def _team_id(body: dict[str, Any]) -> str:
+    return (body.get("team") or {}).get("id") or body.get("team_id") or body["user"]["team_id"]
+
+
+# --- the Home tab ----------------------------------------------------------------------------
+
+
+def register_home_buttons(app: App, deps: Deps) -> None:
+    """The Home dashboard's buttons open the very modals of /lost, /won and /checkin."""
+    from bot.blocks.debriefs import lost_modal, won_modal
+    from bot.features.checkins import open_week_modal
+
+    def opener(build: Callable[[], dict[str, Any]]) -> Callable[..., None]:
+        def open_it(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+            ack()
+            try:
+                client.views_open(trigger_id=body["trigger_id"], view=build())
+            except SlackApiError as error:
+                log.warning("views.open from Home failed: %s", error.response.get("error"))
+
+        return open_it
+
+    app.action(HOME_LOST_ACTION_ID)(opener(lost_modal))
+    app.action(HOME_WON_ACTION_ID)(opener(won_modal))
+
+    @app.action(HOME_CHECKIN_ACTION_ID)
+    def open_checkin(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        command = {
+            "team_id": _team_id(body),
+            "user_id": body["user"]["id"],
+            "trigger_id": body["trigger_id"],
+        }
+        open_week_modal(client, deps, command)
+
+
+def home_dashboard_blocks(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    tz: str,
+    now: datetime,
+    workspace: Workspace,
+    reports: Sequence[Member],
+) -> list[dict[str, Any]]:
+    """The dashboards for someone's Home: their own (unless a manager with no record of their
+    own), and their team's when people report to them."""
+    blocks: list[dict[str, Any]] = []
+    mine = rep_dashboard(
+        session=session, team_id=team_id, user_id=user_id, tz=tz, now=now, cycle=workspace.cycle
+    )
+    if not reports or mine.progress is not None or mine.outcomes_considered:
+        blocks += rep_dashboard_blocks(mine, action_buttons=home_action_buttons())
+    if reports:
+        team = manager_dashboard(
+            session=session,
+            team_id=team_id,
+            reps=[(rep.user_id, rep.tz or "UTC") for rep in reports],
+            now=now,
+            threshold=workspace.strong_process_threshold,
+        )
+        blocks += manager_dashboard_blocks(team, now=now)
+    return blocks

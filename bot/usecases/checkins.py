@@ -1,0 +1,417 @@
+"""Weekly check-ins: who is due when, which questions fit the week, answers, pauses, digests.
+
+Database work only (no Slack calls); callers pass the session and commit. Decisions:
+- Who gets a check-in: every active member (not a bot, not deleted) who is not *only* a
+  manager, i.e. everyone known from the settings' teams or from a Slack profile, except
+  managers who report to nobody (see ``storage.checkins_queries.checkin_people``).
+- A check-in is due at the workspace's weekday and hour in the person's own Slack time zone
+  (DST-safe, ``bot.domain.local_checkin_time``). A person whose time zone was never read from
+  Slack waits for it (the refresh job reads it on the next tick). A check-in more than
+  ``SEND_GRACE`` late (the app was down for days) is skipped rather than sent stale.
+- The manager's digest goes the day after the check-in day, at the same hour, in the
+  manager's time zone (Friday 14:00 check-ins → Saturday 14:00 digest), once per week.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from sqlmodel import Session
+
+from bot.blocks.checkins import Question, RatingDrop, RepWeek
+from bot.domain import (
+    PRACTICE_LABELS,
+    PRACTICES,
+    local_checkin_time,
+    next_checkin_at,
+    shift_week_key,
+    week_key,
+    week_monday,
+    zone,
+)
+from storage import checkins_queries as cq
+from storage import queries
+from storage.models import CheckIn, Member, Workspace
+
+SEND_GRACE = timedelta(days=2)
+DIGEST_GRACE = timedelta(days=2)
+REMINDER_GRACE = timedelta(days=1)
+TZ_REFRESH_EVERY = timedelta(days=7)
+MAX_PAUSE = timedelta(days=366)
+
+# Seed 000's questions, asked in rotation, and seed 004's "celebrate the wins".
+QUESTION_BANK: tuple[tuple[str, str], ...] = (
+    (
+        "feedback",
+        "What negative feedback have you received recently, and what lesson did you take from it?",
+    ),
+    ("last_loss", "What did you learn from the last opportunity you lost?"),
+    (
+        "missed_number",
+        "What was your take-away from missing your number the last time you missed it?",
+    ),
+    (
+        "defensive",
+        "How are you learning to accept negative feedback without being reflexively defensive?",
+    ),
+    ("worked", "What worked this week that you want to do again?"),
+)
+LOSS_KEY = "loss_lesson"
+COMMITMENT_KEY = "commitment"
+GOAL_KEY = "goal_progress"
+RATING_PREFIX = "rating_"
+GOAL_METRIC_LABELS = {"revenue": "revenue", "deals_won": "deals won", "meetings": "meetings"}
+
+
+def safe_tz(tz: str | None) -> str:
+    """The member's zone, or UTC when Slack gave us nothing usable."""
+    try:
+        zone(tz or "")
+    except ValueError:
+        return "UTC"
+    return tz or "UTC"
+
+
+def week_label(week: str) -> str:
+    monday = week_monday(week)
+    return f"week of {monday.day} {monday:%b}"
+
+
+def local_label(moment: datetime, tz: str) -> str:
+    local = moment.astimezone(zone(safe_tz(tz)))
+    return f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
+
+
+# --- pausing ---------------------------------------------------------------------------------
+
+_PAUSE_FOR = re.compile(r"(\d{1,3})\s*(d|day|days|w|wk|wks|week|weeks)")
+_PAUSE_UNTIL = re.compile(r"until\s+(\d{4}-\d{2}-\d{2})")
+
+
+def parse_pause(text: str, now: datetime, tz: str) -> datetime:
+    """When a pause given as "2w", "3d" or "until 2026-12-01" ends (UTC); ValueError if the
+    text is none of those, or the pause is not in the future, or longer than a year."""
+    words = " ".join(text.lower().split())
+    if match := _PAUSE_FOR.fullmatch(words):
+        count, unit = int(match.group(1)), match.group(2)
+        until = now + (timedelta(weeks=count) if unit.startswith("w") else timedelta(days=count))
+    elif match := _PAUSE_UNTIL.fullmatch(words):
+        try:
+            day = datetime.strptime(match.group(1), "%Y-%m-%d").date()
+        except ValueError as error:
+            raise ValueError(f"not a date: {match.group(1)}") from error
+        # Until the start of that day where the person lives: check-ins resume on it.
+        until = datetime.combine(day, time(0), tzinfo=zone(safe_tz(tz)))
+    else:
+        raise ValueError(f"not a pause: {text!r}")
+    if until <= now:
+        raise ValueError("a pause must end in the future")
+    if until - now > MAX_PAUSE:
+        raise ValueError("a pause can last a year at most")
+    return until.astimezone(UTC)
+
+
+def pause(*, session: Session, team_id: str, user_id: str, until: datetime) -> None:
+    queries.upsert_member(
+        session=session, team_id=team_id, user_id=user_id, checkin_paused_until=until
+    )
+    cq.skip_checkins_before(session=session, team_id=team_id, user_id=user_id, until=until)
+
+
+def resume(*, session: Session, team_id: str, user_id: str) -> Member:
+    return queries.upsert_member(
+        session=session, team_id=team_id, user_id=user_id, checkin_paused_until=None
+    )
+
+
+def is_paused(member: Member, at: datetime) -> bool:
+    return member.checkin_paused_until is not None and member.checkin_paused_until > at
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+def due_time(workspace: Workspace, tz: str, week: str) -> datetime:
+    return local_checkin_time(
+        week, safe_tz(tz), workspace.checkin_weekday, workspace.checkin_hour
+    ).astimezone(UTC)
+
+
+def plan_due_checkins(*, session: Session, now: datetime) -> int:
+    """Create this week's check-in row for everyone whose check-in time has come; returns
+    how many rows were new. Safe to run in any number of processes at once (unique key per
+    person and week). A paused person's week is recorded as skipped."""
+    created = 0
+    for team_id in cq.all_team_ids(session=session):
+        workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
+        rows = []
+        for member in cq.checkin_people(session=session, team_id=team_id):
+            if member.tz_refreshed_at is None:
+                continue  # its Slack time zone is read first, on this tick or the next
+            tz = safe_tz(member.tz)
+            week = week_key(now, tz)
+            due = due_time(workspace, tz, week)
+            if not due <= now < due + SEND_GRACE:
+                continue
+            rows.append(
+                {
+                    "team_id": team_id,
+                    "user_id": member.user_id,
+                    "week_key": week,
+                    "due_at": due,
+                    "status": "skipped" if is_paused(member, due) else "pending",
+                }
+            )
+        existing = cq.existing_checkin_keys(
+            session=session, team_id=team_id, week_keys={r["week_key"] for r in rows}
+        )
+        missing = [r for r in rows if (r["user_id"], r["week_key"]) not in existing]
+        created += cq.insert_checkins_if_absent(session=session, rows=missing)
+    return created
+
+
+# --- questions -------------------------------------------------------------------------------
+
+
+def _asked_refs(previous: Sequence[CheckIn]) -> set[str]:
+    return {row.get("ref", "") for c in previous for row in (c.questions or [])}
+
+
+def choose_questions(
+    *, session: Session, team_id: str, user_id: str, week: str, tz: str, now: datetime
+) -> list[Question]:
+    """The week's questions: a loss debriefed this week first, then the last debrief's
+    commitment ("did you do it?"), then questions from the bank in rotation (three in all
+    when the week gave a question of its own, else two); then the five practice ratings and
+    progress toward the current goal, if there is one."""
+    tz = safe_tz(tz)
+    week_start = local_checkin_time(week, tz, 0, 0).astimezone(UTC)
+    contextual: list[Question] = []
+    loss = cq.latest_loss_since(session=session, team_id=team_id, user_id=user_id, since=week_start)
+    if loss is not None:
+        contextual.append(
+            Question(
+                key=LOSS_KEY,
+                text=f"You debriefed the loss of {loss.deal[:120]} this week. What lesson did "
+                "you take from it?",
+                ref=f"outcome:{loss.id}",
+            )
+        )
+    commitment = cq.latest_commitment(session=session, team_id=team_id, user_id=user_id)
+    if (
+        commitment is not None
+        and commitment.commitment_followed_up is not True
+        and (commitment.answer or "").strip()
+        and f"reflection:{commitment.id}"
+        not in _asked_refs(
+            cq.recent_checkins(session=session, team_id=team_id, user_id=user_id, before_week=week)
+        )
+    ):
+        promise = " ".join((commitment.answer or "").split())[:300]
+        contextual.append(
+            Question(
+                key=COMMITMENT_KEY,
+                text=f'After your last debrief you said you would: "{promise}". Did you do it? '
+                "How did it go?",
+                ref=f"reflection:{commitment.id}",
+            )
+        )
+    bank = [(k, t) for k, t in QUESTION_BANK if not (loss is not None and k == "last_loss")]
+    wanted = 3 - len(contextual) if contextual else 2
+    offset = (week_monday(week).toordinal() // 7 + zlib.crc32(user_id.encode())) % len(bank)
+    rotated = bank[offset:] + bank[:offset]
+    questions = contextual + [Question(key=k, text=t) for k, t in rotated[: max(1, wanted)]]
+    questions += [
+        Question(key=f"{RATING_PREFIX}{practice}", text=PRACTICE_LABELS[practice], kind="rating")
+        for practice in PRACTICES
+    ]
+    today = now.astimezone(zone(tz)).date()
+    goal = cq.current_goal(session=session, team_id=team_id, user_id=user_id, today=today)
+    if goal is not None:
+        metric = goal.custom_metric or GOAL_METRIC_LABELS.get(goal.metric, goal.metric)
+        questions.append(
+            Question(
+                key=GOAL_KEY,
+                text=f"Progress toward your goal so far ({metric}, target {goal.target:g})",
+                kind="number",
+                ref=f"goal:{goal.id}",
+            )
+        )
+    return questions
+
+
+def ensure_questions(
+    *, session: Session, checkin: CheckIn, tz: str, now: datetime
+) -> list[Question]:
+    """The check-in's questions, chosen and stored the first time they are needed, so the DM,
+    the modal and the digest all show the same ones."""
+    if checkin.questions:
+        return [Question.from_row(row) for row in checkin.questions]
+    questions = choose_questions(
+        session=session,
+        team_id=checkin.team_id,
+        user_id=checkin.user_id,
+        week=checkin.week_key,
+        tz=tz,
+        now=now,
+    )
+    rows = [q.as_row() for q in questions]
+    assert checkin.id is not None
+    cq.set_questions(session=session, checkin_id=checkin.id, questions=rows)
+    checkin.questions = rows
+    return questions
+
+
+# --- opening and answering -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenCheckIn:
+    checkin_id: int
+    week: str
+    questions: list[Question]
+    answers: dict[str, str]
+
+
+def open_week_checkin(
+    *, session: Session, team_id: str, user_id: str, tz: str, now: datetime
+) -> OpenCheckIn:
+    """This week's check-in for `/checkin`, created on the spot when its time has not come
+    (it is then still sent at its time, unless answered by then)."""
+    workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
+    tz = safe_tz(tz)
+    week = week_key(now, tz)
+    checkin = cq.get_week_checkin(session=session, team_id=team_id, user_id=user_id, week_key=week)
+    if checkin is None:
+        due = due_time(workspace, tz, week)
+        # Opening it after its time counts as receiving it (a reminder may follow).
+        status = "pending" if due > now else "sent"
+        row = {"team_id": team_id, "user_id": user_id, "week_key": week, "due_at": due}
+        row |= {"status": status, "sent_at": now} if status == "sent" else {"status": status}
+        cq.insert_checkins_if_absent(session=session, rows=[row])
+        checkin = cq.get_week_checkin(
+            session=session, team_id=team_id, user_id=user_id, week_key=week
+        )
+        assert checkin is not None
+    return _opened(session=session, checkin=checkin, tz=tz, now=now)
+
+
+def open_checkin_by_id(
+    *, session: Session, team_id: str, user_id: str, checkin_id: int, tz: str, now: datetime
+) -> OpenCheckIn | None:
+    """The check-in behind a button, if it is this person's."""
+    checkin = cq.get_checkin(session=session, checkin_id=checkin_id)
+    if checkin is None or checkin.team_id != team_id or checkin.user_id != user_id:
+        return None
+    return _opened(session=session, checkin=checkin, tz=tz, now=now)
+
+
+def _opened(*, session: Session, checkin: CheckIn, tz: str, now: datetime) -> OpenCheckIn:
+    questions = ensure_questions(session=session, checkin=checkin, tz=tz, now=now)
+    assert checkin.id is not None
+    answers = cq.answers_of(session=session, checkin_id=checkin.id)
+    return OpenCheckIn(checkin.id, checkin.week_key, questions, answers)
+
+
+def save_checkin_answers(
+    *,
+    session: Session,
+    checkin: CheckIn,
+    answers: dict[str, str],
+    now: datetime,
+) -> None:
+    questions = {row["key"]: row["text"] for row in checkin.questions or []}
+    cq.save_answers(session=session, checkin=checkin, answers=answers, questions=questions, now=now)
+
+
+# --- the manager's digest --------------------------------------------------------------------
+
+
+def digest_time(workspace: Workspace, tz: str, week: str) -> datetime:
+    """The day after the check-in day, at the check-in hour, in the manager's zone."""
+    tz = safe_tz(tz)
+    if workspace.checkin_weekday < 6:
+        local = local_checkin_time(week, tz, workspace.checkin_weekday + 1, workspace.checkin_hour)
+    else:
+        local = local_checkin_time(shift_week_key(week, 1), tz, 0, workspace.checkin_hour)
+    return local.astimezone(UTC)
+
+
+def digest_weeks_due(workspace: Workspace, tz: str, now: datetime) -> list[str]:
+    """Weeks whose digest is due for a manager in zone ``tz`` at ``now`` (at most one)."""
+    this_week = week_key(now, safe_tz(tz))
+    due = []
+    for week in (shift_week_key(this_week, -1), this_week):
+        at = digest_time(workspace, tz, week)
+        if at <= now < at + DIGEST_GRACE:
+            due.append(week)
+    return due
+
+
+def _ratings(answers: dict[str, str]) -> dict[str, int]:
+    found = {}
+    for practice in PRACTICES:
+        value = answers.get(f"{RATING_PREFIX}{practice}", "")
+        if value.isdigit():
+            found[practice] = int(value)
+    return found
+
+
+def team_week(*, session: Session, manager: Member, week: str, now: datetime) -> list[RepWeek]:
+    """Each report's check-in of ``week`` as the digest shows it."""
+    reps = [
+        r
+        for r in queries.reports_of(
+            session=session, team_id=manager.team_id, manager_user_id=manager.user_id
+        )
+        if not r.is_bot
+    ]
+    user_ids = [r.user_id for r in reps]
+    this_week = cq.checkins_of_week(
+        session=session, team_id=manager.team_id, user_ids=user_ids, week_key=week
+    )
+    last_week = cq.checkins_of_week(
+        session=session,
+        team_id=manager.team_id,
+        user_ids=user_ids,
+        week_key=shift_week_key(week, -1),
+    )
+    ids = [c.id for c in [*this_week.values(), *last_week.values()] if c.id is not None]
+    answers = cq.answers_of_many(session=session, checkin_ids=ids)
+    weeks: list[RepWeek] = []
+    for rep in reps:
+        checkin = this_week.get(rep.user_id)
+        if checkin is None:
+            weeks.append(RepWeek(rep.user_id, "paused" if is_paused(rep, now) else "none"))
+            continue
+        status = checkin.status
+        if status == "skipped" and is_paused(rep, checkin.due_at):
+            status = "paused"
+        given = answers.get(checkin.id or 0, {})
+        texts = {row["key"]: row["text"] for row in checkin.questions or []}
+        shown = [
+            (texts.get(key, key), given[key])
+            for key in texts
+            if key in given and not key.startswith(RATING_PREFIX)
+        ]
+        ratings = _ratings(given)
+        before = last_week.get(rep.user_id)
+        previous = _ratings(answers.get(before.id or 0, {})) if before is not None else {}
+        drops = [
+            RatingDrop(p, previous[p], ratings[p])
+            for p in PRACTICES
+            if p in ratings and p in previous and ratings[p] < previous[p]
+        ]
+        weeks.append(RepWeek(rep.user_id, status, shown, ratings, drops))
+    return weeks
+
+
+def next_checkin_label(*, workspace: Workspace, member: Member, now: datetime) -> str:
+    tz = safe_tz(member.tz)
+    start = max(now, member.checkin_paused_until or now)
+    at = next_checkin_at(start, tz, workspace.checkin_weekday, workspace.checkin_hour)
+    return local_label(at, tz)

@@ -1,0 +1,346 @@
+"""Kudos rules and the weekly recognition digest: parsing `/kudos`, who may give, the daily cap,
+saving (no commit; the caller does), and gathering the week's celebrations.
+
+The daily cap counts kudos per giver per *local* day: midnight in the giver's own Slack time
+zone, the same way everyone's week and check-in hour are local (DESIGN.md).
+
+The digest goes out at the workspace's check-in weekday and hour, in the time zone of the
+workspace's first manager (by user id) whose Slack profile Rebound has seen, else of a configured
+admin, else UTC: managers are the people the digest speaks for. It covers the seven days before
+that moment, so no celebration falls between two digests. A week with nothing to celebrate gets a
+short encouraging note (it keeps the ritual visible and invites a first kudos).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlmodel import Session
+
+from bot.blocks.kudos import CATEGORIES, BounceBackLine, DigestFacts, KudosLine
+from bot.domain import (
+    OutcomeEvent,
+    OutcomeKind,
+    detect_bounce_back,
+    local_checkin_time,
+    week_key,
+    zone,
+)
+from bot.slack_users import SlackProfile
+from storage import kudos_queries, queries
+from storage.models import Kudos
+
+MAX_MESSAGE_CHARS = 1000
+MAX_RECIPIENTS = 10
+DEFAULT_DAILY_CAP = 5
+# A digest whose moment passed more than this long ago (the app was down) is skipped, rather
+# than surprising the channel days late.
+DIGEST_GRACE = timedelta(hours=24)
+DIGEST_WINDOW = timedelta(days=7)
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#(C[A-Z0-9]+)(?:\|([^>]*))?>")
+_SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
+_HASHTAG = re.compile(r"#([A-Za-z][\w-]*)")
+_PLAIN_AT = re.compile(r"@([\w.\-]+)")
+_SEPARATORS = re.compile(r"[\s,]*")
+_TOKEN_END = re.compile(r"(?=[\s,]|$)")
+_BROADCAST = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+
+CATEGORY_LIST = ", ".join(f"#{name}" for name in CATEGORIES)
+
+
+@dataclass(frozen=True)
+class KudosDraft:
+    recipients: tuple[str, ...]
+    category: str  # one of CATEGORIES, or "" when none was given
+    message: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a kudos can't go out; `field` is the modal block the message belongs to."""
+
+    field: str  # "recipients" | "category" | "message"
+    text: str
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    kudos: Kudos | None
+    duplicate: bool = False
+    cap_reached: bool = False
+
+
+# --- parsing and checking ---------------------------------------------------------------------
+
+
+def _match_token(pattern: re.Pattern[str], text: str, position: int) -> re.Match[str] | None:
+    match = pattern.match(text, position)
+    if match is None or _TOKEN_END.match(text, match.end()) is None:
+        return None
+    return match
+
+
+def parse_kudos_text(text: str, *, giver_user_id: str) -> KudosDraft | Problem:
+    """Read `@person [@person…] [#category] message` as Slack sends it (mentions escaped as
+    `<@U123>` or `<@U123|name>`, channels as `<#C123|name>`). Leading mentions and one
+    category come first; everything after them is the message."""
+    recipients: list[str] = []
+    categories: list[str] = []
+    position = 0
+    while True:
+        position = _SEPARATORS.match(text, position).end()  # type: ignore[union-attr]
+        if position >= len(text):
+            break
+        if match := _match_token(_MENTION, text, position):
+            recipients.append(match.group(1))
+        elif match := _match_token(_CHANNEL, text, position):
+            # Slack turns "#learning" into a channel link when such a channel exists.
+            categories.append((match.group(2) or "").lower() or "?")
+        elif match := _match_token(_HASHTAG, text, position):
+            categories.append(match.group(1).lower())
+        elif match := _match_token(_SUBTEAM, text, position):
+            return Problem(
+                "recipients",
+                f"Kudos go to people, not groups like {match.group(1) or 'that one'}. "
+                "Mention each person instead.",
+            )
+        elif match := _match_token(_PLAIN_AT, text, position):
+            return Problem(
+                "recipients",
+                f"I can't tell who “@{match.group(1)}” is: Slack didn't turn it into a mention. "
+                "Type @ and pick the person from the autocomplete list, then send again.",
+            )
+        else:
+            break
+        position = match.end()
+    if not recipients:
+        return Problem(
+            "recipients",
+            "Who is it for? Start with a mention, e.g. `/kudos @leo #resilience Kept calling "
+            "after a tough loss`. Or type `/kudos` on its own to open a form.",
+        )
+    if len(categories) > 1:
+        return Problem("category", f"One category per kudos, please: pick one of {CATEGORY_LIST}.")
+    category = categories[0] if categories else ""
+    if category and category not in CATEGORIES:
+        shown = f"“#{category}” isn't" if category != "?" else "That channel isn't"
+        return Problem("category", f"{shown} a kudos category. Pick one of {CATEGORY_LIST}.")
+    draft = KudosDraft(
+        recipients=tuple(dict.fromkeys(recipients)),
+        category=category,
+        message=text[position:].strip(),
+    )
+    return check_draft(draft, giver_user_id=giver_user_id)
+
+
+def clean_message(message: str) -> str:
+    """The message as posted: trimmed, and @here/@channel/@everyone defused, so a kudos
+    never pings the whole channel."""
+    return _BROADCAST.sub(r"@\1", message.strip())
+
+
+def check_draft(draft: KudosDraft, *, giver_user_id: str) -> KudosDraft | Problem:
+    """The rules that need no Slack call: who it is for, the category and the message."""
+    if not draft.recipients:
+        return Problem("recipients", "Pick at least one person to recognise.")
+    if len(draft.recipients) > MAX_RECIPIENTS:
+        return Problem(
+            "recipients",
+            f"That's {len(draft.recipients)} people; kudos go to {MAX_RECIPIENTS} at most. "
+            "Split them up, so each one stays personal.",
+        )
+    if giver_user_id in draft.recipients:
+        return Problem(
+            "recipients",
+            "Kudos are for someone else. Proud of your own week? Tell your manager in your "
+            "check-in.",
+        )
+    if draft.category and draft.category not in CATEGORIES:
+        return Problem("category", f"Pick one of {CATEGORY_LIST}.")
+    message = clean_message(draft.message)
+    if not message:
+        return Problem(
+            "message",
+            "Add a few words about what they did: that's the part people remember.",
+        )
+    if len(message) > MAX_MESSAGE_CHARS:
+        return Problem(
+            "message",
+            f"Keep it to {MAX_MESSAGE_CHARS:,} characters (yours has {len(message):,}). "
+            "Short and specific lands best.",
+        )
+    return KudosDraft(recipients=draft.recipients, category=draft.category, message=message)
+
+
+def recipient_problem(user_id: str, profile: SlackProfile | None) -> Problem | None:
+    """Whether Slack's `users.info` answer rules this person out as a recipient."""
+    if profile is None:
+        return Problem(
+            "recipients",
+            f"I couldn't find <@{user_id}> in this workspace. Type @ and pick the person from "
+            "the autocomplete list, then send again.",
+        )
+    if profile.is_bot:
+        return Problem(
+            "recipients", f"<@{user_id}> is a bot. Kudos are for the people on your team."
+        )
+    if profile.deleted:
+        return Problem(
+            "recipients",
+            f"<@{user_id}> is no longer active in this workspace, so I can't send them kudos.",
+        )
+    return None
+
+
+def may_give_kudos(policy: str, *, is_manager: bool, is_admin: bool) -> bool:
+    """`everyone`: anyone may; otherwise (the default, `managers`) managers and admins only."""
+    return policy == "everyone" or is_manager or is_admin
+
+
+def not_allowed_problem() -> Problem:
+    return Problem(
+        "recipients",
+        "In this workspace, kudos come from managers and admins. Tell your manager what your "
+        "teammate did, so they can send it, or ask an admin to open kudos to everyone in "
+        "`/rebound settings`.",
+    )
+
+
+def cap_problem(cap: int, tz: str) -> Problem:
+    return Problem(
+        "message",
+        f"You've given {cap} kudos today, this workspace's daily limit, so each one stays "
+        f"special. It resets at midnight your time ({tz}).",
+    )
+
+
+def local_day_start(now: datetime, tz: str) -> datetime:
+    """Midnight of `now`'s day on the wall clock of `tz` (an aware datetime)."""
+    local = now.astimezone(zone(tz))
+    return datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
+
+
+def save_kudos(
+    *,
+    session: Session,
+    team_id: str,
+    giver_user_id: str,
+    giver_tz: str,
+    draft: KudosDraft,
+    submission_key: str,
+    now: datetime,
+) -> SaveResult:
+    """Save a pending kudos, unless this submission was saved before or the giver's daily cap
+    is reached."""
+    existing = kudos_queries.get_kudos_by_submission(
+        session=session, team_id=team_id, submission_key=submission_key
+    )
+    if existing is not None:
+        return SaveResult(kudos=existing, duplicate=True)
+    workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
+    queries.upsert_member(session=session, team_id=team_id, user_id=giver_user_id)
+    kudos_queries.lock_member(session=session, team_id=team_id, user_id=giver_user_id)
+    given_today = kudos_queries.count_kudos_given_since(
+        session=session,
+        team_id=team_id,
+        giver_user_id=giver_user_id,
+        since=local_day_start(now, giver_tz),
+    )
+    cap = workspace.kudos_daily_cap if workspace.kudos_daily_cap > 0 else DEFAULT_DAILY_CAP
+    if given_today >= cap:
+        return SaveResult(kudos=None, cap_reached=True)
+    kudos = kudos_queries.add_kudos(
+        session=session,
+        team_id=team_id,
+        giver_user_id=giver_user_id,
+        recipient_user_ids=draft.recipients,
+        category=draft.category,
+        message=draft.message,
+        submission_key=submission_key,
+        now=now,
+    )
+    if kudos is None:  # the same submission, saved by a concurrent retry
+        existing = kudos_queries.get_kudos_by_submission(
+            session=session, team_id=team_id, submission_key=submission_key
+        )
+        return SaveResult(kudos=existing, duplicate=True)
+    return SaveResult(kudos=kudos)
+
+
+# --- the weekly digest ------------------------------------------------------------------------
+
+
+def digest_due(now: datetime, tz: str, weekday: int, hour: int) -> tuple[str, datetime] | None:
+    """(week key, digest moment) when this week's digest is due at `now`, else None."""
+    week = week_key(now, tz)
+    due_at = local_checkin_time(week, tz, weekday, hour)
+    if due_at <= now < due_at + DIGEST_GRACE:
+        return week, due_at
+    return None
+
+
+def digest_timezone(*, session: Session, team_id: str, admin_user_ids: Collection[str]) -> str:
+    for tz in kudos_queries.leader_timezones(
+        session=session, team_id=team_id, admin_user_ids=admin_user_ids
+    ):
+        try:
+            zone(tz)
+        except ValueError:
+            continue
+        return tz
+    return "UTC"
+
+
+def _bounce_backs(
+    session: Session, team_id: str, start: datetime, end: datetime
+) -> list[BounceBackLine]:
+    lines: list[BounceBackLine] = []
+    histories: dict[str, list[OutcomeEvent]] = {}
+    for win in kudos_queries.wins_between(session=session, team_id=team_id, start=start, end=end):
+        if win.user_id not in histories:
+            histories[win.user_id] = [
+                OutcomeEvent(kind=OutcomeKind(outcome.kind), at=outcome.occurred_at)
+                for outcome in kudos_queries.outcomes_of_before(
+                    session=session, team_id=team_id, user_id=win.user_id, before=end
+                )
+            ]
+        bounce = detect_bounce_back(histories[win.user_id], win.occurred_at)
+        if bounce is not None:
+            lines.append(
+                BounceBackLine(user_id=win.user_id, losses=bounce.losses, recovery=bounce.recovery)
+            )
+    return lines
+
+
+def collect_digest(
+    *, session: Session, team_id: str, week: str, start: datetime, end: datetime
+) -> DigestFacts:
+    """What the week from `start` to `end` has to celebrate. Only perfect misses the rep agreed
+    to share; never amounts, deal names or reflections."""
+    perfect_misses = [
+        outcome.user_id
+        for outcome in kudos_queries.consented_perfect_misses_between(
+            session=session, team_id=team_id, start=start, end=end
+        )
+    ]
+    kudos = [
+        KudosLine(giver_user_id=k.giver_user_id, recipients=tuple(recipients), category=k.category)
+        for k, recipients in kudos_queries.kudos_between(
+            session=session, team_id=team_id, start=start, end=end
+        )
+    ]
+    return DigestFacts(
+        week=week,
+        perfect_miss_user_ids=tuple(perfect_misses),
+        bounce_backs=tuple(_bounce_backs(session, team_id, start, end)),
+        kudos=tuple(kudos),
+    )
+
+
+def digest_window(due_at: datetime) -> tuple[datetime, datetime]:
+    return due_at - DIGEST_WINDOW, due_at

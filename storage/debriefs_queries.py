@@ -1,0 +1,290 @@
+"""Queries behind loss debriefs, wins, reflections and the lessons search.
+
+Keyword-only ``session=``, no commit inside: the caller owns the transaction. Writes that a
+Slack retry or a double click may repeat are compare-and-set (``... WHERE x IS NULL``) or
+``INSERT ... ON CONFLICT DO NOTHING``, so repeating them changes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, String, case, literal, update
+from sqlalchemy import func as sql_func
+from sqlmodel import Session, col, select
+
+from storage.models import Outcome, Reflection, Workspace, utcnow
+from storage.queries import _insert_if_absent
+
+# A lessons search looks at this many words at most; more add noise, not precision.
+MAX_SEARCH_WORDS = 8
+
+
+# --- outcomes ----------------------------------------------------------------------------------
+
+
+def insert_outcome(*, session: Session, values: Mapping[str, Any]) -> Outcome | None:
+    """Save a win or loss once per ``(team_id, submission_key)``; None when it already exists."""
+    row = {"created_at": utcnow(), **values}
+    inserted = _insert_if_absent(
+        session,
+        Outcome.__table__,  # type: ignore[arg-type]
+        row,
+        ["team_id", "submission_key"],
+    )
+    if not inserted:
+        return None
+    statement = select(Outcome).where(
+        Outcome.team_id == row["team_id"], Outcome.submission_key == row["submission_key"]
+    )
+    return session.exec(statement).one()
+
+
+def get_outcome(*, session: Session, team_id: str, outcome_id: int) -> Outcome | None:
+    outcome = session.get(Outcome, outcome_id)
+    if outcome is None or outcome.team_id != team_id:
+        return None
+    return outcome
+
+
+def outcomes_of(*, session: Session, team_id: str, user_id: str) -> list[Outcome]:
+    """Every win and loss of one rep, oldest first."""
+    statement = (
+        select(Outcome)
+        .where(Outcome.team_id == team_id, Outcome.user_id == user_id)
+        .order_by(col(Outcome.occurred_at), col(Outcome.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def record_celebration_consent(
+    *, session: Session, team_id: str, outcome_id: int, user_id: str, consent: bool
+) -> bool:
+    """The rep's first answer to "celebrate this perfect miss?" wins; True if this one did."""
+    result = session.execute(
+        update(Outcome)
+        .where(
+            col(Outcome.id) == outcome_id,
+            col(Outcome.team_id) == team_id,
+            col(Outcome.user_id) == user_id,
+            col(Outcome.classification) == "perfect-miss",
+            col(Outcome.celebrate_consent).is_(None),
+        )
+        .values(celebrate_consent=consent)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def mark_celebration_posted(*, session: Session, outcome_id: int, now: datetime) -> None:
+    session.execute(
+        update(Outcome)
+        .where(col(Outcome.id) == outcome_id, col(Outcome.celebration_posted_at).is_(None))
+        .values(celebration_posted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def celebrations_due(*, session: Session, limit: int = 100) -> list[tuple[Outcome, str]]:
+    """Consented perfect-miss shout-outs not posted yet, in workspaces that now have a
+    recognition channel: (outcome, channel id)."""
+    statement = (
+        select(Outcome, Workspace.recognition_channel_id)
+        .join(Workspace, col(Workspace.team_id) == col(Outcome.team_id))
+        .where(
+            col(Outcome.celebrate_consent).is_(True),
+            col(Outcome.celebration_posted_at).is_(None),
+            col(Workspace.recognition_channel_id).is_not(None),
+        )
+        .order_by(col(Outcome.id))
+        .limit(limit)
+    )
+    return [(outcome, channel) for outcome, channel in session.exec(statement).all() if channel]
+
+
+# --- reflections -------------------------------------------------------------------------------
+
+
+def reflections_of(*, session: Session, outcome_id: int) -> list[Reflection]:
+    statement = (
+        select(Reflection).where(Reflection.outcome_id == outcome_id).order_by(col(Reflection.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def insert_reflection(
+    *,
+    session: Session,
+    outcome: Outcome,
+    question_key: str,
+    question: str,
+    answer: str,
+    is_commitment: bool,
+    now: datetime,
+) -> bool:
+    """Keep one answer per (outcome, question); False when that question was answered before."""
+    return _insert_if_absent(
+        session,
+        Reflection.__table__,  # type: ignore[arg-type]
+        {
+            "team_id": outcome.team_id,
+            "user_id": outcome.user_id,
+            "outcome_id": outcome.id,
+            "question_key": question_key,
+            "question": question,
+            "answer": answer,
+            "is_commitment": is_commitment,
+            "answered_at": now,
+            "created_at": now,
+        },
+        ["outcome_id", "question_key"],
+    )
+
+
+def mark_reflections_answered(*, session: Session, outcome_id: int, now: datetime) -> bool:
+    """True the first time; a second submission of the reflections changes nothing."""
+    result = session.execute(
+        update(Outcome)
+        .where(col(Outcome.id) == outcome_id, col(Outcome.reflection_answered_at).is_(None))
+        .values(reflection_answered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def open_commitment(
+    *, session: Session, team_id: str, user_id: str, before_outcome_id: int | None = None
+) -> Reflection | None:
+    """The rep's newest answered commitment that nobody has asked about yet."""
+    statement = select(Reflection).where(
+        Reflection.team_id == team_id,
+        Reflection.user_id == user_id,
+        col(Reflection.is_commitment).is_(True),
+        col(Reflection.answer).is_not(None),
+        col(Reflection.commitment_followed_up).is_(None),
+    )
+    if before_outcome_id is not None:
+        statement = statement.where(col(Reflection.outcome_id) < before_outcome_id)
+    statement = statement.order_by(col(Reflection.created_at).desc(), col(Reflection.id).desc())
+    return session.exec(statement).first()
+
+
+def record_commitment_follow_up(
+    *, session: Session, team_id: str, user_id: str, reflection_id: int, followed: bool
+) -> bool:
+    """Whether the rep did what they committed to; the first answer wins."""
+    result = session.execute(
+        update(Reflection)
+        .where(
+            col(Reflection.id) == reflection_id,
+            col(Reflection.team_id) == team_id,
+            col(Reflection.user_id) == user_id,
+            col(Reflection.is_commitment).is_(True),
+            col(Reflection.commitment_followed_up).is_(None),
+        )
+        .values(commitment_followed_up=followed)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def reflection_reminders_due(*, session: Session, now: datetime, limit: int = 200) -> list[Outcome]:
+    """Loss debriefs whose questions went out at least the workspace's
+    ``reflection_reminder_hours`` ago and are neither answered nor reminded yet."""
+    statement = (
+        select(Outcome, Workspace.reflection_reminder_hours)
+        .join(Workspace, col(Workspace.team_id) == col(Outcome.team_id))
+        .where(
+            col(Outcome.reflection_answered_at).is_(None),
+            col(Outcome.reflection_reminded_at).is_(None),
+            col(Outcome.reflection_requested_at).is_not(None),
+            # Cheap bound first; each workspace's own hours are applied below.
+            col(Outcome.reflection_requested_at) <= now - timedelta(hours=1),
+        )
+        .order_by(col(Outcome.reflection_requested_at))
+        .limit(limit)
+    )
+    due: list[Outcome] = []
+    for outcome, hours in session.exec(statement).all():
+        requested = outcome.reflection_requested_at
+        if requested is not None and requested + timedelta(hours=max(hours, 1)) <= now:
+            due.append(outcome)
+    return due
+
+
+def mark_reflection_reminded(*, session: Session, outcome_id: int, now: datetime) -> None:
+    session.execute(
+        update(Outcome)
+        .where(col(Outcome.id) == outcome_id, col(Outcome.reflection_reminded_at).is_(None))
+        .values(reflection_reminded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- lessons search ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LessonHit:
+    reflection: Reflection
+    outcome: Outcome
+    score: int
+
+
+def search_words(text: str) -> list[str]:
+    """The distinct lower-cased words of a search, at most MAX_SEARCH_WORDS of them."""
+    words = [word.strip().lower()[:50] for word in text.split()]
+    return list(dict.fromkeys(word for word in words if word))[:MAX_SEARCH_WORDS]
+
+
+def search_lessons(
+    *,
+    session: Session,
+    team_id: str,
+    user_ids: Collection[str],
+    words: Sequence[str],
+    limit: int = 10,
+) -> list[LessonHit]:
+    """Answered reflections of ``user_ids``: the ones matching most of ``words`` (in the answer or
+    the deal's name) first, newest first among equals. No words: the newest.
+
+    Plain ``LIKE`` over ``lower()`` so it runs the same on SQLite and PostgreSQL."""
+    if not user_ids:
+        return []
+    text_searched = (
+        sql_func.coalesce(col(Reflection.answer), "", type_=String)
+        + " "
+        + sql_func.coalesce(col(Outcome.deal), "", type_=String)
+    )
+    haystack = sql_func.lower(text_searched, type_=String)
+    matches: list[ColumnElement[int]] = [
+        case((haystack.contains(word, autoescape=True), 1), else_=0) for word in words
+    ]
+    score: ColumnElement[int] = (
+        functools.reduce(operator.add, matches) if matches else literal(0, Integer)
+    )
+    scored = score.label("score")
+    statement = (
+        select(Reflection, Outcome, scored)
+        .join(Outcome, col(Outcome.id) == col(Reflection.outcome_id))
+        .where(
+            Reflection.team_id == team_id,
+            col(Reflection.user_id).in_(sorted(user_ids)),
+            col(Reflection.answer).is_not(None),
+            col(Reflection.answer) != "",
+        )
+    )
+    if matches:
+        statement = statement.where(score > 0)
+    statement = statement.order_by(
+        scored.desc(), col(Reflection.answered_at).desc(), col(Reflection.id).desc()
+    ).limit(limit)
+    return [
+        LessonHit(reflection=reflection, outcome=outcome, score=int(hit_score or 0))
+        for reflection, outcome, hit_score in session.exec(statement).all()
+    ]

@@ -1,0 +1,235 @@
+"""Query functions for kudos and the weekly recognition digest.
+
+Like ``storage.queries``: keyword-only ``session=``, never a commit (the caller owns the
+transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from storage.models import Kudos, KudosRecipient, Member, Outcome, Workspace
+from storage.queries import _insert_if_absent
+
+
+def lock_member(*, session: Session, team_id: str, user_id: str) -> None:
+    """Hold the member's row until the transaction ends (PostgreSQL ``FOR UPDATE``), so two
+    kudos from one giver at the same moment count the daily cap one after the other. SQLite
+    ignores the lock; its single writer already serialises the two transactions' writes."""
+    statement = (
+        select(Member.id)
+        .where(Member.team_id == team_id, Member.user_id == user_id)
+        .with_for_update()
+    )
+    session.exec(statement).first()
+
+
+def count_kudos_given_since(
+    *, session: Session, team_id: str, giver_user_id: str, since: datetime
+) -> int:
+    statement = select(func.count(col(Kudos.id))).where(
+        Kudos.team_id == team_id,
+        Kudos.giver_user_id == giver_user_id,
+        col(Kudos.created_at) >= since,
+    )
+    return int(session.exec(statement).one())
+
+
+def get_kudos_by_submission(*, session: Session, team_id: str, submission_key: str) -> Kudos | None:
+    statement = select(Kudos).where(
+        Kudos.team_id == team_id, Kudos.submission_key == submission_key
+    )
+    return session.exec(statement).first()
+
+
+def add_kudos(
+    *,
+    session: Session,
+    team_id: str,
+    giver_user_id: str,
+    recipient_user_ids: Sequence[str],
+    category: str,
+    message: str,
+    submission_key: str,
+    now: datetime,
+) -> Kudos | None:
+    """Insert a pending kudos and its recipients; None when this submission was saved before."""
+    inserted = _insert_if_absent(
+        session,
+        Kudos.__table__,  # type: ignore[arg-type]
+        {
+            "team_id": team_id,
+            "giver_user_id": giver_user_id,
+            "category": category,
+            "message": message,
+            "status": "pending",
+            "submission_key": submission_key,
+            "created_at": now,
+        },
+        ["team_id", "submission_key"],
+    )
+    if not inserted:
+        return None
+    kudos = get_kudos_by_submission(session=session, team_id=team_id, submission_key=submission_key)
+    if kudos is None or kudos.id is None:  # pragma: no cover - the row was just inserted
+        raise RuntimeError(f"kudos {submission_key} vanished after insert")
+    for user_id in dict.fromkeys(recipient_user_ids):
+        session.add(KudosRecipient(team_id=team_id, kudos_id=kudos.id, user_id=user_id))
+    session.flush()
+    return kudos
+
+
+def get_kudos(*, session: Session, kudos_id: int) -> Kudos | None:
+    return session.get(Kudos, kudos_id)
+
+
+def recipients_of(*, session: Session, kudos_id: int) -> list[str]:
+    statement = (
+        select(KudosRecipient.user_id)
+        .where(KudosRecipient.kudos_id == kudos_id)
+        .order_by(col(KudosRecipient.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def pending_kudos_ids(*, session: Session, limit: int = 50) -> list[int]:
+    """Kudos still waiting to be posted, in workspaces that now have a recognition channel."""
+    statement = (
+        select(Kudos.id)
+        .join(Workspace, col(Workspace.team_id) == col(Kudos.team_id))
+        .where(Kudos.status == "pending", col(Workspace.recognition_channel_id).is_not(None))
+        .order_by(col(Kudos.id))
+        .limit(limit)
+    )
+    return [kudos_id for kudos_id in session.exec(statement).all() if kudos_id is not None]
+
+
+def mark_kudos_posted(
+    *, session: Session, kudos_id: int, channel_id: str | None, message_ts: str | None
+) -> None:
+    kudos = session.get(Kudos, kudos_id)
+    if kudos is None:
+        return
+    kudos.status = "posted"
+    kudos.channel_id = channel_id
+    kudos.message_ts = message_ts
+    session.add(kudos)
+
+
+def kudos_received_by_category(*, session: Session, team_id: str, user_id: str) -> dict[str, int]:
+    """How many kudos `user_id` received, per category (posted or still pending)."""
+    statement = (
+        select(Kudos.category, func.count(col(Kudos.id)))
+        .join(KudosRecipient, col(KudosRecipient.kudos_id) == col(Kudos.id))
+        .where(KudosRecipient.team_id == team_id, KudosRecipient.user_id == user_id)
+        .group_by(col(Kudos.category))
+    )
+    return {category: int(count) for category, count in session.exec(statement).all()}
+
+
+def kudos_between(
+    *, session: Session, team_id: str, start: datetime, end: datetime
+) -> list[tuple[Kudos, list[str]]]:
+    """Kudos given in [start, end), oldest first, each with its recipients."""
+    statement = (
+        select(Kudos)
+        .where(
+            Kudos.team_id == team_id,
+            col(Kudos.created_at) >= start,
+            col(Kudos.created_at) < end,
+        )
+        .order_by(col(Kudos.created_at), col(Kudos.id))
+    )
+    return [
+        (kudos, recipients_of(session=session, kudos_id=kudos.id))
+        for kudos in session.exec(statement).all()
+        if kudos.id is not None
+    ]
+
+
+def consented_perfect_misses_between(
+    *, session: Session, team_id: str, start: datetime, end: datetime
+) -> list[Outcome]:
+    """Perfect misses that occurred in [start, end) whose reps agreed to have them celebrated."""
+    statement = (
+        select(Outcome)
+        .where(
+            Outcome.team_id == team_id,
+            Outcome.kind == "loss",
+            Outcome.classification == "perfect-miss",
+            col(Outcome.celebrate_consent).is_(True),
+            col(Outcome.occurred_at) >= start,
+            col(Outcome.occurred_at) < end,
+        )
+        .order_by(col(Outcome.occurred_at), col(Outcome.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def wins_between(
+    *, session: Session, team_id: str, start: datetime, end: datetime
+) -> list[Outcome]:
+    statement = (
+        select(Outcome)
+        .where(
+            Outcome.team_id == team_id,
+            Outcome.kind == "win",
+            col(Outcome.occurred_at) >= start,
+            col(Outcome.occurred_at) < end,
+        )
+        .order_by(col(Outcome.occurred_at), col(Outcome.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def outcomes_of_before(
+    *, session: Session, team_id: str, user_id: str, before: datetime
+) -> list[Outcome]:
+    """One rep's outcomes that occurred before `before`, oldest first."""
+    statement = (
+        select(Outcome)
+        .where(
+            Outcome.team_id == team_id,
+            Outcome.user_id == user_id,
+            col(Outcome.occurred_at) < before,
+        )
+        .order_by(col(Outcome.occurred_at), col(Outcome.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def digest_workspaces(*, session: Session) -> list[Workspace]:
+    """Workspaces that want the weekly digest and have somewhere to post it."""
+    statement = (
+        select(Workspace)
+        .where(
+            col(Workspace.digest_enabled).is_(True),
+            col(Workspace.recognition_channel_id).is_not(None),
+        )
+        .order_by(col(Workspace.team_id))
+    )
+    return list(session.exec(statement).all())
+
+
+def leader_timezones(
+    *, session: Session, team_id: str, admin_user_ids: Collection[str]
+) -> list[str]:
+    """Slack time zones of the workspace's managers, then of its configured admins, by user id.
+
+    Only time zones read from Slack count (``tz_refreshed_at`` set): a member created from the
+    settings modal holds the "UTC" placeholder until Rebound has seen their profile."""
+    members = session.exec(
+        select(Member)
+        .where(
+            Member.team_id == team_id,
+            col(Member.deleted).is_(False),
+            col(Member.tz_refreshed_at).is_not(None),
+        )
+        .order_by(col(Member.user_id))
+    ).all()
+    managers = [m.tz for m in members if m.is_manager]
+    admins = [m.tz for m in members if m.user_id in admin_user_ids and not m.is_manager]
+    return managers + admins

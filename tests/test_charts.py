@@ -1,0 +1,128 @@
+"""Charts: PNGs at Slack's preview size, colour-blind-safe, with no overlapping labels."""
+
+from __future__ import annotations
+
+import struct
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot import charts
+from bot.domain import OutcomeEvent, OutcomeKind
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def text_boxes(figure: Any) -> list[Any]:
+    """Window boxes of every visible, non-empty text the renderer drew (labels, notes, ticks)."""
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    boxes = []
+    for text in figure.findobj(lambda artist: hasattr(artist, "get_text")):
+        if text.get_visible() and text.get_text().strip() and text.get_figure() is not None:
+            boxes.append((text.get_text(), text.get_window_extent(renderer)))
+    return boxes
+
+
+def overlapping_pairs(boxes: list[Any]) -> list[tuple[str, str]]:
+    pairs = []
+    for i, (first_text, first) in enumerate(boxes):
+        for second_text, second in boxes[i + 1 :]:
+            if first.overlaps(second) and first_text != second_text:
+                pairs.append((first_text, second_text))
+    return pairs
+
+
+def crowded_points() -> list[charts.QuadrantPoint]:
+    # Twenty-five reps, many bunched at the same spot: the worst case for labels.
+    return [
+        charts.QuadrantPoint(f"Rep number {i}", 0.6 + 0.01 * (i % 5), 0.9 + 0.02 * (i % 4))
+        for i in range(25)
+    ]
+
+
+def test_every_chart_is_a_1200_by_800_png() -> None:
+    events = [
+        OutcomeEvent(
+            OutcomeKind.LOSS if i % 3 else OutcomeKind.WIN,
+            datetime(2026, 11, 1, tzinfo=UTC) + timedelta(days=i),
+        )
+        for i in range(20)
+    ]
+    for png in (
+        charts.quadrant_chart(crowded_points(), 0.8),
+        charts.pareto_chart([("Price", 5), ("Timing", 2)]),
+        charts.timeline_chart(events),
+        charts.quadrant_chart([], 0.8),
+        charts.pareto_chart([]),
+        charts.timeline_chart([]),
+    ):
+        assert png_size(png) == (1200, 800)
+
+
+def test_quadrant_labels_never_overlap_and_crowded_points_are_counted() -> None:
+    figure = charts.quadrant_figure(crowded_points(), 0.8)
+    boxes = text_boxes(figure)
+    labels = [text for text, _ in boxes if text.startswith("Rep number")]
+    assert 3 <= len(labels) <= charts.MAX_POINT_LABELS
+    assert overlapping_pairs(boxes) == []
+    for corner in ("System hit", "Lucky hit", "System miss", "Perfect miss"):
+        assert corner in [text for text, _ in boxes]
+    footnote = next(text for text, _ in boxes if "not labelled" in text)
+    assert str(25 - len(labels)) in footnote
+
+
+def test_pareto_sorts_folds_and_keeps_tick_labels_apart() -> None:
+    counts = [(f"A rather long loss reason {i}", i + 1) for i in range(12)]
+    bars = charts.pareto_bars(counts)
+    assert len(bars) == charts.MAX_PARETO_BARS
+    assert bars[0] == ("A rather long loss reason 11", 12)
+    assert bars[-1][0] == "Other" and bars[-1][1] == sum(range(1, 6))
+    figure = charts.pareto_figure(counts)
+    assert overlapping_pairs(text_boxes(figure)) == []
+
+
+def test_vital_few_are_the_reasons_behind_eighty_percent() -> None:
+    counts = [("Timing", 3), ("Price", 12), ("Competitor", 8), ("Budget", 2)]
+    assert charts.vital_few(counts) == ["Price", "Competitor"]
+    assert charts.vital_few([]) == []
+
+
+def test_timeline_marks_bounce_backs_without_overlap() -> None:
+    start = datetime(2026, 9, 1, tzinfo=UTC)
+    events = [
+        OutcomeEvent(OutcomeKind.LOSS if i % 2 else OutcomeKind.WIN, start + timedelta(days=i))
+        for i in range(50)
+    ]
+    figure = charts.timeline_figure(events)
+    boxes = text_boxes(figure)
+    assert overlapping_pairs(boxes) == []
+    assert any(text.startswith("back in 1 day") for text, _ in boxes)
+
+
+def test_palette_is_okabe_ito() -> None:
+    assert set(charts.QUADRANT_COLOURS.values()) <= set(charts.OKABE_ITO.values())
+    assert charts.OKABE_ITO["vermillion"] == "#D55E00"
+
+
+def test_charts_render_in_parallel_threads() -> None:
+    results: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def draw() -> None:
+        try:
+            results.append(charts.quadrant_chart(crowded_points(), 0.7))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(results) == 4 and all(png_size(png) == (1200, 800) for png in results)

@@ -1,0 +1,600 @@
+"""/lost, /won, reflections, shout-outs and lessons over HTTP, on SQLite and PostgreSQL.
+
+Each test uses a workspace (team id) of its own, so the rows other tests leave in the module's
+shared database never change what a test sees; Slack calls are read from a starting index.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.app import Deps, build_ticker, make_web_client
+from bot.blocks.debriefs import (
+    CELEBRATE_NO_ACTION_ID,
+    CELEBRATE_YES_ACTION_ID,
+    REFLECT_ACTION_ID,
+)
+from bot.clock import FakeClock, utc_now
+from bot.config import Settings
+from bot.domain import PRACTICES
+from bot.simulator import HttpReply, SlackSender, state_value
+from bot.standin import RecordedCall, SlackStandIn
+from storage import queries
+from storage.db import make_engine, make_session_factory
+from storage.models import Outcome, Reflection
+from tests.live import LiveApp
+
+MANAGER, REP1, REP2, ADMIN = "U0MGR", "U0REP1", "U0REP2", "U0ADMIN"
+DM = {REP1: "D0REP1", REP2: "D0REP2", MANAGER: "D0MGR", ADMIN: "D0ADMIN"}
+WINS = "C0WINS"
+ALL_PRACTICES = list(PRACTICES)
+
+
+@dataclass
+class Slack:
+    """One test's workspace: sends as Slack would, and reads what Slack received."""
+
+    live: LiveApp
+    standin: SlackStandIn
+    team_id: str
+
+    @property
+    def sender(self) -> SlackSender:
+        return self.live.sender(team_id=self.team_id)
+
+    def mark(self) -> int:
+        return len(self.standin.calls)
+
+    def wait(self, seen: int, method: str, count: int = 1, **params: str) -> list[RecordedCall]:
+        def matching(calls: list[RecordedCall]) -> list[RecordedCall]:
+            return [
+                c
+                for c in calls[seen:]
+                if c.method == method
+                and c.ok
+                and all(c.params.get(k) == v for k, v in params.items())
+            ]
+
+        self.standin.wait_for(lambda calls: len(matching(calls)) >= count, timeout=10)
+        return matching(self.standin.calls)
+
+    def since(self, seen: int, method: str, **params: str) -> list[RecordedCall]:
+        return [
+            c
+            for c in self.standin.calls[seen:]
+            if c.method == method and c.ok and all(c.params.get(k) == v for k, v in params.items())
+        ]
+
+    def open_modal(self, command: str, text: str, user_id: str) -> dict[str, Any]:
+        seen = self.mark()
+        reply = self.sender.slash_command(command, text, user_id=user_id)
+        assert reply.status == 200
+        opened = self.wait(seen, "views.open")
+        assert len(opened) == 1
+        return opened[0].response["view"]
+
+    def submit(self, view: dict[str, Any], user_id: str, values: dict[str, Any]) -> HttpReply:
+        reply = self.sender.view_submission(view, user_id=user_id, values=values)
+        assert reply.status == 200, reply.body
+        return reply
+
+    def click(
+        self, user_id: str, action_id: str, value: str, message: RecordedCall | None = None
+    ) -> HttpReply:
+        posted = None
+        channel = None
+        if message is not None:
+            posted = {**message.response["message"], "channel": message.response["channel"]}
+            channel = message.response["channel"]
+        reply = self.sender.block_actions(
+            user_id=user_id,
+            actions=[{"action_id": action_id, "value": value}],
+            message=posted,
+            channel_id=channel,
+        )
+        assert reply.status == 200
+        return reply
+
+    def db(self) -> Iterator[Session]:
+        engine = make_engine(self.live.database_url)
+        try:
+            with Session(engine) as session:
+                yield session
+        finally:
+            engine.dispose()
+
+    def outcomes(self) -> list[Outcome]:
+        for session in self.db():
+            statement = select(Outcome).where(Outcome.team_id == self.team_id)
+            return list(session.exec(statement.order_by(Outcome.id)).all())  # type: ignore[arg-type]
+        return []
+
+    def reflections(self) -> list[Reflection]:
+        for session in self.db():
+            statement = select(Reflection).where(Reflection.team_id == self.team_id)
+            return list(session.exec(statement.order_by(Reflection.id)).all())  # type: ignore[arg-type]
+        return []
+
+    def setup(self, *, channel: str | None = WINS, threshold: float = 0.8) -> None:
+        for session in self.db():
+            queries.get_or_create_workspace(session=session, team_id=self.team_id)
+            queries.update_workspace_settings(
+                session=session,
+                team_id=self.team_id,
+                recognition_channel_id=channel,
+                strong_process_threshold=threshold,
+            )
+            queries.set_reports(
+                session=session,
+                team_id=self.team_id,
+                manager_user_id=MANAGER,
+                report_user_ids=[REP1, REP2],
+            )
+            session.commit()
+
+    def set_channel(self, channel: str) -> None:
+        for session in self.db():
+            queries.update_workspace_settings(
+                session=session, team_id=self.team_id, recognition_channel_id=channel
+            )
+            session.commit()
+
+    def ticker(self, clock: FakeClock) -> Any:
+        settings = Settings(
+            slack_bot_token=self.standin.bot_token,
+            slack_api_url=self.standin.url,
+            database_url=self.live.database_url,
+        )
+        engine = make_engine(self.live.database_url)
+        deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
+        return build_ticker(deps, make_web_client(settings)), engine
+
+
+@pytest.fixture
+def slack(live: LiveApp, standin: SlackStandIn) -> Slack:
+    return Slack(live, standin, f"T{uuid.uuid4().hex[:10].upper()}")
+
+
+def lost_values(
+    deal: str = "Acme renewal",
+    *,
+    amount: str | None = "48000",
+    stage: str | None = "proposal",
+    reason: str | None = "price",
+    competitor: str | None = None,
+    practices: list[str] | None = None,
+    feedback: str | None = "Your price was 20% above budget.",
+) -> dict[str, Any]:
+    return {
+        "deal": {"value": state_value("plain_text_input", deal)},
+        "amount": {"value": state_value("number_input", amount)},
+        "stage": {"value": state_value("static_select", stage)},
+        "reason": {"value": state_value("static_select", reason)},
+        "competitor": {"value": state_value("plain_text_input", competitor)},
+        "practices": {"value": state_value("checkboxes", practices or [])},
+        "buyer_feedback": {"value": state_value("plain_text_input", feedback)},
+    }
+
+
+def won_values(
+    deal: str = "Globex expansion",
+    *,
+    amount: str | None = "30000",
+    practices: list[str] | None = None,
+    luck: str | None = "none",
+) -> dict[str, Any]:
+    return {
+        "deal": {"value": state_value("plain_text_input", deal)},
+        "amount": {"value": state_value("number_input", amount)},
+        "practices": {"value": state_value("checkboxes", practices or [])},
+        "luck": {"value": state_value("static_select", luck)},
+    }
+
+
+def reflection_values(
+    commitment: str, *, followed_up: str | None = None, **answers: str
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        key: {"value": state_value("plain_text_input", answers.get(key))}
+        for key in ("learned", "feedback_lesson", "in_control")
+    }
+    values["commitment"] = {"value": state_value("plain_text_input", commitment)}
+    if followed_up is not None:
+        values["followed_up"] = {"value": state_value("radio_buttons", followed_up)}
+    return values
+
+
+def _text(call: RecordedCall) -> str:
+    return json.dumps(call.params.get("blocks") or []) + (call.params.get("text") or "")
+
+
+def _lose(slack: Slack, user_id: str, deal: str, **kwargs: Any) -> tuple[RecordedCall, Outcome]:
+    """Debrief a loss and wait for the rep's DM; returns (the DM, the saved outcome)."""
+    view = slack.open_modal("/lost", deal, user_id)
+    seen = slack.mark()
+    reply = slack.submit(view, user_id, lost_values(deal, **kwargs))
+    assert reply.body in ("", "{}") or reply.json().get("response_action") != "errors"
+    dm = slack.wait(seen, "chat.postMessage", channel=DM[user_id])[0]
+    outcome = [o for o in slack.outcomes() if o.deal == deal][-1]
+    return dm, outcome
+
+
+def _reflect(
+    slack: Slack, user_id: str, outcome: Outcome, values: dict[str, Any]
+) -> dict[str, Any]:
+    seen = slack.mark()
+    slack.click(user_id, REFLECT_ACTION_ID, str(outcome.id))
+    view = slack.wait(seen, "views.open")[0].response["view"]
+    seen = slack.mark()
+    reply = slack.submit(view, user_id, values)
+    assert reply.body in ("", "{}") or reply.json().get("response_action") != "errors", reply.body
+    slack.wait(seen, "chat.postMessage", channel=DM[user_id])
+    return view
+
+
+# -- /lost ------------------------------------------------------------------------------------
+
+
+def test_lost_opens_a_prefilled_modal(slack: Slack) -> None:
+    view = slack.open_modal("/lost", "  Acme renewal ", REP1)
+    assert view["callback_id"] == "debrief_lost"
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert blocks["deal"]["element"]["initial_value"] == "Acme renewal"
+    assert blocks["deal"]["optional"] is False
+    for optional in ("amount", "competitor", "practices", "buyer_feedback"):
+        assert blocks[optional]["optional"] is True
+    options = [o["value"] for o in blocks["practices"]["element"]["options"]]
+    assert options == ALL_PRACTICES
+    reasons = [o["value"] for o in blocks["reason"]["element"]["options"]]
+    assert reasons == [
+        "price",
+        "competitor",
+        "no_decision",
+        "timing",
+        "product_fit",
+        "champion_left",
+        "other",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"deal": "   "}, "deal"),
+        ({"deal": "x" * 121}, "deal"),
+        ({"amount": "-5"}, "amount"),
+        ({"amount": "lots"}, "amount"),
+        ({"stage": None}, "stage"),
+        ({"reason": "weather"}, "reason"),
+        ({"competitor": "  "}, "competitor"),
+        ({"feedback": "y" * 1501}, "buyer_feedback"),
+    ],
+)
+def test_bad_input_keeps_the_modal_open_and_saves_nothing(
+    slack: Slack, overrides: dict[str, Any], field: str
+) -> None:
+    view = slack.open_modal("/lost", "Acme", REP1)
+    seen = slack.mark()
+    values = lost_values(**{"deal": "Acme", **overrides})
+    body = slack.submit(view, REP1, values).json()
+    assert body["response_action"] == "errors"
+    assert list(body["errors"]) == [field]
+    time.sleep(0.2)
+    assert slack.outcomes() == []
+    assert slack.since(seen, "chat.postMessage") == []
+
+
+def test_a_system_miss_is_saved_and_the_rep_and_manager_hear_once(slack: Slack) -> None:
+    slack.setup()
+    view = slack.open_modal("/lost", "Initech", REP1)
+    seen = slack.mark()
+    values = lost_values(
+        "Initech", reason="competitor", competitor="Hooli", practices=["discovery"]
+    )
+    first = slack.submit(view, REP1, values)
+    assert first.body in ("", "{}")
+    rep_dm = slack.wait(seen, "chat.postMessage", channel=DM[REP1])[0]
+    manager_dm = slack.wait(seen, "chat.postMessage", channel=DM[MANAGER])[0]
+
+    # Slack retries the same submission (same view id): nothing new is saved or posted.
+    slack.submit(view, REP1, values)
+    time.sleep(0.4)
+    assert len(slack.outcomes()) == 1
+    assert len(slack.since(seen, "chat.postMessage")) == 2
+
+    outcome = slack.outcomes()[0]
+    assert (outcome.user_id, outcome.kind, outcome.deal) == (REP1, "loss", "Initech")
+    assert outcome.classification == "system-miss"
+    assert outcome.process_score == pytest.approx(0.2)
+    assert (outcome.reason, outcome.competitor, outcome.amount) == ("competitor", "Hooli", 48000)
+    assert outcome.reflection_requested_at is not None
+
+    rep_text = _text(rep_dm)
+    assert "System miss" in rep_text
+    assert "What did you learn from this opportunity?" in rep_text
+    assert "One thing I will do differently" in rep_text
+    assert REFLECT_ACTION_ID in rep_text
+    assert CELEBRATE_YES_ACTION_ID not in rep_text  # only perfect misses are celebrated
+
+    note = _text(manager_dm)
+    assert f"<@{REP1}> lost a deal" in note
+    for fact in ("Initech", "Proposal", "Competitor (Hooli)", "System miss", "48,000"):
+        assert fact in note
+    assert "One question to ask" in note
+    assert "slipped first" in note
+    # A system miss is not posted anywhere public.
+    assert slack.since(seen, "chat.postMessage", channel=WINS) == []
+
+
+def test_perfect_miss_celebrated_with_consent_once_without_the_amount(slack: Slack) -> None:
+    slack.setup()
+    start = slack.mark()
+    dm, outcome = _lose(slack, REP1, "Umbrella Corp", practices=ALL_PRACTICES, amount="99000")
+    assert outcome.classification == "perfect-miss"
+    assert CELEBRATE_YES_ACTION_ID in _text(dm)
+    note = _text(slack.wait(start, "chat.postMessage", channel=DM[MANAGER])[0])
+    assert "Perfect miss" in note and "Umbrella Corp" in note
+    assert "Don't invent fixes" in note
+    assert "exactly the same way" in note  # the coaching question after a perfect miss
+    # Nothing public before the rep says yes.
+    assert slack.since(start, "chat.postMessage", channel=WINS) == []
+
+    seen = slack.mark()
+    slack.click(REP1, CELEBRATE_YES_ACTION_ID, str(outcome.id), message=dm)
+    slack.click(REP1, CELEBRATE_YES_ACTION_ID, str(outcome.id), message=dm)  # double click
+    slack.wait(seen, "chat.postMessage", channel=WINS)
+    slack.wait(seen, "chat.update")
+    time.sleep(0.4)
+    posts = slack.since(seen, "chat.postMessage", channel=WINS)
+    assert len(posts) == 1
+    shout = _text(posts[0])
+    assert f"<@{REP1}>" in shout and "Umbrella Corp" in shout
+    assert "perfect miss" in shout.lower()
+    assert "do exactly what you did again" in shout
+    assert "Handled objections well" in shout
+    assert "99" not in shout  # the amount is never posted publicly
+    confirmations = slack.since(seen, "chat.postMessage", channel=DM[REP1])
+    assert len(confirmations) == 1 and "<#C0WINS>" in _text(confirmations[0])
+    update = slack.since(seen, "chat.update")[0]
+    assert CELEBRATE_YES_ACTION_ID not in json.dumps(update.params["blocks"])
+    assert slack.outcomes()[0].celebrate_consent is True
+
+
+def test_perfect_miss_without_consent_posts_nothing(slack: Slack) -> None:
+    slack.setup()
+    dm, outcome = _lose(slack, REP2, "Stark deal", practices=ALL_PRACTICES)
+    seen = slack.mark()
+    # Someone else clicking the rep's button changes nothing.
+    slack.click(REP1, CELEBRATE_YES_ACTION_ID, str(outcome.id))
+    slack.click(REP2, CELEBRATE_NO_ACTION_ID, str(outcome.id), message=dm)
+    slack.wait(seen, "chat.postMessage", channel=DM[REP2])
+    slack.click(REP2, CELEBRATE_YES_ACTION_ID, str(outcome.id))  # the first answer stands
+    time.sleep(0.5)
+    assert slack.since(seen, "chat.postMessage", channel=WINS) == []
+    assert slack.outcomes()[0].celebrate_consent is False
+
+
+def test_consent_without_a_channel_is_kept_and_posted_once_a_channel_is_set(slack: Slack) -> None:
+    slack.setup(channel=None)
+    dm, outcome = _lose(slack, REP1, "Wayne Enterprises", practices=ALL_PRACTICES)
+    seen = slack.mark()
+    slack.click(REP1, CELEBRATE_YES_ACTION_ID, str(outcome.id), message=dm)
+    reply = slack.wait(seen, "chat.postMessage", channel=DM[REP1])[0]
+    assert "no recognition channel" in _text(reply)
+    assert slack.outcomes()[0].celebrate_consent is True
+
+    clock = FakeClock(utc_now())
+    ticker, engine = slack.ticker(clock)
+    try:
+        ticker.tick()
+        assert slack.since(seen, "chat.postMessage", channel=WINS) == []
+        slack.set_channel(WINS)
+        ticker.tick()
+        ticker.tick()
+    finally:
+        engine.dispose()
+    posts = [c for c in slack.since(seen, "chat.postMessage", channel=WINS) if "Wayne" in _text(c)]
+    assert len(posts) == 1
+    assert slack.outcomes()[0].celebration_posted_at is not None
+
+
+# -- reflections ------------------------------------------------------------------------------
+
+
+def test_reflections_are_kept_privately_and_the_next_debrief_follows_up(slack: Slack) -> None:
+    slack.setup()
+    _, first = _lose(slack, REP1, "Acme renewal", practices=["discovery"])
+    bad_view_seen = slack.mark()
+    slack.click(REP1, REFLECT_ACTION_ID, str(first.id))
+    view = slack.wait(bad_view_seen, "views.open")[0].response["view"]
+    assert "followed_up" not in {b.get("block_id") for b in view["blocks"]}
+    # The commitment is required and may not be blank.
+    body = slack.submit(view, REP1, reflection_values("   ")).json()
+    assert body["response_action"] == "errors" and "commitment" in body["errors"]
+
+    seen = slack.mark()
+    slack.submit(
+        view,
+        REP1,
+        reflection_values(
+            "Confirm budget in the first call",
+            learned="Price came up too late",
+            in_control="When I asked about budget",
+        ),
+    )
+    thanks = slack.wait(seen, "chat.postMessage", channel=DM[REP1])[0]
+    assert "Confirm budget in the first call" in _text(thanks)
+    slack.submit(view, REP1, reflection_values("something else"))  # a second submission
+    time.sleep(0.4)
+    rows = slack.reflections()
+    assert [r.question_key for r in rows] == ["learned", "in_control", "commitment"]
+    assert [r.is_commitment for r in rows] == [False, False, True]
+    assert rows[-1].answer == "Confirm budget in the first call"
+    assert len(slack.since(seen, "chat.postMessage", channel=DM[REP1])) == 1
+    # Reflections never reach a channel.
+    for call in slack.since(0, "chat.postMessage"):
+        if not call.params["channel"].startswith("D"):
+            assert "Price came up too late" not in _text(call)
+
+    _, second = _lose(slack, REP1, "Beta deal", practices=["discovery"])
+    seen = slack.mark()
+    slack.click(REP1, REFLECT_ACTION_ID, str(second.id))
+    view = slack.wait(seen, "views.open")[0].response["view"]
+    assert "Confirm budget in the first call" in json.dumps(view["blocks"])
+    body = slack.submit(view, REP1, reflection_values("Multi-thread early")).json()
+    assert body["response_action"] == "errors" and "followed_up" in body["errors"]
+    seen = slack.mark()
+    slack.submit(view, REP1, reflection_values("Multi-thread early", followed_up="yes"))
+    slack.wait(seen, "chat.postMessage", channel=DM[REP1])
+    commitments = [r for r in slack.reflections() if r.is_commitment]
+    assert [(r.answer, r.commitment_followed_up) for r in commitments] == [
+        ("Confirm budget in the first call", True),
+        ("Multi-thread early", None),
+    ]
+
+
+def test_only_the_rep_can_open_their_reflections(slack: Slack) -> None:
+    slack.setup()
+    _, outcome = _lose(slack, REP1, "Private deal")
+    seen = slack.mark()
+    slack.click(REP2, REFLECT_ACTION_ID, str(outcome.id))
+    time.sleep(0.5)
+    assert slack.since(seen, "views.open") == []
+
+
+def test_one_reminder_when_reflections_are_not_answered_within_a_day(slack: Slack) -> None:
+    slack.setup()
+    _, outcome = _lose(slack, REP2, "Slow deal")
+    _, answered = _lose(slack, REP1, "Answered deal")
+    _reflect(slack, REP1, answered, reflection_values("Ask for the budget"))
+    clock = FakeClock(utc_now())
+    ticker, engine = slack.ticker(clock)
+    seen = slack.mark()
+    try:
+        clock.advance(hours=23)
+        ticker.tick()
+        assert [c for c in slack.since(seen, "chat.postMessage") if "Slow deal" in _text(c)] == []
+        clock.advance(hours=2)
+        ticker.tick()
+        clock.advance(days=3)
+        ticker.tick()
+    finally:
+        engine.dispose()
+    reminders = [c for c in slack.since(seen, "chat.postMessage") if "still waiting" in _text(c)]
+    assert [c.params["channel"] for c in reminders if "Slow deal" in _text(c)] == [DM[REP2]]
+    assert not [c for c in reminders if "Answered deal" in _text(c)]
+    assert REFLECT_ACTION_ID in _text(reminders[0])
+    assert [o.reflection_reminded_at is not None for o in slack.outcomes()] == [True, False]
+
+
+# -- /won -------------------------------------------------------------------------------------
+
+
+def test_won_after_losses_is_a_bounce_back_with_a_shout_out(slack: Slack) -> None:
+    slack.setup()
+    _lose(slack, REP2, "Loss one")
+    _lose(slack, REP2, "Loss two")
+    view = slack.open_modal("/won", "Globex", REP2)
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert blocks["deal"]["element"]["initial_value"] == "Globex"
+    assert [o["value"] for o in blocks["luck"]["element"]["options"]] == [
+        "none",
+        "some",
+        "a_lot",
+        "mostly",
+    ]
+    seen = slack.mark()
+    values = won_values("Globex", practices=ALL_PRACTICES, amount="75000")
+    slack.submit(view, REP2, values)
+    shout = slack.wait(seen, "chat.postMessage", channel=WINS)[0]
+    dm = slack.wait(seen, "chat.postMessage", channel=DM[REP2])[0]
+    slack.submit(view, REP2, values)  # retried
+    time.sleep(0.4)
+    assert len(slack.since(seen, "chat.postMessage", channel=WINS)) == 1
+    assert "bounced back after 2 losses in under an hour" in _text(shout)
+    assert f"<@{REP2}>" in _text(shout) and "75" not in _text(shout)
+    assert "System hit" in _text(dm) and "bounce-back" in _text(dm)
+    # A system hit needs no manager note.
+    assert slack.since(seen, "chat.postMessage", channel=DM[MANAGER]) == []
+    win = slack.outcomes()[-1]
+    assert (win.kind, win.classification, win.bounce_back_losses) == ("win", "system-hit", 2)
+    assert win.luck == 0 and win.bounce_back_recovery_seconds is not None
+
+    # The next win ends no streak: no shout-out.
+    view = slack.open_modal("/won", "Globex 2", REP2)
+    seen = slack.mark()
+    slack.submit(view, REP2, won_values("Globex 2", practices=ALL_PRACTICES))
+    slack.wait(seen, "chat.postMessage", channel=DM[REP2])
+    time.sleep(0.3)
+    assert slack.since(seen, "chat.postMessage", channel=WINS) == []
+    assert slack.outcomes()[-1].bounce_back_losses is None
+
+
+def test_a_mostly_lucky_win_is_a_lucky_hit_with_a_private_manager_note(slack: Slack) -> None:
+    slack.setup()
+    view = slack.open_modal("/won", "", REP1)
+    body = slack.submit(view, REP1, won_values("Big inbound", luck=None)).json()
+    assert body["response_action"] == "errors" and list(body["errors"]) == ["luck"]
+    seen = slack.mark()
+    slack.submit(view, REP1, won_values("Big inbound", practices=ALL_PRACTICES, luck="mostly"))
+    note = slack.wait(seen, "chat.postMessage", channel=DM[MANAGER])[0]
+    dm = slack.wait(seen, "chat.postMessage", channel=DM[REP1])[0]
+    assert "Lucky hit" in _text(note) and "masquerading as a win" in _text(note)
+    assert "Lucky hit" in _text(dm)
+    assert slack.since(seen, "chat.postMessage", channel=WINS) == []
+    assert slack.outcomes()[0].luck == 90
+
+
+# -- lessons ----------------------------------------------------------------------------------
+
+
+def _lessons(slack: Slack, user_id: str, words: str = "") -> str:
+    seen = slack.mark()
+    reply = slack.sender.slash_command("/rebound", f"lessons {words}".strip(), user_id=user_id)
+    assert reply.status == 200
+    answer = slack.wait(seen, "chat.postEphemeral", user=user_id)[0]
+    return _text(answer)
+
+
+def test_lessons_search_is_private_to_the_rep_and_their_manager(slack: Slack) -> None:
+    slack.setup()
+    assert "No lessons yet" in _lessons(slack, REP1)
+    _, acme = _lose(slack, REP1, "Acme renewal", reason="price")
+    _reflect(
+        slack,
+        REP1,
+        acme,
+        reflection_values(
+            "Confirm budget early", learned="Pricing objections need a budget question"
+        ),
+    )
+    _, beta = _lose(slack, REP2, "Beta deal", reason="timing")
+    _reflect(slack, REP2, beta, reflection_values("Ask about their timeline and pricing"))
+
+    mine = _lessons(slack, REP1, "pricing budget")
+    assert "Pricing objections need a budget question" in mine
+    assert "Confirm budget early" in mine
+    assert "Acme renewal" in mine and "Price" in mine
+    assert "timeline" not in mine  # another rep's lessons stay theirs
+    # Best match first: the answer matching both words comes before the one matching one.
+    assert mine.index("Pricing objections") < mine.index("Confirm budget early")
+
+    assert "Ask about their timeline" in _lessons(slack, REP2, "pricing")
+    assert "Acme" not in _lessons(slack, REP2, "pricing")
+
+    team = _lessons(slack, MANAGER, "pricing")
+    assert "Pricing objections" in team and "Ask about their timeline" in team
+    assert f"<@{REP2}>" in team
+
+    assert "No lessons" in _lessons(slack, ADMIN, "pricing")  # not their team
+    newest = _lessons(slack, REP1)  # no words: the newest first (the commitment came last)
+    assert newest.index("Confirm budget early") < newest.index("Pricing objections")
+    assert "No lessons match" in _lessons(slack, REP1, "zebra%_")

@@ -1,0 +1,548 @@
+"""Goals: SMART checks, progress from wins, the quadrant rules, /goal over HTTP, cycle reviews."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.app import Deps, build_ticker, make_web_client
+from bot.blocks.goals import GOAL_CALLBACK_ID, parse_goal_submission, progress_bar
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.domain import Classification
+from bot.simulator import state_value
+from bot.standin import SlackStandIn, StandInUser
+from bot.usecases.goals import (
+    checkin_process_scores,
+    default_cycle,
+    local_today,
+    reported_goal_progress,
+    review_cycle,
+)
+from storage import goals_queries, queries
+from storage.db import make_engine, make_session_factory, upgrade
+from storage.models import CheckIn, CheckInAnswer, Goal, Outcome
+from tests.live import LiveApp
+
+TEAM = "T0REBOUND"
+TODAY = date(2026, 11, 24)
+
+
+# --- pure: cycles, SMART checks, progress bar, check-in ratings ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("today", "cycle", "expected"),
+    [
+        (date(2026, 11, 24), "monthly", (date(2026, 11, 1), date(2026, 11, 30))),
+        (date(2026, 12, 31), "monthly", (date(2026, 12, 1), date(2026, 12, 31))),
+        (date(2028, 2, 10), "monthly", (date(2028, 2, 1), date(2028, 2, 29))),
+        (date(2026, 11, 24), "quarterly", (date(2026, 10, 1), date(2026, 12, 31))),
+        (date(2026, 1, 1), "quarterly", (date(2026, 1, 1), date(2026, 3, 31))),
+        (date(2026, 6, 30), "quarterly", (date(2026, 4, 1), date(2026, 6, 30))),
+    ],
+)
+def test_default_cycle_is_the_workspace_month_or_quarter(
+    today: date, cycle: str, expected: tuple[date, date]
+) -> None:
+    assert default_cycle(today, cycle) == expected
+
+
+def goal_values(
+    *,
+    metric: str = "revenue",
+    custom: str | None = None,
+    target: str | None = "50000",
+    start: str | None = "2026-11-01",
+    end: str | None = "2026-11-30",
+    why: str | None = "Buy my team a celebration dinner",
+) -> dict[str, dict[str, Any]]:
+    return {
+        "metric": {"value": state_value("static_select", metric)},
+        "custom_metric": {"value": state_value("plain_text_input", custom)},
+        "target": {"value": state_value("number_input", target)},
+        "cycle_start": {"value": state_value("datepicker", start)},
+        "cycle_end": {"value": state_value("datepicker", end)},
+        "why": {"value": state_value("plain_text_input", why)},
+    }
+
+
+def test_a_smart_goal_parses() -> None:
+    submission, errors = parse_goal_submission(goal_values(target="1,250.5"), TODAY)
+    assert errors == {}
+    assert submission is not None
+    assert submission.target == 1250.5
+    assert (submission.cycle_start, submission.cycle_end) == (date(2026, 11, 1), date(2026, 11, 30))
+    assert submission.custom_metric is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "block_id", "words"),
+    [
+        ({"target": "0"}, "target", "positive number"),
+        ({"target": "-5"}, "target", "positive number"),
+        ({"target": "lots"}, "target", "positive number"),
+        ({"target": "nan"}, "target", "positive number"),
+        ({"target": None}, "target", "positive number"),
+        ({"end": "2026-10-15"}, "cycle_end", "after it starts"),
+        ({"end": "2026-11-01"}, "cycle_end", "after it starts"),
+        ({"start": "2026-10-01", "end": "2026-11-20"}, "cycle_end", "in the future"),
+        ({"end": "2027-12-01"}, "cycle_end", "a year at most"),
+        ({"end": None}, "cycle_end", "Pick the day"),
+        ({"why": "   "}, "why", "why this goal matters"),
+        ({"why": "x" * 501}, "why", "under 500"),
+        ({"metric": "custom", "custom": "  "}, "custom_metric", "Name your metric"),
+    ],
+)
+def test_smart_checks_answer_with_field_errors(
+    overrides: dict[str, Any], block_id: str, words: str
+) -> None:
+    submission, errors = parse_goal_submission(goal_values(**overrides), TODAY)
+    assert submission is None
+    assert block_id in errors
+    assert words in errors[block_id]
+
+
+def test_a_custom_metric_keeps_its_name() -> None:
+    submission, _ = parse_goal_submission(
+        goal_values(metric="custom", custom=" Demos given "), TODAY
+    )
+    assert submission is not None and submission.custom_metric == "Demos given"
+
+
+def test_progress_bar() -> None:
+    assert progress_bar(0.0) == "░░░░░░░░░░ 0%"
+    assert progress_bar(0.55) == "█████░░░░░ 55%"
+    assert progress_bar(1.3) == "██████████ 130%"
+
+
+def test_checkin_self_ratings_become_one_score_per_checkin() -> None:
+    answers = [
+        (1, "pipeline_full", "5"),
+        (1, "rating_discovery", "3"),
+        (1, "notes", "busy week"),
+        (2, "practice:qualification", "4"),
+        (2, "objection_handling", "9"),  # out of range: ignored
+        (2, "goal_progress", "12"),
+    ]
+    assert checkin_process_scores(answers) == [pytest.approx(0.8), pytest.approx(0.8)]
+    assert reported_goal_progress(answers) == 12.0
+
+
+# --- in-process database: progress from wins, the quadrant rules ------------------------------
+
+
+@pytest.fixture
+def session_factory(database_url: str) -> Iterator[Any]:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def add_outcome(
+    session: Session,
+    user_id: str,
+    kind: str,
+    at: datetime,
+    *,
+    score: float = 1.0,
+    amount: float | None = None,
+    reason: str | None = None,
+    team_id: str = TEAM,
+) -> None:
+    classification = {
+        ("win", True): "system-hit",
+        ("win", False): "lucky-hit",
+        ("loss", True): "perfect-miss",
+        ("loss", False): "system-miss",
+    }[(kind, score >= 0.8)]
+    session.add(
+        Outcome(
+            team_id=team_id,
+            user_id=user_id,
+            kind=kind,
+            deal=f"Deal {uuid.uuid4().hex[:6]}",
+            amount=amount,
+            reason=reason,
+            process_score=score,
+            classification=classification,
+            occurred_at=at,
+            submission_key=uuid.uuid4().hex,
+        )
+    )
+
+
+def add_goal(
+    session: Session,
+    user_id: str,
+    *,
+    metric: str = "revenue",
+    target: float = 1000,
+    start: date = date(2026, 11, 1),
+    end: date = date(2026, 11, 30),
+    team_id: str = TEAM,
+) -> Goal:
+    goal = goals_queries.insert_goal(
+        session=session,
+        team_id=team_id,
+        user_id=user_id,
+        metric=metric,
+        custom_metric=None,
+        target=target,
+        cycle_start=start,
+        cycle_end=end,
+        why="because",
+        submission_key=uuid.uuid4().hex,
+        now=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+    assert goal is not None
+    return goal
+
+
+IN_CYCLE = datetime(2026, 11, 10, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("amounts", "score", "expected"),
+    [
+        ([600, 500], 1.0, Classification.SYSTEM_HIT),
+        ([1200], 0.4, Classification.LUCKY_HIT),
+        ([300], 0.4, Classification.SYSTEM_MISS),
+        ([300], 0.8, Classification.PERFECT_MISS),
+    ],
+)
+def test_cycle_quadrant_is_attainment_times_process(
+    session_factory: Any, amounts: list[float], score: float, expected: Classification
+) -> None:
+    with session_factory() as session:
+        goal = add_goal(session, "U1")
+        for amount in amounts:
+            add_outcome(session, "U1", "win", IN_CYCLE, score=score, amount=amount)
+        add_outcome(session, "U1", "loss", IN_CYCLE, score=score)
+        # Outside the cycle: neither counts toward attainment nor process.
+        add_outcome(session, "U1", "win", datetime(2026, 10, 31, 12, tzinfo=UTC), amount=5000)
+        add_outcome(session, "U2", "win", IN_CYCLE, amount=5000)
+        session.commit()
+        review = review_cycle(session=session, goal=goal, tz="UTC", threshold=0.8)
+    assert review.quadrant is expected
+    assert review.progress.attainment == sum(amounts)
+    assert review.process_score == pytest.approx(score)
+
+
+def test_checkin_self_ratings_count_toward_the_cycle_process(session_factory: Any) -> None:
+    with session_factory() as session:
+        goal = add_goal(session, "U1", metric="deals_won", target=1)
+        add_outcome(session, "U1", "win", IN_CYCLE, score=0.6)  # weak alone
+        checkin = CheckIn(
+            team_id=TEAM,
+            user_id="U1",
+            week_key="2026-W46",
+            due_at=datetime(2026, 11, 13, 14, tzinfo=UTC),
+            status="answered",
+        )
+        session.add(checkin)
+        session.flush()
+        assert checkin.id is not None
+        for practice in ("pipeline_full", "discovery", "qualification"):
+            session.add(
+                CheckInAnswer(
+                    team_id=TEAM,
+                    checkin_id=checkin.id,
+                    question_key=practice,
+                    question="How did it go?",
+                    answer="5",
+                )
+            )
+        session.commit()
+        review = review_cycle(session=session, goal=goal, tz="UTC", threshold=0.8)
+    # (0.6 + 1.0) / 2 = 0.8: strong enough with the check-in, a system hit on one win.
+    assert review.process_score == pytest.approx(0.8)
+    assert review.quadrant is Classification.SYSTEM_HIT
+
+
+def test_no_process_evidence_counts_as_weak(session_factory: Any) -> None:
+    with session_factory() as session:
+        goal = add_goal(session, "U1", metric="meetings", target=10)
+        goals_queries.set_goal_progress(
+            session=session, team_id=TEAM, user_id="U1", progress=12, today=TODAY
+        )
+        session.commit()
+        review = review_cycle(session=session, goal=goal, tz="UTC")
+    assert review.progress.attainment == 12
+    assert review.process_score is None
+    assert review.quadrant is Classification.LUCKY_HIT
+
+
+def test_the_cycle_follows_the_reps_time_zone(session_factory: Any) -> None:
+    # 23:30 on 31 October in Los Angeles is already 1 November in UTC.
+    with session_factory() as session:
+        goal = add_goal(session, "U1", metric="deals_won", target=1)
+        add_outcome(session, "U1", "win", datetime(2026, 11, 1, 6, 30, tzinfo=UTC))
+        session.commit()
+        in_la = review_cycle(session=session, goal=goal, tz="America/Los_Angeles")
+        in_utc = review_cycle(session=session, goal=goal, tz="UTC")
+    assert in_la.progress.attainment == 0
+    assert in_utc.progress.attainment == 1
+
+
+# --- over HTTP: /goal, its modal, its progress --------------------------------------------------
+
+
+def new_user(standin: SlackStandIn, tz: str = "Europe/London") -> str:
+    user_id = "U" + uuid.uuid4().hex[:9].upper()
+    standin.add_user(
+        StandInUser(id=user_id, name=user_id.lower(), real_name=f"Rep {user_id}", tz=tz)
+    )
+    return user_id
+
+
+def open_goal_modal(live: LiveApp, standin: SlackStandIn, user_id: str) -> dict[str, Any]:
+    seen = len(standin.calls)
+    assert live.sender().slash_command("/goal", user_id=user_id).status == 200
+    calls = standin.wait_for(
+        lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
+    )
+    # The view as Slack stored it, with its id: a resubmission carries the same id.
+    return [c for c in calls[seen:] if c.method == "views.open"][0].response["view"]
+
+
+def live_session(live: LiveApp) -> Session:
+    return Session(make_engine(live.database_url))
+
+
+def test_goal_modal_defaults_to_the_workspace_cycle(live: LiveApp, standin: SlackStandIn) -> None:
+    user_id = new_user(standin)
+    view = open_goal_modal(live, standin, user_id)
+    assert view["callback_id"] == GOAL_CALLBACK_ID
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    start, end = default_cycle(local_today(datetime.now(UTC), "Europe/London"), "monthly")
+    assert blocks["cycle_start"]["element"]["initial_date"] == start.isoformat()
+    assert blocks["cycle_end"]["element"]["initial_date"] == end.isoformat()
+    assert {o["value"] for o in blocks["metric"]["element"]["options"]} == {
+        "revenue",
+        "deals_won",
+        "meetings",
+        "custom",
+    }
+
+
+def test_goal_submission_validates_saves_once_and_shows_progress(
+    live: LiveApp, standin: SlackStandIn
+) -> None:
+    user_id = new_user(standin)
+    view = open_goal_modal(live, standin, user_id)
+    sender = live.sender()
+    today = local_today(datetime.now(UTC), "Europe/London")
+    start, end = default_cycle(today, "monthly")
+
+    bad = sender.view_submission(
+        view, user_id=user_id, values=goal_values(target="-3", why=" ", start=None)
+    ).json()
+    assert bad["response_action"] == "errors"
+    assert set(bad["errors"]) == {"target", "why", "cycle_start"}
+
+    values = goal_values(
+        metric="deals_won", target="2", start=start.isoformat(), end=end.isoformat()
+    )
+    seen = len(standin.calls)
+    first = sender.view_submission(view, user_id=user_id, values=values)
+    assert first.status == 200 and first.body.strip() in ("", "{}")
+    again = sender.view_submission(view, user_id=user_id, values=values)
+    assert again.status == 200
+    standin.wait_for(lambda calls: len(standin.messages_to(user_id)) >= 1, timeout=10)
+    with live_session(live) as session:
+        goals = session.exec(select(Goal).where(Goal.user_id == user_id)).all()
+        assert len(goals) == 1
+        assert (goals[0].metric, goals[0].target) == ("deals_won", 2.0)
+        # One win in the cycle feeds the goal (computed at read time, never stored twice).
+        add_outcome(session, user_id, "win", datetime.now(UTC) - timedelta(minutes=1))
+        session.commit()
+    saved = standin.messages_to(user_id)
+    assert len(saved) == 1 and "Goal saved" in saved[0].params["text"]
+
+    seen = len(standin.calls)
+    live.sender().slash_command("/goal", user_id=user_id)
+    calls = standin.wait_for(
+        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
+    )
+    shown = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0].params
+    assert shown["user"] == user_id
+    rendered = json.dumps(shown["blocks"])
+    assert "1 of 2" in rendered and "50%" in rendered
+    assert not any(c.method == "views.open" for c in standin.calls[seen:])
+
+    # "Change goal" opens the same modal, filled in, and saving changes the goal in place.
+    button = next(b for b in shown["blocks"] if b["type"] == "actions")["elements"][0]
+    seen = len(standin.calls)
+    live.sender().block_actions(
+        user_id=user_id,
+        actions=[{"action_id": button["action_id"], "value": button["value"]}],
+    )
+    calls = standin.wait_for(
+        lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
+    )
+    change_view = [c for c in calls[seen:] if c.method == "views.open"][0].response["view"]
+    target_block = next(b for b in change_view["blocks"] if b.get("block_id") == "target")
+    assert target_block["element"]["initial_value"] == "2"
+    values["target"] = {"value": state_value("number_input", "4")}
+    assert sender.view_submission(change_view, user_id=user_id, values=values).status == 200
+    with live_session(live) as session:
+        goals = session.exec(select(Goal).where(Goal.user_id == user_id)).all()
+        assert [g.target for g in goals] == [4.0]
+
+
+# --- the end-of-cycle review (scheduler, in-process) ----------------------------------------------
+
+
+def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
+    live: LiveApp, standin: SlackStandIn
+) -> None:
+    manager = new_user(standin, tz="America/Chicago")
+    lucky = new_user(standin, tz="Europe/London")
+    perfect = new_user(standin, tz="America/Los_Angeles")
+    no_goal = new_user(standin)
+    team = f"T{uuid.uuid4().hex[:8].upper()}"
+    end = date(2026, 11, 30)
+    with live_session(live) as session:
+        queries.set_reports(
+            session=session,
+            team_id=team,
+            manager_user_id=manager,
+            report_user_ids=[lucky, perfect, no_goal],
+        )
+        queries.upsert_member(session=session, team_id=team, user_id=lucky, tz="Europe/London")
+        queries.upsert_member(
+            session=session, team_id=team, user_id=perfect, tz="America/Los_Angeles"
+        )
+        add_goal(session, lucky, team_id=team, target=1000, end=end)
+        add_goal(session, perfect, team_id=team, target=1000, end=end)
+        add_outcome(session, lucky, "win", IN_CYCLE, score=0.2, amount=5000, team_id=team)
+        add_outcome(session, perfect, "loss", IN_CYCLE, score=1.0, team_id=team)
+        add_outcome(session, perfect, "win", IN_CYCLE, score=1.0, amount=100, team_id=team)
+        session.commit()
+
+    settings = Settings(
+        slack_bot_token=standin.bot_token,
+        slack_api_url=standin.url,
+        database_url=live.database_url,
+    )
+    engine = make_engine(live.database_url)
+    # 1 December 03:00 UTC: past midnight in London, still 30 November in Los Angeles.
+    clock = FakeClock(datetime(2026, 12, 1, 3, tzinfo=UTC))
+    deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
+    ticker = build_ticker(deps, make_web_client(settings))
+    seen = len(standin.calls)
+    ticker.tick()
+    assert ticker.failures == []
+    assert len(standin.messages_to(lucky)) == 1
+    assert standin.messages_to(perfect) == []
+    assert standin.messages_to(manager) == []  # waits for every rep's cycle to end
+
+    clock.set(datetime(2026, 12, 1, 9, tzinfo=UTC))
+    ticker.tick()
+    ticker.tick()  # a second tick (or replica) sends nothing again
+    assert ticker.failures == []
+    lucky_dm = standin.messages_to(lucky)
+    perfect_dm = standin.messages_to(perfect)
+    assert len(lucky_dm) == 1 and len(perfect_dm) == 1
+    assert standin.messages_to(no_goal) == []
+    assert "Lucky hit" in lucky_dm[0].params["text"]
+    assert "masquerading as a win" in json.dumps(lucky_dm[0].params["blocks"])
+    assert "Perfect miss" in perfect_dm[0].params["text"]
+    perfect_text = json.dumps(perfect_dm[0].params["blocks"])
+    assert "Celebrate the perfect miss" in perfect_text
+    assert "Go out and do exactly what you did again" in perfect_text
+
+    manager_posts = standin.messages_to(manager)
+    assert len(manager_posts) == 1
+    table = json.dumps(manager_posts[0].params["blocks"])
+    assert f"<@{lucky}>" in table and f"<@{perfect}>" in table and no_goal not in table
+    assert "5,000" not in table  # amounts stay out of the team table
+    completes = [
+        c
+        for c in standin.calls[seen:]
+        if c.method == "files.completeUploadExternal"
+        and c.params.get("channel_id") == manager_posts[0].params["channel"]
+    ]
+    assert len(completes) == 1
+    file_id = completes[0].params["files"][0]["id"]
+    png = standin.uploaded_file(file_id)
+    assert png is not None and png.startswith(b"\x89PNG")
+    assert "Process score against attainment" in completes[0].params["initial_comment"]
+    with Session(engine) as session:
+        reviewed = session.exec(select(Goal).where(Goal.team_id == team)).all()
+        assert all(goal.reviewed_at is not None for goal in reviewed)
+    engine.dispose()
+
+
+# --- /rebound report ------------------------------------------------------------------------------
+
+
+def test_rebound_report_uploads_charts_to_the_managers_dm(
+    live: LiveApp, standin: SlackStandIn
+) -> None:
+    manager = new_user(standin)
+    rep = new_user(standin)
+    now = datetime.now(UTC)
+    with live_session(live) as session:
+        queries.set_reports(
+            session=session, team_id=TEAM, manager_user_id=manager, report_user_ids=[rep]
+        )
+        add_goal(
+            session,
+            rep,
+            target=10,
+            start=now.date() - timedelta(days=3),
+            end=now.date() + timedelta(days=20),
+        )
+        for index, reason in enumerate(["Price", "Price", "Timing"]):
+            add_outcome(session, rep, "loss", now - timedelta(days=index + 1), reason=reason)
+        add_outcome(session, rep, "win", now - timedelta(hours=1), amount=4)
+        session.commit()
+
+    seen = len(standin.calls)
+    assert live.sender().slash_command("/rebound", "report", user_id=manager).status == 200
+    calls = standin.wait_for(
+        lambda calls: (
+            len([c for c in calls[seen:] if c.method == "files.completeUploadExternal"]) >= 2
+            and any(c.method == "chat.postEphemeral" for c in calls[seen:])
+        ),
+        timeout=20,
+    )
+    uploads = [c for c in calls[seen:] if c.method == "files.completeUploadExternal"]
+    assert {c.params["channel_id"] for c in uploads} == {"D" + manager[1:]}
+    comments = " ".join(c.params["initial_comment"] for c in uploads)
+    assert f"<@{rep}>" in comments and "Price" in comments
+    titles = {c.params["files"][0]["title"] for c in uploads}
+    assert titles == {"Your team's cycle so far", "Loss reasons"}
+
+    # The manager can ask for one rep's bounce-back timeline; a rep can't ask for others'.
+    seen = len(standin.calls)
+    live.sender().slash_command("/rebound", f"report <@{rep}|rep>", user_id=manager)
+    calls = standin.wait_for(
+        lambda calls: (
+            any(c.method == "files.completeUploadExternal" for c in calls[seen:])
+            and any(c.method == "chat.postEphemeral" for c in calls[seen:])
+        ),
+        timeout=20,
+    )
+    timeline = [c for c in calls[seen:] if c.method == "files.completeUploadExternal"][0]
+    assert timeline.params["files"][0]["title"] == "Bounce-back timeline"
+    seen = len(standin.calls)
+    live.sender().slash_command("/rebound", f"report <@{manager}>", user_id=rep)
+    calls = standin.wait_for(
+        lambda calls: any(
+            c.method == "chat.postEphemeral" and c.params["user"] == rep for c in calls[seen:]
+        ),
+        timeout=10,
+    )
+    refusal = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
+    assert "someone who reports to you" in refusal.params["text"]
+    assert not any(c.method == "files.completeUploadExternal" for c in standin.calls[seen:])

@@ -1,0 +1,620 @@
+"""/kudos and the weekly recognition digest over HTTP, against the Slack stand-in, on both backends.
+
+Each test works in a workspace (team id) and recognition channel of its own, so tests sharing the
+module's server and database never see each other's kudos, settings or digests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from bot.app import Deps, build_ticker, make_web_client
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.domain import local_checkin_time, week_key
+from bot.simulator import HttpReply, SlackSender, state_value
+from bot.standin import RecordedCall, SlackStandIn, StandInUser
+from storage import queries
+from storage.db import SessionFactory, make_engine, make_session_factory
+from storage.models import Kudos, Outcome
+from tests.live import CONFIGURED_ADMIN, LiveApp
+
+ADMIN, MANAGER, REP1, REP2 = "U0ADMIN", "U0MGR", "U0REP1", "U0REP2"
+MANAGER_TZ = "America/Chicago"  # Maya's Slack time zone in tests/live.py
+BOT = "U0REBOUNDBOT"
+GONE = "U0GONE"
+
+
+@dataclass
+class Team:
+    """One test's own workspace and recognition channel on the shared live server."""
+
+    team_id: str
+    channel: str
+    run: str  # a marker to tell this test's DMs apart in the shared stand-in
+    live: LiveApp
+    standin: SlackStandIn
+    session_factory: SessionFactory
+
+    @property
+    def sender(self) -> SlackSender:
+        return self.live.sender(team_id=self.team_id)
+
+    def configure(self, **changes: Any) -> None:
+        with self.session_factory() as session:
+            queries.update_workspace_settings(session=session, team_id=self.team_id, **changes)
+            session.commit()
+
+    def make_team(self) -> None:
+        with self.session_factory() as session:
+            queries.set_reports(
+                session=session,
+                team_id=self.team_id,
+                manager_user_id=MANAGER,
+                report_user_ids=[REP1, REP2],
+            )
+            session.commit()
+
+    def kudos(self, user_id: str, text: str) -> HttpReply:
+        reply = self.sender.slash_command("/kudos", text, user_id=user_id)
+        assert reply.status == 200
+        return reply
+
+    def channel_posts(self) -> list[RecordedCall]:
+        return [
+            c
+            for c in self.standin.calls_to("chat.postMessage")
+            if c.params["channel"] == self.channel
+        ]
+
+    def kudos_rows(self) -> list[Kudos]:
+        with self.session_factory() as session:
+            statement = select(Kudos).where(Kudos.team_id == self.team_id).order_by(Kudos.id)  # type: ignore[arg-type]
+            return list(session.exec(statement).all())
+
+    def deps(self, clock: FakeClock) -> Deps:
+        settings = Settings(
+            slack_bot_token=self.standin.bot_token,
+            slack_api_url=self.standin.url,
+            database_url=self.live.database_url,
+            admins=frozenset({CONFIGURED_ADMIN}),
+        )
+        return Deps(settings=settings, session_factory=self.session_factory, clock=clock)
+
+    def tick(self, clock: FakeClock) -> None:
+        deps = self.deps(clock)
+        ticker = build_ticker(deps, make_web_client(deps.settings))
+        ticker.tick()
+        assert not ticker.failures, ticker.failures
+
+    def add_outcome(self, user_id: str, kind: str, at: datetime, **fields: Any) -> None:
+        classification = fields.pop(
+            "classification", "system-hit" if kind == "win" else "system-miss"
+        )
+        with self.session_factory() as session:
+            session.add(
+                Outcome(
+                    team_id=self.team_id,
+                    user_id=user_id,
+                    kind=kind,
+                    deal=f"Deal {uuid.uuid4().hex[:6]}",
+                    amount=125_000.0,
+                    process_score=1.0 if classification == "perfect-miss" else 0.4,
+                    classification=classification,
+                    occurred_at=at,
+                    submission_key=uuid.uuid4().hex,
+                    **fields,
+                )
+            )
+            session.commit()
+
+
+@pytest.fixture
+def team(live: LiveApp, standin: SlackStandIn) -> Iterator[Team]:
+    suffix = uuid.uuid4().hex[:10].upper()
+    channel = f"CK{suffix}"
+    standin.add_channel(channel, f"wins-{suffix.lower()}")
+    if GONE not in standin.users:
+        standin.add_user(
+            StandInUser(id=GONE, name="gone", real_name="Gone Person", tz="UTC", deleted=True)
+        )
+    engine = make_engine(live.database_url)
+    yield Team(
+        team_id=f"TK{suffix}",
+        channel=channel,
+        run=suffix.lower(),
+        live=live,
+        standin=standin,
+        session_factory=make_session_factory(engine),
+    )
+    engine.dispose()
+
+
+def _ephemerals_after(standin: SlackStandIn, seen: int, user_id: str) -> list[RecordedCall]:
+    calls = standin.wait_for(
+        lambda calls: any(
+            c.method == "chat.postEphemeral" and c.params.get("user") == user_id
+            for c in calls[seen:]
+        ),
+        timeout=10,
+    )
+    return [
+        c for c in calls[seen:] if c.method == "chat.postEphemeral" and c.params["user"] == user_id
+    ]
+
+
+def _text_of(call: RecordedCall) -> str:
+    return (call.params.get("text") or "") + json.dumps(call.params.get("blocks") or [])
+
+
+def _dms_to(standin: SlackStandIn, user_id: str, marker: str) -> list[RecordedCall]:
+    return [c for c in standin.messages_to(user_id) if marker in _text_of(c)]
+
+
+# -- giving kudos from the command line --------------------------------------------------------
+
+
+def test_a_managers_kudos_is_posted_and_each_recipient_gets_a_dm_with_the_link(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    seen = len(standin.calls)
+    message = f"Kept calling after losing Acme and booked three meetings {team.run}"
+    # Both escaped forms Slack sends with should_escape false.
+    team.kudos(MANAGER, f"<@{REP1}|leo> <@{REP2}> #resilience {message}")
+
+    confirmation = _ephemerals_after(standin, seen, MANAGER)[0]
+    assert "Your kudos is up" in _text_of(confirmation)
+    posts = team.channel_posts()
+    assert len(posts) == 1
+    post = _text_of(posts[0])
+    for expected in (f"<@{MANAGER}>", f"<@{REP1}>", f"<@{REP2}>", "resilience", message):
+        assert expected in post
+    ts = posts[0].response["ts"]
+    permalink_part = f"/archives/{team.channel}/p{ts.replace('.', '')}"
+    assert permalink_part in _text_of(confirmation)
+    for recipient in (REP1, REP2):
+        dms = _dms_to(standin, recipient, team.run)
+        assert len(dms) == 1
+        assert permalink_part in _text_of(dms[0])
+        assert f"<@{MANAGER}> gave you kudos" in _text_of(dms[0])
+    (row,) = team.kudos_rows()
+    assert (row.status, row.category, row.channel_id, row.message_ts) == (
+        "posted",
+        "resilience",
+        team.channel,
+        ts,
+    )
+
+
+def test_a_category_slack_turned_into_a_channel_link_still_counts(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    seen = len(standin.calls)
+    team.kudos(MANAGER, f"<@{REP1}> <#C0LEARN|learning> Wrote up the Globex lessons {team.run}")
+    _ephemerals_after(standin, seen, MANAGER)
+    assert [row.category for row in team.kudos_rows()] == ["learning"]
+    assert "learning" in _text_of(team.channel_posts()[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("#resilience Great week", "Who is it for?"),
+        (f"<@{REP1}> #resilience", "Add a few words"),
+        (f"<@{REP1}> #resilience    ", "Add a few words"),
+        (f"<@{REP1}> #resilience " + "x" * 1001, "Keep it to 1,000 characters"),
+        (f"<@{REP1}> #vibes Great week", "#resilience, #process, #learning, #win, #teamwork"),
+        (f"<@{REP1}> #win #process Great week", "One category per kudos"),
+        ("@leo #win Great week", "Slack didn't turn it into a mention"),
+        (f"<@{REP1}> @priya #win Great week", "Pick the person from the autocomplete"),
+        (f"<@{MANAGER}> #win Great week", "Kudos are for someone else"),
+    ],
+)
+def test_mistakes_in_the_command_get_a_specific_ephemeral_answer_and_no_post(
+    team: Team, text: str, expected: str
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    body = team.kudos(MANAGER, text).json()
+    assert body["response_type"] == "ephemeral"
+    assert expected.lower() in (body["text"] + json.dumps(body["blocks"])).lower()
+    time.sleep(0.2)
+    assert team.channel_posts() == []
+    assert team.kudos_rows() == []
+
+
+@pytest.mark.parametrize(
+    ("recipient", "expected"),
+    [
+        (BOT, "is a bot"),
+        (GONE, "no longer active"),
+        ("U0NOBODY", "couldn't find <@U0NOBODY>"),
+    ],
+)
+def test_bots_deactivated_and_unknown_people_cannot_receive_kudos(
+    team: Team, standin: SlackStandIn, recipient: str, expected: str
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    seen = len(standin.calls)
+    team.kudos(MANAGER, f"<@{REP1}> <@{recipient}> #teamwork Great pairing {team.run}")
+    (answer,) = _ephemerals_after(standin, seen, MANAGER)
+    assert expected in _text_of(answer)
+    assert team.channel_posts() == []
+    assert team.kudos_rows() == []
+    assert _dms_to(standin, REP1, team.run) == []
+
+
+def test_reps_may_not_give_kudos_unless_the_workspace_opens_it_to_everyone(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)  # default policy: managers and admins
+    seen = len(standin.calls)
+    team.kudos(REP1, f"<@{REP2}> #teamwork Covered my demo {team.run}")
+    (answer,) = _ephemerals_after(standin, seen, REP1)
+    assert "kudos come from managers and admins" in _text_of(answer)
+    assert team.channel_posts() == []
+    assert team.kudos_rows() == []
+
+    team.configure(kudos_policy="everyone")
+    seen = len(standin.calls)
+    team.kudos(REP1, f"<@{REP2}> #teamwork Covered my demo {team.run}")
+    assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, REP1)[0])
+    assert len(team.channel_posts()) == 1
+
+
+@pytest.mark.parametrize("giver", [ADMIN, CONFIGURED_ADMIN])
+def test_workspace_admins_and_rebound_admins_may_give_kudos(
+    team: Team, standin: SlackStandIn, giver: str
+) -> None:
+    team.configure(recognition_channel_id=team.channel)
+    seen = len(standin.calls)
+    team.kudos(giver, f"<@{REP1}> #process Textbook discovery call {team.run}")
+    assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, giver)[0])
+    assert len(team.channel_posts()) == 1
+
+
+def test_the_daily_cap_stops_the_next_kudos_with_a_reason(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel, kudos_daily_cap=2)
+    for n in range(2):
+        seen = len(standin.calls)
+        team.kudos(MANAGER, f"<@{REP1}> #win Closed deal {n} {team.run}")
+        assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    seen = len(standin.calls)
+    team.kudos(MANAGER, f"<@{REP2}> #win One more {team.run}")
+    answer = _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    assert "You've given 2 kudos today" in answer
+    assert f"midnight your time ({MANAGER_TZ})" in answer
+    assert len(team.channel_posts()) == 2
+    assert len(team.kudos_rows()) == 2
+
+
+# -- the modal ---------------------------------------------------------------------------------
+
+
+def _open_modal(team: Team, standin: SlackStandIn, user_id: str) -> dict[str, Any]:
+    seen = len(standin.calls)
+    team.kudos(user_id, "")
+    calls = standin.wait_for(
+        lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
+    )
+    (opened,) = [c for c in calls[seen:] if c.method == "views.open"]
+    return opened.response["view"]
+
+
+def _modal_values(recipients: list[str], category: str | None, message: str) -> dict[str, Any]:
+    return {
+        "recipients": {"value": state_value("multi_users_select", recipients)},
+        "category": {"value": state_value("static_select", category)},
+        "message": {"value": state_value("plain_text_input", message)},
+    }
+
+
+def test_kudos_with_no_text_opens_a_modal_that_validates_and_posts_once(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    view = _open_modal(team, standin, MANAGER)
+    assert view["callback_id"] == "kudos_modal"
+    elements = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert elements["recipients"]["type"] == "multi_users_select"
+    assert elements["category"]["type"] == "static_select"
+    assert [o["value"] for o in elements["category"]["options"]] == [
+        "resilience",
+        "process",
+        "learning",
+        "win",
+        "teamwork",
+    ]
+    assert elements["message"]["type"] == "plain_text_input"
+    assert elements["message"]["multiline"] is True
+
+    sender = team.sender
+    cases = [
+        (_modal_values([], "win", "Great"), "recipients"),
+        (_modal_values([MANAGER], "win", "Great"), "recipients"),
+        (_modal_values([REP1, BOT], "win", "Great"), "recipients"),
+        (_modal_values([REP1], "win", "   \n  "), "message"),
+        (_modal_values([REP1], "win", "y" * 1001), "message"),
+    ]
+    for values, block_id in cases:
+        body = sender.view_submission(view, user_id=MANAGER, values=values).json()
+        assert body["response_action"] == "errors", values
+        assert block_id in body["errors"]
+    assert team.kudos_rows() == []
+
+    values = _modal_values([REP1, REP2], "teamwork", f"Ran the joint demo {team.run}")
+    first = sender.view_submission(view, user_id=MANAGER, values=values)
+    assert first.status == 200 and first.body in ("", "{}")
+    standin.wait_for(lambda calls: len(team.channel_posts()) == 1, timeout=10)
+    # Slack retries the same view (same view id): nothing new is saved or posted.
+    again = sender.view_submission(view, user_id=MANAGER, values=values)
+    assert again.status == 200
+    time.sleep(0.3)
+    assert len(team.channel_posts()) == 1
+    assert len(team.kudos_rows()) == 1
+    assert "teamwork" in _text_of(team.channel_posts()[0])
+    for recipient in (REP1, REP2):
+        assert len(_dms_to(standin, recipient, team.run)) == 1
+
+
+def test_someone_not_allowed_gets_no_modal(team: Team, standin: SlackStandIn) -> None:
+    team.make_team()
+    seen = len(standin.calls)
+    team.kudos(REP2, "")
+    (answer,) = _ephemerals_after(standin, seen, REP2)
+    assert "managers and admins" in _text_of(answer)
+    assert not [c for c in standin.calls[seen:] if c.method == "views.open"]
+
+
+def test_the_modal_reaching_the_daily_cap_keeps_the_modal_open(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel, kudos_daily_cap=1)
+    seen = len(standin.calls)
+    team.kudos(MANAGER, f"<@{REP1}> #win First {team.run}")
+    _ephemerals_after(standin, seen, MANAGER)
+    view = _open_modal(team, standin, MANAGER)
+    body = team.sender.view_submission(
+        view, user_id=MANAGER, values=_modal_values([REP2], None, "Second")
+    ).json()
+    assert body["response_action"] == "errors"
+    assert "daily limit" in body["errors"]["message"]
+    assert len(team.kudos_rows()) == 1
+
+
+# -- no recognition channel yet ----------------------------------------------------------------
+
+
+def test_kudos_without_a_channel_is_kept_and_posted_once_when_one_is_set(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    seen = len(standin.calls)
+    team.kudos(MANAGER, f"<@{REP1}> #resilience Back on the phones {team.run}")
+    answer = _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    assert "no recognition channel yet" in answer
+    assert "`/rebound settings`" in answer and "Ask an admin" in answer
+    assert [row.status for row in team.kudos_rows()] == ["pending"]
+    assert _dms_to(standin, REP1, team.run) == []
+
+    clock = FakeClock(datetime.now(UTC))
+    team.tick(clock)  # still no channel: nothing happens
+    assert team.channel_posts() == []
+
+    team.configure(recognition_channel_id=team.channel)
+    # Two processes tick at once, then one ticks again: one post, one DM.
+    threads = [threading.Thread(target=team.tick, args=(clock,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    clock.advance(minutes=1)
+    team.tick(clock)
+    assert len(team.channel_posts()) == 1
+    assert "Back on the phones" in _text_of(team.channel_posts()[0])
+    (dm,) = _dms_to(standin, REP1, team.run)
+    assert f"/archives/{team.channel}/" in _text_of(dm)
+    assert [row.status for row in team.kudos_rows()] == ["posted"]
+    # Maya, told it would go up later, hears once that it has.
+    told = [c for c in standin.messages_to(MANAGER) if team.channel in _text_of(c)]
+    assert len(told) == 1 and "Your kudos is up" in _text_of(told[0])
+
+
+def test_an_admin_without_a_channel_is_told_to_set_one(team: Team, standin: SlackStandIn) -> None:
+    seen = len(standin.calls)
+    team.kudos(ADMIN, f"<@{REP1}> #learning Shared the loss review {team.run}")
+    answer = _text_of(_ephemerals_after(standin, seen, ADMIN)[0])
+    assert "Set one with `/rebound settings`" in answer
+
+
+# -- the Home tab ------------------------------------------------------------------------------
+
+
+def test_the_home_tab_counts_kudos_received_by_category(team: Team, standin: SlackStandIn) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    for text in ("#resilience Came back strong", "#resilience Again", "#process Clean pipeline"):
+        seen = len(standin.calls)
+        team.kudos(MANAGER, f"<@{REP2}> {text} {team.run}")
+        _ephemerals_after(standin, seen, MANAGER)
+    seen = len(standin.calls)
+    team.sender.app_home_opened(REP2)
+    calls = standin.wait_for(
+        lambda calls: any(c.method == "views.publish" for c in calls[seen:]), timeout=10
+    )
+    (home,) = [c for c in calls[seen:] if c.method == "views.publish"]
+    rendered = json.dumps(home.params["view"]["blocks"])
+    assert "Kudos received: 3" in rendered
+    assert "Resilience 2" in rendered
+    assert "Process 1" in rendered
+
+
+# -- the weekly digest -------------------------------------------------------------------------
+
+
+def _digest_posts(team: Team) -> list[RecordedCall]:
+    return [c for c in team.channel_posts() if "This week's recognition" in _text_of(c)]
+
+
+def _schedule_digest_tomorrow(team: Team, now: datetime) -> datetime:
+    """Set the check-in day and hour so this week's digest falls about a day from now, in the
+    manager's time zone (the digest's time zone); return that moment."""
+    local = (now + timedelta(days=1)).astimezone(ZoneInfo(MANAGER_TZ))
+    team.configure(checkin_weekday=local.weekday(), checkin_hour=local.hour)
+    due = local_checkin_time(week_key(local, MANAGER_TZ), MANAGER_TZ, local.weekday(), local.hour)
+    return due.astimezone(UTC)
+
+
+def test_the_weekly_digest_names_the_weeks_perfect_misses_bounce_backs_and_kudos(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    seen = len(standin.calls)
+    # Maya gives kudos: her Slack profile (America/Chicago) becomes the digest's time zone.
+    team.kudos(MANAGER, f"<@{REP1}> #resilience Kept going {team.run}")
+    _ephemerals_after(standin, seen, MANAGER)
+    now = datetime.now(UTC)
+    due = _schedule_digest_tomorrow(team, now)
+
+    perfect_miss = {"classification": "perfect-miss"}
+    team.add_outcome(REP1, "loss", now - timedelta(hours=3), celebrate_consent=True, **perfect_miss)
+    # REP2: three losses in a row (the last a perfect miss they keep private), then a win.
+    team.add_outcome(REP2, "loss", now - timedelta(days=20))
+    team.add_outcome(REP2, "loss", now - timedelta(days=12))
+    team.add_outcome(
+        REP2, "loss", now - timedelta(hours=4), celebrate_consent=False, **perfect_miss
+    )
+    team.add_outcome(REP2, "win", now - timedelta(hours=2))
+    # A win after a win is no bounce-back.
+    team.add_outcome(MANAGER, "win", now - timedelta(days=30))
+    team.add_outcome(MANAGER, "win", now - timedelta(hours=1))
+
+    clock = FakeClock(due - timedelta(minutes=1))
+    team.tick(clock)
+    assert _digest_posts(team) == []
+
+    clock.set(due)
+    team.tick(clock)
+    clock.advance(minutes=5)
+    team.tick(clock)
+    (digest,) = _digest_posts(team)
+    blocks = digest.params["blocks"]
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    perfect = next(s for s in sections if "Perfect misses" in s)
+    assert "Perfect misses (1)" in perfect
+    assert f"<@{REP1}>" in perfect and f"<@{REP2}>" not in perfect
+    assert "Go out and do exactly what you did again" in perfect
+    bounce = next(s for s in sections if "Bounce-backs" in s)
+    assert "Bounce-backs (1)" in bounce
+    assert f"<@{REP2}> won after 3 losses in a row, back in 19 days" in bounce
+    assert f"<@{MANAGER}>" not in bounce
+    kudos = next(s for s in sections if "Kudos" in s)
+    assert "Kudos (1)" in kudos and f"<@{REP1}> ×1 (resilience)" in kudos
+    # Privacy: no amounts or deal names.
+    assert "125" not in json.dumps(blocks) and "Deal " not in json.dumps(blocks)
+
+
+def test_two_processes_ticking_at_once_post_the_digest_once(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.configure(recognition_channel_id=team.channel, checkin_weekday=0, checkin_hour=9)
+    # No manager or admin time zone known in this workspace: the digest runs on UTC.
+    monday_nine = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def process() -> None:
+        clock = FakeClock(monday_nine + timedelta(seconds=5))
+        deps = team.deps(clock)
+        ticker = build_ticker(deps, make_web_client(deps.settings))
+        barrier.wait()
+        ticker.tick()
+        errors.extend(error for _, error in ticker.failures)
+
+    threads = [threading.Thread(target=process) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    (digest,) = _digest_posts(team)
+    # A week with nothing to celebrate gets a short encouraging note.
+    assert "A quiet week" in _text_of(digest)
+    assert "/kudos" in _text_of(digest)
+
+    # The next week has its own digest.
+    team.tick(FakeClock(monday_nine + timedelta(days=7, minutes=1)))
+    assert len(_digest_posts(team)) == 2
+
+
+def test_no_digest_when_switched_off_or_when_it_is_days_late(team: Team) -> None:
+    monday_nine = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    team.configure(
+        recognition_channel_id=team.channel,
+        checkin_weekday=0,
+        checkin_hour=9,
+        digest_enabled=False,
+    )
+    team.tick(FakeClock(monday_nine))
+    assert _digest_posts(team) == []
+    team.configure(digest_enabled=True)
+    team.tick(FakeClock(monday_nine + timedelta(days=2)))  # past the 24-hour grace
+    assert _digest_posts(team) == []
+    team.tick(FakeClock(monday_nine + timedelta(hours=3)))
+    assert len(_digest_posts(team)) == 1
+
+
+def test_an_admin_switches_the_digest_off_in_settings(team: Team, standin: SlackStandIn) -> None:
+    seen = len(standin.calls)
+    team.sender.slash_command("/rebound", "settings", user_id=ADMIN)
+    calls = standin.wait_for(
+        lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
+    )
+    view = [c for c in calls[seen:] if c.method == "views.open"][0].response["view"]
+    digest_block = next(b for b in view["blocks"] if b.get("block_id") == "digest_enabled")
+    assert digest_block["element"]["type"] == "checkboxes"
+    assert digest_block["element"]["initial_options"][0]["value"] == "on"
+
+    values = {
+        "recognition_channel": {"value": state_value("channels_select", team.channel)},
+        "checkin_weekday": {"value": state_value("static_select", "4")},
+        "checkin_hour": {"value": state_value("static_select", "14")},
+        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
+        "threshold": {"value": state_value("number_input", "0.8")},
+        "digest_enabled": {"value": state_value("checkboxes", [])},
+    }
+    reply = team.sender.view_submission(view, user_id=ADMIN, values=values)
+    assert reply.status == 200 and reply.body in ("", "{}")
+    with team.session_factory() as session:
+        workspace = queries.get_or_create_workspace(session=session, team_id=team.team_id)
+        assert workspace.digest_enabled is False
+
+    # A submission without the checkbox (an older modal) leaves the setting alone.
+    del values["digest_enabled"]
+    team.sender.view_submission(view, user_id=ADMIN, values=values)
+    with team.session_factory() as session:
+        workspace = queries.get_or_create_workspace(session=session, team_id=team.team_id)
+        assert workspace.digest_enabled is False
