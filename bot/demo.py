@@ -101,8 +101,9 @@ class Transcript:
         elif call.method == "chat.postMessage":
             channel = p.get("channel", "")
             where = (
+                # A DM is posted to its D-channel, or straight to the user ID (Slack allows both).
                 f"{self.person('U' + channel[1:])} gets a DM from Rebound"
-                if channel.startswith("D")
+                if channel.startswith(("D", "U", "W"))
                 else f"#{self.names.get(channel, channel)} sees a post from Rebound"
             )
             self.write(f"\n  {where}:")
