@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 
 from bot.app import Deps
 
-NOT_YET = ("/kudos",)
+NOT_YET: tuple[str, ...] = ()
 
 
 def register(app: App, deps: Deps) -> None:
