@@ -33,6 +33,17 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "/rebound lessons pricing",
     ),
     (
+        "/rebound export",
+        "Get everything Rebound keeps about you as files in your DM "
+        "(admins: `/rebound export workspace`).",
+        "/rebound export",
+    ),
+    (
+        "/rebound forget-me",
+        "Delete everything Rebound keeps about you (asks first).",
+        "/rebound forget-me",
+    ),
+    (
         "/rebound settings",
         "Admins: recognition channel, teams, check-in time, kudos.",
         "/rebound settings",

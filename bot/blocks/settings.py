@@ -26,6 +26,7 @@ class CurrentSettings:
     strong_process_threshold: float
     teams: Mapping[str, Sequence[str]]  # manager user ID -> their reps' user IDs
     digest_enabled: bool = True
+    reflection_retention_days: int | None = None  # None keeps reflections forever
 
 
 @dataclass
@@ -38,6 +39,10 @@ class SettingsSubmission:
     teams: dict[str, list[str]] = field(default_factory=dict)
     # None when the modal had no digest checkbox: leave the setting as it is.
     digest_enabled: bool | None = None
+    # False when the modal had no retention field: leave the setting as it is. When True,
+    # reflection_retention_days None means "keep reflections forever".
+    retention_submitted: bool = False
+    reflection_retention_days: int | None = None
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
@@ -133,6 +138,7 @@ def settings_modal(current: CurrentSettings) -> dict[str, Any]:
             },
         },
         _digest_block(current.digest_enabled),
+        _retention_block(current.reflection_retention_days),
         {"type": "divider"},
         {"type": "header", "text": {"type": "plain_text", "text": "Teams"}},
         {
@@ -179,6 +185,48 @@ def _digest_block(enabled: bool) -> dict[str, Any]:
         "label": {"type": "plain_text", "text": "Weekly digest"},
         "element": element,
     }
+
+
+RETENTION_BLOCK_ID = "reflection_retention"
+MAX_RETENTION_DAYS = 3650
+
+
+def _retention_block(days: int | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "number_input",
+        "action_id": "value",
+        "is_decimal_allowed": False,
+        "min_value": "1",
+        "max_value": str(MAX_RETENTION_DAYS),
+    }
+    if days is not None:
+        element["initial_value"] = str(days)
+    return {
+        "type": "input",
+        "block_id": RETENTION_BLOCK_ID,
+        "optional": True,
+        "label": {"type": "plain_text", "text": "Delete reflections older than (days)"},
+        "hint": {
+            "type": "plain_text",
+            "text": "Debrief questions and answers older than this are deleted. "
+            "Leave empty to keep them.",
+        },
+        "element": element,
+    }
+
+
+def _parse_retention(values: Mapping[str, Any]) -> tuple[int | None, str | None]:
+    """(days or None for keep forever, error message or None)."""
+    raw = _state_value(values, RETENTION_BLOCK_ID).get("value")
+    if raw is None or raw == "":
+        return None, None
+    text = str(raw).strip()
+    if text.isdigit() and 1 <= int(text) <= MAX_RETENTION_DAYS:
+        return int(text), None
+    return None, (
+        f"Enter a whole number of days from 1 to {MAX_RETENTION_DAYS}, "
+        "or leave it empty to keep reflections."
+    )
 
 
 def _team_row(index: int, manager: str, reps: Sequence[str]) -> list[dict[str, Any]]:
@@ -283,6 +331,11 @@ def parse_settings_submission(
         chosen = _state_value(values, "digest_enabled").get("selected_options") or []
         digest_enabled = any(option.get("value") == DIGEST_OPTION_VALUE for option in chosen)
 
+    retention_submitted = RETENTION_BLOCK_ID in values
+    retention_days, retention_error = _parse_retention(values)
+    if retention_error:
+        errors[RETENTION_BLOCK_ID] = retention_error
+
     if errors:
         return None, errors
     assert weekday is not None and hour is not None and threshold is not None and policy
@@ -295,6 +348,8 @@ def parse_settings_submission(
             strong_process_threshold=round(threshold, 4),
             teams=teams,
             digest_enabled=digest_enabled,
+            retention_submitted=retention_submitted,
+            reflection_retention_days=retention_days,
         ),
         {},
     )
@@ -322,6 +377,13 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
         if saved.digest_enabled is None
         else f"Weekly recognition digest: {'on' if saved.digest_enabled else 'off'}\n"
     )
+    retention_line = (
+        ""
+        if not saved.retention_submitted
+        else f"Reflections: deleted after {saved.reflection_retention_days} days\n"
+        if saved.reflection_retention_days
+        else "Reflections: kept until deleted\n"
+    )
     text = (
         "*Settings saved.*\n"
         f"Recognition channel: {channel}\n"
@@ -329,7 +391,7 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
         f"{_hour_label(saved.checkin_hour)}, each person's local time\n"
         f"Kudos from: {KUDOS_POLICIES[saved.kudos_policy].lower()}\n"
         f"Strong process: {_format_threshold(saved.strong_process_threshold)} or more of the "
-        "five practices\n" + digest_line + "Teams:\n" + "\n".join(team_lines)
+        "five practices\n" + digest_line + retention_line + "Teams:\n" + "\n".join(team_lines)
     )
     return {
         "text": "Rebound settings saved.",

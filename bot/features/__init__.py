@@ -15,9 +15,10 @@ def feature_modules() -> list[ModuleType]:
         home,
         kudos,
         lifecycle,
+        privacy,
         rebound_command,
         upcoming,
     )
 
     # `upcoming` stays last: Bolt runs the first listener that matches a command.
-    return [rebound_command, home, lifecycle, debriefs, kudos, checkins, goals, upcoming]
+    return [rebound_command, home, lifecycle, debriefs, kudos, checkins, goals, privacy, upcoming]

@@ -18,7 +18,7 @@ from bot.blocks.settings import (
     settings_modal,
     settings_saved_message,
 )
-from bot.features import goals
+from bot.features import goals, privacy
 from bot.features.debriefs import reply_with_lessons
 from bot.messaging import send_dm, send_ephemeral
 from bot.slack_users import fetch_profile, is_rebound_admin
@@ -47,6 +47,14 @@ def register(app: App, deps: Deps) -> None:
         if subcommand == "report":
             ack()  # charts take a moment to draw: ack first, upload to the DM after
             goals.send_report(client, deps, command)
+            return
+        if subcommand == "export":
+            ack()  # building and uploading files takes a moment: ack first, upload after
+            privacy.send_export(client, deps, command, " ".join(words[1:]))
+            return
+        if subcommand == "forget-me":
+            ack()
+            privacy.ask_to_forget(client, command)
             return
         ack(**help_message(unknown=words[0]))
 

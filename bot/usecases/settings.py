@@ -26,6 +26,7 @@ def current_settings(*, session: Session, team_id: str) -> CurrentSettings:
         strong_process_threshold=workspace.strong_process_threshold,
         teams=dict(list(teams.items())[:MAX_TEAMS_IN_MODAL]),
         digest_enabled=workspace.digest_enabled,
+        reflection_retention_days=workspace.reflection_retention_days,
     )
 
 
@@ -44,6 +45,12 @@ def save_settings(*, session: Session, team_id: str, submission: SettingsSubmiss
     if submission.digest_enabled is not None:
         queries.update_workspace_settings(
             session=session, team_id=team_id, digest_enabled=submission.digest_enabled
+        )
+    if submission.retention_submitted:
+        queries.update_workspace_settings(
+            session=session,
+            team_id=team_id,
+            reflection_retention_days=submission.reflection_retention_days,
         )
     manager_of = {rep: manager for manager, reps in submission.teams.items() for rep in reps}
     known = {m.user_id for m in queries.list_members(session=session, team_id=team_id)}

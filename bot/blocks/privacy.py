@@ -1,0 +1,118 @@
+"""Messages for `/rebound export` and `/rebound forget-me` (pure Block Kit builders)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+FORGET_ME_CONFIRM_ACTION_ID = "privacy_forget_me_confirm"
+FORGET_ME_CANCEL_ACTION_ID = "privacy_forget_me_cancel"
+
+
+def _text_message(text: str) -> dict[str, Any]:
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def export_on_its_way_message(*, workspace: bool) -> dict[str, Any]:
+    what = "The workspace export is" if workspace else "Your data is"
+    return _text_message(f"{what} on its way to your DM as a JSON file and CSV files.")
+
+
+def workspace_export_refused_message() -> dict[str, Any]:
+    return _text_message(
+        "Only Rebound admins can export the whole workspace — workspace owners and admins, and "
+        "anyone listed in REBOUND_ADMINS. You can export your own data with `/rebound export`."
+    )
+
+
+def export_failed_message() -> dict[str, Any]:
+    return _text_message(
+        "I couldn't send your export just now. Please run `/rebound export` again in a minute."
+    )
+
+
+def export_comment(*, workspace: bool, filenames: Sequence[str]) -> str:
+    """The comment that goes with the uploaded files."""
+    listed = ", ".join(filenames)
+    if workspace:
+        return (
+            f"Here is the workspace's Rebound data: {listed}. Reflections stay private to each "
+            "rep and their manager, so they are not in it; each person can export their own "
+            "with `/rebound export`."
+        )
+    return (
+        f"Here is everything Rebound keeps about you: {listed}. Only you received this. "
+        "To delete it all, use `/rebound forget-me`."
+    )
+
+
+def forget_me_confirmation(user_id: str) -> dict[str, Any]:
+    """The ephemeral 'are you sure?'. The button's value names who it was shown to, only so
+    the click can be checked against the clicker; what gets deleted is always the clicker's."""
+    text = (
+        "*Delete everything Rebound keeps about you?*\n"
+        "Your debriefs and reflections, wins and losses, check-ins and answers, goals, the "
+        "kudos you gave and your place on kudos you received. Messages already posted in "
+        "channels stay. This can't be undone — run `/rebound export` first if you want a copy."
+    )
+    return {
+        "text": "Delete everything Rebound keeps about you?",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {
+                "type": "actions",
+                "block_id": "privacy_forget_me",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": FORGET_ME_CONFIRM_ACTION_ID,
+                        "style": "danger",
+                        "text": {"type": "plain_text", "text": "Delete my data"},
+                        "value": user_id,
+                        "confirm": {
+                            "title": {"type": "plain_text", "text": "Delete your data?"},
+                            "text": {
+                                "type": "mrkdwn",
+                                "text": "Everything Rebound keeps about you will be deleted.",
+                            },
+                            "confirm": {"type": "plain_text", "text": "Delete"},
+                            "deny": {"type": "plain_text", "text": "Keep it"},
+                            "style": "danger",
+                        },
+                    },
+                    {
+                        "type": "button",
+                        "action_id": FORGET_ME_CANCEL_ACTION_ID,
+                        "text": {"type": "plain_text", "text": "Keep my data"},
+                        "value": "keep",
+                    },
+                ],
+            },
+        ],
+    }
+
+
+def forgotten_message(counts: Mapping[str, int]) -> dict[str, Any]:
+    """What was deleted, kind by kind; says so plainly when there was nothing."""
+    if not any(counts.values()):
+        return _text_message(
+            "There was nothing of yours left to delete — Rebound keeps no data about you."
+        )
+    lines = [f"• {kind}: {count}" for kind, count in counts.items() if count]
+    return _text_message("*Done — your data is deleted.*\n" + "\n".join(lines))
+
+
+def not_your_button_message() -> dict[str, Any]:
+    return _text_message(
+        "That button was for someone else. To delete your own data, run `/rebound forget-me`."
+    )
+
+
+def kept_message() -> dict[str, Any]:
+    return _text_message("Nothing was deleted. Your data stays as it is.")
+
+
+def forget_failed_message() -> dict[str, Any]:
+    return _text_message(
+        "I couldn't delete your data just now; nothing was changed. Please try again."
+    )

@@ -1,0 +1,194 @@
+"""Data rights: read one person's (or one workspace's) rows, delete one person's rows, and
+delete reflections past a workspace's retention.
+
+Every query is scoped by ``team_id``; nothing here commits (the caller owns the transaction).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, delete, or_
+from sqlalchemy.sql.dml import Delete
+from sqlmodel import Session, SQLModel, col, select
+
+from storage.models import (
+    CheckIn,
+    CheckInAnswer,
+    Goal,
+    Kudos,
+    KudosRecipient,
+    Member,
+    Outcome,
+    Reflection,
+    Workspace,
+)
+
+# The tables an export covers, in the order files and JSON keys appear.
+EXPORT_TABLES: tuple[str, ...] = (
+    "members",
+    "outcomes",
+    "reflections",
+    "kudos",
+    "kudos_recipients",
+    "checkins",
+    "checkin_answers",
+    "goals",
+)
+
+
+def personal_rows(*, session: Session, team_id: str, user_id: str) -> dict[str, list[SQLModel]]:
+    """Everything stored about one person, table by table (EXPORT_TABLES order).
+
+    Kudos are the ones they gave and the ones they received; recipient rows are those of the
+    kudos they gave (who they recognised) and their own.
+    """
+    kudos_given_ids = select(Kudos.id).where(
+        Kudos.team_id == team_id, Kudos.giver_user_id == user_id
+    )
+    kudos_received_ids = select(KudosRecipient.kudos_id).where(
+        KudosRecipient.team_id == team_id, KudosRecipient.user_id == user_id
+    )
+    checkin_ids = select(CheckIn.id).where(CheckIn.team_id == team_id, CheckIn.user_id == user_id)
+    statements: dict[str, Any] = {
+        "members": select(Member).where(Member.team_id == team_id, Member.user_id == user_id),
+        "outcomes": select(Outcome)
+        .where(Outcome.team_id == team_id, Outcome.user_id == user_id)
+        .order_by(col(Outcome.occurred_at), col(Outcome.id)),
+        "reflections": select(Reflection)
+        .where(Reflection.team_id == team_id, Reflection.user_id == user_id)
+        .order_by(col(Reflection.created_at), col(Reflection.id)),
+        "kudos": select(Kudos)
+        .where(
+            Kudos.team_id == team_id,
+            or_(col(Kudos.id).in_(kudos_given_ids), col(Kudos.id).in_(kudos_received_ids)),
+        )
+        .order_by(col(Kudos.created_at), col(Kudos.id)),
+        "kudos_recipients": select(KudosRecipient)
+        .where(
+            KudosRecipient.team_id == team_id,
+            or_(
+                col(KudosRecipient.kudos_id).in_(kudos_given_ids),
+                KudosRecipient.user_id == user_id,
+            ),
+        )
+        .order_by(col(KudosRecipient.id)),
+        "checkins": select(CheckIn)
+        .where(CheckIn.team_id == team_id, CheckIn.user_id == user_id)
+        .order_by(col(CheckIn.due_at), col(CheckIn.id)),
+        "checkin_answers": select(CheckInAnswer)
+        .where(CheckInAnswer.team_id == team_id, col(CheckInAnswer.checkin_id).in_(checkin_ids))
+        .order_by(col(CheckInAnswer.checkin_id), col(CheckInAnswer.id)),
+        "goals": select(Goal)
+        .where(Goal.team_id == team_id, Goal.user_id == user_id)
+        .order_by(col(Goal.cycle_start), col(Goal.id)),
+    }
+    return {name: list(session.exec(statements[name]).all()) for name in EXPORT_TABLES}
+
+
+def workspace_rows(
+    *, session: Session, team_id: str, tables: tuple[str, ...] = EXPORT_TABLES
+) -> dict[str, list[SQLModel]]:
+    """Every row of the workspace in ``tables`` (names from EXPORT_TABLES), by id."""
+    models: dict[str, Any] = {
+        "members": Member,
+        "outcomes": Outcome,
+        "reflections": Reflection,
+        "kudos": Kudos,
+        "kudos_recipients": KudosRecipient,
+        "checkins": CheckIn,
+        "checkin_answers": CheckInAnswer,
+        "goals": Goal,
+    }
+    rows: dict[str, list[SQLModel]] = {}
+    for name in tables:
+        model = models[name]
+        statement = select(model).where(model.team_id == team_id).order_by(col(model.id))
+        rows[name] = list(session.exec(statement).all())
+    return rows
+
+
+def _deleted(session: Session, statement: Delete) -> int:
+    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+    return result.rowcount
+
+
+def delete_personal_rows(*, session: Session, team_id: str, user_id: str) -> dict[str, int]:
+    """Delete one person's rows and say how many went, per kind. Other people's rows stay:
+    on someone else's kudos only this person's recipient row goes.
+
+    The member row goes first on purpose: on PostgreSQL a second, concurrent call (a double
+    click) waits on that row's lock until the first commits, then finds nothing left to delete.
+    Children are deleted explicitly because SQLite does not enforce ON DELETE CASCADE here.
+    """
+    counts: dict[str, int] = {}
+    counts["profile"] = _deleted(
+        session, delete(Member).where(Member.team_id == team_id, Member.user_id == user_id)
+    )
+    counts["reflections"] = _deleted(
+        session,
+        delete(Reflection).where(
+            Reflection.team_id == team_id,
+            or_(
+                Reflection.user_id == user_id,
+                col(Reflection.outcome_id).in_(
+                    select(Outcome.id).where(Outcome.team_id == team_id, Outcome.user_id == user_id)
+                ),
+            ),
+        ),
+    )
+    counts["outcomes"] = _deleted(
+        session, delete(Outcome).where(Outcome.team_id == team_id, Outcome.user_id == user_id)
+    )
+    checkin_ids = select(CheckIn.id).where(CheckIn.team_id == team_id, CheckIn.user_id == user_id)
+    counts["check-in answers"] = _deleted(
+        session,
+        delete(CheckInAnswer).where(
+            CheckInAnswer.team_id == team_id, col(CheckInAnswer.checkin_id).in_(checkin_ids)
+        ),
+    )
+    counts["check-ins"] = _deleted(
+        session, delete(CheckIn).where(CheckIn.team_id == team_id, CheckIn.user_id == user_id)
+    )
+    counts["goals"] = _deleted(
+        session, delete(Goal).where(Goal.team_id == team_id, Goal.user_id == user_id)
+    )
+    given_ids = select(Kudos.id).where(Kudos.team_id == team_id, Kudos.giver_user_id == user_id)
+    # Recipients of the kudos this person gave go with those kudos (they are part of them).
+    _deleted(
+        session,
+        delete(KudosRecipient).where(
+            KudosRecipient.team_id == team_id, col(KudosRecipient.kudos_id).in_(given_ids)
+        ),
+    )
+    counts["kudos given"] = _deleted(
+        session, delete(Kudos).where(Kudos.team_id == team_id, Kudos.giver_user_id == user_id)
+    )
+    counts["kudos received"] = _deleted(
+        session,
+        delete(KudosRecipient).where(
+            KudosRecipient.team_id == team_id, KudosRecipient.user_id == user_id
+        ),
+    )
+    return counts
+
+
+def workspaces_with_retention(*, session: Session) -> list[tuple[str, int]]:
+    """(team_id, days) of every workspace that keeps reflections for a limited time."""
+    statement = (
+        select(Workspace.team_id, Workspace.reflection_retention_days)
+        .where(col(Workspace.reflection_retention_days).is_not(None))
+        .order_by(col(Workspace.team_id))
+    )
+    return [(team_id, int(days)) for team_id, days in session.exec(statement).all() if days]
+
+
+def delete_reflections_created_before(*, session: Session, team_id: str, before: datetime) -> int:
+    """Delete the workspace's reflections (questions and answers) created before ``before``."""
+    return _deleted(
+        session,
+        delete(Reflection).where(
+            Reflection.team_id == team_id, col(Reflection.created_at) < before
+        ),
+    )

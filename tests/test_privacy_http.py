@@ -1,0 +1,511 @@
+"""Data rights over HTTP: `/rebound export` (own data, or the workspace for admins),
+`/rebound forget-me` (confirm, click, exactly the clicker's rows go), reflection retention
+(settings modal, then the scheduled job on a FakeClock). On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, select
+
+from bot.app import Deps, build_ticker, make_web_client
+from bot.blocks.privacy import FORGET_ME_CONFIRM_ACTION_ID
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.simulator import state_value
+from bot.standin import RecordedCall, SlackStandIn, StandInUser
+from storage.db import make_engine, make_session_factory
+from storage.models import (
+    CheckIn,
+    CheckInAnswer,
+    Goal,
+    Kudos,
+    KudosRecipient,
+    Member,
+    Outcome,
+    Reflection,
+    Workspace,
+)
+from tests.live import CONFIGURED_ADMIN, LiveApp
+
+ADMIN = "U0ADMIN"
+
+
+# --- seeding -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seeded:
+    outcome_id: int
+    reflection_id: int
+    checkin_id: int
+    goal_id: int
+
+
+def seed_person(
+    session: Session, team_id: str, user_id: str, tag: str, *, at: datetime | None = None
+) -> Seeded:
+    """A member with a lost deal and its reflection, a check-in with an answer and a goal;
+    every free text carries `tag` so a test can look for it in exported bytes."""
+    at = at or datetime.now(UTC)
+    session.add(Member(team_id=team_id, user_id=user_id, display_name=f"Name {tag}"))
+    outcome = Outcome(
+        team_id=team_id,
+        user_id=user_id,
+        kind="loss",
+        deal=f"Deal {tag}",
+        amount=1234.5,
+        reason="Price",
+        process_score=0.4,
+        classification="system-miss",
+        occurred_at=at,
+        submission_key=uuid.uuid4().hex,
+    )
+    session.add(outcome)
+    session.flush()
+    assert outcome.id is not None
+    reflection = Reflection(
+        team_id=team_id,
+        user_id=user_id,
+        outcome_id=outcome.id,
+        question_key="lesson",
+        question="What did this loss teach you?",
+        answer=f"Lesson {tag}",
+        created_at=at,
+    )
+    checkin = CheckIn(
+        team_id=team_id,
+        user_id=user_id,
+        week_key=f"2026-W{uuid.uuid4().int % 50 + 1:02d}",
+        due_at=at,
+        status="answered",
+        questions=[{"key": "win", "text": "Your win this week?"}],
+    )
+    goal = Goal(
+        team_id=team_id,
+        user_id=user_id,
+        metric="custom",
+        custom_metric=f"Metric {tag}",
+        target=10,
+        cycle_start=date(2026, 11, 1),
+        cycle_end=date(2026, 11, 30),
+        why=f"Why {tag}",
+    )
+    session.add_all([reflection, checkin, goal])
+    session.flush()
+    assert checkin.id is not None and reflection.id is not None and goal.id is not None
+    session.add(
+        CheckInAnswer(
+            team_id=team_id,
+            checkin_id=checkin.id,
+            question_key="win",
+            question="Your win this week?",
+            answer=f"Answer {tag}",
+        )
+    )
+    return Seeded(outcome.id, reflection.id, checkin.id, goal.id)
+
+
+def seed_kudos(
+    session: Session, team_id: str, giver: str, recipients: list[str], message: str
+) -> int:
+    kudos = Kudos(
+        team_id=team_id,
+        giver_user_id=giver,
+        category="resilience",
+        message=message,
+        status="posted",
+        submission_key=uuid.uuid4().hex,
+    )
+    session.add(kudos)
+    session.flush()
+    assert kudos.id is not None
+    for user_id in recipients:
+        session.add(KudosRecipient(team_id=team_id, kudos_id=kudos.id, user_id=user_id))
+    return kudos.id
+
+
+def count(session: Session, model: type[SQLModel], **where: Any) -> int:
+    statement = select(func.count()).select_from(model)
+    for name, value in where.items():
+        statement = statement.where(getattr(model, name) == value)
+    return int(session.exec(statement).one())
+
+
+# --- fixtures and helpers ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def db(live: LiveApp) -> Iterator[Session]:
+    engine = make_engine(live.database_url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def new_team() -> str:
+    return "T" + uuid.uuid4().hex[:9].upper()
+
+
+def new_user(standin: SlackStandIn) -> str:
+    user_id = "U" + uuid.uuid4().hex[:9].upper()
+    standin.add_user(StandInUser(id=user_id, name=user_id.lower(), real_name=f"Rep {user_id}"))
+    return user_id
+
+
+def _uploads_to(calls: list[RecordedCall], user_id: str) -> list[RecordedCall]:
+    return [
+        c
+        for c in calls
+        if c.method == "files.completeUploadExternal"
+        and c.params.get("channel_id") == "D" + user_id[1:]
+    ]
+
+
+def _ephemerals_to(calls: list[RecordedCall], user_id: str) -> list[RecordedCall]:
+    return [c for c in calls if c.method == "chat.postEphemeral" and c.params["user"] == user_id]
+
+
+def export(
+    live: LiveApp, standin: SlackStandIn, team: str, user_id: str, text: str = "export"
+) -> dict[str, bytes]:
+    """Run `/rebound <text>` and return the uploaded files by filename."""
+    seen = len(standin.calls)
+    assert live.sender(team).slash_command("/rebound", text, user_id=user_id).status == 200
+    calls = standin.wait_for(
+        lambda calls: (
+            bool(_uploads_to(calls[seen:], user_id)) and bool(_ephemerals_to(calls[seen:], user_id))
+        ),
+        timeout=20,
+    )
+    uploads = _uploads_to(calls[seen:], user_id)
+    assert len(uploads) == 1  # every file in one upload, with one comment
+    assert "Rebound" in uploads[0].params["initial_comment"]
+    files: dict[str, bytes] = {}
+    for entry, answered in zip(
+        uploads[0].params["files"], uploads[0].response["files"], strict=True
+    ):
+        content = standin.uploaded_file(entry["id"])
+        assert content is not None
+        files[answered["name"]] = content
+    return files
+
+
+def csv_rows(content: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
+
+
+# --- /rebound export -----------------------------------------------------------------------------
+
+
+def test_export_sends_only_the_askers_own_data(
+    live: LiveApp, standin: SlackStandIn, db: Session
+) -> None:
+    team, other_team = new_team(), new_team()
+    rep, teammate, third = new_user(standin), new_user(standin), new_user(standin)
+    mine = seed_person(db, team, rep, "mine")
+    seed_person(db, team, teammate, "teammate-secret")
+    seed_person(db, other_team, rep, "other-workspace")
+    given = seed_kudos(db, team, rep, [teammate, third], "Kudos I gave")
+    received = seed_kudos(db, team, teammate, [rep, third], "Kudos I got")
+    seed_kudos(db, team, teammate, [third], "Kudos not about me")
+    db.commit()
+
+    files = export(live, standin, team, rep)
+
+    expected = {
+        "rebound-export.json",
+        "members.csv",
+        "outcomes.csv",
+        "reflections.csv",
+        "kudos.csv",
+        "kudos_recipients.csv",
+        "checkins.csv",
+        "checkin_answers.csv",
+        "goals.csv",
+    }
+    assert set(files) == expected
+    everything = b"".join(files.values()).decode("utf-8")
+    # Another rep's debrief, and the same person's data in another workspace, never leak.
+    for foreign in ("teammate-secret", "other-workspace", "Kudos not about me"):
+        assert foreign not in everything
+
+    document = json.loads(files["rebound-export.json"])
+    assert document["kind"] == "personal" and document["user_id"] == rep
+    assert document["profile"]["display_name"] == "Name mine"
+    assert [o["id"] for o in document["outcomes"]] == [mine.outcome_id]
+    assert document["outcomes"][0]["amount"] == 1234.5
+    assert [r["answer"] for r in document["reflections"]] == ["Lesson mine"]
+    assert [(k["id"], sorted(k["recipients"])) for k in document["kudos_given"]] == [
+        (given, sorted([teammate, third]))
+    ]
+    # A received kudos names only the person exporting, not who else was recognised.
+    assert [(k["id"], k["recipients"]) for k in document["kudos_received"]] == [(received, [rep])]
+    assert [a["answer"] for a in document["checkins"][0]["answers"]] == ["Answer mine"]
+    assert [g["custom_metric"] for g in document["goals"]] == ["Metric mine"]
+
+    outcomes = csv_rows(files["outcomes.csv"])
+    assert [(row["id"], row["user_id"], row["deal"]) for row in outcomes] == [
+        (str(mine.outcome_id), rep, "Deal mine")
+    ]
+    recipients = {(r["kudos_id"], r["user_id"]) for r in csv_rows(files["kudos_recipients.csv"])}
+    assert recipients == {(str(given), teammate), (str(given), third), (str(received), rep)}
+    assert {
+        row["team_id"]
+        for name in expected - {"rebound-export.json"}
+        for row in csv_rows(files[name])
+    } == {team}
+
+
+def test_a_person_with_nothing_stored_gets_just_the_json(
+    live: LiveApp, standin: SlackStandIn
+) -> None:
+    team, newcomer = new_team(), new_user(standin)
+    files = export(live, standin, team, newcomer)
+    assert set(files) == {"rebound-export.json"}
+    document = json.loads(files["rebound-export.json"])
+    assert document["profile"] is None and document["outcomes"] == []
+
+
+def test_workspace_export_is_for_admins_only_and_keeps_reflections_private(
+    live: LiveApp, standin: SlackStandIn, db: Session
+) -> None:
+    team, other_team = new_team(), new_team()
+    rep, teammate = new_user(standin), new_user(standin)
+    seed_person(db, team, rep, "alpha")
+    seed_person(db, team, teammate, "beta")
+    seed_person(db, other_team, rep, "gamma")
+    db.commit()
+
+    seen = len(standin.calls)
+    live.sender(team).slash_command("/rebound", "export workspace", user_id=rep)
+    calls = standin.wait_for(lambda calls: bool(_ephemerals_to(calls[seen:], rep)), timeout=10)
+    refusal = _ephemerals_to(calls[seen:], rep)[0]
+    assert "Only Rebound admins" in refusal.params["text"]
+    assert not any(c.method.startswith("files.") for c in standin.calls[seen:])
+
+    for admin in (ADMIN, CONFIGURED_ADMIN):
+        files = export(live, standin, team, admin, "export workspace")
+        document = json.loads(files["rebound-export.json"])
+        assert document["kind"] == "workspace" and document["team_id"] == team
+        assert sorted(m["user_id"] for m in document["members"]) == sorted([rep, teammate])
+        assert sorted(o["deal"] for o in document["outcomes"]) == ["Deal alpha", "Deal beta"]
+        assert "reflections" not in document and "reflections.csv" not in files
+        everything = b"".join(files.values()).decode("utf-8")
+        assert "Lesson alpha" not in everything and "Lesson beta" not in everything
+        assert "gamma" not in everything
+        assert len(csv_rows(files["checkin_answers.csv"])) == 2
+
+
+# --- /rebound forget-me -------------------------------------------------------------------------
+
+
+def ask_to_forget(live: LiveApp, standin: SlackStandIn, team: str, user_id: str) -> RecordedCall:
+    seen = len(standin.calls)
+    assert live.sender(team).slash_command("/rebound", "forget-me", user_id=user_id).status == 200
+    calls = standin.wait_for(lambda calls: bool(_ephemerals_to(calls[seen:], user_id)), timeout=10)
+    return _ephemerals_to(calls[seen:], user_id)[0]
+
+
+def click_delete(live: LiveApp, team: str, user_id: str, value: str) -> None:
+    reply = live.sender(team).block_actions(
+        user_id=user_id,
+        actions=[{"action_id": FORGET_ME_CONFIRM_ACTION_ID, "value": value}],
+        message={"ts": "1700000000.000100", "channel": "C0GENERAL"},
+        channel_id="C0GENERAL",
+    )
+    assert reply.status == 200
+
+
+def replies_after(standin: SlackStandIn, seen: int, user_id: str, n: int) -> list[str]:
+    calls = standin.wait_for(
+        lambda calls: len(_ephemerals_to(calls[seen:], user_id)) >= n, timeout=10
+    )
+    return [c.params["text"] for c in _ephemerals_to(calls[seen:], user_id)]
+
+
+def test_forget_me_deletes_exactly_the_clickers_rows_once(
+    live: LiveApp, standin: SlackStandIn, db: Session
+) -> None:
+    team, other_team = new_team(), new_team()
+    rep, teammate, third = new_user(standin), new_user(standin), new_user(standin)
+    seed_person(db, team, rep, "mine")
+    theirs = seed_person(db, team, teammate, "theirs")
+    seed_person(db, other_team, rep, "elsewhere")
+    given = seed_kudos(db, team, rep, [teammate], "Kudos I gave")
+    shared = seed_kudos(db, team, teammate, [rep, third], "Kudos for two")
+    db.commit()
+
+    confirmation = ask_to_forget(live, standin, team, rep)
+    button = confirmation.params["blocks"][1]["elements"][0]
+    assert button["style"] == "danger" and button["text"]["text"] == "Delete my data"
+    assert button["value"] == rep
+
+    # Someone else clicking this button (value = rep) deletes nothing at all.
+    seen = len(standin.calls)
+    click_delete(live, team, teammate, rep)
+    assert "for someone else" in replies_after(standin, seen, teammate, 1)[0]
+    db.expire_all()
+    assert count(db, Outcome, team_id=team, user_id=rep) == 1
+    assert count(db, Member, team_id=team, user_id=teammate) == 1
+
+    seen = len(standin.calls)
+    click_delete(live, team, rep, rep)
+    done = replies_after(standin, seen, rep, 1)[0]
+    assert "your data is deleted" in done
+    for line in (
+        "reflections: 1",
+        "outcomes: 1",
+        "check-ins: 1",
+        "check-in answers: 1",
+        "goals: 1",
+        "kudos given: 1",
+        "kudos received: 1",
+        "profile: 1",
+    ):
+        assert line in done
+
+    db.expire_all()
+    for model in (Member, Outcome, Reflection, CheckIn, Goal):
+        assert count(db, model, team_id=team, user_id=rep) == 0, model
+    assert count(db, CheckInAnswer, team_id=team) == 1  # the teammate's
+    assert count(db, Kudos, team_id=team, giver_user_id=rep) == 0
+    assert count(db, KudosRecipient, kudos_id=given) == 0
+    assert count(db, KudosRecipient, team_id=team, user_id=rep) == 0
+    # The teammate's kudos to two people stays, minus only this person's place on it.
+    assert db.get(Kudos, shared) is not None
+    assert count(db, KudosRecipient, kudos_id=shared, user_id=third) == 1
+    # Everyone else's rows, and the same person in another workspace, are untouched.
+    for model in (Member, Outcome, Reflection, CheckIn, Goal):
+        assert count(db, model, team_id=team, user_id=teammate) == 1, model
+        assert count(db, model, team_id=other_team, user_id=rep) == 1, model
+    assert db.get(Reflection, theirs.reflection_id) is not None
+
+    # A second click finds nothing and says so.
+    seen = len(standin.calls)
+    click_delete(live, team, rep, rep)
+    assert "nothing of yours left" in replies_after(standin, seen, rep, 1)[0]
+
+
+def test_a_double_click_deletes_once(live: LiveApp, standin: SlackStandIn, db: Session) -> None:
+    team, rep = new_team(), new_user(standin)
+    seed_person(db, team, rep, "double")
+    db.commit()
+
+    seen = len(standin.calls)
+    clicks = [threading.Thread(target=click_delete, args=(live, team, rep, rep)) for _ in range(2)]
+    for click in clicks:
+        click.start()
+    for click in clicks:
+        click.join()
+    replies = replies_after(standin, seen, rep, 2)
+    assert sorted("your data is deleted" in text for text in replies) == [False, True]
+    assert any("nothing of yours left" in text for text in replies)
+    done = next(text for text in replies if "deleted" in text)
+    assert "outcomes: 1" in done and "reflections: 1" in done
+    db.expire_all()
+    assert count(db, Outcome, team_id=team) == 0
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+def _settings_values(retention: str | None) -> dict[str, dict[str, Any]]:
+    return {
+        "recognition_channel": {"value": state_value("channels_select", None)},
+        "checkin_weekday": {"value": state_value("static_select", "4")},
+        "checkin_hour": {"value": state_value("static_select", "14")},
+        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
+        "threshold": {"value": state_value("number_input", "0.8")},
+        "reflection_retention": {"value": state_value("number_input", retention)},
+    }
+
+
+def _open_settings(live: LiveApp, standin: SlackStandIn, team: str) -> dict[str, Any]:
+    seen = len(standin.calls)
+    live.sender(team).slash_command("/rebound", "settings", user_id=ADMIN)
+    calls = standin.wait_for(
+        lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
+    )
+    return [c for c in calls[seen:] if c.method == "views.open"][0].params["view"]
+
+
+def test_retention_is_set_in_the_settings_modal(
+    live: LiveApp, standin: SlackStandIn, db: Session
+) -> None:
+    team = new_team()
+    view = _open_settings(live, standin, team)
+    block = {b.get("block_id"): b for b in view["blocks"]}["reflection_retention"]
+    assert block["optional"] is True and "initial_value" not in block["element"]
+
+    for bad in ("0", "abc", "99999"):
+        reply = live.sender(team).view_submission(view, user_id=ADMIN, values=_settings_values(bad))
+        assert reply.json()["response_action"] == "errors"
+        assert "reflection_retention" in reply.json()["errors"]
+
+    reply = live.sender(team).view_submission(view, user_id=ADMIN, values=_settings_values("30"))
+    assert reply.status == 200 and "errors" not in (reply.body or "")
+    db.expire_all()
+    workspace = db.get(Workspace, team)
+    assert workspace is not None and workspace.reflection_retention_days == 30
+    reopened = _open_settings(live, standin, team)
+    block = {b.get("block_id"): b for b in reopened["blocks"]}["reflection_retention"]
+    assert block["element"]["initial_value"] == "30"
+
+    # Emptied: keep reflections forever again.
+    live.sender(team).view_submission(reopened, user_id=ADMIN, values=_settings_values(None))
+    db.expire_all()
+    workspace = db.get(Workspace, team)
+    assert workspace is not None and workspace.reflection_retention_days is None
+
+
+def test_retention_job_deletes_only_old_reflections_of_that_workspace(
+    live: LiveApp, standin: SlackStandIn, db: Session
+) -> None:
+    now = datetime.now(UTC)
+    limited, unlimited = new_team(), new_team()
+    rep = new_user(standin)
+    db.add(Workspace(team_id=limited, reflection_retention_days=30))
+    db.add(Workspace(team_id=unlimited))
+    old = seed_person(db, limited, rep, "old", at=now - timedelta(days=40))
+    recent = seed_person(db, limited, new_user(standin), "recent", at=now - timedelta(days=5))
+    kept = seed_person(db, unlimited, rep, "kept", at=now - timedelta(days=400))
+    db.commit()
+
+    settings = Settings(
+        slack_bot_token=standin.bot_token,
+        slack_api_url=standin.url,
+        database_url=live.database_url,
+    )
+    engine = make_engine(live.database_url)
+    clock = FakeClock(now)
+    deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
+    ticker = build_ticker(deps, make_web_client(settings))
+    try:
+        ticker.tick()
+        db.expire_all()
+        assert db.get(Reflection, old.reflection_id) is None
+        assert db.get(Reflection, recent.reflection_id) is not None
+        assert db.get(Reflection, kept.reflection_id) is not None
+        # Only reflections go: the debrief itself and everything else stay.
+        assert db.get(Outcome, old.outcome_id) is not None
+        assert db.get(CheckIn, old.checkin_id) is not None
+
+        clock.advance(days=26)
+        ticker.tick()
+        db.expire_all()
+        assert db.get(Reflection, recent.reflection_id) is None
+        assert db.get(Reflection, kept.reflection_id) is not None
+        assert not [name for name, _ in ticker.failures if name.startswith("privacy")]
+    finally:
+        engine.dispose()
