@@ -11,7 +11,7 @@ from bot.demo import run_demo
 def test_the_demo_shows_a_kudos_post_a_refusal_and_the_digest(tmp_path: Path) -> None:
     assert run_demo(out_dir=str(tmp_path), quiet=True, out=io.StringIO()) == 0
     transcript = (tmp_path / "transcript.txt").read_text(encoding="utf-8")
-    scene = transcript[transcript.index("Maya recognises Leo's comeback") :]
+    scene = transcript[transcript.index("Maya recognises Leo's resilience") :]
     assert "#wins sees a post from Rebound" in scene
     assert "@Maya gave kudos to @Leo for *resilience*" in scene
     assert "Leo gets a DM from Rebound" in scene

@@ -58,7 +58,7 @@ def play(ctx: DemoContext) -> None:
     _wait(standin, seen, _has("chat.postMessage"))
     t.show_new_calls()
 
-    t.scene("Monday 10:00 — Leo opens Rebound's Home tab")
+    t.scene("Monday 09:45 — Leo opens Rebound's Home tab")
     seen = len(standin.calls)
     envelope = sender.event_envelope(
         {"type": "app_home_opened", "user": leo, "channel": "D0LEO", "tab": "home"}
@@ -77,7 +77,7 @@ def play(ctx: DemoContext) -> None:
     )
     t.show_new_calls()
 
-    t.scene("Monday 10:05 — Priya mistypes a command")
+    t.scene("Monday 09:50 — Priya mistypes a command")
     t.say("Priya types `/rebound stats`")
     t.show_reply(
         priya, sender.slash_command("/rebound", "stats", user_id=priya, channel_id="C0SALES")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.demo import DemoContext, _has, _wait
 from bot.domain import local_checkin_time
 
@@ -15,16 +17,19 @@ def play(ctx: DemoContext) -> None:
     standin, sender, t = ctx.standin, ctx.sender, ctx.transcript
     maya, leo, priya = ctx.maya, ctx.leo, ctx.priya
 
-    t.scene("Monday 11:00 — Maya recognises Leo's comeback")
+    tuesday_afternoon = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)  # 15:00 in New York
+    if ctx.clock() < tuesday_afternoon:
+        ctx.clock.set(tuesday_afternoon)
+    t.scene("Tuesday 15:00 — Maya recognises Leo's resilience")
     t.say(
-        "Maya types `/kudos @leo #resilience Lost Globex on Friday and was back on the phones "
-        "Monday morning. Three meetings booked already.`"
+        "Maya types `/kudos @leo #resilience Lost Acme yesterday with a flawless process and was "
+        "back on the phones within the hour. Three meetings booked already.`"
     )
     seen = len(standin.calls)
     reply = sender.slash_command(
         "/kudos",
-        f"<@{leo}|leo> #resilience Lost Globex on Friday and was back on the phones Monday "
-        "morning. Three meetings booked already.",
+        f"<@{leo}|leo> #resilience Lost Acme yesterday with a flawless process and was back on "
+        "the phones within the hour. Three meetings booked already.",
         user_id=maya,
         channel_id="C0SALES",
     )
@@ -32,7 +37,7 @@ def play(ctx: DemoContext) -> None:
     _wait(standin, seen, _has("chat.postEphemeral"))
     t.show_new_calls()
 
-    t.scene("Monday 11:10 — Priya wants to thank Leo too")
+    t.scene("Tuesday 15:10 — Priya wants to thank Leo too")
     t.say("Priya (a rep) types `/kudos @leo #teamwork Thanks for covering my demo`")
     seen = len(standin.calls)
     reply = sender.slash_command(
