@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -24,6 +24,9 @@ from bot.scheduler import ScheduledJob, Ticker
 from storage import queries
 from storage.db import SessionFactory
 
+if TYPE_CHECKING:
+    from bot.oauth import OAuthParts
+
 log = logging.getLogger(__name__)
 
 
@@ -36,6 +39,8 @@ class Deps:
     session_factory: SessionFactory
     clock: Clock = utc_now
     metrics: Metrics | None = None
+    # Multi-workspace installs (OAuth mode); None when one bot token serves one workspace.
+    oauth: OAuthParts | None = None
 
 
 def make_web_client(
@@ -65,6 +70,11 @@ def create_app(
 ) -> App:
     """Build the Bolt app with every feature registered."""
     settings = deps.settings
+    oauth_options: dict[str, Any] = {}
+    if deps.oauth is not None:
+        # Each request is authorized with its workspace's token from the installation store;
+        # the client (no token of its own) carries SLACK_API_URL for the OAuth flow's calls.
+        oauth_options = {"oauth_settings": deps.oauth.settings, "authorize": deps.oauth.authorize}
     app = App(
         # The token travels in the client (Bolt reads it from there).
         # Socket Mode has no signing secret; Bolt skips verification for socket requests.
@@ -74,6 +84,7 @@ def create_app(
         # Ack goes back to Slack as soon as a listener calls ack(); slow work runs after it.
         process_before_response=False,
         name="rebound",
+        **oauth_options,
     )
     app.middleware(_reject_malformed_payloads)
     app.middleware(_skip_redelivered_events(deps))
@@ -90,7 +101,13 @@ def build_ticker(deps: Deps, client: WebClient) -> Ticker:
     """Every feature's scheduled jobs, run together on each tick."""
     from bot.features import feature_modules
 
-    delivery = Delivery(deps.session_factory, client, deps.clock, metrics=deps.metrics)
+    delivery = Delivery(
+        deps.session_factory,
+        client,
+        deps.clock,
+        metrics=deps.metrics,
+        token_for_team=deps.oauth.bot_token_for if deps.oauth is not None else None,
+    )
     jobs: list[tuple[str, ScheduledJob]] = []
     for feature in feature_modules():
         contribute = getattr(feature, "scheduled_jobs", None)

@@ -162,7 +162,9 @@ def _tick(settings: Settings, *, at: str | None) -> int:
     from bot.runtime import prepare_database
     from storage.db import make_engine, make_session_factory
 
-    if not settings.slack_bot_token:
+    if settings.oauth_mode:
+        settings.require_encryption_key()
+    elif not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN", "not set; scheduled jobs send to Slack with it")
     if at is None:
         moment = utc_now()
@@ -177,12 +179,19 @@ def _tick(settings: Settings, *, at: str | None) -> int:
     prepare_database(settings)
     engine = make_engine(settings.database_url)
     try:
+        client = make_web_client(settings)
+        oauth = None
+        if settings.oauth_mode:
+            from bot.oauth import build_oauth
+
+            oauth = build_oauth(settings, engine, client)
         deps = Deps(
             settings=settings,
             session_factory=make_session_factory(engine),
             clock=FakeClock(moment),
+            oauth=oauth,
         )
-        ticker = build_ticker(deps, make_web_client(settings))
+        ticker = build_ticker(deps, client)
         ticker.tick()
     finally:
         engine.dispose()

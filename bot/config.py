@@ -16,6 +16,9 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///rebound.db"
+MAKE_ENCRYPTION_KEY = (
+    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+)
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -35,10 +38,19 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
     admins: frozenset[str] = field(default_factory=frozenset)
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    encryption_key: str | None = None
+
+    @property
+    def oauth_mode(self) -> bool:
+        """Installable in many workspaces: the app's OAuth credentials and no single bot token
+        (each workspace's token then comes from its install)."""
+        return bool(self.slack_client_id and self.slack_client_secret and not self.slack_bot_token)
 
     @property
     def has_slack_tokens(self) -> bool:
-        return bool(self.slack_bot_token)
+        return bool(self.slack_bot_token) or self.oauth_mode
 
     def require_socket_mode(self) -> None:
         """`rebound run` needs the bot token and the app-level token."""
@@ -46,9 +58,22 @@ class Settings:
         _require(self.slack_app_token, "SLACK_APP_TOKEN", "an app-level token (xapp-…)")
 
     def require_http_mode(self) -> None:
-        """`rebound serve` needs the bot token and the signing secret."""
-        _require(self.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token (xoxb-…)")
+        """`rebound serve` needs the signing secret and either the bot token (one workspace) or
+        the OAuth credentials plus a key to encrypt the workspaces' tokens with."""
+        if self.oauth_mode:
+            self.require_encryption_key()
+        else:
+            _require(self.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token (xoxb-…)")
         _require(self.slack_signing_secret, "SLACK_SIGNING_SECRET", "the app's signing secret")
+
+    def require_encryption_key(self) -> None:
+        if not self.encryption_key:
+            raise ConfigError(
+                "REBOUND_ENCRYPTION_KEY",
+                "not set; installs store Slack tokens encrypted with it — make one with "
+                f"{MAKE_ENCRYPTION_KEY} and put it in .env (keep it: without it stored tokens "
+                "are unreadable)",
+            )
 
 
 def _require(value: str | None, variable: str, what: str) -> None:
@@ -111,6 +136,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "(profile → ⋮ → Copy member ID)",
         )
 
+    encryption_key = _clean(environ, "REBOUND_ENCRYPTION_KEY")
+    if encryption_key is not None:
+        _check_encryption_key(encryption_key)
+
     return Settings(
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
@@ -118,7 +147,23 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         slack_api_url=api_url,
         database_url=database_url,
         admins=admins,
+        slack_client_id=_clean(environ, "SLACK_CLIENT_ID"),
+        slack_client_secret=_clean(environ, "SLACK_CLIENT_SECRET"),
+        encryption_key=encryption_key,
     )
+
+
+def _check_encryption_key(key: str) -> None:
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(key.encode())
+    except ValueError:
+        raise ConfigError(
+            "REBOUND_ENCRYPTION_KEY",
+            f"is not a Fernet key (32 url-safe base64-encoded bytes); make one with "
+            f"{MAKE_ENCRYPTION_KEY}",
+        ) from None
 
 
 def _check_database_url(url: str) -> None:

@@ -10,7 +10,7 @@ from slack_bolt import App
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from bot.app import Deps, build_ticker, create_app
+from bot.app import Deps, build_ticker, create_app, make_web_client
 from bot.clock import Clock, utc_now
 from bot.config import ConfigError, Settings
 from bot.metrics import make_metrics
@@ -64,8 +64,18 @@ def build_runtime(
     prepare_database(settings)
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
+    metrics = make_metrics()
+    oauth = None
+    if settings.oauth_mode:
+        from bot.oauth import build_oauth
+
+        oauth = build_oauth(settings, engine, make_web_client(settings, metrics=metrics))
     deps = Deps(
-        settings=settings, session_factory=session_factory, clock=clock, metrics=make_metrics()
+        settings=settings,
+        session_factory=session_factory,
+        clock=clock,
+        metrics=metrics,
+        oauth=oauth,
     )
     app = create_app(deps, token_verification_enabled=token_verification_enabled)
     return Runtime(settings, engine, session_factory, deps, app)

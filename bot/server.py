@@ -32,6 +32,11 @@ def make_wsgi_app(
     app: App, engine: Engine, signing_secret: str, metrics: Metrics | None = None
 ) -> WsgiApp:
     slack_handler = SlackRequestHandler(app, path="/slack/events")
+    oauth_paths = (
+        {app.oauth_flow.install_path, app.oauth_flow.redirect_uri_path}
+        if app.oauth_flow is not None
+        else set()
+    )
 
     def rebound_wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -84,6 +89,9 @@ def make_wsgi_app(
                 metrics, kind, status_box[0] if status_box else 500, time.perf_counter() - started
             )
             return result
+        if app.oauth_flow is not None and method == "GET" and path in oauth_paths:
+            # Multi-workspace installs: Bolt starts (install) and finishes (redirect) the flow.
+            return slack_handler(environ, start_response)
         return _json(start_response, 404, {"error": "not found"})
 
     return rebound_wsgi

@@ -787,6 +787,13 @@ class SlackStandIn:
         self.team_id = team_id
         self.team_name = team_name
         self.team_domain = _workspace_domain(team_name)
+        # Workspaces an OAuth install can pick: oauth.v2.access with code "code-for-<team id>"
+        # installs in that team, any other code in `team_id`. Tokens name their team.
+        self.teams: dict[str, str] = {team_id: team_name}
+        # Token rotation: installs then carry a refresh token, each usable once.
+        self.token_rotation = False
+        self.token_lifetime_seconds = 12 * 60 * 60
+        self._refresh_tokens: dict[str, str] = {}  # unspent refresh token -> team id
         self.bot_user_id = bot_user_id
         self.bot_id = "B0REBOUND"
         self.app_id = "A0REBOUND"
@@ -915,6 +922,10 @@ class SlackStandIn:
     def add_channel(self, channel_id: str, name: str) -> None:
         with self._lock:
             self.channels[channel_id] = name
+
+    def add_team(self, team_id: str, name: str) -> None:
+        with self._lock:
+            self.teams[team_id] = name
 
     # ----------------------------------------------------------------- faults
 
@@ -1503,12 +1514,19 @@ class SlackStandIn:
 
     # ----------------------------------------------------------------- methods
 
+    def _team_of_token(self, token: str | None) -> str:
+        parts = (token or "").split("-")
+        if len(parts) > 2 and parts[0] == "xoxb" and parts[1] in self.teams:
+            return parts[1]
+        return self.team_id
+
     def _auth_test(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        team_id = self._team_of_token(token)
         return {
-            "url": f"https://{self.team_domain}.slack.com/",
-            "team": self.team_name,
+            "url": f"https://{_workspace_domain(self.teams[team_id])}.slack.com/",
+            "team": self.teams[team_id],
             "user": self.users[self.bot_user_id].name,
-            "team_id": self.team_id,
+            "team_id": team_id,
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
@@ -1731,9 +1749,26 @@ class SlackStandIn:
             raise SlackApiErrorAnswer("invalid_client_id")
         if not params.get("client_secret"):
             raise SlackApiErrorAnswer("bad_client_secret")
+        if params.get("grant_type") == "refresh_token":
+            team_id = self._refresh_tokens.pop(str(params.get("refresh_token")), None)
+            if team_id is None:
+                raise SlackApiErrorAnswer("invalid_refresh_token")
+            return {
+                "app_id": self.app_id,
+                "token_type": "bot",
+                "scope": "chat:write,commands,users:read,im:write,files:write",
+                "bot_user_id": self.bot_user_id,
+                "team": {"id": team_id, "name": self.teams[team_id]},
+                "enterprise": None,
+                "is_enterprise_install": False,
+                **self._new_bot_token(team_id),
+            }
         code = params.get("code")
         if not code or code == "invalid":
             raise SlackApiErrorAnswer("invalid_code")
+        team_id = str(code).removeprefix("code-for-")
+        if team_id not in self.teams:
+            team_id = self.team_id
         installer = next(
             (user for user in self.users.values() if not user.is_bot),
             StandInUser(id="U0INSTALLER", name="installer", real_name="Installer"),
@@ -1743,12 +1778,20 @@ class SlackStandIn:
             "authed_user": {"id": installer.id, "scope": "", "token_type": "user"},
             "scope": "chat:write,commands,users:read,im:write,files:write",
             "token_type": "bot",
-            "access_token": f"xoxb-{self.team_id}-{self._new_id('t')}",
             "bot_user_id": self.bot_user_id,
-            "team": {"id": self.team_id, "name": self.team_name},
+            "team": {"id": team_id, "name": self.teams[team_id]},
             "enterprise": None,
             "is_enterprise_install": False,
+            **self._new_bot_token(team_id),
         }
+
+    def _new_bot_token(self, team_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = {"access_token": f"xoxb-{team_id}-{self._new_id('t')}"}
+        if self.token_rotation:
+            refresh_token = f"xoxe-1-{team_id}-{self._new_id('r')}"
+            self._refresh_tokens[refresh_token] = team_id
+            answer.update(refresh_token=refresh_token, expires_in=self.token_lifetime_seconds)
+        return answer
 
     def _apps_connections_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         # Shaped like Slack's wss://wss-primary.slack.com/link/?ticket=…&app_id=…

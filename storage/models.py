@@ -96,6 +96,12 @@ class Workspace(SQLModel, table=True):
     reflection_reminder_hours: int = 24
     digest_enabled: bool = True
     cycle: str = "monthly"  # CYCLES
+    # Reflections older than this many days are deleted by a scheduled job; None keeps them.
+    reflection_retention_days: int | None = None
+    # Set when the app is uninstalled; all of the workspace's rows are deleted once
+    # `data_grace_days` have passed since (a reinstall within the grace period clears it).
+    uninstalled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    data_grace_days: int = 30
     created_at: datetime = _created_at()
     updated_at: datetime = Field(
         default_factory=utcnow,

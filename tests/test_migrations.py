@@ -9,6 +9,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from storage.db import alembic_config, current_revision, head_revision, make_engine, upgrade
+from storage.oauth_store import oauth_metadata
 
 EXPECTED_TABLES = {
     "workspaces",
@@ -23,6 +24,8 @@ EXPECTED_TABLES = {
     "post_log",
     "processed_events",
 }
+# slack-sdk's tables for multi-workspace installs (storage/oauth_store.py).
+OAUTH_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}
 
 
 def _table_names(url: str) -> set[str]:
@@ -40,12 +43,12 @@ def test_migrated_schema_matches_models(database_url: str) -> None:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            differences = compare_metadata(context, SQLModel.metadata)
+            differences = compare_metadata(context, [SQLModel.metadata, oauth_metadata()])  # type: ignore[arg-type]
     finally:
         engine.dispose()
 
     assert differences == []
-    assert _table_names(database_url) == EXPECTED_TABLES | {"alembic_version"}
+    assert _table_names(database_url) == EXPECTED_TABLES | OAUTH_TABLES | {"alembic_version"}
 
 
 def test_models_declare_every_expected_table() -> None:
@@ -72,4 +75,4 @@ def test_downgrade_to_base_then_upgrade_again(database_url: str) -> None:
     assert _table_names(database_url) == {"alembic_version"}
 
     upgrade(database_url)
-    assert _table_names(database_url) == EXPECTED_TABLES | {"alembic_version"}
+    assert _table_names(database_url) == EXPECTED_TABLES | OAUTH_TABLES | {"alembic_version"}

@@ -399,7 +399,11 @@ class CheckinJobs:
         self.pacer = pacer
         self.client = fanout_client(delivery.client, pacer)
         self.delivery = Delivery(
-            deps.session_factory, self.client, deps.clock, worker=delivery.worker
+            deps.session_factory,
+            self.client,
+            deps.clock,
+            worker=delivery.worker,
+            token_for_team=delivery.token_for_team,
         )
         self.worker = delivery.worker
         self.lease = DEFAULT_LEASE
@@ -423,7 +427,8 @@ class CheckinJobs:
             if not won:
                 continue
             try:
-                user = self.client.users_info(user=member.user_id)["user"]
+                client = self.delivery.client_for(member.team_id)
+                user = client.users_info(user=member.user_id)["user"]
             except SlackApiError as error:
                 if error.response.get("error") in PERMANENT_ERRORS:
                     continue  # tried; again in a week

@@ -281,7 +281,8 @@ def _team_reviews(session_factory: SessionFactory, delivery: Delivery, now: date
                     for g in goals
                 ]
                 session.commit()
-            channel = delivery.client.conversations_open(users=manager_id)["channel"]["id"]
+            client = delivery.client_for(team_id)
+            channel = client.conversations_open(users=manager_id)["channel"]["id"]
             sent = delivery.post(
                 team_id=team_id,
                 post_key=post_key,
@@ -293,13 +294,13 @@ def _team_reviews(session_factory: SessionFactory, delivery: Delivery, now: date
                 continue
             upload_once(
                 session_factory,
-                delivery.client,
+                client,
                 delivery.clock,
                 team_id=team_id,
                 post_key=f"team-review-chart:{manager_id}:{cycle_end.isoformat()}",
                 channel=sent.channel,
                 content=charts.quadrant_chart(
-                    quadrant_points(reviews, _names(delivery.client, reviews)),
+                    quadrant_points(reviews, _names(client, reviews)),
                     threshold,
                     title=f"Cycle ending {cycle_end:%d %b %Y}",
                 ),

@@ -289,7 +289,8 @@ def deliver_kudos(
         if post is None or post.status != "sent" or not post.channel_id or not post.message_ts:
             return None  # claimed by another process that is sending it now
         channel_id, ts = post.channel_id, post.message_ts
-    permalink = _permalink(client, channel_id, ts)
+    # The workspace's own client (in OAuth mode the scheduler's `client` has no token).
+    permalink = _permalink(delivery.client_for(team_id), channel_id, ts)
     for user_id in recipients:
         delivery.dm(
             team_id=team_id,

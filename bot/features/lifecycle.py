@@ -1,23 +1,62 @@
 """App lifecycle events. The manifest subscribes to them, so they must be acknowledged with a
-200 (an unhandled event would make Slack retry it and, in time, disable the subscription)."""
+200 (an unhandled event would make Slack retry it and, in time, disable the subscription).
+
+Uninstalling removes the workspace's tokens at once (OAuth mode) and starts a grace period
+(`Workspace.data_grace_days`, 30 by default); a scheduled job then deletes every row of that
+workspace. Reinstalling within the grace period keeps everything.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
+from slack_bolt.listener.builtins import TokenRevocationListeners
 
 from bot.app import Deps
+from bot.delivery import Delivery
+from storage import oauth_queries
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: Deps) -> None:
+    revocation = (
+        TokenRevocationListeners(deps.oauth.installation_store) if deps.oauth is not None else None
+    )
+
     @app.event("app_uninstalled")
-    def app_uninstalled(body: dict[str, Any]) -> None:
-        log.warning("Rebound was uninstalled from workspace %s", body.get("team_id"))
+    def app_uninstalled(body: dict[str, Any], context: BoltContext) -> None:
+        team_id = body.get("team_id") or context.team_id
+        log.warning("Rebound was uninstalled from workspace %s", team_id)
+        if revocation is not None:
+            revocation.handle_app_uninstalled_events(context)
+        if team_id:
+            with deps.session_factory() as session:
+                oauth_queries.mark_uninstalled(session=session, team_id=team_id, now=deps.clock())
+                session.commit()
 
     @app.event("tokens_revoked")
-    def tokens_revoked(event: dict[str, Any], body: dict[str, Any]) -> None:
+    def tokens_revoked(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         log.warning("tokens revoked in workspace %s: %s", body.get("team_id"), event.get("tokens"))
+        if revocation is not None:
+            revocation.handle_tokens_revoked_events(event, context)
+
+
+def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, Callable[[datetime], None]]]:
+    def purge_uninstalled_workspaces(now: datetime) -> None:
+        with deps.session_factory() as session:
+            due = oauth_queries.workspaces_to_purge(session=session, now=now)
+        for team_id in due:
+            with deps.session_factory() as session:
+                # Re-checked under a row lock: a reinstall that just happened wins.
+                if not oauth_queries.still_due_for_purge(session=session, team_id=team_id, now=now):
+                    continue
+                deleted = oauth_queries.purge_workspace_data(session=session, team_id=team_id)
+                session.commit()
+            log.warning("deleted the data of uninstalled workspace %s: %s", team_id, deleted)
+
+    return [("purge-uninstalled-workspaces", purge_uninstalled_workspaces)]

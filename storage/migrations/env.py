@@ -15,11 +15,13 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlmodel.sql.sqltypes import AutoString
 
 from storage.db import make_engine
 from storage.models import UTCDateTime, metadata
+from storage.oauth_store import oauth_metadata
 
 config = context.config
 
@@ -40,10 +42,15 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
     return False
 
 
+def _target_metadata() -> list[MetaData]:
+    """The app's tables and slack-sdk's OAuth tables (Alembic accepts a sequence)."""
+    return [metadata, oauth_metadata()]
+
+
 def _run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=_target_metadata(),
         # SQLite cannot ALTER most things in place; batch mode copies the table there and
         # emits plain ALTERs on PostgreSQL, so generated migrations run on both.
         render_as_batch=True,
@@ -65,7 +72,7 @@ def _database_url() -> str:
 def run_migrations_offline() -> None:
     context.configure(
         url=_database_url(),
-        target_metadata=metadata,
+        target_metadata=_target_metadata(),
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
     )
