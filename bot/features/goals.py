@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -220,7 +220,12 @@ def run_cycle_reviews(session_factory: SessionFactory, delivery: Delivery, now: 
         )
         session.expunge_all()
     for goal in due:
-        _review_one(session_factory, delivery, goal, now)
+        if not delivery.is_installed(goal.team_id):
+            continue  # uninstalled: its data waits for deletion, there is no one to tell
+        try:
+            _review_one(session_factory, delivery, goal, now)
+        except Exception:  # one rep's failure must not stop everyone else's review
+            log.exception("cycle review for %s in %s failed", goal.user_id, goal.team_id)
     _team_reviews(session_factory, delivery, now)
 
 
@@ -256,58 +261,71 @@ def _team_reviews(session_factory: SessionFactory, delivery: Delivery, now: date
             ended_to=now.date(),
         )
     for team_id, cycle_end in cycles:
+        if not delivery.is_installed(team_id):
+            continue
         with session_factory() as session:
             managers = [m.user_id for m in queries.managers_of(session=session, team_id=team_id)]
         for manager_id in managers:
-            post_key = f"team-review:{manager_id}:{cycle_end.isoformat()}"
-            if delivery.already_sent(team_id=team_id, post_key=post_key):
-                continue
-            with session_factory() as session:
-                reps = queries.reports_of(
-                    session=session, team_id=team_id, manager_user_id=manager_id
-                )
-                goals = goals_queries.goals_ending_on(
-                    session=session,
-                    team_id=team_id,
-                    cycle_end=cycle_end,
-                    user_ids=[rep.user_id for rep in reps],
-                )
-                if not goals or any(goal.reviewed_at is None for goal in goals):
-                    continue  # nobody to review, or some reps' cycles end later in their zone
-                threshold = _threshold(session, team_id)
-                zones = {rep.user_id: rep.tz or "UTC" for rep in reps}
-                reviews = [
-                    review_cycle(session=session, goal=g, tz=zones[g.user_id], threshold=threshold)
-                    for g in goals
-                ]
-                session.commit()
-            client = delivery.client_for(team_id)
-            channel = client.conversations_open(users=manager_id)["channel"]["id"]
-            sent = delivery.post(
-                team_id=team_id,
-                post_key=post_key,
-                kind="team_review",
-                channel=channel,
-                message=team_review_message(cycle_end, reviews),
-            )
-            if sent is None:
-                continue
-            upload_once(
-                session_factory,
-                client,
-                delivery.clock,
-                team_id=team_id,
-                post_key=f"team-review-chart:{manager_id}:{cycle_end.isoformat()}",
-                channel=sent.channel,
-                content=charts.quadrant_chart(
-                    quadrant_points(reviews, _names(client, reviews)),
-                    threshold,
-                    title=f"Cycle ending {cycle_end:%d %b %Y}",
-                ),
-                filename=f"team-review-{cycle_end.isoformat()}.png",
-                title=f"Team review, cycle ending {cycle_end:%d %b}",
-                initial_comment="Process score against attainment, one dot per rep.",
-            )
+            try:
+                _team_review(session_factory, delivery, team_id, cycle_end, manager_id)
+            except Exception:  # one manager's failure must not stop the others'
+                log.exception("team review for %s in %s failed", manager_id, team_id)
+
+
+def _team_review(
+    session_factory: SessionFactory,
+    delivery: Delivery,
+    team_id: str,
+    cycle_end: date,
+    manager_id: str,
+) -> None:
+    post_key = f"team-review:{manager_id}:{cycle_end.isoformat()}"
+    if delivery.already_sent(team_id=team_id, post_key=post_key):
+        return
+    with session_factory() as session:
+        reps = queries.reports_of(session=session, team_id=team_id, manager_user_id=manager_id)
+        goals = goals_queries.goals_ending_on(
+            session=session,
+            team_id=team_id,
+            cycle_end=cycle_end,
+            user_ids=[rep.user_id for rep in reps],
+        )
+        if not goals or any(goal.reviewed_at is None for goal in goals):
+            return  # nobody to review, or some reps' cycles end later in their zone
+        threshold = _threshold(session, team_id)
+        zones = {rep.user_id: rep.tz or "UTC" for rep in reps}
+        reviews = [
+            review_cycle(session=session, goal=g, tz=zones[g.user_id], threshold=threshold)
+            for g in goals
+        ]
+        session.commit()
+    client = delivery.client_for(team_id)
+    channel = client.conversations_open(users=manager_id)["channel"]["id"]
+    sent = delivery.post(
+        team_id=team_id,
+        post_key=post_key,
+        kind="team_review",
+        channel=channel,
+        message=team_review_message(cycle_end, reviews),
+    )
+    if sent is None:
+        return
+    upload_once(
+        session_factory,
+        client,
+        delivery.clock,
+        team_id=team_id,
+        post_key=f"team-review-chart:{manager_id}:{cycle_end.isoformat()}",
+        channel=sent.channel,
+        content=charts.quadrant_chart(
+            quadrant_points(reviews, _names(client, reviews)),
+            threshold,
+            title=f"Cycle ending {cycle_end:%d %b %Y}",
+        ),
+        filename=f"team-review-{cycle_end.isoformat()}.png",
+        title=f"Team review, cycle ending {cycle_end:%d %b}",
+        initial_comment="Process score against attainment, one dot per rep.",
+    )
 
 
 def quadrant_points(
