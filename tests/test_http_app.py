@@ -269,16 +269,6 @@ def test_redelivered_event_has_no_second_effect(live: LiveApp, standin: SlackSta
     assert len(publishes) == 2, calls
 
 
-def test_not_yet_available_commands_answer_honestly(live: LiveApp) -> None:
-    from bot.features.upcoming import NOT_YET
-
-    if not NOT_YET:
-        pytest.skip("every command is switched on")
-    body = live.sender().slash_command(NOT_YET[0], "Acme", user_id=REP1).json()
-    assert body["response_type"] == "ephemeral"
-    assert "/rebound help" in body["text"]
-
-
 # -- health ----------------------------------------------------------------------------------
 
 

@@ -17,8 +17,6 @@ def feature_modules() -> list[ModuleType]:
         lifecycle,
         privacy,
         rebound_command,
-        upcoming,
     )
 
-    # `upcoming` stays last: Bolt runs the first listener that matches a command.
-    return [rebound_command, home, lifecycle, debriefs, kudos, checkins, goals, privacy, upcoming]
+    return [rebound_command, home, lifecycle, debriefs, kudos, checkins, goals, privacy]
