@@ -38,6 +38,8 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
     admins: frozenset[str] = field(default_factory=frozenset)
+    # Scheduled fan-out (check-ins) per process, under Slack's chat.postMessage limits.
+    send_rate_per_second: float = 10.0
     slack_client_id: str | None = None
     slack_client_secret: str | None = None
     encryption_key: str | None = None
@@ -140,7 +142,19 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if encryption_key is not None:
         _check_encryption_key(encryption_key)
 
+    send_rate = _clean(environ, "REBOUND_SEND_RATE")
+    try:
+        send_rate_per_second = float(send_rate) if send_rate else 10.0
+    except ValueError:
+        send_rate_per_second = -1.0
+    if not 0 < send_rate_per_second <= 1000:
+        raise ConfigError(
+            "REBOUND_SEND_RATE",
+            f"{send_rate!r} is not a rate; use messages per second per process, e.g. 10",
+        )
+
     return Settings(
+        send_rate_per_second=send_rate_per_second,
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
         slack_app_token=app_token,

@@ -67,16 +67,16 @@ def texts_to(calls: list[RecordedCall], user_id: str) -> list[str]:
 
 
 @pytest.fixture
-def world(
-    database_url: str, standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[World]:
+def world(database_url: str, standin: SlackStandIn) -> Iterator[World]:
     for user in EXTRA_USERS:
         standin.add_user(user)
-    monkeypatch.setenv("REBOUND_SEND_RATE", "500")
     upgrade(database_url)
     engine = make_engine(database_url)
     settings = Settings(
-        slack_bot_token=standin.bot_token, slack_api_url=standin.url, database_url=database_url
+        slack_bot_token=standin.bot_token,
+        slack_api_url=standin.url,
+        database_url=database_url,
+        send_rate_per_second=500,
     )
     clock = FakeClock(utc(2026, 10, 26, 12))
     deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)

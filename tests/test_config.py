@@ -47,6 +47,8 @@ def test_values_are_read_and_cleaned() -> None:
         ("DATABASE_URL", "not a url", "not a database URL"),
         ("DATABASE_URL", "mysql://u@h/db", "not supported"),
         ("REBOUND_ADMINS", "U012ABC,alice", "alice"),
+        ("REBOUND_SEND_RATE", "fast", "not a rate"),
+        ("REBOUND_SEND_RATE", "0", "not a rate"),
     ],
 )
 def test_malformed_values_name_the_variable(variable: str, value: str, words: str) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import random
 import threading
 import time
@@ -61,10 +60,8 @@ from storage import queries
 
 log = logging.getLogger(__name__)
 
-SEND_RATE_ENV = "REBOUND_SEND_RATE"
 # Per process, per second. Slack allows about one message a second per channel with short
 # bursts, and each DM is its own channel; workspace-wide limits are higher but unpublished.
-DEFAULT_SEND_RATE = 10.0
 CLAIM_BATCH = 20
 SEND_THREADS = 4
 TZ_REFRESH_BATCH = 100
@@ -182,16 +179,6 @@ def fanout_client(template: WebClient, pacer: SendPacer) -> WebClient:
             AnyServerErrorRetryHandler(max_retry_count=4),
         ],
     )
-
-
-def send_rate_from_env() -> float:
-    raw = os.environ.get(SEND_RATE_ENV, "").strip()
-    try:
-        rate = float(raw) if raw else DEFAULT_SEND_RATE
-    except ValueError:
-        log.warning("%s=%r is not a number; using %s", SEND_RATE_ENV, raw, DEFAULT_SEND_RATE)
-        return DEFAULT_SEND_RATE
-    return rate if rate > 0 else DEFAULT_SEND_RATE
 
 
 # --- listeners -------------------------------------------------------------------------------
@@ -614,7 +601,7 @@ class CheckinJobs:
 
 
 def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, ScheduledJob]]:
-    jobs = CheckinJobs(deps, delivery, SendPacer(send_rate_from_env()))
+    jobs = CheckinJobs(deps, delivery, SendPacer(deps.settings.send_rate_per_second))
     # In this order on every tick: time zones before planning, planning before sending.
     return [
         ("checkins.refresh_timezones", jobs.refresh_timezones),
