@@ -60,7 +60,7 @@ class QuadrantPoint:
     attainment_ratio: float  # attainment / target
 
 
-def _new_figure(*, bottom: float = 0.2) -> Figure:
+def _new_figure(*, bottom: float = 0.2, right: float = 0.9) -> Figure:
     # Imported here so that importing bot.charts costs nothing until a chart is drawn.
     import matplotlib
 
@@ -72,7 +72,7 @@ def _new_figure(*, bottom: float = 0.2) -> Figure:
     FigureCanvasAgg(figure)
     # Fixed margins rather than a layout engine: label boxes are measured once, so the axes
     # must not move afterwards.
-    figure.subplots_adjust(left=0.11, right=0.9, top=0.88, bottom=bottom)
+    figure.subplots_adjust(left=0.11, right=right, top=0.88, bottom=bottom)
     return figure
 
 
@@ -185,8 +185,9 @@ def quadrant_figure(
 ) -> Figure:
     figure = _new_figure()
     axes = figure.add_subplot()
-    axes.set_xlim(0, 1.0)
-    axes.set_ylim(0, ATTAINMENT_AXIS_MAX * 1.05)
+    # A little room beyond 0% and 100% so dots on the edges are whole, not cut in half.
+    axes.set_xlim(-0.03, 1.03)
+    axes.set_ylim(-ATTAINMENT_AXIS_MAX * 0.04, ATTAINMENT_AXIS_MAX * 1.05)
     axes.axvline(threshold, color="#555555", linestyle="--", linewidth=1.5)
     axes.axhline(1.0, color="#555555", linestyle="--", linewidth=1.5)
     axes.set_xlabel("Process score (share of practices that held)", fontsize=LABEL_SIZE)
@@ -196,18 +197,24 @@ def quadrant_figure(
     axes.xaxis.set_major_formatter(_percent_formatter())
     axes.yaxis.set_major_formatter(_percent_formatter())
     corner_texts = []
+    # x in axes fractions, y in data: the miss labels sit just under the goal line, not in the
+    # bottom corners, where reps with no attainment yet (a common sight) would cover them.
+    from matplotlib.transforms import blended_transform_factory
+
+    label_transform = blended_transform_factory(axes.transAxes, axes.transData)
+    top = ATTAINMENT_AXIS_MAX * 1.03
     for label, (x, y, ha, va), key in (
-        ("System hit", (0.98, 0.98, "right", "top"), "system-hit"),
-        ("Lucky hit", (0.02, 0.98, "left", "top"), "lucky-hit"),
-        ("System miss", (0.02, 0.02, "left", "bottom"), "system-miss"),
-        ("Perfect miss", (0.98, 0.02, "right", "bottom"), "perfect-miss"),
+        ("System hit", (0.98, top, "right", "top"), "system-hit"),
+        ("Lucky hit", (0.02, top, "left", "top"), "lucky-hit"),
+        ("System miss", (0.02, 0.96, "left", "top"), "system-miss"),
+        ("Perfect miss", (0.98, 0.96, "right", "top"), "perfect-miss"),
     ):
         corner_texts.append(
             axes.text(
                 x,
                 y,
                 label,
-                transform=axes.transAxes,
+                transform=label_transform,
                 ha=ha,
                 va=va,
                 fontsize=LABEL_SIZE,
@@ -301,10 +308,14 @@ def vital_few(counts: Sequence[tuple[str, int]], share: float = 0.8) -> list[str
 def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we lose") -> Figure:
     bars = pareto_bars(counts)
     # Room below for category labels that may need rotating, and the footnote under them.
-    figure = _new_figure(bottom=0.3)
+    # A second y-axis on the right: leave room for its label.
+    figure = _new_figure(bottom=0.3, right=0.85)
     axes = figure.add_subplot()
     axes.set_title(title, fontsize=TITLE_SIZE, pad=14)
     total = sum(count for _, count in bars)
+    from matplotlib.ticker import MaxNLocator
+
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # losses come in whole numbers
     positions = list(range(len(bars)))
     labels = [textwrap.shorten(reason, width=22, placeholder="…") for reason, _ in bars]
     labels = [textwrap.fill(label, width=12) for label in labels]
@@ -340,9 +351,11 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
     renderer = _renderer(figure)
     _shrink_tick_labels_until_apart(axes, renderer, [axes, share])
     few = vital_few(counts)
+    reasons = sum(1 for _, c in counts if c > 0)
+    covered = cumulative[len(few) - 1] if few and cumulative else 0.0
     _footnote(
         figure,
-        f"{len(few)} of {sum(1 for _, c in counts if c > 0)} reasons explain 80% of {total} losses."
+        f"The top {len(few)} of {reasons} reasons cover {covered:.0%} of {total} losses."
         if total
         else "No losses logged in this period.",
     )
