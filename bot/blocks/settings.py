@@ -27,6 +27,10 @@ class CurrentSettings:
     teams: Mapping[str, Sequence[str]]  # manager user ID -> their reps' user IDs
     digest_enabled: bool = True
     reflection_retention_days: int | None = None  # None keeps reflections forever
+    cycle: str = "monthly"
+    checkin_reminder_hours: int = 24
+    reflection_reminder_hours: int = 24
+    kudos_daily_cap: int = 5
 
 
 @dataclass
@@ -43,6 +47,14 @@ class SettingsSubmission:
     # reflection_retention_days None means "keep reflections forever".
     retention_submitted: bool = False
     reflection_retention_days: int | None = None
+    # Workspace columns from the "more settings" fields that were in the modal; a field the
+    # modal did not have leaves its setting as it is.
+    more: dict[str, Any] = field(default_factory=dict)
+
+
+CYCLES = {"monthly": "Monthly", "quarterly": "Quarterly"}
+REMINDER_HOURS = (4, 8, 24, 48, 72)
+MAX_KUDOS_CAP = 50
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
@@ -139,6 +151,7 @@ def settings_modal(current: CurrentSettings) -> dict[str, Any]:
         },
         _digest_block(current.digest_enabled),
         _retention_block(current.reflection_retention_days),
+        *_more_blocks(current),
         {"type": "divider"},
         {"type": "header", "text": {"type": "plain_text", "text": "Teams"}},
         {
@@ -227,6 +240,108 @@ def _parse_retention(values: Mapping[str, Any]) -> tuple[int | None, str | None]
         f"Enter a whole number of days from 1 to {MAX_RETENTION_DAYS}, "
         "or leave it empty to keep reflections."
     )
+
+
+def _more_blocks(current: CurrentSettings) -> list[dict[str, Any]]:
+    """Goal cycle, reminder delays and the kudos cap."""
+    cycle_options = [_option(label, value) for value, label in CYCLES.items()]
+    reminder_options = [_option(_hours_label(h), str(h)) for h in REMINDER_HOURS]
+
+    def reminder_block(block_id: str, label: str, hint: str, hours: int) -> dict[str, Any]:
+        chosen = next((o for o in reminder_options if o["value"] == str(hours)), None)
+        element: dict[str, Any] = {
+            "type": "static_select",
+            "action_id": "value",
+            "options": reminder_options,
+        }
+        if chosen:
+            element["initial_option"] = chosen
+        return {
+            "type": "input",
+            "block_id": block_id,
+            "label": {"type": "plain_text", "text": label},
+            "hint": {"type": "plain_text", "text": hint},
+            "element": element,
+        }
+
+    return [
+        {
+            "type": "input",
+            "block_id": "cycle",
+            "label": {"type": "plain_text", "text": "Goal cycle"},
+            "hint": {
+                "type": "plain_text",
+                "text": "New goals default to this cycle; each cycle ends with a review.",
+            },
+            "element": {
+                "type": "radio_buttons",
+                "action_id": "value",
+                "options": cycle_options,
+                "initial_option": _option(
+                    CYCLES.get(current.cycle, "Monthly"),
+                    current.cycle if current.cycle in CYCLES else "monthly",
+                ),
+            },
+        },
+        reminder_block(
+            "checkin_reminder_hours",
+            "Check-in reminder after",
+            "One gentle reminder if a check-in is still unanswered; none after that.",
+            current.checkin_reminder_hours,
+        ),
+        reminder_block(
+            "reflection_reminder_hours",
+            "Debrief questions reminder after",
+            "One reminder if a rep has not answered their debrief questions.",
+            current.reflection_reminder_hours,
+        ),
+        {
+            "type": "input",
+            "block_id": "kudos_daily_cap",
+            "label": {"type": "plain_text", "text": "Kudos a person may give a day"},
+            "hint": {
+                "type": "plain_text",
+                "text": "Keeps recognition meaningful. Counted in each giver's own day.",
+            },
+            "element": {
+                "type": "number_input",
+                "action_id": "value",
+                "is_decimal_allowed": False,
+                "min_value": "1",
+                "max_value": str(MAX_KUDOS_CAP),
+                "initial_value": str(current.kudos_daily_cap),
+            },
+        },
+    ]
+
+
+def _hours_label(hours: int) -> str:
+    return f"{hours // 24} day{'s' if hours >= 48 else ''}" if hours % 24 == 0 else f"{hours} hours"
+
+
+def _parse_more(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The "more settings" present in this submission, validated; errors go into `errors`."""
+    more: dict[str, Any] = {}
+    if "cycle" in values:
+        cycle = (_state_value(values, "cycle").get("selected_option") or {}).get("value")
+        if cycle in CYCLES:
+            more["cycle"] = cycle
+        else:
+            errors["cycle"] = "Choose monthly or quarterly."
+    for block_id in ("checkin_reminder_hours", "reflection_reminder_hours"):
+        if block_id in values:
+            hours = _selected_int(values, block_id, range(1, 24 * 7 + 1))
+            if hours is None:
+                errors[block_id] = "Pick when the reminder goes out."
+            else:
+                more[block_id] = hours
+    if "kudos_daily_cap" in values:
+        raw = str(_state_value(values, "kudos_daily_cap").get("value") or "").strip()
+        if raw.isdigit() and 1 <= int(raw) <= MAX_KUDOS_CAP:
+            more["kudos_daily_cap"] = int(raw)
+        else:
+            errors["kudos_daily_cap"] = f"Enter a whole number from 1 to {MAX_KUDOS_CAP}."
+    return more
 
 
 def _team_row(index: int, manager: str, reps: Sequence[str]) -> list[dict[str, Any]]:
@@ -335,6 +450,7 @@ def parse_settings_submission(
     retention_days, retention_error = _parse_retention(values)
     if retention_error:
         errors[RETENTION_BLOCK_ID] = retention_error
+    more = _parse_more(values, errors)
 
     if errors:
         return None, errors
@@ -350,6 +466,7 @@ def parse_settings_submission(
             digest_enabled=digest_enabled,
             retention_submitted=retention_submitted,
             reflection_retention_days=retention_days,
+            more=more,
         ),
         {},
     )
@@ -384,6 +501,22 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
         if saved.reflection_retention_days
         else "Reflections: kept until deleted\n"
     )
+    more = saved.more
+    more_lines = "".join(
+        line
+        for line in (
+            f"Goal cycle: {CYCLES[more['cycle']].lower()}\n" if "cycle" in more else "",
+            f"Check-in reminder after {_hours_label(more['checkin_reminder_hours'])}\n"
+            if "checkin_reminder_hours" in more
+            else "",
+            f"Debrief questions reminder after {_hours_label(more['reflection_reminder_hours'])}\n"
+            if "reflection_reminder_hours" in more
+            else "",
+            f"Kudos a person may give a day: {more['kudos_daily_cap']}\n"
+            if "kudos_daily_cap" in more
+            else "",
+        )
+    )
     text = (
         "*Settings saved.*\n"
         f"Recognition channel: {channel}\n"
@@ -391,7 +524,12 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
         f"{_hour_label(saved.checkin_hour)}, each person's local time\n"
         f"Kudos from: {KUDOS_POLICIES[saved.kudos_policy].lower()}\n"
         f"Strong process: {_format_threshold(saved.strong_process_threshold)} or more of the "
-        "five practices\n" + digest_line + retention_line + "Teams:\n" + "\n".join(team_lines)
+        "five practices\n"
+        + digest_line
+        + retention_line
+        + more_lines
+        + "Teams:\n"
+        + "\n".join(team_lines)
     )
     return {
         "text": "Rebound settings saved.",

@@ -7,8 +7,8 @@ from sqlmodel import Session
 from bot.blocks.settings import CurrentSettings, SettingsSubmission
 from storage import queries
 
-# The settings modal has 100 blocks at most; each team takes two.
-MAX_TEAMS_IN_MODAL = 40
+# The settings modal has 100 blocks at most; each team takes two (see the test that fills it).
+MAX_TEAMS_IN_MODAL = 36
 
 
 def current_settings(*, session: Session, team_id: str) -> CurrentSettings:
@@ -27,12 +27,17 @@ def current_settings(*, session: Session, team_id: str) -> CurrentSettings:
         teams=dict(list(teams.items())[:MAX_TEAMS_IN_MODAL]),
         digest_enabled=workspace.digest_enabled,
         reflection_retention_days=workspace.reflection_retention_days,
+        cycle=workspace.cycle,
+        checkin_reminder_hours=workspace.checkin_reminder_hours,
+        reflection_reminder_hours=workspace.reflection_reminder_hours,
+        kudos_daily_cap=workspace.kudos_daily_cap,
     )
 
 
 def save_settings(*, session: Session, team_id: str, submission: SettingsSubmission) -> None:
-    """Replace the workspace's settings and its teams with what the admin submitted."""
-    queries.get_or_create_workspace(session=session, team_id=team_id)
+    """Replace the workspace's settings and the teams shown in the modal with what the admin
+    submitted. Teams beyond the modal's limit were not shown, so they are left as they are."""
+    shown_managers = set(current_settings(session=session, team_id=team_id).teams)
     queries.update_workspace_settings(
         session=session,
         team_id=team_id,
@@ -52,13 +57,28 @@ def save_settings(*, session: Session, team_id: str, submission: SettingsSubmiss
             team_id=team_id,
             reflection_retention_days=submission.reflection_retention_days,
         )
+    if submission.more:
+        queries.update_workspace_settings(session=session, team_id=team_id, **submission.more)
     manager_of = {rep: manager for manager, reps in submission.teams.items() for rep in reps}
-    known = {m.user_id for m in queries.list_members(session=session, team_id=team_id)}
-    for user_id in known | set(manager_of) | set(submission.teams):
+    members = {m.user_id: m for m in queries.list_members(session=session, team_id=team_id)}
+    for user_id in set(members) | set(manager_of) | set(submission.teams):
+        member = members.get(user_id)
+        hidden_team = (
+            member is not None
+            and member.manager_user_id is not None
+            and member.manager_user_id not in shown_managers
+            and user_id not in manager_of
+        )
+        hidden_manager = (
+            member is not None
+            and member.is_manager
+            and user_id not in shown_managers
+            and user_id not in submission.teams
+        )
         queries.upsert_member(
             session=session,
             team_id=team_id,
             user_id=user_id,
-            is_manager=user_id in submission.teams,
-            manager_user_id=manager_of.get(user_id),
+            is_manager=user_id in submission.teams or hidden_manager,
+            manager_user_id=member.manager_user_id if hidden_team else manager_of.get(user_id),
         )
