@@ -14,6 +14,7 @@ from bot.simulator import HttpReply, slack_signature, state_value
 from bot.standin import SlackStandIn
 from storage import queries
 from storage.db import make_engine
+from bot.features.rebound_command import REBOUND_SUBCOMMANDS
 from tests.live import CONFIGURED_ADMIN, LiveApp
 
 ADMIN, OWNER, MANAGER, REP1, REP2 = "U0ADMIN", "U0OWNER", "U0MGR", "U0REP1", "U0REP2"
@@ -68,8 +69,16 @@ def test_help_is_an_ephemeral_list_of_every_command(live: LiveApp) -> None:
     body = reply.json()
     assert body["response_type"] == "ephemeral"
     rendered = _texts(body["blocks"])
-    for command in ("/lost", "/won", "/kudos", "/checkin", "/goal", "/rebound settings"):
+    from bot.blocks.help import COMMANDS
+
+    for command in ("/lost", "/won", "/kudos", "/checkin", "/goal"):
         assert command in rendered
+    for subcommand in ("lessons", "report", "export", "forget-me", "settings", "help"):
+        assert f"/rebound {subcommand}" in rendered
+    # Every subcommand the app answers is in the help (and nothing the app doesn't know).
+    assert {c.split()[1] for c, _, _ in COMMANDS if c.startswith("/rebound ")} == set(
+        REBOUND_SUBCOMMANDS
+    )
     assert "e.g." in rendered
 
 

@@ -1,7 +1,8 @@
 """manifest.yml is a Slack app manifest that Slack's own JSON Schema accepts.
 
-The schema lives in the shared reference data beside the repository (``../shared/slack``), as in
-CI, where the repository is cloned fresh with ``shared/`` next to it.
+The schema is Slack's own (slackapi/manifest-schema, MIT). The reference copy lives in the shared
+data beside the repository (``../shared/slack``), as in CI; ``tests/slack/`` carries a verbatim
+copy so a clone on its own can run the suite too, and a test keeps the two identical.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from jsonschema.protocols import Validator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MANIFEST_PATH = REPO_ROOT / "manifest.yml"
-SCHEMA_PATH = (
+SHARED_SCHEMA_PATH = (
     Path(__file__).resolve().parents[2] / "shared" / "slack" / "manifest.schema.1.0.0.json"
 )
+VENDORED_SCHEMA_PATH = Path(__file__).resolve().parent / "slack" / "manifest.schema.1.0.0.json"
+SCHEMA_PATH = SHARED_SCHEMA_PATH if SHARED_SCHEMA_PATH.is_file() else VENDORED_SCHEMA_PATH
 
 EXPECTED_COMMANDS: dict[str, tuple[str, str | None]] = {
     "/lost": ("Debrief a lost deal", "[deal name]"),
@@ -32,7 +35,7 @@ EXPECTED_COMMANDS: dict[str, tuple[str, str | None]] = {
     "/goal": ("Set or view your SMART goal", None),
     "/rebound": (
         "Help, settings, lessons and reports",
-        "help | settings | lessons [words] | report",
+        "help | settings | lessons [words] | report | export | forget-me",
     ),
 }
 LEAST_PRIVILEGE_BOT_SCOPES = {
@@ -56,8 +59,7 @@ def manifest() -> dict[str, Any]:
 def validator() -> Validator:
     if not SCHEMA_PATH.is_file():
         pytest.fail(
-            f"Slack manifest schema not found at {SCHEMA_PATH}; the shared/ reference data "
-            "must sit beside the repository (…/shared/slack/manifest.schema.1.0.0.json)"
+            f"Slack manifest schema not found at {SHARED_SCHEMA_PATH} nor {VENDORED_SCHEMA_PATH}"
         )
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     # The validator class follows the schema's own "$schema" (draft-07 today).
@@ -160,3 +162,9 @@ def test_bot_scopes_are_exactly_least_privilege(manifest: dict[str, Any]) -> Non
     bot_scopes = scopes["bot"]
     assert len(bot_scopes) == len(set(bot_scopes)), "duplicate scope"
     assert set(bot_scopes) == LEAST_PRIVILEGE_BOT_SCOPES
+
+
+def test_the_vendored_schema_is_slacks_reference_copy() -> None:
+    if not SHARED_SCHEMA_PATH.is_file():
+        pytest.skip("no shared/ beside this clone; the vendored copy is all there is")
+    assert VENDORED_SCHEMA_PATH.read_bytes() == SHARED_SCHEMA_PATH.read_bytes()

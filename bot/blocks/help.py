@@ -23,14 +23,20 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "/checkin",
-        "Open this week's check-in. Pause it on holiday, resume when back.",
-        "/checkin pause 2w",
+        "Open this week's check-in any time; `pause 2w` on holiday, `resume` when back.",
+        "/checkin",
     ),
     ("/goal", "Set a SMART goal for this cycle, or see your progress.", "/goal"),
     (
         "/rebound lessons",
         "Search your lessons (managers: your team's).",
         "/rebound lessons pricing",
+    ),
+    (
+        "/rebound report",
+        "Managers: your team's quadrant and loss-reason charts in your DM "
+        "(`@rep` for their bounce-back timeline).",
+        "/rebound report",
     ),
     (
         "/rebound export",
@@ -45,7 +51,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "/rebound settings",
-        "Admins: recognition channel, teams, check-in time, kudos.",
+        "Admins: recognition channel, teams, check-in time, kudos, goal cycle, reminders.",
         "/rebound settings",
     ),
     ("/rebound help", "This list.", "/rebound help"),

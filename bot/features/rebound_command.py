@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -27,36 +28,33 @@ from bot.usecases.settings import current_settings, save_settings
 log = logging.getLogger(__name__)
 
 
+# Each answers after the ack (an admin check, a search, charts, files: all slower than 3 s
+# can allow). Arguments: the client, deps, the command payload, and the words after the name.
+Subcommand = Callable[[WebClient, Deps, dict[str, Any], str], None]
+REBOUND_SUBCOMMANDS: dict[str, Subcommand] = {
+    "settings": lambda client, deps, command, rest: open_settings(client, deps, command),
+    "lessons": reply_with_lessons,
+    "report": lambda client, deps, command, rest: goals.send_report(client, deps, command),
+    "export": privacy.send_export,
+    "forget-me": lambda client, deps, command, rest: privacy.ask_to_forget(client, command),
+    "help": lambda client, deps, command, rest: None,  # answered in the ack itself
+}
+
+
 def register(app: App, deps: Deps) -> None:
     @app.command("/rebound")
     def rebound_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         words = (command.get("text") or "").split()
-        subcommand = words[0].lower() if words else "help"
-        if subcommand == "help":
+        name = words[0].lower() if words else "help"
+        if name == "help":
             ack(**help_message())
             return
-        if subcommand == "settings":
-            # Ack now: the admin check is a Web API call and must not eat the 3 seconds.
-            ack()
-            open_settings(client, deps, command)
+        handler = REBOUND_SUBCOMMANDS.get(name)
+        if handler is None:
+            ack(**help_message(unknown=words[0]))
             return
-        if subcommand == "lessons":
-            ack()  # the search is a database read: ack first, answer ephemerally after
-            reply_with_lessons(client, deps, command, " ".join(words[1:]))
-            return
-        if subcommand == "report":
-            ack()  # charts take a moment to draw: ack first, upload to the DM after
-            goals.send_report(client, deps, command)
-            return
-        if subcommand == "export":
-            ack()  # building and uploading files takes a moment: ack first, upload after
-            privacy.send_export(client, deps, command, " ".join(words[1:]))
-            return
-        if subcommand == "forget-me":
-            ack()
-            privacy.ask_to_forget(client, command)
-            return
-        ack(**help_message(unknown=words[0]))
+        ack()
+        handler(client, deps, command, " ".join(words[1:]))
 
     @app.view(SETTINGS_CALLBACK_ID)
     def settings_submitted(
