@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from dotenv import load_dotenv
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_logging, load_port, load_settings
 from bot.logs import configure_logging
 
 log = logging.getLogger("rebound")
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run = sub.add_parser("run", help="run the bot in Socket Mode (needs SLACK_APP_TOKEN)")
     serve = sub.add_parser("serve", help="run the bot in HTTP mode on a production server")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT, else 3000")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
     for mode in (serve, run):
@@ -67,9 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     load_dotenv(".env", override=False)
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT", "text"))
     try:
+        configure_logging(*load_logging(os.environ))
         settings = load_settings(os.environ)
+        if getattr(args, "port", None) is None and args.command in ("serve", "start"):
+            args.port = load_port(os.environ)
         return _dispatch(args, settings)
     except ConfigError as error:
         print(f"rebound: configuration error — {error}", file=sys.stderr)
@@ -84,7 +86,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if not settings.has_slack_tokens:
             return _demo(out=os.environ.get("REBOUND_DEMO_OUT"), quiet=False)
         command = "run" if settings.slack_app_token else "serve"
-        args.port, args.host, args.threads = int(os.environ.get("PORT", "3000")), "0.0.0.0", 8
+        args.host, args.threads = "0.0.0.0", 8
         args.no_scheduler = _scheduler_disabled_by_env()
     if command == "db":
         from bot.runtime import prepare_database

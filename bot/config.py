@@ -153,6 +153,16 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             f"{send_rate!r} is not a rate; use messages per second per process, e.g. 10",
         )
 
+    client_id = _clean(environ, "SLACK_CLIENT_ID")
+    client_secret = _clean(environ, "SLACK_CLIENT_SECRET")
+    if bool(client_id) != bool(client_secret):
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            missing,
+            "not set; installing in many workspaces needs both SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET (Basic Information → App Credentials)",
+        )
+
     return Settings(
         send_rate_per_second=send_rate_per_second,
         slack_bot_token=bot_token,
@@ -161,8 +171,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         slack_api_url=api_url,
         database_url=database_url,
         admins=admins,
-        slack_client_id=_clean(environ, "SLACK_CLIENT_ID"),
-        slack_client_secret=_clean(environ, "SLACK_CLIENT_SECRET"),
+        slack_client_id=client_id,
+        slack_client_secret=client_secret,
         encryption_key=encryption_key,
     )
 
@@ -189,3 +199,29 @@ def _check_database_url(url: str) -> None:
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql", "postgres"):
         raise ConfigError("DATABASE_URL", f"{backend!r} is not supported; {hint}")
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+
+
+def load_logging(environ: Mapping[str, str]) -> tuple[str, str]:
+    """LOG_LEVEL and LOG_FORMAT, checked (read before everything else, to log the rest)."""
+    level = (_clean(environ, "LOG_LEVEL") or "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(
+            "LOG_LEVEL", f"{level!r} is not a level; use one of {', '.join(LOG_LEVELS)}"
+        )
+    log_format = (_clean(environ, "LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError("LOG_FORMAT", f"{log_format!r} is not a format; use text or json")
+    return level, log_format
+
+
+def load_port(environ: Mapping[str, str], default: int = 3000) -> int:
+    raw = _clean(environ, "PORT")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise ConfigError("PORT", f"{raw!r} is not a port number; use e.g. 3000")
+    return int(raw)

@@ -78,4 +78,26 @@ def build_runtime(
         oauth=oauth,
     )
     app = create_app(deps, token_verification_enabled=token_verification_enabled)
+    if settings.slack_bot_token and not settings.oauth_mode:
+        _mark_token_workspace_installed(app, session_factory)
     return Runtime(settings, engine, session_factory, deps, app)
+
+
+def _mark_token_workspace_installed(app: App, session_factory: SessionFactory) -> None:
+    """One workspace, one bot token: a token that works means the app is installed there, so a
+    past `app_uninstalled` (after which an admin reinstalled and put the new token in .env) must
+    not lead to the workspace's data being deleted when its grace period runs out."""
+    from slack_sdk.errors import SlackApiError
+
+    from storage import oauth_queries
+
+    try:
+        identity = app.client.auth_test()
+    except SlackApiError as error:
+        log.warning("auth.test failed at start-up: %s", error.response.get("error"))
+        return
+    with session_factory() as session:
+        oauth_queries.mark_installed(
+            session=session, team_id=identity["team_id"], name=identity.get("team")
+        )
+        session.commit()

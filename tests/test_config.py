@@ -93,6 +93,10 @@ def _rebound(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Comp
             {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
             "DATABASE_URL",
         ),
+        (["db", "upgrade"], {"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        (["db", "upgrade"], {"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        (["serve"], {"PORT": "abc", "SLACK_BOT_TOKEN": "xoxb-1"}, "PORT"),
+        (["serve", "--port", "0"], {"SLACK_CLIENT_ID": "123.456"}, "SLACK_CLIENT_SECRET"),
     ],
 )
 def test_cli_reports_configuration_errors_in_one_line_with_exit_code_2(
@@ -114,7 +118,7 @@ def test_cli_reads_dot_env_from_the_working_folder(tmp_path: Path) -> None:
 
 
 def test_help_lists_every_command(tmp_path: Path) -> None:
-    result = _rebound(["--help"], {}, tmp_path)
+    result = _rebound(["--help"], {"PORT": "not-a-port"}, tmp_path)  # help needs no settings
     assert result.returncode == 0
     for command in ("start", "run", "serve", "db", "demo"):
         assert command in result.stdout

@@ -87,3 +87,34 @@ def test_readyz_needs_the_schema_at_this_builds_newest_migration(
             connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0001')"))
         engine.dispose()
         assert ready(app.base_url) == 503
+
+
+def test_starting_with_a_working_token_cancels_a_pending_uninstall_deletion(
+    standin: SlackStandIn, tmp_path: Path
+) -> None:
+    """Single workspace: after `app_uninstalled`, an admin reinstalls and restarts Rebound with
+    the new token; the data must then not be deleted when the grace period ends."""
+    from sqlmodel import Session
+
+    from storage import queries
+    from storage.db import make_engine
+
+    def uninstalled_at(url: str) -> object:
+        engine = make_engine(url)
+        with Session(engine) as session:
+            workspace = queries.get_workspace(session=session, team_id=standin.team_id)
+            value = workspace.uninstalled_at if workspace else "missing"
+        engine.dispose()
+        return value
+
+    with fresh_database("sqlite", tmp_path) as url:
+        with live_app(standin, url, tmp_path) as app:
+            sender = app.sender(team_id=standin.team_id)
+            reply = sender.send_event(sender.event_envelope({"type": "app_uninstalled"}))
+            assert reply.status == 200
+            deadline = time.monotonic() + 10
+            while uninstalled_at(url) is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert uninstalled_at(url) not in (None, "missing")
+        with live_app(standin, url, tmp_path):
+            assert uninstalled_at(url) is None
