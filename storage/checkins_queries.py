@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import and_, case, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -56,53 +56,81 @@ def checkin_people(*, session: Session, team_id: str) -> list[Member]:
     """
     statement = (
         select(Member)
-        .where(
-            Member.team_id == team_id,
-            col(Member.is_bot).is_(False),
-            col(Member.deleted).is_(False),
-            or_(col(Member.manager_user_id).is_not(None), col(Member.is_manager).is_(False)),
-        )
+        .where(Member.team_id == team_id, *_checkin_person_conditions())
         .order_by(col(Member.user_id))
     )
     return list(session.exec(statement).all())
 
 
-def members_needing_tz_refresh(
-    *, session: Session, stale_before: datetime, limit: int
-) -> list[Member]:
-    """Active members whose Slack time zone was never read, or not since ``stale_before``."""
-    statement = (
-        select(Member)
-        .where(
-            col(Member.is_bot).is_(False),
-            col(Member.deleted).is_(False),
-            or_(
-                col(Member.tz_refreshed_at).is_(None),
-                col(Member.tz_refreshed_at) < stale_before,
-            ),
-        )
-        .order_by(col(Member.id))
-        .limit(limit)
+def _checkin_person_conditions() -> tuple[Any, ...]:
+    return (
+        col(Member.is_bot).is_(False),
+        col(Member.deleted).is_(False),
+        or_(col(Member.manager_user_id).is_not(None), col(Member.is_manager).is_(False)),
     )
+
+
+def is_checkin_person(*, session: Session, team_id: str, user_id: str) -> bool:
+    """Whether this member gets weekly check-ins (see ``checkin_people``)."""
+    statement = select(Member.id).where(
+        Member.team_id == team_id, Member.user_id == user_id, *_checkin_person_conditions()
+    )
+    return session.exec(statement).first() is not None
+
+
+def members_needing_tz_refresh(
+    *, session: Session, stale_before: datetime, limit: int, exclude_ids: Iterable[int] = ()
+) -> list[Member]:
+    """Active members whose Slack time zone was never read, or not since ``stale_before``:
+    never read first, then the longest unread, so nobody waits behind a newer refresh.
+    ``exclude_ids`` are members whose last attempt failed a moment ago (they wait their turn
+    instead of taking the batch on every tick)."""
+    statement = select(Member).where(
+        col(Member.is_bot).is_(False),
+        col(Member.deleted).is_(False),
+        or_(
+            col(Member.tz_refreshed_at).is_(None),
+            col(Member.tz_refreshed_at) < stale_before,
+        ),
+    )
+    excluded = sorted(set(exclude_ids))
+    if excluded:
+        statement = statement.where(col(Member.id).not_in(excluded))
+    statement = statement.order_by(
+        # NULLS FIRST, spelled so that SQLite and PostgreSQL agree.
+        case((col(Member.tz_refreshed_at).is_(None), 0), else_=1),
+        col(Member.tz_refreshed_at),
+        col(Member.id),
+    ).limit(limit)
     return list(session.exec(statement).all())
 
 
-def take_tz_refresh(
-    *, session: Session, member_id: int, previous: datetime | None, now: datetime
-) -> bool:
-    """Compare-and-set ``tz_refreshed_at`` so one process refreshes a member; True if won."""
-    condition = (
-        col(Member.tz_refreshed_at).is_(None)
-        if previous is None
-        else col(Member.tz_refreshed_at) == previous
-    )
+def take_tz_refresh(*, session: Session, member_id: int, previous: datetime, now: datetime) -> bool:
+    """Compare-and-set ``tz_refreshed_at`` from ``previous`` to ``now`` so one process
+    re-reads a member's time zone; True if won. Only for zones read before (``previous`` set):
+    their stored zone stays right while the read is under way. A zone never read has no claim:
+    ``tz_refreshed_at`` is set only by a successful read, so nothing plans with a guessed zone
+    (and a second process reading a new member at the same moment costs one extra call)."""
     result = session.execute(
         update(Member)
-        .where(col(Member.id) == member_id, condition)
+        .where(col(Member.id) == member_id, col(Member.tz_refreshed_at) == previous)
         .values(tz_refreshed_at=now)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def release_tz_refresh(
+    *, session: Session, member_id: int, taken_at: datetime, previous: datetime
+) -> None:
+    """A re-read taken at ``taken_at`` failed: put the previous read time back (if the claim
+    is still ours), so the member stays due for a refresh."""
+    session.execute(
+        update(Member)
+        .where(col(Member.id) == member_id, col(Member.tz_refreshed_at) == taken_at)
+        .values(tz_refreshed_at=previous)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --- planning --------------------------------------------------------------------------------
@@ -262,29 +290,47 @@ def set_questions(*, session: Session, checkin_id: int, questions: list[dict[str
 
 
 def reminders_due(
-    *, session: Session, now: datetime, grace: timedelta, limit: int = 500
+    *,
+    session: Session,
+    now: datetime,
+    grace: timedelta,
+    limit: int = 500,
+    exclude_ids: Iterable[int] = (),
 ) -> list[tuple[CheckIn, int]]:
     """Sent, unanswered check-ins without a reminder whose workspace's reminder delay has
-    passed (but by less than ``grace``: a reminder days late only confuses), with the delay."""
+    passed (but by less than ``grace``: a reminder days late only confuses), with the delay.
+
+    The window is in the query itself, per reminder delay in use (a handful of values), so
+    old unanswered check-ins never fill the ``limit`` and hide the ones due now."""
+    delays = session.exec(
+        select(Workspace.checkin_reminder_hours)
+        .where(col(Workspace.checkin_reminder_hours) > 0)
+        .distinct()
+    ).all()
+    if not delays:
+        return []
+    windows = [
+        and_(
+            col(Workspace.checkin_reminder_hours) == hours,
+            col(CheckIn.sent_at) <= now - timedelta(hours=hours),
+            col(CheckIn.sent_at) > now - timedelta(hours=hours) - grace,
+        )
+        for hours in sorted(delays)
+    ]
     statement = (
         select(CheckIn, Workspace.checkin_reminder_hours)
         .join(Workspace, col(Workspace.team_id) == col(CheckIn.team_id))
         .where(
             col(CheckIn.status) == "sent",
             col(CheckIn.reminder_sent_at).is_(None),
-            col(CheckIn.sent_at).is_not(None),
-            col(Workspace.checkin_reminder_hours) > 0,
+            or_(*windows),
         )
-        .order_by(col(CheckIn.sent_at))
-        .limit(limit)
     )
-    due: list[tuple[CheckIn, int]] = []
-    for checkin, hours in session.exec(statement).all():
-        assert checkin.sent_at is not None
-        remind_at = checkin.sent_at + timedelta(hours=hours)
-        if remind_at <= now < remind_at + grace:
-            due.append((checkin, hours))
-    return due
+    excluded = sorted(set(exclude_ids))
+    if excluded:
+        statement = statement.where(col(CheckIn.id).not_in(excluded))
+    statement = statement.order_by(col(CheckIn.sent_at), col(CheckIn.id)).limit(limit)
+    return [(checkin, hours) for checkin, hours in session.exec(statement).all()]
 
 
 def mark_reminded(*, session: Session, checkin_id: int, now: datetime) -> None:

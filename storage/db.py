@@ -77,7 +77,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
     # Replicas sit idle between scheduler ticks; drop connections the server has closed.
-    return create_engine(url, pool_pre_ping=True)
+    # connect_timeout: an unreachable server fails fast (a pre-ack write, /healthz) instead of
+    # hanging past Slack's 3 seconds.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 3})
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:

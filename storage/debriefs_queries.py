@@ -14,15 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, case, literal, update
+from sqlalchemy import ColumnElement, Integer, String, case, literal, or_, update
 from sqlalchemy import func as sql_func
 from sqlmodel import Session, col, select
 
-from storage.models import Outcome, Reflection, Workspace, utcnow
+from storage.models import CheckIn, CheckInAnswer, Outcome, Reflection, Workspace, utcnow
 from storage.queries import _insert_if_absent
 
 # A lessons search looks at this many words at most; more add noise, not precision.
 MAX_SEARCH_WORDS = 8
+# The check-in question "Did you do it?" about a debrief's commitment: its key, and the ref
+# naming the reflection it asks about (bot.usecases.checkins.COMMITMENT_KEY and its
+# ``ref=f"reflection:{id}"``; storage does not import the bot, a test keeps them equal).
+CHECKIN_COMMITMENT_KEY = "commitment"
+CHECKIN_REFLECTION_REF = "reflection:"
 
 
 # --- outcomes ----------------------------------------------------------------------------------
@@ -90,21 +95,131 @@ def mark_celebration_posted(*, session: Session, outcome_id: int, now: datetime)
     )
 
 
+def mark_celebration_failed(*, session: Session, outcome_id: int, channel_id: str) -> None:
+    """The shout-out can't be posted in ``channel_id`` (the bot isn't in it, it's gone): not
+    tried there again; a different recognition channel is tried."""
+    session.execute(
+        update(Outcome)
+        .where(col(Outcome.id) == outcome_id, col(Outcome.celebration_posted_at).is_(None))
+        .values(celebration_failed_channel_id=channel_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def celebrations_due(*, session: Session, limit: int = 100) -> list[tuple[Outcome, str]]:
     """Consented perfect-miss shout-outs not posted yet, in workspaces that now have a
-    recognition channel: (outcome, channel id)."""
+    recognition channel other than one that already failed: (outcome, channel id)."""
+    channel = col(Workspace.recognition_channel_id)
+    failed = col(Outcome.celebration_failed_channel_id)
     statement = (
         select(Outcome, Workspace.recognition_channel_id)
         .join(Workspace, col(Workspace.team_id) == col(Outcome.team_id))
         .where(
             col(Outcome.celebrate_consent).is_(True),
             col(Outcome.celebration_posted_at).is_(None),
-            col(Workspace.recognition_channel_id).is_not(None),
+            channel.is_not(None),
+            or_(failed.is_(None), failed != channel),
         )
         .order_by(col(Outcome.id))
         .limit(limit)
     )
     return [(outcome, channel) for outcome, channel in session.exec(statement).all() if channel]
+
+
+# --- messages still to send (the first try failed) -----------------------------------------------
+
+
+def rep_dms_pending(
+    *, session: Session, due_before: datetime, limit: int = 100
+) -> list[tuple[Outcome, str | None]]:
+    """Outcomes whose DM to the rep is still unsent since before ``due_before``, oldest first,
+    with the workspace's recognition channel."""
+    statement = (
+        select(Outcome, Workspace.recognition_channel_id)
+        .join(Workspace, col(Workspace.team_id) == col(Outcome.team_id))
+        .where(col(Outcome.rep_dm_pending_since) <= due_before)
+        .order_by(col(Outcome.rep_dm_pending_since), col(Outcome.id))
+        .limit(limit)
+    )
+    return [(outcome, channel) for outcome, channel in session.exec(statement).all()]
+
+
+def finish_rep_dm(*, session: Session, outcome_id: int, questions_sent_at: datetime | None) -> None:
+    """The rep's DM is done with. ``questions_sent_at``: it carried the reflection questions
+    (a loss), so the reminder counts from then; None when it was given up on."""
+    values: dict[str, Any] = {"rep_dm_pending_since": None}
+    if questions_sent_at is not None:
+        values["reflection_requested_at"] = sql_func.coalesce(
+            col(Outcome.reflection_requested_at), questions_sent_at
+        )
+    session.execute(
+        update(Outcome)
+        .where(col(Outcome.id) == outcome_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def manager_notes_pending(
+    *, session: Session, due_before: datetime, limit: int = 100
+) -> list[Outcome]:
+    """Outcomes whose note to the manager is still unsent since before ``due_before``."""
+    statement = (
+        select(Outcome)
+        .where(col(Outcome.manager_note_pending_since) <= due_before)
+        .order_by(col(Outcome.manager_note_pending_since), col(Outcome.id))
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())
+
+
+def finish_manager_note(*, session: Session, outcome_id: int) -> None:
+    session.execute(
+        update(Outcome)
+        .where(col(Outcome.id) == outcome_id)
+        .values(manager_note_pending_since=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def bounce_backs_due(
+    *, session: Session, due_before: datetime, limit: int = 100
+) -> list[tuple[Outcome, str]]:
+    """Bounce-back shout-outs not posted yet, in workspaces that now have a recognition
+    channel other than one that already failed: (outcome, channel id)."""
+    channel = col(Workspace.recognition_channel_id)
+    failed = col(Outcome.bounce_back_failed_channel_id)
+    statement = (
+        select(Outcome, Workspace.recognition_channel_id)
+        .join(Workspace, col(Workspace.team_id) == col(Outcome.team_id))
+        .where(
+            col(Outcome.bounce_back_pending_since) <= due_before,
+            channel.is_not(None),
+            or_(failed.is_(None), failed != channel),
+        )
+        .order_by(col(Outcome.bounce_back_pending_since), col(Outcome.id))
+        .limit(limit)
+    )
+    return [(outcome, channel) for outcome, channel in session.exec(statement).all() if channel]
+
+
+def mark_bounce_back_posted(*, session: Session, outcome_id: int) -> None:
+    session.execute(
+        update(Outcome)
+        .where(col(Outcome.id) == outcome_id)
+        .values(bounce_back_pending_since=None, bounce_back_failed_channel_id=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_bounce_back_failed(*, session: Session, outcome_id: int, channel_id: str) -> None:
+    """Like mark_celebration_failed, for the bounce-back shout-out."""
+    session.execute(
+        update(Outcome)
+        .where(col(Outcome.id) == outcome_id, col(Outcome.bounce_back_pending_since).is_not(None))
+        .values(bounce_back_failed_channel_id=channel_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --- reflections -------------------------------------------------------------------------------
@@ -160,7 +275,8 @@ def mark_reflections_answered(*, session: Session, outcome_id: int, now: datetim
 def open_commitment(
     *, session: Session, team_id: str, user_id: str, before_outcome_id: int | None = None
 ) -> Reflection | None:
-    """The rep's newest answered commitment that nobody has asked about yet."""
+    """The rep's newest answered commitment that nobody has asked about yet: neither a debrief
+    (``commitment_followed_up``) nor a check-in the rep answered."""
     statement = select(Reflection).where(
         Reflection.team_id == team_id,
         Reflection.user_id == user_id,
@@ -171,7 +287,38 @@ def open_commitment(
     if before_outcome_id is not None:
         statement = statement.where(col(Reflection.outcome_id) < before_outcome_id)
     statement = statement.order_by(col(Reflection.created_at).desc(), col(Reflection.id).desc())
-    return session.exec(statement).first()
+    answered = commitments_answered_in_checkins(session=session, team_id=team_id, user_id=user_id)
+    for reflection in session.exec(statement.limit(len(answered) + 1)).all():
+        if reflection.id not in answered:
+            return reflection
+    return None
+
+
+def commitments_answered_in_checkins(*, session: Session, team_id: str, user_id: str) -> set[int]:
+    """Ids of the rep's commitments a check-in asked "did you do it?" about and got an answer
+    to. The check-in keeps which commitment it asked about in its questions (``ref``)."""
+    statement = (
+        select(CheckIn.questions, CheckInAnswer.answer)
+        .join(CheckInAnswer, col(CheckInAnswer.checkin_id) == col(CheckIn.id))
+        .where(
+            CheckIn.team_id == team_id,
+            CheckIn.user_id == user_id,
+            CheckInAnswer.question_key == CHECKIN_COMMITMENT_KEY,
+        )
+    )
+    answered: set[int] = set()
+    for questions, answer in session.exec(statement).all():
+        if not (answer or "").strip():
+            continue
+        for question in questions or []:
+            ref = str(question.get("ref") or "")
+            if question.get("key") == CHECKIN_COMMITMENT_KEY and ref.startswith(
+                CHECKIN_REFLECTION_REF
+            ):
+                reflection_id = ref.removeprefix(CHECKIN_REFLECTION_REF)
+                if reflection_id.isdigit():
+                    answered.add(int(reflection_id))
+    return answered
 
 
 def record_commitment_follow_up(

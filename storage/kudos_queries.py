@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from storage.models import Kudos, KudosRecipient, Member, Outcome, Workspace
@@ -93,6 +94,51 @@ def recipients_of(*, session: Session, kudos_id: int) -> list[str]:
         .order_by(col(KudosRecipient.id))
     )
     return list(session.exec(statement).all())
+
+
+def recipient_rows(*, session: Session, kudos_id: int) -> list[KudosRecipient]:
+    """The kudos' recipients with the state of each one's DM, in the order they were named."""
+    statement = (
+        select(KudosRecipient)
+        .where(KudosRecipient.kudos_id == kudos_id)
+        .order_by(col(KudosRecipient.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def claim_dm_attempt(*, session: Session, recipient: KudosRecipient, now: datetime) -> int | None:
+    """Count one more DM try for this recipient, unless another process changed the row since
+    it was read (then None: that process is on it). Returns the attempts so far, this one
+    included."""
+    attempts = recipient.dm_attempts + 1
+    result = session.execute(
+        update(KudosRecipient)
+        .where(
+            col(KudosRecipient.id) == recipient.id,
+            col(KudosRecipient.dm_status) == recipient.dm_status,
+            col(KudosRecipient.dm_attempts) == recipient.dm_attempts,
+        )
+        .values(dm_status="pending", dm_attempts=attempts, dm_attempted_at=now)
+    )
+    return attempts if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def set_dm_status(*, session: Session, recipient_id: int, status: str) -> None:
+    session.execute(
+        update(KudosRecipient)
+        .where(col(KudosRecipient.id) == recipient_id)
+        .values(dm_status=status)
+    )
+
+
+def record_kudos_post(*, session: Session, kudos_id: int, channel_id: str, message_ts: str) -> None:
+    """Where the kudos went up; it stays "pending" until every recipient's DM is settled."""
+    kudos = session.get(Kudos, kudos_id)
+    if kudos is None:
+        return
+    kudos.channel_id = channel_id
+    kudos.message_ts = message_ts
+    session.add(kudos)
 
 
 def pending_kudos_ids(*, session: Session, limit: int = 50) -> list[int]:

@@ -146,6 +146,10 @@ class Outcome(SQLModel, table=True):
         # consented perfect-miss shout-outs still waiting for a recognition channel.
         Index("ix_outcomes_reflection_due", "reflection_answered_at", "reflection_reminded_at"),
         Index("ix_outcomes_celebration_due", "celebrate_consent", "celebration_posted_at"),
+        # ... and for DMs, notes and bounce-back shout-outs still to be sent (see below).
+        Index("ix_outcomes_rep_dm_pending", "rep_dm_pending_since"),
+        Index("ix_outcomes_manager_note_pending", "manager_note_pending_since"),
+        Index("ix_outcomes_bounce_back_pending", "bounce_back_pending_since"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -179,6 +183,16 @@ class Outcome(SQLModel, table=True):
     reflection_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reflection_answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reflection_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Messages that must reach Slack even when the first try failed: set when one became due,
+    # cleared once it is sent (or can never be: the person left). The scheduler retries the
+    # ones still set; post keys keep each to one message.
+    rep_dm_pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    manager_note_pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    bounce_back_pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The recognition channel a shout-out could not be posted in (not_in_channel, ...): not
+    # tried there again until an admin picks another channel.
+    celebration_failed_channel_id: str | None = None
+    bounce_back_failed_channel_id: str | None = None
     created_at: datetime = _created_at()
 
 
@@ -243,6 +257,11 @@ class KudosRecipient(SQLModel, table=True):
     team_id: str
     kudos_id: int = Field(foreign_key="kudos.id", ondelete="CASCADE")
     user_id: str
+    # Their DM about it: "pending" (not tried yet, or a try in flight), "retry" (one try
+    # failed; the scheduler tries once more), "sent", or "failed" (gave up).
+    dm_status: str = "pending"
+    dm_attempts: int = 0
+    dm_attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CheckIn(SQLModel, table=True):

@@ -308,11 +308,18 @@ def mark_post_failed(*, session: Session, post: PostLog) -> None:
 
 
 def release_post(*, session: Session, post: PostLog) -> None:
-    """Drop the claim after a failed send so the post can be claimed and sent again."""
-    if post in session:
-        session.delete(post)
-    else:
-        session.execute(delete(PostLog).where(col(PostLog.id) == post.id))
+    """Drop the claim after a failed send so the post can be claimed and sent again.
+
+    Only our own, still-open claim is dropped: if our lease ran out and another process took
+    the claim over (or it was sent meanwhile), deleting the row would let a third one send."""
+    session.execute(
+        delete(PostLog).where(
+            col(PostLog.id) == post.id,
+            col(PostLog.claimed_by) == post.claimed_by,
+            col(PostLog.claimed_at) == post.claimed_at,
+            col(PostLog.status) == "claimed",
+        )
+    )
 
 
 # --- Slack Events API retries ----------------------------------------------------------------

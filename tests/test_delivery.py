@@ -175,3 +175,39 @@ def test_ticker_runs_every_job_with_the_clocks_now_even_when_one_fails() -> None
     ticker.tick()
     assert seen == [START, START + timedelta(hours=1)]
     assert [name for name, _ in ticker.failures] == ["broken", "broken"]
+
+
+def test_a_sender_whose_claim_was_taken_over_cannot_release_the_new_claim(
+    delivery_parts,  # type: ignore[no-untyped-def]
+) -> None:
+    session_factory, _client, clock = delivery_parts
+    with session_factory() as session:
+        first = queries.claim_post(
+            session=session,
+            team_id="T1",
+            post_key="taken",
+            kind="test",
+            claimed_by="a",
+            now=clock(),
+        )
+        session.commit()
+    assert first is not None
+    clock.advance(minutes=6)
+    with session_factory() as session:
+        second = queries.claim_post(
+            session=session,
+            team_id="T1",
+            post_key="taken",
+            kind="test",
+            claimed_by="b",
+            now=clock(),
+            lease=timedelta(minutes=5),
+        )
+        session.commit()
+    assert second is not None and second.claimed_by == "b"
+    with session_factory() as session:  # "a" finally fails and tries to release its claim
+        queries.release_post(session=session, post=first)
+        session.commit()
+    with session_factory() as session:
+        post = queries.get_post(session=session, team_id="T1", post_key="taken")
+        assert post is not None and post.claimed_by == "b"
