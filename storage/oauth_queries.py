@@ -64,11 +64,15 @@ def _tables_children_first(*metadatas: MetaData) -> list[Table]:
     return tables
 
 
-def purge_workspace_data(*, session: Session, team_id: str) -> dict[str, int]:
+def purge_workspace_data(
+    *, session: Session, team_id: str, keep_installation: bool = False
+) -> dict[str, int]:
     """Delete every row of `team_id` in every table (children before parents, the workspace row
-    last); returns the number of rows deleted per table."""
+    last); returns the number of rows deleted per table. `keep_installation` keeps the OAuth
+    install (its tokens), for an admin who wants the data gone but the app still installed."""
     deleted: dict[str, int] = {}
-    for table in _tables_children_first(SQLModel.metadata, oauth_metadata()):
+    metadatas = (SQLModel.metadata,) if keep_installation else (SQLModel.metadata, oauth_metadata())
+    for table in _tables_children_first(*metadatas):
         if "team_id" in table.c and table.name != Workspace.__tablename__:
             condition = table.c.team_id == team_id
         else:

@@ -509,3 +509,74 @@ def test_retention_job_deletes_only_old_reflections_of_that_workspace(
         assert not [name for name, _ in ticker.failures if name.startswith("privacy")]
     finally:
         engine.dispose()
+
+
+def test_an_admin_deletes_the_workspace_data_on_request_and_others_cannot(
+    live: LiveApp, standin: SlackStandIn
+) -> None:
+    from sqlmodel import Session
+
+    from bot.blocks.privacy import DELETE_WORKSPACE_CONFIRM_ACTION_ID
+    from storage import queries
+    from storage.db import make_engine
+
+    team_id = "T0DELETEME"
+    engine = make_engine(live.database_url)
+    with Session(engine) as session:
+        queries.get_or_create_workspace(session=session, team_id=team_id)
+        queries.set_reports(
+            session=session, team_id=team_id, manager_user_id="U0MGR", report_user_ids=["U0REP1"]
+        )
+        session.commit()
+    sender = live.sender(team_id=team_id)
+
+    def members() -> int:
+        with Session(engine) as session:
+            return len(queries.list_members(session=session, team_id=team_id))
+
+    # A rep asks: refused, nothing deleted.
+    seen = len(standin.calls)
+    sender.slash_command("/rebound", "delete-workspace-data", user_id="U0REP1")
+    calls = standin.wait_for(
+        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
+    )
+    refusal = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
+    assert "Only Rebound admins" in refusal.params["text"]
+    # A rep clicking a forwarded button is refused too.
+    seen = len(standin.calls)
+    sender.block_actions(
+        user_id="U0REP1",
+        actions=[{"action_id": DELETE_WORKSPACE_CONFIRM_ACTION_ID, "value": "workspace"}],
+        message={"ts": "1.0", "text": "", "channel": "C0GENERAL"},
+        channel_id="C0GENERAL",
+    )
+    standin.wait_for(
+        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
+    )
+    assert members() == 2
+
+    # The admin asks, confirms, and the data is gone; another workspace keeps its own.
+    seen = len(standin.calls)
+    sender.slash_command("/rebound", "delete-workspace-data", user_id="U0ADMIN")
+    calls = standin.wait_for(
+        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
+    )
+    confirmation = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
+    assert "Delete all of this workspace's Rebound data now?" in confirmation.params["text"]
+    seen = len(standin.calls)
+    sender.block_actions(
+        user_id="U0ADMIN",
+        actions=[{"action_id": DELETE_WORKSPACE_CONFIRM_ACTION_ID, "value": "workspace"}],
+        message={"ts": "1.0", "text": "", "channel": "C0GENERAL"},
+        channel_id="C0GENERAL",
+    )
+    calls = standin.wait_for(
+        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
+    )
+    done = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
+    assert "data is deleted" in done.params["text"]
+    assert members() == 0
+    with Session(engine) as session:
+        assert queries.get_workspace(session=session, team_id=team_id) is None
+        assert queries.get_workspace(session=session, team_id="T0REBOUND") is not None
+    engine.dispose()

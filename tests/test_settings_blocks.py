@@ -58,6 +58,7 @@ def test_more_settings_are_read_only_when_present() -> None:
             checkin_reminder_hours={"value": state_value("static_select", "48")},
             reflection_reminder_hours={"value": state_value("static_select", "4")},
             kudos_daily_cap={"value": state_value("number_input", "12")},
+            data_grace_days={"value": state_value("number_input", "7")},
         )
     )
     assert errors == {}
@@ -67,6 +68,7 @@ def test_more_settings_are_read_only_when_present() -> None:
         "checkin_reminder_hours": 48,
         "reflection_reminder_hours": 4,
         "kudos_daily_cap": 12,
+        "data_grace_days": 7,
     }
 
 

@@ -50,6 +50,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "/rebound forget-me",
     ),
     (
+        "/rebound delete-workspace-data",
+        "Admins: delete all of this workspace's Rebound data now (asks first).",
+        "/rebound delete-workspace-data",
+    ),
+    (
         "/rebound settings",
         "Admins: recognition channel, teams, check-in time, kudos, goal cycle, reminders.",
         "/rebound settings",

@@ -7,6 +7,7 @@ from typing import Any
 
 FORGET_ME_CONFIRM_ACTION_ID = "privacy_forget_me_confirm"
 FORGET_ME_CANCEL_ACTION_ID = "privacy_forget_me_cancel"
+DELETE_WORKSPACE_CONFIRM_ACTION_ID = "privacy_delete_workspace_confirm"
 
 
 def _text_message(text: str) -> dict[str, Any]:
@@ -115,4 +116,65 @@ def kept_message() -> dict[str, Any]:
 def forget_failed_message() -> dict[str, Any]:
     return _text_message(
         "I couldn't delete your data just now; nothing was changed. Please try again."
+    )
+
+
+def delete_workspace_confirmation() -> dict[str, Any]:
+    """The admin's ephemeral 'are you sure?' before deleting the whole workspace's data."""
+    text = (
+        "*Delete all of this workspace's Rebound data now?*\n"
+        "Every debrief and reflection, win and loss, check-in, goal, kudos and setting, for "
+        "everyone. Messages already posted in channels stay, and Rebound stays installed. "
+        "This can't be undone — run `/rebound export workspace` first if you want a copy."
+    )
+    return {
+        "text": "Delete all of this workspace's Rebound data now?",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {
+                "type": "actions",
+                "block_id": "privacy_delete_workspace",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": DELETE_WORKSPACE_CONFIRM_ACTION_ID,
+                        "style": "danger",
+                        "text": {"type": "plain_text", "text": "Delete all data"},
+                        "value": "workspace",
+                        "confirm": {
+                            "title": {"type": "plain_text", "text": "Delete all data?"},
+                            "text": {
+                                "type": "mrkdwn",
+                                "text": "Everything Rebound keeps about this workspace goes.",
+                            },
+                            "confirm": {"type": "plain_text", "text": "Delete"},
+                            "deny": {"type": "plain_text", "text": "Keep it"},
+                            "style": "danger",
+                        },
+                    },
+                    {
+                        "type": "button",
+                        "action_id": FORGET_ME_CANCEL_ACTION_ID,
+                        "text": {"type": "plain_text", "text": "Keep the data"},
+                        "value": "keep",
+                    },
+                ],
+            },
+        ],
+    }
+
+
+def workspace_deleted_message(rows: int) -> dict[str, Any]:
+    if not rows:
+        return _text_message("There was no Rebound data left to delete in this workspace.")
+    return _text_message(
+        f"Done: all of this workspace's Rebound data is deleted ({rows:,} records). "
+        "Rebound starts fresh from here."
+    )
+
+
+def delete_workspace_refused_message() -> dict[str, Any]:
+    return _text_message(
+        "Only Rebound admins can delete the workspace's data — workspace owners and admins, "
+        "and anyone listed in REBOUND_ADMINS. `/rebound forget-me` deletes your own."
     )

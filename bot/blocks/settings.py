@@ -31,6 +31,7 @@ class CurrentSettings:
     checkin_reminder_hours: int = 24
     reflection_reminder_hours: int = 24
     kudos_daily_cap: int = 5
+    data_grace_days: int = 30
 
 
 @dataclass
@@ -55,6 +56,7 @@ class SettingsSubmission:
 CYCLES = {"monthly": "Monthly", "quarterly": "Quarterly"}
 REMINDER_HOURS = (4, 8, 24, 48, 72)
 MAX_KUDOS_CAP = 50
+MAX_GRACE_DAYS = 365
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
@@ -312,6 +314,25 @@ def _more_blocks(current: CurrentSettings) -> list[dict[str, Any]]:
                 "initial_value": str(current.kudos_daily_cap),
             },
         },
+        {
+            "type": "input",
+            "block_id": "data_grace_days",
+            "label": {"type": "plain_text", "text": "Keep data after an uninstall (days)"},
+            "hint": {
+                "type": "plain_text",
+                "text": "If Rebound is removed, its data is deleted after this many days; "
+                "reinstalling before then keeps it. `/rebound delete-workspace-data` deletes "
+                "it at once.",
+            },
+            "element": {
+                "type": "number_input",
+                "action_id": "value",
+                "is_decimal_allowed": False,
+                "min_value": "1",
+                "max_value": str(MAX_GRACE_DAYS),
+                "initial_value": str(current.data_grace_days),
+            },
+        },
     ]
 
 
@@ -341,6 +362,12 @@ def _parse_more(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, 
             more["kudos_daily_cap"] = int(raw)
         else:
             errors["kudos_daily_cap"] = f"Enter a whole number from 1 to {MAX_KUDOS_CAP}."
+    if "data_grace_days" in values:
+        raw = str(_state_value(values, "data_grace_days").get("value") or "").strip()
+        if raw.isdigit() and 1 <= int(raw) <= MAX_GRACE_DAYS:
+            more["data_grace_days"] = int(raw)
+        else:
+            errors["data_grace_days"] = f"Enter a whole number of days from 1 to {MAX_GRACE_DAYS}."
     return more
 
 
@@ -514,6 +541,9 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
             else "",
             f"Kudos a person may give a day: {more['kudos_daily_cap']}\n"
             if "kudos_daily_cap" in more
+            else "",
+            f"Data kept {more['data_grace_days']} days after an uninstall\n"
+            if "data_grace_days" in more
             else "",
         )
     )

@@ -15,8 +15,11 @@ from slack_sdk import WebClient
 
 from bot.app import Deps
 from bot.blocks.privacy import (
+    DELETE_WORKSPACE_CONFIRM_ACTION_ID,
     FORGET_ME_CANCEL_ACTION_ID,
     FORGET_ME_CONFIRM_ACTION_ID,
+    delete_workspace_confirmation,
+    delete_workspace_refused_message,
     export_comment,
     export_failed_message,
     export_on_its_way_message,
@@ -25,6 +28,7 @@ from bot.blocks.privacy import (
     forgotten_message,
     kept_message,
     not_your_button_message,
+    workspace_deleted_message,
     workspace_export_refused_message,
 )
 from bot.delivery import Delivery, worker_name
@@ -45,6 +49,11 @@ def register(app: App, deps: Deps) -> None:
     def forget_me_confirmed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         forget_clicker(client, deps, body)
+
+    @app.action(DELETE_WORKSPACE_CONFIRM_ACTION_ID)
+    def delete_workspace_confirmed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        delete_workspace_for_admin(client, deps, body)
 
     @app.action(FORGET_ME_CANCEL_ACTION_ID)
     def forget_me_cancelled(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -173,6 +182,39 @@ def forget_clicker(client: WebClient, deps: Deps, body: dict[str, Any]) -> None:
         return
     log.info("forget-me: deleted %s rows for one member", sum(counts.values()))
     _reply_to_click(client, body, forgotten_message(counts))
+
+
+def ask_to_delete_workspace(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
+    """After the ack: admins get the confirmation; anyone else an explanation."""
+    user_id = command["user_id"]
+    if not is_rebound_admin(fetch_profile(client, user_id), user_id, deps.settings.admins):
+        send_ephemeral(client, command, delete_workspace_refused_message())
+        return
+    send_ephemeral(client, command, delete_workspace_confirmation())
+
+
+def delete_workspace_for_admin(client: WebClient, deps: Deps, body: dict[str, Any]) -> None:
+    """The data is deleted at once (an uninstall waits for its grace period instead). Who may
+    is checked again on the click: the button could have been forwarded."""
+    from storage import oauth_queries
+
+    clicker = body["user"]["id"]
+    if not is_rebound_admin(fetch_profile(client, clicker), clicker, deps.settings.admins):
+        _reply_to_click(client, body, delete_workspace_refused_message())
+        return
+    team_id = _team_id(body)
+    try:
+        with deps.session_factory() as session:
+            deleted = oauth_queries.purge_workspace_data(
+                session=session, team_id=team_id, keep_installation=True
+            )
+            session.commit()
+    except Exception:
+        log.exception("deleting workspace data failed")
+        _reply_to_click(client, body, forget_failed_message())
+        return
+    log.warning("workspace %s data deleted on an admin's request: %s", team_id, deleted)
+    _reply_to_click(client, body, workspace_deleted_message(sum(deleted.values())))
 
 
 def _reply_to_click(client: WebClient, body: dict[str, Any], message: dict[str, Any]) -> None:

@@ -37,6 +37,9 @@ REBOUND_SUBCOMMANDS: dict[str, Subcommand] = {
     "report": lambda client, deps, command, rest: goals.send_report(client, deps, command),
     "export": privacy.send_export,
     "forget-me": lambda client, deps, command, rest: privacy.ask_to_forget(client, command),
+    "delete-workspace-data": lambda client, deps, command, rest: privacy.ask_to_delete_workspace(
+        client, deps, command
+    ),
     "help": lambda client, deps, command, rest: None,  # answered in the ack itself
 }
 

@@ -8,7 +8,7 @@ from bot.blocks.settings import CurrentSettings, SettingsSubmission
 from storage import queries
 
 # The settings modal has 100 blocks at most; each team takes two (see the test that fills it).
-MAX_TEAMS_IN_MODAL = 36
+MAX_TEAMS_IN_MODAL = 35
 
 
 def current_settings(*, session: Session, team_id: str) -> CurrentSettings:
@@ -31,6 +31,7 @@ def current_settings(*, session: Session, team_id: str) -> CurrentSettings:
         checkin_reminder_hours=workspace.checkin_reminder_hours,
         reflection_reminder_hours=workspace.reflection_reminder_hours,
         kudos_daily_cap=workspace.kudos_daily_cap,
+        data_grace_days=workspace.data_grace_days,
     )
 
 
