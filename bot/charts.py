@@ -51,12 +51,22 @@ MAX_TIMELINE_OUTCOMES = 60
 MAX_TIMELINE_LABELS = 6
 # Attainment is drawn up to this multiple of the goal; anything above sits on the top edge.
 ATTAINMENT_AXIS_MAX = 2.0
+# Room above 100% on the Pareto chart for the top marker and a count label.
+PARETO_HEADROOM = 1.15
+FOOTNOTE_Y = 0.02  # figure fraction of the footnote's baseline
+LABEL_GAP_PX = 12
+FOOTNOTE_WIDTH = 90  # characters a line: about the figure's width at NOTE_SIZE
+
+
+# Reps with no process evidence are drawn hollow in a lane left of 0%, not as a 0% score.
+NO_EVIDENCE_X = -0.1
+NO_EVIDENCE_LANE = (-0.16, -0.04)
 
 
 @dataclass(frozen=True)
 class QuadrantPoint:
     label: str
-    process_score: float  # 0..1
+    process_score: float | None  # 0..1; None without any process evidence
     attainment_ratio: float  # attainment / target
 
 
@@ -173,8 +183,16 @@ def _marker_boxes(axes: Axes, points: Sequence[tuple[float, float]], radius: flo
     return boxes
 
 
-def _footnote(figure: Figure, text: str) -> None:
-    figure.text(0.5, 0.02, text, ha="center", va="bottom", fontsize=NOTE_SIZE, color="#333333")
+def _footnote(figure: Figure, text: str) -> Text:
+    return figure.text(
+        0.5,
+        FOOTNOTE_Y,
+        textwrap.fill(text, FOOTNOTE_WIDTH),
+        ha="center",
+        va="bottom",
+        fontsize=NOTE_SIZE,
+        color="#333333",
+    )
 
 
 # --- the quadrant scatter ----------------------------------------------------------------------
@@ -185,8 +203,13 @@ def quadrant_figure(
 ) -> Figure:
     figure = _new_figure()
     axes = figure.add_subplot()
-    # A little room beyond 0% and 100% so dots on the edges are whole, not cut in half.
-    axes.set_xlim(-0.03, 1.03)
+    no_evidence = any(p.process_score is None for p in points)
+    # A little room beyond 0% and 100% so dots on the edges are whole, not cut in half; and,
+    # when needed, a shaded lane left of 0% for reps with no process evidence.
+    axes.set_xlim(NO_EVIDENCE_LANE[0] if no_evidence else -0.03, 1.03)
+    axes.set_xticks([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    if no_evidence:
+        axes.axvspan(*NO_EVIDENCE_LANE, color="#EEEEEE", zorder=0)
     axes.set_ylim(-ATTAINMENT_AXIS_MAX * 0.04, ATTAINMENT_AXIS_MAX * 1.05)
     axes.axvline(threshold, color="#555555", linestyle="--", linewidth=1.5)
     axes.axhline(1.0, color="#555555", linestyle="--", linewidth=1.5)
@@ -197,24 +220,21 @@ def quadrant_figure(
     axes.xaxis.set_major_formatter(_percent_formatter())
     axes.yaxis.set_major_formatter(_percent_formatter())
     corner_texts = []
-    # x in axes fractions, y in data: the miss labels sit just under the goal line, not in the
-    # bottom corners, where reps with no attainment yet (a common sight) would cover them.
-    from matplotlib.transforms import blended_transform_factory
-
-    label_transform = blended_transform_factory(axes.transAxes, axes.transData)
+    # In data coordinates, inside the 0-100% process range (never over the no-evidence lane);
+    # the miss labels sit just under the goal line, not in the bottom corners, where reps with
+    # no attainment yet (a common sight) would cover them.
     top = ATTAINMENT_AXIS_MAX * 1.03
     for label, (x, y, ha, va), key in (
-        ("System hit", (0.98, top, "right", "top"), "system-hit"),
-        ("Lucky hit", (0.02, top, "left", "top"), "lucky-hit"),
-        ("System miss", (0.02, 0.96, "left", "top"), "system-miss"),
-        ("Perfect miss", (0.98, 0.96, "right", "top"), "perfect-miss"),
+        ("System hit", (1.01, top, "right", "top"), "system-hit"),
+        ("Lucky hit", (0.01, top, "left", "top"), "lucky-hit"),
+        ("System miss", (0.01, 0.96, "left", "top"), "system-miss"),
+        ("Perfect miss", (1.01, 0.96, "right", "top"), "perfect-miss"),
     ):
         corner_texts.append(
             axes.text(
                 x,
                 y,
                 label,
-                transform=label_transform,
                 ha=ha,
                 va=va,
                 fontsize=LABEL_SIZE,
@@ -224,24 +244,30 @@ def quadrant_figure(
         )
     coordinates = [
         (
-            min(max(p.process_score, 0.0), 1.0),
+            NO_EVIDENCE_X if p.process_score is None else min(max(p.process_score, 0.0), 1.0),
             min(max(p.attainment_ratio, 0.0), ATTAINMENT_AXIS_MAX),
         )
         for p in points
     ]
+    # No evidence counts as weak process (bot.domain.classify_cycle): a lucky hit or a
+    # system miss, in that quadrant's colour.
     colours = [
-        QUADRANT_COLOURS[_quadrant_key(x, p.attainment_ratio, threshold)]
-        for (x, _), p in zip(coordinates, points, strict=True)
+        QUADRANT_COLOURS[_quadrant_key(p.process_score or 0.0, p.attainment_ratio, threshold)]
+        for p in points
     ]
-    if coordinates:
+    for hollow in (False, True):
+        chosen = [i for i, p in enumerate(points) if (p.process_score is None) is hollow]
+        if not chosen:
+            continue
         axes.scatter(
-            [x for x, _ in coordinates],
-            [y for _, y in coordinates],
+            [coordinates[i][0] for i in chosen],
+            [coordinates[i][1] for i in chosen],
             s=110,
-            c=colours,
-            edgecolors="black",
-            linewidths=1.0,
+            facecolors="none" if hollow else [colours[i] for i in chosen],
+            edgecolors=[colours[i] for i in chosen] if hollow else "black",
+            linewidths=2.5 if hollow else 1.0,
             zorder=3,
+            gid="no-evidence" if hollow else "evidence",
         )
     renderer = _renderer(figure)
     avoid = [text.get_window_extent(renderer) for text in corner_texts]
@@ -250,6 +276,8 @@ def quadrant_figure(
         axes, renderer, [(p.label, xy) for p, xy in zip(points, coordinates, strict=True)], avoid
     )
     notes = [f"Dashed lines: goal (100%) and strong process ({threshold:.0%})."]
+    if no_evidence:
+        notes.append("Hollow dots, left of 0%: no process evidence this cycle.")
     if skipped:
         notes.append(f"{skipped} point(s) not labelled for lack of room.")
     if not points:
@@ -307,8 +335,9 @@ def vital_few(counts: Sequence[tuple[str, int]], share: float = 0.8) -> list[str
 
 def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we lose") -> Figure:
     bars = pareto_bars(counts)
-    # Room below for category labels that may need rotating, and the footnote under them.
-    # A second y-axis on the right: leave room for its label.
+    # Room below for category labels that may need rotating, and the footnote under them (the
+    # margin shrinks to fit once the labels are laid out). A second y-axis on the right: leave
+    # room for its label.
     figure = _new_figure(bottom=0.3, right=0.85)
     axes = figure.add_subplot()
     axes.set_title(title, fontsize=TITLE_SIZE, pad=14)
@@ -324,10 +353,27 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
     axes.set_ylabel("Losses", fontsize=LABEL_SIZE)
     axes.tick_params(axis="y", labelsize=TICK_SIZE)
     axes.set_xlim(-0.6, max(len(bars), 1) - 0.4)
-    top = max((c for _, c in bars), default=1)
-    axes.set_ylim(0, top * 1.18)
+    # Both y axes share one scale: the left axis's `total` losses sit level with the right
+    # axis's 100%, so a bar's top reads as its share on the right and the cumulative line
+    # starts at the top of the first bar.
+    scale_top = max(total, 1)
+    axes.set_ylim(0, scale_top * PARETO_HEADROOM)
     for x, (_, count) in zip(positions, bars, strict=True):
-        axes.text(x, count, f"{count}", ha="center", va="bottom", fontsize=TICK_SIZE)
+        # Inside the bar when it is tall enough: its top is where the cumulative line passes
+        # for the first bar, and a label there would sit under the marker.
+        if count >= scale_top * 0.1:
+            axes.text(
+                x,
+                count / 2,
+                f"{count}",
+                ha="center",
+                va="center",
+                fontsize=TICK_SIZE,
+                color="white",
+                fontweight="bold",
+            )
+        else:
+            axes.text(x, count, f"{count}", ha="center", va="bottom", fontsize=TICK_SIZE)
     share = axes.twinx()
     cumulative = []
     running = 0
@@ -344,7 +390,7 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
         zorder=3,
     )
     share.axhline(0.8, color=OKABE_ITO["vermillion"], linestyle=":", linewidth=1.5)
-    share.set_ylim(0, 1.05)
+    share.set_ylim(0, PARETO_HEADROOM)
     share.yaxis.set_major_formatter(_percent_formatter())
     share.tick_params(labelsize=TICK_SIZE)
     share.set_ylabel("Cumulative share", fontsize=LABEL_SIZE, color=OKABE_ITO["vermillion"])
@@ -353,13 +399,28 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
     few = vital_few(counts)
     reasons = sum(1 for _, c in counts if c > 0)
     covered = cumulative[len(few) - 1] if few and cumulative else 0.0
-    _footnote(
+    footnote = _footnote(
         figure,
         f"The top {len(few)} of {reasons} reasons cover {covered:.0%} of {total} losses."
         if total
         else "No losses logged in this period.",
     )
+    _fit_bottom_margin(figure, axes, footnote, renderer)
     return figure
+
+
+def _fit_bottom_margin(figure: Figure, axes: Axes, footnote: Text, renderer: Any) -> None:
+    """Move the axes' bottom edge down (or up) so the category labels end just above the
+    footnote: no empty band when the labels are short, room when they are rotated."""
+    boxes = [label.get_window_extent(renderer) for label in axes.get_xticklabels()]
+    if not boxes:
+        return
+    axes_bottom = axes.get_window_extent(renderer).y0
+    label_depth = axes_bottom - min(box.y0 for box in boxes)
+    height = figure.bbox.height
+    footnote_top = footnote.get_window_extent(renderer).y1
+    bottom = (footnote_top + LABEL_GAP_PX + label_depth) / height
+    figure.subplots_adjust(bottom=min(max(bottom, 0.12), 0.5))
 
 
 def _shrink_tick_labels_until_apart(axes: Axes, renderer: Any, others: Sequence[Axes]) -> None:

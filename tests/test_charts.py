@@ -7,6 +7,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from bot import charts
 from bot.domain import OutcomeEvent, OutcomeKind
 
@@ -126,3 +128,64 @@ def test_charts_render_in_parallel_threads() -> None:
         thread.join()
     assert errors == []
     assert len(results) == 4 and all(png_size(png) == (1200, 800) for png in results)
+
+
+def test_pareto_axes_share_one_scale() -> None:
+    counts = [("Price", 5), ("Timing", 2), ("Budget", 1)]
+    figure = charts.pareto_figure(counts)
+    figure.canvas.draw()
+    losses, share = figure.axes
+    total = sum(count for _, count in counts)
+    # All the losses on the left sit level with 100% on the right ...
+    _, all_losses = losses.transData.transform((0, total))
+    _, hundred = share.transData.transform((0, 1.0))
+    assert all_losses == pytest.approx(hundred, abs=0.5)
+    # ... so the cumulative line starts on the top of the first bar (5 of 8 = 62.5%).
+    _, first_bar = losses.transData.transform((0, 5))
+    _, first_point = share.transData.transform((0, share.lines[0].get_ydata()[0]))
+    assert first_bar == pytest.approx(first_point, abs=0.5)
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        [("Price", 5), ("Timing", 2)],
+        [(f"A rather long loss reason {i}", i + 1) for i in range(12)],
+    ],
+)
+def test_pareto_leaves_no_empty_band_under_its_labels(counts: list[tuple[str, int]]) -> None:
+    figure = charts.pareto_figure(counts)
+    renderer = _drawn(figure)
+    losses = figure.axes[0]
+    lowest_label = min(label.get_window_extent(renderer).y0 for label in losses.get_xticklabels())
+    footnote = next(text for text in figure.texts if "losses" in text.get_text())
+    gap = lowest_label - footnote.get_window_extent(renderer).y1
+    assert 0 < gap <= 2 * charts.LABEL_GAP_PX
+
+
+def test_reps_without_process_evidence_are_hollow_not_zero() -> None:
+    points = [
+        charts.QuadrantPoint("Ana", 0.9, 1.2),
+        charts.QuadrantPoint("Ben", None, 0.4),
+        charts.QuadrantPoint("Di", 0.0, 0.5),
+    ]
+    figure = charts.quadrant_figure(points, 0.8)
+    renderer = _drawn(figure)
+    axes = figure.axes[0]
+    filled, hollow = [], []
+    for collection in axes.collections:
+        faces = collection.get_facecolors()
+        for x, _ in collection.get_offsets():
+            (hollow if len(faces) == 0 or faces[0][3] == 0 else filled).append(float(x))
+    assert hollow == [charts.NO_EVIDENCE_X] and hollow[0] < 0
+    assert sorted(filled) == [0.0, 0.9]  # Di really scored 0%: a filled dot at 0%
+    notes = " ".join(" ".join(text.get_text().split()) for text in figure.texts)
+    assert "Hollow dots" in notes and "no process evidence" in notes
+    assert overlapping_pairs(text_boxes(figure)) == []
+    assert renderer is not None
+    assert png_size(charts.render_png(figure)) == (1200, 800)
+
+
+def _drawn(figure: Any) -> Any:
+    figure.canvas.draw()
+    return figure.canvas.get_renderer()

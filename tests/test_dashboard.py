@@ -13,6 +13,7 @@ from bot.blocks.dashboard import (
     HOME_LOST_ACTION_ID,
     manager_dashboard_blocks,
     rep_dashboard_blocks,
+    team_row_line,
 )
 from bot.blocks.home import HomeFacts, home_view
 from bot.domain import Classification, Resilience
@@ -74,6 +75,7 @@ def test_rep_dashboard_blocks_without_goal_invite_one() -> None:
     assert "`/goal`" in text
     assert "Perfect miss 2" in text and "System hit 1" in text and "Lucky hit 0" in text
     assert "Bounce-backs: 2" in text and "3 days" in text and "1 win" in text
+    assert "This cycle* (1 Nov – 30 Nov)" in text and "01 Nov" not in text
     assert blocks[-1]["type"] == "actions"
 
 
@@ -105,6 +107,14 @@ def test_manager_dashboard_blocks_fit_with_a_big_team() -> None:
     assert "check-ins 3/4" in text and "last debrief 2 days ago" in text
     assert "Price — 8 (80% cumulative)" in text and "No reason given" in text
     assert "40 more" in text
+    # The streak is named in the row, not a bare count that reads like "1 loss this cycle".
+    assert "last debrief 2 days ago · winning streak: 1" in text
+    losing = team_row_line(_row(1, None, losing=1), NOW)
+    assert losing.endswith(
+        "no goal set · check-ins 3/4 · last debrief 2 days ago · losing streak: 1"
+    )
+    no_history = TeamRow("U9", None, None, 0, 0, None, Streak(None, 0), 0)
+    assert team_row_line(no_history, NOW).endswith("no debrief yet · no outcomes yet")
     view = home_view(
         HomeFacts("U0", "Maya", "UTC", None, [], None, 4, 14, False), blocks + blocks + blocks
     )
@@ -274,6 +284,7 @@ def test_home_shows_a_manager_the_team(live: LiveApp, standin: SlackStandIn) -> 
     assert f"<@{steady}> · no goal set" in text
     assert "No budget — 3 (100% cumulative)" in text
     assert "Who may need coaching" in text and "3 losses in a row" in text
+    assert "losing streak: 3" in text
     assert len(view["blocks"]) <= 100
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,18 +12,31 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import Deps, build_ticker, make_web_client
-from bot.blocks.goals import GOAL_CALLBACK_ID, parse_goal_submission, progress_bar
+from bot.blocks.goals import (
+    GOAL_CALLBACK_ID,
+    parse_goal_submission,
+    progress_bar,
+    review_message,
+    review_table_lines,
+    team_review_message,
+)
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.domain import Classification
+from bot.features import goals as goals_feature
 from bot.simulator import state_value
 from bot.standin import SlackStandIn, StandInUser
 from bot.usecases.goals import (
+    CycleReview,
+    GoalProgress,
     checkin_process_scores,
     default_cycle,
     local_today,
+    offered_cycle,
+    rep_review_due_at,
     reported_goal_progress,
     review_cycle,
+    team_review_due_at,
 )
 from storage import goals_queries, queries
 from storage.db import make_engine, make_session_factory, upgrade
@@ -92,7 +105,9 @@ def test_a_smart_goal_parses() -> None:
         ({"target": None}, "target", "positive number"),
         ({"end": "2026-10-15"}, "cycle_end", "after it starts"),
         ({"end": "2026-11-01"}, "cycle_end", "after it starts"),
-        ({"start": "2026-10-01", "end": "2026-11-20"}, "cycle_end", "in the future"),
+        ({"start": "2026-10-01", "end": "2026-11-20"}, "cycle_end", "after today"),
+        # Ending today leaves no time to work towards it (the person's own date).
+        ({"start": "2026-11-01", "end": TODAY.isoformat()}, "cycle_end", "after today"),
         ({"end": "2027-12-01"}, "cycle_end", "a year at most"),
         ({"end": None}, "cycle_end", "Pick the day"),
         ({"why": "   "}, "why", "why this goal matters"),
@@ -107,6 +122,95 @@ def test_smart_checks_answer_with_field_errors(
     assert submission is None
     assert block_id in errors
     assert words in errors[block_id]
+
+
+def test_a_goal_ending_tomorrow_is_fine() -> None:
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    submission, errors = parse_goal_submission(goal_values(end=tomorrow), TODAY)
+    assert errors == {} and submission is not None
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2026, 11, 24), (date(2026, 11, 1), date(2026, 11, 30))),
+        # On the cycle's last day the modal offers the next cycle: today can't be the end.
+        (date(2026, 11, 30), (date(2026, 12, 1), date(2026, 12, 31))),
+        (date(2026, 12, 31), (date(2027, 1, 1), date(2027, 1, 31))),
+    ],
+)
+def test_the_modal_offers_a_cycle_that_ends_after_today(
+    today: date, expected: tuple[date, date]
+) -> None:
+    offered = offered_cycle(today, "monthly")
+    assert offered == expected
+    submission, errors = parse_goal_submission(
+        goal_values(start=offered[0].isoformat(), end=offered[1].isoformat()), today
+    )
+    assert errors == {} and submission is not None
+
+
+def test_reviews_fall_due_at_nine_in_the_morning_local_time() -> None:
+    # The day after 28 March 2026 is the first day of British Summer Time: 09:00 BST.
+    assert rep_review_due_at(date(2026, 3, 28), "Europe/London") == datetime(
+        2026, 3, 29, 8, tzinfo=UTC
+    )
+    assert rep_review_due_at(date(2026, 11, 30), "America/Los_Angeles") == datetime(
+        2026, 12, 1, 17, tzinfo=UTC
+    )
+    assert rep_review_due_at(date(2026, 11, 30), "Not/AZone") == datetime(
+        2026, 12, 1, 9, tzinfo=UTC
+    )
+    zones = ["Europe/London", "America/Los_Angeles"]
+    # Los Angeles' cycle ends at 08:00 UTC on 1 December: 02:00 in Chicago, so 09:00 that day.
+    assert team_review_due_at(date(2026, 11, 30), zones, "America/Chicago") == datetime(
+        2026, 12, 1, 15, tzinfo=UTC
+    )
+    # ... but 17:00 in Tokyo, past its 09:00: the team review waits for Tokyo's next morning.
+    assert team_review_due_at(date(2026, 11, 30), zones, "Asia/Tokyo") == datetime(
+        2026, 12, 2, 0, tzinfo=UTC
+    )
+
+
+def _review(quadrant: Classification, process: float | None) -> CycleReview:
+    goal = Goal(
+        team_id=TEAM,
+        user_id="U1",
+        metric="deals_won",
+        target=4,
+        cycle_start=date(2026, 11, 1),
+        cycle_end=date(2026, 11, 30),
+    )
+    progress = GoalProgress(goal=goal, attainment=1, metric_label="Deals won")
+    return CycleReview(user_id="U1", progress=progress, process_score=process, quadrant=quadrant)
+
+
+def test_a_review_celebrates_once_and_dates_read_one_way() -> None:
+    perfect = json.dumps(
+        review_message(_review(Classification.PERFECT_MISS, 0.9)), ensure_ascii=False
+    )
+    assert perfect.count("🎉") == 1
+    assert "Celebrate the perfect miss" in perfect
+    assert "1 Nov – 30 Nov 2026" in perfect and "01 Nov" not in perfect
+    ended = json.dumps(review_message(_review(Classification.SYSTEM_MISS, None)))
+    assert "no evidence this cycle" in ended and "yet" not in ended
+
+
+def test_the_team_review_lists_the_whole_team() -> None:
+    message = team_review_message(
+        date(2026, 11, 30),
+        [_review(Classification.SYSTEM_MISS, None)],
+        without_goal=["U2"],
+        not_dmed={"U1"},
+    )
+    text = json.dumps(message, ensure_ascii=False)
+    assert "no process evidence this cycle" in text and "evidence yet" not in text
+    assert "<@U2> — no goal set" in text
+    assert "couldn't be reached by DM" in text
+    assert "cycle ending 30 Nov" in text
+    # A report mid-cycle still says "yet".
+    so_far = review_table_lines([_review(Classification.SYSTEM_MISS, None)], ended=False)
+    assert so_far == ["<@U1> — 🔧 System miss · 25% of goal · no process evidence yet"]
 
 
 def test_a_custom_metric_keeps_its_name() -> None:
@@ -319,12 +423,19 @@ def live_session(live: LiveApp) -> Session:
 
 def test_goal_modal_defaults_to_the_workspace_cycle(live: LiveApp, standin: SlackStandIn) -> None:
     user_id = new_user(standin)
+    # The server reads its own clock between these two instants; midnight may fall between.
+    before = datetime.now(UTC)
     view = open_goal_modal(live, standin, user_id)
+    after = datetime.now(UTC)
     assert view["callback_id"] == GOAL_CALLBACK_ID
     blocks = {b.get("block_id"): b for b in view["blocks"]}
-    start, end = default_cycle(local_today(datetime.now(UTC), "Europe/London"), "monthly")
-    assert blocks["cycle_start"]["element"]["initial_date"] == start.isoformat()
-    assert blocks["cycle_end"]["element"]["initial_date"] == end.isoformat()
+    offered = (
+        date.fromisoformat(blocks["cycle_start"]["element"]["initial_date"]),
+        date.fromisoformat(blocks["cycle_end"]["element"]["initial_date"]),
+    )
+    assert offered in {
+        offered_cycle(local_today(moment, "Europe/London"), "monthly") for moment in (before, after)
+    }
     assert {o["value"] for o in blocks["metric"]["element"]["options"]} == {
         "revenue",
         "deals_won",
@@ -339,8 +450,10 @@ def test_goal_submission_validates_saves_once_and_shows_progress(
     user_id = new_user(standin)
     view = open_goal_modal(live, standin, user_id)
     sender = live.sender()
+    # Dates a month either side of today: whatever the time of day, the server's "today" and
+    # a win a minute ago both fall well inside the cycle.
     today = local_today(datetime.now(UTC), "Europe/London")
-    start, end = default_cycle(today, "monthly")
+    start, end = today - timedelta(days=30), today + timedelta(days=30)
 
     bad = sender.view_submission(
         view, user_id=user_id, values=goal_values(target="-3", why=" ", start=None)
@@ -401,14 +514,41 @@ def test_goal_submission_validates_saves_once_and_shows_progress(
 # --- the end-of-cycle review (scheduler, in-process) ----------------------------------------------
 
 
+ReviewTicker = Callable[[datetime], tuple[Any, FakeClock]]
+
+
+@pytest.fixture
+def review_ticker(live: LiveApp, standin: SlackStandIn) -> Iterator[ReviewTicker]:
+    """Makes the scheduler, in-process, on a FakeClock starting at the given instant (the live
+    server runs none)."""
+    settings = Settings(
+        slack_bot_token=standin.bot_token,
+        slack_api_url=standin.url,
+        database_url=live.database_url,
+    )
+    engine = make_engine(live.database_url)
+
+    def make(at: datetime) -> tuple[Any, FakeClock]:
+        clock = FakeClock(at)
+        deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
+        return build_ticker(deps, make_web_client(settings)), clock
+
+    yield make
+    engine.dispose()
+
+
+def new_team() -> str:
+    return f"T{uuid.uuid4().hex[:8].upper()}"
+
+
 def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
-    live: LiveApp, standin: SlackStandIn
+    live: LiveApp, standin: SlackStandIn, review_ticker: ReviewTicker
 ) -> None:
     manager = new_user(standin, tz="America/Chicago")
     lucky = new_user(standin, tz="Europe/London")
     perfect = new_user(standin, tz="America/Los_Angeles")
     no_goal = new_user(standin)
-    team = f"T{uuid.uuid4().hex[:8].upper()}"
+    team = new_team()
     end = date(2026, 11, 30)
     with live_session(live) as session:
         queries.set_reports(
@@ -417,6 +557,7 @@ def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
             manager_user_id=manager,
             report_user_ids=[lucky, perfect, no_goal],
         )
+        queries.upsert_member(session=session, team_id=team, user_id=manager, tz="America/Chicago")
         queries.upsert_member(session=session, team_id=team, user_id=lucky, tz="Europe/London")
         queries.upsert_member(
             session=session, team_id=team, user_id=perfect, tz="America/Los_Angeles"
@@ -428,24 +569,32 @@ def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
         add_outcome(session, perfect, "win", IN_CYCLE, score=1.0, amount=100, team_id=team)
         session.commit()
 
-    settings = Settings(
-        slack_bot_token=standin.bot_token,
-        slack_api_url=standin.url,
-        database_url=live.database_url,
-    )
-    engine = make_engine(live.database_url)
-    # 1 December 03:00 UTC: past midnight in London, still 30 November in Los Angeles.
-    clock = FakeClock(datetime(2026, 12, 1, 3, tzinfo=UTC))
-    deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
-    ticker = build_ticker(deps, make_web_client(settings))
+    # Midnight has passed in London, but reviews wait for the working day.
+    ticker, clock = review_ticker(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
     seen = len(standin.calls)
     ticker.tick()
+    clock.set(datetime(2026, 12, 1, 8, 59, tzinfo=UTC))
+    ticker.tick()
     assert ticker.failures == []
+    assert standin.messages_to(lucky) == []
+
+    # 09:00 in London: Leo's review. Los Angeles is still on 30 November.
+    clock.set(datetime(2026, 12, 1, 9, tzinfo=UTC))
+    ticker.tick()
     assert len(standin.messages_to(lucky)) == 1
     assert standin.messages_to(perfect) == []
-    assert standin.messages_to(manager) == []  # waits for every rep's cycle to end
+    assert standin.messages_to(manager) == []
 
-    clock.set(datetime(2026, 12, 1, 9, tzinfo=UTC))
+    # Every rep's cycle ended at 08:00 UTC (midnight in LA); the manager's 09:00 is 15:00 UTC.
+    clock.set(datetime(2026, 12, 1, 14, 59, tzinfo=UTC))
+    ticker.tick()
+    assert standin.messages_to(manager) == []
+    clock.set(datetime(2026, 12, 1, 15, tzinfo=UTC))
+    ticker.tick()
+    assert len(standin.messages_to(manager)) == 1
+    assert standin.messages_to(perfect) == []  # 07:00 in Los Angeles
+
+    clock.set(datetime(2026, 12, 1, 17, tzinfo=UTC))
     ticker.tick()
     ticker.tick()  # a second tick (or replica) sends nothing again
     assert ticker.failures == []
@@ -456,14 +605,15 @@ def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
     assert "Lucky hit" in lucky_dm[0].params["text"]
     assert "masquerading as a win" in json.dumps(lucky_dm[0].params["blocks"])
     assert "Perfect miss" in perfect_dm[0].params["text"]
-    perfect_text = json.dumps(perfect_dm[0].params["blocks"])
-    assert "Celebrate the perfect miss" in perfect_text
+    perfect_text = json.dumps(perfect_dm[0].params["blocks"], ensure_ascii=False)
+    assert "Celebrate the perfect miss" in perfect_text and perfect_text.count("🎉") == 1
     assert "Go out and do exactly what you did again" in perfect_text
 
     manager_posts = standin.messages_to(manager)
     assert len(manager_posts) == 1
-    table = json.dumps(manager_posts[0].params["blocks"])
-    assert f"<@{lucky}>" in table and f"<@{perfect}>" in table and no_goal not in table
+    table = json.dumps(manager_posts[0].params["blocks"], ensure_ascii=False)
+    assert f"<@{lucky}>" in table and f"<@{perfect}>" in table
+    assert f"<@{no_goal}> — no goal set" in table  # the whole team, goal or not
     assert "5,000" not in table  # amounts stay out of the team table
     completes = [
         c
@@ -476,10 +626,119 @@ def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
     png = standin.uploaded_file(file_id)
     assert png is not None and png.startswith(b"\x89PNG")
     assert "Process score against attainment" in completes[0].params["initial_comment"]
-    with Session(engine) as session:
+    with live_session(live) as session:
         reviewed = session.exec(select(Goal).where(Goal.team_id == team)).all()
         assert all(goal.reviewed_at is not None for goal in reviewed)
-    engine.dispose()
+
+
+def _team_of_two(live: LiveApp, standin: SlackStandIn, first: str, second: str) -> str:
+    """A UTC manager with two UTC reps whose goals end 30 November, `first`'s saved first."""
+    manager = new_user(standin, tz="UTC")
+    team = new_team()
+    with live_session(live) as session:
+        queries.set_reports(
+            session=session, team_id=team, manager_user_id=manager, report_user_ids=[first, second]
+        )
+        for user_id in (manager, first, second):
+            queries.upsert_member(session=session, team_id=team, user_id=user_id, tz="UTC")
+        for user_id in (first, second):
+            add_goal(session, user_id, team_id=team, end=date(2026, 11, 30))
+        session.commit()
+    return manager
+
+
+AFTER_EVERY_REVIEW = datetime(2026, 12, 1, 18, tzinfo=UTC)
+
+
+def test_an_unreachable_rep_is_reviewed_unsent_and_blocks_nobody(
+    live: LiveApp,
+    standin: SlackStandIn,
+    review_ticker: ReviewTicker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ticker, _ = review_ticker(AFTER_EVERY_REVIEW)
+    ticker.tick()  # earlier tests' reviews, out of the way
+    # Deactivated: never added to the stand-in, so conversations.open says user_not_found.
+    gone = "U" + uuid.uuid4().hex[:9].upper()
+    reachable = new_user(standin, tz="UTC")
+    manager = _team_of_two(live, standin, gone, reachable)
+    # A batch of one: a review that failed for ever would take the whole batch every tick.
+    monkeypatch.setattr(goals_feature, "REVIEW_BATCH", 1)
+
+    ticker.tick()
+    ticker.tick()
+    assert ticker.failures == []
+    assert len(standin.messages_to(reachable)) == 1
+    posts = standin.messages_to(manager)
+    assert len(posts) == 1  # the team review went out, unreachable rep and all
+    table = json.dumps(posts[0].params["blocks"], ensure_ascii=False)
+    assert f"<@{gone}>" in table and "couldn't be reached by DM" in table
+    assert f"<@{reachable}>" in table
+    with live_session(live) as session:
+        goals = session.exec(select(Goal).where(Goal.user_id.in_([gone, reachable]))).all()  # type: ignore[attr-defined]
+        assert all(goal.reviewed_at is not None for goal in goals)
+
+    def attempts() -> int:
+        return len(
+            [
+                c
+                for c in standin.calls_to("conversations.open", ok_only=False)
+                if c.params.get("users") == gone
+            ]
+        )
+
+    tried = attempts()
+    assert tried >= 1
+    ticker.tick()
+    assert attempts() == tried  # not retried every tick
+
+
+def test_a_transient_error_retries_the_review(
+    live: LiveApp, standin: SlackStandIn, review_ticker: ReviewTicker
+) -> None:
+    ticker, _ = review_ticker(AFTER_EVERY_REVIEW)
+    ticker.tick()
+    first, second = new_user(standin, tz="UTC"), new_user(standin, tz="UTC")
+    _team_of_two(live, standin, first, second)
+    # Three 500s: the first try and both of the client's retries of the first rep's DM.
+    standin.fail_next("chat.postMessage", status=500, times=3)
+    ticker.tick()
+    assert standin.messages_to(first) == []
+    assert len(standin.messages_to(second)) == 1
+    with live_session(live) as session:
+        goal = session.exec(select(Goal).where(Goal.user_id == first)).one()
+        assert goal.reviewed_at is None  # not given up on
+    ticker.tick()
+    assert len(standin.messages_to(first)) == 1
+
+
+@pytest.mark.parametrize("failing", ["files.getUploadURLExternal", "files.completeUploadExternal"])
+def test_a_failed_chart_upload_is_retried_once_on_a_later_tick(
+    live: LiveApp, standin: SlackStandIn, review_ticker: ReviewTicker, failing: str
+) -> None:
+    ticker, _ = review_ticker(AFTER_EVERY_REVIEW)
+    ticker.tick()
+    manager = _team_of_two(live, standin, new_user(standin, tz="UTC"), new_user(standin, tz="UTC"))
+    channel = "D" + manager[1:]
+
+    def charts_sent() -> int:
+        return len(
+            [
+                c
+                for c in standin.calls_to("files.completeUploadExternal")
+                if c.params.get("channel_id") == channel
+            ]
+        )
+
+    # The first try and both of the client's retries fail: the upload raises.
+    standin.fail_next(failing, status=500, times=3)
+    ticker.tick()
+    assert len(standin.messages_to(manager)) == 1  # the table went out
+    assert charts_sent() == 0
+    ticker.tick()
+    assert charts_sent() == 1
+    ticker.tick()
+    assert charts_sent() == 1 and len(standin.messages_to(manager)) == 1
 
 
 # --- /rebound report ------------------------------------------------------------------------------

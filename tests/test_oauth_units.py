@@ -47,7 +47,10 @@ def test_bot_scopes_are_the_manifests() -> None:
 def test_oauth_mode_needs_client_credentials_and_no_bot_token() -> None:
     assert load_settings({**OAUTH_ENV, "REBOUND_ENCRYPTION_KEY": KEY}).oauth_mode
     assert not load_settings({**OAUTH_ENV, "SLACK_BOT_TOKEN": "xoxb-1"}).oauth_mode
-    assert not load_settings({"SLACK_CLIENT_ID": "1"}).oauth_mode
+    # Half an OAuth client is a configuration mistake, named in one line.
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"SLACK_CLIENT_ID": "1"})
+    assert raised.value.variable == "SLACK_CLIENT_SECRET"
 
 
 def test_oauth_mode_refuses_a_missing_encryption_key() -> None:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.blocks.goals import QUADRANT_EMOJI, goal_progress_lines
+from bot.blocks.goals import QUADRANT_EMOJI, day_month, goal_progress_lines
 from bot.domain import CLASSIFICATION_LABELS, Classification, format_duration
-from bot.usecases.dashboard import ManagerDashboard, RepDashboard, TeamRow
+from bot.usecases.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
 
 # Home views hold at most 100 blocks; the dashboards together stay well under half of that.
 MAX_DASHBOARD_BLOCKS = 45
@@ -47,7 +47,7 @@ def rep_dashboard_blocks(
         blocks.append(_section(goal_progress_lines(dashboard.progress)))
     else:
         blocks.append(_section("No goal for this cycle yet. Set a SMART one with `/goal`."))
-    cycle = f"{dashboard.cycle_start:%d %b} – {dashboard.cycle_end:%d %b}"
+    cycle = f"{day_month(dashboard.cycle_start)} – {day_month(dashboard.cycle_end)}"
     blocks.append(_section(f"*This cycle* ({cycle})\n{record_line(dashboard.record)}"))
     resilience = dashboard.resilience
     recovery = (
@@ -104,6 +104,13 @@ def _ago(moment: datetime | None, now: datetime) -> str:
     return f"last debrief {format_duration(max(now - moment, timedelta(0)))} ago"
 
 
+def streak_label(streak: Streak) -> str:
+    """The streak with its name, for a table row where a bare "1 loss" would read as a count."""
+    if streak.kind is None or streak.length == 0:
+        return "no outcomes yet"
+    return f"{'winning' if streak.kind == 'win' else 'losing'} streak: {streak.length}"
+
+
 def team_row_line(row: TeamRow, now: datetime) -> str:
     if row.quadrant is not None and row.attainment_ratio is not None:
         quadrant = (
@@ -119,7 +126,7 @@ def team_row_line(row: TeamRow, now: datetime) -> str:
     )
     return (
         f"<@{row.user_id}> · {quadrant} · {checkins} · {_ago(row.last_debrief_at, now)} · "
-        f"{row.streak.describe()}"
+        f"{streak_label(row.streak)}"
     )
 
 

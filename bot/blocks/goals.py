@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -189,8 +189,9 @@ def _date(values: dict[str, Any], block_id: str) -> date | None:
 def parse_goal_submission(
     values: dict[str, Any], today: date
 ) -> tuple[GoalSubmission | None, dict[str, str]]:
-    """The SMART checks: a positive target, an end after the start that has not passed, a cycle
-    of at most a year, a named custom metric and a reason. Errors are keyed by block id."""
+    """The SMART checks: a positive target, an end after the start and after `today` (the
+    person's own date: a goal ending today leaves no time to work towards it), a cycle of at
+    most a year, a named custom metric and a reason. Errors are keyed by block id."""
     errors: dict[str, str] = {}
     metric = (_state(values, "metric").get("selected_option") or {}).get("value") or ""
     if metric not in METRIC_LABELS:
@@ -216,8 +217,8 @@ def parse_goal_submission(
         errors["cycle_end"] = "Pick the day the cycle ends."
     elif start is not None and end <= start:
         errors["cycle_end"] = "The cycle has to end after it starts."
-    elif end < today:
-        errors["cycle_end"] = "That day has passed. Pick an end date in the future."
+    elif end <= today:
+        errors["cycle_end"] = "Pick an end date after today, so there's time to work towards it."
     elif start is not None and end - start > timedelta(days=MAX_CYCLE_DAYS):
         errors["cycle_end"] = "Keep the cycle to a year at most, so the goal stays time-bound."
 
@@ -242,8 +243,18 @@ def parse_goal_submission(
     )
 
 
-def _cycle_text(start: date, end: date) -> str:
-    return f"{start:%d %b} – {end:%d %b %Y}"
+def day_month(day: date) -> str:
+    """ "1 Nov": the day without zero padding, as every goal and dashboard text writes dates."""
+    return f"{day.day} {day:%b}"
+
+
+def day_month_year(day: date) -> str:
+    return f"{day_month(day)} {day:%Y}"
+
+
+def cycle_text(start: date, end: date) -> str:
+    """ "1 Nov – 30 Nov 2026"."""
+    return f"{day_month(start)} – {day_month_year(end)}"
 
 
 def goal_progress_lines(progress: GoalProgress) -> str:
@@ -251,7 +262,7 @@ def goal_progress_lines(progress: GoalProgress) -> str:
     return (
         f"*{progress.metric_label}:* {format_number(progress.attainment)} of "
         f"{format_number(goal.target)}\n`{progress_bar(progress.ratio)}`\n"
-        f"Cycle: {_cycle_text(goal.cycle_start, goal.cycle_end)}"
+        f"Cycle: {cycle_text(goal.cycle_start, goal.cycle_end)}"
     )
 
 
@@ -308,18 +319,19 @@ def quadrant_line(quadrant: Classification) -> str:
     )
 
 
-def _process_text(score: float | None) -> str:
-    return "no process evidence yet" if score is None else f"process {score:.0%}"
+def _process_text(score: float | None, *, ended: bool) -> str:
+    if score is None:
+        return "no process evidence this cycle" if ended else "no process evidence yet"
+    return f"process {score:.0%}"
 
 
 def review_message(review: CycleReview) -> dict[str, Any]:
     """The rep's private end-of-cycle review: quadrant and seed 002's coaching message."""
     progress = review.progress
     goal = progress.goal
+    # The quadrant line above already carries the 🎉; the words alone say it here.
     opening = (
-        "🎉 *Celebrate the perfect miss.*\n"
-        if review.quadrant is Classification.PERFECT_MISS
-        else ""
+        "*Celebrate the perfect miss.*\n" if review.quadrant is Classification.PERFECT_MISS else ""
     )
     return {
         "text": f"Your cycle review: {CLASSIFICATION_LABELS[review.quadrant]}",
@@ -328,7 +340,7 @@ def review_message(review: CycleReview) -> dict[str, Any]:
                 "type": "header",
                 "text": {
                     "type": "plain_text",
-                    "text": f"Your cycle review ({_cycle_text(goal.cycle_start, goal.cycle_end)})",
+                    "text": f"Your cycle review ({cycle_text(goal.cycle_start, goal.cycle_end)})",
                 },
             },
             {"type": "section", "text": {"type": "mrkdwn", "text": quadrant_line(review.quadrant)}},
@@ -339,7 +351,7 @@ def review_message(review: CycleReview) -> dict[str, Any]:
                     "text": goal_progress_lines(progress)
                     + "\nProcess: "
                     + (
-                        "no evidence yet (no outcomes or check-in ratings)"
+                        "no evidence this cycle (no outcomes or check-in ratings)"
                         if review.process_score is None
                         else f"{review.process_score:.0%} of the practices held"
                     ),
@@ -353,17 +365,42 @@ def review_message(review: CycleReview) -> dict[str, Any]:
     }
 
 
-def review_table_lines(reviews: Sequence[CycleReview]) -> list[str]:
-    return [
-        f"<@{r.user_id}> — {QUADRANT_EMOJI[r.quadrant]} {CLASSIFICATION_LABELS[r.quadrant]} · "
-        f"{r.progress.ratio:.0%} of goal · {_process_text(r.process_score)}"
-        for r in reviews
-    ]
+NO_GOAL_TEXT = "no goal set"
+NOT_DMED_TEXT = "couldn't be reached by DM, so their review wasn't sent"
 
 
-def team_review_message(cycle_end: date, reviews: Sequence[CycleReview]) -> dict[str, Any]:
-    """The manager's end-of-cycle team review: each rep's quadrant (amounts stay out)."""
-    lines = review_table_lines(reviews)
+def review_table_lines(
+    reviews: Sequence[CycleReview],
+    *,
+    ended: bool,
+    without_goal: Sequence[str] = (),
+    not_dmed: Collection[str] = (),
+) -> list[str]:
+    """One line per rep: quadrant, share of goal and process; reps in `without_goal` too, so
+    the manager sees the whole team. `ended`: the cycle is over (a review, not a report)."""
+    lines = []
+    for r in reviews:
+        line = (
+            f"<@{r.user_id}> — {QUADRANT_EMOJI[r.quadrant]} {CLASSIFICATION_LABELS[r.quadrant]} · "
+            f"{r.progress.ratio:.0%} of goal · {_process_text(r.process_score, ended=ended)}"
+        )
+        if r.user_id in not_dmed:
+            line += f" · {NOT_DMED_TEXT}"
+        lines.append(line)
+    lines += [f"<@{user_id}> — {NO_GOAL_TEXT}" for user_id in without_goal]
+    return lines
+
+
+def team_review_message(
+    cycle_end: date,
+    reviews: Sequence[CycleReview],
+    *,
+    without_goal: Sequence[str] = (),
+    not_dmed: Collection[str] = (),
+) -> dict[str, Any]:
+    """The manager's end-of-cycle team review: each rep's quadrant (amounts stay out), and
+    the reps who set no goal for the cycle."""
+    lines = review_table_lines(reviews, ended=True, without_goal=without_goal, not_dmed=not_dmed)
     chunks = ["\n".join(lines[i : i + 20]) for i in range(0, len(lines), 20)] or ["No goals."]
     coaching = [
         f"<@{r.user_id}>: {CLASSIFICATION_SUMMARIES[r.quadrant]}"
@@ -373,7 +410,10 @@ def team_review_message(cycle_end: date, reviews: Sequence[CycleReview]) -> dict
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": f"Team review — cycle ending {cycle_end:%d %b}"},
+            "text": {
+                "type": "plain_text",
+                "text": f"Team review — cycle ending {day_month(cycle_end)}",
+            },
         },
         *({"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks[:40]),
     ]
@@ -399,4 +439,7 @@ def team_review_message(cycle_end: date, reviews: Sequence[CycleReview]) -> dict
             ],
         }
     )
-    return {"text": f"Team review for the cycle ending {cycle_end:%d %b}", "blocks": blocks}
+    return {
+        "text": f"Team review for the cycle ending {day_month(cycle_end)}",
+        "blocks": blocks,
+    }

@@ -9,8 +9,11 @@ from bot.demo import DemoContext, _has, _wait
 from bot.simulator import state_value
 from bot.standin import RecordedCall
 
-# After midnight on 1 December for everyone in the demo (Priya, in Los Angeles, is last).
-CYCLE_REVIEW_AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+# Reviews go out at 09:00 local the day after the cycle: Leo's at 09:00 in London, then
+# Maya's team review at 09:00 in New York (every cycle has ended by then) ...
+TEAM_REVIEW_AT = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+# ... and Priya's at 09:00 in Los Angeles.
+LAST_REVIEW_AT = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
 
 
 def _goal_values(
@@ -72,6 +75,16 @@ def _home(ctx: DemoContext, user_id: str) -> None:
     ctx.transcript.show_new_calls()
 
 
+def _tick_at(ctx: DemoContext, moment: datetime) -> None:
+    """Move the demo's clock on to `moment` (never back) and run the scheduler once."""
+    if ctx.clock() < moment:
+        ctx.clock.set(moment)
+    seen = len(ctx.standin.calls)
+    ctx.ticker.tick()
+    ctx.transcript.show_new_calls()
+    _save_uploads(ctx, ctx.standin.calls[seen:])
+
+
 def play(ctx: DemoContext) -> None:
     """Goals for Leo and Priya, their Home tabs, Maya's report, and the cycle review."""
     t, sender, standin = ctx.transcript, ctx.sender, ctx.standin
@@ -120,10 +133,8 @@ def play(ctx: DemoContext) -> None:
     t.show_new_calls()
     _save_uploads(ctx, calls)
 
-    t.scene("1 December — the cycle ends: private reviews and Maya's team review")
-    if ctx.clock() < CYCLE_REVIEW_AT:
-        ctx.clock.set(CYCLE_REVIEW_AT)
-    seen = len(standin.calls)
-    ctx.ticker.tick()
-    t.show_new_calls()
-    _save_uploads(ctx, standin.calls[seen:])
+    t.scene("1 December, 09:00 in New York — Leo's review and Maya's team review")
+    t.say("Reviews arrive at 09:00 local time the day after the cycle, never at midnight")
+    _tick_at(ctx, TEAM_REVIEW_AT)
+    t.scene("1 December, 09:00 in Los Angeles — Priya's review")
+    _tick_at(ctx, LAST_REVIEW_AT)

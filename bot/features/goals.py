@@ -27,6 +27,8 @@ from bot.blocks.goals import (
     CHANGE_GOAL_ACTION_ID,
     GOAL_CALLBACK_ID,
     GoalDefaults,
+    day_month,
+    day_month_year,
     goal_id_of,
     goal_modal,
     goal_progress_message,
@@ -50,11 +52,13 @@ from bot.usecases.dashboard import (
 )
 from bot.usecases.goals import (
     CycleReview,
-    default_cycle,
     goal_progress,
     local_today,
+    offered_cycle,
+    rep_review_due_at,
     review_cycle,
     save_goal,
+    team_review_due_at,
 )
 from bot.usecases.members import remember_profile
 from storage import goals_queries, queries
@@ -66,6 +70,21 @@ REVIEW_BATCH = 200
 # Team reviews are looked for this long after a cycle ends (a rep's DM may wait for their
 # midnight, and a failed send is retried on later ticks).
 TEAM_REVIEW_WINDOW = timedelta(days=14)
+# Slack errors that no retry will fix: the person is gone, deactivated, or cannot be DMed.
+# A review that meets one is marked done (unsent), so it neither blocks the manager's team
+# review nor comes back every tick to fill the batch; any other error is retried next tick.
+UNREACHABLE_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "users_not_found",
+        "user_disabled",
+        "account_inactive",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "is_archived",
+        "messages_tab_disabled",
+    }
+)
 TIMELINE_OUTCOMES = 60
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -174,7 +193,7 @@ def show_goal_or_open_modal(client: WebClient, deps: Deps, command: dict[str, An
             else None
         )
         workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
-        start, end = default_cycle(today, workspace.cycle)
+        start, end = offered_cycle(today, workspace.cycle)
         session.commit()
     if message is not None:
         send_ephemeral(client, command, message)
@@ -209,11 +228,21 @@ def _tz_of(session: Any, team_id: str, user_id: str) -> str:
     return member.tz if member is not None and member.tz else "UTC"
 
 
+def is_unreachable(error: Exception) -> bool:
+    """True for a Slack error that says the person can never be DMed (see UNREACHABLE_ERRORS)."""
+    return isinstance(error, SlackApiError) and error.response.get("error") in UNREACHABLE_ERRORS
+
+
+def review_dm_key(user_id: str, cycle_end: date) -> str:
+    return f"review:{user_id}:{cycle_end.isoformat()}"
+
+
 def run_cycle_reviews(session_factory: SessionFactory, delivery: Delivery, now: datetime) -> None:
-    """DM each rep whose cycle ended (at midnight in their zone) their quadrant, once; then,
-    when every rep of a manager with a goal ending that day has theirs, the manager's review."""
-    # UTC's date or earlier: zones ahead of UTC reach the next day first; _review_one waits
-    # for each rep's own midnight.
+    """DM each rep their quadrant, once, at 09:00 their time the day after the cycle ends;
+    then each manager's team review, at 09:00 the manager's time once every rep's cycle with
+    that end date is over."""
+    # UTC's date or earlier: a zone ahead of UTC reaches its 09:00 the day after the cycle
+    # while UTC is still on the last day; _review_one waits for each rep's own morning.
     with session_factory() as session:
         due = goals_queries.goals_due_for_review(
             session=session, ended_on_or_before=now.date(), limit=REVIEW_BATCH
@@ -234,19 +263,29 @@ def _review_one(
 ) -> None:
     with session_factory() as session:
         tz = _tz_of(session, goal.team_id, goal.user_id)
-        if local_today(now, tz) <= goal.cycle_end:
-            return  # the cycle has not ended where this rep lives
+        if now < rep_review_due_at(goal.cycle_end, tz):
+            return  # not yet 09:00 on the day after the cycle where this rep lives
         review = review_cycle(
             session=session, goal=goal, tz=tz, threshold=_threshold(session, goal.team_id)
         )
         session.commit()
-    delivery.dm(
-        team_id=goal.team_id,
-        post_key=f"review:{goal.user_id}:{goal.cycle_end.isoformat()}",
-        kind="cycle_review",
-        user_id=goal.user_id,
-        message=review_message(review),
-    )
+    try:
+        delivery.dm(
+            team_id=goal.team_id,
+            post_key=review_dm_key(goal.user_id, goal.cycle_end),
+            kind="cycle_review",
+            user_id=goal.user_id,
+            message=review_message(review),
+        )
+    except SlackApiError as error:
+        if not is_unreachable(error):
+            raise  # rate limits, outages: the next tick tries again
+        log.warning(
+            "cycle review for %s in %s not sent, they can't be DMed (%s)",
+            goal.user_id,
+            goal.team_id,
+            error.response.get("error"),
+        )
     with session_factory() as session:
         assert goal.id is not None
         goals_queries.mark_goal_reviewed(session=session, goal_id=goal.id, now=now)
@@ -264,12 +303,13 @@ def _team_reviews(session_factory: SessionFactory, delivery: Delivery, now: date
         if not delivery.is_installed(team_id):
             continue
         with session_factory() as session:
-            managers = [m.user_id for m in queries.managers_of(session=session, team_id=team_id)]
-        for manager_id in managers:
+            managers = queries.managers_of(session=session, team_id=team_id)
+            session.expunge_all()
+        for manager in managers:
             try:
-                _team_review(session_factory, delivery, team_id, cycle_end, manager_id)
+                _team_review(session_factory, delivery, team_id, cycle_end, manager, now)
             except Exception:  # one manager's failure must not stop the others'
-                log.exception("team review for %s in %s failed", manager_id, team_id)
+                log.exception("team review for %s in %s failed", manager.user_id, team_id)
 
 
 def _team_review(
@@ -277,55 +317,82 @@ def _team_review(
     delivery: Delivery,
     team_id: str,
     cycle_end: date,
-    manager_id: str,
+    manager: Member,
+    now: datetime,
 ) -> None:
-    post_key = f"team-review:{manager_id}:{cycle_end.isoformat()}"
-    if delivery.already_sent(team_id=team_id, post_key=post_key):
+    """The table, then the chart: each sent exactly once under its own post key, so a chart
+    whose upload failed after the table went out is uploaded on a later tick."""
+    table_key = f"team-review:{manager.user_id}:{cycle_end.isoformat()}"
+    chart_key = f"team-review-chart:{manager.user_id}:{cycle_end.isoformat()}"
+    if delivery.already_sent(team_id=team_id, post_key=table_key) and delivery.already_sent(
+        team_id=team_id, post_key=chart_key
+    ):
         return
     with session_factory() as session:
-        reps = queries.reports_of(session=session, team_id=team_id, manager_user_id=manager_id)
+        reps = queries.reports_of(session=session, team_id=team_id, manager_user_id=manager.user_id)
         goals = goals_queries.goals_ending_on(
             session=session,
             team_id=team_id,
             cycle_end=cycle_end,
             user_ids=[rep.user_id for rep in reps],
         )
-        if not goals or any(goal.reviewed_at is None for goal in goals):
-            return  # nobody to review, or some reps' cycles end later in their zone
-        threshold = _threshold(session, team_id)
+        if not goals:
+            return  # nobody on this manager's team had a cycle ending that day
         zones = {rep.user_id: rep.tz or "UTC" for rep in reps}
+        due_at = team_review_due_at(
+            cycle_end, [zones[g.user_id] for g in goals], manager.tz or "UTC"
+        )
+        if now < due_at:
+            return
+        threshold = _threshold(session, team_id)
         reviews = [
             review_cycle(session=session, goal=g, tz=zones[g.user_id], threshold=threshold)
             for g in goals
         ]
+        with_goal = {g.user_id for g in goals}
+        without_goal = [rep.user_id for rep in reps if rep.user_id not in with_goal]
+        # Reviewed without a DM on record: the rep could not be reached (UNREACHABLE_ERRORS).
+        not_dmed = {
+            g.user_id
+            for g in goals
+            if g.reviewed_at is not None
+            and not _was_sent(session, team_id, review_dm_key(g.user_id, cycle_end))
+        }
         session.commit()
     client = delivery.client_for(team_id)
-    channel = client.conversations_open(users=manager_id)["channel"]["id"]
-    sent = delivery.post(
+    channel = client.conversations_open(users=manager.user_id)["channel"]["id"]
+    delivery.post(
         team_id=team_id,
-        post_key=post_key,
+        post_key=table_key,
         kind="team_review",
         channel=channel,
-        message=team_review_message(cycle_end, reviews),
+        message=team_review_message(
+            cycle_end, reviews, without_goal=without_goal, not_dmed=not_dmed
+        ),
     )
-    if sent is None:
-        return
+    if not delivery.already_sent(team_id=team_id, post_key=table_key):
+        return  # another worker is sending the table; it sends the chart after it
     upload_once(
         session_factory,
         client,
         delivery.clock,
         team_id=team_id,
-        post_key=f"team-review-chart:{manager_id}:{cycle_end.isoformat()}",
-        channel=sent.channel,
+        post_key=chart_key,
+        channel=channel,
         content=charts.quadrant_chart(
             quadrant_points(reviews, _names(client, reviews)),
             threshold,
-            title=f"Cycle ending {cycle_end:%d %b %Y}",
+            title=f"Cycle ending {day_month_year(cycle_end)}",
         ),
         filename=f"team-review-{cycle_end.isoformat()}.png",
-        title=f"Team review, cycle ending {cycle_end:%d %b}",
+        title=f"Team review, cycle ending {day_month(cycle_end)}",
         initial_comment="Process score against attainment, one dot per rep.",
     )
+
+
+def _was_sent(session: Session, team_id: str, post_key: str) -> bool:
+    post = queries.get_post(session=session, team_id=team_id, post_key=post_key)
+    return post is not None and post.status == "sent"
 
 
 def quadrant_points(
@@ -334,7 +401,7 @@ def quadrant_points(
     return [
         charts.QuadrantPoint(
             label=names.get(r.user_id, r.user_id),
-            process_score=r.process_score or 0.0,
+            process_score=r.process_score,  # None: drawn hollow, not as 0%
             attainment_ratio=r.progress.ratio,
         )
         for r in reviews
@@ -422,6 +489,7 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
         threshold = _threshold(session, team_id)
         if subject is None and reps:
             reviews = []
+            without_goal: list[str] = []
             for rep in reps:
                 tz = rep.tz or "UTC"
                 goal = goals_queries.current_goal(
@@ -430,12 +498,12 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
                     user_id=rep.user_id,
                     today=local_today(now, tz),
                 )
-                if goal is not None:
-                    reviews.append(
-                        review_cycle(
-                            session=session, goal=goal, tz=tz, threshold=threshold, until=now
-                        )
-                    )
+                if goal is None:
+                    without_goal.append(rep.user_id)
+                    continue
+                reviews.append(
+                    review_cycle(session=session, goal=goal, tz=tz, threshold=threshold, until=now)
+                )
             reasons = labelled_reasons(
                 goals_queries.loss_reason_counts(
                     session=session,
@@ -457,7 +525,11 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
     channel = client.conversations_open(users=user_id)["channel"]["id"]
     key = f"report:{user_id}:{command.get('trigger_id') or now.isoformat()}"
     if subject is None:
-        table = "\n".join(review_table_lines(reviews)) or "Nobody on your team has a goal set yet."
+        table = (
+            "\n".join(review_table_lines(reviews, ended=False, without_goal=without_goal))
+            if reviews
+            else "Nobody on your team has a goal set yet."
+        )
         upload_once(
             deps.session_factory,
             client,

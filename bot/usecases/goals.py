@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from bot.domain import (
     PRACTICES,
     Classification,
     classify_cycle,
+    local_checkin_time,
     zone,
 )
 from storage import goals_queries
@@ -35,6 +37,8 @@ METRIC_LABELS: dict[str, str] = {
 WIN_FED_METRICS = frozenset({"revenue", "deals_won"})
 MAX_CYCLE_DAYS = 366
 MAX_RATING = 5
+# Reviews arrive at the start of a working day, not at midnight.
+REVIEW_HOUR = 9
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,13 @@ def default_cycle(today: date, cycle: str) -> tuple[date, date]:
     return start, after - timedelta(days=1)
 
 
+def offered_cycle(today: date, cycle: str) -> tuple[date, date]:
+    """The cycle the /goal modal offers: the current one, or the next when it ends today (a
+    goal has to end after today, so there is time left to work towards it)."""
+    start, end = default_cycle(today, cycle)
+    return default_cycle(end + timedelta(days=1), cycle) if end <= today else (start, end)
+
+
 def local_today(now: datetime, tz: str) -> date:
     return now.astimezone(_zone_or_utc(tz)).date()
 
@@ -100,6 +111,41 @@ def cycle_window(cycle_start: date, cycle_end: date, tz: str) -> tuple[datetime,
     start = datetime.combine(cycle_start, time(0), tzinfo)
     end = datetime.combine(cycle_end + timedelta(days=1), time(0), tzinfo)
     return start, end
+
+
+def morning_of(day: date, tz: str, hour: int = REVIEW_HOUR) -> datetime:
+    """`hour`:00 on `day` on the wall clock of `tz` (UTC when unknown), as an aware instant.
+
+    DST-safe through bot.domain.local_checkin_time: an hour that the clocks skip moves to the
+    end of the gap, an ambiguous one is its first occurrence."""
+    tz = tz if _is_zone(tz) else "UTC"
+    iso = day.isocalendar()
+    return local_checkin_time(f"{iso.year:04d}-W{iso.week:02d}", tz, day.weekday(), hour)
+
+
+def _is_zone(tz: str) -> bool:
+    try:
+        zone(tz)
+    except ValueError:
+        return False
+    return True
+
+
+def rep_review_due_at(cycle_end: date, tz: str) -> datetime:
+    """A rep's own review: 09:00 their time on the day after the cycle's last day."""
+    return morning_of(cycle_end + timedelta(days=1), tz)
+
+
+def team_review_due_at(cycle_end: date, rep_zones: Sequence[str], manager_tz: str) -> datetime:
+    """The manager's team review: the first 09:00 on the manager's clock once the cycle has
+    ended for every rep (the last of them at midnight in the westernmost zone)."""
+    ended = max(
+        (cycle_window(cycle_end, cycle_end, tz)[1] for tz in rep_zones),
+        default=cycle_window(cycle_end, cycle_end, manager_tz)[1],
+    )
+    day = ended.astimezone(_zone_or_utc(manager_tz)).date()
+    morning = morning_of(day, manager_tz)
+    return morning if morning >= ended else morning_of(day + timedelta(days=1), manager_tz)
 
 
 def metric_label(goal: Goal) -> str:
