@@ -153,7 +153,8 @@ def main() -> int:
     per_rep = Counter(str(c.params.get("channel")) for c in delivered)
     sent = len(per_rep)
     duplicates = sum(count - 1 for count in per_rep.values())
-    lost = args.reps - len([r for r in per_rep if r.startswith("U0B")])
+    # Reps by their exact ids: the manager's id (U0BENCHMGR) shares their prefix.
+    lost = len({rep_id(i) for i in range(args.reps)} - set(per_rep))
     limited = len([c for c in posts if c.error == "ratelimited"])
     times = sorted(c.at for c in delivered)
     span = times[-1] - times[0] if len(times) > 1 else 0.0

@@ -4,12 +4,15 @@ pure builders, the pause syntax and the pacer as units."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from bot.app import Deps, build_ticker, make_web_client
@@ -25,8 +28,14 @@ from bot.blocks.checkins import (
 )
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.delivery import DEFAULT_LEASE
 from bot.domain import next_checkin_at
-from bot.features.checkins import SendPacer
+from bot.features.checkins import (
+    SEND_RETRY_BUDGET_SECONDS,
+    RetryBudget,
+    SendPacer,
+    fanout_client,
+)
 from bot.simulator import state_value
 from bot.standin import RecordedCall, SlackStandIn, StandInUser
 from bot.usecases import checkins as uc
@@ -147,6 +156,33 @@ def test_pacer_spreads_sends_and_a_hold_stops_them() -> None:
     assert moments[0] >= 4.0
 
 
+def test_one_send_stops_retrying_within_its_budget_so_the_claim_outlives_it(
+    standin: SlackStandIn,
+) -> None:
+    moments = [0.0]
+
+    def monotonic() -> float:
+        return moments[0]
+
+    pacer = SendPacer(
+        1000.0, monotonic=monotonic, sleep=lambda s: moments.__setitem__(0, moments[0] + s)
+    )
+    template = WebClient(token=standin.bot_token, base_url=standin.url)
+    client = fanout_client(template, pacer, budget=RetryBudget(60.0, monotonic=monotonic))
+    seen = len(standin.calls)
+    # Two 429s asking for 30 s each: the second retry would end past the 60 s budget.
+    standin.fail_next("chat.postMessage", status=429, retry_after=30, times=2)
+    with pytest.raises(SlackApiError) as raised:
+        client.chat_postMessage(channel=REP1, text="hello")
+    assert raised.value.response["error"] == "ratelimited"
+    attempts = [c for c in standin.calls[seen:] if c.method == "chat.postMessage"]
+    assert len(attempts) == 2 and 30 <= moments[0] <= 60
+    # The default budget, plus a first and a last attempt at the client's timeout, ends well
+    # within Delivery's claim lease.
+    worst = SEND_RETRY_BUDGET_SECONDS + 2 * template.timeout
+    assert worst < DEFAULT_LEASE.total_seconds() / 2
+
+
 # --- over HTTP ----------------------------------------------------------------------------
 
 
@@ -213,6 +249,8 @@ def test_checkin_command_opens_the_week_and_answering_again_edits(
     again = live.sender(team_id).view_submission(view, user_id=REP1, values=values)
     assert again.status == 200
     assert len(_answers(session_factory, checkin_id)) == 2
+    time.sleep(1.0)  # the server's post-ack work for the retry, had it posted anything
+    assert len(_thanks_to(standin, seen, REP1)) == 1
 
     # Later that week: `/checkin` opens the same check-in, prefilled; the edit replaces.
     reopened = _open_via_command(live, standin, team_id, REP1)
@@ -232,6 +270,17 @@ def test_checkin_command_opens_the_week_and_answering_again_edits(
     with session_factory() as session:
         checkin = cq.get_checkin(session=session, checkin_id=checkin_id)
         assert checkin is not None and checkin.status == "answered"
+
+
+def _thanks_to(standin: SlackStandIn, seen: int, user_id: str) -> list[RecordedCall]:
+    return [
+        c
+        for c in standin.calls[seen:]
+        if c.method == "chat.postMessage"
+        and c.ok
+        and c.params.get("channel") == user_id
+        and "is saved" in str(c.params.get("text"))
+    ]
 
 
 def test_blank_and_too_long_answers_keep_the_modal_open(
@@ -257,9 +306,24 @@ def test_pause_resume_and_a_hint_for_bad_syntax(
     live: LiveApp, standin: SlackStandIn, team_id: str, session_factory: SessionFactory
 ) -> None:
     sender = live.sender(team_id)
-    for bad in ("pause", "pause forever", "pause 0d", "holiday"):
+    for bad in ("pause", "pause forever", "holiday"):
         body = sender.slash_command("/checkin", bad, user_id=REP1).json()
         assert body["response_type"] == "ephemeral" and "/checkin pause 2w" in body["text"]
+        assert "didn't catch that" in body["text"]
+    # Written right but impossible: the reason, not the generic hint.
+    for impossible, reason in (
+        ("pause 0d", "in the future"),
+        ("pause until 2020-01-01", "in the future"),
+        ("pause 60w", "a year at most"),
+    ):
+        body = sender.slash_command("/checkin", impossible, user_id=REP1).json()
+        assert body["response_type"] == "ephemeral" and reason in body["text"], impossible
+        assert "didn't catch that" not in body["text"]
+    # Not paused: resume says so.
+    seen = len(standin.calls)
+    sender.slash_command("/checkin", "resume", user_id=REP1)
+    reply = _new_calls(standin, seen, "chat.postEphemeral")[0]
+    assert "weren't paused" in reply.params["text"] and "Welcome back" not in reply.params["text"]
     seen = len(standin.calls)
     assert sender.slash_command("/checkin", "pause 2w", user_id=REP1).status == 200
     reply = _new_calls(standin, seen, "chat.postEphemeral")[0]
@@ -276,6 +340,71 @@ def test_pause_resume_and_a_hint_for_bad_syntax(
     with session_factory() as session:
         member = queries.get_member(session=session, team_id=team_id, user_id=REP1)
         assert member is not None and member.checkin_paused_until is None
+
+
+def _goal(team_id: str, user_id: str, metric: str, *, progress: float = 0.0) -> Goal:
+    today = datetime.now(UTC).date()
+    return Goal(
+        team_id=team_id,
+        user_id=user_id,
+        metric=metric,
+        target=10,
+        progress=progress,
+        cycle_start=today - timedelta(days=10),
+        cycle_end=today + timedelta(days=20),
+    )
+
+
+def test_a_meetings_goal_is_asked_about_and_the_answer_shows_in_goal(
+    live: LiveApp, standin: SlackStandIn, team_id: str, session_factory: SessionFactory
+) -> None:
+    with session_factory() as session:
+        session.add(_goal(team_id, REP1, "meetings", progress=2))
+        session.add(_goal(team_id, REP2, "revenue"))
+        session.commit()
+    # Revenue is counted from wins: no question about it.
+    revenue_view = _open_via_command(live, standin, team_id, REP2)
+    assert all(b.get("block_id") != "goal_progress" for b in revenue_view["blocks"])
+
+    view = _open_via_command(live, standin, team_id, REP1)
+    assert any(b.get("block_id") == "goal_progress" for b in view["blocks"])
+    values = {
+        _text_keys(view)[0]: {"answer": state_value("plain_text_input", "Booked more demos")},
+        "goal_progress": {"answer": state_value("number_input", "7")},
+    }
+    seen = len(standin.calls)
+    live.sender(team_id).view_submission(view, user_id=REP1, values=values)
+    _new_calls(standin, seen, "chat.postMessage")
+    seen = len(standin.calls)
+    assert live.sender(team_id).slash_command("/goal", "", user_id=REP1).status == 200
+    shown = _new_calls(standin, seen, "chat.postEphemeral")[0]
+    assert "7 of 10" in json.dumps(shown.params["blocks"])
+
+
+def test_skip_on_an_answered_check_in_leaves_the_dm_and_says_so(
+    live: LiveApp, standin: SlackStandIn, team_id: str, session_factory: SessionFactory
+) -> None:
+    view = _open_via_command(live, standin, team_id, REP2)
+    checkin_id = int(view["private_metadata"])
+    values = {
+        _text_keys(view)[0]: {"answer": state_value("plain_text_input", "Asked for referrals")}
+    }
+    seen = len(standin.calls)
+    live.sender(team_id).view_submission(view, user_id=REP2, values=values)
+    thanks = _new_calls(standin, seen, "chat.postMessage")[0]
+    message = {"ts": thanks.response["ts"], "channel": thanks.response["channel"]}
+    seen = len(standin.calls)
+    live.sender(team_id).block_actions(
+        user_id=REP2,
+        actions=[{"action_id": "checkin_skip", "value": str(checkin_id)}],
+        message=message,
+    )
+    note = _new_calls(standin, seen, "chat.postEphemeral")[0]
+    assert note.params["user"] == REP2 and "already answered" in note.params["text"]
+    assert [c for c in standin.calls[seen:] if c.method == "chat.update"] == []
+    with session_factory() as session:
+        checkin = cq.get_checkin(session=session, checkin_id=checkin_id)
+        assert checkin is not None and checkin.status == "answered"
 
 
 def _ticker_at(live: LiveApp, standin: SlackStandIn, moment: datetime) -> Any:
@@ -369,7 +498,8 @@ def test_the_scheduled_dm_asks_about_this_weeks_loss_and_last_commitment_then_bu
     assert "Acme renewal" in lines[0]
     assert "Qualify budget on call one" in lines[1] and "Did you do it?" in lines[1]
     assert len(lines) == 3
-    assert "progress toward your goal" in json.dumps(dm.params["blocks"])
+    # Deals won are counted from the wins: the check-in does not ask for them.
+    assert "progress toward your goal" not in json.dumps(dm.params["blocks"])
 
     message = {"ts": dm.response["ts"], "channel": dm.response["channel"]}
     actions = next(b for b in dm.params["blocks"] if b["type"] == "actions")["elements"]
@@ -381,7 +511,7 @@ def test_the_scheduled_dm_asks_about_this_weeks_loss_and_last_commitment_then_bu
     )
     view = _new_calls(standin, seen, "views.open")[0].params["view"]
     assert view["private_metadata"] == actions[0]["value"]
-    assert any(b.get("block_id") == "goal_progress" for b in view["blocks"])
+    assert all(b.get("block_id") != "goal_progress" for b in view["blocks"])
 
     # Someone else's button does nothing.
     seen = len(standin.calls)

@@ -93,6 +93,6 @@ def test_three_processes_send_each_check_in_exactly_once(
             rows = session.exec(select(CheckIn).where(CheckIn.team_id == TEAM_ID)).all()
             assert sorted(r.user_id for r in rows) == sorted(REPS)
             assert {r.status for r in rows} == {"sent"}
-            # The work really was shared between the processes.
-            assert len({r.claimed_by for r in rows}) >= 2
+            # Which process sent which check-in is up to timing (one may take them all), so
+            # only exactly-once is asserted, not how the work was shared.
         engine.dispose()

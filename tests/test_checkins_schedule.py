@@ -4,17 +4,23 @@ process. No sleeping: the clock moves and the ticker ticks."""
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from sqlmodel import select
 
 from bot.app import Deps, build_ticker, make_web_client
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.delivery import Delivery
+from bot.features import checkins as checkins_feature
+from bot.features.checkins import REMINDER_BATCH, CheckinJobs, SendPacer
 from bot.scheduler import Ticker
 from bot.standin import RecordedCall, SlackStandIn, StandInUser
 from bot.usecases import checkins as uc
@@ -42,6 +48,7 @@ class World:
     ticker: Ticker
     session_factory: SessionFactory
     standin: SlackStandIn
+    deps: Deps
     seen: int = 0
 
     def tick_at(self, moment: datetime) -> list[RecordedCall]:
@@ -81,9 +88,8 @@ def world(database_url: str, standin: SlackStandIn) -> Iterator[World]:
     clock = FakeClock(utc(2026, 10, 26, 12))
     deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
     team_id = "T" + uuid.uuid4().hex[:10].upper()
-    yield World(
-        team_id, clock, build_ticker(deps, make_web_client(settings)), deps.session_factory, standin
-    )
+    ticker = build_ticker(deps, make_web_client(settings))
+    yield World(team_id, clock, ticker, deps.session_factory, standin, deps)
     engine.dispose()
 
 
@@ -232,9 +238,101 @@ def test_a_pause_stops_check_ins_until_it_ends_and_resume_ends_it_early(world: W
     # LA is paused until 1 Dec, but resumes early.
     assert checkin_dms(world.tick_at(utc(2026, 11, 13, 22, 0)), LA) == []
     with world.session_factory() as session:
-        uc.resume(session=session, team_id=world.team_id, user_id=LA)
+        uc.resume(session=session, team_id=world.team_id, user_id=LA, now=world.clock())
         session.commit()
     assert len(checkin_dms(world.tick_at(utc(2026, 11, 20, 22, 0)), LA)) == 1
+
+
+def test_reminders_keep_coming_behind_more_old_unanswered_check_ins_than_a_batch(
+    world: World,
+) -> None:
+    team(world, [LONDON])
+    old = world.clock() - timedelta(days=10)
+    stale = [
+        {
+            "team_id": world.team_id,
+            "user_id": f"U0STALE{i:04d}",
+            "week_key": "2026-W42",
+            "due_at": old,
+            "status": "sent",
+            "sent_at": old,
+        }
+        for i in range(REMINDER_BATCH + 5)
+    ]
+    with world.session_factory() as session:
+        assert cq.insert_checkins_if_absent(session=session, rows=stale) == len(stale)
+        session.commit()
+    world.tick_at(utc(2026, 10, 30, 14, 0))  # London's check-in is sent
+    reminders = world.tick_at(utc(2026, 10, 31, 14, 0))
+    assert [t for t in texts_to(reminders, LONDON) if "nudge" in t] != []
+    # The old ones are past their window: never reminded, days late.
+    assert [c for c in reminders if str(c.params.get("channel")).startswith("U0STALE")] == []
+
+
+def test_failing_time_zone_reads_wait_their_turn_instead_of_starving_others(
+    world: World, standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkins_feature, "TZ_REFRESH_BATCH", 2)
+    people = [f"U0TZ{world.team_id[-4:]}{n}" for n in "ABC"]
+    for user_id in people:
+        standin.add_user(StandInUser(id=user_id, name=user_id.lower(), real_name=user_id))
+        with world.session_factory() as session:  # one by one: ids in this order
+            queries.upsert_member(session=session, team_id=world.team_id, user_id=user_id)
+            session.commit()
+    # The first two reads fail for good (429 after 429, past all retries); nothing else does.
+    standin.fail_next("users.info", status=429, retry_after=0, times=18)
+    world.tick_at(utc(2026, 10, 28, 9, 0))
+    assert [_tz_read_at(world, p) for p in people] == [None, None, None]
+    world.tick_at(utc(2026, 10, 28, 9, 1))  # the third is read now, not the failing two again
+    assert [_tz_read_at(world, p) is None for p in people] == [True, True, False]
+    world.tick_at(utc(2026, 10, 28, 9, 30))  # the failed ones come back after a while
+    assert all(_tz_read_at(world, p) is not None for p in people)
+
+
+def _tz_read_at(world: World, user_id: str) -> datetime | None:
+    with world.session_factory() as session:
+        member = queries.get_member(session=session, team_id=world.team_id, user_id=user_id)
+        assert member is not None
+        return member.tz_refreshed_at
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_unreachable_slack_leaves_the_zone_unread_and_no_check_in_at_utc(
+    world: World, standin: SlackStandIn
+) -> None:
+    tokyo = f"U0TYO{world.team_id[-4:]}"
+    standin.add_user(StandInUser(id=tokyo, name="yuki", real_name="Yuki", tz="Asia/Tokyo"))
+    team(world, [tokyo])
+    unreachable = WebClient(
+        token=standin.bot_token, base_url=f"http://127.0.0.1:{_closed_port()}/api/"
+    )
+    jobs = CheckinJobs(
+        world.deps,
+        Delivery(world.session_factory, unreachable, world.clock),
+        SendPacer(500),
+        retry_interval=FixedValueRetryIntervalCalculator(0.0),
+    )
+    jobs.refresh_timezones(utc(2026, 10, 29, 12, 0))  # a connection error, not a Slack error
+    assert _tz_read_at(world, tokyo) is None
+    jobs.plan(utc(2026, 10, 30, 14, 0))  # 14:00 UTC: the guessed zone's check-in time
+    assert checkin_rows(world, tokyo) == []
+    # Slack reachable again: Tokyo's zone is read, and Friday's check-in is Tokyo's 14:00.
+    assert len(checkin_dms(world.tick_at(utc(2026, 10, 30, 14, 1)), tokyo)) == 1
+    [row] = checkin_rows(world, tokyo)
+    assert row.due_at == utc(2026, 10, 30, 5, 0)
+
+
+def test_gets_checkins_says_who_gets_them(world: World) -> None:
+    team(world, [LONDON])
+    with world.session_factory() as session:
+        assert uc.gets_checkins(session=session, team_id=world.team_id, user_id=LONDON)
+        assert not uc.gets_checkins(session=session, team_id=world.team_id, user_id=MANAGER)
+        assert not uc.gets_checkins(session=session, team_id=world.team_id, user_id="U0NOBODY")
 
 
 def test_managers_who_report_to_nobody_and_bots_get_no_check_in(world: World) -> None:

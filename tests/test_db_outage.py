@@ -16,6 +16,7 @@ from storage.models import Outcome
 from tests.conftest import _postgres_admin_url, fresh_database
 from tests.live import live_app
 from tests.test_debriefs_http import lost_values
+from tests.test_goals import goal_values
 
 REP = "U0REP1"
 
@@ -77,3 +78,48 @@ def test_a_loss_debrief_submitted_during_an_outage_is_kept_open_and_saved_after(
             rows = session.execute(select(Outcome).where(Outcome.deal == "Outage deal")).all()
         engine.dispose()
         assert len(rows) == 1
+
+
+def test_a_goal_submitted_during_an_outage_keeps_the_modal_open(
+    standin: SlackStandIn, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from storage.models import Goal
+
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        pytest.skip("PostgreSQL not configured")
+    with fresh_database("postgresql", tmp_path) as url, live_app(standin, url, tmp_path) as app:
+        database = make_url(url).database
+        assert database
+        sender = app.sender()
+        seen = len(standin.calls)
+        assert sender.slash_command("/goal", "", user_id=REP).status == 200
+        calls = standin.wait_for(
+            lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
+        )
+        view = [c for c in calls[seen:] if c.method == "views.open"][0].response["view"]
+        today = datetime.now(UTC).date()
+        values = goal_values(
+            start=(today - timedelta(days=5)).isoformat(),
+            end=(today + timedelta(days=30)).isoformat(),
+        )
+        _allow_connections(admin_url, database, allowed=False)
+        try:
+            reply = sender.view_submission(view, user_id=REP, values=values)
+        finally:
+            _allow_connections(admin_url, database, allowed=True)
+        assert reply.status == 200, reply.body
+        body = reply.json()
+        assert body["response_action"] == "errors", body
+        assert "try save again" in " ".join(body["errors"].values()).lower()
+
+        reply = sender.view_submission(view, user_id=REP, values=values)
+        assert reply.status == 200
+        assert not reply.body.strip() or reply.json().get("response_action") != "errors"
+        engine = make_engine(url)
+        with Session(engine) as session:
+            goals = session.execute(select(Goal)).all()
+        engine.dispose()
+        assert len(goals) == 1

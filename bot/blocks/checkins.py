@@ -191,6 +191,26 @@ def pause_hint() -> dict:
     return {"response_type": "ephemeral", "text": PAUSE_HINT}
 
 
+def pause_problem(problem: str) -> dict:
+    """A pause written correctly that cannot be (already over, longer than a year)."""
+    return {"response_type": "ephemeral", "text": problem}
+
+
+def not_paused_message(next_label: str) -> dict:
+    return {
+        "response_type": "ephemeral",
+        "text": f"Your check-ins weren't paused; the next one comes {next_label}.",
+    }
+
+
+def already_answered_message(week_label: str) -> dict:
+    """Skip clicked on a check-in answered already: it stays answered."""
+    return {
+        "text": f"Your check-in for {week_label} is already answered, so there's nothing to "
+        "skip. `/checkin` lets you change your answers."
+    }
+
+
 def _rating_option(value: str) -> dict[str, Any]:
     label = dict(RATING_CHOICES)[value]
     return {"text": _plain(label), "value": value}

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -27,7 +27,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
-from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.handler import RetryHandler, default_interval_calculator
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -38,12 +39,15 @@ from bot.blocks.checkins import (
     OPEN_ACTION_ID,
     SKIP_ACTION_ID,
     Question,
+    already_answered_message,
     answered_message,
     checkin_message,
     checkin_modal,
     digest_message,
+    not_paused_message,
     parse_checkin_submission,
     pause_hint,
+    pause_problem,
     paused_message,
     reminder_message,
     resumed_message,
@@ -57,6 +61,7 @@ from bot.usecases import checkins as uc
 from bot.usecases.members import remember_profile
 from storage import checkins_queries as cq
 from storage import queries
+from storage.models import CheckIn
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +70,20 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 20
 SEND_THREADS = 4
 TZ_REFRESH_BATCH = 100
+REMINDER_BATCH = 500
+# A time zone read that failed waits this long in this process before it is tried again, so
+# members whose reads keep failing do not take every batch and starve the others. Slack saying
+# the person is gone (a permanent error) waits a day.
+TZ_RETRY_AFTER = timedelta(minutes=10)
+TZ_RETRY_AFTER_PERMANENT = timedelta(days=1)
+# Delivery's claim on a post (DEFAULT_LEASE, 5 minutes) must outlive the send, retries
+# included: if one chat.postMessage kept retrying past it (8 × a long Retry-After could), another
+# process would take the claim over and send the same check-in again. So one call stops
+# retrying once this much time has gone by since its first failure, or when the next wait
+# would go past it: the call fails, Delivery releases the claim, the check-in goes back to
+# pending and the next tick sends it. One call then lasts at most its first attempt + this
+# budget + its last attempt (each bounded by the client timeout): well under the lease.
+SEND_RETRY_BUDGET_SECONDS = 60.0
 # Slack errors after which sending again cannot help: the person is gone.
 PERMANENT_ERRORS = frozenset(
     {"user_not_found", "channel_not_found", "account_inactive", "user_disabled", "is_archived"}
@@ -124,12 +143,51 @@ class SendPacer:
             self.holds += 1
 
 
+class RetryBudget:
+    """The total time one API call may spend retrying, shared by its retry handlers (see
+    SEND_RETRY_BUDGET_SECONDS). The call's RetryState carries when its first failure came."""
+
+    def __init__(self, seconds: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._monotonic = monotonic
+
+    def allows(self, state: RetryState, next_wait: float = 0.0) -> bool:
+        if state.custom_values is None:
+            state.custom_values = {}
+        started = state.custom_values.setdefault("retry_budget_started", self._monotonic())
+        return self._monotonic() - started + next_wait <= self.seconds
+
+
+def _retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            with contextlib.suppress(ValueError):
+                return float(values[0])
+    return 1.0
+
+
 class PacedRateLimitHandler(RateLimitErrorRetryHandler):
     """Retries a 429 after its `Retry-After`, holding the whole process's pacer meanwhile."""
 
-    def __init__(self, pacer: SendPacer, max_retry_count: int = 8) -> None:
+    def __init__(
+        self, pacer: SendPacer, max_retry_count: int = 8, budget: RetryBudget | None = None
+    ) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.pacer = pacer
+        self.budget = budget
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        wait = _retry_after(response) if response is not None else 0.0
+        return self.budget is None or self.budget.allows(state, wait)
 
     def prepare_for_next_attempt(
         self,
@@ -141,11 +199,7 @@ class PacedRateLimitHandler(RateLimitErrorRetryHandler):
     ) -> None:
         if response is None:
             raise error  # type: ignore[misc]
-        retry_after = 1.0
-        for name, values in response.headers.items():
-            if name.lower() == "retry-after" and values:
-                with contextlib.suppress(ValueError):
-                    retry_after = float(values[0])
+        retry_after = _retry_after(response)
         # A little jitter, so processes held by the same 429 do not all come back at once.
         self.pacer.hold(retry_after + random.uniform(0.0, 0.25))
         self.pacer.wait_turn()
@@ -156,6 +210,15 @@ class PacedRateLimitHandler(RateLimitErrorRetryHandler):
 class AnyServerErrorRetryHandler(RetryHandler):
     """Retries every 5xx (the built-in handler knows only 500 and 503), with backoff."""
 
+    def __init__(
+        self,
+        max_retry_count: int = 1,
+        interval_calculator: RetryIntervalCalculator = default_interval_calculator,
+        budget: RetryBudget | None = None,
+    ) -> None:
+        super().__init__(max_retry_count, interval_calculator)
+        self.budget = budget
+
     def _can_retry(
         self,
         *,
@@ -164,19 +227,54 @@ class AnyServerErrorRetryHandler(RetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return response is not None and 500 <= response.status_code < 600
+        server_error = response is not None and 500 <= response.status_code < 600
+        return server_error and (self.budget is None or self.budget.allows(state))
 
 
-def fanout_client(template: WebClient, pacer: SendPacer) -> WebClient:
-    """A client like `template` (same token and API URL) for paced fan-out sends."""
+class BudgetedConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+    """The built-in connection-error retries, within the call's retry budget."""
+
+    def __init__(
+        self,
+        max_retry_count: int = 1,
+        interval_calculator: RetryIntervalCalculator = default_interval_calculator,
+        budget: RetryBudget | None = None,
+    ) -> None:
+        super().__init__(max_retry_count, interval_calculator)
+        self.budget = budget
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        return self.budget is None or self.budget.allows(state)
+
+
+def fanout_client(
+    template: WebClient,
+    pacer: SendPacer,
+    *,
+    budget: RetryBudget | None = None,
+    retry_interval: RetryIntervalCalculator = default_interval_calculator,
+) -> WebClient:
+    """A client like `template` (same token and API URL) for paced fan-out sends; each call
+    retries within `budget` (default SEND_RETRY_BUDGET_SECONDS). `retry_interval` spaces
+    retries of connection errors and 5xx (tests pass a zero interval)."""
+    budget = budget or RetryBudget(SEND_RETRY_BUDGET_SECONDS)
     return WebClient(
         token=template.token,
         base_url=template.base_url,
         timeout=template.timeout,
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=3),
-            PacedRateLimitHandler(pacer, max_retry_count=8),
-            AnyServerErrorRetryHandler(max_retry_count=4),
+            BudgetedConnectionErrorRetryHandler(3, retry_interval, budget),
+            PacedRateLimitHandler(pacer, max_retry_count=8, budget=budget),
+            AnyServerErrorRetryHandler(4, retry_interval, budget),
         ],
     )
 
@@ -194,7 +292,11 @@ def _member_tz(client: WebClient, deps: Deps, team_id: str, user_id: str) -> str
         member = queries.get_member(session=session, team_id=team_id, user_id=user_id)
         if member is not None and member.tz_refreshed_at is not None:
             return uc.safe_tz(member.tz)
-    profile = fetch_profile(client, user_id)
+    try:
+        profile = fetch_profile(client, user_id)
+    except Exception:  # Slack unreachable: UTC for now, and the zone is read another time
+        log.warning("reading %s's Slack profile failed", user_id, exc_info=True)
+        profile = None
     with deps.session_factory() as session:
         if profile is not None:
             member = remember_profile(
@@ -218,6 +320,9 @@ def register(app: App, deps: Deps) -> None:
         if subcommand == "pause":
             try:
                 uc.parse_pause(" ".join(words[1:]), deps.clock(), "UTC")
+            except uc.PauseOutOfRange as problem:
+                ack(**pause_problem(str(problem)))
+                return
             except ValueError:
                 ack(**pause_hint())
                 return
@@ -268,9 +373,23 @@ def register(app: App, deps: Deps) -> None:
             checkin = cq.get_checkin(session=session, checkin_id=checkin_id)
             if checkin is None or (checkin.team_id, checkin.user_id) != (team_id, user_id):
                 return
-            cq.skip_checkin(session=session, checkin_id=checkin_id)
+            skipped = cq.skip_checkin(session=session, checkin_id=checkin_id)
             session.commit()
+            if not skipped:
+                checkin = cq.get_checkin(session=session, checkin_id=checkin_id) or checkin
         container = body.get("container") or {}
+        if not skipped and checkin.status != "skipped":
+            # Answered already (or being sent this instant): the DM stays as it is.
+            if checkin.status == "answered" and container.get("channel_id"):
+                try:
+                    client.chat_postEphemeral(
+                        channel=container["channel_id"],
+                        user=user_id,
+                        **already_answered_message(uc.week_label(checkin.week_key)),
+                    )
+                except SlackApiError as error:
+                    log.warning("already-answered note failed: %s", error.response.get("error"))
+            return
         if container.get("channel_id") and container.get("message_ts"):
             try:
                 client.chat_update(
@@ -355,6 +474,9 @@ def pause_checkins(client: WebClient, deps: Deps, command: dict[str, Any], text:
     now = deps.clock()
     try:
         until = uc.parse_pause(text, now, tz)
+    except uc.PauseOutOfRange as problem:  # e.g. today's date, already begun where they live
+        send_ephemeral(client, command, pause_problem(str(problem)))
+        return
     except ValueError:
         send_ephemeral(client, command, pause_hint())
         return
@@ -367,12 +489,14 @@ def pause_checkins(client: WebClient, deps: Deps, command: dict[str, Any], text:
 def resume_checkins(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
     team_id, user_id = command["team_id"], command["user_id"]
     _member_tz(client, deps, team_id, user_id)
+    now = deps.clock()
     with deps.session_factory() as session:
-        member = uc.resume(session=session, team_id=team_id, user_id=user_id)
+        member, was_paused = uc.resume(session=session, team_id=team_id, user_id=user_id, now=now)
         workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
-        label = uc.next_checkin_label(workspace=workspace, member=member, now=deps.clock())
+        label = uc.next_checkin_label(workspace=workspace, member=member, now=now)
         session.commit()
-    send_ephemeral(client, command, resumed_message(label))
+    message = resumed_message(label) if was_paused else not_paused_message(label)
+    send_ephemeral(client, command, message)
 
 
 # --- scheduled jobs --------------------------------------------------------------------------
@@ -381,10 +505,17 @@ def resume_checkins(client: WebClient, deps: Deps, command: dict[str, Any]) -> N
 class CheckinJobs:
     """The check-in jobs of one process; each runs on the scheduler's thread."""
 
-    def __init__(self, deps: Deps, delivery: Delivery, pacer: SendPacer) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        delivery: Delivery,
+        pacer: SendPacer,
+        *,
+        retry_interval: RetryIntervalCalculator = default_interval_calculator,
+    ) -> None:
         self.deps = deps
         self.pacer = pacer
-        self.client = fanout_client(delivery.client, pacer)
+        self.client = fanout_client(delivery.client, pacer, retry_interval=retry_interval)
         self.delivery = Delivery(
             deps.session_factory,
             self.client,
@@ -394,39 +525,53 @@ class CheckinJobs:
         )
         self.worker = delivery.worker
         self.lease = DEFAULT_LEASE
+        self.reminder_batch = REMINDER_BATCH
+        # member id -> when this process may try reading their time zone again.
+        self._tz_retry_at: dict[int, datetime] = {}
 
     def refresh_timezones(self, now: datetime) -> None:
-        """Read Slack time zones weekly (and for people never read), one process per person."""
+        """Read Slack time zones weekly (and for people never read), one process per person.
+
+        ``tz_refreshed_at`` is set only by a successful read, so a member whose zone was never
+        read is never planned with a guessed one. A failed read (any error: Slack's, or the
+        network's) puts the previous read time back and waits TZ_RETRY_AFTER in this process.
+        """
+        self._tz_retry_at = {k: at for k, at in self._tz_retry_at.items() if at > now}
         with self.deps.session_factory() as session:
             stale = cq.members_needing_tz_refresh(
-                session=session, stale_before=now - uc.TZ_REFRESH_EVERY, limit=TZ_REFRESH_BATCH
+                session=session,
+                stale_before=now - uc.TZ_REFRESH_EVERY,
+                limit=TZ_REFRESH_BATCH,
+                exclude_ids=self._tz_retry_at,
             )
         for member in stale:
             assert member.id is not None
-            with self.deps.session_factory() as session:
-                won = cq.take_tz_refresh(
-                    session=session,
-                    member_id=member.id,
-                    previous=member.tz_refreshed_at,
-                    now=now,
-                )
-                session.commit()
-            if not won:
-                continue
+            previous = member.tz_refreshed_at
+            if previous is not None:
+                with self.deps.session_factory() as session:
+                    won = cq.take_tz_refresh(
+                        session=session, member_id=member.id, previous=previous, now=now
+                    )
+                    session.commit()
+                if not won:
+                    continue
             try:
                 client = self.delivery.client_for(member.team_id)
                 user = client.users_info(user=member.user_id)["user"]
-            except SlackApiError as error:
-                if error.response.get("error") in PERMANENT_ERRORS:
-                    continue  # tried; again in a week
-                with self.deps.session_factory() as session:
-                    queries.upsert_member(
-                        session=session,
-                        team_id=member.team_id,
-                        user_id=member.user_id,
-                        tz_refreshed_at=member.tz_refreshed_at,
-                    )
-                    session.commit()
+            except Exception as error:
+                permanent = (
+                    isinstance(error, SlackApiError)
+                    and error.response.get("error") in PERMANENT_ERRORS
+                )
+                log.warning("time zone of %s not read: %r", member.user_id, error)
+                wait = TZ_RETRY_AFTER_PERMANENT if permanent else TZ_RETRY_AFTER
+                self._tz_retry_at[member.id] = now + wait
+                if previous is not None and not permanent:  # permanent: again in a week
+                    with self.deps.session_factory() as session:
+                        cq.release_tz_refresh(
+                            session=session, member_id=member.id, taken_at=now, previous=previous
+                        )
+                        session.commit()
                 continue
             with self.deps.session_factory() as session:
                 remember_profile(
@@ -534,36 +679,55 @@ class CheckinJobs:
         return False
 
     def remind(self, now: datetime) -> None:
-        with self.deps.session_factory() as session:
-            due = cq.reminders_due(session=session, now=now, grace=uc.REMINDER_GRACE)
-            paused = {
-                (c.team_id, c.user_id)
-                for c, _ in due
-                if (m := queries.get_member(session=session, team_id=c.team_id, user_id=c.user_id))
-                is not None
-                and uc.is_paused(m, now)
-            }
-        for checkin, _hours in due:
-            assert checkin.id is not None
-            if (checkin.team_id, checkin.user_id) in paused:
-                continue
-            post_key = f"checkin-reminder:{checkin.id}"
-            if self.delivery.already_sent(team_id=checkin.team_id, post_key=post_key):
-                self._mark_reminded(checkin.id, now)
-                continue
-            self.pacer.wait_turn()
-            try:
-                self.delivery.post(
-                    team_id=checkin.team_id,
-                    post_key=post_key,
-                    kind="checkin_reminder",
-                    channel=checkin.user_id,
-                    message=reminder_message(checkin.id, uc.week_label(checkin.week_key)),
+        """Remind each unanswered check-in once, batch after batch until none are due."""
+        seen: set[int] = set()
+        while True:
+            with self.deps.session_factory() as session:
+                due = cq.reminders_due(
+                    session=session,
+                    now=now,
+                    grace=uc.REMINDER_GRACE,
+                    limit=self.reminder_batch,
+                    exclude_ids=seen,
                 )
-            except SlackApiError as error:
-                log.warning("reminder %s not sent: %s", checkin.id, error.response.get("error"))
-                continue
+                paused = {
+                    (c.team_id, c.user_id)
+                    for c, _ in due
+                    if (
+                        m := queries.get_member(
+                            session=session, team_id=c.team_id, user_id=c.user_id
+                        )
+                    )
+                    is not None
+                    and uc.is_paused(m, now)
+                }
+            if not due:
+                return
+            for checkin, _hours in due:
+                assert checkin.id is not None
+                seen.add(checkin.id)
+                if (checkin.team_id, checkin.user_id) not in paused:
+                    self._remind_one(checkin, now)
+
+    def _remind_one(self, checkin: CheckIn, now: datetime) -> None:
+        assert checkin.id is not None
+        post_key = f"checkin-reminder:{checkin.id}"
+        if self.delivery.already_sent(team_id=checkin.team_id, post_key=post_key):
             self._mark_reminded(checkin.id, now)
+            return
+        self.pacer.wait_turn()
+        try:
+            self.delivery.post(
+                team_id=checkin.team_id,
+                post_key=post_key,
+                kind="checkin_reminder",
+                channel=checkin.user_id,
+                message=reminder_message(checkin.id, uc.week_label(checkin.week_key)),
+            )
+        except SlackApiError as error:
+            log.warning("reminder %s not sent: %s", checkin.id, error.response.get("error"))
+            return
+        self._mark_reminded(checkin.id, now)
 
     def _mark_reminded(self, checkin_id: int, now: datetime) -> None:
         with self.deps.session_factory() as session:

@@ -129,8 +129,16 @@ def register(app: App, deps: Deps) -> None:
         team_id = _team_id(body)
         user_id = body["user"]["id"]
         now = deps.clock()
-        with deps.session_factory() as session:
-            tz = _tz_of(session, team_id, user_id)
+        try:
+            with deps.session_factory() as session:
+                tz = _tz_of(session, team_id, user_id)
+        except Exception:  # the database is down: keep the modal and what was typed
+            log.exception("reading the rep's timezone failed")
+            ack(
+                response_action="errors",
+                errors={"why": "Couldn't save just now. Please try Save again."},
+            )
+            return
         submission, errors = parse_goal_submission(view["state"]["values"], local_today(now, tz))
         if submission is None:
             ack(response_action="errors", errors=errors)

@@ -34,7 +34,7 @@ from bot.domain import (
     zone,
 )
 from storage import checkins_queries as cq
-from storage import queries
+from storage import goals_queries, queries
 from storage.models import CheckIn, Member, Workspace
 
 SEND_GRACE = timedelta(days=2)
@@ -65,6 +65,8 @@ COMMITMENT_KEY = "commitment"
 GOAL_KEY = "goal_progress"
 RATING_PREFIX = "rating_"
 GOAL_METRIC_LABELS = {"revenue": "revenue", "deals_won": "deals won", "meetings": "meetings"}
+# Goals counted from the wins themselves: asking the rep for progress would be ignored.
+WIN_FED_GOAL_METRICS = frozenset({"revenue", "deals_won"})
 
 
 def safe_tz(tz: str | None) -> str:
@@ -88,13 +90,20 @@ def local_label(moment: datetime, tz: str) -> str:
 
 # --- pausing ---------------------------------------------------------------------------------
 
+
+class PauseOutOfRange(ValueError):
+    """A pause written correctly that cannot be: already over, or longer than a year. Its
+    message is shown to the person as is."""
+
+
 _PAUSE_FOR = re.compile(r"(\d{1,3})\s*(d|day|days|w|wk|wks|week|weeks)")
 _PAUSE_UNTIL = re.compile(r"until\s+(\d{4}-\d{2}-\d{2})")
 
 
 def parse_pause(text: str, now: datetime, tz: str) -> datetime:
     """When a pause given as "2w", "3d" or "until 2026-12-01" ends (UTC); ValueError if the
-    text is none of those, or the pause is not in the future, or longer than a year."""
+    text is none of those; ``PauseOutOfRange`` (a ValueError) when the pause is not in the
+    future or longer than a year."""
     words = " ".join(text.lower().split())
     if match := _PAUSE_FOR.fullmatch(words):
         count, unit = int(match.group(1)), match.group(2)
@@ -109,9 +118,13 @@ def parse_pause(text: str, now: datetime, tz: str) -> datetime:
     else:
         raise ValueError(f"not a pause: {text!r}")
     if until <= now:
-        raise ValueError("a pause must end in the future")
+        raise PauseOutOfRange(
+            "A pause has to end in the future. Try `/checkin pause 2w` for two weeks."
+        )
     if until - now > MAX_PAUSE:
-        raise ValueError("a pause can last a year at most")
+        raise PauseOutOfRange(
+            "A pause can last a year at most. Try `/checkin pause 4w`, or a date within a year."
+        )
     return until.astimezone(UTC)
 
 
@@ -122,10 +135,20 @@ def pause(*, session: Session, team_id: str, user_id: str, until: datetime) -> N
     cq.skip_checkins_before(session=session, team_id=team_id, user_id=user_id, until=until)
 
 
-def resume(*, session: Session, team_id: str, user_id: str) -> Member:
-    return queries.upsert_member(
+def resume(*, session: Session, team_id: str, user_id: str, now: datetime) -> tuple[Member, bool]:
+    """End the person's pause; the member and whether they were paused at all."""
+    before = queries.get_member(session=session, team_id=team_id, user_id=user_id)
+    was_paused = before is not None and is_paused(before, now)
+    member = queries.upsert_member(
         session=session, team_id=team_id, user_id=user_id, checkin_paused_until=None
     )
+    return member, was_paused
+
+
+def gets_checkins(*, session: Session, team_id: str, user_id: str) -> bool:
+    """Whether the member gets weekly check-ins at all (not a bot, not deleted, not only a
+    manager); for screens like Home that describe the check-in. A pause does not change it."""
+    return cq.is_checkin_person(session=session, team_id=team_id, user_id=user_id)
 
 
 def is_paused(member: Member, at: datetime) -> bool:
@@ -187,7 +210,8 @@ def choose_questions(
     """The week's questions: a loss debriefed this week first, then the last debrief's
     commitment ("did you do it?"), then questions from the bank in rotation (three in all
     when the week gave a question of its own, else two); then the five practice ratings and
-    progress toward the current goal, if there is one."""
+    progress toward the current goal, when it is one the rep reports (meetings or a metric of
+    their own; revenue and deals won are counted from the wins)."""
     tz = safe_tz(tz)
     week_start = local_checkin_time(week, tz, 0, 0).astimezone(UTC)
     contextual: list[Question] = []
@@ -231,7 +255,7 @@ def choose_questions(
     ]
     today = now.astimezone(zone(tz)).date()
     goal = cq.current_goal(session=session, team_id=team_id, user_id=user_id, today=today)
-    if goal is not None:
+    if goal is not None and goal.metric not in WIN_FED_GOAL_METRICS:
         metric = goal.custom_metric or GOAL_METRIC_LABELS.get(goal.metric, goal.metric)
         questions.append(
             Question(
@@ -324,8 +348,26 @@ def save_checkin_answers(
     answers: dict[str, str],
     now: datetime,
 ) -> None:
+    """Save the answers; a goal-progress answer also becomes the goal's progress, so `/goal`
+    and Home show it (``set_goal_progress`` leaves goals counted from wins alone)."""
     questions = {row["key"]: row["text"] for row in checkin.questions or []}
     cq.save_answers(session=session, checkin=checkin, answers=answers, questions=questions, now=now)
+    progress = answers.get(GOAL_KEY)
+    if progress is None:
+        return
+    try:
+        value = float(progress)
+    except ValueError:
+        return
+    member = queries.get_member(session=session, team_id=checkin.team_id, user_id=checkin.user_id)
+    today = now.astimezone(zone(safe_tz(member.tz if member is not None else None))).date()
+    goals_queries.set_goal_progress(
+        session=session,
+        team_id=checkin.team_id,
+        user_id=checkin.user_id,
+        progress=value,
+        today=today,
+    )
 
 
 # --- the manager's digest --------------------------------------------------------------------
