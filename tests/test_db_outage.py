@@ -123,3 +123,49 @@ def test_a_goal_submitted_during_an_outage_keeps_the_modal_open(
             goals = session.execute(select(Goal)).all()
         engine.dispose()
         assert len(goals) == 1
+
+
+def test_checkin_answers_submitted_during_an_outage_keep_the_modal_open(
+    standin: SlackStandIn, tmp_path: Path
+) -> None:
+    from bot.simulator import state_value
+    from storage.models import CheckInAnswer
+
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        pytest.skip("PostgreSQL not configured")
+    with fresh_database("postgresql", tmp_path) as url, live_app(standin, url, tmp_path) as app:
+        database = make_url(url).database
+        assert database
+        sender = app.sender()
+        seen = len(standin.calls)
+        assert sender.slash_command("/checkin", "", user_id=REP).status == 200
+        calls = standin.wait_for(
+            lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
+        )
+        view = [c for c in calls[seen:] if c.method == "views.open"][0].response["view"]
+        first = next(
+            b["block_id"]
+            for b in view["blocks"]
+            if b["type"] == "input" and b["element"]["type"] == "plain_text_input"
+        )
+        values = {first: {"answer": state_value("plain_text_input", "Asked for the next step")}}
+
+        _allow_connections(admin_url, database, allowed=False)
+        try:
+            reply = sender.view_submission(view, user_id=REP, values=values)
+        finally:
+            _allow_connections(admin_url, database, allowed=True)
+        assert reply.status == 200, reply.body
+        body = reply.json()
+        assert body["response_action"] == "errors", body
+        assert "try save again" in " ".join(body["errors"].values()).lower()
+
+        reply = sender.view_submission(view, user_id=REP, values=values)
+        assert reply.status == 200
+        assert not reply.body.strip() or reply.json().get("response_action") != "errors"
+        engine = make_engine(url)
+        with Session(engine) as session:
+            answers = session.execute(select(CheckInAnswer)).all()
+        engine.dispose()
+        assert len(answers) == 1

@@ -410,8 +410,20 @@ def register(app: App, deps: Deps) -> None:
         except ValueError:
             ack()
             return
-        with deps.session_factory() as session:
-            checkin = cq.get_checkin(session=session, checkin_id=checkin_id)
+        try:
+            with deps.session_factory() as session:
+                checkin = cq.get_checkin(session=session, checkin_id=checkin_id)
+        except Exception:  # the database is down: keep the modal and what was written
+            log.exception("reading the check-in failed")
+            first_input = next(
+                (b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"),
+                "checkin",
+            )
+            ack(
+                response_action="errors",
+                errors={first_input: "Couldn't save just now. Please try Save again."},
+            )
+            return
         if checkin is None or (checkin.team_id, checkin.user_id) != (team_id, user_id):
             ack()
             return
