@@ -24,6 +24,9 @@ class HomeFacts:
     is_admin: bool
     # Kudos this person received, per category (see bot.blocks.kudos.CATEGORIES).
     kudos_received: Mapping[str, int] = field(default_factory=dict)
+    # False for people who get no weekly check-in (e.g. a manager who reports to nobody).
+    gets_checkins: bool = True
+    checkins_paused_until: str | None = None  # a date, already in the person's words
 
 
 # Slack's limit on blocks in a Home view.
@@ -54,10 +57,20 @@ def home_view(facts: HomeFacts, dashboard: Sequence[dict[str, Any]] = ()) -> dic
         reps = ", ".join(f"<@{rep}>" for rep in facts.report_user_ids[:30])
         more = len(facts.report_user_ids) - 30
         team_lines.append(f"Your team: {reps}" + (f" and {more} more" if more > 0 else "") + ".")
-    checkin = (
-        f"Weekly check-in: {WEEKDAYS[facts.checkin_weekday]}s at {facts.checkin_hour:02d}:00 "
-        f"your time ({facts.tz})."
-    )
+    if not facts.gets_checkins:
+        checkin = (
+            "Your reps' check-ins reach you as a weekly digest." if facts.report_user_ids else ""
+        )
+    elif facts.checkins_paused_until:
+        checkin = (
+            f"Weekly check-ins are paused until {facts.checkins_paused_until} "
+            "(`/checkin resume` brings them back)."
+        )
+    else:
+        checkin = (
+            f"Weekly check-in: {WEEKDAYS[facts.checkin_weekday]}s at "
+            f"{facts.checkin_hour:02d}:00 your time ({facts.tz})."
+        )
     channel = (
         f"Recognition channel: <#{facts.recognition_channel_id}>."
         if facts.recognition_channel_id
@@ -67,7 +80,10 @@ def home_view(facts: HomeFacts, dashboard: Sequence[dict[str, Any]] = ()) -> dic
     blocks.append(
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": "\n".join([*team_lines, checkin, channel])},
+            "text": {
+                "type": "mrkdwn",
+                "text": "\n".join(line for line in [*team_lines, checkin, channel] if line),
+            },
         }
     )
     blocks.append(

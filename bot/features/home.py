@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -12,8 +14,10 @@ from bot.app import Deps
 from bot.blocks.home import HomeFacts, home_view
 from bot.features import goals
 from bot.slack_users import fetch_profile, is_rebound_admin
+from bot.usecases import checkins as checkin_usecases
 from bot.usecases.members import remember_profile
 from storage import kudos_queries, queries
+from storage.models import Member
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +28,14 @@ def register(app: App, deps: Deps) -> None:
         if event.get("tab", "home") != "home":
             return  # the Messages tab needs nothing from us
         publish_home(client, deps, team_id=body["team_id"], user_id=event["user"])
+
+
+def _paused_until(member: Member, now: datetime) -> str | None:
+    until = member.checkin_paused_until
+    if until is None or until <= now:
+        return None
+    local = until.astimezone(ZoneInfo(member.tz or "UTC"))
+    return f"{local.day} {local:%b %Y}"
 
 
 def publish_home(client: WebClient, deps: Deps, *, team_id: str, user_id: str) -> None:
@@ -50,6 +62,10 @@ def publish_home(client: WebClient, deps: Deps, *, team_id: str, user_id: str) -
             kudos_received=kudos_queries.kudos_received_by_category(
                 session=session, team_id=team_id, user_id=user_id
             ),
+            gets_checkins=checkin_usecases.gets_checkins(
+                session=session, team_id=team_id, user_id=user_id
+            ),
+            checkins_paused_until=_paused_until(member, deps.clock()),
         )
         dashboard = goals.home_dashboard_blocks(
             session,
