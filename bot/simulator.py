@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +36,12 @@ class HttpReply:
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
+
+
+def new_trigger_id() -> str:
+    """Shaped like Slack's ("<digits>.<digits>.<hex>"); the first part is when it was made, in
+    milliseconds, so the stand-in can expire it after 3 seconds as Slack does."""
+    return f"{int(time.time() * 1000)}.{next(_counter)}.{secrets.token_hex(8)}"
 
 
 def _new_id(prefix: str) -> str:
@@ -115,7 +122,7 @@ class SlackSender:
             "api_app_id": self.api_app_id,
             "is_enterprise_install": "false",
             "response_url": f"https://hooks.slack.com/commands/{self.team_id}/{_new_id('')}/x",
-            "trigger_id": trigger_id or _new_id("13345224609.738474920."),
+            "trigger_id": trigger_id or new_trigger_id(),
         }
 
     def slash_command(self, command: str, text: str = "", **kwargs: Any) -> HttpReply:
@@ -162,7 +169,7 @@ class SlackSender:
             "user": self._user(user_id),
             "api_app_id": self.api_app_id,
             "token": "deprecated-verification-token",
-            "trigger_id": _new_id("13345224609.738474920."),
+            "trigger_id": new_trigger_id(),
             "view": submitted,
             "response_urls": [],
             "is_enterprise_install": False,
@@ -190,7 +197,7 @@ class SlackSender:
             "api_app_id": self.api_app_id,
             "token": "deprecated-verification-token",
             "team": {"id": self.team_id, "domain": self.team_domain},
-            "trigger_id": _new_id("13345224609.738474920."),
+            "trigger_id": new_trigger_id(),
             "actions": actions,
             "is_enterprise_install": False,
             "enterprise": None,

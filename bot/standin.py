@@ -102,6 +102,7 @@ KNOWN_ELEMENT_TYPES = _PLACEHOLDER_ELEMENT_TYPES | frozenset(
     {"button", "overflow", "radio_buttons", "checkboxes", "image", "datetimepicker"}
 )
 
+TRIGGER_ID_LIFETIME_SECONDS = 3.0
 _MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral")
 # Methods that authenticate with something other than a Web API token.
 _TOKENLESS_METHODS = frozenset({"oauth.v2.access"})
@@ -1648,15 +1649,25 @@ class SlackStandIn:
         self._views[view_id] = stored
         return stored
 
-    def _views_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
-        if not params.get("trigger_id"):
+    def _check_trigger(self, trigger_id: Any) -> None:
+        """Slack's trigger_ids last 3 seconds. The signed-request sender (bot.simulator) puts
+        the moment it made one in its first part, in milliseconds, so a modal opened after slow
+        work fails here as it would in Slack; other trigger ids are only checked for presence."""
+        if not trigger_id:
             raise SlackApiErrorAnswer("invalid_trigger_id")
+        issued = str(trigger_id).split(".", 1)[0]
+        if len(issued) == 13 and issued.isdigit():
+            age = time.time() - int(issued) / 1000
+            if age > TRIGGER_ID_LIFETIME_SECONDS:
+                raise SlackApiErrorAnswer("expired_trigger_id")
+
+    def _views_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        self._check_trigger(params.get("trigger_id"))
         view = self._validated_view(params)
         return {"view": self._store_view(view)}
 
     def _views_push(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
-        if not params.get("trigger_id"):
-            raise SlackApiErrorAnswer("invalid_trigger_id")
+        self._check_trigger(params.get("trigger_id"))
         view = self._validated_view(params, allowed_types=("modal",))
         return {"view": self._store_view(view)}
 

@@ -680,3 +680,29 @@ def test_slack_sdk_socket_mode_client_round_trip(standin: SlackStandIn) -> None:
         assert not client.is_connected()
     finally:
         client.close()
+
+
+def test_a_trigger_id_expires_after_three_seconds_as_in_slack() -> None:
+    import time as _time
+
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from bot.simulator import new_trigger_id
+
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Hello"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
+    }
+    with SlackStandIn() as standin:
+        client = WebClient(token=standin.bot_token, base_url=standin.url, retry_handlers=[])
+        assert client.views_open(trigger_id=new_trigger_id(), view=view)["ok"]
+        stale = f"{int((_time.time() - 3.5) * 1000)}.1.abcdef"
+        with pytest.raises(SlackApiError) as raised:
+            client.views_open(trigger_id=stale, view=view)
+        assert raised.value.response["error"] == "expired_trigger_id"
+        # Trigger ids of other shapes are only checked for presence.
+        assert client.views_open(trigger_id="13345224609.738474920.8088930838d88f008e0", view=view)[
+            "ok"
+        ]
