@@ -22,8 +22,12 @@ from sqlmodel import select
 from bot.app import Deps, build_ticker, make_web_client
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.delivery import DEFAULT_LEASE, Delivery
 from bot.domain import local_checkin_time, week_key
+from bot.features import kudos as kudos_feature
+from bot.scheduler import Ticker
 from bot.simulator import HttpReply, SlackSender, state_value
+from bot.slack_users import SlackUnavailable, fetch_profile, lookup_profile
 from bot.standin import RecordedCall, SlackStandIn, StandInUser
 from storage import queries
 from storage.db import SessionFactory, make_engine, make_session_factory
@@ -350,10 +354,10 @@ def test_kudos_with_no_text_opens_a_modal_that_validates_and_posts_once(
     assert elements["message"]["multiline"] is True
 
     sender = team.sender
+    # What needs no Slack call is answered in the modal itself.
     cases = [
         (_modal_values([], "win", "Great"), "recipients"),
         (_modal_values([MANAGER], "win", "Great"), "recipients"),
-        (_modal_values([REP1, BOT], "win", "Great"), "recipients"),
         (_modal_values([REP1], "win", "   \n  "), "message"),
         (_modal_values([REP1], "win", "y" * 1001), "message"),
     ]
@@ -361,16 +365,37 @@ def test_kudos_with_no_text_opens_a_modal_that_validates_and_posts_once(
         body = sender.view_submission(view, user_id=MANAGER, values=values).json()
         assert body["response_action"] == "errors", values
         assert block_id in body["errors"]
+    # Who is a bot only Slack knows, and Slack may be slow: the modal closes, the answer comes
+    # as an ephemeral message with the giver's own words to paste back.
+    seen = len(standin.calls)
+    words = f"Great pairing {team.run}"
+    reply = sender.view_submission(
+        view, user_id=MANAGER, values=_modal_values([REP1, BOT], "win", words)
+    )
+    assert reply.status == 200 and reply.body in ("", "{}")
+    answer = _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    assert "is a bot" in answer and words in answer
     assert team.kudos_rows() == []
 
     values = _modal_values([REP1, REP2], "teamwork", f"Ran the joint demo {team.run}")
+    seen = len(standin.calls)
     first = sender.view_submission(view, user_id=MANAGER, values=values)
     assert first.status == 200 and first.body in ("", "{}")
-    standin.wait_for(lambda calls: len(team.channel_posts()) == 1, timeout=10)
+    assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    assert len(team.channel_posts()) == 1
+    for recipient in (REP1, REP2):
+        standin.wait_for(
+            lambda calls, user=recipient: len(_dms_to(standin, user, team.run)) >= 1, timeout=10
+        )
     # Slack retries the same view (same view id): nothing new is saved or posted.
+    seen = len(standin.calls)
     again = sender.view_submission(view, user_id=MANAGER, values=values)
-    assert again.status == 200
-    time.sleep(0.3)
+    assert again.status == 200 and again.body in ("", "{}")
+    # The retry's work is done once it has asked Slack about the giver and both recipients.
+    standin.wait_for(
+        lambda calls: len([c for c in calls[seen:] if c.method == "users.info"]) >= 3, timeout=10
+    )
+    time.sleep(0.3)  # room for a wrong extra post or DM to show up
     assert len(team.channel_posts()) == 1
     assert len(team.kudos_rows()) == 1
     assert "teamwork" in _text_of(team.channel_posts()[0])
@@ -526,7 +551,9 @@ def test_the_weekly_digest_names_the_weeks_perfect_misses_bounce_backs_and_kudos
     perfect = next(s for s in sections if "Perfect misses" in s)
     assert "Perfect misses (1)" in perfect
     assert f"<@{REP1}>" in perfect and f"<@{REP2}>" not in perfect
-    assert "Go out and do exactly what you did again" in perfect
+    # Said about the reps, to the whole channel: not the rep-facing coaching line.
+    assert "a win masquerading as a loss" in perfect
+    assert "You did great" not in perfect and "dashboard" not in perfect
     bounce = next(s for s in sections if "Bounce-backs" in s)
     assert "Bounce-backs (1)" in bounce
     assert f"<@{REP2}> won after 3 losses in a row, back in 19 days" in bounce
@@ -537,24 +564,37 @@ def test_the_weekly_digest_names_the_weeks_perfect_misses_bounce_backs_and_kudos
     assert "125" not in json.dumps(blocks) and "Deal " not in json.dumps(blocks)
 
 
-def test_two_processes_ticking_at_once_post_the_digest_once(
+def test_three_processes_ticking_at_once_post_the_digest_once(
     team: Team, standin: SlackStandIn
 ) -> None:
     team.configure(recognition_channel_id=team.channel, checkin_weekday=0, checkin_hour=9)
     # No manager or admin time zone known in this workspace: the digest runs on UTC.
     monday_nine = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(3)
     errors: list[BaseException] = []
 
-    def process() -> None:
-        clock = FakeClock(monday_nine + timedelta(seconds=5))
-        deps = team.deps(clock)
-        ticker = build_ticker(deps, make_web_client(deps.settings))
-        barrier.wait()
-        ticker.tick()
-        errors.extend(error for _, error in ticker.failures)
+    def process(number: int) -> None:
+        """One app process: its own engine and connection pool, its own worker name."""
+        engine = make_engine(team.live.database_url)
+        try:
+            clock = FakeClock(monday_nine + timedelta(seconds=5))
+            deps = Deps(
+                settings=team.deps(clock).settings,
+                session_factory=make_session_factory(engine),
+                clock=clock,
+            )
+            client = make_web_client(deps.settings)
+            delivery = Delivery(deps.session_factory, client, clock, worker=f"replica-{number}")
+            ticker = Ticker(jobs=kudos_feature.scheduled_jobs(deps, delivery), clock=clock)
+            barrier.wait()
+            ticker.tick()
+            errors.extend(error for _, error in ticker.failures)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            engine.dispose()
 
-    threads = [threading.Thread(target=process) for _ in range(2)]
+    threads = [threading.Thread(target=process, args=(n,)) for n in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -568,6 +608,83 @@ def test_two_processes_ticking_at_once_post_the_digest_once(
     # The next week has its own digest.
     team.tick(FakeClock(monday_nine + timedelta(days=7, minutes=1)))
     assert len(_digest_posts(team)) == 2
+
+
+def test_a_digest_claimed_by_a_process_that_died_is_posted_once_its_lease_runs_out(
+    team: Team,
+) -> None:
+    team.configure(recognition_channel_id=team.channel, checkin_weekday=0, checkin_hour=9)
+    monday_nine = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    # A process claimed this week's digest, then died before sending it.
+    with team.session_factory() as session:
+        claim = queries.claim_post(
+            session=session,
+            team_id=team.team_id,
+            post_key=f"digest:{week_key(monday_nine, 'UTC')}",
+            kind="digest",
+            claimed_by="replica-that-died",
+            now=monday_nine,
+        )
+        session.commit()
+    assert claim is not None
+
+    team.tick(FakeClock(monday_nine + timedelta(minutes=1)))  # the claim may still be live
+    assert _digest_posts(team) == []
+    team.tick(FakeClock(monday_nine + DEFAULT_LEASE + timedelta(minutes=1)))
+    assert len(_digest_posts(team)) == 1
+    team.tick(FakeClock(monday_nine + DEFAULT_LEASE + timedelta(minutes=2)))
+    assert len(_digest_posts(team)) == 1
+
+
+def test_a_workspace_whose_digest_fails_does_not_hold_up_the_others(
+    team: Team, standin: SlackStandIn
+) -> None:
+    wednesday_three = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+    broken, healthy = team.team_id, f"{team.team_id}B"  # the broken one comes first by id
+    team.configure(
+        recognition_channel_id=f"C0ARCHIVED{team.run.upper()}", checkin_weekday=2, checkin_hour=15
+    )
+    with team.session_factory() as session:
+        queries.update_workspace_settings(
+            session=session,
+            team_id=healthy,
+            recognition_channel_id=team.channel,
+            checkin_weekday=2,
+            checkin_hour=15,
+        )
+        session.commit()
+
+    def failed_posts() -> list[RecordedCall]:
+        return [
+            c
+            for c in standin.calls_to("chat.postMessage", ok_only=False)
+            if c.params.get("channel") == f"C0ARCHIVED{team.run.upper()}"
+        ]
+
+    team.tick(FakeClock(wednesday_three + timedelta(minutes=1)))
+    assert [c.error for c in failed_posts()] == ["channel_not_found"]
+    assert len(_digest_posts(team)) == 1
+    # A later tick in the window tries the broken one again, and posts nothing twice.
+    team.tick(FakeClock(wednesday_three + timedelta(minutes=2)))
+    assert len(failed_posts()) == 2
+    assert len(_digest_posts(team)) == 1
+    with team.session_factory() as session:
+        assert (
+            queries.get_post(
+                session=session,
+                team_id=healthy,
+                post_key=f"digest:{week_key(wednesday_three, 'UTC')}",
+            ).status
+            == "sent"
+        )  # type: ignore[union-attr]
+        assert (
+            queries.get_post(
+                session=session,
+                team_id=broken,
+                post_key=f"digest:{week_key(wednesday_three, 'UTC')}",
+            )
+            is None
+        )
 
 
 def test_no_digest_when_switched_off_or_when_it_is_days_late(team: Team) -> None:
@@ -618,3 +735,198 @@ def test_an_admin_switches_the_digest_off_in_settings(team: Team, standin: Slack
     with team.session_factory() as session:
         workspace = queries.get_or_create_workspace(session=session, team_id=team.team_id)
         assert workspace.digest_enabled is False
+
+
+# -- Slack being slow or failing ----------------------------------------------------------------
+
+
+def test_the_modal_closes_at_once_while_users_info_is_rate_limited_and_posts_afterwards(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    view = _open_modal(team, standin, MANAGER)
+    seen = len(standin.calls)
+    standin.fail_next("users.info", status=429, retry_after=2)
+    values = _modal_values([REP1, REP2], "process", f"Clean handover {team.run}")
+    reply = team.sender.view_submission(view, user_id=MANAGER, values=values)
+    # Answered (the modal closes) before Slack has let any users.info call through: the
+    # ack no longer waits for the giver and recipient checks.
+    answered_lookups = [c for c in standin.calls[seen:] if c.method == "users.info" and c.ok]
+    assert reply.status == 200 and reply.body in ("", "{}")
+    assert answered_lookups == []
+
+    standin.wait_for(lambda calls: len(team.channel_posts()) == 1, timeout=15)
+    for recipient in (REP1, REP2):
+        standin.wait_for(
+            lambda calls, user=recipient: len(_dms_to(standin, user, team.run)) == 1, timeout=10
+        )
+    limited = [c for c in standin.calls[seen:] if c.method == "users.info" and not c.ok]
+    assert [c.error for c in limited] == ["ratelimited"]
+    assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    assert len(team.kudos_rows()) == 1
+
+
+def test_when_slack_cannot_say_who_the_giver_is_they_are_asked_to_try_again(
+    team: Team, standin: SlackStandIn
+) -> None:
+    # Ada is an admin only in Slack's eyes: while users.info fails, that can't be known.
+    team.configure(recognition_channel_id=team.channel)
+    seen = len(standin.calls)
+    standin.fail_next("users.info", status=500, times=3)  # the first try and both retries
+    team.kudos(ADMIN, f"<@{REP1}> #process Textbook discovery call {team.run}")
+    answer = _text_of(_ephemerals_after(standin, seen, ADMIN)[0])
+    assert "Slack didn't answer just now" in answer
+    assert "managers and admins" not in answer and "couldn't find" not in answer
+    assert team.kudos_rows() == [] and team.channel_posts() == []
+
+    seen = len(standin.calls)
+    team.kudos(ADMIN, f"<@{REP1}> #process Textbook discovery call {team.run}")
+    assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, ADMIN)[0])
+    assert len(team.channel_posts()) == 1
+
+
+def test_slack_users_tells_no_such_person_from_slack_not_answering(
+    standin: SlackStandIn,
+) -> None:
+    client = make_web_client(Settings(slack_bot_token=standin.bot_token, slack_api_url=standin.url))
+    assert lookup_profile(client, "U0NOBODY") is None
+    assert lookup_profile(client, REP1) is not None
+    standin.fail_next("users.info", status=429, retry_after=0, times=4)
+    with pytest.raises(SlackUnavailable):
+        lookup_profile(client, REP1)
+    # The older helper keeps its contract: None on any Slack error.
+    standin.fail_next("users.info", status=500, times=3)
+    assert fetch_profile(client, REP1) is None
+
+
+def test_a_failed_dm_is_reported_truthfully_and_retried_once_by_the_scheduler(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    seen = len(standin.calls)
+    # The first DM (Leo's) fails for good, past the client's own retries; Priya's goes out.
+    standin.fail_next("conversations.open", status=500, times=3)
+    team.kudos(MANAGER, f"<@{REP1}> <@{REP2}> #win Closed Initech {team.run}")
+
+    answer = _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    assert "Your kudos is up" in answer
+    assert f"I've let <@{REP2}> know" in answer
+    assert f"couldn't reach <@{REP1}> by DM just now" in answer and "try once more" in answer
+    assert "couldn't post" not in answer and "`" not in answer and "fatal_error" not in answer
+    assert len(team.channel_posts()) == 1
+    assert _dms_to(standin, REP1, team.run) == []
+    assert len(_dms_to(standin, REP2, team.run)) == 1
+    assert [row.status for row in team.kudos_rows()] == ["pending"]
+
+    # The scheduler's one retry reaches Leo; Maya, already told it's up, hears nothing more.
+    clock = FakeClock(datetime.now(UTC))
+
+    def told_giver() -> list[RecordedCall]:
+        return [c for c in standin.messages_to(MANAGER) if team.channel in _text_of(c)]
+
+    told_before = len(told_giver())
+    team.tick(clock)
+    assert len(_dms_to(standin, REP1, team.run)) == 1
+    assert len(_dms_to(standin, REP2, team.run)) == 1
+    assert len(team.channel_posts()) == 1
+    assert [row.status for row in team.kudos_rows()] == ["posted"]
+    clock.advance(minutes=1)
+    team.tick(clock)
+    assert len(_dms_to(standin, REP1, team.run)) == 1
+    assert len(told_giver()) == told_before
+
+
+def test_a_dm_that_fails_again_on_its_retry_is_given_up_and_the_giver_told_once(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    seen = len(standin.calls)
+    standin.fail_next("conversations.open", status=500, times=3)
+    team.kudos(MANAGER, f"<@{REP1}> #learning Wrote up the Globex review {team.run}")
+    assert "couldn't reach" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+
+    def dm_tries() -> int:
+        return len(
+            [
+                c
+                for c in standin.calls_to("conversations.open", ok_only=False)
+                if c.params.get("users") == REP1 and not c.ok
+            ]
+        )
+
+    # Only the kudos jobs run here, so no other feature's DM meets the injected failures.
+    clock = FakeClock(datetime.now(UTC))
+    deps = team.deps(clock)
+    ticker = build_ticker(deps, make_web_client(deps.settings))
+    kudos_ticker = Ticker(
+        jobs=[job for job in ticker.jobs if job[0].startswith("kudos")], clock=clock
+    )
+    tries_before = dm_tries()
+    standin.fail_next("conversations.open", status=500, times=3)
+    kudos_ticker.tick()
+    assert dm_tries() == tries_before + 3  # one retry (the client's own 3 HTTP tries)
+    assert _dms_to(standin, REP1, team.run) == []
+    assert [row.status for row in team.kudos_rows()] == ["posted"]
+
+    def told_unreached() -> list[RecordedCall]:
+        return [
+            c
+            for c in standin.messages_to(MANAGER)
+            if "still couldn't reach" in _text_of(c) and team.channel in _text_of(c)
+        ]
+
+    (told,) = told_unreached()
+    assert f"<@{REP1}>" in _text_of(told)
+
+    clock.advance(minutes=1)
+    kudos_ticker.tick()
+    assert dm_tries() == tries_before + 3
+    assert _dms_to(standin, REP1, team.run) == []
+    assert len(told_unreached()) == 1
+
+
+# -- what people type --------------------------------------------------------------------------
+
+
+def test_markup_typed_into_the_modal_shows_literally_in_the_channel(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    view = _open_modal(team, standin, MANAGER)
+    seen = len(standin.calls)
+    typed = (
+        f"Thanks <!subteam^S0SALES|@sales> and <@{REP2}>, see <https://evil.example|the doc> "
+        f"& <!here> {team.run}"
+    )
+    team.sender.view_submission(
+        view, user_id=MANAGER, values=_modal_values([REP1], "teamwork", typed)
+    )
+    assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    post = team.channel_posts()[0]
+    rendered = _text_of(post)
+    assert "&lt;!subteam^S0SALES|@sales&gt;" in rendered
+    assert f"&lt;@{REP2}&gt;" in rendered
+    assert "&lt;https://evil.example|the doc&gt;" in rendered
+    assert "&amp; " in rendered
+    for live_markup in ("<!subteam", f"<@{REP2}>", "<https://evil", "<!here"):
+        assert live_markup not in rendered
+    assert f"<@{REP1}>" in rendered  # the recipient picked in the modal is a real mention
+
+
+def test_mentions_in_a_typed_command_message_stay_real_mentions(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    seen = len(standin.calls)
+    # As Slack sends it: the person's mention escaped as <@U…>, a typed "<" as &lt;.
+    team.kudos(
+        MANAGER, f"<@{REP1}> #teamwork Paired with <@{REP2}> on a &lt;hard&gt; one {team.run}"
+    )
+    assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    rendered = _text_of(team.channel_posts()[0])
+    assert f"Paired with <@{REP2}> on a &lt;hard&gt; one" in rendered

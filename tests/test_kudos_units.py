@@ -18,7 +18,11 @@ from bot.blocks.kudos import (
     kudos_modal,
     kudos_post,
     kudos_received_text,
+    not_posted_message,
+    posted_message,
+    problem_message,
     read_kudos_modal,
+    unreached_message,
 )
 from bot.blocks.settings import CurrentSettings, parse_settings_submission, settings_modal
 from bot.simulator import state_value
@@ -29,10 +33,13 @@ from bot.usecases.kudos import (
     Problem,
     check_draft,
     digest_due,
+    escape_slack_text,
     local_day_start,
     may_give_kudos,
+    next_dm_step,
     parse_kudos_text,
     recipient_problem,
+    status_after_failed_dm,
 )
 
 GIVER = "U0MGR"
@@ -244,6 +251,10 @@ def test_the_digest_counts_and_names_and_stays_within_limits() -> None:
     assert "<@U0REP2> won after 1 loss in a row, back in 3 days" in rendered
     assert "Kudos (2)" in rendered and "<@U0REP1> ×2 (resilience, teamwork)" in rendered
     assert message["text"] == ("This week's recognition: 3 perfect misses, 1 bounce-back, 2 kudos.")
+    # The channel hears about the reps in the third person, not the rep-facing coaching line.
+    assert "a win masquerading as a loss" in rendered
+    for rep_facing in ("You did great", "you are excellent", "dashboard"):
+        assert rep_facing not in rendered
 
 
 def test_a_big_week_is_cut_short_not_rejected_by_slack() -> None:
@@ -310,3 +321,74 @@ def test_the_settings_digest_checkbox() -> None:
     assert parse_settings_submission(_settings_values(**on))[0].digest_enabled is True  # type: ignore[union-attr]
     assert parse_settings_submission(_settings_values(**off))[0].digest_enabled is False  # type: ignore[union-attr]
     assert parse_settings_submission(_settings_values())[0].digest_enabled is None  # type: ignore[union-attr]
+
+
+# -- escaping, DM retries and what the giver is told --------------------------------------------
+
+
+def test_modal_text_is_escaped_the_way_slack_escapes_typed_text() -> None:
+    typed = "<!subteam^S1|@sales> & <@U0REP2> <https://x.example|doc> &amp;"
+    assert escape_slack_text(typed) == (
+        "&lt;!subteam^S1|@sales&gt; &amp; &lt;@U0REP2&gt; &lt;https://x.example|doc&gt; &amp;amp;"
+    )
+    assert escape_slack_text("Plain words stay as they are") == "Plain words stay as they are"
+
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("status", "attempts", "attempted_at", "step"),
+    [
+        ("pending", 0, None, "try"),  # never tried
+        ("pending", 1, NOW - timedelta(seconds=5), "wait"),  # a try in flight elsewhere
+        ("retry", 1, NOW - timedelta(seconds=5), "try"),  # the one retry
+        ("pending", 1, NOW - timedelta(minutes=10), "try"),  # the first try died with its process
+        ("pending", 2, NOW - timedelta(seconds=5), "wait"),  # the retry in flight
+        ("pending", 2, NOW - timedelta(minutes=10), "done"),  # the retry died: no third try
+        ("sent", 1, NOW, "done"),
+        ("failed", 2, NOW, "done"),
+    ],
+)
+def test_each_recipient_dm_is_tried_then_retried_once(
+    status: str, attempts: int, attempted_at: datetime | None, step: str
+) -> None:
+    assert (
+        next_dm_step(status=status, attempts=attempts, attempted_at=attempted_at, now=NOW) == step
+    )
+
+
+def test_a_failed_dm_waits_for_its_retry_then_is_given_up() -> None:
+    assert status_after_failed_dm(1) == "retry"
+    assert status_after_failed_dm(2) == "failed"
+
+
+def test_the_giver_hears_the_post_is_up_even_when_a_dm_failed() -> None:
+    message = posted_message(
+        channel_id="C0WINS",
+        recipients=["U0REP1", "U0REP2"],
+        permalink="https://example.slack.com/archives/C0WINS/p1",
+        unreached=["U0REP1"],
+    )
+    text = message["text"]
+    assert text.startswith("Your kudos is up in <#C0WINS>")
+    assert "I've let <@U0REP2> know" in text
+    assert "couldn't reach <@U0REP1> by DM just now; I'll try once more" in text
+    assert _message_problems(message) == []
+    everyone_told = posted_message(channel_id="C0WINS", recipients=["U0REP1"], permalink=None)
+    assert "couldn't" not in everyone_told["text"]
+    given_up = unreached_message(channel_id="C0WINS", unreached=["U0REP1"], permalink=None)
+    assert "still couldn't reach <@U0REP1>" in given_up["text"]
+
+
+def test_no_slack_error_code_reaches_the_giver() -> None:
+    text = json.dumps(not_posted_message(channel_id="C0WINS"))
+    assert "couldn't post in <#C0WINS>" in text and "`" not in text
+
+
+def test_a_problem_after_the_modal_closed_shows_the_givers_words_back() -> None:
+    message = problem_message("Slack didn't answer just now.", your_words="Ran the demo\nTwice")
+    rendered = json.dumps(message)
+    assert "> Ran the demo" in rendered and "> Twice" in rendered
+    assert _message_problems(message) == []
+    assert len(problem_message("Nope.")["blocks"]) == 1

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bot.domain import COACHING_MESSAGES, Classification, format_duration
+from bot.domain import format_duration
 
 KUDOS_CALLBACK_ID = "kudos_modal"
 CATEGORIES: tuple[str, ...] = ("resilience", "process", "learning", "win", "teamwork")
@@ -30,6 +30,12 @@ CATEGORY_NOTES: dict[str, str] = {
 }
 MAX_MODAL_MESSAGE = 1000
 MAX_LISTED = 25  # names per digest section, to stay well inside Slack's 3,000 characters
+# Seed 002's verdict on a perfect miss, said about the reps to their whole channel (the coaching
+# line "You did great…" is for the rep alone, in their debrief).
+PERFECT_MISS_CHEER = (
+    "Process on point, the result didn't follow: a win masquerading as a loss. "
+    "Here's to doing exactly that again."
+)
 
 
 def category_label(category: str) -> str:
@@ -90,17 +96,46 @@ def kudos_dm(
     return {"text": f"🎉 <@{giver_user_id}> gave you kudos{about}!", "blocks": blocks}
 
 
-def problem_message(text: str) -> dict[str, Any]:
-    return {"text": text, "blocks": [_section(f"⚠️ {text}")]}
+def problem_message(text: str, *, your_words: str | None = None) -> dict[str, Any]:
+    """A reason nothing was sent; with `your_words` (from a modal that has closed) the giver's
+    message is shown back, so they can paste it into a new `/kudos`."""
+    blocks = [_section(f"⚠️ {text}")]
+    if your_words:
+        blocks.append(_context("What you wrote, to paste into a new `/kudos`:"))
+        blocks.append(_section(_quote(your_words)))
+    return {"text": text, "blocks": blocks}
 
 
 def posted_message(
-    *, channel_id: str, recipients: Sequence[str], permalink: str | None
+    *,
+    channel_id: str,
+    recipients: Sequence[str],
+    permalink: str | None,
+    unreached: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """The kudos is up; who heard about it by DM, and who will get one more try."""
+    link = f" (<{permalink}|see it>)" if permalink else ""
+    told = [user for user in recipients if user not in unreached]
+    text = f"Your kudos is up in <#{channel_id}>{link}."
+    if told:
+        text += f" I've let {_people(told)} know."
+    if unreached:
+        text += (
+            f" I couldn't reach {_people(unreached)} by DM just now; I'll try once more "
+            "in a minute."
+        )
+    text += " Thank you! 🙌"
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def unreached_message(
+    *, channel_id: str, unreached: Sequence[str], permalink: str | None
+) -> dict[str, Any]:
+    """After the one retry: the post is up, but these people never got their DM."""
     link = f" (<{permalink}|see it>)" if permalink else ""
     text = (
-        f"Your kudos is up in <#{channel_id}>{link}. I've let {_people(recipients)} know. "
-        "Thank you! 🙌"
+        f"Your kudos is up in <#{channel_id}>{link}, but I still couldn't reach "
+        f"{_people(unreached)} by DM. A quick word from you will make sure they see it."
     )
     return {"text": text, "blocks": [_section(text)]}
 
@@ -118,10 +153,10 @@ def pending_message(*, is_admin: bool) -> dict[str, Any]:
     return {"text": text, "blocks": [_section(text)]}
 
 
-def not_posted_message(*, channel_id: str, error: str) -> dict[str, Any]:
+def not_posted_message(*, channel_id: str) -> dict[str, Any]:
     text = (
-        f"I couldn't post in <#{channel_id}> just now (Slack said `{error}`). Your kudos is "
-        "saved and I'll keep trying. If @Rebound isn't in that channel yet, invite it."
+        f"I couldn't post in <#{channel_id}> just now. Your kudos is saved and I'll keep "
+        "trying; I'll tell you when it's up. If @Rebound isn't in that channel yet, invite it."
     )
     return {"text": text, "blocks": [_section(text)]}
 
@@ -290,7 +325,7 @@ def digest_message(facts: DigestFacts) -> dict[str, Any]:
             _section(
                 f"*🎯 Perfect misses ({count})*\n"
                 + ", ".join(_more(names, len(per_rep)))
-                + f"\n_{COACHING_MESSAGES[Classification.PERFECT_MISS]}_"
+                + f"\n_{PERFECT_MISS_CHEER}_"
             )
         )
     if facts.bounce_backs:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,26 +27,34 @@ from bot.blocks.kudos import (
     posted_message,
     problem_message,
     read_kudos_modal,
+    unreached_message,
 )
 from bot.delivery import Delivery
 from bot.messaging import send_ephemeral
 from bot.scheduler import ScheduledJob
-from bot.slack_users import SlackProfile, fetch_profile, is_rebound_admin
+from bot.slack_users import SlackProfile, SlackUnavailable, is_rebound_admin, lookup_profile
 from bot.usecases.kudos import (
+    UNAVAILABLE_TEXT,
     KudosDraft,
     Problem,
     SaveResult,
     cap_problem,
     check_draft,
     collect_digest,
+    daily_cap,
+    daily_cap_reached,
     digest_due,
     digest_timezone,
     digest_window,
+    escape_slack_text,
+    known_timezone,
     may_give_kudos,
+    next_dm_step,
     not_allowed_problem,
     parse_kudos_text,
     recipient_problem,
     save_kudos,
+    status_after_failed_dm,
 )
 from bot.usecases.members import remember_profile
 from storage import kudos_queries, queries
@@ -84,7 +92,9 @@ def register(app: App, deps: Deps) -> None:
         def reply(message: dict[str, Any]) -> None:
             send_ephemeral(client, command, message)
 
-        give_kudos_from_command(client, deps, command, parsed, reply)
+        # A slash command's trigger id is unique to that one invocation.
+        trigger_id = command.get("trigger_id") or uuid.uuid4().hex
+        give_kudos(client, deps, command["team_id"], giver_id, parsed, f"cmd:{trigger_id}", reply)
 
     @app.view(KUDOS_CALLBACK_ID)
     def kudos_submitted(
@@ -100,22 +110,21 @@ def register(app: App, deps: Deps) -> None:
         if isinstance(checked, Problem):
             ack(response_action="errors", errors={checked.field: checked.text})
             return
-        giver, problem = _check_giver_and_recipients(client, deps, team_id, giver_id, checked)
-        if problem is not None:
-            ack(response_action="errors", errors={problem.field: problem.text})
-            return
-        # Saved before ack: if the write fails, the giver keeps the modal and their words.
+        # A modal's text arrives raw: escaped, so typed <@…>, <!subteam^…> or links show as
+        # typed. (Length was checked on what they typed, the limit the input itself shows.)
+        draft = replace(checked, message=escape_slack_text(checked.message))
+        # Only what our own tables can tell is checked before ack: Slack wants an answer within
+        # 3 seconds, and users.info may be rate limited for longer than that.
         try:
-            result = _save(deps, team_id, giver, checked, f"view:{view['id']}")
+            problem = _problem_known_without_slack(deps, team_id, giver_id)
         except Exception:
-            log.exception("saving kudos failed")
+            log.exception("checking kudos before ack failed")
             ack(
                 response_action="errors",
                 errors={"message": "Couldn't save just now. Please press Send again."},
             )
             return
-        if result.cap_reached:
-            problem = cap_problem(_daily_cap(deps, team_id), giver.tz)
+        if problem is not None:
             ack(response_action="errors", errors={problem.field: problem.text})
             return
         ack()
@@ -124,16 +133,31 @@ def register(app: App, deps: Deps) -> None:
         def reply(message: dict[str, Any]) -> None:
             send_ephemeral(client, where, message)
 
-        if result.duplicate or result.kudos is None or result.kudos.id is None:
-            return  # the first submission is posting it
-        _deliver_and_tell(client, deps, team_id, result.kudos.id, giver, reply)
+        give_kudos(
+            client,
+            deps,
+            team_id,
+            giver_id,
+            draft,
+            f"view:{view['id']}",
+            reply,
+            from_modal=True,
+        )
 
 
 def open_kudos_modal(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
-    giver = _load_giver(client, deps, command["team_id"], command["user_id"])
-    if not _allowed(deps, command["team_id"], giver):
-        send_ephemeral(client, command, problem_message(not_allowed_problem().text))
-        return
+    team_id, user_id = command["team_id"], command["user_id"]
+    # The trigger id expires 3 seconds after the command: ask Slack about the giver only when
+    # our own tables can't already tell they may give kudos.
+    if not _allowed_by_records(deps, team_id, user_id):
+        try:
+            giver = _load_giver(client, deps, team_id, user_id)
+        except SlackUnavailable:
+            send_ephemeral(client, command, problem_message(UNAVAILABLE_TEXT))
+            return
+        if not _allowed(deps, team_id, giver):
+            send_ephemeral(client, command, problem_message(not_allowed_problem().text))
+            return
     try:
         client.views_open(
             trigger_id=command["trigger_id"], view=kudos_modal(channel_id=command.get("channel_id"))
@@ -150,26 +174,48 @@ def open_kudos_modal(client: WebClient, deps: Deps, command: dict[str, Any]) -> 
         )
 
 
-def give_kudos_from_command(
+def give_kudos(
     client: WebClient,
     deps: Deps,
-    command: dict[str, Any],
+    team_id: str,
+    giver_id: str,
     draft: KudosDraft,
+    submission_key: str,
     reply: Callable[[dict[str, Any]], None],
+    *,
+    from_modal: bool = False,
 ) -> None:
-    team_id, giver_id = command["team_id"], command["user_id"]
-    giver, problem = _check_giver_and_recipients(client, deps, team_id, giver_id, draft)
-    if problem is not None:
-        reply(problem_message(problem.text))
+    """After the ack: the checks that need Slack, then save, post and tell the giver.
+
+    Nothing is saved unless every check passed. From a modal (already closed), problems come
+    with the giver's own words, so nothing they wrote is lost."""
+    your_words = draft.message if from_modal else None
+    try:
+        giver, problem = _check_giver_and_recipients(client, deps, team_id, giver_id, draft)
+    except SlackUnavailable:
+        reply(problem_message(UNAVAILABLE_TEXT, your_words=your_words))
         return
-    # A slash command's trigger id is unique to that one invocation.
-    trigger_id = command.get("trigger_id") or uuid.uuid4().hex
-    result = _save(deps, team_id, giver, draft, f"cmd:{trigger_id}")
+    if problem is not None:
+        reply(problem_message(problem.text, your_words=your_words))
+        return
+    try:
+        result = _save(deps, team_id, giver, draft, submission_key)
+    except Exception:
+        log.exception("saving kudos failed")
+        reply(
+            problem_message(
+                "I couldn't save your kudos just now. Please try again in a moment.",
+                your_words=your_words,
+            )
+        )
+        return
     if result.cap_reached:
-        reply(problem_message(cap_problem(_daily_cap(deps, team_id), giver.tz).text))
+        problem = cap_problem(_daily_cap(deps, team_id), giver.tz)
+        reply(problem_message(problem.text, your_words=your_words))
         return
     if result.duplicate or result.kudos is None or result.kudos.id is None:
-        reply(duplicate_message())
+        if not from_modal:  # Slack re-sending the same modal is no news to the giver
+            reply(duplicate_message())
         return
     _deliver_and_tell(client, deps, team_id, result.kudos.id, giver, reply)
 
@@ -178,7 +224,8 @@ def give_kudos_from_command(
 
 
 def _load_giver(client: WebClient, deps: Deps, team_id: str, user_id: str) -> Giver:
-    profile = fetch_profile(client, user_id)
+    """The giver as Slack knows them; raises SlackUnavailable when Slack didn't answer."""
+    profile = lookup_profile(client, user_id)
     if profile is not None:
         with deps.session_factory() as session:
             remember_profile(session=session, team_id=team_id, profile=profile, now=deps.clock())
@@ -190,26 +237,46 @@ def _load_giver(client: WebClient, deps: Deps, team_id: str, user_id: str) -> Gi
     )
 
 
-def _allowed(deps: Deps, team_id: str, giver: Giver) -> bool:
+def _allowed_by_records(deps: Deps, team_id: str, user_id: str) -> bool:
+    """True when our tables alone show the person may give kudos (policy, manager, configured
+    admin); False means "ask Slack whether they are a workspace admin"."""
     with deps.session_factory() as session:
         workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
-        member = queries.get_member(session=session, team_id=team_id, user_id=giver.user_id)
+        member = queries.get_member(session=session, team_id=team_id, user_id=user_id)
         session.commit()
     return may_give_kudos(
         workspace.kudos_policy,
         is_manager=bool(member and member.is_manager and not member.deleted),
-        is_admin=giver.is_admin,
+        is_admin=user_id in deps.settings.admins,
     )
+
+
+def _allowed(deps: Deps, team_id: str, giver: Giver) -> bool:
+    return giver.is_admin or _allowed_by_records(deps, team_id, giver.user_id)
+
+
+def _problem_known_without_slack(deps: Deps, team_id: str, giver_id: str) -> Problem | None:
+    """The daily cap, counted in the giver's last known time zone. Saving checks it again
+    (locked, in their current zone), so this only spares a closed modal in the common case."""
+    with deps.session_factory() as session:
+        tz = known_timezone(session=session, team_id=team_id, user_id=giver_id)
+        reached = daily_cap_reached(
+            session=session, team_id=team_id, giver_user_id=giver_id, giver_tz=tz, now=deps.clock()
+        )
+        cap = daily_cap(session=session, team_id=team_id)
+        session.commit()
+    return cap_problem(cap, tz) if reached else None
 
 
 def _check_giver_and_recipients(
     client: WebClient, deps: Deps, team_id: str, giver_id: str, draft: KudosDraft
 ) -> tuple[Giver, Problem | None]:
+    """Raises SlackUnavailable when Slack didn't answer about the giver or a recipient."""
     giver = _load_giver(client, deps, team_id, giver_id)
     if not _allowed(deps, team_id, giver):
         return giver, not_allowed_problem()
     for user_id in draft.recipients:
-        problem = recipient_problem(user_id, fetch_profile(client, user_id))
+        problem = recipient_problem(user_id, lookup_profile(client, user_id))
         if problem is not None:
             return giver, problem
     return giver, None
@@ -217,7 +284,7 @@ def _check_giver_and_recipients(
 
 def _daily_cap(deps: Deps, team_id: str) -> int:
     with deps.session_factory() as session:
-        return queries.get_or_create_workspace(session=session, team_id=team_id).kudos_daily_cap
+        return daily_cap(session=session, team_id=team_id)
 
 
 def _save(
@@ -241,26 +308,32 @@ def _save(
 
 
 @dataclass(frozen=True)
-class Posted:
+class Delivered:
+    """What one delivery run did: the post is up; who got their DM; who didn't."""
+
     team_id: str
     kudos_id: int
     giver_user_id: str
     channel_id: str
     permalink: str | None
     recipients: list[str]
+    posted_now: bool  # this run put the channel post up (not an earlier one)
+    retry_later: tuple[str, ...]  # DM failed in this run; the scheduler tries once more
+    gave_up: tuple[str, ...]  # DM failed in this run for the last time
 
 
 def deliver_kudos(
     client: WebClient, deps: Deps, delivery: Delivery, kudos_id: int
-) -> Posted | None:
-    """Post a saved kudos to the recognition channel and DM its recipients, each exactly once.
+) -> Delivered | None:
+    """Post a saved kudos to the recognition channel (once), then DM each recipient: one try,
+    and one retry by the scheduler if that fails.
 
-    None when there is no channel yet, or another process is posting it right now. Marked
-    "posted" only after the DMs, so a process that dies midway leaves it for the next tick,
-    which finds the post and DMs already sent and finishes the rest."""
+    Raises the Slack error when the channel post fails (nothing is posted; tried again later).
+    None when there is no channel yet, the kudos is done, or another process is posting it
+    right now. It stays "pending" until every recipient's DM is sent or given up on."""
     with deps.session_factory() as session:
         kudos = kudos_queries.get_kudos(session=session, kudos_id=kudos_id)
-        if kudos is None:
+        if kudos is None or kudos.status == "posted":
             return None
         workspace = queries.get_or_create_workspace(session=session, team_id=kudos.team_id)
         recipients = kudos_queries.recipients_of(session=session, kudos_id=kudos_id)
@@ -283,6 +356,11 @@ def deliver_kudos(
     )
     if sent is not None:
         channel_id, ts = sent.channel, sent.ts
+        with deps.session_factory() as session:
+            kudos_queries.record_kudos_post(
+                session=session, kudos_id=kudos_id, channel_id=channel_id, message_ts=ts
+            )
+            session.commit()
     else:
         with deps.session_factory() as session:
             post = queries.get_post(session=session, team_id=team_id, post_key=post_key)
@@ -291,32 +369,99 @@ def deliver_kudos(
         channel_id, ts = post.channel_id, post.message_ts
     # The workspace's own client (in OAuth mode the scheduler's `client` has no token).
     permalink = _permalink(delivery.client_for(team_id), channel_id, ts)
-    for user_id in recipients:
-        delivery.dm(
-            team_id=team_id,
-            post_key=f"{post_key}:dm:{user_id}",
-            kind="kudos-dm",
-            user_id=user_id,
-            message=kudos_dm(
-                giver_user_id=kudos.giver_user_id,
-                category=kudos.category,
-                message=kudos.message,
-                permalink=permalink,
-            ),
-        )
-    with deps.session_factory() as session:
-        kudos_queries.mark_kudos_posted(
-            session=session, kudos_id=kudos_id, channel_id=channel_id, message_ts=ts
-        )
-        session.commit()
-    return Posted(
+    dm = kudos_dm(
+        giver_user_id=kudos.giver_user_id,
+        category=kudos.category,
+        message=kudos.message,
+        permalink=permalink,
+    )
+    retry_later, gave_up = _dm_recipients(deps, delivery, team_id, kudos_id, dm)
+    return Delivered(
         team_id=team_id,
         kudos_id=kudos_id,
         giver_user_id=kudos.giver_user_id,
         channel_id=channel_id,
         permalink=permalink,
         recipients=recipients,
+        posted_now=sent is not None,
+        retry_later=tuple(retry_later),
+        gave_up=tuple(gave_up),
     )
+
+
+def _dm_recipients(
+    deps: Deps, delivery: Delivery, team_id: str, kudos_id: int, message: dict[str, Any]
+) -> tuple[list[str], list[str]]:
+    """Try each recipient's DM that is due a try; mark the kudos posted once every DM is
+    settled. Returns (recipients to retry later, recipients given up on) from this run."""
+    retry_later: list[str] = []
+    gave_up: list[str] = []
+    with deps.session_factory() as session:
+        rows = kudos_queries.recipient_rows(session=session, kudos_id=kudos_id)
+        session.expunge_all()
+    for row in rows:
+        if row.id is None:
+            continue
+        now = deps.clock()
+        step = next_dm_step(
+            status=row.dm_status,
+            attempts=row.dm_attempts,
+            attempted_at=row.dm_attempted_at,
+            now=now,
+        )
+        if step != "try":
+            continue
+        with deps.session_factory() as session:
+            attempts = kudos_queries.claim_dm_attempt(session=session, recipient=row, now=now)
+            session.commit()
+        if attempts is None:
+            continue  # another process took this try
+        post_key = f"kudos:{kudos_id}:dm:{row.user_id}"
+        try:
+            delivery.dm(
+                team_id=team_id,
+                post_key=post_key,
+                kind="kudos-dm",
+                user_id=row.user_id,
+                message=message,
+            )
+        except (SlackApiError, OSError) as error:
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+            log.warning("kudos %s: DM to %s failed: %s", kudos_id, row.user_id, reason)
+            status = status_after_failed_dm(attempts)
+            (retry_later if status == "retry" else gave_up).append(row.user_id)
+        else:
+            if not delivery.already_sent(team_id=team_id, post_key=post_key):
+                continue  # another process holds that DM's claim and is sending it
+            status = "sent"
+        with deps.session_factory() as session:
+            kudos_queries.set_dm_status(session=session, recipient_id=row.id, status=status)
+            session.commit()
+    _mark_posted_when_settled(deps, kudos_id)
+    return retry_later, gave_up
+
+
+def _mark_posted_when_settled(deps: Deps, kudos_id: int) -> None:
+    with deps.session_factory() as session:
+        now = deps.clock()
+        rows = kudos_queries.recipient_rows(session=session, kudos_id=kudos_id)
+        settled = all(
+            next_dm_step(
+                status=r.dm_status, attempts=r.dm_attempts, attempted_at=r.dm_attempted_at, now=now
+            )
+            == "done"
+            for r in rows
+        )
+        if settled:
+            kudos = kudos_queries.get_kudos(session=session, kudos_id=kudos_id)
+            if kudos is not None:
+                kudos_queries.mark_kudos_posted(
+                    session=session,
+                    kudos_id=kudos_id,
+                    channel_id=kudos.channel_id,
+                    message_ts=kudos.message_ts,
+                )
+        session.commit()
 
 
 def _permalink(client: WebClient, channel_id: str, ts: str) -> str | None:
@@ -345,17 +490,21 @@ def _deliver_and_tell(
         return
     delivery = Delivery(deps.session_factory, client, deps.clock)
     try:
-        posted = deliver_kudos(client, deps, delivery, kudos_id)
-    except SlackApiError as error:
-        log.warning("posting kudos %s failed: %s", kudos_id, error.response.get("error"))
-        reply(not_posted_message(channel_id=channel, error=str(error.response.get("error"))))
+        delivered = deliver_kudos(client, deps, delivery, kudos_id)
+    except (SlackApiError, OSError) as error:
+        # Only the channel post raises here (DM failures are settled per recipient). Slack's
+        # error code goes to the log, never to the giver.
+        reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+        log.warning("posting kudos %s failed: %s", kudos_id, reason)
+        reply(not_posted_message(channel_id=channel))
         return
-    if posted is not None:
+    if delivered is not None:
         reply(
             posted_message(
-                channel_id=posted.channel_id,
-                recipients=posted.recipients,
-                permalink=posted.permalink,
+                channel_id=delivered.channel_id,
+                recipients=delivered.recipients,
+                permalink=delivered.permalink,
+                unreached=delivered.retry_later + delivered.gave_up,
             )
         )
 
@@ -365,35 +514,29 @@ def _deliver_and_tell(
 
 def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, ScheduledJob]]:
     def post_pending_kudos(now: datetime) -> None:
-        """Kudos kept while there was no recognition channel (or a post failed) go up now."""
+        """Kudos kept while there was no recognition channel (or whose post failed) go up now;
+        a recipient DM that failed gets its one retry."""
         with deps.session_factory() as session:
             pending = kudos_queries.pending_kudos_ids(session=session)
         for kudos_id in pending:
             try:
-                posted = deliver_kudos(delivery.client, deps, delivery, kudos_id)
-                if posted is not None:
-                    # The giver was told it would go up later: tell them it has.
-                    delivery.dm(
-                        team_id=posted.team_id,
-                        post_key=f"kudos:{kudos_id}:giver",
-                        kind="kudos-giver",
-                        user_id=posted.giver_user_id,
-                        message=posted_message(
-                            channel_id=posted.channel_id,
-                            recipients=posted.recipients,
-                            permalink=posted.permalink,
-                        ),
-                    )
-            except SlackApiError as error:
-                log.warning(
-                    "pending kudos %s not posted: %s", kudos_id, error.response.get("error")
-                )
+                delivered = deliver_kudos(delivery.client, deps, delivery, kudos_id)
+                if delivered is not None:
+                    tell_giver_after_retry(delivery, delivered)
+            except (SlackApiError, OSError) as error:
+                reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+                log.warning("pending kudos %s not posted: %s", kudos_id, reason)
 
     def post_weekly_digests(now: datetime) -> None:
         with deps.session_factory() as session:
             workspaces = kudos_queries.digest_workspaces(session=session)
         for workspace in workspaces:
-            post_digest(deps, delivery, workspace.team_id, now)
+            # One workspace's trouble (channel archived, bot removed, Slack down for that
+            # token) must not keep the digest from every workspace after it.
+            try:
+                post_digest(deps, delivery, workspace.team_id, now)
+            except Exception:
+                log.exception("weekly digest for %s failed", workspace.team_id)
 
     return [("kudos-pending", post_pending_kudos), ("kudos-digest", post_weekly_digests)]
 
@@ -410,8 +553,9 @@ def post_digest(deps: Deps, delivery: Delivery, team_id: str, now: datetime) -> 
             return False
         week, due_at = due
         post_key = f"digest:{week}"
-        already = queries.get_post(session=session, team_id=team_id, post_key=post_key)
-        if already is not None:
+        # Only a sent digest ends it here; a claim (even one left by a process that died) is
+        # Delivery's to judge: it takes over a claim whose lease ran out.
+        if delivery.already_sent(team_id=team_id, post_key=post_key):
             return False
         start, end = digest_window(due_at)
         facts = collect_digest(session=session, team_id=team_id, week=week, start=start, end=end)
@@ -424,6 +568,36 @@ def post_digest(deps: Deps, delivery: Delivery, team_id: str, now: datetime) -> 
         message=digest_message(facts),
     )
     return sent is not None
+
+
+def tell_giver_after_retry(delivery: Delivery, delivered: Delivered) -> None:
+    """The scheduler's news for the giver, each at most once: the kudos went up (they were
+    told it would, later), or someone still couldn't be reached after the retry."""
+    if delivered.posted_now:
+        delivery.dm(
+            team_id=delivered.team_id,
+            post_key=f"kudos:{delivered.kudos_id}:giver",
+            kind="kudos-giver",
+            user_id=delivered.giver_user_id,
+            message=posted_message(
+                channel_id=delivered.channel_id,
+                recipients=delivered.recipients,
+                permalink=delivered.permalink,
+                unreached=delivered.retry_later + delivered.gave_up,
+            ),
+        )
+    elif delivered.gave_up:
+        delivery.dm(
+            team_id=delivered.team_id,
+            post_key=f"kudos:{delivered.kudos_id}:giver:unreached",
+            kind="kudos-giver",
+            user_id=delivered.giver_user_id,
+            message=unreached_message(
+                channel_id=delivered.channel_id,
+                unreached=delivered.gave_up,
+                permalink=delivered.permalink,
+            ),
+        )
 
 
 def _team_id(body: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Literal
 
 from sqlmodel import Session
 
@@ -40,6 +41,13 @@ DEFAULT_DAILY_CAP = 5
 # than surprising the channel days late.
 DIGEST_GRACE = timedelta(hours=24)
 DIGEST_WINDOW = timedelta(days=7)
+# Each recipient's DM: the first try, then one retry by the scheduler, then we give up.
+MAX_DM_ATTEMPTS = 2
+# A DM try with no outcome recorded after this long died with its process.
+DM_IN_FLIGHT = timedelta(minutes=5)
+UNAVAILABLE_TEXT = (
+    "Slack didn't answer just now, so I haven't sent anything. Please try again in a moment."
+)
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#(C[A-Z0-9]+)(?:\|([^>]*))?>")
@@ -138,6 +146,13 @@ def parse_kudos_text(text: str, *, giver_user_id: str) -> KudosDraft | Problem:
     return check_draft(draft, giver_user_id=giver_user_id)
 
 
+def escape_slack_text(text: str) -> str:
+    """Plain text as Slack mrkdwn shows it literally: `&`, `<` and `>` escaped, as Slack
+    itself escapes what people type. A modal's text input arrives raw, so a typed
+    `<!subteam^…>`, `<@U…>` or `<url|text>` would otherwise render live in the channel."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def clean_message(message: str) -> str:
     """The message as posted: trimmed, and @here/@channel/@everyone defused, so a kudos
     never pings the whole channel."""
@@ -225,6 +240,63 @@ def local_day_start(now: datetime, tz: str) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
 
 
+def daily_cap(*, session: Session, team_id: str) -> int:
+    workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
+    return workspace.kudos_daily_cap if workspace.kudos_daily_cap > 0 else DEFAULT_DAILY_CAP
+
+
+def daily_cap_reached(
+    *, session: Session, team_id: str, giver_user_id: str, giver_tz: str, now: datetime
+) -> bool:
+    given_today = kudos_queries.count_kudos_given_since(
+        session=session,
+        team_id=team_id,
+        giver_user_id=giver_user_id,
+        since=local_day_start(now, giver_tz),
+    )
+    return given_today >= daily_cap(session=session, team_id=team_id)
+
+
+def known_timezone(*, session: Session, team_id: str, user_id: str) -> str:
+    """The member's time zone as last read from Slack, else UTC (no Slack call)."""
+    member = queries.get_member(session=session, team_id=team_id, user_id=user_id)
+    if member is None or member.tz_refreshed_at is None:
+        return "UTC"
+    try:
+        zone(member.tz)
+    except ValueError:
+        return "UTC"
+    return member.tz
+
+
+DmStep = Literal["try", "wait", "done"]
+
+
+def next_dm_step(
+    *, status: str, attempts: int, attempted_at: datetime | None, now: datetime
+) -> DmStep:
+    """What to do about one recipient's DM: try (first time, or the one retry), wait (a try is
+    in flight in some process), or nothing more (sent, or given up)."""
+    if status in ("sent", "failed"):
+        return "done"
+    in_flight = (
+        status == "pending"
+        and attempts > 0
+        and attempted_at is not None
+        and attempted_at > now - DM_IN_FLIGHT
+    )
+    if in_flight:
+        return "wait"
+    if attempts >= MAX_DM_ATTEMPTS:
+        return "done"
+    return "try"
+
+
+def status_after_failed_dm(attempts: int) -> str:
+    """ "retry" while the scheduler still has its one retry to make, then "failed"."""
+    return "retry" if attempts < MAX_DM_ATTEMPTS else "failed"
+
+
 def save_kudos(
     *,
     session: Session,
@@ -242,17 +314,11 @@ def save_kudos(
     )
     if existing is not None:
         return SaveResult(kudos=existing, duplicate=True)
-    workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
     queries.upsert_member(session=session, team_id=team_id, user_id=giver_user_id)
     kudos_queries.lock_member(session=session, team_id=team_id, user_id=giver_user_id)
-    given_today = kudos_queries.count_kudos_given_since(
-        session=session,
-        team_id=team_id,
-        giver_user_id=giver_user_id,
-        since=local_day_start(now, giver_tz),
-    )
-    cap = workspace.kudos_daily_cap if workspace.kudos_daily_cap > 0 else DEFAULT_DAILY_CAP
-    if given_today >= cap:
+    if daily_cap_reached(
+        session=session, team_id=team_id, giver_user_id=giver_user_id, giver_tz=giver_tz, now=now
+    ):
         return SaveResult(kudos=None, cap_reached=True)
     kudos = kudos_queries.add_kudos(
         session=session,
