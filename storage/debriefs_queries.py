@@ -23,6 +23,9 @@ from storage.queries import _insert_if_absent
 
 # A lessons search looks at this many words at most; more add noise, not precision.
 MAX_SEARCH_WORDS = 8
+# A shout-out that failed in the recognition channel (the bot isn't in it, ...) is tried there
+# again after this long, in case someone invited the bot; another channel is tried at once.
+FAILED_CHANNEL_RETRY = timedelta(hours=6)
 # The check-in question "Did you do it?" about a debrief's commitment: its key, and the ref
 # naming the reflection it asks about (bot.usecases.checkins.COMMITMENT_KEY and its
 # ``ref=f"reflection:{id}"``; storage does not import the bot, a test keeps them equal).
@@ -95,30 +98,45 @@ def mark_celebration_posted(*, session: Session, outcome_id: int, now: datetime)
     )
 
 
-def mark_celebration_failed(*, session: Session, outcome_id: int, channel_id: str) -> None:
+def mark_celebration_failed(
+    *, session: Session, outcome_id: int, channel_id: str, now: datetime
+) -> None:
     """The shout-out can't be posted in ``channel_id`` (the bot isn't in it, it's gone): not
-    tried there again; a different recognition channel is tried."""
+    tried there again for FAILED_CHANNEL_RETRY; a different recognition channel at once."""
     session.execute(
         update(Outcome)
         .where(col(Outcome.id) == outcome_id, col(Outcome.celebration_posted_at).is_(None))
-        .values(celebration_failed_channel_id=channel_id)
+        .values(celebration_failed_channel_id=channel_id, celebration_failed_at=now)
         .execution_options(synchronize_session=False)
     )
 
 
-def celebrations_due(*, session: Session, limit: int = 100) -> list[tuple[Outcome, str]]:
-    """Consented perfect-miss shout-outs not posted yet, in workspaces that now have a
-    recognition channel other than one that already failed: (outcome, channel id)."""
+def _worth_trying(failed_channel: Any, failed_at: Any, now: datetime) -> ColumnElement[bool]:
+    """The recognition channel is not the one that just failed, or it failed a while ago."""
     channel = col(Workspace.recognition_channel_id)
-    failed = col(Outcome.celebration_failed_channel_id)
+    return or_(
+        failed_channel.is_(None),
+        failed_channel != channel,
+        failed_at.is_(None),
+        failed_at <= now - FAILED_CHANNEL_RETRY,
+    )
+
+
+def celebrations_due(
+    *, session: Session, now: datetime, limit: int = 100
+) -> list[tuple[Outcome, str]]:
+    """Consented perfect-miss shout-outs not posted yet, in workspaces that now have a
+    recognition channel worth trying: (outcome, channel id)."""
     statement = (
         select(Outcome, Workspace.recognition_channel_id)
         .join(Workspace, col(Workspace.team_id) == col(Outcome.team_id))
         .where(
             col(Outcome.celebrate_consent).is_(True),
             col(Outcome.celebration_posted_at).is_(None),
-            channel.is_not(None),
-            or_(failed.is_(None), failed != channel),
+            col(Workspace.recognition_channel_id).is_not(None),
+            _worth_trying(
+                col(Outcome.celebration_failed_channel_id), col(Outcome.celebration_failed_at), now
+            ),
         )
         .order_by(col(Outcome.id))
         .limit(limit)
@@ -183,19 +201,19 @@ def finish_manager_note(*, session: Session, outcome_id: int) -> None:
 
 
 def bounce_backs_due(
-    *, session: Session, due_before: datetime, limit: int = 100
+    *, session: Session, due_before: datetime, now: datetime, limit: int = 100
 ) -> list[tuple[Outcome, str]]:
     """Bounce-back shout-outs not posted yet, in workspaces that now have a recognition
-    channel other than one that already failed: (outcome, channel id)."""
-    channel = col(Workspace.recognition_channel_id)
-    failed = col(Outcome.bounce_back_failed_channel_id)
+    channel worth trying: (outcome, channel id)."""
     statement = (
         select(Outcome, Workspace.recognition_channel_id)
         .join(Workspace, col(Workspace.team_id) == col(Outcome.team_id))
         .where(
             col(Outcome.bounce_back_pending_since) <= due_before,
-            channel.is_not(None),
-            or_(failed.is_(None), failed != channel),
+            col(Workspace.recognition_channel_id).is_not(None),
+            _worth_trying(
+                col(Outcome.bounce_back_failed_channel_id), col(Outcome.bounce_back_failed_at), now
+            ),
         )
         .order_by(col(Outcome.bounce_back_pending_since), col(Outcome.id))
         .limit(limit)
@@ -207,17 +225,23 @@ def mark_bounce_back_posted(*, session: Session, outcome_id: int) -> None:
     session.execute(
         update(Outcome)
         .where(col(Outcome.id) == outcome_id)
-        .values(bounce_back_pending_since=None, bounce_back_failed_channel_id=None)
+        .values(
+            bounce_back_pending_since=None,
+            bounce_back_failed_channel_id=None,
+            bounce_back_failed_at=None,
+        )
         .execution_options(synchronize_session=False)
     )
 
 
-def mark_bounce_back_failed(*, session: Session, outcome_id: int, channel_id: str) -> None:
+def mark_bounce_back_failed(
+    *, session: Session, outcome_id: int, channel_id: str, now: datetime
+) -> None:
     """Like mark_celebration_failed, for the bounce-back shout-out."""
     session.execute(
         update(Outcome)
         .where(col(Outcome.id) == outcome_id, col(Outcome.bounce_back_pending_since).is_not(None))
-        .values(bounce_back_failed_channel_id=channel_id)
+        .values(bounce_back_failed_channel_id=channel_id, bounce_back_failed_at=now)
         .execution_options(synchronize_session=False)
     )
 

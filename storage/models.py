@@ -189,10 +189,13 @@ class Outcome(SQLModel, table=True):
     rep_dm_pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     manager_note_pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     bounce_back_pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # The recognition channel a shout-out could not be posted in (not_in_channel, ...): not
-    # tried there again until an admin picks another channel.
+    # The recognition channel a shout-out could not be posted in (not_in_channel, ...), and
+    # when: tried there again only after a while (someone may invite the bot), or at once in
+    # another channel an admin picks.
     celebration_failed_channel_id: str | None = None
+    celebration_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     bounce_back_failed_channel_id: str | None = None
+    bounce_back_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created_at()
 
 

@@ -13,25 +13,33 @@ from bot.blocks.debriefs import (
     CELEBRATE_BLOCK_ID,
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
+    KEEP_DOING_QUESTION,
     REFLECT_ACTION_ID,
+    REFLECTION_QUESTIONS,
     Commitment,
     Lesson,
     LessonsResult,
     OutcomeFacts,
+    ReflectionIds,
     ResilienceLine,
+    ShoutOut,
     bounce_back_shout_out,
+    celebration_choice_dm,
     consent_recorded_blocks,
     lessons_message,
     loss_debrief_dm,
     lost_modal,
     manager_note,
+    not_your_questions,
     parse_lost_submission,
     parse_reflection_submission,
     parse_won_submission,
     perfect_miss_shout_out,
     read_reflection_metadata,
     reflection_modal,
+    reflection_questions,
     reflection_reminder_dm,
+    reflection_saved_dm,
     win_logged_dm,
     won_modal,
 )
@@ -179,7 +187,7 @@ def test_reflection_modal_asks_about_the_last_commitment() -> None:
         "Beta", 9, Commitment(reflection_id=3, text="Call the CFO", deal="Acme")
     )
     _valid_view(view)
-    assert read_reflection_metadata(view["private_metadata"]) == (9, 3)
+    assert read_reflection_metadata(view["private_metadata"]) == ReflectionIds(9, 3, False)
     rendered = json.dumps(view["blocks"])
     assert "Call the CFO" in rendered and "Did you do it?" in rendered
     assert read_reflection_metadata("not json") is None
@@ -334,3 +342,86 @@ def test_a_good_save_is_acked_after_the_commit() -> None:
     result = _save_before_ack(lambda **kw: events.append("ack"), deps, lambda session: 42)  # type: ignore[arg-type]
     assert result == 42
     assert events == ["commit", "ack"]
+
+
+# -- review fixes: wording after a perfect miss, error texts, shout-out outcomes ----------------
+
+
+def test_a_perfect_miss_asks_what_to_keep_doing_and_a_system_miss_what_to_change() -> None:
+    keep = dict(reflection_questions(perfect_miss=True))
+    change = dict(reflection_questions(perfect_miss=False))
+    assert keep["commitment"] == KEEP_DOING_QUESTION
+    assert change["commitment"] == "One thing I will do differently"
+    assert {k: v for k, v in keep.items() if k != "commitment"} == {
+        k: v for k, v in REFLECTION_QUESTIONS if k != "commitment"
+    }
+
+    perfect = json.dumps(
+        loss_debrief_dm(_facts(Classification.PERFECT_MISS), recognition_channel_id=None)
+    )
+    system = json.dumps(
+        loss_debrief_dm(_facts(Classification.SYSTEM_MISS), recognition_channel_id=None)
+    )
+    assert KEEP_DOING_QUESTION in perfect and "do differently" not in perfect
+    assert "One thing I will do differently" in system and KEEP_DOING_QUESTION not in system
+
+    view = reflection_modal("Acme", 4, None, perfect_miss=True)
+    _valid_view(view)
+    assert KEEP_DOING_QUESTION in json.dumps(view["blocks"])
+    assert read_reflection_metadata(view["private_metadata"]) == ReflectionIds(4, None, True)
+
+    state = {"commitment": {"value": state_value("plain_text_input", "  ")}}
+    _, errors = parse_reflection_submission(state, asks_follow_up=False, perfect_miss=True)
+    assert "keep doing" in errors["commitment"]
+
+    saved = json.dumps(reflection_saved_dm("Acme", "Multi-thread", None, perfect_miss=True))
+    assert "to keep doing exactly the same" in saved and "differently" not in saved
+
+
+def test_the_reminder_after_a_perfect_miss_does_not_ask_what_to_change() -> None:
+    perfect = reflection_reminder_dm(_facts(Classification.PERFECT_MISS))
+    _valid_message(perfect)
+    assert "what do you need to change" not in json.dumps(perfect)
+    assert "keep doing exactly the same" in json.dumps(perfect)
+    system = json.dumps(reflection_reminder_dm(_facts(Classification.SYSTEM_MISS)))
+    assert (
+        "Now you know what doesn't work — what do you need to change?"
+        in json.loads(system)["blocks"][0]["text"]["text"]
+    )
+
+
+def test_field_errors_name_the_limits_with_separators() -> None:
+    _, errors = parse_lost_submission(_lost_state(buyer_feedback="y" * 1501))
+    assert errors["buyer_feedback"] == "Keep it to 1,500 characters (yours has 1,501)."
+    ok, errors = parse_lost_submission(_lost_state(buyer_feedback="y" * 1500))
+    assert errors == {} and ok is not None
+    _, errors = parse_lost_submission(_lost_state(amount="1000000000000"))
+    assert errors["amount"] == "Enter an amount from 0 to 999,999,999,999.99, or leave it empty."
+
+
+@pytest.mark.parametrize(
+    ("shout_out", "channel", "expected"),
+    [
+        (ShoutOut.POSTED, "C0WINS", "celebrated in <#C0WINS>"),
+        (ShoutOut.NO_CHANNEL, None, "There's no recognition channel set yet"),
+        (ShoutOut.CHANNEL_FAILED, "C0SECRET", "I couldn't post in <#C0SECRET>"),
+        (ShoutOut.LATER, "C0WINS", "I'll post your shout-out in <#C0WINS>"),
+    ],
+)
+def test_the_consent_reply_says_what_happened_to_the_shout_out(
+    shout_out: ShoutOut, channel: str | None, expected: str
+) -> None:
+    message = celebration_choice_dm(consent=True, channel_id=channel, shout_out=shout_out)
+    _valid_message(message)
+    assert expected in message["text"]
+    if shout_out is ShoutOut.CHANNEL_FAILED:
+        assert "invite @Rebound" in message["text"] and "/rebound settings" in message["text"]
+        assert "no recognition channel" not in message["text"]
+    for code in ("channel_not_found", "not_in_channel", "is_archived"):
+        assert code not in message["text"]
+
+
+def test_someone_elses_questions_get_a_short_note() -> None:
+    note = not_your_questions("U0LEO")
+    _valid_message(note)
+    assert note["text"] == "These questions are for <@U0LEO>."

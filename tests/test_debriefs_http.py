@@ -1,7 +1,9 @@
 """/lost, /won, reflections, shout-outs and lessons over HTTP, on SQLite and PostgreSQL.
 
 Each test uses a workspace (team id) of its own, so the rows other tests leave in the module's
-shared database never change what a test sees; Slack calls are read from a starting index.
+shared database never change what a test sees. Slack calls are read from a starting index and
+filtered by channel and deal (or the team's post log), because the stand-in is shared: a late
+manager note from the previous test may land after a test's starting index.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from bot.simulator import HttpReply, SlackSender, state_value
 from bot.standin import RecordedCall, SlackStandIn
 from storage import queries
 from storage.db import make_engine, make_session_factory
-from storage.models import Outcome, Reflection
+from storage.models import Outcome, PostLog, Reflection
 from tests.live import LiveApp
 
 MANAGER, REP1, REP2, ADMIN = "U0MGR", "U0REP1", "U0REP2", "U0ADMIN"
@@ -72,6 +74,17 @@ class Slack:
             for c in self.standin.calls[seen:]
             if c.method == method and c.ok and all(c.params.get(k) == v for k, v in params.items())
         ]
+
+    def posts_about(self, seen: int, words: str, **params: str) -> list[RecordedCall]:
+        """Messages posted since `seen` that mention `words` (a deal of this test's)."""
+        return [c for c in self.since(seen, "chat.postMessage", **params) if words in _text(c)]
+
+    def post_log(self) -> list[PostLog]:
+        """What the bot posted (or is posting) in this test's workspace, by post key."""
+        for session in self.db():
+            statement = select(PostLog).where(PostLog.team_id == self.team_id)
+            return list(session.exec(statement.order_by(PostLog.id)).all())  # type: ignore[arg-type]
+        return []
 
     def open_modal(self, command: str, text: str, user_id: str) -> dict[str, Any]:
         seen = self.mark()
@@ -266,30 +279,38 @@ def test_lost_opens_a_prefilled_modal(slack: Slack) -> None:
 
 
 @pytest.mark.parametrize(
-    ("overrides", "field"),
+    ("overrides", "field", "message"),
     [
-        ({"deal": "   "}, "deal"),
-        ({"deal": "x" * 121}, "deal"),
-        ({"amount": "-5"}, "amount"),
-        ({"amount": "lots"}, "amount"),
-        ({"stage": None}, "stage"),
-        ({"reason": "weather"}, "reason"),
-        ({"competitor": "  "}, "competitor"),
-        ({"feedback": "y" * 1501}, "buyer_feedback"),
+        ({"deal": "   "}, "deal", "can't be only spaces"),
+        ({"deal": "x" * 121}, "deal", "Keep it to 120 characters (yours has 121)."),
+        ({"amount": "-5"}, "amount", "Enter an amount from 0 to 999,999,999,999.99"),
+        ({"amount": "1000000000000"}, "amount", "Enter an amount from 0 to 999,999,999,999.99"),
+        ({"amount": "lots"}, "amount", "Enter an amount"),
+        ({"stage": None}, "stage", "Pick the stage"),
+        ({"reason": "weather"}, "reason", "Pick the main reason"),
+        ({"competitor": "  "}, "competitor", "can't be only spaces"),
+        ({"feedback": "y" * 1501}, "buyer_feedback", "Keep it to 1,500 characters"),
     ],
 )
 def test_bad_input_keeps_the_modal_open_and_saves_nothing(
-    slack: Slack, overrides: dict[str, Any], field: str
+    slack: Slack, overrides: dict[str, Any], field: str, message: str
 ) -> None:
     view = slack.open_modal("/lost", "Acme", REP1)
-    seen = slack.mark()
     values = lost_values(**{"deal": "Acme", **overrides})
     body = slack.submit(view, REP1, values).json()
     assert body["response_action"] == "errors"
     assert list(body["errors"]) == [field]
+    assert message in body["errors"][field]
     time.sleep(0.2)
     assert slack.outcomes() == []
-    assert slack.since(seen, "chat.postMessage") == []
+    # Nothing was posted for this workspace (its post log is empty; Slack calls other tests
+    # still make on the shared stand-in don't count).
+    assert slack.post_log() == []
+
+
+def test_the_longest_buyer_feedback_allowed_is_saved(slack: Slack) -> None:
+    _, outcome = _lose(slack, REP1, "Long story", feedback="y" * 1500)
+    assert outcome.buyer_feedback == "y" * 1500
 
 
 def test_a_system_miss_is_saved_and_the_rep_and_manager_hear_once(slack: Slack) -> None:
@@ -308,7 +329,13 @@ def test_a_system_miss_is_saved_and_the_rep_and_manager_hear_once(slack: Slack) 
     slack.submit(view, REP1, values)
     time.sleep(0.4)
     assert len(slack.outcomes()) == 1
-    assert len(slack.since(seen, "chat.postMessage")) == 2
+    about = [
+        c.params["channel"]
+        for c in slack.posts_about(seen, "Initech")
+        if c.params["channel"] in (DM[REP1], DM[MANAGER])
+    ]
+    assert sorted(about) == sorted([DM[REP1], DM[MANAGER]])
+    assert [p.post_key.rsplit(":", 1)[-1] for p in slack.post_log()] == ["rep", "manager"]
 
     outcome = slack.outcomes()[0]
     assert (outcome.user_id, outcome.kind, outcome.deal) == (REP1, "loss", "Initech")
@@ -353,16 +380,17 @@ def test_perfect_miss_celebrated_with_consent_once_without_the_amount(slack: Sla
     slack.wait(seen, "chat.postMessage", channel=WINS)
     slack.wait(seen, "chat.update")
     time.sleep(0.4)
-    posts = slack.since(seen, "chat.postMessage", channel=WINS)
+    posts = slack.posts_about(seen, "Umbrella Corp", channel=WINS)
     assert len(posts) == 1
     shout = _text(posts[0])
-    assert f"<@{REP1}>" in shout and "Umbrella Corp" in shout
+    assert f"<@{REP1}>" in shout
     assert "perfect miss" in shout.lower()
     assert "do exactly what you did again" in shout
     assert "Handled objections well" in shout
     assert "99" not in shout  # the amount is never posted publicly
-    confirmations = slack.since(seen, "chat.postMessage", channel=DM[REP1])
+    confirmations = slack.posts_about(seen, "perfect miss", channel=DM[REP1])
     assert len(confirmations) == 1 and "<#C0WINS>" in _text(confirmations[0])
+    assert "celebrated in" in _text(confirmations[0])
     update = slack.since(seen, "chat.update")[0]
     assert CELEBRATE_YES_ACTION_ID not in json.dumps(update.params["blocks"])
     assert slack.outcomes()[0].celebrate_consent is True
@@ -378,7 +406,7 @@ def test_perfect_miss_without_consent_posts_nothing(slack: Slack) -> None:
     slack.wait(seen, "chat.postMessage", channel=DM[REP2])
     slack.click(REP2, CELEBRATE_YES_ACTION_ID, str(outcome.id))  # the first answer stands
     time.sleep(0.5)
-    assert slack.since(seen, "chat.postMessage", channel=WINS) == []
+    assert slack.posts_about(seen, "Stark deal", channel=WINS) == []
     assert slack.outcomes()[0].celebrate_consent is False
 
 
@@ -463,10 +491,13 @@ def test_reflections_are_kept_privately_and_the_next_debrief_follows_up(slack: S
 
 def test_only_the_rep_can_open_their_reflections(slack: Slack) -> None:
     slack.setup()
-    _, outcome = _lose(slack, REP1, "Private deal")
+    dm, outcome = _lose(slack, REP1, "Private deal")
     seen = slack.mark()
-    slack.click(REP2, REFLECT_ACTION_ID, str(outcome.id))
-    time.sleep(0.5)
+    slack.click(REP2, REFLECT_ACTION_ID, str(outcome.id), message=dm)
+    note = slack.wait(seen, "chat.postEphemeral", user=REP2)[0]
+    assert note.params["text"] == f"These questions are for <@{REP1}>."
+    assert note.params["channel"] == DM[REP1]  # only the clicker sees it, where they clicked
+    time.sleep(0.3)
     assert slack.since(seen, "views.open") == []
 
 
@@ -518,7 +549,7 @@ def test_won_after_losses_is_a_bounce_back_with_a_shout_out(slack: Slack) -> Non
     dm = slack.wait(seen, "chat.postMessage", channel=DM[REP2])[0]
     slack.submit(view, REP2, values)  # retried
     time.sleep(0.4)
-    assert len(slack.since(seen, "chat.postMessage", channel=WINS)) == 1
+    assert len(slack.posts_about(seen, "Globex", channel=WINS)) == 1
     assert "bounced back after 2 losses in under an hour" in _text(shout)
     assert f"<@{REP2}>" in _text(shout) and "75" not in _text(shout)
     assert "System hit" in _text(dm) and "bounce-back" in _text(dm)
@@ -536,7 +567,7 @@ def test_won_after_losses_is_a_bounce_back_with_a_shout_out(slack: Slack) -> Non
     slack.submit(view, REP2, won_values("Globex 2", practices=ALL_PRACTICES))
     slack.wait(seen, "chat.postMessage", channel=DM[REP2])
     time.sleep(0.3)
-    assert slack.since(seen, "chat.postMessage", channel=WINS) == []
+    assert slack.posts_about(seen, "Globex 2", channel=WINS) == []
     assert slack.outcomes()[-1].bounce_back_losses is None
 
 
@@ -551,7 +582,7 @@ def test_a_mostly_lucky_win_is_a_lucky_hit_with_a_private_manager_note(slack: Sl
     dm = slack.wait(seen, "chat.postMessage", channel=DM[REP1])[0]
     assert "Lucky hit" in _text(note) and "masquerading as a win" in _text(note)
     assert "Lucky hit" in _text(dm)
-    assert slack.since(seen, "chat.postMessage", channel=WINS) == []
+    assert slack.posts_about(seen, "Big inbound", channel=WINS) == []
     assert slack.outcomes()[0].luck == 90
 
 

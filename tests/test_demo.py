@@ -33,4 +33,16 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
     assert "Leo's Home tab" in transcript
     assert "(0 extra Home publishes)" in transcript
     assert "I don't know `stats` yet" in transcript
+    # Debriefs: the perfect miss is celebrated in #wins (with consent), its reflection asks
+    # what to keep doing, and Priya's win after two losses gets a bounce-back shout-out.
+    assert (
+        "#wins sees a post from Rebound:\n    │ :dart: *Celebrating a perfect miss.* @Leo lost "
+        "*Acme renewal*"
+    ) in transcript
+    assert "• One thing I'll keep doing exactly the same" in transcript
+    assert (
+        "#wins sees a post from Rebound:\n    │ :arrows_counterclockwise: *Bounce-back!* @Priya "
+        "won *Hooli*"
+    ) in transcript
+    assert "I tipped my hat in #wins." in transcript
     assert "Demo finished" in result.stdout

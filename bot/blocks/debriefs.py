@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from bot.domain import (
@@ -62,6 +63,9 @@ REFLECTION_QUESTIONS: tuple[tuple[str, str], ...] = (
     ("in_control", "What was in your control?"),
     (COMMITMENT_KEY, "One thing I will do differently"),
 )
+# Seed 002: after a perfect miss nothing needs to change ("go out and do exactly what you did
+# again"), so the commitment is what to keep; it is followed up on all the same.
+KEEP_DOING_QUESTION = "One thing I'll keep doing exactly the same"
 FOLLOW_UP_BLOCK_ID = "followed_up"
 
 MAX_DEAL = 120
@@ -99,6 +103,24 @@ class WinSubmission:
 class ReflectionSubmission:
     answers: dict[str, str]  # question key -> answer; unanswered optional questions left out
     followed_up: bool | None  # the answer to "did you do it?", when it was asked
+
+
+@dataclass(frozen=True)
+class ReflectionIds:
+    """What the reflection modal carries in its private_metadata."""
+
+    outcome_id: int
+    commitment_id: int | None  # the earlier commitment it asks "did you do it?" about
+    perfect_miss: bool = False
+
+
+class ShoutOut(Enum):
+    """Where a consented shout-out stands after trying to post it."""
+
+    POSTED = "posted"
+    NO_CHANNEL = "no-channel"  # no recognition channel set yet
+    CHANNEL_FAILED = "channel-failed"  # the bot can't post in the channel that is set
+    LATER = "later"  # Slack failed for now; the scheduler tries again
 
 
 # --- what messages are built from ----------------------------------------------------------------
@@ -336,7 +358,7 @@ def _text(
         errors[block_id] = f"{label[:1].upper()}{label[1:]} can't be only spaces."
         return None
     if len(text) > max_length:
-        errors[block_id] = f"Please keep {label} under {max_length} characters."
+        errors[block_id] = f"Keep it to {max_length:,} characters (yours has {len(text):,})."
         return None
     return text
 
@@ -350,7 +372,7 @@ def _amount(values: Mapping[str, Any], errors: dict[str, str]) -> float | None:
     except ValueError:
         amount = -1.0
     if not math.isfinite(amount) or not 0 <= amount <= MAX_AMOUNT:
-        errors["amount"] = "Enter an amount of 0 or more, or leave it empty."
+        errors["amount"] = f"Enter an amount from 0 to {MAX_AMOUNT:,.2f}, or leave it empty."
         return None
     return round(amount, 2)
 
@@ -430,21 +452,44 @@ def parse_won_submission(
 # --- reflections ---------------------------------------------------------------------------------
 
 
-def reflection_metadata(outcome_id: int, commitment_id: int | None) -> str:
-    return json.dumps({"outcome_id": outcome_id, "commitment_id": commitment_id})
+def reflection_questions(*, perfect_miss: bool) -> tuple[tuple[str, str], ...]:
+    """The questions after a loss: (key, question). After a perfect miss the commitment is
+    the one thing to keep doing, not to change."""
+    if not perfect_miss:
+        return REFLECTION_QUESTIONS
+    return tuple(
+        (key, KEEP_DOING_QUESTION if key == COMMITMENT_KEY else question)
+        for key, question in REFLECTION_QUESTIONS
+    )
 
 
-def read_reflection_metadata(private_metadata: str) -> tuple[int, int | None] | None:
+def reflection_metadata(ids: ReflectionIds) -> str:
+    return json.dumps(
+        {
+            "outcome_id": ids.outcome_id,
+            "commitment_id": ids.commitment_id,
+            "perfect_miss": ids.perfect_miss,
+        }
+    )
+
+
+def read_reflection_metadata(private_metadata: str) -> ReflectionIds | None:
     try:
         data = json.loads(private_metadata or "")
         outcome_id = int(data["outcome_id"])
         commitment = data.get("commitment_id")
-        return outcome_id, (int(commitment) if commitment is not None else None)
-    except (ValueError, KeyError, TypeError):
+        return ReflectionIds(
+            outcome_id=outcome_id,
+            commitment_id=int(commitment) if commitment is not None else None,
+            perfect_miss=data.get("perfect_miss") is True,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def reflection_modal(deal: str, outcome_id: int, commitment: Commitment | None) -> dict[str, Any]:
+def reflection_modal(
+    deal: str, outcome_id: int, commitment: Commitment | None, *, perfect_miss: bool = False
+) -> dict[str, Any]:
     """The seed's questions; with the last commitment's follow-up first when there is one."""
     blocks: list[dict[str, Any]] = [
         _context(f"Lessons from *{escape(deal)}* — only you and your manager can read them."),
@@ -468,7 +513,7 @@ def reflection_modal(deal: str, outcome_id: int, commitment: Commitment | None) 
                 },
             }
         )
-    for key, question in REFLECTION_QUESTIONS:
+    for key, question in reflection_questions(perfect_miss=perfect_miss):
         is_commitment = key == COMMITMENT_KEY
         blocks.append(
             _text_input(
@@ -484,7 +529,11 @@ def reflection_modal(deal: str, outcome_id: int, commitment: Commitment | None) 
         "type": "modal",
         "callback_id": REFLECT_CALLBACK_ID,
         "private_metadata": reflection_metadata(
-            outcome_id, commitment.reflection_id if commitment else None
+            ReflectionIds(
+                outcome_id=outcome_id,
+                commitment_id=commitment.reflection_id if commitment else None,
+                perfect_miss=perfect_miss,
+            )
         ),
         "title": _plain("Your lessons"),
         "submit": _plain("Keep my lessons"),
@@ -507,16 +556,21 @@ def already_reflected_modal(deal: str, answers: Sequence[tuple[str, str]]) -> di
 
 
 def parse_reflection_submission(
-    values: Mapping[str, Any], *, asks_follow_up: bool
+    values: Mapping[str, Any], *, asks_follow_up: bool, perfect_miss: bool = False
 ) -> tuple[ReflectionSubmission | None, dict[str, str]]:
     errors: dict[str, str] = {}
     answers: dict[str, str] = {}
+    commitment_label = (
+        "the one thing you'll keep doing"
+        if perfect_miss
+        else "the one thing you will do differently"
+    )
     for key, _question in REFLECTION_QUESTIONS:
         is_commitment = key == COMMITMENT_KEY
         answer = _text(
             values,
             key,
-            "the one thing you will do differently" if is_commitment else "this answer",
+            commitment_label if is_commitment else "this answer",
             MAX_COMMITMENT if is_commitment else MAX_ANSWER,
             errors,
             required=is_commitment,
@@ -553,8 +607,9 @@ def _verdict(classification: Classification) -> str:
     return f"*{CLASSIFICATION_LABELS[classification]}* — {CLASSIFICATION_SUMMARIES[classification]}"
 
 
-def _questions_list() -> str:
-    return "\n".join(f"• {question}" for _, question in REFLECTION_QUESTIONS)
+def _questions_list(classification: Classification) -> str:
+    questions = reflection_questions(perfect_miss=classification is Classification.PERFECT_MISS)
+    return "\n".join(f"• {question}" for _, question in questions)
 
 
 def _reflect_button(outcome_id: int, text: str = "Answer the questions") -> dict[str, Any]:
@@ -617,7 +672,8 @@ def loss_debrief_dm(facts: OutcomeFacts, *, recognition_channel_id: str | None) 
     blocks.append(
         _mrkdwn_section(
             "A lost opportunity is a form of negative feedback. There's a lesson in there for "
-            "you somewhere. Two minutes now, while it's fresh:\n" + _questions_list()
+            "you somewhere. Two minutes now, while it's fresh:\n"
+            + _questions_list(facts.classification)
         )
     )
     blocks.append(_reflect_button(facts.id))
@@ -628,9 +684,14 @@ def loss_debrief_dm(facts: OutcomeFacts, *, recognition_channel_id: str | None) 
 
 
 def reflection_reminder_dm(facts: OutcomeFacts) -> dict[str, Any]:
+    if facts.classification is Classification.PERFECT_MISS:
+        # Seed 002: nothing to fix after a perfect miss, so no "what do you need to change?".
+        nudge = "You did it right — what's the one thing you'll keep doing exactly the same?"
+    else:
+        nudge = "Now you know what doesn't work — what do you need to change?"
     text = (
         f"A gentle nudge: your lessons from *{escape(facts.deal)}* are still waiting. "
-        "Now you know what doesn't work — what do you need to change? Two minutes is enough."
+        f"{nudge} Two minutes is enough."
     )
     return {
         "text": f"Your lessons from {facts.deal} are still waiting.",
@@ -639,7 +700,7 @@ def reflection_reminder_dm(facts: OutcomeFacts) -> dict[str, Any]:
 
 
 def reflection_saved_dm(
-    deal: str, commitment: str | None, followed_up: bool | None
+    deal: str, commitment: str | None, followed_up: bool | None, *, perfect_miss: bool = False
 ) -> dict[str, Any]:
     lines = [f"Kept as your lessons from *{escape(deal)}*. Find them any time: `/rebound lessons`."]
     if followed_up is True:
@@ -651,23 +712,40 @@ def reflection_saved_dm(
             "Last time's commitment isn't done yet — no judgement, it's still worth doing."
         )
     if commitment:
+        one_thing = "to keep doing exactly the same" if perfect_miss else "to do differently"
         lines.append(
-            f"Your one thing to do differently: _{escape(commitment)}_. "
+            f"Your one thing {one_thing}: _{escape(commitment)}_. "
             "Your next check-in will ask how it went."
         )
     return {"text": f"Lessons kept: {deal}", "blocks": [_mrkdwn_section("\n".join(lines))]}
 
 
-def celebration_choice_dm(*, consent: bool, channel_id: str | None, posted: bool) -> dict[str, Any]:
+def celebration_choice_dm(
+    *, consent: bool, channel_id: str | None, shout_out: ShoutOut
+) -> dict[str, Any]:
     if not consent:
         text = "Kept private. You did great anyway — go out and do exactly what you did again."
-    elif posted and channel_id:
+    elif shout_out is ShoutOut.POSTED and channel_id:
         text = f"Done — your perfect miss is celebrated in <#{channel_id}>. :tada:"
+    elif shout_out is ShoutOut.CHANNEL_FAILED and channel_id:
+        text = (
+            f"Thank you! I couldn't post in <#{channel_id}>: an admin needs to invite @Rebound "
+            "there or pick another channel in `/rebound settings`. I'll post your shout-out "
+            "as soon as they do."
+        )
+    elif shout_out is ShoutOut.LATER and channel_id:
+        text = f"Thank you! I'll post your shout-out in <#{channel_id}> in a few minutes."
     else:
         text = (
             "Thank you! There's no recognition channel set yet, so I'll post your shout-out as "
             "soon as an admin picks one in `/rebound settings`."
         )
+    return {"text": text, "blocks": [_mrkdwn_section(text)]}
+
+
+def not_your_questions(owner_user_id: str) -> dict[str, Any]:
+    """Ephemeral answer to someone clicking another rep's "Answer the questions"."""
+    text = f"These questions are for <@{owner_user_id}>."
     return {"text": text, "blocks": [_mrkdwn_section(text)]}
 
 

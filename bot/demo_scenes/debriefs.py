@@ -154,11 +154,12 @@ def play(ctx: DemoContext) -> None:
         ctx,
         leo,
         outcome_id,
+        # A perfect miss: the one thing is what to keep doing, not what to change (seed 002).
         _answers(
-            "Bring the bundle question up at discovery",
+            "Run discovery with the whole buying group, like on this deal",
             learned="Suites win when the buyer fears tool sprawl",
-            feedback_lesson="Our fit was right; the packaging wasn't",
-            in_control="Asking earlier what else they were buying",
+            feedback_lesson="Our fit was right; the bundle was out of our hands",
+            in_control="Discovery, the demo and the follow-up — all done well",
         ),
     )
 

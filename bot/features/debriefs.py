@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from enum import Enum
 from typing import Any, TypeVar
 
 from slack_bolt import Ack, App
@@ -25,6 +26,7 @@ from bot.blocks.debriefs import (
     REFLECT_ACTION_ID,
     REFLECT_CALLBACK_ID,
     WON_CALLBACK_ID,
+    ShoutOut,
     already_reflected_modal,
     bounce_back_shout_out,
     celebration_choice_dm,
@@ -33,6 +35,7 @@ from bot.blocks.debriefs import (
     loss_debrief_dm,
     lost_modal,
     manager_note,
+    not_your_questions,
     parse_lost_submission,
     parse_reflection_submission,
     parse_won_submission,
@@ -44,18 +47,41 @@ from bot.blocks.debriefs import (
     win_logged_dm,
     won_modal,
 )
-from bot.delivery import Delivery
+from bot.delivery import Delivery, Sent
 from bot.domain import Classification
 from bot.messaging import send_ephemeral
 from bot.scheduler import ScheduledJob
 from bot.usecases import debriefs as usecases
-from bot.usecases.debriefs import SavedOutcome
+from bot.usecases.debriefs import NotYours, OutcomeFacts, SavedOutcome, bounce_back_post_key
 from storage import debriefs_queries as dq
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 SAVE_FAILED = "Couldn't save just now. Please try again — your answers are still here."
+# Slack errors after which sending the same message again cannot help: the person left or
+# can't get DMs, or the bot can't post in the channel. Anything else is tried again later.
+PERMANENT_SLACK_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "account_inactive",
+        "user_disabled",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "restricted_action",
+        "access_denied",
+    }
+)
+
+
+class Sending(Enum):
+    """How one attempt to send a message ended."""
+
+    SENT = "sent"  # in Slack: sent now, or before under the same post key
+    LATER = "later"  # not now (Slack failed, or another worker is sending it): retry later
+    NEVER = "never"  # a permanent Slack error: sending it again cannot help
 
 
 def register(app: App, deps: Deps) -> None:
@@ -133,10 +159,18 @@ def register(app: App, deps: Deps) -> None:
             session.commit()
         if prompt is None:
             return
+        if isinstance(prompt, NotYours):
+            _tell_not_yours(client, body, prompt.owner_user_id)
+            return
         view = (
             already_reflected_modal(prompt.deal, prompt.answered)
             if prompt.answered
-            else reflection_modal(prompt.deal, prompt.outcome_id, prompt.commitment)
+            else reflection_modal(
+                prompt.deal,
+                prompt.outcome_id,
+                prompt.commitment,
+                perfect_miss=prompt.perfect_miss,
+            )
         )
         try:
             client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -151,11 +185,11 @@ def register(app: App, deps: Deps) -> None:
         if ids is None:
             ack()
             return
-        outcome_id, commitment_id = ids
+        outcome_id, commitment_id = ids.outcome_id, ids.commitment_id
         values = view["state"]["values"]
         # The metadata says whether this modal asked "did you do it?" (then it's required).
         submission, errors = parse_reflection_submission(
-            values, asks_follow_up=commitment_id is not None
+            values, asks_follow_up=commitment_id is not None, perfect_miss=ids.perfect_miss
         )
         if submission is None:
             ack(response_action="errors", errors=errors)
@@ -184,7 +218,12 @@ def register(app: App, deps: Deps) -> None:
                 post_key=f"debrief:{outcome_id}:reflected",
                 kind="debrief-reflected",
                 user_id=user_id,
-                message=reflection_saved_dm(saved.deal, saved.commitment, saved.followed_up),
+                message=reflection_saved_dm(
+                    saved.deal,
+                    saved.commitment,
+                    saved.followed_up,
+                    perfect_miss=saved.perfect_miss,
+                ),
             ),
         )
 
@@ -204,14 +243,23 @@ def register(app: App, deps: Deps) -> None:
                 user_id=user_id,
                 outcome_id=outcome_id,
                 consent=consent,
+                now=deps.clock(),
             )
             session.commit()
         if state is None or state.consent is None:
             return
         delivery = _delivery(deps, client)
-        posted = state.posted
-        if state.consent and state.channel_id and not posted:
-            posted = _post_perfect_miss(delivery, team_id, state.facts, state.channel_id)
+        shout_out = ShoutOut.POSTED if state.posted else ShoutOut.NO_CHANNEL
+        if state.consent and state.channel_id and not state.posted:
+            if state.failed_channel_id == state.channel_id:
+                shout_out = ShoutOut.CHANNEL_FAILED  # known not to work until settings change
+            else:
+                shout_out = _post_perfect_miss(delivery, team_id, state.facts, state.channel_id)
+        if not state.first_answer:
+            # A double click: the request that recorded the answer tells the rep how it went
+            # (this one may have found that request's post still in flight).
+            _replace_consent_buttons(client, body, consent=state.consent is True)
+            return
         _attempt(
             "celebration choice",
             lambda: delivery.dm(
@@ -220,7 +268,9 @@ def register(app: App, deps: Deps) -> None:
                 kind="debrief-celebration-choice",
                 user_id=user_id,
                 message=celebration_choice_dm(
-                    consent=state.consent is True, channel_id=state.channel_id, posted=posted
+                    consent=state.consent is True,
+                    channel_id=state.channel_id,
+                    shout_out=shout_out,
                 ),
             ),
         )
@@ -231,35 +281,60 @@ def register(app: App, deps: Deps) -> None:
 
 
 def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, ScheduledJob]]:
+    """Each job sends every due item on its own: one that fails (a rep who left, a channel
+    the bot isn't in, a Slack hiccup) never holds up the others."""
+
     def remind_reflections(now: datetime) -> None:
         with deps.session_factory() as session:
             due = dq.reflection_reminders_due(session=session, now=now)
             session.commit()
         for outcome in due:
-            assert outcome.id is not None
-            # One reminder per debrief, ever: the post key is the guarantee, the timestamp
-            # only keeps the next tick from looking at it again.
-            delivery.dm(
-                team_id=outcome.team_id,
-                post_key=f"debrief:{outcome.id}:reminder",
-                kind="debrief-reminder",
-                user_id=outcome.user_id,
-                message=reflection_reminder_dm(usecases.facts_of(outcome)),
-            )
-            with deps.session_factory() as session:
-                dq.mark_reflection_reminded(session=session, outcome_id=outcome.id, now=now)
-                session.commit()
+            _remind(delivery, outcome.team_id, usecases.facts_of(outcome), now)
+
+    def send_pending_rep_dms(now: datetime) -> None:
+        with deps.session_factory() as session:
+            notices = usecases.pending_rep_dms(session=session, now=now)
+            session.commit()
+        for notice in notices:
+            if notice.facts.kind == "win":
+                message = win_logged_dm(
+                    notice.facts, notice.resilience, shout_out_channel=notice.shout_out_channel
+                )
+            else:
+                message = loss_debrief_dm(
+                    notice.facts, recognition_channel_id=notice.recognition_channel_id
+                )
+            _send_rep_dm(delivery, notice.team_id, notice.facts, message)
+
+    def send_pending_manager_notes(now: datetime) -> None:
+        with deps.session_factory() as session:
+            notices = usecases.pending_manager_notes(session=session, now=now)
+            session.commit()
+        for notice in notices:
+            _send_manager_note(delivery, notice.team_id, notice.facts, notice.manager_user_id)
 
     def post_waiting_celebrations(now: datetime) -> None:
         with deps.session_factory() as session:
-            due = dq.celebrations_due(session=session)
+            due = dq.celebrations_due(session=session, now=now)
             session.commit()
         for outcome, channel_id in due:
             _post_perfect_miss(delivery, outcome.team_id, usecases.facts_of(outcome), channel_id)
 
+    def post_waiting_bounce_backs(now: datetime) -> None:
+        with deps.session_factory() as session:
+            due = usecases.pending_bounce_backs(session=session, now=now)
+            session.commit()
+        for team_id, facts, channel_id in due:
+            _post_bounce_back(delivery, team_id, facts, channel_id)
+
+    # Shout-outs before the reps' DMs: a win's DM retried in the same tick can then say
+    # where its bounce-back went up.
     return [
         ("debrief-reflection-reminders", remind_reflections),
         ("debrief-waiting-celebrations", post_waiting_celebrations),
+        ("debrief-waiting-bounce-backs", post_waiting_bounce_backs),
+        ("debrief-pending-rep-dms", send_pending_rep_dms),
+        ("debrief-pending-manager-notes", send_pending_manager_notes),
     ]
 
 
@@ -273,87 +348,226 @@ def reply_with_lessons(client: WebClient, deps: Deps, command: dict[str, Any], t
     send_ephemeral(client, command, lessons_message(result))
 
 
-# --- after the ack -------------------------------------------------------------------------------
+# --- after the ack (and from the scheduler, for what Slack refused the first time) -------------
 
 
 def _announce_loss(delivery: Delivery, team_id: str, saved: SavedOutcome) -> None:
-    facts = saved.facts
-    _attempt(
-        "loss debrief DM",
-        lambda: delivery.dm(
-            team_id=team_id,
-            post_key=f"debrief:{facts.id}:rep",
-            kind="debrief-rep",
-            user_id=facts.user_id,
-            message=loss_debrief_dm(facts, recognition_channel_id=saved.recognition_channel_id),
-        ),
-    )
-    _note_manager(delivery, team_id, saved)
+    message = loss_debrief_dm(saved.facts, recognition_channel_id=saved.recognition_channel_id)
+    _send_rep_dm(delivery, team_id, saved.facts, message)
+    if saved.manager_user_id is not None:
+        _send_manager_note(delivery, team_id, saved.facts, saved.manager_user_id)
 
 
 def _announce_win(delivery: Delivery, team_id: str, saved: SavedOutcome) -> None:
     facts = saved.facts
-    shout_out_channel = saved.recognition_channel_id if facts.bounce_back_losses else None
-    if shout_out_channel:
-        _attempt(
-            "bounce-back shout-out",
-            lambda: delivery.post(
-                team_id=team_id,
-                post_key=f"debrief:{facts.id}:bounce-back",
-                kind="bounce-back",
-                channel=shout_out_channel,
-                message=bounce_back_shout_out(facts),
+    shout_out_channel = None
+    if facts.bounce_back_losses and saved.recognition_channel_id:
+        posted = _post_bounce_back(delivery, team_id, facts, saved.recognition_channel_id)
+        shout_out_channel = saved.recognition_channel_id if posted is Sending.SENT else None
+    message = win_logged_dm(facts, saved.resilience, shout_out_channel=shout_out_channel)
+    _send_rep_dm(delivery, team_id, facts, message)
+    if facts.classification is Classification.LUCKY_HIT and saved.manager_user_id is not None:
+        _send_manager_note(delivery, team_id, facts, saved.manager_user_id)
+
+
+def _send_rep_dm(
+    delivery: Delivery, team_id: str, facts: OutcomeFacts, message: dict[str, Any]
+) -> Sending:
+    """The rep's DM about their win or loss. A loss's DM carries the reflection questions, so
+    the reminder counts from when it is in Slack; a transient failure leaves it to the job."""
+    post_key = f"debrief:{facts.id}:rep"
+    kind = "win-rep" if facts.kind == "win" else "debrief-rep"
+    sending = _send(
+        delivery,
+        team_id,
+        post_key,
+        "rep DM",
+        lambda: delivery.dm(
+            team_id=team_id, post_key=post_key, kind=kind, user_id=facts.user_id, message=message
+        ),
+    )
+    if sending is not Sending.LATER:
+        asked_at = delivery.clock() if sending is Sending.SENT and facts.kind == "loss" else None
+        _write(
+            delivery,
+            lambda session: dq.finish_rep_dm(
+                session=session, outcome_id=facts.id, questions_sent_at=asked_at
             ),
         )
-    _attempt(
-        "win DM",
+    return sending
+
+
+def _send_manager_note(
+    delivery: Delivery, team_id: str, facts: OutcomeFacts, manager_user_id: str | None
+) -> Sending:
+    """The private note to the rep's manager; no manager (any more): nothing to send."""
+    sending = Sending.NEVER
+    if manager_user_id is not None:
+        post_key = f"debrief:{facts.id}:manager"
+        sending = _send(
+            delivery,
+            team_id,
+            post_key,
+            "manager note",
+            lambda: delivery.dm(
+                team_id=team_id,
+                post_key=post_key,
+                kind="debrief-manager",
+                user_id=manager_user_id,
+                message=manager_note(facts),
+            ),
+        )
+    if sending is not Sending.LATER:
+        _write(
+            delivery, lambda session: dq.finish_manager_note(session=session, outcome_id=facts.id)
+        )
+    return sending
+
+
+def _remind(delivery: Delivery, team_id: str, facts: OutcomeFacts, now: datetime) -> None:
+    """One reminder per debrief, ever: the post key is the guarantee; the timestamp takes it
+    off the queue, also when it can never be sent (the rep left)."""
+    post_key = f"debrief:{facts.id}:reminder"
+    sending = _send(
+        delivery,
+        team_id,
+        post_key,
+        "reflection reminder",
         lambda: delivery.dm(
             team_id=team_id,
-            post_key=f"debrief:{facts.id}:rep",
-            kind="win-rep",
+            post_key=post_key,
+            kind="debrief-reminder",
             user_id=facts.user_id,
-            message=win_logged_dm(facts, saved.resilience, shout_out_channel=shout_out_channel),
+            message=reflection_reminder_dm(facts),
         ),
     )
-    if facts.classification is Classification.LUCKY_HIT:
-        _note_manager(delivery, team_id, saved)
-
-
-def _note_manager(delivery: Delivery, team_id: str, saved: SavedOutcome) -> None:
-    manager = saved.manager_user_id
-    if manager is None:
-        return
-    _attempt(
-        "manager note",
-        lambda: delivery.dm(
-            team_id=team_id,
-            post_key=f"debrief:{saved.facts.id}:manager",
-            kind="debrief-manager",
-            user_id=manager,
-            message=manager_note(saved.facts),
-        ),
-    )
+    if sending is not Sending.LATER:
+        _write(
+            delivery,
+            lambda session: dq.mark_reflection_reminded(
+                session=session, outcome_id=facts.id, now=now
+            ),
+        )
 
 
 def _post_perfect_miss(
-    delivery: Delivery, team_id: str, facts: usecases.OutcomeFacts, channel_id: str
-) -> bool:
-    """Post the consented shout-out once; True when it is (now or before) in the channel."""
-    try:
-        delivery.post(
+    delivery: Delivery, team_id: str, facts: OutcomeFacts, channel_id: str
+) -> ShoutOut:
+    """Post the consented shout-out once. Marked posted only when the post log says it is in
+    Slack: another worker's send in flight may still fail and leave it to the job."""
+    post_key = f"debrief:{facts.id}:perfect-miss"
+    sending = _send(
+        delivery,
+        team_id,
+        post_key,
+        "perfect-miss shout-out",
+        lambda: delivery.post(
             team_id=team_id,
-            post_key=f"debrief:{facts.id}:perfect-miss",
+            post_key=post_key,
             kind="perfect-miss",
             channel=channel_id,
             message=perfect_miss_shout_out(facts),
+        ),
+    )
+    if sending is Sending.SENT:
+        _write(
+            delivery,
+            lambda session: dq.mark_celebration_posted(
+                session=session, outcome_id=facts.id, now=delivery.clock()
+            ),
         )
+        return ShoutOut.POSTED
+    if sending is Sending.NEVER:
+        _write(
+            delivery,
+            lambda session: dq.mark_celebration_failed(
+                session=session, outcome_id=facts.id, channel_id=channel_id, now=delivery.clock()
+            ),
+        )
+        return ShoutOut.CHANNEL_FAILED
+    return ShoutOut.LATER
+
+
+def _post_bounce_back(
+    delivery: Delivery, team_id: str, facts: OutcomeFacts, channel_id: str
+) -> Sending:
+    """Post the bounce-back shout-out once; kept for the job when Slack refused it (and not
+    tried in a channel the bot can't post in until an admin picks another)."""
+    post_key = bounce_back_post_key(facts.id)
+    sending = _send(
+        delivery,
+        team_id,
+        post_key,
+        "bounce-back shout-out",
+        lambda: delivery.post(
+            team_id=team_id,
+            post_key=post_key,
+            kind="bounce-back",
+            channel=channel_id,
+            message=bounce_back_shout_out(facts),
+        ),
+    )
+    if sending is Sending.SENT:
+        _write(
+            delivery,
+            lambda session: dq.mark_bounce_back_posted(session=session, outcome_id=facts.id),
+        )
+    elif sending is Sending.NEVER:
+        _write(
+            delivery,
+            lambda session: dq.mark_bounce_back_failed(
+                session=session, outcome_id=facts.id, channel_id=channel_id, now=delivery.clock()
+            ),
+        )
+    return sending
+
+
+def _send(
+    delivery: Delivery,
+    team_id: str,
+    post_key: str,
+    what: str,
+    send: Callable[[], Sent | None],
+) -> Sending:
+    """Try one send, never raising. SENT only when the post log says it went out: a None from
+    Delivery may also mean another worker's send is still in flight, and that one may fail."""
+    if not delivery.is_installed(team_id):
+        return Sending.NEVER  # uninstalled: its data waits for deletion, nothing to send
+    try:
+        sent = send()
+    except SlackApiError as error:
+        code = error.response.get("error")
+        if code in PERMANENT_SLACK_ERRORS:
+            log.info("%s %s can never be sent (%s); giving up", what, post_key, code)
+            return Sending.NEVER
+        log.warning("%s %s not sent (%s); retrying later", what, post_key, code)
+        return Sending.LATER
     except Exception:
-        log.exception("perfect-miss shout-out for outcome %s failed; retried later", facts.id)
-        return False
+        log.exception("%s %s not sent; retrying later", what, post_key)
+        return Sending.LATER
+    if sent is not None or delivery.already_sent(team_id=team_id, post_key=post_key):
+        return Sending.SENT
+    return Sending.LATER
+
+
+def _write(delivery: Delivery, change: Callable[[Session], None]) -> None:
     with delivery.session_factory() as session:
-        dq.mark_celebration_posted(session=session, outcome_id=facts.id, now=delivery.clock())
+        change(session)
         session.commit()
-    return True
+
+
+def _tell_not_yours(client: WebClient, body: dict[str, Any], owner_user_id: str) -> None:
+    """An only-visible-to-you note for someone clicking another rep's button."""
+    clicker = body["user"]["id"]
+    try:
+        channel = (body.get("channel") or {}).get("id")
+        if not channel:
+            channel = client.conversations_open(users=clicker)["channel"]["id"]
+        client.chat_postEphemeral(
+            channel=channel, user=clicker, **not_your_questions(owner_user_id)
+        )
+    except SlackApiError as error:
+        log.info("could not tell %s the questions aren't theirs: %s", clicker, error)
 
 
 def _replace_consent_buttons(client: WebClient, body: dict[str, Any], *, consent: bool) -> None:

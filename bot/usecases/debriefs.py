@@ -13,7 +13,6 @@ from sqlmodel import Session
 
 from bot.blocks.debriefs import (
     COMMITMENT_KEY,
-    REFLECTION_QUESTIONS,
     Commitment,
     Lesson,
     LessonsResult,
@@ -22,6 +21,7 @@ from bot.blocks.debriefs import (
     ReflectionSubmission,
     ResilienceLine,
     WinSubmission,
+    reflection_questions,
 )
 from bot.domain import (
     Classification,
@@ -53,6 +53,10 @@ class CelebrationState:
     consent: bool | None  # what the rep chose (their first click decides)
     channel_id: str | None
     posted: bool
+    # The recognition channel the shout-out failed in lately (the bot couldn't post there).
+    failed_channel_id: str | None = None
+    # This click recorded the answer (a double click's second request did not).
+    first_answer: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,14 @@ class ReflectionPrompt:
     deal: str
     commitment: Commitment | None
     answered: list[tuple[str, str]]  # (question, answer) when already answered
+    perfect_miss: bool = False
+
+
+@dataclass(frozen=True)
+class NotYours:
+    """Someone clicked another rep's "Answer the questions"."""
+
+    owner_user_id: str
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,31 @@ class SavedReflections:
     commitment: str | None
     followed_up: bool | None
     first_time: bool
+    perfect_miss: bool = False
+
+
+@dataclass(frozen=True)
+class RepNotice:
+    """A rep's DM about their win or loss that Slack hasn't taken yet, rebuilt to retry."""
+
+    team_id: str
+    facts: OutcomeFacts
+    recognition_channel_id: str | None
+    resilience: ResilienceLine | None = None  # wins
+    shout_out_channel: str | None = None  # wins: where the bounce-back shout-out went
+
+
+@dataclass(frozen=True)
+class ManagerNotice:
+    """A manager's note not sent yet; no manager (any more): nothing to send."""
+
+    team_id: str
+    facts: OutcomeFacts
+    manager_user_id: str | None
+
+
+# The scheduler leaves a message this long to the request that made it due before retrying.
+RETRY_GRACE = timedelta(minutes=1)
 
 
 def facts_of(outcome: Outcome) -> OutcomeFacts:
@@ -115,6 +152,13 @@ def _events(outcomes: list[Outcome]) -> list[OutcomeEvent]:
     return [OutcomeEvent(kind=OutcomeKind(o.kind), at=o.occurred_at) for o in outcomes]
 
 
+def _resilience_line(outcomes: list[Outcome]) -> ResilienceLine:
+    figures = resilience_figures(_events(outcomes))
+    return ResilienceLine(
+        bounce_backs=figures.bounce_backs, median_recovery=figures.median_recovery
+    )
+
+
 def rep_resilience(*, session: Session, team_id: str, user_id: str) -> Resilience:
     """Bounce-backs, median recovery and streaks of one rep, from their whole history."""
     return resilience_figures(
@@ -135,6 +179,7 @@ def save_loss(
     workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
     score = process_score(submission.practices)
     classification = classify_outcome(OutcomeKind.LOSS, score, workspace.strong_process_threshold)
+    manager = _manager_id(session, team_id, user_id)
     outcome = dq.insert_outcome(
         session=session,
         values={
@@ -152,15 +197,17 @@ def save_loss(
             "classification": classification.value,
             "occurred_at": now,
             "submission_key": submission_key,
-            # The questions go out right after this commit; the reminder counts from here.
-            "reflection_requested_at": now,
+            # Sent right after this commit; the scheduler retries whatever Slack refused.
+            # (reflection_requested_at is set once the questions are in the rep's DM.)
+            "rep_dm_pending_since": now,
+            "manager_note_pending_since": now if manager else None,
         },
     )
     if outcome is None:
         return None
     return SavedOutcome(
         facts=facts_of(outcome),
-        manager_user_id=_manager_id(session, team_id, user_id),
+        manager_user_id=manager,
         recognition_channel_id=workspace.recognition_channel_id,
     )
 
@@ -180,6 +227,8 @@ def save_win(
     bounce = detect_bounce_back(_events(history), now)
     score = process_score(submission.practices)
     classification = classify_win(score, submission.luck, workspace.strong_process_threshold)
+    manager = _manager_id(session, team_id, user_id)
+    notes_manager = manager is not None and classification is Classification.LUCKY_HIT
     outcome = dq.insert_outcome(
         session=session,
         values={
@@ -198,23 +247,31 @@ def save_win(
             "bounce_back_recovery_seconds": (
                 int(bounce.recovery.total_seconds()) if bounce else None
             ),
+            # Sent right after this commit; the scheduler retries whatever Slack refused, and
+            # posts the bounce-back once there is a recognition channel.
+            "rep_dm_pending_since": now,
+            "manager_note_pending_since": now if notes_manager else None,
+            "bounce_back_pending_since": now if bounce else None,
         },
     )
     if outcome is None:
         return None
-    figures = resilience_figures(_events([*history, outcome]))
     return SavedOutcome(
         facts=facts_of(outcome),
-        manager_user_id=_manager_id(session, team_id, user_id),
+        manager_user_id=manager,
         recognition_channel_id=workspace.recognition_channel_id,
-        resilience=ResilienceLine(
-            bounce_backs=figures.bounce_backs, median_recovery=figures.median_recovery
-        ),
+        resilience=_resilience_line([*history, outcome]),
     )
 
 
 def choose_celebration(
-    *, session: Session, team_id: str, user_id: str, outcome_id: int, consent: bool
+    *,
+    session: Session,
+    team_id: str,
+    user_id: str,
+    outcome_id: int,
+    consent: bool,
+    now: datetime,
 ) -> CelebrationState | None:
     """Record the rep's answer to "celebrate this perfect miss?"; None when the outcome is not
     theirs or not a perfect miss. A second click keeps the first answer."""
@@ -225,7 +282,7 @@ def choose_celebration(
         or outcome.classification != Classification.PERFECT_MISS.value
     ):
         return None
-    dq.record_celebration_consent(
+    first_answer = dq.record_celebration_consent(
         session=session, team_id=team_id, outcome_id=outcome_id, user_id=user_id, consent=consent
     )
     session.refresh(outcome)
@@ -235,7 +292,73 @@ def choose_celebration(
         consent=outcome.celebrate_consent,
         channel_id=workspace.recognition_channel_id,
         posted=outcome.celebration_posted_at is not None,
+        failed_channel_id=(
+            outcome.celebration_failed_channel_id
+            if outcome.celebration_failed_at is not None
+            and outcome.celebration_failed_at > now - dq.FAILED_CHANNEL_RETRY
+            else None
+        ),
+        first_answer=first_answer,
     )
+
+
+def pending_rep_dms(*, session: Session, now: datetime) -> list[RepNotice]:
+    """The reps' DMs Slack refused before, with what their messages are built from."""
+    notices: list[RepNotice] = []
+    for outcome, channel in dq.rep_dms_pending(session=session, due_before=now - RETRY_GRACE):
+        if outcome.kind != OutcomeKind.WIN.value:
+            notices.append(RepNotice(outcome.team_id, facts_of(outcome), channel))
+            continue
+        # The rep's record up to this win, as it was when they logged it.
+        history = [
+            o
+            for o in dq.outcomes_of(
+                session=session, team_id=outcome.team_id, user_id=outcome.user_id
+            )
+            if o.occurred_at <= outcome.occurred_at
+        ]
+        shout_out = queries.get_post(
+            session=session, team_id=outcome.team_id, post_key=bounce_back_post_key(outcome.id)
+        )
+        notices.append(
+            RepNotice(
+                outcome.team_id,
+                facts_of(outcome),
+                channel,
+                resilience=_resilience_line(history),
+                shout_out_channel=(
+                    shout_out.channel_id
+                    if shout_out is not None and shout_out.status == "sent"
+                    else None
+                ),
+            )
+        )
+    return notices
+
+
+def pending_manager_notes(*, session: Session, now: datetime) -> list[ManagerNotice]:
+    return [
+        ManagerNotice(
+            team_id=outcome.team_id,
+            facts=facts_of(outcome),
+            manager_user_id=_manager_id(session, outcome.team_id, outcome.user_id),
+        )
+        for outcome in dq.manager_notes_pending(session=session, due_before=now - RETRY_GRACE)
+    ]
+
+
+def pending_bounce_backs(*, session: Session, now: datetime) -> list[tuple[str, OutcomeFacts, str]]:
+    """Bounce-back shout-outs still to post: (team id, facts, the channel to post in)."""
+    return [
+        (outcome.team_id, facts_of(outcome), channel)
+        for outcome, channel in dq.bounce_backs_due(
+            session=session, due_before=now - RETRY_GRACE, now=now
+        )
+    ]
+
+
+def bounce_back_post_key(outcome_id: int | None) -> str:
+    return f"debrief:{outcome_id}:bounce-back"
 
 
 def _commitment_before(
@@ -256,11 +379,14 @@ def _commitment_before(
 
 def reflection_prompt(
     *, session: Session, team_id: str, user_id: str, outcome_id: int
-) -> ReflectionPrompt | None:
-    """What the reflection modal asks; None when the debrief is not this person's."""
+) -> ReflectionPrompt | NotYours | None:
+    """What the reflection modal asks; NotYours when the debrief is another rep's, None when
+    there is no such debrief."""
     outcome = dq.get_outcome(session=session, team_id=team_id, outcome_id=outcome_id)
-    if outcome is None or outcome.user_id != user_id:
+    if outcome is None:
         return None
+    if outcome.user_id != user_id:
+        return NotYours(owner_user_id=outcome.user_id)
     answered = [
         (r.question, r.answer or "")
         for r in dq.reflections_of(session=session, outcome_id=outcome_id)
@@ -270,6 +396,7 @@ def reflection_prompt(
         deal=outcome.deal,
         commitment=None if answered else _commitment_before(session, team_id, user_id, outcome_id),
         answered=answered,
+        perfect_miss=outcome.classification == Classification.PERFECT_MISS.value,
     )
 
 
@@ -288,9 +415,10 @@ def save_reflections(
     outcome = dq.get_outcome(session=session, team_id=team_id, outcome_id=outcome_id)
     if outcome is None or outcome.user_id != user_id:
         return None
+    perfect_miss = outcome.classification == Classification.PERFECT_MISS.value
     first_time = dq.mark_reflections_answered(session=session, outcome_id=outcome_id, now=now)
     if first_time:
-        for key, question in REFLECTION_QUESTIONS:
+        for key, question in reflection_questions(perfect_miss=perfect_miss):
             answer = submission.answers.get(key)
             if answer is None:
                 continue
@@ -317,6 +445,7 @@ def save_reflections(
         commitment=submission.answers.get(COMMITMENT_KEY),
         followed_up=submission.followed_up,
         first_time=first_time,
+        perfect_miss=perfect_miss,
     )
 
 

@@ -21,6 +21,7 @@ depends_on: str | Sequence[str] | None = None
 # Nothing is pending for rows saved before this revision: what they had to send was sent then
 # (or dropped), and sending it now, days later, would surprise people.
 _PENDING = ("rep_dm_pending_since", "manager_note_pending_since", "bounce_back_pending_since")
+_FAILED_AT = ("celebration_failed_at", "bounce_back_failed_at")
 _FAILED_CHANNELS = ("celebration_failed_channel_id", "bounce_back_failed_channel_id")
 _INDEXES = {
     "ix_outcomes_rep_dm_pending": "rep_dm_pending_since",
@@ -31,7 +32,7 @@ _INDEXES = {
 
 def upgrade() -> None:
     with op.batch_alter_table("outcomes") as batch:
-        for name in _PENDING:
+        for name in (*_PENDING, *_FAILED_AT):
             batch.add_column(sa.Column(name, sa.DateTime(timezone=True), nullable=True))
         for name in _FAILED_CHANNELS:
             batch.add_column(sa.Column(name, sa.String(), nullable=True))
@@ -43,5 +44,5 @@ def downgrade() -> None:
     for index in _INDEXES:
         op.drop_index(index, table_name="outcomes")
     with op.batch_alter_table("outcomes") as batch:
-        for name in (*_PENDING, *_FAILED_CHANNELS):
+        for name in (*_PENDING, *_FAILED_AT, *_FAILED_CHANNELS):
             batch.drop_column(name)
