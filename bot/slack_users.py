@@ -25,10 +25,12 @@ class SlackProfile:
 
 def profile_from_user(user: dict[str, Any]) -> SlackProfile:
     profile = user.get("profile") or {}
+    # The full name reads best in greetings and charts ("Hi Leo"); the display name is often
+    # empty or a lower-case handle.
     name = (
-        profile.get("display_name")
-        or profile.get("real_name")
+        profile.get("real_name")
         or user.get("real_name")
+        or profile.get("display_name")
         or user.get("name")
         or user["id"]
     )

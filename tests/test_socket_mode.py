@@ -149,11 +149,11 @@ def test_an_event_redelivered_three_times_is_handled_once(
             running.logs()
         )
 
-    # A fresh event for the same person, told apart by a new display name in their profile.
+    # A fresh event for the same person, told apart by a new name in their profile.
     # Bolt decides whether a delivery runs its listener before it acks, and runs listeners in
     # arrival order, so a retry that slipped through would have published by the time the
     # fresh event has: exactly two publishes proves the three retries were dropped.
-    standin.add_user(replace(standin.users[REP], name="Leonardo"))
+    standin.add_user(replace(standin.users[REP], name="Leonardo", real_name="Leonardo Rep"))
     fresh = standin.send_socket_envelope("events_api", home_opened(sender, REP))
     standin.wait_for_socket_ack(fresh, timeout=10)
 
