@@ -120,3 +120,24 @@ def live_app(standin: SlackStandIn, database_url: str, workdir: Path) -> Iterato
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def allow_postgres_connections(admin_url: str, database: str, allowed: bool) -> None:
+    """Simulate a PostgreSQL outage for one database: refuse new connections and end the
+    open ones (allowed=False), or let connections in again (allowed=True)."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {"true" if allowed else "false"}')
+        )
+        if not allowed:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :db AND pid <> pg_backend_pid()"
+                ),
+                {"db": database},
+            )
+    admin.dispose()

@@ -9,12 +9,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.standin import SlackStandIn
 from tests.conftest import fresh_database
-from tests.live import live_app
+from tests.live import allow_postgres_connections, live_app
 
 
 def _health(base_url: str) -> int:
@@ -24,23 +24,6 @@ def _health(base_url: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
-
-
-def _set_connections_allowed(admin_url: str, database: str, allowed: bool) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {"true" if allowed else "false"}')
-        )
-        if not allowed:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :db AND pid <> pg_backend_pid()"
-                ),
-                {"db": database},
-            )
-    admin.dispose()
 
 
 def test_healthz_is_503_while_postgresql_refuses_and_recovers_after(
@@ -55,11 +38,11 @@ def test_healthz_is_503_while_postgresql_refuses_and_recovers_after(
         assert _health(app.base_url) == 200
         database = make_url(url).database
         assert database
-        _set_connections_allowed(admin_url, database, allowed=False)
+        allow_postgres_connections(admin_url, database, allowed=False)
         try:
             assert _health(app.base_url) == 503
         finally:
-            _set_connections_allowed(admin_url, database, allowed=True)
+            allow_postgres_connections(admin_url, database, allowed=True)
         # The pool reconnects by itself once the database is back.
         deadline = time.monotonic() + 10
         while _health(app.base_url) != 200 and time.monotonic() < deadline:
