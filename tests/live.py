@@ -82,12 +82,19 @@ def app_env(standin: SlackStandIn, database_url: str, signing_secret: str) -> di
 
 @contextmanager
 def live_app(standin: SlackStandIn, database_url: str, workdir: Path) -> Iterator[LiveApp]:
-    """Start `rebound serve --port 0`, wait until it listens, stop it afterwards."""
+    """Start `rebound serve --port 0` for one workspace, wait until it listens, stop it after."""
     secret = secrets.token_hex(16)
+    with serve_process(app_env(standin, database_url, secret), workdir, secret) as app:
+        yield app
+
+
+@contextmanager
+def serve_process(env: dict[str, str], workdir: Path, signing_secret: str) -> Iterator[LiveApp]:
+    """Start `rebound serve --port 0` with `env`, wait until it listens, stop it afterwards."""
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
         cwd=workdir,  # no stray .env is read from the repository
-        env=app_env(standin, database_url, secret),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -111,7 +118,7 @@ def live_app(standin: SlackStandIn, database_url: str, workdir: Path) -> Iterato
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError("rebound serve did not start:\n" + "".join(output))
-    app = LiveApp(process, port_box[0], secret, database_url, output)
+    app = LiveApp(process, port_box[0], signing_secret, env["DATABASE_URL"], output)
     try:
         yield app
     finally:

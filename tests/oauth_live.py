@@ -4,23 +4,17 @@ browser does: `/slack/install` → Slack's consent page (skipped) → `/slack/oa
 from __future__ import annotations
 
 import http.client
-import re
 import secrets
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from bot.standin import SlackStandIn
-from tests.live import LiveApp, app_env
+from tests.live import LiveApp, app_env, serve_process
 
 CLIENT_ID = "1234.5678"
 CLIENT_SECRET = "standin-client-secret"
-_LISTENING = re.compile(r"listening on http://[^:]+:(\d+)")
 
 
 def oauth_env(
@@ -34,47 +28,6 @@ def oauth_env(
         REBOUND_ENCRYPTION_KEY=encryption_key,
     )
     return env
-
-
-@contextmanager
-def serve_process(env: dict[str, str], workdir: Path, signing_secret: str) -> Iterator[LiveApp]:
-    """Start `rebound serve --port 0` with `env`, wait until it listens, stop it afterwards."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    port_found = threading.Event()
-    port_box: list[int] = []
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            match = _LISTENING.search(line)
-            if match and not port_box:
-                port_box.append(int(match.group(1)))
-                port_found.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + 30
-    while not port_found.wait(0.05):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("rebound serve did not start:\n" + "".join(output))
-    app = LiveApp(process, port_box[0], signing_secret, env["DATABASE_URL"], output)
-    try:
-        yield app
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @contextmanager

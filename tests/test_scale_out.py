@@ -23,8 +23,7 @@ import pytest
 
 from bot.standin import SlackStandIn
 from tests.conftest import fresh_database
-from tests.live import LiveApp, app_env
-from tests.oauth_live import serve_process
+from tests.live import LiveApp, app_env, serve_process
 from tests.test_debriefs_http import DM, REP1, WINS, Slack, lost_values
 
 REPLICAS = 3
