@@ -8,6 +8,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 
+def team_id_of(body: dict[str, Any]) -> str:
+    """The workspace a payload came from: interactive payloads carry `team.id`, slash commands
+    and events `team_id`, and a few (some view submissions) only the user's `team_id`."""
+    return (body.get("team") or {}).get("id") or body.get("team_id") or body["user"]["team_id"]
+
+
 def send_dm(client: WebClient, user_id: str, message: dict[str, Any]) -> dict[str, Any]:
     """Post `message` in the app's DM with the user; returns Slack's response."""
     channel = client.conversations_open(users=user_id)["channel"]["id"]

@@ -54,7 +54,7 @@ from bot.blocks.checkins import (
     skipped_message,
 )
 from bot.delivery import DEFAULT_LEASE, Delivery
-from bot.messaging import send_ephemeral
+from bot.messaging import send_ephemeral, team_id_of
 from bot.scheduler import ScheduledJob
 from bot.slack_users import fetch_profile, profile_from_user
 from bot.usecases import checkins as uc
@@ -282,10 +282,6 @@ def fanout_client(
 # --- listeners -------------------------------------------------------------------------------
 
 
-def _team_id(body: dict[str, Any]) -> str:
-    return (body.get("team") or {}).get("id") or body.get("team_id") or body["user"]["team_id"]
-
-
 def _member_tz(client: WebClient, deps: Deps, team_id: str, user_id: str) -> str:
     """The person's time zone; read from Slack the first time we meet them."""
     with deps.session_factory() as session:
@@ -340,7 +336,7 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        team_id, user_id = _team_id(body), body["user"]["id"]
+        team_id, user_id = team_id_of(body), body["user"]["id"]
         try:
             checkin_id = int(action.get("value") or "")
         except ValueError:
@@ -364,7 +360,7 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        team_id, user_id = _team_id(body), body["user"]["id"]
+        team_id, user_id = team_id_of(body), body["user"]["id"]
         try:
             checkin_id = int(action.get("value") or "")
         except ValueError:
@@ -404,7 +400,7 @@ def register(app: App, deps: Deps) -> None:
     def answers_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
-        team_id, user_id = _team_id(body), body["user"]["id"]
+        team_id, user_id = team_id_of(body), body["user"]["id"]
         try:
             checkin_id = int(view.get("private_metadata") or "")
         except ValueError:

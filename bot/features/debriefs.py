@@ -49,7 +49,7 @@ from bot.blocks.debriefs import (
 )
 from bot.delivery import Delivery, Sent
 from bot.domain import Classification
-from bot.messaging import send_ephemeral
+from bot.messaging import send_ephemeral, team_id_of
 from bot.scheduler import ScheduledJob
 from bot.usecases import debriefs as usecases
 from bot.usecases.debriefs import NotYours, OutcomeFacts, SavedOutcome, bounce_back_post_key
@@ -108,7 +108,7 @@ def register(app: App, deps: Deps) -> None:
             deps,
             lambda session: usecases.save_loss(
                 session=session,
-                team_id=_team_id(body),
+                team_id=team_id_of(body),
                 user_id=body["user"]["id"],
                 submission=submission,
                 submission_key=_submission_key(view),
@@ -116,7 +116,7 @@ def register(app: App, deps: Deps) -> None:
             ),
         )
         if saved is not None:
-            _announce_loss(_delivery(deps, client), _team_id(body), saved)
+            _announce_loss(_delivery(deps, client), team_id_of(body), saved)
 
     @app.view(WON_CALLBACK_ID)
     def won_submitted(
@@ -131,7 +131,7 @@ def register(app: App, deps: Deps) -> None:
             deps,
             lambda session: usecases.save_win(
                 session=session,
-                team_id=_team_id(body),
+                team_id=team_id_of(body),
                 user_id=body["user"]["id"],
                 submission=submission,
                 submission_key=_submission_key(view),
@@ -139,7 +139,7 @@ def register(app: App, deps: Deps) -> None:
             ),
         )
         if saved is not None:
-            _announce_win(_delivery(deps, client), _team_id(body), saved)
+            _announce_win(_delivery(deps, client), team_id_of(body), saved)
 
     @app.action(REFLECT_ACTION_ID)
     def reflect_clicked(
@@ -152,7 +152,7 @@ def register(app: App, deps: Deps) -> None:
         with deps.session_factory() as session:
             prompt = usecases.reflection_prompt(
                 session=session,
-                team_id=_team_id(body),
+                team_id=team_id_of(body),
                 user_id=body["user"]["id"],
                 outcome_id=outcome_id,
             )
@@ -194,7 +194,7 @@ def register(app: App, deps: Deps) -> None:
         if submission is None:
             ack(response_action="errors", errors=errors)
             return
-        team_id, user_id = _team_id(body), body["user"]["id"]
+        team_id, user_id = team_id_of(body), body["user"]["id"]
         saved = _save_before_ack(
             ack,
             deps,
@@ -234,7 +234,7 @@ def register(app: App, deps: Deps) -> None:
         outcome_id = _int(action.get("value"))
         if outcome_id is None:
             return
-        team_id, user_id = _team_id(body), body["user"]["id"]
+        team_id, user_id = team_id_of(body), body["user"]["id"]
         consent = action.get("action_id") == CELEBRATE_YES_ACTION_ID
         with deps.session_factory() as session:
             state = usecases.choose_celebration(
@@ -644,7 +644,3 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _team_id(body: dict[str, Any]) -> str:
-    return (body.get("team") or {}).get("id") or body.get("team_id") or body["user"]["team_id"]

@@ -41,7 +41,7 @@ from bot.blocks.goals import (
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
-from bot.messaging import send_ephemeral
+from bot.messaging import send_ephemeral, team_id_of
 from bot.slack_users import fetch_profile
 from bot.usecases.dashboard import (
     PARETO_DAYS,
@@ -100,7 +100,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(CHANGE_GOAL_ACTION_ID)
     def change_goal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        team_id = _team_id(body)
+        team_id = team_id_of(body)
         user_id = body["user"]["id"]
         value = (body.get("actions") or [{}])[0].get("value") or ""
         with deps.session_factory() as session:
@@ -126,7 +126,7 @@ def register(app: App, deps: Deps) -> None:
     def goal_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
-        team_id = _team_id(body)
+        team_id = team_id_of(body)
         user_id = body["user"]["id"]
         now = deps.clock()
         try:
@@ -583,10 +583,6 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
     send_ephemeral(client, command, {"text": "The bounce-back timeline is in your DM."})
 
 
-def _team_id(body: dict[str, Any]) -> str:
-    return (body.get("team") or {}).get("id") or body.get("team_id") or body["user"]["team_id"]
-
-
 # --- the Home tab ----------------------------------------------------------------------------
 
 
@@ -612,7 +608,7 @@ def register_home_buttons(app: App, deps: Deps) -> None:
     def open_checkin(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         command = {
-            "team_id": _team_id(body),
+            "team_id": team_id_of(body),
             "user_id": body["user"]["id"],
             "trigger_id": body["trigger_id"],
         }

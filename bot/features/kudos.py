@@ -30,7 +30,7 @@ from bot.blocks.kudos import (
     unreached_message,
 )
 from bot.delivery import Delivery
-from bot.messaging import send_ephemeral
+from bot.messaging import send_ephemeral, team_id_of
 from bot.scheduler import ScheduledJob
 from bot.slack_users import SlackProfile, SlackUnavailable, is_rebound_admin, lookup_profile
 from bot.usecases.kudos import (
@@ -100,7 +100,7 @@ def register(app: App, deps: Deps) -> None:
     def kudos_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
-        team_id = _team_id(body)
+        team_id = team_id_of(body)
         giver_id = body["user"]["id"]
         modal = read_kudos_modal(view)
         checked = check_draft(
@@ -598,7 +598,3 @@ def tell_giver_after_retry(delivery: Delivery, delivered: Delivered) -> None:
                 permalink=delivered.permalink,
             ),
         )
-
-
-def _team_id(body: dict[str, Any]) -> str:
-    return (body.get("team") or {}).get("id") or body.get("team_id") or body["user"]["team_id"]

@@ -32,7 +32,7 @@ from bot.blocks.privacy import (
     workspace_export_refused_message,
 )
 from bot.delivery import Delivery, worker_name
-from bot.messaging import send_dm, send_ephemeral
+from bot.messaging import send_dm, send_ephemeral, team_id_of
 from bot.scheduler import ScheduledJob
 from bot.slack_users import fetch_profile, is_rebound_admin
 from bot.usecases import privacy as usecases
@@ -167,7 +167,7 @@ def forget_clicker(client: WebClient, deps: Deps, body: dict[str, Any]) -> None:
     """Delete the clicking user's data, and only theirs: who is deleted comes from the
     payload's user (signed by Slack), never from the button's value."""
     clicker = body["user"]["id"]
-    team_id = _team_id(body)
+    team_id = team_id_of(body)
     shown_to = ((body.get("actions") or [{}])[0] or {}).get("value")
     if shown_to != clicker:
         _reply_to_click(client, body, not_your_button_message())
@@ -202,7 +202,7 @@ def delete_workspace_for_admin(client: WebClient, deps: Deps, body: dict[str, An
     if not is_rebound_admin(fetch_profile(client, clicker), clicker, deps.settings.admins):
         _reply_to_click(client, body, delete_workspace_refused_message())
         return
-    team_id = _team_id(body)
+    team_id = team_id_of(body)
     try:
         with deps.session_factory() as session:
             deleted = oauth_queries.purge_workspace_data(
@@ -226,10 +226,6 @@ def _reply_to_click(client: WebClient, body: dict[str, Any], message: dict[str, 
         send_ephemeral(client, {"channel_id": channel, "user_id": user_id}, message)
     else:
         send_dm(client, user_id, message)
-
-
-def _team_id(body: dict[str, Any]) -> str:
-    return (body.get("team") or {}).get("id") or body.get("team_id") or body["user"]["team_id"]
 
 
 # --- retention -------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from bot.blocks.settings import (
 )
 from bot.features import goals, privacy
 from bot.features.debriefs import reply_with_lessons
-from bot.messaging import send_dm, send_ephemeral
+from bot.messaging import send_dm, send_ephemeral, team_id_of
 from bot.slack_users import fetch_profile, is_rebound_admin
 from bot.usecases.settings import current_settings, save_settings
 
@@ -67,7 +67,7 @@ def register(app: App, deps: Deps) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        team_id = _team_id(body)
+        team_id = team_id_of(body)
         # Saved before ack on purpose: a short local write, and if it fails the admin still has
         # the modal open with everything they chose, instead of a closed modal and lost input.
         try:
@@ -107,7 +107,3 @@ def open_settings(client: WebClient, deps: Deps, command: dict[str, Any]) -> Non
                 "`/rebound settings` again."
             },
         )
-
-
-def _team_id(body: dict[str, Any]) -> str:
-    return (body.get("team") or {}).get("id") or body.get("team_id") or body["user"]["team_id"]
