@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from dotenv import load_dotenv
 
+from bot.clock import Clock, utc_now
 from bot.config import ConfigError, Settings, load_logging, load_port, load_settings
 from bot.logs import configure_logging
 
@@ -60,7 +61,9 @@ def _scheduler_disabled_by_env() -> bool:
     return os.environ.get("REBOUND_SCHEDULER", "on").strip().lower() in ("off", "0", "false", "no")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock = utc_now) -> int:
+    """The `rebound` command. `clock` is the app's source of "now": the wall clock, except
+    when the test kit starts the app on a test's clock (testkit.clocked_cli)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -72,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(os.environ)
         if getattr(args, "port", None) is None and args.command in ("serve", "start"):
             args.port = load_port(os.environ)
-        return _dispatch(args, settings)
+        return _dispatch(args, settings, clock)
     except ConfigError as error:
         print(f"rebound: configuration error — {error}", file=sys.stderr)
         return 2
@@ -80,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+def _dispatch(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     command = args.command
     if command == "start":
         if not settings.has_slack_tokens:
@@ -96,11 +99,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if command == "run":
         settings.require_socket_mode()
-        return _run_socket_mode(settings, scheduler=not args.no_scheduler)
+        return _run_socket_mode(settings, clock, scheduler=not args.no_scheduler)
     if command == "serve":
         settings.require_http_mode()
         return _serve(
             settings,
+            clock,
             host=args.host,
             port=args.port,
             threads=args.threads,
@@ -109,16 +113,16 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "demo":
         return _demo(out=args.out, quiet=args.quiet)
     if command == "tick":
-        return _tick(settings, at=args.at)
+        return _tick(settings, clock, at=args.at)
     raise AssertionError(command)
 
 
-def _run_socket_mode(settings: Settings, *, scheduler: bool) -> int:
+def _run_socket_mode(settings: Settings, clock: Clock, *, scheduler: bool) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.runtime import build_runtime
 
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, clock=clock)
     if scheduler:
         runtime.start_scheduler()
     log.info("Rebound is running in Socket Mode; Ctrl-C stops it.")
@@ -129,11 +133,13 @@ def _run_socket_mode(settings: Settings, *, scheduler: bool) -> int:
     return 0
 
 
-def _serve(settings: Settings, *, host: str, port: int, threads: int, scheduler: bool) -> int:
+def _serve(
+    settings: Settings, clock: Clock, *, host: str, port: int, threads: int, scheduler: bool
+) -> int:
     from bot.runtime import build_runtime
     from bot.server import make_http_server, make_wsgi_app
 
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, clock=clock)
     if scheduler:
         runtime.start_scheduler()
     server = make_http_server(
@@ -154,13 +160,13 @@ def _serve(settings: Settings, *, host: str, port: int, threads: int, scheduler:
     return 0
 
 
-def _tick(settings: Settings, *, at: str | None) -> int:
+def _tick(settings: Settings, clock: Clock, *, at: str | None) -> int:
     """One tick of every scheduled job: the database says what is due and who sends it, so
     several of these (or several app processes) may run at once."""
     from datetime import UTC, datetime
 
     from bot.app import Deps, build_ticker, make_web_client
-    from bot.clock import FakeClock, utc_now
+    from bot.clock import FakeClock
     from bot.runtime import prepare_database
     from storage.db import make_engine, make_session_factory
 
@@ -169,7 +175,7 @@ def _tick(settings: Settings, *, at: str | None) -> int:
     elif not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN", "not set; scheduled jobs send to Slack with it")
     if at is None:
-        moment = utc_now()
+        moment = clock()
     else:
         try:
             moment = datetime.fromisoformat(at)

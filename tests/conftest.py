@@ -11,6 +11,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,33 @@ from tests.live import LiveApp, live_app, make_standin
 
 POSTGRES_ENV = "REBOUND_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--at",
+        default=None,
+        metavar="INSTANT",
+        help="run the tests with every clock at this ISO-8601 instant (time-machine; ticking)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "dates: depends on the calendar; ./test.sh also runs it at fixed instants"
+    )
+    at = config.getoption("--at")
+    if at is not None:
+        # Before collection, so module-level "now"s are at the instant too. time-machine patches
+        # every clock function; the app under test follows through testkit.clock's shared clock.
+        import time_machine
+
+        instant = datetime.fromisoformat(at)
+        if instant.tzinfo is None:
+            raise pytest.UsageError(f"--at {at!r} needs a UTC offset (add Z or +00:00)")
+        traveller = time_machine.travel(instant, tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
 
 
 def _postgres_admin_url() -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.simulator import SlackSender
 from bot.standin import SlackStandIn, StandInUser
+from testkit.clock import SharedClock
 
 TEAM_USERS = (
     StandInUser(
@@ -51,6 +52,8 @@ class LiveApp:
     port: int
     signing_secret: str
     database_url: str
+    # The app's "now": moving it moves the server's clock (see testkit.clock).
+    clock: SharedClock
     output: list[str] = field(default_factory=list)
 
     @property
@@ -81,18 +84,26 @@ def app_env(standin: SlackStandIn, database_url: str, signing_secret: str) -> di
 
 
 @contextmanager
-def live_app(standin: SlackStandIn, database_url: str, workdir: Path) -> Iterator[LiveApp]:
+def live_app(
+    standin: SlackStandIn, database_url: str, workdir: Path, clock: SharedClock | None = None
+) -> Iterator[LiveApp]:
     """Start `rebound serve --port 0` for one workspace, wait until it listens, stop it after."""
     secret = secrets.token_hex(16)
-    with serve_process(app_env(standin, database_url, secret), workdir, secret) as app:
+    with serve_process(app_env(standin, database_url, secret), workdir, secret, clock) as app:
         yield app
 
 
 @contextmanager
-def serve_process(env: dict[str, str], workdir: Path, signing_secret: str) -> Iterator[LiveApp]:
-    """Start `rebound serve --port 0` with `env`, wait until it listens, stop it afterwards."""
+def serve_process(
+    env: dict[str, str], workdir: Path, signing_secret: str, clock: SharedClock | None = None
+) -> Iterator[LiveApp]:
+    """Start `rebound serve --port 0` with `env` on the test's `clock` (a new one starting at the
+    test's now unless given; replicas share one), wait until it listens, stop it afterwards."""
+    if clock is None:
+        clock = SharedClock(workdir / f"clock-{secrets.token_hex(4)}.json")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
+        [sys.executable, "-m", "testkit.clocked_cli", str(clock.path)]
+        + ["serve", "--host", "127.0.0.1", "--port", "0"],
         cwd=workdir,  # no stray .env is read from the repository
         env=env,
         stdout=subprocess.PIPE,
@@ -118,7 +129,7 @@ def serve_process(env: dict[str, str], workdir: Path, signing_secret: str) -> It
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError("rebound serve did not start:\n" + "".join(output))
-    app = LiveApp(process, port_box[0], signing_secret, env["DATABASE_URL"], output)
+    app = LiveApp(process, port_box[0], signing_secret, env["DATABASE_URL"], clock, output)
     try:
         yield app
     finally:

@@ -424,9 +424,9 @@ def live_session(live: LiveApp) -> Session:
 def test_goal_modal_defaults_to_the_workspace_cycle(live: LiveApp, standin: SlackStandIn) -> None:
     user_id = new_user(standin)
     # The server reads its own clock between these two instants; midnight may fall between.
-    before = datetime.now(UTC)
+    before = live.clock()
     view = open_goal_modal(live, standin, user_id)
-    after = datetime.now(UTC)
+    after = live.clock()
     assert view["callback_id"] == GOAL_CALLBACK_ID
     blocks = {b.get("block_id"): b for b in view["blocks"]}
     offered = (
@@ -452,11 +452,13 @@ def test_goal_submission_validates_saves_once_and_shows_progress(
     sender = live.sender()
     # Dates a month either side of today: whatever the time of day, the server's "today" and
     # a win a minute ago both fall well inside the cycle.
-    today = local_today(datetime.now(UTC), "Europe/London")
+    today = local_today(live.clock(), "Europe/London")
     start, end = today - timedelta(days=30), today + timedelta(days=30)
 
     bad = sender.view_submission(
-        view, user_id=user_id, values=goal_values(target="-3", why=" ", start=None)
+        view,
+        user_id=user_id,
+        values=goal_values(target="-3", why=" ", start=None, end=end.isoformat()),
     ).json()
     assert bad["response_action"] == "errors"
     assert set(bad["errors"]) == {"target", "why", "cycle_start"}
@@ -475,7 +477,7 @@ def test_goal_submission_validates_saves_once_and_shows_progress(
         assert len(goals) == 1
         assert (goals[0].metric, goals[0].target) == ("deals_won", 2.0)
         # One win in the cycle feeds the goal (computed at read time, never stored twice).
-        add_outcome(session, user_id, "win", datetime.now(UTC) - timedelta(minutes=1))
+        add_outcome(session, user_id, "win", live.clock() - timedelta(minutes=1))
         session.commit()
     saved = standin.messages_to(user_id)
     assert len(saved) == 1 and "Goal saved" in saved[0].params["text"]

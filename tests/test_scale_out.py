@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from bot.standin import SlackStandIn
+from testkit.clock import SharedClock
 from tests.conftest import fresh_database
 from tests.live import LiveApp, app_env, serve_process
 from tests.test_debriefs_http import DM, REP1, WINS, Slack, lost_values
@@ -96,15 +97,16 @@ class Cluster:
 def cluster(standin: SlackStandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     folder = tmp_path_factory.mktemp("scale-out")
     secret = secrets.token_hex(16)
+    clock = SharedClock(folder / "clock.json")  # one "now" for every replica
     with fresh_database("postgresql", folder) as url, ExitStack() as stack:
         replicas = [
-            stack.enter_context(serve_process(app_env(standin, url, secret), folder, secret))
+            stack.enter_context(serve_process(app_env(standin, url, secret), folder, secret, clock))
             for _ in range(REPLICAS)
         ]
         front = RoundRobinFront([r.port for r in replicas])
         port = front.start()
         stack.callback(front.stop)
-        yield Cluster(front, LiveApp(replicas[0].process, port, secret, url), standin)
+        yield Cluster(front, LiveApp(replicas[0].process, port, secret, url, clock), standin)
 
 
 def test_an_event_sent_to_every_replica_publishes_home_once(cluster: Cluster) -> None:
