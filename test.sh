@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up and run every test: the virtualenv, PostgreSQL (started if it is down), then pytest on
-# SQLite and PostgreSQL. Extra arguments go to pytest, e.g. ./test.sh -k settings
+# SQLite and PostgreSQL, then the date-sensitive tests at fixed instants. Extra arguments run
+# pytest alone with them, e.g. ./test.sh -k settings
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -30,5 +31,24 @@ if [ -z "${REBOUND_TEST_POSTGRES_URL:-}" ]; then
   echo "PostgreSQL is not reachable at 127.0.0.1:5432; its tests will be skipped (CI fails them)." >&2
 fi
 
-.venv/bin/ruff check bot storage tests bench
-exec .venv/bin/python -m pytest "$@"
+.venv/bin/ruff check bot storage testkit tests bench
+if [ "$#" -gt 0 ]; then
+  exec .venv/bin/python -m pytest "$@"
+fi
+.venv/bin/python -m pytest
+
+# The calendar-dependent tests again, with every clock (the tests' and, through testkit.clock,
+# the app's) at instants where date bugs hide: a month's last day at 23:30 UTC, the 2027 DST
+# changes of New York and London (half an hour before each), a leap day and New Year's Eve.
+# On SQLite: the run above covered PostgreSQL at today's date.
+for instant in \
+  2027-04-30T23:30:00Z \
+  2027-03-14T06:30:00Z \
+  2027-03-28T00:30:00Z \
+  2027-10-31T00:30:00Z \
+  2027-11-07T05:30:00Z \
+  2028-02-29T12:00:00Z \
+  2027-12-31T23:30:00Z; do
+  echo "== date-sensitive tests at ${instant} =="
+  .venv/bin/python -m pytest -q -m dates -k "not postgresql" --at "${instant}"
+done

@@ -52,6 +52,37 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(traveller.stop)
 
 
+# The modules whose tests depend on the calendar (goals and cycles, check-in weeks, reminders,
+# retention, digests, streaks): ./test.sh runs them again at fixed instants with --at -m dates.
+DATE_SENSITIVE_MODULES = frozenset(
+    f"test_{name}.py"
+    for name in (
+        "checkins",
+        "checkins_schedule",
+        "dashboard",
+        "debriefs_blocks",
+        "debriefs_http",
+        "debriefs_retry",
+        "delivery",
+        "domain",
+        "goals",
+        "home_blocks",
+        "kudos_http",
+        "kudos_units",
+        "oauth_http",
+        "privacy_http",
+        "privacy_units",
+        "clock",
+    )
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in DATE_SENSITIVE_MODULES:
+            item.add_marker(pytest.mark.dates)
+
+
 def _postgres_admin_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
