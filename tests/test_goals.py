@@ -751,7 +751,7 @@ def test_rebound_report_uploads_charts_to_the_managers_dm(
 ) -> None:
     manager = new_user(standin)
     rep = new_user(standin)
-    now = datetime.now(UTC)
+    now = live.clock()
     with live_session(live) as session:
         queries.set_reports(
             session=session, team_id=TEAM, manager_user_id=manager, report_user_ids=[rep]
