@@ -36,7 +36,7 @@ MAX_HOME_BLOCKS = 100
 
 def home_view(facts: HomeFacts, dashboard: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """The Home view; `dashboard` (bot.blocks.dashboard) goes between the facts and the help."""
-    first_name = facts.display_name.split()[0] if facts.display_name else "there"
+    first_name = (facts.display_name.split() or ["there"])[0]
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
