@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -404,10 +404,19 @@ def _state_value(values: Mapping[str, Any], block_id: str) -> dict[str, Any]:
     return (values.get(block_id) or {}).get("value") or {}
 
 
+def _no_names(user_id: str) -> str | None:
+    return None
+
+
 def parse_settings_submission(
     values: Mapping[str, Any],
+    *,
+    name_of: Callable[[str], str | None] = _no_names,
 ) -> tuple[SettingsSubmission | None, dict[str, str]]:
-    """Read the modal's state; return the settings, or field errors keyed by block_id."""
+    """Read the modal's state; return the settings, or field errors keyed by block_id.
+
+    Field errors are plain text (Slack shows them under the field as typed), so a `<@U…>`
+    would show as code: people are named by `name_of` (their name as Rebound knows it)."""
     errors: dict[str, str] = {}
 
     channel = _state_value(values, "recognition_channel").get("selected_channel") or None
@@ -458,9 +467,10 @@ def parse_settings_submission(
             continue
         taken = [rep for rep in reps if rep in rep_owner]
         if taken:
+            rep_name, owner_name = name_of(taken[0]), name_of(rep_owner[taken[0]])
             errors[reps_block] = (
-                f"<@{taken[0]}> already reports to <@{rep_owner[taken[0]]}>. "
-                "Each rep has one manager."
+                f"{rep_name or 'One of these reps'} already reports to "
+                f"{owner_name or 'a manager listed above'}. Each rep has one manager."
             )
             continue
         teams[manager] = reps
