@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import OutcomeEvent, OutcomeKind, detect_bounce_back, format_duration
+from bot.slack_text import plural
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -401,7 +402,8 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
     covered = cumulative[len(few) - 1] if few and cumulative else 0.0
     footnote = _footnote(
         figure,
-        f"The top {len(few)} of {reasons} reasons cover {covered:.0%} of {total} losses."
+        f"The top {len(few)} of {plural(reasons, 'reason', 'reasons')} cover {covered:.0%} of "
+        f"{plural(total, 'loss', 'losses')}."
         if total
         else "No losses logged in this period.",
     )
@@ -514,9 +516,8 @@ def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-bac
         limit=MAX_TIMELINE_LABELS,
         offsets=_OFFSETS_ABOVE,
     )
-    note = (
-        f"★ = a win after a losing streak ({len(bounce_items)} in the last {len(events)} outcomes)."
-    )
+    last = "the last outcome" if len(events) == 1 else f"the last {len(events):,} outcomes"
+    note = f"★ = a win after a losing streak ({len(bounce_items)} in {last})."
     if skipped:
         note += f" {skipped} not labelled."
     _footnote(figure, note if events else "No outcomes logged yet.")

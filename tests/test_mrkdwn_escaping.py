@@ -444,6 +444,7 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "goals.quadrant_line",
         "goals.review_table_lines",
         "goals.team_review_message",
+        "goals.timeline_comment",
         "kudos.category_label",
         "kudos.posted_message",
         "kudos.unreached_message",
@@ -642,3 +643,35 @@ def test_the_loss_reasons_sentence_counts_in_the_singular_too() -> None:
     )
     assert "No losses logged in the last 1 day." in "\n".join(mrkdwn_strings(empty))
 
+
+
+def test_counted_nouns_agree_with_their_count() -> None:
+    from bot.blocks.goals import timeline_comment
+    from bot.blocks.privacy import workspace_deleted_message
+    from bot.blocks.settings import SettingsSubmission, settings_saved_message
+    from bot.domain import format_duration
+    from bot.usecases.dashboard import Streak
+
+    assert timeline_comment(REP, 1) == f"<@{REP}>'s last outcome. Each ★ is a bounce-back."
+    assert "last 0" not in timeline_comment(REP, 0)
+    assert timeline_comment(REP, 12).startswith(f"<@{REP}>'s last 12 outcomes.")
+    assert "(1 record)" in workspace_deleted_message(1)["text"]
+    assert format_duration(timedelta(days=1)) == "1 day"
+    assert format_duration(timedelta(hours=1)) == "1 hour"
+    assert Streak(kind="loss", length=1).describe() == "1 loss"
+    assert Streak(kind="loss", length=2).describe() == "2 losses in a row"
+    saved = SettingsSubmission(
+        recognition_channel_id=None,
+        checkin_weekday=0,
+        checkin_hour=9,
+        kudos_policy="managers",
+        strong_process_threshold=0.8,
+        retention_submitted=True,
+        reflection_retention_days=1,
+        more={"checkin_reminder_hours": 1, "data_grace_days": 1, "reflection_reminder_hours": 24},
+    )
+    text = settings_saved_message(saved)["blocks"][0]["text"]["text"]
+    assert "deleted after 1 day\n" in text
+    assert "Check-in reminder after 1 hour\n" in text
+    assert "Debrief questions reminder after 1 day\n" in text
+    assert "Data kept 1 day after an uninstall" in text

@@ -369,6 +369,14 @@ def review_message(review: CycleReview) -> dict[str, Any]:
     }
 
 
+def timeline_comment(user_id: str, outcomes: int) -> str:
+    """What goes with the bounce-back timeline chart."""
+    if outcomes == 0:
+        return f"<@{user_id}> has no wins or losses logged yet, so the timeline is empty."
+    last = "last outcome" if outcomes == 1 else f"last {outcomes:,} outcomes"
+    return f"<@{user_id}>'s {last}. Each ★ is a bounce-back."
+
+
 NO_GOAL_TEXT = "no goal set"
 NOT_DMED_TEXT = "couldn't be reached by DM, so their review wasn't sent"
 

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.slack_text import plural
+
 SETTINGS_CALLBACK_ID = "rebound_settings"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 KUDOS_POLICIES = {
@@ -336,8 +338,14 @@ def _more_blocks(current: CurrentSettings) -> list[dict[str, Any]]:
     ]
 
 
+def _days(days: int) -> str:
+    return plural(days, "day", "days")
+
+
 def _hours_label(hours: int) -> str:
-    return f"{hours // 24} day{'s' if hours >= 48 else ''}" if hours % 24 == 0 else f"{hours} hours"
+    if hours % 24 == 0:
+        return plural(hours // 24, "day", "days")
+    return plural(hours, "hour", "hours")
 
 
 def _parse_more(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -534,7 +542,7 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
     retention_line = (
         ""
         if not saved.retention_submitted
-        else f"Reflections: deleted after {saved.reflection_retention_days} days\n"
+        else f"Reflections: deleted after {_days(saved.reflection_retention_days)}\n"
         if saved.reflection_retention_days
         else "Reflections: kept until deleted\n"
     )
@@ -552,7 +560,7 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
             f"Kudos a person may give a day: {more['kudos_daily_cap']}\n"
             if "kudos_daily_cap" in more
             else "",
-            f"Data kept {more['data_grace_days']} days after an uninstall\n"
+            f"Data kept {plural(more['data_grace_days'], 'day', 'days')} after an uninstall\n"
             if "data_grace_days" in more
             else "",
         )

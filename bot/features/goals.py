@@ -37,6 +37,7 @@ from bot.blocks.goals import (
     review_message,
     review_table_lines,
     team_review_message,
+    timeline_comment,
 )
 from bot.clock import Clock
 from bot.delivery import Delivery
@@ -578,7 +579,7 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
         content=charts.timeline_chart(history, title="Bounce-backs"),
         filename="bounce-backs.png",
         title="Bounce-back timeline",
-        initial_comment=f"<@{subject}>'s last {len(history)} outcomes. Each ★ is a bounce-back.",
+        initial_comment=timeline_comment(subject, len(history)),
     )
     send_ephemeral(client, command, {"text": "The bounce-back timeline is in your DM."})
 
