@@ -381,6 +381,7 @@ def _team_review(
     )
     if not delivery.already_sent(team_id=team_id, post_key=table_key):
         return  # another worker is sending the table; it sends the chart after it
+    points = quadrant_points(reviews, _names(client, reviews))
     upload_once(
         session_factory,
         client,
@@ -389,9 +390,10 @@ def _team_review(
         post_key=chart_key,
         channel=channel,
         content=charts.quadrant_chart(
-            quadrant_points(reviews, _names(client, reviews)),
-            threshold,
-            title=f"Cycle ending {day_month_year(cycle_end)}",
+            points, threshold, title=f"Cycle ending {day_month_year(cycle_end)}"
+        ),
+        alt_txt=charts.quadrant_alt_text(
+            points, threshold, whose=f"your team's cycle ending {day_month(cycle_end)}"
         ),
         filename=f"team-review-{cycle_end.isoformat()}.png",
         title=f"Team review, cycle ending {day_month(cycle_end)}",
@@ -427,6 +429,16 @@ def _names(client: WebClient, reviews: list[CycleReview]) -> dict[str, str]:
     return names
 
 
+def _whose(client: WebClient, subject: str, viewer: str) -> str:
+    """ "your", or "Leo's": whose timeline a chart shows, in words (a chart's alt text can't
+    hold a mention)."""
+    if subject == viewer:
+        return "your"
+    profile = fetch_profile(client, subject)
+    name = profile.display_name.split()[0] if profile and profile.display_name.split() else ""
+    return f"{name}'s" if name else "your rep's"
+
+
 def upload_once(
     session_factory: SessionFactory,
     client: WebClient,
@@ -439,8 +451,11 @@ def upload_once(
     filename: str,
     title: str,
     initial_comment: str,
+    alt_txt: str,
 ) -> bool:
-    """Upload a file with files upload v2 exactly once per post key; False if already done."""
+    """Upload a chart with files upload v2 exactly once per post key; False if already done.
+    `alt_txt` says what the chart shows, for screen readers (files.getUploadURLExternal's
+    "Description of image for screen-reader": https://api.slack.com/methods/files.getUploadURLExternal)."""
     with session_factory() as session:
         claim = queries.claim_post(
             session=session,
@@ -461,6 +476,7 @@ def upload_once(
             filename=filename,
             title=title,
             initial_comment=initial_comment,
+            alt_txt=alt_txt,
         )
     except Exception:
         with session_factory() as session:
@@ -539,6 +555,7 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
             if reviews
             else "Nobody on your team has a goal set yet."
         )
+        points = quadrant_points(reviews, _names(client, reviews))
         upload_once(
             deps.session_factory,
             client,
@@ -546,9 +563,8 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
             team_id=team_id,
             post_key=f"{key}:quadrants",
             channel=channel,
-            content=charts.quadrant_chart(
-                quadrant_points(reviews, _names(client, reviews)), threshold, title="Cycle so far"
-            ),
+            content=charts.quadrant_chart(points, threshold, title="Cycle so far"),
+            alt_txt=charts.quadrant_alt_text(points, threshold, whose="your team's cycle so far"),
             filename="team-quadrants.png",
             title="Your team's cycle so far",
             initial_comment=table,
@@ -561,6 +577,7 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
             post_key=f"{key}:pareto",
             channel=channel,
             content=charts.pareto_chart(reasons, title=f"Why we lose (last {PARETO_DAYS} days)"),
+            alt_txt=charts.pareto_alt_text(reasons, days=PARETO_DAYS),
             filename="loss-reasons.png",
             title="Loss reasons",
             initial_comment="The few reasons behind most losses: "
@@ -577,6 +594,7 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
         post_key=f"{key}:timeline:{subject}",
         channel=channel,
         content=charts.timeline_chart(history, title="Bounce-backs"),
+        alt_txt=charts.timeline_alt_text(history, whose=_whose(client, subject, user_id)),
         filename="bounce-backs.png",
         title="Bounce-back timeline",
         initial_comment=timeline_comment(subject, len(history)),
