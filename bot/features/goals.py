@@ -43,6 +43,7 @@ from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
 from bot.messaging import send_ephemeral, team_id_of
+from bot.slack_text import escape_mrkdwn
 from bot.slack_users import fetch_profile
 from bot.usecases.dashboard import (
     PARETO_DAYS,
@@ -581,7 +582,7 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
             filename="loss-reasons.png",
             title="Loss reasons",
             initial_comment="The few reasons behind most losses: "
-            + (", ".join(charts.vital_few(reasons)) or "no losses logged")
+            + (", ".join(escape_mrkdwn(r) for r in charts.vital_few(reasons)) or "no losses logged")
             + ".",
         )
         send_ephemeral(client, command, {"text": "Your team report is in your DM."})
