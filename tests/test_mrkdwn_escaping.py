@@ -592,7 +592,7 @@ def test_truncate_never_cuts_a_mention_or_an_entity() -> None:
     for limit in range(1, len(text)):
         cut = truncate(text, limit)
         assert len(cut) <= limit
-        assert re.search(r"<@U0REP0?3?$|<@?$|<@U0R", cut.replace("<@U0REP03>", "")) is None
+        assert "<" not in cut.replace("<@U0REP03>", ""), cut  # whole mentions or none
     escaped = escape_mrkdwn("R&D <3 " * 20)
     for limit in range(1, len(escaped)):
         cut = truncate(escaped, limit)
