@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import OutcomeEvent, OutcomeKind, detect_bounce_back, format_duration
+from bot.slack_text import plural, truncate
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -401,7 +402,8 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
     covered = cumulative[len(few) - 1] if few and cumulative else 0.0
     footnote = _footnote(
         figure,
-        f"The top {len(few)} of {reasons} reasons cover {covered:.0%} of {total} losses."
+        f"The top {len(few)} of {plural(reasons, 'reason', 'reasons')} cover {covered:.0%} of "
+        f"{plural(total, 'loss', 'losses')}."
         if total
         else "No losses logged in this period.",
     )
@@ -514,9 +516,8 @@ def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-bac
         limit=MAX_TIMELINE_LABELS,
         offsets=_OFFSETS_ABOVE,
     )
-    note = (
-        f"★ = a win after a losing streak ({len(bounce_items)} in the last {len(events)} outcomes)."
-    )
+    last = "the last outcome" if len(events) == 1 else f"the last {len(events):,} outcomes"
+    note = f"★ = a win after a losing streak ({len(bounce_items)} in {last})."
     if skipped:
         note += f" {skipped} not labelled."
     _footnote(figure, note if events else "No outcomes logged yet.")
@@ -531,3 +532,64 @@ def _num(moment: datetime) -> float:
 
 def timeline_chart(history: Sequence[OutcomeEvent], *, title: str = "") -> bytes:
     return render_png(timeline_figure(history, title=title or "Bounce-backs"))
+
+
+# --- alt text ---------------------------------------------------------------------------------
+# Every chart goes up with `alt_txt`, the "Description of image for screen-reader" that
+# files.getUploadURLExternal takes (at most 1,000 characters: longer is `alt_txt_too_large`).
+# https://api.slack.com/methods/files.getUploadURLExternal
+MAX_ALT_TEXT = 1000
+
+
+def quadrant_alt_text(points: Sequence[QuadrantPoint], threshold: float, *, whose: str) -> str:
+    """What the quadrant chart shows, in words: how many reps, where each one stands."""
+    reached = sum(1 for p in points if p.attainment_ratio >= 1)
+    strong = sum(1 for p in points if p.process_score is not None and p.process_score >= threshold)
+    each = "; ".join(
+        f"{p.label}: {p.attainment_ratio:.0%} of goal, "
+        + ("no process evidence" if p.process_score is None else f"process {p.process_score:.0%}")
+        for p in points
+    )
+    text = (
+        f"Quadrant chart of {whose}: {plural(len(points), 'rep', 'reps')}, {reached} at or "
+        f"above goal, {strong} with a strong process (at least {threshold:.0%} of the "
+        "practices). Process score across, share of goal up."
+    )
+    return truncate(f"{text} {each}." if points else text, MAX_ALT_TEXT)
+
+
+def pareto_alt_text(counts: Sequence[tuple[str, int]], *, days: int) -> str:
+    """What the Pareto chart of loss reasons shows: each reason's count and share."""
+    bars = pareto_bars(counts, max_bars=len(counts) + 1)
+    total = sum(count for _, count in bars)
+    if not total:
+        return (
+            "Pareto chart of loss reasons: no losses logged in the last "
+            f"{plural(days, 'day', 'days')}."
+        )
+    each = "; ".join(
+        f"{reason or 'No reason given'} {count} ({count / total:.0%})" for reason, count in bars
+    )
+    few = ", ".join(vital_few(counts))
+    return truncate(
+        f"Pareto chart of loss reasons over the last {plural(days, 'day', 'days')}, "
+        f"{plural(total, 'loss', 'losses')}: {each}. The few reasons behind most losses: {few}.",
+        MAX_ALT_TEXT,
+    )
+
+
+def timeline_alt_text(history: Sequence[OutcomeEvent], *, whose: str) -> str:
+    """What the bounce-back timeline shows: wins, losses and bounce-backs, oldest first."""
+    events = sorted(history, key=lambda e: e.at)[-MAX_TIMELINE_OUTCOMES:]
+    if not events:
+        return f"Bounce-back timeline of {whose}: no wins or losses logged yet."
+    wins = [e for e in events if e.kind is OutcomeKind.WIN]
+    bounces = sum(1 for win in wins if detect_bounce_back(events, win.at) is not None)
+    last = "last outcome" if len(events) == 1 else f"last {len(events):,} outcomes"
+    return truncate(
+        f"Bounce-back timeline of {whose} {last}: {plural(len(wins), 'win', 'wins')}, "
+        f"{plural(len(events) - len(wins), 'loss', 'losses')}, "
+        f"{plural(bounces, 'bounce-back', 'bounce-backs')} (a win after a losing streak), "
+        f"from {events[0].at:%d %b %Y} to {events[-1].at:%d %b %Y}.",
+        MAX_ALT_TEXT,
+    )

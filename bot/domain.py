@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.slack_text import plural
+
 PRACTICES: tuple[str, ...] = (
     "pipeline_full",
     "healthy_stage_ratios",
@@ -291,19 +293,15 @@ def resilience_figures(history: Sequence[OutcomeEvent]) -> Resilience:
     )
 
 
-def _plural(count: int, unit: str) -> str:
-    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
-
-
 def format_duration(delta: timedelta) -> str:
     """A rounded-down, human duration: "12 days", "1 day", "5 hours", "under an hour"."""
     if delta < timedelta(0):
         raise ValueError(f"duration must not be negative, got {delta!r}")
     if delta >= timedelta(days=1):
-        return _plural(delta.days, "day")
+        return plural(delta.days, "day", "days")
     hours = delta // timedelta(hours=1)
     if hours >= 1:
-        return _plural(hours, "hour")
+        return plural(hours, "hour", "hours")
     return "under an hour"
 
 

@@ -191,12 +191,19 @@ class _TokenBucket:
         return max(1, math.ceil((1.0 - self.tokens) / self.per_second))
 
 
+# files.getUploadURLExternal: an alt_txt longer than 1,000 characters is alt_txt_too_large
+# ("Description for the image is longer than the limit of 1000 character").
+# https://api.slack.com/methods/files.getUploadURLExternal
+MAX_ALT_TXT = 1000
+
+
 @dataclass
 class _StoredFile:
     id: str
     filename: str
     length: int
     content: bytes | None = None
+    alt_txt: str | None = None
 
 
 class SlackApiErrorAnswer(Exception):
@@ -980,6 +987,12 @@ class SlackStandIn:
             stored = self._files.get(file_id)
             return stored.content if stored is not None else None
 
+    def uploaded_alt_txt(self, file_id: str) -> str | None:
+        """The `alt_txt` a file was announced with (files.getUploadURLExternal), or None."""
+        with self._lock:
+            stored = self._files.get(file_id)
+            return stored.alt_txt if stored is not None else None
+
     def wait_for(
         self, predicate: Callable[[list[RecordedCall]], bool], timeout: float = 5.0
     ) -> list[RecordedCall]:
@@ -1713,8 +1726,19 @@ class SlackStandIn:
         length = int(length_text)
         if length <= 0:
             raise SlackApiErrorAnswer("invalid_length")
+        # `alt_txt`: "Description of image for screen-reader", optional; longer than 1,000
+        # characters is `alt_txt_too_large`.
+        # https://api.slack.com/methods/files.getUploadURLExternal
+        alt_txt = params.get("alt_txt")
+        if alt_txt is not None and len(str(alt_txt)) > MAX_ALT_TXT:
+            raise SlackApiErrorAnswer("alt_txt_too_large")
         file_id = self._new_id("F")
-        self._files[file_id] = _StoredFile(id=file_id, filename=str(filename), length=length)
+        self._files[file_id] = _StoredFile(
+            id=file_id,
+            filename=str(filename),
+            length=length,
+            alt_txt=str(alt_txt) if alt_txt is not None else None,
+        )
         return {"upload_url": f"{self.origin}/upload/{file_id}", "file_id": file_id}
 
     def _files_complete_upload_external(
@@ -1743,6 +1767,7 @@ class SlackStandIn:
                     "timestamp": int(time.time()),
                     "name": stored.filename,
                     "title": item.get("title") or stored.filename,
+                    **({"alt_txt": stored.alt_txt} if stored.alt_txt is not None else {}),
                     "user": self.bot_user_id,
                     "size": len(stored.content),
                     "url_private": f"{self.origin}/files/{stored.id}/{stored.filename}",

@@ -189,3 +189,44 @@ def test_reps_without_process_evidence_are_hollow_not_zero() -> None:
 def _drawn(figure: Any) -> Any:
     figure.canvas.draw()
     return figure.canvas.get_renderer()
+
+
+# --- alt text (files.getUploadURLExternal alt_txt, at most 1,000 characters) -------------------
+
+
+def test_quadrant_alt_text_counts_and_names_each_rep() -> None:
+    points = [
+        charts.QuadrantPoint("Leo", 0.9, 1.2),
+        charts.QuadrantPoint("Ana", None, 0.5),
+        charts.QuadrantPoint("Kai", 0.4, 1.0),
+    ]
+    text = charts.quadrant_alt_text(points, 0.8, whose="Maya's team")
+    assert text.startswith(
+        "Quadrant chart of Maya's team: 3 reps, 2 at or above goal, 1 with a strong process"
+    )
+    assert "Leo: 120% of goal, process 90%; Ana: 50% of goal, no process evidence" in text
+    many = [charts.QuadrantPoint(f"Rep number {i}", 0.5, 0.5) for i in range(200)]
+    long = charts.quadrant_alt_text(many, 0.8, whose="a big team")
+    assert len(long) <= charts.MAX_ALT_TEXT and long.endswith("…")
+    assert "1 rep," in charts.quadrant_alt_text(points[:1], 0.8, whose="x")
+
+
+def test_pareto_and_timeline_alt_text() -> None:
+    text = charts.pareto_alt_text([("Price", 4), ("Timing", 1)], days=90)
+    assert text == (
+        "Pareto chart of loss reasons over the last 90 days, 5 losses: Price 4 (80%); "
+        "Timing 1 (20%). The few reasons behind most losses: Price."
+    )
+    assert "no losses logged in the last 1 day." in charts.pareto_alt_text([], days=1)
+    now = datetime.now(UTC)
+    history = [
+        OutcomeEvent(OutcomeKind.LOSS, now - timedelta(days=3)),
+        OutcomeEvent(OutcomeKind.LOSS, now - timedelta(days=2)),
+        OutcomeEvent(OutcomeKind.WIN, now - timedelta(days=1)),
+    ]
+    text = charts.timeline_alt_text(history, whose="Leo's")
+    assert text.startswith("Bounce-back timeline of Leo's last 3 outcomes: 1 win, 2 losses, ")
+    assert "last outcome: 1 win, 0 losses, 0 bounce-backs" in charts.timeline_alt_text(
+        history[-1:], whose="your"
+    )
+    assert "no wins or losses logged yet" in charts.timeline_alt_text([], whose="your")

@@ -628,6 +628,9 @@ def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
     png = standin.uploaded_file(file_id)
     assert png is not None and png.startswith(b"\x89PNG")
     assert "Process score against attainment" in completes[0].params["initial_comment"]
+    alt_txt = standin.uploaded_alt_txt(file_id) or ""
+    assert alt_txt.startswith("Quadrant chart of your team's cycle ending ")
+    assert ": 2 reps, " in alt_txt
     with live_session(live) as session:
         reviewed = session.exec(select(Goal).where(Goal.team_id == team)).all()
         assert all(goal.reviewed_at is not None for goal in reviewed)
@@ -783,6 +786,18 @@ def test_rebound_report_uploads_charts_to_the_managers_dm(
     assert f"<@{rep}>" in comments and "Price" in comments
     titles = {c.params["files"][0]["title"] for c in uploads}
     assert titles == {"Your team's cycle so far", "Loss reasons"}
+    # Each chart says what it shows, for screen readers (files.getUploadURLExternal alt_txt).
+    alt = {
+        c.params["files"][0]["title"]: standin.uploaded_alt_txt(c.params["files"][0]["id"])
+        for c in uploads
+    }
+    assert (alt["Your team's cycle so far"] or "").startswith(
+        "Quadrant chart of your team's cycle so far: 1 rep, 0 at or above goal,"
+    )
+    assert (alt["Loss reasons"] or "").startswith(
+        "Pareto chart of loss reasons over the last 90 days, 3 losses: Price 2 (67%); "
+        "Timing 1 (33%)."
+    )
 
     # The manager can ask for one rep's bounce-back timeline; a rep can't ask for others'.
     seen = len(standin.calls)
@@ -796,6 +811,8 @@ def test_rebound_report_uploads_charts_to_the_managers_dm(
     )
     timeline = [c for c in calls[seen:] if c.method == "files.completeUploadExternal"][0]
     assert timeline.params["files"][0]["title"] == "Bounce-back timeline"
+    alt_txt = standin.uploaded_alt_txt(timeline.params["files"][0]["id"]) or ""
+    assert "last 4 outcomes: 1 win, 3 losses, 1 bounce-back" in alt_txt
     seen = len(standin.calls)
     live.sender().slash_command("/rebound", f"report <@{manager}>", user_id=rep)
     calls = standin.wait_for(

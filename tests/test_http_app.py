@@ -205,6 +205,31 @@ def test_settings_field_errors_keep_the_modal_open_and_save_nothing(
     engine.dispose()
 
 
+def test_a_rep_listed_twice_is_named_by_name_in_the_field_error(
+    live: LiveApp, standin: SlackStandIn
+) -> None:
+    # Modal field errors are plain text: a <@U…> would show as code, not as a person.
+    engine = make_engine(live.database_url)
+    with Session(engine) as session:
+        queries.upsert_member(
+            session=session, team_id="T0REBOUND", user_id=REP1, display_name="Leo Park"
+        )
+        queries.upsert_member(
+            session=session, team_id="T0REBOUND", user_id=MANAGER, display_name="Maya Chen"
+        )
+        session.commit()
+    engine.dispose()
+    view = _open_settings(live, standin, ADMIN)
+    twice = {
+        "team_1_manager": {"value": state_value("users_select", ADMIN)},
+        "team_1_reps": {"value": state_value("multi_users_select", [REP1])},
+    }
+    body = live.sender().view_submission(view, user_id=ADMIN, values=_settings_values(**twice))
+    error = body.json()["errors"]["team_1_reps"]
+    assert error == "Leo Park already reports to Maya Chen. Each rep has one manager."
+    assert "<@" not in error
+
+
 def test_valid_settings_are_saved_confirmed_and_shown_next_time(
     live: LiveApp, standin: SlackStandIn
 ) -> None:

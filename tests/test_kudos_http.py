@@ -922,16 +922,21 @@ def test_markup_typed_into_the_modal_shows_literally_in_the_channel(
     assert f"<@{REP1}>" in rendered  # the recipient picked in the modal is a real mention
 
 
-def test_mentions_in_a_typed_command_message_stay_real_mentions(
+def test_markup_in_a_typed_command_message_shows_as_words_and_pings_nobody(
     team: Team, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
     seen = len(standin.calls)
-    # As Slack sends it: the person's mention escaped as <@U…>, a typed "<" as &lt;.
+    # As Slack sends it: mentions and broadcasts as <…> sequences, a typed "<" as &lt;.
     team.kudos(
-        MANAGER, f"<@{REP1}> #teamwork Paired with <@{REP2}> on a &lt;hard&gt; one {team.run}"
+        MANAGER,
+        f"<@{REP1}> #teamwork Paired with <@{REP2}|maya> on a &lt;hard&gt; one, "
+        f"tell <!CHANNEL> and <!subteam^S0SALES|@sales> {team.run}",
     )
     assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
     rendered = _text_of(team.channel_posts()[0])
-    assert f"Paired with <@{REP2}> on a &lt;hard&gt; one" in rendered
+    assert "Paired with @maya on a &lt;hard&gt; one, tell @channel and @sales" in rendered
+    for live_markup in (f"<@{REP2}", "<!CHANNEL", "<!subteam"):
+        assert live_markup not in rendered
+    assert f"<@{REP1}>" in rendered  # the recipient, named by the app: a real mention

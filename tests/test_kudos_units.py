@@ -33,9 +33,9 @@ from bot.usecases.kudos import (
     Problem,
     check_draft,
     digest_due,
-    escape_slack_text,
     local_day_start,
     may_give_kudos,
+    message_as_typed,
     next_dm_step,
     parse_kudos_text,
     recipient_problem,
@@ -69,7 +69,7 @@ def _message_problems(message: dict[str, Any]) -> list[str]:
             "<@U0REP1> #win Beat <@U0REP2>'s #1 record",
             ("U0REP1",),
             "win",
-            "Beat <@U0REP2>'s #1 record",
+            "Beat @U0REP2's #1 record",  # plain text, escaped where shown
         ),  # fmt: skip
         ("<@U0REP1> #win line one\nline two", ("U0REP1",), "win", "line one\nline two"),
     ],
@@ -326,12 +326,15 @@ def test_the_settings_digest_checkbox() -> None:
 # -- escaping, DM retries and what the giver is told --------------------------------------------
 
 
-def test_modal_text_is_escaped_the_way_slack_escapes_typed_text() -> None:
-    typed = "<!subteam^S1|@sales> & <@U0REP2> <https://x.example|doc> &amp;"
-    assert escape_slack_text(typed) == (
-        "&lt;!subteam^S1|@sales&gt; &amp; &lt;@U0REP2&gt; &lt;https://x.example|doc&gt; &amp;amp;"
+def test_command_text_becomes_the_plain_words_the_person_typed() -> None:
+    sent = (
+        "<!subteam^S1|@sales> &amp; <@U0REP2|maya> <@U0REP3> <#C1|wins> "
+        "<https://evil.example|https://sso.example> <!Here> &lt;b&gt; &amp;lt;"
     )
-    assert escape_slack_text("Plain words stay as they are") == "Plain words stay as they are"
+    assert message_as_typed(sent) == (
+        "@sales & @maya @U0REP3 #wins https://sso.example (https://evil.example) @here <b> &lt;"
+    )
+    assert message_as_typed("Plain words stay as they are") == "Plain words stay as they are"
 
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from storage.db import alembic_config, current_revision, head_revision, make_engine, upgrade
@@ -76,3 +76,32 @@ def test_downgrade_to_base_then_upgrade_again(database_url: str) -> None:
 
     upgrade(database_url)
     assert _table_names(database_url) == EXPECTED_TABLES | OAUTH_TABLES | {"alembic_version"}
+
+
+def test_kept_kudos_messages_become_the_plain_words_they_stand_for(database_url: str) -> None:
+    # Kept before 0006: escaped (from the modal) or as Slack sent it (from /kudos).
+    upgrade(database_url, "0005")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            for message in (
+                "Thanks &lt;!channel&gt; &amp; co",
+                "Paired with <@U0REP2|maya>, tell <!channel>",
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO kudos (team_id, giver_user_id, category, message, status, "
+                        "created_at) VALUES ('T0', 'U0MGR', 'win', :message, 'pending', "
+                        "CURRENT_TIMESTAMP)"
+                    ),
+                    {"message": message},
+                )
+        upgrade(database_url)
+        with engine.begin() as connection:
+            kept = connection.execute(text("SELECT message FROM kudos ORDER BY id")).scalars()
+            assert list(kept) == [
+                "Thanks <!channel> & co",
+                "Paired with @maya, tell @channel",
+            ]
+    finally:
+        engine.dispose()

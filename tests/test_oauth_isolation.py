@@ -605,7 +605,7 @@ def test_report_in_beta_charts_only_betas_team(two: Workspaces) -> None:
 
     # The rep's own bounce-back timeline counts the workspace's outcomes only.
     (timeline,) = _report(two, BETA, rep, 1)
-    assert f"<@{rep}>'s last 1 outcomes" in timeline.params["initial_comment"]
+    assert f"<@{rep}>'s last outcome." in timeline.params["initial_comment"]
     (timeline,) = _report(two, ALPHA, rep, 1)
     assert f"<@{rep}>'s last 3 outcomes" in timeline.params["initial_comment"]
 

@@ -81,3 +81,22 @@ def test_bad_more_settings_are_field_errors() -> None:
     )
     assert saved is None
     assert set(errors) == {"cycle", "kudos_daily_cap"}
+
+
+def test_a_rep_on_two_teams_is_named_in_plain_words() -> None:
+    values = _values(
+        team_0_manager={"value": state_value("users_select", "U0MGR")},
+        team_0_reps={"value": state_value("multi_users_select", ["U0REP1"])},
+        team_1_manager={"value": state_value("users_select", "U0MGR2")},
+        team_1_reps={"value": state_value("multi_users_select", ["U0REP1"])},
+    )
+    names = {"U0REP1": "Leo Park", "U0MGR": "Maya Chen"}
+    _, errors = parse_settings_submission(values, name_of=names.get)
+    assert errors["team_1_reps"] == (
+        "Leo Park already reports to Maya Chen. Each rep has one manager."
+    )
+    _, errors = parse_settings_submission(values)  # nobody's name known
+    assert errors["team_1_reps"] == (
+        "One of these reps already reports to a manager listed above. Each rep has one manager."
+    )
+    assert "<@" not in errors["team_1_reps"]

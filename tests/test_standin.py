@@ -334,6 +334,24 @@ def test_files_upload_v2_end_to_end(standin: SlackStandIn) -> None:
     assert complete.params["files"][0]["id"] == file_info["id"]
 
 
+def test_files_keep_their_alt_txt_up_to_slacks_1000_characters(standin: SlackStandIn) -> None:
+    # files.getUploadURLExternal takes alt_txt; more than 1,000 characters is alt_txt_too_large.
+    # https://api.slack.com/methods/files.getUploadURLExternal
+    client = client_for(standin)
+    response = client.files_upload_v2(
+        channel="C0WINS", content=b"\x89PNG", filename="x.png", alt_txt="Chart of 3 reps"
+    )
+    file_id = response["file"]["id"]
+    assert standin.uploaded_alt_txt(file_id) == "Chart of 3 reps"
+    assert response["file"]["alt_txt"] == "Chart of 3 reps"
+    [announced] = standin.calls_to("files.getUploadURLExternal")
+    assert announced.params["alt_txt"] == "Chart of 3 reps"
+    assert client.files_getUploadURLExternal(filename="y.png", length=3, alt_txt="a" * 1000)["ok"]
+    with pytest.raises(SlackApiError) as raised:
+        client.files_getUploadURLExternal(filename="z.png", length=3, alt_txt="a" * 1001)
+    assert raised.value.response["error"] == "alt_txt_too_large"
+
+
 def test_completing_a_file_never_uploaded_is_file_not_found(standin: SlackStandIn) -> None:
     client = client_for(standin)
     file_id = client.files_getUploadURLExternal(filename="x.png", length=3)["file_id"]

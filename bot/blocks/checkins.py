@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain import PRACTICE_LABELS, PRACTICES
+from bot.slack_text import escape_mrkdwn, truncate
 
 CHECKIN_CALLBACK_ID = "checkin_answer"
 OPEN_ACTION_ID = "checkin_open"
@@ -75,11 +76,11 @@ def _section(text: str) -> dict[str, Any]:
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(text)]}
+    return {"type": "context", "elements": [_mrkdwn(_clip(text, _SECTION_LIMIT))]}
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return truncate(text, limit)
 
 
 def _quote(text: str) -> str:
@@ -114,7 +115,8 @@ def _buttons(checkin_id: int, *, answer_label: str = "Answer") -> dict[str, Any]
 
 def checkin_message(checkin_id: int, questions: Sequence[Question], week_label: str) -> dict:
     """The weekly check-in DM: this week's questions and a button to answer them."""
-    lines = [f"• {q.text}" for q in _text_questions(questions)]
+    # Questions carry deal names and the rep's own commitment: user text, escaped.
+    lines = [f"• {escape_mrkdwn(q.text)}" for q in _text_questions(questions)]
     extras = ["rate your five process practices (1–5)"]
     if any(q.kind == "number" for q in questions):
         extras.append("note your progress toward your goal")
@@ -406,7 +408,10 @@ def digest_message(week_label: str, reps: Sequence[RepWeek]) -> dict:
     for rep in detailed[:MAX_DIGEST_REPS]:
         parts = [f"*<@{rep.user_id}>*"]
         for question, answer in rep.answers:
-            parts.append(f"_{question}_\n{_quote(_clip(answer, 600))}")
+            # Cut the rep's words before escaping them, so no entity is cut in half.
+            parts.append(
+                f"_{escape_mrkdwn(question)}_\n{_quote(escape_mrkdwn(_clip(answer, 600)))}"
+            )
         if rep.ratings:
             ratings = " · ".join(
                 f"{PRACTICE_LABELS[p]} {rep.ratings[p]}" for p in PRACTICES if p in rep.ratings

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks.goals import QUADRANT_EMOJI, day_month, goal_progress_lines
 from bot.domain import CLASSIFICATION_LABELS, Classification, format_duration
+from bot.slack_text import escape_mrkdwn, plural, truncate
 from bot.usecases.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
 
 # Home views hold at most 100 blocks; the dashboards together stay well under half of that.
@@ -20,15 +20,15 @@ HOME_CHECKIN_ACTION_ID = "home_open_checkin"
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:2000]}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 2000)}]}
 
 
 def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
+    return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, 150)}}
 
 
 def record_line(record: dict[str, int]) -> str:
@@ -66,12 +66,13 @@ def rep_dashboard_blocks(
         count = dashboard.outcomes_considered
         blocks.append(
             _context(
-                "From your last outcome." if count == 1 else f"From your last {count} outcomes."
+                "From your last outcome." if count == 1 else f"From your last {count:,} outcomes."
             )
         )
     if dashboard.lessons:
+        # The rep's own words: shortened first, then escaped, so no entity is cut in half.
         lines = [
-            f"• _{textwrap.shorten(lesson.answer, MAX_LESSON_CHARS, placeholder='…')}_"
+            f"• _{escape_mrkdwn(truncate(' '.join(lesson.answer.split()), MAX_LESSON_CHARS))}_"
             for lesson in dashboard.lessons
         ]
         blocks.append(_section("*Recent lessons*\n" + "\n".join(lines)))
@@ -147,19 +148,24 @@ def manager_dashboard_blocks(dashboard: ManagerDashboard, *, now: datetime) -> l
         for reason, count in dashboard.loss_reasons[:8]:
             running += count
             lines.append(
-                f"• {reason or 'No reason given'} — {count} ({running / total:.0%} cumulative)"
+                f"• {escape_mrkdwn(reason or 'No reason given')} — {count} "
+                f"({running / total:.0%} cumulative)"
             )
-        few = ", ".join(dashboard.vital_few[:5])
+        few = ", ".join(escape_mrkdwn(reason) for reason in dashboard.vital_few[:5])
+        days = plural(dashboard.pareto_days, "day", "days")
         blocks.append(
             _section(
-                f"*Why we lose* (last {dashboard.pareto_days} days, {total} losses)\n"
+                f"*Why we lose* (last {days}, {plural(total, 'loss', 'losses')})\n"
                 + "\n".join(lines)
                 + f"\nThe few reasons behind most losses: *{few}*."
             )
         )
     else:
         blocks.append(
-            _section(f"*Why we lose*\nNo losses logged in the last {dashboard.pareto_days} days.")
+            _section(
+                "*Why we lose*\nNo losses logged in the last "
+                f"{plural(dashboard.pareto_days, 'day', 'days')}."
+            )
         )
     if dashboard.coaching:
         lines = [f"• <@{user_id}>: {why}" for user_id, why in dashboard.coaching[:15]]

@@ -27,6 +27,7 @@ from bot.domain import (
     Classification,
     format_duration,
 )
+from bot.slack_text import escape_mrkdwn, plural, truncate
 
 LOST_CALLBACK_ID = "debrief_lost"
 WON_CALLBACK_ID = "debrief_won"
@@ -182,21 +183,16 @@ class LessonsResult:
 # --- small helpers -------------------------------------------------------------------------------
 
 
-def escape(text: str) -> str:
-    """User text inside mrkdwn: Slack's three control characters escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _plain(text: str) -> dict[str, str]:
     return {"type": "plain_text", "text": text}
 
 
 def _mrkdwn_section(text: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}, **extra}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}, **extra}
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
@@ -492,13 +488,15 @@ def reflection_modal(
 ) -> dict[str, Any]:
     """The seed's questions; with the last commitment's follow-up first when there is one."""
     blocks: list[dict[str, Any]] = [
-        _context(f"Lessons from *{escape(deal)}* — only you and your manager can read them."),
+        _context(
+            f"Lessons from *{escape_mrkdwn(deal)}* — only you and your manager can read them."
+        ),
     ]
     if commitment is not None:
         blocks.append(
             _mrkdwn_section(
-                f"Last time (after *{escape(commitment.deal)}*) you committed to:\n"
-                f"> {escape(commitment.text)}"
+                f"Last time (after *{escape_mrkdwn(commitment.deal)}*) you committed to:\n"
+                f"> {escape_mrkdwn(commitment.text)}"
             )
         )
         blocks.append(
@@ -543,13 +541,16 @@ def reflection_modal(
 
 
 def already_reflected_modal(deal: str, answers: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    lines = "\n".join(f"*{escape(q)}*\n{escape(a)}" for q, a in answers) or "_No answers._"
+    lines = (
+        "\n".join(f"*{escape_mrkdwn(q)}*\n{escape_mrkdwn(a)}" for q, a in answers)
+        or "_No answers._"
+    )
     return {
         "type": "modal",
         "title": _plain("Your lessons"),
         "close": _plain("Close"),
         "blocks": [
-            _context(f"You already kept your lessons from *{escape(deal)}*:"),
+            _context(f"You already kept your lessons from *{escape_mrkdwn(deal)}*:"),
             _mrkdwn_section(lines),
         ],
     }
@@ -632,7 +633,7 @@ def loss_debrief_dm(facts: OutcomeFacts, *, recognition_channel_id: str | None) 
     """The rep's DM after /lost: the verdict, coaching, reflection questions, and for a perfect
     miss the question whether to celebrate it."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(f"Debrief saved: {facts.deal}"[:150])},
+        {"type": "header", "text": _plain(truncate(f"Debrief saved: {facts.deal}", 150))},
         _mrkdwn_section(
             f"{_verdict(facts.classification)}\n{COACHING_MESSAGES[facts.classification]}"
         ),
@@ -678,7 +679,10 @@ def loss_debrief_dm(facts: OutcomeFacts, *, recognition_channel_id: str | None) 
     )
     blocks.append(_reflect_button(facts.id))
     return {
-        "text": f"Debrief saved: {facts.deal} — {CLASSIFICATION_LABELS[facts.classification]}",
+        "text": (
+            f"Debrief saved: {escape_mrkdwn(facts.deal)} — "
+            f"{CLASSIFICATION_LABELS[facts.classification]}"
+        ),
         "blocks": blocks,
     }
 
@@ -690,11 +694,11 @@ def reflection_reminder_dm(facts: OutcomeFacts) -> dict[str, Any]:
     else:
         nudge = "Now you know what doesn't work — what do you need to change?"
     text = (
-        f"A gentle nudge: your lessons from *{escape(facts.deal)}* are still waiting. "
+        f"A gentle nudge: your lessons from *{escape_mrkdwn(facts.deal)}* are still waiting. "
         f"{nudge} Two minutes is enough."
     )
     return {
-        "text": f"Your lessons from {facts.deal} are still waiting.",
+        "text": f"Your lessons from {escape_mrkdwn(facts.deal)} are still waiting.",
         "blocks": [_mrkdwn_section(text), _reflect_button(facts.id, "Answer now")],
     }
 
@@ -702,7 +706,10 @@ def reflection_reminder_dm(facts: OutcomeFacts) -> dict[str, Any]:
 def reflection_saved_dm(
     deal: str, commitment: str | None, followed_up: bool | None, *, perfect_miss: bool = False
 ) -> dict[str, Any]:
-    lines = [f"Kept as your lessons from *{escape(deal)}*. Find them any time: `/rebound lessons`."]
+    lines = [
+        f"Kept as your lessons from *{escape_mrkdwn(deal)}*. "
+        "Find them any time: `/rebound lessons`."
+    ]
     if followed_up is True:
         lines.append(
             "And you did what you committed to last time. That's the feedback loop, closed."
@@ -714,10 +721,13 @@ def reflection_saved_dm(
     if commitment:
         one_thing = "to keep doing exactly the same" if perfect_miss else "to do differently"
         lines.append(
-            f"Your one thing {one_thing}: _{escape(commitment)}_. "
+            f"Your one thing {one_thing}: _{escape_mrkdwn(commitment)}_. "
             "Your next check-in will ask how it went."
         )
-    return {"text": f"Lessons kept: {deal}", "blocks": [_mrkdwn_section("\n".join(lines))]}
+    return {
+        "text": f"Lessons kept: {escape_mrkdwn(deal)}",
+        "blocks": [_mrkdwn_section("\n".join(lines))],
+    }
 
 
 def celebration_choice_dm(
@@ -769,8 +779,7 @@ def _ordinal(number: int) -> str:
 
 
 def _bounce_phrase(losses: int, recovery: timedelta) -> str:
-    noun = "loss" if losses == 1 else "losses"
-    return f"bounced back after {losses} {noun} in {format_duration(recovery)}"
+    return f"bounced back after {plural(losses, 'loss', 'losses')} in {format_duration(recovery)}"
 
 
 WIN_COACHING: dict[Classification, str] = {
@@ -786,7 +795,7 @@ def win_logged_dm(
     facts: OutcomeFacts, resilience: ResilienceLine | None, *, shout_out_channel: str | None
 ) -> dict[str, Any]:
     lines = [
-        f"*Win logged: {escape(facts.deal)}* :trophy:",
+        f"*Win logged: {escape_mrkdwn(facts.deal)}* :trophy:",
         _verdict(facts.classification),
         WIN_COACHING.get(facts.classification, COACHING_MESSAGES[facts.classification]),
     ]
@@ -805,7 +814,7 @@ def win_logged_dm(
         if shout_out_channel:
             bounce += f"\nI tipped my hat in <#{shout_out_channel}>."
         blocks.append(_mrkdwn_section(bounce))
-    return {"text": f"Win logged: {facts.deal}", "blocks": blocks}
+    return {"text": f"Win logged: {escape_mrkdwn(facts.deal)}", "blocks": blocks}
 
 
 # --- channel shout-outs (never amounts, never reflections) ----------------------------------------
@@ -814,7 +823,8 @@ def win_logged_dm(
 def perfect_miss_shout_out(facts: OutcomeFacts) -> dict[str, Any]:
     held = "\n".join(f"• {label}" for label in _held(facts))
     text = (
-        f":dart: *Celebrating a perfect miss.* <@{facts.user_id}> lost *{escape(facts.deal)}* — "
+        f":dart: *Celebrating a perfect miss.* <@{facts.user_id}> lost "
+        f"*{escape_mrkdwn(facts.deal)}* — "
         f"and did it right:\n{held}\n"
         "A win, masquerading as a loss. Being unlucky happens; go out and do exactly what "
         "you did again."
@@ -830,7 +840,8 @@ def bounce_back_shout_out(facts: OutcomeFacts) -> dict[str, Any]:
     phrase = _bounce_phrase(facts.bounce_back_losses, facts.bounce_back_recovery)
     text = (
         f":arrows_counterclockwise: *Bounce-back!* <@{facts.user_id}> won "
-        f"*{escape(facts.deal)}* and {phrase}. Resilience is a skill — a tip of the hat. :tophat:"
+        f"*{escape_mrkdwn(facts.deal)}* and {phrase}. "
+        "Resilience is a skill — a tip of the hat. :tophat:"
     )
     return {"text": f"Bounce-back: <@{facts.user_id}> {phrase}", "blocks": [_mrkdwn_section(text)]}
 
@@ -874,7 +885,7 @@ def _money(amount: float) -> str:
 def manager_note(facts: OutcomeFacts) -> dict[str, Any]:
     """The private DM to the rep's manager about a loss or a lucky hit."""
     what = "lost" if facts.kind == "loss" else "won"
-    details = [f"Deal: *{escape(facts.deal)}*"]
+    details = [f"Deal: *{escape_mrkdwn(facts.deal)}*"]
     if facts.amount is not None:
         details.append(f"Amount: {_money(facts.amount)}")
     if facts.stage:
@@ -882,7 +893,7 @@ def manager_note(facts: OutcomeFacts) -> dict[str, Any]:
     if facts.reason:
         reason = REASONS.get(facts.reason, facts.reason)
         if facts.competitor:
-            reason += f" ({escape(facts.competitor)})"
+            reason += f" ({escape_mrkdwn(facts.competitor)})"
         details.append(f"Reason: {reason}")
     if facts.luck is not None and facts.kind == "win":
         details.append(f"Luck (their estimate): {facts.luck}%")
@@ -899,7 +910,8 @@ def manager_note(facts: OutcomeFacts) -> dict[str, Any]:
     ]
     return {
         "text": (
-            f"<@{facts.user_id}> {what} {facts.deal}: {CLASSIFICATION_LABELS[facts.classification]}"
+            f"<@{facts.user_id}> {what} {escape_mrkdwn(facts.deal)}: "
+            f"{CLASSIFICATION_LABELS[facts.classification]}"
         ),
         "blocks": blocks,
     }
@@ -909,8 +921,7 @@ def manager_note(facts: OutcomeFacts) -> dict[str, Any]:
 
 
 def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= LESSON_SNIPPET else text[: LESSON_SNIPPET - 1] + "…"
+    return truncate(" ".join(text.split()), LESSON_SNIPPET)
 
 
 def _date(moment: datetime) -> str:
@@ -922,7 +933,7 @@ def lessons_message(result: LessonsResult) -> dict[str, Any]:
     if not result.lessons:
         if searched:
             text = (
-                f"No lessons match “{escape(searched)}” yet. Try fewer or other words, or "
+                f"No lessons match “{escape_mrkdwn(searched)}” yet. Try fewer or other words, or "
                 "`/rebound lessons` for the newest."
             )
         else:
@@ -933,7 +944,9 @@ def lessons_message(result: LessonsResult) -> dict[str, Any]:
         return {"text": text, "blocks": [_mrkdwn_section(text)]}
     whose = "your team's" if result.is_manager else "your"
     title = (
-        f"Lessons matching “{escape(searched)}”" if searched else f"The newest of {whose} lessons"
+        f"Lessons matching “{escape_mrkdwn(searched)}”"
+        if searched
+        else f"The newest of {whose} lessons"
     )
     blocks: list[dict[str, Any]] = [_mrkdwn_section(f"*{title}*")]
     for lesson in result.lessons:
@@ -944,8 +957,9 @@ def lessons_message(result: LessonsResult) -> dict[str, Any]:
             done = " (done ✓)" if lesson.followed_up else " (not done yet)"
         blocks.append(
             _mrkdwn_section(
-                f"*{escape(lesson.deal)}* · {where} · {_date(lesson.answered_at)}{by}\n"
-                f"_{escape(lesson.question)}_{done}\n> {escape(_snippet(lesson.answer))}"
+                f"*{escape_mrkdwn(lesson.deal)}* · {where} · {_date(lesson.answered_at)}{by}\n"
+                f"_{escape_mrkdwn(lesson.question)}_{done}\n"
+                f"> {escape_mrkdwn(_snippet(lesson.answer))}"
             )
         )
     return {"text": title, "blocks": blocks[:50]}

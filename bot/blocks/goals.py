@@ -15,6 +15,7 @@ from bot.domain import (
     COACHING_MESSAGES,
     Classification,
 )
+from bot.slack_text import escape_mrkdwn
 from bot.usecases.goals import (
     MAX_CYCLE_DAYS,
     METRIC_LABELS,
@@ -260,7 +261,7 @@ def cycle_text(start: date, end: date) -> str:
 def goal_progress_lines(progress: GoalProgress) -> str:
     goal = progress.goal
     return (
-        f"*{progress.metric_label}:* {format_number(progress.attainment)} of "
+        f"*{escape_mrkdwn(progress.metric_label)}:* {format_number(progress.attainment)} of "
         f"{format_number(goal.target)}\n`{progress_bar(progress.ratio)}`\n"
         f"Cycle: {cycle_text(goal.cycle_start, goal.cycle_end)}"
     )
@@ -274,7 +275,10 @@ def goal_progress_message(progress: GoalProgress) -> dict[str, Any]:
     ]
     if goal.why:
         blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Why: {goal.why}"}]}
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"Why: {escape_mrkdwn(goal.why)}"}],
+            }
         )
     blocks.append(
         {
@@ -290,14 +294,14 @@ def goal_progress_message(progress: GoalProgress) -> dict[str, Any]:
         }
     )
     return {
-        "text": f"Your goal: {progress.metric_label} {progress_bar(progress.ratio)}",
+        "text": f"Your goal: {escape_mrkdwn(progress.metric_label)} {progress_bar(progress.ratio)}",
         "blocks": blocks,
     }
 
 
 def goal_saved_message(progress: GoalProgress) -> dict[str, Any]:
     return {
-        "text": f"Goal saved: {progress.metric_label}, "
+        "text": f"Goal saved: {escape_mrkdwn(progress.metric_label)}, "
         f"target {format_number(progress.goal.target)}",
         "blocks": [
             {
@@ -363,6 +367,14 @@ def review_message(review: CycleReview) -> dict[str, Any]:
             },
         ],
     }
+
+
+def timeline_comment(user_id: str, outcomes: int) -> str:
+    """What goes with the bounce-back timeline chart."""
+    if outcomes == 0:
+        return f"<@{user_id}> has no wins or losses logged yet, so the timeline is empty."
+    last = "last outcome" if outcomes == 1 else f"last {outcomes:,} outcomes"
+    return f"<@{user_id}>'s {last}. Each ★ is a bounce-back."
 
 
 NO_GOAL_TEXT = "no goal set"

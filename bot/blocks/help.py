@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.slack_text import escape_mrkdwn, truncate
+
 # (command, what it does, example) — the order a new user meets them.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
     (
@@ -72,7 +74,10 @@ def help_message(*, unknown: str | None = None) -> dict[str, Any]:
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"I don't know `{_shorten(unknown)}` yet — here is what I can do.",
+                    "text": (
+                        f"I don't know `{escape_mrkdwn(_shorten(unknown))}` yet — here is what "
+                        "I can do."
+                    ),
                 },
             }
         )
@@ -103,5 +108,4 @@ def help_message(*, unknown: str | None = None) -> dict[str, Any]:
 
 
 def _shorten(word: str, limit: int = 40) -> str:
-    word = word.replace("`", "'")
-    return word if len(word) <= limit else word[: limit - 1] + "…"
+    return truncate(word.replace("`", "'"), limit)

@@ -9,6 +9,7 @@ from typing import Any
 from bot.blocks.help import COMMANDS
 from bot.blocks.kudos import kudos_received_text
 from bot.blocks.settings import WEEKDAYS
+from bot.slack_text import truncate
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,12 @@ MAX_HOME_BLOCKS = 100
 
 def home_view(facts: HomeFacts, dashboard: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """The Home view; `dashboard` (bot.blocks.dashboard) goes between the facts and the help."""
-    first_name = facts.display_name.split()[0] if facts.display_name else "there"
+    first_name = (facts.display_name.split() or ["there"])[0]
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Hi {first_name} 👋"[:150]}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": truncate(f"Hi {first_name} 👋", 150)},
+        },
         {
             "type": "section",
             "text": {

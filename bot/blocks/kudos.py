@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domain import format_duration
+from bot.slack_text import escape_mrkdwn, plural, truncate
 
 KUDOS_CALLBACK_ID = "kudos_modal"
 CATEGORIES: tuple[str, ...] = ("resilience", "process", "learning", "win", "teamwork")
@@ -50,15 +51,20 @@ def _people(user_ids: Sequence[str]) -> str:
 
 
 def _quote(message: str) -> str:
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in message.splitlines())
+    """The giver's words (plain text, as they typed them) as a quote, escaped: nothing in them
+    becomes a mention, a broadcast or a link. The only live mentions in a kudos are the ones
+    written here from member ids."""
+    return "\n".join(
+        f"> {escape_mrkdwn(line)}" if line.strip() else ">" for line in message.splitlines()
+    )
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
 
 
 # --- the post, the DM, replies to the giver ---------------------------------------------------
@@ -79,8 +85,8 @@ def kudos_post(
     blocks.append(
         _context((f"_{note}_  ·  " if note else "") + "Recognise a teammate with `/kudos`.")
     )
-    text = f"{headline}: {message}"
-    return {"text": text[:3000], "blocks": blocks, "unfurl_links": False}
+    text = f"{headline}: {escape_mrkdwn(' '.join(message.split()))}"
+    return {"text": truncate(text, 3000), "blocks": blocks, "unfurl_links": False}
 
 
 def kudos_dm(
@@ -294,10 +300,6 @@ def _more(lines: list[str], total: int) -> list[str]:
     return lines
 
 
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
 def digest_message(facts: DigestFacts) -> dict[str, Any]:
     """The weekly recognition digest: counted and named; never amounts, deals or reflections."""
     blocks: list[dict[str, Any]] = [
@@ -315,7 +317,7 @@ def digest_message(facts: DigestFacts) -> dict[str, Any]:
     summary: list[str] = []
     if facts.perfect_miss_user_ids:
         count = len(facts.perfect_miss_user_ids)
-        summary.append(_plural(count, "perfect miss", "perfect misses"))
+        summary.append(plural(count, "perfect miss", "perfect misses"))
         per_rep = Counter(facts.perfect_miss_user_ids)
         names = [
             f"<@{user}>" + (f" ×{n}" if n > 1 else "")
@@ -330,16 +332,16 @@ def digest_message(facts: DigestFacts) -> dict[str, Any]:
         )
     if facts.bounce_backs:
         count = len(facts.bounce_backs)
-        summary.append(_plural(count, "bounce-back", "bounce-backs"))
+        summary.append(plural(count, "bounce-back", "bounce-backs"))
         lines = [
-            f"• <@{b.user_id}> won after {_plural(b.losses, 'loss', 'losses')} in a row, "
+            f"• <@{b.user_id}> won after {plural(b.losses, 'loss', 'losses')} in a row, "
             f"back in {format_duration(b.recovery)}"
             for b in facts.bounce_backs[:MAX_LISTED]
         ]
         blocks.append(_section(f"*↩️ Bounce-backs ({count})*\n" + "\n".join(_more(lines, count))))
     if facts.kudos:
         count = len(facts.kudos)
-        summary.append(_plural(count, "kudos", "kudos"))
+        summary.append(plural(count, "kudos", "kudos"))
         received: dict[str, Counter[str]] = {}
         for line in facts.kudos:
             for user in line.recipients:

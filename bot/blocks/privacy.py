@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.slack_text import plural
+
 FORGET_ME_CONFIRM_ACTION_ID = "privacy_forget_me_confirm"
 FORGET_ME_CANCEL_ACTION_ID = "privacy_forget_me_cancel"
 DELETE_WORKSPACE_CONFIRM_ACTION_ID = "privacy_delete_workspace_confirm"
@@ -168,7 +170,8 @@ def workspace_deleted_message(rows: int) -> dict[str, Any]:
     if not rows:
         return _text_message("There was no Rebound data left to delete in this workspace.")
     return _text_message(
-        f"Done: all of this workspace's Rebound data is deleted ({rows:,} records). "
+        f"Done: all of this workspace's Rebound data is deleted "
+        f"({plural(rows, 'record', 'records')}). "
         "Rebound starts fresh from here."
     )
 

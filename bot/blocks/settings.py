@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.slack_text import plural
 
 SETTINGS_CALLBACK_ID = "rebound_settings"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -336,8 +338,14 @@ def _more_blocks(current: CurrentSettings) -> list[dict[str, Any]]:
     ]
 
 
+def _days(days: int) -> str:
+    return plural(days, "day", "days")
+
+
 def _hours_label(hours: int) -> str:
-    return f"{hours // 24} day{'s' if hours >= 48 else ''}" if hours % 24 == 0 else f"{hours} hours"
+    if hours % 24 == 0:
+        return plural(hours // 24, "day", "days")
+    return plural(hours, "hour", "hours")
 
 
 def _parse_more(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -404,10 +412,19 @@ def _state_value(values: Mapping[str, Any], block_id: str) -> dict[str, Any]:
     return (values.get(block_id) or {}).get("value") or {}
 
 
+def _no_names(user_id: str) -> str | None:
+    return None
+
+
 def parse_settings_submission(
     values: Mapping[str, Any],
+    *,
+    name_of: Callable[[str], str | None] = _no_names,
 ) -> tuple[SettingsSubmission | None, dict[str, str]]:
-    """Read the modal's state; return the settings, or field errors keyed by block_id."""
+    """Read the modal's state; return the settings, or field errors keyed by block_id.
+
+    Field errors are plain text (Slack shows them under the field as typed), so a `<@U…>`
+    would show as code: people are named by `name_of` (their name as Rebound knows it)."""
     errors: dict[str, str] = {}
 
     channel = _state_value(values, "recognition_channel").get("selected_channel") or None
@@ -458,9 +475,10 @@ def parse_settings_submission(
             continue
         taken = [rep for rep in reps if rep in rep_owner]
         if taken:
+            rep_name, owner_name = name_of(taken[0]), name_of(rep_owner[taken[0]])
             errors[reps_block] = (
-                f"<@{taken[0]}> already reports to <@{rep_owner[taken[0]]}>. "
-                "Each rep has one manager."
+                f"{rep_name or 'One of these reps'} already reports to "
+                f"{owner_name or 'a manager listed above'}. Each rep has one manager."
             )
             continue
         teams[manager] = reps
@@ -524,7 +542,7 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
     retention_line = (
         ""
         if not saved.retention_submitted
-        else f"Reflections: deleted after {saved.reflection_retention_days} days\n"
+        else f"Reflections: deleted after {_days(saved.reflection_retention_days)}\n"
         if saved.reflection_retention_days
         else "Reflections: kept until deleted\n"
     )
@@ -542,7 +560,7 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
             f"Kudos a person may give a day: {more['kudos_daily_cap']}\n"
             if "kudos_daily_cap" in more
             else "",
-            f"Data kept {more['data_grace_days']} days after an uninstall\n"
+            f"Data kept {plural(more['data_grace_days'], 'day', 'days')} after an uninstall\n"
             if "data_grace_days" in more
             else "",
         )

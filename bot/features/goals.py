@@ -37,11 +37,13 @@ from bot.blocks.goals import (
     review_message,
     review_table_lines,
     team_review_message,
+    timeline_comment,
 )
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
 from bot.messaging import send_ephemeral, team_id_of
+from bot.slack_text import escape_mrkdwn
 from bot.slack_users import fetch_profile
 from bot.usecases.dashboard import (
     PARETO_DAYS,
@@ -380,6 +382,7 @@ def _team_review(
     )
     if not delivery.already_sent(team_id=team_id, post_key=table_key):
         return  # another worker is sending the table; it sends the chart after it
+    points = quadrant_points(reviews, _names(client, reviews))
     upload_once(
         session_factory,
         client,
@@ -388,9 +391,10 @@ def _team_review(
         post_key=chart_key,
         channel=channel,
         content=charts.quadrant_chart(
-            quadrant_points(reviews, _names(client, reviews)),
-            threshold,
-            title=f"Cycle ending {day_month_year(cycle_end)}",
+            points, threshold, title=f"Cycle ending {day_month_year(cycle_end)}"
+        ),
+        alt_txt=charts.quadrant_alt_text(
+            points, threshold, whose=f"your team's cycle ending {day_month(cycle_end)}"
         ),
         filename=f"team-review-{cycle_end.isoformat()}.png",
         title=f"Team review, cycle ending {day_month(cycle_end)}",
@@ -426,6 +430,16 @@ def _names(client: WebClient, reviews: list[CycleReview]) -> dict[str, str]:
     return names
 
 
+def _whose(client: WebClient, subject: str, viewer: str) -> str:
+    """ "your", or "Leo's": whose timeline a chart shows, in words (a chart's alt text can't
+    hold a mention)."""
+    if subject == viewer:
+        return "your"
+    profile = fetch_profile(client, subject)
+    name = profile.display_name.split()[0] if profile and profile.display_name.split() else ""
+    return f"{name}'s" if name else "your rep's"
+
+
 def upload_once(
     session_factory: SessionFactory,
     client: WebClient,
@@ -438,8 +452,11 @@ def upload_once(
     filename: str,
     title: str,
     initial_comment: str,
+    alt_txt: str,
 ) -> bool:
-    """Upload a file with files upload v2 exactly once per post key; False if already done."""
+    """Upload a chart with files upload v2 exactly once per post key; False if already done.
+    `alt_txt` says what the chart shows, for screen readers (files.getUploadURLExternal's
+    "Description of image for screen-reader": https://api.slack.com/methods/files.getUploadURLExternal)."""
     with session_factory() as session:
         claim = queries.claim_post(
             session=session,
@@ -460,6 +477,7 @@ def upload_once(
             filename=filename,
             title=title,
             initial_comment=initial_comment,
+            alt_txt=alt_txt,
         )
     except Exception:
         with session_factory() as session:
@@ -538,6 +556,7 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
             if reviews
             else "Nobody on your team has a goal set yet."
         )
+        points = quadrant_points(reviews, _names(client, reviews))
         upload_once(
             deps.session_factory,
             client,
@@ -545,9 +564,8 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
             team_id=team_id,
             post_key=f"{key}:quadrants",
             channel=channel,
-            content=charts.quadrant_chart(
-                quadrant_points(reviews, _names(client, reviews)), threshold, title="Cycle so far"
-            ),
+            content=charts.quadrant_chart(points, threshold, title="Cycle so far"),
+            alt_txt=charts.quadrant_alt_text(points, threshold, whose="your team's cycle so far"),
             filename="team-quadrants.png",
             title="Your team's cycle so far",
             initial_comment=table,
@@ -560,10 +578,11 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
             post_key=f"{key}:pareto",
             channel=channel,
             content=charts.pareto_chart(reasons, title=f"Why we lose (last {PARETO_DAYS} days)"),
+            alt_txt=charts.pareto_alt_text(reasons, days=PARETO_DAYS),
             filename="loss-reasons.png",
             title="Loss reasons",
             initial_comment="The few reasons behind most losses: "
-            + (", ".join(charts.vital_few(reasons)) or "no losses logged")
+            + (", ".join(escape_mrkdwn(r) for r in charts.vital_few(reasons)) or "no losses logged")
             + ".",
         )
         send_ephemeral(client, command, {"text": "Your team report is in your DM."})
@@ -576,9 +595,10 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
         post_key=f"{key}:timeline:{subject}",
         channel=channel,
         content=charts.timeline_chart(history, title="Bounce-backs"),
+        alt_txt=charts.timeline_alt_text(history, whose=_whose(client, subject, user_id)),
         filename="bounce-backs.png",
         title="Bounce-back timeline",
-        initial_comment=f"<@{subject}>'s last {len(history)} outcomes. Each ★ is a bounce-back.",
+        initial_comment=timeline_comment(subject, len(history)),
     )
     send_ephemeral(client, command, {"text": "The bounce-back timeline is in your DM."})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +46,6 @@ from bot.usecases.kudos import (
     digest_due,
     digest_timezone,
     digest_window,
-    escape_slack_text,
     known_timezone,
     may_give_kudos,
     next_dm_step,
@@ -110,9 +109,9 @@ def register(app: App, deps: Deps) -> None:
         if isinstance(checked, Problem):
             ack(response_action="errors", errors={checked.field: checked.text})
             return
-        # A modal's text arrives raw: escaped, so typed <@…>, <!subteam^…> or links show as
-        # typed. (Length was checked on what they typed, the limit the input itself shows.)
-        draft = replace(checked, message=escape_slack_text(checked.message))
+        # A modal's text arrives raw, as typed: kept as plain text like a command's message
+        # (bot.usecases.kudos.message_as_typed) and escaped wherever it meets mrkdwn.
+        draft = checked
         # Only what our own tables can tell is checked before ack: Slack wants an answer within
         # 3 seconds, and users.info may be rate limited for longer than that.
         try:

@@ -24,6 +24,7 @@ from bot.features.debriefs import reply_with_lessons
 from bot.messaging import send_dm, send_ephemeral, team_id_of
 from bot.slack_users import fetch_profile, is_rebound_admin
 from bot.usecases.settings import current_settings, save_settings
+from storage import queries
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +64,13 @@ def register(app: App, deps: Deps) -> None:
     def settings_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
-        submission, errors = parse_settings_submission(view["state"]["values"])
+        team_id = team_id_of(body)
+        submission, errors = parse_settings_submission(
+            view["state"]["values"], name_of=lambda user_id: _member_name(deps, team_id, user_id)
+        )
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        team_id = team_id_of(body)
         # Saved before ack on purpose: a short local write, and if it fails the admin still has
         # the modal open with everything they chose, instead of a closed modal and lost input.
         try:
@@ -84,6 +87,18 @@ def register(app: App, deps: Deps) -> None:
         ack()
         user_id = body["user"]["id"]
         send_dm(client, user_id, settings_saved_message(submission))
+
+
+def _member_name(deps: Deps, team_id: str, user_id: str) -> str | None:
+    """The person's name from our member record (no Slack call: the modal waits for the ack)."""
+    try:
+        with deps.session_factory() as session:
+            member = queries.get_member(session=session, team_id=team_id, user_id=user_id)
+            session.commit()
+    except Exception:
+        log.exception("reading a member's name failed")
+        return None
+    return (member.display_name or None) if member is not None else None
 
 
 def open_settings(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:

@@ -33,6 +33,7 @@ from bot.domain import (
     week_monday,
     zone,
 )
+from bot.slack_text import truncate
 from storage import checkins_queries as cq
 from storage import goals_queries, queries
 from storage.models import CheckIn, Member, Workspace
@@ -220,7 +221,8 @@ def choose_questions(
         contextual.append(
             Question(
                 key=LOSS_KEY,
-                text=f"You debriefed the loss of {loss.deal[:120]} this week. What lesson did "
+                text=f"You debriefed the loss of {truncate(loss.deal, 120)} this week. "
+                "What lesson did "
                 "you take from it?",
                 ref=f"outcome:{loss.id}",
             )
@@ -235,7 +237,7 @@ def choose_questions(
             cq.recent_checkins(session=session, team_id=team_id, user_id=user_id, before_week=week)
         )
     ):
-        promise = " ".join((commitment.answer or "").split())[:300]
+        promise = truncate(" ".join((commitment.answer or "").split()), 300)
         contextual.append(
             Question(
                 key=COMMITMENT_KEY,

@@ -22,6 +22,7 @@ from bot.domain import (
     Resilience,
     resilience_figures,
 )
+from bot.slack_text import plural
 from bot.usecases.goals import (
     GoalProgress,
     cycle_window,
@@ -49,11 +50,12 @@ class Streak:
     def describe(self) -> str:
         if self.kind is None or self.length == 0:
             return "no outcomes yet"
-        noun = "win" if self.kind == "win" else "loss"
-        plural = noun + ("s" if noun == "win" else "es")
-        return f"{self.length} {noun if self.length == 1 else plural}" + (
-            "" if self.length == 1 else " in a row"
+        counted = (
+            plural(self.length, "win", "wins")
+            if self.kind == "win"
+            else plural(self.length, "loss", "losses")
         )
+        return counted + ("" if self.length == 1 else " in a row")
 
 
 def current_streak(kinds_newest_first: Sequence[str]) -> Streak:

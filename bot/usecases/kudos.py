@@ -30,6 +30,7 @@ from bot.domain import (
     week_key,
     zone,
 )
+from bot.slack_text import escape_mrkdwn
 from bot.slack_users import SlackProfile
 from storage import kudos_queries, queries
 from storage.models import Kudos
@@ -56,7 +57,13 @@ _HASHTAG = re.compile(r"#([A-Za-z][\w-]*)")
 _PLAIN_AT = re.compile(r"@([\w.\-]+)")
 _SEPARATORS = re.compile(r"[\s,]*")
 _TOKEN_END = re.compile(r"(?=[\s,]|$)")
-_BROADCAST = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+# Any of Slack's `<…>` sequences in command text: `<@U1|leo>`, `<#C1|wins>`, `<!here>`,
+# `<!subteam^S1|@sales>`, `<https://…|label>`. Slack writes them; a person's own `<`, `>` and `&`
+# arrive as `&lt;`, `&gt;` and `&amp;`.
+# https://docs.slack.dev/messaging/formatting-message-text#escaping
+_SLACK_SEQUENCE = re.compile(r"<([^<>]*)>")
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITY_CHARS = {"amp": "&", "lt": "<", "gt": ">"}
 
 CATEGORY_LIST = ", ".join(f"#{name}" for name in CATEGORIES)
 
@@ -112,9 +119,10 @@ def parse_kudos_text(text: str, *, giver_user_id: str) -> KudosDraft | Problem:
         elif match := _match_token(_HASHTAG, text, position):
             categories.append(match.group(1).lower())
         elif match := _match_token(_SUBTEAM, text, position):
+            group = message_as_typed(match.group(1) or "") or "that one"
             return Problem(
                 "recipients",
-                f"Kudos go to people, not groups like {match.group(1) or 'that one'}. "
+                f"Kudos go to people, not groups like {escape_mrkdwn(group)}. "
                 "Mention each person instead.",
             )
         elif match := _match_token(_PLAIN_AT, text, position):
@@ -136,27 +144,51 @@ def parse_kudos_text(text: str, *, giver_user_id: str) -> KudosDraft | Problem:
         return Problem("category", f"One category per kudos, please: pick one of {CATEGORY_LIST}.")
     category = categories[0] if categories else ""
     if category and category not in CATEGORIES:
-        shown = f"“#{category}” isn't" if category != "?" else "That channel isn't"
+        shown = (
+            f"“#{escape_mrkdwn(message_as_typed(category))}” isn't"
+            if category != "?"
+            else "That channel isn't"
+        )
         return Problem("category", f"{shown} a kudos category. Pick one of {CATEGORY_LIST}.")
     draft = KudosDraft(
         recipients=tuple(dict.fromkeys(recipients)),
         category=category,
-        message=text[position:].strip(),
+        message=message_as_typed(text[position:]).strip(),
     )
     return check_draft(draft, giver_user_id=giver_user_id)
 
 
-def escape_slack_text(text: str) -> str:
-    """Plain text as Slack mrkdwn shows it literally: `&`, `<` and `>` escaped, as Slack
-    itself escapes what people type. A modal's text input arrives raw, so a typed
-    `<!subteam^…>`, `<@U…>` or `<url|text>` would otherwise render live in the channel."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _readable(match: re.Match[str]) -> str:
+    target, _, label = match.group(1).partition("|")
+    if target.startswith("@"):  # a person: <@U1|leo>, or <@U1>
+        return "@" + (label or target[1:])
+    if target.startswith("#"):  # a channel
+        return "#" + (label or target[1:])
+    if target.startswith("!"):  # a broadcast (<!here|here>), a user group, a date
+        word = target[1:].split("^")[0].lower()
+        if word == "subteam":
+            return label or "@group"
+        if word == "date":
+            return label
+        return f"@{word}"
+    # A link: the address shown, so a label can't disguise where it goes.
+    return target if not label or label == target else f"{label} ({target})"
+
+
+def message_as_typed(text: str) -> str:
+    """A kudos message from `/kudos` command text as plain text, as the person would read it:
+    Slack's sequences become their readable words (`<@U1|leo>` → "@leo", `<!channel>` →
+    "@channel") and `&lt;`, `&gt;`, `&amp;` the characters typed. Kudos messages are kept as
+    plain text, from the command and the modal alike, and escaped where they meet mrkdwn
+    (bot.blocks.kudos), so nothing typed in either is ever live."""
+    readable = _SLACK_SEQUENCE.sub(_readable, text)
+    return _ENTITY.sub(lambda m: _ENTITY_CHARS[m.group(1)], readable)
 
 
 def clean_message(message: str) -> str:
-    """The message as posted: trimmed, and @here/@channel/@everyone defused, so a kudos
-    never pings the whole channel."""
-    return _BROADCAST.sub(r"@\1", message.strip())
+    """The message as kept: trimmed. (Broadcasts need no defusing: the message is plain text,
+    escaped wherever it is shown.)"""
+    return message.strip()
 
 
 def check_draft(draft: KudosDraft, *, giver_user_id: str) -> KudosDraft | Problem:

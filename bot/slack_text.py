@@ -1,0 +1,57 @@
+"""Text as Slack renders it: escaping user text for mrkdwn, truncating safely, and plurals.
+
+Slack treats `&`, `<` and `>` as control characters in mrkdwn (and in a message's top-level
+`text`, which is mrkdwn too): `<!channel>`, `<!here>`, `<!everyone>`, `<!subteam^S…|@sales>`,
+`<@U…>`, `<#C…>` and `<https://…|label>` are live only because of the `<` and `>`. "If you want
+to use one of these characters in a text string, you should replace the character with its
+corresponding HTML entity" (`&amp;`, `&lt;`, `&gt;`), and only those three: "You shouldn't
+HTML entity-encode the entire text".
+https://docs.slack.dev/messaging/formatting-message-text#escaping
+(formerly https://api.slack.com/reference/surfaces/formatting#escaping)
+
+So every piece of user text that meets mrkdwn goes through `escape_mrkdwn`, and nothing a
+person typed can become a mention, a broadcast or a disguised link. Live sequences in our
+messages are only the ones the builders write themselves (`<@{user_id}>` of a member id).
+"""
+
+from __future__ import annotations
+
+import re
+
+ELLIPSIS = "…"
+
+# What `truncate` never cuts through: the entities `escape_mrkdwn` writes, and Slack's
+# `<…>` sequences (mentions, channels, broadcasts, dates, links) that builders insert.
+_ATOMIC = re.compile(r"&(?:amp|lt|gt);|<(?:[@#!]|[A-Za-z][A-Za-z0-9+.\-]*:)[^<>]*>")
+
+
+def escape_mrkdwn(text: str) -> str:
+    """User text made literal in mrkdwn: `&`, `<` and `>` as Slack's three entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, ending in "…" when it was cut.
+
+    Safe on plain text and on finished mrkdwn alike: it never cuts inside an entity
+    (`&amp;`, `&lt;`, `&gt;`) or a `<…>` sequence (`<@U0REP03>`, `<#C1|wins>`,
+    `<!date^…|…>`), so no half `&amp` and no `…<@U0REP03` can reach Slack. Truncating plain text
+    before escaping it is just as safe; escape afterwards."""
+    if limit <= 0:
+        return ""
+    if len(text) <= limit:
+        return text
+    budget = max(0, limit - len(ELLIPSIS))
+    cut = budget
+    for match in _ATOMIC.finditer(text, 0, len(text)):
+        if match.start() >= budget:
+            break
+        if match.end() > budget:
+            cut = match.start()
+            break
+    return text[:cut].rstrip() + ELLIPSIS
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 loss", "2 losses", "1,200 days": the count with the noun that fits it."""
+    return f"{count:,} {one if count == 1 else many}"
