@@ -924,6 +924,16 @@ class SlackStandIn:
         with self._lock:
             self.channels[channel_id] = name
 
+    # The simulator's Directory: how Slack resolves a typed @name or #channel when it escapes
+    # a slash command's text (bot.simulator.command_text_as_sent).
+    def user_id_named(self, name: str) -> str | None:
+        with self._lock:
+            return next((u.id for u in self.users.values() if u.name == name), None)
+
+    def channel_id_named(self, name: str) -> str | None:
+        with self._lock:
+            return next((cid for cid, cname in self.channels.items() if cname == name), None)
+
     def add_team(self, team_id: str, name: str) -> None:
         with self._lock:
             self.teams[team_id] = name
