@@ -2,8 +2,9 @@
 
 Used by the offline demo and by the tests. Formats follow Slack's docs: slash commands are a
 form body, their `text` escaped as Slack escapes it for that command's `should_escape` in
-manifest.yml (see `command_text_as_sent`); interactivity (`view_submission`, `block_actions`) is a form body with one `payload`
-field holding JSON; the Events API is a JSON envelope, with `X-Slack-Retry-Num` on redeliveries.
+manifest.yml (see `command_text_as_sent`); interactivity (`view_submission`, `block_actions`)
+is a form body with one `payload` field holding JSON; the Events API is a JSON envelope, with
+`X-Slack-Retry-Num` on redeliveries.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from bot.domain import (
     week_key,
     zone,
 )
+from bot.slack_text import unescape_command_text
 from bot.slack_users import SlackProfile
 from storage import kudos_queries, queries
 from storage.models import Kudos
@@ -143,7 +144,7 @@ def parse_kudos_text(text: str, *, giver_user_id: str) -> KudosDraft | Problem:
         category=category,
         message=text[position:].strip(),
     )
-    return check_draft(draft, giver_user_id=giver_user_id)
+    return check_draft(draft, giver_user_id=giver_user_id, as_sent_by_slack=True)
 
 
 def escape_slack_text(text: str) -> str:
@@ -159,8 +160,13 @@ def clean_message(message: str) -> str:
     return _BROADCAST.sub(r"@\1", message.strip())
 
 
-def check_draft(draft: KudosDraft, *, giver_user_id: str) -> KudosDraft | Problem:
-    """The rules that need no Slack call: who it is for, the category and the message."""
+def check_draft(
+    draft: KudosDraft, *, giver_user_id: str, as_sent_by_slack: bool = False
+) -> KudosDraft | Problem:
+    """The rules that need no Slack call: who it is for, the category and the message.
+
+    `as_sent_by_slack`: the message is a command's text, escaped by Slack (`&amp;`, `<@U…|leo>`);
+    its length is counted as the giver typed it, like the modal's."""
     if not draft.recipients:
         return Problem("recipients", "Pick at least one person to recognise.")
     if len(draft.recipients) > MAX_RECIPIENTS:
@@ -183,10 +189,11 @@ def check_draft(draft: KudosDraft, *, giver_user_id: str) -> KudosDraft | Proble
             "message",
             "Add a few words about what they did: that's the part people remember.",
         )
-    if len(message) > MAX_MESSAGE_CHARS:
+    typed_length = len(unescape_command_text(message) if as_sent_by_slack else message)
+    if typed_length > MAX_MESSAGE_CHARS:
         return Problem(
             "message",
-            f"Keep it to {MAX_MESSAGE_CHARS:,} characters (yours has {len(message):,}). "
+            f"Keep it to {MAX_MESSAGE_CHARS:,} characters (yours has {typed_length:,}). "
             "Short and specific lands best.",
         )
     return KudosDraft(recipients=draft.recipients, category=draft.category, message=message)
