@@ -784,7 +784,7 @@ def test_rebound_report_uploads_charts_to_the_managers_dm(
 
     # The manager can ask for one rep's bounce-back timeline; a rep can't ask for others'.
     seen = len(standin.calls)
-    live.sender().slash_command("/rebound", f"report <@{rep}|rep>", user_id=manager)
+    live.sender().slash_command("/rebound", f"report @{rep.lower()}", user_id=manager)
     calls = standin.wait_for(
         lambda calls: (
             any(c.method == "files.completeUploadExternal" for c in calls[seen:])
@@ -795,7 +795,7 @@ def test_rebound_report_uploads_charts_to_the_managers_dm(
     timeline = [c for c in calls[seen:] if c.method == "files.completeUploadExternal"][0]
     assert timeline.params["files"][0]["title"] == "Bounce-back timeline"
     seen = len(standin.calls)
-    live.sender().slash_command("/rebound", f"report <@{manager}>", user_id=rep)
+    live.sender().slash_command("/rebound", f"report @{manager.lower()}", user_id=rep)
     calls = standin.wait_for(
         lambda calls: any(
             c.method == "chat.postEphemeral" and c.params["user"] == rep for c in calls[seen:]
