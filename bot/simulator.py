@@ -70,6 +70,8 @@ class Directory(Protocol):
 
     def channel_id_named(self, name: str) -> str | None: ...
 
+    def usergroup_id_named(self, handle: str) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class NameDirectory:
@@ -78,6 +80,7 @@ class NameDirectory:
 
     users: Mapping[str, str] = field(default_factory=dict)
     channels: Mapping[str, str] = field(default_factory=dict)
+    usergroups: Mapping[str, str] = field(default_factory=dict)  # handle -> S… id
     then: Directory | None = None
 
     def user_id_named(self, name: str) -> str | None:
@@ -87,6 +90,10 @@ class NameDirectory:
     def channel_id_named(self, name: str) -> str | None:
         found = self.channels.get(name)
         return found or (self.then.channel_id_named(name) if self.then else None)
+
+    def usergroup_id_named(self, handle: str) -> str | None:
+        found = self.usergroups.get(handle)
+        return found or (self.then.usergroup_id_named(handle) if self.then else None)
 
 
 def manifest_path() -> Path:
@@ -136,7 +143,8 @@ def command_text_as_sent(typed: str, *, escape: bool, directory: Directory | Non
 
     `&`, `<` and `>` always arrive as `&amp;`, `&lt;` and `&gt;`. With "Escape channels, users,
     and links sent to your app" on (manifest `should_escape: true`), Slack also turns `@name`
-    into `<@U…|name>`, `#channel` into `<#C…|channel>` and links into `<https://…>`; with it off,
+    into `<@U…|name>` (a user group's `@handle` into `<!subteam^S…|@handle>`), `#channel` into
+    `<#C…|channel>`, `@here` into `<!here>` and links into `<https://…>`; with it off,
     they arrive as typed (https://docs.slack.dev/interactivity/implementing-slash-commands; the
     manifest's should_escape is that setting: "channel, user, and link references in the
     command's text are escaped ... matching the slash-command should_escape behavior. Absent is
@@ -160,8 +168,12 @@ def _reference_as_sent(match: re.Match[str], directory: Directory | None) -> str
     if (name := match.group("user")) is not None:
         if name in _SPECIAL_MENTIONS:
             return f"<!{name}>"
-        user_id = directory.user_id_named(name) if directory else None
-        return f"<@{user_id}|{name}>" if user_id else escape_text(match.group(0))
+        if directory is not None:
+            if user_id := directory.user_id_named(name):
+                return f"<@{user_id}|{name}>"
+            if group_id := directory.usergroup_id_named(name):
+                return f"<!subteam^{group_id}|@{name}>"
+        return escape_text(match.group(0))
     name = match.group("channel")
     channel_id = directory.channel_id_named(name) if directory else None
     return f"<#{channel_id}|{name}>" if channel_id else escape_text(match.group(0))

@@ -287,6 +287,22 @@ def test_kudos_typed_with_a_mention_works_because_the_manifest_escapes_it(
     assert f"<@{REP1}>" in _text_of(team.channel_posts()[0])
 
 
+def test_a_user_group_typed_as_the_recipient_gets_a_specific_answer(
+    team: Team, standin: SlackStandIn
+) -> None:
+    # With should_escape on, Slack sends "@sales" as <!subteam^S0SALES|@sales>.
+    standin.add_usergroup("S0SALES", "sales")
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    body = team.kudos(MANAGER, "@sales #win Great quarter").json()
+    assert body["response_type"] == "ephemeral"
+    assert "Kudos go to people, not groups like @sales" in body["text"] + json.dumps(
+        body["blocks"]
+    )
+    time.sleep(0.2)
+    assert team.kudos_rows() == []
+
+
 def test_a_typed_message_is_measured_as_typed_not_as_slack_escaped_it(
     team: Team, standin: SlackStandIn
 ) -> None:

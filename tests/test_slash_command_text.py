@@ -23,7 +23,9 @@ from bot.slack_text import unescape_command_text
 from bot.standin import SlackStandIn, StandInUser
 
 DIRECTORY = NameDirectory(
-    users={"leo": "U0REP1", "priya.k": "U0REP2"}, channels={"wins": "C0WINS"}
+    users={"leo": "U0REP1", "priya.k": "U0REP2"},
+    channels={"wins": "C0WINS"},
+    usergroups={"sales": "S0SALES"},
 )
 MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yml"
 
@@ -38,6 +40,7 @@ MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yml"
         ("AT&T <renewal> & more", "AT&amp;T &lt;renewal&gt; &amp; more"),
         ("see https://x.example/?a=1&b=2 now", "see <https://x.example/?a=1&amp;b=2> now"),
         ("@here look", "<!here> look"),
+        ("@sales team", "<!subteam^S0SALES|@sales> team"),
         ("typed <@U0REP1>", "typed &lt;@U0REP1&gt;"),  # markup typed by hand is just text
     ],
 )
