@@ -14,6 +14,8 @@ RUN useradd --create-home --uid 10001 rebound
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY storage ./storage
+# The offline demo (`rebound demo`) reads each slash command's should_escape from it.
+COPY manifest.yml ./
 RUN pip install .
 
 USER rebound

@@ -817,6 +817,7 @@ class SlackStandIn:
             )
         }
         self.channels: dict[str, str] = {}
+        self.usergroups: dict[str, str] = {}  # user group id -> its @handle (without the @)
         self._calls: list[RecordedCall] = []
         self._faults: dict[str, list[_Fault]] = {}
         self._buckets: dict[str, _TokenBucket] = {}
@@ -930,6 +931,24 @@ class SlackStandIn:
     def add_channel(self, channel_id: str, name: str) -> None:
         with self._lock:
             self.channels[channel_id] = name
+
+    # The simulator's Directory: how Slack resolves a typed @name or #channel when it escapes
+    # a slash command's text (bot.simulator.command_text_as_sent).
+    def user_id_named(self, name: str) -> str | None:
+        with self._lock:
+            return next((u.id for u in self.users.values() if u.name == name), None)
+
+    def channel_id_named(self, name: str) -> str | None:
+        with self._lock:
+            return next((cid for cid, cname in self.channels.items() if cname == name), None)
+
+    def usergroup_id_named(self, handle: str) -> str | None:
+        with self._lock:
+            return next((gid for gid, h in self.usergroups.items() if h == handle), None)
+
+    def add_usergroup(self, usergroup_id: str, handle: str) -> None:
+        with self._lock:
+            self.usergroups[usergroup_id] = handle
 
     def add_team(self, team_id: str, name: str) -> None:
         with self._lock:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.simulator import SlackSender
+from bot.simulator import Directory, SlackSender
 from bot.standin import SlackStandIn, StandInUser
 from testkit.clock import SharedClock
 
@@ -55,13 +55,20 @@ class LiveApp:
     # The app's "now": moving it moves the server's clock (see testkit.clock).
     clock: SharedClock
     output: list[str] = field(default_factory=list)
+    # Resolves typed @names and #channels in slash commands, as Slack does (the stand-in).
+    directory: Directory | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def sender(self, team_id: str = "T0REBOUND") -> SlackSender:
-        return SlackSender(f"{self.base_url}/slack/events", self.signing_secret, team_id=team_id)
+        return SlackSender(
+            f"{self.base_url}/slack/events",
+            self.signing_secret,
+            team_id=team_id,
+            directory=self.directory,
+        )
 
     def logs(self) -> str:
         return "".join(self.output[-200:])
@@ -90,6 +97,7 @@ def live_app(
     """Start `rebound serve --port 0` for one workspace, wait until it listens, stop it after."""
     secret = secrets.token_hex(16)
     with serve_process(app_env(standin, database_url, secret), workdir, secret, clock) as app:
+        app.directory = standin
         yield app
 
 

@@ -38,6 +38,7 @@ def oauth_app(
     with serve_process(
         oauth_env(standin, database_url, secret, encryption_key), workdir, secret
     ) as app:
+        app.directory = standin
         yield app
 
 

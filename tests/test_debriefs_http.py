@@ -256,6 +256,18 @@ def _reflect(
 # -- /lost ------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("command", ["/lost", "/won"])
+def test_a_deal_typed_with_ampersands_and_angle_brackets_is_prefilled_as_typed(
+    slack: Slack, command: str
+) -> None:
+    # Slack escapes &, < and > in a command's text whatever should_escape says.
+    sent = slack.sender.slash_command_fields(command, "AT&T <renewal>", user_id=REP1)
+    assert sent["text"] == "AT&amp;T &lt;renewal&gt;"
+    view = slack.open_modal(command, "AT&T <renewal>", REP1)
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert blocks["deal"]["element"]["initial_value"] == "AT&T <renewal>"
+
+
 def test_lost_opens_a_prefilled_modal(slack: Slack) -> None:
     view = slack.open_modal("/lost", "  Acme renewal ", REP1)
     assert view["callback_id"] == "debrief_lost"
@@ -600,6 +612,23 @@ def _lessons(slack: Slack, user_id: str, words: str = "") -> str:
     assert reply.status == 200
     answer = slack.wait(seen, "chat.postEphemeral", user=user_id)[0]
     return _text(answer)
+
+
+def test_lessons_search_finds_words_with_ampersands_and_echoes_them_escaped(slack: Slack) -> None:
+    slack.setup()
+    _, deal = _lose(slack, REP1, "AT&T <renewal>", reason="price")
+    _reflect(
+        slack,
+        REP1,
+        deal,
+        reflection_values("Call their CFO", learned="Procurement at AT&T wants three quotes"),
+    )
+    # Slack sends "lessons AT&amp;T"; the search is for what was typed.
+    found = _lessons(slack, REP1, "AT&T")
+    assert "Procurement at AT&amp;T wants three quotes" in found
+    assert "Lessons matching “AT&amp;T”" in found  # echoed, escaped once for mrkdwn
+    assert "AT&amp;T &lt;renewal&gt;" in found  # the deal's name
+    assert "&amp;amp;" not in found
 
 
 def test_lessons_search_is_private_to_the_rep_and_their_manager(slack: Slack) -> None:

@@ -801,7 +801,7 @@ def test_rebound_report_uploads_charts_to_the_managers_dm(
 
     # The manager can ask for one rep's bounce-back timeline; a rep can't ask for others'.
     seen = len(standin.calls)
-    live.sender().slash_command("/rebound", f"report <@{rep}|rep>", user_id=manager)
+    live.sender().slash_command("/rebound", f"report @{rep.lower()}", user_id=manager)
     calls = standin.wait_for(
         lambda calls: (
             any(c.method == "files.completeUploadExternal" for c in calls[seen:])
@@ -814,7 +814,7 @@ def test_rebound_report_uploads_charts_to_the_managers_dm(
     alt_txt = standin.uploaded_alt_txt(timeline.params["files"][0]["id"]) or ""
     assert "last 4 outcomes: 1 win, 3 losses, 1 bounce-back" in alt_txt
     seen = len(standin.calls)
-    live.sender().slash_command("/rebound", f"report <@{manager}>", user_id=rep)
+    live.sender().slash_command("/rebound", f"report @{manager.lower()}", user_id=rep)
     calls = standin.wait_for(
         lambda calls: any(
             c.method == "chat.postEphemeral" and c.params["user"] == rep for c in calls[seen:]

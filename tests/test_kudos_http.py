@@ -13,10 +13,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from sqlmodel import select
 
 from bot.app import Deps, build_ticker, make_web_client
@@ -26,7 +28,7 @@ from bot.delivery import DEFAULT_LEASE, Delivery
 from bot.domain import local_checkin_time, week_key
 from bot.features import kudos as kudos_feature
 from bot.scheduler import Ticker
-from bot.simulator import HttpReply, SlackSender, state_value
+from bot.simulator import HttpReply, NameDirectory, SlackSender, state_value
 from bot.slack_users import SlackUnavailable, fetch_profile, lookup_profile
 from bot.standin import RecordedCall, SlackStandIn, StandInUser
 from storage import queries
@@ -38,6 +40,7 @@ ADMIN, MANAGER, REP1, REP2 = "U0ADMIN", "U0MGR", "U0REP1", "U0REP2"
 MANAGER_TZ = "America/Chicago"  # Maya's Slack time zone in tests/live.py
 BOT = "U0REBOUNDBOT"
 GONE = "U0GONE"
+MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yml"
 
 
 @dataclass
@@ -181,8 +184,8 @@ def test_a_managers_kudos_is_posted_and_each_recipient_gets_a_dm_with_the_link(
     team.configure(recognition_channel_id=team.channel)
     seen = len(standin.calls)
     message = f"Kept calling after losing Acme and booked three meetings {team.run}"
-    # Both escaped forms Slack sends with should_escape false.
-    team.kudos(MANAGER, f"<@{REP1}|leo> <@{REP2}> #resilience {message}")
+    # Typed as in the composer; /kudos escapes, so Slack sends <@U0REP1|leo> <@U0REP2|priya>.
+    team.kudos(MANAGER, f"@leo @priya #resilience {message}")
 
     confirmation = _ephemerals_after(standin, seen, MANAGER)[0]
     assert "Your kudos is up" in _text_of(confirmation)
@@ -214,7 +217,9 @@ def test_a_category_slack_turned_into_a_channel_link_still_counts(
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
     seen = len(standin.calls)
-    team.kudos(MANAGER, f"<@{REP1}> <#C0LEARN|learning> Wrote up the Globex lessons {team.run}")
+    # There is a #learning channel, so Slack sends "#learning" as <#C0LEARN|learning>.
+    standin.add_channel("C0LEARN", "learning")
+    team.kudos(MANAGER, f"@leo #learning Wrote up the Globex lessons {team.run}")
     _ephemerals_after(standin, seen, MANAGER)
     assert [row.category for row in team.kudos_rows()] == ["learning"]
     assert "learning" in _text_of(team.channel_posts()[0])
@@ -224,14 +229,15 @@ def test_a_category_slack_turned_into_a_channel_link_still_counts(
     ("text", "expected"),
     [
         ("#resilience Great week", "Who is it for?"),
-        (f"<@{REP1}> #resilience", "Add a few words"),
-        (f"<@{REP1}> #resilience    ", "Add a few words"),
-        (f"<@{REP1}> #resilience " + "x" * 1001, "Keep it to 1,000 characters"),
-        (f"<@{REP1}> #vibes Great week", "#resilience, #process, #learning, #win, #teamwork"),
-        (f"<@{REP1}> #win #process Great week", "One category per kudos"),
-        ("@leo #win Great week", "Slack didn't turn it into a mention"),
-        (f"<@{REP1}> @priya #win Great week", "Pick the person from the autocomplete"),
-        (f"<@{MANAGER}> #win Great week", "Kudos are for someone else"),
+        ("@leo #resilience", "Add a few words"),
+        ("@leo #resilience    ", "Add a few words"),
+        ("@leo #resilience " + "x" * 1001, "Keep it to 1,000 characters"),
+        ("@leo #vibes Great week", "#resilience, #process, #learning, #win, #teamwork"),
+        ("@leo #win #process Great week", "One category per kudos"),
+        # Nobody is called "leonardo": Slack leaves the name as typed.
+        ("@leonardo #win Great week", "Slack didn't turn it into a mention"),
+        ("@leo @pri #win Great week", "Pick the person from the autocomplete"),
+        ("@maya #win Great week", "Kudos are for someone else"),
     ],
 )
 def test_mistakes_in_the_command_get_a_specific_ephemeral_answer_and_no_post(
@@ -245,6 +251,73 @@ def test_mistakes_in_the_command_get_a_specific_ephemeral_answer_and_no_post(
     time.sleep(0.2)
     assert team.channel_posts() == []
     assert team.kudos_rows() == []
+
+
+def test_kudos_typed_with_a_mention_works_because_the_manifest_escapes_it(
+    team: Team, standin: SlackStandIn, tmp_path: Path
+) -> None:
+    """Slack turns "@leo" into <@U0REP1|leo> only when /kudos has should_escape: true
+    (https://docs.slack.dev/interactivity/implementing-slash-commands). The same words, sent
+    as Slack would for a manifest with it off, reach the app as plain "@leo"."""
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    typed = f"@leo #win Great call {team.run}"
+    assert team.sender.slash_command_fields("/kudos", typed, user_id=MANAGER)["text"] == (
+        f"<@{REP1}|leo> #win Great call {team.run}"
+    )
+
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    for entry in manifest["features"]["slash_commands"]:
+        if entry["command"] == "/kudos":
+            entry["should_escape"] = False
+    unescaped = tmp_path / "manifest.yml"
+    unescaped.write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    wrong = SlackSender(
+        team.sender.events_url,
+        team.sender.signing_secret,
+        team_id=team.team_id,
+        directory=standin,
+        manifest=unescaped,
+    )
+    assert wrong.slash_command_fields("/kudos", typed, user_id=MANAGER)["text"] == typed
+    body = wrong.slash_command("/kudos", typed, user_id=MANAGER).json()
+    assert "Slack didn't turn it into a mention" in body["text"] + json.dumps(body["blocks"])
+    time.sleep(0.2)
+    assert team.kudos_rows() == []
+
+    seen = len(standin.calls)
+    team.kudos(MANAGER, typed)  # the repository's manifest
+    assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    assert len(team.kudos_rows()) == 1
+    assert f"<@{REP1}>" in _text_of(team.channel_posts()[0])
+
+
+def test_a_user_group_typed_as_the_recipient_gets_a_specific_answer(
+    team: Team, standin: SlackStandIn
+) -> None:
+    # With should_escape on, Slack sends "@sales" as <!subteam^S0SALES|@sales>.
+    standin.add_usergroup("S0SALES", "sales")
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    body = team.kudos(MANAGER, "@sales #win Great quarter").json()
+    assert body["response_type"] == "ephemeral"
+    assert "Kudos go to people, not groups like @sales" in body["text"] + json.dumps(body["blocks"])
+    time.sleep(0.2)
+    assert team.kudos_rows() == []
+
+
+def test_a_typed_message_is_measured_as_typed_not_as_slack_escaped_it(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    team.configure(recognition_channel_id=team.channel)
+    message = ("R&D <3 " * 150)[:990] + team.run  # 1,000 typed; Slack sends over 1,500
+    sent = team.sender.slash_command_fields("/kudos", f"@leo #win {message}", user_id=MANAGER)
+    assert len(sent["text"]) > 1500
+    seen = len(standin.calls)
+    team.kudos(MANAGER, f"@leo #win {message}")
+    assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    assert "R&amp;D &lt;3 R&amp;D" in _text_of(team.channel_posts()[0])
 
 
 @pytest.mark.parametrize(
@@ -261,7 +334,18 @@ def test_bots_deactivated_and_unknown_people_cannot_receive_kudos(
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
     seen = len(standin.calls)
-    team.kudos(MANAGER, f"<@{REP1}> <@{recipient}> #teamwork Great pairing {team.run}")
+    # "nobody" is someone Slack's composer offered but users.info can't find.
+    sender = SlackSender(
+        team.sender.events_url,
+        team.sender.signing_secret,
+        team_id=team.team_id,
+        directory=NameDirectory(users={"nobody": "U0NOBODY"}, then=standin),
+    )
+    name = {BOT: "rebound", GONE: "gone", "U0NOBODY": "nobody"}[recipient]
+    reply = sender.slash_command(
+        "/kudos", f"@leo @{name} #teamwork Great pairing {team.run}", user_id=MANAGER
+    )
+    assert reply.status == 200
     (answer,) = _ephemerals_after(standin, seen, MANAGER)
     assert expected in _text_of(answer)
     assert team.channel_posts() == []
@@ -275,7 +359,7 @@ def test_reps_may_not_give_kudos_unless_the_workspace_opens_it_to_everyone(
     team.make_team()
     team.configure(recognition_channel_id=team.channel)  # default policy: managers and admins
     seen = len(standin.calls)
-    team.kudos(REP1, f"<@{REP2}> #teamwork Covered my demo {team.run}")
+    team.kudos(REP1, f"@priya #teamwork Covered my demo {team.run}")
     (answer,) = _ephemerals_after(standin, seen, REP1)
     assert "kudos come from managers and admins" in _text_of(answer)
     assert team.channel_posts() == []
@@ -283,7 +367,7 @@ def test_reps_may_not_give_kudos_unless_the_workspace_opens_it_to_everyone(
 
     team.configure(kudos_policy="everyone")
     seen = len(standin.calls)
-    team.kudos(REP1, f"<@{REP2}> #teamwork Covered my demo {team.run}")
+    team.kudos(REP1, f"@priya #teamwork Covered my demo {team.run}")
     assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, REP1)[0])
     assert len(team.channel_posts()) == 1
 
@@ -294,7 +378,7 @@ def test_workspace_admins_and_rebound_admins_may_give_kudos(
 ) -> None:
     team.configure(recognition_channel_id=team.channel)
     seen = len(standin.calls)
-    team.kudos(giver, f"<@{REP1}> #process Textbook discovery call {team.run}")
+    team.kudos(giver, f"@leo #process Textbook discovery call {team.run}")
     assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, giver)[0])
     assert len(team.channel_posts()) == 1
 
@@ -306,10 +390,10 @@ def test_the_daily_cap_stops_the_next_kudos_with_a_reason(
     team.configure(recognition_channel_id=team.channel, kudos_daily_cap=2)
     for n in range(2):
         seen = len(standin.calls)
-        team.kudos(MANAGER, f"<@{REP1}> #win Closed deal {n} {team.run}")
+        team.kudos(MANAGER, f"@leo #win Closed deal {n} {team.run}")
         assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
     seen = len(standin.calls)
-    team.kudos(MANAGER, f"<@{REP2}> #win One more {team.run}")
+    team.kudos(MANAGER, f"@priya #win One more {team.run}")
     answer = _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
     assert "You've given 2 kudos today" in answer
     assert f"midnight your time ({MANAGER_TZ})" in answer
@@ -423,7 +507,7 @@ def test_the_modal_reaching_the_daily_cap_keeps_the_modal_open(
     team.make_team()
     team.configure(recognition_channel_id=team.channel, kudos_daily_cap=1)
     seen = len(standin.calls)
-    team.kudos(MANAGER, f"<@{REP1}> #win First {team.run}")
+    team.kudos(MANAGER, f"@leo #win First {team.run}")
     _ephemerals_after(standin, seen, MANAGER)
     view = _open_modal(team, standin, MANAGER)
     body = team.sender.view_submission(
@@ -442,7 +526,7 @@ def test_kudos_without_a_channel_is_kept_and_posted_once_when_one_is_set(
 ) -> None:
     team.make_team()
     seen = len(standin.calls)
-    team.kudos(MANAGER, f"<@{REP1}> #resilience Back on the phones {team.run}")
+    team.kudos(MANAGER, f"@leo #resilience Back on the phones {team.run}")
     answer = _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
     assert "no recognition channel yet" in answer
     assert "`/rebound settings`" in answer and "Ask an admin" in answer
@@ -474,7 +558,7 @@ def test_kudos_without_a_channel_is_kept_and_posted_once_when_one_is_set(
 
 def test_an_admin_without_a_channel_is_told_to_set_one(team: Team, standin: SlackStandIn) -> None:
     seen = len(standin.calls)
-    team.kudos(ADMIN, f"<@{REP1}> #learning Shared the loss review {team.run}")
+    team.kudos(ADMIN, f"@leo #learning Shared the loss review {team.run}")
     answer = _text_of(_ephemerals_after(standin, seen, ADMIN)[0])
     assert "Set one with `/rebound settings`" in answer
 
@@ -487,7 +571,7 @@ def test_the_home_tab_counts_kudos_received_by_category(team: Team, standin: Sla
     team.configure(recognition_channel_id=team.channel)
     for text in ("#resilience Came back strong", "#resilience Again", "#process Clean pipeline"):
         seen = len(standin.calls)
-        team.kudos(MANAGER, f"<@{REP2}> {text} {team.run}")
+        team.kudos(MANAGER, f"@priya {text} {team.run}")
         _ephemerals_after(standin, seen, MANAGER)
     seen = len(standin.calls)
     team.sender.app_home_opened(REP2)
@@ -524,7 +608,7 @@ def test_the_weekly_digest_names_the_weeks_perfect_misses_bounce_backs_and_kudos
     team.configure(recognition_channel_id=team.channel)
     seen = len(standin.calls)
     # Maya gives kudos: her Slack profile (America/Chicago) becomes the digest's time zone.
-    team.kudos(MANAGER, f"<@{REP1}> #resilience Kept going {team.run}")
+    team.kudos(MANAGER, f"@leo #resilience Kept going {team.run}")
     _ephemerals_after(standin, seen, MANAGER)
     now = datetime.now(UTC)
     due = _schedule_digest_tomorrow(team, now)
@@ -779,14 +863,14 @@ def test_when_slack_cannot_say_who_the_giver_is_they_are_asked_to_try_again(
     team.configure(recognition_channel_id=team.channel)
     seen = len(standin.calls)
     standin.fail_next("users.info", status=500, times=3)  # the first try and both retries
-    team.kudos(ADMIN, f"<@{REP1}> #process Textbook discovery call {team.run}")
+    team.kudos(ADMIN, f"@leo #process Textbook discovery call {team.run}")
     answer = _text_of(_ephemerals_after(standin, seen, ADMIN)[0])
     assert "Slack didn't answer just now" in answer
     assert "managers and admins" not in answer and "couldn't find" not in answer
     assert team.kudos_rows() == [] and team.channel_posts() == []
 
     seen = len(standin.calls)
-    team.kudos(ADMIN, f"<@{REP1}> #process Textbook discovery call {team.run}")
+    team.kudos(ADMIN, f"@leo #process Textbook discovery call {team.run}")
     assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, ADMIN)[0])
     assert len(team.channel_posts()) == 1
 
@@ -813,7 +897,7 @@ def test_a_failed_dm_is_reported_truthfully_and_retried_once_by_the_scheduler(
     seen = len(standin.calls)
     # The first DM (Leo's) fails for good, past the client's own retries; Priya's goes out.
     standin.fail_next("conversations.open", status=500, times=3)
-    team.kudos(MANAGER, f"<@{REP1}> <@{REP2}> #win Closed Initech {team.run}")
+    team.kudos(MANAGER, f"@leo @priya #win Closed Initech {team.run}")
 
     answer = _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
     assert "Your kudos is up" in answer
@@ -850,7 +934,7 @@ def test_a_dm_that_fails_again_on_its_retry_is_given_up_and_the_giver_told_once(
     team.configure(recognition_channel_id=team.channel)
     seen = len(standin.calls)
     standin.fail_next("conversations.open", status=500, times=3)
-    team.kudos(MANAGER, f"<@{REP1}> #learning Wrote up the Globex review {team.run}")
+    team.kudos(MANAGER, f"@leo #learning Wrote up the Globex review {team.run}")
     assert "couldn't reach" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
 
     def dm_tries() -> int:
@@ -928,15 +1012,16 @@ def test_markup_in_a_typed_command_message_shows_as_words_and_pings_nobody(
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
     seen = len(standin.calls)
-    # As Slack sends it: mentions and broadcasts as <…> sequences, a typed "<" as &lt;.
+    standin.add_usergroup("S0SALES", "sales")
+    # Typed as a person types it; Slack sends @priya as <@U0REP2|priya>, @channel as <!channel>,
+    # @sales as <!subteam^S0SALES|@sales> and the typed "<" as &lt; (the manifest escapes /kudos).
     team.kudos(
         MANAGER,
-        f"<@{REP1}> #teamwork Paired with <@{REP2}|maya> on a &lt;hard&gt; one, "
-        f"tell <!CHANNEL> and <!subteam^S0SALES|@sales> {team.run}",
+        f"@leo #teamwork Paired with @priya on a <hard> one, tell @channel and @sales {team.run}",
     )
     assert "Your kudos is up" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
     rendered = _text_of(team.channel_posts()[0])
-    assert "Paired with @maya on a &lt;hard&gt; one, tell @channel and @sales" in rendered
-    for live_markup in (f"<@{REP2}", "<!CHANNEL", "<!subteam"):
+    assert "Paired with @priya on a &lt;hard&gt; one, tell @channel and @sales" in rendered
+    for live_markup in (f"<@{REP2}", "<!channel", "<!subteam"):
         assert live_markup not in rendered
     assert f"<@{REP1}>" in rendered  # the recipient, named by the app: a real mention

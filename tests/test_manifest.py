@@ -38,6 +38,8 @@ EXPECTED_COMMANDS: dict[str, tuple[str, str | None]] = {
         "help | settings | lessons [words] | report | export | forget-me",
     ),
 }
+# /kudos @person, /rebound report @person.
+COMMANDS_READING_MENTIONS = {"/kudos", "/rebound"}
 LEAST_PRIVILEGE_BOT_SCOPES = {
     "commands",
     "chat:write",
@@ -129,8 +131,9 @@ def test_six_slash_commands_with_descriptions_and_hints(manifest: dict[str, Any]
         entry = commands[name]
         assert entry["description"] == description, name
         assert entry.get("usage_hint") == usage_hint, name
-        # Unescaped, so mentions arrive as <@U123|name> for /kudos to parse.
-        assert entry["should_escape"] is False, name
+        # Escaped where the command reads mentions: only then does Slack send @leo as
+        # <@U123|leo> (https://docs.slack.dev/interactivity/implementing-slash-commands).
+        assert entry["should_escape"] is (name in COMMANDS_READING_MENTIONS), name
         # Socket Mode: Slack sends commands over the socket, no public URL.
         assert "url" not in entry, name
 

@@ -514,7 +514,7 @@ def test_kudos_in_beta_post_with_betas_token_and_count_on_betas_home_only(
 
     message = f"Came back strong {uuid.uuid4().hex[:6]}"
     seen = two.mark()
-    two.command(BETA, "/kudos", f"<@{rep}> #resilience {message}", ADMIN)
+    two.command(BETA, "/kudos", f"@rep-{rep.lower()} #resilience {message}", ADMIN)
     (confirmation,) = two.wait(seen, "chat.postEphemeral", user=ADMIN)
     two.settle()
     calls = two.since(seen)

@@ -175,9 +175,10 @@ class Lesson:
 @dataclass(frozen=True)
 class LessonsResult:
     viewer_id: str
-    words: list[str]
+    words: list[str]  # searched for: lower-cased
     lessons: list[Lesson] = field(default_factory=list)
     is_manager: bool = False
+    typed_words: list[str] | None = None  # the same words as typed (AT&T), to echo back
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -929,7 +930,7 @@ def _date(moment: datetime) -> str:
 
 
 def lessons_message(result: LessonsResult) -> dict[str, Any]:
-    searched = " ".join(result.words)
+    searched = " ".join(result.words if result.typed_words is None else result.typed_words)
     if not result.lessons:
         if searched:
             text = (

@@ -15,7 +15,7 @@ DIGEST_TZ = "America/New_York"
 
 def play(ctx: DemoContext) -> None:
     standin, sender, t = ctx.standin, ctx.sender, ctx.transcript
-    maya, leo, priya = ctx.maya, ctx.leo, ctx.priya
+    maya, priya = ctx.maya, ctx.priya
 
     tuesday_afternoon = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)  # 15:00 in New York
     if ctx.clock() < tuesday_afternoon:
@@ -28,7 +28,7 @@ def play(ctx: DemoContext) -> None:
     seen = len(standin.calls)
     reply = sender.slash_command(
         "/kudos",
-        f"<@{leo}|leo> #resilience Lost Acme yesterday with a flawless process and was back on "
+        "@leo #resilience Lost Acme yesterday with a flawless process and was back on "
         "the phones within the hour. Three meetings booked already.",
         user_id=maya,
         channel_id="C0SALES",
@@ -42,7 +42,7 @@ def play(ctx: DemoContext) -> None:
     seen = len(standin.calls)
     reply = sender.slash_command(
         "/kudos",
-        f"<@{leo}|leo> #teamwork Thanks for covering my demo",
+        "@leo #teamwork Thanks for covering my demo",
         user_id=priya,
         channel_id="C0SALES",
     )

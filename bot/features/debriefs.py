@@ -51,6 +51,7 @@ from bot.delivery import Delivery, Sent
 from bot.domain import Classification
 from bot.messaging import send_ephemeral, team_id_of
 from bot.scheduler import ScheduledJob
+from bot.slack_text import unescape_command_text
 from bot.usecases import debriefs as usecases
 from bot.usecases.debriefs import NotYours, OutcomeFacts, SavedOutcome, bounce_back_post_key
 from storage import debriefs_queries as dq
@@ -88,12 +89,12 @@ def register(app: App, deps: Deps) -> None:
     @app.command("/lost")
     def lost_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         ack()
-        _open_modal(client, command, lost_modal(command.get("text") or ""))
+        _open_modal(client, command, lost_modal(unescape_command_text(command.get("text") or "")))
 
     @app.command("/won")
     def won_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         ack()
-        _open_modal(client, command, won_modal(command.get("text") or ""))
+        _open_modal(client, command, won_modal(unescape_command_text(command.get("text") or "")))
 
     @app.view(LOST_CALLBACK_ID)
     def lost_submitted(
@@ -339,10 +340,15 @@ def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, ScheduledJ
 
 
 def reply_with_lessons(client: WebClient, deps: Deps, command: dict[str, Any], text: str) -> None:
-    """`/rebound lessons [words]`, after the ack: an ephemeral list only the asker sees."""
+    """`/rebound lessons [words]`, after the ack: an ephemeral list only the asker sees.
+
+    `text` is as Slack sent it (AT&amp;T); the words are searched, and echoed, as typed."""
     with deps.session_factory() as session:
         result = usecases.find_lessons(
-            session=session, team_id=command["team_id"], user_id=command["user_id"], text=text
+            session=session,
+            team_id=command["team_id"],
+            user_id=command["user_id"],
+            text=unescape_command_text(text),
         )
         session.commit()
     send_ephemeral(client, command, lessons_message(result))

@@ -473,4 +473,13 @@ def find_lessons(*, session: Session, team_id: str, user_id: str, text: str) -> 
         )
         for hit in hits
     ]
-    return LessonsResult(viewer_id=user_id, words=words, lessons=lessons, is_manager=bool(reports))
+    typed: dict[str, str] = {}
+    for word in text.split():
+        typed.setdefault(dq.search_words(word)[0], word)
+    return LessonsResult(
+        viewer_id=user_id,
+        words=words,
+        lessons=lessons,
+        is_manager=bool(reports),
+        typed_words=[typed.get(word, word) for word in words],
+    )

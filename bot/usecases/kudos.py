@@ -30,7 +30,7 @@ from bot.domain import (
     week_key,
     zone,
 )
-from bot.slack_text import escape_mrkdwn
+from bot.slack_text import escape_mrkdwn, unescape_command_text
 from bot.slack_users import SlackProfile
 from storage import kudos_queries, queries
 from storage.models import Kudos
@@ -57,14 +57,6 @@ _HASHTAG = re.compile(r"#([A-Za-z][\w-]*)")
 _PLAIN_AT = re.compile(r"@([\w.\-]+)")
 _SEPARATORS = re.compile(r"[\s,]*")
 _TOKEN_END = re.compile(r"(?=[\s,]|$)")
-# Any of Slack's `<…>` sequences in command text: `<@U1|leo>`, `<#C1|wins>`, `<!here>`,
-# `<!subteam^S1|@sales>`, `<https://…|label>`. Slack writes them; a person's own `<`, `>` and `&`
-# arrive as `&lt;`, `&gt;` and `&amp;`.
-# https://docs.slack.dev/messaging/formatting-message-text#escaping
-_SLACK_SEQUENCE = re.compile(r"<([^<>]*)>")
-_ENTITY = re.compile(r"&(amp|lt|gt);")
-_ENTITY_CHARS = {"amp": "&", "lt": "<", "gt": ">"}
-
 CATEGORY_LIST = ", ".join(f"#{name}" for name in CATEGORIES)
 
 
@@ -119,7 +111,7 @@ def parse_kudos_text(text: str, *, giver_user_id: str) -> KudosDraft | Problem:
         elif match := _match_token(_HASHTAG, text, position):
             categories.append(match.group(1).lower())
         elif match := _match_token(_SUBTEAM, text, position):
-            group = message_as_typed(match.group(1) or "") or "that one"
+            group = unescape_command_text(match.group(1) or "") or "that one"
             return Problem(
                 "recipients",
                 f"Kudos go to people, not groups like {escape_mrkdwn(group)}. "
@@ -145,7 +137,7 @@ def parse_kudos_text(text: str, *, giver_user_id: str) -> KudosDraft | Problem:
     category = categories[0] if categories else ""
     if category and category not in CATEGORIES:
         shown = (
-            f"“#{escape_mrkdwn(message_as_typed(category))}” isn't"
+            f"“#{escape_mrkdwn(unescape_command_text(category))}” isn't"
             if category != "?"
             else "That channel isn't"
         )
@@ -153,36 +145,9 @@ def parse_kudos_text(text: str, *, giver_user_id: str) -> KudosDraft | Problem:
     draft = KudosDraft(
         recipients=tuple(dict.fromkeys(recipients)),
         category=category,
-        message=message_as_typed(text[position:]).strip(),
+        message=unescape_command_text(text[position:]).strip(),
     )
-    return check_draft(draft, giver_user_id=giver_user_id)
-
-
-def _readable(match: re.Match[str]) -> str:
-    target, _, label = match.group(1).partition("|")
-    if target.startswith("@"):  # a person: <@U1|leo>, or <@U1>
-        return "@" + (label or target[1:])
-    if target.startswith("#"):  # a channel
-        return "#" + (label or target[1:])
-    if target.startswith("!"):  # a broadcast (<!here|here>), a user group, a date
-        word = target[1:].split("^")[0].lower()
-        if word == "subteam":
-            return label or "@group"
-        if word == "date":
-            return label
-        return f"@{word}"
-    # A link: the address shown, so a label can't disguise where it goes.
-    return target if not label or label == target else f"{label} ({target})"
-
-
-def message_as_typed(text: str) -> str:
-    """A kudos message from `/kudos` command text as plain text, as the person would read it:
-    Slack's sequences become their readable words (`<@U1|leo>` → "@leo", `<!channel>` →
-    "@channel") and `&lt;`, `&gt;`, `&amp;` the characters typed. Kudos messages are kept as
-    plain text, from the command and the modal alike, and escaped where they meet mrkdwn
-    (bot.blocks.kudos), so nothing typed in either is ever live."""
-    readable = _SLACK_SEQUENCE.sub(_readable, text)
-    return _ENTITY.sub(lambda m: _ENTITY_CHARS[m.group(1)], readable)
+    return check_draft(draft, giver_user_id=giver_user_id, as_sent_by_slack=True)
 
 
 def clean_message(message: str) -> str:
@@ -191,8 +156,13 @@ def clean_message(message: str) -> str:
     return message.strip()
 
 
-def check_draft(draft: KudosDraft, *, giver_user_id: str) -> KudosDraft | Problem:
-    """The rules that need no Slack call: who it is for, the category and the message."""
+def check_draft(
+    draft: KudosDraft, *, giver_user_id: str, as_sent_by_slack: bool = False
+) -> KudosDraft | Problem:
+    """The rules that need no Slack call: who it is for, the category and the message.
+
+    `as_sent_by_slack`: the message is a command's text, escaped by Slack (`&amp;`, `<@U…|leo>`);
+    its length is counted as the giver typed it, like the modal's."""
     if not draft.recipients:
         return Problem("recipients", "Pick at least one person to recognise.")
     if len(draft.recipients) > MAX_RECIPIENTS:
@@ -215,10 +185,11 @@ def check_draft(draft: KudosDraft, *, giver_user_id: str) -> KudosDraft | Proble
             "message",
             "Add a few words about what they did: that's the part people remember.",
         )
-    if len(message) > MAX_MESSAGE_CHARS:
+    typed_length = len(unescape_command_text(message) if as_sent_by_slack else message)
+    if typed_length > MAX_MESSAGE_CHARS:
         return Problem(
             "message",
-            f"Keep it to {MAX_MESSAGE_CHARS:,} characters (yours has {len(message):,}). "
+            f"Keep it to {MAX_MESSAGE_CHARS:,} characters (yours has {typed_length:,}). "
             "Short and specific lands best.",
         )
     return KudosDraft(recipients=draft.recipients, category=draft.category, message=message)
