@@ -75,14 +75,22 @@ def _readable(match: re.Match[str]) -> str:
         return f"@{label}" if label else target
     if target.startswith("#"):  # a channel: <#C123|wins> -> #wins
         return f"#{label}" if label else target
-    if target.startswith("!"):  # <!here>, <!subteam^S123|@sales>, <!date^…|fallback>
-        if label:
-            return label
+    if target.startswith("!"):  # <!here>, <!here|here>, <!subteam^S123|@sales>, <!date^…|x>
         special, _, subject = target[1:].partition("^")
-        return f"@{subject if special == 'subteam' and subject else special}"
+        special = special.strip().lower()
+        if special == "subteam":
+            return label or f"@{subject}"
+        if special == "date":
+            return label
+        return f"@{special}"  # a broadcast, by its name whatever its label
     # A link: Slack puts the text as typed after the pipe (example.com for
-    # <http://example.com|example.com>), else the link is what was typed.
-    return label if label else target
+    # <http://example.com|example.com>), else the link is what was typed. A label that names
+    # somewhere else is shown with the real address, so it can't disguise where it goes.
+    if not label or label == target:
+        return target
+    if target.split("://", 1)[-1] in (label, label + "/"):
+        return label
+    return f"{label} ({target})"
 
 
 def unescape_command_text(text: str) -> str:

@@ -26,6 +26,7 @@ from bot.blocks.kudos import (
 )
 from bot.blocks.settings import CurrentSettings, parse_settings_submission, settings_modal
 from bot.simulator import state_value
+from bot.slack_text import unescape_command_text
 from bot.slack_users import SlackProfile
 from bot.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 from bot.usecases.kudos import (
@@ -35,7 +36,6 @@ from bot.usecases.kudos import (
     digest_due,
     local_day_start,
     may_give_kudos,
-    message_as_typed,
     next_dm_step,
     parse_kudos_text,
     recipient_problem,
@@ -331,10 +331,10 @@ def test_command_text_becomes_the_plain_words_the_person_typed() -> None:
         "<!subteam^S1|@sales> &amp; <@U0REP2|maya> <@U0REP3> <#C1|wins> "
         "<https://evil.example|https://sso.example> <!Here> &lt;b&gt; &amp;lt;"
     )
-    assert message_as_typed(sent) == (
+    assert unescape_command_text(sent) == (
         "@sales & @maya @U0REP3 #wins https://sso.example (https://evil.example) @here <b> &lt;"
     )
-    assert message_as_typed("Plain words stay as they are") == "Plain words stay as they are"
+    assert unescape_command_text("Plain words stay as they are") == "Plain words stay as they are"
 
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
