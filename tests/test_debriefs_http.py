@@ -400,6 +400,7 @@ def test_perfect_miss_celebrated_with_consent_once_without_the_amount(slack: Sla
     assert "do exactly what you did again" in shout
     assert "Handled objections well" in shout
     assert "99" not in shout  # the amount is never posted publicly
+    slack.wait(seen, "chat.postMessage", channel=DM[REP1])  # may trail the post on a busy machine
     confirmations = slack.posts_about(seen, "perfect miss", channel=DM[REP1])
     assert len(confirmations) == 1 and "<#C0WINS>" in _text(confirmations[0])
     assert "celebrated in" in _text(confirmations[0])
