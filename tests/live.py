@@ -52,13 +52,25 @@ class LiveApp:
     signing_secret: str
     database_url: str
     output: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def sender(self, team_id: str = "T0REBOUND") -> SlackSender:
-        return SlackSender(f"{self.base_url}/slack/events", self.signing_secret, team_id=team_id)
+        return SlackSender(
+            f"{self.base_url}/slack/events",
+            self.signing_secret,
+            team_id=team_id,
+            response_origin=self.slack_origin,
+        )
+
+    @property
+    def slack_origin(self) -> str | None:
+        """The stand-in's origin (from SLACK_API_URL), where response_urls are served."""
+        api_url = self.env.get("SLACK_API_URL") or ""
+        return api_url.removesuffix("/").removesuffix("/api") or None
 
     def logs(self) -> str:
         return "".join(self.output[-200:])
@@ -118,7 +130,7 @@ def serve_process(env: dict[str, str], workdir: Path, signing_secret: str) -> It
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError("rebound serve did not start:\n" + "".join(output))
-    app = LiveApp(process, port_box[0], signing_secret, env["DATABASE_URL"], output)
+    app = LiveApp(process, port_box[0], signing_secret, env["DATABASE_URL"], output, env)
     try:
         yield app
     finally:

@@ -49,7 +49,7 @@ from bot.blocks.debriefs import (
 )
 from bot.delivery import Delivery, Sent
 from bot.domain import Classification
-from bot.messaging import send_ephemeral, team_id_of
+from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
 from bot.scheduler import ScheduledJob
 from bot.usecases import debriefs as usecases
 from bot.usecases.debriefs import NotYours, OutcomeFacts, SavedOutcome, bounce_back_post_key
@@ -86,11 +86,14 @@ class Sending(Enum):
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/lost")
+    @tells_user_on_failure
     def lost_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         ack()
         _open_modal(client, command, lost_modal(command.get("text") or ""))
 
     @app.command("/won")
+
+    @tells_user_on_failure
     def won_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         ack()
         _open_modal(client, command, won_modal(command.get("text") or ""))

@@ -30,7 +30,7 @@ from bot.blocks.kudos import (
     unreached_message,
 )
 from bot.delivery import Delivery
-from bot.messaging import send_ephemeral, team_id_of
+from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
 from bot.scheduler import ScheduledJob
 from bot.slack_users import SlackProfile, SlackUnavailable, is_rebound_admin, lookup_profile
 from bot.usecases.kudos import (
@@ -75,6 +75,7 @@ class Giver:
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/kudos")
+    @tells_user_on_failure
     def kudos_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         text = (command.get("text") or "").strip()
         giver_id = command["user_id"]
