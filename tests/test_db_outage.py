@@ -195,3 +195,29 @@ def test_commands_that_need_no_database_still_answer_during_an_outage(
     finally:
         allow_postgres_connections(admin_url, database, allowed=True)
     assert standin.responses_to(fields["response_url"], ok_only=False) == []
+
+
+def test_a_button_click_during_an_outage_gets_an_apology_through_its_response_url(
+    outage_app: tuple[LiveApp, str, str], standin: SlackStandIn
+) -> None:
+    from bot.blocks.checkins import SKIP_ACTION_ID
+
+    app, admin_url, database = outage_app
+    sender = app.sender()
+    click_url = sender.new_response_url("actions")
+    allow_postgres_connections(admin_url, database, allowed=False)
+    try:
+        sender.block_actions(
+            user_id=REP,
+            actions=[{"action_id": SKIP_ACTION_ID, "value": "1"}],
+            message={"ts": "1700000000.000300", "text": "Your weekly check-in"},
+            channel_id="D0REP1",
+            response_url=click_url,
+        )
+        answers = standin.wait_for_responses(click_url, timeout=15)
+    finally:
+        allow_postgres_connections(admin_url, database, allowed=True)
+    assert len(answers) == 1 and answers[0]["response_type"] == "ephemeral"
+    assert answers[0]["replace_original"] is False  # the check-in DM itself stays as it was
+    assert "couldn't finish that just now" in answers[0]["text"]
+    assert "try again in a minute" in answers[0]["text"]
