@@ -185,7 +185,10 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
     thread = threading.Thread(target=server.run, name="rebound-demo-http", daemon=True)
     thread.start()
     sender = SlackSender(
-        f"http://127.0.0.1:{server.effective_port}/slack/events", secret, team_id=standin.team_id
+        f"http://127.0.0.1:{server.effective_port}/slack/events",
+        secret,
+        team_id=standin.team_id,
+        response_origin=standin.origin,  # replies through response_urls land in the stand-in
     )
     transcript = Transcript(standin, out, quiet=quiet)
     transcript.seen = len(standin.calls)
