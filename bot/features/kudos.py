@@ -129,7 +129,11 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={problem.field: problem.text})
             return
         ack()
-        where = {"channel_id": modal.channel_id or giver_id, "user_id": giver_id}
+        where = {
+            "channel_id": modal.channel_id or giver_id,
+            "user_id": giver_id,
+            "response_url": modal.response_url,
+        }
 
         def reply(message: dict[str, Any]) -> None:
             send_ephemeral(client, where, message)
@@ -161,7 +165,10 @@ def open_kudos_modal(client: WebClient, deps: Deps, command: dict[str, Any]) -> 
             return
     try:
         client.views_open(
-            trigger_id=command["trigger_id"], view=kudos_modal(channel_id=command.get("channel_id"))
+            trigger_id=command["trigger_id"],
+            view=kudos_modal(
+                channel_id=command.get("channel_id"), response_url=command.get("response_url")
+            ),
         )
     except SlackApiError as error:
         log.warning("views.open failed: %s", error.response.get("error"))
