@@ -10,6 +10,11 @@ It also plays Slack's Socket Mode side: ``apps.connections.open`` answers a ``ws
 same port, where a minimal RFC 6455 WebSocket endpoint says ``hello``, sends envelopes a test
 asks for (``send_socket_envelope``) and records the acks the app sends back (``socket_acks``).
 
+It serves the response_urls the simulator hands out (``/commands/…`` and ``/actions/…`` on
+its origin): POSTs are recorded (``responses_to``, ``wait_for_responses``) within Slack's limit
+of 5 uses in 30 minutes. Channels have kinds (public, private with members, with or without
+the bot, and DMs between two people) so chat.postEphemeral fails where Slack's does.
+
 Run it standalone with ``python -m bot.standin --port 8765``.
 """
 
