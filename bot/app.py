@@ -167,5 +167,12 @@ def _skip_redelivered_events(deps: Deps) -> Callable[..., Any]:
 
 
 def _report_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
-    """Log with context; the user sees the friendly fallback the listener chose, never a trace."""
+    """Log with context. Listeners choose their own friendly fallbacks (commands through
+    bot.messaging.tells_user_on_failure); what still escapes one, a click on a message,
+    gets a short apology through the click's response_url, never a trace."""
     logger.exception("listener failed for %s: %s", body.get("type") or body.get("command"), error)
+    response_url = body.get("response_url")
+    if body.get("type") == "block_actions" and isinstance(response_url, str) and response_url:
+        from bot.messaging import command_failed_message, post_to_response_url
+
+        post_to_response_url(response_url, command_failed_message(None))

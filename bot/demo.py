@@ -189,6 +189,7 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
         secret,
         team_id=standin.team_id,
         directory=standin,
+        response_origin=standin.origin,  # replies through response_urls land in the stand-in
     )
     transcript = Transcript(standin, out, quiet=quiet)
     transcript.seen = len(standin.calls)

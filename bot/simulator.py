@@ -194,8 +194,12 @@ class SlackSender:
         api_app_id: str = "A0REBOUND",
         directory: Directory | None = None,
         manifest: Path | None = None,
+        response_origin: str | None = None,
     ) -> None:
+        """`response_origin`: where response_urls point (the stand-in's origin, so the app's
+        replies through them are served and recorded there); Slack's hooks host otherwise."""
         self.events_url = events_url
+        self.response_origin = (response_origin or "https://hooks.slack.com").rstrip("/")
         self.signing_secret = signing_secret
         self.team_id = team_id
         self.team_domain = team_domain
@@ -238,6 +242,13 @@ class SlackSender:
     def post_form(self, fields: dict[str, str], **kwargs: Any) -> HttpReply:
         return self.post(urlencode(fields).encode(), "application/x-www-form-urlencoded", **kwargs)
 
+    def new_response_url(self, kind: str = "commands") -> str:
+        """Shaped like Slack's hooks.slack.com/{commands|actions}/{team}/{id}/{token}. The id's
+        first part is when it was made, in milliseconds, so the stand-in can expire it after 30
+        minutes as Slack does."""
+        issued = f"{int(time.time() * 1000)}.{next(_counter)}"
+        return f"{self.response_origin}/{kind}/{self.team_id}/{issued}/{secrets.token_hex(12)}"
+
     # -- slash commands ----------------------------------------------------------------------
     def slash_command_fields(
         self,
@@ -267,7 +278,7 @@ class SlackSender:
             "text": sent_text,
             "api_app_id": self.api_app_id,
             "is_enterprise_install": "false",
-            "response_url": f"https://hooks.slack.com/commands/{self.team_id}/{_new_id('')}/x",
+            "response_url": self.new_response_url("commands"),
             "trigger_id": trigger_id or new_trigger_id(),
         }
 
@@ -331,8 +342,16 @@ class SlackSender:
         view: dict[str, Any] | None = None,
         message: dict[str, Any] | None = None,
         channel_id: str | None = None,
+        ephemeral_ts: str | None = None,
+        response_url: str | None = None,
     ) -> HttpReply:
-        """A button click (or other element) in a message or a view."""
+        """A button click (or other element) in a message, an ephemeral message or a view.
+
+        For an ephemeral message (`ephemeral_ts` = the message_ts chat.postEphemeral answered,
+        or any ts for one sent through a response_url; `channel_id` = where it was shown) the
+        payload carries `container.is_ephemeral: true` and no `message`, as in bolt-python's
+        https://github.com/slackapi/bolt-python/blob/main/tests/scenario_tests/test_block_actions.py
+        Message clicks carry a `response_url` (`response_url` picks it, else a new one)."""
         for action in actions:
             action.setdefault("action_ts", f"{time.time():.6f}")
             action.setdefault("block_id", _new_id("b"))
@@ -361,7 +380,17 @@ class SlackSender:
             }
             payload["channel"] = {"id": channel, "name": "directmessage"}
             payload["message"] = message
-            payload["response_url"] = f"https://hooks.slack.com/actions/{self.team_id}/x/y"
+            payload["response_url"] = response_url or self.new_response_url("actions")
+        elif ephemeral_ts is not None:
+            channel = channel_id or ""
+            payload["container"] = {
+                "type": "message",
+                "message_ts": ephemeral_ts,
+                "channel_id": channel,
+                "is_ephemeral": True,
+            }
+            payload["channel"] = {"id": channel, "name": "directmessage"}
+            payload["response_url"] = response_url or self.new_response_url("actions")
         return self.post_form({"payload": json.dumps(payload)})
 
     # -- Events API --------------------------------------------------------------------------

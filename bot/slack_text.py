@@ -63,6 +63,7 @@ def plural(count: int, one: str, many: str) -> str:
     """ "1 loss", "2 losses", "1,200 days": the count with the noun that fits it."""
     return f"{count:,} {one if count == 1 else many}"
 
+
 # One control sequence: `<` what it points at, optionally `|` a readable label, `>`.
 _CONTROL = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _ENTITY = re.compile(r"&(amp|lt|gt);")

@@ -10,6 +10,11 @@ It also plays Slack's Socket Mode side: ``apps.connections.open`` answers a ``ws
 same port, where a minimal RFC 6455 WebSocket endpoint says ``hello``, sends envelopes a test
 asks for (``send_socket_envelope``) and records the acks the app sends back (``socket_acks``).
 
+It serves the response_urls the simulator hands out (``/commands/…`` and ``/actions/…`` on
+its origin): POSTs are recorded (``responses_to``, ``wait_for_responses``) within Slack's limit
+of 5 uses in 30 minutes. Channels have kinds (public, private with members, with or without
+the bot, and DMs between two people) so chat.postEphemeral fails where Slack's does.
+
 Run it standalone with ``python -m bot.standin --port 8765``.
 """
 
@@ -103,6 +108,15 @@ KNOWN_ELEMENT_TYPES = _PLACEHOLDER_ELEMENT_TYPES | frozenset(
 )
 
 TRIGGER_ID_LIFETIME_SECONDS = 3.0
+# A response_url takes "up to 5 times within 30 minutes of the user's invocation" (slash
+# commands: https://docs.slack.dev/interactivity/implementing-slash-commands, "Delayed
+# responses and multiple responses"; clicks: https://api.slack.com/interactivity/handling
+# #message_responses).
+RESPONSE_URL_MAX_USES = 5
+RESPONSE_URL_LIFETIME_SECONDS = 30 * 60
+# The paths the simulator builds its response_urls on, like hooks.slack.com/commands/… and
+# hooks.slack.com/actions/…: /<kind>/<team id>/<issued ms>.<n>/<token>.
+RESPONSE_URL_KINDS = ("commands", "actions")
 _MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral")
 # Methods that authenticate with something other than a Web API token.
 _TOKENLESS_METHODS = frozenset({"oauth.v2.access"})
@@ -161,6 +175,32 @@ class RecordedCall:
     at: float
     # The JSON body answered; handy to learn assigned ids (view ids, message ts).
     response: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ResponseUrlPost:
+    """One POST to a response_url, with the answer the stand-in gave."""
+
+    path: str  # e.g. /commands/T0REBOUND/1700000000000.1/abc
+    body: dict[str, Any]
+    status: int
+    error: str | None
+    at: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+
+@dataclass
+class _ChannelInfo:
+    """What the stand-in knows of a channel beyond its name, to model who can post there.
+
+    `members` None means everyone in the workspace is in it (a public channel's default)."""
+
+    private: bool = False
+    members: frozenset[str] | None = None
+    bot_is_member: bool = True
 
 
 @dataclass
@@ -818,6 +858,10 @@ class SlackStandIn:
         }
         self.channels: dict[str, str] = {}
         self.usergroups: dict[str, str] = {}  # user group id -> its @handle (without the @)
+        self._channel_info: dict[str, _ChannelInfo] = {}
+        # DMs between two people (not the app): the bot can't see them at all.
+        self._people_dms: dict[str, tuple[str, str]] = {}
+        self._response_posts: list[ResponseUrlPost] = []
         self._calls: list[RecordedCall] = []
         self._faults: dict[str, list[_Fault]] = {}
         self._buckets: dict[str, _TokenBucket] = {}
@@ -928,9 +972,32 @@ class SlackStandIn:
         with self._lock:
             self.users[user.id] = user
 
-    def add_channel(self, channel_id: str, name: str) -> None:
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        private: bool = False,
+        members: set[str] | frozenset[str] | None = None,
+        bot_is_member: bool = True,
+    ) -> None:
+        """A public channel everyone is in by default; or `private` with its `members`, with or
+        without the bot. Membership decides who chat.postEphemeral can reach there."""
         with self._lock:
             self.channels[channel_id] = name
+            self._channel_info[channel_id] = _ChannelInfo(
+                private=private,
+                members=frozenset(members) if members is not None else None,
+                bot_is_member=bot_is_member,
+            )
+
+    def add_dm_between(self, channel_id: str, user_id: str, other_user_id: str) -> None:
+        """A DM between two people, the app not in it: a slash command typed there carries
+        this channel id, but no Web API method can see or post to it."""
+        if not channel_id.startswith("D"):
+            raise ValueError("DM channel ids start with D")
+        with self._lock:
+            self._people_dms[channel_id] = (user_id, other_user_id)
 
     # The simulator's Directory: how Slack resolves a typed @name or #channel when it escapes
     # a slash command's text (bot.simulator.command_text_as_sent).
@@ -1011,6 +1078,39 @@ class SlackStandIn:
         with self._lock:
             stored = self._files.get(file_id)
             return stored.alt_txt if stored is not None else None
+
+    @property
+    def response_url_posts(self) -> list[ResponseUrlPost]:
+        """Every POST to a response_url, oldest first (accepted and refused)."""
+        with self._lock:
+            return list(self._response_posts)
+
+    def responses_to(self, response_url: str, *, ok_only: bool = True) -> list[dict[str, Any]]:
+        """The JSON bodies the app sent to `response_url` (a full URL or its path)."""
+        path = urlsplit(response_url).path
+        return [p.body for p in self.response_url_posts if p.path == path and (p.ok or not ok_only)]
+
+    def wait_for_responses(
+        self, response_url: str, count: int = 1, timeout: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """Wait until `count` accepted responses reached `response_url`; AssertionError after
+        `timeout`, naming what did arrive there and the Web API calls made meanwhile."""
+        deadline = time.monotonic() + timeout
+        while True:
+            bodies = self.responses_to(response_url)
+            if len(bodies) >= count:
+                return bodies
+            if time.monotonic() >= deadline:
+                refused = [
+                    (p.status, p.error)
+                    for p in self.response_url_posts
+                    if p.path == urlsplit(response_url).path and not p.ok
+                ]
+                raise AssertionError(
+                    f"{len(bodies)} of {count} response(s) to {response_url} within "
+                    f"{timeout:.1f}s; refused: {refused}; calls:\n{self._summarize(self.calls)}"
+                )
+            time.sleep(0.02)
 
     def wait_for(
         self, predicate: Callable[[list[RecordedCall]], bool], timeout: float = 5.0
@@ -1225,6 +1325,9 @@ class SlackStandIn:
         if parts.path.startswith("/upload/") and request.command == "POST":
             self._serve_upload(request, parts.path.removeprefix("/upload/"), body)
             return
+        if parts.path.split("/")[1] in RESPONSE_URL_KINDS and request.command == "POST":
+            self._serve_response_url(request, parts.path, body)
+            return
         if not parts.path.startswith("/api/"):
             self._send(request, 404, {"ok": False, "error": "unknown_method"})
             return
@@ -1253,6 +1356,49 @@ class SlackStandIn:
             request.send_header(name, value)
         request.end_headers()
         request.wfile.write(encoded)
+
+    def _serve_response_url(self, request: _StandInRequestHandler, path: str, body: bytes) -> None:
+        """A POST to a response_url (JSON: text, blocks, response_type, replace_original,
+        delete_original). Slack takes each at most 5 times within 30 minutes; past that the
+        stand-in answers 404 expired_url (Slack documents the limit, not the wording; this
+        is the incoming-webhooks style of a plain-text error with a 4xx status)."""
+        status, error = 200, None
+        try:
+            decoded = json.loads(body.decode("utf-8")) if body else None
+        except (ValueError, UnicodeDecodeError):
+            decoded = None
+        payload: dict[str, Any] = decoded if isinstance(decoded, dict) else {}
+        segments = path.strip("/").split("/")
+        issued = segments[2].split(".", 1)[0] if len(segments) == 4 else ""
+        with self._lock:
+            uses = sum(1 for p in self._response_posts if p.path == path and p.ok)
+        if len(segments) != 4 or not issued.isdigit():
+            status, error = 404, "invalid_url"
+        elif (
+            time.time() - int(issued) / 1000 > RESPONSE_URL_LIFETIME_SECONDS
+            or uses >= RESPONSE_URL_MAX_USES
+        ):
+            status, error = 404, "expired_url"
+        elif not isinstance(decoded, dict) or payload.get("response_type") not in (
+            None,
+            "ephemeral",
+            "in_channel",
+        ):
+            status, error = 400, "invalid_payload"
+        elif not payload.get("delete_original"):
+            try:
+                self._validate_message_content(payload)
+            except SlackApiErrorAnswer as answer:
+                status, error = 400, answer.error
+        post = ResponseUrlPost(path=path, body=payload, status=status, error=error, at=time.time())
+        with self._lock:
+            self._response_posts.append(post)
+        answer = (error or "ok").encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "text/plain; charset=utf-8")
+        request.send_header("Content-Length", str(len(answer)))
+        request.end_headers()
+        request.wfile.write(answer)
 
     def _serve_upload(self, request: _StandInRequestHandler, file_id: str, body: bytes) -> None:
         with self._lock:
@@ -1411,9 +1557,18 @@ class SlackStandIn:
         if not isinstance(channel, str) or not channel:
             raise SlackApiErrorAnswer("channel_not_found")
         channel_id = self._resolve_channel_id(channel)
+        info = self._channel_info.get(channel_id)
+        if info is not None and info.private and not info.bot_is_member:
+            # A private channel is invisible to an app that isn't in it: Slack answers
+            # channel_not_found, as for any id it can't see.
+            raise SlackApiErrorAnswer("channel_not_found")
         if channel_id in self.channels or self._dm_user(channel_id) is not None:
             return channel_id
         raise SlackApiErrorAnswer("channel_not_found")
+
+    def _visible_to_bot(self, channel_id: str) -> bool:
+        info = self._channel_info.get(channel_id)
+        return info is None or not info.private or info.bot_is_member
 
     def _dm_user(self, channel_id: str) -> StandInUser | None:
         if not channel_id.startswith("D"):
@@ -1474,6 +1629,7 @@ class SlackStandIn:
                 "is_open": True,
             }
         name = self.channels[channel_id]
+        info = self._channel_info.get(channel_id) or _ChannelInfo()
         return {
             "id": channel_id,
             "name": name,
@@ -1483,10 +1639,10 @@ class SlackStandIn:
             "is_group": False,
             "is_im": False,
             "is_mpim": False,
-            "is_private": False,
+            "is_private": info.private,
             "is_archived": False,
             "is_general": False,
-            "is_member": True,
+            "is_member": info.bot_is_member,
         }
 
     def _message_object(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
@@ -1601,12 +1757,20 @@ class SlackStandIn:
 
     def _conversations_list(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {
-            "channels": [self._channel_object(channel_id) for channel_id in self.channels],
+            "channels": [
+                self._channel_object(channel_id)
+                for channel_id in self.channels
+                if self._visible_to_bot(channel_id)
+            ],
             "response_metadata": {"next_cursor": ""},
         }
 
     def _conversations_join(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
-        return {"channel": self._channel_object(self._known_channel(params.get("channel")))}
+        channel_id = self._known_channel(params.get("channel"))
+        info = self._channel_info.get(channel_id)
+        if info is not None and not info.private:
+            info.bot_is_member = True
+        return {"channel": self._channel_object(channel_id)}
 
     def _chat_post_message(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         channel_id = self._known_channel(params.get("channel"))
@@ -1617,8 +1781,21 @@ class SlackStandIn:
         return {"channel": channel_id, "ts": ts, "message": message}
 
     def _chat_post_ephemeral(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
-        self._known_channel(params.get("channel"))
-        self._known_user(params.get("user"))
+        # Errors as https://docs.slack.dev/reference/methods/chat.postEphemeral/ lists them:
+        # channel_not_found ("Value passed for channel was invalid": a DM between two other
+        # people, or a private channel the app isn't in, which it cannot see), not_in_channel
+        # ("Cannot post user messages to a channel they are not in": the app isn't in it) and
+        # user_not_in_channel ("Intended recipient is not in the specified channel").
+        channel_id = self._known_channel(params.get("channel"))
+        user = self._known_user(params.get("user"))
+        info = self._channel_info.get(channel_id)
+        if info is not None and not info.bot_is_member:
+            raise SlackApiErrorAnswer("not_in_channel")
+        if info is not None and info.members is not None and user.id not in info.members:
+            raise SlackApiErrorAnswer("user_not_in_channel")
+        dm_user = self._dm_user(channel_id)
+        if dm_user is not None and dm_user.id != user.id:
+            raise SlackApiErrorAnswer("user_not_in_channel")  # the app's DM with someone else
         self._validate_message_content(params)
         return {"message_ts": self._new_ts()}
 

@@ -57,6 +57,7 @@ class LiveApp:
     output: list[str] = field(default_factory=list)
     # Resolves typed @names and #channels in slash commands, as Slack does (the stand-in).
     directory: Directory | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -68,7 +69,14 @@ class LiveApp:
             self.signing_secret,
             team_id=team_id,
             directory=self.directory,
+            response_origin=self.slack_origin,
         )
+
+    @property
+    def slack_origin(self) -> str | None:
+        """The stand-in's origin (from SLACK_API_URL), where response_urls are served."""
+        api_url = self.env.get("SLACK_API_URL") or ""
+        return api_url.removesuffix("/").removesuffix("/api") or None
 
     def logs(self) -> str:
         return "".join(self.output[-200:])
@@ -137,7 +145,7 @@ def serve_process(
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError("rebound serve did not start:\n" + "".join(output))
-    app = LiveApp(process, port_box[0], signing_secret, env["DATABASE_URL"], clock, output)
+    app = LiveApp(process, port_box[0], signing_secret, env["DATABASE_URL"], clock, output, env=env)
     try:
         yield app
     finally:

@@ -100,7 +100,12 @@ class Slack:
         return reply
 
     def click(
-        self, user_id: str, action_id: str, value: str, message: RecordedCall | None = None
+        self,
+        user_id: str,
+        action_id: str,
+        value: str,
+        message: RecordedCall | None = None,
+        response_url: str | None = None,
     ) -> HttpReply:
         posted = None
         channel = None
@@ -112,6 +117,7 @@ class Slack:
             actions=[{"action_id": action_id, "value": value}],
             message=posted,
             channel_id=channel,
+            response_url=response_url,
         )
         assert reply.status == 200
         return reply
@@ -507,10 +513,13 @@ def test_only_the_rep_can_open_their_reflections(slack: Slack) -> None:
     slack.setup()
     dm, outcome = _lose(slack, REP1, "Private deal")
     seen = slack.mark()
-    slack.click(REP2, REFLECT_ACTION_ID, str(outcome.id), message=dm)
-    note = slack.wait(seen, "chat.postEphemeral", user=REP2)[0]
-    assert note.params["text"] == f"These questions are for <@{REP1}>."
-    assert note.params["channel"] == DM[REP1]  # only the clicker sees it, where they clicked
+    response_url = slack.sender.new_response_url("actions")
+    slack.click(REP2, REFLECT_ACTION_ID, str(outcome.id), message=dm, response_url=response_url)
+    # Only the clicker sees it, where they clicked: through the click's response_url, since
+    # chat.postEphemeral can't reach them in someone else's DM (user_not_in_channel).
+    (note,) = slack.standin.wait_for_responses(response_url, timeout=10)
+    assert note["text"] == f"These questions are for <@{REP1}>."
+    assert note["response_type"] == "ephemeral" and note["replace_original"] is False
     time.sleep(0.3)
     assert slack.since(seen, "views.open") == []
 

@@ -644,7 +644,6 @@ def test_the_loss_reasons_sentence_counts_in_the_singular_too() -> None:
     assert "No losses logged in the last 1 day." in "\n".join(mrkdwn_strings(empty))
 
 
-
 def test_counted_nouns_agree_with_their_count() -> None:
     from bot.blocks.goals import timeline_comment
     from bot.blocks.privacy import workspace_deleted_message

@@ -317,21 +317,28 @@ def ask_to_forget(live: LiveApp, standin: SlackStandIn, team: str, user_id: str)
     return _ephemerals_to(calls[seen:], user_id)[0]
 
 
-def click_delete(live: LiveApp, team: str, user_id: str, value: str) -> None:
-    reply = live.sender(team).block_actions(
+def click_delete(
+    live: LiveApp, team: str, user_id: str, value: str, *, confirmation_ts: str = "1700000000.1"
+) -> str:
+    """Click "Delete my data" on the ephemeral confirmation; the click's response_url."""
+    sender = live.sender(team)
+    response_url = sender.new_response_url("actions")
+    reply = sender.block_actions(
         user_id=user_id,
         actions=[{"action_id": FORGET_ME_CONFIRM_ACTION_ID, "value": value}],
-        message={"ts": "1700000000.000100", "channel": "C0GENERAL"},
+        ephemeral_ts=confirmation_ts,
         channel_id="C0GENERAL",
+        response_url=response_url,
     )
     assert reply.status == 200
+    return response_url
 
 
-def replies_after(standin: SlackStandIn, seen: int, user_id: str, n: int) -> list[str]:
-    calls = standin.wait_for(
-        lambda calls: len(_ephemerals_to(calls[seen:], user_id)) >= n, timeout=10
-    )
-    return [c.params["text"] for c in _ephemerals_to(calls[seen:], user_id)]
+def answer_to(standin: SlackStandIn, response_url: str) -> dict[str, Any]:
+    """The one answer the app sent to a click's response_url."""
+    answers = standin.wait_for_responses(response_url, timeout=10)
+    assert len(answers) == 1, answers
+    return answers[0]
 
 
 def test_forget_me_deletes_exactly_the_clickers_rows_once(
@@ -351,17 +358,24 @@ def test_forget_me_deletes_exactly_the_clickers_rows_once(
     assert button["style"] == "danger" and button["text"]["text"] == "Delete my data"
     assert button["value"] == rep
 
-    # Someone else clicking this button (value = rep) deletes nothing at all.
-    seen = len(standin.calls)
-    click_delete(live, team, teammate, rep)
-    assert "for someone else" in replies_after(standin, seen, teammate, 1)[0]
+    # Someone else clicking this button (value = rep) deletes nothing at all; the
+    # confirmation stays as it was (a new private note, not a replacement).
+    refusal = answer_to(standin, click_delete(live, team, teammate, rep))
+    assert "for someone else" in refusal["text"]
+    assert refusal["replace_original"] is False and refusal["response_type"] == "ephemeral"
     db.expire_all()
     assert count(db, Outcome, team_id=team, user_id=rep) == 1
     assert count(db, Member, team_id=team, user_id=teammate) == 1
 
-    seen = len(standin.calls)
-    click_delete(live, team, rep, rep)
-    done = replies_after(standin, seen, rep, 1)[0]
+    # Done: the answer replaces the ephemeral confirmation, so its button can't be clicked
+    # again (an ephemeral message changes only through response_url).
+    answer = answer_to(
+        standin,
+        click_delete(live, team, rep, rep, confirmation_ts=confirmation.response["message_ts"]),
+    )
+    assert answer["replace_original"] is True
+    assert "blocks" not in answer or not any(b["type"] == "actions" for b in answer["blocks"])
+    done = answer["text"]
     assert "your data is deleted" in done
     for line in (
         "reflections: 1",
@@ -391,10 +405,8 @@ def test_forget_me_deletes_exactly_the_clickers_rows_once(
         assert count(db, model, team_id=other_team, user_id=rep) == 1, model
     assert db.get(Reflection, theirs.reflection_id) is not None
 
-    # A second click finds nothing and says so.
-    seen = len(standin.calls)
-    click_delete(live, team, rep, rep)
-    assert "nothing of yours left" in replies_after(standin, seen, rep, 1)[0]
+    # A second click (a stale copy of the button) finds nothing and says so.
+    assert "nothing of yours left" in answer_to(standin, click_delete(live, team, rep, rep))["text"]
 
 
 def test_a_double_click_deletes_once(live: LiveApp, standin: SlackStandIn, db: Session) -> None:
@@ -402,13 +414,16 @@ def test_a_double_click_deletes_once(live: LiveApp, standin: SlackStandIn, db: S
     seed_person(db, team, rep, "double")
     db.commit()
 
-    seen = len(standin.calls)
-    clicks = [threading.Thread(target=click_delete, args=(live, team, rep, rep)) for _ in range(2)]
+    urls: list[str] = []
+    clicks = [
+        threading.Thread(target=lambda: urls.append(click_delete(live, team, rep, rep)))
+        for _ in range(2)
+    ]
     for click in clicks:
         click.start()
     for click in clicks:
         click.join()
-    replies = replies_after(standin, seen, rep, 2)
+    replies = [answer_to(standin, url)["text"] for url in urls]
     assert sorted("your data is deleted" in text for text in replies) == [False, True]
     assert any("nothing of yours left" in text for text in replies)
     done = next(text for text in replies if "deleted" in text)
@@ -542,17 +557,16 @@ def test_an_admin_deletes_the_workspace_data_on_request_and_others_cannot(
     )
     refusal = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
     assert "Only Rebound admins" in refusal.params["text"]
-    # A rep clicking a forwarded button is refused too.
-    seen = len(standin.calls)
+    # A rep clicking a forwarded button is refused too; the button stays where it was.
+    refused_url = sender.new_response_url("actions")
     sender.block_actions(
         user_id="U0REP1",
         actions=[{"action_id": DELETE_WORKSPACE_CONFIRM_ACTION_ID, "value": "workspace"}],
-        message={"ts": "1.0", "text": "", "channel": "C0GENERAL"},
+        ephemeral_ts="1.0",
         channel_id="C0GENERAL",
+        response_url=refused_url,
     )
-    standin.wait_for(
-        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
-    )
+    assert standin.wait_for_responses(refused_url, timeout=10)[0]["replace_original"] is False
     assert members() == 2
 
     # The admin asks, confirms, and the data is gone; another workspace keeps its own.
@@ -563,18 +577,18 @@ def test_an_admin_deletes_the_workspace_data_on_request_and_others_cannot(
     )
     confirmation = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
     assert "Delete all of this workspace's Rebound data now?" in confirmation.params["text"]
-    seen = len(standin.calls)
+    done_url = sender.new_response_url("actions")
     sender.block_actions(
         user_id="U0ADMIN",
         actions=[{"action_id": DELETE_WORKSPACE_CONFIRM_ACTION_ID, "value": "workspace"}],
-        message={"ts": "1.0", "text": "", "channel": "C0GENERAL"},
+        ephemeral_ts=confirmation.response["message_ts"],
         channel_id="C0GENERAL",
+        response_url=done_url,
     )
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
-    )
-    done = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
-    assert "data is deleted" in done.params["text"]
+    done = standin.wait_for_responses(done_url, timeout=10)
+    assert len(done) == 1 and "data is deleted" in done[0]["text"]
+    # The confirmation is replaced by the outcome: its button is gone.
+    assert done[0]["replace_original"] is True
     assert members() == 0
     with Session(engine) as session:
         assert queries.get_workspace(session=session, team_id=team_id) is None

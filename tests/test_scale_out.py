@@ -106,7 +106,10 @@ def cluster(standin: SlackStandIn, tmp_path_factory: pytest.TempPathFactory) -> 
         front = RoundRobinFront([r.port for r in replicas])
         port = front.start()
         stack.callback(front.stop)
-        yield Cluster(front, LiveApp(replicas[0].process, port, secret, url, clock), standin)
+        front_app = LiveApp(
+            replicas[0].process, port, secret, url, clock, directory=standin, env=replicas[0].env
+        )
+        yield Cluster(front, front_app, standin)
 
 
 def test_an_event_sent_to_every_replica_publishes_home_once(cluster: Cluster) -> None:

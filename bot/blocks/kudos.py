@@ -179,7 +179,10 @@ def _option(text: str, value: str) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": text}, "value": value}
 
 
-def kudos_modal(*, channel_id: str | None) -> dict[str, Any]:
+def kudos_modal(*, channel_id: str | None, response_url: str | None = None) -> dict[str, Any]:
+    """The kudos form. `channel_id` and the command's `response_url` travel in
+    private_metadata, so the answer after Send can reach the giver where they typed `/kudos`
+    (a view submission brings no response_url of its own)."""
     options = [_option(CATEGORY_LABELS[name], name) for name in CATEGORIES]
     return {
         "type": "modal",
@@ -187,7 +190,9 @@ def kudos_modal(*, channel_id: str | None) -> dict[str, Any]:
         "title": {"type": "plain_text", "text": "Give kudos"},
         "submit": {"type": "plain_text", "text": "Send kudos"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({"channel_id": channel_id or ""}),
+        "private_metadata": json.dumps(
+            {"channel_id": channel_id or "", "response_url": response_url or ""}
+        ),
         "blocks": [
             _section(
                 "Recognise a teammate in the recognition channel. Specific beats big: say what "
@@ -245,6 +250,7 @@ class ModalInput:
     category: str
     message: str
     channel_id: str | None
+    response_url: str | None = None
 
 
 def read_kudos_modal(view: Mapping[str, Any]) -> ModalInput:
@@ -262,6 +268,7 @@ def read_kudos_modal(view: Mapping[str, Any]) -> ModalInput:
         category=(value("category").get("selected_option") or {}).get("value") or "",
         message=value("message").get("value") or "",
         channel_id=(metadata.get("channel_id") or None) if isinstance(metadata, dict) else None,
+        response_url=(metadata.get("response_url") or None) if isinstance(metadata, dict) else None,
     )
 
 

@@ -54,7 +54,7 @@ from bot.blocks.checkins import (
     skipped_message,
 )
 from bot.delivery import DEFAULT_LEASE, Delivery
-from bot.messaging import send_ephemeral, team_id_of
+from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
 from bot.scheduler import ScheduledJob
 from bot.slack_users import fetch_profile, profile_from_user
 from bot.usecases import checkins as uc
@@ -306,6 +306,7 @@ def _member_tz(client: WebClient, deps: Deps, team_id: str, user_id: str) -> str
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/checkin")
+    @tells_user_on_failure
     def checkin_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         words = (command.get("text") or "").split()
         subcommand = words[0].lower() if words else ""

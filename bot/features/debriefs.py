@@ -49,7 +49,7 @@ from bot.blocks.debriefs import (
 )
 from bot.delivery import Delivery, Sent
 from bot.domain import Classification
-from bot.messaging import send_ephemeral, team_id_of
+from bot.messaging import post_to_response_url, send_ephemeral, team_id_of, tells_user_on_failure
 from bot.scheduler import ScheduledJob
 from bot.slack_text import unescape_command_text
 from bot.usecases import debriefs as usecases
@@ -87,11 +87,13 @@ class Sending(Enum):
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/lost")
+    @tells_user_on_failure
     def lost_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         ack()
         _open_modal(client, command, lost_modal(unescape_command_text(command.get("text") or "")))
 
     @app.command("/won")
+    @tells_user_on_failure
     def won_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         ack()
         _open_modal(client, command, won_modal(unescape_command_text(command.get("text") or "")))
@@ -563,8 +565,12 @@ def _write(delivery: Delivery, change: Callable[[Session], None]) -> None:
 
 
 def _tell_not_yours(client: WebClient, body: dict[str, Any], owner_user_id: str) -> None:
-    """An only-visible-to-you note for someone clicking another rep's button."""
+    """An only-visible-to-you note for someone clicking another rep's button, through the
+    click's response_url: chat.postEphemeral can't reach them in a DM that isn't theirs."""
     clicker = body["user"]["id"]
+    response_url = body.get("response_url")
+    if response_url and post_to_response_url(response_url, not_your_questions(owner_user_id)):
+        return
     try:
         channel = (body.get("channel") or {}).get("id")
         if not channel:

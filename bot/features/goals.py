@@ -42,7 +42,7 @@ from bot.blocks.goals import (
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
-from bot.messaging import send_ephemeral, team_id_of
+from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
 from bot.slack_text import escape_mrkdwn
 from bot.slack_users import fetch_profile
 from bot.usecases.dashboard import (
@@ -95,6 +95,7 @@ def register(app: App, deps: Deps) -> None:
     register_home_buttons(app, deps)
 
     @app.command("/goal")
+    @tells_user_on_failure
     def goal_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         ack()
         show_goal_or_open_modal(client, deps, command)

@@ -30,7 +30,7 @@ from bot.blocks.kudos import (
     unreached_message,
 )
 from bot.delivery import Delivery
-from bot.messaging import send_ephemeral, team_id_of
+from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
 from bot.scheduler import ScheduledJob
 from bot.slack_users import SlackProfile, SlackUnavailable, is_rebound_admin, lookup_profile
 from bot.usecases.kudos import (
@@ -74,6 +74,7 @@ class Giver:
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/kudos")
+    @tells_user_on_failure
     def kudos_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         text = (command.get("text") or "").strip()
         giver_id = command["user_id"]
@@ -127,7 +128,11 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={problem.field: problem.text})
             return
         ack()
-        where = {"channel_id": modal.channel_id or giver_id, "user_id": giver_id}
+        where = {
+            "channel_id": modal.channel_id or giver_id,
+            "user_id": giver_id,
+            "response_url": modal.response_url,
+        }
 
         def reply(message: dict[str, Any]) -> None:
             send_ephemeral(client, where, message)
@@ -159,7 +164,10 @@ def open_kudos_modal(client: WebClient, deps: Deps, command: dict[str, Any]) -> 
             return
     try:
         client.views_open(
-            trigger_id=command["trigger_id"], view=kudos_modal(channel_id=command.get("channel_id"))
+            trigger_id=command["trigger_id"],
+            view=kudos_modal(
+                channel_id=command.get("channel_id"), response_url=command.get("response_url")
+            ),
         )
     except SlackApiError as error:
         log.warning("views.open failed: %s", error.response.get("error"))

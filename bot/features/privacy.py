@@ -32,7 +32,7 @@ from bot.blocks.privacy import (
     workspace_export_refused_message,
 )
 from bot.delivery import Delivery, worker_name
-from bot.messaging import send_dm, send_ephemeral, team_id_of
+from bot.messaging import post_to_response_url, send_dm, send_ephemeral, team_id_of
 from bot.scheduler import ScheduledJob
 from bot.slack_users import fetch_profile, is_rebound_admin
 from bot.usecases import privacy as usecases
@@ -58,7 +58,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(FORGET_ME_CANCEL_ACTION_ID)
     def forget_me_cancelled(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        _reply_to_click(client, body, kept_message())
+        _reply_to_click(client, body, kept_message(), settled=True)
 
 
 # --- /rebound export -------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def forget_clicker(client: WebClient, deps: Deps, body: dict[str, Any]) -> None:
         _reply_to_click(client, body, forget_failed_message())
         return
     log.info("forget-me: deleted %s rows for one member", sum(counts.values()))
-    _reply_to_click(client, body, forgotten_message(counts))
+    _reply_to_click(client, body, forgotten_message(counts), settled=True)
 
 
 def ask_to_delete_workspace(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
@@ -214,10 +214,19 @@ def delete_workspace_for_admin(client: WebClient, deps: Deps, body: dict[str, An
         _reply_to_click(client, body, forget_failed_message())
         return
     log.warning("workspace %s data deleted on an admin's request: %s", team_id, deleted)
-    _reply_to_click(client, body, workspace_deleted_message(sum(deleted.values())))
+    _reply_to_click(client, body, workspace_deleted_message(sum(deleted.values())), settled=True)
 
 
-def _reply_to_click(client: WebClient, body: dict[str, Any], message: dict[str, Any]) -> None:
+def _reply_to_click(
+    client: WebClient, body: dict[str, Any], message: dict[str, Any], *, settled: bool = False
+) -> None:
+    """Answer a click on a confirmation. Once `settled` (done, or kept), the answer replaces
+    the confirmation through the click's response_url (`replace_original`), the only way to
+    change an ephemeral message, so its buttons can't be clicked again. Refusals and failures
+    come as a new message and leave the buttons, to try again."""
+    response_url = body.get("response_url")
+    if response_url and post_to_response_url(response_url, message, replace_original=settled):
+        return
     user_id = body["user"]["id"]
     channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get(
         "id"

@@ -21,7 +21,7 @@ from bot.blocks.settings import (
 )
 from bot.features import goals, privacy
 from bot.features.debriefs import reply_with_lessons
-from bot.messaging import send_dm, send_ephemeral, team_id_of
+from bot.messaging import send_dm, send_ephemeral, team_id_of, tells_user_on_failure
 from bot.slack_users import fetch_profile, is_rebound_admin
 from bot.usecases.settings import current_settings, save_settings
 from storage import queries
@@ -47,6 +47,7 @@ REBOUND_SUBCOMMANDS: dict[str, Subcommand] = {
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/rebound")
+    @tells_user_on_failure
     def rebound_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         words = (command.get("text") or "").split()
         name = words[0].lower() if words else "help"

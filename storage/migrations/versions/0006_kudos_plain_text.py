@@ -57,9 +57,7 @@ def _rewrite(convert: object) -> None:
     for row_id, message in rows:
         changed = convert(message or "")  # type: ignore[operator]
         if changed != message:
-            connection.execute(
-                sa.update(kudos).where(kudos.c.id == row_id).values(message=changed)
-            )
+            connection.execute(sa.update(kudos).where(kudos.c.id == row_id).values(message=changed))
 
 
 def upgrade() -> None:
