@@ -127,7 +127,7 @@ def outage_app(
     ("command", "text", "user_id"),
     [
         ("/kudos", "", "U0MGR"),
-        ("/kudos", "<@U0REP2> #teamwork Covered my demo", "U0MGR"),
+        ("/kudos", "@priya #teamwork Covered my demo", "U0MGR"),  # typed as people type
         ("/checkin", "", REP),
         ("/checkin", "pause 2w", REP),
         ("/checkin", "resume", REP),
