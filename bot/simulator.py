@@ -3,6 +3,9 @@
 Used by the offline demo and by the tests. Formats follow Slack's docs: slash commands are a
 form body; interactivity (`view_submission`, `block_actions`) is a form body with one `payload`
 field holding JSON; the Events API is a JSON envelope, with `X-Slack-Retry-Num` on redeliveries.
+
+A sender with `enterprise_id` plays a workspace of an Enterprise Grid org (the app installed on
+that workspace, not org-wide): each payload then names the enterprise where Slack puts it.
 """
 
 from __future__ import annotations
@@ -59,12 +62,34 @@ class SlackSender:
         team_id: str = "T0REBOUND",
         team_domain: str = "rebound-demo",
         api_app_id: str = "A0REBOUND",
+        enterprise_id: str | None = None,
+        enterprise_name: str = "",
     ) -> None:
         self.events_url = events_url
         self.signing_secret = signing_secret
         self.team_id = team_id
         self.team_domain = team_domain
         self.api_app_id = api_app_id
+        self.enterprise_id = enterprise_id
+        self.enterprise_name = enterprise_name or (enterprise_id or "")
+
+    # -- Enterprise Grid ---------------------------------------------------------------------
+    def _enterprise(self) -> dict[str, str] | None:
+        """Interactivity payloads' `enterprise`: {id, name} in a Grid org, else null (bolt-python
+        tests/slack_bolt/request/test_internals.py `enterprise_no_channel_requests`; bolt-js
+        PR #521 "button gets is_enterprise_install & enterprise: {id, name}")."""
+        if self.enterprise_id is None:
+            return None
+        return {"id": self.enterprise_id, "name": self.enterprise_name}
+
+    def _team(self) -> dict[str, str]:
+        """Interactivity payloads' `team`; in a Grid org it also names the enterprise (bolt-python
+        tests/scenario_tests/test_block_actions.py: "team": {"id", "domain", "enterprise_id",
+        "enterprise_name"})."""
+        team = {"id": self.team_id, "domain": self.team_domain}
+        if self.enterprise_id is not None:
+            team.update(enterprise_id=self.enterprise_id, enterprise_name=self.enterprise_name)
+        return team
 
     # -- transport ---------------------------------------------------------------------------
     def post(
@@ -123,6 +148,13 @@ class SlackSender:
             "is_enterprise_install": "false",
             "response_url": f"https://hooks.slack.com/commands/{self.team_id}/{_new_id('')}/x",
             "trigger_id": trigger_id or new_trigger_id(),
+            # In a Grid org the command also carries enterprise_id and enterprise_name
+            # (https://docs.slack.dev/interactivity/implementing-slash-commands).
+            **(
+                {"enterprise_id": self.enterprise_id, "enterprise_name": self.enterprise_name}
+                if self.enterprise_id is not None
+                else {}
+            ),
         }
 
     def slash_command(self, command: str, text: str = "", **kwargs: Any) -> HttpReply:
@@ -165,7 +197,7 @@ class SlackSender:
         }
         payload = {
             "type": "view_submission",
-            "team": {"id": self.team_id, "domain": self.team_domain},
+            "team": self._team(),
             "user": self._user(user_id),
             "api_app_id": self.api_app_id,
             "token": "deprecated-verification-token",
@@ -173,7 +205,7 @@ class SlackSender:
             "view": submitted,
             "response_urls": [],
             "is_enterprise_install": False,
-            "enterprise": None,
+            "enterprise": self._enterprise(),
         }
         return self.post_form({"payload": json.dumps(payload)})
 
@@ -196,11 +228,11 @@ class SlackSender:
             "user": self._user(user_id),
             "api_app_id": self.api_app_id,
             "token": "deprecated-verification-token",
-            "team": {"id": self.team_id, "domain": self.team_domain},
+            "team": self._team(),
             "trigger_id": new_trigger_id(),
             "actions": actions,
             "is_enterprise_install": False,
-            "enterprise": None,
+            "enterprise": self._enterprise(),
         }
         if view is not None:
             payload["container"] = {"type": "view", "view_id": view.get("id", "")}
@@ -223,7 +255,7 @@ class SlackSender:
         self, event: dict[str, Any], *, event_id: str | None = None
     ) -> dict[str, Any]:
         event = {"event_ts": f"{time.time():.6f}", **event}
-        return {
+        envelope: dict[str, Any] = {
             "token": "deprecated-verification-token",
             "team_id": self.team_id,
             "api_app_id": self.api_app_id,
@@ -231,9 +263,13 @@ class SlackSender:
             "type": "event_callback",
             "event_id": event_id or _new_id("Ev"),
             "event_time": int(time.time()),
+            # One installation the event is visible to (Slack truncates the list to one): here
+            # the app's bot on this workspace, in its Grid org if any, never an org-wide install
+            # (https://docs.slack.dev/apis/events-api/#callback-field;
+            # https://api.slack.com/enterprise/apps/reference "Sample event payload").
             "authorizations": [
                 {
-                    "enterprise_id": None,
+                    "enterprise_id": self.enterprise_id,
                     "team_id": self.team_id,
                     "user_id": "U0REBOUNDBOT",
                     "is_bot": True,
@@ -242,6 +278,11 @@ class SlackSender:
             ],
             "is_ext_shared_channel": False,
         }
+        if self.enterprise_id is not None:
+            # Grid envelopes name the org too (bolt-python tests/scenario_tests/
+            # test_events_org_apps.py: "team_id": "T111", "enterprise_id": "E111").
+            envelope["enterprise_id"] = self.enterprise_id
+        return envelope
 
     def send_event(
         self,

@@ -791,6 +791,8 @@ class SlackStandIn:
         # Workspaces an OAuth install can pick: oauth.v2.access with code "code-for-<team id>"
         # installs in that team, any other code in `team_id`. Tokens name their team.
         self.teams: dict[str, str] = {team_id: team_name}
+        # Enterprise Grid: team id -> (enterprise id, enterprise name) for teams in an org.
+        self.team_enterprises: dict[str, tuple[str, str]] = {}
         # Token rotation: installs then carry a refresh token, each usable once.
         self.token_rotation = False
         self.token_lifetime_seconds = 12 * 60 * 60
@@ -924,9 +926,22 @@ class SlackStandIn:
         with self._lock:
             self.channels[channel_id] = name
 
-    def add_team(self, team_id: str, name: str) -> None:
+    def add_team(
+        self,
+        team_id: str,
+        name: str,
+        *,
+        enterprise_id: str | None = None,
+        enterprise_name: str = "",
+    ) -> None:
+        """A workspace an OAuth install can pick; with `enterprise_id`, a workspace of that
+        Enterprise Grid org (the app is then installed on the workspace, not the whole org)."""
         with self._lock:
             self.teams[team_id] = name
+            if enterprise_id:
+                self.team_enterprises[team_id] = (enterprise_id, enterprise_name or enterprise_id)
+            else:
+                self.team_enterprises.pop(team_id, None)
 
     # ----------------------------------------------------------------- faults
 
@@ -1521,9 +1536,15 @@ class SlackStandIn:
             return parts[1]
         return self.team_id
 
+    def _enterprise_of(self, team_id: str) -> dict[str, str] | None:
+        """The `enterprise` object of oauth.v2.access for a team: {id, name} in a Grid org, else
+        null (https://docs.slack.dev/reference/methods/oauth.v2.access)."""
+        grid = self.team_enterprises.get(team_id)
+        return None if grid is None else {"id": grid[0], "name": grid[1]}
+
     def _auth_test(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         team_id = self._team_of_token(token)
-        return {
+        answer: dict[str, Any] = {
             "url": f"https://{_workspace_domain(self.teams[team_id])}.slack.com/",
             "team": self.teams[team_id],
             "user": self.users[self.bot_user_id].name,
@@ -1532,6 +1553,12 @@ class SlackStandIn:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+        # "When working against a team within an Enterprise organization, you'll also find their
+        # enterprise_id here." https://docs.slack.dev/reference/methods/auth.test
+        enterprise = self._enterprise_of(team_id)
+        if enterprise is not None:
+            answer["enterprise_id"] = enterprise["id"]
+        return answer
 
     def _users_info(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"user": self._user_object(self._known_user(params.get("user")))}
@@ -1770,7 +1797,7 @@ class SlackStandIn:
                 "scope": "chat:write,commands,users:read,im:write,files:write",
                 "bot_user_id": self.bot_user_id,
                 "team": {"id": team_id, "name": self.teams[team_id]},
-                "enterprise": None,
+                "enterprise": self._enterprise_of(team_id),
                 "is_enterprise_install": False,
                 **self._new_bot_token(team_id),
             }
@@ -1791,7 +1818,13 @@ class SlackStandIn:
             "token_type": "bot",
             "bot_user_id": self.bot_user_id,
             "team": {"id": team_id, "name": self.teams[team_id]},
-            "enterprise": None,
+            # A workspace of a Grid org answers both `team` and `enterprise`; the app is then
+            # installed on that one workspace (is_enterprise_install false). An org-wide install
+            # would answer "team": null and is_enterprise_install true, which this app's manifest
+            # (org_deploy_enabled: false) never asks for.
+            # https://docs.slack.dev/reference/methods/oauth.v2.access and
+            # https://api.slack.com/enterprise/apps/reference (sample oauth.v2.access response)
+            "enterprise": self._enterprise_of(team_id),
             "is_enterprise_install": False,
             **self._new_bot_token(team_id),
         }

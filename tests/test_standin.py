@@ -356,6 +356,21 @@ def test_oauth_v2_access(standin: SlackStandIn) -> None:
     assert raised.value.response["error"] == "invalid_code"
 
 
+def test_oauth_v2_access_in_a_grid_org_names_the_enterprise(standin: SlackStandIn) -> None:
+    standin.add_team("T0GRIDWS", "Grid Workspace", enterprise_id="E0ORG", enterprise_name="Org")
+    client = WebClient(base_url=standin.url)
+    response = client.oauth_v2_access(client_id="1.2", client_secret="s", code="code-for-T0GRIDWS")
+    assert response["team"] == {"id": "T0GRIDWS", "name": "Grid Workspace"}
+    assert response["enterprise"] == {"id": "E0ORG", "name": "Org"}
+    assert response["is_enterprise_install"] is False
+    identity = client_for(standin, token=response["access_token"]).auth_test()
+    assert (identity["team_id"], identity["enterprise_id"]) == ("T0GRIDWS", "E0ORG")
+    # Outside Grid: no enterprise.
+    plain = client.oauth_v2_access(client_id="1.2", client_secret="s", code="good-code")
+    assert plain["enterprise"] is None
+    assert "enterprise_id" not in client_for(standin, token=plain["access_token"]).auth_test()
+
+
 def test_tokens_are_checked(standin: SlackStandIn) -> None:
     with pytest.raises(SlackApiError) as raised:
         WebClient(base_url=standin.url).auth_test()
