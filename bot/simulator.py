@@ -217,8 +217,13 @@ class SlackSender:
         view: dict[str, Any] | None = None,
         message: dict[str, Any] | None = None,
         channel_id: str | None = None,
+        state: dict[str, dict[str, Any]] | None = None,
     ) -> HttpReply:
-        """A button click (or other element) in a message or a view."""
+        """A button click (or other element) in a message or a view. `state` is what the
+        surface's stateful elements hold, in the `state.values` shape of `state_value()`."""
+        if state is None:  # what the view holds already, if anything
+            state = ((view or {}).get("state") or {}).get("values") or {}
+        values = state
         for action in actions:
             action.setdefault("action_ts", f"{time.time():.6f}")
             action.setdefault("block_id", _new_id("b"))
@@ -233,10 +238,15 @@ class SlackSender:
             "actions": actions,
             "is_enterprise_install": False,
             "enterprise": self._enterprise(),
+            # Every block_actions payload carries the full state of the surface's stateful
+            # elements, input blocks or not; a view's own `state` holds the same values
+            # (https://api.slack.com/changelog/2020-09-full-state-on-view-submisson-and-block-actions;
+            # https://docs.slack.dev/reference/interaction-payloads/block_actions-payload).
+            "state": {"values": values},
         }
         if view is not None:
             payload["container"] = {"type": "view", "view_id": view.get("id", "")}
-            payload["view"] = view
+            payload["view"] = {**view, "state": {"values": values}}
         if message is not None:
             channel = channel_id or message.get("channel", "")
             payload["container"] = {
@@ -296,17 +306,38 @@ class SlackSender:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
         return self.post(json.dumps(envelope).encode(), "application/json", extra_headers=headers)
 
-    def app_home_opened(self, user_id: str, *, event_id: str | None = None) -> HttpReply:
-        envelope = self.event_envelope(
-            {
-                "type": "app_home_opened",
-                "user": user_id,
-                "channel": "D" + user_id[1:],
-                "tab": "home",
-            },
-            event_id=event_id,
-        )
-        return self.send_event(envelope)
+    def app_home_opened(
+        self,
+        user_id: str,
+        *,
+        event_id: str | None = None,
+        view: dict[str, Any] | None = None,
+    ) -> HttpReply:
+        """`user_id` opens the Home tab. `view` is the Home view currently published for them
+        (as views.publish answered it, with its `hash`); Slack sends it once a Home has been
+        published at least once (https://docs.slack.dev/reference/events/app_home_opened)."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": "D" + user_id[1:],
+            "tab": "home",
+        }
+        if view is not None:
+            event["view"] = view
+        return self.send_event(self.event_envelope(event, event_id=event_id))
+
+    def tokens_revoked(
+        self, *, oauth: list[str] | None = None, bot: list[str] | None = None
+    ) -> HttpReply:
+        """The app's tokens in this workspace were revoked: `oauth` lists the user ids whose
+        user tokens, `bot` the bot user ids whose bot tokens (Slack sends both keys when both
+        kinds went; https://docs.slack.dev/reference/events/tokens_revoked)."""
+        tokens: dict[str, list[str]] = {}
+        if oauth is not None:
+            tokens["oauth"] = list(oauth)
+        if bot is not None:
+            tokens["bot"] = list(bot)
+        return self.send_event(self.event_envelope({"type": "tokens_revoked", "tokens": tokens}))
 
 
 def state_value(element_type: str, value: Any) -> dict[str, Any]:

@@ -989,6 +989,14 @@ class SlackStandIn:
             and self._resolve_channel_id(call.params["channel"]) == wanted
         ]
 
+    def published_home(self, user_id: str) -> dict[str, Any] | None:
+        """The Home view currently published for `user_id` (with its `hash`), as Slack puts it
+        in app_home_opened; None before the first views.publish."""
+        with self._lock:
+            view_id = self._home_view_ids.get(user_id)
+            view = self._views.get(view_id) if view_id else None
+            return json.loads(json.dumps(view)) if view is not None else None
+
     def uploaded_file(self, file_id: str) -> bytes | None:
         """The bytes uploaded for a file id, or None when nothing was uploaded."""
         with self._lock:
@@ -1724,6 +1732,10 @@ class SlackStandIn:
         existing_id = self._home_view_ids.get(user.id)
         existing = self._views.get(existing_id) if existing_id else None
         given_hash = params.get("hash")
+        # `hash` "represents view state to protect against possible race conditions";
+        # hash_conflict: "the provided hash doesn't match the current stored value". Each
+        # publish stores a new hash, so a hash read before another publish is stale.
+        # https://docs.slack.dev/reference/methods/views.publish
         if existing is not None and given_hash and given_hash != existing["hash"]:
             raise SlackApiErrorAnswer("hash_conflict")
         stored = self._store_view(view, view_id=existing_id)

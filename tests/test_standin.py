@@ -231,6 +231,25 @@ def test_views_open_update_and_publish(standin: SlackStandIn) -> None:
     assert raised.value.response["error"] == "not_found"
 
 
+def test_views_publish_with_a_stale_hash_is_a_hash_conflict(standin: SlackStandIn) -> None:
+    # https://docs.slack.dev/reference/methods/views.publish: hash_conflict "when the provided
+    # hash doesn't match the current stored value".
+    client = client_for(standin)
+    first = client.views_publish(user_id="U0BOSS", view={"type": "home", "blocks": []})["view"]
+    assert standin.published_home("U0BOSS") == first
+    second = client.views_publish(
+        user_id="U0BOSS", view={"type": "home", "blocks": []}, hash=first["hash"]
+    )["view"]
+    assert second["id"] == first["id"] and second["hash"] != first["hash"]
+    with pytest.raises(SlackApiError) as raised:
+        client.views_publish(
+            user_id="U0BOSS", view={"type": "home", "blocks": []}, hash=first["hash"]
+        )
+    assert raised.value.response["error"] == "hash_conflict"
+    assert standin.published_home("U0BOSS") == second
+    assert standin.published_home("U0NEVER") is None
+
+
 def test_modal_title_of_25_characters_is_invalid_arguments(standin: SlackStandIn) -> None:
     client = client_for(standin)
     client.views_open(trigger_id="t1", view=modal("x" * 24))
