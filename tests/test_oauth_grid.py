@@ -6,6 +6,7 @@ team). The workspace gets its debriefs answered and, on schedule, its check-ins.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -122,3 +123,56 @@ def test_a_grid_workspace_gets_its_debrief_and_its_scheduled_checkin(grid: OAuth
     assert len(checkins) == 1, [(c.method, c.response.get("error")) for c in standin.calls[seen:]]
     assert _team_of(checkins[0]) == GRID_TEAM
     assert any(b["type"] == "actions" for b in checkins[0].params["blocks"])
+
+
+INSTALLER, OTHER_ADMIN, BOT_USER = "U0ADMIN", "U0OWNER", "U0REBOUNDBOT"
+
+
+@pytest.mark.parametrize(
+    "tokens",
+    [
+        # Slack's documented shape: both kinds revoked at once.
+        {"oauth": [INSTALLER], "bot": [BOT_USER]},
+        # Someone else's user token with the bot token: the installer's row held the bot token.
+        {"oauth": [OTHER_ADMIN], "bot": [BOT_USER]},
+        {"bot": [BOT_USER]},
+    ],
+    ids=["installer-and-bot", "other-user-and-bot", "bot-only"],
+)
+def test_a_revoked_bot_token_removes_the_grid_installation(
+    grid: OAuthLive, tokens: dict[str, list[str]]
+) -> None:
+    standin = grid.standin
+    team_id = f"T0G{uuid.uuid4().hex[:8].upper()}"
+    standin.add_team(team_id, f"Grid {team_id}", enterprise_id=GRID_ORG)
+    install(grid.app, team_id)
+    slack = GridSlack(grid.app, standin, team_id)
+    seen = slack.mark()
+    assert slack.sender.app_home_opened(REP1).status == 200
+    slack.wait(seen, "views.publish", user_id=REP1)  # installed and answering
+
+    reply = slack.sender.tokens_revoked(oauth=tokens.get("oauth"), bot=tokens.get("bot"))
+    assert reply.status == 200
+    deadline = time.monotonic() + 5
+    while grid.rows(
+        "SELECT 1 FROM slack_installations WHERE team_id = :t UNION ALL"
+        " SELECT 1 FROM slack_bots WHERE team_id = :t",
+        t=team_id,
+    ):
+        assert time.monotonic() < deadline, "the revoked bot token is still stored"
+        time.sleep(0.05)
+
+    # Neither requests nor scheduled sends find a token any more.
+    deps, engine = grid.deps(FakeClock(datetime.now(UTC)))
+    try:
+        assert deps.oauth is not None and deps.oauth.bot_token_for(team_id) is None
+    finally:
+        engine.dispose()
+    seen = slack.mark()
+    assert slack.sender.app_home_opened(REP1).status == 200
+    time.sleep(0.5)
+    assert slack.since(seen, "views.publish") == []
+    # The workspace's data stays (only app_uninstalled starts the deletion grace period).
+    for session in slack.db():
+        workspace = session.get(Workspace, team_id)
+        assert workspace is not None and workspace.uninstalled_at is None
