@@ -221,9 +221,9 @@ class SlackSender:
     ) -> HttpReply:
         """A button click (or other element) in a message or a view. `state` is what the
         surface's stateful elements hold, in the `state.values` shape of `state_value()`."""
-        if state is None:  # what the view holds already, if anything
-            state = ((view or {}).get("state") or {}).get("values") or {}
-        values = state
+        # Without `state`, what the view holds already, if anything.
+        values = state if state is not None else ((view or {}).get("state") or {}).get("values")
+        values = values or {}
         for action in actions:
             action.setdefault("action_ts", f"{time.time():.6f}")
             action.setdefault("block_id", _new_id("b"))
