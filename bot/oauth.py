@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from storage import oauth_queries
-from storage.db import make_session_factory
+from storage.db import SessionFactory, make_session_factory
 from storage.oauth_store import make_installation_store, make_state_store
 
 log = logging.getLogger(__name__)
@@ -117,14 +117,20 @@ class LockingInstallationStoreAuthorize(InstallationStoreAuthorize):
 
 @dataclass
 class TeamBotTokens:
-    """team_id -> that workspace's current bot token (refreshed first when it is expiring)."""
+    """team_id -> that workspace's current bot token (refreshed first when it is expiring).
+
+    Installations are stored per (enterprise, team): a workspace of an Enterprise Grid org is
+    found only with its org's id, which the workspace row keeps from its install."""
 
     installation_store: InstallationStore
     authorize: LockingInstallationStoreAuthorize
+    session_factory: SessionFactory
 
     def __call__(self, team_id: str) -> str | None:
+        with self.session_factory() as session:
+            enterprise_id = oauth_queries.enterprise_of(session=session, team_id=team_id)
         installation = self.installation_store.find_installation(
-            enterprise_id=None, team_id=team_id
+            enterprise_id=enterprise_id, team_id=team_id
         )
         if installation is None:
             return None
@@ -150,10 +156,17 @@ def _record_install(engine: Engine) -> Callable[[SuccessArgs], BoltResponse]:
         if installation.team_id:
             with session_factory() as session:
                 oauth_queries.mark_installed(
-                    session=session, team_id=installation.team_id, name=installation.team_name
+                    session=session,
+                    team_id=installation.team_id,
+                    name=installation.team_name,
+                    enterprise_id=installation.enterprise_id,
                 )
                 session.commit()
-            log.info("Rebound was installed in workspace %s", installation.team_id)
+            log.info(
+                "Rebound was installed in workspace %s (Grid org: %s)",
+                installation.team_id,
+                installation.enterprise_id or "none",
+            )
         return args.default.success(args)
 
     return on_success
@@ -202,5 +215,5 @@ def build_oauth(settings: Settings, engine: Engine, client: WebClient) -> OAuthP
         settings=oauth_settings,
         installation_store=installation_store,
         authorize=authorize,
-        bot_token_for=TeamBotTokens(installation_store, authorize),
+        bot_token_for=TeamBotTokens(installation_store, authorize, make_session_factory(engine)),
     )

@@ -98,6 +98,9 @@ def _mark_token_workspace_installed(app: App, session_factory: SessionFactory) -
         return
     with session_factory() as session:
         oauth_queries.mark_installed(
-            session=session, team_id=identity["team_id"], name=identity.get("team")
+            session=session,
+            team_id=identity["team_id"],
+            name=identity.get("team"),
+            enterprise_id=identity.get("enterprise_id"),
         )
         session.commit()

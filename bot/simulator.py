@@ -5,6 +5,9 @@ form body, their `text` escaped as Slack escapes it for that command's `should_e
 manifest.yml (see `command_text_as_sent`); interactivity (`view_submission`, `block_actions`)
 is a form body with one `payload` field holding JSON; the Events API is a JSON envelope, with
 `X-Slack-Retry-Num` on redeliveries.
+
+A sender with `enterprise_id` plays a workspace of an Enterprise Grid org (the app installed on
+that workspace, not org-wide): each payload then names the enterprise where Slack puts it.
 """
 
 from __future__ import annotations
@@ -195,6 +198,8 @@ class SlackSender:
         directory: Directory | None = None,
         manifest: Path | None = None,
         response_origin: str | None = None,
+        enterprise_id: str | None = None,
+        enterprise_name: str = "",
     ) -> None:
         """`response_origin`: where response_urls point (the stand-in's origin, so the app's
         replies through them are served and recorded there); Slack's hooks host otherwise."""
@@ -208,6 +213,26 @@ class SlackSender:
         self.directory = directory
         # Whose should_escape settings apply: the repository's manifest.yml unless given.
         self.manifest = manifest
+        self.enterprise_id = enterprise_id
+        self.enterprise_name = enterprise_name or (enterprise_id or "")
+
+    # -- Enterprise Grid ---------------------------------------------------------------------
+    def _enterprise(self) -> dict[str, str] | None:
+        """Interactivity payloads' `enterprise`: {id, name} in a Grid org, else null (bolt-python
+        tests/slack_bolt/request/test_internals.py `enterprise_no_channel_requests`; bolt-js
+        PR #521 "button gets is_enterprise_install & enterprise: {id, name}")."""
+        if self.enterprise_id is None:
+            return None
+        return {"id": self.enterprise_id, "name": self.enterprise_name}
+
+    def _team(self) -> dict[str, str]:
+        """Interactivity payloads' `team`; in a Grid org it also names the enterprise (bolt-python
+        tests/scenario_tests/test_block_actions.py: "team": {"id", "domain", "enterprise_id",
+        "enterprise_name"})."""
+        team = {"id": self.team_id, "domain": self.team_domain}
+        if self.enterprise_id is not None:
+            team.update(enterprise_id=self.enterprise_id, enterprise_name=self.enterprise_name)
+        return team
 
     # -- transport ---------------------------------------------------------------------------
     def post(
@@ -280,6 +305,13 @@ class SlackSender:
             "is_enterprise_install": "false",
             "response_url": self.new_response_url("commands"),
             "trigger_id": trigger_id or new_trigger_id(),
+            # In a Grid org the command also carries enterprise_id and enterprise_name
+            # (https://docs.slack.dev/interactivity/implementing-slash-commands).
+            **(
+                {"enterprise_id": self.enterprise_id, "enterprise_name": self.enterprise_name}
+                if self.enterprise_id is not None
+                else {}
+            ),
         }
 
     def slash_command(self, command: str, text: str = "", **kwargs: Any) -> HttpReply:
@@ -322,7 +354,7 @@ class SlackSender:
         }
         payload = {
             "type": "view_submission",
-            "team": {"id": self.team_id, "domain": self.team_domain},
+            "team": self._team(),
             "user": self._user(user_id),
             "api_app_id": self.api_app_id,
             "token": "deprecated-verification-token",
@@ -330,7 +362,7 @@ class SlackSender:
             "view": submitted,
             "response_urls": [],
             "is_enterprise_install": False,
-            "enterprise": None,
+            "enterprise": self._enterprise(),
         }
         return self.post_form({"payload": json.dumps(payload)})
 
@@ -344,6 +376,7 @@ class SlackSender:
         channel_id: str | None = None,
         ephemeral_ts: str | None = None,
         response_url: str | None = None,
+        state: dict[str, dict[str, Any]] | None = None,
     ) -> HttpReply:
         """A button click (or other element) in a message, an ephemeral message or a view.
 
@@ -351,7 +384,12 @@ class SlackSender:
         or any ts for one sent through a response_url; `channel_id` = where it was shown) the
         payload carries `container.is_ephemeral: true` and no `message`, as in bolt-python's
         https://github.com/slackapi/bolt-python/blob/main/tests/scenario_tests/test_block_actions.py
-        Message clicks carry a `response_url` (`response_url` picks it, else a new one)."""
+        Message clicks carry a `response_url` (`response_url` picks it, else a new one).
+        `state` is what the surface's stateful elements hold, in the `state.values` shape of
+        `state_value()`."""
+        # Without `state`, what the view holds already, if anything.
+        values = state if state is not None else ((view or {}).get("state") or {}).get("values")
+        values = values or {}
         for action in actions:
             action.setdefault("action_ts", f"{time.time():.6f}")
             action.setdefault("block_id", _new_id("b"))
@@ -361,15 +399,20 @@ class SlackSender:
             "user": self._user(user_id),
             "api_app_id": self.api_app_id,
             "token": "deprecated-verification-token",
-            "team": {"id": self.team_id, "domain": self.team_domain},
+            "team": self._team(),
             "trigger_id": new_trigger_id(),
             "actions": actions,
             "is_enterprise_install": False,
-            "enterprise": None,
+            "enterprise": self._enterprise(),
+            # Every block_actions payload carries the full state of the surface's stateful
+            # elements, input blocks or not; a view's own `state` holds the same values
+            # (https://api.slack.com/changelog/2020-09-full-state-on-view-submisson-and-block-actions;
+            # https://docs.slack.dev/reference/interaction-payloads/block_actions-payload).
+            "state": {"values": values},
         }
         if view is not None:
             payload["container"] = {"type": "view", "view_id": view.get("id", "")}
-            payload["view"] = view
+            payload["view"] = {**view, "state": {"values": values}}
         if message is not None:
             channel = channel_id or message.get("channel", "")
             payload["container"] = {
@@ -398,7 +441,7 @@ class SlackSender:
         self, event: dict[str, Any], *, event_id: str | None = None
     ) -> dict[str, Any]:
         event = {"event_ts": f"{time.time():.6f}", **event}
-        return {
+        envelope: dict[str, Any] = {
             "token": "deprecated-verification-token",
             "team_id": self.team_id,
             "api_app_id": self.api_app_id,
@@ -406,9 +449,13 @@ class SlackSender:
             "type": "event_callback",
             "event_id": event_id or _new_id("Ev"),
             "event_time": int(time.time()),
+            # One installation the event is visible to (Slack truncates the list to one): here
+            # the app's bot on this workspace, in its Grid org if any, never an org-wide install
+            # (https://docs.slack.dev/apis/events-api/#callback-field;
+            # https://api.slack.com/enterprise/apps/reference "Sample event payload").
             "authorizations": [
                 {
-                    "enterprise_id": None,
+                    "enterprise_id": self.enterprise_id,
                     "team_id": self.team_id,
                     "user_id": "U0REBOUNDBOT",
                     "is_bot": True,
@@ -417,6 +464,11 @@ class SlackSender:
             ],
             "is_ext_shared_channel": False,
         }
+        if self.enterprise_id is not None:
+            # Grid envelopes name the org too (bolt-python tests/scenario_tests/
+            # test_events_org_apps.py: "team_id": "T111", "enterprise_id": "E111").
+            envelope["enterprise_id"] = self.enterprise_id
+        return envelope
 
     def send_event(
         self,
@@ -430,17 +482,38 @@ class SlackSender:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
         return self.post(json.dumps(envelope).encode(), "application/json", extra_headers=headers)
 
-    def app_home_opened(self, user_id: str, *, event_id: str | None = None) -> HttpReply:
-        envelope = self.event_envelope(
-            {
-                "type": "app_home_opened",
-                "user": user_id,
-                "channel": "D" + user_id[1:],
-                "tab": "home",
-            },
-            event_id=event_id,
-        )
-        return self.send_event(envelope)
+    def app_home_opened(
+        self,
+        user_id: str,
+        *,
+        event_id: str | None = None,
+        view: dict[str, Any] | None = None,
+    ) -> HttpReply:
+        """`user_id` opens the Home tab. `view` is the Home view currently published for them
+        (as views.publish answered it, with its `hash`); Slack sends it once a Home has been
+        published at least once (https://docs.slack.dev/reference/events/app_home_opened)."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": "D" + user_id[1:],
+            "tab": "home",
+        }
+        if view is not None:
+            event["view"] = view
+        return self.send_event(self.event_envelope(event, event_id=event_id))
+
+    def tokens_revoked(
+        self, *, oauth: list[str] | None = None, bot: list[str] | None = None
+    ) -> HttpReply:
+        """The app's tokens in this workspace were revoked: `oauth` lists the user ids whose
+        user tokens, `bot` the bot user ids whose bot tokens (Slack sends both keys when both
+        kinds went; https://docs.slack.dev/reference/events/tokens_revoked)."""
+        tokens: dict[str, list[str]] = {}
+        if oauth is not None:
+            tokens["oauth"] = list(oauth)
+        if bot is not None:
+            tokens["bot"] = list(bot)
+        return self.send_event(self.event_envelope({"type": "tokens_revoked", "tokens": tokens}))
 
 
 def state_value(element_type: str, value: Any) -> dict[str, Any]:

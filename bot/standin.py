@@ -838,6 +838,8 @@ class SlackStandIn:
         # Workspaces an OAuth install can pick: oauth.v2.access with code "code-for-<team id>"
         # installs in that team, any other code in `team_id`. Tokens name their team.
         self.teams: dict[str, str] = {team_id: team_name}
+        # Enterprise Grid: team id -> (enterprise id, enterprise name) for teams in an org.
+        self.team_enterprises: dict[str, tuple[str, str]] = {}
         # Token rotation: installs then carry a refresh token, each usable once.
         self.token_rotation = False
         self.token_lifetime_seconds = 12 * 60 * 60
@@ -1017,9 +1019,22 @@ class SlackStandIn:
         with self._lock:
             self.usergroups[usergroup_id] = handle
 
-    def add_team(self, team_id: str, name: str) -> None:
+    def add_team(
+        self,
+        team_id: str,
+        name: str,
+        *,
+        enterprise_id: str | None = None,
+        enterprise_name: str = "",
+    ) -> None:
+        """A workspace an OAuth install can pick; with `enterprise_id`, a workspace of that
+        Enterprise Grid org (the app is then installed on the workspace, not the whole org)."""
         with self._lock:
             self.teams[team_id] = name
+            if enterprise_id:
+                self.team_enterprises[team_id] = (enterprise_id, enterprise_name or enterprise_id)
+            else:
+                self.team_enterprises.pop(team_id, None)
 
     # ----------------------------------------------------------------- faults
 
@@ -1066,6 +1081,14 @@ class SlackStandIn:
             and isinstance(call.params.get("channel"), str)
             and self._resolve_channel_id(call.params["channel"]) == wanted
         ]
+
+    def published_home(self, user_id: str) -> dict[str, Any] | None:
+        """The Home view currently published for `user_id` (with its `hash`), as Slack puts it
+        in app_home_opened; None before the first views.publish."""
+        with self._lock:
+            view_id = self._home_view_ids.get(user_id)
+            view = self._views.get(view_id) if view_id else None
+            return json.loads(json.dumps(view)) if view is not None else None
 
     def uploaded_file(self, file_id: str) -> bytes | None:
         """The bytes uploaded for a file id, or None when nothing was uploaded."""
@@ -1709,9 +1732,15 @@ class SlackStandIn:
             return parts[1]
         return self.team_id
 
+    def _enterprise_of(self, team_id: str) -> dict[str, str] | None:
+        """The `enterprise` object of oauth.v2.access for a team: {id, name} in a Grid org, else
+        null (https://docs.slack.dev/reference/methods/oauth.v2.access)."""
+        grid = self.team_enterprises.get(team_id)
+        return None if grid is None else {"id": grid[0], "name": grid[1]}
+
     def _auth_test(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         team_id = self._team_of_token(token)
-        return {
+        answer: dict[str, Any] = {
             "url": f"https://{_workspace_domain(self.teams[team_id])}.slack.com/",
             "team": self.teams[team_id],
             "user": self.users[self.bot_user_id].name,
@@ -1720,6 +1749,12 @@ class SlackStandIn:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+        # "When working against a team within an Enterprise organization, you'll also find their
+        # enterprise_id here." https://docs.slack.dev/reference/methods/auth.test
+        enterprise = self._enterprise_of(team_id)
+        if enterprise is not None:
+            answer["enterprise_id"] = enterprise["id"]
+        return answer
 
     def _users_info(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"user": self._user_object(self._known_user(params.get("user")))}
@@ -1906,6 +1941,10 @@ class SlackStandIn:
         existing_id = self._home_view_ids.get(user.id)
         existing = self._views.get(existing_id) if existing_id else None
         given_hash = params.get("hash")
+        # `hash` "represents view state to protect against possible race conditions";
+        # hash_conflict: "the provided hash doesn't match the current stored value". Each
+        # publish stores a new hash, so a hash read before another publish is stale.
+        # https://docs.slack.dev/reference/methods/views.publish
         if existing is not None and given_hash and given_hash != existing["hash"]:
             raise SlackApiErrorAnswer("hash_conflict")
         stored = self._store_view(view, view_id=existing_id)
@@ -1991,7 +2030,7 @@ class SlackStandIn:
                 "scope": "chat:write,commands,users:read,im:write,files:write",
                 "bot_user_id": self.bot_user_id,
                 "team": {"id": team_id, "name": self.teams[team_id]},
-                "enterprise": None,
+                "enterprise": self._enterprise_of(team_id),
                 "is_enterprise_install": False,
                 **self._new_bot_token(team_id),
             }
@@ -2012,7 +2051,13 @@ class SlackStandIn:
             "token_type": "bot",
             "bot_user_id": self.bot_user_id,
             "team": {"id": team_id, "name": self.teams[team_id]},
-            "enterprise": None,
+            # A workspace of a Grid org answers both `team` and `enterprise`; the app is then
+            # installed on that one workspace (is_enterprise_install false). An org-wide install
+            # would answer "team": null and is_enterprise_install true, which this app's manifest
+            # (org_deploy_enabled: false) never asks for.
+            # https://docs.slack.dev/reference/methods/oauth.v2.access and
+            # https://api.slack.com/enterprise/apps/reference (sample oauth.v2.access response)
+            "enterprise": self._enterprise_of(team_id),
             "is_enterprise_install": False,
             **self._new_bot_token(team_id),
         }

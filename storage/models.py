@@ -86,6 +86,9 @@ class Workspace(SQLModel, table=True):
 
     team_id: str = Field(primary_key=True)
     name: str = ""
+    # The Enterprise Grid org the workspace belongs to (None outside Grid). Installations are
+    # stored per (enterprise, team), so scheduled sends need it to find the bot token.
+    enterprise_id: str | None = None
     recognition_channel_id: str | None = None
     checkin_weekday: int = 4  # 0 = Monday; Friday by default
     checkin_hour: int = 14  # in each member's own time zone

@@ -16,13 +16,23 @@ from storage.oauth_store import oauth_metadata
 from storage.queries import get_or_create_workspace
 
 
-def mark_installed(*, session: Session, team_id: str, name: str | None) -> Workspace:
-    """A (re)install: the workspace exists and nothing is scheduled for deletion."""
+def mark_installed(
+    *, session: Session, team_id: str, name: str | None, enterprise_id: str | None = None
+) -> Workspace:
+    """A (re)install: the workspace exists, knows its Grid org (if any), and nothing is
+    scheduled for deletion."""
     workspace = get_or_create_workspace(session=session, team_id=team_id, name=name)
-    if workspace.uninstalled_at is not None:
+    if workspace.uninstalled_at is not None or workspace.enterprise_id != enterprise_id:
         workspace.uninstalled_at = None
+        workspace.enterprise_id = enterprise_id
         session.add(workspace)
     return workspace
+
+
+def enterprise_of(*, session: Session, team_id: str) -> str | None:
+    """The Grid org of `team_id`'s workspace, as recorded at install (None outside Grid)."""
+    workspace = session.get(Workspace, team_id)
+    return None if workspace is None else workspace.enterprise_id
 
 
 def mark_uninstalled(*, session: Session, team_id: str, now: datetime) -> Workspace:

@@ -63,13 +63,17 @@ class LiveApp:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def sender(self, team_id: str = "T0REBOUND") -> SlackSender:
+    def sender(
+        self, team_id: str = "T0REBOUND", *, enterprise_id: str | None = None
+    ) -> SlackSender:
+        """Slack's side for `team_id` (a workspace of the Grid org `enterprise_id`, if given)."""
         return SlackSender(
             f"{self.base_url}/slack/events",
             self.signing_secret,
             team_id=team_id,
             directory=self.directory,
             response_origin=self.slack_origin,
+            enterprise_id=enterprise_id,
         )
 
     @property

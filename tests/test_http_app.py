@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from bot.features.rebound_command import REBOUND_SUBCOMMANDS
 from bot.simulator import HttpReply, slack_signature, state_value
-from bot.standin import SlackStandIn
+from bot.standin import SlackStandIn, StandInUser
 from storage import queries
 from storage.db import make_engine
 from tests.live import CONFIGURED_ADMIN, LiveApp
@@ -278,6 +278,66 @@ def test_home_tab_is_published_when_opened(live: LiveApp, standin: SlackStandIn)
     assert published.params["user_id"] == REP2
     assert published.params["view"]["type"] == "home"
     assert "America/Los_Angeles" in _texts(published.params["view"]["blocks"])
+
+
+def _next_publish(standin: SlackStandIn, seen: int, user_id: str) -> Any:
+    calls = standin.wait_for(
+        lambda calls: any(
+            c.method == "views.publish" and c.params.get("user_id") == user_id for c in calls[seen:]
+        ),
+        timeout=10,
+    )
+    return [c for c in calls[seen:] if c.method == "views.publish"][0]
+
+
+def test_home_is_republished_with_the_hash_of_the_home_in_the_event(
+    live: LiveApp, standin: SlackStandIn
+) -> None:
+    user = "U0HASHREP"
+    standin.add_user(StandInUser(id=user, name="hana", real_name="Hana Hash", tz="Europe/London"))
+    seen = len(standin.calls)
+    live.sender().app_home_opened(user)  # the first time: no Home published yet, no view
+    assert "hash" not in _next_publish(standin, seen, user).params
+    shown = standin.published_home(user)
+    assert shown is not None
+
+    seen = len(standin.calls)
+    live.sender().app_home_opened(user, view=shown)
+    published = _next_publish(standin, seen, user)
+    assert published.params["hash"] == shown["hash"]
+    assert published.ok
+
+
+def test_a_home_published_again_meanwhile_is_kept_over_a_stale_event(
+    live: LiveApp, standin: SlackStandIn
+) -> None:
+    user = "U0STALEREP"
+    standin.add_user(StandInUser(id=user, name="sam", real_name="Sam Stale", tz="Europe/London"))
+    seen = len(standin.calls)
+    live.sender().app_home_opened(user)
+    _next_publish(standin, seen, user)
+    stale = standin.published_home(user)
+    assert stale is not None
+    seen = len(standin.calls)
+    live.sender().app_home_opened(user, view=stale)  # Home published again: a new hash
+    _next_publish(standin, seen, user)
+    newer = standin.published_home(user)
+    assert newer is not None and newer["hash"] != stale["hash"]
+
+    # An event still carrying the older Home: Slack refuses its hash, and the app leaves the
+    # newer Home showing (no publish without the hash), without a listener error.
+    seen = len(standin.calls)
+    live.sender().app_home_opened(user, view=stale)
+    refused = standin.wait_for(
+        lambda calls: any(c.method == "views.publish" for c in calls[seen:]), timeout=10
+    )
+    time.sleep(0.5)
+    publishes = [c for c in standin.calls[seen:] if c.method == "views.publish"]
+    assert [(c.ok, c.response.get("error")) for c in publishes] == [(False, "hash_conflict")], (
+        refused
+    )
+    assert standin.published_home(user) == newer
+    assert "hash_conflict" not in live.logs()  # handled, not a listener error
 
 
 def test_redelivered_event_has_no_second_effect(live: LiveApp, standin: SlackStandIn) -> None:

@@ -105,3 +105,45 @@ def test_kept_kudos_messages_become_the_plain_words_they_stand_for(database_url:
             ]
     finally:
         engine.dispose()
+
+
+def test_workspaces_installed_before_0007_learn_their_grid_org(database_url: str) -> None:
+    """0007_grid copies each workspace's Grid org from its latest installation."""
+    from sqlalchemy import text
+
+    upgrade(database_url, "0006_kudos_plain_text")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            for team_id in ("T0GRID", "T0PLAIN"):
+                connection.execute(
+                    text(
+                        "INSERT INTO workspaces (team_id, name, checkin_weekday, checkin_hour,"
+                        " checkin_reminder_hours, kudos_policy, kudos_daily_cap,"
+                        " strong_process_threshold, reflection_reminder_hours, digest_enabled,"
+                        " cycle, data_grace_days, created_at, updated_at) VALUES (:t, '', 4, 14,"
+                        " 24, 'managers', 5, 0.8, 24, true, 'monthly', 30, :now, :now)"
+                    ),
+                    {"t": team_id, "now": "2026-01-01 00:00:00+00:00"},
+                )
+            for team_id, enterprise_id, at in (
+                ("T0GRID", None, "2026-01-01 00:00:00"),
+                ("T0GRID", "E0ORG", "2026-02-01 00:00:00"),
+                ("T0PLAIN", None, "2026-01-01 00:00:00"),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO slack_installations (client_id, app_id, enterprise_id,"
+                        " team_id, user_id, is_enterprise_install, installed_at)"
+                        " VALUES ('1.2', 'A1', :e, :t, 'U1', false, :at)"
+                    ),
+                    {"e": enterprise_id, "t": team_id, "at": at},
+                )
+        upgrade(database_url)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT team_id, enterprise_id FROM workspaces ORDER BY team_id")
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [("T0GRID", "E0ORG"), ("T0PLAIN", None)]

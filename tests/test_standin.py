@@ -232,6 +232,25 @@ def test_views_open_update_and_publish(standin: SlackStandIn) -> None:
     assert raised.value.response["error"] == "not_found"
 
 
+def test_views_publish_with_a_stale_hash_is_a_hash_conflict(standin: SlackStandIn) -> None:
+    # https://docs.slack.dev/reference/methods/views.publish: hash_conflict "when the provided
+    # hash doesn't match the current stored value".
+    client = client_for(standin)
+    first = client.views_publish(user_id="U0BOSS", view={"type": "home", "blocks": []})["view"]
+    assert standin.published_home("U0BOSS") == first
+    second = client.views_publish(
+        user_id="U0BOSS", view={"type": "home", "blocks": []}, hash=first["hash"]
+    )["view"]
+    assert second["id"] == first["id"] and second["hash"] != first["hash"]
+    with pytest.raises(SlackApiError) as raised:
+        client.views_publish(
+            user_id="U0BOSS", view={"type": "home", "blocks": []}, hash=first["hash"]
+        )
+    assert raised.value.response["error"] == "hash_conflict"
+    assert standin.published_home("U0BOSS") == second
+    assert standin.published_home("U0NEVER") is None
+
+
 def test_modal_title_of_25_characters_is_invalid_arguments(standin: SlackStandIn) -> None:
     client = client_for(standin)
     client.views_open(trigger_id="t1", view=modal("x" * 24))
@@ -373,6 +392,21 @@ def test_oauth_v2_access(standin: SlackStandIn) -> None:
     with pytest.raises(SlackApiError) as raised:
         client.oauth_v2_access(client_id="123.456", client_secret="shh", code="invalid")
     assert raised.value.response["error"] == "invalid_code"
+
+
+def test_oauth_v2_access_in_a_grid_org_names_the_enterprise(standin: SlackStandIn) -> None:
+    standin.add_team("T0GRIDWS", "Grid Workspace", enterprise_id="E0ORG", enterprise_name="Org")
+    client = WebClient(base_url=standin.url)
+    response = client.oauth_v2_access(client_id="1.2", client_secret="s", code="code-for-T0GRIDWS")
+    assert response["team"] == {"id": "T0GRIDWS", "name": "Grid Workspace"}
+    assert response["enterprise"] == {"id": "E0ORG", "name": "Org"}
+    assert response["is_enterprise_install"] is False
+    identity = client_for(standin, token=response["access_token"]).auth_test()
+    assert (identity["team_id"], identity["enterprise_id"]) == ("T0GRIDWS", "E0ORG")
+    # Outside Grid: no enterprise.
+    plain = client.oauth_v2_access(client_id="1.2", client_secret="s", code="good-code")
+    assert plain["enterprise"] is None
+    assert "enterprise_id" not in client_for(standin, token=plain["access_token"]).auth_test()
 
 
 def test_tokens_are_checked(standin: SlackStandIn) -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
 from bot.blocks.home import HomeFacts, home_view
@@ -27,7 +28,18 @@ def register(app: App, deps: Deps) -> None:
     def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return  # the Messages tab needs nothing from us
-        publish_home(client, deps, team_id=body["team_id"], user_id=event["user"])
+        # Once a Home has been published, the event carries it (`view`, with its `hash`);
+        # publishing with that hash replaces exactly the Home the person is looking at
+        # (https://docs.slack.dev/reference/events/app_home_opened).
+        shown = event.get("view")
+        shown_hash = shown.get("hash") if isinstance(shown, dict) else None
+        publish_home(
+            client,
+            deps,
+            team_id=body["team_id"],
+            user_id=event["user"],
+            hash=shown_hash if isinstance(shown_hash, str) and shown_hash else None,
+        )
 
 
 def _paused_until(member: Member, now: datetime) -> str | None:
@@ -38,7 +50,13 @@ def _paused_until(member: Member, now: datetime) -> str | None:
     return f"{local.day} {local:%b %Y}"
 
 
-def publish_home(client: WebClient, deps: Deps, *, team_id: str, user_id: str) -> None:
+def publish_home(
+    client: WebClient, deps: Deps, *, team_id: str, user_id: str, hash: str | None = None
+) -> None:
+    """Render and publish `user_id`'s Home. With `hash` (the Home's hash when it was last seen)
+    Slack refuses the publish with hash_conflict if the Home was published again since
+    (https://docs.slack.dev/reference/methods/views.publish): that later Home is at least as
+    fresh as this one, so it is left showing."""
     profile = fetch_profile(client, user_id)
     with deps.session_factory() as session:
         workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
@@ -77,4 +95,9 @@ def publish_home(client: WebClient, deps: Deps, *, team_id: str, user_id: str) -
             reports=reports,
         )
         session.commit()
-    client.views_publish(user_id=user_id, view=home_view(facts, dashboard))
+    try:
+        client.views_publish(user_id=user_id, view=home_view(facts, dashboard), hash=hash)
+    except SlackApiError as error:
+        if error.response.get("error") != "hash_conflict":
+            raise
+        log.info("the Home of %s was published again meanwhile; keeping that one", user_id)

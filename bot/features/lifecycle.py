@@ -41,9 +41,22 @@ def register(app: App, deps: Deps) -> None:
 
     @app.event("tokens_revoked")
     def tokens_revoked(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-        log.warning("tokens revoked in workspace %s: %s", body.get("team_id"), event.get("tokens"))
-        if revocation is not None:
-            revocation.handle_tokens_revoked_events(event, context)
+        # `tokens` lists the user ids whose tokens went: `oauth` for user tokens, `bot` for bot
+        # tokens, both when both kinds were revoked
+        # (https://docs.slack.dev/reference/events/tokens_revoked).
+        tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
+        log.warning("tokens revoked in workspace %s: %s", body.get("team_id"), tokens)
+        if revocation is None or deps.oauth is None:
+            return
+        revocation.handle_tokens_revoked_events(event, context)
+        if tokens.get("bot"):
+            # Bolt deletes the bot rows, and the installation rows of the `oauth` users only;
+            # every other installation row keeps a copy of the revoked bot token, which would
+            # still be found and used. Rebound works only with its bot token: without it the
+            # installation is gone, until someone installs again.
+            deps.oauth.installation_store.delete_all(
+                enterprise_id=context.enterprise_id, team_id=context.team_id
+            )
 
 
 def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, Callable[[datetime], None]]]:
