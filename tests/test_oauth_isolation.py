@@ -352,7 +352,7 @@ def test_a_beta_admins_workspace_export_is_beta_only(two: Workspaces) -> None:
     everything = b"".join(files.values()).decode("utf-8")
     assert alpha_tag not in everything
     assert f"Deal {beta_tag}" in everything
-    tables = ("members", "outcomes", "kudos", "checkins", "checkin_answers", "goals")
+    tables = ("members", "outcomes", "kudos", "checkins", "goals")
     for table in tables:
         assert {row["team_id"] for row in document[table]} == {BETA}, table
     assert beta.outcome_id in {o["id"] for o in document["outcomes"]}
