@@ -22,7 +22,7 @@ from bot.blocks.settings import (
 from bot.features import goals, privacy
 from bot.features.debriefs import reply_with_lessons
 from bot.messaging import send_dm, send_ephemeral, team_id_of
-from bot.slack_users import fetch_profile, is_rebound_admin
+from bot.slack_users import SlackUnavailable, fetch_profile, is_rebound_admin, lookup_profile
 from bot.usecases.settings import current_settings, save_settings
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,12 @@ def register(app: App, deps: Deps) -> None:
     def settings_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
+        # Checked again at the moment of saving: the modal may have been opened by someone who
+        # is no longer an admin, or forged by someone who never was.
+        refusal = _settings_refusal(client, deps, body["user"]["id"])
+        if refusal is not None:
+            ack(response_action="errors", errors={SETTINGS_FIRST_BLOCK_ID: refusal})
+            return
         submission, errors = parse_settings_submission(view["state"]["values"])
         if errors:
             ack(response_action="errors", errors=errors)
@@ -84,6 +90,39 @@ def register(app: App, deps: Deps) -> None:
         ack()
         user_id = body["user"]["id"]
         send_dm(client, user_id, settings_saved_message(submission))
+
+
+# A view_submission's errors are keyed by the block_id of the input they show under (the first
+# one here): https://docs.slack.dev/tools/bolt-js/reference/interfaces/ViewErrorsResponseAction
+SETTINGS_FIRST_BLOCK_ID = "recognition_channel"
+# The admin check runs before the ack, which Slack wants within 3 seconds
+# (https://docs.slack.dev/tools/bolt-js/concepts/acknowledge): one short try, no retries.
+ADMIN_CHECK_TIMEOUT_SECONDS = 1.5
+NOT_ADMIN_ERROR = (
+    "Only Rebound admins can change settings — workspace owners and admins, and anyone listed "
+    "in REBOUND_ADMINS. Nothing was changed."
+)
+ADMIN_CHECK_FAILED_ERROR = "I couldn't check with Slack just now. Please try Save again."
+
+
+def _settings_refusal(client: WebClient, deps: Deps, user_id: str) -> str | None:
+    """Why `user_id` may not save settings right now, or None when they may."""
+    if user_id in deps.settings.admins:
+        return None
+    quick = WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=ADMIN_CHECK_TIMEOUT_SECONDS,
+        retry_handlers=[],
+    )
+    try:
+        profile = lookup_profile(quick, user_id)
+    except SlackUnavailable:
+        return ADMIN_CHECK_FAILED_ERROR
+    if not is_rebound_admin(profile, user_id, deps.settings.admins):
+        log.warning("settings submission refused: %s is not an admin", user_id)
+        return NOT_ADMIN_ERROR
+    return None
 
 
 def open_settings(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
