@@ -14,16 +14,18 @@ from bot.app import Deps
 from bot.blocks.help import help_message
 from bot.blocks.settings import (
     SETTINGS_CALLBACK_ID,
+    SETTINGS_CHANGED_ERROR,
     not_admin_message,
     parse_settings_submission,
     settings_modal,
     settings_saved_message,
+    settings_version_of,
 )
 from bot.features import goals, privacy
 from bot.features.debriefs import reply_with_lessons
 from bot.messaging import send_dm, send_ephemeral, team_id_of
 from bot.slack_users import SlackUnavailable, fetch_profile, is_rebound_admin, lookup_profile
-from bot.usecases.settings import current_settings, save_settings
+from bot.usecases.settings import SettingsChanged, current_settings, save_settings
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +80,19 @@ def register(app: App, deps: Deps) -> None:
         # the modal open with everything they chose, instead of a closed modal and lost input.
         try:
             with deps.session_factory() as session:
-                save_settings(session=session, team_id=team_id, submission=submission)
+                save_settings(
+                    session=session,
+                    team_id=team_id,
+                    submission=submission,
+                    version=settings_version_of(view),
+                )
                 session.commit()
+        except SettingsChanged:
+            ack(
+                response_action="errors",
+                errors={SETTINGS_FIRST_BLOCK_ID: SETTINGS_CHANGED_ERROR},
+            )
+            return
         except Exception:
             log.exception("saving settings failed")
             ack(
