@@ -103,3 +103,31 @@ def tells_user_on_failure(listener: Callable[..., None]) -> Callable[..., None]:
                 log.warning("could not tell the user that %s failed", command.get("command"))
 
     return guarded
+
+
+def reply_to_click(client: WebClient, body: dict[str, Any], message: dict[str, Any]) -> None:
+    """An only-visible-to-you reply to a button click, where the button was (else the DM)."""
+    user_id = body["user"]["id"]
+    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get(
+        "id"
+    )
+    # The click's response_url answers where postEphemeral can't reach (someone else's DM).
+    where = {"channel_id": channel, "user_id": user_id, "response_url": body.get("response_url")}
+    try:
+        if channel:
+            send_ephemeral(client, where, message)
+        else:
+            send_dm(client, user_id, message)
+    except SlackApiError:
+        pass  # nothing else to try: the click changed nothing either way
+
+
+def not_yours_message(what: str, owner_user_id: str | None) -> dict[str, Any]:
+    """The answer to someone using another person's button or form: `what` is e.g.
+    "check-in"; nothing was changed."""
+    whose = f"<@{owner_user_id}>'s" if owner_user_id else "someone else's"
+    text = f"That {what} is {whose}, so I left it as it was. Yours are in your DMs with me."
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+NOT_YOURS_ERROR = "This form is someone else's, so nothing was saved. Yours are in your DMs."

@@ -105,6 +105,10 @@ class Workspace(SQLModel, table=True):
     # `data_grace_days` have passed since (a reinstall within the grace period clears it).
     uninstalled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     data_grace_days: int = 30
+    # Bumped by every save of /rebound settings. The modal carries the version it showed, and a
+    # save applies only while it is still current (compare-and-set), so two admins saving at
+    # once never mix: the second is asked to reopen the settings.
+    settings_version: int = 0
     created_at: datetime = _created_at()
     updated_at: datetime = Field(
         default_factory=utcnow,

@@ -109,6 +109,49 @@ def workspace_rows(
     return rows
 
 
+def private_text_counts(*, session: Session, team_id: str) -> list[dict[str, Any]]:
+    """Per member of the workspace (by user id), how many reflections they answered, how many
+    of those were commitments and how many they said they kept, how many check-ins they
+    answered and how many answers those hold: numbers only, never the words."""
+    counts: dict[str, dict[str, Any]] = {}
+
+    def row(user_id: str) -> dict[str, Any]:
+        return counts.setdefault(
+            user_id,
+            {
+                "team_id": team_id,
+                "user_id": user_id,
+                "reflections_answered": 0,
+                "commitments": 0,
+                "commitments_kept": 0,
+                "checkins_answered": 0,
+                "checkin_answers": 0,
+            },
+        )
+
+    reflections = select(
+        Reflection.user_id, Reflection.is_commitment, Reflection.commitment_followed_up
+    ).where(Reflection.team_id == team_id, col(Reflection.answer).is_not(None))
+    for user_id, is_commitment, kept in session.exec(reflections).all():
+        counts_of = row(user_id)
+        counts_of["reflections_answered"] += 1
+        counts_of["commitments"] += int(bool(is_commitment))
+        counts_of["commitments_kept"] += int(bool(is_commitment) and kept is True)
+    answered = select(CheckIn.user_id).where(
+        CheckIn.team_id == team_id, CheckIn.status == "answered"
+    )
+    for user_id in session.exec(answered).all():
+        row(user_id)["checkins_answered"] += 1
+    answers = (
+        select(CheckIn.user_id)
+        .join(CheckInAnswer, col(CheckInAnswer.checkin_id) == col(CheckIn.id))
+        .where(CheckIn.team_id == team_id, CheckInAnswer.team_id == team_id)
+    )
+    for user_id in session.exec(answers).all():
+        row(user_id)["checkin_answers"] += 1
+    return [counts[user_id] for user_id in sorted(counts)]
+
+
 def _deleted(session: Session, statement: Delete) -> int:
     result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
     return result.rowcount

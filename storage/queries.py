@@ -25,7 +25,7 @@ from storage.models import Member, PostLog, ProcessedEvent, Workspace, utcnow
 WORKSPACE_SETTINGS = frozenset(
     name
     for name in Workspace.__table__.columns.keys()  # noqa: SIM118 (a ColumnCollection)
-    if name not in {"team_id", "created_at", "updated_at"}
+    if name not in {"team_id", "created_at", "updated_at", "settings_version"}
 )
 MEMBER_FIELDS = frozenset(
     name
@@ -99,6 +99,32 @@ def update_workspace_settings(*, session: Session, team_id: str, **changes: Any)
     workspace.updated_at = utcnow()
     session.add(workspace)
     return workspace
+
+
+def claim_settings_version(*, session: Session, team_id: str, expected: int | None) -> bool:
+    """Bump the workspace's settings version if it is still ``expected`` (any version when
+    None), as the first write of a settings save: False when someone saved in between.
+
+    One UPDATE is both the check and the lock: on PostgreSQL a concurrent save waits on the
+    row until this transaction ends, then finds the version moved on; on SQLite the UPDATE
+    takes the database's write lock for the rest of the transaction."""
+    statement = (
+        update(Workspace)
+        .where(col(Workspace.team_id) == team_id)
+        .values(settings_version=col(Workspace.settings_version) + 1)
+    )
+    if expected is not None:
+        statement = statement.where(col(Workspace.settings_version) == expected)
+    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+    if result.rowcount == 1:
+        return True
+    if expected not in (None, 0) or session.get(Workspace, team_id) is not None:
+        return False
+    # No row yet (the modal creates it when it opens, so rarely): create it, then claim.
+    get_or_create_workspace(session=session, team_id=team_id)
+    session.flush()
+    again: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+    return again.rowcount == 1
 
 
 # --- members ---------------------------------------------------------------------------------

@@ -363,7 +363,7 @@ def test_a_beta_admins_workspace_export_is_beta_only(two: Workspaces) -> None:
     everything = b"".join(files.values()).decode("utf-8")
     assert alpha_tag not in everything
     assert f"Deal {beta_tag}" in everything
-    tables = ("members", "outcomes", "kudos", "checkins", "checkin_answers", "goals")
+    tables = ("members", "outcomes", "kudos", "checkins", "goals")
     for table in tables:
         assert {row["team_id"] for row in document[table]} == {BETA}, table
     assert beta.outcome_id in {o["id"] for o in document["outcomes"]}
@@ -782,14 +782,20 @@ def test_forged_buttons_and_modals_in_beta_get_and_change_nothing_of_alphas(
     ):
         two.click(BETA, rep, action_id, str(value))
     # ... and Alpha's modals submitted from Beta.
-    # Each is valid input, so it reaches the code that saves (not a field error).
+    # Each is valid input, so it reaches the code that saves (not a field error). The debrief
+    # and the check-in are not this person's in Beta, so the form says so; the goal's id finds
+    # nothing in Beta, so it saves a goal of their own there.
     forged_goal_view = goal_view | {"private_metadata": json.dumps({"goal_id": goal_id})}
-    for view, values in (
-        (reflect_view, reflection_values(reflect_view, "Forged from Beta")),
-        (forged_goal_view, goal_values(metric="revenue", target="999", today=today)),
-        (checkin_view, checkin_values(checkin_view, "Forged from Beta")),
+    for view, values, refused in (
+        (reflect_view, reflection_values(reflect_view, "Forged from Beta"), True),
+        (forged_goal_view, goal_values(metric="revenue", target="999", today=today), False),
+        (checkin_view, checkin_values(checkin_view, "Forged from Beta"), True),
     ):
-        assert two.submit(BETA, view, rep, values).body in ("", "{}")
+        body = two.submit(BETA, view, rep, values).body
+        if refused:
+            assert "someone else's, so nothing was saved" in json.loads(body)["errors"].popitem()[1]
+        else:
+            assert body in ("", "{}")
     two.settle()
 
     calls = two.since(seen)

@@ -304,7 +304,12 @@ def test_workspace_export_is_for_admins_only_and_keeps_reflections_private(
         everything = b"".join(files.values()).decode("utf-8")
         assert "Lesson alpha" not in everything and "Lesson beta" not in everything
         assert "gamma" not in everything
-        assert len(csv_rows(files["checkin_answers.csv"])) == 2
+        assert "checkin_answers.csv" not in files
+        for word in ("Answer alpha", "Why beta", "Metric alpha", "Your win this week?"):
+            assert word not in everything
+        counts = {row["user_id"]: row for row in csv_rows(files["counts.csv"])}
+        assert counts[rep]["reflections_answered"] == "1"
+        assert counts[teammate]["checkin_answers"] == "1"
 
 
 # --- /rebound forget-me -------------------------------------------------------------------------
@@ -594,3 +599,206 @@ def test_an_admin_deletes_the_workspace_data_on_request_and_others_cannot(
         assert queries.get_workspace(session=session, team_id=team_id) is None
         assert queries.get_workspace(session=session, team_id="T0REBOUND") is not None
     engine.dispose()
+
+
+# --- what each kind of export holds: a marker in every text a rep can type ----------------------
+
+# Where each text a rep types is stored (the file of each table that holds it). A check-in
+# quotes the week's loss (its deal), the last commitment and the goal's own metric in its
+# questions, and an answer row keeps the question it answers.
+TYPED_TEXTS = (
+    "deal",
+    "competitor",
+    "feedback",
+    "learned",
+    "fblesson",
+    "incontrol",
+    "commitment",
+    "checkin",
+    "why",
+    "metric",
+    "kudos",
+)
+PERSONAL_FILES: dict[str, set[str]] = {
+    "rebound-export.json": set(TYPED_TEXTS),
+    "members.csv": set(),
+    "outcomes.csv": {"deal", "competitor", "feedback"},
+    "reflections.csv": {"learned", "fblesson", "incontrol", "commitment"},
+    "kudos.csv": {"kudos"},
+    "kudos_recipients.csv": set(),
+    "checkins.csv": {"deal", "commitment", "metric"},
+    "checkin_answers.csv": {"checkin", "deal", "commitment", "metric"},
+    "goals.csv": {"why", "metric"},
+}
+# The README's data-rights policy: an admin's workspace export holds the facts of each deal and
+# the kudos (posted in a channel anyway); none of what a rep wrote about themselves.
+WORKSPACE_FILES: dict[str, set[str]] = {
+    "rebound-export.json": {"deal", "competitor", "kudos"},
+    "members.csv": set(),
+    "outcomes.csv": {"deal", "competitor"},
+    "kudos.csv": {"kudos"},
+    "kudos_recipients.csv": set(),
+    "checkins.csv": set(),
+    "goals.csv": set(),
+    "counts.csv": set(),
+}
+# The kudos' recipient gets the kudos in their own export; the rep's manager gets only their
+# own data (they read their reps' reflections in Slack, they don't export them).
+RECIPIENT_FILES: dict[str, set[str]] = {
+    "rebound-export.json": {"kudos"},
+    "members.csv": set(),
+    "kudos.csv": {"kudos"},
+    "kudos_recipients.csv": set(),
+}
+MANAGER_FILES: dict[str, set[str]] = {"rebound-export.json": set(), "members.csv": set()}
+
+
+def _markers_in(files: dict[str, bytes], markers: dict[str, str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for name, content in files.items():
+        text = content.decode("utf-8")
+        found[name] = {what for what, marker in markers.items() if marker in text}
+    return found
+
+
+def _wait_for_call(
+    standin: SlackStandIn, seen: int, method: str, **params: str
+) -> list[RecordedCall]:
+    def matching(calls: list[RecordedCall]) -> list[RecordedCall]:
+        return [
+            c
+            for c in calls[seen:]
+            if c.method == method and all(c.params.get(k) == v for k, v in params.items())
+        ]
+
+    standin.wait_for(lambda calls: bool(matching(calls)), timeout=15)
+    return matching(standin.calls)
+
+
+def _open_view(
+    live: LiveApp, standin: SlackStandIn, team: str, user_id: str, command: str, text: str = ""
+) -> dict[str, Any]:
+    seen = len(standin.calls)
+    assert live.sender(team).slash_command(command, text, user_id=user_id).status == 200
+    return _wait_for_call(standin, seen, "views.open")[0].response["view"]
+
+
+def _submitted(live: LiveApp, team: str, view: dict[str, Any], user_id: str, values: Any) -> None:
+    reply = live.sender(team).view_submission(view, user_id=user_id, values=values)
+    assert reply.status == 200
+    assert not reply.body or reply.json().get("response_action") != "errors", reply.body
+
+
+def test_each_export_holds_exactly_the_texts_the_policy_says(
+    live: LiveApp, standin: SlackStandIn, db: Session
+) -> None:
+    """A rep types a marker into every text Rebound takes, through the real app; then each
+    kind of export is searched for every marker, file by file (JSON and CSV)."""
+    from bot.blocks.checkins import ANSWER_ACTION_ID
+    from bot.blocks.debriefs import REFLECT_ACTION_ID
+    from storage import queries
+    from tests.test_debriefs_http import lost_values, reflection_values
+
+    team = new_team()
+    rep, teammate, manager = "U0REP1", "U0REP2", "U0MGR"
+    run = uuid.uuid4().hex[:8]
+    markers = {what: f"zq{what}x{run}" for what in TYPED_TEXTS}
+    queries.get_or_create_workspace(session=db, team_id=team)
+    queries.update_workspace_settings(
+        session=db, team_id=team, recognition_channel_id="C0WINS", kudos_policy="everyone"
+    )
+    queries.set_reports(
+        session=db, team_id=team, manager_user_id=manager, report_user_ids=[rep, teammate]
+    )
+    db.commit()
+    sender = live.sender(team)
+
+    # /lost: the deal, the competitor, the buyer's feedback.
+    view = _open_view(live, standin, team, rep, "/lost", markers["deal"])
+    seen = len(standin.calls)
+    values = lost_values(
+        markers["deal"], competitor=markers["competitor"], feedback=markers["feedback"]
+    )
+    _submitted(live, team, view, rep, values)
+    _wait_for_call(standin, seen, "chat.postMessage", channel="D" + rep[1:])
+    db.expire_all()
+    (outcome,) = db.exec(select(Outcome).where(Outcome.team_id == team)).all()
+
+    # The reflection questions: three lessons and a commitment.
+    seen = len(standin.calls)
+    sender.block_actions(
+        user_id=rep, actions=[{"action_id": REFLECT_ACTION_ID, "value": str(outcome.id)}]
+    )
+    view = _wait_for_call(standin, seen, "views.open")[0].response["view"]
+    seen = len(standin.calls)
+    values = reflection_values(
+        markers["commitment"],
+        learned=markers["learned"],
+        feedback_lesson=markers["fblesson"],
+        in_control=markers["incontrol"],
+    )
+    _submitted(live, team, view, rep, values)
+    _wait_for_call(standin, seen, "chat.postMessage", channel="D" + rep[1:])
+
+    # /goal: a metric of their own and why it matters.
+    view = _open_view(live, standin, team, rep, "/goal")
+    today = datetime.now(UTC).date()
+    seen = len(standin.calls)
+    goal = {
+        "metric": {"value": state_value("static_select", "custom")},
+        "custom_metric": {"value": state_value("plain_text_input", markers["metric"])},
+        "target": {"value": state_value("number_input", "10")},
+        "cycle_start": {"value": state_value("datepicker", (today - timedelta(5)).isoformat())},
+        "cycle_end": {"value": state_value("datepicker", (today + timedelta(25)).isoformat())},
+        "why": {"value": state_value("plain_text_input", markers["why"])},
+    }
+    _submitted(live, team, view, rep, goal)
+    _wait_for_call(standin, seen, "chat.postMessage", channel="D" + rep[1:])
+
+    # /checkin: every text question answered (one quotes the commitment, one the deal).
+    view = _open_view(live, standin, team, rep, "/checkin")
+    inputs = [b for b in view["blocks"] if b["type"] == "input"]
+    answers = {
+        b["block_id"]: {ANSWER_ACTION_ID: state_value("plain_text_input", markers["checkin"])}
+        for b in inputs
+        if b["element"]["type"] == "plain_text_input"
+    }
+    answers.update(
+        {
+            b["block_id"]: {ANSWER_ACTION_ID: state_value("number_input", "3")}
+            for b in inputs
+            if b["element"]["type"] == "number_input"
+        }
+    )
+    questions = json.dumps(view["blocks"])
+    assert markers["commitment"] in questions and markers["metric"] in questions
+    seen = len(standin.calls)
+    _submitted(live, team, view, rep, answers)
+    _wait_for_call(standin, seen, "chat.postMessage", channel=rep)  # the thanks, to the user id
+
+    # /kudos for a teammate.
+    seen = len(standin.calls)
+    assert (
+        sender.slash_command(
+            "/kudos", f"<@{teammate}> #teamwork {markers['kudos']}", user_id=rep
+        ).status
+        == 200
+    )
+    _wait_for_call(standin, seen, "chat.postMessage", channel="C0WINS")
+
+    exports = {
+        "rep": (export(live, standin, team, rep), PERSONAL_FILES),
+        "kudos recipient": (export(live, standin, team, teammate), RECIPIENT_FILES),
+        "manager": (export(live, standin, team, manager), MANAGER_FILES),
+        "admin": (export(live, standin, team, ADMIN, "export workspace"), WORKSPACE_FILES),
+    }
+    for who, (files, expected) in exports.items():
+        assert _markers_in(files, markers) == expected, who
+    admin_files = exports["admin"][0]
+    counts = csv_rows(admin_files["counts.csv"])
+    mine = next(row for row in counts if row["user_id"] == rep)
+    assert (mine["reflections_answered"], mine["commitments"], mine["checkins_answered"]) == (
+        "4",
+        "1",
+        "1",
+    )

@@ -195,3 +195,29 @@ def test_the_saved_message_mentions_retention_only_when_it_was_in_the_form() -> 
     submission, _ = parse_settings_submission(_values(with_block=False))
     assert submission is not None
     assert "Reflections" not in settings_saved_message(submission)["blocks"][0]["text"]["text"]
+
+
+def test_every_column_is_either_in_the_workspace_export_or_withheld_on_purpose() -> None:
+    """A column added later must be put in one list or the other: nothing new reaches an
+    admin's export by default, and nothing listed is a column that doesn't exist."""
+    from sqlmodel import SQLModel
+
+    tables = SQLModel.metadata.tables
+    for name in ("members", "outcomes", "reflections", "kudos", "kudos_recipients"):
+        assert name in tables
+    for name in ("checkins", "checkin_answers", "goals"):
+        assert name in tables
+    for name in set(privacy.WORKSPACE_EXPORT_COLUMNS) | set(privacy.WORKSPACE_EXPORT_WITHHELD):
+        shown = set(privacy.WORKSPACE_EXPORT_COLUMNS.get(name, ()))
+        withheld = set(privacy.WORKSPACE_EXPORT_WITHHELD.get(name, ()))
+        columns = set(tables[name].columns.keys())
+        assert not shown & withheld, name
+        if name in privacy.WORKSPACE_EXPORT_COLUMNS:
+            assert shown | withheld == columns, name
+        else:  # a table left out entirely: its free text is named, and exists
+            assert withheld <= columns, name
+    assert "buyer_feedback" not in privacy.WORKSPACE_EXPORT_COLUMNS["outcomes"]
+    assert "questions" not in privacy.WORKSPACE_EXPORT_COLUMNS["checkins"]
+    assert {"why", "custom_metric"}.isdisjoint(privacy.WORKSPACE_EXPORT_COLUMNS["goals"])
+    assert "reflections" not in privacy.WORKSPACE_EXPORT_COLUMNS
+    assert "checkin_answers" not in privacy.WORKSPACE_EXPORT_COLUMNS

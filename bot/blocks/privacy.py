@@ -39,9 +39,10 @@ def export_comment(*, workspace: bool, filenames: Sequence[str]) -> str:
     listed = ", ".join(filenames)
     if workspace:
         return (
-            f"Here is the workspace's Rebound data: {listed}. Reflections stay private to each "
-            "rep and their manager, so they are not in it; each person can export their own "
-            "with `/rebound export`."
+            f"Here is the workspace's Rebound data: {listed}. Reflections, commitments, "
+            "check-in answers, buyer feedback and the why of each goal stay private to each rep "
+            "and their manager, so they are not in it, only how many there are; each person can "
+            "export their own with `/rebound export`."
         )
     return (
         f"Here is everything Rebound keeps about you: {listed}. Only you received this. "

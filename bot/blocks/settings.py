@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,8 @@ class CurrentSettings:
     reflection_reminder_hours: int = 24
     kudos_daily_cap: int = 5
     data_grace_days: int = 30
+    # Stamped into the modal, so a save can tell whether someone else saved since it opened.
+    settings_version: int | None = None
 
 
 @dataclass
@@ -173,7 +176,7 @@ def settings_modal(current: CurrentSettings) -> dict[str, Any]:
     rows = list(current.teams.items()) + [("", [])] * SPARE_TEAM_ROWS
     for index, (manager, reps) in enumerate(rows):
         blocks.extend(_team_row(index, manager, reps))
-    return {
+    modal: dict[str, Any] = {
         "type": "modal",
         "callback_id": SETTINGS_CALLBACK_ID,
         "title": {"type": "plain_text", "text": "Rebound settings"},
@@ -181,6 +184,26 @@ def settings_modal(current: CurrentSettings) -> dict[str, Any]:
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": blocks,
     }
+    if current.settings_version is not None:
+        # Slack hands private_metadata back unchanged in the view_submission (3000 chars max):
+        # https://docs.slack.dev/reference/views/modal-views
+        modal["private_metadata"] = json.dumps({"settings_version": current.settings_version})
+    return modal
+
+
+def settings_version_of(view: Mapping[str, Any]) -> int | None:
+    """The settings version a submitted settings modal was opened at (None when it has none)."""
+    try:
+        version = json.loads(view.get("private_metadata") or "{}").get("settings_version")
+    except (ValueError, AttributeError):
+        return None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+SETTINGS_CHANGED_ERROR = (
+    "Someone saved the settings after you opened them, so I didn't save yours over theirs. "
+    "Close this and run `/rebound settings` again to see what changed."
+)
 
 
 DIGEST_OPTION_VALUE = "on"

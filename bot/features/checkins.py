@@ -54,7 +54,14 @@ from bot.blocks.checkins import (
     skipped_message,
 )
 from bot.delivery import DEFAULT_LEASE, Delivery
-from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
+from bot.messaging import (
+    NOT_YOURS_ERROR,
+    not_yours_message,
+    reply_to_click,
+    send_ephemeral,
+    team_id_of,
+    tells_user_on_failure,
+)
 from bot.scheduler import ScheduledJob
 from bot.slack_users import fetch_profile, profile_from_user
 from bot.usecases import checkins as uc
@@ -353,8 +360,10 @@ def register(app: App, deps: Deps) -> None:
                 now=deps.clock(),
             )
             session.commit()
-        if opened is not None:
-            _open_modal(client, body["trigger_id"], opened)
+        if opened is None:
+            _tell_not_yours(client, deps, body, checkin_id)
+            return
+        _open_modal(client, body["trigger_id"], opened)
 
     @app.action(SKIP_ACTION_ID)
     def skip_clicked(
@@ -369,6 +378,8 @@ def register(app: App, deps: Deps) -> None:
         with deps.session_factory() as session:
             checkin = cq.get_checkin(session=session, checkin_id=checkin_id)
             if checkin is None or (checkin.team_id, checkin.user_id) != (team_id, user_id):
+                session.rollback()
+                _tell_not_yours(client, deps, body, checkin_id)
                 return
             skipped = cq.skip_checkin(session=session, checkin_id=checkin_id)
             session.commit()
@@ -422,7 +433,12 @@ def register(app: App, deps: Deps) -> None:
             )
             return
         if checkin is None or (checkin.team_id, checkin.user_id) != (team_id, user_id):
-            ack()
+            # A forged or misrouted form: say so in the form itself, and save nothing.
+            first_input = next(
+                (b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"),
+                "checkin",
+            )
+            ack(response_action="errors", errors={first_input: NOT_YOURS_ERROR})
             return
         questions = [Question.from_row(row) for row in checkin.questions or []]
         answers, errors = parse_checkin_submission(view["state"]["values"], questions)
@@ -454,6 +470,15 @@ def register(app: App, deps: Deps) -> None:
             channel=user_id,
             message=answered_message(uc.week_label(checkin.week_key)),
         )
+
+
+def _tell_not_yours(client: WebClient, deps: Deps, body: dict[str, Any], checkin_id: int) -> None:
+    """Someone clicked another person's check-in button (forwarded, or forged)."""
+    team_id = team_id_of(body)
+    with deps.session_factory() as session:
+        checkin = cq.get_checkin(session=session, checkin_id=checkin_id)
+        owner = checkin.user_id if checkin is not None and checkin.team_id == team_id else None
+    reply_to_click(client, body, not_yours_message("check-in", owner))
 
 
 def _open_modal(client: WebClient, trigger_id: str, opened: uc.OpenCheckIn) -> None:

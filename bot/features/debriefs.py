@@ -49,7 +49,15 @@ from bot.blocks.debriefs import (
 )
 from bot.delivery import Delivery, Sent
 from bot.domain import Classification
-from bot.messaging import post_to_response_url, send_ephemeral, team_id_of, tells_user_on_failure
+from bot.messaging import (
+    NOT_YOURS_ERROR,
+    not_yours_message,
+    post_to_response_url,
+    reply_to_click,
+    send_ephemeral,
+    team_id_of,
+    tells_user_on_failure,
+)
 from bot.scheduler import ScheduledJob
 from bot.slack_text import unescape_command_text
 from bot.usecases import debriefs as usecases
@@ -198,6 +206,16 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=errors)
             return
         team_id, user_id = team_id_of(body), body["user"]["id"]
+        try:
+            owner = _owner_of(deps, team_id, outcome_id)
+        except Exception:  # the database is down: keep the modal and what was written
+            log.exception("reading the debrief failed")
+            ack(response_action="errors", errors={"commitment": SAVE_FAILED})
+            return
+        if owner != user_id:
+            # Another rep's questions (a forged or misrouted form): said in the form, nothing saved.
+            ack(response_action="errors", errors={"commitment": NOT_YOURS_ERROR})
+            return
         saved = _save_before_ack(
             ack,
             deps,
@@ -238,6 +256,11 @@ def register(app: App, deps: Deps) -> None:
         if outcome_id is None:
             return
         team_id, user_id = team_id_of(body), body["user"]["id"]
+        owner = _owner_of(deps, team_id, outcome_id)
+        if owner is not None and owner != user_id:
+            # Only the rep may say whether their perfect miss is celebrated.
+            reply_to_click(client, body, not_yours_message("choice", owner))
+            return
         consent = action.get("action_id") == CELEBRATE_YES_ACTION_ID
         with deps.session_factory() as session:
             state = usecases.choose_celebration(
@@ -562,6 +585,13 @@ def _write(delivery: Delivery, change: Callable[[Session], None]) -> None:
     with delivery.session_factory() as session:
         change(session)
         session.commit()
+
+
+def _owner_of(deps: Deps, team_id: str, outcome_id: int) -> str | None:
+    """Whose debrief `outcome_id` is in this workspace (None when there is no such debrief)."""
+    with deps.session_factory() as session:
+        outcome = dq.get_outcome(session=session, team_id=team_id, outcome_id=outcome_id)
+        return outcome.user_id if outcome is not None else None
 
 
 def _tell_not_yours(client: WebClient, body: dict[str, Any], owner_user_id: str) -> None:

@@ -42,7 +42,14 @@ from bot.blocks.goals import (
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
-from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
+from bot.messaging import (
+    NOT_YOURS_ERROR,
+    not_yours_message,
+    reply_to_click,
+    send_ephemeral,
+    team_id_of,
+    tells_user_on_failure,
+)
 from bot.slack_text import escape_mrkdwn
 from bot.slack_users import fetch_profile
 from bot.usecases.dashboard import (
@@ -113,6 +120,9 @@ def register(app: App, deps: Deps) -> None:
                 else None
             )
             if goal is None or goal.user_id != user_id:
+                owner = goal.user_id if goal is not None else None
+                session.rollback()
+                reply_to_click(client, body, not_yours_message("goal", owner))
                 return
             defaults = GoalDefaults(
                 cycle_start=goal.cycle_start,
@@ -132,15 +142,25 @@ def register(app: App, deps: Deps) -> None:
         team_id = team_id_of(body)
         user_id = body["user"]["id"]
         now = deps.clock()
+        replacing = goal_id_of(view)
         try:
             with deps.session_factory() as session:
                 tz = _tz_of(session, team_id, user_id)
+                replaced = (
+                    goals_queries.get_goal(session=session, team_id=team_id, goal_id=replacing)
+                    if replacing is not None
+                    else None
+                )
         except Exception:  # the database is down: keep the modal and what was typed
             log.exception("reading the rep's timezone failed")
             ack(
                 response_action="errors",
                 errors={"why": "Couldn't save just now. Please try Save again."},
             )
+            return
+        if replaced is not None and replaced.user_id != user_id:
+            # A form changing another rep's goal (forged, or forwarded): nothing is saved.
+            ack(response_action="errors", errors={"why": NOT_YOURS_ERROR})
             return
         submission, errors = parse_goal_submission(view["state"]["values"], local_today(now, tz))
         if submission is None:
@@ -155,7 +175,7 @@ def register(app: App, deps: Deps) -> None:
                     user_id=user_id,
                     submission=submission,
                     submission_key=view["id"],
-                    replacing_goal_id=goal_id_of(view),
+                    replacing_goal_id=replacing,
                     now=now,
                 )
                 progress = (

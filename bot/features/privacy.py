@@ -32,7 +32,7 @@ from bot.blocks.privacy import (
     workspace_export_refused_message,
 )
 from bot.delivery import Delivery, worker_name
-from bot.messaging import post_to_response_url, send_dm, send_ephemeral, team_id_of
+from bot.messaging import post_to_response_url, reply_to_click, send_ephemeral, team_id_of
 from bot.scheduler import ScheduledJob
 from bot.slack_users import fetch_profile, is_rebound_admin
 from bot.usecases import privacy as usecases
@@ -227,14 +227,7 @@ def _reply_to_click(
     response_url = body.get("response_url")
     if response_url and post_to_response_url(response_url, message, replace_original=settled):
         return
-    user_id = body["user"]["id"]
-    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get(
-        "id"
-    )
-    if channel:
-        send_ephemeral(client, {"channel_id": channel, "user_id": user_id}, message)
-    else:
-        send_dm(client, user_id, message)
+    reply_to_click(client, body, message)
 
 
 # --- retention -------------------------------------------------------------------------------

@@ -14,16 +14,18 @@ from bot.app import Deps
 from bot.blocks.help import help_message
 from bot.blocks.settings import (
     SETTINGS_CALLBACK_ID,
+    SETTINGS_CHANGED_ERROR,
     not_admin_message,
     parse_settings_submission,
     settings_modal,
     settings_saved_message,
+    settings_version_of,
 )
 from bot.features import goals, privacy
 from bot.features.debriefs import reply_with_lessons
 from bot.messaging import send_dm, send_ephemeral, team_id_of, tells_user_on_failure
-from bot.slack_users import fetch_profile, is_rebound_admin
-from bot.usecases.settings import current_settings, save_settings
+from bot.slack_users import SlackUnavailable, fetch_profile, is_rebound_admin, lookup_profile
+from bot.usecases.settings import SettingsChanged, current_settings, save_settings
 from storage import queries
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,12 @@ def register(app: App, deps: Deps) -> None:
     def settings_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
+        # Checked again at the moment of saving: the modal may have been opened by someone who
+        # is no longer an admin, or forged by someone who never was.
+        refusal = _settings_refusal(client, deps, body["user"]["id"])
+        if refusal is not None:
+            ack(response_action="errors", errors={SETTINGS_FIRST_BLOCK_ID: refusal})
+            return
         team_id = team_id_of(body)
         submission, errors = parse_settings_submission(
             view["state"]["values"], name_of=lambda user_id: _member_name(deps, team_id, user_id)
@@ -76,8 +84,19 @@ def register(app: App, deps: Deps) -> None:
         # the modal open with everything they chose, instead of a closed modal and lost input.
         try:
             with deps.session_factory() as session:
-                save_settings(session=session, team_id=team_id, submission=submission)
+                save_settings(
+                    session=session,
+                    team_id=team_id,
+                    submission=submission,
+                    version=settings_version_of(view),
+                )
                 session.commit()
+        except SettingsChanged:
+            ack(
+                response_action="errors",
+                errors={SETTINGS_FIRST_BLOCK_ID: SETTINGS_CHANGED_ERROR},
+            )
+            return
         except Exception:
             log.exception("saving settings failed")
             ack(
@@ -100,6 +119,39 @@ def _member_name(deps: Deps, team_id: str, user_id: str) -> str | None:
         log.exception("reading a member's name failed")
         return None
     return (member.display_name or None) if member is not None else None
+
+
+# A view_submission's errors are keyed by the block_id of the input they show under (the first
+# one here): https://docs.slack.dev/tools/bolt-js/reference/interfaces/ViewErrorsResponseAction
+SETTINGS_FIRST_BLOCK_ID = "recognition_channel"
+# The admin check runs before the ack, which Slack wants within 3 seconds
+# (https://docs.slack.dev/tools/bolt-js/concepts/acknowledge): one short try, no retries.
+ADMIN_CHECK_TIMEOUT_SECONDS = 1.5
+NOT_ADMIN_ERROR = (
+    "Only Rebound admins can change settings — workspace owners and admins, and anyone listed "
+    "in REBOUND_ADMINS. Nothing was changed."
+)
+ADMIN_CHECK_FAILED_ERROR = "I couldn't check with Slack just now. Please try Save again."
+
+
+def _settings_refusal(client: WebClient, deps: Deps, user_id: str) -> str | None:
+    """Why `user_id` may not save settings right now, or None when they may."""
+    if user_id in deps.settings.admins:
+        return None
+    quick = WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=ADMIN_CHECK_TIMEOUT_SECONDS,
+        retry_handlers=[],
+    )
+    try:
+        profile = lookup_profile(quick, user_id)
+    except SlackUnavailable:
+        return ADMIN_CHECK_FAILED_ERROR
+    if not is_rebound_admin(profile, user_id, deps.settings.admins):
+        log.warning("settings submission refused: %s is not an admin", user_id)
+        return NOT_ADMIN_ERROR
+    return None
 
 
 def open_settings(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:

@@ -21,8 +21,65 @@ EXPORT_JSON_FILENAME = "rebound-export.json"
 # Spreadsheets run a cell that starts with one of these as a formula; a leading apostrophe
 # keeps an exported deal name or answer as the text it was.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Reflections are private to the rep and their manager, so a workspace export leaves them out.
-WORKSPACE_EXPORT_TABLES = tuple(t for t in privacy_queries.EXPORT_TABLES if t != "reflections")
+# What an admin's workspace export holds, table by table and column by column: settings,
+# people, the facts of each win and loss, kudos (posted in a channel anyway) and check-in
+# bookkeeping. What a rep wrote about themselves (reflections and lessons, commitments, check-in
+# answers and the questions that quote them, buyer feedback, a goal's why and its own metric)
+# is private to the rep and their manager, and stays out; the export counts it instead. Columns
+# are listed rather than excluded, so a column added later stays out until someone decides.
+WORKSPACE_EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "members": (
+        "id", "team_id", "user_id", "display_name", "tz", "tz_refreshed_at", "is_manager",
+        "manager_user_id", "checkin_paused_until", "is_bot", "deleted", "created_at",
+    ),
+    "outcomes": (
+        "id", "team_id", "user_id", "kind", "deal", "amount", "stage", "reason", "competitor",
+        "luck", "pipeline_full", "healthy_stage_ratios", "discovery", "qualification",
+        "objection_handling", "process_score", "classification", "occurred_at",
+        "celebrate_consent", "celebration_posted_at", "bounce_back_losses",
+        "bounce_back_recovery_seconds", "reflection_requested_at", "reflection_answered_at",
+        "created_at",
+    ),
+    "kudos": (
+        "id", "team_id", "giver_user_id", "category", "message", "status", "channel_id",
+        "message_ts", "created_at",
+    ),
+    "kudos_recipients": ("id", "team_id", "kudos_id", "user_id", "dm_status"),
+    "checkins": (
+        "id", "team_id", "user_id", "week_key", "due_at", "status", "sent_at",
+        "reminder_sent_at", "answered_at", "created_at",
+    ),
+    "goals": (
+        "id", "team_id", "user_id", "metric", "target", "progress", "cycle_start", "cycle_end",
+        "reviewed_at", "created_at",
+    ),
+}  # fmt: skip
+# Left out of the workspace export on purpose (a unit test checks every column of an exported
+# table is in one list or the other): private text, and delivery bookkeeping.
+WORKSPACE_EXPORT_WITHHELD: dict[str, tuple[str, ...]] = {
+    "outcomes": (
+        "buyer_feedback", "submission_key", "reflection_reminded_at", "rep_dm_pending_since",
+        "manager_note_pending_since", "bounce_back_pending_since",
+        "celebration_failed_channel_id", "celebration_failed_at",
+        "bounce_back_failed_channel_id", "bounce_back_failed_at",
+    ),
+    "reflections": ("question", "answer"),
+    "kudos": ("submission_key",),
+    "kudos_recipients": ("dm_attempts", "dm_attempted_at"),
+    "checkins": ("questions", "claimed_by", "claimed_at", "channel_id", "message_ts"),
+    "checkin_answers": ("question", "answer"),
+    "goals": ("custom_metric", "why", "submission_key"),
+}  # fmt: skip
+COUNTS_FILENAME = "counts.csv"
+COUNT_COLUMNS = (
+    "team_id",
+    "user_id",
+    "reflections_answered",
+    "commitments",
+    "commitments_kept",
+    "checkins_answered",
+    "checkin_answers",
+)
 
 
 @dataclass(frozen=True)
@@ -38,9 +95,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def row_dict(row: SQLModel) -> dict[str, Any]:
-    """A row as JSON-ready values, columns in table order."""
-    columns = type(row).__table__.columns.keys()  # type: ignore[attr-defined]
+def row_dict(row: SQLModel, columns: Sequence[str] | None = None) -> dict[str, Any]:
+    """A row as JSON-ready values: ``columns``, or all of them in table order."""
+    if columns is None:
+        columns = type(row).__table__.columns.keys()  # type: ignore[attr-defined]
     return {name: _plain(getattr(row, name)) for name in columns}
 
 
@@ -55,18 +113,28 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_STARTS) else text
 
 
-def csv_bytes(rows: Sequence[SQLModel]) -> bytes:
-    """One table as CSV with a header row (UTF-8); ``rows`` must not be empty."""
-    columns = list(type(rows[0]).__table__.columns.keys())  # type: ignore[attr-defined]
+def csv_bytes(rows: Sequence[SQLModel], columns: Sequence[str] | None = None) -> bytes:
+    """One table as CSV with a header row (UTF-8): ``columns``, or all of them; ``rows`` must
+    not be empty."""
+    if columns is None:
+        columns = list(type(rows[0]).__table__.columns.keys())  # type: ignore[attr-defined]
+    return _csv_of([row_dict(row, columns) for row in rows], columns)
+
+
+def _csv_of(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_csv_cell(getattr(row, name)) for name in columns])
+        writer.writerow([_csv_cell(row[name]) for name in columns])
     return buffer.getvalue().encode("utf-8")
 
 
-def _files(document: dict[str, Any], tables: Mapping[str, Sequence[SQLModel]]) -> list[ExportFile]:
+def _files(
+    document: dict[str, Any],
+    tables: Mapping[str, Sequence[SQLModel]],
+    columns: Mapping[str, Sequence[str]] | None = None,
+) -> list[ExportFile]:
     files = [
         ExportFile(
             filename=EXPORT_JSON_FILENAME,
@@ -80,7 +148,7 @@ def _files(document: dict[str, Any], tables: Mapping[str, Sequence[SQLModel]]) -
                 ExportFile(
                     filename=f"{name}.csv",
                     title=f"Rebound {name.replace('_', ' ')} (CSV)",
-                    content=csv_bytes(rows),
+                    content=csv_bytes(rows, (columns or {}).get(name)),
                 )
             )
     return files
@@ -119,21 +187,40 @@ def personal_export(
 
 
 def workspace_export(*, session: Session, team_id: str, now: datetime) -> list[ExportFile]:
-    """The whole workspace for an admin, reflections aside (they stay private to each rep)."""
+    """The workspace for an admin: settings, people, the facts of each outcome, kudos, goals
+    and check-ins without a word any rep wrote about themselves, and per-person counts of
+    those private texts (see WORKSPACE_EXPORT_COLUMNS)."""
     workspace = queries.get_workspace(session=session, team_id=team_id)
     tables = privacy_queries.workspace_rows(
-        session=session, team_id=team_id, tables=WORKSPACE_EXPORT_TABLES
+        session=session, team_id=team_id, tables=tuple(WORKSPACE_EXPORT_COLUMNS)
     )
+    counts = privacy_queries.private_text_counts(session=session, team_id=team_id)
     document: dict[str, Any] = {
         "kind": "workspace",
         "exported_at": now.isoformat(),
         "team_id": team_id,
         "workspace": row_dict(workspace) if workspace is not None else None,
-        "note": "Reflections are private to each rep and their manager and are not included; "
+        "note": "Reflections, commitments, check-in answers, buyer feedback and the why of "
+        "each goal are private to each rep and their manager, so only their counts are here; "
         "each person can export their own with /rebound export.",
     }
-    document.update({name: [row_dict(r) for r in rows] for name, rows in tables.items()})
-    return _files(document, tables)
+    document.update(
+        {
+            name: [row_dict(r, WORKSPACE_EXPORT_COLUMNS[name]) for r in rows]
+            for name, rows in tables.items()
+        }
+    )
+    document["counts"] = counts
+    files = _files(document, tables, WORKSPACE_EXPORT_COLUMNS)
+    if counts:
+        files.append(
+            ExportFile(
+                filename=COUNTS_FILENAME,
+                title="Rebound counts per person (CSV)",
+                content=_csv_of(counts, COUNT_COLUMNS),
+            )
+        )
+    return files
 
 
 def _kudos_dict(

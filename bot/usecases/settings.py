@@ -32,12 +32,29 @@ def current_settings(*, session: Session, team_id: str) -> CurrentSettings:
         reflection_reminder_hours=workspace.reflection_reminder_hours,
         kudos_daily_cap=workspace.kudos_daily_cap,
         data_grace_days=workspace.data_grace_days,
+        settings_version=workspace.settings_version,
     )
 
 
-def save_settings(*, session: Session, team_id: str, submission: SettingsSubmission) -> None:
+class SettingsChanged(Exception):
+    """Someone saved the settings after this modal was opened; nothing was saved."""
+
+
+def save_settings(
+    *,
+    session: Session,
+    team_id: str,
+    submission: SettingsSubmission,
+    version: int | None = None,
+) -> None:
     """Replace the workspace's settings and the teams shown in the modal with what the admin
-    submitted. Teams beyond the modal's limit were not shown, so they are left as they are."""
+    submitted. Teams beyond the modal's limit were not shown, so they are left as they are.
+
+    ``version`` is the settings version the modal showed: SettingsChanged when it is no longer
+    current. The version is claimed first, so everything after runs with the workspace locked
+    and one save never interleaves with another (None: no check, the lock only)."""
+    if not queries.claim_settings_version(session=session, team_id=team_id, expected=version):
+        raise SettingsChanged(team_id)
     shown_managers = set(current_settings(session=session, team_id=team_id).teams)
     queries.update_workspace_settings(
         session=session,
