@@ -780,7 +780,9 @@ def test_each_export_holds_exactly_the_texts_the_policy_says(
     seen = len(standin.calls)
     assert (
         sender.slash_command(
-            "/kudos", f"<@{teammate}> #teamwork {markers['kudos']}", user_id=rep
+            "/kudos",
+            f"@priya #teamwork {markers['kudos']}",
+            user_id=rep,  # typed: priya is U0REP2
         ).status
         == 200
     )
