@@ -95,6 +95,15 @@ def test_unknown_subcommand_gets_help_not_silence(live: LiveApp) -> None:
     assert "/kudos" in rendered
 
 
+def test_an_unknown_subcommand_is_echoed_as_typed_and_pings_nobody(live: LiveApp) -> None:
+    # /rebound escapes (manifest), so Slack sends @here as <!here> and & as &amp;.
+    for typed, shown in (("@here", "`@here`"), ("R&D", "`R&amp;D`")):
+        body = live.sender().slash_command("/rebound", typed, user_id=REP1).json()
+        rendered = _texts(body["blocks"])
+        assert f"I don't know {shown} yet" in rendered
+        assert "<!here" not in json.dumps(body) and "&amp;amp;" not in json.dumps(body)
+
+
 def test_forged_signature_is_refused(live: LiveApp) -> None:
     sender = live.sender()
     fields = sender.slash_command_fields("/rebound", "help", user_id=REP1)

@@ -24,6 +24,7 @@ from bot.blocks.settings import (
 from bot.features import goals, privacy
 from bot.features.debriefs import reply_with_lessons
 from bot.messaging import send_dm, send_ephemeral, team_id_of, tells_user_on_failure
+from bot.slack_text import unescape_command_text
 from bot.slack_users import SlackUnavailable, fetch_profile, is_rebound_admin, lookup_profile
 from bot.usecases.settings import SettingsChanged, current_settings, save_settings
 from storage import queries
@@ -58,7 +59,8 @@ def register(app: App, deps: Deps) -> None:
             return
         handler = REBOUND_SUBCOMMANDS.get(name)
         if handler is None:
-            ack(**help_message(unknown=words[0]))
+            # Shown as typed (Slack escaped it: /rebound escapes mentions), escaped again there.
+            ack(**help_message(unknown=unescape_command_text(words[0])))
             return
         ack()
         handler(client, deps, command, " ".join(words[1:]))
