@@ -471,6 +471,7 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "settings.parse_settings_submission",
         "settings.settings_saved_message",
         "settings.not_admin_message",
+        "settings.settings_version_of",  # reads the version a modal was opened at
     }
 )
 

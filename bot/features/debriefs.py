@@ -8,6 +8,7 @@ outcome, so Slack's retries and double clicks post once.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
@@ -280,7 +281,9 @@ def register(app: App, deps: Deps) -> None:
             if state.failed_channel_id == state.channel_id:
                 shout_out = ShoutOut.CHANNEL_FAILED  # known not to work until settings change
             else:
-                shout_out = _post_perfect_miss(delivery, team_id, state.facts, state.channel_id)
+                shout_out = _post_perfect_miss(
+                    delivery, team_id, state.facts, state.channel_id, wait_for_in_flight=True
+                )
         if not state.first_answer:
             # A double click: the request that recorded the answer tells the rep how it went
             # (this one may have found that request's post still in flight).
@@ -482,7 +485,12 @@ def _remind(delivery: Delivery, team_id: str, facts: OutcomeFacts, now: datetime
 
 
 def _post_perfect_miss(
-    delivery: Delivery, team_id: str, facts: OutcomeFacts, channel_id: str
+    delivery: Delivery,
+    team_id: str,
+    facts: OutcomeFacts,
+    channel_id: str,
+    *,
+    wait_for_in_flight: bool = False,
 ) -> ShoutOut:
     """Post the consented shout-out once. Marked posted only when the post log says it is in
     Slack: another worker's send in flight may still fail and leave it to the job."""
@@ -499,6 +507,7 @@ def _post_perfect_miss(
             channel=channel_id,
             message=perfect_miss_shout_out(facts),
         ),
+        wait_for_in_flight=wait_for_in_flight,
     )
     if sending is Sending.SENT:
         _write(
@@ -553,15 +562,23 @@ def _post_bounce_back(
     return sending
 
 
+# How long a request that finds another one's send in flight looks for it to land: 3 s.
+IN_FLIGHT_CHECKS, IN_FLIGHT_CHECK_SECONDS = 30, 0.1
+
+
 def _send(
     delivery: Delivery,
     team_id: str,
     post_key: str,
     what: str,
     send: Callable[[], Sent | None],
+    *,
+    wait_for_in_flight: bool = False,
 ) -> Sending:
     """Try one send, never raising. SENT only when the post log says it went out: a None from
-    Delivery may also mean another worker's send is still in flight, and that one may fail."""
+    Delivery may also mean another worker's send is still in flight, and that one may fail.
+    `wait_for_in_flight`: a person is about to be told how it went (a double click's first
+    request), so give such a send a moment to land; jobs never wait."""
     if not delivery.is_installed(team_id):
         return Sending.NEVER  # uninstalled: its data waits for deletion, nothing to send
     try:
@@ -576,7 +593,15 @@ def _send(
     except Exception:
         log.exception("%s %s not sent; retrying later", what, post_key)
         return Sending.LATER
-    if sent is not None or delivery.already_sent(team_id=team_id, post_key=post_key):
+    if sent is not None:
+        return Sending.SENT
+    # Another request holds the claim (a double click): its send usually lands within moments,
+    # so look again briefly before saying "later" (we are past the ack; nothing waits on us).
+    for _ in range(IN_FLIGHT_CHECKS if wait_for_in_flight else 0):
+        if delivery.already_sent(team_id=team_id, post_key=post_key):
+            return Sending.SENT
+        time.sleep(IN_FLIGHT_CHECK_SECONDS)
+    if delivery.already_sent(team_id=team_id, post_key=post_key):
         return Sending.SENT
     return Sending.LATER
 
