@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.metrics import Metrics, observe_request, request_kind
+from bot.payloads import Malformed, check_payload, parse_request
 from storage.db import head_revision, ping
 
 if TYPE_CHECKING:
@@ -85,6 +86,14 @@ def make_wsgi_app(
             environ["wsgi.input"] = io.BytesIO(body)
             kind = request_kind(environ.get("CONTENT_TYPE", ""), body)
             started = time.perf_counter()
+            try:
+                # Signed is not the same as well-formed: a payload Slack would never send is
+                # one 400 and one log line, before Bolt or a listener can trip over it.
+                check_payload(parse_request(environ.get("CONTENT_TYPE", ""), body))
+            except Malformed as problem:
+                log.warning("refused a malformed Slack request: %s", problem)
+                observe_request(metrics, kind, 400, time.perf_counter() - started)
+                return _json(start_response, 400, {"error": "malformed payload"})
             status_box: list[int] = []
 
             def recording_start_response(status: str, headers: Any, *rest: Any) -> Any:

@@ -142,6 +142,13 @@ class SlackSender:
     ) -> HttpReply:
         """Submit `view` (as the app opened it) with `values` in Slack's `state.values` shape:
         {block_id: {action_id: {"type": ..., <value fields>}}}. Use `state_value()` to build."""
+        payload = self.view_submission_payload(view, user_id=user_id, values=values)
+        return self.post_form({"payload": json.dumps(payload)})
+
+    def view_submission_payload(
+        self, view: dict[str, Any], *, user_id: str, values: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The `payload` field of a view_submission, as a dict (see `view_submission`)."""
         submitted = {
             "id": view.get("id") or _new_id("V"),
             "team_id": self.team_id,
@@ -175,7 +182,7 @@ class SlackSender:
             "is_enterprise_install": False,
             "enterprise": None,
         }
-        return self.post_form({"payload": json.dumps(payload)})
+        return payload
 
     def block_actions(
         self,
@@ -187,6 +194,21 @@ class SlackSender:
         channel_id: str | None = None,
     ) -> HttpReply:
         """A button click (or other element) in a message or a view."""
+        payload = self.block_actions_payload(
+            user_id=user_id, actions=actions, view=view, message=message, channel_id=channel_id
+        )
+        return self.post_form({"payload": json.dumps(payload)})
+
+    def block_actions_payload(
+        self,
+        *,
+        user_id: str,
+        actions: list[dict[str, Any]],
+        view: dict[str, Any] | None = None,
+        message: dict[str, Any] | None = None,
+        channel_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The `payload` field of a block_actions, as a dict (see `block_actions`)."""
         for action in actions:
             action.setdefault("action_ts", f"{time.time():.6f}")
             action.setdefault("block_id", _new_id("b"))
@@ -216,7 +238,7 @@ class SlackSender:
             payload["channel"] = {"id": channel, "name": "directmessage"}
             payload["message"] = message
             payload["response_url"] = f"https://hooks.slack.com/actions/{self.team_id}/x/y"
-        return self.post_form({"payload": json.dumps(payload)})
+        return payload
 
     # -- Events API --------------------------------------------------------------------------
     def event_envelope(
