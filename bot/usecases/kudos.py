@@ -31,6 +31,7 @@ from bot.domain import (
     zone,
 )
 from bot.slack_users import SlackProfile
+from bot.usecases.text import unsaveable_reason
 from storage import kudos_queries, queries
 from storage.models import Kudos
 
@@ -183,6 +184,9 @@ def check_draft(draft: KudosDraft, *, giver_user_id: str) -> KudosDraft | Proble
             "message",
             "Add a few words about what they did: that's the part people remember.",
         )
+    reason = unsaveable_reason(message)
+    if reason is not None:
+        return Problem("message", reason)
     if len(message) > MAX_MESSAGE_CHARS:
         return Problem(
             "message",
