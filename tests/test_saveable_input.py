@@ -389,3 +389,24 @@ def test_a_kudos_modal_message_with_a_nul_is_a_field_error(live: LiveApp) -> Non
     answer = live.sender().view_submission(view, user_id="U0MGR", values=values).json()
     assert answer["response_action"] == "errors"
     assert "null character" in answer["errors"]["message"]
+
+
+def test_a_lessons_search_with_a_nul_answers_like_any_search(
+    live: LiveApp, standin: SlackStandIn
+) -> None:
+    # Nothing is saved, but PostgreSQL would refuse even to search for a NUL.
+    team_id = "T" + uuid.uuid4().hex[:8].upper()
+    seen = len(standin.calls)
+    reply = live.sender(team_id=team_id).slash_command(
+        "/rebound", "lessons pri\x00ce", user_id="U0REP1"
+    )
+    assert reply.status == 200
+    calls = standin.wait_for(
+        lambda calls: any(
+            c.method == "chat.postEphemeral" and c.params.get("user") == "U0REP1"
+            for c in calls[seen:]
+        ),
+        timeout=10,
+    )
+    assert any(c.method == "chat.postEphemeral" for c in calls[seen:])
+    assert "Traceback" not in live.logs()

@@ -184,7 +184,7 @@ def check_draft(draft: KudosDraft, *, giver_user_id: str) -> KudosDraft | Proble
             "message",
             "Add a few words about what they did: that's the part people remember.",
         )
-    reason = unsaveable_reason(message)
+    reason = unsaveable_reason(message, subject="Your message")
     if reason is not None:
         return Problem("message", reason)
     if len(message) > MAX_MESSAGE_CHARS:

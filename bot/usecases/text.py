@@ -14,16 +14,25 @@ from decimal import Decimal, InvalidOperation
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def unsaveable_reason(text: str) -> str | None:
-    """Why `text` can't be stored as it is, in words for whoever typed it; None when it can."""
+def unsaveable_reason(text: str, *, subject: str = "This") -> str | None:
+    """Why `text` can't be stored as it is, in words for whoever typed it ("This contains…",
+    or `subject` for where "this" isn't clear); None when it can."""
     if "\x00" in text:
-        return "It contains a null character, which can't be saved. Please retype it."
+        return (
+            f"{subject} contains a null character (an invisible one, often from a paste), "
+            "which can't be saved. Please retype it."
+        )
     if _LONE_SURROGATE.search(text):
         return (
-            "It contains a broken character (half of an emoji or symbol), which can't be "
-            "saved. Please retype it."
+            f"{subject} contains a broken character (half of an emoji or symbol), which "
+            "can't be saved. Please retype it."
         )
     return None
+
+
+def without_unsaveable(text: str) -> str:
+    """`text` without the characters no database can be asked about (for search words)."""
+    return _LONE_SURROGATE.sub("", text.replace("\x00", ""))
 
 
 def saveable_text(
