@@ -17,7 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.blocks.debriefs import lost_modal
+from bot.blocks.checkins import CHECKIN_CALLBACK_ID, OPEN_ACTION_ID, SKIP_ACTION_ID
+from bot.blocks.debriefs import (
+    CELEBRATE_YES_ACTION_ID,
+    REFLECT_ACTION_ID,
+    REFLECT_CALLBACK_ID,
+    lost_modal,
+)
+from bot.blocks.goals import CHANGE_GOAL_ACTION_ID, GOAL_CALLBACK_ID
 from bot.blocks.privacy import FORGET_ME_CANCEL_ACTION_ID
 from bot.simulator import SlackSender, state_value
 from tests.live import LiveApp
@@ -294,3 +301,54 @@ def test_any_field_of_any_kind_given_any_value_never_answers_500_or_logs_a_trace
     status, lines = _send(live, *_encode(kind, _mutated(payload, path, value)))
     assert status < 500, (path, value, lines)
     assert not any("Traceback" in line for line in lines), (path, value, lines)
+
+
+# -- row ids in button values and private_metadata: a forged number is an unknown row ----------
+
+HUGE = str(10**30)
+FORGED_IDS = [HUGE, "-" + HUGE, "1" * 5000, "0", "²"]
+
+
+@pytest.mark.parametrize("value", FORGED_IDS, ids=["huge", "negative", "5000 digits", "0", "²"])
+@pytest.mark.parametrize(
+    "action_id",
+    [
+        REFLECT_ACTION_ID,
+        CELEBRATE_YES_ACTION_ID,
+        OPEN_ACTION_ID,
+        SKIP_ACTION_ID,
+        CHANGE_GOAL_ACTION_ID,
+    ],
+)
+def test_a_button_carrying_a_forged_row_id_is_treated_as_unknown(
+    live: LiveApp, action_id: str, value: str
+) -> None:
+    message = {"ts": f"{time.time():.6f}", "text": "x", "channel": "D0REP1"}
+    payload = live.sender().block_actions_payload(
+        user_id=REP, actions=[{"action_id": action_id, "value": value}], message=message
+    )
+    status, lines = _send(live, *_encode("block_actions", payload))
+    time.sleep(0.3)  # the listener runs after the ack
+    assert status == 200
+    assert "Traceback" not in live.logs(), lines
+
+
+@pytest.mark.parametrize(
+    ("callback_id", "metadata"),
+    [
+        (CHECKIN_CALLBACK_ID, HUGE),
+        (CHECKIN_CALLBACK_ID, "-3"),
+        (REFLECT_CALLBACK_ID, json.dumps({"outcome_id": 10**30})),
+        (REFLECT_CALLBACK_ID, json.dumps({"outcome_id": 1, "commitment_id": -(10**30)})),
+        (GOAL_CALLBACK_ID, json.dumps({"goal_id": 10**30})),
+    ],
+)
+def test_a_modal_whose_metadata_carries_a_forged_row_id_is_treated_as_unknown(
+    live: LiveApp, callback_id: str, metadata: str
+) -> None:
+    view = {"callback_id": callback_id, "private_metadata": metadata, "blocks": []}
+    payload = live.sender().view_submission_payload(view, user_id=REP, values={})
+    status, lines = _send(live, *_encode("view_submission", payload))
+    time.sleep(0.3)
+    assert status == 200
+    assert "Traceback" not in live.logs(), lines

@@ -27,7 +27,7 @@ from bot.domain import (
     Classification,
     format_duration,
 )
-from bot.usecases.text import parse_decimal, saveable_text
+from bot.usecases.text import parse_decimal, parse_row_id, saveable_text
 
 LOST_CALLBACK_ID = "debrief_lost"
 WON_CALLBACK_ID = "debrief_won"
@@ -470,11 +470,11 @@ def reflection_metadata(ids: ReflectionIds) -> str:
 def read_reflection_metadata(private_metadata: str) -> ReflectionIds | None:
     try:
         data = json.loads(private_metadata or "")
-        outcome_id = int(data["outcome_id"])
+        outcome_id = parse_row_id(data["outcome_id"])
         commitment = data.get("commitment_id")
         return ReflectionIds(
             outcome_id=outcome_id,
-            commitment_id=int(commitment) if commitment is not None else None,
+            commitment_id=parse_row_id(commitment) if commitment is not None else None,
             perfect_miss=data.get("perfect_miss") is True,
         )
     except (ValueError, KeyError, TypeError, AttributeError):

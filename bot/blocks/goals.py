@@ -23,7 +23,7 @@ from bot.usecases.goals import (
     GoalProgress,
     GoalSubmission,
 )
-from bot.usecases.text import parse_decimal, saveable_text
+from bot.usecases.text import parse_decimal, parse_row_id, saveable_text
 
 GOAL_CALLBACK_ID = "goal_modal"
 CHANGE_GOAL_ACTION_ID = "goal_change"
@@ -173,7 +173,10 @@ def goal_id_of(view: dict[str, Any]) -> int | None:
         goal_id = json.loads(view.get("private_metadata") or "{}").get("goal_id")
     except (ValueError, AttributeError):
         return None
-    return goal_id if isinstance(goal_id, int) else None
+    try:
+        return parse_row_id(goal_id) if isinstance(goal_id, int) else None
+    except ValueError:
+        return None
 
 
 def _state(values: dict[str, Any], block_id: str) -> dict[str, Any]:

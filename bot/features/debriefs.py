@@ -53,6 +53,7 @@ from bot.messaging import send_ephemeral, team_id_of
 from bot.scheduler import ScheduledJob
 from bot.usecases import debriefs as usecases
 from bot.usecases.debriefs import NotYours, OutcomeFacts, SavedOutcome, bounce_back_post_key
+from bot.usecases.text import parse_row_id
 from storage import debriefs_queries as dq
 
 log = logging.getLogger(__name__)
@@ -641,6 +642,6 @@ def _submission_key(view: dict[str, Any]) -> str:
 
 def _int(value: Any) -> int | None:
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return parse_row_id(value)
+    except ValueError:
         return None

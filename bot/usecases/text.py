@@ -85,3 +85,19 @@ def parse_whole_number(raw: object, *, minimum: int, maximum: int) -> int | None
         return None
     number = int(text)
     return number if minimum <= number <= maximum else None
+
+
+MAX_ROW_ID = 2**63 - 1  # the largest id either database's integer keys hold
+
+
+def parse_row_id(raw: object) -> int:
+    """A row id carried in a button's value or a modal's private_metadata: a positive whole
+    number that fits a 64-bit key. Anything else (a forged "1" * 40, "-5", "²") raises
+    ValueError, the same as a value that isn't a number at all, instead of reaching the
+    database as a number it can't bind."""
+    if isinstance(raw, bool):
+        raise ValueError("not a row id")
+    text = str(raw).strip() if isinstance(raw, int | str) else ""
+    if not re.fullmatch(r"\d{1,19}", text, re.ASCII) or not 0 < int(text) <= MAX_ROW_ID:
+        raise ValueError(f"not a row id: {text[:30]!r}")
+    return int(text)
