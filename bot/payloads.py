@@ -84,6 +84,13 @@ def check_payload(body: Mapping[str, Any]) -> None:
     _id_holder(body, "enterprise")
     _id_holder(body, "channel")
     _authorizations(body.get("authorizations"))
+    # Whatever the type, Bolt reads these when present (even to log an unhandled request).
+    for key in ("view", "event"):
+        if key in body and not isinstance(body[key], dict):
+            raise Malformed(f"`{key}` is not an object")
+    for key in ("container", "message"):
+        _object(body, key)
+    _list_of_objects(body.get("actions"), "actions")
     if "is_enterprise_install" in body and not isinstance(
         body["is_enterprise_install"], bool | str | None
     ):
