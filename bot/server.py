@@ -84,6 +84,7 @@ def make_wsgi_app(
             ):
                 return _json(start_response, 401, {"error": "invalid signature"})
             environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))  # Bolt reads exactly this many bytes
             kind = request_kind(environ.get("CONTENT_TYPE", ""), body)
             started = time.perf_counter()
             try:

@@ -10,8 +10,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from bot.server import MAX_BODY_BYTES, make_wsgi_app
+from bot.simulator import slack_signature
 from tests.live import LiveApp
 
 HUNDRED_MB = 100 * 1024 * 1024
@@ -117,12 +119,14 @@ def test_a_chunked_body_over_the_cap_is_refused(live: LiveApp) -> None:
     assert sent < HUNDRED_MB  # the server answered long before the body ended
 
 
-def test_a_signed_body_just_under_the_cap_is_still_read(live: LiveApp) -> None:
-    # A form body of exactly MAX_BODY_BYTES is judged on its signature and content, not refused.
-    start = b"command=%2Frebound&text=help&x="
-    body = start + b"a" * (MAX_BODY_BYTES - len(start))
+def test_a_signed_body_of_exactly_the_cap_is_still_read(live: LiveApp) -> None:
+    # A body of exactly MAX_BODY_BYTES is judged on its signature and content, not refused.
+    start = urlencode(live.sender().slash_command_fields("/rebound", "help", user_id="U0REP1"))
+    body = (start + "&padding=").encode()
+    body += b"a" * (MAX_BODY_BYTES - len(body))
+    assert len(body) == MAX_BODY_BYTES
     reply = live.sender().post(body, "application/x-www-form-urlencoded")
-    assert reply.status == 200
+    assert reply.status == 200 and "/lost" in reply.body
     assert _post_unsigned(live.port, MAX_BODY_BYTES + 1, chunked=False)[0] == 413
     assert _post_unsigned(live.port, MAX_BODY_BYTES + 1, chunked=True)[0] == 413
 
@@ -131,25 +135,53 @@ class _NoEngine:
     """make_wsgi_app touches the engine only for /healthz."""
 
 
-def test_the_wsgi_app_itself_reads_at_most_one_byte_past_the_cap() -> None:
-    # Under a server that passes a body without Content-Length (and no cap of its own), the
-    # app reads at most MAX_BODY_BYTES + 1 bytes of it and answers 413.
+def _wsgi_without_a_server_cap(body: bytes) -> tuple[list[str], bytes, io.BytesIO]:
+    """Call the WSGI app as a server would that passes a body without Content-Length and has
+    no cap of its own; a tiny Bolt app answers /ping with "pong"."""
     from slack_bolt import App
+    from slack_bolt.authorization import AuthorizeResult
 
-    app = App(signing_secret="s", token="xoxb-unused", token_verification_enabled=False)
+    def authorize(**_: Any) -> AuthorizeResult:  # no auth.test: nothing here talks to Slack
+        return AuthorizeResult(enterprise_id=None, team_id="T0REBOUND", bot_token="xoxb-x")
+
+    app = App(signing_secret="s", authorize=authorize)
+    app.command("/ping")(lambda ack: ack("pong"))
     wsgi = make_wsgi_app(app, _NoEngine(), "s")  # type: ignore[arg-type]
-    stream = io.BytesIO(b"x" * (MAX_BODY_BYTES * 3))
+    stream = io.BytesIO(body)
     statuses: list[str] = []
 
     def start_response(status: str, headers: Any, *rest: Any) -> None:
         statuses.append(status)
 
+    ts = str(int(time.time()))
     environ = {
         "PATH_INFO": "/slack/events",
         "REQUEST_METHOD": "POST",
-        "CONTENT_TYPE": "application/json",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "HTTP_X_SLACK_REQUEST_TIMESTAMP": ts,
+        "HTTP_X_SLACK_SIGNATURE": slack_signature("s", ts, body),
         "wsgi.input": stream,
     }
-    wsgi(environ, start_response)  # type: ignore[arg-type]
+    answer = b"".join(wsgi(environ, start_response))  # type: ignore[arg-type]
+    return statuses, answer, stream
+
+
+def test_without_content_length_the_app_reads_at_most_one_byte_past_the_cap() -> None:
+    statuses, _, stream = _wsgi_without_a_server_cap(b"x" * (MAX_BODY_BYTES * 3))
     assert statuses == ["413 Content Too Large"]
     assert stream.tell() == MAX_BODY_BYTES + 1
+
+
+def test_without_content_length_a_body_under_the_cap_reaches_bolt_whole() -> None:
+    fields = {
+        "command": "/ping",
+        "text": "",
+        "team_id": "T0REBOUND",
+        "user_id": "U0REP1",
+        "channel_id": "C0GENERAL",
+        "trigger_id": "1.2.abc",
+    }
+    statuses, answer, _ = _wsgi_without_a_server_cap(urlencode(fields).encode())
+    assert statuses and statuses[0].startswith("200"), (statuses, answer)
+    assert b"pong" in answer
