@@ -69,6 +69,11 @@ def parse_request(content_type: str, raw: bytes) -> dict[str, Any]:
 
 def check_payload(body: Mapping[str, Any]) -> None:
     """Raise Malformed unless `body` has the shape Slack documents for its kind."""
+    if body.get("ssl_check") == "1":
+        # Slack's periodic certificate check of a slash command URL: `ssl_check=1&token=…`,
+        # answered 200 by Bolt's SslCheck middleware (slack_bolt/middleware/ssl_check, after
+        # https://docs.slack.dev/interactivity/implementing-slash-commands/).
+        return
     if "command" in body:
         for key in _COMMAND_FIELDS:
             _id_or_text(body, key, required=True, text=key == "command")

@@ -257,6 +257,12 @@ def test_a_signed_body_that_is_not_a_slack_payload_is_a_400_with_one_log_line(
     assert not any("Traceback" in line for line in lines)
 
 
+def test_slacks_ssl_check_is_not_mistaken_for_a_malformed_payload(live: LiveApp) -> None:
+    status, lines = _send(live, b"ssl_check=1&token=deprecated-verification-token", FORM)
+    assert status == 200, lines
+    assert lines == []
+
+
 # -- fuzz: any wrong-typed value anywhere is handled without a 5xx or a traceback ----------------
 
 WRONG_VALUES = st.one_of(
