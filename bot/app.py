@@ -20,6 +20,7 @@ from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.metrics import Metrics, SlackErrorObserver
+from bot.payloads import Malformed, check_payload
 from bot.scheduler import ScheduledJob, Ticker
 from storage import queries
 from storage.db import SessionFactory
@@ -116,30 +117,15 @@ def build_ticker(deps: Deps, client: WebClient) -> Ticker:
     return Ticker(jobs=jobs, clock=deps.clock)
 
 
-# Slack always sends these as objects when it sends them at all.
-_OBJECT_FIELDS = ("view", "event", "user", "container")
-_INTERACTIVE_TYPES = (
-    "block_actions",
-    "view_submission",
-    "view_closed",
-    "shortcut",
-    "message_action",
-)
-
-
 def _reject_malformed_payloads(body: dict[str, Any], next: Callable[[], None]) -> Any:
     """A signed but malformed payload gets a 400 here, before any listener or Bolt's own
-    bookkeeping trips over it (a 500 would make Slack retry a request that can never work)."""
-    malformed = any(key in body and not isinstance(body[key], dict) for key in _OBJECT_FIELDS)
-    actions = body.get("actions")
-    if actions is not None and not (
-        isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
-    ):
-        malformed = True
-    if body.get("type") in _INTERACTIVE_TYPES and not isinstance(body.get("user"), dict):
-        malformed = True
-    if malformed:
-        log.info("rejected a malformed %s payload", body.get("type") or "Slack")
+    bookkeeping trips over it (a 500 would make Slack retry a request that can never work).
+    HTTP requests were already checked in bot.server, before Bolt parsed them; this catches
+    the same in Socket Mode."""
+    try:
+        check_payload(body)
+    except Malformed as problem:
+        log.warning("refused a malformed Slack payload: %s", problem)
         return BoltResponse(status=400, body="malformed payload")
     return next()
 

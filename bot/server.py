@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.metrics import Metrics, observe_request, request_kind
+from bot.payloads import Malformed, check_payload, parse_request
 from storage.db import head_revision, ping
 
 if TYPE_CHECKING:
@@ -25,6 +26,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_REQUEST_AGE_SECONDS = 5 * 60
+# The largest request body we read. What Slack sends us is far smaller: a modal has at most 100
+# blocks (https://docs.slack.dev/reference/views/modal-views) and each text input at most 3,000
+# characters (https://docs.slack.dev/reference/block-kit/block-elements/plain-text-input-element);
+# Rebound's own modals hold a few thousand characters of input: tens of kilobytes even
+# JSON-escaped and form-encoded, echoed blocks included. Anything larger is refused with a 413
+# before a byte of it is buffered, so an unsigned flood can't grow the process (the signature
+# can only be checked on the whole body).
+MAX_BODY_BYTES = 1024 * 1024
 WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
 
@@ -61,6 +70,9 @@ def make_wsgi_app(
             if method != "POST":
                 return _json(start_response, 405, {"error": "POST Slack requests here"})
             body = _read_body(environ)
+            if body is None:
+                log.warning("refused a request body over %d bytes", MAX_BODY_BYTES)
+                return _json(start_response, 413, {"error": "request body too large"})
             # Checked on the raw bytes before Bolt parses anything, so a forged or corrupted
             # request (even one that is not valid UTF-8) is a 401, never a parsing error.
             if not is_slack_signature_valid(
@@ -72,8 +84,17 @@ def make_wsgi_app(
             ):
                 return _json(start_response, 401, {"error": "invalid signature"})
             environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))  # Bolt reads exactly this many bytes
             kind = request_kind(environ.get("CONTENT_TYPE", ""), body)
             started = time.perf_counter()
+            try:
+                # Signed is not the same as well-formed: a payload Slack would never send is
+                # one 400 and one log line, before Bolt or a listener can trip over it.
+                check_payload(parse_request(environ.get("CONTENT_TYPE", ""), body))
+            except Malformed as problem:
+                log.warning("refused a malformed Slack request: %s", problem)
+                observe_request(metrics, kind, 400, time.perf_counter() - started)
+                return _json(start_response, 400, {"error": "malformed payload"})
             status_box: list[int] = []
 
             def recording_start_response(status: str, headers: Any, *rest: Any) -> Any:
@@ -128,12 +149,21 @@ def is_slack_signature_valid(
     return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
-def _read_body(environ: WSGIEnvironment) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""
+def _read_body(environ: WSGIEnvironment) -> bytes | None:
+    """The body, or None when it is over MAX_BODY_BYTES: judged from Content-Length before
+    reading anything, and without one (a chunked body) by reading at most one byte too many."""
+    stream = environ["wsgi.input"]
+    declared = environ.get("CONTENT_LENGTH") or ""
+    if declared.strip():
+        try:
+            length = int(declared)
+        except ValueError:
+            return b""
+        if length > MAX_BODY_BYTES:
+            return None
+        return stream.read(length) if length > 0 else b""
+    body = stream.read(MAX_BODY_BYTES + 1)
+    return None if len(body) > MAX_BODY_BYTES else body
 
 
 def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
@@ -142,6 +172,7 @@ def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> l
         400: "Bad Request",
         404: "Not Found",
         405: "Method Not Allowed",
+        413: "Content Too Large",
         503: "Service Unavailable",
     }
     data = json.dumps(body).encode()
@@ -153,7 +184,15 @@ def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> l
 
 
 def make_http_server(wsgi_app: WsgiApp, *, host: str, port: int, threads: int = 8) -> Any:
-    """A waitress server (production-grade, pure Python); port 0 picks a free port."""
+    """A waitress server (production-grade, pure Python); port 0 picks a free port. Bodies over
+    MAX_BODY_BYTES get waitress's own 413 (waitress refuses a body >= max_request_body_size)."""
     from waitress.server import create_server
 
-    return create_server(wsgi_app, host=host, port=port, threads=threads, ident="rebound")
+    return create_server(
+        wsgi_app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="rebound",
+        max_request_body_size=MAX_BODY_BYTES + 1,
+    )

@@ -331,6 +331,13 @@ class SlackSender:
     ) -> HttpReply:
         """Submit `view` (as the app opened it) with `values` in Slack's `state.values` shape:
         {block_id: {action_id: {"type": ..., <value fields>}}}. Use `state_value()` to build."""
+        payload = self.view_submission_payload(view, user_id=user_id, values=values)
+        return self.post_form({"payload": json.dumps(payload)})
+
+    def view_submission_payload(
+        self, view: dict[str, Any], *, user_id: str, values: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The `payload` field of a view_submission, as a dict (see `view_submission`)."""
         submitted = {
             "id": view.get("id") or _new_id("V"),
             "team_id": self.team_id,
@@ -364,7 +371,7 @@ class SlackSender:
             "is_enterprise_install": False,
             "enterprise": self._enterprise(),
         }
-        return self.post_form({"payload": json.dumps(payload)})
+        return payload
 
     def block_actions(
         self,
@@ -387,6 +394,31 @@ class SlackSender:
         Message clicks carry a `response_url` (`response_url` picks it, else a new one).
         `state` is what the surface's stateful elements hold, in the `state.values` shape of
         `state_value()`."""
+        payload = self.block_actions_payload(
+            user_id=user_id,
+            actions=actions,
+            view=view,
+            message=message,
+            channel_id=channel_id,
+            ephemeral_ts=ephemeral_ts,
+            response_url=response_url,
+            state=state,
+        )
+        return self.post_form({"payload": json.dumps(payload)})
+
+    def block_actions_payload(
+        self,
+        *,
+        user_id: str,
+        actions: list[dict[str, Any]],
+        view: dict[str, Any] | None = None,
+        message: dict[str, Any] | None = None,
+        channel_id: str | None = None,
+        ephemeral_ts: str | None = None,
+        response_url: str | None = None,
+        state: dict[str, dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """The `payload` field of a block_actions, as a dict (see `block_actions`)."""
         # Without `state`, what the view holds already, if anything.
         values = state if state is not None else ((view or {}).get("state") or {}).get("values")
         values = values or {}
@@ -434,7 +466,7 @@ class SlackSender:
             }
             payload["channel"] = {"id": channel, "name": "directmessage"}
             payload["response_url"] = response_url or self.new_response_url("actions")
-        return self.post_form({"payload": json.dumps(payload)})
+        return payload
 
     # -- Events API --------------------------------------------------------------------------
     def event_envelope(

@@ -111,7 +111,7 @@ def test_a_smart_goal_parses() -> None:
         ({"end": "2027-12-01"}, "cycle_end", "a year at most"),
         ({"end": None}, "cycle_end", "Pick the day"),
         ({"why": "   "}, "why", "why this goal matters"),
-        ({"why": "x" * 501}, "why", "under 500"),
+        ({"why": "x" * 501}, "why", "to 500 characters"),
         ({"metric": "custom", "custom": "  "}, "custom_metric", "Name your metric"),
     ],
 )

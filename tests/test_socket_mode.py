@@ -187,3 +187,25 @@ def test_slash_command_help_comes_back_in_the_ack(
     assert any("/lost" in (block.get("text") or {}).get("text", "") for block in payload["blocks"])
     # The reply rode on the ack; nothing was posted through the Web API.
     assert standin.calls_to("chat.postEphemeral") == []
+
+
+def test_a_malformed_event_over_the_socket_is_one_log_line_not_a_traceback(
+    standin: SlackStandIn, running: SocketModeApp
+) -> None:
+    # HTTP requests are checked in bot.server; over the socket the same check is a middleware.
+    sender = SlackSender("unused://", "unused-secret")
+    broken = home_opened(sender, REP)
+    broken["event_id"] = {"id": "Ev1"}  # Slack sends a string; this would reach the database
+    seen = len(running.output)
+    standin.send_socket_envelope("events_api", broken)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+        "malformed" in line for line in running.output[seen:]
+    ):
+        time.sleep(0.05)
+    assert any("malformed" in line for line in running.output[seen:]), running.logs()
+    # And the app carries on: a well-formed event is handled.
+    fine = standin.send_socket_envelope("events_api", home_opened(sender, REP))
+    standin.wait_for_socket_ack(fine, timeout=10)
+    standin.wait_for(lambda calls: len(home_publishes(calls, REP)) == 1, timeout=10)
+    assert "Traceback" not in "".join(running.output[seen:]), running.logs()

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from bot.domain import PRACTICE_LABELS, PRACTICES
 from bot.slack_text import escape_mrkdwn, truncate
+from bot.usecases.text import parse_decimal, saveable_text
 
 CHECKIN_CALLBACK_ID = "checkin_answer"
 OPEN_ACTION_ID = "checkin_open"
 SKIP_ACTION_ID = "checkin_skip"
 ANSWER_ACTION_ID = "answer"
 MAX_ANSWER_LENGTH = 3_000
+MAX_NUMBER_ANSWER = Decimal(10**9)  # deals, calls, meetings in a week: far below this
 # A digest shows at most this many reps' answers in full: two blocks each, and Slack allows
 # 50 blocks in a message.
 MAX_DIGEST_REPS = 20
@@ -307,6 +310,11 @@ def checkin_modal(
     }
 
 
+def _plain_number(number: Decimal) -> str:
+    """12, 4.5, 1000000: as typed, without trailing zeros or an exponent."""
+    return format(number.normalize(), "f")
+
+
 def parse_checkin_submission(
     values: Mapping[str, Mapping[str, Any]], questions: Sequence[Question]
 ) -> tuple[dict[str, str], dict[str, str]]:
@@ -328,22 +336,30 @@ def parse_checkin_submission(
         text = "" if raw is None else str(raw)
         if question.kind == "number":
             if text.strip():
-                try:
-                    number = float(text)
-                except ValueError:
+                number = parse_decimal(
+                    text, minimum=Decimal(0), maximum=MAX_NUMBER_ANSWER, places=2
+                )
+                if number == "not a number":
                     errors[question.key] = "Enter a number, e.g. 12 or 4.5."
-                    continue
-                if number < 0 or number != number or number in (float("inf"), float("-inf")):
-                    errors[question.key] = "Enter a number of zero or more."
-                    continue
-                answers[question.key] = f"{number:g}"
+                elif number == "too precise":
+                    errors[question.key] = "Use at most 2 decimals, e.g. 4.5."
+                elif not isinstance(number, Decimal):
+                    errors[question.key] = (
+                        f"Enter a number from 0 to {MAX_NUMBER_ANSWER:,}, e.g. 12 or 4.5."
+                    )
+                else:
+                    answers[question.key] = _plain_number(number)
             continue
         if text and not text.strip():
             errors[question.key] = "This answer is only spaces; write something or leave it empty."
-        elif len(text) > MAX_ANSWER_LENGTH:
-            errors[question.key] = f"Please keep it under {MAX_ANSWER_LENGTH} characters."
-        elif text.strip():
-            answers[question.key] = text.strip()
+            continue
+        answer, error = saveable_text(
+            text, label="this answer", max_length=MAX_ANSWER_LENGTH, required=False
+        )
+        if error:
+            errors[question.key] = error
+        elif answer:
+            answers[question.key] = answer
     if not answers and not errors and questions:
         first = _text_questions(questions)[:1] or list(questions[:1])
         errors[first[0].key] = "Answer at least one question, or close and skip this week."

@@ -9,10 +9,10 @@ from 003.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -28,6 +28,7 @@ from bot.domain import (
     format_duration,
 )
 from bot.slack_text import escape_mrkdwn, plural, truncate
+from bot.usecases.text import parse_decimal, parse_row_id, saveable_text
 
 LOST_CALLBACK_ID = "debrief_lost"
 WON_CALLBACK_ID = "debrief_won"
@@ -74,7 +75,7 @@ MAX_COMPETITOR = 80
 MAX_FEEDBACK = 1500
 MAX_ANSWER = 1000
 MAX_COMMITMENT = 300
-MAX_AMOUNT = 999_999_999_999.99  # Outcome.amount is Numeric(14, 2)
+MAX_AMOUNT = Decimal("999999999999.99")  # Outcome.amount is Numeric(14, 2)
 LESSON_SNIPPET = 280
 
 
@@ -345,18 +346,11 @@ def _text(
     *,
     required: bool,
 ) -> str | None:
-    raw = _state(values, block_id).get("value")
-    if raw is None or raw == "":
-        if required:
-            errors[block_id] = f"Please fill in {label}."
-        return None
-    text = str(raw).strip()
-    if not text:
-        errors[block_id] = f"{label[:1].upper()}{label[1:]} can't be only spaces."
-        return None
-    if len(text) > max_length:
-        errors[block_id] = f"Keep it to {max_length:,} characters (yours has {len(text):,})."
-        return None
+    text, error = saveable_text(
+        _state(values, block_id).get("value"), label=label, max_length=max_length, required=required
+    )
+    if error:
+        errors[block_id] = error
     return text
 
 
@@ -364,14 +358,14 @@ def _amount(values: Mapping[str, Any], errors: dict[str, str]) -> float | None:
     raw = _state(values, "amount").get("value")
     if raw is None or str(raw).strip() == "":
         return None
-    try:
-        amount = float(str(raw).strip())
-    except ValueError:
-        amount = -1.0
-    if not math.isfinite(amount) or not 0 <= amount <= MAX_AMOUNT:
+    amount = parse_decimal(str(raw), minimum=Decimal(0), maximum=MAX_AMOUNT, places=2)
+    if amount == "too precise":
+        errors["amount"] = "Use at most 2 decimals, e.g. 1200.50."
+        return None
+    if not isinstance(amount, Decimal):
         errors["amount"] = f"Enter an amount from 0 to {MAX_AMOUNT:,.2f}, or leave it empty."
         return None
-    return round(amount, 2)
+    return float(amount)
 
 
 def _choice(
@@ -473,11 +467,11 @@ def reflection_metadata(ids: ReflectionIds) -> str:
 def read_reflection_metadata(private_metadata: str) -> ReflectionIds | None:
     try:
         data = json.loads(private_metadata or "")
-        outcome_id = int(data["outcome_id"])
+        outcome_id = parse_row_id(data["outcome_id"])
         commitment = data.get("commitment_id")
         return ReflectionIds(
             outcome_id=outcome_id,
-            commitment_id=int(commitment) if commitment is not None else None,
+            commitment_id=parse_row_id(commitment) if commitment is not None else None,
             perfect_miss=data.get("perfect_miss") is True,
         )
     except (ValueError, KeyError, TypeError, AttributeError):

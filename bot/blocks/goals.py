@@ -7,6 +7,7 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from bot.domain import (
@@ -23,12 +24,13 @@ from bot.usecases.goals import (
     GoalProgress,
     GoalSubmission,
 )
+from bot.usecases.text import parse_decimal, parse_row_id, saveable_text
 
 GOAL_CALLBACK_ID = "goal_modal"
 CHANGE_GOAL_ACTION_ID = "goal_change"
 MAX_WHY_LENGTH = 500
 MAX_CUSTOM_METRIC_LENGTH = 60
-MAX_TARGET = 1e12
+MAX_TARGET = Decimal(10**12)
 PROGRESS_BAR_WIDTH = 10
 
 QUADRANT_EMOJI: dict[Classification, str] = {
@@ -172,7 +174,10 @@ def goal_id_of(view: dict[str, Any]) -> int | None:
         goal_id = json.loads(view.get("private_metadata") or "{}").get("goal_id")
     except (ValueError, AttributeError):
         return None
-    return goal_id if isinstance(goal_id, int) else None
+    try:
+        return parse_row_id(goal_id) if isinstance(goal_id, int) else None
+    except ValueError:
+        return None
 
 
 def _state(values: dict[str, Any], block_id: str) -> dict[str, Any]:
@@ -197,23 +202,32 @@ def parse_goal_submission(
     metric = (_state(values, "metric").get("selected_option") or {}).get("value") or ""
     if metric not in METRIC_LABELS:
         errors["metric"] = "Pick what you will measure."
-    custom = (_state(values, "custom_metric").get("value") or "").strip()
-    if metric == "custom" and not custom:
+    raw_custom = str(_state(values, "custom_metric").get("value") or "")
+    custom, custom_error = saveable_text(
+        raw_custom, label="your metric", max_length=MAX_CUSTOM_METRIC_LENGTH, required=False
+    )
+    if metric == "custom" and not raw_custom.strip():
         errors["custom_metric"] = "Name your metric, e.g. Demos given."
-    elif len(custom) > MAX_CUSTOM_METRIC_LENGTH:
-        errors["custom_metric"] = f"Keep it under {MAX_CUSTOM_METRIC_LENGTH} characters."
+    elif metric == "custom" and custom_error:
+        errors["custom_metric"] = custom_error
 
-    target_text = (_state(values, "target").get("value") or "").strip().replace(",", "")
-    try:
-        target = float(target_text)
-    except ValueError:
-        target = math.nan
-    if not (math.isfinite(target) and 0 < target <= MAX_TARGET):
-        errors["target"] = "Make the target a positive number, e.g. 50000."
+    target = parse_decimal(
+        str(_state(values, "target").get("value") or ""),
+        minimum=Decimal(0),
+        exclusive_minimum=True,
+        maximum=MAX_TARGET,
+        places=2,
+    )
+    if target == "too precise":
+        errors["target"] = "Use at most 2 decimals, e.g. 12.5 or 50000."
+    elif not isinstance(target, Decimal):
+        errors["target"] = f"Make the target a positive number up to {MAX_TARGET:,}, e.g. 50000."
 
     start, end = _date(values, "cycle_start"), _date(values, "cycle_end")
     if start is None:
         errors["cycle_start"] = "Pick the day the cycle starts."
+    elif abs(start - today) > timedelta(days=MAX_CYCLE_DAYS):
+        errors["cycle_start"] = "Pick a start within a year of today."
     if end is None:
         errors["cycle_end"] = "Pick the day the cycle ends."
     elif start is not None and end <= start:
@@ -222,20 +236,26 @@ def parse_goal_submission(
         errors["cycle_end"] = "Pick an end date after today, so there's time to work towards it."
     elif start is not None and end - start > timedelta(days=MAX_CYCLE_DAYS):
         errors["cycle_end"] = "Keep the cycle to a year at most, so the goal stays time-bound."
+    elif end - today > timedelta(days=MAX_CYCLE_DAYS):
+        errors["cycle_end"] = "Pick an end within a year of today, so the goal stays time-bound."
 
-    why = (_state(values, "why").get("value") or "").strip()
-    if not why:
+    raw_why = str(_state(values, "why").get("value") or "")
+    why, why_error = saveable_text(
+        raw_why, label="why it matters", max_length=MAX_WHY_LENGTH, required=True
+    )
+    if not raw_why.strip():
         errors["why"] = "Say in a sentence why this goal matters to you."
-    elif len(why) > MAX_WHY_LENGTH:
-        errors["why"] = f"Keep it under {MAX_WHY_LENGTH} characters."
+    elif why_error:
+        errors["why"] = why_error
 
     if errors or start is None or end is None:
         return None, errors
+    assert isinstance(target, Decimal) and why is not None
     return (
         GoalSubmission(
             metric=metric,
             custom_metric=custom if metric == "custom" else None,
-            target=target,
+            target=float(target),
             cycle_start=start,
             cycle_end=end,
             why=why,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from bot.slack_text import plural
+from bot.usecases.text import parse_decimal, parse_whole_number
 
 SETTINGS_CALLBACK_ID = "rebound_settings"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -61,6 +64,7 @@ class SettingsSubmission:
 CYCLES = {"monthly": "Monthly", "quarterly": "Quarterly"}
 REMINDER_HOURS = (4, 8, 24, 48, 72)
 MAX_KUDOS_CAP = 50
+_TEAM_BLOCK = re.compile(r"team_(\d{1,4})_(?:manager|reps)", re.ASCII)
 MAX_GRACE_DAYS = 365
 
 
@@ -260,9 +264,9 @@ def _parse_retention(values: Mapping[str, Any]) -> tuple[int | None, str | None]
     raw = _state_value(values, RETENTION_BLOCK_ID).get("value")
     if raw is None or raw == "":
         return None, None
-    text = str(raw).strip()
-    if text.isdigit() and 1 <= int(text) <= MAX_RETENTION_DAYS:
-        return int(text), None
+    days = parse_whole_number(raw, minimum=1, maximum=MAX_RETENTION_DAYS)
+    if days is not None:
+        return days, None
     return None, (
         f"Enter a whole number of days from 1 to {MAX_RETENTION_DAYS}, "
         "or leave it empty to keep reflections."
@@ -388,15 +392,19 @@ def _parse_more(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, 
             else:
                 more[block_id] = hours
     if "kudos_daily_cap" in values:
-        raw = str(_state_value(values, "kudos_daily_cap").get("value") or "").strip()
-        if raw.isdigit() and 1 <= int(raw) <= MAX_KUDOS_CAP:
-            more["kudos_daily_cap"] = int(raw)
+        cap = parse_whole_number(
+            _state_value(values, "kudos_daily_cap").get("value"), minimum=1, maximum=MAX_KUDOS_CAP
+        )
+        if cap is not None:
+            more["kudos_daily_cap"] = cap
         else:
             errors["kudos_daily_cap"] = f"Enter a whole number from 1 to {MAX_KUDOS_CAP}."
     if "data_grace_days" in values:
-        raw = str(_state_value(values, "data_grace_days").get("value") or "").strip()
-        if raw.isdigit() and 1 <= int(raw) <= MAX_GRACE_DAYS:
-            more["data_grace_days"] = int(raw)
+        grace = parse_whole_number(
+            _state_value(values, "data_grace_days").get("value"), minimum=1, maximum=MAX_GRACE_DAYS
+        )
+        if grace is not None:
+            more["data_grace_days"] = grace
         else:
             errors["data_grace_days"] = f"Enter a whole number of days from 1 to {MAX_GRACE_DAYS}."
     return more
@@ -463,13 +471,16 @@ def parse_settings_submission(
     if policy not in KUDOS_POLICIES:
         errors["kudos_policy"] = "Choose who may give kudos."
 
-    threshold_text = (_state_value(values, "threshold").get("value") or "").strip()
-    threshold: float | None
-    try:
-        threshold = float(threshold_text)
-    except ValueError:
-        threshold = None
-    if threshold is None or not (MIN_THRESHOLD <= threshold <= 1):
+    parsed = parse_decimal(
+        str(_state_value(values, "threshold").get("value") or ""),
+        minimum=Decimal(str(MIN_THRESHOLD)),
+        maximum=Decimal(1),
+        places=2,
+    )
+    threshold = float(parsed) if isinstance(parsed, Decimal) else None
+    if parsed == "too precise":
+        errors["threshold"] = "Use at most 2 decimals, for example 0.8 or 0.75."
+    elif threshold is None:
         errors["threshold"] = (
             f"Enter a number from {MIN_THRESHOLD} to 1, for example 0.8 (four of five practices)."
         )
@@ -477,7 +488,7 @@ def parse_settings_submission(
     teams: dict[str, list[str]] = {}
     rep_owner: dict[str, str] = {}
     indexes = sorted(
-        {int(key.split("_")[1]) for key in values if key.startswith("team_") and key[5:6].isdigit()}
+        {int(match.group(1)) for key in values if (match := _TEAM_BLOCK.fullmatch(key))}
     )
     for index in indexes:
         manager = _state_value(values, f"team_{index}_manager").get("selected_user") or ""

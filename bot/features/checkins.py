@@ -66,6 +66,7 @@ from bot.scheduler import ScheduledJob
 from bot.slack_users import fetch_profile, profile_from_user
 from bot.usecases import checkins as uc
 from bot.usecases.members import remember_profile
+from bot.usecases.text import parse_row_id
 from storage import checkins_queries as cq
 from storage import queries
 from storage.models import CheckIn
@@ -346,7 +347,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         team_id, user_id = team_id_of(body), body["user"]["id"]
         try:
-            checkin_id = int(action.get("value") or "")
+            checkin_id = parse_row_id(action.get("value") or "")
         except ValueError:
             return
         tz = _member_tz(client, deps, team_id, user_id)
@@ -372,7 +373,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         team_id, user_id = team_id_of(body), body["user"]["id"]
         try:
-            checkin_id = int(action.get("value") or "")
+            checkin_id = parse_row_id(action.get("value") or "")
         except ValueError:
             return
         with deps.session_factory() as session:
@@ -414,7 +415,7 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         team_id, user_id = team_id_of(body), body["user"]["id"]
         try:
-            checkin_id = int(view.get("private_metadata") or "")
+            checkin_id = parse_row_id(view.get("private_metadata") or "")
         except ValueError:
             ack()
             return

@@ -63,6 +63,7 @@ from bot.scheduler import ScheduledJob
 from bot.slack_text import unescape_command_text
 from bot.usecases import debriefs as usecases
 from bot.usecases.debriefs import NotYours, OutcomeFacts, SavedOutcome, bounce_back_post_key
+from bot.usecases.text import parse_row_id
 from storage import debriefs_queries as dq
 
 log = logging.getLogger(__name__)
@@ -708,6 +709,6 @@ def _submission_key(view: dict[str, Any]) -> str:
 
 def _int(value: Any) -> int | None:
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return parse_row_id(value)
+    except ValueError:
         return None

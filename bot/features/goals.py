@@ -70,6 +70,7 @@ from bot.usecases.goals import (
     team_review_due_at,
 )
 from bot.usecases.members import remember_profile
+from bot.usecases.text import parse_row_id
 from storage import goals_queries, queries
 from storage.db import SessionFactory
 from storage.models import Goal, Member, Workspace
@@ -114,9 +115,13 @@ def register(app: App, deps: Deps) -> None:
         user_id = body["user"]["id"]
         value = (body.get("actions") or [{}])[0].get("value") or ""
         with deps.session_factory() as session:
+            try:
+                goal_id: int | None = parse_row_id(value)
+            except ValueError:
+                goal_id = None
             goal = (
-                goals_queries.get_goal(session=session, team_id=team_id, goal_id=int(value))
-                if value.isdigit()
+                goals_queries.get_goal(session=session, team_id=team_id, goal_id=goal_id)
+                if goal_id is not None
                 else None
             )
             if goal is None or goal.user_id != user_id:

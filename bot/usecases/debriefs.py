@@ -34,6 +34,7 @@ from bot.domain import (
     process_score,
     resilience_figures,
 )
+from bot.usecases.text import without_unsaveable
 from storage import debriefs_queries as dq
 from storage import queries
 from storage.models import Outcome
@@ -452,7 +453,8 @@ def save_reflections(
 def find_lessons(*, session: Session, team_id: str, user_id: str, text: str) -> LessonsResult:
     """A rep searches their own lessons; a manager their own and their reps'."""
     reports = queries.reports_of(session=session, team_id=team_id, manager_user_id=user_id)
-    words = dq.search_words(text)
+    # A NUL in the words would make PostgreSQL refuse the query (SQLite would run it).
+    words = dq.search_words(without_unsaveable(text))
     hits = dq.search_lessons(
         session=session,
         team_id=team_id,

@@ -32,6 +32,7 @@ from bot.domain import (
 )
 from bot.slack_text import escape_mrkdwn, unescape_command_text
 from bot.slack_users import SlackProfile
+from bot.usecases.text import unsaveable_reason
 from storage import kudos_queries, queries
 from storage.models import Kudos
 
@@ -147,7 +148,7 @@ def parse_kudos_text(text: str, *, giver_user_id: str) -> KudosDraft | Problem:
         category=category,
         message=unescape_command_text(text[position:]).strip(),
     )
-    return check_draft(draft, giver_user_id=giver_user_id, as_sent_by_slack=True)
+    return check_draft(draft, giver_user_id=giver_user_id)
 
 
 def clean_message(message: str) -> str:
@@ -156,13 +157,10 @@ def clean_message(message: str) -> str:
     return message.strip()
 
 
-def check_draft(
-    draft: KudosDraft, *, giver_user_id: str, as_sent_by_slack: bool = False
-) -> KudosDraft | Problem:
-    """The rules that need no Slack call: who it is for, the category and the message.
-
-    `as_sent_by_slack`: the message is a command's text, escaped by Slack (`&amp;`, `<@U…|leo>`);
-    its length is counted as the giver typed it, like the modal's."""
+def check_draft(draft: KudosDraft, *, giver_user_id: str) -> KudosDraft | Problem:
+    """The rules that need no Slack call: who it is for, the category and the message (plain
+    text as the giver typed it, from the modal or unescaped from the command, so its length is
+    what they typed)."""
     if not draft.recipients:
         return Problem("recipients", "Pick at least one person to recognise.")
     if len(draft.recipients) > MAX_RECIPIENTS:
@@ -185,11 +183,13 @@ def check_draft(
             "message",
             "Add a few words about what they did: that's the part people remember.",
         )
-    typed_length = len(unescape_command_text(message) if as_sent_by_slack else message)
-    if typed_length > MAX_MESSAGE_CHARS:
+    reason = unsaveable_reason(message, subject="Your message")
+    if reason is not None:
+        return Problem("message", reason)
+    if len(message) > MAX_MESSAGE_CHARS:
         return Problem(
             "message",
-            f"Keep it to {MAX_MESSAGE_CHARS:,} characters (yours has {typed_length:,}). "
+            f"Keep it to {MAX_MESSAGE_CHARS:,} characters (yours has {len(message):,}). "
             "Short and specific lands best.",
         )
     return KudosDraft(recipients=draft.recipients, category=draft.category, message=message)
