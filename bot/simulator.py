@@ -373,18 +373,7 @@ class SlackSender:
         }
         return payload
 
-    def block_actions(
-        self,
-        *,
-        user_id: str,
-        actions: list[dict[str, Any]],
-        view: dict[str, Any] | None = None,
-        message: dict[str, Any] | None = None,
-        channel_id: str | None = None,
-        ephemeral_ts: str | None = None,
-        response_url: str | None = None,
-        state: dict[str, dict[str, Any]] | None = None,
-    ) -> HttpReply:
+    def block_actions(self, **fields: Any) -> HttpReply:
         """A button click (or other element) in a message, an ephemeral message or a view.
 
         For an ephemeral message (`ephemeral_ts` = the message_ts chat.postEphemeral answered,
@@ -394,16 +383,7 @@ class SlackSender:
         Message clicks carry a `response_url` (`response_url` picks it, else a new one).
         `state` is what the surface's stateful elements hold, in the `state.values` shape of
         `state_value()`."""
-        payload = self.block_actions_payload(
-            user_id=user_id,
-            actions=actions,
-            view=view,
-            message=message,
-            channel_id=channel_id,
-            ephemeral_ts=ephemeral_ts,
-            response_url=response_url,
-            state=state,
-        )
+        payload = self.block_actions_payload(**fields)
         return self.post_form({"payload": json.dumps(payload)})
 
     def block_actions_payload(
@@ -418,7 +398,7 @@ class SlackSender:
         response_url: str | None = None,
         state: dict[str, dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """The `payload` field of a block_actions, as a dict (see `block_actions`)."""
+        """The `payload` field of a block_actions click, as a dict (`block_actions` sends it)."""
         # Without `state`, what the view holds already, if anything.
         values = state if state is not None else ((view or {}).get("state") or {}).get("values")
         values = values or {}
