@@ -241,10 +241,15 @@ def test_uninstall_drops_tokens_now_and_data_after_the_grace_period(
         assert time.monotonic() < deadline, "the bot token was not deleted"
         time.sleep(0.05)
     assert oauth_live.rows("SELECT 1 FROM slack_installations WHERE team_id = :t", t=team_id) == []
-    for session in slack.db():
-        workspace = session.get(Workspace, team_id)
-        assert workspace is not None and workspace.uninstalled_at is not None
-        uninstalled_at = workspace.uninstalled_at
+    # The two events are handled after their acks, in either order: wait for app_uninstalled's.
+    uninstalled_at = None
+    while uninstalled_at is None:
+        for session in slack.db():
+            workspace = session.get(Workspace, team_id)
+            assert workspace is not None
+            uninstalled_at = workspace.uninstalled_at
+        assert uninstalled_at is not None or time.monotonic() < deadline + 5, "not uninstalled"
+        time.sleep(0.05)
 
     # The workspace can no longer use the app.
     seen = slack.mark()
