@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.demo import DemoContext, _has, _wait
+from bot.render import mrkdwn_to_text
 from bot.simulator import state_value
 from bot.standin import RecordedCall
 
@@ -58,7 +59,10 @@ def _save_uploads(ctx: DemoContext, calls: list[RecordedCall]) -> None:
             path.write_bytes(content)
             who = ctx.transcript.person("U" + str(call.params.get("channel_id", "D"))[1:])
             ctx.transcript.write(f"\n  {who} gets a chart in their DM: “{item.get('title')}”")
-            comment = call.params.get("initial_comment") or ""
+            # Slack shows the comment as mrkdwn: mentions by name, escapes undone.
+            comment = mrkdwn_to_text(
+                call.params.get("initial_comment") or "", names=ctx.transcript.names
+            )
             for line in comment.splitlines():
                 ctx.transcript.write(f"    │ {line}")
             ctx.transcript.write(f"    │ [image saved as {path.name}]")
