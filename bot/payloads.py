@@ -60,11 +60,10 @@ def parse_request(content_type: str, raw: bytes) -> dict[str, Any]:
     media_type = content_type.split(";", 1)[0].strip()
     if media_type == "application/json" or text.startswith("{"):
         return _json_object(text, "body")
-    if "payload" in text:
-        fields = dict(parse_qsl(text, keep_blank_values=True))
-        payload = fields.get("payload")
-        return {} if payload is None else _json_object(payload, "payload")
-    return dict(parse_qsl(text, keep_blank_values=True))
+    fields = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" in fields:  # interactivity: one form field holding JSON (a word in a
+        return _json_object(fields["payload"], "payload")  # command's text is not one)
+    return fields
 
 
 def check_payload(body: Mapping[str, Any]) -> None:

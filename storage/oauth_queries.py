@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import MetaData, Table, delete, select
+from sqlalchemy import MetaData, Table, delete, select, text
 from sqlmodel import Session, SQLModel
 from sqlmodel import select as select_rows
 
@@ -30,9 +30,22 @@ def mark_installed(
 
 
 def enterprise_of(*, session: Session, team_id: str) -> str | None:
-    """The Grid org of `team_id`'s workspace, as recorded at install (None outside Grid)."""
+    """The Grid org of `team_id`'s workspace, as recorded at install (None outside Grid).
+
+    When the workspace row doesn't know it (its data was deleted on request and the row made
+    again since), the workspace's latest installation does: without it, a Grid workspace's bot
+    token could no longer be found."""
     workspace = session.get(Workspace, team_id)
-    return None if workspace is None else workspace.enterprise_id
+    if workspace is not None and workspace.enterprise_id is not None:
+        return workspace.enterprise_id
+    latest = session.execute(
+        text(
+            "SELECT enterprise_id FROM slack_installations WHERE team_id = :team_id "
+            "ORDER BY installed_at DESC, id DESC LIMIT 1"
+        ),
+        {"team_id": team_id},
+    ).scalar_one_or_none()
+    return latest
 
 
 def mark_uninstalled(*, session: Session, team_id: str, now: datetime) -> Workspace:

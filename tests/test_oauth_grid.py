@@ -172,3 +172,32 @@ def test_a_revoked_bot_token_removes_the_grid_installation(
     for session in slack.db():
         workspace = session.get(Workspace, team_id)
         assert workspace is not None and workspace.uninstalled_at is None
+
+
+def test_a_grid_workspace_whose_row_was_deleted_is_still_found_by_its_installation(
+    database_url: str,
+) -> None:
+    # /rebound delete-workspace-data keeps the installation but deletes the workspace row (and
+    # the org id it held); the bot token must still be found under (enterprise, team).
+    from sqlalchemy import text as sql
+
+    from storage import oauth_queries
+    from storage.db import make_engine, make_session_factory, upgrade
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sql(
+                    "INSERT INTO slack_installations (client_id, app_id, enterprise_id, team_id,"
+                    " user_id, is_enterprise_install, installed_at)"
+                    " VALUES ('1.2', 'A1', 'E0ORG', 'T0GONE', 'U1', false, :at)"
+                ),
+                {"at": datetime.now(UTC) - timedelta(days=3)},
+            )
+        with make_session_factory(engine)() as session:
+            assert oauth_queries.enterprise_of(session=session, team_id="T0GONE") == "E0ORG"
+            assert oauth_queries.enterprise_of(session=session, team_id="T0NEVER") is None
+    finally:
+        engine.dispose()
