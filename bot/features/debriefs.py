@@ -53,7 +53,6 @@ from bot.domain import Classification
 from bot.messaging import (
     NOT_YOURS_ERROR,
     not_yours_message,
-    post_to_response_url,
     reply_to_click,
     send_ephemeral,
     team_id_of,
@@ -173,7 +172,7 @@ def register(app: App, deps: Deps) -> None:
         if prompt is None:
             return
         if isinstance(prompt, NotYours):
-            _tell_not_yours(client, body, prompt.owner_user_id)
+            reply_to_click(client, body, not_your_questions(prompt.owner_user_id))
             return
         view = (
             already_reflected_modal(prompt.deal, prompt.answered)
@@ -618,24 +617,6 @@ def _owner_of(deps: Deps, team_id: str, outcome_id: int) -> str | None:
     with deps.session_factory() as session:
         outcome = dq.get_outcome(session=session, team_id=team_id, outcome_id=outcome_id)
         return outcome.user_id if outcome is not None else None
-
-
-def _tell_not_yours(client: WebClient, body: dict[str, Any], owner_user_id: str) -> None:
-    """An only-visible-to-you note for someone clicking another rep's button, through the
-    click's response_url: chat.postEphemeral can't reach them in a DM that isn't theirs."""
-    clicker = body["user"]["id"]
-    response_url = body.get("response_url")
-    if response_url and post_to_response_url(response_url, not_your_questions(owner_user_id)):
-        return
-    try:
-        channel = (body.get("channel") or {}).get("id")
-        if not channel:
-            channel = client.conversations_open(users=clicker)["channel"]["id"]
-        client.chat_postEphemeral(
-            channel=channel, user=clicker, **not_your_questions(owner_user_id)
-        )
-    except SlackApiError as error:
-        log.info("could not tell %s the questions aren't theirs: %s", clicker, error)
 
 
 def _replace_consent_buttons(client: WebClient, body: dict[str, Any], *, consent: bool) -> None:
