@@ -123,6 +123,7 @@ def _run_socket_mode(settings: Settings, clock: Clock, *, scheduler: bool) -> in
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings, clock=clock)
+    runtime.start_dispatcher()
     if scheduler:
         runtime.start_scheduler()
     log.info("Rebound is running in Socket Mode; Ctrl-C stops it.")
@@ -140,6 +141,7 @@ def _serve(
     from bot.server import make_http_server, make_wsgi_app
 
     runtime = build_runtime(settings, clock=clock)
+    runtime.start_dispatcher()
     if scheduler:
         runtime.start_scheduler()
     server = make_http_server(

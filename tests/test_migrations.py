@@ -22,6 +22,7 @@ EXPECTED_TABLES = {
     "checkin_answers",
     "goals",
     "post_log",
+    "outbox",
     "processed_events",
 }
 # slack-sdk's tables for multi-workspace installs (storage/oauth_store.py).
