@@ -46,6 +46,7 @@ from bot.metrics import Metrics, count_post
 from bot.slack_clients import TeamClients, TokenForTeam
 from bot.slack_errors import is_permanent
 from bot.uow import UnitOfWork
+from bot.uploads import UPLOAD_METHOD, message_renderer_for, renderer_for, upload_arguments
 from storage import outbox_queries, queries
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
@@ -95,7 +96,12 @@ METHOD_PER_MINUTE: dict[str, float] = {
     "files.getUploadURLExternal": 100.0,  # Tier 4
     "files.completeUploadExternal": 100.0,  # Tier 4
     "chat.update": 50.0,  # Tier 3
+    # One upload is a getUploadURLExternal and a completeUploadExternal, both Tier 4.
+    UPLOAD_METHOD: 100.0,
 }
+# Methods sent to a person's DM (opened with conversations.open) when the row's target is a
+# user; the others (views.publish) take the user id itself.
+DM_METHODS = frozenset({"chat.postMessage", UPLOAD_METHOD})
 POST_PER_CHANNEL_SECONDS = 1.0
 
 Hook = Callable[..., None]
@@ -176,6 +182,10 @@ class _Buckets:
             self._held[key] = max(self._held.get(key, 0.0), until)
 
 
+class Unrenderable(Exception):
+    """An upload row whose renderer is unknown here (bot.uploads): it can never be sent."""
+
+
 class _Outcome:
     """How one send ended (see Dispatcher._send_one)."""
 
@@ -225,7 +235,8 @@ class Dispatcher:
         # Unknown row id -> where its history read goes on (a page said there was more).
         self._cursors: dict[int, str] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
+        # One event per background thread: a wake reaches both.
+        self._wakes: list[threading.Event] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -237,37 +248,48 @@ class Dispatcher:
 
     def wake(self) -> None:
         """Something was queued: send it soon. Never blocks."""
-        self._wake.set()
+        for event in self._wakes:
+            event.set()
 
-    def start(self, *, idle_seconds: float = 5.0) -> None:
-        """Send in two background threads until `stop`: one for sends, one for reconciling
-        unknown rows (its slow, rare reads never hold up a send)."""
+    def start(self, *, idle_seconds: float | None = None) -> None:
+        """Send in two background threads until `stop`, each time `wake` is called: one for
+        sends, one for reconciling unknown rows (its slow, rare reads never hold up a send).
+        Rows that fall due later (a backoff, a Retry-After) are sent by the scheduler's tick
+        (`run_once`) in some process, or every `idle_seconds` when given."""
         if self._threads:
             return
         self._stop.clear()
         for name, step in (("send", self.send_due), ("reconcile", self.reconcile_due)):
+            event = threading.Event()
+            self._wakes.append(event)
             thread = threading.Thread(
-                target=self._loop, args=(step, idle_seconds), name=f"outbox-{name}", daemon=True
+                target=self._loop,
+                args=(step, event, idle_seconds),
+                name=f"outbox-{name}",
+                daemon=True,
             )
             thread.start()
             self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self.wake()
         for thread in self._threads:
             thread.join(timeout=15)
         self._threads.clear()
+        self._wakes.clear()
 
-    def _loop(self, step: Callable[[datetime], int], idle_seconds: float) -> None:
+    def _loop(
+        self, step: Callable[[datetime], int], event: threading.Event, idle: float | None
+    ) -> None:
         while not self._stop.is_set():
+            event.wait(idle)
+            event.clear()
             try:
                 while step(self.clock()) and not self._stop.is_set():
                     pass
-            except Exception:  # the database is down, say: logged, tried again soon
+            except Exception:  # the database is down, say: logged, tried on the next wake
                 log.exception("outbox dispatch failed")
-            self._wake.wait(idle_seconds)
-            self._wake.clear()
 
     def run_once(self, now: datetime) -> int:
         """Reconcile what is due for it, then send every due row (batch after batch) as of
@@ -341,6 +363,9 @@ class Dispatcher:
         client = self.clients.client_for(row.team_id)
         try:
             response = self._call(client, row, channel)
+        except Unrenderable as error:
+            self._fail(row, str(error))
+            return _Outcome.FAILED
         except SlackApiError as error:
             return self._after_error(row, error, attempts)
         except Exception as error:
@@ -352,10 +377,58 @@ class Dispatcher:
     def _call(self, client: WebClient, row: OutboxMessage, channel: str | None) -> Any:
         payload = dict(row.payload)
         if row.method == "chat.postMessage":
+            if "renderer" in payload:
+                payload = self._render_message(row)
             return client.chat_postMessage(channel=channel, **with_post_key(payload, row.post_key))
+        if row.method == UPLOAD_METHOD:
+            assert channel is not None
+            return self._upload(client, row, channel)
         if channel is not None and row.target_kind != "user":
             payload.setdefault("channel", channel)
         return client.api_call(row.method, json=payload)
+
+    def _render_message(self, row: OutboxMessage) -> dict[str, Any]:
+        """A message made when it is sent (bot.uploads.register_message_renderer)."""
+        render = message_renderer_for(row.payload)
+        if render is None:
+            raise Unrenderable(f"no_renderer:{row.payload.get('renderer')}")
+        with self.uow() as uow:
+            return render(uow.session, row.team_id, row.payload, uow.now())
+
+    def _upload(self, client: WebClient, row: OutboxMessage, channel: str) -> Any:
+        """A files.uploadV2 row (bot.uploads): the files are made now from the row's payload,
+        then uploaded with slack-sdk's files_upload_v2 (files.getUploadURLExternal, the bytes
+        to that URL, files.completeUploadExternal sharing them in `channel` with the comment:
+        https://docs.slack.dev/messaging/working-with-files#uploading_files).
+
+        Any failure makes the whole upload go again later (a new file id each time). Safe for
+        everything before the last step: a file is only shown to anyone once
+        completeUploadExternal shares it, and an uploaded file nobody completes is discarded by
+        Slack. A definite error of the last step (ok=false) shared nothing either. The one
+        window left is a completeUploadExternal whose answer is lost (a 5xx or a timeout after
+        the request left): then a retry may share a second copy; unlike a message, a share
+        carries no metadata to look for in the conversation's history."""
+        render = renderer_for(row.payload)
+        if render is None:
+            raise Unrenderable(f"no_renderer:{row.payload.get('renderer')}")
+        with self.uow() as uow:
+            upload = render(uow.session, row.team_id, row.payload, uow.now())
+        # The first two steps repeat harmlessly (a new upload URL, bytes nobody shares yet), so
+        # this call's client may re-send them after a 5xx or a dropped connection; the last
+        # step it never re-sends (bot.app.IDEMPOTENT_METHODS).
+        from bot.app import IdempotentConnectionErrorRetryHandler, IdempotentServerErrorRetryHandler
+
+        steps = WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            retry_handlers=[
+                *client.retry_handlers,
+                IdempotentConnectionErrorRetryHandler(max_retry_count=2),
+                IdempotentServerErrorRetryHandler(max_retry_count=2),
+            ],
+        )
+        return steps.files_upload_v2(**upload_arguments(upload, channel))
 
     def _channel_for(self, row: OutboxMessage, now: datetime) -> str | None:
         """The conversation to send to now; None when the row was put back or failed."""
@@ -368,7 +441,7 @@ class Dispatcher:
             if channel is None:
                 self._later(row, now + NO_CHANNEL_RECHECK, "no recognition channel", uncount=False)
             return channel
-        if row.method != "chat.postMessage":
+        if row.method not in DM_METHODS:
             return row.target_id  # views.publish and friends take the user id itself
         assert row.target_id is not None
         return self._dm_channel(row, row.target_id, now)

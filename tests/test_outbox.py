@@ -18,11 +18,11 @@ from sqlmodel import Session
 
 from bot.clock import FakeClock, utc_now
 from bot.dispatcher import METADATA_EVENT_TYPE, Dispatcher, register_hooks
-from testkit.standin import RecordedCall, SlackStandIn
 from bot.uow import UnitOfWork, to_channel, to_recognition_channel, to_user
 from storage import outbox_queries, queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import OutboxMessage
+from testkit.standin import RecordedCall, SlackStandIn
 from tests.conftest import fresh_database
 from tests.live import allow_postgres_connections
 

@@ -15,6 +15,9 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
+from bot.blocks.privacy import export_comment
+from bot.uow import UnitOfWork, to_user
+from bot.uploads import UPLOAD_METHOD, Upload, UploadFile, register_renderer, upload_payload
 from storage import privacy_queries, queries
 
 EXPORT_JSON_FILENAME = "rebound-export.json"
@@ -263,3 +266,46 @@ def apply_reflection_retention(*, session: Session, now: datetime) -> dict[str, 
         if count:
             deleted[team_id] = count
     return deleted
+
+
+# --- the export, as an upload row (bot.uploads) -------------------------------------------------
+
+EXPORT = "export"
+_EXPORT_RENDERER = "export"
+
+
+def queue_export(
+    uow: UnitOfWork, *, team_id: str, user_id: str, whole_workspace: bool, request_key: str
+) -> bool:
+    """Queue the export's upload to the asker's DM, once per request (False when it was queued
+    before: Slack retried the command). The files are made when the upload is sent, from what
+    is stored then: no copy of anyone's data waits in the outbox."""
+    scope = "workspace" if whole_workspace else "me"
+    return uow.outbox.add(
+        team_id=team_id,
+        post_key=f"export:{user_id}:{scope}:{request_key}",
+        kind=EXPORT,
+        to=to_user(user_id),
+        method=UPLOAD_METHOD,
+        message=upload_payload(_EXPORT_RENDERER, user_id=user_id, scope=scope),
+    )
+
+
+def _render_export(
+    session: Session, team_id: str, params: Mapping[str, Any], now: datetime
+) -> Upload:
+    whole_workspace = params["scope"] == "workspace"
+    files = (
+        workspace_export(session=session, team_id=team_id, now=now)
+        if whole_workspace
+        else personal_export(session=session, team_id=team_id, user_id=params["user_id"], now=now)
+    )
+    return Upload(
+        files=[UploadFile(content=f.content, filename=f.filename, title=f.title) for f in files],
+        initial_comment=export_comment(
+            workspace=whole_workspace, filenames=[f.filename for f in files]
+        ),
+    )
+
+
+register_renderer(_EXPORT_RENDERER, _render_export)
