@@ -31,7 +31,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.client import RemoteDisconnected
 from typing import Any
@@ -39,17 +38,19 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.metrics import Metrics, count_post
+from bot.outbox_hooks import hooks_for, register_hooks
 from bot.slack_clients import TeamClients, TokenForTeam
-from bot.slack_errors import is_permanent
+from bot.slack_errors import CHANNEL_REFUSED, is_permanent
 from bot.uow import UnitOfWork
 from bot.uploads import UPLOAD_METHOD, message_renderer_for, renderer_for, upload_arguments
 from storage import outbox_queries, queries
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
+
+__all__ = ["Dispatcher", "register_hooks", "with_post_key", "post_key_of", "METADATA_EVENT_TYPE"]
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,10 @@ HISTORY_SKEW = timedelta(minutes=1)
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 MAX_ATTEMPTS = 20
-# A row for the recognition channel while none is set: looked at again this often.
-NO_CHANNEL_RECHECK = timedelta(minutes=1)
+# A row for the recognition channel while none is set, or after the bot was refused there:
+# looked at again this long after (saving another channel wakes such rows at once).
+NO_CHANNEL_RECHECK = timedelta(hours=1)
+REFUSED_CHANNEL_RETRY = timedelta(hours=6)
 # A DM channel id never changes for one person and app; conversations.open is asked once a day.
 DM_CACHE_SECONDS = 24 * 60 * 60.0
 # Pacing waits shorter than this are slept through; longer ones put the row back until then.
@@ -104,50 +107,28 @@ METHOD_PER_MINUTE: dict[str, float] = {
 DM_METHODS = frozenset({"chat.postMessage", UPLOAD_METHOD})
 POST_PER_CHANNEL_SECONDS = 1.0
 
-Hook = Callable[..., None]
 
-
-@dataclass(frozen=True)
-class KindHooks:
-    """What a feature records when one of its rows is sent or given up on, in the same
-    transaction as the outbox's own mark (so it is recorded once, whatever crashes)."""
-
-    on_sent: Callable[[Session, OutboxMessage, str | None, str | None], None] | None = None
-    on_failed: Callable[[Session, OutboxMessage, str], None] | None = None
-
-
-_HOOKS: dict[str, KindHooks] = {}
-
-
-def register_hooks(
-    kind: str,
-    *,
-    on_sent: Callable[[Session, OutboxMessage, str | None, str | None], None] | None = None,
-    on_failed: Callable[[Session, OutboxMessage, str], None] | None = None,
-) -> None:
-    """Call `on_sent(session, row, channel, ts)` when a row of `kind` is in Slack and
-    `on_failed(session, row, error_code)` when it never can be. Registering a kind again
-    replaces its hooks (modules register at import; re-imports are harmless)."""
-    _HOOKS[kind] = KindHooks(on_sent=on_sent, on_failed=on_failed)
-
-
-def with_post_key(message: Mapping[str, Any], post_key: str) -> dict[str, Any]:
-    """chat.postMessage arguments with the post key in the message's metadata (kept when the
-    message has metadata of its own)."""
+def with_post_key(message: Mapping[str, Any], post_key: str, team_id: str = "") -> dict[str, Any]:
+    """chat.postMessage arguments with the post key (and the workspace it is unique in) in the
+    message's metadata, kept as they are when the message has metadata of its own."""
     if "metadata" in message:
         return dict(message)
-    return {
-        **message,
-        "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": {"post_key": post_key}},
-    }
+    payload = {"post_key": post_key, **({"team_id": team_id} if team_id else {})}
+    return {**message, "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": payload}}
 
 
-def post_key_of(message: Mapping[str, Any]) -> str | None:
+def post_key_of(message: Mapping[str, Any], team_id: str = "") -> str | None:
+    """The post key in a message's metadata (None when it has none, or is another
+    workspace's: two databases' rows may share a key, never a workspace and a key)."""
     metadata = message.get("metadata")
     if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT_TYPE:
         return None
     payload = metadata.get("event_payload")
-    key = payload.get("post_key") if isinstance(payload, dict) else None
+    if not isinstance(payload, dict):
+        return None
+    if team_id and payload.get("team_id", team_id) != team_id:
+        return None
+    key = payload.get("post_key")
     return key if isinstance(key, str) else None
 
 
@@ -367,7 +348,7 @@ class Dispatcher:
             self._fail(row, str(error))
             return _Outcome.FAILED
         except SlackApiError as error:
-            return self._after_error(row, error, attempts)
+            return self._after_error(row, error, attempts, channel)
         except Exception as error:
             return self._after_exception(row, error, attempts)
         data = response.data if isinstance(response.data, dict) else {}
@@ -379,7 +360,9 @@ class Dispatcher:
         if row.method == "chat.postMessage":
             if "renderer" in payload:
                 payload = self._render_message(row)
-            return client.chat_postMessage(channel=channel, **with_post_key(payload, row.post_key))
+            return client.chat_postMessage(
+                channel=channel, **with_post_key(payload, row.post_key, row.team_id)
+            )
         if row.method == UPLOAD_METHOD:
             assert channel is not None
             return self._upload(client, row, channel)
@@ -439,7 +422,7 @@ class Dispatcher:
                 workspace = queries.get_workspace(session=uow.session, team_id=row.team_id)
                 channel = workspace.recognition_channel_id if workspace is not None else None
             if channel is None:
-                self._later(row, now + NO_CHANNEL_RECHECK, "no recognition channel", uncount=False)
+                self._refused(row, None, "no_channel", now + NO_CHANNEL_RECHECK)
             return channel
         if row.method not in DM_METHODS:
             return row.target_id  # views.publish and friends take the user id itself
@@ -501,7 +484,9 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ results
 
-    def _after_error(self, row: OutboxMessage, error: SlackApiError, attempts: int) -> str:
+    def _after_error(
+        self, row: OutboxMessage, error: SlackApiError, attempts: int, channel: str | None
+    ) -> str:
         status = error.response.status_code
         code = error.response.get("error") or f"http_{status}"
         if status == 429:
@@ -509,6 +494,12 @@ class Dispatcher:
             return _Outcome.LATER
         if status >= 500:
             return self._unknown_or_later(row, f"http_{status}", attempts)
+        if row.target_kind == "recognition_channel" and code in CHANNEL_REFUSED:
+            # The bot can't post in the workspace's recognition channel: kept until an admin
+            # picks another (storage.queries.update_workspace_settings wakes the row) or, in
+            # case someone invited the bot meanwhile, for another try hours later.
+            self._refused(row, channel, code, self.clock() + REFUSED_CHANNEL_RETRY)
+            return _Outcome.LATER
         if is_permanent(code):
             self._fail(row, code)
             return _Outcome.FAILED
@@ -582,6 +573,22 @@ class Dispatcher:
                 uncount_attempt=uncount,
             )
 
+    def _refused(
+        self, row: OutboxMessage, channel: str | None, code: str, not_before: datetime
+    ) -> None:
+        assert row.id is not None
+        with self.uow() as uow:
+            if outbox_queries.reschedule(
+                session=uow.session,
+                row_id=row.id,
+                worker=self.worker,
+                not_before=not_before,
+                error=code,
+            ):
+                on_refused = hooks_for(row.kind).on_refused
+                if on_refused is not None:
+                    on_refused(uow.session, row, channel, code, uow.now())
+
     def _fail(self, row: OutboxMessage, code: str) -> None:
         assert row.id is not None
         log.info("outbox row %s (%s) can never be sent: %s", row.id, row.post_key, code)
@@ -589,9 +596,9 @@ class Dispatcher:
             if outbox_queries.mark_failed(
                 session=uow.session, row_id=row.id, error=code, now=self.clock()
             ):
-                hooks = _HOOKS.get(row.kind)
-                if hooks is not None and hooks.on_failed is not None:
-                    hooks.on_failed(uow.session, row, code)
+                on_failed = hooks_for(row.kind).on_failed
+                if on_failed is not None:
+                    on_failed(uow.session, row, code, uow.now())
 
     def _mark_sent(self, row: OutboxMessage, channel: str | None, ts: str | None) -> None:
         assert row.id is not None
@@ -599,9 +606,9 @@ class Dispatcher:
             if outbox_queries.mark_sent(
                 session=uow.session, row_id=row.id, channel=channel, ts=ts, now=self.clock()
             ):
-                hooks = _HOOKS.get(row.kind)
-                if hooks is not None and hooks.on_sent is not None:
-                    hooks.on_sent(uow.session, row, channel, ts)
+                on_sent = hooks_for(row.kind).on_sent
+                if on_sent is not None:
+                    on_sent(uow.session, row, channel, ts, uow.now())
         count_post(self.metrics, row.kind)
 
     # ------------------------------------------------------------------ reconciling
@@ -690,7 +697,7 @@ class Dispatcher:
         except Exception as error:
             return None, type(error).__name__
         for message in answer.get("messages") or []:
-            if post_key_of(message) == row.post_key:
+            if post_key_of(message, row.team_id) == row.post_key:
                 return str(message.get("ts")), None
         cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
         if answer.get("has_more") and cursor:

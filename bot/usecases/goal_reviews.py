@@ -27,8 +27,8 @@ from bot.blocks.goals import (
     team_review_message,
     timeline_comment,
 )
-from bot.dispatcher import register_hooks
 from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
+from bot.outbox_hooks import register_hooks
 from bot.slack_text import escape_mrkdwn
 from bot.uow import UnitOfWork, to_user
 from bot.uploads import (
