@@ -20,7 +20,6 @@ from bot.blocks.privacy import (
     FORGET_ME_CONFIRM_ACTION_ID,
     delete_workspace_confirmation,
     delete_workspace_refused_message,
-    export_failed_message,
     export_on_its_way_message,
     forget_failed_message,
     forget_me_confirmation,
@@ -83,19 +82,16 @@ def send_export(client: WebClient, deps: Deps, command: dict[str, Any], scope: s
         if not is_rebound_admin(profile, user_id, deps.settings.admins):
             send_ephemeral(client, command, workspace_export_refused_message())
             return
-    try:
-        with deps.uow() as uow:
-            queued = usecases.queue_export(
-                uow,
-                team_id=team_id,
-                user_id=user_id,
-                whole_workspace=whole_workspace,
-                request_key=command.get("trigger_id") or uow.now().isoformat(),
-            )
-    except Exception:
-        log.exception("queueing an export failed")
-        send_ephemeral(client, command, export_failed_message())
-        return
+    # A failure here (the database is down) is answered by tells_user_on_failure, through the
+    # command's response_url; an upload Slack never takes is told by DM (usecases.privacy).
+    with deps.uow() as uow:
+        queued = usecases.queue_export(
+            uow,
+            team_id=team_id,
+            user_id=user_id,
+            whole_workspace=whole_workspace,
+            request_key=command.get("trigger_id") or uow.now().isoformat(),
+        )
     if queued:
         send_ephemeral(client, command, export_on_its_way_message(workspace=whole_workspace))
 

@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from bot.blocks.privacy import export_comment
-from bot.uow import UnitOfWork, to_user
+from bot.blocks.privacy import export_comment, export_failed_message
+from bot.outbox_hooks import register_hooks
+from bot.uow import UnitOfWork, add_to_outbox, to_user
 from bot.uploads import UPLOAD_METHOD, Upload, UploadFile, register_renderer, upload_payload
 from storage import privacy_queries, queries
+from storage.models import OutboxMessage
 
 EXPORT_JSON_FILENAME = "rebound-export.json"
 # Spreadsheets run a cell that starts with one of these as a formula; a leading apostrophe
@@ -271,6 +273,7 @@ def apply_reflection_retention(*, session: Session, now: datetime) -> dict[str, 
 # --- the export, as an upload row (bot.uploads) -------------------------------------------------
 
 EXPORT = "export"
+EXPORT_FAILED = "export_failed"
 _EXPORT_RENDERER = "export"
 
 
@@ -308,4 +311,19 @@ def _render_export(
     )
 
 
+def _export_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
+    """Slack never took the export (it gave up, or refused it for good): the asker is told by
+    DM, once, so they can ask again."""
+    add_to_outbox(
+        session,
+        now=now,
+        team_id=row.team_id,
+        post_key=f"{row.post_key}:failed",
+        kind=EXPORT_FAILED,
+        to=to_user(str(row.payload.get("user_id") or row.target_id)),
+        message=export_failed_message(),
+    )
+
+
 register_renderer(_EXPORT_RENDERER, _render_export)
+register_hooks(EXPORT, on_failed=_export_failed)
