@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -117,11 +117,15 @@ def build_ticker(deps: Deps, client: WebClient) -> Ticker:
     return Ticker(jobs=jobs, clock=deps.clock)
 
 
-def _reject_malformed_payloads(body: dict[str, Any], next: Callable[[], None]) -> Any:
+def _reject_malformed_payloads(
+    request: BoltRequest, body: dict[str, Any], next: Callable[[], None]
+) -> Any:
     """A signed but malformed payload gets a 400 here, before any listener or Bolt's own
     bookkeeping trips over it (a 500 would make Slack retry a request that can never work).
-    HTTP requests were already checked in bot.server, before Bolt parsed them; this catches
-    the same in Socket Mode."""
+    HTTP requests were already checked in bot.server, before Bolt parsed them, so they pass
+    straight on (checking twice only lengthens the ack); this catches the same in Socket Mode."""
+    if request.mode == "http":
+        return next()
     try:
         check_payload(body)
     except Malformed as problem:
