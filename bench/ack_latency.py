@@ -227,6 +227,17 @@ def bench_database(database_url: str | None, folder: Path) -> Iterator[str]:
 # ------------------------------------------------------------------------- load
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc; None elsewhere). Less noisy than
+    latency on a shared machine: it is what each request costs, not how long it waited."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # Fields 14 and 15 of proc(5) (utime, stime), counted after the ")" closing the name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Sample:
     status: int  # HTTP status, or NO_ANSWER
@@ -520,7 +531,9 @@ def _run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         flush=True,
     )
     started = time.monotonic()
+    cpu_before = {s.name: cpu_seconds(s.process.pid) for s in (rebound, bare)}
     measured = measure(standin, targets, args.requests, args.concurrency, args.rounds)
+    cpu_after = {s.name: cpu_seconds(s.process.pid) for s in (rebound, bare)}
     elapsed = time.monotonic() - started
 
     summaries: list[Summary] = []
@@ -537,6 +550,15 @@ def _run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     for line in format_table(summaries):
         print(line)
     print(f"measured in {elapsed:.1f} s")
+    sent = (args.requests + WARMUP_REQUESTS) * len(COMMANDS)
+    cpu_ms: list[str] = []
+    for name in (REBOUND, BARE):
+        before, after = cpu_before[name], cpu_after[name]
+        if before is not None and after is not None:
+            cpu_ms.append(f"{name} {(after - before) / sent * 1000:.2f}")
+    if cpu_ms:
+        # Rebound's includes its scheduler's ticks: the real `rebound serve` runs them.
+        print(f"server CPU ms per request (warm-up included): {', '.join(cpu_ms)}")
     failed = [s for s in summaries if s.errors]
     for s in failed:
         statuses = ", ".join(
