@@ -137,11 +137,11 @@ def _run_socket_mode(settings: Settings, clock: Clock, *, scheduler: bool) -> in
 
 def _freeze_startup_heap() -> None:
     """Move everything built at start-up (modules, SQLAlchemy and Bolt objects, ~125,000 of
-    them) out of the garbage collector's sight: they live as long as the process, yet every
-    full collection walked them all, a pause of up to ~100 ms that landed on whichever acks
-    were in flight (bench/ack_latency.py's p99). gc.freeze() is the standard library's way
-    (https://docs.python.org/3/library/gc.html#gc.freeze); only objects made later, per
-    request, are still collected."""
+    them) out of the garbage collector's sight: they live as long as the process, yet each full
+    collection would walk them all (48-330 ms per collection at start-up on a busy 2-core
+    machine), a pause for whichever acks are in flight. gc.freeze() is the standard library's
+    way (https://docs.python.org/3/library/gc.html#gc.freeze); objects made later, per request,
+    are still collected."""
     gc.collect()
     gc.freeze()
 
