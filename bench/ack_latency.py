@@ -5,11 +5,12 @@ sees an error. This script measures that answer time for `rebound serve` (the re
 database, middleware and listeners) and for a bare Bolt app, served the same way (waitress
 through `bot.server.make_http_server`, 8 threads, in a process of its own). For `/lost` it also
 measures time-to-modal: from sending the command to the Slack stand-in receiving the
-`views.open` call for that command's trigger_id (a trigger_id is good for 3 s,
-https://docs.slack.dev/interactivity/handling-user-interaction#modal_responses). The bare app's
-`/lost` acks and opens the same modal, built by Rebound's own `lost_modal`, so both send the
-same payload; its `/rebound` only acks. Both talk to the local Slack stand-in; every request is
-freshly signed, as Slack sends it; all traffic stays on 127.0.0.1.
+`views.open` call for that command's trigger_id ("Pass a valid trigger_id within 3 seconds of
+receiving it", https://docs.slack.dev/tools/bolt-python/concepts/opening-modals). The bare
+app's `/lost` acks and opens the same modal, built by Rebound's own `lost_modal`, and its
+`/rebound` answers with Rebound's help message in the ack, as Rebound answers `/rebound help`:
+both apps send the same bytes. Both talk to the local Slack stand-in; every request is freshly
+signed, as Slack sends it; all traffic stays on 127.0.0.1.
 
     .venv/bin/python bench/ack_latency.py                 # 1,000 requests per target and command
     .venv/bin/python bench/ack_latency.py --quick         # 200, for a fast check
@@ -78,8 +79,9 @@ NO_ANSWER = 0
 
 
 def run_bare_server(host: str, port: int, threads: int) -> int:
-    """A Bolt app behind the same WSGI wrapper and waitress as Rebound: `/rebound` only acks,
-    `/lost` acks and opens Rebound's loss modal, as a Bolt tutorial would write it."""
+    """A Bolt app behind the same WSGI wrapper and waitress as Rebound, written as a Bolt
+    tutorial would: `/rebound` answers with Rebound's help message in the ack, `/lost` acks and
+    opens Rebound's loss modal (both built by Rebound's own builders: the same bytes go out)."""
     from typing import Any
 
     from slack_bolt import Ack, App
@@ -87,6 +89,7 @@ def run_bare_server(host: str, port: int, threads: int) -> int:
     from sqlalchemy import create_engine
 
     from bot.blocks.debriefs import lost_modal
+    from bot.blocks.help import help_message
     from bot.server import make_http_server, make_wsgi_app
 
     logging.basicConfig(
@@ -103,7 +106,7 @@ def run_bare_server(host: str, port: int, threads: int) -> int:
 
     @app.command("/rebound")
     def rebound_command(ack: Ack) -> None:
-        ack()
+        ack(**help_message())
 
     @app.command("/lost")
     def lost_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
