@@ -175,6 +175,10 @@ class RecordedCall:
     at: float
     # The JSON body answered; handy to learn assigned ids (view ids, message ts).
     response: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # time.perf_counter() when the request's body had arrived, before any checking: benches
+    # in the same process time "sent -> Slack received it" against it (`at` is wall-clock
+    # time taken after answering, for people reading a log).
+    received: float = field(default=0.0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -865,6 +869,9 @@ class SlackStandIn:
         self._people_dms: dict[str, tuple[str, str]] = {}
         self._response_posts: list[ResponseUrlPost] = []
         self._calls: list[RecordedCall] = []
+        # trigger_id -> the calls that used it (views.open/push): a bench looks up thousands
+        # of modals by trigger without scanning every recorded call each time.
+        self._calls_by_trigger: dict[str, list[RecordedCall]] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._buckets: dict[str, _TokenBucket] = {}
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
@@ -1066,9 +1073,15 @@ class SlackStandIn:
     def calls_to(self, method: str, *, ok_only: bool = True) -> list[RecordedCall]:
         return [call for call in self.calls if call.method == method and (call.ok or not ok_only)]
 
+    def calls_with_trigger(self, trigger_id: str) -> list[RecordedCall]:
+        """The calls (views.open, views.push) that used `trigger_id`, oldest first."""
+        with self._lock:
+            return list(self._calls_by_trigger.get(trigger_id, ()))
+
     def clear_calls(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._calls_by_trigger.clear()
 
     def messages_to(self, channel: str, *, ok_only: bool = True) -> list[RecordedCall]:
         """chat.postMessage/postEphemeral calls to a channel, or to a DM by D- or U- id."""
@@ -1345,6 +1358,7 @@ class SlackStandIn:
         parts = urlsplit(request.path)
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length > 0 else b""
+        received = time.perf_counter()
         if parts.path.startswith("/upload/") and request.command == "POST":
             self._serve_upload(request, parts.path.removeprefix("/upload/"), body)
             return
@@ -1361,6 +1375,7 @@ class SlackStandIn:
             body=body,
             content_type=request.headers.get("Content-Type") or "",
             authorization=request.headers.get("Authorization") or "",
+            received=received,
         )
         self._send(request, status, payload, headers)
 
@@ -1460,6 +1475,7 @@ class SlackStandIn:
         params: dict[str, Any],
         token: str | None,
         payload: dict[str, Any],
+        received: float | None = None,
     ) -> None:
         call = RecordedCall(
             method=method,
@@ -1469,9 +1485,13 @@ class SlackStandIn:
             error=payload.get("error"),
             at=time.time(),
             response=payload,
+            received=time.perf_counter() if received is None else received,
         )
+        trigger_id = params.get("trigger_id")
         with self._lock:
             self._calls.append(call)
+            if isinstance(trigger_id, str) and trigger_id:
+                self._calls_by_trigger.setdefault(trigger_id, []).append(call)
 
     def _take_fault(self, method: str) -> tuple[int, int] | None:
         """(status, retry_after) when this call must fail, else None."""
@@ -1491,13 +1511,21 @@ class SlackStandIn:
         return None
 
     def _answer_api_call(
-        self, method: str, *, query: str, body: bytes, content_type: str, authorization: str
+        self,
+        method: str,
+        *,
+        query: str,
+        body: bytes,
+        content_type: str,
+        authorization: str,
+        received: float | None = None,
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        received = time.perf_counter() if received is None else received
         try:
             params = self._parse_params(query, body, content_type)
         except (ValueError, UnicodeDecodeError):
             payload = {"ok": False, "error": "invalid_json"}
-            self._record(method, {}, None, payload)
+            self._record(method, {}, None, payload, received)
             return 200, payload, {}
         token = params.pop("token", None)
         if authorization.startswith("Bearer "):
@@ -1510,16 +1538,16 @@ class SlackStandIn:
             status, retry_after = fault
             if status == 429:
                 payload = {"ok": False, "error": "ratelimited"}
-                self._record(method, params, token, payload)
+                self._record(method, params, token, payload, received)
                 return 429, payload, {"Retry-After": str(retry_after)}
             payload = {"ok": False, "error": "fatal_error"}
-            self._record(method, params, token, payload)
+            self._record(method, params, token, payload, received)
             return status, payload, {}
 
         handler = self._handlers.get(method)
         if handler is None:
             payload = {"ok": False, "error": "unknown_method"}
-            self._record(method, params, token, payload)
+            self._record(method, params, token, payload, received)
             return 404, payload, {}
 
         try:
@@ -1529,7 +1557,7 @@ class SlackStandIn:
             payload = {"ok": True, **result}
         except SlackApiErrorAnswer as answer:
             payload = {"ok": False, "error": answer.error, **answer.extra}
-        self._record(method, params, token, payload)
+        self._record(method, params, token, payload, received)
         return 200, payload, {}
 
     @staticmethod
