@@ -82,6 +82,14 @@ def get_or_create_workspace(
         workspace = session.get(Workspace, team_id)
         if workspace is None:  # pragma: no cover - the row was just inserted or found
             raise RuntimeError(f"workspace {team_id} vanished after insert")
+        # Members known before their workspace was are planned from now on: clear the wait
+        # the scheduler stored for them (storage.due_times).
+        session.execute(
+            update(Member)
+            .where(col(Member.team_id) == team_id, col(Member.next_checkin_at).is_not(None))
+            .values(next_checkin_at=None)
+            .execution_options(synchronize_session=False)
+        )
     if name is not None and workspace.name != name:
         workspace.name = name
         session.add(workspace)
