@@ -204,6 +204,23 @@ def add_team(rows: Rows, team_id: str, *, weekday: int, zones: tuple[str, ...]) 
             answered_at=occurred + timedelta(hours=3),
             created_at=occurred,
         )
+        # A win, shouted out long ago (wins ask no reflection questions).
+        rows.add(
+            Outcome,
+            team_id=team_id,
+            user_id=rep,
+            kind="win",
+            deal=f"Win {index}",
+            amount=5000.0,
+            luck=10,
+            process_score=0.9,
+            classification="system-hit",
+            occurred_at=occurred + timedelta(days=2),
+            submission_key=f"{team_id}-{rep}-win",
+            celebrate_consent=True,
+            celebration_posted_at=occurred + timedelta(days=2),
+            created_at=occurred + timedelta(days=2),
+        )
         kudos_id = rows.add(
             Kudos,
             team_id=team_id,
@@ -393,10 +410,13 @@ class Target:
         )
         self.times: list[float] = []
         self.posts: list[Counter[str]] = []
+        self.job_times: dict[str, list[float]] = {}
 
     def tick(self, *, timed: bool = True, profile: cProfile.Profile | None = None) -> None:
         restore(self.engine, self.snapshot)
         ticker = build_ticker(self.deps, make_web_client(self.settings))
+        spent: dict[str, float] = {}
+        ticker.jobs = [(name, self._timed(name, job, spent)) for name, job in ticker.jobs]
         before = len(self.standin.calls)
         started = time.perf_counter()
         if profile is not None:
@@ -411,6 +431,19 @@ class Target:
         if timed:
             self.times.append(elapsed)
             self.posts.append(calls)
+            for name, seconds in spent.items():
+                self.job_times.setdefault(name, []).append(seconds)
+
+    @staticmethod
+    def _timed(name: str, job: Any, spent: dict[str, float]) -> Any:
+        def run(now: datetime) -> None:
+            started = time.perf_counter()
+            try:
+                job(now)
+            finally:
+                spent[name] = time.perf_counter() - started
+
+        return run
 
     def close(self) -> None:
         self.app_engine.dispose()
@@ -460,6 +493,12 @@ def run_backend(
             print(
                 f"{backend:<10} {target.label:>11}: median tick {median_ms:8.1f} ms "
                 f"over {rounds} rounds; Slack calls per tick: {dict(sorted(posted.items()))}"
+            )
+        print(f"{backend:<10} median ms per job, 10 idle vs {idle} idle:")
+        for name in small.job_times:
+            print(
+                f"{backend:<10}   {name:<34} {statistics.median(small.job_times[name]) * 1000:8.1f}"
+                f" {statistics.median(large.job_times[name]) * 1000:8.1f}"
             )
         if small.posts[0] != large.posts[0]:
             raise SystemExit(f"different due work: {small.posts[0]} vs {large.posts[0]}")
