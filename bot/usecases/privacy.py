@@ -57,6 +57,8 @@ WORKSPACE_EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
 # Left out of the workspace export on purpose (a unit test checks every column of an exported
 # table is in one list or the other): private text, and delivery bookkeeping.
 WORKSPACE_EXPORT_WITHHELD: dict[str, tuple[str, ...]] = {
+    # The scheduler's own due times (storage.due_times), not facts about the person.
+    "members": ("next_checkin_at", "next_digest_at"),
     "outcomes": (
         "buyer_feedback", "submission_key", "reflection_reminded_at", "rep_dm_pending_since",
         "manager_note_pending_since", "bounce_back_pending_since",
