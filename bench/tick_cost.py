@@ -9,8 +9,9 @@ kudos and goals, all done: nothing due at the bench's instant). It then times on
 real `build_ticker` (every feature's jobs, talking to the local Slack stand-in) on each, in
 alternating rounds; before each round the busy workspaces are put back as seeded, and a fresh
 ticker is built, so every round does the same work. A warm-up tick runs first on each database:
-it is the first tick after start-up (or after the migration), which visits every workspace once
-to store its next due times; the rounds measure the steady state.
+it is the first tick after the upgrade to 0010_due_indexes, which visits every workspace once to
+store its next due times (they are kept in the database, so a restart does not repeat it); the
+rounds measure the steady state.
 
     .venv/bin/python bench/tick_cost.py                      # SQLite
     .venv/bin/python bench/tick_cost.py --postgres     # and PostgreSQL, on the server that
@@ -478,9 +479,9 @@ def run_backend(
         for target in (small, large):
             print(f"{backend:<10} {target.label:>11}: seeded in {target.seeded_s:5.1f}s")
             warm = time.perf_counter()
-            target.tick(timed=False)  # first tick after start-up: stores every next due time
+            target.tick(timed=False)  # the first tick after the upgrade stores every due time
             warm_s = time.perf_counter() - warm
-            print(f"{backend:<10} {target.label:>11}: first tick {warm_s:6.3f}s")
+            print(f"{backend:<10} {target.label:>11}: first tick after the upgrade {warm_s:6.3f}s")
         for round_number in range(rounds):
             order = (small, large) if round_number % 2 == 0 else (large, small)
             for target in order:

@@ -141,17 +141,15 @@ def _due(column: Any, now: datetime) -> Any:
     return or_(column.is_(None), column <= now)
 
 
-def members_due_for_planning(
-    *, session: Session, now: datetime, limit: int, after_id: int = 0
-) -> list[Member]:
+def members_due_for_planning(*, session: Session, now: datetime, limit: int) -> list[Member]:
     """Members whose check-in planning is due (``next_checkin_at`` NULL or past), by team.
 
     Everyone, not only check-in people: the caller stores a next time for those it skips too,
     so they leave the index's due range instead of being read on every tick."""
     statement = (
         select(Member)
-        .where(_due(col(Member.next_checkin_at), now), col(Member.id) > after_id)
-        .order_by(col(Member.id))
+        # No ORDER BY: one by id would make the planner walk the primary key instead.
+        .where(_due(col(Member.next_checkin_at), now))
         .limit(limit)
     )
     return list(session.exec(statement).all())
@@ -549,38 +547,54 @@ def current_goal(*, session: Session, team_id: str, user_id: str, today: date) -
 
 
 def members_due_for_digest(
-    *, session: Session, now: datetime, limit: int, after_id: int = 0
+    *, session: Session, now: datetime, limit: int, exclude_ids: Iterable[int] = ()
 ) -> list[Member]:
     """Members whose manager's-digest time is due (``next_digest_at`` NULL or past), managers
     or not: the caller stores a next time for every one of them, except a digest it must try
-    again (pages by id past ``after_id``, so those are not read twice in one tick)."""
-    statement = (
-        select(Member)
-        .where(_due(col(Member.next_digest_at), now), col(Member.id) > after_id)
-        .order_by(col(Member.id))
-        .limit(limit)
-    )
+    again (``exclude_ids``: those already looked at in this tick, a handful)."""
+    statement = select(Member).where(_due(col(Member.next_digest_at), now)).limit(limit)
+    excluded = sorted(set(exclude_ids))
+    if excluded:
+        statement = statement.where(col(Member.id).not_in(excluded))
     return list(session.exec(statement).all())
 
 
+def clear_next_checkins(*, session: Session) -> None:
+    """Forget every stored planning time (the clock moved back past them)."""
+    session.execute(
+        update(Member)
+        .where(col(Member.next_checkin_at).is_not(None))
+        .values(next_checkin_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def clear_next_digests(*, session: Session) -> None:
+    """Forget every stored manager's-digest time (the clock moved back past them)."""
+    session.execute(
+        update(Member)
+        .where(col(Member.next_digest_at).is_not(None))
+        .values(next_digest_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def who_has_reports(*, session: Session, members: Sequence[Member]) -> set[tuple[str, str]]:
-    """(team_id, user_id) of those among ``members`` whom an active member reports to."""
-    found: set[tuple[str, str]] = set()
-    by_team: dict[str, set[str]] = {}
-    for member in members:
-        by_team.setdefault(member.team_id, set()).add(member.user_id)
-    for team_id, user_ids in sorted(by_team.items()):
-        statement = (
-            select(Member.manager_user_id)
-            .where(
-                Member.team_id == team_id,
-                col(Member.manager_user_id).in_(sorted(user_ids)),
-                col(Member.deleted).is_(False),
-            )
-            .distinct()
+    """(team_id, user_id) of those among ``members`` whom an active member reports to (one
+    query for the batch, through ``ix_members_team_manager``)."""
+    if not members:
+        return set()
+    wanted = {(m.team_id, m.user_id) for m in members}
+    statement = (
+        select(Member.team_id, Member.manager_user_id)
+        .where(
+            col(Member.team_id).in_(sorted({team for team, _ in wanted})),
+            col(Member.manager_user_id).in_(sorted({user for _, user in wanted})),
+            col(Member.deleted).is_(False),
         )
-        found.update((team_id, m) for m in session.exec(statement).all() if m)
-    return found
+        .distinct()
+    )
+    return {(t, m) for t, m in session.exec(statement).all() if m and (t, m) in wanted}
 
 
 def managers_with_reports(*, session: Session) -> list[Member]:

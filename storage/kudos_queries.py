@@ -248,20 +248,28 @@ def outcomes_of_before(
 
 
 def workspaces_due_for_digest(
-    *, session: Session, now: datetime, limit: int, after_team_id: str = ""
+    *, session: Session, now: datetime, limit: int, exclude: Collection[str] = ()
 ) -> list[str]:
-    """Team ids whose kudos digest must be looked at (``next_kudos_digest_at`` NULL or past),
-    by team id after ``after_team_id``: a range read of its index, so idle workspaces, whose
-    next digest is days away, are never read. Workspaces without the digest are included: the
-    caller stores a next time for them too, so they leave the due range."""
+    """Team ids whose kudos digest must be looked at (``next_kudos_digest_at`` NULL or past):
+    a range read of its index, so idle workspaces, whose next digest is days away, are never
+    read. Workspaces without the digest are included: the caller stores a next time for them
+    too, so they leave the due range. ``exclude``: those already looked at in this tick."""
     due_at = col(Workspace.next_kudos_digest_at)
-    statement = (
-        select(Workspace.team_id)
-        .where(or_(due_at.is_(None), due_at <= now), col(Workspace.team_id) > after_team_id)
-        .order_by(col(Workspace.team_id))
-        .limit(limit)
+    # No ORDER BY: one by team id would make the planner walk the primary key instead.
+    statement = select(Workspace.team_id).where(or_(due_at.is_(None), due_at <= now)).limit(limit)
+    if exclude:
+        statement = statement.where(col(Workspace.team_id).not_in(sorted(exclude)))
+    return sorted(session.exec(statement).all())
+
+
+def clear_next_digests(*, session: Session) -> None:
+    """Forget every stored kudos digest time (the clock moved back past them)."""
+    session.execute(
+        update(Workspace)
+        .where(col(Workspace.next_kudos_digest_at).is_not(None))
+        .values(next_kudos_digest_at=None)
+        .execution_options(synchronize_session=False)
     )
-    return list(session.exec(statement).all())
 
 
 def set_next_digests(*, session: Session, next_at: dict[str, datetime]) -> None:

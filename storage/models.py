@@ -424,6 +424,17 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
+class SchedulerMark(SQLModel, table=True):
+    """The latest ``now`` each scheduled job has run with. Stored due times were worked out
+    at some moment; a clock moved back past it (tests do; an operator may) makes them too
+    late, and the job clears them when it sees its mark ahead of ``now``."""
+
+    __tablename__ = "scheduler_marks"
+
+    name: str = Field(primary_key=True)
+    last_now: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
 # Re-exported for migrations/env.py and tests: the metadata holding every table above.
 metadata = SQLModel.metadata
 
@@ -446,6 +457,7 @@ __all__ = [
     "PostLog",
     "ProcessedEvent",
     "Reflection",
+    "SchedulerMark",
     "UTCDateTime",
     "Workspace",
     "metadata",

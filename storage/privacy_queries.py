@@ -229,19 +229,32 @@ def retention_periods(*, session: Session) -> list[int]:
 
 def delete_expired_reflections(*, session: Session, days: int, now: datetime) -> dict[str, int]:
     """Delete, in every workspace keeping reflections ``days`` days, those created before
-    then; deleted counts by team id. One statement per period in use, found through
-    ``ix_reflections_created``, so workspaces with nothing that old cost nothing."""
-    teams = select(Workspace.team_id).where(col(Workspace.reflection_retention_days) == days)
+    then; deleted counts by team id. The old reflections are found first through
+    ``ix_reflections_created`` (a range read), then only those in such workspaces go: a
+    workspace with nothing that old costs nothing."""
     table = Reflection.__table__
-    statement = (
-        delete(table)
-        .where(
-            table.c.created_at < now - timedelta(days=days),  # type: ignore[attr-defined]
-            table.c.team_id.in_(teams.scalar_subquery()),  # type: ignore[attr-defined]
+    old = session.execute(
+        select(table.c.id, table.c.team_id).where(  # type: ignore[attr-defined]
+            table.c.created_at < now - timedelta(days=days)  # type: ignore[attr-defined]
         )
-        .returning(table.c.team_id)  # type: ignore[attr-defined]
+    ).all()
+    teams = sorted({team_id for _, team_id in old})
+    if not teams:
+        return {}
+    keeping = set(
+        session.exec(
+            select(Workspace.team_id).where(
+                col(Workspace.team_id).in_(teams),
+                col(Workspace.reflection_retention_days) == days,
+            )
+        ).all()
     )
     counts: dict[str, int] = {}
-    for (team_id,) in session.execute(statement).all():
-        counts[team_id] = counts.get(team_id, 0) + 1
+    ids = [row_id for row_id, team_id in old if team_id in keeping]
+    for start in range(0, len(ids), 1000):
+        batch = ids[start : start + 1000]
+        session.execute(delete(table).where(table.c.id.in_(batch)))  # type: ignore[attr-defined]
+    for _, team_id in old:
+        if team_id in keeping:
+            counts[team_id] = counts.get(team_id, 0) + 1
     return counts

@@ -775,15 +775,20 @@ class CheckinJobs:
         """Each manager's digest, at its time. Only members whose stored digest time has come
         are read; each gets its next time stored, except a manager whose digest must be tried
         again on the next tick (a Slack error, or another process mid-send)."""
-        after_id = 0
+        with self.deps.session_factory() as session:
+            if queries.clock_went_back(
+                session=session, name="checkins.digest", now=now, tolerance=uc.CLOCK_SKEW
+            ):
+                cq.clear_next_digests(session=session)
+            session.commit()
+        looked_at: set[int] = set()
         while True:
             with self.deps.session_factory() as session:
                 due = cq.members_due_for_digest(
-                    session=session, now=now, limit=DIGEST_BATCH, after_id=after_id
+                    session=session, now=now, limit=DIGEST_BATCH, exclude_ids=looked_at
                 )
                 if not due:
                     return
-                after_id = max(m.id or 0 for m in due)
                 managers = cq.who_has_reports(session=session, members=due)
                 workspaces = {
                     m.team_id: queries.get_or_create_workspace(session=session, team_id=m.team_id)
@@ -816,6 +821,8 @@ class CheckinJobs:
                 with self.deps.session_factory() as session:
                     cq.set_next_digests(session=session, next_at=next_at)
                     session.commit()
+            # Those to try again next tick stay due: not read again in this one.
+            looked_at.update(m.id for m in due if m.id is not None and m.id not in next_at)
             if len(due) < DIGEST_BATCH:
                 return
 

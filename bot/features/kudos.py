@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -61,6 +61,9 @@ from storage import kudos_queries, queries
 
 # Workspaces read per query by the kudos digest job.
 DIGEST_BATCH = 500
+# How far behind the job's latest run the clock may be before stored digest times are
+# cleared (storage.queries.clock_went_back): more than processes' clocks ever differ.
+CLOCK_SKEW = timedelta(minutes=1)
 log = logging.getLogger(__name__)
 
 
@@ -540,15 +543,20 @@ def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, ScheduledJ
     def post_weekly_digests(now: datetime) -> None:
         """Only workspaces whose stored digest time has come are read; each gets its next
         time stored, except one whose digest must be tried again on the next tick."""
-        after = ""
+        with deps.session_factory() as session:
+            if queries.clock_went_back(
+                session=session, name="kudos.digest", now=now, tolerance=CLOCK_SKEW
+            ):
+                kudos_queries.clear_next_digests(session=session)
+            session.commit()
+        looked_at: set[str] = set()
         while True:
             with deps.session_factory() as session:
                 due = kudos_queries.workspaces_due_for_digest(
-                    session=session, now=now, limit=DIGEST_BATCH, after_team_id=after
+                    session=session, now=now, limit=DIGEST_BATCH, exclude=looked_at
                 )
             if not due:
                 return
-            after = due[-1]
             next_at: dict[str, datetime] = {}
             try:
                 for team_id in due:
@@ -565,6 +573,8 @@ def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, ScheduledJ
                 with deps.session_factory() as session:
                     kudos_queries.set_next_digests(session=session, next_at=next_at)
                     session.commit()
+            # Those to try again next tick stay due: not read again in this one.
+            looked_at.update(team_id for team_id in due if team_id not in next_at)
             if len(due) < DIGEST_BATCH:
                 return
 

@@ -170,6 +170,9 @@ PLAN_BATCH = 1000
 # before planning looks at them again. Any change that could make them due clears the wait
 # (storage.due_times); this only bounds how long a missed case could last.
 PLAN_RECHECK = timedelta(days=7)
+# How far behind a job's latest run a clock may be before the stored due times are cleared
+# (storage.queries.clock_went_back): more than processes' clocks ever differ.
+CLOCK_SKEW = timedelta(minutes=1)
 
 
 def next_due_after(workspace: Workspace, tz: str, now: datetime) -> datetime:
@@ -188,32 +191,43 @@ def plan_due_checkins(*, session: Session, now: datetime) -> int:
     Only members whose stored ``next_checkin_at`` has come (or was cleared) are read, so a
     tick costs what is due, not how many people are installed; each one read gets its next
     time stored here."""
+    if queries.clock_went_back(
+        session=session, name="checkins.plan", now=now, tolerance=CLOCK_SKEW
+    ):
+        cq.clear_next_checkins(session=session)
     created = 0
-    after_id = 0
     while True:
-        due = cq.members_due_for_planning(
-            session=session, now=now, limit=PLAN_BATCH, after_id=after_id
-        )
+        # Every member read gets a next time after now, so each batch reads new ones.
+        due = cq.members_due_for_planning(session=session, now=now, limit=PLAN_BATCH)
         if not due:
             return created
-        after_id = max(m.id or 0 for m in due)
         by_team: dict[str, list[Member]] = {}
         for member in due:
             by_team.setdefault(member.team_id, []).append(member)
+        next_at: dict[int, datetime] = {}
         for team_id, members in by_team.items():
-            created += _plan_team(session=session, team_id=team_id, members=members, now=now)
+            created += _plan_team(
+                session=session, team_id=team_id, members=members, now=now, next_at=next_at
+            )
+        cq.set_next_checkins(session=session, next_at=next_at)
         if len(due) < PLAN_BATCH:
             return created
 
 
-def _plan_team(*, session: Session, team_id: str, members: list[Member], now: datetime) -> int:
-    next_at: dict[int, datetime] = {}
+def _plan_team(
+    *,
+    session: Session,
+    team_id: str,
+    members: list[Member],
+    now: datetime,
+    next_at: dict[int, datetime],
+) -> int:
+    """Plan one team's due members; their next look goes into ``next_at`` (member id)."""
     workspace = queries.get_workspace(session=session, team_id=team_id)
     if workspace is None:
         # Only workspaces on record are planned; creating the row clears these waits
         # (storage.queries.get_or_create_workspace).
-        next_at = {m.id: now + PLAN_RECHECK for m in members if m.id is not None}
-        cq.set_next_checkins(session=session, next_at=next_at)
+        next_at.update({m.id: now + PLAN_RECHECK for m in members if m.id is not None})
         return 0
     rows = []
     for member in members:
@@ -242,9 +256,7 @@ def _plan_team(*, session: Session, team_id: str, members: list[Member], now: da
         session=session, team_id=team_id, week_keys={r["week_key"] for r in rows}
     )
     missing = [r for r in rows if (r["user_id"], r["week_key"]) not in existing]
-    created = cq.insert_checkins_if_absent(session=session, rows=missing)
-    cq.set_next_checkins(session=session, next_at=next_at)
-    return created
+    return cq.insert_checkins_if_absent(session=session, rows=missing)
 
 
 # --- questions -------------------------------------------------------------------------------

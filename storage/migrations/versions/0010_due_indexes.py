@@ -1,8 +1,9 @@
 """Due times and indexes, so a scheduler tick reads only what is due, not every workspace.
 
 Members get ``next_checkin_at`` and ``next_digest_at``, workspaces ``next_kudos_digest_at``
-(all NULL at first: the first tick after the upgrade works each one out), and the columns the
-scheduler filters on get indexes.
+(all NULL at first: the first tick after the upgrade works each one out), the columns the
+scheduler filters on get indexes, and ``scheduler_marks`` keeps the latest ``now`` each job ran
+with (a clock moved back clears the stored times).
 
 Revision ID: 0010_due_indexes
 Revises: 0008_settings_version
@@ -44,9 +45,16 @@ def upgrade() -> None:
         batch.add_column(sa.Column("next_digest_at", sa.DateTime(timezone=True), nullable=True))
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
+    op.create_table(
+        "scheduler_marks",
+        sa.Column("name", sa.String(), nullable=False),
+        sa.Column("last_now", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("scheduler_marks")
     for name, table, _columns in reversed(INDEXES):
         op.drop_index(name, table_name=table)
     with op.batch_alter_table("members") as batch:
