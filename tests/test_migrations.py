@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
     "goals",
     "post_log",
     "processed_events",
+    "scheduler_marks",
 }
 # slack-sdk's tables for multi-workspace installs (storage/oauth_store.py).
 OAUTH_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}

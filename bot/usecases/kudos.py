@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
 from sqlmodel import Session
@@ -27,6 +27,7 @@ from bot.domain import (
     OutcomeKind,
     detect_bounce_back,
     local_checkin_time,
+    shift_week_key,
     week_key,
     zone,
 )
@@ -351,6 +352,18 @@ def digest_due(now: datetime, tz: str, weekday: int, hour: int) -> tuple[str, da
     if due_at <= now < due_at + DIGEST_GRACE:
         return week, due_at
     return None
+
+
+def next_digest_after(now: datetime, tz: str, weekday: int, hour: int) -> datetime:
+    """The first digest moment strictly after ``now`` (this week's or next week's, local to
+    ``tz``): when the scheduler must look at the workspace's digest next."""
+    week = week_key(now, tz)
+    # In UTC: aware datetimes sharing one tzinfo compare by wall time, ignoring DST's fold.
+    candidates = [
+        local_checkin_time(w, tz, weekday, hour).astimezone(UTC)
+        for w in (week, shift_week_key(week, 1))
+    ]
+    return min(at for at in candidates if at > now)
 
 
 def digest_timezone(*, session: Session, team_id: str, admin_user_ids: Collection[str]) -> str:
