@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from bot.domain import PRACTICE_LABELS, PRACTICES
+from bot.domain.text import parse_decimal, saveable_text
 from bot.slack_text import escape_mrkdwn, truncate
-from bot.usecases.text import parse_decimal, saveable_text
 
 CHECKIN_CALLBACK_ID = "checkin_answer"
 OPEN_ACTION_ID = "checkin_open"

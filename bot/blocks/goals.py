@@ -16,6 +16,7 @@ from bot.domain import (
     COACHING_MESSAGES,
     Classification,
 )
+from bot.domain.text import parse_decimal, parse_row_id, saveable_text
 from bot.slack_text import escape_mrkdwn
 from bot.usecases.goals import (
     MAX_CYCLE_DAYS,
@@ -24,7 +25,6 @@ from bot.usecases.goals import (
     GoalProgress,
     GoalSubmission,
 )
-from bot.usecases.text import parse_decimal, parse_row_id, saveable_text
 
 GOAL_CALLBACK_ID = "goal_modal"
 CHANGE_GOAL_ACTION_ID = "goal_change"

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bot.domain.text import parse_decimal, parse_whole_number
 from bot.slack_text import plural
-from bot.usecases.text import parse_decimal, parse_whole_number
 
 SETTINGS_CALLBACK_ID = "rebound_settings"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

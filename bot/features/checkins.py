@@ -54,6 +54,7 @@ from bot.blocks.checkins import (
     skipped_message,
 )
 from bot.delivery import DEFAULT_LEASE, Delivery
+from bot.domain.text import parse_row_id
 from bot.messaging import (
     NOT_YOURS_ERROR,
     not_yours_message,
@@ -66,7 +67,6 @@ from bot.scheduler import ScheduledJob
 from bot.slack_users import fetch_profile, profile_from_user
 from bot.usecases import checkins as uc
 from bot.usecases.members import remember_profile
-from bot.usecases.text import parse_row_id
 from storage import checkins_queries as cq
 from storage import queries
 from storage.models import CheckIn

@@ -22,6 +22,7 @@ from bot.domain import (
     Resilience,
     resilience_figures,
 )
+from bot.domain.debriefs import REASONS
 from bot.slack_text import plural
 from bot.usecases.goals import (
     GoalProgress,
@@ -163,8 +164,6 @@ class ManagerDashboard:
 
 def labelled_reasons(counts: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
     """Loss reasons as people read them (the /lost modal stores option keys like "no_decision")."""
-    from bot.blocks.debriefs import REASONS
-
     return [(REASONS.get(reason, reason), count) for reason, count in counts]
 
 

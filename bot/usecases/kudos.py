@@ -30,9 +30,9 @@ from bot.domain import (
     week_key,
     zone,
 )
+from bot.domain.text import unsaveable_reason
 from bot.slack_text import escape_mrkdwn, unescape_command_text
 from bot.slack_users import SlackProfile
-from bot.usecases.text import unsaveable_reason
 from storage import kudos_queries, queries
 from storage.models import Kudos
 
