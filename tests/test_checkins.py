@@ -18,9 +18,6 @@ from sqlmodel import select
 from bot.app import Deps, build_ticker, make_web_client
 from bot.blocks.checkins import (
     MAX_DIGEST_REPS,
-    Question,
-    RatingDrop,
-    RepWeek,
     checkin_message,
     checkin_modal,
     digest_message,
@@ -30,6 +27,11 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.delivery import DEFAULT_LEASE
 from bot.domain import next_checkin_at
+from bot.domain.checkins import (
+    Question,
+    RatingDrop,
+    RepWeek,
+)
 from bot.features.checkins import (
     SEND_RETRY_BUDGET_SECONDS,
     RetryBudget,

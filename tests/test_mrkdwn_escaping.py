@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 
 import bot.blocks
 from bot.blocks import checkins, dashboard, debriefs, goals, help, home, kudos
-from bot.blocks.checkins import MAX_ANSWER_LENGTH, Question, RepWeek
+from bot.blocks.checkins import (
+    MAX_ANSWER_LENGTH,
+)
 from bot.blocks.debriefs import (
     MAX_COMMITMENT,
     MAX_DEAL,
@@ -30,6 +32,10 @@ from bot.blocks.debriefs import (
 from bot.blocks.goals import MAX_CUSTOM_METRIC_LENGTH, MAX_WHY_LENGTH, GoalDefaults
 from bot.blocks.home import HomeFacts
 from bot.domain import PRACTICES, Classification
+from bot.domain.checkins import (
+    Question,
+    RepWeek,
+)
 from bot.domain.debriefs import (
     Commitment,
     Lesson,
@@ -37,10 +43,13 @@ from bot.domain.debriefs import (
     OutcomeFacts,
     ResilienceLine,
 )
+from bot.domain.goals import (
+    CycleReview,
+    GoalProgress,
+)
 from bot.slack_text import escape_mrkdwn, plural, truncate
 from bot.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 from bot.usecases import dashboard as dash
-from bot.usecases.goals import CycleReview, GoalProgress
 from bot.usecases.kudos import Problem, parse_kudos_text
 from storage.models import Goal
 
@@ -483,7 +492,7 @@ NOT_BUILDERS = {"kit"}
 
 
 def _public_functions() -> set[str]:
-    """"module.function" for every public function defined in bot.blocks; a builder in a
+    """ "module.function" for every public function defined in bot.blocks; a builder in a
     package's submodule (bot.blocks.debriefs.dms) is named by the package (debriefs.…)."""
     names = set()
     for info in pkgutil.walk_packages(bot.blocks.__path__, prefix="bot.blocks."):
@@ -659,9 +668,16 @@ def test_the_loss_reasons_sentence_counts_in_the_singular_too() -> None:
 def test_counted_nouns_agree_with_their_count() -> None:
     from bot.blocks.goals import timeline_comment
     from bot.blocks.privacy import workspace_deleted_message
-    from bot.blocks.settings import SettingsSubmission, settings_saved_message
+    from bot.blocks.settings import (
+        settings_saved_message,
+    )
     from bot.domain import format_duration
-    from bot.usecases.dashboard import Streak
+    from bot.domain.dashboard import (
+        Streak,
+    )
+    from bot.domain.settings import (
+        SettingsSubmission,
+    )
 
     assert timeline_comment(REP, 1) == f"<@{REP}>'s last outcome. Each ★ is a bounce-back."
     assert "last 0" not in timeline_comment(REP, 0)

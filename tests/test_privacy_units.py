@@ -20,10 +20,12 @@ from bot.blocks.privacy import (
     forgotten_message,
 )
 from bot.blocks.settings import (
-    CurrentSettings,
     parse_settings_submission,
     settings_modal,
     settings_saved_message,
+)
+from bot.domain.settings import (
+    CurrentSettings,
 )
 from bot.simulator import state_value
 from bot.usecases import privacy

@@ -7,11 +7,11 @@ is a learning opportunity; a lost deal holds a lesson; missing the number is an 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from bot.domain import PRACTICE_LABELS, PRACTICES
+from bot.domain.checkins import Question, RepWeek
 from bot.domain.text import parse_decimal, saveable_text
 from bot.slack_text import escape_mrkdwn, truncate
 
@@ -38,32 +38,6 @@ PAUSE_HINT = (
     "`/checkin pause until 2026-12-01`, or `/checkin resume`. `/checkin` on its own opens this "
     "week's check-in."
 )
-
-
-@dataclass(frozen=True)
-class Question:
-    """One item of a check-in. ``kind`` is "text", "rating" (1–5) or "number" (goal progress);
-    ``ref`` names what a contextual question is about (an outcome or reflection id)."""
-
-    key: str
-    text: str
-    kind: str = "text"
-    ref: str = ""
-
-    def as_row(self) -> dict[str, str]:
-        row = {"key": self.key, "text": self.text, "kind": self.kind}
-        if self.ref:
-            row["ref"] = self.ref
-        return row
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, str]) -> Question:
-        return cls(
-            key=row["key"],
-            text=row["text"],
-            kind=row.get("kind", "text"),
-            ref=row.get("ref", ""),
-        )
 
 
 def _mrkdwn(text: str) -> dict[str, str]:
@@ -367,25 +341,6 @@ def parse_checkin_submission(
 
 
 # --- the manager's weekly digest -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RatingDrop:
-    practice: str
-    before: int
-    after: int
-
-
-@dataclass(frozen=True)
-class RepWeek:
-    """One rep's week as the digest shows it. ``status`` is the check-in's status, or "paused"
-    or "none" (no check-in this week)."""
-
-    user_id: str
-    status: str
-    answers: Sequence[tuple[str, str]] = ()  # (question, answer) of text and goal questions
-    ratings: Mapping[str, int] = field(default_factory=dict)
-    drops: Sequence[RatingDrop] = ()
 
 
 def response_rate(reps: Sequence[RepWeek]) -> tuple[int, int]:

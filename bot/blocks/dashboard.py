@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.blocks.goals import QUADRANT_EMOJI, day_month, goal_progress_lines
 from bot.domain import CLASSIFICATION_LABELS, Classification, format_duration
+from bot.domain.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
 from bot.slack_text import escape_mrkdwn, plural, truncate
-from bot.usecases.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
 
 # Home views hold at most 100 blocks; the dashboards together stay well under half of that.
 MAX_DASHBOARD_BLOCKS = 45

@@ -16,15 +16,15 @@ from bot.domain import (
     COACHING_MESSAGES,
     Classification,
 )
-from bot.domain.text import parse_decimal, parse_row_id, saveable_text
-from bot.slack_text import escape_mrkdwn
-from bot.usecases.goals import (
+from bot.domain.goals import (
     MAX_CYCLE_DAYS,
     METRIC_LABELS,
     CycleReview,
     GoalProgress,
     GoalSubmission,
 )
+from bot.domain.text import parse_decimal, parse_row_id, saveable_text
+from bot.slack_text import escape_mrkdwn
 
 GOAL_CALLBACK_ID = "goal_modal"
 CHANGE_GOAL_ACTION_ID = "goal_change"

@@ -6,14 +6,13 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from bot.domain import format_duration
+from bot.domain.kudos import CATEGORIES, DigestFacts
 from bot.slack_text import escape_mrkdwn, plural, truncate
 
 KUDOS_CALLBACK_ID = "kudos_modal"
-CATEGORIES: tuple[str, ...] = ("resilience", "process", "learning", "win", "teamwork")
 CATEGORY_LABELS: dict[str, str] = {
     "resilience": "💪 Resilience",
     "process": "🧭 Process",
@@ -273,32 +272,6 @@ def read_kudos_modal(view: Mapping[str, Any]) -> ModalInput:
 
 
 # --- the weekly digest ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KudosLine:
-    giver_user_id: str
-    recipients: tuple[str, ...]
-    category: str
-
-
-@dataclass(frozen=True)
-class BounceBackLine:
-    user_id: str
-    losses: int
-    recovery: timedelta
-
-
-@dataclass(frozen=True)
-class DigestFacts:
-    week: str
-    perfect_miss_user_ids: tuple[str, ...]
-    bounce_backs: tuple[BounceBackLine, ...]
-    kudos: tuple[KudosLine, ...]
-
-    @property
-    def is_quiet(self) -> bool:
-        return not (self.perfect_miss_user_ids or self.bounce_backs or self.kudos)
 
 
 def _more(lines: list[str], total: int) -> list[str]:

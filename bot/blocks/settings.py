@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bot.domain.settings import CurrentSettings, SettingsSubmission
 from bot.domain.text import parse_decimal, parse_whole_number
 from bot.slack_text import plural
 
@@ -21,44 +21,6 @@ KUDOS_POLICIES = {
 # Empty manager/reps pairs offered beyond the teams that already exist.
 SPARE_TEAM_ROWS = 2
 MIN_THRESHOLD = 0.2
-
-
-@dataclass(frozen=True)
-class CurrentSettings:
-    recognition_channel_id: str | None
-    checkin_weekday: int
-    checkin_hour: int
-    kudos_policy: str
-    strong_process_threshold: float
-    teams: Mapping[str, Sequence[str]]  # manager user ID -> their reps' user IDs
-    digest_enabled: bool = True
-    reflection_retention_days: int | None = None  # None keeps reflections forever
-    cycle: str = "monthly"
-    checkin_reminder_hours: int = 24
-    reflection_reminder_hours: int = 24
-    kudos_daily_cap: int = 5
-    data_grace_days: int = 30
-    # Stamped into the modal, so a save can tell whether someone else saved since it opened.
-    settings_version: int | None = None
-
-
-@dataclass
-class SettingsSubmission:
-    recognition_channel_id: str | None
-    checkin_weekday: int
-    checkin_hour: int
-    kudos_policy: str
-    strong_process_threshold: float
-    teams: dict[str, list[str]] = field(default_factory=dict)
-    # None when the modal had no digest checkbox: leave the setting as it is.
-    digest_enabled: bool | None = None
-    # False when the modal had no retention field: leave the setting as it is. When True,
-    # reflection_retention_days None means "keep reflections forever".
-    retention_submitted: bool = False
-    reflection_retention_days: int | None = None
-    # Workspace columns from the "more settings" fields that were in the modal; a field the
-    # modal did not have leaves its setting as it is.
-    more: dict[str, Any] = field(default_factory=dict)
 
 
 CYCLES = {"monthly": "Monthly", "quarterly": "Quarterly"}

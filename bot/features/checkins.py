@@ -38,7 +38,6 @@ from bot.blocks.checkins import (
     CHECKIN_CALLBACK_ID,
     OPEN_ACTION_ID,
     SKIP_ACTION_ID,
-    Question,
     already_answered_message,
     answered_message,
     checkin_message,
@@ -54,6 +53,9 @@ from bot.blocks.checkins import (
     skipped_message,
 )
 from bot.delivery import DEFAULT_LEASE, Delivery
+from bot.domain.checkins import (
+    Question,
+)
 from bot.domain.text import parse_row_id
 from bot.messaging import (
     NOT_YOURS_ERROR,

@@ -42,6 +42,9 @@ from bot.blocks.goals import (
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
+from bot.domain.goals import (
+    CycleReview,
+)
 from bot.domain.text import parse_row_id
 from bot.messaging import (
     NOT_YOURS_ERROR,
@@ -61,7 +64,6 @@ from bot.usecases.dashboard import (
     rep_dashboard,
 )
 from bot.usecases.goals import (
-    CycleReview,
     goal_progress,
     local_today,
     offered_cycle,

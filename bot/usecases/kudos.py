@@ -21,7 +21,6 @@ from typing import Literal
 
 from sqlmodel import Session
 
-from bot.blocks.kudos import CATEGORIES, BounceBackLine, DigestFacts, KudosLine
 from bot.domain import (
     OutcomeEvent,
     OutcomeKind,
@@ -30,9 +29,10 @@ from bot.domain import (
     week_key,
     zone,
 )
+from bot.domain.kudos import CATEGORIES, BounceBackLine, DigestFacts, KudosLine
+from bot.domain.people import SlackProfile
 from bot.domain.text import unsaveable_reason
 from bot.slack_text import escape_mrkdwn, unescape_command_text
-from bot.slack_users import SlackProfile
 from storage import kudos_queries, queries
 from storage.models import Kudos
 
