@@ -49,7 +49,7 @@ from bot.domain.goals import (
 )
 from bot.slack_text import escape_mrkdwn, plural, truncate
 from bot.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
-from bot.usecases import dashboard as dash
+from bot.domain import dashboard as dash
 from bot.usecases.kudos import Problem, parse_kudos_text
 from storage.models import Goal
 

@@ -10,10 +10,23 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from bot.blocks.kit import (
+    actions,
+    button,
+    context,
+    divider,
+    escape_mrkdwn,
+    header,
+    input_block,
+    modal,
+    option,
+    plain,
+    section,
+)
 from bot.domain import PRACTICE_LABELS, PRACTICES
 from bot.domain.checkins import Question, RepWeek
 from bot.domain.text import parse_decimal, saveable_text
-from bot.slack_text import escape_mrkdwn, truncate
+from bot.slack_text import truncate
 
 CHECKIN_CALLBACK_ID = "checkin_answer"
 OPEN_ACTION_ID = "checkin_open"
@@ -24,6 +37,7 @@ MAX_NUMBER_ANSWER = Decimal(10**9)  # deals, calls, meetings in a week: far belo
 # A digest shows at most this many reps' answers in full: two blocks each, and Slack allows
 # 50 blocks in a message.
 MAX_DIGEST_REPS = 20
+# Check-in texts stop a little short of Slack's 3,000 (the kit's default), as they always have.
 _SECTION_LIMIT = 2_900
 
 RATING_CHOICES: tuple[tuple[str, str], ...] = (
@@ -40,24 +54,12 @@ PAUSE_HINT = (
 )
 
 
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(_clip(text, _SECTION_LIMIT))}
+    return section(text, limit=_SECTION_LIMIT)
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(_clip(text, _SECTION_LIMIT))]}
-
-
-def _clip(text: str, limit: int) -> str:
-    return truncate(text, limit)
+    return context(text, limit=_SECTION_LIMIT)
 
 
 def _quote(text: str) -> str:
@@ -69,25 +71,11 @@ def _text_questions(questions: Sequence[Question]) -> list[Question]:
 
 
 def _buttons(checkin_id: int, *, answer_label: str = "Answer") -> dict[str, Any]:
-    return {
-        "type": "actions",
-        "block_id": "checkin_actions",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": OPEN_ACTION_ID,
-                "text": _plain(answer_label),
-                "style": "primary",
-                "value": str(checkin_id),
-            },
-            {
-                "type": "button",
-                "action_id": SKIP_ACTION_ID,
-                "text": _plain("Skip this week"),
-                "value": str(checkin_id),
-            },
-        ],
-    }
+    return actions(
+        button(answer_label, OPEN_ACTION_ID, style="primary", value=str(checkin_id), emoji=True),
+        button("Skip this week", SKIP_ACTION_ID, value=str(checkin_id), emoji=True),
+        block_id="checkin_actions",
+    )
 
 
 def checkin_message(checkin_id: int, questions: Sequence[Question], week_label: str) -> dict:
@@ -100,7 +88,7 @@ def checkin_message(checkin_id: int, questions: Sequence[Question], week_label: 
     return {
         "text": f"Your weekly check-in ({week_label}) is here: a few minutes to look back.",
         "blocks": [
-            {"type": "header", "text": _plain(f"Weekly check-in · {week_label}")},
+            header(f"Weekly check-in · {week_label}", emoji=True),
             _section(
                 "A few minutes to look back on your week. Every loss and every piece of "
                 "feedback holds a lesson; so does what went right.\n\n" + "\n".join(lines)
@@ -191,8 +179,7 @@ def already_answered_message(week_label: str) -> dict:
 
 
 def _rating_option(value: str) -> dict[str, Any]:
-    label = dict(RATING_CHOICES)[value]
-    return {"text": _plain(label), "value": value}
+    return option(dict(RATING_CHOICES)[value], value, emoji=True)
 
 
 def checkin_modal(
@@ -217,43 +204,34 @@ def checkin_modal(
             if previous:
                 element["initial_value"] = previous
             blocks.append(
-                {
-                    "type": "input",
-                    "block_id": question.key,
-                    "optional": True,
-                    "label": _plain(_clip(question.text, 2_000)),
-                    "element": element,
-                }
+                input_block(
+                    question.key,
+                    truncate(question.text, 2_000),
+                    element,
+                    optional=True,
+                    emoji=True,
+                )
             )
         elif question.kind == "rating":
             if not any(b.get("block_id") == "ratings_intro" for b in blocks):
-                blocks.append({"type": "divider"})
+                blocks.append(divider())
                 blocks.append(
-                    {
-                        "type": "section",
-                        "block_id": "ratings_intro",
-                        "text": _mrkdwn(
-                            "*How well did you run your process this week?* "
-                            "1 = rarely, 5 = every time."
-                        ),
-                    }
+                    section(
+                        "*How well did you run your process this week?* "
+                        "1 = rarely, 5 = every time.",
+                        block_id="ratings_intro",
+                    )
                 )
             element = {
                 "type": "static_select",
                 "action_id": ANSWER_ACTION_ID,
-                "placeholder": _plain("1–5"),
+                "placeholder": plain("1–5", emoji=True),
                 "options": [_rating_option(value) for value, _ in RATING_CHOICES],
             }
             if previous in dict(RATING_CHOICES):
                 element["initial_option"] = _rating_option(previous)
             blocks.append(
-                {
-                    "type": "input",
-                    "block_id": question.key,
-                    "optional": True,
-                    "label": _plain(question.text),
-                    "element": element,
-                }
+                input_block(question.key, question.text, element, optional=True, emoji=True)
             )
         else:  # "number": progress toward the goal
             element = {
@@ -265,23 +243,23 @@ def checkin_modal(
             if previous:
                 element["initial_value"] = previous
             blocks.append(
-                {
-                    "type": "input",
-                    "block_id": question.key,
-                    "optional": True,
-                    "label": _plain(_clip(question.text, 2_000)),
-                    "element": element,
-                }
+                input_block(
+                    question.key,
+                    truncate(question.text, 2_000),
+                    element,
+                    optional=True,
+                    emoji=True,
+                )
             )
-    return {
-        "type": "modal",
-        "callback_id": CHECKIN_CALLBACK_ID,
-        "private_metadata": str(checkin_id),
-        "title": _plain("Weekly check-in"),
-        "submit": _plain("Save"),
-        "close": _plain("Not now"),
-        "blocks": blocks,
-    }
+    return modal(
+        "Weekly check-in",
+        blocks,
+        callback_id=CHECKIN_CALLBACK_ID,
+        private_metadata=str(checkin_id),
+        submit="Save",
+        close="Not now",
+        emoji=True,
+    )
 
 
 def _plain_number(number: Decimal) -> str:
@@ -372,7 +350,7 @@ def digest_message(week_label: str, reps: Sequence[RepWeek]) -> dict:
     if drops:
         summary.append("*Self-ratings that dropped since last week*\n" + "\n".join(drops))
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(f"Team check-ins · {week_label}")},
+        header(f"Team check-ins · {week_label}", emoji=True),
         _section("\n".join(summary)),
     ]
     detailed = [r for r in reps if r.status == "answered"]
@@ -381,14 +359,14 @@ def digest_message(week_label: str, reps: Sequence[RepWeek]) -> dict:
         for question, answer in rep.answers:
             # Cut the rep's words before escaping them, so no entity is cut in half.
             parts.append(
-                f"_{escape_mrkdwn(question)}_\n{_quote(escape_mrkdwn(_clip(answer, 600)))}"
+                f"_{escape_mrkdwn(question)}_\n{_quote(escape_mrkdwn(truncate(answer, 600)))}"
             )
         if rep.ratings:
             ratings = " · ".join(
                 f"{PRACTICE_LABELS[p]} {rep.ratings[p]}" for p in PRACTICES if p in rep.ratings
             )
             parts.append(f"Process self-rating: {ratings}")
-        blocks.append({"type": "divider"})
+        blocks.append(divider())
         blocks.append(_section("\n".join(parts)))
     if len(detailed) > MAX_DIGEST_REPS:
         blocks.append(
