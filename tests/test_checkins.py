@@ -27,17 +27,8 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.delivery import DEFAULT_LEASE
 from bot.domain import next_checkin_at
-from bot.domain.checkins import (
-    Question,
-    RatingDrop,
-    RepWeek,
-)
-from bot.features.checkins import (
-    SEND_RETRY_BUDGET_SECONDS,
-    RetryBudget,
-    SendPacer,
-    fanout_client,
-)
+from bot.domain.checkins import Question, RatingDrop, RepWeek
+from bot.features.checkins import SEND_RETRY_BUDGET_SECONDS, RetryBudget, SendPacer, fanout_client
 from bot.simulator import state_value
 from bot.standin import RecordedCall, SlackStandIn, StandInUser
 from bot.usecases import checkins as uc

@@ -17,19 +17,9 @@ from bot.blocks.dashboard import (
 )
 from bot.blocks.home import HomeFacts, home_view
 from bot.domain import Classification, Resilience
-from bot.domain.dashboard import (
-    ManagerDashboard,
-    RepDashboard,
-    Streak,
-    TeamRow,
-)
+from bot.domain.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
 from bot.standin import SlackStandIn
-from bot.usecases.dashboard import (
-    RECENT_OUTCOMES,
-    current_streak,
-    manager_dashboard,
-    rep_dashboard,
-)
+from bot.usecases.dashboard import RECENT_OUTCOMES, current_streak, manager_dashboard, rep_dashboard
 from storage import queries
 from storage.models import Outcome, Reflection
 from tests.live import LiveApp

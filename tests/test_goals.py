@@ -23,10 +23,7 @@ from bot.blocks.goals import (
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.domain import Classification
-from bot.domain.goals import (
-    CycleReview,
-    GoalProgress,
-)
+from bot.domain.goals import CycleReview, GoalProgress
 from bot.features import goals as goals_feature
 from bot.simulator import state_value
 from bot.standin import SlackStandIn, StandInUser

@@ -21,19 +21,10 @@ from bot.blocks.kudos import (
     read_kudos_modal,
     unreached_message,
 )
-from bot.blocks.settings import (
-    parse_settings_submission,
-    settings_modal,
-)
-from bot.domain.kudos import (
-    BounceBackLine,
-    DigestFacts,
-    KudosLine,
-)
+from bot.blocks.settings import parse_settings_submission, settings_modal
+from bot.domain.kudos import BounceBackLine, DigestFacts, KudosLine
 from bot.domain.people import SlackProfile
-from bot.domain.settings import (
-    CurrentSettings,
-)
+from bot.domain.settings import CurrentSettings
 from bot.simulator import state_value
 from bot.slack_text import unescape_command_text
 from bot.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker

@@ -22,34 +22,17 @@ from hypothesis import strategies as st
 
 import bot.blocks
 from bot.blocks import checkins, dashboard, debriefs, goals, help, home, kudos
-from bot.blocks.checkins import (
-    MAX_ANSWER_LENGTH,
-)
-from bot.blocks.debriefs import (
-    MAX_COMMITMENT,
-    MAX_DEAL,
-)
+from bot.blocks.checkins import MAX_ANSWER_LENGTH
+from bot.blocks.debriefs import MAX_COMMITMENT, MAX_DEAL
 from bot.blocks.goals import MAX_CUSTOM_METRIC_LENGTH, MAX_WHY_LENGTH, GoalDefaults
 from bot.blocks.home import HomeFacts
 from bot.domain import PRACTICES, Classification
-from bot.domain.checkins import (
-    Question,
-    RepWeek,
-)
-from bot.domain.debriefs import (
-    Commitment,
-    Lesson,
-    LessonsResult,
-    OutcomeFacts,
-    ResilienceLine,
-)
-from bot.domain.goals import (
-    CycleReview,
-    GoalProgress,
-)
+from bot.domain import dashboard as dash
+from bot.domain.checkins import Question, RepWeek
+from bot.domain.debriefs import Commitment, Lesson, LessonsResult, OutcomeFacts, ResilienceLine
+from bot.domain.goals import CycleReview, GoalProgress
 from bot.slack_text import escape_mrkdwn, plural, truncate
 from bot.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
-from bot.domain import dashboard as dash
 from bot.usecases.kudos import Problem, parse_kudos_text
 from storage.models import Goal
 
@@ -668,16 +651,10 @@ def test_the_loss_reasons_sentence_counts_in_the_singular_too() -> None:
 def test_counted_nouns_agree_with_their_count() -> None:
     from bot.blocks.goals import timeline_comment
     from bot.blocks.privacy import workspace_deleted_message
-    from bot.blocks.settings import (
-        settings_saved_message,
-    )
+    from bot.blocks.settings import settings_saved_message
     from bot.domain import format_duration
-    from bot.domain.dashboard import (
-        Streak,
-    )
-    from bot.domain.settings import (
-        SettingsSubmission,
-    )
+    from bot.domain.dashboard import Streak
+    from bot.domain.settings import SettingsSubmission
 
     assert timeline_comment(REP, 1) == f"<@{REP}>'s last outcome. Each ★ is a bounce-back."
     assert "last 0" not in timeline_comment(REP, 0)

@@ -53,9 +53,7 @@ from bot.blocks.checkins import (
     skipped_message,
 )
 from bot.delivery import DEFAULT_LEASE, Delivery
-from bot.domain.checkins import (
-    Question,
-)
+from bot.domain.checkins import Question
 from bot.domain.text import parse_row_id
 from bot.messaging import (
     NOT_YOURS_ERROR,

@@ -42,9 +42,7 @@ from bot.blocks.goals import (
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
-from bot.domain.goals import (
-    CycleReview,
-)
+from bot.domain.goals import CycleReview
 from bot.domain.text import parse_row_id
 from bot.messaging import (
     NOT_YOURS_ERROR,

@@ -22,13 +22,7 @@ from bot.domain import (
 from bot.domain.dashboard import Lesson, ManagerDashboard, RepDashboard, Streak, TeamRow
 from bot.domain.debriefs import REASONS
 from bot.domain.pareto import vital_few
-from bot.usecases.goals import (
-    cycle_window,
-    default_cycle,
-    goal_progress,
-    local_today,
-    review_cycle,
-)
+from bot.usecases.goals import cycle_window, default_cycle, goal_progress, local_today, review_cycle
 from storage import goals_queries
 
 RECENT_OUTCOMES = 100

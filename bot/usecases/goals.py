@@ -22,12 +22,7 @@ from bot.domain import (
     local_checkin_time,
     zone,
 )
-from bot.domain.goals import (
-    METRIC_LABELS,
-    CycleReview,
-    GoalProgress,
-    GoalSubmission,
-)
+from bot.domain.goals import METRIC_LABELS, CycleReview, GoalProgress, GoalSubmission
 from storage import goals_queries
 from storage.models import Goal
 

@@ -8,16 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from bot.blocks.kit import (
-    context,
-    escape_mrkdwn,
-    input_block,
-    modal,
-    option,
-    plain,
-    section,
-    state,
-)
+from bot.blocks.kit import context, escape_mrkdwn, input_block, modal, option, plain, section, state
 from bot.domain import LUCK_LABELS, LUCK_LEVELS, PRACTICE_LABELS, PRACTICES
 from bot.domain.debriefs import (
     COMMITMENT_KEY,
