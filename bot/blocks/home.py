@@ -23,7 +23,7 @@ class HomeFacts:
     checkin_weekday: int
     checkin_hour: int
     is_admin: bool
-    # Kudos this person received, per category (see bot.blocks.kudos.CATEGORIES).
+    # Kudos this person received, per category (see bot.domain.kudos.CATEGORIES).
     kudos_received: Mapping[str, int] = field(default_factory=dict)
     # False for people who get no weekly check-in (e.g. a manager who reports to nobody).
     gets_checkins: bool = True

@@ -2,7 +2,8 @@
 saving (no commit; the caller does), and gathering the week's celebrations.
 
 The daily cap counts kudos per giver per *local* day: midnight in the giver's own Slack time
-zone, the same way everyone's week and check-in hour are local (DESIGN.md).
+zone, the same way everyone's week and check-in hour are local (bot.domain.week_key and
+local_checkin_time; the README's "On a schedule").
 
 The digest goes out at the workspace's check-in weekday and hour, in the time zone of the
 workspace's first manager (by user id) whose Slack profile Rebound has seen, else of a configured
