@@ -194,6 +194,7 @@ def checkin_modal(
     ]
     for question in questions:
         previous = answers.get(question.key, "")
+        label = truncate(question.text, 2_000)
         if question.kind == "text":
             element: dict[str, Any] = {
                 "type": "plain_text_input",
@@ -203,15 +204,6 @@ def checkin_modal(
             }
             if previous:
                 element["initial_value"] = previous
-            blocks.append(
-                input_block(
-                    question.key,
-                    truncate(question.text, 2_000),
-                    element,
-                    optional=True,
-                    emoji=True,
-                )
-            )
         elif question.kind == "rating":
             if not any(b.get("block_id") == "ratings_intro" for b in blocks):
                 blocks.append(divider())
@@ -222,6 +214,7 @@ def checkin_modal(
                         block_id="ratings_intro",
                     )
                 )
+            label = question.text  # a practice's name, always short
             element = {
                 "type": "static_select",
                 "action_id": ANSWER_ACTION_ID,
@@ -230,9 +223,6 @@ def checkin_modal(
             }
             if previous in dict(RATING_CHOICES):
                 element["initial_option"] = _rating_option(previous)
-            blocks.append(
-                input_block(question.key, question.text, element, optional=True, emoji=True)
-            )
         else:  # "number": progress toward the goal
             element = {
                 "type": "number_input",
@@ -242,15 +232,7 @@ def checkin_modal(
             }
             if previous:
                 element["initial_value"] = previous
-            blocks.append(
-                input_block(
-                    question.key,
-                    truncate(question.text, 2_000),
-                    element,
-                    optional=True,
-                    emoji=True,
-                )
-            )
+        blocks.append(input_block(question.key, label, element, optional=True, emoji=True))
     return modal(
         "Weekly check-in",
         blocks,

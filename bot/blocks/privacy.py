@@ -56,26 +56,39 @@ def forget_me_confirmation(user_id: str) -> dict[str, Any]:
         "kudos you gave and your place on kudos you received. Messages already posted in "
         "channels stay. This can't be undone — run `/rebound export` first if you want a copy."
     )
+    return _delete_or_keep(
+        "Delete everything Rebound keeps about you?",
+        text,
+        block_id="privacy_forget_me",
+        delete=button(
+            "Delete my data",
+            FORGET_ME_CONFIRM_ACTION_ID,
+            style="danger",
+            value=user_id,
+            confirm=_are_you_sure(
+                "Delete your data?", "Everything Rebound keeps about you will be deleted."
+            ),
+        ),
+        keep="Keep my data",
+    )
+
+
+def _are_you_sure(title: str, text: str) -> dict[str, Any]:
+    return confirm(title, text, ok="Delete", deny="Keep it", style="danger")
+
+
+def _delete_or_keep(
+    summary: str, text: str, *, block_id: str, delete: dict[str, Any], keep: str
+) -> dict[str, Any]:
+    """An ephemeral "are you sure?": the consequences, the delete button, and a way out."""
     return {
-        "text": "Delete everything Rebound keeps about you?",
+        "text": summary,
         "blocks": [
             section(text),
             actions(
-                button(
-                    "Delete my data",
-                    FORGET_ME_CONFIRM_ACTION_ID,
-                    style="danger",
-                    value=user_id,
-                    confirm=confirm(
-                        "Delete your data?",
-                        "Everything Rebound keeps about you will be deleted.",
-                        ok="Delete",
-                        deny="Keep it",
-                        style="danger",
-                    ),
-                ),
-                button("Keep my data", FORGET_ME_CANCEL_ACTION_ID, value="keep"),
-                block_id="privacy_forget_me",
+                delete,
+                button(keep, FORGET_ME_CANCEL_ACTION_ID, value="keep"),
+                block_id=block_id,
             ),
         ],
     }
@@ -113,29 +126,21 @@ def delete_workspace_confirmation() -> dict[str, Any]:
         "everyone. Messages already posted in channels stay, and Rebound stays installed. "
         "This can't be undone — run `/rebound export workspace` first if you want a copy."
     )
-    return {
-        "text": "Delete all of this workspace's Rebound data now?",
-        "blocks": [
-            section(text),
-            actions(
-                button(
-                    "Delete all data",
-                    DELETE_WORKSPACE_CONFIRM_ACTION_ID,
-                    style="danger",
-                    value="workspace",
-                    confirm=confirm(
-                        "Delete all data?",
-                        "Everything Rebound keeps about this workspace goes.",
-                        ok="Delete",
-                        deny="Keep it",
-                        style="danger",
-                    ),
-                ),
-                button("Keep the data", FORGET_ME_CANCEL_ACTION_ID, value="keep"),
-                block_id="privacy_delete_workspace",
+    return _delete_or_keep(
+        "Delete all of this workspace's Rebound data now?",
+        text,
+        block_id="privacy_delete_workspace",
+        delete=button(
+            "Delete all data",
+            DELETE_WORKSPACE_CONFIRM_ACTION_ID,
+            style="danger",
+            value="workspace",
+            confirm=_are_you_sure(
+                "Delete all data?", "Everything Rebound keeps about this workspace goes."
             ),
-        ],
-    }
+        ),
+        keep="Keep the data",
+    )
 
 
 def workspace_deleted_message(rows: int) -> dict[str, Any]:

@@ -70,22 +70,23 @@ def _parse_more(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, 
                 errors[block_id] = "Pick when the reminder goes out."
             else:
                 more[block_id] = hours
-    if "kudos_daily_cap" in values:
-        cap = parse_whole_number(
-            state(values, "kudos_daily_cap").get("value"), minimum=1, maximum=MAX_KUDOS_CAP
-        )
-        if cap is not None:
-            more["kudos_daily_cap"] = cap
-        else:
-            errors["kudos_daily_cap"] = f"Enter a whole number from 1 to {MAX_KUDOS_CAP}."
-    if "data_grace_days" in values:
-        grace = parse_whole_number(
-            state(values, "data_grace_days").get("value"), minimum=1, maximum=MAX_GRACE_DAYS
-        )
-        if grace is not None:
-            more["data_grace_days"] = grace
-        else:
-            errors["data_grace_days"] = f"Enter a whole number of days from 1 to {MAX_GRACE_DAYS}."
+    whole_numbers = (
+        ("kudos_daily_cap", MAX_KUDOS_CAP, f"Enter a whole number from 1 to {MAX_KUDOS_CAP}."),
+        (
+            "data_grace_days",
+            MAX_GRACE_DAYS,
+            f"Enter a whole number of days from 1 to {MAX_GRACE_DAYS}.",
+        ),
+    )
+    for block_id, maximum, problem in whole_numbers:
+        if block_id in values:
+            number = parse_whole_number(
+                state(values, block_id).get("value"), minimum=1, maximum=maximum
+            )
+            if number is not None:
+                more[block_id] = number
+            else:
+                errors[block_id] = problem
     return more
 
 
