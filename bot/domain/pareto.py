@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+# The Pareto chart draws at most this many bars; the rest fold into "Other".
 MAX_PARETO_BARS = 8
 
 
