@@ -46,8 +46,8 @@ from bot.domain.debriefs import (
     ResilienceLine,
     reflection_questions,
 )
-from bot.simulator import state_value
-from bot.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
+from testkit.simulator import state_value
+from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 
 WHEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 ALL_HELD = dict.fromkeys(PRACTICES, True)

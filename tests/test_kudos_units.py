@@ -25,9 +25,7 @@ from bot.blocks.settings import parse_settings_submission, settings_modal
 from bot.domain.kudos import BounceBackLine, DigestFacts, KudosLine
 from bot.domain.people import SlackProfile
 from bot.domain.settings import CurrentSettings
-from bot.simulator import state_value
 from bot.slack_text import unescape_command_text
-from bot.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 from bot.usecases.kudos import (
     KudosDraft,
     Problem,
@@ -40,6 +38,8 @@ from bot.usecases.kudos import (
     recipient_problem,
     status_after_failed_dm,
 )
+from testkit.simulator import state_value
+from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 
 GIVER = "U0MGR"
 

@@ -32,9 +32,9 @@ from bot.domain.checkins import Question, RepWeek
 from bot.domain.debriefs import Commitment, Lesson, LessonsResult, OutcomeFacts, ResilienceLine
 from bot.domain.goals import CycleReview, GoalProgress
 from bot.slack_text import escape_mrkdwn, plural, truncate
-from bot.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 from bot.usecases.kudos import Problem, parse_kudos_text
 from storage.models import Goal
+from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 
 REP, MANAGER, CHANNEL = "U0REP1", "U0MGR", "C0WINS"
 PERMALINK = "https://fixture.slack.com/archives/C0WINS/p1700000000000100"

@@ -29,11 +29,11 @@ from bot.blocks.kudos import KUDOS_CALLBACK_ID
 from bot.blocks.settings import parse_settings_submission
 from bot.domain.checkins import Question
 from bot.domain.text import parse_decimal, parse_whole_number, saveable_text, unsaveable_reason
-from bot.simulator import state_value
-from bot.standin import SlackStandIn
 from bot.usecases.kudos import KudosDraft, Problem, check_draft, parse_kudos_text
 from storage.db import make_engine
 from storage.models import Outcome
+from testkit.simulator import state_value
+from testkit.standin import SlackStandIn
 from tests.live import LiveApp
 
 NUL = "Acme\x00 renewal"

@@ -6,9 +6,9 @@ from typing import Any
 
 from bot.blocks.settings import parse_settings_submission, settings_modal
 from bot.domain.settings import CurrentSettings
-from bot.simulator import state_value
-from bot.standin import BlockKitChecker
 from bot.usecases.settings import MAX_TEAMS_IN_MODAL
+from testkit.simulator import state_value
+from testkit.standin import BlockKitChecker
 
 
 def _current(teams: int) -> CurrentSettings:
