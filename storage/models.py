@@ -8,7 +8,7 @@ Conventions:
 - Times are timezone-aware UTC. ``UTCDateTime`` converts on the way in and attaches UTC on
   the way out, because SQLite stores datetimes as text without an offset.
 - Enum-like columns are plain strings; the allowed values are the constants below (they
-  match ``bot/domain.py``).
+  match ``bot/domain/``).
 - Constraint and index names are explicit so the migration in
   ``storage/migrations/versions`` can name the same objects on every backend.
 """

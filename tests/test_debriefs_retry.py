@@ -15,15 +15,12 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Deps, make_web_client
-from bot.blocks.debriefs import (
-    CELEBRATE_YES_ACTION_ID,
-    KEEP_DOING_QUESTION,
-    REFLECT_ACTION_ID,
-)
+from bot.blocks.debriefs import CELEBRATE_YES_ACTION_ID, REFLECT_ACTION_ID
 from bot.clock import FakeClock, utc_now
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.domain import week_key
+from bot.domain.debriefs import KEEP_DOING_QUESTION
 from bot.features import debriefs
 from bot.scheduler import ScheduledJob
 from bot.usecases import checkins as checkin_usecases

@@ -38,7 +38,6 @@ from bot.blocks.checkins import (
     CHECKIN_CALLBACK_ID,
     OPEN_ACTION_ID,
     SKIP_ACTION_ID,
-    Question,
     already_answered_message,
     answered_message,
     checkin_message,
@@ -54,6 +53,8 @@ from bot.blocks.checkins import (
     skipped_message,
 )
 from bot.delivery import DEFAULT_LEASE, Delivery
+from bot.domain.checkins import Question
+from bot.domain.text import parse_row_id
 from bot.messaging import (
     NOT_YOURS_ERROR,
     not_yours_message,
@@ -66,7 +67,6 @@ from bot.scheduler import ScheduledJob
 from bot.slack_users import fetch_profile, profile_from_user
 from bot.usecases import checkins as uc
 from bot.usecases.members import remember_profile
-from bot.usecases.text import parse_row_id
 from storage import checkins_queries as cq
 from storage import queries
 from storage.models import CheckIn, Member, Workspace

@@ -50,6 +50,8 @@ from bot.blocks.debriefs import (
 )
 from bot.delivery import Delivery, Sent
 from bot.domain import Classification
+from bot.domain.debriefs import OutcomeFacts
+from bot.domain.text import parse_row_id
 from bot.messaging import (
     NOT_YOURS_ERROR,
     not_yours_message,
@@ -61,8 +63,11 @@ from bot.messaging import (
 from bot.scheduler import ScheduledJob
 from bot.slack_text import unescape_command_text
 from bot.usecases import debriefs as usecases
-from bot.usecases.debriefs import NotYours, OutcomeFacts, SavedOutcome, bounce_back_post_key
-from bot.usecases.text import parse_row_id
+from bot.usecases.debriefs import (
+    NotYours,
+    SavedOutcome,
+    bounce_back_post_key,
+)
 from storage import debriefs_queries as dq
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,6 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlmodel import Session
 
-from bot.blocks.checkins import Question, RatingDrop, RepWeek
 from bot.domain import (
     PRACTICE_LABELS,
     PRACTICES,
@@ -33,6 +32,7 @@ from bot.domain import (
     week_monday,
     zone,
 )
+from bot.domain.checkins import Question, RatingDrop, RepWeek
 from bot.slack_text import truncate
 from storage import checkins_queries as cq
 from storage import goals_queries, queries

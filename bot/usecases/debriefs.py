@@ -11,18 +11,6 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.blocks.debriefs import (
-    COMMITMENT_KEY,
-    Commitment,
-    Lesson,
-    LessonsResult,
-    LossSubmission,
-    OutcomeFacts,
-    ReflectionSubmission,
-    ResilienceLine,
-    WinSubmission,
-    reflection_questions,
-)
 from bot.domain import (
     Classification,
     OutcomeEvent,
@@ -34,7 +22,19 @@ from bot.domain import (
     process_score,
     resilience_figures,
 )
-from bot.usecases.text import without_unsaveable
+from bot.domain.debriefs import (
+    COMMITMENT_KEY,
+    Commitment,
+    Lesson,
+    LessonsResult,
+    LossSubmission,
+    OutcomeFacts,
+    ReflectionSubmission,
+    ResilienceLine,
+    WinSubmission,
+    reflection_questions,
+)
+from bot.domain.text import without_unsaveable
 from storage import debriefs_queries as dq
 from storage import queries
 from storage.models import Outcome

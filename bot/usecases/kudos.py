@@ -2,7 +2,8 @@
 saving (no commit; the caller does), and gathering the week's celebrations.
 
 The daily cap counts kudos per giver per *local* day: midnight in the giver's own Slack time
-zone, the same way everyone's week and check-in hour are local (DESIGN.md).
+zone, the same way everyone's week and check-in hour are local (bot.domain.week_key and
+local_checkin_time; the README's "On a schedule").
 
 The digest goes out at the workspace's check-in weekday and hour, in the time zone of the
 workspace's first manager (by user id) whose Slack profile Rebound has seen, else of a configured
@@ -21,7 +22,6 @@ from typing import Literal
 
 from sqlmodel import Session
 
-from bot.blocks.kudos import CATEGORIES, BounceBackLine, DigestFacts, KudosLine
 from bot.domain import (
     OutcomeEvent,
     OutcomeKind,
@@ -31,9 +31,10 @@ from bot.domain import (
     week_key,
     zone,
 )
+from bot.domain.kudos import CATEGORIES, BounceBackLine, DigestFacts, KudosLine
+from bot.domain.people import SlackProfile
+from bot.domain.text import unsaveable_reason
 from bot.slack_text import escape_mrkdwn, unescape_command_text
-from bot.slack_users import SlackProfile
-from bot.usecases.text import unsaveable_reason
 from storage import kudos_queries, queries
 from storage.models import Kudos
 
