@@ -48,7 +48,6 @@ from sqlalchemy.engine import Engine, make_url
 from bot.app import Deps, build_ticker, make_web_client
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.standin import SlackStandIn, StandInUser
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import (
     CheckIn,
@@ -63,6 +62,7 @@ from storage.models import (
     Reflection,
     Workspace,
 )
+from testkit.standin import SlackStandIn, StandInUser
 
 # Wednesday 25 Nov 2026, 15:00 UTC. Busy workspaces ask on Wednesdays at 14:00 (check-ins and
 # the kudos digest are due) or on Tuesdays at 14:00 (yesterday's check-ins want reminders, the

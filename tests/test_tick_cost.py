@@ -23,10 +23,10 @@ from bot.app import Deps, build_ticker, make_web_client
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.scheduler import Ticker
-from bot.standin import SlackStandIn, StandInUser
 from storage import queries
 from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
 from storage.models import CheckIn, Member, Workspace
+from testkit.standin import SlackStandIn, StandInUser
 
 MANAGER = "U0TCMGR"
 REP = "U0TCREP"
