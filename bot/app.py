@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -16,13 +16,18 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.dispatcher import Dispatcher
 from bot.metrics import Metrics, SlackErrorObserver
 from bot.payloads import Malformed, check_payload
 from bot.scheduler import ScheduledJob, Ticker
+from bot.uow import UnitOfWork
 from storage import queries
 from storage.db import SessionFactory
 
@@ -43,13 +48,90 @@ class Deps:
     metrics: Metrics | None = None
     # Multi-workspace installs (OAuth mode); None when one bot token serves one workspace.
     oauth: OAuthParts | None = None
+    # The process's outbox dispatcher (bot.dispatcher); None in scripts that send nothing.
+    dispatcher: Dispatcher | None = None
+
+    def uow(self) -> UnitOfWork:
+        """A unit of work for one action; its commit wakes the dispatcher (bot.uow)."""
+        wake = self.dispatcher.wake if self.dispatcher is not None else None
+        return UnitOfWork(self.session_factory, clock=self.clock, on_commit=wake)
+
+
+# Web API methods that may be sent again after an answer that was lost (a 5xx, a dropped
+# connection): reads, and writes whose repeat changes nothing (conversations.open returns the
+# same DM; views.publish and chat.update put the same content again; an upload URL nobody uses
+# expires). Everything else — chat.postMessage above all — is never re-sent automatically: Slack
+# may have acted on a request whose answer we lost, and a re-send would post it twice. The
+# outbox dispatcher (bot.dispatcher) reconciles such sends instead.
+IDEMPOTENT_METHODS = frozenset(
+    {
+        "auth.test",
+        "users.info",
+        "users.list",
+        "users.profile.get",
+        "team.info",
+        "usergroups.list",
+        "conversations.info",
+        "conversations.list",
+        "conversations.members",
+        "conversations.history",
+        "conversations.replies",
+        "conversations.open",
+        "chat.getPermalink",
+        "chat.update",
+        "views.publish",
+        "files.getUploadURLExternal",
+        "apps.connections.open",
+    }
+)
+
+
+def _method_of(request: HttpRequest) -> str:
+    return request.url.rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+class IdempotentServerErrorRetryHandler(ServerErrorRetryHandler):
+    """slack-sdk's ServerErrorRetryHandler re-sends any request answered 500 or 503
+    (slack_sdk/http_retry/builtin_handlers.py: `response.status_code in [500, 503]`, whatever
+    the method); this one only re-sends IDEMPOTENT_METHODS."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return _method_of(request) in IDEMPOTENT_METHODS and super()._can_retry(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class IdempotentConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+    """slack-sdk's ConnectionErrorRetryHandler re-sends after URLError, ConnectionResetError
+    and RemoteDisconnected (its default `error_types`), which also happen after the request
+    reached Slack; this one only re-sends IDEMPOTENT_METHODS."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return _method_of(request) in IDEMPOTENT_METHODS and super()._can_retry(
+            state=state, request=request, response=response, error=error
+        )
 
 
 def make_web_client(
     settings: Settings, token: str | None = None, *, metrics: Metrics | None = None
 ) -> WebClient:
-    """A Web API client that honours 429 Retry-After and retries 5xx and dropped connections
-    (Bolt copies these handlers into the client each listener gets)."""
+    """A Web API client that honours 429 Retry-After (a 429 means Slack did nothing, so the
+    same request may go again) and retries 5xx and dropped connections for idempotent methods
+    only (Bolt copies these handlers into the client each listener gets)."""
     observers: list[RetryHandler] = [SlackErrorObserver(metrics)] if metrics else []
     return WebClient(
         token=token or settings.slack_bot_token,
@@ -57,10 +139,33 @@ def make_web_client(
         timeout=10,
         retry_handlers=[
             *observers,
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            IdempotentConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
+            IdempotentServerErrorRetryHandler(max_retry_count=2),
         ],
+    )
+
+
+def make_dispatch_client(settings: Settings, *, metrics: Metrics | None = None) -> WebClient:
+    """The dispatcher's client: no retry handler re-sends anything (it handles 429, 5xx and
+    lost answers itself, per row: bot.dispatcher)."""
+    observers: list[RetryHandler] = [SlackErrorObserver(metrics)] if metrics else []
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=observers,
+    )
+
+
+def make_dispatcher(deps: Deps) -> Dispatcher:
+    """The process's dispatcher for `deps` (one per process; see Runtime)."""
+    return Dispatcher(
+        deps.session_factory,
+        make_dispatch_client(deps.settings, metrics=deps.metrics),
+        deps.clock,
+        token_for_team=deps.oauth.bot_token_for if deps.oauth is not None else None,
+        metrics=deps.metrics,
     )
 
 
@@ -89,6 +194,7 @@ def create_app(
         **oauth_options,
     )
     app.middleware(_RejectMalformedPayloads())
+    app.middleware(_ProvideDeps(deps))
     app.middleware(_SkipRedeliveredEvents(deps))
     app.error(_report_error)
 
@@ -110,11 +216,16 @@ def build_ticker(deps: Deps, client: WebClient) -> Ticker:
         metrics=deps.metrics,
         token_for_team=deps.oauth.bot_token_for if deps.oauth is not None else None,
     )
+    dispatcher = deps.dispatcher or make_dispatcher(deps)
+    if deps.dispatcher is None:
+        deps = replace(deps, dispatcher=dispatcher)
     jobs: list[tuple[str, ScheduledJob]] = []
     for feature in feature_modules():
         contribute = getattr(feature, "scheduled_jobs", None)
         if contribute is not None:
             jobs.extend(contribute(deps, delivery))
+    # Last: what the jobs above queued goes out in the same tick (and anything due before).
+    jobs.append(("outbox-dispatch", dispatcher.run_once))
     return Ticker(jobs=jobs, clock=deps.clock)
 
 
@@ -143,6 +254,24 @@ class _RejectMalformedPayloads(Middleware):
     @property
     def name(self) -> str:
         return "reject_malformed_payloads"
+
+
+class _ProvideDeps(Middleware):
+    """Listeners are module-level functions; they find the app's dependencies in Bolt's
+    context (`context["deps"]`), which Bolt hands any listener that names `context`."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        req.context["deps"] = self.deps
+        return next()
+
+    @property
+    def name(self) -> str:
+        return "provide_deps"
 
 
 class _SkipRedeliveredEvents(Middleware):

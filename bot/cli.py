@@ -124,6 +124,7 @@ def _run_socket_mode(settings: Settings, clock: Clock, *, scheduler: bool) -> in
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings, clock=clock)
+    runtime.start_dispatcher()
     if scheduler:
         runtime.start_scheduler()
     _freeze_startup_heap()
@@ -153,6 +154,7 @@ def _serve(
     from bot.server import make_http_server, make_wsgi_app
 
     runtime = build_runtime(settings, clock=clock)
+    runtime.start_dispatcher()
     if scheduler:
         runtime.start_scheduler()
     _freeze_startup_heap()

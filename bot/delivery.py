@@ -11,9 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,17 +18,14 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.clock import Clock
+from bot.dispatcher import with_post_key
 from bot.metrics import Metrics, count_post
+from bot.slack_clients import TeamClients, TokenForTeam
 from storage import queries
 from storage.db import SessionFactory
 
 log = logging.getLogger(__name__)
 DEFAULT_LEASE = timedelta(minutes=5)
-# How long a workspace's client (with its bot token) is reused before the token is read again;
-# short, so an uninstall or a token rotation by another replica is picked up quickly.
-TEAM_CLIENT_TTL_SECONDS = 60.0
-# team_id -> that workspace's bot token, or None when it has none (not installed).
-TokenForTeam = Callable[[str], str | None]
 
 
 def worker_name() -> str:
@@ -67,37 +61,15 @@ class Delivery:
         self.lease = lease
         self.metrics = metrics
         self.token_for_team = token_for_team
-        self._team_clients: dict[str, tuple[float, WebClient]] = {}
-        self._team_clients_lock = threading.Lock()
+        self._clients = TeamClients(client, token_for_team)
 
     def is_installed(self, team_id: str) -> bool:
-        """False only for a workspace whose tokens are gone (uninstalled; its data waits for
-        deletion): sending there would fail, and would stop a job's other workspaces too."""
-        return self.token_for_team is None or self.client_for(team_id).token is not None
+        """False only for a workspace whose tokens are gone (uninstalled)."""
+        return self._clients.is_installed(team_id)
 
     def client_for(self, team_id: str) -> WebClient:
         """The client to call Slack with for `team_id`'s workspace."""
-        if self.token_for_team is None:
-            return self.client
-        now = time.monotonic()
-        with self._team_clients_lock:
-            cached = self._team_clients.get(team_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        token = self.token_for_team(team_id)
-        if token is None:
-            # Not installed (or uninstalled): Slack answers not_authed, which callers already
-            # treat like any other Slack error for that one workspace.
-            log.warning("no bot token for workspace %s; is Rebound installed there?", team_id)
-        client = WebClient(
-            token=token,
-            base_url=self.client.base_url,
-            timeout=self.client.timeout,
-            retry_handlers=list(self.client.retry_handlers),
-        )
-        with self._team_clients_lock:
-            self._team_clients[team_id] = (now + TEAM_CLIENT_TTL_SECONDS, client)
-        return client
+        return self._clients.client_for(team_id)
 
     def already_sent(self, *, team_id: str, post_key: str) -> bool:
         with self.session_factory() as session:
@@ -134,7 +106,9 @@ class Delivery:
             log.debug("post %s already claimed or sent", post_key)
             return None
         try:
-            response = self.client_for(team_id).chat_postMessage(channel=channel, **message)
+            response = self.client_for(team_id).chat_postMessage(
+                channel=channel, **with_post_key(message, post_key, team_id)
+            )
         except Exception:
             with self.session_factory() as session:
                 queries.release_post(session=session, post=claim)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from bot.app import Deps, build_ticker, create_app, make_web_client
+from bot.app import Deps, build_ticker, create_app, make_dispatcher, make_web_client
 from bot.clock import Clock, utc_now
 from bot.config import ConfigError, Settings
 from bot.metrics import make_metrics
@@ -40,7 +40,15 @@ class Runtime:
 
         self.scheduler = start_scheduler(build_ticker(self.deps, self.app.client))
 
+    def start_dispatcher(self) -> None:
+        """Send the outbox from this process: woken by each commit that queued a row, and
+        looking on its own every few seconds (rows due later, other processes' leftovers)."""
+        if self.deps.dispatcher is not None:
+            self.deps.dispatcher.start()
+
     def close(self) -> None:
+        if self.deps.dispatcher is not None:
+            self.deps.dispatcher.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         self.engine.dispose()
@@ -77,6 +85,7 @@ def build_runtime(
         metrics=metrics,
         oauth=oauth,
     )
+    deps = replace(deps, dispatcher=make_dispatcher(deps))
     app = create_app(deps, token_verification_enabled=token_verification_enabled)
     if settings.slack_bot_token and not settings.oauth_mode:
         _mark_token_workspace_installed(app, session_factory)

@@ -38,6 +38,11 @@ KUDOS_STATUSES = ("pending", "posted")
 CHECKIN_STATUSES = ("pending", "claimed", "sent", "answered", "skipped")
 GOAL_METRICS = ("revenue", "deals_won", "meetings", "custom")
 POST_STATUSES = ("claimed", "sent", "failed")
+# The life of an outbox row (see storage.outbox_queries): pending -> sending -> sent | failed,
+# or sending -> unknown (Slack may or may not have it) -> reconciled -> sent | pending.
+OUTBOX_STATES = ("pending", "sending", "unknown", "sent", "failed")
+# Who a row goes to; "recognition_channel" is read from the workspace's settings at send time.
+OUTBOX_TARGETS = ("channel", "user", "recognition_channel")
 
 
 def utcnow() -> datetime:
@@ -406,6 +411,46 @@ class PostLog(SQLModel, table=True):
     claimed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message (or upload, or Home publish) to send to Slack, written in the same
+    transaction as the fact that caused it; the dispatcher (bot.dispatcher) sends it.
+
+    ``post_key`` is unique per team: enqueueing the same key twice keeps the first row, and
+    every chat.postMessage carries the key in its message metadata, so a send whose outcome
+    was unknown is looked up in the conversation before it is ever sent again.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("team_id", "post_key", name="uq_outbox_team_key"),
+        # The dispatcher's one query: due rows by state and time, so idle workspaces cost nothing.
+        Index("ix_outbox_state_not_before", "state", "not_before"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    post_key: str
+    kind: str
+    target_kind: str = "channel"  # OUTBOX_TARGETS
+    target_id: str | None = None  # channel or user id; None for the recognition channel
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    method: str = "chat.postMessage"
+    not_before: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    attempts: int = 0  # sends that reached Slack (a 429 is not an attempt)
+    state: str = "pending"  # OUTBOX_STATES
+    claimed_by: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    # The conversation the last attempt went to (a DM's channel, the recognition channel as
+    # it was then): where reconciliation looks for the post key.
+    attempt_channel: str | None = None
+    first_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_channel: str | None = None
+    sent_ts: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -43,7 +43,9 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Parameters Slack accepts as JSON strings inside form bodies; recorded decoded.
-_JSON_ENCODED_PARAMS = ("blocks", "view", "attachments", "files")
+# metadata: chat.postMessage's message metadata, a JSON object sent form-encoded as a string
+# (https://docs.slack.dev/reference/methods/chat.postMessage, "metadata").
+_JSON_ENCODED_PARAMS = ("blocks", "view", "attachments", "files", "metadata")
 
 # Documented Block Kit and message limits (https://docs.slack.dev/reference/block-kit).
 MAX_MESSAGE_BLOCKS = 50
@@ -179,6 +181,10 @@ class RecordedCall:
     # in the same process time "sent -> Slack received it" against it (`at` is wall-clock
     # time taken after answering, for people reading a log).
     received: float = field(default=0.0, compare=False, repr=False)
+    # What the client was told when that differs from what happened: a call that posted its
+    # message but was answered 502 (or not at all) is ok=True (Slack has it), answered=502
+    # (or 0 for a hang), so duplicates show up in counts of posts.
+    answered: int = field(default=200, compare=False)
 
 
 @dataclass(frozen=True)
@@ -212,6 +218,12 @@ class _Fault:
     status: int
     retry_after: int
     remaining: int
+    # "refuse": answer `status` without acting (429, or a 5xx before Slack did anything);
+    # "accept": act (a message IS posted), then answer `status` (a 5xx after the fact);
+    # "hang": act, then hold the answer `hang_seconds` (past the client's timeout).
+    mode: str = "refuse"
+    hang_seconds: float = 0.0
+    error: str | None = None  # "refuse" with HTTP 200: this ok=false error
 
 
 @dataclass
@@ -874,6 +886,12 @@ class SlackStandIn:
         self._calls_by_trigger: dict[str, list[RecordedCall]] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._buckets: dict[str, _TokenBucket] = {}
+        # The clock rate limits are measured on; a test may swap in its own (seconds).
+        self.monotonic: Callable[[], float] = time.monotonic
+        # conversations.history's page size limit: 15 for apps outside the Marketplace (the
+        # changelog cited at rate_limit), 999 for Marketplace apps.
+        self.history_max_limit = 15
+        self._message_teams: dict[tuple[str, str], str] = {}
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._views: dict[str, dict[str, Any]] = {}
         self._view_ids_by_external_id: dict[str, str] = {}
@@ -897,6 +915,7 @@ class SlackStandIn:
             "conversations.list": self._conversations_list,
             "conversations.join": self._conversations_join,
             "chat.postMessage": self._chat_post_message,
+            "conversations.history": self._conversations_history,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
@@ -1046,21 +1065,59 @@ class SlackStandIn:
     # ----------------------------------------------------------------- faults
 
     def fail_next(
-        self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        retry_after: int = 1,
+        times: int = 1,
+        error: str | None = None,
     ) -> None:
-        """Answer the next ``times`` calls to ``method`` with HTTP ``status`` (429 or 5xx)."""
+        """Answer the next ``times`` calls to ``method`` with HTTP ``status`` (429 or 5xx), or,
+        with ``error``, HTTP 200 and ``{"ok": false, "error": error}`` (a definite refusal
+        such as internal_error, which Slack's method pages list among their errors)."""
         with self._lock:
             self._faults.setdefault(method, []).append(
-                _Fault(status=status, retry_after=retry_after, remaining=times)
+                _Fault(
+                    status=200 if error else status,
+                    retry_after=retry_after,
+                    remaining=times,
+                    error=error,
+                )
             )
 
-    def rate_limit(self, method: str, per_second: float) -> None:
-        """Allow ``method`` at most ``per_second`` calls a second (token bucket), else 429."""
-        if per_second <= 0:
-            raise ValueError("per_second must be positive")
+    def accept_then_fail(self, method: str, *, status: int = 502, times: int = 1) -> None:
+        """The next ``times`` calls to ``method`` do what they ask (a message is posted), then
+        are answered HTTP ``status``: Slack's edge may fail after Slack acted, and the client
+        cannot tell this from a failure before it."""
+        with self._lock:
+            self._faults.setdefault(method, []).append(
+                _Fault(status=status, retry_after=0, remaining=times, mode="accept")
+            )
+
+    def accept_then_hang(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """The next ``times`` calls to ``method`` do what they ask, then answer only after
+        ``seconds`` (make it longer than the client's timeout: the client gives up first)."""
+        with self._lock:
+            self._faults.setdefault(method, []).append(
+                _Fault(
+                    status=200, retry_after=0, remaining=times, mode="hang", hang_seconds=seconds
+                )
+            )
+
+    def rate_limit(
+        self, method: str, per_second: float | None = None, *, per_minute: float | None = None
+    ) -> None:
+        """Allow ``method`` at most ``per_second`` (or ``per_minute``) calls (token bucket, on
+        ``self.monotonic``), else 429 with Retry-After. conversations.history for apps outside
+        the Marketplace is 1 a minute (https://docs.slack.dev/changelog/2025/05/29/
+        rate-limit-changes-for-non-marketplace-apps/): ``rate_limit(method, per_minute=1)``."""
+        rate = per_second if per_second is not None else (per_minute or 0) / 60.0
+        if rate <= 0:
+            raise ValueError("the rate must be positive")
         with self._lock:
             self._buckets[method] = _TokenBucket(
-                per_second=per_second, tokens=max(1.0, per_second), refilled_at=time.monotonic()
+                per_second=rate, tokens=max(1.0, rate), refilled_at=self.monotonic()
             )
 
     # ----------------------------------------------------------------- recorded calls
@@ -1392,8 +1449,10 @@ class SlackStandIn:
         request.send_header("Content-Length", str(len(encoded)))
         for name, value in (headers or {}).items():
             request.send_header(name, value)
-        request.end_headers()
-        request.wfile.write(encoded)
+        # A client that gave up (accept_then_hang) has closed the connection by now.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            request.end_headers()
+            request.wfile.write(encoded)
 
     def _serve_response_url(self, request: _StandInRequestHandler, path: str, body: bytes) -> None:
         """A POST to a response_url (JSON: text, blocks, response_type, replace_original,
@@ -1476,6 +1535,8 @@ class SlackStandIn:
         token: str | None,
         payload: dict[str, Any],
         received: float | None = None,
+        *,
+        answered: int = 200,
     ) -> None:
         call = RecordedCall(
             method=method,
@@ -1486,6 +1547,7 @@ class SlackStandIn:
             at=time.time(),
             response=payload,
             received=time.perf_counter() if received is None else received,
+            answered=answered,
         )
         trigger_id = params.get("trigger_id")
         with self._lock:
@@ -1493,8 +1555,8 @@ class SlackStandIn:
             if isinstance(trigger_id, str) and trigger_id:
                 self._calls_by_trigger.setdefault(trigger_id, []).append(call)
 
-    def _take_fault(self, method: str) -> tuple[int, int] | None:
-        """(status, retry_after) when this call must fail, else None."""
+    def _take_fault(self, method: str) -> _Fault | None:
+        """The fault this call meets, else None."""
         with self._lock:
             queue = self._faults.get(method)
             if queue:
@@ -1502,12 +1564,12 @@ class SlackStandIn:
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     queue.pop(0)
-                return fault.status, fault.retry_after
+                return fault
             bucket = self._buckets.get(method)
             if bucket is not None:
-                wait_seconds = bucket.take(time.monotonic())
+                wait_seconds = bucket.take(self.monotonic())
                 if wait_seconds is not None:
-                    return 429, wait_seconds
+                    return _Fault(status=429, retry_after=wait_seconds, remaining=0)
         return None
 
     def _answer_api_call(
@@ -1534,8 +1596,12 @@ class SlackStandIn:
             self._merge_basic_auth(params, authorization)
 
         fault = self._take_fault(method)
-        if fault is not None:
-            status, retry_after = fault
+        if fault is not None and fault.mode == "refuse":
+            status, retry_after = fault.status, fault.retry_after
+            if fault.error is not None:
+                payload = {"ok": False, "error": fault.error}
+                self._record(method, params, token, payload, received)
+                return 200, payload, {}
             if status == 429:
                 payload = {"ok": False, "error": "ratelimited"}
                 self._record(method, params, token, payload, received)
@@ -1557,6 +1623,13 @@ class SlackStandIn:
             payload = {"ok": True, **result}
         except SlackApiErrorAnswer as answer:
             payload = {"ok": False, "error": answer.error, **answer.extra}
+        if fault is not None and fault.mode == "accept":
+            self._record(method, params, token, payload, received, answered=fault.status)
+            return fault.status, {"ok": False, "error": "fatal_error"}, {}
+        if fault is not None and fault.mode == "hang":
+            self._record(method, params, token, payload, received, answered=0)
+            time.sleep(fault.hang_seconds)
+            return 200, payload, {}
         self._record(method, params, token, payload, received)
         return 200, payload, {}
 
@@ -1841,7 +1914,71 @@ class SlackStandIn:
         ts = self._new_ts()
         message = self._message_object(params, ts)
         self._messages[(channel_id, ts)] = message
+        self._message_teams[(channel_id, ts)] = self._team_of_token(token)
         return {"channel": channel_id, "ts": ts, "message": message}
+
+    def _conversations_history(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        """Messages of one conversation, newest first, between ``oldest`` and ``latest``
+        (exclusive unless ``inclusive``), ``limit`` a page (default and maximum 15 for apps
+        outside the Marketplace), with ``has_more`` and ``response_metadata.next_cursor``.
+        Message ``metadata`` is only returned when ``include_all_metadata`` is true
+        (https://docs.slack.dev/reference/methods/conversations.history: "include_all_metadata:
+        Return all metadata associated with this message"). A public channel the bot is not in
+        answers not_in_channel, as Slack does for a bot token."""
+        channel_id = self._known_channel(params.get("channel"))
+        info = self._channel_info.get(channel_id)
+        if info is not None and not info.bot_is_member:
+            raise SlackApiErrorAnswer("not_in_channel")
+
+        def number(name: str, default: float) -> float:
+            try:
+                return float(params.get(name) or default)
+            except (TypeError, ValueError):
+                raise SlackApiErrorAnswer("invalid_ts_" + name) from None
+
+        oldest, latest = number("oldest", 0.0), number("latest", float("inf"))
+        inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
+        try:
+            limit = int(params.get("limit") or self.history_max_limit)
+        except (TypeError, ValueError):
+            raise SlackApiErrorAnswer("invalid_limit") from None
+        limit = max(1, min(limit, self.history_max_limit))
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        team = self._team_of_token(token)
+
+        def within(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        found = sorted(
+            (
+                message
+                for (channel, ts), message in self._messages.items()
+                if channel == channel_id
+                and self._message_teams.get((channel, ts), team) == team
+                and within(float(ts))
+            ),
+            key=lambda message: float(message["ts"]),
+            reverse=True,
+        )
+        try:
+            start = int(base64.b64decode(str(params.get("cursor") or "")).decode() or 0)
+        except ValueError:
+            raise SlackApiErrorAnswer("invalid_cursor") from None
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        messages = [
+            message if with_metadata else {k: v for k, v in message.items() if k != "metadata"}
+            for message in page
+        ]
+        cursor = base64.b64encode(str(start + limit).encode()).decode() if more else ""
+        return {
+            "messages": messages,
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _chat_post_ephemeral(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         # Errors as https://docs.slack.dev/reference/methods/chat.postEphemeral/ lists them:

@@ -22,6 +22,7 @@ EXPECTED_TABLES = {
     "checkin_answers",
     "goals",
     "post_log",
+    "outbox",
     "processed_events",
     "scheduler_marks",
 }

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.app import Deps, build_ticker, make_web_client
 from bot.clock import FakeClock
@@ -40,8 +40,8 @@ from storage import queries
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.models import (
     Kudos,
+    OutboxMessage,
     Outcome,
-    PostLog,
     Reflection,
 )
 from testkit.live import CONFIGURED_ADMIN, LiveApp
@@ -122,11 +122,15 @@ class Slack(StandInCalls):
         """Messages posted since `seen` that mention `words` (a deal of this test's)."""
         return [c for c in self.since(seen, "chat.postMessage", **params) if words in _text(c)]
 
-    def post_log(self) -> list[PostLog]:
-        """What the bot posted (or is posting) in this test's workspace, by post key."""
+    def post_log(self) -> list[OutboxMessage]:
+        """What the bot posted (or is posting) in this test's workspace, by post key: its
+        outbox rows that are in Slack or on their way (not those waiting or failed)."""
         for session in self.db():
-            statement = select(PostLog).where(PostLog.team_id == self.team_id)
-            return list(session.exec(statement.order_by(PostLog.id)).all())  # type: ignore[arg-type]
+            statement = select(OutboxMessage).where(
+                OutboxMessage.team_id == self.team_id,
+                col(OutboxMessage.state).in_(("sending", "sent")),
+            )
+            return list(session.exec(statement.order_by(OutboxMessage.id)).all())  # type: ignore[arg-type]
         return []
 
     def open_modal(self, command: str, text: str, user_id: str) -> dict[str, Any]:

@@ -1,0 +1,665 @@
+"""The one way out to Slack for everything that is not the direct answer to a request.
+
+Features write outbox rows in their unit of work (bot.uow); one `Dispatcher` per process
+sends them: woken after each commit that queued a row (`wake`) and by every scheduler tick
+(`run_once`), it claims due rows in batches (storage.outbox_queries.claim_due: `FOR UPDATE
+SKIP LOCKED` on PostgreSQL), sends each, and records the result in the same transaction as
+the feature's own bookkeeping (the `on_sent` / `on_failed` hooks, by kind):
+
+- sent: ``sent`` with the channel and ts; the kind's ``on_sent(session, row, channel, ts)``.
+- 429: the workspace+method is held for Retry-After and the row waits as long; not an attempt.
+- a permanent error (bot.slack_errors): ``failed``; the kind's ``on_failed(session, row, code)``.
+- another definite error (Slack answered ok=false): tried again with exponential backoff.
+- no definite answer (a 5xx, a timeout, a reset connection — Slack may have posted it — or a
+  process that died between Slack's answer and the mark): ``unknown``. An unknown row is never
+  simply sent again: the conversation it went to is read first (conversations.history with
+  include_all_metadata) for the post key every message carries in its metadata; found, it is
+  marked sent; not found, it is sent. Those reads have their own pacer, per workspace, under
+  Slack's 2025 limit for apps outside the Marketplace (1 request a minute, 15 messages a page:
+  https://docs.slack.dev/changelog/2025/05/29/rate-limit-changes-for-non-marketplace-apps/),
+  so they queue without ever holding up other sends.
+
+Pacing is per process: per workspace and method at the method's documented tier, and
+chat.postMessage at about one message a second per channel ("Web API Special Tier …
+chat.postMessage generally allows posting one message per second per channel, while also
+maintaining a workspace-wide limit": https://docs.slack.dev/apis/web-api/rate-limits).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from http.client import RemoteDisconnected
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.clock import Clock
+from bot.metrics import Metrics, count_post
+from bot.outbox_hooks import hooks_for, register_hooks
+from bot.slack_clients import TeamClients, TokenForTeam
+from bot.slack_errors import CHANNEL_REFUSED, is_permanent
+from bot.uow import UnitOfWork
+from storage import outbox_queries, queries
+from storage.db import SessionFactory
+from storage.models import OutboxMessage
+
+__all__ = ["Dispatcher", "register_hooks", "with_post_key", "post_key_of", "METADATA_EVENT_TYPE"]
+
+log = logging.getLogger(__name__)
+
+# Every chat.postMessage carries its post key in Slack's message metadata, so a send whose
+# outcome was lost can be found in the conversation (https://docs.slack.dev/messaging/
+# message-metadata: "event_type" names the event, "event_payload" is free-form). Slack returns
+# metadata in conversations.history only when asked with include_all_metadata=true
+# (https://docs.slack.dev/reference/methods/conversations.history).
+METADATA_EVENT_TYPE = "rebound_post"
+
+DEFAULT_LEASE = timedelta(minutes=5)
+CLAIM_BATCH = 10
+# A claimed row is only sent while this much of its lease is left: the request (bounded by the
+# client's timeout) must end before another dispatcher may take the row for unknown.
+LEASE_MARGIN = timedelta(seconds=30)
+# An unknown row is looked for in Slack no sooner than this after the attempt: a request Slack
+# is still working on (our client gave up first) has landed by then.
+RECONCILE_DELAY = timedelta(seconds=30)
+# conversations.history for apps outside the Marketplace: 1 request a minute per workspace,
+# at most 15 messages a page (the changelog above). Marketplace apps may pass a shorter interval.
+HISTORY_INTERVAL = timedelta(minutes=1)
+HISTORY_PAGE = 15
+# Look this far before the first attempt (clock skew between us and Slack's ts).
+HISTORY_SKEW = timedelta(minutes=1)
+# A definite error that may go away (internal_error, a refused connection): tried again after
+# 30 s, 1 min, 2 min … at most an hour apart, and given up on after this many attempts.
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+MAX_ATTEMPTS = 20
+# A row for the recognition channel while none is set, or after the bot was refused there:
+# looked at again this long after (saving another channel wakes such rows at once).
+NO_CHANNEL_RECHECK = timedelta(hours=1)
+REFUSED_CHANNEL_RETRY = timedelta(hours=6)
+# A DM channel id never changes for one person and app; conversations.open is asked once a day.
+DM_CACHE_SECONDS = 24 * 60 * 60.0
+# Pacing waits shorter than this are slept through; longer ones put the row back until then.
+MAX_INLINE_WAIT_SECONDS = 2.0
+
+# Requests per minute per workspace, by method, from each method's reference page
+# (https://docs.slack.dev/reference/methods/<method>, "Rate limits"): Tier 2 20+, Tier 3 50+,
+# Tier 4 100+ per minute (https://docs.slack.dev/apis/web-api/rate-limits). chat.postMessage's
+# workspace-wide limit is unpublished; its per-channel rule is paced separately.
+METHOD_PER_MINUTE: dict[str, float] = {
+    "conversations.open": 50.0,  # Tier 3
+    "views.publish": 100.0,  # Tier 4
+    "files.getUploadURLExternal": 100.0,  # Tier 4
+    "files.completeUploadExternal": 100.0,  # Tier 4
+    "chat.update": 50.0,  # Tier 3
+}
+POST_PER_CHANNEL_SECONDS = 1.0
+
+
+def with_post_key(message: Mapping[str, Any], post_key: str, team_id: str = "") -> dict[str, Any]:
+    """chat.postMessage arguments with the post key (and the workspace it is unique in) in the
+    message's metadata, kept as they are when the message has metadata of its own."""
+    if "metadata" in message:
+        return dict(message)
+    payload = {"post_key": post_key, **({"team_id": team_id} if team_id else {})}
+    return {**message, "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": payload}}
+
+
+def post_key_of(message: Mapping[str, Any], team_id: str = "") -> str | None:
+    """The post key in a message's metadata (None when it has none, or is another
+    workspace's: two databases' rows may share a key, never a workspace and a key)."""
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT_TYPE:
+        return None
+    payload = metadata.get("event_payload")
+    if not isinstance(payload, dict):
+        return None
+    if team_id and payload.get("team_id", team_id) != team_id:
+        return None
+    key = payload.get("post_key")
+    return key if isinstance(key, str) else None
+
+
+class _Buckets:
+    """Token buckets in real (monotonic) seconds: `wait(key, per_minute)` says how long until
+    one more call may go, and takes the token when it is 0. A held key (429) waits until the
+    hold ends."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._state: dict[tuple[str, ...], tuple[float, float]] = {}  # key -> (tokens, at)
+        self._held: dict[tuple[str, ...], float] = {}
+
+    def wait(self, key: tuple[str, ...], per_minute: float, burst: float) -> float:
+        with self._lock:
+            now = self._monotonic()
+            held = self._held.get(key, 0.0)
+            if held > now:
+                return held - now
+            tokens, at = self._state.get(key, (burst, now))
+            tokens = min(burst, tokens + (now - at) * per_minute / 60.0)
+            if tokens >= 1.0 - 1e-9:
+                self._state[key] = (tokens - 1.0, now)
+                return 0.0
+            self._state[key] = (tokens, now)
+            return (1.0 - tokens) * 60.0 / per_minute
+
+    def hold(self, key: tuple[str, ...], seconds: float) -> None:
+        with self._lock:
+            until = self._monotonic() + seconds
+            self._held[key] = max(self._held.get(key, 0.0), until)
+
+
+class _Outcome:
+    """How one send ended (see Dispatcher._send_one)."""
+
+    SENT, LATER, UNKNOWN, FAILED = "sent", "later", "unknown", "failed"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        client: WebClient,
+        clock: Clock,
+        *,
+        worker: str | None = None,
+        token_for_team: TokenForTeam | None = None,
+        metrics: Metrics | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        batch: int = CLAIM_BATCH,
+        history_interval: timedelta = HISTORY_INTERVAL,
+        reconcile_delay: timedelta = RECONCILE_DELAY,
+        method_per_minute: Mapping[str, float] | None = None,
+        post_per_channel_seconds: float = POST_PER_CHANNEL_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """`client` carries the API URL and timeout; it should have no retry handlers that
+        re-send (bot.app.make_dispatch_client): the dispatcher decides what is sent again."""
+        from bot.delivery import worker_name
+
+        self.session_factory = session_factory
+        self.clock = clock
+        self.worker = worker or worker_name()
+        self.clients = TeamClients(client, token_for_team)
+        self.metrics = metrics
+        self.lease = lease
+        self.batch = batch
+        self.history_interval = history_interval
+        self.reconcile_delay = reconcile_delay
+        self.method_per_minute = dict(METHOD_PER_MINUTE, **(method_per_minute or {}))
+        self.post_per_channel_seconds = post_per_channel_seconds
+        self._sleep = sleep
+        self._buckets = _Buckets()
+        # App-clock holds: (team, method) -> until (a 429's Retry-After), and each workspace's
+        # next conversations.history slot.
+        self._holds: dict[tuple[str, str], datetime] = {}
+        self._history_next: dict[str, datetime] = {}
+        self._dm_channels: dict[tuple[str, str], tuple[float, str]] = {}
+        # Unknown row id -> where its history read goes on (a page said there was more).
+        self._cursors: dict[int, str] = {}
+        self._lock = threading.Lock()
+        # One event per background thread: a wake reaches both.
+        self._wakes: list[threading.Event] = []
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # ------------------------------------------------------------------ running
+
+    def uow(self) -> UnitOfWork:
+        """A unit of work whose commit wakes this dispatcher."""
+        return UnitOfWork(self.session_factory, clock=self.clock, on_commit=self.wake)
+
+    def wake(self) -> None:
+        """Something was queued: send it soon. Never blocks."""
+        for event in self._wakes:
+            event.set()
+
+    def start(self, *, idle_seconds: float | None = None) -> None:
+        """Send in two background threads until `stop`, each time `wake` is called: one for
+        sends, one for reconciling unknown rows (its slow, rare reads never hold up a send).
+        Rows that fall due later (a backoff, a Retry-After) are sent by the scheduler's tick
+        (`run_once`) in some process, or every `idle_seconds` when given."""
+        if self._threads:
+            return
+        self._stop.clear()
+        for name, step in (("send", self.send_due), ("reconcile", self.reconcile_due)):
+            event = threading.Event()
+            self._wakes.append(event)
+            thread = threading.Thread(
+                target=self._loop,
+                args=(step, event, idle_seconds),
+                name=f"outbox-{name}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake()
+        for thread in self._threads:
+            thread.join(timeout=15)
+        self._threads.clear()
+        self._wakes.clear()
+
+    def _loop(
+        self, step: Callable[[datetime], int], event: threading.Event, idle: float | None
+    ) -> None:
+        while not self._stop.is_set():
+            event.wait(idle)
+            event.clear()
+            try:
+                while step(self.clock()) and not self._stop.is_set():
+                    pass
+            except Exception:  # the database is down, say: logged, tried on the next wake
+                log.exception("outbox dispatch failed")
+
+    def run_once(self, now: datetime) -> int:
+        """Reconcile what is due for it, then send every due row (batch after batch) as of
+        `now`; the scheduler's tick and tests call this. Returns how many rows were handled."""
+        handled = self.reconcile_due(now)
+        while True:
+            sent = self.send_due(now)
+            handled += sent
+            if not sent:
+                return handled
+
+    # ------------------------------------------------------------------ sending
+
+    def _held_teams(self, now: datetime) -> list[str]:
+        with self._lock:
+            return sorted({team for (team, _), until in self._holds.items() if until > now})
+
+    def send_due(self, now: datetime) -> int:
+        """Claim one batch of due rows and send them; the number claimed."""
+        with self.uow() as uow:
+            outbox_queries.expire_leases(session=uow.session, now=now)
+            rows = outbox_queries.claim_due(
+                session=uow.session,
+                limit=self.batch,
+                now=now,
+                worker=self.worker,
+                lease=self.lease,
+                skip_teams=self._held_teams(now),
+            )
+        for row in rows:
+            try:
+                self._send_one(row)
+            except Exception:  # one row's trouble (the database, a bug) never stops the rest
+                log.exception("sending outbox row %s (%s) failed", row.id, row.post_key)
+        return len(rows)
+
+    def _send_one(self, row: OutboxMessage) -> str:
+        assert row.id is not None
+        now = self.clock()
+        if not self.clients.is_installed(row.team_id):
+            # Uninstalled: its data waits for deletion; nothing can be sent there.
+            self._fail(row, "not_installed")
+            return _Outcome.FAILED
+        hold = self._hold_of(row.team_id, row.method, now)
+        if hold is not None:
+            self._later(row, hold, "held after a 429", uncount=False)
+            return _Outcome.LATER
+        channel = self._channel_for(row, now)
+        if channel is None:
+            return _Outcome.LATER  # _channel_for already put it back (or failed it)
+        wait = self._pace(row, channel)
+        if wait > MAX_INLINE_WAIT_SECONDS:
+            self._later(row, now + timedelta(seconds=wait), "paced", uncount=False)
+            return _Outcome.LATER
+        if wait > 0:
+            self._sleep(wait)
+        with self.uow() as uow:
+            # Where it goes, written before it leaves: the place to look if the answer is lost.
+            allowed = outbox_queries.record_attempt(
+                session=uow.session,
+                row_id=row.id,
+                worker=self.worker,
+                channel=channel,
+                now=self.clock(),
+                lease_left=LEASE_MARGIN,
+            )
+        if not allowed:
+            log.info("outbox row %s: claim lost before sending; left to its new owner", row.id)
+            return _Outcome.LATER
+        attempts = row.attempts + 1
+        client = self.clients.client_for(row.team_id)
+        try:
+            response = self._call(client, row, channel)
+        except SlackApiError as error:
+            return self._after_error(row, error, attempts, channel)
+        except Exception as error:
+            return self._after_exception(row, error, attempts)
+        data = response.data if isinstance(response.data, dict) else {}
+        self._mark_sent(row, data.get("channel") or channel, data.get("ts"))
+        return _Outcome.SENT
+
+    def _call(self, client: WebClient, row: OutboxMessage, channel: str | None) -> Any:
+        payload = dict(row.payload)
+        if row.method == "chat.postMessage":
+            return client.chat_postMessage(
+                channel=channel, **with_post_key(payload, row.post_key, row.team_id)
+            )
+        if channel is not None and row.target_kind != "user":
+            payload.setdefault("channel", channel)
+        return client.api_call(row.method, json=payload)
+
+    def _channel_for(self, row: OutboxMessage, now: datetime) -> str | None:
+        """The conversation to send to now; None when the row was put back or failed."""
+        if row.target_kind == "channel":
+            return row.target_id
+        if row.target_kind == "recognition_channel":
+            with self.uow() as uow:
+                workspace = queries.get_workspace(session=uow.session, team_id=row.team_id)
+                channel = workspace.recognition_channel_id if workspace is not None else None
+            if channel is None:
+                self._refused(row, None, "no_channel", now + NO_CHANNEL_RECHECK)
+            return channel
+        if row.method != "chat.postMessage":
+            return row.target_id  # views.publish and friends take the user id itself
+        assert row.target_id is not None
+        return self._dm_channel(row, row.target_id, now)
+
+    def _dm_channel(self, row: OutboxMessage, user_id: str, now: datetime) -> str | None:
+        key = (row.team_id, user_id)
+        with self._lock:
+            cached = self._dm_channels.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        wait = self._buckets.wait(
+            (row.team_id, "conversations.open"),
+            self.method_per_minute["conversations.open"],
+            self.method_per_minute["conversations.open"],
+        )
+        if wait > MAX_INLINE_WAIT_SECONDS:
+            self._later(row, now + timedelta(seconds=wait), "paced", uncount=False)
+            return None
+        if wait > 0:
+            self._sleep(wait)
+        try:
+            # Idempotent: opening an open DM returns the same channel.
+            opened = self.clients.client_for(row.team_id).conversations_open(users=user_id)
+        except SlackApiError as error:
+            code = error.response.get("error") or "error"
+            if error.response.status_code == 429:
+                self._after_429(row, error, "conversations.open", uncount=False)
+            elif is_permanent(code):
+                self._fail(row, code)
+            else:
+                self._later(row, self._backoff(row.attempts + 1), code, uncount=False)
+            return None
+        except Exception as error:
+            self._later(row, self._backoff(row.attempts + 1), type(error).__name__, uncount=False)
+            return None
+        channel = str(opened["channel"]["id"])
+        with self._lock:
+            self._dm_channels[key] = (time.monotonic() + DM_CACHE_SECONDS, channel)
+        return channel
+
+    def _pace(self, row: OutboxMessage, channel: str | None) -> float:
+        if row.method == "chat.postMessage":
+            return self._buckets.wait(
+                (row.team_id, "chat.postMessage", channel or ""),
+                60.0 / self.post_per_channel_seconds,
+                1.0,
+            )
+        per_minute = self.method_per_minute.get(row.method)
+        if per_minute is None:
+            return 0.0
+        return self._buckets.wait((row.team_id, row.method), per_minute, per_minute)
+
+    def _hold_of(self, team_id: str, method: str, now: datetime) -> datetime | None:
+        with self._lock:
+            until = self._holds.get((team_id, method))
+        return until if until is not None and until > now else None
+
+    # ------------------------------------------------------------------ results
+
+    def _after_error(
+        self, row: OutboxMessage, error: SlackApiError, attempts: int, channel: str | None
+    ) -> str:
+        status = error.response.status_code
+        code = error.response.get("error") or f"http_{status}"
+        if status == 429:
+            self._after_429(row, error, row.method, uncount=True)
+            return _Outcome.LATER
+        if status >= 500:
+            return self._unknown_or_later(row, f"http_{status}", attempts)
+        if row.target_kind == "recognition_channel" and code in CHANNEL_REFUSED:
+            # The bot can't post in the workspace's recognition channel: kept until an admin
+            # picks another (storage.queries.update_workspace_settings wakes the row) or, in
+            # case someone invited the bot meanwhile, for another try hours later.
+            self._refused(row, channel, code, self.clock() + REFUSED_CHANNEL_RETRY)
+            return _Outcome.LATER
+        if is_permanent(code):
+            self._fail(row, code)
+            return _Outcome.FAILED
+        if attempts >= MAX_ATTEMPTS:
+            self._fail(row, f"gave_up:{code}")
+            return _Outcome.FAILED
+        self._later(row, self._backoff(attempts), code, uncount=False)
+        return _Outcome.LATER
+
+    def _after_exception(self, row: OutboxMessage, error: Exception, attempts: int) -> str:
+        reason = getattr(error, "reason", None)
+        if isinstance(error, ConnectionRefusedError) or isinstance(reason, ConnectionRefusedError):
+            # Refused before any byte left: Slack has nothing; try again later.
+            self._later(row, self._backoff(attempts), "connection_refused", uncount=False)
+            return _Outcome.LATER
+        if isinstance(error, URLError | RemoteDisconnected | ConnectionError | TimeoutError):
+            return self._unknown_or_later(row, type(error).__name__, attempts)
+        return self._unknown_or_later(row, type(error).__name__, attempts)
+
+    def _unknown_or_later(self, row: OutboxMessage, error: str, attempts: int) -> str:
+        """No definite answer. A message may have been posted: look before sending again.
+        Other methods (views.publish, uploads' steps) are idempotent or checked by their
+        feature: tried again after a backoff."""
+        assert row.id is not None
+        if row.method != "chat.postMessage":
+            self._later(row, self._backoff(attempts), error, uncount=False)
+            return _Outcome.LATER
+        with self.uow() as uow:
+            outbox_queries.mark_unknown(
+                session=uow.session,
+                row_id=row.id,
+                worker=self.worker,
+                error=error,
+                check_at=self.clock() + self.reconcile_delay,
+            )
+        log.warning("outbox row %s (%s): outcome unknown (%s)", row.id, row.post_key, error)
+        return _Outcome.UNKNOWN
+
+    def _after_429(
+        self, row: OutboxMessage, error: SlackApiError, method: str, *, uncount: bool
+    ) -> None:
+        """Slack's 429 carries Retry-After in seconds (https://docs.slack.dev/apis/web-api/
+        rate-limits: "a Retry-After HTTP header containing the number of seconds until you can
+        retry"); the workspace+method is held that long, and the row waits as long."""
+        try:
+            seconds = float(error.response.headers.get("Retry-After") or 1)
+        except (TypeError, ValueError):
+            seconds = 1.0
+        until = self.clock() + timedelta(seconds=seconds)
+        with self._lock:
+            key = (row.team_id, method)
+            self._holds[key] = max(self._holds.get(key, until), until)
+        self._buckets.hold((row.team_id, method), seconds)
+        self._later(row, until, "ratelimited", uncount=uncount)
+
+    def _backoff(self, attempts: int) -> datetime:
+        delay = min(BACKOFF_MAX, BACKOFF_FIRST * (2 ** max(0, attempts - 1)))
+        return self.clock() + delay
+
+    def _later(
+        self, row: OutboxMessage, not_before: datetime, error: str, *, uncount: bool
+    ) -> None:
+        assert row.id is not None
+        with self.uow() as uow:
+            outbox_queries.reschedule(
+                session=uow.session,
+                row_id=row.id,
+                worker=self.worker,
+                not_before=not_before,
+                error=error,
+                uncount_attempt=uncount,
+            )
+
+    def _refused(
+        self, row: OutboxMessage, channel: str | None, code: str, not_before: datetime
+    ) -> None:
+        assert row.id is not None
+        with self.uow() as uow:
+            if outbox_queries.reschedule(
+                session=uow.session,
+                row_id=row.id,
+                worker=self.worker,
+                not_before=not_before,
+                error=code,
+            ):
+                on_refused = hooks_for(row.kind).on_refused
+                if on_refused is not None:
+                    on_refused(uow.session, row, channel, code, uow.now())
+
+    def _fail(self, row: OutboxMessage, code: str) -> None:
+        assert row.id is not None
+        log.info("outbox row %s (%s) can never be sent: %s", row.id, row.post_key, code)
+        with self.uow() as uow:
+            if outbox_queries.mark_failed(
+                session=uow.session, row_id=row.id, error=code, now=self.clock()
+            ):
+                on_failed = hooks_for(row.kind).on_failed
+                if on_failed is not None:
+                    on_failed(uow.session, row, code, uow.now())
+
+    def _mark_sent(self, row: OutboxMessage, channel: str | None, ts: str | None) -> None:
+        assert row.id is not None
+        with self.uow() as uow:
+            if outbox_queries.mark_sent(
+                session=uow.session, row_id=row.id, channel=channel, ts=ts, now=self.clock()
+            ):
+                on_sent = hooks_for(row.kind).on_sent
+                if on_sent is not None:
+                    on_sent(uow.session, row, channel, ts, uow.now())
+        count_post(self.metrics, row.kind)
+
+    # ------------------------------------------------------------------ reconciling
+
+    def reconcile_due(self, now: datetime) -> int:
+        """Look up unknown rows in Slack, at most one conversations.history call per workspace
+        per `history_interval`; rows of a workspace whose slot is taken wait for the next one.
+        Returns how many rows were settled (found, or handed back to be sent)."""
+        with self._lock:
+            busy = sorted(team for team, at in self._history_next.items() if at > now)
+        with self.uow() as uow:
+            outbox_queries.expire_leases(session=uow.session, now=now)
+            rows = outbox_queries.claim_unknown(
+                session=uow.session,
+                limit=self.batch,
+                now=now,
+                worker=self.worker,
+                lease=self.lease,
+                skip_teams=busy,
+            )
+        settled = 0
+        read: set[tuple[str, str]] = set()
+        for row in rows:
+            try:
+                settled += self._reconcile_one(row, now, read)
+            except Exception:
+                log.exception("reconciling outbox row %s (%s) failed", row.id, row.post_key)
+        return settled
+
+    def _reconcile_one(self, row: OutboxMessage, now: datetime, read: set[tuple[str, str]]) -> int:
+        assert row.id is not None
+        channel = row.attempt_channel
+        if channel is None or row.first_attempt_at is None:
+            # Never left this process (the crash came before the request): just send it.
+            self._later(row, now, "never sent", uncount=False)
+            return 1
+        with self._lock:
+            slot = self._history_next.get(row.team_id)
+            if slot is not None and slot > now and (row.team_id, channel) not in read:
+                slot_taken = True
+            else:
+                slot_taken = False
+                self._history_next[row.team_id] = now + self.history_interval
+        if slot_taken:
+            self._release_unknown(row, slot)
+            return 0
+        read.add((row.team_id, channel))
+        found, code = self._find_in_history(row, channel)
+        if found is not None:
+            log.info("outbox row %s (%s) was in Slack after all", row.id, row.post_key)
+            self._mark_sent(row, channel, found)
+            return 1
+        if code == "ratelimited":
+            return 0
+        if code is not None and not is_permanent(code):
+            self._release_unknown(row, self._backoff(1))
+            return 0
+        # Not there (or the conversation can't be read, when posting there will fail too).
+        self._later(row, now, "not found in history", uncount=False)
+        return 1
+
+    def _find_in_history(self, row: OutboxMessage, channel: str) -> tuple[str | None, str | None]:
+        """(the message's ts, None) when found; (None, error code or None) otherwise: one page
+        (one request). A page that says there is more leaves the row for the next slot, from
+        where this page ended."""
+        assert row.first_attempt_at is not None and row.id is not None
+        oldest = (row.first_attempt_at - HISTORY_SKEW).timestamp()
+        with self._lock:
+            cursor = self._cursors.pop(row.id, None)
+        try:
+            answer = self.clients.client_for(row.team_id).conversations_history(
+                channel=channel,
+                oldest=f"{oldest:.6f}",
+                limit=HISTORY_PAGE,
+                include_all_metadata=True,
+                **({"cursor": cursor} if cursor else {}),
+            )
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                self._hold_history(row.team_id, error)
+                with self._lock:
+                    next_slot = self._history_next[row.team_id]
+                self._release_unknown(row, next_slot)
+                return None, "ratelimited"
+            return None, error.response.get("error") or "error"
+        except Exception as error:
+            return None, type(error).__name__
+        for message in answer.get("messages") or []:
+            if post_key_of(message, row.team_id) == row.post_key:
+                return str(message.get("ts")), None
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+        if answer.get("has_more") and cursor:
+            with self._lock:
+                self._cursors[row.id] = cursor
+                next_slot = self._history_next[row.team_id]
+            self._release_unknown(row, next_slot)
+            return None, "ratelimited"  # not settled yet: the next page in the next slot
+        return None, None
+
+    def _hold_history(self, team_id: str, error: SlackApiError) -> None:
+        try:
+            seconds = float(error.response.headers.get("Retry-After") or 60)
+        except (TypeError, ValueError):
+            seconds = 60.0
+        with self._lock:
+            self._history_next[team_id] = self.clock() + timedelta(
+                seconds=max(seconds, self.history_interval.total_seconds())
+            )
+
+    def _release_unknown(self, row: OutboxMessage, not_before: datetime | None) -> None:
+        assert row.id is not None
+        with self.uow() as uow:
+            outbox_queries.release_unknown(
+                session=uow.session, row_id=row.id, worker=self.worker, not_before=not_before
+            )

@@ -1,0 +1,369 @@
+"""The outbox table's queries (see storage.models.OutboxMessage and bot.dispatcher).
+
+States: ``pending`` (due at ``not_before``) → ``sending`` (claimed by one dispatcher until
+``lease_until``) → ``sent`` | ``failed``; or ``sending`` → ``unknown`` when Slack may have taken
+the message without us learning so (a 5xx, a timeout, a process that died mid-send); an
+unknown row is looked up in Slack (``claim_unknown``) before it is ever sent again.
+
+Like every query module: keyword-only ``session=``, never commits. A claim is only a claim once
+the caller's transaction commits; the dispatcher commits it before calling Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlmodel import Session
+
+from storage.models import OutboxMessage
+from storage.queries import _insert_if_absent
+
+_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+def enqueue(
+    *,
+    session: Session,
+    team_id: str,
+    post_key: str,
+    kind: str,
+    target_kind: str,
+    target_id: str | None,
+    payload: Mapping[str, Any],
+    now: datetime,
+    method: str = "chat.postMessage",
+    not_before: datetime | None = None,
+) -> bool:
+    """Insert the row unless ``post_key`` is already queued (or sent) for this team; True when
+    inserted. Race-safe: of two transactions enqueueing one key, one row survives."""
+    return _insert_if_absent(
+        session,
+        _TABLE,
+        {
+            "team_id": team_id,
+            "post_key": post_key,
+            "kind": kind,
+            "target_kind": target_kind,
+            "target_id": target_id,
+            "payload": dict(payload),
+            "method": method,
+            "not_before": not_before or now,
+            "attempts": 0,
+            "state": "pending",
+            "created_at": now,
+        },
+        ["team_id", "post_key"],
+    )
+
+
+def get(*, session: Session, team_id: str, post_key: str) -> OutboxMessage | None:
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.team_id == team_id, OutboxMessage.post_key == post_key)  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
+    )
+    return session.execute(statement).scalars().first()
+
+
+def get_by_id(*, session: Session, row_id: int) -> OutboxMessage | None:
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.id == row_id)  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
+    )
+    return session.execute(statement).scalars().first()
+
+
+def _claim(
+    session: Session,
+    *,
+    state: str,
+    new_state: str,
+    limit: int,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    skip_teams: Iterable[str] = (),
+) -> list[OutboxMessage]:
+    """Claim up to ``limit`` due rows in ``state``: one UPDATE whose subquery picks them.
+
+    PostgreSQL: the subquery locks the rows it picks ``FOR UPDATE SKIP LOCKED``, so two
+    dispatchers claiming at once take different rows. SQLite: writers are serialised by the
+    file lock and the UPDATE re-checks ``state``, so a row is claimed by one statement only."""
+    table = _TABLE
+    due = (
+        select(table.c.id)
+        .where(table.c.state == state, table.c.not_before <= now)
+        .order_by(table.c.not_before, table.c.id)
+        .limit(limit)
+    )
+    skipped = list(skip_teams)
+    if skipped:
+        due = due.where(table.c.team_id.not_in(skipped))
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()), table.c.state == state)
+        .values(state=new_state, claimed_by=worker, lease_until=now + lease)
+        .returning(table.c.id)
+    )
+    ids = [row[0] for row in session.execute(statement).all()]
+    if not ids:
+        return []
+    rows = session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.scalars().all())
+
+
+def claim_due(
+    *,
+    session: Session,
+    limit: int,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    skip_teams: Iterable[str] = (),
+) -> list[OutboxMessage]:
+    """Claim pending rows due by ``now`` for sending (state ``sending`` until ``now + lease``),
+    oldest first; ``skip_teams``: workspaces this dispatcher holds back (a 429's Retry-After)."""
+    return _claim(
+        session,
+        state="pending",
+        new_state="sending",
+        limit=limit,
+        now=now,
+        worker=worker,
+        lease=lease,
+        skip_teams=skip_teams,
+    )
+
+
+def claim_unknown(
+    *,
+    session: Session,
+    limit: int,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    skip_teams: Iterable[str] = (),
+) -> list[OutboxMessage]:
+    """Claim unknown rows due for a look in Slack; they stay ``unknown`` (leased to ``worker``)
+    until ``mark_sent`` (found) or ``reschedule`` (not found: sent as usual). Call
+    ``expire_leases`` first so rows of a process that died mid-send are among them."""
+    table = _TABLE
+    due = (
+        select(table.c.id)
+        .where(
+            table.c.state == "unknown",
+            table.c.not_before <= now,
+            or_(table.c.lease_until.is_(None), table.c.lease_until < now),
+        )
+        .order_by(table.c.not_before, table.c.id)
+        .limit(limit)
+    )
+    skipped = list(skip_teams)
+    if skipped:
+        due = due.where(table.c.team_id.not_in(skipped))
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        update(table)
+        .where(
+            table.c.id.in_(due.scalar_subquery()),
+            table.c.state == "unknown",
+            or_(table.c.lease_until.is_(None), table.c.lease_until < now),
+        )
+        .values(claimed_by=worker, lease_until=now + lease)
+        .returning(table.c.id)
+    )
+    ids = [row[0] for row in session.execute(statement).all()]
+    if not ids:
+        return []
+    rows = session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.scalars().all())
+
+
+def expire_leases(*, session: Session, now: datetime) -> int:
+    """A ``sending`` row whose lease ran out belongs to a process that died mid-send (or lost
+    its database between Slack's answer and the mark): Slack may have it, so it is unknown."""
+    result = session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.state == "sending", _TABLE.c.lease_until < now)
+        .values(state="unknown", claimed_by=None, lease_until=None, not_before=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def record_attempt(
+    *,
+    session: Session,
+    row_id: int,
+    worker: str,
+    channel: str | None,
+    now: datetime,
+    lease_left: timedelta,
+) -> bool:
+    """Note, before the request leaves, which conversation it goes to (where to look if its
+    outcome is lost) and count it as an attempt. False when the claim was lost meanwhile, or
+    less than ``lease_left`` of it remains (the request could outlive it, and another
+    dispatcher would then take the row for unknown while it is still in flight)."""
+    result = session.execute(
+        update(_TABLE)
+        .where(
+            _TABLE.c.id == row_id,
+            _TABLE.c.state == "sending",
+            _TABLE.c.claimed_by == worker,
+            _TABLE.c.lease_until >= now + lease_left,
+        )
+        .values(
+            attempt_channel=channel,
+            attempts=_TABLE.c.attempts + 1,
+            first_attempt_at=_coalesce(_TABLE.c.first_attempt_at, now),
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _coalesce(column: Any, value: datetime) -> Any:
+    from sqlalchemy import func, literal
+
+    return func.coalesce(column, literal(value, type_=_TABLE.c.first_attempt_at.type))
+
+
+def release_unknown(
+    *, session: Session, row_id: int, worker: str, not_before: datetime | None
+) -> bool:
+    """Give an unknown row back unsettled (this workspace's history slot is taken, or the read
+    failed): still unknown, to be looked up again from ``not_before``."""
+    values: dict[str, Any] = {"claimed_by": None, "lease_until": None}
+    if not_before is not None:
+        values["not_before"] = not_before
+    result = session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.id == row_id, _TABLE.c.state == "unknown", _TABLE.c.claimed_by == worker)
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_sent(
+    *, session: Session, row_id: int, channel: str | None, ts: str | None, now: datetime
+) -> bool:
+    """Record that Slack has the message; True the first time (then run the kind's on_sent
+    hook in the same transaction), False when it was already marked sent."""
+    result = session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.id == row_id, _TABLE.c.state != "sent")
+        .values(
+            state="sent",
+            sent_channel=channel,
+            sent_ts=ts,
+            sent_at=now,
+            claimed_by=None,
+            lease_until=None,
+            last_error=None,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_unknown(
+    *, session: Session, row_id: int, worker: str, error: str, check_at: datetime
+) -> bool:
+    """Slack may or may not have taken it: look for it in Slack at ``check_at``, never resend
+    before that."""
+    result = session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.id == row_id, _TABLE.c.state == "sending", _TABLE.c.claimed_by == worker)
+        .values(
+            state="unknown",
+            claimed_by=None,
+            lease_until=None,
+            not_before=check_at,
+            last_error=error,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def reschedule(
+    *,
+    session: Session,
+    row_id: int,
+    worker: str,
+    not_before: datetime,
+    error: str | None,
+    uncount_attempt: bool = False,
+) -> bool:
+    """Back to pending until ``not_before`` (Slack said no for now, or a 429, or the target is
+    not known yet). ``uncount_attempt``: the request never counted (a 429 answered it)."""
+    values: dict[str, Any] = {
+        "state": "pending",
+        "claimed_by": None,
+        "lease_until": None,
+        "not_before": not_before,
+        "last_error": error,
+    }
+    if uncount_attempt:
+        values["attempts"] = _TABLE.c.attempts - 1
+    result = session.execute(
+        update(_TABLE)
+        .where(
+            _TABLE.c.id == row_id,
+            _TABLE.c.state.in_(("sending", "unknown")),
+            _TABLE.c.claimed_by == worker,
+        )
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_failed(*, session: Session, row_id: int, error: str, now: datetime) -> bool:
+    """Slack can never take it (a permanent error, an uninstalled workspace); True the first
+    time."""
+    result = session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.id == row_id, _TABLE.c.state.not_in(("sent", "failed")))
+        .values(state="failed", claimed_by=None, lease_until=None, last_error=error, sent_at=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def rows_of(*, session: Session, team_id: str) -> list[OutboxMessage]:
+    """Every row of one workspace, oldest first (tests, the data export)."""
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.team_id == team_id)  # type: ignore[arg-type]
+        .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
+    )
+    return list(session.execute(statement).scalars().all())
+
+
+def wake_recognition_channel_rows(*, session: Session, team_id: str) -> int:
+    """The workspace's recognition channel changed: its rows waiting for one (none was set, or
+    the bot couldn't post in the old one) are due at once. Due "at once" is their creation time,
+    which is in the past on every clock."""
+    result = session.execute(
+        update(_TABLE)
+        .where(
+            _TABLE.c.team_id == team_id,
+            _TABLE.c.target_kind == "recognition_channel",
+            _TABLE.c.state == "pending",
+        )
+        .values(not_before=_TABLE.c.created_at)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
