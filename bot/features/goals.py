@@ -29,6 +29,7 @@ from bot.blocks.goals import (
     goal_progress_message,
     parse_goal_submission,
 )
+from bot.domain.text import parse_row_id
 from bot.features._save_before_ack import save_before_ack
 from bot.jobs import goals as jobs
 from bot.messaging import (
@@ -42,7 +43,6 @@ from bot.messaging import (
 from bot.slack_users import fetch_profile
 from bot.usecases import goal_reviews as usecases
 from bot.usecases.goals import local_today
-from bot.usecases.text import parse_row_id
 from storage.models import Goal
 
 log = logging.getLogger(__name__)

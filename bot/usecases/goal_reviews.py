@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session
 
@@ -28,6 +28,7 @@ from bot.blocks.goals import (
     timeline_comment,
 )
 from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
+from bot.domain.people import SlackProfile
 from bot.outbox_hooks import register_hooks
 from bot.slack_text import escape_mrkdwn
 from bot.uow import UnitOfWork, to_user
@@ -55,9 +56,6 @@ from bot.usecases.goals import (
 from bot.usecases.members import remember_profile
 from storage import goals_queries, outbox_queries, queries
 from storage.models import Goal, OutboxMessage, utcnow
-
-if TYPE_CHECKING:
-    from bot.slack_users import SlackProfile
 
 log = logging.getLogger(__name__)
 

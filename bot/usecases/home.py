@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.blocks.home import HomeFacts
+from bot.domain.people import SlackProfile
 from bot.uow import UnitOfWork
 from bot.usecases import checkins as checkin_usecases
 from bot.usecases.dashboard import ManagerDashboard, RepDashboard, manager_dashboard, rep_dashboard
 from bot.usecases.members import remember_profile
 from storage import kudos_queries, queries
 from storage.models import Member
-
-if TYPE_CHECKING:
-    from bot.slack_users import SlackProfile
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.blocks.settings import CurrentSettings, SettingsSubmission, settings_saved_message
+from bot.blocks.settings import settings_saved_message
+from bot.domain.settings import CurrentSettings, SettingsSubmission
 from bot.uow import UnitOfWork, to_user
 from storage import queries
 
