@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -193,6 +193,7 @@ def create_app(
         **oauth_options,
     )
     app.middleware(_reject_malformed_payloads)
+    app.middleware(_provide_deps(deps))
     app.middleware(_skip_redelivered_events(deps))
     app.error(_report_error)
 
@@ -238,6 +239,17 @@ def _reject_malformed_payloads(body: dict[str, Any], next: Callable[[], None]) -
         log.warning("refused a malformed Slack payload: %s", problem)
         return BoltResponse(status=400, body="malformed payload")
     return next()
+
+
+def _provide_deps(deps: Deps) -> Callable[..., Any]:
+    """Listeners are module-level functions; they find the app's dependencies in Bolt's
+    context (`context["deps"]`), which Bolt hands any listener that names `context`."""
+
+    def provide_deps(context: BoltContext, next: Callable[[], None]) -> Any:
+        context["deps"] = deps
+        return next()
+
+    return provide_deps
 
 
 def _skip_redelivered_events(deps: Deps) -> Callable[..., Any]:

@@ -31,7 +31,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.client import RemoteDisconnected
 from typing import Any
@@ -39,16 +38,18 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.metrics import Metrics, count_post
+from bot.outbox_hooks import hooks_for, register_hooks
 from bot.slack_clients import TeamClients, TokenForTeam
-from bot.slack_errors import is_permanent
+from bot.slack_errors import CHANNEL_REFUSED, is_permanent
 from bot.uow import UnitOfWork
 from storage import outbox_queries, queries
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
+
+__all__ = ["Dispatcher", "register_hooks", "with_post_key", "post_key_of", "METADATA_EVENT_TYPE"]
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,10 @@ HISTORY_SKEW = timedelta(minutes=1)
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 MAX_ATTEMPTS = 20
-# A row for the recognition channel while none is set: looked at again this often.
-NO_CHANNEL_RECHECK = timedelta(minutes=1)
+# A row for the recognition channel while none is set, or after the bot was refused there:
+# looked at again this long after (saving another channel wakes such rows at once).
+NO_CHANNEL_RECHECK = timedelta(hours=1)
+REFUSED_CHANNEL_RETRY = timedelta(hours=6)
 # A DM channel id never changes for one person and app; conversations.open is asked once a day.
 DM_CACHE_SECONDS = 24 * 60 * 60.0
 # Pacing waits shorter than this are slept through; longer ones put the row back until then.
@@ -97,32 +100,6 @@ METHOD_PER_MINUTE: dict[str, float] = {
     "chat.update": 50.0,  # Tier 3
 }
 POST_PER_CHANNEL_SECONDS = 1.0
-
-Hook = Callable[..., None]
-
-
-@dataclass(frozen=True)
-class KindHooks:
-    """What a feature records when one of its rows is sent or given up on, in the same
-    transaction as the outbox's own mark (so it is recorded once, whatever crashes)."""
-
-    on_sent: Callable[[Session, OutboxMessage, str | None, str | None], None] | None = None
-    on_failed: Callable[[Session, OutboxMessage, str], None] | None = None
-
-
-_HOOKS: dict[str, KindHooks] = {}
-
-
-def register_hooks(
-    kind: str,
-    *,
-    on_sent: Callable[[Session, OutboxMessage, str | None, str | None], None] | None = None,
-    on_failed: Callable[[Session, OutboxMessage, str], None] | None = None,
-) -> None:
-    """Call `on_sent(session, row, channel, ts)` when a row of `kind` is in Slack and
-    `on_failed(session, row, error_code)` when it never can be. Registering a kind again
-    replaces its hooks (modules register at import; re-imports are harmless)."""
-    _HOOKS[kind] = KindHooks(on_sent=on_sent, on_failed=on_failed)
 
 
 def with_post_key(message: Mapping[str, Any], post_key: str) -> dict[str, Any]:
@@ -225,7 +202,8 @@ class Dispatcher:
         # Unknown row id -> where its history read goes on (a page said there was more).
         self._cursors: dict[int, str] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
+        # One event per background thread: a wake reaches both.
+        self._wakes: list[threading.Event] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -237,37 +215,48 @@ class Dispatcher:
 
     def wake(self) -> None:
         """Something was queued: send it soon. Never blocks."""
-        self._wake.set()
+        for event in self._wakes:
+            event.set()
 
-    def start(self, *, idle_seconds: float = 5.0) -> None:
-        """Send in two background threads until `stop`: one for sends, one for reconciling
-        unknown rows (its slow, rare reads never hold up a send)."""
+    def start(self, *, idle_seconds: float | None = None) -> None:
+        """Send in two background threads until `stop`, each time `wake` is called: one for
+        sends, one for reconciling unknown rows (its slow, rare reads never hold up a send).
+        Rows that fall due later (a backoff, a Retry-After) are sent by the scheduler's tick
+        (`run_once`) in some process, or every `idle_seconds` when given."""
         if self._threads:
             return
         self._stop.clear()
         for name, step in (("send", self.send_due), ("reconcile", self.reconcile_due)):
+            event = threading.Event()
+            self._wakes.append(event)
             thread = threading.Thread(
-                target=self._loop, args=(step, idle_seconds), name=f"outbox-{name}", daemon=True
+                target=self._loop,
+                args=(step, event, idle_seconds),
+                name=f"outbox-{name}",
+                daemon=True,
             )
             thread.start()
             self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self.wake()
         for thread in self._threads:
             thread.join(timeout=15)
         self._threads.clear()
+        self._wakes.clear()
 
-    def _loop(self, step: Callable[[datetime], int], idle_seconds: float) -> None:
+    def _loop(
+        self, step: Callable[[datetime], int], event: threading.Event, idle: float | None
+    ) -> None:
         while not self._stop.is_set():
+            event.wait(idle)
+            event.clear()
             try:
                 while step(self.clock()) and not self._stop.is_set():
                     pass
-            except Exception:  # the database is down, say: logged, tried again soon
+            except Exception:  # the database is down, say: logged, tried on the next wake
                 log.exception("outbox dispatch failed")
-            self._wake.wait(idle_seconds)
-            self._wake.clear()
 
     def run_once(self, now: datetime) -> int:
         """Reconcile what is due for it, then send every due row (batch after batch) as of
@@ -342,7 +331,7 @@ class Dispatcher:
         try:
             response = self._call(client, row, channel)
         except SlackApiError as error:
-            return self._after_error(row, error, attempts)
+            return self._after_error(row, error, attempts, channel)
         except Exception as error:
             return self._after_exception(row, error, attempts)
         data = response.data if isinstance(response.data, dict) else {}
@@ -366,7 +355,7 @@ class Dispatcher:
                 workspace = queries.get_workspace(session=uow.session, team_id=row.team_id)
                 channel = workspace.recognition_channel_id if workspace is not None else None
             if channel is None:
-                self._later(row, now + NO_CHANNEL_RECHECK, "no recognition channel", uncount=False)
+                self._refused(row, None, "no_channel", now + NO_CHANNEL_RECHECK)
             return channel
         if row.method != "chat.postMessage":
             return row.target_id  # views.publish and friends take the user id itself
@@ -428,7 +417,9 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ results
 
-    def _after_error(self, row: OutboxMessage, error: SlackApiError, attempts: int) -> str:
+    def _after_error(
+        self, row: OutboxMessage, error: SlackApiError, attempts: int, channel: str | None
+    ) -> str:
         status = error.response.status_code
         code = error.response.get("error") or f"http_{status}"
         if status == 429:
@@ -436,6 +427,12 @@ class Dispatcher:
             return _Outcome.LATER
         if status >= 500:
             return self._unknown_or_later(row, f"http_{status}", attempts)
+        if row.target_kind == "recognition_channel" and code in CHANNEL_REFUSED:
+            # The bot can't post in the workspace's recognition channel: kept until an admin
+            # picks another (storage.queries.update_workspace_settings wakes the row) or, in
+            # case someone invited the bot meanwhile, for another try hours later.
+            self._refused(row, channel, code, self.clock() + REFUSED_CHANNEL_RETRY)
+            return _Outcome.LATER
         if is_permanent(code):
             self._fail(row, code)
             return _Outcome.FAILED
@@ -509,6 +506,22 @@ class Dispatcher:
                 uncount_attempt=uncount,
             )
 
+    def _refused(
+        self, row: OutboxMessage, channel: str | None, code: str, not_before: datetime
+    ) -> None:
+        assert row.id is not None
+        with self.uow() as uow:
+            if outbox_queries.reschedule(
+                session=uow.session,
+                row_id=row.id,
+                worker=self.worker,
+                not_before=not_before,
+                error=code,
+            ):
+                on_refused = hooks_for(row.kind).on_refused
+                if on_refused is not None:
+                    on_refused(uow.session, row, channel, code, uow.now())
+
     def _fail(self, row: OutboxMessage, code: str) -> None:
         assert row.id is not None
         log.info("outbox row %s (%s) can never be sent: %s", row.id, row.post_key, code)
@@ -516,9 +529,9 @@ class Dispatcher:
             if outbox_queries.mark_failed(
                 session=uow.session, row_id=row.id, error=code, now=self.clock()
             ):
-                hooks = _HOOKS.get(row.kind)
-                if hooks is not None and hooks.on_failed is not None:
-                    hooks.on_failed(uow.session, row, code)
+                on_failed = hooks_for(row.kind).on_failed
+                if on_failed is not None:
+                    on_failed(uow.session, row, code, uow.now())
 
     def _mark_sent(self, row: OutboxMessage, channel: str | None, ts: str | None) -> None:
         assert row.id is not None
@@ -526,9 +539,9 @@ class Dispatcher:
             if outbox_queries.mark_sent(
                 session=uow.session, row_id=row.id, channel=channel, ts=ts, now=self.clock()
             ):
-                hooks = _HOOKS.get(row.kind)
-                if hooks is not None and hooks.on_sent is not None:
-                    hooks.on_sent(uow.session, row, channel, ts)
+                on_sent = hooks_for(row.kind).on_sent
+                if on_sent is not None:
+                    on_sent(uow.session, row, channel, ts, uow.now())
         count_post(self.metrics, row.kind)
 
     # ------------------------------------------------------------------ reconciling

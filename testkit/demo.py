@@ -178,6 +178,9 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
     )
     clock = FakeClock(DEMO_START)
     runtime = build_runtime(settings, clock=clock)
+    # What requests queue (a kudos' post and DMs) is sent as in `rebound serve`: by this
+    # process's outbox dispatcher, woken by each commit.
+    runtime.start_dispatcher()
     ticker = build_ticker(runtime.deps, runtime.app.client)
     server = make_http_server(
         make_wsgi_app(runtime.app, runtime.engine, secret), host="127.0.0.1", port=0
