@@ -32,7 +32,6 @@ from bot.blocks.kudos import (
     problem_message,
     read_kudos_modal,
 )
-from bot.delivery import Delivery
 from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
 from bot.scheduler import ScheduledJob
 from bot.slack_clients import TeamClients
@@ -78,7 +77,9 @@ def register(app: App, deps: Deps) -> None:
     app.view(KUDOS_CALLBACK_ID)(kudos_submitted)
 
 
-def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, ScheduledJob]]:
+def scheduled_jobs(deps: Deps, delivery: object) -> list[tuple[str, ScheduledJob]]:
+    """build_ticker's hook (its `delivery` is for features not yet on the outbox; kudos send
+    nothing themselves)."""
     from bot.jobs import kudos as jobs
 
     # The tick's dispatcher runs the kudos hooks too: they need the links.
