@@ -558,6 +558,35 @@ def test_kudos_without_a_channel_is_kept_and_posted_once_when_one_is_set(
     assert len(told) == 1 and "Your kudos is up" in _text_of(told[0])
 
 
+def test_a_kudos_slack_refuses_to_post_is_told_later_once_and_goes_up_when_the_channel_changes(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    refusing = f"C0NOPE{team.run.upper()}"  # a channel Slack answers channel_not_found for
+    team.configure(recognition_channel_id=refusing)
+    seen = len(standin.calls)
+    team.kudos(MANAGER, f"@leo #process Clean handover to CS {team.run}")
+    answer = _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    assert f"I couldn't post in <#{refusing}> just now" in answer
+    assert "Your kudos is up" not in answer
+    assert [row.status for row in team.kudos_rows()] == ["pending"]
+    assert _dms_to(standin, REP1, team.run) == []
+
+    # An admin picks a channel the bot is in: the kept kudos goes up on the next tick, Leo gets
+    # his DM, and Maya (told it would come later) hears once that it is up.
+    team.configure(recognition_channel_id=team.channel)
+    clock = FakeClock(datetime.now(UTC))
+    team.tick(clock)
+    clock.advance(minutes=1)
+    team.tick(clock)
+    assert len(team.kudos_posts()) == 1
+    (dm,) = _dms_to(standin, REP1, team.run)
+    assert f"/archives/{team.channel}/" in _text_of(dm)
+    told = [c for c in standin.messages_to(MANAGER) if team.channel in _text_of(c)]
+    assert len(told) == 1 and "Your kudos is up" in _text_of(told[0])
+    assert [row.status for row in team.kudos_rows()] == ["posted"]
+
+
 def test_an_admin_without_a_channel_is_told_to_set_one(team: Team, standin: SlackStandIn) -> None:
     seen = len(standin.calls)
     team.kudos(ADMIN, f"@leo #learning Shared the loss review {team.run}")
