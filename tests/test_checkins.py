@@ -18,9 +18,6 @@ from sqlmodel import select
 from bot.app import Deps, build_ticker, make_web_client
 from bot.blocks.checkins import (
     MAX_DIGEST_REPS,
-    Question,
-    RatingDrop,
-    RepWeek,
     checkin_message,
     checkin_modal,
     digest_message,
@@ -30,12 +27,8 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.delivery import DEFAULT_LEASE
 from bot.domain import next_checkin_at
-from bot.features.checkins import (
-    SEND_RETRY_BUDGET_SECONDS,
-    RetryBudget,
-    SendPacer,
-    fanout_client,
-)
+from bot.domain.checkins import Question, RatingDrop, RepWeek
+from bot.features.checkins import SEND_RETRY_BUDGET_SECONDS, RetryBudget, SendPacer, fanout_client
 from bot.usecases import checkins as uc
 from storage import checkins_queries as cq
 from storage import queries

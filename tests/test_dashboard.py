@@ -17,16 +17,8 @@ from bot.blocks.dashboard import (
 )
 from bot.blocks.home import HomeFacts, home_view
 from bot.domain import Classification, Resilience
-from bot.usecases.dashboard import (
-    RECENT_OUTCOMES,
-    ManagerDashboard,
-    RepDashboard,
-    Streak,
-    TeamRow,
-    current_streak,
-    manager_dashboard,
-    rep_dashboard,
-)
+from bot.domain.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
+from bot.usecases.dashboard import RECENT_OUTCOMES, current_streak, manager_dashboard, rep_dashboard
 from storage import queries
 from storage.models import Outcome, Reflection
 from testkit.standin import SlackStandIn

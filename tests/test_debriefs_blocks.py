@@ -13,15 +13,8 @@ from bot.blocks.debriefs import (
     CELEBRATE_BLOCK_ID,
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
-    KEEP_DOING_QUESTION,
     REFLECT_ACTION_ID,
-    REFLECTION_QUESTIONS,
-    Commitment,
-    Lesson,
-    LessonsResult,
-    OutcomeFacts,
     ReflectionIds,
-    ResilienceLine,
     ShoutOut,
     bounce_back_shout_out,
     celebration_choice_dm,
@@ -37,13 +30,22 @@ from bot.blocks.debriefs import (
     perfect_miss_shout_out,
     read_reflection_metadata,
     reflection_modal,
-    reflection_questions,
     reflection_reminder_dm,
     reflection_saved_dm,
     win_logged_dm,
     won_modal,
 )
 from bot.domain import PRACTICES, Classification
+from bot.domain.debriefs import (
+    KEEP_DOING_QUESTION,
+    REFLECTION_QUESTIONS,
+    Commitment,
+    Lesson,
+    LessonsResult,
+    OutcomeFacts,
+    ResilienceLine,
+    reflection_questions,
+)
 from testkit.simulator import state_value
 from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 

@@ -19,7 +19,6 @@ from sqlmodel import select
 from bot.app import Deps, make_dispatcher, make_web_client
 from bot.blocks.debriefs import (
     CELEBRATE_YES_ACTION_ID,
-    KEEP_DOING_QUESTION,
     REFLECT_ACTION_ID,
     perfect_miss_shout_out,
 )
@@ -28,6 +27,7 @@ from bot.config import Settings
 from bot.delivery import Delivery
 from bot.dispatcher import Dispatcher
 from bot.domain import week_key
+from bot.domain.debriefs import KEEP_DOING_QUESTION
 from bot.features import debriefs
 from bot.scheduler import ScheduledJob
 from bot.usecases import checkins as checkin_usecases

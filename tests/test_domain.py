@@ -1,4 +1,4 @@
-"""Unit and property tests of the pure domain (bot/domain.py)."""
+"""Unit and property tests of the pure domain (bot/domain/)."""
 
 from __future__ import annotations
 

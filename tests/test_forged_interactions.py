@@ -21,13 +21,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, SQLModel, select
 
-from bot.blocks.checkins import (
-    CHECKIN_CALLBACK_ID,
-    OPEN_ACTION_ID,
-    SKIP_ACTION_ID,
-    Question,
-    checkin_modal,
-)
+from bot.blocks.checkins import CHECKIN_CALLBACK_ID, OPEN_ACTION_ID, SKIP_ACTION_ID, checkin_modal
 from bot.blocks.debriefs import (
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
@@ -37,6 +31,7 @@ from bot.blocks.debriefs import (
 from bot.blocks.goals import CHANGE_GOAL_ACTION_ID, GoalDefaults, goal_modal
 from bot.blocks.kudos import kudos_modal
 from bot.blocks.privacy import DELETE_WORKSPACE_CONFIRM_ACTION_ID, FORGET_ME_CONFIRM_ACTION_ID
+from bot.domain.checkins import Question
 from bot.usecases.privacy import row_dict
 from storage import queries
 from storage.db import make_engine

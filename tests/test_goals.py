@@ -23,10 +23,9 @@ from bot.blocks.goals import (
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.domain import Classification
+from bot.domain.goals import CycleReview, GoalProgress
 from bot.features import goals as goals_feature
 from bot.usecases.goals import (
-    CycleReview,
-    GoalProgress,
     checkin_process_scores,
     default_cycle,
     local_today,

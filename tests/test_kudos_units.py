@@ -10,9 +10,6 @@ import pytest
 
 from bot.blocks.home import HomeFacts, home_view
 from bot.blocks.kudos import (
-    BounceBackLine,
-    DigestFacts,
-    KudosLine,
     digest_message,
     kudos_dm,
     kudos_modal,
@@ -24,9 +21,11 @@ from bot.blocks.kudos import (
     read_kudos_modal,
     unreached_message,
 )
-from bot.blocks.settings import CurrentSettings, parse_settings_submission, settings_modal
+from bot.blocks.settings import parse_settings_submission, settings_modal
+from bot.domain.kudos import BounceBackLine, DigestFacts, KudosLine
+from bot.domain.people import SlackProfile
+from bot.domain.settings import CurrentSettings
 from bot.slack_text import unescape_command_text
-from bot.slack_users import SlackProfile
 from bot.usecases.kudos import (
     KudosDraft,
     Problem,

@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "post_log",
     "outbox",
     "processed_events",
+    "scheduler_marks",
 }
 # slack-sdk's tables for multi-workspace installs (storage/oauth_store.py).
 OAUTH_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}

@@ -24,14 +24,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.blocks.checkins import OPEN_ACTION_ID, SKIP_ACTION_ID
-from bot.blocks.debriefs import (
-    CELEBRATE_NO_ACTION_ID,
-    CELEBRATE_YES_ACTION_ID,
-    REASONS,
-    REFLECT_ACTION_ID,
-)
+from bot.blocks.debriefs import CELEBRATE_NO_ACTION_ID, CELEBRATE_YES_ACTION_ID, REFLECT_ACTION_ID
 from bot.blocks.goals import CHANGE_GOAL_ACTION_ID
 from bot.blocks.privacy import FORGET_ME_CONFIRM_ACTION_ID
+from bot.domain.debriefs import REASONS
 from bot.usecases.goals import local_today
 from storage import queries
 from storage.db import make_engine

@@ -19,12 +19,8 @@ from bot.blocks.privacy import (
     forget_me_confirmation,
     forgotten_message,
 )
-from bot.blocks.settings import (
-    CurrentSettings,
-    parse_settings_submission,
-    settings_modal,
-    settings_saved_message,
-)
+from bot.blocks.settings import parse_settings_submission, settings_modal, settings_saved_message
+from bot.domain.settings import CurrentSettings
 from bot.usecases import privacy
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import Outcome, Reflection, Workspace

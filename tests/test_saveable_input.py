@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from bot.blocks.checkins import Question, parse_checkin_submission
+from bot.blocks.checkins import parse_checkin_submission
 from bot.blocks.debriefs import (
     lost_modal,
     parse_lost_submission,
@@ -27,8 +27,9 @@ from bot.blocks.debriefs import (
 from bot.blocks.goals import parse_goal_submission
 from bot.blocks.kudos import KUDOS_CALLBACK_ID
 from bot.blocks.settings import parse_settings_submission
+from bot.domain.checkins import Question
+from bot.domain.text import parse_decimal, parse_whole_number, saveable_text, unsaveable_reason
 from bot.usecases.kudos import KudosDraft, Problem, check_draft, parse_kudos_text
-from bot.usecases.text import parse_decimal, parse_whole_number, saveable_text, unsaveable_reason
 from storage.db import make_engine
 from storage.models import Outcome
 from testkit.simulator import state_value

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.settings import CurrentSettings, parse_settings_submission, settings_modal
+from bot.blocks.settings import parse_settings_submission, settings_modal
+from bot.domain.settings import CurrentSettings
 from bot.usecases.settings import MAX_TEAMS_IN_MODAL
 from testkit.simulator import state_value
 from testkit.standin import BlockKitChecker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.blocks.settings import SettingsSubmission
+from bot.domain.settings import SettingsSubmission
 from bot.usecases.settings import MAX_TEAMS_IN_MODAL, current_settings, save_settings
 from storage import queries
 from storage.db import make_engine, upgrade

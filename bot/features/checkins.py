@@ -38,7 +38,6 @@ from bot.blocks.checkins import (
     CHECKIN_CALLBACK_ID,
     OPEN_ACTION_ID,
     SKIP_ACTION_ID,
-    Question,
     already_answered_message,
     answered_message,
     checkin_message,
@@ -54,6 +53,8 @@ from bot.blocks.checkins import (
     skipped_message,
 )
 from bot.delivery import DEFAULT_LEASE, Delivery
+from bot.domain.checkins import Question
+from bot.domain.text import parse_row_id
 from bot.messaging import (
     NOT_YOURS_ERROR,
     not_yours_message,
@@ -66,10 +67,9 @@ from bot.scheduler import ScheduledJob
 from bot.slack_users import fetch_profile, profile_from_user
 from bot.usecases import checkins as uc
 from bot.usecases.members import remember_profile
-from bot.usecases.text import parse_row_id
 from storage import checkins_queries as cq
 from storage import queries
-from storage.models import CheckIn
+from storage.models import CheckIn, Member, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,8 @@ CLAIM_BATCH = 20
 SEND_THREADS = 4
 TZ_REFRESH_BATCH = 100
 REMINDER_BATCH = 500
+# Members read per query by the digest job (see CheckinJobs.digests).
+DIGEST_BATCH = 500
 # A time zone read that failed waits this long in this process before it is tried again, so
 # members whose reads keep failing do not take every batch and starve the others. Slack saying
 # the person is gone (a permanent error) waits a day.
@@ -770,33 +772,89 @@ class CheckinJobs:
             session.commit()
 
     def digests(self, now: datetime) -> None:
+        """Each manager's digest, at its time. Only members whose stored digest time has come
+        are read; each gets its next time stored, except a manager whose digest must be tried
+        again on the next tick (a Slack error, or another process mid-send)."""
         with self.deps.session_factory() as session:
-            managers = cq.managers_with_reports(session=session)
-            workspaces = {
-                m.team_id: queries.get_or_create_workspace(session=session, team_id=m.team_id)
-                for m in managers
-            }
+            if queries.clock_went_back(
+                session=session, name="checkins.digest", now=now, tolerance=uc.CLOCK_SKEW
+            ):
+                cq.clear_next_digests(session=session)
             session.commit()
-        for manager in managers:
-            for week in uc.digest_weeks_due(workspaces[manager.team_id], manager.tz, now):
-                post_key = f"checkin-digest:{manager.user_id}:{week}"
-                if self.delivery.already_sent(team_id=manager.team_id, post_key=post_key):
-                    continue
+        looked_at: set[int] = set()
+        while True:
+            with self.deps.session_factory() as session:
+                due = cq.members_due_for_digest(
+                    session=session, now=now, limit=DIGEST_BATCH, exclude_ids=looked_at
+                )
+                if not due:
+                    return
+                managers = cq.who_has_reports(session=session, members=due)
+                workspaces = {
+                    m.team_id: queries.get_or_create_workspace(session=session, team_id=m.team_id)
+                    for m in due
+                    if (m.team_id, m.user_id) in managers and not m.deleted
+                }
+                for m in due:
+                    if m.team_id not in workspaces:
+                        found = queries.get_workspace(session=session, team_id=m.team_id)
+                        if found is not None:
+                            workspaces[m.team_id] = found
+                session.commit()
+            next_at: dict[int, datetime] = {}
+            try:
+                for member in due:
+                    assert member.id is not None
+                    workspace = workspaces.get(member.team_id)
+                    if workspace is None:
+                        next_at[member.id] = now + uc.PLAN_RECHECK  # no settings, no digest
+                        continue
+                    is_manager = (member.team_id, member.user_id) in managers
+                    if (
+                        is_manager
+                        and not member.deleted
+                        and not self._digest(member, workspace, now)
+                    ):
+                        continue  # tried again next tick
+                    next_at[member.id] = uc.next_digest_after(workspace, member.tz, now)
+            finally:
                 with self.deps.session_factory() as session:
-                    reps = uc.team_week(session=session, manager=manager, week=week, now=now)
-                if all(r.status in ("none", "paused") for r in reps):
-                    continue  # nobody was asked this week: nothing to tell
-                self.pacer.wait_turn()
-                try:
-                    self.delivery.post(
-                        team_id=manager.team_id,
-                        post_key=post_key,
-                        kind="checkin_digest",
-                        channel=manager.user_id,
-                        message=digest_message(uc.week_label(week), reps),
-                    )
-                except SlackApiError as error:
-                    log.warning("digest %s not sent: %s", post_key, error.response.get("error"))
+                    cq.set_next_digests(session=session, next_at=next_at)
+                    session.commit()
+            # Those to try again next tick stay due: not read again in this one.
+            looked_at.update(m.id for m in due if m.id is not None and m.id not in next_at)
+            if len(due) < DIGEST_BATCH:
+                return
+
+    def _digest(self, manager: Member, workspace: Workspace, now: datetime) -> bool:
+        """Send the manager's due digests; False if one must be tried again."""
+        done = True
+        for week in uc.digest_weeks_due(workspace, manager.tz, now):
+            post_key = f"checkin-digest:{manager.user_id}:{week}"
+            if self.delivery.already_sent(team_id=manager.team_id, post_key=post_key):
+                continue
+            with self.deps.session_factory() as session:
+                reps = uc.team_week(session=session, manager=manager, week=week, now=now)
+            if all(r.status in ("none", "paused") for r in reps):
+                continue  # nobody was asked this week: nothing to tell
+            self.pacer.wait_turn()
+            try:
+                sent = self.delivery.post(
+                    team_id=manager.team_id,
+                    post_key=post_key,
+                    kind="checkin_digest",
+                    channel=manager.user_id,
+                    message=digest_message(uc.week_label(week), reps),
+                )
+            except SlackApiError as error:
+                log.warning("digest %s not sent: %s", post_key, error.response.get("error"))
+                done = False
+                continue
+            if sent is None and self.delivery.is_installed(manager.team_id):
+                # Another process holds the claim (or one died holding it): look again next
+                # tick. An uninstalled workspace has no one to tell.
+                done = False
+        return done
 
 
 def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, ScheduledJob]]:

@@ -25,12 +25,15 @@ from bot.app import Deps, make_web_client
 from bot.blocks.kudos import (
     KUDOS_CALLBACK_ID,
     duplicate_message,
+    kudos_dm,
     kudos_modal,
+    kudos_post,
     not_posted_message,
     pending_message,
     posted_message,
     problem_message,
     read_kudos_modal,
+    unreached_message,
 )
 from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
 from bot.scheduler import ScheduledJob
@@ -40,6 +43,7 @@ from bot.usecases import kudos as usecases
 from bot.usecases.kudos import (
     UNAVAILABLE_TEXT,
     KudosDraft,
+    KudosMessages,
     KudosNews,
     PermalinkReader,
     Problem,
@@ -68,11 +72,15 @@ CANNOT_OPEN_FORM = (
 SAVE_FAILED = "I couldn't save your kudos just now. Please try again in a moment."
 
 Reply = Callable[[dict[str, Any]], None]
+# What kudos' outbox rows are made of (the use cases never import Block Kit).
+MESSAGES = KudosMessages(
+    post=kudos_post, dm=kudos_dm, posted=posted_message, unreached=unreached_message
+)
 
 
 def register(app: App, deps: Deps) -> None:
     """What answers which request (the listeners read `deps` from Bolt's context)."""
-    usecases.use_permalink_reader(permalink_reader(deps))
+    install_hooks(deps)
     app.command("/kudos")(kudos_command)
     app.view(KUDOS_CALLBACK_ID)(kudos_submitted)
 
@@ -82,8 +90,8 @@ def scheduled_jobs(deps: Deps, delivery: object) -> list[tuple[str, ScheduledJob
     nothing themselves)."""
     from bot.jobs import kudos as jobs
 
-    # The tick's dispatcher runs the kudos hooks too: they need the links.
-    usecases.use_permalink_reader(permalink_reader(deps))
+    # The tick's dispatcher runs the kudos hooks too.
+    install_hooks(deps)
     return jobs.scheduled_jobs(deps)
 
 
@@ -236,6 +244,7 @@ def give_kudos(client: WebClient, deps: Deps, submission: Submission, reply: Rep
                 giver_tz=giver.tz,
                 draft=draft,
                 submission_key=submission.submission_key,
+                messages=MESSAGES,
             )
             cap = usecases.daily_cap(session=uow.session, team_id=team_id)
     except Exception:
@@ -367,6 +376,11 @@ def _permalink(client: WebClient, channel_id: str, ts: str | None) -> str | None
     except SlackApiError as error:
         log.warning("chat.getPermalink failed: %s", error.response.get("error"))
         return None
+
+
+def install_hooks(deps: Deps) -> None:
+    """The kudos outbox hooks of this process, with links read with `deps`' tokens."""
+    usecases.install_hooks(MESSAGES, permalink_reader(deps))
 
 
 def permalink_reader(deps: Deps) -> PermalinkReader:

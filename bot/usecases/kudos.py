@@ -3,7 +3,8 @@ saving a kudos with the messages it causes (in one unit of work, bot.uow), and g
 week's celebrations.
 
 The daily cap counts kudos per giver per *local* day: midnight in the giver's own Slack time
-zone, the same way everyone's week and check-in hour are local (bot.usecases.checkins).
+zone, the same way everyone's week and check-in hour are local (bot.domain.week_key and
+local_checkin_time; the README's "On a schedule").
 
 What a kudos sends is written to the outbox with it and sent by the dispatcher
 (bot.dispatcher): the post in the recognition channel ("kudos:<id>"); once it is up (the
@@ -11,7 +12,8 @@ post's on_sent hook, below), each recipient's DM with its link ("kudos:<id>:dm:<
 when the giver could not be told at once, a DM saying it is up ("kudos:<id>:giver"). A DM that
 can never arrive is told to the giver once ("kudos:<id>:giver:unreached"). The dispatcher does
 the retrying; the kudos only keeps what Home and the privacy export show (recipients' DM
-status, where the post went up).
+status, where the post went up). Use cases never import Block Kit: the Slack adapter hands
+them the message builders (`KudosMessages`) and the permalink reader (`install_hooks`).
 
 The digest goes out at the workspace's check-in weekday and hour, in the time zone of the
 workspace's first manager (by user id) whose Slack profile Rebound has seen, else of a configured
@@ -23,36 +25,28 @@ short encouraging note (it keeps the ritual visible and invites a first kudos).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
-from bot.blocks.kudos import (
-    CATEGORIES,
-    BounceBackLine,
-    DigestFacts,
-    KudosLine,
-    digest_message,
-    kudos_dm,
-    kudos_post,
-    posted_message,
-    unreached_message,
-)
 from bot.domain import (
     OutcomeEvent,
     OutcomeKind,
     detect_bounce_back,
     local_checkin_time,
+    shift_week_key,
     week_key,
     zone,
 )
+from bot.domain.kudos import CATEGORIES, BounceBackLine, DigestFacts, KudosLine
+from bot.domain.people import SlackProfile
+from bot.domain.text import unsaveable_reason
 from bot.outbox_hooks import register_hooks
 from bot.slack_text import escape_mrkdwn, unescape_command_text
-from bot.slack_users import SlackProfile
 from bot.uow import UnitOfWork, add_to_outbox, to_recognition_channel, to_user
-from bot.usecases.text import unsaveable_reason
 from storage import kudos_queries, outbox_queries, queries
 from storage.models import Kudos, OutboxMessage
 
@@ -367,6 +361,18 @@ def digest_due(now: datetime, tz: str, weekday: int, hour: int) -> tuple[str, da
     return None
 
 
+def next_digest_after(now: datetime, tz: str, weekday: int, hour: int) -> datetime:
+    """The first digest moment strictly after ``now`` (this week's or next week's, local to
+    ``tz``): when the scheduler must look at the workspace's digest next."""
+    week = week_key(now, tz)
+    # In UTC: aware datetimes sharing one tzinfo compare by wall time, ignoring DST's fold.
+    candidates = [
+        local_checkin_time(w, tz, weekday, hour).astimezone(UTC)
+        for w in (week, shift_week_key(week, 1))
+    ]
+    return min(at for at in candidates if at > now)
+
+
 def digest_timezone(*, session: Session, team_id: str, admin_user_ids: Collection[str]) -> str:
     for tz in kudos_queries.leader_timezones(
         session=session, team_id=team_id, admin_user_ids=admin_user_ids
@@ -429,38 +435,42 @@ def digest_window(due_at: datetime) -> tuple[datetime, datetime]:
     return due_at - DIGEST_WINDOW, due_at
 
 
-def digest_team_ids(*, session: Session) -> list[str]:
-    """Workspaces that want the weekly digest and have somewhere to post it."""
-    return [w.team_id for w in kudos_queries.digest_workspaces(session=session)]
-
-
-def queue_digest(uow: UnitOfWork, *, team_id: str, admin_user_ids: Collection[str]) -> bool:
+def queue_digest(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    admin_user_ids: Collection[str],
+    digest_message: Callable[[DigestFacts], Message],
+) -> datetime:
     """Queue this week's digest for the workspace if it is due and not queued yet (the post
-    key "digest:<week>" keeps it one, whatever ticks in how many processes). True if queued."""
+    key "digest:<week>" keeps it one, whatever ticks in how many processes); it goes to the
+    recognition channel as it is when sent. Returns when to look at this workspace again."""
     session, now = uow.session, uow.now()
     workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
-    if not workspace.digest_enabled or workspace.recognition_channel_id is None:
-        return False
     tz = digest_timezone(session=session, team_id=team_id, admin_user_ids=admin_user_ids)
+    later = next_digest_after(now, tz, workspace.checkin_weekday, workspace.checkin_hour)
+    if not workspace.digest_enabled or workspace.recognition_channel_id is None:
+        return later  # switching it on (or picking a channel) clears the stored time
     due = digest_due(now, tz, workspace.checkin_weekday, workspace.checkin_hour)
     if due is None:
-        return False
+        return later
     week, due_at = due
     key = f"digest:{week}"
     if outbox_queries.get(session=session, team_id=team_id, post_key=key) is not None:
-        return False  # queued by an earlier tick (and sent, or on its way)
+        return later  # queued by an earlier tick (and sent, or on its way)
     old = queries.get_post(session=session, team_id=team_id, post_key=key)
     if old is not None and old.status == "sent":
-        return False  # sent before the outbox existed (the posts table of bot.delivery)
+        return later  # sent before the outbox existed (the posts table of bot.delivery)
     start, end = digest_window(due_at)
     facts = collect_digest(session=session, team_id=team_id, week=week, start=start, end=end)
-    return uow.outbox.add(
+    uow.outbox.add(
         team_id=team_id,
         post_key=key,
         kind=DIGEST,
         to=to_recognition_channel(),
         message=digest_message(facts),
     )
+    return later
 
 
 # --- giving kudos: saved with its channel post, in one unit of work ---------------------------
@@ -472,6 +482,18 @@ KUDOS_POST, KUDOS_POST_LATER = "kudos", "kudos-later"
 KUDOS_DM, KUDOS_GIVER, DIGEST = "kudos-dm", "kudos-giver", "digest"
 # (team_id, channel, ts) -> the message's permalink, or None when Slack didn't say.
 PermalinkReader = Callable[[str, str, str], str | None]
+Message = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class KudosMessages:
+    """The Block Kit builders kudos' outbox rows are made with (bot.blocks.kudos), handed in by
+    the Slack adapter: use cases never import Block Kit. Each takes keyword arguments."""
+
+    post: Callable[..., Message]  # (giver_user_id, recipients, category, message)
+    dm: Callable[..., Message]  # (giver_user_id, category, message, permalink)
+    posted: Callable[..., Message]  # (channel_id, recipients, permalink)
+    unreached: Callable[..., Message]  # (channel_id, unreached, permalink)
 
 
 def post_key(kudos_id: int) -> str:
@@ -497,6 +519,7 @@ def give_kudos(
     giver_tz: str,
     draft: KudosDraft,
     submission_key: str,
+    messages: KudosMessages,
 ) -> Given:
     """Save the kudos (unless the cap is reached or this submission was saved before) and queue
     its post in the recognition channel, resolved when it is sent: with no channel yet it
@@ -519,7 +542,7 @@ def give_kudos(
             post_key=post_key(kudos.id),
             kind=KUDOS_POST if channel is not None else KUDOS_POST_LATER,
             to=to_recognition_channel(),
-            message=kudos_post(
+            message=messages.post(
                 giver_user_id=giver_user_id,
                 recipients=list(dict.fromkeys(draft.recipients)),
                 category=kudos.category,
@@ -594,29 +617,6 @@ def tell_giver_when_up(uow: UnitOfWork, *, team_id: str, kudos_id: int) -> bool:
 # --- what is recorded when the outbox sends them (bot.outbox_hooks) ----------------------------
 
 
-def _no_permalink(team_id: str, channel: str, ts: str) -> str | None:
-    return None
-
-
-_permalink_reader: PermalinkReader = _no_permalink
-
-
-def use_permalink_reader(reader: PermalinkReader) -> None:
-    """How the hooks learn a post's permalink (chat.getPermalink, a read, given by the Slack
-    adapter: bot.features.kudos). Without one, DMs go without the link."""
-    global _permalink_reader
-    _permalink_reader = reader
-
-
-def _permalink(team_id: str, channel: str | None, ts: str | None) -> str | None:
-    if channel is None or ts is None:
-        return None
-    try:
-        return _permalink_reader(team_id, channel, ts)
-    except Exception:  # a hook must not fail its row's mark over a link
-        return None
-
-
 def parse_kudos_key(key: str) -> tuple[int, str | None] | None:
     """(kudos id, the recipient of a DM) from a kudos post key."""
     parts = key.split(":")
@@ -632,48 +632,6 @@ def _kudos_of(session: Session, row: OutboxMessage) -> Kudos | None:
         return None
     kudos = kudos_queries.get_kudos(session=session, kudos_id=parsed[0])
     return kudos if kudos is not None and kudos.team_id == row.team_id else None
-
-
-def _post_sent(
-    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
-) -> None:
-    """The kudos is up: where, then each recipient's DM with its link, and the giver's DM when
-    they were told it comes later. (The link is read from Slack here, inside the dispatcher's
-    transaction: a short read, and a failed one only leaves the link out.)"""
-    kudos = _kudos_of(session, row)
-    if kudos is None or kudos.id is None or channel is None or ts is None:
-        return
-    kudos_queries.record_kudos_post(
-        session=session, kudos_id=kudos.id, channel_id=channel, message_ts=ts
-    )
-    recipients = kudos_queries.recipients_of(session=session, kudos_id=kudos.id)
-    permalink = _permalink(row.team_id, channel, ts)
-    dm = kudos_dm(
-        giver_user_id=kudos.giver_user_id,
-        category=kudos.category,
-        message=kudos.message,
-        permalink=permalink,
-    )
-    for user_id in recipients:
-        add_to_outbox(
-            session,
-            now=now,
-            team_id=row.team_id,
-            post_key=dm_key(kudos.id, user_id),
-            kind=KUDOS_DM,
-            to=to_user(user_id),
-            message=dm,
-        )
-    if row.kind == KUDOS_POST_LATER:
-        add_to_outbox(
-            session,
-            now=now,
-            team_id=row.team_id,
-            post_key=f"kudos:{kudos.id}:giver",
-            kind=KUDOS_GIVER,
-            to=to_user(kudos.giver_user_id),
-            message=posted_message(channel_id=channel, recipients=recipients, permalink=permalink),
-        )
 
 
 def _settle_dm(session: Session, row: OutboxMessage, status: str) -> Kudos | None:
@@ -696,38 +654,90 @@ def _settle_dm(session: Session, row: OutboxMessage, status: str) -> Kudos | Non
     return kudos
 
 
-def _dm_sent(
-    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
-) -> None:
-    _settle_dm(session, row, "sent")
+def install_hooks(messages: KudosMessages, permalink_reader: PermalinkReader) -> None:
+    """Register what the dispatcher records when kudos rows are sent or given up on, with the
+    builders and the permalink reader (chat.getPermalink, a read) of the Slack adapter
+    (bot.features.kudos, for every process that sends: the app and the scheduler's ticks)."""
 
+    def permalink(team_id: str, channel: str | None, ts: str | None) -> str | None:
+        if channel is None or ts is None:
+            return None
+        try:
+            return permalink_reader(team_id, channel, ts)
+        except Exception:  # a hook must not fail its row's mark over a link
+            return None
 
-def _dm_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
-    """A recipient who can never get their DM (gone, DMs off, or Slack kept refusing): the
-    giver hears it once, so a word from them can make sure the person sees the kudos."""
-    kudos = _settle_dm(session, row, "failed")
-    if kudos is None or kudos.id is None or kudos.channel_id is None:
-        return
-    unreached: Sequence[str] = [
-        r.user_id
-        for r in kudos_queries.recipient_rows(session=session, kudos_id=kudos.id)
-        if r.dm_status == "failed"
-    ]
-    add_to_outbox(
-        session,
-        now=now,
-        team_id=row.team_id,
-        post_key=f"kudos:{kudos.id}:giver:unreached",
-        kind=KUDOS_GIVER,
-        to=to_user(kudos.giver_user_id),
-        message=unreached_message(
-            channel_id=kudos.channel_id,
-            unreached=unreached,
-            permalink=_permalink(row.team_id, kudos.channel_id, kudos.message_ts),
-        ),
-    )
+    def post_sent(
+        session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
+    ) -> None:
+        """The kudos is up: where, then each recipient's DM with its link, and the giver's DM
+        when they were told it comes later. (The link is read from Slack here, inside the
+        dispatcher's transaction: a short read, and a failed one only leaves the link out.)"""
+        kudos = _kudos_of(session, row)
+        if kudos is None or kudos.id is None or channel is None or ts is None:
+            return
+        kudos_queries.record_kudos_post(
+            session=session, kudos_id=kudos.id, channel_id=channel, message_ts=ts
+        )
+        recipients = kudos_queries.recipients_of(session=session, kudos_id=kudos.id)
+        link = permalink(row.team_id, channel, ts)
+        dm = messages.dm(
+            giver_user_id=kudos.giver_user_id,
+            category=kudos.category,
+            message=kudos.message,
+            permalink=link,
+        )
+        for user_id in recipients:
+            add_to_outbox(
+                session,
+                now=now,
+                team_id=row.team_id,
+                post_key=dm_key(kudos.id, user_id),
+                kind=KUDOS_DM,
+                to=to_user(user_id),
+                message=dm,
+            )
+        if row.kind == KUDOS_POST_LATER:
+            add_to_outbox(
+                session,
+                now=now,
+                team_id=row.team_id,
+                post_key=f"kudos:{kudos.id}:giver",
+                kind=KUDOS_GIVER,
+                to=to_user(kudos.giver_user_id),
+                message=messages.posted(channel_id=channel, recipients=recipients, permalink=link),
+            )
 
+    def dm_sent(
+        session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
+    ) -> None:
+        _settle_dm(session, row, "sent")
 
-register_hooks(KUDOS_POST, on_sent=_post_sent)
-register_hooks(KUDOS_POST_LATER, on_sent=_post_sent)
-register_hooks(KUDOS_DM, on_sent=_dm_sent, on_failed=_dm_failed)
+    def dm_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
+        """A recipient who can never get their DM (gone, DMs off, or Slack kept refusing): the
+        giver hears it once, so a word from them can make sure the person sees the kudos."""
+        kudos = _settle_dm(session, row, "failed")
+        if kudos is None or kudos.id is None or kudos.channel_id is None:
+            return
+        unreached: Sequence[str] = [
+            r.user_id
+            for r in kudos_queries.recipient_rows(session=session, kudos_id=kudos.id)
+            if r.dm_status == "failed"
+        ]
+        add_to_outbox(
+            session,
+            now=now,
+            team_id=row.team_id,
+            post_key=f"kudos:{kudos.id}:giver:unreached",
+            kind=KUDOS_GIVER,
+            to=to_user(kudos.giver_user_id),
+            message=messages.unreached(
+                channel_id=kudos.channel_id,
+                unreached=unreached,
+                permalink=permalink(row.team_id, kudos.channel_id, kudos.message_ts),
+            ),
+        )
+
+    register_hooks(KUDOS_POST, on_sent=post_sent)
+    register_hooks(KUDOS_POST_LATER, on_sent=post_sent)
+    register_hooks(KUDOS_DM, on_sent=dm_sent, on_failed=dm_failed)

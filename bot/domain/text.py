@@ -1,4 +1,5 @@
-"""What text and numbers a person typed can be saved, the same rule on SQLite and PostgreSQL.
+"""Plain words and typed input: plurals, and what text and numbers a person typed can be saved
+(the same rule on SQLite and PostgreSQL).
 
 PostgreSQL refuses a NUL character in text and SQLite stores it; neither can store a lone
 UTF-16 surrogate (a "\\ud800" in the JSON Slack sends decodes to one, and it has no UTF-8 form).
@@ -101,3 +102,8 @@ def parse_row_id(raw: object) -> int:
     if not re.fullmatch(r"\d{1,19}", text, re.ASCII) or not 0 < int(text) <= MAX_ROW_ID:
         raise ValueError(f"not a row id: {text[:30]!r}")
     return int(text)
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 loss", "2 losses", "1,200 days": the count with the noun that fits it."""
+    return f"{count:,} {one if count == 1 else many}"

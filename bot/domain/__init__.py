@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.slack_text import plural
+from bot.domain.text import plural
 
 PRACTICES: tuple[str, ...] = (
     "pipeline_full",
