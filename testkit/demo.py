@@ -178,8 +178,7 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
     )
     clock = FakeClock(DEMO_START)
     runtime = build_runtime(settings, clock=clock)
-    # What requests queue (a kudos' post and DMs) is sent as in `rebound serve`: by this
-    # process's outbox dispatcher, woken by each commit.
+    # Messages that are not a request's direct answer go out through the outbox, as in `serve`.
     runtime.start_dispatcher()
     ticker = build_ticker(runtime.deps, runtime.app.client)
     server = make_http_server(

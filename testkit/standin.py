@@ -177,14 +177,14 @@ class RecordedCall:
     at: float
     # The JSON body answered; handy to learn assigned ids (view ids, message ts).
     response: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    # What the client was told when that differs from what happened: a call that posted its
-    # message but was answered 502 (or not at all) is ok=True (Slack has it), answered=502
-    # (or 0 for a hang), so duplicates show up in counts of posts.
-    answered: int = field(default=200, compare=False)
     # time.perf_counter() when the request's body had arrived, before any checking: benches
     # in the same process time "sent -> Slack received it" against it (`at` is wall-clock
     # time taken after answering, for people reading a log).
     received: float = field(default=0.0, compare=False, repr=False)
+    # What the client was told when that differs from what happened: a call that posted its
+    # message but was answered 502 (or not at all) is ok=True (Slack has it), answered=502
+    # (or 0 for a hang), so duplicates show up in counts of posts.
+    answered: int = field(default=200, compare=False)
 
 
 @dataclass(frozen=True)
@@ -1552,8 +1552,8 @@ class SlackStandIn:
             error=payload.get("error"),
             at=time.time(),
             response=payload,
-            answered=answered,
             received=time.perf_counter() if received is None else received,
+            answered=answered,
         )
         trigger_id = params.get("trigger_id")
         with self._lock:

@@ -64,6 +64,7 @@ from bot.messaging import (
     tells_user_on_failure,
 )
 from bot.scheduler import ScheduledJob
+from bot.slack_errors import UNREACHABLE_PERSON
 from bot.slack_users import fetch_profile, profile_from_user
 from bot.usecases import checkins as uc
 from bot.usecases.members import remember_profile
@@ -94,10 +95,9 @@ TZ_RETRY_AFTER_PERMANENT = timedelta(days=1)
 # pending and the next tick sends it. One call then lasts at most its first attempt + this
 # budget + its last attempt (each bounded by the client timeout): well under the lease.
 SEND_RETRY_BUDGET_SECONDS = 60.0
-# Slack errors after which sending again cannot help: the person is gone.
-PERMANENT_ERRORS = frozenset(
-    {"user_not_found", "channel_not_found", "account_inactive", "user_disabled", "is_archived"}
-)
+# Slack errors after which sending again cannot help: the person is gone (the one list of
+# such errors is bot.slack_errors).
+PERMANENT_ERRORS = UNREACHABLE_PERSON
 
 
 # --- pacing ----------------------------------------------------------------------------------

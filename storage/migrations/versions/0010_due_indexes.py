@@ -6,7 +6,7 @@ scheduler filters on get indexes, and ``scheduler_marks`` keeps the latest ``now
 with (a clock moved back clears the stored times).
 
 Revision ID: 0010_due_indexes
-Revises: 0008_settings_version
+Revises: 0009_outbox
 Create Date: 2026-12-01
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_due_indexes"
-down_revision: str | Sequence[str] | None = "0008_settings_version"
+down_revision: str | Sequence[str] | None = "0009_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
