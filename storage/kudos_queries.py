@@ -260,7 +260,7 @@ def clear_next_digests(*, session: Session) -> None:
     session.execute(
         update(Workspace)
         .where(col(Workspace.next_kudos_digest_at).is_not(None))
-        .values(next_kudos_digest_at=None)
+        .values(next_kudos_digest_at=None, updated_at=col(Workspace.updated_at))
         .execution_options(synchronize_session=False)
     )
 
@@ -273,7 +273,7 @@ def set_next_digests(*, session: Session, next_at: dict[str, datetime]) -> None:
     statement = (
         update(table)
         .where(table.c.team_id == bindparam("team"))  # type: ignore[attr-defined]
-        .values(next_kudos_digest_at=bindparam("at"))
+        .values(next_kudos_digest_at=bindparam("at"), updated_at=table.c.updated_at)  # type: ignore[attr-defined]
     )
     session.connection().execute(
         statement, [{"team": team, "at": at} for team, at in sorted(next_at.items())]
