@@ -32,14 +32,12 @@ import logging
 import math
 import os
 import platform
-import re
 import secrets
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -49,6 +47,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from testkit.databases import fresh_postgres
+from testkit.live import start_listening
 from testkit.simulator import SlackSender
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 
@@ -70,7 +70,6 @@ BENCH_USERS = (
     StandInUser(id="U0REP2", name="priya", real_name="Priya Rep", tz="America/Los_Angeles"),
     StandInUser(id="U0MGR", name="maya", real_name="Maya Manager", tz="America/Chicago"),
 )
-_LISTENING = re.compile(r"listening on http://[^:\s]+:(\d+)")
 # Transport failures (timeouts, resets) have no HTTP status; they are errors like a 500.
 NO_ANSWER = 0
 
@@ -156,36 +155,10 @@ class ServerProcess:
 def start_server(
     name: str, command: Sequence[str], env: dict[str, str], cwd: Path
 ) -> ServerProcess:
-    """Start `command`, wait for its "listening on" line, and return it with its port."""
-    process = subprocess.Popen(
-        list(command),
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    port_found = threading.Event()
-    ports: list[int] = []
-
-    def drain() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            match = _LISTENING.search(line)
-            if match and not ports:
-                ports.append(int(match.group(1)))
-                port_found.set()
-
-    threading.Thread(target=drain, name=f"{name}-output", daemon=True).start()
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not port_found.wait(0.05):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait(timeout=10)
-            raise RuntimeError(f"{name} did not start:\n" + "".join(output[-50:]))
-    return ServerProcess(name, process, ports[0], output)
+    """Start `command`, wait for its "listening on" line, and return it with its port (the test
+    kit's launcher, testkit.live.start_listening)."""
+    process, port, output = start_listening(command, env, cwd, name=name, timeout=STARTUP_TIMEOUT_S)
+    return ServerProcess(name, process, port, output)
 
 
 def server_env(standin: SlackStandIn, signing_secret: str, database_url: str) -> dict[str, str]:
@@ -208,24 +181,11 @@ def bench_database(database_url: str | None, folder: Path) -> Iterator[str]:
     if database_url is None:
         yield f"sqlite:///{folder / 'rebound.db'}"
         return
-    from sqlalchemy import create_engine, text
-
-    admin_url = make_url(database_url)
-    if not admin_url.drivername.startswith("postgresql"):
+    if not make_url(database_url).drivername.startswith("postgresql"):
         yield database_url  # another backend: used as given, not created or dropped
         return
-    name = f"rebound_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield admin_url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with fresh_postgres(database_url, prefix="rebound_bench") as url:
+        yield url
 
 
 # ------------------------------------------------------------------------- load

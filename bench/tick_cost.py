@@ -35,15 +35,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, insert, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.engine import Engine
 
 from bot.app import Deps, build_ticker, make_web_client
 from bot.clock import FakeClock
@@ -62,6 +60,7 @@ from storage.models import (
     Reflection,
     Workspace,
 )
+from testkit.databases import fresh_postgres
 from testkit.standin import SlackStandIn, StandInUser
 
 # Wednesday 25 Nov 2026, 15:00 UTC. Busy workspaces ask on Wednesdays at 14:00 (check-ins and
@@ -451,20 +450,6 @@ class Target:
         self.engine.dispose()
 
 
-@contextlib.contextmanager
-def fresh_postgres(admin_url: str) -> Iterator[str]:
-    name = f"rebound_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def run_backend(
     backend: str,
     urls: tuple[str, str],
@@ -548,7 +533,11 @@ def main(argv: list[str] | None = None) -> int:
             ]
             if postgres_url:
                 backends.append(
-                    ("postgresql", fresh_postgres(postgres_url), fresh_postgres(postgres_url))
+                    (
+                        "postgresql",
+                        fresh_postgres(postgres_url, prefix="rebound_bench"),
+                        fresh_postgres(postgres_url, prefix="rebound_bench"),
+                    )
                 )
             for backend, small_db, large_db in backends:
                 with small_db as small_url, large_db as large_url:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,18 +115,20 @@ def live_app(
         yield app
 
 
-@contextmanager
-def serve_process(
-    env: dict[str, str], workdir: Path, signing_secret: str, clock: SharedClock | None = None
-) -> Iterator[LiveApp]:
-    """Start `rebound serve --port 0` with `env` on the test's `clock` (a new one starting at the
-    test's now unless given; replicas share one), wait until it listens, stop it afterwards."""
-    if clock is None:
-        clock = SharedClock(workdir / f"clock-{secrets.token_hex(4)}.json")
+def start_listening(
+    command: Sequence[str],
+    env: dict[str, str],
+    cwd: Path,
+    *,
+    name: str,
+    timeout: float = 30,
+) -> tuple[subprocess.Popen[str], int, list[str]]:
+    """Start a server `command` that prints "listening on http://HOST:PORT" (as `rebound serve`
+    does), wait for that line, and return the process, its port and its output so far (kept
+    filling by a thread, so the pipe never blocks it). The tests' launcher and the benches'."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "testkit.clocked_cli", str(clock.path)]
-        + ["serve", "--host", "127.0.0.1", "--port", "0"],
-        cwd=workdir,  # no stray .env is read from the repository
+        list(command),
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -145,13 +147,29 @@ def serve_process(
                 port_box.append(int(match.group(1)))
                 port_found.set()
 
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + 30
+    threading.Thread(target=pump, name=f"{name}-output", daemon=True).start()
+    deadline = time.monotonic() + timeout
     while not port_found.wait(0.05):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError("rebound serve did not start:\n" + "".join(output))
-    app = LiveApp(process, port_box[0], signing_secret, env["DATABASE_URL"], clock, output, env=env)
+            process.wait(timeout=10)
+            raise RuntimeError(f"{name} did not start:\n" + "".join(output))
+    return process, port_box[0], output
+
+
+@contextmanager
+def serve_process(
+    env: dict[str, str], workdir: Path, signing_secret: str, clock: SharedClock | None = None
+) -> Iterator[LiveApp]:
+    """Start `rebound serve --port 0` with `env` on the test's `clock` (a new one starting at the
+    test's now unless given; replicas share one), wait until it listens, stop it afterwards."""
+    if clock is None:
+        clock = SharedClock(workdir / f"clock-{secrets.token_hex(4)}.json")
+    command = [sys.executable, "-m", "testkit.clocked_cli", str(clock.path)]
+    command += ["serve", "--host", "127.0.0.1", "--port", "0"]
+    # cwd: no stray .env is read from the repository.
+    process, port, output = start_listening(command, env, workdir, name="rebound serve")
+    app = LiveApp(process, port, signing_secret, env["DATABASE_URL"], clock, output, env=env)
     try:
         yield app
     finally:

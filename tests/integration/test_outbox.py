@@ -24,7 +24,7 @@ from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import OutboxMessage
 from testkit.live import allow_postgres_connections
 from testkit.standin import RecordedCall, SlackStandIn
-from tests.conftest import fresh_database
+from tests.support.databases import fresh_database
 
 HOOKED: list[tuple[str, str, str | None]] = []
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+
+from testkit.databases import fresh_postgres
 
 POSTGRES_ENV = "REBOUND_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgresql"]
@@ -36,13 +35,5 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail(f"{POSTGRES_ENV} is not set; CI must run the suite on PostgreSQL too")
         pytest.skip(f"{POSTGRES_ENV} not set (./test.sh sets it)")
-    name = f"rebound_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres(admin_url) as url:
+        yield url

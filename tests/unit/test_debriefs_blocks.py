@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from bot.app import Deps
 from bot.blocks.debriefs import (
     CELEBRATE_BLOCK_ID,
     CELEBRATE_NO_ACTION_ID,
@@ -304,44 +303,58 @@ def test_lessons_message_lists_who_and_when_and_is_kind_when_empty() -> None:
 
 
 def test_a_failed_save_keeps_the_modal_open_with_an_error() -> None:
-    from bot.config import Settings
-    from bot.features.debriefs import SAVE_FAILED, _save_before_ack
+    from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
+    from bot.uow import UnitOfWork
 
     class FailingSession:
-        def __enter__(self) -> FailingSession:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            return None
+        info: dict[str, object] = {}
 
         def commit(self) -> None:
             raise RuntimeError("database went away")
 
+        def rollback(self) -> None:
+            return None
+
+        def close(self) -> None:
+            return None
+
     acks: list[dict[str, Any]] = []
-    deps = Deps(settings=Settings(), session_factory=FailingSession)  # type: ignore[arg-type]
-    result = _save_before_ack(lambda **kw: acks.append(kw), deps, lambda session: "saved")  # type: ignore[arg-type]
+    uow = UnitOfWork(FailingSession)  # type: ignore[arg-type]
+    result = save_before_ack(
+        lambda **kw: acks.append(kw),  # type: ignore[arg-type]
+        uow,
+        lambda uow: "saved",
+        error_block="deal",
+    )
     assert result is None
     assert acks == [{"response_action": "errors", "errors": {"deal": SAVE_FAILED}}]
 
 
 def test_a_good_save_is_acked_after_the_commit() -> None:
-    from bot.config import Settings
-    from bot.features.debriefs import _save_before_ack
+    from bot.features._save_before_ack import save_before_ack
+    from bot.uow import UnitOfWork
 
     events: list[str] = []
 
     class RecordingSession:
-        def __enter__(self) -> RecordingSession:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            return None
+        info: dict[str, object] = {}
 
         def commit(self) -> None:
             events.append("commit")
 
-    deps = Deps(settings=Settings(), session_factory=RecordingSession)  # type: ignore[arg-type]
-    result = _save_before_ack(lambda **kw: events.append("ack"), deps, lambda session: 42)  # type: ignore[arg-type]
+        def rollback(self) -> None:
+            events.append("rollback")
+
+        def close(self) -> None:
+            return None
+
+    uow = UnitOfWork(RecordingSession)  # type: ignore[arg-type]
+    result = save_before_ack(
+        lambda **kw: events.append("ack"),  # type: ignore[arg-type]
+        uow,
+        lambda uow: 42,
+        error_block="deal",
+    )
     assert result == 42
     assert events == ["commit", "ack"]
 
