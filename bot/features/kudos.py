@@ -2,10 +2,11 @@
 kept until a channel exists; the weekly digest is queued by bot.jobs.kudos.
 
 Each listener is a module-level function: ack, parse, the checks only Slack can answer, one use
-case of `bot.usecases.kudos` in a unit of work, and a pure builder of `bot.blocks.kudos` for the
-answer. The kudos' post and DMs are outbox rows written with it and sent by the dispatcher
-(bot.dispatcher); only the giver's answer (an ephemeral message) is sent from here, once the
-post is up or known to wait, so it can say where it went and who heard about it.
+case (`bot.usecases.kudos_sending.give_kudos`) in a unit of work, and a pure builder of
+`bot.blocks.kudos` for the answer. The kudos' post and DMs are outbox rows written with it and
+sent by the dispatcher (bot.dispatcher); only the giver's answer (an ephemeral message) is sent
+from here, once the post is up or known to wait, so it can say where it went and who heard
+about it.
 """
 
 from __future__ import annotations
@@ -40,12 +41,10 @@ from bot.scheduler import ScheduledJob
 from bot.slack_clients import TeamClients
 from bot.slack_users import SlackProfile, SlackUnavailable, is_rebound_admin, lookup_profile
 from bot.usecases import kudos as usecases
+from bot.usecases import kudos_sending as sending
 from bot.usecases.kudos import (
     UNAVAILABLE_TEXT,
     KudosDraft,
-    KudosMessages,
-    KudosNews,
-    PermalinkReader,
     Problem,
     cap_problem,
     check_draft,
@@ -53,6 +52,7 @@ from bot.usecases.kudos import (
     parse_kudos_text,
     recipient_problem,
 )
+from bot.usecases.kudos_sending import KudosMessages, KudosNews, PermalinkReader
 from bot.usecases.members import remember_profile
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ def give_kudos(client: WebClient, deps: Deps, submission: Submission, reply: Rep
         return
     try:
         with deps.uow() as uow:
-            given = usecases.give_kudos(
+            given = sending.give_kudos(
                 uow,
                 team_id=team_id,
                 giver_user_id=giver.user_id,
@@ -280,15 +280,15 @@ def give_kudos(client: WebClient, deps: Deps, submission: Submission, reply: Rep
 def await_news(deps: Deps, team_id: str, kudos_id: int) -> KudosNews:
     """Wait (bounded) for the dispatcher to put the kudos up and try each DM once. When it is
     not up in time, the post's kind is changed so its hook DMs the giver once it is: the giver
-    is told either here or there, never both (bot.usecases.kudos.tell_giver_when_up)."""
+    is told either here or there, never both (bot.usecases.kudos_sending.tell_giver_when_up)."""
 
     def read() -> KudosNews:
         with deps.uow() as uow:
-            return usecases.kudos_news(session=uow.session, team_id=team_id, kudos_id=kudos_id)
+            return sending.kudos_news(session=uow.session, team_id=team_id, kudos_id=kudos_id)
 
     def hand_over() -> bool:
         with deps.uow() as uow:
-            return usecases.tell_giver_when_up(uow, team_id=team_id, kudos_id=kudos_id)
+            return sending.tell_giver_when_up(uow, team_id=team_id, kudos_id=kudos_id)
 
     news = _poll(read, lambda n: n.state == "waiting", POST_WAIT_SECONDS)
     if news.state != "up":
@@ -380,7 +380,7 @@ def _permalink(client: WebClient, channel_id: str, ts: str | None) -> str | None
 
 def install_hooks(deps: Deps) -> None:
     """The kudos outbox hooks of this process, with links read with `deps`' tokens."""
-    usecases.install_hooks(MESSAGES, permalink_reader(deps))
+    sending.install_hooks(MESSAGES, permalink_reader(deps))
 
 
 def permalink_reader(deps: Deps) -> PermalinkReader:
