@@ -1,3 +1,2 @@
-"""Scheduled work: each module's `scheduled_jobs(deps)` gives `(name, job)` pairs the scheduler's
-tick runs (bot.scheduler); a job finds due work, calls use cases in units of work and queues
-what they cause in the outbox, which the tick's dispatch (or the dispatcher's wake) sends."""
+"""Scheduled work: each job finds what is due (by indexed due times) and calls use cases that
+write outbox rows; the tick's outbox dispatch sends them (bot.app.build_ticker)."""
