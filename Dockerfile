@@ -14,8 +14,8 @@ RUN useradd --create-home --uid 10001 rebound
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY storage ./storage
-# The offline demo (`rebound demo`) reads each slash command's should_escape from it.
-COPY manifest.yml ./
+# No testkit/: the offline demo and the Slack stand-in are test tooling, run from a checkout
+# (./start.sh); the wheel leaves them out too (pyproject.toml's packages.find).
 RUN pip install .
 
 USER rebound

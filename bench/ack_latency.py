@@ -41,8 +41,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.simulator import SlackSender
-from bot.standin import SlackStandIn, StandInUser
+from testkit.simulator import SlackSender
+from testkit.standin import SlackStandIn, StandInUser
 
 HOST = "127.0.0.1"
 SERVER_THREADS = 8  # what `rebound serve` uses by default

@@ -31,9 +31,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from bot.standin import SlackStandIn, StandInUser
 from storage.db import make_engine, upgrade
 from storage.models import Member, Workspace
+from testkit.standin import SlackStandIn, StandInUser
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEAM_ID = "T0BENCH"

@@ -34,10 +34,10 @@ from bot.app import Deps, make_web_client
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.features.home import publish_home
-from bot.standin import SlackStandIn, StandInUser
 from storage import queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import Goal, Outcome, Reflection
+from testkit.standin import SlackStandIn, StandInUser
 
 TEAM = "T0BENCH"
 MANAGER, SMALL, LARGE = "U0BMGR", "U0BSMALL", "U0BLARGE"

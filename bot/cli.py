@@ -211,7 +211,16 @@ def _tick(settings: Settings, clock: Clock, *, at: str | None) -> int:
 
 
 def _demo(*, out: str | None, quiet: bool) -> int:
-    from bot.demo import run_demo
+    # The demo drives the app through the test kit (the Slack stand-in, the signed-request
+    # sender, the Block Kit renderer), which is a package of the checkout, not of the wheel:
+    # imported here, on the demo's path only, so the product never needs it.
+    try:
+        from testkit.demo import run_demo
+    except ModuleNotFoundError as error:
+        if error.name is None or not error.name.startswith("testkit"):
+            raise
+        print("rebound: the offline demo runs from a checkout: ./start.sh", file=sys.stderr)
+        return 2
 
     if "LOG_LEVEL" not in os.environ:
         # The transcript is the output; routine log lines would only interrupt it.

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.standin import SlackStandIn
+from testkit.standin import SlackStandIn
 from tests.live import LiveApp, live_app, make_standin
 
 POSTGRES_ENV = "REBOUND_TEST_POSTGRES_URL"

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.simulator import Directory, SlackSender
-from bot.standin import SlackStandIn, StandInUser
 from testkit.clock import SharedClock
+from testkit.simulator import Directory, SlackSender
+from testkit.standin import SlackStandIn, StandInUser
 
 TEAM_USERS = (
     StandInUser(

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from bot.standin import SlackStandIn
+from testkit.standin import SlackStandIn
 from tests.live import LiveApp, app_env, serve_process
 
 CLIENT_ID = "1234.5678"

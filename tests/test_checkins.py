@@ -36,13 +36,13 @@ from bot.features.checkins import (
     SendPacer,
     fanout_client,
 )
-from bot.simulator import state_value
-from bot.standin import RecordedCall, SlackStandIn, StandInUser
 from bot.usecases import checkins as uc
 from storage import checkins_queries as cq
 from storage import queries
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.models import CheckInAnswer, Goal, Member, Outcome, Reflection
+from testkit.simulator import state_value
+from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 from tests.live import LiveApp
 
 MANAGER, REP1, REP2 = "U0MGR", "U0REP1", "U0REP2"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.standin import SlackStandIn, StandInUser
 from storage import queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import CheckIn
+from testkit.standin import SlackStandIn, StandInUser
 from tests.conftest import fresh_database
 from tests.live import app_env
 

@@ -22,12 +22,12 @@ from bot.delivery import Delivery
 from bot.features import checkins as checkins_feature
 from bot.features.checkins import REMINDER_BATCH, CheckinJobs, SendPacer
 from bot.scheduler import Ticker
-from bot.standin import RecordedCall, SlackStandIn, StandInUser
 from bot.usecases import checkins as uc
 from storage import checkins_queries as cq
 from storage import queries
 from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
 from storage.models import CheckIn, Member
+from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 
 MANAGER = "U0MGR"  # America/Chicago in the stand-in
 LONDON = "U0REP1"

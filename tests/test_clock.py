@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.standin import SlackStandIn
 from bot.usecases.goals import local_today, offered_cycle
 from testkit.clock import FileClock, SharedClock, real_time
+from testkit.standin import SlackStandIn
 from tests.live import LiveApp
 from tests.test_goals import new_user, open_goal_modal
 

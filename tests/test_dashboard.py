@@ -17,7 +17,6 @@ from bot.blocks.dashboard import (
 )
 from bot.blocks.home import HomeFacts, home_view
 from bot.domain import Classification, Resilience
-from bot.standin import SlackStandIn
 from bot.usecases.dashboard import (
     RECENT_OUTCOMES,
     ManagerDashboard,
@@ -30,6 +29,7 @@ from bot.usecases.dashboard import (
 )
 from storage import queries
 from storage.models import Outcome, Reflection
+from testkit.standin import SlackStandIn
 from tests.live import LiveApp
 from tests.test_goals import TEAM, add_goal, add_outcome, live_session, new_user, session_factory
 

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from bot.simulator import state_value
-from bot.standin import SlackStandIn
 from storage.db import make_engine
 from storage.models import CheckInAnswer, Goal, Outcome
+from testkit.simulator import state_value
+from testkit.standin import SlackStandIn
 from tests.conftest import _postgres_admin_url, fresh_database
 from tests.live import LiveApp, allow_postgres_connections, live_app
 from tests.test_debriefs_http import lost_values

@@ -44,8 +44,8 @@ from bot.blocks.debriefs import (
     won_modal,
 )
 from bot.domain import PRACTICES, Classification
-from bot.simulator import state_value
-from bot.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
+from testkit.simulator import state_value
+from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 
 WHEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 ALL_HELD = dict.fromkeys(PRACTICES, True)

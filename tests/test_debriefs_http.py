@@ -27,11 +27,11 @@ from bot.blocks.debriefs import (
 from bot.clock import FakeClock, utc_now
 from bot.config import Settings
 from bot.domain import PRACTICES
-from bot.simulator import HttpReply, SlackSender, state_value
-from bot.standin import RecordedCall, SlackStandIn
 from storage import queries
 from storage.db import make_engine, make_session_factory
 from storage.models import Outcome, PostLog, Reflection
+from testkit.simulator import HttpReply, SlackSender, state_value
+from testkit.standin import RecordedCall, SlackStandIn
 from tests.live import LiveApp
 
 MANAGER, REP1, REP2, ADMIN = "U0MGR", "U0REP1", "U0REP2", "U0ADMIN"

@@ -26,12 +26,12 @@ from bot.delivery import Delivery
 from bot.domain import week_key
 from bot.features import debriefs
 from bot.scheduler import ScheduledJob
-from bot.standin import RecordedCall, SlackStandIn
 from bot.usecases import checkins as checkin_usecases
 from storage import debriefs_queries as dq
 from storage import queries
 from storage.db import make_engine, make_session_factory
 from storage.models import CheckIn, CheckInAnswer, Outcome
+from testkit.standin import RecordedCall, SlackStandIn
 from tests.live import LiveApp
 from tests.test_debriefs_http import (
     ALL_PRACTICES,

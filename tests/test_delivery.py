@@ -14,9 +14,9 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.scheduler import Ticker
-from bot.standin import SlackStandIn
 from storage import queries
 from storage.db import make_engine, make_session_factory, upgrade
+from testkit.standin import SlackStandIn
 
 START = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)
 MESSAGE = {

@@ -37,8 +37,6 @@ from bot.blocks.debriefs import (
 from bot.blocks.goals import CHANGE_GOAL_ACTION_ID, GoalDefaults, goal_modal
 from bot.blocks.kudos import kudos_modal
 from bot.blocks.privacy import DELETE_WORKSPACE_CONFIRM_ACTION_ID, FORGET_ME_CONFIRM_ACTION_ID
-from bot.simulator import HttpReply, state_value
-from bot.standin import RecordedCall, SlackStandIn
 from bot.usecases.privacy import row_dict
 from storage import queries
 from storage.db import make_engine
@@ -53,6 +51,8 @@ from storage.models import (
     Reflection,
     Workspace,
 )
+from testkit.simulator import HttpReply, state_value
+from testkit.standin import RecordedCall, SlackStandIn
 from tests.live import LiveApp
 from tests.test_privacy_http import Seeded, seed_person
 

@@ -24,8 +24,6 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.domain import Classification
 from bot.features import goals as goals_feature
-from bot.simulator import state_value
-from bot.standin import SlackStandIn, StandInUser
 from bot.usecases.goals import (
     CycleReview,
     GoalProgress,
@@ -41,6 +39,8 @@ from bot.usecases.goals import (
 from storage import goals_queries, queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import CheckIn, CheckInAnswer, Goal, Outcome
+from testkit.simulator import state_value
+from testkit.standin import SlackStandIn, StandInUser
 from tests.live import LiveApp
 
 TEAM = "T0REBOUND"

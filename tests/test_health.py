@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.standin import SlackStandIn
+from testkit.standin import SlackStandIn
 from tests.conftest import fresh_database
 from tests.live import allow_postgres_connections, live_app
 

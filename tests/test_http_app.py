@@ -11,10 +11,10 @@ import pytest
 from sqlmodel import Session
 
 from bot.features.rebound_command import REBOUND_SUBCOMMANDS
-from bot.simulator import HttpReply, slack_signature, state_value
-from bot.standin import SlackStandIn, StandInUser
 from storage import queries
 from storage.db import make_engine
+from testkit.simulator import HttpReply, slack_signature, state_value
+from testkit.standin import SlackStandIn, StandInUser
 from tests.live import CONFIGURED_ADMIN, LiveApp
 
 ADMIN, OWNER, MANAGER, REP1, REP2 = "U0ADMIN", "U0OWNER", "U0MGR", "U0REP1", "U0REP2"

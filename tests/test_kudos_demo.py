@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from bot.demo import run_demo
+from testkit.demo import run_demo
 
 
 def test_the_demo_shows_a_kudos_post_a_refusal_and_the_digest(tmp_path: Path) -> None:

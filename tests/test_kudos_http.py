@@ -28,12 +28,12 @@ from bot.delivery import DEFAULT_LEASE, Delivery
 from bot.domain import local_checkin_time, week_key
 from bot.features import kudos as kudos_feature
 from bot.scheduler import Ticker
-from bot.simulator import HttpReply, NameDirectory, SlackSender, state_value
 from bot.slack_users import SlackUnavailable, fetch_profile, lookup_profile
-from bot.standin import RecordedCall, SlackStandIn, StandInUser
 from storage import queries
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.models import Kudos, Outcome
+from testkit.simulator import HttpReply, NameDirectory, SlackSender, state_value
+from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 from tests.live import CONFIGURED_ADMIN, LiveApp
 
 ADMIN, MANAGER, REP1, REP2 = "U0ADMIN", "U0MGR", "U0REP1", "U0REP2"

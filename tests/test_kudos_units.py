@@ -25,10 +25,8 @@ from bot.blocks.kudos import (
     unreached_message,
 )
 from bot.blocks.settings import CurrentSettings, parse_settings_submission, settings_modal
-from bot.simulator import state_value
 from bot.slack_text import unescape_command_text
 from bot.slack_users import SlackProfile
-from bot.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 from bot.usecases.kudos import (
     KudosDraft,
     Problem,
@@ -41,6 +39,8 @@ from bot.usecases.kudos import (
     recipient_problem,
     status_after_failed_dm,
 )
+from testkit.simulator import state_value
+from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 
 GIVER = "U0MGR"
 

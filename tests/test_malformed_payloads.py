@@ -26,7 +26,7 @@ from bot.blocks.debriefs import (
 )
 from bot.blocks.goals import CHANGE_GOAL_ACTION_ID, GOAL_CALLBACK_ID
 from bot.blocks.privacy import FORGET_ME_CANCEL_ACTION_ID
-from bot.simulator import SlackSender, state_value
+from testkit.simulator import SlackSender, state_value
 from tests.live import LiveApp
 
 REP = "U0REP1"

@@ -6,7 +6,7 @@ import re
 import urllib.request
 
 from bot.metrics import request_kind
-from bot.standin import SlackStandIn
+from testkit.standin import SlackStandIn
 from tests.live import LiveApp
 
 

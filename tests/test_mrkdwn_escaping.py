@@ -36,11 +36,11 @@ from bot.blocks.goals import MAX_CUSTOM_METRIC_LENGTH, MAX_WHY_LENGTH, GoalDefau
 from bot.blocks.home import HomeFacts
 from bot.domain import PRACTICES, Classification
 from bot.slack_text import escape_mrkdwn, plural, truncate
-from bot.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 from bot.usecases import dashboard as dash
 from bot.usecases.goals import CycleReview, GoalProgress
 from bot.usecases.kudos import Problem, parse_kudos_text
 from storage.models import Goal
+from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
 
 REP, MANAGER, CHANNEL = "U0REP1", "U0MGR", "C0WINS"
 PERMALINK = "https://fixture.slack.com/archives/C0WINS/p1700000000000100"

@@ -19,10 +19,10 @@ from cryptography.fernet import Fernet
 from bot.app import build_ticker, make_web_client
 from bot.clock import FakeClock
 from bot.domain import next_checkin_at
-from bot.simulator import SlackSender
-from bot.standin import RecordedCall, SlackStandIn, StandInUser
 from storage import queries
 from storage.models import Workspace
+from testkit.simulator import SlackSender
+from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 from tests.conftest import BACKENDS, fresh_database
 from tests.oauth_live import install, oauth_app
 from tests.test_debriefs_http import DM, MANAGER, REP1, WINS, Slack, _lose

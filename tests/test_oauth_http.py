@@ -25,9 +25,9 @@ from bot.blocks.debriefs import CELEBRATE_YES_ACTION_ID
 from bot.clock import FakeClock, utc_now
 from bot.config import Settings
 from bot.oauth import build_oauth
-from bot.standin import RecordedCall, SlackStandIn
 from storage.db import make_engine, make_session_factory
 from storage.models import Outcome, Workspace
+from testkit.standin import RecordedCall, SlackStandIn
 from tests.conftest import BACKENDS, fresh_database
 from tests.live import LiveApp
 from tests.oauth_live import CLIENT_ID, CLIENT_SECRET, http_get, install, oauth_app

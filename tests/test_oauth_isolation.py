@@ -32,8 +32,6 @@ from bot.blocks.debriefs import (
 )
 from bot.blocks.goals import CHANGE_GOAL_ACTION_ID
 from bot.blocks.privacy import FORGET_ME_CONFIRM_ACTION_ID
-from bot.simulator import HttpReply, SlackSender, state_value
-from bot.standin import RecordedCall, SlackStandIn, StandInUser
 from bot.usecases.goals import local_today
 from storage import queries
 from storage.db import make_engine
@@ -48,6 +46,8 @@ from storage.models import (
     Reflection,
     Workspace,
 )
+from testkit.simulator import HttpReply, SlackSender, state_value
+from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 from tests.conftest import BACKENDS
 from tests.test_oauth_http import ALPHA, BETA, OAuthLive, alpha_and_beta_installed
 from tests.test_privacy_http import Seeded, count, csv_rows, seed_kudos, seed_person

@@ -21,11 +21,11 @@ from bot.cli import main
 from bot.config import ConfigError, load_settings
 from bot.delivery import Delivery
 from bot.oauth import BOT_SCOPES, LockingInstallationStoreAuthorize, RotationLock
-from bot.standin import SlackStandIn
 from storage import oauth_queries, queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import Outcome, Workspace
 from storage.oauth_store import make_installation_store
+from testkit.standin import SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = Fernet.generate_key().decode()

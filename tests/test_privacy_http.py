@@ -22,8 +22,6 @@ from bot.app import Deps, build_ticker, make_web_client
 from bot.blocks.privacy import FORGET_ME_CONFIRM_ACTION_ID
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.simulator import state_value
-from bot.standin import RecordedCall, SlackStandIn, StandInUser
 from storage.db import make_engine, make_session_factory
 from storage.models import (
     CheckIn,
@@ -36,6 +34,8 @@ from storage.models import (
     Reflection,
     Workspace,
 )
+from testkit.simulator import state_value
+from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 from tests.live import CONFIGURED_ADMIN, LiveApp
 
 ADMIN = "U0ADMIN"

@@ -25,10 +25,10 @@ from bot.blocks.settings import (
     settings_modal,
     settings_saved_message,
 )
-from bot.simulator import state_value
 from bot.usecases import privacy
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import Outcome, Reflection, Workspace
+from testkit.simulator import state_value
 from tests.test_privacy_http import seed_kudos, seed_person
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)

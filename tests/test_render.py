@@ -1,4 +1,4 @@
-"""bot.render draws Block Kit as the text a person would read in Slack."""
+"""testkit.render draws Block Kit as the text a person would read in Slack."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.render import mrkdwn_to_text, render_blocks, render_message, render_view
+from testkit.render import mrkdwn_to_text, render_blocks, render_message, render_view
 
 NAMES = {"U1": "Ana", "U2": "Ben", "C9": "wins"}
 

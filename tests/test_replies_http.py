@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from bot.blocks.privacy import FORGET_ME_CONFIRM_ACTION_ID
-from bot.simulator import state_value
-from bot.standin import RecordedCall, SlackStandIn
 from storage import queries
 from storage.db import make_engine, make_session_factory
+from testkit.simulator import state_value
+from testkit.standin import RecordedCall, SlackStandIn
 from tests.live import LiveApp
 
 REP, MANAGER = "U0REP1", "U0MGR"

@@ -8,7 +8,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.simulator import slack_signature
+from testkit.simulator import slack_signature
 from tests.live import LiveApp
 
 REP = "U0REP1"

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.server import MAX_BODY_BYTES, make_wsgi_app
-from bot.simulator import slack_signature
+from testkit.simulator import slack_signature
 from tests.live import LiveApp
 
 HUNDRED_MB = 100 * 1024 * 1024

@@ -27,12 +27,12 @@ from bot.blocks.debriefs import (
 from bot.blocks.goals import parse_goal_submission
 from bot.blocks.kudos import KUDOS_CALLBACK_ID
 from bot.blocks.settings import parse_settings_submission
-from bot.simulator import state_value
-from bot.standin import SlackStandIn
 from bot.usecases.kudos import KudosDraft, Problem, check_draft, parse_kudos_text
 from bot.usecases.text import parse_decimal, parse_whole_number, saveable_text, unsaveable_reason
 from storage.db import make_engine
 from storage.models import Outcome
+from testkit.simulator import state_value
+from testkit.standin import SlackStandIn
 from tests.live import LiveApp
 
 NUL = "Acme\x00 renewal"

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from bot.standin import SlackStandIn
 from testkit.clock import SharedClock
+from testkit.standin import SlackStandIn
 from tests.conftest import fresh_database
 from tests.live import LiveApp, app_env, serve_process
 from tests.test_debriefs_http import DM, REP1, WINS, Slack, lost_values

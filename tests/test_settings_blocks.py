@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.settings import CurrentSettings, parse_settings_submission, settings_modal
-from bot.simulator import state_value
-from bot.standin import BlockKitChecker
 from bot.usecases.settings import MAX_TEAMS_IN_MODAL
+from testkit.simulator import state_value
+from testkit.standin import BlockKitChecker
 
 
 def _current(teams: int) -> CurrentSettings:

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from bot.simulator import HttpReply, state_value
-from bot.standin import SlackStandIn
 from storage import queries
 from storage.db import make_engine
+from testkit.simulator import HttpReply, state_value
+from testkit.standin import SlackStandIn
 from tests.conftest import BACKENDS, fresh_database
 from tests.live import LiveApp, app_env, serve_process
 

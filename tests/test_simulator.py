@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from bot.simulator import SlackSender
+from testkit.simulator import SlackSender
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The payloads bot.simulator sends, checked against the shapes Slack documents (each assertion
+"""The payloads testkit.simulator sends, checked against the shapes Slack documents (each assertion
 names its source). Nothing is sent: the transport is replaced by one that keeps the body."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from bot.simulator import HttpReply, SlackSender, state_value
+from testkit.simulator import HttpReply, SlackSender, state_value
 
 
 class KeepingSender(SlackSender):

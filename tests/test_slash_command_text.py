@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.simulator import (
+from bot.slack_text import unescape_command_text
+from testkit.simulator import (
     NameDirectory,
     SlackSender,
     command_text_as_sent,
     should_escape,
 )
-from bot.slack_text import unescape_command_text
-from bot.standin import SlackStandIn, StandInUser
+from testkit.standin import SlackStandIn, StandInUser
 
 DIRECTORY = NameDirectory(
     users={"leo": "U0REP1", "priya.k": "U0REP2"},

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from bot.simulator import SlackSender
-from bot.standin import RecordedCall, SlackStandIn
+from testkit.simulator import SlackSender
+from testkit.standin import RecordedCall, SlackStandIn
 from tests.live import make_standin
 
 APP_TOKEN = "xapp-1-A0REBOUND-1-standin"

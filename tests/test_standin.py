@@ -26,7 +26,7 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.standin import RecordedCall, SlackStandIn, StandInUser
+from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 
 BOT_TOKEN = "xoxb-standin"
 APP_TOKEN = "xapp-1-A0REBOUND-1-standin"
@@ -741,7 +741,7 @@ def test_a_trigger_id_expires_after_three_seconds_as_in_slack() -> None:
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
 
-    from bot.simulator import new_trigger_id
+    from testkit.simulator import new_trigger_id
 
     view = {
         "type": "modal",
@@ -814,7 +814,7 @@ def _post_json(url: str, body: dict[str, Any]) -> tuple[int, str]:
 
 def test_a_response_url_takes_five_posts_then_refuses(standin: SlackStandIn) -> None:
     """ "up to 5 times within 30 minutes" (Slack's slash command and interactivity docs)."""
-    from bot.simulator import SlackSender
+    from testkit.simulator import SlackSender
 
     sender = SlackSender("unused://", "secret", response_origin=standin.origin)
     url = sender.new_response_url("commands")

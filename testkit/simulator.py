@@ -33,8 +33,8 @@ import yaml
 from testkit.clock import real_time
 
 _counter = itertools.count(1)
-# The repository's manifest.yml (beside the `bot` package in a checkout), else one in the
-# working directory (the Docker image copies it to /app).
+# The repository's manifest.yml (beside the `testkit` package in a checkout), else one in the
+# working directory.
 _MANIFEST_NEAR_PACKAGE = Path(__file__).resolve().parents[1] / "manifest.yml"
 
 
@@ -106,7 +106,7 @@ def manifest_path() -> Path:
         if path.is_file():
             return path
     raise FileNotFoundError(
-        "manifest.yml not found beside the bot package or in the working directory: the "
+        "manifest.yml not found beside the testkit package or in the working directory: the "
         "simulator reads each slash command's should_escape from it"
     )
 

@@ -20,10 +20,10 @@ from typing import TextIO
 
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.render import mrkdwn_to_text, render_message, render_view
 from bot.scheduler import Ticker
-from bot.simulator import HttpReply, SlackSender
-from bot.standin import RecordedCall, SlackStandIn, StandInUser
+from testkit.render import mrkdwn_to_text, render_message, render_view
+from testkit.simulator import HttpReply, SlackSender
+from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 
 TEAM = (
     StandInUser(
@@ -155,9 +155,9 @@ class DemoContext:
 def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | None = None) -> int:
     # Imported here: only the demo needs a server in-process.
     from bot.app import build_ticker
-    from bot.demo_scenes import all_scenes
     from bot.runtime import build_runtime
     from bot.server import make_http_server, make_wsgi_app
+    from testkit.demo_scenes import all_scenes
 
     out = out or sys.stdout
     started = time.monotonic()

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.debriefs import CELEBRATE_YES_ACTION_ID, REFLECT_ACTION_ID
-from bot.demo import DemoContext
 from bot.domain import PRACTICES
-from bot.simulator import state_value
-from bot.standin import RecordedCall
+from testkit.demo import DemoContext
+from testkit.simulator import state_value
+from testkit.standin import RecordedCall
 
 
 def _lost_values(

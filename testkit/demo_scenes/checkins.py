@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.demo import DemoContext
-from bot.render import render_message
-from bot.simulator import state_value
-from bot.standin import RecordedCall
+from testkit.demo import DemoContext
+from testkit.render import render_message
+from testkit.simulator import state_value
+from testkit.standin import RecordedCall
 
 # Friday 27 Nov 2026, 14:00 in London (GMT) is 14:00 UTC; in Los Angeles (PST) 22:00 UTC.
 LEO_FRIDAY = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ its origin): POSTs are recorded (``responses_to``, ``wait_for_responses``) withi
 of 5 uses in 30 minutes. Channels have kinds (public, private with members, with or without
 the bot, and DMs between two people) so chat.postEphemeral fails where Slack's does.
 
-Run it standalone with ``python -m bot.standin --port 8765``.
+Run it standalone with ``python -m testkit.standin --port 8765``.
 """
 
 from __future__ import annotations
@@ -1021,7 +1021,7 @@ class SlackStandIn:
             self._people_dms[channel_id] = (user_id, other_user_id)
 
     # The simulator's Directory: how Slack resolves a typed @name or #channel when it escapes
-    # a slash command's text (bot.simulator.command_text_as_sent).
+    # a slash command's text (testkit.simulator.command_text_as_sent).
     def user_id_named(self, name: str) -> str | None:
         with self._lock:
             return next((u.id for u in self.users.values() if u.name == name), None)
@@ -2031,7 +2031,7 @@ class SlackStandIn:
         return stored
 
     def _check_trigger(self, trigger_id: Any) -> None:
-        """Slack's trigger_ids last 3 seconds. The signed-request sender (bot.simulator) puts
+        """Slack's trigger_ids last 3 seconds. The signed-request sender (testkit.simulator) puts
         the moment it made one in its first part, in milliseconds, so a modal opened after slow
         work fails here as it would in Slack; other trigger ids are only checked for presence."""
         if not trigger_id:

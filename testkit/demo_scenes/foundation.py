@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.demo import DemoContext, _has, _wait
-from bot.simulator import state_value
+from testkit.demo import DemoContext, _has, _wait
+from testkit.simulator import state_value
 
 
 def play(ctx: DemoContext) -> None:

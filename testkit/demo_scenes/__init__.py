@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.demo import DemoContext
+    from testkit.demo import DemoContext
 
 
 def all_scenes() -> list[Callable[[DemoContext], None]]:
-    from bot.demo_scenes import checkins, debriefs, foundation, goals, kudos
+    from testkit.demo_scenes import checkins, debriefs, foundation, goals, kudos
 
     return [foundation.play, debriefs.play, kudos.play, checkins.play, goals.play]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.demo import DemoContext, _has, _wait
-from bot.render import mrkdwn_to_text
-from bot.simulator import state_value
-from bot.standin import RecordedCall
+from testkit.demo import DemoContext, _has, _wait
+from testkit.render import mrkdwn_to_text
+from testkit.simulator import state_value
+from testkit.standin import RecordedCall
 
 # Reviews go out at 09:00 local the day after the cycle: Leo's at 09:00 in London, then
 # Maya's team review at 09:00 in New York (every cycle has ended by then) ...

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.demo import DemoContext, _has, _wait
 from bot.domain import local_checkin_time
+from testkit.demo import DemoContext, _has, _wait
 
 # The foundation scene sets check-ins (and so the digest) to Fridays 14:00; Maya, the manager
 # whose time zone the digest follows, is in New York.
