@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from bot.clock import FakeClock, utc_now
 from bot.dispatcher import METADATA_EVENT_TYPE, Dispatcher, register_hooks
-from bot.standin import RecordedCall, SlackStandIn
+from testkit.standin import RecordedCall, SlackStandIn
 from bot.uow import UnitOfWork, to_channel, to_recognition_channel, to_user
 from storage import outbox_queries, queries
 from storage.db import make_engine, make_session_factory, upgrade
