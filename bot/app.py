@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -165,6 +165,7 @@ def make_dispatcher(deps: Deps) -> Dispatcher:
         deps.clock,
         token_for_team=deps.oauth.bot_token_for if deps.oauth is not None else None,
         metrics=deps.metrics,
+        post_per_workspace_second=deps.settings.send_rate_per_second,
     )
 
 
@@ -193,6 +194,7 @@ def create_app(
         **oauth_options,
     )
     app.middleware(_reject_malformed_payloads)
+    app.middleware(_provide_deps(deps))
     app.middleware(_skip_redelivered_events(deps))
     app.error(_report_error)
 
@@ -238,6 +240,17 @@ def _reject_malformed_payloads(body: dict[str, Any], next: Callable[[], None]) -
         log.warning("refused a malformed Slack payload: %s", problem)
         return BoltResponse(status=400, body="malformed payload")
     return next()
+
+
+def _provide_deps(deps: Deps) -> Callable[..., Any]:
+    """Listeners are module-level functions; they find the app's dependencies in Bolt's
+    context (`context["deps"]`), which Bolt hands any listener that names `context`."""
+
+    def provide_deps(context: BoltContext, next: Callable[[], None]) -> Any:
+        context["deps"] = deps
+        return next()
+
+    return provide_deps
 
 
 def _skip_redelivered_events(deps: Deps) -> Callable[..., Any]:

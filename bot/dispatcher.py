@@ -28,10 +28,10 @@ maintaining a workspace-wide limit": https://docs.slack.dev/apis/web-api/rate-li
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from http.client import RemoteDisconnected
 from typing import Any
@@ -39,16 +39,18 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.metrics import Metrics, count_post
+from bot.outbox_hooks import hooks_for, register_hooks
 from bot.slack_clients import TeamClients, TokenForTeam
-from bot.slack_errors import is_permanent
+from bot.slack_errors import CHANNEL_REFUSED, is_permanent
 from bot.uow import UnitOfWork
 from storage import outbox_queries, queries
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
+
+__all__ = ["Dispatcher", "register_hooks", "with_post_key", "post_key_of", "METADATA_EVENT_TYPE"]
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +80,10 @@ HISTORY_SKEW = timedelta(minutes=1)
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 MAX_ATTEMPTS = 20
-# A row for the recognition channel while none is set: looked at again this often.
-NO_CHANNEL_RECHECK = timedelta(minutes=1)
+# A row for the recognition channel while none is set, or after the bot was refused there:
+# looked at again this long after (saving another channel wakes such rows at once).
+NO_CHANNEL_RECHECK = timedelta(hours=1)
+REFUSED_CHANNEL_RETRY = timedelta(hours=6)
 # A DM channel id never changes for one person and app; conversations.open is asked once a day.
 DM_CACHE_SECONDS = 24 * 60 * 60.0
 # Pacing waits shorter than this are slept through; longer ones put the row back until then.
@@ -97,32 +101,16 @@ METHOD_PER_MINUTE: dict[str, float] = {
     "chat.update": 50.0,  # Tier 3
 }
 POST_PER_CHANNEL_SECONDS = 1.0
-
-Hook = Callable[..., None]
-
-
-@dataclass(frozen=True)
-class KindHooks:
-    """What a feature records when one of its rows is sent or given up on, in the same
-    transaction as the outbox's own mark (so it is recorded once, whatever crashes)."""
-
-    on_sent: Callable[[Session, OutboxMessage, str | None, str | None], None] | None = None
-    on_failed: Callable[[Session, OutboxMessage, str], None] | None = None
-
-
-_HOOKS: dict[str, KindHooks] = {}
-
-
-def register_hooks(
-    kind: str,
-    *,
-    on_sent: Callable[[Session, OutboxMessage, str | None, str | None], None] | None = None,
-    on_failed: Callable[[Session, OutboxMessage, str], None] | None = None,
-) -> None:
-    """Call `on_sent(session, row, channel, ts)` when a row of `kind` is in Slack and
-    `on_failed(session, row, error_code)` when it never can be. Registering a kind again
-    replaces its hooks (modules register at import; re-imports are harmless)."""
-    _HOOKS[kind] = KindHooks(on_sent=on_sent, on_failed=on_failed)
+# chat.postMessage per workspace per process (REBOUND_SEND_RATE, bot.config): Slack's
+# workspace-wide limit for it is unpublished ("maintaining a workspace-wide limit", the rate-limits
+# page above), so a scheduled fan-out (every rep's check-in at once) is spread at this rate.
+POST_PER_WORKSPACE_SECOND = 10.0
+# A 429 whose Retry-After is this short (Slack asks "1" for chat.postMessage bursts) is waited
+# out inline and the same claimed row sent again — a 429 means Slack did not post it — as long
+# as the whole send, its retries and one more request (the client's timeout) end within the
+# LEASE_MARGIN that record_attempt made sure was left. Longer ones put the row back.
+INLINE_429_SECONDS = 2.0
+INLINE_429_RETRIES = 5
 
 
 def with_post_key(message: Mapping[str, Any], post_key: str) -> dict[str, Any]:
@@ -157,23 +145,41 @@ class _Buckets:
         self._held: dict[tuple[str, ...], float] = {}
 
     def wait(self, key: tuple[str, ...], per_minute: float, burst: float) -> float:
+        return self.wait_all([(key, per_minute, burst)])
+
+    def wait_all(self, buckets: Sequence[tuple[tuple[str, ...], float, float]]) -> float:
+        """`wait` for several buckets at once (a channel's and its workspace's): the tokens
+        are taken from all of them or, when one has none, from none (the longest wait)."""
         with self._lock:
             now = self._monotonic()
-            held = self._held.get(key, 0.0)
-            if held > now:
-                return held - now
-            tokens, at = self._state.get(key, (burst, now))
-            tokens = min(burst, tokens + (now - at) * per_minute / 60.0)
-            if tokens >= 1.0 - 1e-9:
-                self._state[key] = (tokens - 1.0, now)
-                return 0.0
-            self._state[key] = (tokens, now)
-            return (1.0 - tokens) * 60.0 / per_minute
+            longest = 0.0
+            refilled: list[tuple[tuple[str, ...], float]] = []
+            for key, per_minute, burst in buckets:
+                held = self._held.get(key, 0.0)
+                if held > now:
+                    longest = max(longest, held - now)
+                    continue
+                tokens, at = self._state.get(key, (burst, now))
+                tokens = min(burst, tokens + (now - at) * per_minute / 60.0)
+                refilled.append((key, tokens))
+                if tokens < 1.0 - 1e-9:
+                    longest = max(longest, (1.0 - tokens) * 60.0 / per_minute)
+            for key, tokens in refilled:
+                self._state[key] = (tokens - 1.0 if longest == 0.0 else tokens, now)
+            return longest
 
     def hold(self, key: tuple[str, ...], seconds: float) -> None:
         with self._lock:
             until = self._monotonic() + seconds
             self._held[key] = max(self._held.get(key, 0.0), until)
+
+
+def _retry_after(error: SlackApiError) -> float:
+    """A 429's Retry-After in seconds (https://docs.slack.dev/apis/web-api/rate-limits)."""
+    try:
+        return float(error.response.headers.get("Retry-After") or 1)
+    except (TypeError, ValueError):
+        return 1.0
 
 
 class _Outcome:
@@ -198,7 +204,9 @@ class Dispatcher:
         reconcile_delay: timedelta = RECONCILE_DELAY,
         method_per_minute: Mapping[str, float] | None = None,
         post_per_channel_seconds: float = POST_PER_CHANNEL_SECONDS,
+        post_per_workspace_second: float = POST_PER_WORKSPACE_SECOND,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """`client` carries the API URL and timeout; it should have no retry handlers that
         re-send (bot.app.make_dispatch_client): the dispatcher decides what is sent again."""
@@ -215,8 +223,10 @@ class Dispatcher:
         self.reconcile_delay = reconcile_delay
         self.method_per_minute = dict(METHOD_PER_MINUTE, **(method_per_minute or {}))
         self.post_per_channel_seconds = post_per_channel_seconds
+        self.post_per_workspace_second = post_per_workspace_second
         self._sleep = sleep
-        self._buckets = _Buckets()
+        # Pacing runs on real seconds; a test hands its own clock's (with `sleep` moving it).
+        self._buckets = _Buckets(monotonic)
         # App-clock holds: (team, method) -> until (a 429's Retry-After), and each workspace's
         # next conversations.history slot.
         self._holds: dict[tuple[str, str], datetime] = {}
@@ -225,7 +235,8 @@ class Dispatcher:
         # Unknown row id -> where its history read goes on (a page said there was more).
         self._cursors: dict[int, str] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
+        # One event per background thread: a wake reaches both.
+        self._wakes: list[threading.Event] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -237,37 +248,48 @@ class Dispatcher:
 
     def wake(self) -> None:
         """Something was queued: send it soon. Never blocks."""
-        self._wake.set()
+        for event in self._wakes:
+            event.set()
 
-    def start(self, *, idle_seconds: float = 5.0) -> None:
-        """Send in two background threads until `stop`: one for sends, one for reconciling
-        unknown rows (its slow, rare reads never hold up a send)."""
+    def start(self, *, idle_seconds: float | None = None) -> None:
+        """Send in two background threads until `stop`, each time `wake` is called: one for
+        sends, one for reconciling unknown rows (its slow, rare reads never hold up a send).
+        Rows that fall due later (a backoff, a Retry-After) are sent by the scheduler's tick
+        (`run_once`) in some process, or every `idle_seconds` when given."""
         if self._threads:
             return
         self._stop.clear()
         for name, step in (("send", self.send_due), ("reconcile", self.reconcile_due)):
+            event = threading.Event()
+            self._wakes.append(event)
             thread = threading.Thread(
-                target=self._loop, args=(step, idle_seconds), name=f"outbox-{name}", daemon=True
+                target=self._loop,
+                args=(step, event, idle_seconds),
+                name=f"outbox-{name}",
+                daemon=True,
             )
             thread.start()
             self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self.wake()
         for thread in self._threads:
             thread.join(timeout=15)
         self._threads.clear()
+        self._wakes.clear()
 
-    def _loop(self, step: Callable[[datetime], int], idle_seconds: float) -> None:
+    def _loop(
+        self, step: Callable[[datetime], int], event: threading.Event, idle: float | None
+    ) -> None:
         while not self._stop.is_set():
+            event.wait(idle)
+            event.clear()
             try:
                 while step(self.clock()) and not self._stop.is_set():
                     pass
-            except Exception:  # the database is down, say: logged, tried again soon
+            except Exception:  # the database is down, say: logged, tried on the next wake
                 log.exception("outbox dispatch failed")
-            self._wake.wait(idle_seconds)
-            self._wake.clear()
 
     def run_once(self, now: datetime) -> int:
         """Reconcile what is due for it, then send every due row (batch after batch) as of
@@ -318,12 +340,8 @@ class Dispatcher:
         channel = self._channel_for(row, now)
         if channel is None:
             return _Outcome.LATER  # _channel_for already put it back (or failed it)
-        wait = self._pace(row, channel)
-        if wait > MAX_INLINE_WAIT_SECONDS:
-            self._later(row, now + timedelta(seconds=wait), "paced", uncount=False)
+        if not self._wait_turn(row, channel, now):
             return _Outcome.LATER
-        if wait > 0:
-            self._sleep(wait)
         with self.uow() as uow:
             # Where it goes, written before it leaves: the place to look if the answer is lost.
             allowed = outbox_queries.record_attempt(
@@ -339,12 +357,31 @@ class Dispatcher:
             return _Outcome.LATER
         attempts = row.attempts + 1
         client = self.clients.client_for(row.team_id)
-        try:
-            response = self._call(client, row, channel)
-        except SlackApiError as error:
-            return self._after_error(row, error, attempts)
-        except Exception as error:
-            return self._after_exception(row, error, attempts)
+        started = time.monotonic()
+        retries = 0
+        while True:
+            try:
+                response = self._call(client, row, channel)
+            except SlackApiError as error:
+                seconds = _retry_after(error) if error.response.status_code == 429 else None
+                budget = LEASE_MARGIN.total_seconds() - float(client.timeout or 30)
+                if (
+                    seconds is not None
+                    and seconds <= INLINE_429_SECONDS
+                    and retries < INLINE_429_RETRIES
+                    and time.monotonic() - started + seconds <= budget
+                ):
+                    # Not posted: wait it out (the whole workspace+method waits with it, in
+                    # this process) and send the same row again under the same claim.
+                    retries += 1
+                    # A little jitter: processes held by the same 429 don't all come back at once.
+                    self._buckets.hold((row.team_id, row.method), seconds + random.uniform(0, 0.25))
+                    if self._wait_turn(row, channel, now, put_back=False):
+                        continue
+                return self._after_error(row, error, attempts, channel)
+            except Exception as error:
+                return self._after_exception(row, error, attempts)
+            break
         data = response.data if isinstance(response.data, dict) else {}
         self._mark_sent(row, data.get("channel") or channel, data.get("ts"))
         return _Outcome.SENT
@@ -366,7 +403,7 @@ class Dispatcher:
                 workspace = queries.get_workspace(session=uow.session, team_id=row.team_id)
                 channel = workspace.recognition_channel_id if workspace is not None else None
             if channel is None:
-                self._later(row, now + NO_CHANNEL_RECHECK, "no recognition channel", uncount=False)
+                self._refused(row, None, "no_channel", now + NO_CHANNEL_RECHECK)
             return channel
         if row.method != "chat.postMessage":
             return row.target_id  # views.publish and friends take the user id itself
@@ -409,12 +446,31 @@ class Dispatcher:
             self._dm_channels[key] = (time.monotonic() + DM_CACHE_SECONDS, channel)
         return channel
 
+    def _wait_turn(
+        self, row: OutboxMessage, channel: str | None, now: datetime, *, put_back: bool = True
+    ) -> bool:
+        """Sleep until the row's buckets let it go (True); when that is more than
+        MAX_INLINE_WAIT_SECONDS away, False, and the row is put back until then."""
+        while (wait := self._pace(row, channel)) > 0:
+            if wait > MAX_INLINE_WAIT_SECONDS:
+                if put_back:
+                    self._later(row, now + timedelta(seconds=wait), "paced", uncount=False)
+                return False
+            self._sleep(wait)
+        return True
+
     def _pace(self, row: OutboxMessage, channel: str | None) -> float:
         if row.method == "chat.postMessage":
-            return self._buckets.wait(
-                (row.team_id, "chat.postMessage", channel or ""),
-                60.0 / self.post_per_channel_seconds,
-                1.0,
+            return self._buckets.wait_all(
+                [
+                    (
+                        (row.team_id, "chat.postMessage", channel or ""),
+                        60.0 / self.post_per_channel_seconds,
+                        1.0,
+                    ),
+                    # Burst of one: a fan-out is spread evenly, not sent in bursts.
+                    ((row.team_id, "chat.postMessage"), 60.0 * self.post_per_workspace_second, 1.0),
+                ]
             )
         per_minute = self.method_per_minute.get(row.method)
         if per_minute is None:
@@ -428,7 +484,9 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ results
 
-    def _after_error(self, row: OutboxMessage, error: SlackApiError, attempts: int) -> str:
+    def _after_error(
+        self, row: OutboxMessage, error: SlackApiError, attempts: int, channel: str | None
+    ) -> str:
         status = error.response.status_code
         code = error.response.get("error") or f"http_{status}"
         if status == 429:
@@ -436,6 +494,12 @@ class Dispatcher:
             return _Outcome.LATER
         if status >= 500:
             return self._unknown_or_later(row, f"http_{status}", attempts)
+        if row.target_kind == "recognition_channel" and code in CHANNEL_REFUSED:
+            # The bot can't post in the workspace's recognition channel: kept until an admin
+            # picks another (storage.queries.update_workspace_settings wakes the row) or, in
+            # case someone invited the bot meanwhile, for another try hours later.
+            self._refused(row, channel, code, self.clock() + REFUSED_CHANNEL_RETRY)
+            return _Outcome.LATER
         if is_permanent(code):
             self._fail(row, code)
             return _Outcome.FAILED
@@ -480,10 +544,7 @@ class Dispatcher:
         """Slack's 429 carries Retry-After in seconds (https://docs.slack.dev/apis/web-api/
         rate-limits: "a Retry-After HTTP header containing the number of seconds until you can
         retry"); the workspace+method is held that long, and the row waits as long."""
-        try:
-            seconds = float(error.response.headers.get("Retry-After") or 1)
-        except (TypeError, ValueError):
-            seconds = 1.0
+        seconds = _retry_after(error)
         until = self.clock() + timedelta(seconds=seconds)
         with self._lock:
             key = (row.team_id, method)
@@ -509,6 +570,22 @@ class Dispatcher:
                 uncount_attempt=uncount,
             )
 
+    def _refused(
+        self, row: OutboxMessage, channel: str | None, code: str, not_before: datetime
+    ) -> None:
+        assert row.id is not None
+        with self.uow() as uow:
+            if outbox_queries.reschedule(
+                session=uow.session,
+                row_id=row.id,
+                worker=self.worker,
+                not_before=not_before,
+                error=code,
+            ):
+                on_refused = hooks_for(row.kind).on_refused
+                if on_refused is not None:
+                    on_refused(uow.session, row, channel, code, uow.now())
+
     def _fail(self, row: OutboxMessage, code: str) -> None:
         assert row.id is not None
         log.info("outbox row %s (%s) can never be sent: %s", row.id, row.post_key, code)
@@ -516,9 +593,9 @@ class Dispatcher:
             if outbox_queries.mark_failed(
                 session=uow.session, row_id=row.id, error=code, now=self.clock()
             ):
-                hooks = _HOOKS.get(row.kind)
-                if hooks is not None and hooks.on_failed is not None:
-                    hooks.on_failed(uow.session, row, code)
+                on_failed = hooks_for(row.kind).on_failed
+                if on_failed is not None:
+                    on_failed(uow.session, row, code, uow.now())
 
     def _mark_sent(self, row: OutboxMessage, channel: str | None, ts: str | None) -> None:
         assert row.id is not None
@@ -526,9 +603,9 @@ class Dispatcher:
             if outbox_queries.mark_sent(
                 session=uow.session, row_id=row.id, channel=channel, ts=ts, now=self.clock()
             ):
-                hooks = _HOOKS.get(row.kind)
-                if hooks is not None and hooks.on_sent is not None:
-                    hooks.on_sent(uow.session, row, channel, ts)
+                on_sent = hooks_for(row.kind).on_sent
+                if on_sent is not None:
+                    on_sent(uow.session, row, channel, ts, uow.now())
         count_post(self.metrics, row.kind)
 
     # ------------------------------------------------------------------ reconciling

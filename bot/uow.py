@@ -52,6 +52,34 @@ def to_recognition_channel() -> Target:
     return Target("recognition_channel", None)
 
 
+def add_to_outbox(
+    session: Session,
+    *,
+    now: datetime,
+    team_id: str,
+    post_key: str,
+    kind: str,
+    to: Target,
+    message: Mapping[str, Any],
+    method: str = "chat.postMessage",
+    not_before: datetime | None = None,
+) -> bool:
+    """`Outbox.add` for code that holds a session, not a unit of work: outbox hooks
+    (bot.outbox_hooks), which run inside the dispatcher's transaction."""
+    return outbox_queries.enqueue(
+        session=session,
+        team_id=team_id,
+        post_key=post_key,
+        kind=kind,
+        target_kind=to.kind,
+        target_id=to.id,
+        payload=message,
+        method=method,
+        now=now,
+        not_before=not_before,
+    )
+
+
 class Outbox:
     """`uow.outbox`: rows written in the unit of work's transaction."""
 
@@ -71,18 +99,17 @@ class Outbox:
     ) -> bool:
         """Queue `message` (chat.postMessage's arguments but the channel; for another method,
         that method's arguments) under `post_key`, unique per workspace: adding a key again
-        keeps the first row (False). `kind` picks the on_sent/on_failed hooks
-        (bot.dispatcher.register_hooks) and names the post in metrics."""
-        added = outbox_queries.enqueue(
-            session=self._uow.session,
+        keeps the first row (False). `kind` picks the hooks run when it is sent, refused or
+        given up on (bot.outbox_hooks.register_hooks) and names the post in metrics."""
+        added = add_to_outbox(
+            self._uow.session,
+            now=self._uow.now(),
             team_id=team_id,
             post_key=post_key,
             kind=kind,
-            target_kind=to.kind,
-            target_id=to.id,
-            payload=message,
+            to=to,
+            message=message,
             method=method,
-            now=self._uow.now(),
             not_before=not_before,
         )
         self._uow.enqueued += int(added)

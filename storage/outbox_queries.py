@@ -351,3 +351,19 @@ def rows_of(*, session: Session, team_id: str) -> list[OutboxMessage]:
         .execution_options(populate_existing=True)
     )
     return list(session.execute(statement).scalars().all())
+
+
+def wake_recognition_channel_rows(*, session: Session, team_id: str) -> int:
+    """The workspace's recognition channel changed: its rows waiting for one (none was set, or
+    the bot couldn't post in the old one) are due at once. Due "at once" is their creation time,
+    which is in the past on every clock."""
+    result = session.execute(
+        update(_TABLE)
+        .where(
+            _TABLE.c.team_id == team_id,
+            _TABLE.c.target_kind == "recognition_channel",
+            _TABLE.c.state == "pending",
+        )
+        .values(not_before=_TABLE.c.created_at)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

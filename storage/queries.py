@@ -94,10 +94,19 @@ def update_workspace_settings(*, session: Session, team_id: str, **changes: Any)
     if unknown:
         raise ValueError(f"unknown workspace settings: {', '.join(sorted(unknown))}")
     workspace = get_or_create_workspace(session=session, team_id=team_id)
+    channel_changed = (
+        "recognition_channel_id" in changes
+        and changes["recognition_channel_id"] != workspace.recognition_channel_id
+    )
     for name, value in changes.items():
         setattr(workspace, name, value)
     workspace.updated_at = utcnow()
     session.add(workspace)
+    if channel_changed:
+        from storage import outbox_queries  # imports this module
+
+        session.flush()
+        outbox_queries.wake_recognition_channel_rows(session=session, team_id=team_id)
     return workspace
 
 

@@ -9,7 +9,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,22 +18,24 @@ from sqlmodel import Session
 
 from bot.clock import FakeClock, utc_now
 from bot.dispatcher import METADATA_EVENT_TYPE, Dispatcher, register_hooks
-from testkit.standin import RecordedCall, SlackStandIn
 from bot.uow import UnitOfWork, to_channel, to_recognition_channel, to_user
 from storage import outbox_queries, queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import OutboxMessage
+from testkit.standin import RecordedCall, SlackStandIn
 from tests.conftest import fresh_database
 from tests.live import allow_postgres_connections
 
 HOOKED: list[tuple[str, str, str | None]] = []
 
 
-def _record_sent(session: Session, row: OutboxMessage, channel: str | None, ts: str | None) -> None:
+def _record_sent(
+    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
+) -> None:
     HOOKED.append(("sent", row.post_key, ts))
 
 
-def _record_failed(session: Session, row: OutboxMessage, code: str) -> None:
+def _record_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
     HOOKED.append(("failed", row.post_key, code))
 
 
@@ -316,12 +318,14 @@ def test_a_recognition_channel_row_waits_until_a_channel_is_set(outbox: Outbox) 
     dispatcher.run_once(outbox.clock())
     assert outbox.row("k-wins").state == "pending"
     assert outbox.row("k-wins").attempts == 0
-    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
-        workspace = queries.get_or_create_workspace(session=uow.session, team_id=outbox.team)
-        workspace.recognition_channel_id = "C0WINS"
-        uow.session.add(workspace)
-    outbox.clock.advance(minutes=1)
+    outbox.clock.advance(minutes=30)
     dispatcher.run_once(outbox.clock())
+    assert outbox.row("k-wins").state == "pending"  # looked at again in an hour
+    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
+        queries.update_workspace_settings(
+            session=uow.session, team_id=outbox.team, recognition_channel_id="C0WINS"
+        )
+    dispatcher.run_once(outbox.clock())  # saving the channel woke the row
     [post] = _posted(outbox.standin, marker)
     assert post.params["channel"] == "C0WINS"
     assert outbox.row("k-wins").state == "sent"
