@@ -110,7 +110,6 @@ POST_PER_WORKSPACE_SECOND = 10.0
 # as the whole send, its retries and one more request (the client's timeout) end within the
 # LEASE_MARGIN that record_attempt made sure was left. Longer ones put the row back.
 INLINE_429_SECONDS = 2.0
-INLINE_429_RETRIES = 5
 
 
 def with_post_key(message: Mapping[str, Any], post_key: str) -> dict[str, Any]:
@@ -172,6 +171,15 @@ class _Buckets:
         with self._lock:
             until = self._monotonic() + seconds
             self._held[key] = max(self._held.get(key, 0.0), until)
+
+
+def _inline_key(row: OutboxMessage) -> tuple[str, ...]:
+    """The bucket a short 429 holds in this process (real seconds): the workspace's
+    chat.postMessage pace, or the method's tier bucket. Longer holds are on the app's clock
+    (Dispatcher._holds)."""
+    if row.method == "chat.postMessage":
+        return (row.team_id, "chat.postMessage", "*workspace*")
+    return (row.team_id, row.method)
 
 
 def _retry_after(error: SlackApiError) -> float:
@@ -358,7 +366,6 @@ class Dispatcher:
         attempts = row.attempts + 1
         client = self.clients.client_for(row.team_id)
         started = time.monotonic()
-        retries = 0
         while True:
             try:
                 response = self._call(client, row, channel)
@@ -368,14 +375,12 @@ class Dispatcher:
                 if (
                     seconds is not None
                     and seconds <= INLINE_429_SECONDS
-                    and retries < INLINE_429_RETRIES
                     and time.monotonic() - started + seconds <= budget
                 ):
                     # Not posted: wait it out (the whole workspace+method waits with it, in
                     # this process) and send the same row again under the same claim.
-                    retries += 1
                     # A little jitter: processes held by the same 429 don't all come back at once.
-                    self._buckets.hold((row.team_id, row.method), seconds + random.uniform(0, 0.25))
+                    self._buckets.hold(_inline_key(row), seconds + random.uniform(0, 0.25))
                     if self._wait_turn(row, channel, now, put_back=False):
                         continue
                 return self._after_error(row, error, attempts, channel)
@@ -469,7 +474,7 @@ class Dispatcher:
                         1.0,
                     ),
                     # Burst of one: a fan-out is spread evenly, not sent in bursts.
-                    ((row.team_id, "chat.postMessage"), 60.0 * self.post_per_workspace_second, 1.0),
+                    (_inline_key(row), 60.0 * self.post_per_workspace_second, 1.0),
                 ]
             )
         per_minute = self.method_per_minute.get(row.method)

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
 from bot.slack_clients import TeamClients
-from bot.slack_errors import is_permanent
+from bot.slack_errors import UNREACHABLE_PERSON
 from bot.slack_users import profile_from_user
 from bot.usecases import checkins as uc
 from bot.usecases.members import remember_profile
@@ -72,8 +72,10 @@ class CheckinJobs:
             try:
                 user = self.clients.client_for(member.team_id).users_info(user=member.user_id)
             except Exception as error:
-                permanent = isinstance(error, SlackApiError) and is_permanent(
-                    error.response.get("error") or ""
+                # The person is gone (bot.slack_errors' one list): reading again can't help.
+                permanent = (
+                    isinstance(error, SlackApiError)
+                    and error.response.get("error") in UNREACHABLE_PERSON
                 )
                 log.warning("time zone of %s not read: %r", member.user_id, error)
                 wait = TZ_RETRY_AFTER_PERMANENT if permanent else TZ_RETRY_AFTER
