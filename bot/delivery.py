@@ -107,7 +107,7 @@ class Delivery:
             return None
         try:
             response = self.client_for(team_id).chat_postMessage(
-                channel=channel, **with_post_key(message, post_key)
+                channel=channel, **with_post_key(message, post_key, team_id)
             )
         except Exception:
             with self.session_factory() as session:

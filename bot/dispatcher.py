@@ -112,23 +112,27 @@ POST_PER_WORKSPACE_SECOND = 10.0
 INLINE_429_SECONDS = 2.0
 
 
-def with_post_key(message: Mapping[str, Any], post_key: str) -> dict[str, Any]:
-    """chat.postMessage arguments with the post key in the message's metadata (kept when the
-    message has metadata of its own)."""
+def with_post_key(message: Mapping[str, Any], post_key: str, team_id: str = "") -> dict[str, Any]:
+    """chat.postMessage arguments with the post key (and the workspace it is unique in) in the
+    message's metadata, kept as they are when the message has metadata of its own."""
     if "metadata" in message:
         return dict(message)
-    return {
-        **message,
-        "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": {"post_key": post_key}},
-    }
+    payload = {"post_key": post_key, **({"team_id": team_id} if team_id else {})}
+    return {**message, "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": payload}}
 
 
-def post_key_of(message: Mapping[str, Any]) -> str | None:
+def post_key_of(message: Mapping[str, Any], team_id: str = "") -> str | None:
+    """The post key in a message's metadata (None when it has none, or is another
+    workspace's: two databases' rows may share a key, never a workspace and a key)."""
     metadata = message.get("metadata")
     if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT_TYPE:
         return None
     payload = metadata.get("event_payload")
-    key = payload.get("post_key") if isinstance(payload, dict) else None
+    if not isinstance(payload, dict):
+        return None
+    if team_id and payload.get("team_id", team_id) != team_id:
+        return None
+    key = payload.get("post_key")
     return key if isinstance(key, str) else None
 
 
@@ -394,7 +398,9 @@ class Dispatcher:
     def _call(self, client: WebClient, row: OutboxMessage, channel: str | None) -> Any:
         payload = dict(row.payload)
         if row.method == "chat.postMessage":
-            return client.chat_postMessage(channel=channel, **with_post_key(payload, row.post_key))
+            return client.chat_postMessage(
+                channel=channel, **with_post_key(payload, row.post_key, row.team_id)
+            )
         if channel is not None and row.target_kind != "user":
             payload.setdefault("channel", channel)
         return client.api_call(row.method, json=payload)
@@ -699,7 +705,7 @@ class Dispatcher:
         except Exception as error:
             return None, type(error).__name__
         for message in answer.get("messages") or []:
-            if post_key_of(message) == row.post_key:
+            if post_key_of(message, row.team_id) == row.post_key:
                 return str(message.get("ts")), None
         cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
         if answer.get("has_more") and cursor:

@@ -34,7 +34,16 @@ log = logging.getLogger(__name__)
 
 # The bot scopes of manifest.yml (tests/test_oauth_units.py keeps the two equal; the manifest
 # is not shipped in the image, so the list lives here too).
-BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read", "files:write", "channels:read")
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "users:read",
+    "files:write",
+    "channels:read",
+    "im:history",
+    "channels:history",
+)
 INSTALL_PATH = "/slack/install"
 REDIRECT_URI_PATH = "/slack/oauth_redirect"
 # Bolt refreshes a rotating token this long before it expires.

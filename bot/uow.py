@@ -65,8 +65,9 @@ def add_to_outbox(
     not_before: datetime | None = None,
 ) -> bool:
     """`Outbox.add` for code that holds a session, not a unit of work: outbox hooks
-    (bot.outbox_hooks), which run inside the dispatcher's transaction."""
-    return outbox_queries.enqueue(
+    (bot.outbox_hooks), which run inside the dispatcher's transaction. A unit of work whose
+    session this is wakes the dispatcher after its commit (the session remembers it)."""
+    added = outbox_queries.enqueue(
         session=session,
         team_id=team_id,
         post_key=post_key,
@@ -78,6 +79,12 @@ def add_to_outbox(
         now=now,
         not_before=not_before,
     )
+    if added:
+        session.info[_QUEUED] = session.info.get(_QUEUED, 0) + 1
+    return added
+
+
+_QUEUED = "rebound_outbox_rows_queued"
 
 
 class Outbox:
@@ -112,7 +119,6 @@ class Outbox:
             method=method,
             not_before=not_before,
         )
-        self._uow.enqueued += int(added)
         return added
 
 
@@ -160,6 +166,7 @@ class UnitOfWork:
         committed = False
         try:
             if exc_type is None:
+                self.enqueued = int(session.info.pop(_QUEUED, 0))
                 session.commit()
                 committed = True
             else:

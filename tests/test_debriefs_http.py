@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.app import Deps, build_ticker, make_web_client
 from bot.blocks.debriefs import (
@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.domain import PRACTICES
 from storage import queries
 from storage.db import make_engine, make_session_factory
-from storage.models import Outcome, PostLog, Reflection
+from storage.models import OutboxMessage, Outcome, Reflection
 from testkit.simulator import HttpReply, SlackSender, state_value
 from testkit.standin import RecordedCall, SlackStandIn
 from tests.live import LiveApp
@@ -79,11 +79,15 @@ class Slack:
         """Messages posted since `seen` that mention `words` (a deal of this test's)."""
         return [c for c in self.since(seen, "chat.postMessage", **params) if words in _text(c)]
 
-    def post_log(self) -> list[PostLog]:
-        """What the bot posted (or is posting) in this test's workspace, by post key."""
+    def post_log(self) -> list[OutboxMessage]:
+        """What the bot posted (or is posting) in this test's workspace, by post key: its
+        outbox rows that are in Slack or on their way (not those waiting or failed)."""
         for session in self.db():
-            statement = select(PostLog).where(PostLog.team_id == self.team_id)
-            return list(session.exec(statement.order_by(PostLog.id)).all())  # type: ignore[arg-type]
+            statement = select(OutboxMessage).where(
+                OutboxMessage.team_id == self.team_id,
+                col(OutboxMessage.state).in_(("sending", "sent")),
+            )
+            return list(session.exec(statement.order_by(OutboxMessage.id)).all())  # type: ignore[arg-type]
         return []
 
     def open_modal(self, command: str, text: str, user_id: str) -> dict[str, Any]:

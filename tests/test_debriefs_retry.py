@@ -1,6 +1,7 @@
-"""Debrief messages Slack refused the first time, over HTTP and with the FakeClock's jobs, on
-SQLite and PostgreSQL: retried until sent (once), given up on when they never can be, never
-holding up anyone else's; plus the perfect miss's wording and check-in follow-ups.
+"""Debrief messages Slack refused the first time, over HTTP and with the FakeClock's jobs and
+outbox dispatch, on SQLite and PostgreSQL: retried until sent (once), given up on when they
+never can be, never holding up anyone else's; plus the perfect miss's wording and check-in
+follow-ups.
 """
 
 from __future__ import annotations
@@ -9,26 +10,30 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
-from bot.app import Deps, make_web_client
+from bot.app import Deps, make_dispatcher, make_web_client
 from bot.blocks.debriefs import (
     CELEBRATE_YES_ACTION_ID,
     KEEP_DOING_QUESTION,
     REFLECT_ACTION_ID,
+    perfect_miss_shout_out,
 )
 from bot.clock import FakeClock, utc_now
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.dispatcher import Dispatcher
 from bot.domain import week_key
 from bot.features import debriefs
 from bot.scheduler import ScheduledJob
 from bot.usecases import checkins as checkin_usecases
+from bot.usecases import debriefs as usecases
 from storage import debriefs_queries as dq
-from storage import queries
+from storage import outbox_queries
 from storage.db import make_engine, make_session_factory
 from storage.models import CheckIn, CheckInAnswer, Outcome
 from testkit.standin import RecordedCall, SlackStandIn
@@ -57,10 +62,18 @@ def slack(live: LiveApp, standin: SlackStandIn) -> Slack:
     return Slack(live, standin, f"T{uuid.uuid4().hex[:10].upper()}")
 
 
+@dataclass
+class Jobs:
+    """The debrief jobs and an outbox dispatcher (another replica's) on a FakeClock at the real
+    now (the live server saves with the real clock)."""
+
+    clock: FakeClock
+    by_name: dict[str, ScheduledJob]
+    dispatcher: Dispatcher
+
+
 @pytest.fixture
-def jobs(slack: Slack) -> Iterator[tuple[FakeClock, dict[str, ScheduledJob]]]:
-    """The debrief jobs on a FakeClock at the real now (the live server saves with the real
-    clock), run one by one so a fault injected for one job is met by that job."""
+def jobs(slack: Slack) -> Iterator[Jobs]:
     clock = FakeClock(utc_now())
     settings = Settings(
         slack_bot_token=slack.standin.bot_token,
@@ -69,16 +82,28 @@ def jobs(slack: Slack) -> Iterator[tuple[FakeClock, dict[str, ScheduledJob]]]:
     )
     engine = make_engine(slack.live.database_url)
     deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
+    dispatcher = make_dispatcher(deps)
+    deps = replace(deps, dispatcher=dispatcher)
     delivery = Delivery(deps.session_factory, make_web_client(settings), clock)
     try:
-        yield clock, dict(debriefs.scheduled_jobs(deps, delivery))
+        yield Jobs(clock, dict(debriefs.scheduled_jobs(deps, delivery)), dispatcher)
     finally:
         engine.dispose()
 
 
-def _run(jobs: tuple[FakeClock, dict[str, ScheduledJob]], name: str) -> None:
-    clock, by_name = jobs
-    by_name[name](clock())
+def _dispatch(jobs: Jobs) -> None:
+    """One scheduler tick's outbox dispatch, a minute after the last (ticks are 30 s apart): it
+    retries what Slack refused for now, after looking for it in Slack when the outcome was
+    unknown (once a minute per workspace, Slack's conversations.history limit)."""
+    jobs.clock.advance(minutes=1)
+    jobs.dispatcher.run_once(jobs.clock())
+
+
+def _run(jobs: Jobs, name: str) -> None:
+    """One tick of job `name`: the job, then the outbox dispatch that sends what it queued."""
+    jobs.clock.advance(minutes=1)
+    jobs.by_name[name](jobs.clock())
+    jobs.dispatcher.run_once(jobs.clock())
 
 
 def _posts(standin: SlackStandIn, seen: int, channel: str) -> list[RecordedCall]:
@@ -130,10 +155,10 @@ def _eventually(check: Callable[[], bool], what: str, timeout: float = 20.0) -> 
 
 
 def test_reminders_give_up_on_a_rep_who_left_and_retry_a_hiccup_without_blocking(
-    slack: Slack, standin: SlackStandIn, jobs: tuple[FakeClock, dict[str, ScheduledJob]]
+    slack: Slack, standin: SlackStandIn, jobs: Jobs
 ) -> None:
     slack.setup()
-    clock, _ = jobs
+    clock = jobs.clock
     # Older than anything else in the module's database, so these come first in the queue.
     long_ago = clock() - timedelta(days=30)
     _seed_loss(slack, "U0GONE", "Gone deal", questions_sent_at=long_ago)
@@ -168,10 +193,10 @@ def test_reminders_give_up_on_a_rep_who_left_and_retry_a_hiccup_without_blocking
 
 
 def test_a_bounce_back_waits_for_a_channel_and_is_posted_once(
-    slack: Slack, standin: SlackStandIn, jobs: tuple[FakeClock, dict[str, ScheduledJob]]
+    slack: Slack, standin: SlackStandIn, jobs: Jobs
 ) -> None:
     slack.setup(channel=None)
-    clock, _ = jobs
+    clock = jobs.clock
     _lose(slack, REP2, "Loss A")
     _lose(slack, REP2, "Loss B")
     view = slack.open_modal("/won", "Comeback", REP2)
@@ -182,15 +207,15 @@ def test_a_bounce_back_waits_for_a_channel_and_is_posted_once(
     assert _outcome(slack, "Comeback").bounce_back_pending_since is not None
 
     clock.advance(minutes=2)
-    _run(jobs, "debrief-waiting-bounce-backs")
+    _dispatch(jobs)
     assert _outcome(slack, "Comeback").bounce_back_pending_since is not None  # still waiting
 
     slack.set_channel(WINS)
     standin.fail_next("chat.postMessage", status=503, times=1)
-    _run(jobs, "debrief-waiting-bounce-backs")  # Slack fails: tried again next tick
+    _dispatch(jobs)  # Slack fails: tried again next tick
     assert slack.posts_about(seen, "Comeback", channel=WINS) == []
-    _run(jobs, "debrief-waiting-bounce-backs")
-    _run(jobs, "debrief-waiting-bounce-backs")
+    _dispatch(jobs)
+    _dispatch(jobs)
     shout_outs = slack.posts_about(seen, "Comeback", channel=WINS)
     assert len(shout_outs) == 1
     assert "bounced back after 2 losses" in _text(shout_outs[0])
@@ -201,10 +226,10 @@ def test_a_bounce_back_waits_for_a_channel_and_is_posted_once(
 
 
 def test_a_channel_the_bot_cannot_post_in_is_explained_and_not_retried_until_changed(
-    slack: Slack, standin: SlackStandIn, jobs: tuple[FakeClock, dict[str, ScheduledJob]]
+    slack: Slack, standin: SlackStandIn, jobs: Jobs
 ) -> None:
     slack.setup(channel=NOT_JOINED)
-    clock, _ = jobs
+    clock = jobs.clock
     start = slack.mark()
     dm, perfect = _lose(slack, REP1, "Oscorp", practices=ALL_PRACTICES)
     seen = slack.mark()
@@ -227,21 +252,21 @@ def test_a_channel_the_bot_cannot_post_in_is_explained_and_not_retried_until_cha
 
     clock.advance(minutes=2)
     for _ in range(2):
-        _run(jobs, "debrief-waiting-celebrations")
-        _run(jobs, "debrief-waiting-bounce-backs")
+        _dispatch(jobs)
+        _dispatch(jobs)
     assert len(_posts(standin, start, NOT_JOINED)) == 2  # not again in the same channel
     # Hours later it is tried there once more (someone may have invited the bot), then rests.
     clock.advance(hours=7)
     for _ in range(2):
-        _run(jobs, "debrief-waiting-celebrations")
-        _run(jobs, "debrief-waiting-bounce-backs")
+        _dispatch(jobs)
+        _dispatch(jobs)
     assert len(_posts(standin, start, NOT_JOINED)) == 4
 
     slack.set_channel(WINS)  # another channel is tried at once
     seen = slack.mark()
     for _ in range(2):
-        _run(jobs, "debrief-waiting-celebrations")
-        _run(jobs, "debrief-waiting-bounce-backs")
+        _dispatch(jobs)
+        _dispatch(jobs)
     assert len(slack.posts_about(seen, "Oscorp", channel=WINS)) == 1
     assert len(slack.posts_about(seen, "Rebound win", channel=WINS)) == 1
     assert _outcome(slack, "Oscorp").celebration_posted_at is not None
@@ -252,37 +277,50 @@ def test_a_channel_the_bot_cannot_post_in_is_explained_and_not_retried_until_cha
 
 
 def test_a_shout_out_still_being_sent_elsewhere_is_not_marked_posted(
-    slack: Slack, jobs: tuple[FakeClock, dict[str, ScheduledJob]]
+    slack: Slack, jobs: Jobs
 ) -> None:
     slack.setup()
     dm, outcome = _lose(slack, REP1, "Cyberdyne", practices=ALL_PRACTICES)
     post_key = f"debrief:{outcome.id}:perfect-miss"
-    # Another worker (the job on another replica) has claimed the shout-out and is sending.
+    # Another worker (a dispatcher on another replica) has claimed the shout-out and is sending.
     for session in slack.db():
-        claim = queries.claim_post(
+        outbox_queries.enqueue(
             session=session,
             team_id=slack.team_id,
             post_key=post_key,
             kind="perfect-miss",
-            claimed_by="other-replica",
+            target_kind="recognition_channel",
+            target_id=None,
+            payload=perfect_miss_shout_out(usecases.facts_of(outcome)),
             now=utc_now(),
         )
+        row = outbox_queries.get(session=session, team_id=slack.team_id, post_key=post_key)
+        assert row is not None
+        row.state, row.claimed_by = "sending", "other-replica"
+        row.lease_until = utc_now() + timedelta(minutes=5)
+        session.add(row)
         session.commit()
-        assert claim is not None
     seen = slack.mark()
     slack.click(REP1, CELEBRATE_YES_ACTION_ID, str(outcome.id), message=dm)
     choice = slack.wait(seen, "chat.postMessage", channel=DM[REP1])[0]
     assert f"I'll post your shout-out in <#{WINS}>" in choice.params["text"]
     assert _outcome(slack, "Cyberdyne").celebration_posted_at is None
 
-    # That worker's send fails, and it releases its claim: the job posts the shout-out.
+    # That worker's send fails (Slack said no for now), and it puts the row back: the
+    # dispatcher posts the shout-out.
     for session in slack.db():
-        post = queries.get_post(session=session, team_id=slack.team_id, post_key=post_key)
-        assert post is not None
-        queries.release_post(session=session, post=post)
+        row = outbox_queries.get(session=session, team_id=slack.team_id, post_key=post_key)
+        assert row is not None and row.id is not None
+        assert outbox_queries.reschedule(
+            session=session,
+            row_id=row.id,
+            worker="other-replica",
+            not_before=utc_now(),
+            error="internal_error",
+        )
         session.commit()
-    _run(jobs, "debrief-waiting-celebrations")
-    _run(jobs, "debrief-waiting-celebrations")
+    _dispatch(jobs)
+    _dispatch(jobs)
     assert len(slack.posts_about(seen, "Cyberdyne", channel=WINS)) == 1
     assert _outcome(slack, "Cyberdyne").celebration_posted_at is not None
 
@@ -291,10 +329,10 @@ def test_a_shout_out_still_being_sent_elsewhere_is_not_marked_posted(
 
 
 def test_a_failed_debrief_dm_and_manager_note_are_retried_until_sent_once(
-    slack: Slack, standin: SlackStandIn, jobs: tuple[FakeClock, dict[str, ScheduledJob]]
+    slack: Slack, standin: SlackStandIn, jobs: Jobs
 ) -> None:
     slack.setup()
-    clock, _ = jobs
+    clock = jobs.clock
     view = slack.open_modal("/lost", "Soylent", REP1)
     seen = slack.mark()
     # Slack is down for both DMs (one try each: a chat.postMessage is never re-sent by the
@@ -315,8 +353,8 @@ def test_a_failed_debrief_dm_and_manager_note_are_retried_until_sent_once(
     clock.advance(minutes=2)
     seen = slack.mark()
     for _ in range(2):
-        _run(jobs, "debrief-pending-rep-dms")
-        _run(jobs, "debrief-pending-manager-notes")
+        _dispatch(jobs)
+        _dispatch(jobs)
     rep_dms = slack.posts_about(seen, "Soylent", channel=DM[REP1])
     notes = slack.posts_about(seen, "Soylent", channel=DM[MANAGER])
     assert len(rep_dms) == 1 and len(notes) == 1
@@ -356,10 +394,10 @@ def test_a_debrief_dm_that_can_never_arrive_is_given_up_on(slack: Slack) -> None
 
 
 def test_a_perfect_miss_asks_what_to_keep_doing_and_follows_up_on_it(
-    slack: Slack, jobs: tuple[FakeClock, dict[str, ScheduledJob]]
+    slack: Slack, jobs: Jobs
 ) -> None:
     slack.setup()
-    clock, _ = jobs
+    clock = jobs.clock
     dm, perfect = _lose(slack, REP1, "Tyrell", practices=ALL_PRACTICES)
     assert KEEP_DOING_QUESTION in _text(dm)
     assert "One thing I will do differently" not in _text(dm)

@@ -47,6 +47,9 @@ LEAST_PRIVILEGE_BOT_SCOPES = {
     "users:read",
     "files:write",
     "channels:read",
+    # Reconciling a post whose outcome was lost (bot.dispatcher): the DM, the recognition channel.
+    "im:history",
+    "channels:history",
 }
 
 

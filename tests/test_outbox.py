@@ -117,7 +117,7 @@ def test_a_row_is_sent_once_with_its_post_key_in_the_metadata(outbox: Outbox) ->
     [post] = _posted(outbox.standin, marker)
     assert post.params["metadata"] == {
         "event_type": METADATA_EVENT_TYPE,
-        "event_payload": {"post_key": "k-basic"},
+        "event_payload": {"post_key": "k-basic", "team_id": outbox.team},
     }
     row = outbox.row("k-basic")
     assert (row.state, row.attempts, row.sent_ts) == ("sent", 1, post.response["ts"])

@@ -50,6 +50,7 @@ from bot.messaging import (
     team_id_of,
     tells_user_on_failure,
 )
+from bot.slack_errors import UNREACHABLE_PERSON
 from bot.slack_text import escape_mrkdwn
 from bot.slack_users import fetch_profile
 from bot.usecases.dashboard import (
@@ -83,18 +84,7 @@ TEAM_REVIEW_WINDOW = timedelta(days=14)
 # Slack errors that no retry will fix: the person is gone, deactivated, or cannot be DMed.
 # A review that meets one is marked done (unsent), so it neither blocks the manager's team
 # review nor comes back every tick to fill the batch; any other error is retried next tick.
-UNREACHABLE_ERRORS = frozenset(
-    {
-        "user_not_found",
-        "users_not_found",
-        "user_disabled",
-        "account_inactive",
-        "cannot_dm_bot",
-        "channel_not_found",
-        "is_archived",
-        "messages_tab_disabled",
-    }
-)
+UNREACHABLE_ERRORS = UNREACHABLE_PERSON  # the one list of such errors: bot.slack_errors
 TIMELINE_OUTCOMES = 60
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 

@@ -1,7 +1,10 @@
 """Loss debriefs, wins, reflections and lessons: the decisions, without Slack.
 
-Each function works inside the caller's session and never commits; the listener commits once
-and then does its Slack calls with what came back.
+The `record_*` / `queue_*` functions take a unit of work (bot.uow): they save the fact and
+queue, in the same transaction, every message it causes as outbox rows (the rep's DM, the
+manager's note, the shout-outs); the dispatcher sends them, and the hooks registered at the end
+of this module record what the debrief needs to know (the questions are in the rep's DM, the
+shout-out is up) in the dispatcher's transaction. The others work inside the caller's session.
 """
 
 from __future__ import annotations
@@ -20,8 +23,17 @@ from bot.blocks.debriefs import (
     OutcomeFacts,
     ReflectionSubmission,
     ResilienceLine,
+    ShoutOut,
     WinSubmission,
+    bounce_back_shout_out,
+    celebration_choice_dm,
+    loss_debrief_dm,
+    manager_note,
+    perfect_miss_shout_out,
     reflection_questions,
+    reflection_reminder_dm,
+    reflection_saved_dm,
+    win_logged_dm,
 )
 from bot.domain import (
     Classification,
@@ -34,10 +46,12 @@ from bot.domain import (
     process_score,
     resilience_figures,
 )
+from bot.outbox_hooks import register_hooks
+from bot.uow import UnitOfWork, add_to_outbox, to_recognition_channel, to_user
 from bot.usecases.text import without_unsaveable
 from storage import debriefs_queries as dq
 from storage import queries
-from storage.models import Outcome
+from storage.models import OutboxMessage, Outcome
 
 
 @dataclass(frozen=True)
@@ -84,30 +98,6 @@ class SavedReflections:
     followed_up: bool | None
     first_time: bool
     perfect_miss: bool = False
-
-
-@dataclass(frozen=True)
-class RepNotice:
-    """A rep's DM about their win or loss that Slack hasn't taken yet, rebuilt to retry."""
-
-    team_id: str
-    facts: OutcomeFacts
-    recognition_channel_id: str | None
-    resilience: ResilienceLine | None = None  # wins
-    shout_out_channel: str | None = None  # wins: where the bounce-back shout-out went
-
-
-@dataclass(frozen=True)
-class ManagerNotice:
-    """A manager's note not sent yet; no manager (any more): nothing to send."""
-
-    team_id: str
-    facts: OutcomeFacts
-    manager_user_id: str | None
-
-
-# The scheduler leaves a message this long to the request that made it due before retrying.
-RETRY_GRACE = timedelta(minutes=1)
 
 
 def facts_of(outcome: Outcome) -> OutcomeFacts:
@@ -303,61 +293,6 @@ def choose_celebration(
     )
 
 
-def pending_rep_dms(*, session: Session, now: datetime) -> list[RepNotice]:
-    """The reps' DMs Slack refused before, with what their messages are built from."""
-    notices: list[RepNotice] = []
-    for outcome, channel in dq.rep_dms_pending(session=session, due_before=now - RETRY_GRACE):
-        if outcome.kind != OutcomeKind.WIN.value:
-            notices.append(RepNotice(outcome.team_id, facts_of(outcome), channel))
-            continue
-        # The rep's record up to this win, as it was when they logged it.
-        history = [
-            o
-            for o in dq.outcomes_of(
-                session=session, team_id=outcome.team_id, user_id=outcome.user_id
-            )
-            if o.occurred_at <= outcome.occurred_at
-        ]
-        shout_out = queries.get_post(
-            session=session, team_id=outcome.team_id, post_key=bounce_back_post_key(outcome.id)
-        )
-        notices.append(
-            RepNotice(
-                outcome.team_id,
-                facts_of(outcome),
-                channel,
-                resilience=_resilience_line(history),
-                shout_out_channel=(
-                    shout_out.channel_id
-                    if shout_out is not None and shout_out.status == "sent"
-                    else None
-                ),
-            )
-        )
-    return notices
-
-
-def pending_manager_notes(*, session: Session, now: datetime) -> list[ManagerNotice]:
-    return [
-        ManagerNotice(
-            team_id=outcome.team_id,
-            facts=facts_of(outcome),
-            manager_user_id=_manager_id(session, outcome.team_id, outcome.user_id),
-        )
-        for outcome in dq.manager_notes_pending(session=session, due_before=now - RETRY_GRACE)
-    ]
-
-
-def pending_bounce_backs(*, session: Session, now: datetime) -> list[tuple[str, OutcomeFacts, str]]:
-    """Bounce-back shout-outs still to post: (team id, facts, the channel to post in)."""
-    return [
-        (outcome.team_id, facts_of(outcome), channel)
-        for outcome, channel in dq.bounce_backs_due(
-            session=session, due_before=now - RETRY_GRACE, now=now
-        )
-    ]
-
-
 def bounce_back_post_key(outcome_id: int | None) -> str:
     return f"debrief:{outcome_id}:bounce-back"
 
@@ -485,3 +420,365 @@ def find_lessons(*, session: Session, team_id: str, user_id: str, text: str) -> 
         is_manager=bool(reports),
         typed_words=[typed.get(word, word) for word in words],
     )
+
+
+# --- the messages a debrief causes, queued in the outbox -----------------------------------------
+
+# Outbox kinds (bot.outbox_hooks): each names what the hooks below record.
+REP_DM, WIN_REP_DM, MANAGER_NOTE = "debrief-rep", "win-rep", "debrief-manager"
+REMINDER, REFLECTED, CHOICE = "debrief-reminder", "debrief-reflected", "debrief-celebration-choice"
+PERFECT_MISS, BOUNCE_BACK = "perfect-miss", "bounce-back"
+
+
+def rep_dm_key(outcome_id: int) -> str:
+    return f"debrief:{outcome_id}:rep"
+
+
+def record_loss(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    user_id: str,
+    submission: LossSubmission,
+    submission_key: str,
+) -> SavedOutcome | None:
+    """Save the loss and queue the rep's DM (with the reflection questions) and the manager's
+    note; None when this submission was saved before (nothing new is queued)."""
+    saved = save_loss(
+        session=uow.session,
+        team_id=team_id,
+        user_id=user_id,
+        submission=submission,
+        submission_key=submission_key,
+        now=uow.now(),
+    )
+    if saved is None:
+        return None
+    facts = saved.facts
+    uow.outbox.add(
+        team_id=team_id,
+        post_key=rep_dm_key(facts.id),
+        kind=REP_DM,
+        to=to_user(facts.user_id),
+        message=loss_debrief_dm(facts, recognition_channel_id=saved.recognition_channel_id),
+    )
+    if saved.manager_user_id is not None:
+        _queue_manager_note(uow, team_id, facts, saved.manager_user_id)
+    return saved
+
+
+def record_win(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    user_id: str,
+    submission: WinSubmission,
+    submission_key: str,
+) -> SavedOutcome | None:
+    """Save the win and queue its messages: a bounce-back shout-out in the recognition channel
+    when it ended a losing streak, the rep's DM, and for a lucky hit the manager's note. The
+    rep's DM says where the shout-out went up, so with a channel set it is queued once the
+    shout-out is in Slack (or refused there): see the bounce-back's hooks."""
+    saved = save_win(
+        session=uow.session,
+        team_id=team_id,
+        user_id=user_id,
+        submission=submission,
+        submission_key=submission_key,
+        now=uow.now(),
+    )
+    if saved is None:
+        return None
+    facts = saved.facts
+    shouting_out = bool(facts.bounce_back_losses)
+    if shouting_out:
+        uow.outbox.add(
+            team_id=team_id,
+            post_key=bounce_back_post_key(facts.id),
+            kind=BOUNCE_BACK,
+            to=to_recognition_channel(),
+            message=bounce_back_shout_out(facts),
+        )
+    if not shouting_out or saved.recognition_channel_id is None:
+        uow.outbox.add(
+            team_id=team_id,
+            post_key=rep_dm_key(facts.id),
+            kind=WIN_REP_DM,
+            to=to_user(facts.user_id),
+            message=win_logged_dm(facts, saved.resilience, shout_out_channel=None),
+        )
+    if facts.classification is Classification.LUCKY_HIT and saved.manager_user_id is not None:
+        _queue_manager_note(uow, team_id, facts, saved.manager_user_id)
+    return saved
+
+
+def _queue_manager_note(
+    uow: UnitOfWork, team_id: str, facts: OutcomeFacts, manager_user_id: str
+) -> None:
+    uow.outbox.add(
+        team_id=team_id,
+        post_key=f"debrief:{facts.id}:manager",
+        kind=MANAGER_NOTE,
+        to=to_user(manager_user_id),
+        message=manager_note(facts),
+    )
+
+
+def record_reflections(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    user_id: str,
+    outcome_id: int,
+    commitment_id: int | None,
+    submission: ReflectionSubmission,
+) -> SavedReflections | None:
+    """Save the answers (once) and queue the thanks DM the first time."""
+    saved = save_reflections(
+        session=uow.session,
+        team_id=team_id,
+        user_id=user_id,
+        outcome_id=outcome_id,
+        commitment_id=commitment_id,
+        submission=submission,
+        now=uow.now(),
+    )
+    if saved is not None and saved.first_time:
+        uow.outbox.add(
+            team_id=team_id,
+            post_key=f"debrief:{outcome_id}:reflected",
+            kind=REFLECTED,
+            to=to_user(user_id),
+            message=reflection_saved_dm(
+                saved.deal, saved.commitment, saved.followed_up, perfect_miss=saved.perfect_miss
+            ),
+        )
+    return saved
+
+
+def record_celebration_choice(
+    uow: UnitOfWork, *, team_id: str, user_id: str, outcome_id: int, consent: bool
+) -> CelebrationState | None:
+    """Record the rep's answer to "celebrate this perfect miss?" and queue what follows: the
+    shout-out (consent), and the DM telling the rep how it went. The DM says where the
+    shout-out went up, so when it can be tried now it is queued by the shout-out's hooks.
+    None: not theirs, or not a perfect miss."""
+    state = choose_celebration(
+        session=uow.session,
+        team_id=team_id,
+        user_id=user_id,
+        outcome_id=outcome_id,
+        consent=consent,
+        now=uow.now(),
+    )
+    if state is None or state.consent is None or not state.first_answer:
+        return state  # a double click: the first request queued it all
+    facts = state.facts
+    shout_out: ShoutOut | None = None
+    if not state.consent:
+        shout_out = ShoutOut.NO_CHANNEL  # unused by the wording of a "no"
+    elif state.posted:
+        shout_out = ShoutOut.POSTED
+    else:
+        added = uow.outbox.add(
+            team_id=team_id,
+            post_key=perfect_miss_key(facts.id),
+            kind=PERFECT_MISS,
+            to=to_recognition_channel(),
+            message=perfect_miss_shout_out(facts),
+        )
+        if state.channel_id is None:
+            shout_out = ShoutOut.NO_CHANNEL
+        elif state.failed_channel_id == state.channel_id:
+            shout_out = ShoutOut.CHANNEL_FAILED  # known not to work until settings change
+        elif not added:
+            shout_out = ShoutOut.LATER  # already queued (and not in Slack yet)
+    if shout_out is not None:
+        _queue_choice_dm(
+            uow.session, uow.now(), team_id, facts, state.consent, state.channel_id, shout_out
+        )
+    return state
+
+
+def perfect_miss_key(outcome_id: int) -> str:
+    return f"debrief:{outcome_id}:perfect-miss"
+
+
+def _queue_choice_dm(
+    session: Session,
+    now: datetime,
+    team_id: str,
+    facts: OutcomeFacts,
+    consent: bool,
+    channel_id: str | None,
+    shout_out: ShoutOut,
+) -> None:
+    add_to_outbox(
+        session,
+        now=now,
+        team_id=team_id,
+        post_key=f"debrief:{facts.id}:celebration-choice",
+        kind=CHOICE,
+        to=to_user(facts.user_id),
+        message=celebration_choice_dm(consent=consent, channel_id=channel_id, shout_out=shout_out),
+    )
+
+
+def queue_reflection_reminders(uow: UnitOfWork) -> int:
+    """Queue one reminder per debrief whose questions have waited a day unanswered (the job's
+    work). Queued again each time while it is being sent: the post key keeps it one."""
+    queued = 0
+    for outcome in dq.reflection_reminders_due(session=uow.session, now=uow.now()):
+        facts = facts_of(outcome)
+        queued += uow.outbox.add(
+            team_id=outcome.team_id,
+            post_key=f"debrief:{facts.id}:reminder",
+            kind=REMINDER,
+            to=to_user(facts.user_id),
+            message=reflection_reminder_dm(facts),
+        )
+    return queued
+
+
+# --- what is recorded when the outbox sends them (bot.outbox_hooks) ------------------------------
+
+
+def _outcome_of(session: Session, row: OutboxMessage) -> Outcome | None:
+    outcome_id = parse_outcome_id(row.post_key)
+    if outcome_id is None:
+        return None
+    return dq.get_outcome(session=session, team_id=row.team_id, outcome_id=outcome_id)
+
+
+def parse_outcome_id(post_key: str) -> int | None:
+    """The outcome id in a debrief post key ("debrief:<id>:<what>")."""
+    parts = post_key.split(":")
+    if len(parts) == 3 and parts[0] == "debrief" and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+def _rep_dm_sent(
+    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
+) -> None:
+    # A loss's DM carries the reflection questions: the reminder counts from now.
+    outcome = _outcome_of(session, row)
+    if outcome is not None and outcome.id is not None:
+        asked = now if outcome.kind == OutcomeKind.LOSS.value else None
+        dq.finish_rep_dm(session=session, outcome_id=outcome.id, questions_sent_at=asked)
+
+
+def _rep_dm_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
+    outcome = _outcome_of(session, row)
+    if outcome is not None and outcome.id is not None:
+        dq.finish_rep_dm(session=session, outcome_id=outcome.id, questions_sent_at=None)
+
+
+def _manager_note_done(session: Session, row: OutboxMessage, *_: object) -> None:
+    outcome = _outcome_of(session, row)
+    if outcome is not None and outcome.id is not None:
+        dq.finish_manager_note(session=session, outcome_id=outcome.id)
+
+
+def _reminder_done(session: Session, row: OutboxMessage, *args: object) -> None:
+    # One reminder per debrief, ever: sent, or never sendable (the rep left).
+    now = args[-1]
+    assert isinstance(now, datetime)
+    outcome = _outcome_of(session, row)
+    if outcome is not None and outcome.id is not None:
+        dq.mark_reflection_reminded(session=session, outcome_id=outcome.id, now=now)
+
+
+def _perfect_miss_sent(
+    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
+) -> None:
+    outcome = _outcome_of(session, row)
+    if outcome is None or outcome.id is None:
+        return
+    dq.mark_celebration_posted(session=session, outcome_id=outcome.id, now=now)
+    _queue_choice_dm(session, now, row.team_id, facts_of(outcome), True, channel, ShoutOut.POSTED)
+
+
+def _perfect_miss_refused(
+    session: Session, row: OutboxMessage, channel: str | None, code: str, now: datetime
+) -> None:
+    outcome = _outcome_of(session, row)
+    if outcome is None or outcome.id is None:
+        return
+    if channel is None:
+        shout_out = ShoutOut.NO_CHANNEL
+    else:
+        dq.mark_celebration_failed(
+            session=session, outcome_id=outcome.id, channel_id=channel, now=now
+        )
+        shout_out = ShoutOut.CHANNEL_FAILED
+    _queue_choice_dm(session, now, row.team_id, facts_of(outcome), True, channel, shout_out)
+
+
+def _win_dm(session: Session, outcome: Outcome, shout_out_channel: str | None) -> dict[str, object]:
+    """The rep's DM about their win, with their record up to it (as when they logged it)."""
+    history = [
+        o
+        for o in dq.outcomes_of(session=session, team_id=outcome.team_id, user_id=outcome.user_id)
+        if o.occurred_at <= outcome.occurred_at
+    ]
+    return win_logged_dm(
+        facts_of(outcome), _resilience_line(history), shout_out_channel=shout_out_channel
+    )
+
+
+def _queue_win_dm(
+    session: Session, now: datetime, outcome: Outcome, shout_out_channel: str | None
+) -> None:
+    assert outcome.id is not None
+    add_to_outbox(
+        session,
+        now=now,
+        team_id=outcome.team_id,
+        post_key=rep_dm_key(outcome.id),
+        kind=WIN_REP_DM,
+        to=to_user(outcome.user_id),
+        message=_win_dm(session, outcome, shout_out_channel),
+    )
+
+
+def _bounce_back_sent(
+    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
+) -> None:
+    outcome = _outcome_of(session, row)
+    if outcome is None or outcome.id is None:
+        return
+    dq.mark_bounce_back_posted(session=session, outcome_id=outcome.id)
+    _queue_win_dm(session, now, outcome, channel)
+
+
+def _bounce_back_refused(
+    session: Session, row: OutboxMessage, channel: str | None, code: str, now: datetime
+) -> None:
+    outcome = _outcome_of(session, row)
+    if outcome is None or outcome.id is None:
+        return
+    if channel is not None:
+        dq.mark_bounce_back_failed(
+            session=session, outcome_id=outcome.id, channel_id=channel, now=now
+        )
+    _queue_win_dm(session, now, outcome, None)  # tells no shout-out (once: the post key)
+
+
+def _bounce_back_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
+    outcome = _outcome_of(session, row)
+    if outcome is not None:
+        _queue_win_dm(session, now, outcome, None)
+
+
+register_hooks(REP_DM, on_sent=_rep_dm_sent, on_failed=_rep_dm_failed)
+register_hooks(WIN_REP_DM, on_sent=_rep_dm_sent, on_failed=_rep_dm_failed)
+register_hooks(MANAGER_NOTE, on_sent=_manager_note_done, on_failed=_manager_note_done)
+register_hooks(REMINDER, on_sent=_reminder_done, on_failed=_reminder_done)
+register_hooks(PERFECT_MISS, on_sent=_perfect_miss_sent, on_refused=_perfect_miss_refused)
+register_hooks(
+    BOUNCE_BACK,
+    on_sent=_bounce_back_sent,
+    on_refused=_bounce_back_refused,
+    on_failed=_bounce_back_failed,
+)
