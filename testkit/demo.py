@@ -178,6 +178,8 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
     )
     clock = FakeClock(DEMO_START)
     runtime = build_runtime(settings, clock=clock)
+    # Messages that are not a request's direct answer go out through the outbox, as in `serve`.
+    runtime.start_dispatcher()
     ticker = build_ticker(runtime.deps, runtime.app.client)
     server = make_http_server(
         make_wsgi_app(runtime.app, runtime.engine, secret), host="127.0.0.1", port=0
