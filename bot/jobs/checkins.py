@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
+from bot.blocks.checkins import checkin_message, digest_message, reminder_message
 from bot.slack_clients import TeamClients
 from bot.slack_errors import UNREACHABLE_PERSON
 from bot.slack_users import profile_from_user
@@ -107,7 +108,9 @@ class CheckinJobs:
         """Claim due check-ins batch by batch, each batch's DMs queued with its claim."""
         while True:
             with self.deps.uow() as uow:
-                claimed = uc.queue_due_checkins(uow, worker=self.worker, limit=QUEUE_BATCH)
+                claimed = uc.queue_due_checkins(
+                    uow, worker=self.worker, limit=QUEUE_BATCH, message=checkin_message
+                )
             if not claimed:
                 return
 
@@ -116,10 +119,12 @@ class CheckinJobs:
         seen: set[int] = set()
         while True:
             with self.deps.uow() as uow:
-                looked_at = uc.queue_reminders(uow, limit=self.reminder_batch, exclude_ids=seen)
+                looked_at = uc.queue_reminders(
+                    uow, limit=self.reminder_batch, exclude_ids=seen, message=reminder_message
+                )
             if not looked_at:
                 return
 
     def digests(self, now: datetime) -> None:
         with self.deps.uow() as uow:
-            uc.queue_digests(uow)
+            uc.queue_digests(uow, message=digest_message)

@@ -3,7 +3,8 @@
 Database work only (no Slack calls). The functions that take a unit of work (bot.uow) are the
 use cases of the listeners and jobs: they save the fact and queue, in the same transaction, the
 messages it causes as outbox rows (the check-in DM with the check-in claimed, the reminder with
-the check-in marked reminded, the digest, the thank-you with the answers); the dispatcher sends
+the check-in marked reminded, the digest, the thank-you with the answers), each built by a
+Block Kit builder the caller hands in (use cases never import blocks); the dispatcher sends
 them, and the hooks registered at the end of this module record the sent DM on the check-in
 (its channel and ts) in the dispatcher's transaction. The others work inside the caller's
 session and never commit. Decisions:
@@ -22,22 +23,14 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from bot.blocks.checkins import (
-    Question,
-    RatingDrop,
-    RepWeek,
-    answered_message,
-    checkin_message,
-    digest_message,
-    reminder_message,
-)
+from bot.blocks.checkins import Question, RatingDrop, RepWeek
 from bot.domain import (
     PRACTICE_LABELS,
     PRACTICES,
@@ -508,10 +501,19 @@ def plan(uow: UnitOfWork) -> int:
     return plan_due_checkins(session=uow.session, now=uow.now())
 
 
-def queue_due_checkins(uow: UnitOfWork, *, worker: str, limit: int) -> int:
-    """Claim up to `limit` due check-ins and queue each one's DM, in this transaction (the
-    claim and the DM commit together, or neither); returns how many were claimed (0: none
-    left). A check-in more than SEND_GRACE late, or for someone gone or paused, is skipped."""
+# The caller's Block Kit builders (use cases never import blocks): the check-in DM from its id,
+# questions and week label; the reminder from the id and week label; the digest from the week
+# label and the reps' weeks.
+CheckinMessage = Callable[[int, list[Question], str], Mapping[str, Any]]
+ReminderMessage = Callable[[int, str], Mapping[str, Any]]
+DigestMessage = Callable[[str, list[RepWeek]], Mapping[str, Any]]
+
+
+def queue_due_checkins(uow: UnitOfWork, *, worker: str, limit: int, message: CheckinMessage) -> int:
+    """Claim up to `limit` due check-ins and queue each one's DM (built by `message`), in this
+    transaction (the claim and the DM commit together, or neither); returns how many were
+    claimed (0: none left). A check-in more than SEND_GRACE late, or for someone gone or
+    paused, is skipped."""
     now = uow.now()
     claimed = cq.claim_due_checkins(
         session=uow.session, now=now, lease=CLAIM_LEASE, claimed_by=worker, limit=limit
@@ -542,12 +544,14 @@ def queue_due_checkins(uow: UnitOfWork, *, worker: str, limit: int) -> int:
             post_key=checkin_post_key(checkin.id),
             kind=CHECKIN_DM,
             to=to_user(checkin.user_id),
-            message=checkin_message(checkin.id, questions, week_label(checkin.week_key)),
+            message=message(checkin.id, questions, week_label(checkin.week_key)),
         )
     return len(claimed)
 
 
-def queue_reminders(uow: UnitOfWork, *, limit: int, exclude_ids: set[int]) -> int:
+def queue_reminders(
+    uow: UnitOfWork, *, limit: int, exclude_ids: set[int], message: ReminderMessage
+) -> int:
     """Mark up to `limit` unanswered check-ins reminded and queue their reminders, together;
     the ids looked at join `exclude_ids`. Returns how many were looked at (0: none left)."""
     now = uow.now()
@@ -568,12 +572,12 @@ def queue_reminders(uow: UnitOfWork, *, limit: int, exclude_ids: set[int]) -> in
             post_key=f"checkin-reminder:{checkin.id}",
             kind=REMINDER,
             to=to_user(checkin.user_id),
-            message=reminder_message(checkin.id, week_label(checkin.week_key)),
+            message=message(checkin.id, week_label(checkin.week_key)),
         )
     return len(due)
 
 
-def queue_digests(uow: UnitOfWork) -> int:
+def queue_digests(uow: UnitOfWork, *, message: DigestMessage) -> int:
     """Queue each manager's digest of the week whose digest time has come (once: its post key
     is the manager and the week); returns how many were queued."""
     now = uow.now()
@@ -592,7 +596,7 @@ def queue_digests(uow: UnitOfWork) -> int:
                 post_key=post_key,
                 kind=DIGEST,
                 to=to_user(manager.user_id),
-                message=digest_message(week_label(week), reps),
+                message=message(week_label(week), reps),
             )
     return queued
 
@@ -700,17 +704,23 @@ def checkin_to_answer(
 
 
 def answer(
-    uow: UnitOfWork, *, checkin: CheckIn, answers: dict[str, str], submission_key: str
+    uow: UnitOfWork,
+    *,
+    checkin: CheckIn,
+    answers: dict[str, str],
+    submission_key: str,
+    thanks: Callable[[str], Mapping[str, Any]],
 ) -> None:
-    """Save the answers and queue one thank-you per submitted view (`submission_key`): Slack's
-    retries and double clicks save the same answers again and post once."""
+    """Save the answers and queue one thank-you (built by `thanks` from the week label) per
+    submitted view (`submission_key`): Slack's retries and double clicks save the same answers
+    again and post once."""
     save_checkin_answers(session=uow.session, checkin=checkin, answers=answers, now=uow.now())
     uow.outbox.add(
         team_id=checkin.team_id,
         post_key=f"checkin-answered:{submission_key}",
         kind=ANSWERED,
         to=to_user(checkin.user_id),
-        message=answered_message(week_label(checkin.week_key)),
+        message=thanks(week_label(checkin.week_key)),
     )
 
 
