@@ -38,6 +38,8 @@ if [ -z "${REBOUND_TEST_POSTGRES_URL:-}" ]; then
 fi
 
 .venv/bin/ruff check bot storage testkit tests bench
+# The layers' import contracts ([tool.importlinter] in pyproject.toml); a broken one stops here.
+.venv/bin/lint-imports
 if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest "$@"
 fi

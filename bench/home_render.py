@@ -22,13 +22,10 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 
 from bot.app import Deps, make_web_client
 from bot.clock import FakeClock
@@ -37,6 +34,7 @@ from bot.features.home import publish_home
 from storage import queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import Goal, Outcome, Reflection
+from testkit.databases import fresh_postgres
 from testkit.standin import SlackStandIn, StandInUser
 
 TEAM = "T0BENCH"
@@ -147,20 +145,6 @@ def time_home(database_url: str, standin: SlackStandIn, rounds: int) -> tuple[fl
     return statistics.median(timings[SMALL]), statistics.median(timings[LARGE])
 
 
-@contextlib.contextmanager
-def fresh_postgres(admin_url: str) -> Iterator[str]:
-    name = f"rebound_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="a PostgreSQL server URL (a fresh database is made)")
@@ -179,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
                 ("sqlite", contextlib.nullcontext(f"sqlite:///{Path(folder) / 'bench.db'}"))
             ]
             if postgres_url:
-                backends.append(("postgresql", fresh_postgres(postgres_url)))
+                backends.append(
+                    ("postgresql", fresh_postgres(postgres_url, prefix="rebound_bench"))
+                )
             for backend, database in backends:
                 with database as url:
                     seed_started = time.perf_counter()

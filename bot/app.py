@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -193,9 +194,9 @@ def create_app(
         name="rebound",
         **oauth_options,
     )
-    app.middleware(_reject_malformed_payloads)
-    app.middleware(_provide_deps(deps))
-    app.middleware(_skip_redelivered_events(deps))
+    app.middleware(_RejectMalformedPayloads())
+    app.middleware(_ProvideDeps(deps))
+    app.middleware(_SkipRedeliveredEvents(deps))
     app.error(_report_error)
 
     from bot.features import feature_modules
@@ -229,42 +230,69 @@ def build_ticker(deps: Deps, client: WebClient) -> Ticker:
     return Ticker(jobs=jobs, clock=deps.clock)
 
 
-def _reject_malformed_payloads(body: dict[str, Any], next: Callable[[], None]) -> Any:
+# Both middlewares are Middleware classes, not plain functions: Bolt calls a class's process()
+# directly, while for a function it first builds every argument a listener could ask for
+# (say, respond, client, context objects...) on each request, a cost the ack paid twice.
+
+
+class _RejectMalformedPayloads(Middleware):
     """A signed but malformed payload gets a 400 here, before any listener or Bolt's own
     bookkeeping trips over it (a 500 would make Slack retry a request that can never work).
-    HTTP requests were already checked in bot.server, before Bolt parsed them; this catches
-    the same in Socket Mode."""
-    try:
-        check_payload(body)
-    except Malformed as problem:
-        log.warning("refused a malformed Slack payload: %s", problem)
-        return BoltResponse(status=400, body="malformed payload")
-    return next()
+    HTTP requests were already checked in bot.server, before Bolt parsed them, so they pass
+    straight on (checking twice only lengthens the ack); this catches the same in Socket Mode."""
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        if req.mode != "http":
+            try:
+                check_payload(req.body)
+            except Malformed as problem:
+                log.warning("refused a malformed Slack payload: %s", problem)
+                return BoltResponse(status=400, body="malformed payload")
+        return next()
+
+    @property
+    def name(self) -> str:
+        return "reject_malformed_payloads"
 
 
-def _provide_deps(deps: Deps) -> Callable[..., Any]:
+class _ProvideDeps(Middleware):
     """Listeners are module-level functions; they find the app's dependencies in Bolt's
     context (`context["deps"]`), which Bolt hands any listener that names `context`."""
 
-    def provide_deps(context: BoltContext, next: Callable[[], None]) -> Any:
-        context["deps"] = deps
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        req.context["deps"] = self.deps
         return next()
 
-    return provide_deps
+    @property
+    def name(self) -> str:
+        return "provide_deps"
 
 
-def _skip_redelivered_events(deps: Deps) -> Callable[..., Any]:
+class _SkipRedeliveredEvents(Middleware):
     """Slack re-delivers an event up to 3 times when it sees no quick 200; the event_id is the
     same each time. The first delivery wins a row in processed_events; the rest are acked and
     dropped, in HTTP and Socket Mode alike (both go through this middleware)."""
 
-    def skip_redelivered_events(body: dict[str, Any], next: Callable[[], None]) -> Any:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        body = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             team_id = body.get("team_id") or ""
-            with deps.session_factory() as session:
+            with self.deps.session_factory() as session:
                 first_time = queries.record_event_once(
-                    session=session, team_id=team_id, event_id=event_id, now=deps.clock()
+                    session=session, team_id=team_id, event_id=event_id, now=self.deps.clock()
                 )
                 session.commit()
             if not first_time:
@@ -272,7 +300,9 @@ def _skip_redelivered_events(deps: Deps) -> Callable[..., Any]:
                 return BoltResponse(status=200, body="")
         return next()
 
-    return skip_redelivered_events
+    @property
+    def name(self) -> str:
+        return "skip_redelivered_events"
 
 
 def _report_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:

@@ -19,6 +19,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import OutcomeEvent, OutcomeKind, detect_bounce_back, format_duration
+from bot.domain.pareto import MAX_PARETO_BARS as MAX_PARETO_BARS
+from bot.domain.pareto import pareto_bars, vital_few
 from bot.slack_text import plural, truncate
 
 if TYPE_CHECKING:
@@ -47,7 +49,6 @@ QUADRANT_COLOURS = {
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 16.0 / 3.0, 150  # 1200 × 800 px
 TITLE_SIZE, LABEL_SIZE, TICK_SIZE, NOTE_SIZE = 18, 14, 12, 12
 MAX_POINT_LABELS = 20
-MAX_PARETO_BARS = 8
 MAX_TIMELINE_OUTCOMES = 60
 MAX_TIMELINE_LABELS = 6
 # Attainment is drawn up to this multiple of the goal; anything above sits on the top edge.
@@ -305,33 +306,6 @@ def quadrant_chart(points: Sequence[QuadrantPoint], threshold: float, *, title: 
 
 
 # --- the Pareto of loss reasons ------------------------------------------------------------------
-
-
-def pareto_bars(
-    counts: Sequence[tuple[str, int]], max_bars: int = MAX_PARETO_BARS
-) -> list[tuple[str, int]]:
-    """Reasons most frequent first; beyond `max_bars - 1` reasons the rest fold into "Other"."""
-    ordered = sorted(
-        ((r or "No reason given", c) for r, c in counts if c > 0), key=lambda rc: -rc[1]
-    )
-    if len(ordered) <= max_bars:
-        return ordered
-    head, tail = ordered[: max_bars - 1], ordered[max_bars - 1 :]
-    return [*head, ("Other", sum(count for _, count in tail))]
-
-
-def vital_few(counts: Sequence[tuple[str, int]], share: float = 0.8) -> list[str]:
-    """The few reasons that together account for `share` of the losses (seed 004's Pareto)."""
-    bars = pareto_bars(counts, max_bars=len(counts) + 1)
-    total = sum(count for _, count in bars)
-    chosen: list[str] = []
-    running = 0
-    for reason, count in bars:
-        if total and running / total >= share:
-            break
-        chosen.append(reason)
-        running += count
-    return chosen
 
 
 def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we lose") -> Figure:

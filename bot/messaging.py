@@ -11,6 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot.blocks import kit
+
 log = logging.getLogger(__name__)
 
 # Slack takes a response_url "up to 5 times within 30 minutes"; a reply never waits long on it.
@@ -127,7 +129,7 @@ def not_yours_message(what: str, owner_user_id: str | None) -> dict[str, Any]:
     "check-in"; nothing was changed."""
     whose = f"<@{owner_user_id}>'s" if owner_user_id else "someone else's"
     text = f"That {what} is {whose}, so I left it as it was. Yours are in your DMs with me."
-    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    return kit.message(text)
 
 
 NOT_YOURS_ERROR = "This form is someone else's, so nothing was saved. Yours are in your DMs."

@@ -84,6 +84,10 @@ class SlackErrorObserver(RetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
+        # The client asks its retry handlers about every answer, 200s included; only HTTP
+        # errors (and answers that never came) are counted, as the metric's help says.
+        if response is not None and response.status_code < 400:
+            return False
         status = str(response.status_code) if response is not None else "connection_error"
         method = request.url.rsplit("/", 1)[-1].split("?", 1)[0]
         self.metrics.slack_api_responses.labels(method=method, status=status).inc()

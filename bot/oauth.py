@@ -32,8 +32,8 @@ from storage.oauth_store import make_installation_store, make_state_store
 
 log = logging.getLogger(__name__)
 
-# The bot scopes of manifest.yml (tests/test_oauth_units.py keeps the two equal; the manifest
-# is not shipped in the image, so the list lives here too).
+# The bot scopes of manifest.yml (tests/integration/test_oauth_units.py keeps the two equal; the
+# manifest is not shipped in the image, so the list lives here too).
 BOT_SCOPES = (
     "commands",
     "chat:write",

@@ -25,6 +25,10 @@ from __future__ import annotations
 
 import re
 
+# Plurals are plain words, not Slack formatting: they live in the domain (which imports
+# nothing of ours) and are re-exported here for the builders that format with them.
+from bot.domain.text import plural as plural
+
 ELLIPSIS = "…"
 
 # What `truncate` never cuts through: the entities `escape_mrkdwn` writes, and Slack's
@@ -57,11 +61,6 @@ def truncate(text: str, limit: int) -> str:
             cut = match.start()
             break
     return text[:cut].rstrip() + ELLIPSIS
-
-
-def plural(count: int, one: str, many: str) -> str:
-    """ "1 loss", "2 losses", "1,200 days": the count with the noun that fits it."""
-    return f"{count:,} {one if count == 1 else many}"
 
 
 # One control sequence: `<` what it points at, optionally `|` a readable label, `>`.

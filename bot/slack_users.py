@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.people import SlackProfile
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SlackProfile:
-    user_id: str
-    display_name: str
-    tz: str
-    is_admin: bool
-    is_bot: bool
-    deleted: bool
 
 
 def profile_from_user(user: dict[str, Any]) -> SlackProfile:

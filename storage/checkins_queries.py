@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, or_, update
+from sqlalchemy import and_, bindparam, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -84,25 +84,25 @@ def members_needing_tz_refresh(
     """Active members whose Slack time zone was never read, or not since ``stale_before``:
     never read first, then the longest unread, so nobody waits behind a newer refresh.
     ``exclude_ids`` are members whose last attempt failed a moment ago (they wait their turn
-    instead of taking the batch on every tick)."""
-    statement = select(Member).where(
-        col(Member.is_bot).is_(False),
-        col(Member.deleted).is_(False),
-        or_(
-            col(Member.tz_refreshed_at).is_(None),
-            col(Member.tz_refreshed_at) < stale_before,
-        ),
-    )
+    instead of taking the batch on every tick).
+
+    Two range reads of ``ix_members_tz_refreshed`` (NULLs, then the oldest reads), so members
+    read recently, however many, are never scanned."""
     excluded = sorted(set(exclude_ids))
-    if excluded:
-        statement = statement.where(col(Member.id).not_in(excluded))
-    statement = statement.order_by(
-        # NULLS FIRST, spelled so that SQLite and PostgreSQL agree.
-        case((col(Member.tz_refreshed_at).is_(None), 0), else_=1),
-        col(Member.tz_refreshed_at),
-        col(Member.id),
-    ).limit(limit)
-    return list(session.exec(statement).all())
+
+    def batch(condition: Any, size: int) -> list[Member]:
+        statement = select(Member).where(
+            condition, col(Member.is_bot).is_(False), col(Member.deleted).is_(False)
+        )
+        if excluded:
+            statement = statement.where(col(Member.id).not_in(excluded))
+        statement = statement.order_by(col(Member.tz_refreshed_at), col(Member.id)).limit(size)
+        return list(session.exec(statement).all())
+
+    never_read = batch(col(Member.tz_refreshed_at).is_(None), limit)
+    if len(never_read) >= limit:
+        return never_read
+    return never_read + batch(col(Member.tz_refreshed_at) < stale_before, limit - len(never_read))
 
 
 def take_tz_refresh(*, session: Session, member_id: int, previous: datetime, now: datetime) -> bool:
@@ -136,6 +136,58 @@ def release_tz_refresh(
 # --- planning --------------------------------------------------------------------------------
 
 
+def _due(column: Any, now: datetime) -> Any:
+    """Not worked out yet (NULL) or come: a range read of the column's index either way."""
+    return or_(column.is_(None), column <= now)
+
+
+def members_due_for_planning(*, session: Session, now: datetime, limit: int) -> list[Member]:
+    """Members whose check-in planning is due (``next_checkin_at`` NULL or past), by team.
+
+    Everyone, not only check-in people: the caller stores a next time for those it skips too,
+    so they leave the index's due range instead of being read on every tick."""
+    statement = (
+        select(Member)
+        # No ORDER BY: one by id would make the planner walk the primary key instead.
+        .where(_due(col(Member.next_checkin_at), now))
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())
+
+
+def is_checkin_person_row(member: Member) -> bool:
+    """``_checkin_person_conditions`` for a loaded member."""
+    return (
+        not member.is_bot
+        and not member.deleted
+        and (member.manager_user_id is not None or not member.is_manager)
+    )
+
+
+def set_next_checkins(*, session: Session, next_at: dict[int, datetime]) -> None:
+    """Store each member's next planning time (member id -> when)."""
+    _set_times(session, "next_checkin_at", next_at)
+
+
+def set_next_digests(*, session: Session, next_at: dict[int, datetime]) -> None:
+    """Store each manager's next digest time (member id -> when)."""
+    _set_times(session, "next_digest_at", next_at)
+
+
+def _set_times(session: Session, column: str, next_at: dict[int, datetime]) -> None:
+    if not next_at:
+        return
+    table = Member.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("member_id"))  # type: ignore[attr-defined]
+        .values({column: bindparam("at")})
+    )
+    session.connection().execute(
+        statement, [{"member_id": k, "at": v} for k, v in sorted(next_at.items())]
+    )
+
+
 def existing_checkin_keys(
     *, session: Session, team_id: str, week_keys: Iterable[str]
 ) -> set[tuple[str, str]]:
@@ -167,7 +219,34 @@ def insert_checkins_if_absent(*, session: Session, rows: Sequence[dict[str, Any]
         )
         .returning(table.c.id)  # type: ignore[attr-defined]
     )
-    return len(session.execute(statement).all())
+    created = len(session.execute(statement).all())
+    if created:
+        _clear_managers_digest(session, ordered)
+    return created
+
+
+def _clear_managers_digest(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """A rep asked this week can make their manager's digest due again (it skips a week in
+    which nobody was asked): clear the managers' stored digest times (storage.due_times)."""
+    by_team: dict[str, set[str]] = {}
+    for row in rows:
+        by_team.setdefault(row["team_id"], set()).add(row["user_id"])
+    for team_id, user_ids in sorted(by_team.items()):
+        managers = (
+            select(Member.manager_user_id)
+            .where(Member.team_id == team_id, col(Member.user_id).in_(sorted(user_ids)))
+            .scalar_subquery()
+        )
+        session.execute(
+            update(Member)
+            .where(
+                col(Member.team_id) == team_id,
+                col(Member.user_id).in_(managers),
+                col(Member.next_digest_at).is_not(None),
+            )
+            .values(next_digest_at=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def get_checkin(*, session: Session, checkin_id: int) -> CheckIn | None:
@@ -496,6 +575,57 @@ def current_goal(*, session: Session, team_id: str, user_id: str, today: date) -
 
 
 # --- digests ---------------------------------------------------------------------------------
+
+
+def members_due_for_digest(
+    *, session: Session, now: datetime, limit: int, exclude_ids: Iterable[int] = ()
+) -> list[Member]:
+    """Members whose manager's-digest time is due (``next_digest_at`` NULL or past), managers
+    or not: the caller stores a next time for every one of them, except a digest it must try
+    again (``exclude_ids``: those already looked at in this tick, a handful)."""
+    statement = select(Member).where(_due(col(Member.next_digest_at), now)).limit(limit)
+    excluded = sorted(set(exclude_ids))
+    if excluded:
+        statement = statement.where(col(Member.id).not_in(excluded))
+    return list(session.exec(statement).all())
+
+
+def clear_next_checkins(*, session: Session) -> None:
+    """Forget every stored planning time (the clock moved back past them)."""
+    session.execute(
+        update(Member)
+        .where(col(Member.next_checkin_at).is_not(None))
+        .values(next_checkin_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def clear_next_digests(*, session: Session) -> None:
+    """Forget every stored manager's-digest time (the clock moved back past them)."""
+    session.execute(
+        update(Member)
+        .where(col(Member.next_digest_at).is_not(None))
+        .values(next_digest_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def who_has_reports(*, session: Session, members: Sequence[Member]) -> set[tuple[str, str]]:
+    """(team_id, user_id) of those among ``members`` whom an active member reports to (one
+    query for the batch, through ``ix_members_team_manager``)."""
+    if not members:
+        return set()
+    wanted = {(m.team_id, m.user_id) for m in members}
+    statement = (
+        select(Member.team_id, Member.manager_user_id)
+        .where(
+            col(Member.team_id).in_(sorted({team for team, _ in wanted})),
+            col(Member.manager_user_id).in_(sorted({user for _, user in wanted})),
+            col(Member.deleted).is_(False),
+        )
+        .distinct()
+    )
+    return {(t, m) for t, m in session.exec(statement).all() if m and (t, m) in wanted}
 
 
 def managers_with_reports(*, session: Session) -> list[Member]:

@@ -25,6 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
+from storage import due_times
+
 SessionFactory = Callable[[], Session]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -88,6 +90,9 @@ def make_session_factory(engine: Engine) -> SessionFactory:
     ``expire_on_commit=False`` keeps loaded rows readable after the caller commits (handlers
     commit, then build Slack messages from the same objects).
     """
+
+    # Writes that move a due time clear the stored one (see storage.due_times).
+    due_times.install()
 
     def new_session() -> Session:
         return Session(engine, expire_on_commit=False)

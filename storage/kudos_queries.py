@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, func, select
 
 from storage.models import Kudos, KudosRecipient, Member, Outcome, Workspace
@@ -247,17 +247,44 @@ def outcomes_of_before(
     return list(session.exec(statement).all())
 
 
-def digest_workspaces(*, session: Session) -> list[Workspace]:
-    """Workspaces that want the weekly digest and have somewhere to post it."""
-    statement = (
-        select(Workspace)
-        .where(
-            col(Workspace.digest_enabled).is_(True),
-            col(Workspace.recognition_channel_id).is_not(None),
-        )
-        .order_by(col(Workspace.team_id))
+def workspaces_due_for_digest(
+    *, session: Session, now: datetime, limit: int, exclude: Collection[str] = ()
+) -> list[str]:
+    """Team ids whose kudos digest must be looked at (``next_kudos_digest_at`` NULL or past):
+    a range read of its index, so idle workspaces, whose next digest is days away, are never
+    read. Workspaces without the digest are included: the caller stores a next time for them
+    too, so they leave the due range. ``exclude``: those already looked at in this tick."""
+    due_at = col(Workspace.next_kudos_digest_at)
+    # No ORDER BY: one by team id would make the planner walk the primary key instead.
+    statement = select(Workspace.team_id).where(or_(due_at.is_(None), due_at <= now)).limit(limit)
+    if exclude:
+        statement = statement.where(col(Workspace.team_id).not_in(sorted(exclude)))
+    return sorted(session.exec(statement).all())
+
+
+def clear_next_digests(*, session: Session) -> None:
+    """Forget every stored kudos digest time (the clock moved back past them)."""
+    session.execute(
+        update(Workspace)
+        .where(col(Workspace.next_kudos_digest_at).is_not(None))
+        .values(next_kudos_digest_at=None)
+        .execution_options(synchronize_session=False)
     )
-    return list(session.exec(statement).all())
+
+
+def set_next_digests(*, session: Session, next_at: dict[str, datetime]) -> None:
+    """Store when each workspace's kudos digest must next be looked at (team id -> when)."""
+    if not next_at:
+        return
+    table = Workspace.__table__
+    statement = (
+        update(table)
+        .where(table.c.team_id == bindparam("team"))  # type: ignore[attr-defined]
+        .values(next_kudos_digest_at=bindparam("at"))
+    )
+    session.connection().execute(
+        statement, [{"team": team, "at": at} for team, at in sorted(next_at.items())]
+    )
 
 
 def leader_timezones(

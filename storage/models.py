@@ -8,7 +8,7 @@ Conventions:
 - Times are timezone-aware UTC. ``UTCDateTime`` converts on the way in and attaches UTC on
   the way out, because SQLite stores datetimes as text without an offset.
 - Enum-like columns are plain strings; the allowed values are the constants below (they
-  match ``bot/domain.py``).
+  match ``bot/domain/``).
 - Constraint and index names are explicit so the migration in
   ``storage/migrations/versions`` can name the same objects on every backend.
 """
@@ -88,6 +88,11 @@ class Workspace(SQLModel, table=True):
     """One Slack workspace (team) and its settings from ``/rebound settings``."""
 
     __tablename__ = "workspaces"
+    __table_args__ = (
+        # The scheduler finds due digests and workspaces past their uninstall grace by these.
+        Index("ix_workspaces_next_kudos_digest", "next_kudos_digest_at"),
+        Index("ix_workspaces_uninstalled", "uninstalled_at"),
+    )
 
     team_id: str = Field(primary_key=True)
     name: str = ""
@@ -114,6 +119,10 @@ class Workspace(SQLModel, table=True):
     # save applies only while it is still current (compare-and-set), so two admins saving at
     # once never mix: the second is asked to reopen the settings.
     settings_version: int = 0
+    # When the weekly kudos digest must next be looked at (None: not worked out yet). The
+    # scheduler reads only workspaces whose time has come, so idle ones cost a tick nothing;
+    # storage.due_times clears it whenever something it depends on changes.
+    next_kudos_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created_at()
     updated_at: datetime = Field(
         default_factory=utcnow,
@@ -130,6 +139,11 @@ class Member(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "user_id", name="uq_members_team_user"),
         Index("ix_members_team_manager", "team_id", "manager_user_id"),
+        # The scheduler finds the members whose check-in or manager's digest is due, and the
+        # time zones to re-read, through these instead of reading every member.
+        Index("ix_members_next_checkin", "next_checkin_at"),
+        Index("ix_members_next_digest", "next_digest_at"),
+        Index("ix_members_tz_refreshed", "tz_refreshed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -143,6 +157,11 @@ class Member(SQLModel, table=True):
     checkin_paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     is_bot: bool = False
     deleted: bool = False
+    # When planning must next look at this member's check-in, and at their digest as a
+    # manager (None: not worked out yet). Set by the scheduler after each look; cleared by
+    # storage.due_times when the member, their reports or their workspace's schedule change.
+    next_checkin_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    next_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created_at()
 
 
@@ -218,6 +237,8 @@ class Reflection(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("outcome_id", "question_key", name="uq_reflections_outcome_question"),
         Index("ix_reflections_team_user_created", "team_id", "user_id", "created_at"),
+        # Retention deletes old reflections across workspaces by age.
+        Index("ix_reflections_created", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -288,6 +309,9 @@ class CheckIn(SQLModel, table=True):
         Index("ix_checkins_team_status_due", "team_id", "status", "due_at"),
         # The scheduler looks for due check-ins across all workspaces.
         Index("ix_checkins_status_due", "status", "due_at"),
+        # Reminders: sent, not reminded, sent within the last few days (old unanswered
+        # check-ins stay "sent" forever; this keeps them out of the scan).
+        Index("ix_checkins_reminder_due", "status", "reminder_sent_at", "sent_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -341,6 +365,8 @@ class Goal(SQLModel, table=True):
         UniqueConstraint("team_id", "submission_key", name="uq_goals_team_submission"),
         # The cycle-review job looks for ended cycles not reviewed yet, across workspaces.
         Index("ix_goals_cycle_end_reviewed", "cycle_end", "reviewed_at"),
+        # ... equality on reviewed_at first, so reviewed history is never scanned.
+        Index("ix_goals_review_due", "reviewed_at", "cycle_end"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -443,6 +469,17 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
+class SchedulerMark(SQLModel, table=True):
+    """The latest ``now`` each scheduled job has run with. Stored due times were worked out
+    at some moment; a clock moved back past it (tests do; an operator may) makes them too
+    late, and the job clears them when it sees its mark ahead of ``now``."""
+
+    __tablename__ = "scheduler_marks"
+
+    name: str = Field(primary_key=True)
+    last_now: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
 # Re-exported for migrations/env.py and tests: the metadata holding every table above.
 metadata = SQLModel.metadata
 
@@ -465,6 +502,7 @@ __all__ = [
     "PostLog",
     "ProcessedEvent",
     "Reflection",
+    "SchedulerMark",
     "UTCDateTime",
     "Workspace",
     "metadata",

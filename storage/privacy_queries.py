@@ -6,7 +6,7 @@ Every query is scoped by ``team_id``; nothing here commits (the caller owns the 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, delete, or_
@@ -217,21 +217,44 @@ def delete_personal_rows(*, session: Session, team_id: str, user_id: str) -> dic
     return counts
 
 
-def workspaces_with_retention(*, session: Session) -> list[tuple[str, int]]:
-    """(team_id, days) of every workspace that keeps reflections for a limited time."""
+def retention_periods(*, session: Session) -> list[int]:
+    """The distinct retention periods (days) in use across workspaces: a handful of values."""
     statement = (
-        select(Workspace.team_id, Workspace.reflection_retention_days)
+        select(Workspace.reflection_retention_days)
         .where(col(Workspace.reflection_retention_days).is_not(None))
-        .order_by(col(Workspace.team_id))
+        .distinct()
     )
-    return [(team_id, int(days)) for team_id, days in session.exec(statement).all() if days]
+    return sorted(int(days) for days in session.exec(statement).all() if days)
 
 
-def delete_reflections_created_before(*, session: Session, team_id: str, before: datetime) -> int:
-    """Delete the workspace's reflections (questions and answers) created before ``before``."""
-    return _deleted(
-        session,
-        delete(Reflection).where(
-            Reflection.team_id == team_id, col(Reflection.created_at) < before
-        ),
+def delete_expired_reflections(*, session: Session, days: int, now: datetime) -> dict[str, int]:
+    """Delete, in every workspace keeping reflections ``days`` days, those created before
+    then; deleted counts by team id. The old reflections are found first through
+    ``ix_reflections_created`` (a range read), then only those in such workspaces go: a
+    workspace with nothing that old costs nothing."""
+    table = Reflection.__table__
+    old = session.execute(
+        select(table.c.id, table.c.team_id).where(  # type: ignore[attr-defined]
+            table.c.created_at < now - timedelta(days=days)  # type: ignore[attr-defined]
+        )
+    ).all()
+    teams = sorted({team_id for _, team_id in old})
+    if not teams:
+        return {}
+    keeping = set(
+        session.exec(
+            select(Workspace.team_id).where(
+                col(Workspace.team_id).in_(teams),
+                col(Workspace.reflection_retention_days) == days,
+            )
+        ).all()
     )
+    counts: dict[str, int] = {}
+    ids = [row_id for row_id, team_id in old if team_id in keeping]
+    for start in range(0, len(ids), 1000):
+        batch = ids[start : start + 1000]
+        session.execute(delete(table).where(table.c.id.in_(batch)))  # type: ignore[attr-defined]
+    for _, team_id in old:
+        if team_id in keeping:
+            counts[team_id] = counts.get(team_id, 0) + 1
+    return counts

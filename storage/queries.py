@@ -19,7 +19,7 @@ from sqlalchemy import CursorResult, Table, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from storage.models import Member, PostLog, ProcessedEvent, Workspace, utcnow
+from storage.models import Member, PostLog, ProcessedEvent, SchedulerMark, Workspace, utcnow
 
 # Columns callers may change; keys, timestamps kept by the database layer are not among them.
 WORKSPACE_SETTINGS = frozenset(
@@ -82,6 +82,14 @@ def get_or_create_workspace(
         workspace = session.get(Workspace, team_id)
         if workspace is None:  # pragma: no cover - the row was just inserted or found
             raise RuntimeError(f"workspace {team_id} vanished after insert")
+        # Members known before their workspace was are planned from now on: clear the wait
+        # the scheduler stored for them (storage.due_times).
+        session.execute(
+            update(Member)
+            .where(col(Member.team_id) == team_id, col(Member.next_checkin_at).is_not(None))
+            .values(next_checkin_at=None)
+            .execution_options(synchronize_session=False)
+        )
     if name is not None and workspace.name != name:
         workspace.name = name
         session.add(workspace)
@@ -376,3 +384,34 @@ def prune_processed_events(*, session: Session, received_before: datetime) -> in
         delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < received_before)
     )
     return result.rowcount
+
+
+# --- the scheduler's clock marks -------------------------------------------------------------
+
+
+def clock_went_back(*, session: Session, name: str, now: datetime, tolerance: timedelta) -> bool:
+    """Record that job ``name`` runs at ``now``; True when its mark was more than
+    ``tolerance`` ahead (the clock moved back: due times stored since are too late). The
+    tolerance absorbs the small skew between processes' clocks, which needs no clearing: a
+    look at the stored time later than due only happens past that time's window edge."""
+    last = session.exec(select(SchedulerMark.last_now).where(SchedulerMark.name == name)).first()
+    if last is None:
+        _insert_if_absent(
+            session,
+            SchedulerMark.__table__,  # type: ignore[arg-type]
+            {"name": name, "last_now": now},
+            ["name"],
+        )
+        return False
+    mark = update(SchedulerMark).where(col(SchedulerMark.name) == name)
+    if now < last - tolerance:
+        session.execute(mark.values(last_now=now).execution_options(synchronize_session=False))
+        return True
+    if now > last:
+        # Only forward: a process whose clock is a little behind never moves it back.
+        session.execute(
+            mark.where(col(SchedulerMark.last_now) < now)
+            .values(last_now=now)
+            .execution_options(synchronize_session=False)
+        )
+    return False

@@ -177,6 +177,10 @@ class RecordedCall:
     at: float
     # The JSON body answered; handy to learn assigned ids (view ids, message ts).
     response: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # time.perf_counter() when the request's body had arrived, before any checking: benches
+    # in the same process time "sent -> Slack received it" against it (`at` is wall-clock
+    # time taken after answering, for people reading a log).
+    received: float = field(default=0.0, compare=False, repr=False)
     # What the client was told when that differs from what happened: a call that posted its
     # message but was answered 502 (or not at all) is ok=True (Slack has it), answered=502
     # (or 0 for a hang), so duplicates show up in counts of posts.
@@ -877,6 +881,9 @@ class SlackStandIn:
         self._people_dms: dict[str, tuple[str, str]] = {}
         self._response_posts: list[ResponseUrlPost] = []
         self._calls: list[RecordedCall] = []
+        # trigger_id -> the calls that used it (views.open/push): a bench looks up thousands
+        # of modals by trigger without scanning every recorded call each time.
+        self._calls_by_trigger: dict[str, list[RecordedCall]] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._buckets: dict[str, _TokenBucket] = {}
         # The clock rate limits are measured on; a test may swap in its own (seconds).
@@ -1123,9 +1130,15 @@ class SlackStandIn:
     def calls_to(self, method: str, *, ok_only: bool = True) -> list[RecordedCall]:
         return [call for call in self.calls if call.method == method and (call.ok or not ok_only)]
 
+    def calls_with_trigger(self, trigger_id: str) -> list[RecordedCall]:
+        """The calls (views.open, views.push) that used `trigger_id`, oldest first."""
+        with self._lock:
+            return list(self._calls_by_trigger.get(trigger_id, ()))
+
     def clear_calls(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._calls_by_trigger.clear()
 
     def messages_to(self, channel: str, *, ok_only: bool = True) -> list[RecordedCall]:
         """chat.postMessage/postEphemeral calls to a channel, or to a DM by D- or U- id."""
@@ -1402,6 +1415,7 @@ class SlackStandIn:
         parts = urlsplit(request.path)
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length > 0 else b""
+        received = time.perf_counter()
         if parts.path.startswith("/upload/") and request.command == "POST":
             self._serve_upload(request, parts.path.removeprefix("/upload/"), body)
             return
@@ -1418,6 +1432,7 @@ class SlackStandIn:
             body=body,
             content_type=request.headers.get("Content-Type") or "",
             authorization=request.headers.get("Authorization") or "",
+            received=received,
         )
         self._send(request, status, payload, headers)
 
@@ -1519,6 +1534,7 @@ class SlackStandIn:
         params: dict[str, Any],
         token: str | None,
         payload: dict[str, Any],
+        received: float | None = None,
         *,
         answered: int = 200,
     ) -> None:
@@ -1530,10 +1546,14 @@ class SlackStandIn:
             error=payload.get("error"),
             at=time.time(),
             response=payload,
+            received=time.perf_counter() if received is None else received,
             answered=answered,
         )
+        trigger_id = params.get("trigger_id")
         with self._lock:
             self._calls.append(call)
+            if isinstance(trigger_id, str) and trigger_id:
+                self._calls_by_trigger.setdefault(trigger_id, []).append(call)
 
     def _take_fault(self, method: str) -> _Fault | None:
         """The fault this call meets, else None."""
@@ -1553,13 +1573,21 @@ class SlackStandIn:
         return None
 
     def _answer_api_call(
-        self, method: str, *, query: str, body: bytes, content_type: str, authorization: str
+        self,
+        method: str,
+        *,
+        query: str,
+        body: bytes,
+        content_type: str,
+        authorization: str,
+        received: float | None = None,
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        received = time.perf_counter() if received is None else received
         try:
             params = self._parse_params(query, body, content_type)
         except (ValueError, UnicodeDecodeError):
             payload = {"ok": False, "error": "invalid_json"}
-            self._record(method, {}, None, payload)
+            self._record(method, {}, None, payload, received)
             return 200, payload, {}
         token = params.pop("token", None)
         if authorization.startswith("Bearer "):
@@ -1572,20 +1600,20 @@ class SlackStandIn:
             status, retry_after = fault.status, fault.retry_after
             if fault.error is not None:
                 payload = {"ok": False, "error": fault.error}
-                self._record(method, params, token, payload)
+                self._record(method, params, token, payload, received)
                 return 200, payload, {}
             if status == 429:
                 payload = {"ok": False, "error": "ratelimited"}
-                self._record(method, params, token, payload)
+                self._record(method, params, token, payload, received)
                 return 429, payload, {"Retry-After": str(retry_after)}
             payload = {"ok": False, "error": "fatal_error"}
-            self._record(method, params, token, payload)
+            self._record(method, params, token, payload, received)
             return status, payload, {}
 
         handler = self._handlers.get(method)
         if handler is None:
             payload = {"ok": False, "error": "unknown_method"}
-            self._record(method, params, token, payload)
+            self._record(method, params, token, payload, received)
             return 404, payload, {}
 
         try:
@@ -1596,13 +1624,13 @@ class SlackStandIn:
         except SlackApiErrorAnswer as answer:
             payload = {"ok": False, "error": answer.error, **answer.extra}
         if fault is not None and fault.mode == "accept":
-            self._record(method, params, token, payload, answered=fault.status)
+            self._record(method, params, token, payload, received, answered=fault.status)
             return fault.status, {"ok": False, "error": "fatal_error"}, {}
         if fault is not None and fault.mode == "hang":
-            self._record(method, params, token, payload, answered=0)
+            self._record(method, params, token, payload, received, answered=0)
             time.sleep(fault.hang_seconds)
             return 200, payload, {}
-        self._record(method, params, token, payload)
+        self._record(method, params, token, payload, received)
         return 200, payload, {}
 
     @staticmethod

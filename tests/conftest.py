@@ -1,28 +1,20 @@
-"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
-
-PostgreSQL comes from ``REBOUND_TEST_POSTGRES_URL`` (``./test.sh`` sets it and starts the local
-server when it is down). Each test gets a database of its own, so tests never see each other's
-rows and can run in any order.
-"""
+"""Shared fixtures (every database test runs on SQLite and on PostgreSQL, see
+tests/support/databases.py), the layer markers (unit, integration, e2e: by folder) and the
+`dates` marker with `--at`."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import uuid
+import itertools
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from testkit.live import LiveApp, live_app, make_standin
 from testkit.standin import SlackStandIn
-from tests.live import LiveApp, live_app, make_standin
-
-POSTGRES_ENV = "REBOUND_TEST_POSTGRES_URL"
-BACKENDS = ["sqlite", "postgresql"]
+from tests.support.databases import BACKENDS, fresh_database
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,6 +30,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "dates: depends on the calendar; ./test.sh also runs it at fixed instants"
     )
+    # A module moved or renamed without this list would silently leave the fixed-instant runs.
+    missing = sorted(m for m in DATE_SENSITIVE_MODULES if not (TESTS / m).is_file())
+    if missing:
+        raise pytest.UsageError(f"DATE_SENSITIVE_MODULES names missing files: {missing}")
     at = config.getoption("--at")
     if at is not None:
         # Before collection, so module-level "now"s are at the instant too. time-machine patches
@@ -54,60 +50,81 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # The modules whose tests depend on the calendar (goals and cycles, check-in weeks, reminders,
 # retention, digests, streaks): ./test.sh runs them again at fixed instants with --at -m dates.
+# Paths under tests/ (pytest_configure refuses to run if one is missing).
 DATE_SENSITIVE_MODULES = frozenset(
-    f"test_{name}.py"
-    for name in (
-        "checkins",
-        "checkins_schedule",
-        "dashboard",
-        "debriefs_blocks",
-        "debriefs_http",
-        "debriefs_retry",
-        "delivery",
-        "domain",
-        "goals",
-        "home_blocks",
-        "kudos_http",
-        "kudos_units",
-        "oauth_http",
-        "privacy_http",
-        "privacy_units",
-        "clock",
-    )
+    {
+        "e2e/test_checkins.py",
+        "integration/test_checkins_schedule.py",
+        "e2e/test_dashboard.py",
+        "unit/test_debriefs_blocks.py",
+        "e2e/test_debriefs_http.py",
+        "e2e/test_debriefs_retry.py",
+        "integration/test_delivery.py",
+        "unit/test_domain.py",
+        "e2e/test_goals.py",
+        "unit/test_home_blocks.py",
+        "e2e/test_kudos_http.py",
+        "unit/test_kudos_units.py",
+        "e2e/test_oauth_http.py",
+        "e2e/test_privacy_http.py",
+        "integration/test_privacy_units.py",
+        "e2e/test_clock.py",
+    }
 )
+TESTS = Path(__file__).resolve().parent
+# tests/<layer>/: unit (no server, no database), integration (use cases and storage on both
+# databases, the stand-in, the wheel; no app process), e2e (the real `rebound` process or HTTP
+# app against the stand-in). Each test is marked with its folder's layer: `-m unit`.
+LAYERS = ("unit", "integration", "e2e")
+
+
+def _under_tests(path: Path) -> Path | None:
+    try:
+        return path.resolve().relative_to(TESTS)
+    except ValueError:
+        return None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Skip importing the layer folders a `-m` expression can never select (e.g. `-m unit`
+    leaves tests/integration and tests/e2e unimported), so the unit run stays a few seconds.
+    Only when the answer is certain: for every combination of the expression's other names."""
+    relative = _under_tests(collection_path)
+    if relative is None or len(relative.parts) != 1 or relative.parts[0] not in LAYERS:
+        return None
+    expression = config.getoption("markexpr")
+    if not expression:
+        return None
+    layer = relative.parts[0]
+    try:
+        from _pytest.mark.expression import Expression
+
+        compiled = Expression.compile(expression)
+    except Exception:  # a private API: when it changes, collect everything (always correct)
+        return None
+    others = sorted(
+        set(re.findall(r"[A-Za-z_][\w.:+-]*", expression)) - {"and", "or", "not", *LAYERS}
+    )
+    for values in itertools.product((False, True), repeat=len(others)):
+        truth = dict(zip(others, values, strict=True))
+
+        def matcher(name: str, /, truth: dict[str, bool] = truth, **kwargs: object) -> bool:
+            return name == layer if name in LAYERS else truth.get(name, False)
+
+        if compiled.evaluate(matcher):
+            return None
+    return True
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.name in DATE_SENSITIVE_MODULES:
+        relative = _under_tests(item.path)
+        if relative is None:
+            continue
+        if relative.as_posix() in DATE_SENSITIVE_MODULES:
             item.add_marker(pytest.mark.dates)
-
-
-def _postgres_admin_url() -> str | None:
-    return os.environ.get(POSTGRES_ENV) or None
-
-
-@contextlib.contextmanager
-def fresh_database(backend: str, folder: Path) -> Iterator[str]:
-    """Create an empty database of its own on `backend`, yield its URL, drop it afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite:///{folder / 'rebound.db'}"
-        return
-    admin_url = _postgres_admin_url()
-    if admin_url is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{POSTGRES_ENV} is not set; CI must run the suite on PostgreSQL too")
-        pytest.skip(f"{POSTGRES_ENV} not set (./test.sh sets it)")
-    name = f"rebound_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        if relative.parts[0] in LAYERS:
+            item.add_marker(getattr(pytest.mark, relative.parts[0]))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -7,13 +7,26 @@ is a learning opportunity; a lost deal holds a lesson; missing the number is an 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bot.blocks.kit import (
+    actions,
+    button,
+    context,
+    divider,
+    escape_mrkdwn,
+    header,
+    input_block,
+    modal,
+    option,
+    plain,
+    section,
+)
 from bot.domain import PRACTICE_LABELS, PRACTICES
-from bot.slack_text import escape_mrkdwn, truncate
-from bot.usecases.text import parse_decimal, saveable_text
+from bot.domain.checkins import Question, RepWeek
+from bot.domain.text import parse_decimal, saveable_text
+from bot.slack_text import truncate
 
 CHECKIN_CALLBACK_ID = "checkin_answer"
 OPEN_ACTION_ID = "checkin_open"
@@ -24,6 +37,7 @@ MAX_NUMBER_ANSWER = Decimal(10**9)  # deals, calls, meetings in a week: far belo
 # A digest shows at most this many reps' answers in full: two blocks each, and Slack allows
 # 50 blocks in a message.
 MAX_DIGEST_REPS = 20
+# Check-in texts stop a little short of Slack's 3,000 (the kit's default), as they always have.
 _SECTION_LIMIT = 2_900
 
 RATING_CHOICES: tuple[tuple[str, str], ...] = (
@@ -40,50 +54,12 @@ PAUSE_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class Question:
-    """One item of a check-in. ``kind`` is "text", "rating" (1–5) or "number" (goal progress);
-    ``ref`` names what a contextual question is about (an outcome or reflection id)."""
-
-    key: str
-    text: str
-    kind: str = "text"
-    ref: str = ""
-
-    def as_row(self) -> dict[str, str]:
-        row = {"key": self.key, "text": self.text, "kind": self.kind}
-        if self.ref:
-            row["ref"] = self.ref
-        return row
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, str]) -> Question:
-        return cls(
-            key=row["key"],
-            text=row["text"],
-            kind=row.get("kind", "text"),
-            ref=row.get("ref", ""),
-        )
-
-
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(_clip(text, _SECTION_LIMIT))}
+    return section(text, limit=_SECTION_LIMIT)
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(_clip(text, _SECTION_LIMIT))]}
-
-
-def _clip(text: str, limit: int) -> str:
-    return truncate(text, limit)
+    return context(text, limit=_SECTION_LIMIT)
 
 
 def _quote(text: str) -> str:
@@ -95,25 +71,11 @@ def _text_questions(questions: Sequence[Question]) -> list[Question]:
 
 
 def _buttons(checkin_id: int, *, answer_label: str = "Answer") -> dict[str, Any]:
-    return {
-        "type": "actions",
-        "block_id": "checkin_actions",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": OPEN_ACTION_ID,
-                "text": _plain(answer_label),
-                "style": "primary",
-                "value": str(checkin_id),
-            },
-            {
-                "type": "button",
-                "action_id": SKIP_ACTION_ID,
-                "text": _plain("Skip this week"),
-                "value": str(checkin_id),
-            },
-        ],
-    }
+    return actions(
+        button(answer_label, OPEN_ACTION_ID, style="primary", value=str(checkin_id), emoji=True),
+        button("Skip this week", SKIP_ACTION_ID, value=str(checkin_id), emoji=True),
+        block_id="checkin_actions",
+    )
 
 
 def checkin_message(checkin_id: int, questions: Sequence[Question], week_label: str) -> dict:
@@ -126,7 +88,7 @@ def checkin_message(checkin_id: int, questions: Sequence[Question], week_label: 
     return {
         "text": f"Your weekly check-in ({week_label}) is here: a few minutes to look back.",
         "blocks": [
-            {"type": "header", "text": _plain(f"Weekly check-in · {week_label}")},
+            header(f"Weekly check-in · {week_label}", emoji=True),
             _section(
                 "A few minutes to look back on your week. Every loss and every piece of "
                 "feedback holds a lesson; so does what went right.\n\n" + "\n".join(lines)
@@ -217,8 +179,7 @@ def already_answered_message(week_label: str) -> dict:
 
 
 def _rating_option(value: str) -> dict[str, Any]:
-    label = dict(RATING_CHOICES)[value]
-    return {"text": _plain(label), "value": value}
+    return option(dict(RATING_CHOICES)[value], value, emoji=True)
 
 
 def checkin_modal(
@@ -233,6 +194,7 @@ def checkin_modal(
     ]
     for question in questions:
         previous = answers.get(question.key, "")
+        label = truncate(question.text, 2_000)
         if question.kind == "text":
             element: dict[str, Any] = {
                 "type": "plain_text_input",
@@ -242,45 +204,25 @@ def checkin_modal(
             }
             if previous:
                 element["initial_value"] = previous
-            blocks.append(
-                {
-                    "type": "input",
-                    "block_id": question.key,
-                    "optional": True,
-                    "label": _plain(_clip(question.text, 2_000)),
-                    "element": element,
-                }
-            )
         elif question.kind == "rating":
             if not any(b.get("block_id") == "ratings_intro" for b in blocks):
-                blocks.append({"type": "divider"})
+                blocks.append(divider())
                 blocks.append(
-                    {
-                        "type": "section",
-                        "block_id": "ratings_intro",
-                        "text": _mrkdwn(
-                            "*How well did you run your process this week?* "
-                            "1 = rarely, 5 = every time."
-                        ),
-                    }
+                    section(
+                        "*How well did you run your process this week?* "
+                        "1 = rarely, 5 = every time.",
+                        block_id="ratings_intro",
+                    )
                 )
+            label = question.text  # a practice's name, always short
             element = {
                 "type": "static_select",
                 "action_id": ANSWER_ACTION_ID,
-                "placeholder": _plain("1–5"),
+                "placeholder": plain("1–5", emoji=True),
                 "options": [_rating_option(value) for value, _ in RATING_CHOICES],
             }
             if previous in dict(RATING_CHOICES):
                 element["initial_option"] = _rating_option(previous)
-            blocks.append(
-                {
-                    "type": "input",
-                    "block_id": question.key,
-                    "optional": True,
-                    "label": _plain(question.text),
-                    "element": element,
-                }
-            )
         else:  # "number": progress toward the goal
             element = {
                 "type": "number_input",
@@ -290,24 +232,16 @@ def checkin_modal(
             }
             if previous:
                 element["initial_value"] = previous
-            blocks.append(
-                {
-                    "type": "input",
-                    "block_id": question.key,
-                    "optional": True,
-                    "label": _plain(_clip(question.text, 2_000)),
-                    "element": element,
-                }
-            )
-    return {
-        "type": "modal",
-        "callback_id": CHECKIN_CALLBACK_ID,
-        "private_metadata": str(checkin_id),
-        "title": _plain("Weekly check-in"),
-        "submit": _plain("Save"),
-        "close": _plain("Not now"),
-        "blocks": blocks,
-    }
+        blocks.append(input_block(question.key, label, element, optional=True, emoji=True))
+    return modal(
+        "Weekly check-in",
+        blocks,
+        callback_id=CHECKIN_CALLBACK_ID,
+        private_metadata=str(checkin_id),
+        submit="Save",
+        close="Not now",
+        emoji=True,
+    )
 
 
 def _plain_number(number: Decimal) -> str:
@@ -369,25 +303,6 @@ def parse_checkin_submission(
 # --- the manager's weekly digest -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RatingDrop:
-    practice: str
-    before: int
-    after: int
-
-
-@dataclass(frozen=True)
-class RepWeek:
-    """One rep's week as the digest shows it. ``status`` is the check-in's status, or "paused"
-    or "none" (no check-in this week)."""
-
-    user_id: str
-    status: str
-    answers: Sequence[tuple[str, str]] = ()  # (question, answer) of text and goal questions
-    ratings: Mapping[str, int] = field(default_factory=dict)
-    drops: Sequence[RatingDrop] = ()
-
-
 def response_rate(reps: Sequence[RepWeek]) -> tuple[int, int]:
     """(answered, asked): asked counts reps whose check-in went out and was not skipped."""
     asked = [r for r in reps if r.status in ("sent", "answered", "claimed")]
@@ -417,7 +332,7 @@ def digest_message(week_label: str, reps: Sequence[RepWeek]) -> dict:
     if drops:
         summary.append("*Self-ratings that dropped since last week*\n" + "\n".join(drops))
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(f"Team check-ins · {week_label}")},
+        header(f"Team check-ins · {week_label}", emoji=True),
         _section("\n".join(summary)),
     ]
     detailed = [r for r in reps if r.status == "answered"]
@@ -426,14 +341,14 @@ def digest_message(week_label: str, reps: Sequence[RepWeek]) -> dict:
         for question, answer in rep.answers:
             # Cut the rep's words before escaping them, so no entity is cut in half.
             parts.append(
-                f"_{escape_mrkdwn(question)}_\n{_quote(escape_mrkdwn(_clip(answer, 600)))}"
+                f"_{escape_mrkdwn(question)}_\n{_quote(escape_mrkdwn(truncate(answer, 600)))}"
             )
         if rep.ratings:
             ratings = " · ".join(
                 f"{PRACTICE_LABELS[p]} {rep.ratings[p]}" for p in PRACTICES if p in rep.ratings
             )
             parts.append(f"Process self-rating: {ratings}")
-        blocks.append({"type": "divider"})
+        blocks.append(divider())
         blocks.append(_section("\n".join(parts)))
     if len(detailed) > MAX_DIGEST_REPS:
         blocks.append(

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks.goals import QUADRANT_EMOJI, day_month, goal_progress_lines
+from bot.blocks.kit import actions, button, context, divider, escape_mrkdwn, header, section
 from bot.domain import CLASSIFICATION_LABELS, Classification, format_duration
-from bot.slack_text import escape_mrkdwn, plural, truncate
-from bot.usecases.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
+from bot.domain.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
+from bot.slack_text import plural, truncate
 
 # Home views hold at most 100 blocks; the dashboards together stay well under half of that.
 MAX_DASHBOARD_BLOCKS = 45
@@ -19,16 +20,9 @@ HOME_WON_ACTION_ID = "home_open_won"
 HOME_CHECKIN_ACTION_ID = "home_open_checkin"
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
-
-
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 2000)}]}
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, 150)}}
+    # Shorter than the kit's default, as the dashboard's notes always were.
+    return context(text, limit=2000)
 
 
 def record_line(record: dict[str, int]) -> str:
@@ -42,13 +36,13 @@ def rep_dashboard_blocks(
     dashboard: RepDashboard, *, action_buttons: Sequence[dict[str, Any]] = ()
 ) -> list[dict[str, Any]]:
     """The rep's goal, this cycle's record, resilience, recent lessons and quick actions."""
-    blocks: list[dict[str, Any]] = [{"type": "divider"}, _header("Your goal")]
+    blocks: list[dict[str, Any]] = [divider(), header("Your goal")]
     if dashboard.progress is not None:
-        blocks.append(_section(goal_progress_lines(dashboard.progress)))
+        blocks.append(section(goal_progress_lines(dashboard.progress)))
     else:
-        blocks.append(_section("No goal for this cycle yet. Set a SMART one with `/goal`."))
+        blocks.append(section("No goal for this cycle yet. Set a SMART one with `/goal`."))
     cycle = f"{day_month(dashboard.cycle_start)} – {day_month(dashboard.cycle_end)}"
-    blocks.append(_section(f"*This cycle* ({cycle})\n{record_line(dashboard.record)}"))
+    blocks.append(section(f"*This cycle* ({cycle})\n{record_line(dashboard.record)}"))
     resilience = dashboard.resilience
     recovery = (
         format_duration(resilience.median_recovery)
@@ -56,7 +50,7 @@ def rep_dashboard_blocks(
         else "—"
     )
     blocks.append(
-        _section(
+        section(
             "*Resilience*\n"
             f"Bounce-backs: {resilience.bounce_backs} · Median recovery: {recovery} · "
             f"Current streak: {dashboard.streak.describe()}"
@@ -75,22 +69,18 @@ def rep_dashboard_blocks(
             f"• _{escape_mrkdwn(truncate(' '.join(lesson.answer.split()), MAX_LESSON_CHARS))}_"
             for lesson in dashboard.lessons
         ]
-        blocks.append(_section("*Recent lessons*\n" + "\n".join(lines)))
+        blocks.append(section("*Recent lessons*\n" + "\n".join(lines)))
     else:
-        blocks.append(_section("*Recent lessons*\nThe lessons from your debriefs gather here."))
+        blocks.append(section("*Recent lessons*\nThe lessons from your debriefs gather here."))
     if action_buttons:
-        blocks.append({"type": "actions", "elements": list(action_buttons)[:5]})
+        blocks.append(actions(*list(action_buttons)[:5]))
     return blocks
 
 
 def home_action_buttons() -> list[dict[str, Any]]:
     """Buttons that open the same modals as /lost, /won and /checkin."""
     return [
-        {
-            "type": "button",
-            "action_id": action_id,
-            "text": {"type": "plain_text", "text": label},
-        }
+        button(label, action_id)
         for action_id, label in (
             (HOME_LOST_ACTION_ID, "Debrief a loss"),
             (HOME_WON_ACTION_ID, "Log a win"),
@@ -133,12 +123,12 @@ def team_row_line(row: TeamRow, now: datetime) -> str:
 
 def manager_dashboard_blocks(dashboard: ManagerDashboard, *, now: datetime) -> list[dict[str, Any]]:
     """The team table, the Pareto of loss reasons and who may need a coaching conversation."""
-    blocks: list[dict[str, Any]] = [{"type": "divider"}, _header("Your team")]
+    blocks: list[dict[str, Any]] = [divider(), header("Your team")]
     if not dashboard.rows:
-        blocks.append(_section("Nobody reports to you in Rebound yet."))
+        blocks.append(section("Nobody reports to you in Rebound yet."))
         return blocks
     for row in dashboard.rows:
-        blocks.append(_section(team_row_line(row, now)))
+        blocks.append(section(team_row_line(row, now)))
     if dashboard.more_reps:
         blocks.append(_context(f"…and {dashboard.more_reps} more. `/rebound report` has them all."))
     total = sum(count for _, count in dashboard.loss_reasons)
@@ -154,7 +144,7 @@ def manager_dashboard_blocks(dashboard: ManagerDashboard, *, now: datetime) -> l
         few = ", ".join(escape_mrkdwn(reason) for reason in dashboard.vital_few[:5])
         days = plural(dashboard.pareto_days, "day", "days")
         blocks.append(
-            _section(
+            section(
                 f"*Why we lose* (last {days}, {plural(total, 'loss', 'losses')})\n"
                 + "\n".join(lines)
                 + f"\nThe few reasons behind most losses: *{few}*."
@@ -162,15 +152,15 @@ def manager_dashboard_blocks(dashboard: ManagerDashboard, *, now: datetime) -> l
         )
     else:
         blocks.append(
-            _section(
+            section(
                 "*Why we lose*\nNo losses logged in the last "
                 f"{plural(dashboard.pareto_days, 'day', 'days')}."
             )
         )
     if dashboard.coaching:
         lines = [f"• <@{user_id}>: {why}" for user_id, why in dashboard.coaching[:15]]
-        blocks.append(_section("*Who may need coaching*\n" + "\n".join(lines)))
+        blocks.append(section("*Who may need coaching*\n" + "\n".join(lines)))
     else:
-        blocks.append(_section("*Who may need coaching*\nNobody stands out right now."))
+        blocks.append(section("*Who may need coaching*\nNobody stands out right now."))
     blocks.append(_context("`/rebound report` sends the charts to your DM."))
     return blocks[:MAX_DASHBOARD_BLOCKS]

@@ -10,21 +10,33 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from bot.blocks.kit import (
+    actions,
+    button,
+    context,
+    escape_mrkdwn,
+    header,
+    input_block,
+    modal,
+    option,
+    plain,
+    section,
+    state,
+)
 from bot.domain import (
     CLASSIFICATION_LABELS,
     CLASSIFICATION_SUMMARIES,
     COACHING_MESSAGES,
     Classification,
 )
-from bot.slack_text import escape_mrkdwn
-from bot.usecases.goals import (
+from bot.domain.goals import (
     MAX_CYCLE_DAYS,
     METRIC_LABELS,
     CycleReview,
     GoalProgress,
     GoalSubmission,
 )
-from bot.usecases.text import parse_decimal, parse_row_id, saveable_text
+from bot.domain.text import parse_decimal, parse_row_id, saveable_text
 
 GOAL_CALLBACK_ID = "goal_modal"
 CHANGE_GOAL_ACTION_ID = "goal_change"
@@ -65,19 +77,15 @@ def progress_bar(ratio: float, width: int = PROGRESS_BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled) + f" {ratio:.0%}"
 
 
-def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": label}, "value": value}
-
-
 def goal_modal(defaults: GoalDefaults) -> dict[str, Any]:
-    metric_options = [_option(value, label) for value, label in METRIC_LABELS.items()]
-    metric_options[-1] = _option("custom", "Something else (name it below)")
+    metric_options = [option(label, value) for value, label in METRIC_LABELS.items()]
+    metric_options[-1] = option("Something else (name it below)", "custom")
     initial_metric = next(o for o in metric_options if o["value"] == defaults.metric)
     target_element: dict[str, Any] = {
         "type": "number_input",
         "action_id": "value",
         "is_decimal_allowed": True,
-        "placeholder": {"type": "plain_text", "text": "e.g. 50000"},
+        "placeholder": plain("e.g. 50000"),
     }
     if defaults.target is not None:
         target_element["initial_value"] = format_number(defaults.target).replace(",", "")
@@ -85,7 +93,7 @@ def goal_modal(defaults: GoalDefaults) -> dict[str, Any]:
         "type": "plain_text_input",
         "action_id": "value",
         "max_length": MAX_CUSTOM_METRIC_LENGTH,
-        "placeholder": {"type": "plain_text", "text": "e.g. Demos given"},
+        "placeholder": plain("e.g. Demos given"),
     }
     if defaults.custom_metric:
         custom_element["initial_value"] = defaults.custom_metric
@@ -94,79 +102,40 @@ def goal_modal(defaults: GoalDefaults) -> dict[str, Any]:
         "action_id": "value",
         "multiline": True,
         "max_length": MAX_WHY_LENGTH,
-        "placeholder": {"type": "plain_text", "text": "What reaching it would mean to you"},
+        "placeholder": plain("What reaching it would mean to you"),
     }
     if defaults.why:
         why_element["initial_value"] = defaults.why
-    return {
-        "type": "modal",
-        "callback_id": GOAL_CALLBACK_ID,
-        "title": {"type": "plain_text", "text": "Your goal"},
-        "submit": {"type": "plain_text", "text": "Save goal"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({"goal_id": defaults.goal_id}),
-        "blocks": [
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": "A SMART goal: specific, measurable, achievable, relevant and "
-                    "time-bound. Wins you log with `/won` count towards revenue and deals "
-                    "won by themselves.",
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "metric",
-                "label": {"type": "plain_text", "text": "What will you measure?"},
-                "element": {
-                    "type": "static_select",
-                    "action_id": "value",
-                    "options": metric_options,
-                    "initial_option": initial_metric,
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "custom_metric",
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Your own metric"},
-                "element": custom_element,
-            },
-            {
-                "type": "input",
-                "block_id": "target",
-                "label": {"type": "plain_text", "text": "Target for the cycle"},
-                "element": target_element,
-            },
-            {
-                "type": "input",
-                "block_id": "cycle_start",
-                "label": {"type": "plain_text", "text": "Cycle starts"},
-                "element": {
-                    "type": "datepicker",
-                    "action_id": "value",
-                    "initial_date": defaults.cycle_start.isoformat(),
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "cycle_end",
-                "label": {"type": "plain_text", "text": "Cycle ends"},
-                "element": {
-                    "type": "datepicker",
-                    "action_id": "value",
-                    "initial_date": defaults.cycle_end.isoformat(),
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "why",
-                "label": {"type": "plain_text", "text": "Why does it matter?"},
-                "element": why_element,
-            },
-        ],
+    metric_element = {
+        "type": "static_select",
+        "action_id": "value",
+        "options": metric_options,
+        "initial_option": initial_metric,
     }
+    blocks = [
+        section(
+            "A SMART goal: specific, measurable, achievable, relevant and time-bound. Wins you "
+            "log with `/won` count towards revenue and deals won by themselves."
+        ),
+        input_block("metric", "What will you measure?", metric_element),
+        input_block("custom_metric", "Your own metric", custom_element, optional=True),
+        input_block("target", "Target for the cycle", target_element),
+        input_block("cycle_start", "Cycle starts", _datepicker(defaults.cycle_start)),
+        input_block("cycle_end", "Cycle ends", _datepicker(defaults.cycle_end)),
+        input_block("why", "Why does it matter?", why_element),
+    ]
+    return modal(
+        "Your goal",
+        blocks,
+        callback_id=GOAL_CALLBACK_ID,
+        private_metadata=json.dumps({"goal_id": defaults.goal_id}),
+        submit="Save goal",
+        close="Cancel",
+    )
+
+
+def _datepicker(initial: date) -> dict[str, Any]:
+    return {"type": "datepicker", "action_id": "value", "initial_date": initial.isoformat()}
 
 
 def goal_id_of(view: dict[str, Any]) -> int | None:
@@ -180,12 +149,8 @@ def goal_id_of(view: dict[str, Any]) -> int | None:
         return None
 
 
-def _state(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return (values.get(block_id) or {}).get("value") or {}
-
-
 def _date(values: dict[str, Any], block_id: str) -> date | None:
-    text = _state(values, block_id).get("selected_date")
+    text = state(values, block_id).get("selected_date")
     try:
         return date.fromisoformat(text) if text else None
     except ValueError:
@@ -199,10 +164,10 @@ def parse_goal_submission(
     person's own date: a goal ending today leaves no time to work towards it), a cycle of at
     most a year, a named custom metric and a reason. Errors are keyed by block id."""
     errors: dict[str, str] = {}
-    metric = (_state(values, "metric").get("selected_option") or {}).get("value") or ""
+    metric = (state(values, "metric").get("selected_option") or {}).get("value") or ""
     if metric not in METRIC_LABELS:
         errors["metric"] = "Pick what you will measure."
-    raw_custom = str(_state(values, "custom_metric").get("value") or "")
+    raw_custom = str(state(values, "custom_metric").get("value") or "")
     custom, custom_error = saveable_text(
         raw_custom, label="your metric", max_length=MAX_CUSTOM_METRIC_LENGTH, required=False
     )
@@ -212,7 +177,7 @@ def parse_goal_submission(
         errors["custom_metric"] = custom_error
 
     target = parse_decimal(
-        str(_state(values, "target").get("value") or ""),
+        str(state(values, "target").get("value") or ""),
         minimum=Decimal(0),
         exclusive_minimum=True,
         maximum=MAX_TARGET,
@@ -239,7 +204,7 @@ def parse_goal_submission(
     elif end - today > timedelta(days=MAX_CYCLE_DAYS):
         errors["cycle_end"] = "Pick an end within a year of today, so the goal stays time-bound."
 
-    raw_why = str(_state(values, "why").get("value") or "")
+    raw_why = str(state(values, "why").get("value") or "")
     why, why_error = saveable_text(
         raw_why, label="why it matters", max_length=MAX_WHY_LENGTH, required=True
     )
@@ -290,29 +255,10 @@ def goal_progress_lines(progress: GoalProgress) -> str:
 def goal_progress_message(progress: GoalProgress) -> dict[str, Any]:
     """The ephemeral answer to /goal when a goal is set: progress and a button to change it."""
     goal = progress.goal
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": goal_progress_lines(progress)}},
-    ]
+    blocks: list[dict[str, Any]] = [section(goal_progress_lines(progress))]
     if goal.why:
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": f"Why: {escape_mrkdwn(goal.why)}"}],
-            }
-        )
-    blocks.append(
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": CHANGE_GOAL_ACTION_ID,
-                    "text": {"type": "plain_text", "text": "Change goal"},
-                    "value": str(goal.id),
-                }
-            ],
-        }
-    )
+        blocks.append(context(f"Why: {escape_mrkdwn(goal.why)}"))
+    blocks.append(actions(button("Change goal", CHANGE_GOAL_ACTION_ID, value=str(goal.id))))
     return {
         "text": f"Your goal: {escape_mrkdwn(progress.metric_label)} {progress_bar(progress.ratio)}",
         "blocks": blocks,
@@ -324,14 +270,10 @@ def goal_saved_message(progress: GoalProgress) -> dict[str, Any]:
         "text": f"Goal saved: {escape_mrkdwn(progress.metric_label)}, "
         f"target {format_number(progress.goal.target)}",
         "blocks": [
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": "🎯 *Goal saved.* You'll see it on your Home tab and in every "
-                    "weekly check-in.\n" + goal_progress_lines(progress),
-                },
-            }
+            section(
+                "🎯 *Goal saved.* You'll see it on your Home tab and in every weekly check-in.\n"
+                + goal_progress_lines(progress)
+            )
         ],
     }
 
@@ -360,31 +302,18 @@ def review_message(review: CycleReview) -> dict[str, Any]:
     return {
         "text": f"Your cycle review: {CLASSIFICATION_LABELS[review.quadrant]}",
         "blocks": [
-            {
-                "type": "header",
-                "text": {
-                    "type": "plain_text",
-                    "text": f"Your cycle review ({cycle_text(goal.cycle_start, goal.cycle_end)})",
-                },
-            },
-            {"type": "section", "text": {"type": "mrkdwn", "text": quadrant_line(review.quadrant)}},
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": goal_progress_lines(progress)
-                    + "\nProcess: "
-                    + (
-                        "no evidence this cycle (no outcomes or check-in ratings)"
-                        if review.process_score is None
-                        else f"{review.process_score:.0%} of the practices held"
-                    ),
-                },
-            },
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": opening + COACHING_MESSAGES[review.quadrant]},
-            },
+            header(f"Your cycle review ({cycle_text(goal.cycle_start, goal.cycle_end)})"),
+            section(quadrant_line(review.quadrant)),
+            section(
+                goal_progress_lines(progress)
+                + "\nProcess: "
+                + (
+                    "no evidence this cycle (no outcomes or check-in ratings)"
+                    if review.process_score is None
+                    else f"{review.process_score:.0%} of the practices held"
+                )
+            ),
+            section(opening + COACHING_MESSAGES[review.quadrant]),
         ],
     }
 
@@ -440,36 +369,16 @@ def team_review_message(
         if r.quadrant in (Classification.SYSTEM_MISS, Classification.LUCKY_HIT)
     ]
     blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {
-                "type": "plain_text",
-                "text": f"Team review — cycle ending {day_month(cycle_end)}",
-            },
-        },
-        *({"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks[:40]),
+        header(f"Team review — cycle ending {day_month(cycle_end)}"),
+        *(section(chunk) for chunk in chunks[:40]),
     ]
     if coaching:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": "*Worth a coaching conversation*\n" + "\n".join(coaching[:20]),
-                },
-            }
-        )
+        blocks.append(section("*Worth a coaching conversation*\n" + "\n".join(coaching[:20])))
     blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": "A perfect miss needs encouragement, not a new plan; a lucky hit "
-                    "is a loss masquerading as a win.",
-                }
-            ],
-        }
+        context(
+            "A perfect miss needs encouragement, not a new plan; a lucky hit is a loss "
+            "masquerading as a win."
+        )
     )
     return {
         "text": f"Team review for the cycle ending {day_month(cycle_end)}",

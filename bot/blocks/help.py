@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack_text import escape_mrkdwn, truncate
+from bot.blocks.kit import escape_mrkdwn, header, section
+from bot.slack_text import truncate
 
 # (command, what it does, example) — the order a new user meets them.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
@@ -70,39 +71,19 @@ def help_message(*, unknown: str | None = None) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = []
     if unknown:
         blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": (
-                        f"I don't know `{escape_mrkdwn(_shorten(unknown))}` yet — here is what "
-                        "I can do."
-                    ),
-                },
-            }
+            section(
+                f"I don't know `{escape_mrkdwn(_shorten(unknown))}` yet — here is what I can do."
+            )
         )
+    blocks.append(header("Rebound — how to use it"))
     blocks.append(
-        {"type": "header", "text": {"type": "plain_text", "text": "Rebound — how to use it"}}
-    )
-    blocks.append(
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": (
-                    "Every win and every loss has a lesson. Rebound helps you capture it, "
-                    "celebrate the *perfect miss*, and bounce back."
-                ),
-            },
-        }
+        section(
+            "Every win and every loss has a lesson. Rebound helps you capture it, celebrate the "
+            "*perfect miss*, and bounce back."
+        )
     )
     for command, what, example in COMMANDS:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": f"*{command}* — {what}\n_e.g._ `{example}`"},
-            }
-        )
+        blocks.append(section(f"*{command}* — {what}\n_e.g._ `{example}`"))
     text = "Rebound commands: " + ", ".join(c for c, _, _ in COMMANDS)
     return {"response_type": "ephemeral", "text": text, "blocks": blocks}
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.blocks.help import COMMANDS
+from bot.blocks.kit import context, divider, header, section
 from bot.blocks.kudos import kudos_received_text
 from bot.blocks.settings import WEEKDAYS
-from bot.slack_text import truncate
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class HomeFacts:
     checkin_weekday: int
     checkin_hour: int
     is_admin: bool
-    # Kudos this person received, per category (see bot.blocks.kudos.CATEGORIES).
+    # Kudos this person received, per category (see bot.domain.kudos.CATEGORIES).
     kudos_received: Mapping[str, int] = field(default_factory=dict)
     # False for people who get no weekly check-in (e.g. a manager who reports to nobody).
     gets_checkins: bool = True
@@ -38,21 +38,12 @@ def home_view(facts: HomeFacts, dashboard: Sequence[dict[str, Any]] = ()) -> dic
     """The Home view; `dashboard` (bot.blocks.dashboard) goes between the facts and the help."""
     first_name = (facts.display_name.split() or ["there"])[0]
     blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": truncate(f"Hi {first_name} 👋", 150)},
-        },
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": (
-                    "Rebound turns every deal into a lesson. Debrief a loss with `/lost`, log a "
-                    "win with `/won`, and we'll celebrate the *perfect miss* — a loss where you "
-                    "did everything right — and every bounce-back."
-                ),
-            },
-        },
+        header(f"Hi {first_name} 👋"),
+        section(
+            "Rebound turns every deal into a lesson. Debrief a loss with `/lost`, log a win with "
+            "`/won`, and we'll celebrate the *perfect miss* — a loss where you did everything "
+            "right — and every bounce-back."
+        ),
     ]
     team_lines = []
     if facts.manager_user_id:
@@ -81,44 +72,21 @@ def home_view(facts: HomeFacts, dashboard: Sequence[dict[str, Any]] = ()) -> dic
         else "No recognition channel yet"
         + (" — set one with `/rebound settings`." if facts.is_admin else " — an admin sets it.")
     )
-    blocks.append(
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": "\n".join(line for line in [*team_lines, checkin, channel] if line),
-            },
-        }
-    )
-    blocks.append(
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": kudos_received_text(facts.kudos_received)},
-        }
-    )
+    blocks.append(section("\n".join(line for line in [*team_lines, checkin, channel] if line)))
+    blocks.append(section(kudos_received_text(facts.kudos_received)))
     # The dashboard gives way first, so the view stays within Slack's block limit.
     blocks.extend(list(dashboard)[: MAX_HOME_BLOCKS - len(blocks) - 3])
-    blocks.append({"type": "divider"})
+    blocks.append(divider())
     blocks.append(
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": "*What you can do*\n"
-                + "\n".join(f"• `{example}` — {what}" for _, what, example in COMMANDS[:5]),
-            },
-        }
+        section(
+            "*What you can do*\n"
+            + "\n".join(f"• `{example}` — {what}" for _, what, example in COMMANDS[:5])
+        )
     )
     blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": "“Negative feedback, as painful as it may be, is a learning "
-                    "opportunity.” Type `/rebound help` any time.",
-                }
-            ],
-        }
+        context(
+            "“Negative feedback, as painful as it may be, is a learning opportunity.” Type "
+            "`/rebound help` any time."
+        )
     )
     return {"type": "home", "blocks": blocks}

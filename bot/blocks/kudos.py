@@ -6,14 +6,25 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
+from bot.blocks.kit import (
+    context,
+    escape_mrkdwn,
+    header,
+    input_block,
+    message,
+    modal,
+    option,
+    plain,
+    section,
+    state,
+)
 from bot.domain import format_duration
-from bot.slack_text import escape_mrkdwn, plural, truncate
+from bot.domain.kudos import CATEGORIES, DigestFacts
+from bot.slack_text import plural, truncate
 
 KUDOS_CALLBACK_ID = "kudos_modal"
-CATEGORIES: tuple[str, ...] = ("resilience", "process", "learning", "win", "teamwork")
 CATEGORY_LABELS: dict[str, str] = {
     "resilience": "💪 Resilience",
     "process": "🧭 Process",
@@ -59,14 +70,6 @@ def _quote(message: str) -> str:
     )
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 3000)}]}
-
-
 # --- the post, the DM, replies to the giver ---------------------------------------------------
 
 
@@ -78,12 +81,12 @@ def kudos_post(
     if category in CATEGORY_LABELS:
         headline += f" for *{category}*"
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": category_label(category)}},
-        _section(f"{headline} 🎉\n\n{_quote(message)}"),
+        header(category_label(category)),
+        section(f"{headline} 🎉\n\n{_quote(message)}"),
     ]
     note = CATEGORY_NOTES.get(category)
     blocks.append(
-        _context((f"_{note}_  ·  " if note else "") + "Recognise a teammate with `/kudos`.")
+        context((f"_{note}_  ·  " if note else "") + "Recognise a teammate with `/kudos`.")
     )
     text = f"{headline}: {escape_mrkdwn(' '.join(message.split()))}"
     return {"text": truncate(text, 3000), "blocks": blocks, "unfurl_links": False}
@@ -95,20 +98,20 @@ def kudos_dm(
     """What each recipient gets in their DM."""
     about = f" for *{category}*" if category in CATEGORY_LABELS else ""
     text = f"🎉 <@{giver_user_id}> gave you kudos{about}!\n\n{_quote(message)}"
-    blocks = [_section(text)]
+    blocks = [section(text)]
     if permalink:
-        blocks.append(_context(f"<{permalink}|See the post in the recognition channel>"))
-    blocks.append(_context("It's on your Home tab too, with all the kudos you've received."))
+        blocks.append(context(f"<{permalink}|See the post in the recognition channel>"))
+    blocks.append(context("It's on your Home tab too, with all the kudos you've received."))
     return {"text": f"🎉 <@{giver_user_id}> gave you kudos{about}!", "blocks": blocks}
 
 
 def problem_message(text: str, *, your_words: str | None = None) -> dict[str, Any]:
     """A reason nothing was sent; with `your_words` (from a modal that has closed) the giver's
     message is shown back, so they can paste it into a new `/kudos`."""
-    blocks = [_section(f"⚠️ {text}")]
+    blocks = [section(f"⚠️ {text}")]
     if your_words:
-        blocks.append(_context("What you wrote, to paste into a new `/kudos`:"))
-        blocks.append(_section(_quote(your_words)))
+        blocks.append(context("What you wrote, to paste into a new `/kudos`:"))
+        blocks.append(section(_quote(your_words)))
     return {"text": text, "blocks": blocks}
 
 
@@ -131,7 +134,7 @@ def posted_message(
             "in a minute."
         )
     text += " Thank you! 🙌"
-    return {"text": text, "blocks": [_section(text)]}
+    return message(text)
 
 
 def unreached_message(
@@ -143,7 +146,7 @@ def unreached_message(
         f"Your kudos is up in <#{channel_id}>{link}, but I still couldn't reach "
         f"{_people(unreached)} by DM. A quick word from you will make sure they see it."
     )
-    return {"text": text, "blocks": [_section(text)]}
+    return message(text)
 
 
 def pending_message(*, is_admin: bool) -> dict[str, Any]:
@@ -156,7 +159,7 @@ def pending_message(*, is_admin: bool) -> dict[str, Any]:
         "There's no recognition channel yet, so I'm keeping your kudos safe: it goes up as "
         f"soon as there is one. {how}, and invite @Rebound to that channel."
     )
-    return {"text": text, "blocks": [_section(text)]}
+    return message(text)
 
 
 def not_posted_message(*, channel_id: str) -> dict[str, Any]:
@@ -164,84 +167,65 @@ def not_posted_message(*, channel_id: str) -> dict[str, Any]:
         f"I couldn't post in <#{channel_id}> just now. Your kudos is saved and I'll keep "
         "trying; I'll tell you when it's up. If @Rebound isn't in that channel yet, invite it."
     )
-    return {"text": text, "blocks": [_section(text)]}
+    return message(text)
 
 
 def duplicate_message() -> dict[str, Any]:
     text = "That kudos is already on its way. 🙌"
-    return {"text": text, "blocks": [_section(text)]}
+    return message(text)
 
 
 # --- the modal --------------------------------------------------------------------------------
-
-
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": text}, "value": value}
 
 
 def kudos_modal(*, channel_id: str | None, response_url: str | None = None) -> dict[str, Any]:
     """The kudos form. `channel_id` and the command's `response_url` travel in
     private_metadata, so the answer after Send can reach the giver where they typed `/kudos`
     (a view submission brings no response_url of its own)."""
-    options = [_option(CATEGORY_LABELS[name], name) for name in CATEGORIES]
-    return {
-        "type": "modal",
-        "callback_id": KUDOS_CALLBACK_ID,
-        "title": {"type": "plain_text", "text": "Give kudos"},
-        "submit": {"type": "plain_text", "text": "Send kudos"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps(
+    options = [option(CATEGORY_LABELS[name], name) for name in CATEGORIES]
+    recipients = {
+        "type": "multi_users_select",
+        "action_id": "value",
+        "placeholder": plain("Pick people"),
+        "max_selected_items": 10,
+    }
+    category = {
+        "type": "static_select",
+        "action_id": "value",
+        "placeholder": plain("Pick a category"),
+        "options": options,
+    }
+    words = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": True,
+        "max_length": MAX_MODAL_MESSAGE,
+        "placeholder": plain("Kept calling after losing Acme, and booked three meetings"),
+    }
+    blocks = [
+        section(
+            "Recognise a teammate in the recognition channel. Specific beats big: say what "
+            "they did."
+        ),
+        input_block("recipients", "Who", recipients),
+        input_block("category", "Category", category, optional=True),
+        input_block(
+            "message",
+            "What did they do?",
+            words,
+            hint=f"Up to {MAX_MODAL_MESSAGE:,} characters.",
+        ),
+    ]
+    return modal(
+        "Give kudos",
+        blocks,
+        callback_id=KUDOS_CALLBACK_ID,
+        private_metadata=json.dumps(
             {"channel_id": channel_id or "", "response_url": response_url or ""}
         ),
-        "blocks": [
-            _section(
-                "Recognise a teammate in the recognition channel. Specific beats big: say what "
-                "they did."
-            ),
-            {
-                "type": "input",
-                "block_id": "recipients",
-                "label": {"type": "plain_text", "text": "Who"},
-                "element": {
-                    "type": "multi_users_select",
-                    "action_id": "value",
-                    "placeholder": {"type": "plain_text", "text": "Pick people"},
-                    "max_selected_items": 10,
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "category",
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Category"},
-                "element": {
-                    "type": "static_select",
-                    "action_id": "value",
-                    "placeholder": {"type": "plain_text", "text": "Pick a category"},
-                    "options": options,
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "message",
-                "label": {"type": "plain_text", "text": "What did they do?"},
-                "hint": {
-                    "type": "plain_text",
-                    "text": f"Up to {MAX_MODAL_MESSAGE:,} characters.",
-                },
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "value",
-                    "multiline": True,
-                    "max_length": MAX_MODAL_MESSAGE,
-                    "placeholder": {
-                        "type": "plain_text",
-                        "text": "Kept calling after losing Acme, and booked three meetings",
-                    },
-                },
-            },
-        ],
-    }
+        submit="Send kudos",
+        close="Cancel",
+    )
 
 
 @dataclass(frozen=True)
@@ -255,50 +239,20 @@ class ModalInput:
 
 def read_kudos_modal(view: Mapping[str, Any]) -> ModalInput:
     values = view.get("state", {}).get("values", {})
-
-    def value(block_id: str) -> dict[str, Any]:
-        return (values.get(block_id) or {}).get("value") or {}
-
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
     except json.JSONDecodeError:
         metadata = {}
     return ModalInput(
-        recipients=tuple(value("recipients").get("selected_users") or ()),
-        category=(value("category").get("selected_option") or {}).get("value") or "",
-        message=value("message").get("value") or "",
+        recipients=tuple(state(values, "recipients").get("selected_users") or ()),
+        category=(state(values, "category").get("selected_option") or {}).get("value") or "",
+        message=state(values, "message").get("value") or "",
         channel_id=(metadata.get("channel_id") or None) if isinstance(metadata, dict) else None,
         response_url=(metadata.get("response_url") or None) if isinstance(metadata, dict) else None,
     )
 
 
 # --- the weekly digest ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KudosLine:
-    giver_user_id: str
-    recipients: tuple[str, ...]
-    category: str
-
-
-@dataclass(frozen=True)
-class BounceBackLine:
-    user_id: str
-    losses: int
-    recovery: timedelta
-
-
-@dataclass(frozen=True)
-class DigestFacts:
-    week: str
-    perfect_miss_user_ids: tuple[str, ...]
-    bounce_backs: tuple[BounceBackLine, ...]
-    kudos: tuple[KudosLine, ...]
-
-    @property
-    def is_quiet(self) -> bool:
-        return not (self.perfect_miss_user_ids or self.bounce_backs or self.kudos)
 
 
 def _more(lines: list[str], total: int) -> list[str]:
@@ -309,12 +263,10 @@ def _more(lines: list[str], total: int) -> list[str]:
 
 def digest_message(facts: DigestFacts) -> dict[str, Any]:
     """The weekly recognition digest: counted and named; never amounts, deals or reflections."""
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "🌟 This week's recognition"}}
-    ]
+    blocks: list[dict[str, Any]] = [header("🌟 This week's recognition")]
     if facts.is_quiet:
         blocks.append(
-            _section(
+            section(
                 "A quiet week on the board. Seen a teammate handle a tough loss well, or bounce "
                 "back after a rough stretch? Give them a tip of the hat with `/kudos`."
             )
@@ -331,7 +283,7 @@ def digest_message(facts: DigestFacts) -> dict[str, Any]:
             for user, n in list(per_rep.items())[:MAX_LISTED]
         ]
         blocks.append(
-            _section(
+            section(
                 f"*🎯 Perfect misses ({count})*\n"
                 + ", ".join(_more(names, len(per_rep)))
                 + f"\n_{PERFECT_MISS_CHEER}_"
@@ -345,7 +297,7 @@ def digest_message(facts: DigestFacts) -> dict[str, Any]:
             f"back in {format_duration(b.recovery)}"
             for b in facts.bounce_backs[:MAX_LISTED]
         ]
-        blocks.append(_section(f"*↩️ Bounce-backs ({count})*\n" + "\n".join(_more(lines, count))))
+        blocks.append(section(f"*↩️ Bounce-backs ({count})*\n" + "\n".join(_more(lines, count))))
     if facts.kudos:
         count = len(facts.kudos)
         summary.append(plural(count, "kudos", "kudos"))
@@ -358,9 +310,9 @@ def digest_message(facts: DigestFacts) -> dict[str, Any]:
             total = sum(categories.values())
             named = ", ".join(sorted(c for c in categories if c))
             lines.append(f"• <@{user}> ×{total}" + (f" ({named})" if named else ""))
-        blocks.append(_section(f"*🙌 Kudos ({count})*\n" + "\n".join(_more(lines, len(received)))))
+        blocks.append(section(f"*🙌 Kudos ({count})*\n" + "\n".join(_more(lines, len(received)))))
     blocks.append(
-        _context(
+        context(
             "Resilience is a skill: reward it and celebrate it. Recognise someone with `/kudos`."
         )
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.blocks.kit import actions, button, confirm, message, section
 from bot.slack_text import plural
 
 FORGET_ME_CONFIRM_ACTION_ID = "privacy_forget_me_confirm"
@@ -12,24 +13,20 @@ FORGET_ME_CANCEL_ACTION_ID = "privacy_forget_me_cancel"
 DELETE_WORKSPACE_CONFIRM_ACTION_ID = "privacy_delete_workspace_confirm"
 
 
-def _text_message(text: str) -> dict[str, Any]:
-    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
-
-
 def export_on_its_way_message(*, workspace: bool) -> dict[str, Any]:
     what = "The workspace export is" if workspace else "Your data is"
-    return _text_message(f"{what} on its way to your DM as a JSON file and CSV files.")
+    return message(f"{what} on its way to your DM as a JSON file and CSV files.")
 
 
 def workspace_export_refused_message() -> dict[str, Any]:
-    return _text_message(
+    return message(
         "Only Rebound admins can export the whole workspace — workspace owners and admins, and "
         "anyone listed in REBOUND_ADMINS. You can export your own data with `/rebound export`."
     )
 
 
 def export_failed_message() -> dict[str, Any]:
-    return _text_message(
+    return message(
         "I couldn't send your export just now. Please run `/rebound export` again in a minute."
     )
 
@@ -59,39 +56,40 @@ def forget_me_confirmation(user_id: str) -> dict[str, Any]:
         "kudos you gave and your place on kudos you received. Messages already posted in "
         "channels stay. This can't be undone — run `/rebound export` first if you want a copy."
     )
+    return _delete_or_keep(
+        "Delete everything Rebound keeps about you?",
+        text,
+        block_id="privacy_forget_me",
+        delete=button(
+            "Delete my data",
+            FORGET_ME_CONFIRM_ACTION_ID,
+            style="danger",
+            value=user_id,
+            confirm=_are_you_sure(
+                "Delete your data?", "Everything Rebound keeps about you will be deleted."
+            ),
+        ),
+        keep="Keep my data",
+    )
+
+
+def _are_you_sure(title: str, text: str) -> dict[str, Any]:
+    return confirm(title, text, ok="Delete", deny="Keep it", style="danger")
+
+
+def _delete_or_keep(
+    summary: str, text: str, *, block_id: str, delete: dict[str, Any], keep: str
+) -> dict[str, Any]:
+    """An ephemeral "are you sure?": the consequences, the delete button, and a way out."""
     return {
-        "text": "Delete everything Rebound keeps about you?",
+        "text": summary,
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-            {
-                "type": "actions",
-                "block_id": "privacy_forget_me",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": FORGET_ME_CONFIRM_ACTION_ID,
-                        "style": "danger",
-                        "text": {"type": "plain_text", "text": "Delete my data"},
-                        "value": user_id,
-                        "confirm": {
-                            "title": {"type": "plain_text", "text": "Delete your data?"},
-                            "text": {
-                                "type": "mrkdwn",
-                                "text": "Everything Rebound keeps about you will be deleted.",
-                            },
-                            "confirm": {"type": "plain_text", "text": "Delete"},
-                            "deny": {"type": "plain_text", "text": "Keep it"},
-                            "style": "danger",
-                        },
-                    },
-                    {
-                        "type": "button",
-                        "action_id": FORGET_ME_CANCEL_ACTION_ID,
-                        "text": {"type": "plain_text", "text": "Keep my data"},
-                        "value": "keep",
-                    },
-                ],
-            },
+            section(text),
+            actions(
+                delete,
+                button(keep, FORGET_ME_CANCEL_ACTION_ID, value="keep"),
+                block_id=block_id,
+            ),
         ],
     }
 
@@ -99,27 +97,25 @@ def forget_me_confirmation(user_id: str) -> dict[str, Any]:
 def forgotten_message(counts: Mapping[str, int]) -> dict[str, Any]:
     """What was deleted, kind by kind; says so plainly when there was nothing."""
     if not any(counts.values()):
-        return _text_message(
+        return message(
             "There was nothing of yours left to delete — Rebound keeps no data about you."
         )
     lines = [f"• {kind}: {count}" for kind, count in counts.items() if count]
-    return _text_message("*Done — your data is deleted.*\n" + "\n".join(lines))
+    return message("*Done — your data is deleted.*\n" + "\n".join(lines))
 
 
 def not_your_button_message() -> dict[str, Any]:
-    return _text_message(
+    return message(
         "That button was for someone else. To delete your own data, run `/rebound forget-me`."
     )
 
 
 def kept_message() -> dict[str, Any]:
-    return _text_message("Nothing was deleted. Your data stays as it is.")
+    return message("Nothing was deleted. Your data stays as it is.")
 
 
 def forget_failed_message() -> dict[str, Any]:
-    return _text_message(
-        "I couldn't delete your data just now; nothing was changed. Please try again."
-    )
+    return message("I couldn't delete your data just now; nothing was changed. Please try again.")
 
 
 def delete_workspace_confirmation() -> dict[str, Any]:
@@ -130,47 +126,27 @@ def delete_workspace_confirmation() -> dict[str, Any]:
         "everyone. Messages already posted in channels stay, and Rebound stays installed. "
         "This can't be undone — run `/rebound export workspace` first if you want a copy."
     )
-    return {
-        "text": "Delete all of this workspace's Rebound data now?",
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-            {
-                "type": "actions",
-                "block_id": "privacy_delete_workspace",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": DELETE_WORKSPACE_CONFIRM_ACTION_ID,
-                        "style": "danger",
-                        "text": {"type": "plain_text", "text": "Delete all data"},
-                        "value": "workspace",
-                        "confirm": {
-                            "title": {"type": "plain_text", "text": "Delete all data?"},
-                            "text": {
-                                "type": "mrkdwn",
-                                "text": "Everything Rebound keeps about this workspace goes.",
-                            },
-                            "confirm": {"type": "plain_text", "text": "Delete"},
-                            "deny": {"type": "plain_text", "text": "Keep it"},
-                            "style": "danger",
-                        },
-                    },
-                    {
-                        "type": "button",
-                        "action_id": FORGET_ME_CANCEL_ACTION_ID,
-                        "text": {"type": "plain_text", "text": "Keep the data"},
-                        "value": "keep",
-                    },
-                ],
-            },
-        ],
-    }
+    return _delete_or_keep(
+        "Delete all of this workspace's Rebound data now?",
+        text,
+        block_id="privacy_delete_workspace",
+        delete=button(
+            "Delete all data",
+            DELETE_WORKSPACE_CONFIRM_ACTION_ID,
+            style="danger",
+            value="workspace",
+            confirm=_are_you_sure(
+                "Delete all data?", "Everything Rebound keeps about this workspace goes."
+            ),
+        ),
+        keep="Keep the data",
+    )
 
 
 def workspace_deleted_message(rows: int) -> dict[str, Any]:
     if not rows:
-        return _text_message("There was no Rebound data left to delete in this workspace.")
-    return _text_message(
+        return message("There was no Rebound data left to delete in this workspace.")
+    return message(
         f"Done: all of this workspace's Rebound data is deleted "
         f"({plural(rows, 'record', 'records')}). "
         "Rebound starts fresh from here."
@@ -178,7 +154,7 @@ def workspace_deleted_message(rows: int) -> dict[str, Any]:
 
 
 def delete_workspace_refused_message() -> dict[str, Any]:
-    return _text_message(
+    return message(
         "Only Rebound admins can delete the workspace's data — workspace owners and admins, "
         "and anyone listed in REBOUND_ADMINS. `/rebound forget-me` deletes your own."
     )

@@ -23,7 +23,6 @@ from bot.blocks.checkins import (
     CHECKIN_CALLBACK_ID,
     OPEN_ACTION_ID,
     SKIP_ACTION_ID,
-    Question,
     already_answered_message,
     answered_message,
     checkin_modal,
@@ -36,6 +35,8 @@ from bot.blocks.checkins import (
     skipped_message,
 )
 from bot.delivery import Delivery
+from bot.domain.checkins import Question
+from bot.domain.text import parse_row_id
 from bot.features._save_before_ack import save_before_ack
 from bot.jobs.checkins import CheckinJobs
 from bot.messaging import (
@@ -50,7 +51,6 @@ from bot.scheduler import ScheduledJob
 from bot.slack_clients import TeamClients
 from bot.slack_users import fetch_profile
 from bot.usecases import checkins as uc
-from bot.usecases.text import parse_row_id
 
 log = logging.getLogger(__name__)
 

@@ -39,6 +39,7 @@ from bot.blocks.debriefs import (
     won_modal,
 )
 from bot.delivery import Delivery
+from bot.domain.text import parse_row_id
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.messaging import (
     NOT_YOURS_ERROR,
@@ -52,7 +53,6 @@ from bot.scheduler import ScheduledJob
 from bot.slack_text import unescape_command_text
 from bot.usecases import debriefs as usecases
 from bot.usecases.debriefs import NotYours
-from bot.usecases.text import parse_row_id
 from storage import debriefs_queries as dq
 
 log = logging.getLogger(__name__)

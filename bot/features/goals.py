@@ -42,6 +42,8 @@ from bot.blocks.goals import (
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
+from bot.domain.goals import CycleReview
+from bot.domain.text import parse_row_id
 from bot.messaging import (
     NOT_YOURS_ERROR,
     not_yours_message,
@@ -61,7 +63,6 @@ from bot.usecases.dashboard import (
     rep_dashboard,
 )
 from bot.usecases.goals import (
-    CycleReview,
     goal_progress,
     local_today,
     offered_cycle,
@@ -71,7 +72,6 @@ from bot.usecases.goals import (
     team_review_due_at,
 )
 from bot.usecases.members import remember_profile
-from bot.usecases.text import parse_row_id
 from storage import goals_queries, queries
 from storage.db import SessionFactory
 from storage.models import Goal, Member, Workspace

@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -48,6 +48,7 @@ from bot.usecases.kudos import (
     digest_window,
     known_timezone,
     may_give_kudos,
+    next_digest_after,
     next_dm_step,
     not_allowed_problem,
     parse_kudos_text,
@@ -58,6 +59,11 @@ from bot.usecases.kudos import (
 from bot.usecases.members import remember_profile
 from storage import kudos_queries, queries
 
+# Workspaces read per query by the kudos digest job.
+DIGEST_BATCH = 500
+# How far behind the job's latest run the clock may be before stored digest times are
+# cleared (storage.queries.clock_went_back): more than processes' clocks ever differ.
+CLOCK_SKEW = timedelta(minutes=1)
 log = logging.getLogger(__name__)
 
 
@@ -535,35 +541,65 @@ def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, ScheduledJ
                 log.warning("pending kudos %s not posted: %s", kudos_id, reason)
 
     def post_weekly_digests(now: datetime) -> None:
+        """Only workspaces whose stored digest time has come are read; each gets its next
+        time stored, except one whose digest must be tried again on the next tick."""
         with deps.session_factory() as session:
-            workspaces = kudos_queries.digest_workspaces(session=session)
-        for workspace in workspaces:
-            # One workspace's trouble (channel archived, bot removed, Slack down for that
-            # token) must not keep the digest from every workspace after it.
+            if queries.clock_went_back(
+                session=session, name="kudos.digest", now=now, tolerance=CLOCK_SKEW
+            ):
+                kudos_queries.clear_next_digests(session=session)
+            session.commit()
+        looked_at: set[str] = set()
+        while True:
+            with deps.session_factory() as session:
+                due = kudos_queries.workspaces_due_for_digest(
+                    session=session, now=now, limit=DIGEST_BATCH, exclude=looked_at
+                )
+            if not due:
+                return
+            next_at: dict[str, datetime] = {}
             try:
-                post_digest(deps, delivery, workspace.team_id, now)
-            except Exception:
-                log.exception("weekly digest for %s failed", workspace.team_id)
+                for team_id in due:
+                    # One workspace's trouble (channel archived, bot removed, Slack down for
+                    # that token) must not keep the digest from every workspace after it.
+                    try:
+                        later = post_digest(deps, delivery, team_id, now)
+                    except Exception:
+                        log.exception("weekly digest for %s failed", team_id)
+                        continue
+                    if later is not None:
+                        next_at[team_id] = later
+            finally:
+                with deps.session_factory() as session:
+                    kudos_queries.set_next_digests(session=session, next_at=next_at)
+                    session.commit()
+            # Those to try again next tick stay due: not read again in this one.
+            looked_at.update(team_id for team_id in due if team_id not in next_at)
+            if len(due) < DIGEST_BATCH:
+                return
 
     return [("kudos-pending", post_pending_kudos), ("kudos-digest", post_weekly_digests)]
 
 
-def post_digest(deps: Deps, delivery: Delivery, team_id: str, now: datetime) -> bool:
-    """Post the workspace's weekly digest if it is due and not yet posted; True if posted here."""
+def post_digest(deps: Deps, delivery: Delivery, team_id: str, now: datetime) -> datetime | None:
+    """Post the workspace's weekly digest if it is due and not yet posted. Returns when to
+    look at this workspace's digest again, or None to look on the next tick (the post did not
+    go through: another process holds its claim)."""
     with deps.session_factory() as session:
         workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
-        if not workspace.digest_enabled or workspace.recognition_channel_id is None:
-            return False
         tz = digest_timezone(session=session, team_id=team_id, admin_user_ids=deps.settings.admins)
+        later = next_digest_after(now, tz, workspace.checkin_weekday, workspace.checkin_hour)
+        if not workspace.digest_enabled or workspace.recognition_channel_id is None:
+            return later  # switching it on (or picking a channel) clears the stored time
         due = digest_due(now, tz, workspace.checkin_weekday, workspace.checkin_hour)
         if due is None:
-            return False
+            return later
         week, due_at = due
         post_key = f"digest:{week}"
         # Only a sent digest ends it here; a claim (even one left by a process that died) is
         # Delivery's to judge: it takes over a claim whose lease ran out.
         if delivery.already_sent(team_id=team_id, post_key=post_key):
-            return False
+            return later
         start, end = digest_window(due_at)
         facts = collect_digest(session=session, team_id=team_id, week=week, start=start, end=end)
         session.commit()
@@ -574,7 +610,9 @@ def post_digest(deps: Deps, delivery: Delivery, team_id: str, now: datetime) -> 
         channel=workspace.recognition_channel_id,
         message=digest_message(facts),
     )
-    return sent is not None
+    if sent is None and delivery.is_installed(team_id):
+        return None
+    return later
 
 
 def tell_giver_after_retry(delivery: Delivery, delivered: Delivered) -> None:

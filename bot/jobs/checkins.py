@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 QUEUE_BATCH = 100
 TZ_REFRESH_BATCH = 100
 REMINDER_BATCH = 500
+# Members read per query by the digest job (see CheckinJobs.digests).
+DIGEST_BATCH = 500
 # A time zone read that failed waits this long in this process before it is tried again, so
 # members whose reads keep failing do not take every batch and starve the others. Slack saying
 # the person is gone (a permanent error) waits a day.
@@ -126,5 +128,15 @@ class CheckinJobs:
                 return
 
     def digests(self, now: datetime) -> None:
+        """Each manager's digest, at its time. Only members whose stored digest time has come
+        are read; each gets its next time stored with its digest queued, in one transaction."""
         with self.deps.uow() as uow:
-            uc.queue_digests(uow, message=digest_message)
+            uc.check_digest_clock(uow)
+        looked_at: set[int] = set()
+        while True:
+            with self.deps.uow() as uow:
+                read = uc.queue_digests(
+                    uow, limit=DIGEST_BATCH, exclude_ids=looked_at, message=digest_message
+                )
+            if read < DIGEST_BATCH:
+                return

@@ -26,11 +26,10 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session
 
-from bot.blocks.checkins import Question, RatingDrop, RepWeek
 from bot.domain import (
     PRACTICE_LABELS,
     PRACTICES,
@@ -41,6 +40,8 @@ from bot.domain import (
     week_monday,
     zone,
 )
+from bot.domain.checkins import Question, RatingDrop, RepWeek
+from bot.domain.people import SlackProfile
 from bot.outbox_hooks import register_hooks
 from bot.slack_text import truncate
 from bot.uow import UnitOfWork, to_user
@@ -48,9 +49,6 @@ from bot.usecases.members import remember_profile
 from storage import checkins_queries as cq
 from storage import goals_queries, outbox_queries, queries
 from storage.models import CheckIn, Member, OutboxMessage, Workspace
-
-if TYPE_CHECKING:
-    from bot.slack_users import SlackProfile
 
 SEND_GRACE = timedelta(days=2)
 DIGEST_GRACE = timedelta(days=2)
@@ -179,37 +177,98 @@ def due_time(workspace: Workspace, tz: str, week: str) -> datetime:
     ).astimezone(UTC)
 
 
+PLAN_BATCH = 1000
+# How long a member who gets no check-in (a bot, a manager only, a zone never read) waits
+# before planning looks at them again. Any change that could make them due clears the wait
+# (storage.due_times); this only bounds how long a missed case could last.
+PLAN_RECHECK = timedelta(days=7)
+# How far behind a job's latest run a clock may be before the stored due times are cleared
+# (storage.queries.clock_went_back): more than processes' clocks ever differ.
+CLOCK_SKEW = timedelta(minutes=1)
+
+
+def next_due_after(workspace: Workspace, tz: str, now: datetime) -> datetime:
+    """The first check-in time strictly after ``now`` for someone in zone ``tz`` (this week's
+    or next week's, DST-safe): when planning must look at them next."""
+    this_week = week_key(now, safe_tz(tz))
+    candidates = [due_time(workspace, tz, w) for w in (this_week, shift_week_key(this_week, 1))]
+    return min(at for at in candidates if at > now)
+
+
 def plan_due_checkins(*, session: Session, now: datetime) -> int:
     """Create this week's check-in row for everyone whose check-in time has come; returns
     how many rows were new. Safe to run in any number of processes at once (unique key per
-    person and week). A paused person's week is recorded as skipped."""
+    person and week). A paused person's week is recorded as skipped.
+
+    Only members whose stored ``next_checkin_at`` has come (or was cleared) are read, so a
+    tick costs what is due, not how many people are installed; each one read gets its next
+    time stored here."""
+    if queries.clock_went_back(
+        session=session, name="checkins.plan", now=now, tolerance=CLOCK_SKEW
+    ):
+        cq.clear_next_checkins(session=session)
     created = 0
-    for team_id in cq.all_team_ids(session=session):
-        workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
-        rows = []
-        for member in cq.checkin_people(session=session, team_id=team_id):
-            if member.tz_refreshed_at is None:
-                continue  # its Slack time zone is read first, on this tick or the next
-            tz = safe_tz(member.tz)
-            week = week_key(now, tz)
-            due = due_time(workspace, tz, week)
-            if not due <= now < due + SEND_GRACE:
-                continue
-            rows.append(
-                {
-                    "team_id": team_id,
-                    "user_id": member.user_id,
-                    "week_key": week,
-                    "due_at": due,
-                    "status": "skipped" if is_paused(member, due) else "pending",
-                }
+    while True:
+        # Every member read gets a next time after now, so each batch reads new ones.
+        due = cq.members_due_for_planning(session=session, now=now, limit=PLAN_BATCH)
+        if not due:
+            return created
+        by_team: dict[str, list[Member]] = {}
+        for member in due:
+            by_team.setdefault(member.team_id, []).append(member)
+        next_at: dict[int, datetime] = {}
+        for team_id, members in by_team.items():
+            created += _plan_team(
+                session=session, team_id=team_id, members=members, now=now, next_at=next_at
             )
-        existing = cq.existing_checkin_keys(
-            session=session, team_id=team_id, week_keys={r["week_key"] for r in rows}
+        cq.set_next_checkins(session=session, next_at=next_at)
+        if len(due) < PLAN_BATCH:
+            return created
+
+
+def _plan_team(
+    *,
+    session: Session,
+    team_id: str,
+    members: list[Member],
+    now: datetime,
+    next_at: dict[int, datetime],
+) -> int:
+    """Plan one team's due members; their next look goes into ``next_at`` (member id)."""
+    workspace = queries.get_workspace(session=session, team_id=team_id)
+    if workspace is None:
+        # Only workspaces on record are planned; creating the row clears these waits
+        # (storage.queries.get_or_create_workspace).
+        next_at.update({m.id: now + PLAN_RECHECK for m in members if m.id is not None})
+        return 0
+    rows = []
+    for member in members:
+        assert member.id is not None
+        if not cq.is_checkin_person_row(member) or member.tz_refreshed_at is None:
+            # No check-in (yet): a zone never read is read first, on this tick or the next,
+            # and that read clears this wait.
+            next_at[member.id] = now + PLAN_RECHECK
+            continue
+        tz = safe_tz(member.tz)
+        next_at[member.id] = next_due_after(workspace, tz, now)
+        week = week_key(now, tz)
+        due = due_time(workspace, tz, week)
+        if not due <= now < due + SEND_GRACE:
+            continue
+        rows.append(
+            {
+                "team_id": team_id,
+                "user_id": member.user_id,
+                "week_key": week,
+                "due_at": due,
+                "status": "skipped" if is_paused(member, due) else "pending",
+            }
         )
-        missing = [r for r in rows if (r["user_id"], r["week_key"]) not in existing]
-        created += cq.insert_checkins_if_absent(session=session, rows=missing)
-    return created
+    existing = cq.existing_checkin_keys(
+        session=session, team_id=team_id, week_keys={r["week_key"] for r in rows}
+    )
+    missing = [r for r in rows if (r["user_id"], r["week_key"]) not in existing]
+    return cq.insert_checkins_if_absent(session=session, rows=missing)
 
 
 # --- questions -------------------------------------------------------------------------------
@@ -410,6 +469,14 @@ def digest_weeks_due(workspace: Workspace, tz: str, now: datetime) -> list[str]:
     return due
 
 
+def next_digest_after(workspace: Workspace, tz: str, now: datetime) -> datetime:
+    """The first digest time strictly after ``now`` for a manager in zone ``tz`` (last week's
+    can still be ahead: a Sunday check-in's digest is on Monday): when to look next."""
+    this_week = week_key(now, safe_tz(tz))
+    weeks = (shift_week_key(this_week, -1), this_week, shift_week_key(this_week, 1))
+    return min(at for w in weeks if (at := digest_time(workspace, tz, w)) > now)
+
+
 def _ratings(answers: dict[str, str]) -> dict[str, int]:
     found = {}
     for practice in PRACTICES:
@@ -577,28 +644,65 @@ def queue_reminders(
     return len(due)
 
 
-def queue_digests(uow: UnitOfWork, *, message: DigestMessage) -> int:
-    """Queue each manager's digest of the week whose digest time has come (once: its post key
-    is the manager and the week); returns how many were queued."""
+def check_digest_clock(uow: UnitOfWork) -> None:
+    """A clock that went back (a restored backup, a test) makes every stored digest time
+    suspect: they are worked out again from now."""
+    if queries.clock_went_back(
+        session=uow.session, name="checkins.digest", now=uow.now(), tolerance=CLOCK_SKEW
+    ):
+        cq.clear_next_digests(session=uow.session)
+
+
+def queue_digests(
+    uow: UnitOfWork, *, limit: int, exclude_ids: set[int], message: DigestMessage
+) -> int:
+    """Queue the due digests of up to `limit` members whose stored digest time has come (the
+    ids looked at join `exclude_ids`), each manager's digest of the week once (its post key is
+    the manager and the week), and store each member's next digest time; returns how many
+    members were looked at."""
     now = uow.now()
-    queued = 0
-    for manager in cq.managers_with_reports(session=uow.session):
-        workspace = queries.get_or_create_workspace(session=uow.session, team_id=manager.team_id)
-        for week in digest_weeks_due(workspace, manager.tz, now):
-            post_key = digest_post_key(manager.user_id, week)
-            if outbox_queries.get(session=uow.session, team_id=manager.team_id, post_key=post_key):
-                continue  # queued already (and maybe sent): nothing to work out again
-            reps = team_week(session=uow.session, manager=manager, week=week, now=now)
-            if all(r.status in ("none", "paused") for r in reps):
-                continue  # nobody was asked this week: nothing to tell
-            queued += uow.outbox.add(
-                team_id=manager.team_id,
-                post_key=post_key,
-                kind=DIGEST,
-                to=to_user(manager.user_id),
-                message=message(week_label(week), reps),
-            )
-    return queued
+    session = uow.session
+    due = cq.members_due_for_digest(session=session, now=now, limit=limit, exclude_ids=exclude_ids)
+    if not due:
+        return 0
+    managers = cq.who_has_reports(session=session, members=due)
+    next_at: dict[int, datetime] = {}
+    for member in due:
+        assert member.id is not None
+        exclude_ids.add(member.id)
+        is_manager = (member.team_id, member.user_id) in managers and not member.deleted
+        workspace = (
+            queries.get_or_create_workspace(session=session, team_id=member.team_id)
+            if is_manager
+            else queries.get_workspace(session=session, team_id=member.team_id)
+        )
+        if workspace is None:
+            next_at[member.id] = now + PLAN_RECHECK  # no settings, no digest
+            continue
+        if is_manager:
+            _queue_digest(uow, manager=member, workspace=workspace, message=message)
+        next_at[member.id] = next_digest_after(workspace, member.tz, now)
+    cq.set_next_digests(session=session, next_at=next_at)
+    return len(due)
+
+
+def _queue_digest(
+    uow: UnitOfWork, *, manager: Member, workspace: Workspace, message: DigestMessage
+) -> None:
+    for week in digest_weeks_due(workspace, manager.tz, uow.now()):
+        post_key = digest_post_key(manager.user_id, week)
+        if outbox_queries.get(session=uow.session, team_id=manager.team_id, post_key=post_key):
+            continue  # queued already (and maybe sent): nothing to work out again
+        reps = team_week(session=uow.session, manager=manager, week=week, now=uow.now())
+        if all(r.status in ("none", "paused") for r in reps):
+            continue  # nobody was asked this week: nothing to tell
+        uow.outbox.add(
+            team_id=manager.team_id,
+            post_key=post_key,
+            kind=DIGEST,
+            to=to_user(manager.user_id),
+            message=message(week_label(week), reps),
+        )
 
 
 def known_tz(uow: UnitOfWork, *, team_id: str, user_id: str) -> str | None:

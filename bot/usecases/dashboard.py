@@ -8,29 +8,21 @@ RECENT_OUTCOMES outcomes only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.charts import vital_few
 from bot.domain import (
     DEFAULT_STRONG_PROCESS_THRESHOLD,
     Classification,
     OutcomeEvent,
     OutcomeKind,
-    Resilience,
     resilience_figures,
 )
-from bot.slack_text import plural
-from bot.usecases.goals import (
-    GoalProgress,
-    cycle_window,
-    default_cycle,
-    goal_progress,
-    local_today,
-    review_cycle,
-)
+from bot.domain.dashboard import Lesson, ManagerDashboard, RepDashboard, Streak, TeamRow
+from bot.domain.debriefs import REASONS
+from bot.domain.pareto import vital_few
+from bot.usecases.goals import cycle_window, default_cycle, goal_progress, local_today, review_cycle
 from storage import goals_queries
 
 RECENT_OUTCOMES = 100
@@ -40,22 +32,6 @@ PARETO_DAYS = 90
 PARETO_REASONS = 20
 LONG_LOSING_STREAK = 3
 MAX_TEAM_ROWS = 25
-
-
-@dataclass(frozen=True)
-class Streak:
-    kind: str | None  # "win", "loss", or None without outcomes
-    length: int
-
-    def describe(self) -> str:
-        if self.kind is None or self.length == 0:
-            return "no outcomes yet"
-        counted = (
-            plural(self.length, "win", "wins")
-            if self.kind == "win"
-            else plural(self.length, "loss", "losses")
-        )
-        return counted + ("" if self.length == 1 else " in a row")
 
 
 def current_streak(kinds_newest_first: Sequence[str]) -> Streak:
@@ -69,26 +45,6 @@ def current_streak(kinds_newest_first: Sequence[str]) -> Streak:
             break
         length += 1
     return Streak(kind=first, length=length)
-
-
-@dataclass(frozen=True)
-class Lesson:
-    question: str
-    answer: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class RepDashboard:
-    user_id: str
-    progress: GoalProgress | None
-    cycle_start: date
-    cycle_end: date
-    record: dict[str, int]  # classification -> count in the cycle
-    resilience: Resilience
-    streak: Streak
-    outcomes_considered: int
-    lessons: list[Lesson]
 
 
 def _recent_history(
@@ -139,32 +95,8 @@ def rep_dashboard(
     )
 
 
-@dataclass(frozen=True)
-class TeamRow:
-    user_id: str
-    quadrant: Classification | None  # so far this cycle; None without a goal
-    attainment_ratio: float | None
-    checkins_answered: int
-    checkins_sent: int
-    last_debrief_at: datetime | None
-    streak: Streak
-    losing_streak: int
-
-
-@dataclass(frozen=True)
-class ManagerDashboard:
-    rows: list[TeamRow]
-    more_reps: int
-    loss_reasons: list[tuple[str, int]]
-    vital_few: list[str]
-    pareto_days: int
-    coaching: list[tuple[str, str]]  # (user id, why they may need a conversation)
-
-
 def labelled_reasons(counts: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
     """Loss reasons as people read them (the /lost modal stores option keys like "no_decision")."""
-    from bot.blocks.debriefs import REASONS
-
     return [(REASONS.get(reason, reason), count) for reason, count in counts]
 
 

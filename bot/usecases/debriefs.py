@@ -15,22 +15,12 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.blocks.debriefs import (
-    COMMITMENT_KEY,
-    Commitment,
-    Lesson,
-    LessonsResult,
-    LossSubmission,
-    OutcomeFacts,
-    ReflectionSubmission,
-    ResilienceLine,
     ShoutOut,
-    WinSubmission,
     bounce_back_shout_out,
     celebration_choice_dm,
     loss_debrief_dm,
     manager_note,
     perfect_miss_shout_out,
-    reflection_questions,
     reflection_reminder_dm,
     reflection_saved_dm,
     win_logged_dm,
@@ -46,9 +36,21 @@ from bot.domain import (
     process_score,
     resilience_figures,
 )
+from bot.domain.debriefs import (
+    COMMITMENT_KEY,
+    Commitment,
+    Lesson,
+    LessonsResult,
+    LossSubmission,
+    OutcomeFacts,
+    ReflectionSubmission,
+    ResilienceLine,
+    WinSubmission,
+    reflection_questions,
+)
+from bot.domain.text import without_unsaveable
 from bot.outbox_hooks import register_hooks
 from bot.uow import UnitOfWork, add_to_outbox, to_recognition_channel, to_user
-from bot.usecases.text import without_unsaveable
 from storage import debriefs_queries as dq
 from storage import queries
 from storage.models import OutboxMessage, Outcome

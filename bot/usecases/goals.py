@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,55 +18,19 @@ from sqlmodel import Session
 from bot.domain import (
     DEFAULT_STRONG_PROCESS_THRESHOLD,
     PRACTICES,
-    Classification,
     classify_cycle,
     local_checkin_time,
     zone,
 )
+from bot.domain.goals import METRIC_LABELS, CycleReview, GoalProgress, GoalSubmission
 from storage import goals_queries
 from storage.models import Goal
 
-METRIC_LABELS: dict[str, str] = {
-    "revenue": "Revenue",
-    "deals_won": "Deals won",
-    "meetings": "Meetings booked",
-    "custom": "Custom",
-}
 # Metrics that wins feed automatically.
 WIN_FED_METRICS = frozenset({"revenue", "deals_won"})
-MAX_CYCLE_DAYS = 366
 MAX_RATING = 5
 # Reviews arrive at the start of a working day, not at midnight.
 REVIEW_HOUR = 9
-
-
-@dataclass(frozen=True)
-class GoalSubmission:
-    metric: str
-    custom_metric: str | None
-    target: float
-    cycle_start: date
-    cycle_end: date
-    why: str
-
-
-@dataclass(frozen=True)
-class GoalProgress:
-    goal: Goal
-    attainment: float
-    metric_label: str
-
-    @property
-    def ratio(self) -> float:
-        return self.attainment / self.goal.target if self.goal.target > 0 else 0.0
-
-
-@dataclass(frozen=True)
-class CycleReview:
-    user_id: str
-    progress: GoalProgress
-    process_score: float | None  # mean of the cycle's scores; None without any evidence
-    quadrant: Classification
 
 
 # --- pure helpers -------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 saving (no commit; the caller does), and gathering the week's celebrations.
 
 The daily cap counts kudos per giver per *local* day: midnight in the giver's own Slack time
-zone, the same way everyone's week and check-in hour are local (DESIGN.md).
+zone, the same way everyone's week and check-in hour are local (bot.domain.week_key and
+local_checkin_time; the README's "On a schedule").
 
 The digest goes out at the workspace's check-in weekday and hour, in the time zone of the
 workspace's first manager (by user id) whose Slack profile Rebound has seen, else of a configured
@@ -16,23 +17,24 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
 from sqlmodel import Session
 
-from bot.blocks.kudos import CATEGORIES, BounceBackLine, DigestFacts, KudosLine
 from bot.domain import (
     OutcomeEvent,
     OutcomeKind,
     detect_bounce_back,
     local_checkin_time,
+    shift_week_key,
     week_key,
     zone,
 )
+from bot.domain.kudos import CATEGORIES, BounceBackLine, DigestFacts, KudosLine
+from bot.domain.people import SlackProfile
+from bot.domain.text import unsaveable_reason
 from bot.slack_text import escape_mrkdwn, unescape_command_text
-from bot.slack_users import SlackProfile
-from bot.usecases.text import unsaveable_reason
 from storage import kudos_queries, queries
 from storage.models import Kudos
 
@@ -351,6 +353,18 @@ def digest_due(now: datetime, tz: str, weekday: int, hour: int) -> tuple[str, da
     if due_at <= now < due_at + DIGEST_GRACE:
         return week, due_at
     return None
+
+
+def next_digest_after(now: datetime, tz: str, weekday: int, hour: int) -> datetime:
+    """The first digest moment strictly after ``now`` (this week's or next week's, local to
+    ``tz``): when the scheduler must look at the workspace's digest next."""
+    week = week_key(now, tz)
+    # In UTC: aware datetimes sharing one tzinfo compare by wall time, ignoring DST's fold.
+    candidates = [
+        local_checkin_time(w, tz, weekday, hour).astimezone(UTC)
+        for w in (week, shift_week_key(week, 1))
+    ]
+    return min(at for at in candidates if at > now)
 
 
 def digest_timezone(*, session: Session, team_id: str, admin_user_ids: Collection[str]) -> str:

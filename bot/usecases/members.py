@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.slack_users import SlackProfile
+from bot.domain.people import SlackProfile
 from storage import queries
 from storage.models import Member
 

@@ -10,7 +10,7 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, SQLModel
@@ -57,6 +57,8 @@ WORKSPACE_EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
 # Left out of the workspace export on purpose (a unit test checks every column of an exported
 # table is in one list or the other): private text, and delivery bookkeeping.
 WORKSPACE_EXPORT_WITHHELD: dict[str, tuple[str, ...]] = {
+    # The scheduler's own due times (storage.due_times), not facts about the person.
+    "members": ("next_checkin_at", "next_digest_at"),
     "outcomes": (
         "buyer_feedback", "submission_key", "reflection_reminded_at", "rep_dm_pending_since",
         "manager_note_pending_since", "bounce_back_pending_since",
@@ -256,10 +258,11 @@ def forget_member(*, session: Session, team_id: str, user_id: str) -> dict[str, 
 def apply_reflection_retention(*, session: Session, now: datetime) -> dict[str, int]:
     """Delete reflections past each workspace's retention; deleted counts by team_id."""
     deleted: dict[str, int] = {}
-    for team_id, days in privacy_queries.workspaces_with_retention(session=session):
-        count = privacy_queries.delete_reflections_created_before(
-            session=session, team_id=team_id, before=now - timedelta(days=days)
-        )
-        if count:
-            deleted[team_id] = count
-    return deleted
+    # Per retention period in use, not per workspace: a workspace with nothing old enough
+    # costs nothing.
+    for days in privacy_queries.retention_periods(session=session):
+        for team_id, count in privacy_queries.delete_expired_reflections(
+            session=session, days=days, now=now
+        ).items():
+            deleted[team_id] = deleted.get(team_id, 0) + count
+    return dict(sorted(deleted.items()))

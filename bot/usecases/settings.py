@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.blocks.settings import CurrentSettings, SettingsSubmission
+from bot.domain.settings import CurrentSettings, SettingsSubmission
 from storage import queries
 
 # The settings modal has 100 blocks at most; each team takes two (see the test that fills it).

@@ -1,0 +1,100 @@
+"""Block Kit for `/lost`, `/won`, reflections and lessons (pure builders and parsers), one module
+for each kind of surface:
+
+- `modals`: the /lost, /won and reflection modals and the parsing of their submissions;
+- `dms`: the rep's DMs (the debrief, reminders, the choice to celebrate, the logged win);
+- `recognition`: the channel shout-outs for a perfect miss and a bounce-back;
+- `manager`: the private note to the rep's manager;
+- `lessons`: `/rebound lessons`.
+
+The words come from the seed texts: the reflection questions from 000/001 ("A lost opportunity is
+a form of negative feedback. There's a lesson in there for you somewhere."), the four outcomes
+and "go out and do exactly what you did again" from 002, the "tip of the hat" for a bounce-back
+from 003. The values they are built from (bot.domain.debriefs) live in the domain.
+
+Everything is re-exported here, so `from bot.blocks.debriefs import lost_modal` keeps working.
+"""
+
+from bot.blocks.debriefs.dms import (
+    CELEBRATE_BLOCK_ID,
+    CELEBRATE_NO_ACTION_ID,
+    CELEBRATE_YES_ACTION_ID,
+    REFLECT_ACTION_ID,
+    WIN_COACHING,
+    ShoutOut,
+    celebration_choice_dm,
+    consent_recorded_blocks,
+    loss_debrief_dm,
+    not_your_questions,
+    reflection_reminder_dm,
+    reflection_saved_dm,
+    win_logged_dm,
+)
+from bot.blocks.debriefs.lessons import LESSON_SNIPPET, lessons_message
+from bot.blocks.debriefs.manager import MANAGER_ADVICE, coaching_question, manager_note
+from bot.blocks.debriefs.modals import (
+    FOLLOW_UP_BLOCK_ID,
+    LOST_CALLBACK_ID,
+    MAX_AMOUNT,
+    MAX_ANSWER,
+    MAX_COMMITMENT,
+    MAX_COMPETITOR,
+    MAX_DEAL,
+    MAX_FEEDBACK,
+    REFLECT_CALLBACK_ID,
+    WON_CALLBACK_ID,
+    ReflectionIds,
+    already_reflected_modal,
+    lost_modal,
+    parse_lost_submission,
+    parse_reflection_submission,
+    parse_won_submission,
+    read_reflection_metadata,
+    reflection_metadata,
+    reflection_modal,
+    won_modal,
+)
+from bot.blocks.debriefs.recognition import bounce_back_shout_out, perfect_miss_shout_out
+
+__all__ = [
+    "CELEBRATE_BLOCK_ID",
+    "CELEBRATE_NO_ACTION_ID",
+    "CELEBRATE_YES_ACTION_ID",
+    "FOLLOW_UP_BLOCK_ID",
+    "LESSON_SNIPPET",
+    "LOST_CALLBACK_ID",
+    "MANAGER_ADVICE",
+    "MAX_AMOUNT",
+    "MAX_ANSWER",
+    "MAX_COMMITMENT",
+    "MAX_COMPETITOR",
+    "MAX_DEAL",
+    "MAX_FEEDBACK",
+    "REFLECT_ACTION_ID",
+    "REFLECT_CALLBACK_ID",
+    "WIN_COACHING",
+    "WON_CALLBACK_ID",
+    "ReflectionIds",
+    "ShoutOut",
+    "already_reflected_modal",
+    "bounce_back_shout_out",
+    "celebration_choice_dm",
+    "coaching_question",
+    "consent_recorded_blocks",
+    "lessons_message",
+    "lost_modal",
+    "loss_debrief_dm",
+    "manager_note",
+    "not_your_questions",
+    "parse_lost_submission",
+    "parse_reflection_submission",
+    "parse_won_submission",
+    "perfect_miss_shout_out",
+    "read_reflection_metadata",
+    "reflection_metadata",
+    "reflection_modal",
+    "reflection_reminder_dm",
+    "reflection_saved_dm",
+    "win_logged_dm",
+    "won_modal",
+]

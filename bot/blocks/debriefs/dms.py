@@ -1,0 +1,221 @@
+"""The rep's DMs about an outcome: the debrief, the reminder, the saved lessons, the choice to
+celebrate a perfect miss, and the logged win."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+from bot.blocks.debriefs._words import _bounce_phrase, _slipped, _verdict
+from bot.blocks.kit import (
+    actions,
+    button,
+    context,
+    divider,
+    escape_mrkdwn,
+    header,
+    message,
+    section,
+)
+from bot.domain import CLASSIFICATION_LABELS, COACHING_MESSAGES, Classification, format_duration
+from bot.domain.debriefs import OutcomeFacts, ResilienceLine, reflection_questions
+
+REFLECT_ACTION_ID = "debrief_reflect_open"
+CELEBRATE_YES_ACTION_ID = "debrief_celebrate_yes"
+CELEBRATE_NO_ACTION_ID = "debrief_celebrate_no"
+CELEBRATE_BLOCK_ID = "debrief_celebrate"
+
+
+class ShoutOut(Enum):
+    """Where a consented shout-out stands after trying to post it."""
+
+    POSTED = "posted"
+    NO_CHANNEL = "no-channel"  # no recognition channel set yet
+    CHANNEL_FAILED = "channel-failed"  # the bot can't post in the channel that is set
+    LATER = "later"  # Slack failed for now; the scheduler tries again
+
+
+def _questions_list(classification: Classification) -> str:
+    questions = reflection_questions(perfect_miss=classification is Classification.PERFECT_MISS)
+    return "\n".join(f"• {question}" for _, question in questions)
+
+
+def _reflect_button(outcome_id: int, text: str = "Answer the questions") -> dict[str, Any]:
+    return actions(
+        button(text, REFLECT_ACTION_ID, style="primary", value=str(outcome_id)),
+        block_id="debrief_reflect",
+    )
+
+
+def loss_debrief_dm(facts: OutcomeFacts, *, recognition_channel_id: str | None) -> dict[str, Any]:
+    """The rep's DM after /lost: the verdict, coaching, reflection questions, and for a perfect
+    miss the question whether to celebrate it."""
+    blocks: list[dict[str, Any]] = [
+        header(f"Debrief saved: {facts.deal}"),
+        section(f"{_verdict(facts.classification)}\n{COACHING_MESSAGES[facts.classification]}"),
+    ]
+    if facts.classification is Classification.PERFECT_MISS:
+        where = f"<#{recognition_channel_id}>" if recognition_channel_id else "the team channel"
+        blocks.append(
+            section(
+                f"Celebrate the perfect miss? I'd post a shout-out in {where} naming what you "
+                "did right. The amount is never shared. Your call."
+            )
+        )
+        blocks.append(
+            actions(
+                button(
+                    "Yes, celebrate it",
+                    CELEBRATE_YES_ACTION_ID,
+                    style="primary",
+                    value=str(facts.id),
+                ),
+                button("Keep it private", CELEBRATE_NO_ACTION_ID, value=str(facts.id)),
+                block_id=CELEBRATE_BLOCK_ID,
+            )
+        )
+    elif facts.classification is Classification.SYSTEM_MISS and _slipped(facts):
+        blocks.append(context("Slipped this time: " + ", ".join(_slipped(facts)).lower() + "."))
+    blocks.append(divider())
+    blocks.append(
+        section(
+            "A lost opportunity is a form of negative feedback. There's a lesson in there for "
+            "you somewhere. Two minutes now, while it's fresh:\n"
+            + _questions_list(facts.classification)
+        )
+    )
+    blocks.append(_reflect_button(facts.id))
+    return {
+        "text": (
+            f"Debrief saved: {escape_mrkdwn(facts.deal)} — "
+            f"{CLASSIFICATION_LABELS[facts.classification]}"
+        ),
+        "blocks": blocks,
+    }
+
+
+def reflection_reminder_dm(facts: OutcomeFacts) -> dict[str, Any]:
+    if facts.classification is Classification.PERFECT_MISS:
+        # Seed 002: nothing to fix after a perfect miss, so no "what do you need to change?".
+        nudge = "You did it right — what's the one thing you'll keep doing exactly the same?"
+    else:
+        nudge = "Now you know what doesn't work — what do you need to change?"
+    text = (
+        f"A gentle nudge: your lessons from *{escape_mrkdwn(facts.deal)}* are still waiting. "
+        f"{nudge} Two minutes is enough."
+    )
+    return {
+        "text": f"Your lessons from {escape_mrkdwn(facts.deal)} are still waiting.",
+        "blocks": [section(text), _reflect_button(facts.id, "Answer now")],
+    }
+
+
+def reflection_saved_dm(
+    deal: str, commitment: str | None, followed_up: bool | None, *, perfect_miss: bool = False
+) -> dict[str, Any]:
+    lines = [
+        f"Kept as your lessons from *{escape_mrkdwn(deal)}*. "
+        "Find them any time: `/rebound lessons`."
+    ]
+    if followed_up is True:
+        lines.append(
+            "And you did what you committed to last time. That's the feedback loop, closed."
+        )
+    elif followed_up is False:
+        lines.append(
+            "Last time's commitment isn't done yet — no judgement, it's still worth doing."
+        )
+    if commitment:
+        one_thing = "to keep doing exactly the same" if perfect_miss else "to do differently"
+        lines.append(
+            f"Your one thing {one_thing}: _{escape_mrkdwn(commitment)}_. "
+            "Your next check-in will ask how it went."
+        )
+    return {
+        "text": f"Lessons kept: {escape_mrkdwn(deal)}",
+        "blocks": [section("\n".join(lines))],
+    }
+
+
+def celebration_choice_dm(
+    *, consent: bool, channel_id: str | None, shout_out: ShoutOut
+) -> dict[str, Any]:
+    if not consent:
+        text = "Kept private. You did great anyway — go out and do exactly what you did again."
+    elif shout_out is ShoutOut.POSTED and channel_id:
+        text = f"Done — your perfect miss is celebrated in <#{channel_id}>. :tada:"
+    elif shout_out is ShoutOut.CHANNEL_FAILED and channel_id:
+        text = (
+            f"Thank you! I couldn't post in <#{channel_id}>: an admin needs to invite @Rebound "
+            "there or pick another channel in `/rebound settings`. I'll post your shout-out "
+            "as soon as they do."
+        )
+    elif shout_out is ShoutOut.LATER and channel_id:
+        text = f"Thank you! I'll post your shout-out in <#{channel_id}> in a few minutes."
+    else:
+        text = (
+            "Thank you! There's no recognition channel set yet, so I'll post your shout-out as "
+            "soon as an admin picks one in `/rebound settings`."
+        )
+    return message(text)
+
+
+def not_your_questions(owner_user_id: str) -> dict[str, Any]:
+    """Ephemeral answer to someone clicking another rep's "Answer the questions"."""
+    text = f"These questions are for <@{owner_user_id}>."
+    return message(text)
+
+
+def consent_recorded_blocks(
+    message_blocks: Sequence[dict[str, Any]], *, consent: bool
+) -> list[dict[str, Any]]:
+    """The DM's blocks with the consent buttons replaced by the choice, so they can't be
+    clicked again."""
+    choice = "You chose to celebrate it. :tada:" if consent else "You chose to keep it private."
+    return [
+        context(choice) if block.get("block_id") == CELEBRATE_BLOCK_ID else dict(block)
+        for block in message_blocks
+    ]
+
+
+def _ordinal(number: int) -> str:
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
+WIN_COACHING: dict[Classification, str] = {
+    Classification.SYSTEM_HIT: "A deserved win: the system worked. Keep running it.",
+    Classification.LUCKY_HIT: (
+        "Enjoy it — then look at the pipeline and the fundamentals. Sales lightning can and "
+        "will strike, but rarely 2, 3, or 4 times in a row."
+    ),
+}
+
+
+def win_logged_dm(
+    facts: OutcomeFacts, resilience: ResilienceLine | None, *, shout_out_channel: str | None
+) -> dict[str, Any]:
+    lines = [
+        f"*Win logged: {escape_mrkdwn(facts.deal)}* :trophy:",
+        _verdict(facts.classification),
+        WIN_COACHING.get(facts.classification, COACHING_MESSAGES[facts.classification]),
+    ]
+    blocks = [section("\n".join(lines))]
+    if facts.bounce_back_losses and facts.bounce_back_recovery is not None:
+        bounce = (
+            "And it's a bounce-back: you "
+            f"{_bounce_phrase(facts.bounce_back_losses, facts.bounce_back_recovery)}. "
+            "Resilience is a skill, and you just used it."
+        )
+        if resilience is not None and resilience.bounce_backs:
+            bounce += f"\nYour {_ordinal(resilience.bounce_backs)} bounce-back"
+            if resilience.median_recovery is not None:
+                bounce += f"; median recovery {format_duration(resilience.median_recovery)}"
+            bounce += "."
+        if shout_out_channel:
+            bounce += f"\nI tipped my hat in <#{shout_out_channel}>."
+        blocks.append(section(bounce))
+    return {"text": f"Win logged: {escape_mrkdwn(facts.deal)}", "blocks": blocks}

@@ -1,0 +1,77 @@
+"""The private note to a rep's manager about a loss or a lucky hit, with one coaching question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.debriefs._words import _held, _slipped, _verdict
+from bot.blocks.kit import escape_mrkdwn, section
+from bot.domain import CLASSIFICATION_LABELS, Classification
+from bot.domain.debriefs import REASONS, STAGES, OutcomeFacts
+
+MANAGER_ADVICE: dict[Classification, str] = {
+    Classification.PERFECT_MISS: (
+        "Their process held. Don't invent fixes or ghost-feedback after a perfect miss — the "
+        "process and pitch need no change. Encourage them to repeat exactly the same thing; "
+        "performance shakes out statistically."
+    ),
+    Classification.SYSTEM_MISS: (
+        "The miss matches the process. Help them pick the one practice that slipped first and "
+        "make it their focus — coaching, not criticism."
+    ),
+    Classification.LUCKY_HIT: (
+        "A loss, masquerading as a win: the result came in, the process behind it didn't. "
+        "Celebrate it with them, then look at the fundamentals together."
+    ),
+}
+
+
+def coaching_question(facts: OutcomeFacts) -> str:
+    if facts.classification is Classification.PERFECT_MISS:
+        return "What did you do on this deal that you want to do exactly the same way next time?"
+    if facts.classification is Classification.LUCKY_HIT:
+        return (
+            "If this deal hadn't landed, what would your pipeline look like — and what will you "
+            "do this week to fill it?"
+        )
+    slipped = ", ".join(_slipped(facts)).lower() or "the five practices"
+    return f"Looking back, which slipped first — {slipped}? What would have helped it hold?"
+
+
+def _money(amount: float) -> str:
+    return f"{amount:,.0f}" if amount == int(amount) else f"{amount:,.2f}"
+
+
+def manager_note(facts: OutcomeFacts) -> dict[str, Any]:
+    """The private DM to the rep's manager about a loss or a lucky hit."""
+    what = "lost" if facts.kind == "loss" else "won"
+    details = [f"Deal: *{escape_mrkdwn(facts.deal)}*"]
+    if facts.amount is not None:
+        details.append(f"Amount: {_money(facts.amount)}")
+    if facts.stage:
+        details.append(f"Stage: {STAGES.get(facts.stage, facts.stage)}")
+    if facts.reason:
+        reason = REASONS.get(facts.reason, facts.reason)
+        if facts.competitor:
+            reason += f" ({escape_mrkdwn(facts.competitor)})"
+        details.append(f"Reason: {reason}")
+    if facts.luck is not None and facts.kind == "win":
+        details.append(f"Luck (their estimate): {facts.luck}%")
+    held = ", ".join(_held(facts)).lower() or "none of the five"
+    text = (
+        f"*<@{facts.user_id}> {what} a deal* — just for you.\n"
+        + " · ".join(details)
+        + f"\n{_verdict(facts.classification)}\nPractices that held: {held}."
+    )
+    blocks = [
+        section(text),
+        section(MANAGER_ADVICE.get(facts.classification, "")),
+        section(f"*One question to ask:* {coaching_question(facts)}"),
+    ]
+    return {
+        "text": (
+            f"<@{facts.user_id}> {what} {escape_mrkdwn(facts.deal)}: "
+            f"{CLASSIFICATION_LABELS[facts.classification]}"
+        ),
+        "blocks": blocks,
+    }

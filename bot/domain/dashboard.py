@@ -1,0 +1,69 @@
+"""The Home tab's dashboards as the domain knows them: a rep's cycle so far, and a manager's team.
+Produced by bot.usecases.dashboard, rendered by bot.blocks.dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.domain import Classification, Resilience
+from bot.domain.goals import GoalProgress
+from bot.domain.text import plural
+
+
+@dataclass(frozen=True)
+class Streak:
+    kind: str | None  # "win", "loss", or None without outcomes
+    length: int
+
+    def describe(self) -> str:
+        if self.kind is None or self.length == 0:
+            return "no outcomes yet"
+        counted = (
+            plural(self.length, "win", "wins")
+            if self.kind == "win"
+            else plural(self.length, "loss", "losses")
+        )
+        return counted + ("" if self.length == 1 else " in a row")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    question: str
+    answer: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RepDashboard:
+    user_id: str
+    progress: GoalProgress | None
+    cycle_start: date
+    cycle_end: date
+    record: dict[str, int]  # classification -> count in the cycle
+    resilience: Resilience
+    streak: Streak
+    outcomes_considered: int
+    lessons: list[Lesson]
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    user_id: str
+    quadrant: Classification | None  # so far this cycle; None without a goal
+    attainment_ratio: float | None
+    checkins_answered: int
+    checkins_sent: int
+    last_debrief_at: datetime | None
+    streak: Streak
+    losing_streak: int
+
+
+@dataclass(frozen=True)
+class ManagerDashboard:
+    rows: list[TeamRow]
+    more_reps: int
+    loss_reasons: list[tuple[str, int]]
+    vital_few: list[str]
+    pareto_days: int
+    coaching: list[tuple[str, str]]  # (user id, why they may need a conversation)

@@ -1,0 +1,37 @@
+"""Seed 004's Pareto of loss reasons: the reasons most frequent first, and the vital few that
+account for most losses. Pure arithmetic, shared by the manager's dashboard (bot.usecases) and
+the Pareto chart (bot.charts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+# The Pareto chart draws at most this many bars; the rest fold into "Other".
+MAX_PARETO_BARS = 8
+
+
+def pareto_bars(
+    counts: Sequence[tuple[str, int]], max_bars: int = MAX_PARETO_BARS
+) -> list[tuple[str, int]]:
+    """Reasons most frequent first; beyond `max_bars - 1` reasons the rest fold into "Other"."""
+    ordered = sorted(
+        ((r or "No reason given", c) for r, c in counts if c > 0), key=lambda rc: -rc[1]
+    )
+    if len(ordered) <= max_bars:
+        return ordered
+    head, tail = ordered[: max_bars - 1], ordered[max_bars - 1 :]
+    return [*head, ("Other", sum(count for _, count in tail))]
+
+
+def vital_few(counts: Sequence[tuple[str, int]], share: float = 0.8) -> list[str]:
+    """The few reasons that together account for `share` of the losses (seed 004's Pareto)."""
+    bars = pareto_bars(counts, max_bars=len(counts) + 1)
+    total = sum(count for _, count in bars)
+    chosen: list[str] = []
+    running = 0
+    for reason, count in bars:
+        if total and running / total >= share:
+            break
+        chosen.append(reason)
+        running += count
+    return chosen

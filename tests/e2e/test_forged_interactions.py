@@ -1,0 +1,302 @@
+"""Every button and form re-checks, when it arrives, that the person using it may: a click or
+a submission forged (or forwarded, or left open since someone lost a right) by the wrong
+person changes nothing, and they are told why, in the form (view_submission errors) or in an
+only-visible-to-them message. One case per handler in bot/features; over HTTP, on SQLite and
+PostgreSQL.
+
+Handlers that need no check, because they only ever act for the person using them: the /lost
+and /won forms and the Home buttons that open them or the check-in (what they save or open is
+the submitter's own), and "Keep my data" (it changes nothing)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, SQLModel, select
+
+from bot.blocks.checkins import CHECKIN_CALLBACK_ID, OPEN_ACTION_ID, SKIP_ACTION_ID, checkin_modal
+from bot.blocks.debriefs import (
+    CELEBRATE_NO_ACTION_ID,
+    CELEBRATE_YES_ACTION_ID,
+    REFLECT_ACTION_ID,
+    reflection_modal,
+)
+from bot.blocks.goals import CHANGE_GOAL_ACTION_ID, GoalDefaults, goal_modal
+from bot.blocks.kudos import kudos_modal
+from bot.blocks.privacy import DELETE_WORKSPACE_CONFIRM_ACTION_ID, FORGET_ME_CONFIRM_ACTION_ID
+from bot.domain.checkins import Question
+from bot.usecases.privacy import row_dict
+from storage import queries
+from storage.db import make_engine
+from storage.models import (
+    CheckIn,
+    CheckInAnswer,
+    Goal,
+    Kudos,
+    KudosRecipient,
+    Member,
+    Outcome,
+    Reflection,
+    Workspace,
+)
+from testkit.live import LiveApp
+from testkit.simulator import HttpReply, state_value
+from testkit.standin import RecordedCall, SlackStandIn
+from tests.support.factories import seed_person
+from tests.support.slack import FORGER, Ctx
+
+ADMIN, MANAGER, OWNER = "U0ADMIN", "U0MGR", "U0REP1"
+# Member columns a request may refresh from users.info without changing anyone's rights.
+_PROFILE_COLUMNS = {"display_name", "tz", "tz_refreshed_at"}
+
+
+def _text(values: dict[str, str]) -> dict[str, Any]:
+    return {key: {"value": state_value("plain_text_input", v)} for key, v in values.items()}
+
+
+def _settings(ctx: Ctx) -> HttpReply:
+    values = {
+        "recognition_channel": {"value": state_value("channels_select", "C0GENERAL")},
+        "checkin_weekday": {"value": state_value("static_select", "0")},
+        "checkin_hour": {"value": state_value("static_select", "9")},
+        "kudos_policy": {"value": state_value("radio_buttons", "everyone")},
+        "threshold": {"value": state_value("number_input", "0.5")},
+    }
+    return ctx.submit(ctx.settings_view, values)
+
+
+def _reflections(ctx: Ctx) -> HttpReply:
+    view = reflection_modal("Owner's deal", ctx.owner.outcome_id, None)
+    return ctx.submit(view, _text({"learned": "forged", "commitment": "forged"}))
+
+
+def _checkin_answers(ctx: Ctx) -> HttpReply:
+    view = checkin_modal(ctx.owner.checkin_id, [Question(key="win", text="Your win?")], {}, "w")
+    assert view["callback_id"] == CHECKIN_CALLBACK_ID
+    return ctx.submit(view, {"win": {"answer": state_value("plain_text_input", "forged")}})
+
+
+def _goal(ctx: Ctx) -> HttpReply:
+    today = datetime.now(UTC).date()
+    view = goal_modal(
+        GoalDefaults(
+            cycle_start=today, cycle_end=today + timedelta(days=20), goal_id=ctx.owner.goal_id
+        )
+    )
+    values = {
+        "metric": {"value": state_value("static_select", "revenue")},
+        "custom_metric": {"value": state_value("plain_text_input", None)},
+        "target": {"value": state_value("number_input", "1")},
+        "cycle_start": {"value": state_value("datepicker", today.isoformat())},
+        "cycle_end": {"value": state_value("datepicker", (today + timedelta(20)).isoformat())},
+        "why": {"value": state_value("plain_text_input", "forged")},
+    }
+    return ctx.submit(view, values)
+
+
+def _kudos(ctx: Ctx) -> HttpReply:
+    values = {
+        "recipients": {"value": state_value("multi_users_select", [OWNER])},
+        "category": {"value": state_value("static_select", "teamwork")},
+        "message": {"value": state_value("plain_text_input", "forged kudos")},
+    }
+    return ctx.submit(kudos_modal(channel_id="C0GENERAL"), values)
+
+
+@dataclass(frozen=True)
+class Case:
+    handler: str  # the listener, as registered in bot/features
+    permission: str
+    send: Callable[[Ctx], HttpReply]
+    expect: str  # words the forger is told
+    in_form: bool  # told in the form's errors (else in an ephemeral or DM)
+
+
+CASES = [
+    Case("rebound_command.settings_submitted", "admin", _settings, "Only Rebound admins", True),
+    Case(
+        "privacy.delete_workspace_confirmed",
+        "admin",
+        lambda c: c.click(DELETE_WORKSPACE_CONFIRM_ACTION_ID, "workspace"),
+        "Only Rebound admins",
+        False,
+    ),
+    Case(
+        "privacy.forget_me_confirmed",
+        "the person themself",
+        lambda c: c.click(FORGET_ME_CONFIRM_ACTION_ID, OWNER),
+        "for someone else",
+        False,
+    ),
+    Case(
+        "debriefs.reflect_clicked",
+        "the rep",
+        lambda c: c.click(REFLECT_ACTION_ID, str(c.owner.outcome_id)),
+        f"These questions are for <@{OWNER}>",
+        False,
+    ),
+    Case("debriefs.reflections_submitted", "the rep", _reflections, "someone else's", True),
+    Case(
+        "debriefs.celebration_clicked (yes)",
+        "the rep",
+        lambda c: c.click(CELEBRATE_YES_ACTION_ID, str(c.owner.outcome_id)),
+        f"<@{OWNER}>'s",
+        False,
+    ),
+    Case(
+        "debriefs.celebration_clicked (no)",
+        "the rep",
+        lambda c: c.click(CELEBRATE_NO_ACTION_ID, str(c.owner.outcome_id)),
+        f"<@{OWNER}>'s",
+        False,
+    ),
+    Case(
+        "checkins.open_clicked",
+        "the rep",
+        lambda c: c.click(OPEN_ACTION_ID, str(c.owner.checkin_id)),
+        f"<@{OWNER}>'s",
+        False,
+    ),
+    Case(
+        "checkins.skip_clicked",
+        "the rep",
+        lambda c: c.click(SKIP_ACTION_ID, str(c.owner.checkin_id)),
+        f"<@{OWNER}>'s",
+        False,
+    ),
+    Case("checkins.answers_submitted", "the rep", _checkin_answers, "someone else's", True),
+    Case(
+        "goals.change_goal",
+        "the goal's owner",
+        lambda c: c.click(CHANGE_GOAL_ACTION_ID, str(c.owner.goal_id)),
+        f"<@{OWNER}>'s",
+        False,
+    ),
+    Case("goals.goal_submitted", "the goal's owner", _goal, "someone else's", True),
+    Case(
+        "kudos.kudos_submitted",
+        "the kudos policy",
+        _kudos,
+        "kudos come from managers and admins",
+        False,
+    ),
+]
+
+
+def _snapshot(live: LiveApp, team_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the workspace that a permission guards (post logs aside)."""
+    models: list[type[SQLModel]] = [
+        Workspace,
+        Member,
+        Outcome,
+        Reflection,
+        Kudos,
+        KudosRecipient,
+        CheckIn,
+        CheckInAnswer,
+        Goal,
+    ]
+    engine = make_engine(live.database_url)
+    try:
+        with Session(engine) as session:
+            snapshot: dict[str, list[dict[str, Any]]] = {}
+            for model in models:
+                rows = session.exec(select(model).where(model.team_id == team_id)).all()  # type: ignore[attr-defined]
+                skip = _PROFILE_COLUMNS if model is Member else set()
+                dicts = [{k: v for k, v in row_dict(r).items() if k not in skip} for r in rows]
+                snapshot[model.__tablename__] = sorted(dicts, key=json.dumps)  # type: ignore[arg-type]
+            return snapshot
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def ctx(live: LiveApp, standin: SlackStandIn) -> Iterator[Ctx]:
+    team_id = "T" + uuid.uuid4().hex[:9].upper()
+    engine = make_engine(live.database_url)
+    with Session(engine) as session:
+        queries.get_or_create_workspace(session=session, team_id=team_id)
+        queries.update_workspace_settings(
+            session=session, team_id=team_id, recognition_channel_id="C0WINS"
+        )
+        owner = seed_person(session, team_id, OWNER, "owner")
+        session.flush()
+        outcome = session.get(Outcome, owner.outcome_id)
+        checkin = session.get(CheckIn, owner.checkin_id)
+        goal = session.get(Goal, owner.goal_id)
+        assert outcome is not None and checkin is not None and goal is not None
+        outcome.classification = "perfect-miss"  # its rep is asked whether to celebrate it
+        checkin.status = "sent"  # waiting for an answer, so a skip would change it
+        today = datetime.now(UTC).date()
+        goal.cycle_start, goal.cycle_end = today - timedelta(days=5), today + timedelta(days=20)
+        session.add_all([outcome, checkin, goal])
+        queries.set_reports(
+            session=session, team_id=team_id, manager_user_id=MANAGER, report_user_ids=[OWNER]
+        )
+        queries.upsert_member(session=session, team_id=team_id, user_id=FORGER)
+        session.commit()
+    engine.dispose()
+    # The settings form as an admin opened it: a stale (or stolen) view.
+    seen = len(standin.calls)
+    live.sender(team_id).slash_command("/rebound", "settings", user_id=ADMIN)
+    calls = standin.wait_for(
+        lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
+    )
+    view = [c for c in calls[seen:] if c.method == "views.open"][0].response["view"]
+    yield Ctx(live, standin, team_id, owner, view)
+
+
+def _told(calls: list[RecordedCall]) -> list[str]:
+    """What the forger was told in messages: ephemerals to them, and DMs."""
+    texts = []
+    for call in calls:
+        if call.method == "chat.postEphemeral" and call.params.get("user") == FORGER:
+            texts.append(call.params.get("text") or "")
+        if call.method == "chat.postMessage" and call.params.get("channel") in (
+            FORGER,
+            "D" + FORGER[1:],
+        ):
+            texts.append(call.params.get("text") or "")
+    return texts
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.handler for c in CASES])
+def test_a_forged_interaction_changes_nothing_and_says_why(
+    ctx: Ctx, standin: SlackStandIn, case: Case
+) -> None:
+    before = _snapshot(ctx.live, ctx.team_id)
+    seen = len(standin.calls)
+    responses_seen = len(standin.response_url_posts)
+    reply = case.send(ctx)
+    assert reply.status == 200, reply.body
+    if case.in_form:
+        body = reply.json()
+        assert body["response_action"] == "errors", body
+        assert any(case.expect in text for text in body["errors"].values()), body
+    else:
+        assert not reply.body or "errors" not in reply.body
+
+        # Told in an ephemeral or DM, or through the click's response_url (where the button is).
+        def told(calls: list[RecordedCall]) -> list[str]:
+            answers = [p.body for p in standin.response_url_posts[responses_seen:] if p.ok]
+            return _told(calls[seen:]) + [str(a.get("text") or "") for a in answers]
+
+        standin.wait_for(lambda calls: any(case.expect in text for text in told(calls)), timeout=10)
+    time.sleep(0.5)  # anything the request still did after its ack
+    assert _snapshot(ctx.live, ctx.team_id) == before, case.permission
+    # No modal opened for them, nothing posted in a channel.
+    later = standin.calls[seen:]
+    assert not [c for c in later if c.method == "views.open"]
+    channel_posts = [
+        c
+        for c in later
+        if c.method == "chat.postMessage" and str(c.params.get("channel", "")).startswith("C")
+    ]
+    assert channel_posts == []

@@ -1,0 +1,420 @@
+"""The outbox and its dispatcher against the Slack stand-in, on SQLite and PostgreSQL: each row
+is sent once through 5xx-after-posting, hangs, lost database writes and two dispatchers; 429s
+wait without counting; permanent errors give up, transient ones back off; reconciliation reads
+stay under conversations.history's limit without holding up anyone else's sends."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot.clock import FakeClock, utc_now
+from bot.dispatcher import METADATA_EVENT_TYPE, Dispatcher, register_hooks
+from bot.uow import UnitOfWork, to_channel, to_recognition_channel, to_user
+from storage import outbox_queries, queries
+from storage.db import make_engine, make_session_factory, upgrade
+from storage.models import OutboxMessage
+from testkit.live import allow_postgres_connections
+from testkit.standin import RecordedCall, SlackStandIn
+from tests.support.databases import fresh_database
+
+HOOKED: list[tuple[str, str, str | None]] = []
+
+
+def _record_sent(
+    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
+) -> None:
+    HOOKED.append(("sent", row.post_key, ts))
+
+
+def _record_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
+    HOOKED.append(("failed", row.post_key, code))
+
+
+register_hooks("outbox-test", on_sent=_record_sent, on_failed=_record_failed)
+
+
+@dataclass
+class Outbox:
+    """One database, a FakeClock at the real now (Slack's message ts are real times) and a
+    dispatcher factory; `team` is a workspace of this test's own."""
+
+    url: str
+    standin: SlackStandIn
+    clock: FakeClock
+    team: str = field(default_factory=lambda: f"T{uuid.uuid4().hex[:8].upper()}")
+
+    def __post_init__(self) -> None:
+        self.engine = make_engine(self.url)
+        self.session_factory = make_session_factory(self.engine)
+
+    def dispatcher(
+        self, *, worker: str = "test-worker", timeout: float = 5, **options
+    ) -> Dispatcher:  # type: ignore[no-untyped-def]
+        client = WebClient(token=self.standin.bot_token, base_url=self.standin.url, timeout=timeout)
+        return Dispatcher(
+            self.session_factory,
+            client,
+            self.clock,
+            worker=worker,
+            token_for_team=lambda team_id: f"xoxb-{team_id}-test",
+            **options,
+        )
+
+    def add(self, post_key: str, text_: str, *, to=None, team: str | None = None) -> None:  # type: ignore[no-untyped-def]
+        with UnitOfWork(self.session_factory, clock=self.clock) as uow:
+            uow.outbox.add(
+                team_id=team or self.team,
+                post_key=post_key,
+                kind="outbox-test",
+                to=to or to_channel("C0WINS"),
+                message={"text": text_},
+            )
+
+    def row(self, post_key: str, team: str | None = None) -> OutboxMessage:
+        with self.session_factory() as session:
+            row = outbox_queries.get(session=session, team_id=team or self.team, post_key=post_key)
+            assert row is not None
+            return row
+
+
+@pytest.fixture
+def outbox(database_url: str, standin: SlackStandIn) -> Iterator[Outbox]:
+    upgrade(database_url)
+    box = Outbox(database_url, standin, FakeClock(utc_now()))
+    standin.add_team(box.team, f"Team {box.team}")
+    yield box
+    box.engine.dispose()
+
+
+def _posted(standin: SlackStandIn, text_: str) -> list[RecordedCall]:
+    """Messages Slack has with this text (whatever the client was told)."""
+    return [c for c in standin.calls_to("chat.postMessage") if c.params.get("text") == text_]
+
+
+def _marker() -> str:
+    return f"outbox-{uuid.uuid4().hex[:10]}"
+
+
+# --- the basics ----------------------------------------------------------------------------------
+
+
+def test_a_row_is_sent_once_with_its_post_key_in_the_metadata(outbox: Outbox) -> None:
+    marker = _marker()
+    outbox.add("k-basic", marker)
+    outbox.add("k-basic", "a second add of the same key is ignored")
+    dispatcher = outbox.dispatcher()
+    assert dispatcher.run_once(outbox.clock()) == 1
+    assert dispatcher.run_once(outbox.clock()) == 0
+    [post] = _posted(outbox.standin, marker)
+    assert post.params["metadata"] == {
+        "event_type": METADATA_EVENT_TYPE,
+        "event_payload": {"post_key": "k-basic", "team_id": outbox.team},
+    }
+    row = outbox.row("k-basic")
+    assert (row.state, row.attempts, row.sent_ts) == ("sent", 1, post.response["ts"])
+    assert ("sent", "k-basic", post.response["ts"]) in HOOKED
+
+
+def test_a_dm_is_sent_to_the_conversation_slack_opens(outbox: Outbox) -> None:
+    marker = _marker()
+    outbox.add("k-dm", marker, to=to_user("U0REP1"))
+    outbox.dispatcher().run_once(outbox.clock())
+    [post] = _posted(outbox.standin, marker)
+    assert post.params["channel"] == "D0REP1"
+    assert outbox.row("k-dm").sent_channel == "D0REP1"
+
+
+def test_a_rolled_back_unit_of_work_queues_nothing(outbox: Outbox) -> None:
+    with pytest.raises(RuntimeError), UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
+        uow.outbox.add(
+            team_id=outbox.team,
+            post_key="k-rolled-back",
+            kind="outbox-test",
+            to=to_channel("C0WINS"),
+            message={"text": "never"},
+        )
+        raise RuntimeError("the fact that caused it failed to save")
+    with outbox.session_factory() as session:
+        assert outbox_queries.rows_of(session=session, team_id=outbox.team) == []
+
+
+# --- ambiguous outcomes --------------------------------------------------------------------------
+
+
+def test_a_post_slack_took_but_answered_502_is_found_in_history_not_sent_again(
+    outbox: Outbox,
+) -> None:
+    marker = _marker()
+    outbox.add("k-502", marker)
+    dispatcher = outbox.dispatcher()
+    outbox.standin.accept_then_fail("chat.postMessage", status=502)
+    dispatcher.run_once(outbox.clock())
+    assert outbox.row("k-502").state == "unknown"
+    assert len(_posted(outbox.standin, marker)) == 1  # Slack has it; the client heard 502
+
+    dispatcher.run_once(outbox.clock())  # too soon to look: nothing happens
+    assert outbox.row("k-502").state == "unknown"
+    seen = len(outbox.standin.calls)
+    outbox.clock.advance(minutes=1)
+    dispatcher.run_once(outbox.clock())
+    [post] = _posted(outbox.standin, marker)
+    row = outbox.row("k-502")
+    assert (row.state, row.sent_ts, row.sent_channel) == ("sent", post.response["ts"], "C0WINS")
+    [history] = [c for c in outbox.standin.calls[seen:] if c.method == "conversations.history"]
+    assert history.params["include_all_metadata"] in (True, "1", "true")
+    assert ("sent", "k-502", post.response["ts"]) in HOOKED
+
+
+def test_a_post_that_failed_before_slack_acted_is_looked_for_then_sent(outbox: Outbox) -> None:
+    marker = _marker()
+    outbox.add("k-503", marker)
+    dispatcher = outbox.dispatcher()
+    outbox.standin.fail_next("chat.postMessage", status=503)
+    dispatcher.run_once(outbox.clock())
+    assert outbox.row("k-503").state == "unknown" and _posted(outbox.standin, marker) == []
+    outbox.clock.advance(minutes=1)
+    dispatcher.run_once(outbox.clock())
+    assert len(_posted(outbox.standin, marker)) == 1
+    assert outbox.row("k-503").state == "sent"
+
+
+def test_a_post_whose_answer_never_came_is_sent_once(outbox: Outbox) -> None:
+    marker = _marker()
+    outbox.add("k-hang", marker)
+    dispatcher = outbox.dispatcher(timeout=0.5)
+    outbox.standin.accept_then_hang("chat.postMessage", seconds=1.5)
+    dispatcher.run_once(outbox.clock())
+    assert outbox.row("k-hang").state == "unknown"
+    outbox.clock.advance(minutes=1)
+    dispatcher.run_once(outbox.clock())
+    assert len(_posted(outbox.standin, marker)) == 1
+    assert outbox.row("k-hang").state == "sent"
+
+
+def _outage_until(outbox: Outbox, over: threading.Event) -> threading.Thread:
+    """Make the database unreachable for the dispatcher until `over` is set: PostgreSQL
+    refuses connections; SQLite's file is write-locked by another writer (past the app's 5 s
+    busy timeout, a write fails with "database is locked")."""
+    ready = threading.Event()
+
+    def outage() -> None:
+        if outbox.url.startswith("postgresql"):
+            from sqlalchemy.engine import make_url
+
+            url = make_url(outbox.url)
+            admin = url.set(database="postgres").render_as_string(hide_password=False)
+            allow_postgres_connections(admin, url.database or "", False)
+            ready.set()
+            over.wait(60)
+            allow_postgres_connections(admin, url.database or "", True)
+            return
+        engine = make_engine(outbox.url)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN EXCLUSIVE")
+            ready.set()
+            over.wait(60)
+            connection.exec_driver_sql("ROLLBACK")
+        engine.dispose()
+
+    thread = threading.Thread(target=outage)
+    thread.start()
+    ready.wait(30)
+    return thread
+
+
+def test_a_lost_database_write_after_slacks_answer_is_sent_once(outbox: Outbox) -> None:
+    marker = _marker()
+    outbox.add("k-lost-mark", marker)
+    dispatcher = outbox.dispatcher(timeout=10)
+    # Slack takes the post and holds its answer 2 s: the database goes away meanwhile.
+    outbox.standin.accept_then_hang("chat.postMessage", seconds=2.0)
+    sent = threading.Event()
+    sender = threading.Thread(target=lambda: (dispatcher.send_due(outbox.clock()), sent.set()))
+    sender.start()
+    outbox.standin.wait_for(lambda calls: any(c.params.get("text") == marker for c in calls))
+    outage = _outage_until(outbox, sent)
+    sender.join(timeout=60)
+    outage.join(timeout=60)
+    outbox.engine.dispose()  # connections the outage ended
+    row = outbox.row("k-lost-mark")
+    assert row.state == "sending"  # Slack has it; the mark never landed
+    assert len(_posted(outbox.standin, marker)) == 1
+
+    # Another dispatcher (a replica, or this process after a restart) once the lease is over.
+    outbox.clock.advance(minutes=6)
+    replica = outbox.dispatcher(worker="replica")
+    replica.run_once(outbox.clock())
+    assert outbox.row("k-lost-mark").state == "sent"
+    assert len(_posted(outbox.standin, marker)) == 1
+
+
+# --- Slack says no, or not now -------------------------------------------------------------------
+
+
+def test_retry_after_is_honoured_and_not_counted_as_an_attempt(outbox: Outbox) -> None:
+    marker = _marker()
+    outbox.add("k-429", marker)
+    dispatcher = outbox.dispatcher()
+    outbox.standin.fail_next("chat.postMessage", status=429, retry_after=30)
+    dispatcher.run_once(outbox.clock())
+    row = outbox.row("k-429")
+    assert (row.state, row.attempts) == ("pending", 0)
+    assert row.not_before == outbox.clock() + timedelta(seconds=30)
+    outbox.clock.advance(seconds=29)
+    dispatcher.run_once(outbox.clock())
+    assert _posted(outbox.standin, marker) == []
+    outbox.clock.advance(seconds=1)
+    dispatcher.run_once(outbox.clock())
+    assert len(_posted(outbox.standin, marker)) == 1
+    assert outbox.row("k-429").attempts == 1
+
+
+def test_a_permanent_error_fails_the_row_and_a_transient_one_backs_off(outbox: Outbox) -> None:
+    outbox.add("k-gone", "to a channel that doesn't exist", to=to_channel("C0NOSUCH"))
+    marker = _marker()
+    outbox.add("k-flaky", marker)
+    dispatcher = outbox.dispatcher()
+    outbox.standin.fail_next("chat.postMessage", error="channel_not_found")
+    outbox.standin.fail_next("chat.postMessage", error="internal_error")
+    dispatcher.run_once(outbox.clock())
+    gone = outbox.row("k-gone")
+    assert (gone.state, gone.last_error) == ("failed", "channel_not_found")
+    assert ("failed", "k-gone", "channel_not_found") in HOOKED
+    flaky = outbox.row("k-flaky")
+    assert (flaky.state, flaky.attempts, flaky.last_error) == ("pending", 1, "internal_error")
+    assert flaky.not_before == outbox.clock() + timedelta(seconds=30)
+
+    outbox.clock.advance(seconds=30)
+    dispatcher.run_once(outbox.clock())
+    assert len(_posted(outbox.standin, marker)) == 1
+    assert outbox.row("k-gone").state == "failed"
+
+
+def test_a_workspace_without_a_bot_token_is_sent_nothing(outbox: Outbox) -> None:
+    marker = _marker()
+    outbox.add("k-uninstalled", marker)
+    client = WebClient(base_url=outbox.standin.url, timeout=5)
+    dispatcher = Dispatcher(
+        outbox.session_factory, client, outbox.clock, token_for_team=lambda team_id: None
+    )
+    dispatcher.run_once(outbox.clock())
+    assert outbox.row("k-uninstalled").state == "failed"
+    assert _posted(outbox.standin, marker) == []
+
+
+def test_a_recognition_channel_row_waits_until_a_channel_is_set(outbox: Outbox) -> None:
+    marker = _marker()
+    outbox.add("k-wins", marker, to=to_recognition_channel())
+    dispatcher = outbox.dispatcher()
+    dispatcher.run_once(outbox.clock())
+    assert outbox.row("k-wins").state == "pending"
+    assert outbox.row("k-wins").attempts == 0
+    outbox.clock.advance(minutes=30)
+    dispatcher.run_once(outbox.clock())
+    assert outbox.row("k-wins").state == "pending"  # looked at again in an hour
+    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
+        queries.update_workspace_settings(
+            session=uow.session, team_id=outbox.team, recognition_channel_id="C0WINS"
+        )
+    dispatcher.run_once(outbox.clock())  # saving the channel woke the row
+    [post] = _posted(outbox.standin, marker)
+    assert post.params["channel"] == "C0WINS"
+    assert outbox.row("k-wins").state == "sent"
+
+
+# --- reconciliation under conversations.history's limit ------------------------------------------
+
+
+def test_reconciling_stays_under_the_history_limit_and_never_holds_up_other_sends(
+    outbox: Outbox,
+) -> None:
+    other = f"T{uuid.uuid4().hex[:8].upper()}"
+    outbox.standin.add_team(other, "Other team")
+    standin = outbox.standin
+    # The stand-in's conversations.history allows 1 call a minute, on the test's clock.
+    start = outbox.clock()
+    standin.monotonic = lambda: (outbox.clock() - start).total_seconds()
+    standin.rate_limit("conversations.history", per_minute=1)
+    try:
+        markers = {user: _marker() for user in ("U0REP1", "U0REP2", "U0MGR")}
+        for user, marker in markers.items():
+            outbox.add(f"k-unknown-{user}", marker, to=to_user(user))
+        dispatcher = outbox.dispatcher()
+        standin.accept_then_fail("chat.postMessage", status=502, times=3)
+        dispatcher.run_once(outbox.clock())
+        assert {outbox.row(f"k-unknown-{u}").state for u in markers} == {"unknown"}
+
+        seen = len(standin.calls)
+        outbox.clock.advance(minutes=1)
+        other_marker = _marker()
+        outbox.add("k-other", other_marker, team=other)
+        dispatcher.run_once(outbox.clock())
+        histories = [c for c in standin.calls[seen:] if c.method == "conversations.history"]
+        assert len(histories) == 1 and all(c.ok for c in histories)
+        # The other workspace's post went out in the same run.
+        assert len(_posted(standin, other_marker)) == 1
+        settled = [u for u in markers if outbox.row(f"k-unknown-{u}").state == "sent"]
+        assert len(settled) == 1
+
+        for _ in range(3):
+            outbox.clock.advance(minutes=1)
+            dispatcher.run_once(outbox.clock())
+        histories = [c for c in standin.calls[seen:] if c.method == "conversations.history"]
+        assert len(histories) == 3 and all(c.ok for c in histories)
+        assert {outbox.row(f"k-unknown-{u}").state for u in markers} == {"sent"}
+        for marker in markers.values():
+            assert len(_posted(standin, marker)) == 1
+    finally:
+        with standin._lock:
+            standin._buckets.pop("conversations.history", None)
+        standin.monotonic = __import__("time").monotonic
+
+
+# --- two dispatchers on PostgreSQL ---------------------------------------------------------------
+
+
+def test_two_dispatchers_on_postgresql_send_each_of_200_rows_once(
+    standin: SlackStandIn, tmp_path: Path
+) -> None:
+    with fresh_database("postgresql", tmp_path) as url:
+        upgrade(url)
+        box = Outbox(url, standin, FakeClock(utc_now()))
+        standin.add_team(box.team, "Two dispatchers")
+        run = _marker()
+        with UnitOfWork(box.session_factory, clock=box.clock) as uow:
+            for n in range(200):
+                uow.outbox.add(
+                    team_id=box.team,
+                    post_key=f"k-{n}",
+                    kind="outbox-test",
+                    to=to_channel("C0GENERAL"),
+                    message={"text": f"{run}-{n}"},
+                )
+        dispatchers = [
+            box.dispatcher(worker=f"worker-{i}", post_per_channel_seconds=0.001) for i in (1, 2)
+        ]
+        threads = [threading.Thread(target=d.run_once, args=(box.clock(),)) for d in dispatchers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        texts = [
+            c.params.get("text")
+            for c in standin.calls_to("chat.postMessage")
+            if str(c.params.get("text", "")).startswith(run)
+        ]
+        assert sorted(texts) == sorted(f"{run}-{n}" for n in range(200))
+        with box.session_factory() as session:
+            rows = outbox_queries.rows_of(session=session, team_id=box.team)
+            assert {r.state for r in rows} == {"sent"}
+            assert {r.attempts for r in rows} == {1}
+        box.engine.dispose()

@@ -1,0 +1,1 @@
+"""Shared test helpers: the live app, the Slack driver, databases, factories. Never tests."""

@@ -1,0 +1,442 @@
+"""The debrief Block Kit builders and parsers, as plain dicts (no Slack, no database)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.blocks.debriefs import (
+    CELEBRATE_BLOCK_ID,
+    CELEBRATE_NO_ACTION_ID,
+    CELEBRATE_YES_ACTION_ID,
+    REFLECT_ACTION_ID,
+    ReflectionIds,
+    ShoutOut,
+    bounce_back_shout_out,
+    celebration_choice_dm,
+    consent_recorded_blocks,
+    lessons_message,
+    loss_debrief_dm,
+    lost_modal,
+    manager_note,
+    not_your_questions,
+    parse_lost_submission,
+    parse_reflection_submission,
+    parse_won_submission,
+    perfect_miss_shout_out,
+    read_reflection_metadata,
+    reflection_modal,
+    reflection_reminder_dm,
+    reflection_saved_dm,
+    win_logged_dm,
+    won_modal,
+)
+from bot.domain import PRACTICES, Classification
+from bot.domain.debriefs import (
+    KEEP_DOING_QUESTION,
+    REFLECTION_QUESTIONS,
+    Commitment,
+    Lesson,
+    LessonsResult,
+    OutcomeFacts,
+    ResilienceLine,
+    reflection_questions,
+)
+from testkit.simulator import state_value
+from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
+
+WHEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+ALL_HELD = dict.fromkeys(PRACTICES, True)
+
+
+def _facts(classification: Classification, **overrides: Any) -> OutcomeFacts:
+    values: dict[str, Any] = {
+        "id": 7,
+        "user_id": "U0LEO",
+        "kind": "loss" if classification.value.endswith("miss") else "win",
+        "deal": "Acme <renewal>",
+        "classification": classification,
+        "practices": ALL_HELD,
+        "occurred_at": WHEN,
+        "amount": 64000.0,
+        "stage": "negotiation",
+        "reason": "competitor",
+        "competitor": "Hooli",
+        "buyer_feedback": "Hooli bundled it",
+    }
+    values.update(overrides)
+    return OutcomeFacts(**values)
+
+
+def _valid_message(message: dict[str, Any]) -> None:
+    checker = BlockKitChecker()
+    checker.check_blocks(message["blocks"], "/blocks", MAX_MESSAGE_BLOCKS)
+    assert checker.problems == []
+    assert message["text"]
+
+
+def _valid_view(view: dict[str, Any]) -> None:
+    checker = BlockKitChecker()
+    checker.check_view(view)
+    assert checker.problems == []
+
+
+def _lost_state(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "deal": ("plain_text_input", " Acme "),
+        "amount": ("number_input", "1200.5"),
+        "stage": ("static_select", "proposal"),
+        "reason": ("static_select", "price"),
+        "competitor": ("plain_text_input", None),
+        "practices": ("checkboxes", ["discovery", "qualification"]),
+        "buyer_feedback": ("plain_text_input", None),
+    }
+    for name, value in overrides.items():
+        fields[name] = (fields[name][0], value)
+    return {name: {"value": state_value(kind, value)} for name, (kind, value) in fields.items()}
+
+
+# -- modals -----------------------------------------------------------------------------------
+
+
+def test_modals_are_valid_block_kit_and_prefill_the_deal() -> None:
+    for view in (lost_modal("  Acme  "), won_modal("Acme"), reflection_modal("Acme", 1, None)):
+        _valid_view(view)
+    deal = next(b for b in lost_modal("  Acme  ")["blocks"] if b.get("block_id") == "deal")
+    assert deal["element"]["initial_value"] == "Acme"
+    long_deal = next(b for b in won_modal("x" * 500)["blocks"] if b.get("block_id") == "deal")
+    assert len(long_deal["element"]["initial_value"]) == 120
+
+
+def test_lost_submission_is_parsed_with_practices_and_amount() -> None:
+    loss, errors = parse_lost_submission(_lost_state())
+    assert errors == {}
+    assert loss is not None
+    assert (loss.deal, loss.amount, loss.stage, loss.reason) == (
+        "Acme",
+        1200.5,
+        "proposal",
+        "price",
+    )
+    assert loss.competitor is None and loss.buyer_feedback is None
+    assert [p for p, held in loss.practices.items() if held] == ["discovery", "qualification"]
+    assert set(loss.practices) == set(PRACTICES)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"deal": " \n "}, "deal"),
+        ({"deal": None}, "deal"),
+        ({"deal": "d" * 121}, "deal"),
+        ({"amount": "-0.01"}, "amount"),
+        ({"amount": "nan"}, "amount"),
+        ({"amount": "1e15"}, "amount"),
+        ({"stage": "lunch"}, "stage"),
+        ({"reason": None}, "reason"),
+        ({"competitor": "c" * 81}, "competitor"),
+        ({"buyer_feedback": "   "}, "buyer_feedback"),
+    ],
+)
+def test_lost_submission_errors_name_the_field(overrides: dict[str, Any], field: str) -> None:
+    loss, errors = parse_lost_submission(_lost_state(**overrides))
+    assert loss is None
+    assert list(errors) == [field]
+
+
+def test_zero_amount_and_no_amount_are_fine() -> None:
+    assert parse_lost_submission(_lost_state(amount="0"))[0].amount == 0  # type: ignore[union-attr]
+    assert parse_lost_submission(_lost_state(amount=None))[0].amount is None  # type: ignore[union-attr]
+
+
+def test_won_submission_maps_luck_to_a_share() -> None:
+    state = {
+        "deal": {"value": state_value("plain_text_input", "Globex")},
+        "amount": {"value": state_value("number_input", None)},
+        "practices": {"value": state_value("checkboxes", [])},
+        "luck": {"value": state_value("static_select", "a_lot")},
+    }
+    win, errors = parse_won_submission(state)
+    assert errors == {} and win is not None and win.luck == 60
+    state["luck"] = {"value": state_value("static_select", None)}
+    assert list(parse_won_submission(state)[1]) == ["luck"]
+
+
+def test_reflection_commitment_is_required_and_follow_up_only_when_asked() -> None:
+    def state(commitment: str | None, followed: str | None = None) -> dict[str, Any]:
+        values = {"commitment": {"value": state_value("plain_text_input", commitment)}}
+        values["learned"] = {"value": state_value("plain_text_input", "Ask sooner")}
+        if followed is not None:
+            values["followed_up"] = {"value": state_value("radio_buttons", followed)}
+        return values
+
+    assert list(parse_reflection_submission(state(None), asks_follow_up=False)[1]) == ["commitment"]
+    done, errors = parse_reflection_submission(state("Call the CFO"), asks_follow_up=False)
+    assert errors == {} and done is not None
+    assert done.answers == {"learned": "Ask sooner", "commitment": "Call the CFO"}
+    assert done.followed_up is None
+    assert list(parse_reflection_submission(state("x"), asks_follow_up=True)[1]) == ["followed_up"]
+    asked, _ = parse_reflection_submission(state("x", "no"), asks_follow_up=True)
+    assert asked is not None and asked.followed_up is False
+
+
+def test_reflection_modal_asks_about_the_last_commitment() -> None:
+    view = reflection_modal(
+        "Beta", 9, Commitment(reflection_id=3, text="Call the CFO", deal="Acme")
+    )
+    _valid_view(view)
+    assert read_reflection_metadata(view["private_metadata"]) == ReflectionIds(9, 3, False)
+    rendered = json.dumps(view["blocks"])
+    assert "Call the CFO" in rendered and "Did you do it?" in rendered
+    assert read_reflection_metadata("not json") is None
+
+
+# -- messages ---------------------------------------------------------------------------------
+
+
+def test_perfect_miss_dm_asks_for_consent_and_lists_the_questions() -> None:
+    message = loss_debrief_dm(_facts(Classification.PERFECT_MISS), recognition_channel_id="C0WINS")
+    _valid_message(message)
+    rendered = json.dumps(message["blocks"])
+    for needed in (CELEBRATE_YES_ACTION_ID, CELEBRATE_NO_ACTION_ID, REFLECT_ACTION_ID, "<#C0WINS>"):
+        assert needed in rendered
+    assert "do exactly what you did again" in rendered
+    assert "What was in your control?" in rendered
+
+
+def test_system_miss_dm_names_what_slipped_and_asks_no_consent() -> None:
+    practices = {**ALL_HELD, "qualification": False}
+    message = loss_debrief_dm(
+        _facts(Classification.SYSTEM_MISS, practices=practices), recognition_channel_id=None
+    )
+    rendered = json.dumps(message["blocks"])
+    assert CELEBRATE_YES_ACTION_ID not in rendered
+    assert "qualified properly" in rendered
+
+
+def test_public_shout_outs_never_carry_amounts_or_feedback() -> None:
+    perfect = perfect_miss_shout_out(_facts(Classification.PERFECT_MISS))
+    bounce = bounce_back_shout_out(
+        _facts(
+            Classification.SYSTEM_HIT,
+            bounce_back_losses=3,
+            bounce_back_recovery=timedelta(days=12, hours=5),
+        )
+    )
+    for message in (perfect, bounce):
+        _valid_message(message)
+        rendered = json.dumps(message)
+        assert "64" not in rendered and "Hooli" not in rendered
+        assert "Acme &lt;renewal&gt;" in rendered  # user text is escaped
+    assert "Handled objections well" in json.dumps(perfect)
+    assert "bounced back after 3 losses in 12 days" in json.dumps(bounce)
+
+
+def test_manager_advice_differs_for_perfect_and_system_misses() -> None:
+    perfect = json.dumps(manager_note(_facts(Classification.PERFECT_MISS)))
+    system = json.dumps(
+        manager_note(_facts(Classification.SYSTEM_MISS, practices=dict.fromkeys(PRACTICES, False)))
+    )
+    assert "Don't invent fixes" in perfect and "Don't invent fixes" not in system
+    assert "slipped first" in system and "slipped first" not in perfect
+    assert "64,000" in perfect and "Competitor (Hooli)" in perfect
+    lucky = json.dumps(manager_note(_facts(Classification.LUCKY_HIT, luck=90)))
+    assert "masquerading as a win" in lucky and "90%" in lucky
+
+
+def test_win_dm_tells_the_bounce_back_and_resilience() -> None:
+    facts = _facts(
+        Classification.SYSTEM_HIT, bounce_back_losses=1, bounce_back_recovery=timedelta(hours=5)
+    )
+    message = win_logged_dm(
+        facts,
+        ResilienceLine(bounce_backs=2, median_recovery=timedelta(days=3)),
+        shout_out_channel="C0WINS",
+    )
+    _valid_message(message)
+    rendered = json.dumps(message)
+    assert "bounced back after 1 loss in 5 hours" in rendered
+    assert "2nd bounce-back" in rendered and "median recovery 3 days" in rendered
+    plain = win_logged_dm(_facts(Classification.LUCKY_HIT), None, shout_out_channel=None)
+    assert "bounce-back" not in json.dumps(plain) and "Lucky hit" in json.dumps(plain)
+
+
+def test_reminder_and_consent_update_are_valid() -> None:
+    _valid_message(reflection_reminder_dm(_facts(Classification.SYSTEM_MISS)))
+    dm = loss_debrief_dm(_facts(Classification.PERFECT_MISS), recognition_channel_id="C0WINS")
+    updated = consent_recorded_blocks(dm["blocks"], consent=True)
+    assert len(updated) == len(dm["blocks"])
+    assert CELEBRATE_YES_ACTION_ID not in json.dumps(updated)
+    assert REFLECT_ACTION_ID in json.dumps(updated)  # the questions stay answerable
+    assert not [b for b in updated if b.get("block_id") == CELEBRATE_BLOCK_ID]
+
+
+def test_lessons_message_lists_who_and_when_and_is_kind_when_empty() -> None:
+    lesson = Lesson(
+        user_id="U0PRIYA",
+        deal="Globex",
+        kind="loss",
+        reason="price",
+        question="One thing I will do differently",
+        answer="Confirm budget " * 40,
+        answered_at=WHEN,
+        is_commitment=True,
+        followed_up=True,
+    )
+    message = lessons_message(
+        LessonsResult(viewer_id="U0MAYA", words=["budget"], lessons=[lesson], is_manager=True)
+    )
+    _valid_message(message)
+    rendered = json.dumps(message, ensure_ascii=False)
+    assert "<@U0PRIYA>" in rendered and "Globex" in rendered and "Price" in rendered
+    assert "done" in rendered and "…" in rendered
+    assert "<!date^" in rendered
+    empty = lessons_message(LessonsResult(viewer_id="U0LEO", words=["<b>"]))
+    assert "No lessons match" in json.dumps(empty) and "&lt;b&gt;" in json.dumps(empty)
+    assert "No lessons yet" in json.dumps(lessons_message(LessonsResult("U0LEO", [])))
+
+
+# -- the listener's save-before-ack rule --------------------------------------------------------
+
+
+def test_a_failed_save_keeps_the_modal_open_with_an_error() -> None:
+    from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
+    from bot.uow import UnitOfWork
+
+    class FailingSession:
+        info: dict[str, object] = {}
+
+        def commit(self) -> None:
+            raise RuntimeError("database went away")
+
+        def rollback(self) -> None:
+            return None
+
+        def close(self) -> None:
+            return None
+
+    acks: list[dict[str, Any]] = []
+    uow = UnitOfWork(FailingSession)  # type: ignore[arg-type]
+    result = save_before_ack(
+        lambda **kw: acks.append(kw),  # type: ignore[arg-type]
+        uow,
+        lambda uow: "saved",
+        error_block="deal",
+    )
+    assert result is None
+    assert acks == [{"response_action": "errors", "errors": {"deal": SAVE_FAILED}}]
+
+
+def test_a_good_save_is_acked_after_the_commit() -> None:
+    from bot.features._save_before_ack import save_before_ack
+    from bot.uow import UnitOfWork
+
+    events: list[str] = []
+
+    class RecordingSession:
+        info: dict[str, object] = {}
+
+        def commit(self) -> None:
+            events.append("commit")
+
+        def rollback(self) -> None:
+            events.append("rollback")
+
+        def close(self) -> None:
+            return None
+
+    uow = UnitOfWork(RecordingSession)  # type: ignore[arg-type]
+    result = save_before_ack(
+        lambda **kw: events.append("ack"),  # type: ignore[arg-type]
+        uow,
+        lambda uow: 42,
+        error_block="deal",
+    )
+    assert result == 42
+    assert events == ["commit", "ack"]
+
+
+# -- review fixes: wording after a perfect miss, error texts, shout-out outcomes ----------------
+
+
+def test_a_perfect_miss_asks_what_to_keep_doing_and_a_system_miss_what_to_change() -> None:
+    keep = dict(reflection_questions(perfect_miss=True))
+    change = dict(reflection_questions(perfect_miss=False))
+    assert keep["commitment"] == KEEP_DOING_QUESTION
+    assert change["commitment"] == "One thing I will do differently"
+    assert {k: v for k, v in keep.items() if k != "commitment"} == {
+        k: v for k, v in REFLECTION_QUESTIONS if k != "commitment"
+    }
+
+    perfect = json.dumps(
+        loss_debrief_dm(_facts(Classification.PERFECT_MISS), recognition_channel_id=None)
+    )
+    system = json.dumps(
+        loss_debrief_dm(_facts(Classification.SYSTEM_MISS), recognition_channel_id=None)
+    )
+    assert KEEP_DOING_QUESTION in perfect and "do differently" not in perfect
+    assert "One thing I will do differently" in system and KEEP_DOING_QUESTION not in system
+
+    view = reflection_modal("Acme", 4, None, perfect_miss=True)
+    _valid_view(view)
+    assert KEEP_DOING_QUESTION in json.dumps(view["blocks"])
+    assert read_reflection_metadata(view["private_metadata"]) == ReflectionIds(4, None, True)
+
+    state = {"commitment": {"value": state_value("plain_text_input", "  ")}}
+    _, errors = parse_reflection_submission(state, asks_follow_up=False, perfect_miss=True)
+    assert "keep doing" in errors["commitment"]
+
+    saved = json.dumps(reflection_saved_dm("Acme", "Multi-thread", None, perfect_miss=True))
+    assert "to keep doing exactly the same" in saved and "differently" not in saved
+
+
+def test_the_reminder_after_a_perfect_miss_does_not_ask_what_to_change() -> None:
+    perfect = reflection_reminder_dm(_facts(Classification.PERFECT_MISS))
+    _valid_message(perfect)
+    assert "what do you need to change" not in json.dumps(perfect)
+    assert "keep doing exactly the same" in json.dumps(perfect)
+    system = json.dumps(reflection_reminder_dm(_facts(Classification.SYSTEM_MISS)))
+    assert (
+        "Now you know what doesn't work — what do you need to change?"
+        in json.loads(system)["blocks"][0]["text"]["text"]
+    )
+
+
+def test_field_errors_name_the_limits_with_separators() -> None:
+    _, errors = parse_lost_submission(_lost_state(buyer_feedback="y" * 1501))
+    assert errors["buyer_feedback"] == "Keep it to 1,500 characters (yours has 1,501)."
+    ok, errors = parse_lost_submission(_lost_state(buyer_feedback="y" * 1500))
+    assert errors == {} and ok is not None
+    _, errors = parse_lost_submission(_lost_state(amount="1000000000000"))
+    assert errors["amount"] == "Enter an amount from 0 to 999,999,999,999.99, or leave it empty."
+
+
+@pytest.mark.parametrize(
+    ("shout_out", "channel", "expected"),
+    [
+        (ShoutOut.POSTED, "C0WINS", "celebrated in <#C0WINS>"),
+        (ShoutOut.NO_CHANNEL, None, "There's no recognition channel set yet"),
+        (ShoutOut.CHANNEL_FAILED, "C0SECRET", "I couldn't post in <#C0SECRET>"),
+        (ShoutOut.LATER, "C0WINS", "I'll post your shout-out in <#C0WINS>"),
+    ],
+)
+def test_the_consent_reply_says_what_happened_to_the_shout_out(
+    shout_out: ShoutOut, channel: str | None, expected: str
+) -> None:
+    message = celebration_choice_dm(consent=True, channel_id=channel, shout_out=shout_out)
+    _valid_message(message)
+    assert expected in message["text"]
+    if shout_out is ShoutOut.CHANNEL_FAILED:
+        assert "invite @Rebound" in message["text"] and "/rebound settings" in message["text"]
+        assert "no recognition channel" not in message["text"]
+    for code in ("channel_not_found", "not_in_channel", "is_archived"):
+        assert code not in message["text"]
+
+
+def test_someone_elses_questions_get_a_short_note() -> None:
+    note = not_your_questions("U0LEO")
+    _valid_message(note)
+    assert note["text"] == "These questions are for <@U0LEO>."
