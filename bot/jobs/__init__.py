@@ -1,2 +1,2 @@
-"""Scheduled work: each module's jobs find what is due, call use cases in units of work and
-leave what they cause in the outbox (bot.dispatcher sends it, on the same tick)."""
+"""Scheduled work: each job finds what is due (by indexed due times) and calls use cases that
+write outbox rows; the tick's outbox dispatch sends them (bot.app.build_ticker)."""
