@@ -3,9 +3,10 @@
 The Slack stand-in allows `chat.postMessage` at `--rate` per second (token bucket; beyond it,
 429 with Retry-After). A fresh PostgreSQL database gets one workspace whose reps are all due
 for their Friday check-in at the same instant (their time zones are set so); then `--processes`
-OS processes run `rebound tick --at <that instant>` at the same time. Each paces itself at the
-allowed rate without knowing about the others, so together they ask for more than Slack allows
-and the 429 handling has to share the capacity out. All traffic stays on 127.0.0.1.
+OS processes run `rebound tick --at <that instant>` at the same time. Each one's outbox
+dispatcher paces itself at the allowed rate (REBOUND_SEND_RATE) without knowing about the
+others, so together they ask for more than Slack allows and the 429 handling has to share the
+capacity out. All traffic stays on 127.0.0.1.
 
     .venv/bin/python bench/checkin_fanout.py                   # 2,000 reps, 25/s, 3 processes
     .venv/bin/python bench/checkin_fanout.py --reps 300 --rate 30
@@ -150,7 +151,8 @@ def main() -> int:
     delivered = [
         c for c in posts if c.ok and str(c.params.get("text", "")).startswith(CHECKIN_TEXT)
     ]
-    per_rep = Counter(str(c.params.get("channel")) for c in delivered)
+    # The outbox posts in each rep's DM, which the stand-in names D + the user id without U.
+    per_rep = Counter("U" + str(c.params.get("channel"))[1:] for c in delivered)
     sent = len(per_rep)
     duplicates = sum(count - 1 for count in per_rep.values())
     # Reps by their exact ids: the manager's id (U0BENCHMGR) shares their prefix.
