@@ -669,7 +669,8 @@ def test_each_export_holds_exactly_the_texts_the_policy_says(
     assert markers["commitment"] in questions and markers["metric"] in questions
     seen = len(standin.calls)
     _submitted(live, team, view, rep, answers)
-    _wait_for_call(standin, seen, "chat.postMessage", channel=rep)  # the thanks, to the user id
+    # The thanks goes through the outbox, to the rep's DM (opened with conversations.open).
+    _wait_for_call(standin, seen, "chat.postMessage", channel="D" + rep[1:])
 
     # /kudos for a teammate.
     seen = len(standin.calls)
