@@ -368,6 +368,18 @@ def main() -> int:
         f"({elapsed:.1f} s in all with start-up and settling); {limited} answered 429, "
         f"{answered_502} answered 502 after posting; {len(history)} conversations.history calls"
     )
+    by_method = Counter(c.method for c in standin.calls)
+    print("Slack calls: " + ", ".join(f"{m} {n}" for m, n in sorted(by_method.items())))
+    pauses = sorted(
+        ((b - a, a - wall_started) for a, b in zip(fanout, fanout[1:], strict=False)),
+        reverse=True,
+    )[:3]
+    if pauses:
+        # Where the main fan-out stalled (a tick process starting, a lease, a 429 hold).
+        print(
+            "longest pauses in the main fan-out: "
+            + ", ".join(f"{gap:.1f} s at {at:.1f} s" for gap, at in pauses)
+        )
     if fanout:
         fanout_end = fanout[-1] - wall_started
         done_at = result["done_at"]
