@@ -45,6 +45,7 @@ from bot.outbox_hooks import hooks_for, register_hooks
 from bot.slack_clients import TeamClients, TokenForTeam
 from bot.slack_errors import CHANNEL_REFUSED, is_permanent
 from bot.uow import UnitOfWork
+from bot.uploads import UPLOAD_METHOD, message_renderer_for, renderer_for, upload_arguments
 from storage import outbox_queries, queries
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
@@ -98,7 +99,12 @@ METHOD_PER_MINUTE: dict[str, float] = {
     "files.getUploadURLExternal": 100.0,  # Tier 4
     "files.completeUploadExternal": 100.0,  # Tier 4
     "chat.update": 50.0,  # Tier 3
+    # One upload is a getUploadURLExternal and a completeUploadExternal, both Tier 4.
+    UPLOAD_METHOD: 100.0,
 }
+# Methods sent to a person's DM (opened with conversations.open) when the row's target is a
+# user; the others (views.publish) take the user id itself.
+DM_METHODS = frozenset({"chat.postMessage", UPLOAD_METHOD})
 POST_PER_CHANNEL_SECONDS = 1.0
 
 
@@ -155,6 +161,10 @@ class _Buckets:
         with self._lock:
             until = self._monotonic() + seconds
             self._held[key] = max(self._held.get(key, 0.0), until)
+
+
+class Unrenderable(Exception):
+    """An upload row whose renderer is unknown here (bot.uploads): it can never be sent."""
 
 
 class _Outcome:
@@ -334,6 +344,9 @@ class Dispatcher:
         client = self.clients.client_for(row.team_id)
         try:
             response = self._call(client, row, channel)
+        except Unrenderable as error:
+            self._fail(row, str(error))
+            return _Outcome.FAILED
         except SlackApiError as error:
             return self._after_error(row, error, attempts, channel)
         except Exception as error:
@@ -345,12 +358,60 @@ class Dispatcher:
     def _call(self, client: WebClient, row: OutboxMessage, channel: str | None) -> Any:
         payload = dict(row.payload)
         if row.method == "chat.postMessage":
+            if "renderer" in payload:
+                payload = self._render_message(row)
             return client.chat_postMessage(
                 channel=channel, **with_post_key(payload, row.post_key, row.team_id)
             )
+        if row.method == UPLOAD_METHOD:
+            assert channel is not None
+            return self._upload(client, row, channel)
         if channel is not None and row.target_kind != "user":
             payload.setdefault("channel", channel)
         return client.api_call(row.method, json=payload)
+
+    def _render_message(self, row: OutboxMessage) -> dict[str, Any]:
+        """A message made when it is sent (bot.uploads.register_message_renderer)."""
+        render = message_renderer_for(row.payload)
+        if render is None:
+            raise Unrenderable(f"no_renderer:{row.payload.get('renderer')}")
+        with self.uow() as uow:
+            return render(uow.session, row.team_id, row.payload, uow.now())
+
+    def _upload(self, client: WebClient, row: OutboxMessage, channel: str) -> Any:
+        """A files.uploadV2 row (bot.uploads): the files are made now from the row's payload,
+        then uploaded with slack-sdk's files_upload_v2 (files.getUploadURLExternal, the bytes
+        to that URL, files.completeUploadExternal sharing them in `channel` with the comment:
+        https://docs.slack.dev/messaging/working-with-files#uploading_files).
+
+        Any failure makes the whole upload go again later (a new file id each time). Safe for
+        everything before the last step: a file is only shown to anyone once
+        completeUploadExternal shares it, and an uploaded file nobody completes is discarded by
+        Slack. A definite error of the last step (ok=false) shared nothing either. The one
+        window left is a completeUploadExternal whose answer is lost (a 5xx or a timeout after
+        the request left): then a retry may share a second copy; unlike a message, a share
+        carries no metadata to look for in the conversation's history."""
+        render = renderer_for(row.payload)
+        if render is None:
+            raise Unrenderable(f"no_renderer:{row.payload.get('renderer')}")
+        with self.uow() as uow:
+            upload = render(uow.session, row.team_id, row.payload, uow.now())
+        # The first two steps repeat harmlessly (a new upload URL, bytes nobody shares yet), so
+        # this call's client may re-send them after a 5xx or a dropped connection; the last
+        # step it never re-sends (bot.app.IDEMPOTENT_METHODS).
+        from bot.app import IdempotentConnectionErrorRetryHandler, IdempotentServerErrorRetryHandler
+
+        steps = WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            retry_handlers=[
+                *client.retry_handlers,
+                IdempotentConnectionErrorRetryHandler(max_retry_count=2),
+                IdempotentServerErrorRetryHandler(max_retry_count=2),
+            ],
+        )
+        return steps.files_upload_v2(**upload_arguments(upload, channel))
 
     def _channel_for(self, row: OutboxMessage, now: datetime) -> str | None:
         """The conversation to send to now; None when the row was put back or failed."""
@@ -363,7 +424,7 @@ class Dispatcher:
             if channel is None:
                 self._refused(row, None, "no_channel", now + NO_CHANNEL_RECHECK)
             return channel
-        if row.method != "chat.postMessage":
+        if row.method not in DM_METHODS:
             return row.target_id  # views.publish and friends take the user id itself
         assert row.target_id is not None
         return self._dm_channel(row, row.target_id, now)

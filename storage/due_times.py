@@ -117,7 +117,9 @@ def _clear_due_times(session: Session, flush_context: Any, instances: Any) -> No
         connection.execute(
             update(workspaces)
             .where(workspaces.c.team_id.in_(sorted(kudos_teams - schedule_teams)))  # type: ignore[attr-defined]
-            .values(next_kudos_digest_at=None)
+            # updated_at kept: it says when settings changed (its onupdate would fire on any
+            # UPDATE of the row), and a stored due time is bookkeeping, not a setting.
+            .values(next_kudos_digest_at=None, updated_at=workspaces.c.updated_at)  # type: ignore[attr-defined]
         )
     if schedule_teams:
         connection.execute(

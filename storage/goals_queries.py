@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, update
+from sqlalchemy import String, and_, case, cast, func, literal, or_, update
 from sqlmodel import Session, col, select
 
-from storage.models import CheckIn, CheckInAnswer, Goal, Outcome, Reflection
+from storage.models import CheckIn, CheckInAnswer, Goal, OutboxMessage, Outcome, Reflection
 from storage.queries import _insert_if_absent
 
 # Check-in statuses meaning "the check-in reached the person" (the response rate's denominator).
@@ -95,15 +95,53 @@ def set_goal_progress(
     return goal
 
 
-def goals_due_for_review(*, session: Session, ended_on_or_before: date, limit: int) -> list[Goal]:
-    """Goals (any workspace) whose cycle ended on or before the date and were not reviewed yet."""
-    statement = (
-        select(Goal)
-        .where(col(Goal.cycle_end) <= ended_on_or_before, col(Goal.reviewed_at).is_(None))
-        .order_by(col(Goal.cycle_end), col(Goal.id))
-        .limit(limit)
+def goals_due_for_review(
+    *,
+    session: Session,
+    ended_on_or_before: date,
+    limit: int,
+    after: tuple[date, int] | None = None,
+) -> list[Goal]:
+    """Goals (any workspace) whose cycle ended on or before the date, not reviewed yet and
+    whose review DM is not queued yet (no outbox row under its key, bot.usecases.goal_reviews
+    .review_dm_key), by (cycle_end, id) after `after`: a batch at a time, each batch
+    going on from the last one's (cycle_end, id)."""
+    review_key = literal("review:") + Goal.user_id + literal(":") + cast(Goal.cycle_end, String)
+    queued = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.team_id == Goal.team_id, OutboxMessage.post_key == review_key)  # type: ignore[arg-type]
+        .exists()
     )
+    statement = select(Goal).where(
+        col(Goal.cycle_end) <= ended_on_or_before, col(Goal.reviewed_at).is_(None), ~queued
+    )
+    if after is not None:
+        last_end, last_id = after
+        statement = statement.where(
+            or_(
+                col(Goal.cycle_end) > last_end,
+                and_(col(Goal.cycle_end) == last_end, col(Goal.id) > last_id),
+            )
+        )
+    statement = statement.order_by(col(Goal.cycle_end), col(Goal.id)).limit(limit)
     return list(session.exec(statement).all())
+
+
+def mark_goals_reviewed(
+    *, session: Session, team_id: str, user_id: str, cycle_end: date, now: datetime
+) -> None:
+    """The review DM of `user_id`'s cycle ending `cycle_end` is settled (sent, or never can be)."""
+    session.execute(
+        update(Goal)
+        .where(
+            col(Goal.team_id) == team_id,
+            col(Goal.user_id) == user_id,
+            col(Goal.cycle_end) == cycle_end,
+            col(Goal.reviewed_at).is_(None),
+        )
+        .values(reviewed_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_goal_reviewed(*, session: Session, goal_id: int, now: datetime) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, func, select
 
-from storage.models import Kudos, KudosRecipient, Member, Outcome, Workspace
+from storage.models import Kudos, KudosRecipient, Member, OutboxMessage, Outcome, Workspace
 from storage.queries import _insert_if_absent
 
 
@@ -106,29 +106,34 @@ def recipient_rows(*, session: Session, kudos_id: int) -> list[KudosRecipient]:
     return list(session.exec(statement).all())
 
 
-def claim_dm_attempt(*, session: Session, recipient: KudosRecipient, now: datetime) -> int | None:
-    """Count one more DM try for this recipient, unless another process changed the row since
-    it was read (then None: that process is on it). Returns the attempts so far, this one
-    included."""
-    attempts = recipient.dm_attempts + 1
-    result = session.execute(
-        update(KudosRecipient)
-        .where(
-            col(KudosRecipient.id) == recipient.id,
-            col(KudosRecipient.dm_status) == recipient.dm_status,
-            col(KudosRecipient.dm_attempts) == recipient.dm_attempts,
-        )
-        .values(dm_status="pending", dm_attempts=attempts, dm_attempted_at=now)
-    )
-    return attempts if result.rowcount == 1 else None  # type: ignore[attr-defined]
-
-
-def set_dm_status(*, session: Session, recipient_id: int, status: str) -> None:
+def set_recipient_dm_status(*, session: Session, kudos_id: int, user_id: str, status: str) -> None:
+    """Record how one recipient's DM ended ("sent" or "failed"), for Home and the export."""
     session.execute(
         update(KudosRecipient)
-        .where(col(KudosRecipient.id) == recipient_id)
+        .where(col(KudosRecipient.kudos_id) == kudos_id, col(KudosRecipient.user_id) == user_id)
         .values(dm_status=status)
     )
+
+
+def change_waiting_post_kind(
+    *, session: Session, team_id: str, post_key: str, from_kind: str, to_kind: str
+) -> bool:
+    """Change the kind (and so the hooks) of a kudos' own outbox row while no dispatcher holds
+    it: waiting (pending), or unknown and not being looked up. A row being sent keeps its kind
+    (False), so the decision and the send never cross (PostgreSQL re-checks the WHERE after a
+    concurrent claim's commit; SQLite has one writer)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.team_id) == team_id,
+            col(OutboxMessage.post_key) == post_key,
+            col(OutboxMessage.kind) == from_kind,
+            col(OutboxMessage.state).in_(("pending", "unknown")),
+            col(OutboxMessage.claimed_by).is_(None),
+        )
+        .values(kind=to_kind)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def record_kudos_post(*, session: Session, kudos_id: int, channel_id: str, message_ts: str) -> None:
@@ -139,18 +144,6 @@ def record_kudos_post(*, session: Session, kudos_id: int, channel_id: str, messa
     kudos.channel_id = channel_id
     kudos.message_ts = message_ts
     session.add(kudos)
-
-
-def pending_kudos_ids(*, session: Session, limit: int = 50) -> list[int]:
-    """Kudos still waiting to be posted, in workspaces that now have a recognition channel."""
-    statement = (
-        select(Kudos.id)
-        .join(Workspace, col(Workspace.team_id) == col(Kudos.team_id))
-        .where(Kudos.status == "pending", col(Workspace.recognition_channel_id).is_not(None))
-        .order_by(col(Kudos.id))
-        .limit(limit)
-    )
-    return [kudos_id for kudos_id in session.exec(statement).all() if kudos_id is not None]
 
 
 def mark_kudos_posted(
@@ -267,7 +260,7 @@ def clear_next_digests(*, session: Session) -> None:
     session.execute(
         update(Workspace)
         .where(col(Workspace.next_kudos_digest_at).is_not(None))
-        .values(next_kudos_digest_at=None)
+        .values(next_kudos_digest_at=None, updated_at=col(Workspace.updated_at))
         .execution_options(synchronize_session=False)
     )
 
@@ -280,7 +273,7 @@ def set_next_digests(*, session: Session, next_at: dict[str, datetime]) -> None:
     statement = (
         update(table)
         .where(table.c.team_id == bindparam("team"))  # type: ignore[attr-defined]
-        .values(next_kudos_digest_at=bindparam("at"))
+        .values(next_kudos_digest_at=bindparam("at"), updated_at=table.c.updated_at)  # type: ignore[attr-defined]
     )
     session.connection().execute(
         statement, [{"team": team, "at": at} for team, at in sorted(next_at.items())]

@@ -224,6 +224,9 @@ class _Fault:
     mode: str = "refuse"
     hang_seconds: float = 0.0
     error: str | None = None  # "refuse" with HTTP 200: this ok=false error
+    # Only calls addressed to this user (a DM, by U- or D- id, or conversations.open's users)
+    # or channel meet the fault; None: any call to the method.
+    to: str | None = None
 
 
 @dataclass
@@ -1072,10 +1075,12 @@ class SlackStandIn:
         retry_after: int = 1,
         times: int = 1,
         error: str | None = None,
+        to: str | None = None,
     ) -> None:
         """Answer the next ``times`` calls to ``method`` with HTTP ``status`` (429 or 5xx), or,
         with ``error``, HTTP 200 and ``{"ok": false, "error": error}`` (a definite refusal
-        such as internal_error, which Slack's method pages list among their errors)."""
+        such as internal_error, which Slack's method pages list among their errors). With
+        ``to``, only calls addressed to that user's DM (or that channel) meet it."""
         with self._lock:
             self._faults.setdefault(method, []).append(
                 _Fault(
@@ -1083,6 +1088,7 @@ class SlackStandIn:
                     retry_after=retry_after,
                     remaining=times,
                     error=error,
+                    to=to,
                 )
             )
 
@@ -1555,15 +1561,24 @@ class SlackStandIn:
             if isinstance(trigger_id, str) and trigger_id:
                 self._calls_by_trigger.setdefault(trigger_id, []).append(call)
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _addressed_to(self, params: dict[str, Any], to: str) -> bool:
+        if params.get("users") == to:
+            return True
+        channel = params.get("channel")
+        return isinstance(channel, str) and (
+            self._resolve_channel_id(channel) == self._resolve_channel_id(to)
+        )
+
+    def _take_fault(self, method: str, params: dict[str, Any]) -> _Fault | None:
         """The fault this call meets, else None."""
         with self._lock:
-            queue = self._faults.get(method)
-            if queue:
-                fault = queue[0]
+            queue = self._faults.get(method) or []
+            for index, fault in enumerate(queue):
+                if fault.to is not None and not self._addressed_to(params, fault.to):
+                    continue
                 fault.remaining -= 1
                 if fault.remaining <= 0:
-                    queue.pop(0)
+                    queue.pop(index)
                 return fault
             bucket = self._buckets.get(method)
             if bucket is not None:
@@ -1595,7 +1610,7 @@ class SlackStandIn:
         elif authorization.startswith("Basic "):
             self._merge_basic_auth(params, authorization)
 
-        fault = self._take_fault(method)
+        fault = self._take_fault(method, params)
         if fault is not None and fault.mode == "refuse":
             status, retry_after = fault.status, fault.retry_after
             if fault.error is not None:

@@ -9,67 +9,61 @@ workspace. Reinstalling within the grace period keeps everything.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_bolt.listener.builtins import TokenRevocationListeners
 
 from bot.app import Deps
-from bot.delivery import Delivery
+from bot.jobs import lifecycle as jobs
 from storage import oauth_queries
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: Deps) -> None:
-    revocation = (
+    """The lifecycle events (the listeners read `deps` from Bolt's context)."""
+    app.event("app_uninstalled")(app_uninstalled)
+    app.event("tokens_revoked")(tokens_revoked)
+
+
+scheduled_jobs = jobs.scheduled_jobs
+
+
+def _revocation(deps: Deps) -> TokenRevocationListeners | None:
+    return (
         TokenRevocationListeners(deps.oauth.installation_store) if deps.oauth is not None else None
     )
 
-    @app.event("app_uninstalled")
-    def app_uninstalled(body: dict[str, Any], context: BoltContext) -> None:
-        team_id = body.get("team_id") or context.team_id
-        log.warning("Rebound was uninstalled from workspace %s", team_id)
-        if revocation is not None:
-            revocation.handle_app_uninstalled_events(context)
-        if team_id:
-            with deps.session_factory() as session:
-                oauth_queries.mark_uninstalled(session=session, team_id=team_id, now=deps.clock())
-                session.commit()
 
-    @app.event("tokens_revoked")
-    def tokens_revoked(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-        # `tokens` lists the user ids whose tokens went: `oauth` for user tokens, `bot` for bot
-        # tokens, both when both kinds were revoked
-        # (https://docs.slack.dev/reference/events/tokens_revoked).
-        tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
-        log.warning("tokens revoked in workspace %s: %s", body.get("team_id"), tokens)
-        if revocation is None or deps.oauth is None:
-            return
-        revocation.handle_tokens_revoked_events(event, context)
-        if tokens.get("bot"):
-            # Bolt deletes the bot rows, and the installation rows of the `oauth` users only;
-            # every other installation row keeps a copy of the revoked bot token, which would
-            # still be found and used. Rebound works only with its bot token: without it the
-            # installation is gone, until someone installs again.
-            deps.oauth.installation_store.delete_all(
-                enterprise_id=context.enterprise_id, team_id=context.team_id
-            )
+def app_uninstalled(body: dict[str, Any], context: BoltContext) -> None:
+    deps: Deps = context["deps"]
+    team_id = body.get("team_id") or context.team_id
+    log.warning("Rebound was uninstalled from workspace %s", team_id)
+    revocation = _revocation(deps)
+    if revocation is not None:
+        revocation.handle_app_uninstalled_events(context)
+    if team_id:
+        with deps.uow() as uow:
+            oauth_queries.mark_uninstalled(session=uow.session, team_id=team_id, now=uow.now())
 
 
-def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, Callable[[datetime], None]]]:
-    def purge_uninstalled_workspaces(now: datetime) -> None:
-        with deps.session_factory() as session:
-            due = oauth_queries.workspaces_to_purge(session=session, now=now)
-        for team_id in due:
-            with deps.session_factory() as session:
-                # Re-checked under a row lock: a reinstall that just happened wins.
-                if not oauth_queries.still_due_for_purge(session=session, team_id=team_id, now=now):
-                    continue
-                deleted = oauth_queries.purge_workspace_data(session=session, team_id=team_id)
-                session.commit()
-            log.warning("deleted the data of uninstalled workspace %s: %s", team_id, deleted)
-
-    return [("purge-uninstalled-workspaces", purge_uninstalled_workspaces)]
+def tokens_revoked(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    deps: Deps = context["deps"]
+    # `tokens` lists the user ids whose tokens went: `oauth` for user tokens, `bot` for bot
+    # tokens, both when both kinds were revoked
+    # (https://docs.slack.dev/reference/events/tokens_revoked).
+    tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
+    log.warning("tokens revoked in workspace %s: %s", body.get("team_id"), tokens)
+    revocation = _revocation(deps)
+    if revocation is None or deps.oauth is None:
+        return
+    revocation.handle_tokens_revoked_events(event, context)
+    if tokens.get("bot"):
+        # Bolt deletes the bot rows, and the installation rows of the `oauth` users only;
+        # every other installation row keeps a copy of the revoked bot token, which would
+        # still be found and used. Rebound works only with its bot token: without it the
+        # installation is gone, until someone installs again.
+        deps.oauth.installation_store.delete_all(
+            enterprise_id=context.enterprise_id, team_id=context.team_id
+        )

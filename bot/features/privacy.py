@@ -1,16 +1,16 @@
-"""Data rights: `/rebound export` (files in the DM), `/rebound forget-me` (delete my data after a
-confirmation click) and the scheduled deletion of reflections past a workspace's retention.
+"""Data rights: `/rebound export` (files in the DM, through the outbox), `/rebound forget-me`
+(delete my data after a confirmation click) and deleting a workspace's data on an admin's request.
 
-`/rebound` routing lives in rebound_command; this module registers the buttons and the job.
+`/rebound` routing lives in rebound_command; this module registers the buttons. The scheduled
+deletion of reflections past a workspace's retention is a job (bot.jobs.privacy).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.app import Deps
@@ -20,8 +20,6 @@ from bot.blocks.privacy import (
     FORGET_ME_CONFIRM_ACTION_ID,
     delete_workspace_confirmation,
     delete_workspace_refused_message,
-    export_comment,
-    export_failed_message,
     export_on_its_way_message,
     forget_failed_message,
     forget_me_confirmation,
@@ -31,41 +29,49 @@ from bot.blocks.privacy import (
     workspace_deleted_message,
     workspace_export_refused_message,
 )
-from bot.delivery import Delivery, worker_name
+from bot.jobs import privacy as jobs
 from bot.messaging import post_to_response_url, reply_to_click, send_ephemeral, team_id_of
-from bot.scheduler import ScheduledJob
 from bot.slack_users import fetch_profile, is_rebound_admin
 from bot.usecases import privacy as usecases
-from storage import queries
 
 log = logging.getLogger(__name__)
-# Retention is in days; looking every few minutes is plenty and spares the database.
-RETENTION_CHECK_EVERY = timedelta(minutes=10)
-UPLOAD_LEASE = timedelta(minutes=5)
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.action(FORGET_ME_CONFIRM_ACTION_ID)
-    def forget_me_confirmed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        forget_clicker(client, deps, body)
+    """What answers which click (the listeners read `deps` from Bolt's context)."""
+    app.action(FORGET_ME_CONFIRM_ACTION_ID)(forget_me_confirmed)
+    app.action(DELETE_WORKSPACE_CONFIRM_ACTION_ID)(delete_workspace_confirmed)
+    app.action(FORGET_ME_CANCEL_ACTION_ID)(forget_me_cancelled)
 
-    @app.action(DELETE_WORKSPACE_CONFIRM_ACTION_ID)
-    def delete_workspace_confirmed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        delete_workspace_for_admin(client, deps, body)
 
-    @app.action(FORGET_ME_CANCEL_ACTION_ID)
-    def forget_me_cancelled(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        _reply_to_click(client, body, kept_message(), settled=True)
+scheduled_jobs = jobs.scheduled_jobs
+
+
+def forget_me_confirmed(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    forget_clicker(client, context["deps"], body)
+
+
+def delete_workspace_confirmed(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    delete_workspace_for_admin(client, context["deps"], body)
+
+
+def forget_me_cancelled(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    ack()
+    _reply_to_click(client, body, kept_message(), settled=True)
 
 
 # --- /rebound export -------------------------------------------------------------------------
 
 
 def send_export(client: WebClient, deps: Deps, command: dict[str, Any], scope: str) -> None:
-    """After the ack: build the export and upload it to the asker's DM, once per command.
+    """After the ack: queue the export's upload to the asker's DM, once per command (the files
+    are made when the dispatcher sends it: bot.usecases.privacy.queue_export).
 
     `scope` is "workspace" for an admin's whole-workspace export, anything else for one's own.
     """
@@ -76,83 +82,18 @@ def send_export(client: WebClient, deps: Deps, command: dict[str, Any], scope: s
         if not is_rebound_admin(profile, user_id, deps.settings.admins):
             send_ephemeral(client, command, workspace_export_refused_message())
             return
-    now = deps.clock()
-    with deps.session_factory() as session:
-        if whole_workspace:
-            files = usecases.workspace_export(session=session, team_id=team_id, now=now)
-        else:
-            files = usecases.personal_export(
-                session=session, team_id=team_id, user_id=user_id, now=now
-            )
-        session.commit()
-    key = f"export:{user_id}:{'workspace' if whole_workspace else 'me'}:" + (
-        command.get("trigger_id") or now.isoformat()
-    )
-    try:
-        uploaded = _upload_once(
-            client,
-            deps,
+    # A failure here (the database is down) is answered by tells_user_on_failure, through the
+    # command's response_url; an upload Slack never takes is told by DM (usecases.privacy).
+    with deps.uow() as uow:
+        queued = usecases.queue_export(
+            uow,
             team_id=team_id,
             user_id=user_id,
-            key=key,
-            files=files,
-            comment=export_comment(
-                workspace=whole_workspace, filenames=[f.filename for f in files]
-            ),
+            whole_workspace=whole_workspace,
+            request_key=command.get("trigger_id") or uow.now().isoformat(),
         )
-    except Exception:
-        log.exception("export upload failed")
-        send_ephemeral(client, command, export_failed_message())
-        return
-    if uploaded:
+    if queued:
         send_ephemeral(client, command, export_on_its_way_message(workspace=whole_workspace))
-
-
-def _upload_once(
-    client: WebClient,
-    deps: Deps,
-    *,
-    team_id: str,
-    user_id: str,
-    key: str,
-    files: list[usecases.ExportFile],
-    comment: str,
-) -> bool:
-    """Upload all files in one files upload v2 call, claimed in post_log so a retried command
-    uploads once; False when this key was already uploaded."""
-    with deps.session_factory() as session:
-        claim = queries.claim_post(
-            session=session,
-            team_id=team_id,
-            post_key=key,
-            kind="export",
-            claimed_by=worker_name(),
-            now=deps.clock(),
-            lease=UPLOAD_LEASE,
-        )
-        session.commit()
-    if claim is None:
-        return False
-    try:
-        channel = client.conversations_open(users=user_id)["channel"]["id"]
-        client.files_upload_v2(
-            channel=channel,
-            file_uploads=[
-                {"content": f.content, "filename": f.filename, "title": f.title} for f in files
-            ],
-            initial_comment=comment,
-        )
-    except Exception:
-        with deps.session_factory() as session:
-            queries.release_post(session=session, post=claim)
-            session.commit()
-        raise
-    with deps.session_factory() as session:
-        queries.mark_post_sent(
-            session=session, post=claim, channel_id=channel, message_ts=None, now=deps.clock()
-        )
-        session.commit()
-    return True
 
 
 # --- /rebound forget-me ----------------------------------------------------------------------
@@ -173,9 +114,8 @@ def forget_clicker(client: WebClient, deps: Deps, body: dict[str, Any]) -> None:
         _reply_to_click(client, body, not_your_button_message())
         return
     try:
-        with deps.session_factory() as session:
-            counts = usecases.forget_member(session=session, team_id=team_id, user_id=clicker)
-            session.commit()
+        with deps.uow() as uow:
+            counts = usecases.forget_member(session=uow.session, team_id=team_id, user_id=clicker)
     except Exception:
         log.exception("forget-me failed")
         _reply_to_click(client, body, forget_failed_message())
@@ -204,11 +144,10 @@ def delete_workspace_for_admin(client: WebClient, deps: Deps, body: dict[str, An
         return
     team_id = team_id_of(body)
     try:
-        with deps.session_factory() as session:
+        with deps.uow() as uow:
             deleted = oauth_queries.purge_workspace_data(
-                session=session, team_id=team_id, keep_installation=True
+                session=uow.session, team_id=team_id, keep_installation=True
             )
-            session.commit()
     except Exception:
         log.exception("deleting workspace data failed")
         _reply_to_click(client, body, forget_failed_message())
@@ -228,22 +167,3 @@ def _reply_to_click(
     if response_url and post_to_response_url(response_url, message, replace_original=settled):
         return
     reply_to_click(client, body, message)
-
-
-# --- retention -------------------------------------------------------------------------------
-
-
-def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, ScheduledJob]]:
-    last_run: list[datetime] = []
-
-    def delete_expired_reflections(now: datetime) -> None:
-        if last_run and now - last_run[-1] < RETENTION_CHECK_EVERY:
-            return
-        with deps.session_factory() as session:
-            deleted = usecases.apply_reflection_retention(session=session, now=now)
-            session.commit()
-        last_run[:] = [now]
-        for team_id, count in deleted.items():
-            log.info("retention: deleted %d old reflections in %s", count, team_id)
-
-    return [("privacy.reflection_retention", delete_expired_reflections)]

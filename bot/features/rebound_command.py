@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -18,15 +18,14 @@ from bot.blocks.settings import (
     not_admin_message,
     parse_settings_submission,
     settings_modal,
-    settings_saved_message,
     settings_version_of,
 )
 from bot.features import goals, privacy
 from bot.features.debriefs import reply_with_lessons
-from bot.messaging import send_dm, send_ephemeral, team_id_of, tells_user_on_failure
+from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
 from bot.slack_text import unescape_command_text
 from bot.slack_users import SlackUnavailable, fetch_profile, is_rebound_admin, lookup_profile
-from bot.usecases.settings import SettingsChanged, current_settings, save_settings
+from bot.usecases.settings import SettingsChanged, current_settings, record_settings
 from storage import queries
 
 log = logging.getLogger(__name__)
@@ -49,74 +48,81 @@ REBOUND_SUBCOMMANDS: dict[str, Subcommand] = {
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.command("/rebound")
-    @tells_user_on_failure
-    def rebound_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-        words = (command.get("text") or "").split()
-        name = words[0].lower() if words else "help"
-        if name == "help":
-            ack(**help_message())
-            return
-        handler = REBOUND_SUBCOMMANDS.get(name)
-        if handler is None:
-            # Shown as typed (Slack escaped it: /rebound escapes mentions), escaped again there.
-            ack(**help_message(unknown=unescape_command_text(words[0])))
-            return
-        ack()
-        handler(client, deps, command, " ".join(words[1:]))
+    """What answers which request (the listeners read `deps` from Bolt's context)."""
+    app.command("/rebound")(rebound_command)
+    app.view(SETTINGS_CALLBACK_ID)(settings_submitted)
 
-    @app.view(SETTINGS_CALLBACK_ID)
-    def settings_submitted(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
-        # Checked again at the moment of saving: the modal may have been opened by someone who
-        # is no longer an admin, or forged by someone who never was.
-        refusal = _settings_refusal(client, deps, body["user"]["id"])
-        if refusal is not None:
-            ack(response_action="errors", errors={SETTINGS_FIRST_BLOCK_ID: refusal})
-            return
-        team_id = team_id_of(body)
-        submission, errors = parse_settings_submission(
-            view["state"]["values"], name_of=lambda user_id: _member_name(deps, team_id, user_id)
+
+@tells_user_on_failure
+def rebound_command(
+    ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    words = (command.get("text") or "").split()
+    name = words[0].lower() if words else "help"
+    if name == "help":
+        ack(**help_message())
+        return
+    handler = REBOUND_SUBCOMMANDS.get(name)
+    if handler is None:
+        # Shown as typed (Slack escaped it: /rebound escapes mentions), escaped again there.
+        ack(**help_message(unknown=unescape_command_text(words[0])))
+        return
+    ack()
+    handler(client, context["deps"], command, " ".join(words[1:]))
+
+
+def settings_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    deps: Deps = context["deps"]
+    # Checked again at the moment of saving: the modal may have been opened by someone who
+    # is no longer an admin, or forged by someone who never was.
+    user_id = body["user"]["id"]
+    refusal = _settings_refusal(client, deps, user_id)
+    if refusal is not None:
+        ack(response_action="errors", errors={SETTINGS_FIRST_BLOCK_ID: refusal})
+        return
+    team_id = team_id_of(body)
+    submission, errors = parse_settings_submission(
+        view["state"]["values"], name_of=lambda member_id: _member_name(deps, team_id, member_id)
+    )
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    # Saved before ack on purpose: a short local write, and if it fails the admin still has
+    # the modal open with everything they chose, instead of a closed modal and lost input.
+    # The "settings saved" DM is queued in the same transaction.
+    try:
+        with deps.uow() as uow:
+            record_settings(
+                uow,
+                team_id=team_id,
+                admin_user_id=user_id,
+                submission=submission,
+                version=settings_version_of(view),
+                submission_key=str(view.get("id") or ""),
+            )
+    except SettingsChanged:
+        ack(
+            response_action="errors",
+            errors={SETTINGS_FIRST_BLOCK_ID: SETTINGS_CHANGED_ERROR},
         )
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
-        # Saved before ack on purpose: a short local write, and if it fails the admin still has
-        # the modal open with everything they chose, instead of a closed modal and lost input.
-        try:
-            with deps.session_factory() as session:
-                save_settings(
-                    session=session,
-                    team_id=team_id,
-                    submission=submission,
-                    version=settings_version_of(view),
-                )
-                session.commit()
-        except SettingsChanged:
-            ack(
-                response_action="errors",
-                errors={SETTINGS_FIRST_BLOCK_ID: SETTINGS_CHANGED_ERROR},
-            )
-            return
-        except Exception:
-            log.exception("saving settings failed")
-            ack(
-                response_action="errors",
-                errors={"checkin_weekday": "Couldn't save just now. Please try Save again."},
-            )
-            return
-        ack()
-        user_id = body["user"]["id"]
-        send_dm(client, user_id, settings_saved_message(submission))
+        return
+    except Exception:
+        log.exception("saving settings failed")
+        ack(
+            response_action="errors",
+            errors={"checkin_weekday": "Couldn't save just now. Please try Save again."},
+        )
+        return
+    ack()
 
 
 def _member_name(deps: Deps, team_id: str, user_id: str) -> str | None:
     """The person's name from our member record (no Slack call: the modal waits for the ack)."""
     try:
-        with deps.session_factory() as session:
-            member = queries.get_member(session=session, team_id=team_id, user_id=user_id)
-            session.commit()
+        with deps.uow() as uow:
+            member = queries.get_member(session=uow.session, team_id=team_id, user_id=user_id)
     except Exception:
         log.exception("reading a member's name failed")
         return None
@@ -162,9 +168,8 @@ def open_settings(client: WebClient, deps: Deps, command: dict[str, Any]) -> Non
     if not is_rebound_admin(profile, user_id, deps.settings.admins):
         send_ephemeral(client, command, not_admin_message())
         return
-    with deps.session_factory() as session:
-        current = current_settings(session=session, team_id=command["team_id"])
-        session.commit()
+    with deps.uow() as uow:
+        current = current_settings(session=uow.session, team_id=command["team_id"])
     try:
         client.views_open(trigger_id=command["trigger_id"], view=settings_modal(current))
     except SlackApiError as error:

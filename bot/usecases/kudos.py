@@ -1,9 +1,12 @@
 """Kudos rules and the weekly recognition digest: parsing `/kudos`, who may give, the daily cap,
-saving (no commit; the caller does), and gathering the week's celebrations.
+saving a kudos with the messages it causes (in one unit of work, bot.uow), and gathering the
+week's celebrations.
 
 The daily cap counts kudos per giver per *local* day: midnight in the giver's own Slack time
 zone, the same way everyone's week and check-in hour are local (bot.domain.week_key and
 local_checkin_time; the README's "On a schedule").
+
+What a kudos sends, and the hooks that record it, are in bot.usecases.kudos_sending.
 
 The digest goes out at the workspace's check-in weekday and hour, in the time zone of the
 workspace's first manager (by user id) whose Slack profile Rebound has seen, else of a configured
@@ -15,10 +18,10 @@ short encouraging note (it keeps the ritual visible and invites a first kudos).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Literal
+from typing import Any
 
 from sqlmodel import Session
 
@@ -35,20 +38,18 @@ from bot.domain.kudos import CATEGORIES, BounceBackLine, DigestFacts, KudosLine
 from bot.domain.people import SlackProfile
 from bot.domain.text import unsaveable_reason
 from bot.slack_text import escape_mrkdwn, unescape_command_text
-from storage import kudos_queries, queries
+from bot.uow import UnitOfWork, to_recognition_channel
+from storage import kudos_queries, outbox_queries, queries
 from storage.models import Kudos
 
 MAX_MESSAGE_CHARS = 1000
+DIGEST = "digest"  # the weekly digest's outbox kind
 MAX_RECIPIENTS = 10
 DEFAULT_DAILY_CAP = 5
 # A digest whose moment passed more than this long ago (the app was down) is skipped, rather
 # than surprising the channel days late.
 DIGEST_GRACE = timedelta(hours=24)
 DIGEST_WINDOW = timedelta(days=7)
-# Each recipient's DM: the first try, then one retry by the scheduler, then we give up.
-MAX_DM_ATTEMPTS = 2
-# A DM try with no outcome recorded after this long died with its process.
-DM_IN_FLIGHT = timedelta(minutes=5)
 UNAVAILABLE_TEXT = (
     "Slack didn't answer just now, so I haven't sent anything. Please try again in a moment."
 )
@@ -274,32 +275,30 @@ def known_timezone(*, session: Session, team_id: str, user_id: str) -> str:
     return member.tz
 
 
-DmStep = Literal["try", "wait", "done"]
-
-
-def next_dm_step(
-    *, status: str, attempts: int, attempted_at: datetime | None, now: datetime
-) -> DmStep:
-    """What to do about one recipient's DM: try (first time, or the one retry), wait (a try is
-    in flight in some process), or nothing more (sent, or given up)."""
-    if status in ("sent", "failed"):
-        return "done"
-    in_flight = (
-        status == "pending"
-        and attempts > 0
-        and attempted_at is not None
-        and attempted_at > now - DM_IN_FLIGHT
+def allowed_by_records(
+    *, session: Session, team_id: str, user_id: str, admins: Collection[str]
+) -> bool:
+    """True when our tables alone show the person may give kudos (policy, manager, configured
+    admin); False means "ask Slack whether they are a workspace admin"."""
+    workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
+    member = queries.get_member(session=session, team_id=team_id, user_id=user_id)
+    return may_give_kudos(
+        workspace.kudos_policy,
+        is_manager=bool(member and member.is_manager and not member.deleted),
+        is_admin=user_id in admins,
     )
-    if in_flight:
-        return "wait"
-    if attempts >= MAX_DM_ATTEMPTS:
-        return "done"
-    return "try"
 
 
-def status_after_failed_dm(attempts: int) -> str:
-    """ "retry" while the scheduler still has its one retry to make, then "failed"."""
-    return "retry" if attempts < MAX_DM_ATTEMPTS else "failed"
+def cap_problem_known(
+    *, session: Session, team_id: str, giver_user_id: str, now: datetime
+) -> Problem | None:
+    """The daily cap, counted in the giver's last known time zone. Saving checks it again
+    (locked, in their current zone), so this only spares a closed modal in the common case."""
+    tz = known_timezone(session=session, team_id=team_id, user_id=giver_user_id)
+    reached = daily_cap_reached(
+        session=session, team_id=team_id, giver_user_id=giver_user_id, giver_tz=tz, now=now
+    )
+    return cap_problem(daily_cap(session=session, team_id=team_id), tz) if reached else None
 
 
 def save_kudos(
@@ -427,3 +426,41 @@ def collect_digest(
 
 def digest_window(due_at: datetime) -> tuple[datetime, datetime]:
     return due_at - DIGEST_WINDOW, due_at
+
+
+def queue_digest(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    admin_user_ids: Collection[str],
+    digest_message: Callable[[DigestFacts], Mapping[str, Any]],
+) -> datetime:
+    """Queue this week's digest for the workspace if it is due and not queued yet (the post
+    key "digest:<week>" keeps it one, whatever ticks in how many processes); it goes to the
+    recognition channel as it is when sent. Returns when to look at this workspace again."""
+    session, now = uow.session, uow.now()
+    workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
+    tz = digest_timezone(session=session, team_id=team_id, admin_user_ids=admin_user_ids)
+    later = next_digest_after(now, tz, workspace.checkin_weekday, workspace.checkin_hour)
+    if not workspace.digest_enabled or workspace.recognition_channel_id is None:
+        return later  # switching it on (or picking a channel) clears the stored time
+    due = digest_due(now, tz, workspace.checkin_weekday, workspace.checkin_hour)
+    if due is None:
+        return later
+    week, due_at = due
+    key = f"digest:{week}"
+    if outbox_queries.get(session=session, team_id=team_id, post_key=key) is not None:
+        return later  # queued by an earlier tick (and sent, or on its way)
+    old = queries.get_post(session=session, team_id=team_id, post_key=key)
+    if old is not None and old.status == "sent":
+        return later  # sent before the outbox existed (the posts table of bot.delivery)
+    start, end = digest_window(due_at)
+    facts = collect_digest(session=session, team_id=team_id, week=week, start=start, end=end)
+    uow.outbox.add(
+        team_id=team_id,
+        post_key=key,
+        kind=DIGEST,
+        to=to_recognition_channel(),
+        message=digest_message(facts),
+    )
+    return later

@@ -15,7 +15,12 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
+from bot.blocks.privacy import export_comment, export_failed_message
+from bot.outbox_hooks import register_hooks
+from bot.uow import UnitOfWork, add_to_outbox, to_user
+from bot.uploads import UPLOAD_METHOD, Upload, UploadFile, register_renderer, upload_payload
 from storage import privacy_queries, queries
+from storage.models import OutboxMessage
 
 EXPORT_JSON_FILENAME = "rebound-export.json"
 # Spreadsheets run a cell that starts with one of these as a formula; a leading apostrophe
@@ -266,3 +271,62 @@ def apply_reflection_retention(*, session: Session, now: datetime) -> dict[str, 
         ).items():
             deleted[team_id] = deleted.get(team_id, 0) + count
     return dict(sorted(deleted.items()))
+
+
+# --- the export, as an upload row (bot.uploads) -------------------------------------------------
+
+EXPORT = "export"
+EXPORT_FAILED = "export_failed"
+_EXPORT_RENDERER = "export"
+
+
+def queue_export(
+    uow: UnitOfWork, *, team_id: str, user_id: str, whole_workspace: bool, request_key: str
+) -> bool:
+    """Queue the export's upload to the asker's DM, once per request (False when it was queued
+    before: Slack retried the command). The files are made when the upload is sent, from what
+    is stored then: no copy of anyone's data waits in the outbox."""
+    scope = "workspace" if whole_workspace else "me"
+    return uow.outbox.add(
+        team_id=team_id,
+        post_key=f"export:{user_id}:{scope}:{request_key}",
+        kind=EXPORT,
+        to=to_user(user_id),
+        method=UPLOAD_METHOD,
+        message=upload_payload(_EXPORT_RENDERER, user_id=user_id, scope=scope),
+    )
+
+
+def _render_export(
+    session: Session, team_id: str, params: Mapping[str, Any], now: datetime
+) -> Upload:
+    whole_workspace = params["scope"] == "workspace"
+    files = (
+        workspace_export(session=session, team_id=team_id, now=now)
+        if whole_workspace
+        else personal_export(session=session, team_id=team_id, user_id=params["user_id"], now=now)
+    )
+    return Upload(
+        files=[UploadFile(content=f.content, filename=f.filename, title=f.title) for f in files],
+        initial_comment=export_comment(
+            workspace=whole_workspace, filenames=[f.filename for f in files]
+        ),
+    )
+
+
+def _export_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
+    """Slack never took the export (it gave up, or refused it for good): the asker is told by
+    DM, once, so they can ask again."""
+    add_to_outbox(
+        session,
+        now=now,
+        team_id=row.team_id,
+        post_key=f"{row.post_key}:failed",
+        kind=EXPORT_FAILED,
+        to=to_user(str(row.payload.get("user_id") or row.target_id)),
+        message=export_failed_message(),
+    )
+
+
+register_renderer(_EXPORT_RENDERER, _render_export)
+register_hooks(EXPORT, on_failed=_export_failed)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from bot.blocks.settings import settings_saved_message
 from bot.domain.settings import CurrentSettings, SettingsSubmission
+from bot.uow import UnitOfWork, to_user
 from storage import queries
+
+SETTINGS_SAVED = "settings_saved"
 
 # The settings modal has 100 blocks at most; each team takes two (see the test that fills it).
 MAX_TEAMS_IN_MODAL = 35
@@ -100,3 +104,26 @@ def save_settings(
             is_manager=user_id in submission.teams or hidden_manager,
             manager_user_id=member.manager_user_id if hidden_team else manager_of.get(user_id),
         )
+
+
+def record_settings(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    admin_user_id: str,
+    submission: SettingsSubmission,
+    version: int | None,
+    submission_key: str,
+) -> None:
+    """Save the settings (SettingsChanged as `save_settings`) and queue the admin's "settings
+    saved" DM in the same transaction: the DM goes out once, and only for a save that holds."""
+    save_settings(session=uow.session, team_id=team_id, submission=submission, version=version)
+    uow.outbox.add(
+        team_id=team_id,
+        # The version a save starts from is claimed once (claim_settings_version), so one key
+        # per modal and version is one per save that held.
+        post_key=f"settings-saved:{submission_key}:{version}",
+        kind=SETTINGS_SAVED,
+        to=to_user(admin_user_id),
+        message=settings_saved_message(submission),
+    )

@@ -56,6 +56,17 @@ def play(ctx: DemoContext) -> None:
     if ctx.clock() < digest_at:
         ctx.clock.set(digest_at)
     t.say("The scheduler ticks at the check-in hour (Maya's time zone) and posts the digest once")
+    seen = len(standin.calls)
     ctx.ticker.tick()
     ctx.ticker.tick()  # a second tick (or a second replica) posts nothing more
+    # The tick queues it; the outbox dispatcher woken by that commit may be the one sending it.
+    _wait(
+        standin,
+        seen,
+        lambda calls: any(
+            c.method == "chat.postMessage"
+            and "This week's recognition" in (c.params.get("text") or "")
+            for c in calls
+        ),
+    )
     t.show_new_calls()

@@ -24,7 +24,7 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.domain import Classification
 from bot.domain.goals import CycleReview, GoalProgress
-from bot.features import goals as goals_feature
+from bot.jobs import goals as goals_jobs
 from bot.usecases.goals import (
     checkin_process_scores,
     default_cycle,
@@ -569,7 +569,7 @@ def test_an_unreachable_rep_is_reviewed_unsent_and_blocks_nobody(
     reachable = new_user(standin, tz="UTC")
     manager = _team_of_two(live, standin, gone, reachable)
     # A batch of one: a review that failed for ever would take the whole batch every tick.
-    monkeypatch.setattr(goals_feature, "REVIEW_BATCH", 1)
+    monkeypatch.setattr(goals_jobs, "REVIEW_BATCH", 1)
 
     ticker.tick()
     ticker.tick()
@@ -602,7 +602,7 @@ def test_an_unreachable_rep_is_reviewed_unsent_and_blocks_nobody(
 def test_a_transient_error_retries_the_review(
     live: LiveApp, standin: SlackStandIn, review_ticker: ReviewTicker
 ) -> None:
-    ticker, _ = review_ticker(AFTER_EVERY_REVIEW)
+    ticker, clock = review_ticker(AFTER_EVERY_REVIEW)
     ticker.tick()
     first, second = new_user(standin, tz="UTC"), new_user(standin, tz="UTC")
     _team_of_two(live, standin, first, second)
@@ -615,6 +615,9 @@ def test_a_transient_error_retries_the_review(
     with live_session(live) as session:
         goal = session.exec(select(Goal).where(Goal.user_id == first)).one()
         assert goal.reviewed_at is None  # not given up on
+    # The next tick, a minute on: the outbox looks for the DM in Slack (the 500 may have come
+    # after Slack posted it), doesn't find it, and sends it.
+    clock.advance(minutes=1)
     ticker.tick()
     assert len(standin.messages_to(first)) == 1
 
@@ -623,7 +626,7 @@ def test_a_transient_error_retries_the_review(
 def test_a_failed_chart_upload_is_retried_once_on_a_later_tick(
     live: LiveApp, standin: SlackStandIn, review_ticker: ReviewTicker, failing: str
 ) -> None:
-    ticker, _ = review_ticker(AFTER_EVERY_REVIEW)
+    ticker, clock = review_ticker(AFTER_EVERY_REVIEW)
     ticker.tick()
     manager = _team_of_two(live, standin, new_user(standin, tz="UTC"), new_user(standin, tz="UTC"))
     channel = "D" + manager[1:]
@@ -643,8 +646,10 @@ def test_a_failed_chart_upload_is_retried_once_on_a_later_tick(
     ticker.tick()
     assert len(standin.messages_to(manager)) == 1  # the table went out
     assert charts_sent() == 0
+    clock.advance(minutes=1)  # a later tick: past the upload's backoff
     ticker.tick()
     assert charts_sent() == 1
+    clock.advance(minutes=1)
     ticker.tick()
     assert charts_sent() == 1 and len(standin.messages_to(manager)) == 1
 

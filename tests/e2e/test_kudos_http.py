@@ -19,15 +19,17 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from bot.app import Deps, build_ticker, make_web_client
+from bot.app import Deps, build_ticker, make_dispatch_client, make_web_client
+from bot.blocks.kudos import DigestFacts, digest_message
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.delivery import DEFAULT_LEASE, Delivery
+from bot.delivery import Delivery
+from bot.dispatcher import DEFAULT_LEASE, Dispatcher
 from bot.domain import local_checkin_time, week_key
 from bot.features import kudos as kudos_feature
 from bot.scheduler import Ticker
 from bot.slack_users import SlackUnavailable, fetch_profile, lookup_profile
-from storage import queries
+from storage import outbox_queries, queries
 from storage.db import make_engine, make_session_factory
 from testkit.live import CONFIGURED_ADMIN, LiveApp
 from testkit.simulator import NameDirectory, SlackSender, state_value
@@ -461,6 +463,35 @@ def test_kudos_without_a_channel_is_kept_and_posted_once_when_one_is_set(
     assert len(told) == 1 and "Your kudos is up" in _text_of(told[0])
 
 
+def test_a_kudos_slack_refuses_to_post_is_told_later_once_and_goes_up_when_the_channel_changes(
+    team: Team, standin: SlackStandIn
+) -> None:
+    team.make_team()
+    refusing = f"C0NOPE{team.run.upper()}"  # a channel Slack answers channel_not_found for
+    team.configure(recognition_channel_id=refusing)
+    seen = len(standin.calls)
+    team.kudos(MANAGER, f"@leo #process Clean handover to CS {team.run}")
+    answer = _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
+    assert f"I couldn't post in <#{refusing}> just now" in answer
+    assert "Your kudos is up" not in answer
+    assert [row.status for row in team.kudos_rows()] == ["pending"]
+    assert _dms_to(standin, REP1, team.run) == []
+
+    # An admin picks a channel the bot is in: the kept kudos goes up on the next tick, Leo gets
+    # his DM, and Maya (told it would come later) hears once that it is up.
+    team.configure(recognition_channel_id=team.channel)
+    clock = FakeClock(datetime.now(UTC))
+    team.tick(clock)
+    clock.advance(minutes=1)
+    team.tick(clock)
+    assert len(team.kudos_posts()) == 1
+    (dm,) = _dms_to(standin, REP1, team.run)
+    assert f"/archives/{team.channel}/" in _text_of(dm)
+    told = [c for c in standin.messages_to(MANAGER) if team.channel in _text_of(c)]
+    assert len(told) == 1 and "Your kudos is up" in _text_of(told[0])
+    assert [row.status for row in team.kudos_rows()] == ["posted"]
+
+
 def test_an_admin_without_a_channel_is_told_to_set_one(team: Team, standin: SlackStandIn) -> None:
     seen = len(standin.calls)
     team.kudos(ADMIN, f"@leo #learning Shared the loss review {team.run}")
@@ -579,7 +610,14 @@ def test_three_processes_ticking_at_once_post_the_digest_once(
             )
             client = make_web_client(deps.settings)
             delivery = Delivery(deps.session_factory, client, clock, worker=f"replica-{number}")
-            ticker = Ticker(jobs=kudos_feature.scheduled_jobs(deps, delivery), clock=clock)
+            dispatcher = Dispatcher(
+                deps.session_factory,
+                make_dispatch_client(deps.settings),
+                clock,
+                worker=f"replica-{number}",
+            )
+            jobs = kudos_feature.scheduled_jobs(deps, delivery)
+            ticker = Ticker(jobs=[*jobs, ("outbox-dispatch", dispatcher.run_once)], clock=clock)
             barrier.wait()
             ticker.tick()
             errors.extend(error for _, error in ticker.failures)
@@ -609,21 +647,30 @@ def test_a_digest_claimed_by_a_process_that_died_is_posted_once_its_lease_runs_o
 ) -> None:
     team.configure(recognition_channel_id=team.channel, checkin_weekday=0, checkin_hour=9)
     monday_nine = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-    # A process claimed this week's digest, then died before sending it.
+    # A process queued this week's digest and claimed it, then died before sending it.
+    week = week_key(monday_nine, "UTC")
     with team.session_factory() as session:
-        claim = queries.claim_post(
+        claim = outbox_queries.enqueue(
             session=session,
             team_id=team.team_id,
-            post_key=f"digest:{week_key(monday_nine, 'UTC')}",
+            post_key=f"digest:{week}",
             kind="digest",
-            claimed_by="replica-that-died",
+            target_kind="recognition_channel",
+            target_id=None,
+            payload=digest_message(DigestFacts(week, (), (), ())),
             now=monday_nine,
         )
+        row = outbox_queries.get(session=session, team_id=team.team_id, post_key=f"digest:{week}")
+        assert row is not None
+        row.state, row.claimed_by = "sending", "replica-that-died"
+        row.lease_until = monday_nine + DEFAULT_LEASE
+        session.add(row)
         session.commit()
-    assert claim is not None
+    assert claim
 
     team.tick(FakeClock(monday_nine + timedelta(minutes=1)))  # the claim may still be live
     assert _digest_posts(team) == []
+    # Once the lease ran out, the dispatcher looks for it in the channel, then sends it.
     team.tick(FakeClock(monday_nine + DEFAULT_LEASE + timedelta(minutes=1)))
     assert len(_digest_posts(team)) == 1
     team.tick(FakeClock(monday_nine + DEFAULT_LEASE + timedelta(minutes=2)))
@@ -658,27 +705,18 @@ def test_a_workspace_whose_digest_fails_does_not_hold_up_the_others(
     team.tick(FakeClock(wednesday_three + timedelta(minutes=1)))
     assert [c.error for c in failed_posts()] == ["channel_not_found"]
     assert len(_digest_posts(team)) == 1
-    # A later tick in the window tries the broken one again, and posts nothing twice.
-    team.tick(FakeClock(wednesday_three + timedelta(minutes=2)))
+    # A later tick in the window (past the dispatcher's wait for a channel the bot can't post
+    # in: bot.dispatcher.REFUSED_CHANNEL_RETRY) tries the broken one again, and posts nothing
+    # twice.
+    team.tick(FakeClock(wednesday_three + timedelta(hours=7)))
     assert len(failed_posts()) == 2
     assert len(_digest_posts(team)) == 1
     with team.session_factory() as session:
-        assert (
-            queries.get_post(
-                session=session,
-                team_id=healthy,
-                post_key=f"digest:{week_key(wednesday_three, 'UTC')}",
-            ).status
-            == "sent"
-        )  # type: ignore[union-attr]
-        assert (
-            queries.get_post(
-                session=session,
-                team_id=broken,
-                post_key=f"digest:{week_key(wednesday_three, 'UTC')}",
-            )
-            is None
-        )
+        key = f"digest:{week_key(wednesday_three, 'UTC')}"
+        sent = outbox_queries.get(session=session, team_id=healthy, post_key=key)
+        assert sent is not None and sent.state == "sent"
+        waiting = outbox_queries.get(session=session, team_id=broken, post_key=key)
+        assert waiting is not None and waiting.state == "pending"  # kept, to be tried again
 
 
 def test_no_digest_when_switched_off_or_when_it_is_days_late(team: Team) -> None:
@@ -800,8 +838,9 @@ def test_a_failed_dm_is_reported_truthfully_and_retried_once_by_the_scheduler(
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
     seen = len(standin.calls)
-    # The first DM (Leo's) fails for good, past the client's own retries; Priya's goes out.
-    standin.fail_next("conversations.open", status=500, times=3)
+    # Leo's DM is refused for now (a definite answer: the outbox dispatcher tries it again after
+    # a backoff, bot.dispatcher); Priya's goes out.
+    standin.fail_next("chat.postMessage", error="internal_error", to=REP1)
     team.kudos(MANAGER, f"@leo @priya #win Closed Initech {team.run}")
 
     answer = _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
@@ -814,8 +853,9 @@ def test_a_failed_dm_is_reported_truthfully_and_retried_once_by_the_scheduler(
     assert len(_dms_to(standin, REP2, team.run)) == 1
     assert [row.status for row in team.kudos_rows()] == ["pending"]
 
-    # The scheduler's one retry reaches Leo; Maya, already told it's up, hears nothing more.
-    clock = FakeClock(datetime.now(UTC))
+    # The scheduler's retry (its tick's outbox dispatch, past the first backoff) reaches Leo;
+    # Maya, already told it's up, hears nothing more.
+    clock = FakeClock(datetime.now(UTC) + timedelta(minutes=1))
 
     def told_giver() -> list[RecordedCall]:
         return [c for c in standin.messages_to(MANAGER) if team.channel in _text_of(c)]
@@ -838,30 +878,26 @@ def test_a_dm_that_fails_again_on_its_retry_is_given_up_and_the_giver_told_once(
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
     seen = len(standin.calls)
-    standin.fail_next("conversations.open", status=500, times=3)
+    standin.fail_next("chat.postMessage", error="internal_error", to=REP1)
     team.kudos(MANAGER, f"@leo #learning Wrote up the Globex review {team.run}")
     assert "couldn't reach" in _text_of(_ephemerals_after(standin, seen, MANAGER)[0])
 
     def dm_tries() -> int:
-        return len(
-            [
-                c
-                for c in standin.calls_to("conversations.open", ok_only=False)
-                if c.params.get("users") == REP1 and not c.ok
-            ]
-        )
+        return len([c for c in standin.messages_to(REP1, ok_only=False) if not c.ok])
 
-    # Only the kudos jobs run here, so no other feature's DM meets the injected failures.
-    clock = FakeClock(datetime.now(UTC))
+    # Only the kudos jobs and the outbox dispatch run here; the injected failure is Leo's alone.
+    # Past the first backoff, the retry meets a refusal that can never work (Leo turned off
+    # DMs from apps): the dispatcher gives up on it (bot.slack_errors).
+    clock = FakeClock(datetime.now(UTC) + timedelta(minutes=1))
     deps = team.deps(clock)
     ticker = build_ticker(deps, make_web_client(deps.settings))
     kudos_ticker = Ticker(
-        jobs=[job for job in ticker.jobs if job[0].startswith("kudos")], clock=clock
+        jobs=[job for job in ticker.jobs if job[0].startswith(("kudos", "outbox"))], clock=clock
     )
     tries_before = dm_tries()
-    standin.fail_next("conversations.open", status=500, times=3)
+    standin.fail_next("chat.postMessage", error="messages_tab_disabled", to=REP1)
     kudos_ticker.tick()
-    assert dm_tries() == tries_before + 3  # one retry (the client's own 3 HTTP tries)
+    assert dm_tries() == tries_before + 1  # one retry (the dispatcher's client never re-sends)
     assert _dms_to(standin, REP1, team.run) == []
     assert [row.status for row in team.kudos_rows()] == ["posted"]
 
@@ -877,7 +913,7 @@ def test_a_dm_that_fails_again_on_its_retry_is_given_up_and_the_giver_told_once(
 
     clock.advance(minutes=1)
     kudos_ticker.tick()
-    assert dm_tries() == tries_before + 3
+    assert dm_tries() == tries_before + 1
     assert _dms_to(standin, REP1, team.run) == []
     assert len(told_unreached()) == 1
 

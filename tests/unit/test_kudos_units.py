@@ -33,10 +33,8 @@ from bot.usecases.kudos import (
     digest_due,
     local_day_start,
     may_give_kudos,
-    next_dm_step,
     parse_kudos_text,
     recipient_problem,
-    status_after_failed_dm,
 )
 from testkit.simulator import state_value
 from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
@@ -337,32 +335,6 @@ def test_command_text_becomes_the_plain_words_the_person_typed() -> None:
 
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("status", "attempts", "attempted_at", "step"),
-    [
-        ("pending", 0, None, "try"),  # never tried
-        ("pending", 1, NOW - timedelta(seconds=5), "wait"),  # a try in flight elsewhere
-        ("retry", 1, NOW - timedelta(seconds=5), "try"),  # the one retry
-        ("pending", 1, NOW - timedelta(minutes=10), "try"),  # the first try died with its process
-        ("pending", 2, NOW - timedelta(seconds=5), "wait"),  # the retry in flight
-        ("pending", 2, NOW - timedelta(minutes=10), "done"),  # the retry died: no third try
-        ("sent", 1, NOW, "done"),
-        ("failed", 2, NOW, "done"),
-    ],
-)
-def test_each_recipient_dm_is_tried_then_retried_once(
-    status: str, attempts: int, attempted_at: datetime | None, step: str
-) -> None:
-    assert (
-        next_dm_step(status=status, attempts=attempts, attempted_at=attempted_at, now=NOW) == step
-    )
-
-
-def test_a_failed_dm_waits_for_its_retry_then_is_given_up() -> None:
-    assert status_after_failed_dm(1) == "retry"
-    assert status_after_failed_dm(2) == "failed"
 
 
 def test_the_giver_hears_the_post_is_up_even_when_a_dm_failed() -> None:

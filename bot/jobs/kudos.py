@@ -1,0 +1,67 @@
+"""The kudos jobs: the weekly recognition digest, queued in the outbox when due.
+
+Kudos themselves need no job: their posts and DMs are outbox rows, retried by the dispatcher,
+and a kudos kept while there was no recognition channel goes up once one is set (saving the
+channel wakes its row: storage.queries.update_workspace_settings).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from bot.app import Deps
+from bot.blocks.kudos import digest_message
+from bot.scheduler import ScheduledJob
+from bot.usecases import kudos as usecases
+from storage import kudos_queries, queries
+
+log = logging.getLogger(__name__)
+
+# Workspaces read per query by the kudos digest job.
+DIGEST_BATCH = 500
+# How far behind the job's latest run the clock may be before stored digest times are
+# cleared (storage.queries.clock_went_back): more than processes' clocks ever differ.
+CLOCK_SKEW = timedelta(minutes=1)
+
+
+def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
+    def queue_weekly_digests(now: datetime) -> None:
+        """Only workspaces whose stored digest time has come are read; each is queued its
+        digest (when due) and gets its next time stored, in one unit of work."""
+        with deps.uow() as uow:
+            if queries.clock_went_back(
+                session=uow.session, name="kudos.digest", now=now, tolerance=CLOCK_SKEW
+            ):
+                kudos_queries.clear_next_digests(session=uow.session)
+        looked_at: set[str] = set()
+        while True:
+            with deps.uow() as uow:
+                due = kudos_queries.workspaces_due_for_digest(
+                    session=uow.session, now=now, limit=DIGEST_BATCH, exclude=looked_at
+                )
+            if not due:
+                return
+            for team_id in due:
+                # One unit of work per workspace: one workspace's trouble must not keep the
+                # digest from every workspace after it. Its due mark is written with its row.
+                try:
+                    with deps.uow() as uow:
+                        later = usecases.queue_digest(
+                            uow,
+                            team_id=team_id,
+                            admin_user_ids=deps.settings.admins,
+                            digest_message=digest_message,
+                        )
+                        kudos_queries.set_next_digests(
+                            session=uow.session, next_at={team_id: later}
+                        )
+                except Exception:
+                    log.exception("queueing the weekly digest for %s failed", team_id)
+            # A workspace whose queueing failed stays due (tried on the next tick), not again in
+            # this one.
+            looked_at.update(due)
+            if len(due) < DIGEST_BATCH:
+                return
+
+    return [("kudos-digest", queue_weekly_digests)]
