@@ -5,9 +5,10 @@ The Slack stand-in allows `chat.postMessage` at `--rate` per second (token bucke
 for their Friday check-in at the same instant (their time zones are set so); then `--processes`
 OS processes each run `rebound tick --at <that instant + elapsed time>` over and over (a tick
 exits when it has nothing left it may send now), until every rep has their check-in and no
-outbox row is left to settle, or `--time-limit` passes. Each paces itself at the allowed rate
-without knowing about the others, so together they ask for more than Slack allows and the 429
-handling has to share the capacity out. All traffic stays on 127.0.0.1.
+outbox row is left to settle, or `--time-limit` passes. Each one's outbox dispatcher paces
+itself at the allowed rate (REBOUND_SEND_RATE) without knowing about the others, so together
+they ask for more than Slack allows and the 429 handling has to share the capacity out.
+All traffic stays on 127.0.0.1.
 
 `--ambiguous-faults N`: N chat.postMessage calls, one every reps/(N+1)-th post the stand-in
 would otherwise have accepted, are carried out (the DM IS posted) and then answered 502, so the

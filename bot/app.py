@@ -166,6 +166,7 @@ def make_dispatcher(deps: Deps) -> Dispatcher:
         deps.clock,
         token_for_team=deps.oauth.bot_token_for if deps.oauth is not None else None,
         metrics=deps.metrics,
+        post_per_workspace_second=deps.settings.send_rate_per_second,
     )
 
 

@@ -38,7 +38,8 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
     admins: frozenset[str] = field(default_factory=frozenset)
-    # Scheduled fan-out (check-ins) per process, under Slack's chat.postMessage limits.
+    # chat.postMessage per second per workspace per process (the outbox dispatcher's pace:
+    # a check-in fan-out is spread at it), under Slack's chat.postMessage limits.
     send_rate_per_second: float = 10.0
     slack_client_id: str | None = None
     slack_client_secret: str | None = None

@@ -28,9 +28,10 @@ maintaining a workspace-wide limit": https://docs.slack.dev/apis/web-api/rate-li
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from http.client import RemoteDisconnected
 from typing import Any
@@ -106,6 +107,15 @@ METHOD_PER_MINUTE: dict[str, float] = {
 # user; the others (views.publish) take the user id itself.
 DM_METHODS = frozenset({"chat.postMessage", UPLOAD_METHOD})
 POST_PER_CHANNEL_SECONDS = 1.0
+# chat.postMessage per workspace per process (REBOUND_SEND_RATE, bot.config): Slack's
+# workspace-wide limit for it is unpublished ("maintaining a workspace-wide limit", the rate-limits
+# page above), so a scheduled fan-out (every rep's check-in at once) is spread at this rate.
+POST_PER_WORKSPACE_SECOND = 10.0
+# A 429 whose Retry-After is this short (Slack asks "1" for chat.postMessage bursts) is waited
+# out inline and the same claimed row sent again — a 429 means Slack did not post it — as long
+# as the whole send, its retries and one more request (the client's timeout) end within the
+# LEASE_MARGIN that record_attempt made sure was left. Longer ones put the row back.
+INLINE_429_SECONDS = 2.0
 
 
 def with_post_key(message: Mapping[str, Any], post_key: str, team_id: str = "") -> dict[str, Any]:
@@ -144,18 +154,28 @@ class _Buckets:
         self._held: dict[tuple[str, ...], float] = {}
 
     def wait(self, key: tuple[str, ...], per_minute: float, burst: float) -> float:
+        return self.wait_all([(key, per_minute, burst)])
+
+    def wait_all(self, buckets: Sequence[tuple[tuple[str, ...], float, float]]) -> float:
+        """`wait` for several buckets at once (a channel's and its workspace's): the tokens
+        are taken from all of them or, when one has none, from none (the longest wait)."""
         with self._lock:
             now = self._monotonic()
-            held = self._held.get(key, 0.0)
-            if held > now:
-                return held - now
-            tokens, at = self._state.get(key, (burst, now))
-            tokens = min(burst, tokens + (now - at) * per_minute / 60.0)
-            if tokens >= 1.0 - 1e-9:
-                self._state[key] = (tokens - 1.0, now)
-                return 0.0
-            self._state[key] = (tokens, now)
-            return (1.0 - tokens) * 60.0 / per_minute
+            longest = 0.0
+            refilled: list[tuple[tuple[str, ...], float]] = []
+            for key, per_minute, burst in buckets:
+                held = self._held.get(key, 0.0)
+                if held > now:
+                    longest = max(longest, held - now)
+                    continue
+                tokens, at = self._state.get(key, (burst, now))
+                tokens = min(burst, tokens + (now - at) * per_minute / 60.0)
+                refilled.append((key, tokens))
+                if tokens < 1.0 - 1e-9:
+                    longest = max(longest, (1.0 - tokens) * 60.0 / per_minute)
+            for key, tokens in refilled:
+                self._state[key] = (tokens - 1.0 if longest == 0.0 else tokens, now)
+            return longest
 
     def hold(self, key: tuple[str, ...], seconds: float) -> None:
         with self._lock:
@@ -165,6 +185,23 @@ class _Buckets:
 
 class Unrenderable(Exception):
     """An upload row whose renderer is unknown here (bot.uploads): it can never be sent."""
+
+
+def _inline_key(row: OutboxMessage) -> tuple[str, ...]:
+    """The bucket a short 429 holds in this process (real seconds): the workspace's
+    chat.postMessage pace, or the method's tier bucket. Longer holds are on the app's clock
+    (Dispatcher._holds)."""
+    if row.method == "chat.postMessage":
+        return (row.team_id, "chat.postMessage", "*workspace*")
+    return (row.team_id, row.method)
+
+
+def _retry_after(error: SlackApiError) -> float:
+    """A 429's Retry-After in seconds (https://docs.slack.dev/apis/web-api/rate-limits)."""
+    try:
+        return float(error.response.headers.get("Retry-After") or 1)
+    except (TypeError, ValueError):
+        return 1.0
 
 
 class _Outcome:
@@ -189,7 +226,9 @@ class Dispatcher:
         reconcile_delay: timedelta = RECONCILE_DELAY,
         method_per_minute: Mapping[str, float] | None = None,
         post_per_channel_seconds: float = POST_PER_CHANNEL_SECONDS,
+        post_per_workspace_second: float = POST_PER_WORKSPACE_SECOND,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """`client` carries the API URL and timeout; it should have no retry handlers that
         re-send (bot.app.make_dispatch_client): the dispatcher decides what is sent again."""
@@ -206,8 +245,10 @@ class Dispatcher:
         self.reconcile_delay = reconcile_delay
         self.method_per_minute = dict(METHOD_PER_MINUTE, **(method_per_minute or {}))
         self.post_per_channel_seconds = post_per_channel_seconds
+        self.post_per_workspace_second = post_per_workspace_second
         self._sleep = sleep
-        self._buckets = _Buckets()
+        # Pacing runs on real seconds; a test hands its own clock's (with `sleep` moving it).
+        self._buckets = _Buckets(monotonic)
         # App-clock holds: (team, method) -> until (a 429's Retry-After), and each workspace's
         # next conversations.history slot.
         self._holds: dict[tuple[str, str], datetime] = {}
@@ -321,12 +362,8 @@ class Dispatcher:
         channel = self._channel_for(row, now)
         if channel is None:
             return _Outcome.LATER  # _channel_for already put it back (or failed it)
-        wait = self._pace(row, channel)
-        if wait > MAX_INLINE_WAIT_SECONDS:
-            self._later(row, now + timedelta(seconds=wait), "paced", uncount=False)
+        if not self._wait_turn(row, channel, now):
             return _Outcome.LATER
-        if wait > 0:
-            self._sleep(wait)
         with self.uow() as uow:
             # Where it goes, written before it leaves: the place to look if the answer is lost.
             allowed = outbox_queries.record_attempt(
@@ -342,15 +379,31 @@ class Dispatcher:
             return _Outcome.LATER
         attempts = row.attempts + 1
         client = self.clients.client_for(row.team_id)
-        try:
-            response = self._call(client, row, channel)
-        except Unrenderable as error:
-            self._fail(row, str(error))
-            return _Outcome.FAILED
-        except SlackApiError as error:
-            return self._after_error(row, error, attempts, channel)
-        except Exception as error:
-            return self._after_exception(row, error, attempts)
+        started = time.monotonic()
+        while True:
+            try:
+                response = self._call(client, row, channel)
+            except Unrenderable as error:
+                self._fail(row, str(error))
+                return _Outcome.FAILED
+            except SlackApiError as error:
+                seconds = _retry_after(error) if error.response.status_code == 429 else None
+                budget = LEASE_MARGIN.total_seconds() - float(client.timeout or 30)
+                if (
+                    seconds is not None
+                    and seconds <= INLINE_429_SECONDS
+                    and time.monotonic() - started + seconds <= budget
+                ):
+                    # Not posted: wait it out (the whole workspace+method waits with it, in
+                    # this process) and send the same row again under the same claim.
+                    # A little jitter: processes held by the same 429 don't all come back at once.
+                    self._buckets.hold(_inline_key(row), seconds + random.uniform(0, 0.25))
+                    if self._wait_turn(row, channel, now, put_back=False):
+                        continue
+                return self._after_error(row, error, attempts, channel)
+            except Exception as error:
+                return self._after_exception(row, error, attempts)
+            break
         data = response.data if isinstance(response.data, dict) else {}
         self._mark_sent(row, data.get("channel") or channel, data.get("ts"))
         return _Outcome.SENT
@@ -465,12 +518,31 @@ class Dispatcher:
             self._dm_channels[key] = (time.monotonic() + DM_CACHE_SECONDS, channel)
         return channel
 
+    def _wait_turn(
+        self, row: OutboxMessage, channel: str | None, now: datetime, *, put_back: bool = True
+    ) -> bool:
+        """Sleep until the row's buckets let it go (True); when that is more than
+        MAX_INLINE_WAIT_SECONDS away, False, and the row is put back until then."""
+        while (wait := self._pace(row, channel)) > 0:
+            if wait > MAX_INLINE_WAIT_SECONDS:
+                if put_back:
+                    self._later(row, now + timedelta(seconds=wait), "paced", uncount=False)
+                return False
+            self._sleep(wait)
+        return True
+
     def _pace(self, row: OutboxMessage, channel: str | None) -> float:
         if row.method == "chat.postMessage":
-            return self._buckets.wait(
-                (row.team_id, "chat.postMessage", channel or ""),
-                60.0 / self.post_per_channel_seconds,
-                1.0,
+            return self._buckets.wait_all(
+                [
+                    (
+                        (row.team_id, "chat.postMessage", channel or ""),
+                        60.0 / self.post_per_channel_seconds,
+                        1.0,
+                    ),
+                    # Burst of one: a fan-out is spread evenly, not sent in bursts.
+                    (_inline_key(row), 60.0 * self.post_per_workspace_second, 1.0),
+                ]
             )
         per_minute = self.method_per_minute.get(row.method)
         if per_minute is None:
@@ -544,10 +616,7 @@ class Dispatcher:
         """Slack's 429 carries Retry-After in seconds (https://docs.slack.dev/apis/web-api/
         rate-limits: "a Retry-After HTTP header containing the number of seconds until you can
         retry"); the workspace+method is held that long, and the row waits as long."""
-        try:
-            seconds = float(error.response.headers.get("Retry-After") or 1)
-        except (TypeError, ValueError):
-            seconds = 1.0
+        seconds = _retry_after(error)
         until = self.clock() + timedelta(seconds=seconds)
         with self._lock:
             key = (row.team_id, method)

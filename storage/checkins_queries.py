@@ -359,6 +359,37 @@ def finish_claim(
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+def record_sent(
+    *,
+    session: Session,
+    checkin_id: int,
+    channel_id: str | None,
+    message_ts: str | None,
+    now: datetime,
+) -> bool:
+    """The check-in's DM is in Slack (recorded by the outbox dispatcher, whichever process
+    sent it): claimed → sent, with where the DM is. A check-in answered or skipped meanwhile
+    keeps its status."""
+    result = session.execute(
+        update(CheckIn)
+        .where(col(CheckIn.id) == checkin_id, col(CheckIn.status) == "claimed")
+        .values(status="sent", sent_at=now, channel_id=channel_id, message_ts=message_ts)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def skip_claimed(*, session: Session, checkin_id: int) -> bool:
+    """The check-in's DM can never be sent: claimed → skipped."""
+    result = session.execute(
+        update(CheckIn)
+        .where(col(CheckIn.id) == checkin_id, col(CheckIn.status) == "claimed")
+        .values(status="skipped")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
 def set_questions(*, session: Session, checkin_id: int, questions: list[dict[str, str]]) -> None:
     session.execute(
         update(CheckIn)

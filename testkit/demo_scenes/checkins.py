@@ -48,13 +48,19 @@ def _new_calls(ctx: DemoContext) -> list[RecordedCall]:
     return calls
 
 
+def _dm(user_id: str) -> str:
+    """The app's DM with the person, where the outbox posts what is for them (the stand-in
+    names it D + the user id without its U)."""
+    return "D" + user_id[1:]
+
+
 def _latest_checkin_dm(ctx: DemoContext, user_id: str) -> RecordedCall | None:
     """Leo's check-in DM, sent by this scene's tick or by an earlier scene's (every tick runs
     every job, so whichever tick first passes his 14:00 sends it)."""
     found = [
         c
         for c in ctx.standin.calls_to("chat.postMessage")
-        if c.params.get("channel") == user_id
+        if c.params.get("channel") == _dm(user_id)
         and str(c.params.get("text", "")).startswith("Your weekly check-in")
     ]
     return found[-1] if found else None
@@ -117,10 +123,10 @@ def play(ctx: DemoContext) -> None:
     t.scene("Friday 14:00 in Los Angeles — Priya's check-in; she is with a customer")
     _move_clock_to(ctx, PRIYA_FRIDAY)
     ctx.ticker.tick()
-    _show(ctx, [c for c in _new_calls(ctx) if c.params.get("channel") == ctx.priya])
+    _show(ctx, [c for c in _new_calls(ctx) if c.params.get("channel") == _dm(ctx.priya)])
 
     t.scene("Saturday 14:00 in New York — Maya's weekly digest of her team's check-ins")
     _move_clock_to(ctx, MAYA_SATURDAY)
     ctx.ticker.tick()
     ctx.ticker.tick()  # a second tick (or a second replica) sends nothing more
-    _show(ctx, [c for c in _new_calls(ctx) if c.params.get("channel") == maya])
+    _show(ctx, [c for c in _new_calls(ctx) if c.params.get("channel") == _dm(maya)])

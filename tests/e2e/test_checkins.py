@@ -11,11 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
-from bot.app import Deps, build_ticker, make_web_client
+from bot.app import Deps, build_ticker, make_dispatch_client, make_web_client
 from bot.blocks.checkins import (
     MAX_DIGEST_REPS,
     checkin_message,
@@ -25,14 +23,14 @@ from bot.blocks.checkins import (
 )
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.delivery import DEFAULT_LEASE
+from bot.dispatcher import DEFAULT_LEASE, INLINE_429_SECONDS, LEASE_MARGIN, Dispatcher, _Buckets
 from bot.domain import next_checkin_at
 from bot.domain.checkins import Question, RatingDrop, RepWeek
-from bot.features.checkins import SEND_RETRY_BUDGET_SECONDS, RetryBudget, SendPacer, fanout_client
+from bot.uow import UnitOfWork, to_user
 from bot.usecases import checkins as uc
 from storage import checkins_queries as cq
-from storage import queries
-from storage.db import SessionFactory, make_engine, make_session_factory
+from storage import outbox_queries, queries
+from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
 from storage.models import CheckInAnswer, Goal, Member, Outcome, Reflection
 from testkit.live import LiveApp
 from testkit.simulator import state_value
@@ -137,43 +135,72 @@ def test_parse_pause_rejects(text: str) -> None:
 
 
 def test_pacer_spreads_sends_and_a_hold_stops_them() -> None:
+    # The outbox dispatcher's pacing (a workspace's chat.postMessage at REBOUND_SEND_RATE,
+    # burst of one), on a clock of the test's.
     moments = [0.0]
-    pacer = SendPacer(
-        10.0, monotonic=lambda: moments[0], sleep=lambda s: moments.__setitem__(0, moments[0] + s)
-    )
+    buckets = _Buckets(monotonic=lambda: moments[0])
+    key = ("T1", "chat.postMessage")
+
+    def wait_turn() -> None:
+        while (wait := buckets.wait(key, 60.0 * 10.0, 1.0)) > 0:
+            moments[0] += wait
+
     for _ in range(11):
-        pacer.wait_turn()
+        wait_turn()
     assert moments[0] == pytest.approx(1.0)
-    pacer.hold(3.0)
-    pacer.wait_turn()
+    buckets.hold(key, 3.0)
+    wait_turn()
     assert moments[0] >= 4.0
 
 
 def test_one_send_stops_retrying_within_its_budget_so_the_claim_outlives_it(
-    standin: SlackStandIn,
+    standin: SlackStandIn, sqlite_url: str
 ) -> None:
-    moments = [0.0]
-
-    def monotonic() -> float:
-        return moments[0]
-
-    pacer = SendPacer(
-        1000.0, monotonic=monotonic, sleep=lambda s: moments.__setitem__(0, moments[0] + s)
+    # A long Retry-After is not waited out inside one send (the claim's lease would have to
+    # outlive it): the row is put back until then, and sent by a later dispatch.
+    url = sqlite_url
+    upgrade(url)
+    engine = make_engine(url)
+    clock = FakeClock(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    template = make_dispatch_client(
+        Settings(slack_bot_token=standin.bot_token, slack_api_url=standin.url)
     )
-    template = WebClient(token=standin.bot_token, base_url=standin.url)
-    client = fanout_client(template, pacer, budget=RetryBudget(60.0, monotonic=monotonic))
+    dispatcher = Dispatcher(
+        make_session_factory(engine),
+        template,
+        clock,
+        worker="w1",
+        monotonic=lambda: clock().timestamp(),
+        sleep=lambda seconds: clock.advance(seconds=seconds) and None,
+    )
+    with UnitOfWork(make_session_factory(engine), clock=clock) as uow:
+        uow.outbox.add(
+            team_id="T1", post_key="budget", kind="test", to=to_user(REP1), message={"text": "hi"}
+        )
     seen = len(standin.calls)
-    # Two 429s asking for 30 s each: the second retry would end past the 60 s budget.
+    started = clock()
+    # Two 429s asking for 30 s each: neither is slept through.
     standin.fail_next("chat.postMessage", status=429, retry_after=30, times=2)
-    with pytest.raises(SlackApiError) as raised:
-        client.chat_postMessage(channel=REP1, text="hello")
-    assert raised.value.response["error"] == "ratelimited"
+    dispatcher.run_once(clock())
+    clock.advance(seconds=30)
+    dispatcher.run_once(clock())
+    with make_session_factory(engine)() as session:
+        row = outbox_queries.get(session=session, team_id="T1", post_key="budget")
+        assert row is not None and row.state == "pending"
+        assert row.last_error == "ratelimited"
     attempts = [c for c in standin.calls[seen:] if c.method == "chat.postMessage"]
-    assert len(attempts) == 2 and 30 <= moments[0] <= 60
-    # The default budget, plus a first and a last attempt at the client's timeout, ends well
-    # within Delivery's claim lease.
-    worst = SEND_RETRY_BUDGET_SECONDS + 2 * template.timeout
+    assert len(attempts) == 2 and 30 <= (clock() - started).total_seconds() <= 60
+    clock.advance(seconds=30)
+    dispatcher.run_once(clock())
+    sent = [c for c in standin.calls[seen:] if c.method == "chat.postMessage" and c.ok]
+    assert len(sent) == 1
+    # A send waits out short 429s inline only while its last request (at the client's
+    # timeout) still ends within the LEASE_MARGIN left of its claim: a first request, the
+    # inline waits and a last one end well within the claim's lease.
+    assert LEASE_MARGIN.total_seconds() - template.timeout > INLINE_429_SECONDS
+    worst = LEASE_MARGIN.total_seconds() + template.timeout
     assert worst < DEFAULT_LEASE.total_seconds() / 2
+    engine.dispose()
 
 
 # --- over HTTP ----------------------------------------------------------------------------
@@ -237,7 +264,7 @@ def test_checkin_command_opens_the_week_and_answering_again_edits(
     reply = live.sender(team_id).view_submission(view, user_id=REP1, values=values)
     assert reply.status == 200 and not reply.body.strip()
     thanks = _new_calls(standin, seen, "chat.postMessage")
-    assert thanks[0].params["channel"] == REP1 and "saved" in thanks[0].params["text"]
+    assert thanks[0].params["channel"] == _dm(REP1) and "saved" in thanks[0].params["text"]
     # Slack retries the same view: nothing new is saved or posted.
     again = live.sender(team_id).view_submission(view, user_id=REP1, values=values)
     assert again.status == 200
@@ -265,13 +292,19 @@ def test_checkin_command_opens_the_week_and_answering_again_edits(
         assert checkin is not None and checkin.status == "answered"
 
 
+def _dm(user_id: str) -> str:
+    """The app's DM with the person, where the outbox sends what is for them (the stand-in's
+    conversations.open answers D + the user id without its U)."""
+    return "D" + user_id[1:]
+
+
 def _thanks_to(standin: SlackStandIn, seen: int, user_id: str) -> list[RecordedCall]:
     return [
         c
         for c in standin.calls[seen:]
         if c.method == "chat.postMessage"
         and c.ok
-        and c.params.get("channel") == user_id
+        and c.params.get("channel") == _dm(user_id)
         and "is saved" in str(c.params.get("text"))
     ]
 
@@ -482,7 +515,7 @@ def test_the_scheduled_dm_asks_about_this_weeks_loss_and_last_commitment_then_bu
     dms = [
         c
         for c in standin.calls[seen:]
-        if c.method == "chat.postMessage" and c.params.get("channel") == REP1
+        if c.method == "chat.postMessage" and c.params.get("channel") == _dm(REP1)
     ]
     assert len(dms) == 1
     dm = dms[0]

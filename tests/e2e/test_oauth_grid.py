@@ -109,7 +109,8 @@ def test_a_grid_workspace_gets_its_debrief_and_its_scheduled_checkin(grid: OAuth
     checkins = [
         c
         for c in standin.calls[seen:]
-        if c.method == "chat.postMessage" and c.ok and c.params.get("channel") == rep
+        # The outbox posts in the rep's DM (the stand-in's D + the id without U).
+        if c.method == "chat.postMessage" and c.ok and c.params.get("channel") == "D" + rep[1:]
     ]
     assert len(checkins) == 1, [(c.method, c.response.get("error")) for c in standin.calls[seen:]]
     assert _team_of(checkins[0]) == GRID_TEAM

@@ -356,7 +356,7 @@ def test_checkin_in_beta_opens_beta_week_and_answers_land_in_beta(two: Workspace
     alpha_id = int(alpha_view["private_metadata"])
     seen = two.mark()
     two.submit(ALPHA, alpha_view, rep, checkin_values(alpha_view, alpha_answer))
-    two.wait(seen, "chat.postMessage", channel=rep)
+    two.wait(seen, "chat.postMessage", channel="D" + rep[1:])
     two.settle()
 
     seen = two.mark()
@@ -370,10 +370,10 @@ def test_checkin_in_beta_opens_beta_week_and_answers_land_in_beta(two: Workspace
     beta_answer = f"Beta answer {uuid.uuid4().hex[:6]}"
     seen = two.mark()
     two.submit(BETA, beta_view, rep, checkin_values(beta_view, beta_answer))
-    (thanks,) = two.wait(seen, "chat.postMessage", channel=rep)
+    (thanks,) = two.wait(seen, "chat.postMessage", channel="D" + rep[1:])
     two.settle()
     assert_all_with_token_of(BETA, two.since(seen))
-    assert thanks.params["channel"] == rep
+    assert thanks.params["channel"] == "D" + rep[1:]  # the outbox posts in the rep's DM
 
     for session in two.db():
         beta_checkin = session.get(CheckIn, beta_id)
@@ -634,7 +634,7 @@ def test_forged_buttons_and_modals_in_beta_get_and_change_nothing_of_alphas(
     alpha_answer = f"Alpha answer {uuid.uuid4().hex[:6]}"
     seen = two.mark()
     two.submit(ALPHA, checkin_view, rep, checkin_values(checkin_view, alpha_answer))
-    two.wait(seen, "chat.postMessage", channel=rep)
+    two.wait(seen, "chat.postMessage", channel="D" + rep[1:])
     two.settle()
     for session in two.db():
         (goal,) = session.exec(select(Goal).where(Goal.team_id == ALPHA, Goal.user_id == rep))

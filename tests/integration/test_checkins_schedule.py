@@ -11,15 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from sqlmodel import select
 
 from bot.app import Deps, build_ticker, make_web_client
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.delivery import Delivery
-from bot.features import checkins as checkins_feature
-from bot.features.checkins import REMINDER_BATCH, CheckinJobs, SendPacer
+from bot.jobs import checkins as checkin_jobs
+from bot.jobs.checkins import REMINDER_BATCH, CheckinJobs
+from bot.slack_clients import TeamClients
 from bot.usecases import checkins as uc
 from storage import checkins_queries as cq
 from storage import queries
@@ -40,17 +39,23 @@ def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
 
 
+def dm(user_id: str) -> str:
+    """The app's DM with the person, where the outbox sends what is for them (the stand-in's
+    conversations.open answers D + the user id without its U)."""
+    return "D" + user_id[1:]
+
+
 def checkin_dms(calls: list[RecordedCall], user_id: str) -> list[RecordedCall]:
     return [
         c
         for c in calls
-        if c.params.get("channel") == user_id
+        if c.params.get("channel") == dm(user_id)
         and str(c.params.get("text", "")).startswith("Your weekly check-in")
     ]
 
 
 def texts_to(calls: list[RecordedCall], user_id: str) -> list[str]:
-    return [str(c.params.get("text", "")) for c in calls if c.params.get("channel") == user_id]
+    return [str(c.params.get("text", "")) for c in calls if c.params.get("channel") == dm(user_id)]
 
 
 @pytest.fixture
@@ -246,21 +251,22 @@ def test_reminders_keep_coming_behind_more_old_unanswered_check_ins_than_a_batch
     reminders = world.tick_at(utc(2026, 10, 31, 14, 0))
     assert [t for t in texts_to(reminders, LONDON) if "nudge" in t] != []
     # The old ones are past their window: never reminded, days late.
-    assert [c for c in reminders if str(c.params.get("channel")).startswith("U0STALE")] == []
+    assert [c for c in reminders if str(c.params.get("channel")).startswith(dm("U0STALE"))] == []
 
 
 def test_failing_time_zone_reads_wait_their_turn_instead_of_starving_others(
     world: World, standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(checkins_feature, "TZ_REFRESH_BATCH", 2)
+    monkeypatch.setattr(checkin_jobs, "TZ_REFRESH_BATCH", 2)
     people = [f"U0TZ{world.team_id[-4:]}{n}" for n in "ABC"]
     for user_id in people:
         standin.add_user(StandInUser(id=user_id, name=user_id.lower(), real_name=user_id))
         with world.session_factory() as session:  # one by one: ids in this order
             queries.upsert_member(session=session, team_id=world.team_id, user_id=user_id)
             session.commit()
-    # The first two reads fail for good (429 after 429, past all retries); nothing else does.
-    standin.fail_next("users.info", status=429, retry_after=0, times=18)
+    # The first two reads fail for good (429 after 429, past all retries: the app's client
+    # tries each read 4 times, bot.app.make_web_client); nothing else does.
+    standin.fail_next("users.info", status=429, retry_after=0, times=8)
     world.tick_at(utc(2026, 10, 28, 9, 0))
     assert [_tz_read_at(world, p) for p in people] == [None, None, None]
     world.tick_at(utc(2026, 10, 28, 9, 1))  # the third is read now, not the failing two again
@@ -291,12 +297,7 @@ def test_an_unreachable_slack_leaves_the_zone_unread_and_no_check_in_at_utc(
     unreachable = WebClient(
         token=standin.bot_token, base_url=f"http://127.0.0.1:{_closed_port()}/api/"
     )
-    jobs = CheckinJobs(
-        world.deps,
-        Delivery(world.session_factory, unreachable, world.clock),
-        SendPacer(500),
-        retry_interval=FixedValueRetryIntervalCalculator(0.0),
-    )
+    jobs = CheckinJobs(world.deps, TeamClients(unreachable), worker="test")
     jobs.refresh_timezones(utc(2026, 10, 29, 12, 0))  # a connection error, not a Slack error
     assert _tz_read_at(world, tokyo) is None
     jobs.plan(utc(2026, 10, 30, 14, 0))  # 14:00 UTC: the guessed zone's check-in time
@@ -372,7 +373,7 @@ def test_manager_digest_once_a_week_with_rate_drops_and_who_is_missing(world: Wo
     sent = [
         c
         for c in world.standin.calls_to("chat.postMessage")
-        if c.params.get("channel") == MANAGER and "week of 26 Oct" in str(c.params.get("text"))
+        if c.params.get("channel") == dm(MANAGER) and "week of 26 Oct" in str(c.params.get("text"))
     ][-1]
     body = str(sent.params["blocks"])
     assert "1 of 2 answered (50%)" in body
