@@ -48,6 +48,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import bindparam, create_engine, insert, inspect, text
 from sqlalchemy.engine import Engine, make_url
@@ -87,8 +88,8 @@ class FaultyStandIn(SlackStandIn):
         self._accepted = 0
         self._count_lock = threading.Lock()
 
-    def _take_fault(self, method: str) -> _Fault | None:
-        fault = super()._take_fault(method)
+    def _take_fault(self, method: str, params: dict[str, Any]) -> _Fault | None:
+        fault = super()._take_fault(method, params)
         if fault is not None or method != "chat.postMessage":
             return fault
         with self._count_lock:
