@@ -44,7 +44,7 @@ from bot.clock import Clock
 from bot.metrics import Metrics, count_post
 from bot.outbox_hooks import hooks_for, register_hooks
 from bot.slack_clients import TeamClients, TokenForTeam
-from bot.slack_errors import CHANNEL_REFUSED, is_permanent
+from bot.slack_errors import APP_NOT_AUTHORIZED, CHANNEL_REFUSED, is_permanent
 from bot.uow import UnitOfWork
 from bot.uploads import UPLOAD_METHOD, message_renderer_for, renderer_for, upload_arguments
 from storage import outbox_queries, queries
@@ -671,13 +671,23 @@ class Dispatcher:
 
     def _mark_sent(self, row: OutboxMessage, channel: str | None, ts: str | None) -> None:
         assert row.id is not None
-        with self.uow() as uow:
-            if outbox_queries.mark_sent(
-                session=uow.session, row_id=row.id, channel=channel, ts=ts, now=self.clock()
-            ):
-                on_sent = hooks_for(row.kind).on_sent
-                if on_sent is not None:
-                    on_sent(uow.session, row, channel, ts, uow.now())
+        try:
+            with self.uow() as uow:
+                if outbox_queries.mark_sent(
+                    session=uow.session, row_id=row.id, channel=channel, ts=ts, now=self.clock()
+                ):
+                    on_sent = hooks_for(row.kind).on_sent
+                    if on_sent is not None:
+                        on_sent(uow.session, row, channel, ts, uow.now())
+        except Exception:
+            # Slack has the message: a feature's hook that fails must not roll back "sent",
+            # or the row would go unknown, be found again, fail again — forever. The mark
+            # goes in alone (a database that is down fails here too, and the lease decides).
+            log.exception("on_sent of outbox row %s (%s) failed", row.id, row.post_key)
+            with self.uow() as uow:
+                outbox_queries.mark_sent(
+                    session=uow.session, row_id=row.id, channel=channel, ts=ts, now=self.clock()
+                )
         count_post(self.metrics, row.kind)
 
     # ------------------------------------------------------------------ reconciling
@@ -735,6 +745,18 @@ class Dispatcher:
         if code is not None and not is_permanent(code):
             self._release_unknown(row, self._backoff(1))
             return 0
+        if code in APP_NOT_AUTHORIZED:
+            # The history can't be read (an install from before the history scopes, say), so
+            # whether Slack has it is unknowable: sending again could show it twice. Given up
+            # on, loudly; reinstalling the app grants the scopes for the next time.
+            log.warning(
+                "outbox row %s (%s): can't look for it in Slack (%s); not sent again",
+                row.id,
+                row.post_key,
+                code,
+            )
+            self._fail(row, f"unverifiable:{code}")
+            return 1
         # Not there (or the conversation can't be read, when posting there will fail too).
         self._later(row, now, "not found in history", uncount=False)
         return 1

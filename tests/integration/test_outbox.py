@@ -174,6 +174,54 @@ def test_a_post_slack_took_but_answered_502_is_found_in_history_not_sent_again(
     assert ("sent", "k-502", post.response["ts"]) in HOOKED
 
 
+def test_a_post_whose_history_cannot_be_read_is_given_up_on_not_sent_twice(
+    outbox: Outbox,
+) -> None:
+    """An install from before the history scopes can't look: Slack may have the post, so it
+    is not sent again (https://docs.slack.dev/reference/methods/conversations.history lists
+    missing_scope among its errors)."""
+    marker = _marker()
+    outbox.add("k-no-scope", marker)
+    dispatcher = outbox.dispatcher()
+    outbox.standin.accept_then_fail("chat.postMessage", status=502)
+    dispatcher.run_once(outbox.clock())
+    outbox.standin.fail_next("conversations.history", error="missing_scope")
+    outbox.clock.advance(minutes=1)
+    dispatcher.run_once(outbox.clock())
+    outbox.clock.advance(minutes=10)
+    dispatcher.run_once(outbox.clock())
+    assert len(_posted(outbox.standin, marker)) == 1
+    row = outbox.row("k-no-scope")
+    assert (row.state, row.last_error) == ("failed", "unverifiable:missing_scope")
+
+
+def _raise_on_sent(
+    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
+) -> None:
+    raise RuntimeError("a feature's bookkeeping broke")
+
+
+register_hooks("outbox-test-broken-hook", on_sent=_raise_on_sent)
+
+
+def test_a_failing_on_sent_hook_still_leaves_the_row_sent(outbox: Outbox) -> None:
+    marker = _marker()
+    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
+        uow.outbox.add(
+            team_id=outbox.team,
+            post_key="k-broken-hook",
+            kind="outbox-test-broken-hook",
+            to=to_channel("C0WINS"),
+            message={"text": marker},
+        )
+    dispatcher = outbox.dispatcher()
+    dispatcher.run_once(outbox.clock())
+    outbox.clock.advance(minutes=10)  # past the lease: a row left "sending" would be retried
+    dispatcher.run_once(outbox.clock())
+    assert len(_posted(outbox.standin, marker)) == 1
+    assert outbox.row("k-broken-hook").state == "sent"
+
+
 def test_a_post_that_failed_before_slack_acted_is_looked_for_then_sent(outbox: Outbox) -> None:
     marker = _marker()
     outbox.add("k-503", marker)
