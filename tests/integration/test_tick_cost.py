@@ -172,12 +172,18 @@ def test_idle_workspaces_get_their_check_ins_when_their_time_comes(world: World)
     ]
 
 
+def dm_of(user_id: str) -> str:
+    """The person's DM with the app: the outbox sends to the conversation conversations.open
+    gives, which the stand-in names "D" + the user id without its "U"."""
+    return "D" + user_id[1:]
+
+
 def checkin_dms(calls: list[Any], user_id: str) -> list[Any]:
     return [
         c
         for c in calls
         if c.method == "chat.postMessage"
-        and c.params.get("channel") == user_id
+        and c.params.get("channel") == dm_of(user_id)
         and str(c.params.get("text", "")).startswith("Your weekly check-in")
     ]
 
@@ -223,7 +229,9 @@ def test_a_zone_that_changes_moves_the_check_in(world: World) -> None:
 
 def digests_to(calls: list[Any], user_id: str) -> list[Any]:
     return [
-        c for c in calls if c.method == "chat.postMessage" and c.params.get("channel") == user_id
+        c
+        for c in calls
+        if c.method == "chat.postMessage" and c.params.get("channel") == dm_of(user_id)
     ]
 
 
