@@ -420,6 +420,40 @@ def test_goal_submission_validates_saves_once_and_shows_progress(
 ReviewTicker = Callable[[datetime], tuple[Any, FakeClock]]
 
 
+def _review_cycle_end(today: date) -> date:
+    """The next 30 November whose reviews (1 December, UTC) are still ahead of `today`.
+
+    The ticker runs on a FakeClock at those instants while the live app (which shares the
+    database) stays on the test's clock. Ahead of it, never behind: a row the ticker queues is
+    then not yet due for the live app's dispatcher, so only the ticker sends it (behind it, the
+    live app, woken by any request, would race the ticker for the row). Winter in London, Los
+    Angeles and Chicago, whatever the year: the hours below hold."""
+    year = today.year if today < date(today.year, 11, 29) else today.year + 1
+    return date(year, 11, 30)
+
+
+REVIEW_CYCLE_END = _review_cycle_end(datetime.now(UTC).date())
+REVIEW_YEAR = REVIEW_CYCLE_END.year
+REVIEW_IN_CYCLE = datetime(REVIEW_YEAR, 11, 10, 12, tzinfo=UTC)
+
+
+def review_day(hour: int, minute: int = 0) -> datetime:
+    """An instant on 1 December after REVIEW_CYCLE_END, in UTC."""
+    return datetime(REVIEW_YEAR, 12, 1, hour, minute, tzinfo=UTC)
+
+
+def reviews_to(standin: SlackStandIn, user_id: str) -> list[Any]:
+    """The cycle-review messages in `user_id`'s DM (the rep's review, the manager's table): the
+    ticker runs every job, so a weekly check-in may fall due on the same day too."""
+    return [
+        call
+        for call in standin.messages_to(user_id)
+        if str(
+            call.params.get("metadata", {}).get("event_payload", {}).get("post_key", "")
+        ).startswith(("review:", "team-review:"))
+    ]
+
+
 @pytest.fixture
 def review_ticker(live: LiveApp, standin: SlackStandIn) -> Iterator[ReviewTicker]:
     """Makes the scheduler, in-process, on a FakeClock starting at the given instant (the live
@@ -452,7 +486,7 @@ def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
     perfect = new_user(standin, tz="America/Los_Angeles")
     no_goal = new_user(standin)
     team = new_team()
-    end = date(2026, 11, 30)
+    end = REVIEW_CYCLE_END
     with live_session(live) as session:
         queries.set_reports(
             session=session,
@@ -465,46 +499,46 @@ def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
         queries.upsert_member(
             session=session, team_id=team, user_id=perfect, tz="America/Los_Angeles"
         )
-        add_goal(session, lucky, team_id=team, target=1000, end=end)
-        add_goal(session, perfect, team_id=team, target=1000, end=end)
-        add_outcome(session, lucky, "win", IN_CYCLE, score=0.2, amount=5000, team_id=team)
-        add_outcome(session, perfect, "loss", IN_CYCLE, score=1.0, team_id=team)
-        add_outcome(session, perfect, "win", IN_CYCLE, score=1.0, amount=100, team_id=team)
+        add_goal(session, lucky, team_id=team, target=1000, start=end.replace(day=1), end=end)
+        add_goal(session, perfect, team_id=team, target=1000, start=end.replace(day=1), end=end)
+        add_outcome(session, lucky, "win", REVIEW_IN_CYCLE, score=0.2, amount=5000, team_id=team)
+        add_outcome(session, perfect, "loss", REVIEW_IN_CYCLE, score=1.0, team_id=team)
+        add_outcome(session, perfect, "win", REVIEW_IN_CYCLE, score=1.0, amount=100, team_id=team)
         session.commit()
 
     # Midnight has passed in London, but reviews wait for the working day.
-    ticker, clock = review_ticker(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    ticker, clock = review_ticker(review_day(0, 30))
     seen = len(standin.calls)
     ticker.tick()
-    clock.set(datetime(2026, 12, 1, 8, 59, tzinfo=UTC))
+    clock.set(review_day(8, 59))
     ticker.tick()
     assert ticker.failures == []
-    assert standin.messages_to(lucky) == []
+    assert reviews_to(standin, lucky) == []
 
     # 09:00 in London: Leo's review. Los Angeles is still on 30 November.
-    clock.set(datetime(2026, 12, 1, 9, tzinfo=UTC))
+    clock.set(review_day(9))
     ticker.tick()
-    assert len(standin.messages_to(lucky)) == 1
-    assert standin.messages_to(perfect) == []
-    assert standin.messages_to(manager) == []
+    assert len(reviews_to(standin, lucky)) == 1
+    assert reviews_to(standin, perfect) == []
+    assert reviews_to(standin, manager) == []
 
     # Every rep's cycle ended at 08:00 UTC (midnight in LA); the manager's 09:00 is 15:00 UTC.
-    clock.set(datetime(2026, 12, 1, 14, 59, tzinfo=UTC))
+    clock.set(review_day(14, 59))
     ticker.tick()
-    assert standin.messages_to(manager) == []
-    clock.set(datetime(2026, 12, 1, 15, tzinfo=UTC))
+    assert reviews_to(standin, manager) == []
+    clock.set(review_day(15))
     ticker.tick()
-    assert len(standin.messages_to(manager)) == 1
-    assert standin.messages_to(perfect) == []  # 07:00 in Los Angeles
+    assert len(reviews_to(standin, manager)) == 1
+    assert reviews_to(standin, perfect) == []  # 07:00 in Los Angeles
 
-    clock.set(datetime(2026, 12, 1, 17, tzinfo=UTC))
+    clock.set(review_day(17))
     ticker.tick()
     ticker.tick()  # a second tick (or replica) sends nothing again
     assert ticker.failures == []
-    lucky_dm = standin.messages_to(lucky)
-    perfect_dm = standin.messages_to(perfect)
+    lucky_dm = reviews_to(standin, lucky)
+    perfect_dm = reviews_to(standin, perfect)
     assert len(lucky_dm) == 1 and len(perfect_dm) == 1
-    assert standin.messages_to(no_goal) == []
+    assert reviews_to(standin, no_goal) == []
     assert "Lucky hit" in lucky_dm[0].params["text"]
     assert "masquerading as a win" in json.dumps(lucky_dm[0].params["blocks"])
     assert "Perfect miss" in perfect_dm[0].params["text"]
@@ -512,7 +546,7 @@ def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
     assert "Celebrate the perfect miss" in perfect_text and perfect_text.count("🎉") == 1
     assert "Go out and do exactly what you did again" in perfect_text
 
-    manager_posts = standin.messages_to(manager)
+    manager_posts = reviews_to(standin, manager)
     assert len(manager_posts) == 1
     table = json.dumps(manager_posts[0].params["blocks"], ensure_ascii=False)
     assert f"<@{lucky}>" in table and f"<@{perfect}>" in table
@@ -548,12 +582,18 @@ def _team_of_two(live: LiveApp, standin: SlackStandIn, first: str, second: str) 
         for user_id in (manager, first, second):
             queries.upsert_member(session=session, team_id=team, user_id=user_id, tz="UTC")
         for user_id in (first, second):
-            add_goal(session, user_id, team_id=team, end=date(2026, 11, 30))
+            add_goal(
+                session,
+                user_id,
+                team_id=team,
+                start=REVIEW_CYCLE_END.replace(day=1),
+                end=REVIEW_CYCLE_END,
+            )
         session.commit()
     return manager
 
 
-AFTER_EVERY_REVIEW = datetime(2026, 12, 1, 18, tzinfo=UTC)
+AFTER_EVERY_REVIEW = review_day(18)
 
 
 def test_an_unreachable_rep_is_reviewed_unsent_and_blocks_nobody(
@@ -574,8 +614,8 @@ def test_an_unreachable_rep_is_reviewed_unsent_and_blocks_nobody(
     ticker.tick()
     ticker.tick()
     assert ticker.failures == []
-    assert len(standin.messages_to(reachable)) == 1
-    posts = standin.messages_to(manager)
+    assert len(reviews_to(standin, reachable)) == 1
+    posts = reviews_to(standin, manager)
     assert len(posts) == 1  # the team review went out, unreachable rep and all
     table = json.dumps(posts[0].params["blocks"], ensure_ascii=False)
     assert f"<@{gone}>" in table and "couldn't be reached by DM" in table
@@ -610,8 +650,8 @@ def test_a_transient_error_retries_the_review(
     # have posted it; bot.app.IdempotentServerErrorRetryHandler).
     standin.fail_next("chat.postMessage", status=500, times=1)
     ticker.tick()
-    assert standin.messages_to(first) == []
-    assert len(standin.messages_to(second)) == 1
+    assert reviews_to(standin, first) == []
+    assert len(reviews_to(standin, second)) == 1
     with live_session(live) as session:
         goal = session.exec(select(Goal).where(Goal.user_id == first)).one()
         assert goal.reviewed_at is None  # not given up on
@@ -619,7 +659,7 @@ def test_a_transient_error_retries_the_review(
     # after Slack posted it), doesn't find it, and sends it.
     clock.advance(minutes=1)
     ticker.tick()
-    assert len(standin.messages_to(first)) == 1
+    assert len(reviews_to(standin, first)) == 1
 
 
 @pytest.mark.parametrize("failing", ["files.getUploadURLExternal", "files.completeUploadExternal"])
@@ -644,14 +684,14 @@ def test_a_failed_chart_upload_is_retried_once_on_a_later_tick(
     # completing step, which shares the file, is never re-sent): the upload raises.
     standin.fail_next(failing, status=500, times=3 if failing in IDEMPOTENT_METHODS else 1)
     ticker.tick()
-    assert len(standin.messages_to(manager)) == 1  # the table went out
+    assert len(reviews_to(standin, manager)) == 1  # the table went out
     assert charts_sent() == 0
     clock.advance(minutes=1)  # a later tick: past the upload's backoff
     ticker.tick()
     assert charts_sent() == 1
     clock.advance(minutes=1)
     ticker.tick()
-    assert charts_sent() == 1 and len(standin.messages_to(manager)) == 1
+    assert charts_sent() == 1 and len(reviews_to(standin, manager)) == 1
 
 
 # --- /rebound report ------------------------------------------------------------------------------
