@@ -226,7 +226,7 @@ def ctx(live: LiveApp, standin: SlackStandIn) -> Iterator[Ctx]:
         queries.update_workspace_settings(
             session=session, team_id=team_id, recognition_channel_id="C0WINS"
         )
-        owner = seed_person(session, team_id, OWNER, "owner")
+        owner = seed_person(session, team_id, OWNER, "owner", at=live.clock())
         session.flush()
         outcome = session.get(Outcome, owner.outcome_id)
         checkin = session.get(CheckIn, owner.checkin_id)

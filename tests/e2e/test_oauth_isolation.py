@@ -192,8 +192,8 @@ def seed_both(two: Workspaces, user_id: str) -> tuple[Seeded, Seeded, str, str]:
     text carries the workspace's tag. Returns (alpha rows, beta rows, alpha tag, beta tag)."""
     alpha_tag, beta_tag = f"alphaonly{uuid.uuid4().hex[:6]}", f"betaonly{uuid.uuid4().hex[:6]}"
     for session in two.db():
-        alpha = seed_person(session, ALPHA, user_id, alpha_tag)
-        beta = seed_person(session, BETA, user_id, beta_tag)
+        alpha = seed_person(session, ALPHA, user_id, alpha_tag, at=two.app.clock())
+        beta = seed_person(session, BETA, user_id, beta_tag, at=two.app.clock())
         session.commit()
     return alpha, beta, alpha_tag, beta_tag
 
@@ -238,7 +238,7 @@ def test_a_beta_admins_workspace_export_is_beta_only(two: Workspaces) -> None:
     rep = two.new_user("rep")
     alpha, beta, alpha_tag, beta_tag = seed_both(two, rep)
     for session in two.db():
-        seed_person(session, ALPHA, ADMIN, f"{alpha_tag}admin")
+        seed_person(session, ALPHA, ADMIN, f"{alpha_tag}admin", at=two.app.clock())
         session.commit()
 
     files, calls = export(two, BETA, ADMIN, "export workspace")

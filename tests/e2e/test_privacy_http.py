@@ -108,9 +108,9 @@ def test_export_sends_only_the_askers_own_data(
 ) -> None:
     team, other_team = new_team(), new_team()
     rep, teammate, third = new_user(standin), new_user(standin), new_user(standin)
-    mine = seed_person(db, team, rep, "mine")
-    seed_person(db, team, teammate, "teammate-secret")
-    seed_person(db, other_team, rep, "other-workspace")
+    mine = seed_person(db, team, rep, "mine", at=live.clock())
+    seed_person(db, team, teammate, "teammate-secret", at=live.clock())
+    seed_person(db, other_team, rep, "other-workspace", at=live.clock())
     given = seed_kudos(db, team, rep, [teammate, third], "Kudos I gave")
     received = seed_kudos(db, team, teammate, [rep, third], "Kudos I got")
     seed_kudos(db, team, teammate, [third], "Kudos not about me")
@@ -177,9 +177,9 @@ def test_workspace_export_is_for_admins_only_and_keeps_reflections_private(
 ) -> None:
     team, other_team = new_team(), new_team()
     rep, teammate = new_user(standin), new_user(standin)
-    seed_person(db, team, rep, "alpha")
-    seed_person(db, team, teammate, "beta")
-    seed_person(db, other_team, rep, "gamma")
+    seed_person(db, team, rep, "alpha", at=live.clock())
+    seed_person(db, team, teammate, "beta", at=live.clock())
+    seed_person(db, other_team, rep, "gamma", at=live.clock())
     db.commit()
 
     seen = len(standin.calls)
@@ -246,9 +246,9 @@ def test_forget_me_deletes_exactly_the_clickers_rows_once(
 ) -> None:
     team, other_team = new_team(), new_team()
     rep, teammate, third = new_user(standin), new_user(standin), new_user(standin)
-    seed_person(db, team, rep, "mine")
-    theirs = seed_person(db, team, teammate, "theirs")
-    seed_person(db, other_team, rep, "elsewhere")
+    seed_person(db, team, rep, "mine", at=live.clock())
+    theirs = seed_person(db, team, teammate, "theirs", at=live.clock())
+    seed_person(db, other_team, rep, "elsewhere", at=live.clock())
     given = seed_kudos(db, team, rep, [teammate], "Kudos I gave")
     shared = seed_kudos(db, team, teammate, [rep, third], "Kudos for two")
     db.commit()
@@ -311,7 +311,7 @@ def test_forget_me_deletes_exactly_the_clickers_rows_once(
 
 def test_a_double_click_deletes_once(live: LiveApp, standin: SlackStandIn, db: Session) -> None:
     team, rep = new_team(), new_user(standin)
-    seed_person(db, team, rep, "double")
+    seed_person(db, team, rep, "double", at=live.clock())
     db.commit()
 
     urls: list[str] = []

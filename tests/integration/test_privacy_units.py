@@ -133,9 +133,9 @@ def session(database_url: str) -> Iterator[Session]:
 
 
 def test_forget_member_takes_only_that_persons_rows(session: Session) -> None:
-    seed_person(session, "T1", "UA", "a")
-    seed_person(session, "T1", "UB", "b")
-    seed_person(session, "T2", "UA", "a2")
+    seed_person(session, "T1", "UA", "a", at=NOW)
+    seed_person(session, "T1", "UB", "b", at=NOW)
+    seed_person(session, "T2", "UA", "a2", at=NOW)
     shared = seed_kudos(session, "T1", "UB", ["UA", "UC"], "for two")
     seed_kudos(session, "T1", "UA", ["UB", "UC"], "from A")
     session.commit()

@@ -9,7 +9,7 @@ import io
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -215,12 +215,13 @@ class Seeded:
     goal_id: int
 
 
-def seed_person(
-    session: Session, team_id: str, user_id: str, tag: str, *, at: datetime | None = None
-) -> Seeded:
-    """A member with a lost deal and its reflection, a check-in with an answer and a goal;
-    every free text carries `tag` so a test can look for it in exported bytes."""
-    at = at or datetime.now(UTC)
+def seed_person(session: Session, team_id: str, user_id: str, tag: str, *, at: datetime) -> Seeded:
+    """A member with a lost deal and its reflection, a check-in with an answer and a goal for
+    the month of `at` (the test's clock: tests never read the wall clock); every free text
+    carries `tag` so a test can look for it in exported bytes."""
+    year, week, _ = at.isocalendar()
+    month_start = at.date().replace(day=1)
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
     session.add(Member(team_id=team_id, user_id=user_id, display_name=f"Name {tag}"))
     outcome = Outcome(
         team_id=team_id,
@@ -249,7 +250,7 @@ def seed_person(
     checkin = CheckIn(
         team_id=team_id,
         user_id=user_id,
-        week_key=f"2026-W{uuid.uuid4().int % 50 + 1:02d}",
+        week_key=f"{year}-W{week:02d}",
         due_at=at,
         status="answered",
         questions=[{"key": "win", "text": "Your win this week?"}],
@@ -260,8 +261,8 @@ def seed_person(
         metric="custom",
         custom_metric=f"Metric {tag}",
         target=10,
-        cycle_start=date(2026, 11, 1),
-        cycle_end=date(2026, 11, 30),
+        cycle_start=month_start,
+        cycle_end=next_month - timedelta(days=1),
         why=f"Why {tag}",
     )
     session.add_all([reflection, checkin, goal])
