@@ -90,40 +90,33 @@ def _method_of(request: HttpRequest) -> str:
     return request.url.rsplit("/", 1)[-1].split("?", 1)[0]
 
 
-class IdempotentServerErrorRetryHandler(ServerErrorRetryHandler):
+class _OnlyIdempotentMethods(RetryHandler):
+    """Put before one of slack-sdk's retry handlers: it retries only what that handler would
+    and only for IDEMPOTENT_METHODS (a call Slack may already have acted on is never re-sent)."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return _method_of(request) in IDEMPOTENT_METHODS and super()._can_retry(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class IdempotentServerErrorRetryHandler(_OnlyIdempotentMethods, ServerErrorRetryHandler):
     """slack-sdk's ServerErrorRetryHandler re-sends any request answered 500 or 503
     (slack_sdk/http_retry/builtin_handlers.py: `response.status_code in [500, 503]`, whatever
     the method); this one only re-sends IDEMPOTENT_METHODS."""
 
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return _method_of(request) in IDEMPOTENT_METHODS and super()._can_retry(
-            state=state, request=request, response=response, error=error
-        )
 
-
-class IdempotentConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+class IdempotentConnectionErrorRetryHandler(_OnlyIdempotentMethods, ConnectionErrorRetryHandler):
     """slack-sdk's ConnectionErrorRetryHandler re-sends after URLError, ConnectionResetError
     and RemoteDisconnected (its default `error_types`), which also happen after the request
     reached Slack; this one only re-sends IDEMPOTENT_METHODS."""
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return _method_of(request) in IDEMPOTENT_METHODS and super()._can_retry(
-            state=state, request=request, response=response, error=error
-        )
 
 
 def make_web_client(
