@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, or_
+from sqlalchemy import CursorResult, String, cast, delete, or_, update
 from sqlalchemy.sql.dml import Delete
 from sqlmodel import Session, SQLModel, col, select
 
@@ -20,6 +20,7 @@ from storage.models import (
     Kudos,
     KudosRecipient,
     Member,
+    OutboxMessage,
     Outcome,
     Reflection,
     Workspace,
@@ -214,7 +215,62 @@ def delete_personal_rows(*, session: Session, team_id: str, user_id: str) -> dic
             KudosRecipient.team_id == team_id, KudosRecipient.user_id == user_id
         ),
     )
+    forget_outbox_rows(session=session, team_id=team_id, user_id=user_id)
     return counts
+
+
+# Outbox states whose message is done with: sent, or given up on.
+_FINAL_OUTBOX_STATES = ("sent", "failed")
+
+
+def forget_outbox_rows(*, session: Session, team_id: str, user_id: str) -> int:
+    """The outbox rows that would carry this person's data to Slack, or keep a copy of it:
+    those sent to them and those that name them (a manager's note, a shout-out: their id in
+    the payload, as a JSON string or a mention). Rows not yet sent are deleted, so nothing
+    about them goes out after they asked to be forgotten; sent and given-up rows stay (their
+    post key is what stops a second send) but lose their payload. Returns the rows touched."""
+    text = cast(OutboxMessage.payload, String)  # type: ignore[arg-type]
+    about_them = (
+        OutboxMessage.team_id == team_id,
+        or_(
+            (col(OutboxMessage.target_kind) == "user") & (col(OutboxMessage.target_id) == user_id),
+            text.contains(f'"{user_id}"'),
+            text.contains(f"<@{user_id}>"),
+            text.contains(f"<@{user_id}|"),
+        ),
+    )
+    unsent = _deleted(
+        session,
+        delete(OutboxMessage).where(
+            *about_them, col(OutboxMessage.state).not_in(_FINAL_OUTBOX_STATES)
+        ),
+    )
+    blanked = session.execute(
+        update(OutboxMessage)
+        .where(*about_them, col(OutboxMessage.state).in_(_FINAL_OUTBOX_STATES))
+        .values(payload={})
+        .execution_options(synchronize_session=False)
+    )
+    return unsent + int(blanked.rowcount or 0)
+
+
+def delete_old_outbox_rows(*, session: Session, before: datetime, limit: int = 1000) -> int:
+    """Delete up to `limit` sent or given-up outbox rows last scheduled before `before` (through
+    ix_outbox_state_not_before: a range read). The message is in Slack, or never will be; its
+    copy in the outbox would only keep personal data and grow the dispatcher's table. Callers
+    enqueue a post key in the same transaction as the fact that causes it, so an old key is
+    never enqueued again once its row is gone."""
+    ids = session.exec(
+        select(OutboxMessage.id)
+        .where(
+            col(OutboxMessage.state).in_(_FINAL_OUTBOX_STATES),
+            col(OutboxMessage.not_before) < before,
+        )
+        .limit(limit)
+    ).all()
+    if not ids:
+        return 0
+    return _deleted(session, delete(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))
 
 
 def retention_periods(*, session: Session) -> list[int]:

@@ -1,4 +1,5 @@
-"""Retention: reflections past each workspace's retention are deleted (bot.usecases.privacy)."""
+"""Retention: reflections past each workspace's retention are deleted, and old sent outbox rows
+(bot.usecases.privacy)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.usecases import privacy as usecases
 log = logging.getLogger(__name__)
 # Retention is in days; looking every few minutes is plenty and spares the database.
 RETENTION_CHECK_EVERY = timedelta(minutes=10)
+OUTBOX_BATCHES_PER_RUN = 20
 
 
 def scheduled_jobs(deps: Deps, *_: object) -> list[tuple[str, ScheduledJob]]:
@@ -22,8 +24,14 @@ def scheduled_jobs(deps: Deps, *_: object) -> list[tuple[str, ScheduledJob]]:
             return
         with deps.uow() as uow:
             deleted = usecases.apply_reflection_retention(session=uow.session, now=now)
-        last_run[:] = [now]
         for team_id, count in deleted.items():
             log.info("retention: deleted %d old reflections in %s", count, team_id)
+        # A batch per transaction: a backlog (the first run after an upgrade) never holds one
+        # long lock on the table the dispatcher claims from.
+        for _ in range(OUTBOX_BATCHES_PER_RUN):
+            with deps.uow() as uow:
+                if usecases.apply_outbox_retention(session=uow.session, now=now) == 0:
+                    break
+        last_run[:] = [now]
 
     return [("privacy.reflection_retention", delete_expired_reflections)]

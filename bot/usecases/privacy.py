@@ -10,7 +10,7 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, SQLModel
@@ -271,6 +271,18 @@ def apply_reflection_retention(*, session: Session, now: datetime) -> dict[str, 
         ).items():
             deleted[team_id] = deleted.get(team_id, 0) + count
     return dict(sorted(deleted.items()))
+
+
+# A sent (or given-up) message's outbox row is kept this long, then deleted: longer than any
+# window in which a job asks "was this queued already?" by its post key (a team review's 14
+# days, a digest's week), so nothing is queued twice; short enough that copies of what was said
+# to people don't pile up in the database.
+OUTBOX_KEEP = timedelta(days=60)
+
+
+def apply_outbox_retention(*, session: Session, now: datetime) -> int:
+    """Delete one batch of old sent or given-up outbox rows; how many went."""
+    return privacy_queries.delete_old_outbox_rows(session=session, before=now - OUTBOX_KEEP)
 
 
 # --- the export, as an upload row (bot.uploads) -------------------------------------------------

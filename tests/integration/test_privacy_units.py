@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.blocks.privacy import (
     FORGET_ME_CONFIRM_ACTION_ID,
@@ -22,8 +22,9 @@ from bot.blocks.privacy import (
 from bot.blocks.settings import parse_settings_submission, settings_modal, settings_saved_message
 from bot.domain.settings import CurrentSettings
 from bot.usecases import privacy
+from storage import outbox_queries
 from storage.db import make_engine, make_session_factory, upgrade
-from storage.models import Outcome, Reflection, Workspace
+from storage.models import OutboxMessage, Outcome, Reflection, Workspace
 from testkit.simulator import state_value
 from tests.support.factories import seed_kudos, seed_person
 
@@ -180,6 +181,72 @@ def test_retention_applies_per_workspace(session: Session) -> None:
     assert session.get(Reflection, fresh.reflection_id) is not None
     assert session.get(Reflection, other.reflection_id) is not None
     assert session.get(Outcome, old.outcome_id) is not None
+
+
+def _queue(
+    session: Session, key: str, *, to: str | None = None, text: str = "", team: str = "T1"
+) -> None:
+    outbox_queries.enqueue(
+        session=session,
+        team_id=team,
+        post_key=key,
+        kind="test",
+        target_kind="user" if to else "channel",
+        target_id=to or "C0TEAM",
+        payload={"text": text},
+        now=NOW,
+    )
+
+
+def _outbox(session: Session) -> dict[str, tuple[str, dict[str, Any]]]:
+    session.expire_all()
+    rows = session.exec(select(OutboxMessage)).all()
+    return {f"{r.team_id}/{r.post_key}": (r.state, r.payload) for r in rows}
+
+
+def test_forget_member_leaves_nothing_of_theirs_waiting_in_the_outbox(session: Session) -> None:
+    seed_person(session, "T1", "UA", "a", at=NOW)
+    _queue(session, "dm-to-a", to="UA", text="Your debrief of Deal a")
+    _queue(session, "note-about-a", to="UM", text="<@UA> lost Deal a")
+    _queue(session, "shout-out", text="A perfect miss by <@UA|ann>")
+    _queue(session, "sent-note", to="UM", text="<@UA> lost Deal b")
+    _queue(session, "about-someone-else", to="UM", text="<@UAB> lost Deal c")  # not UA
+    _queue(session, "other-workspace", to="UA", text="Deal elsewhere", team="T2")
+    sent = session.exec(select(OutboxMessage).where(OutboxMessage.post_key == "sent-note")).one()
+    sent.state = "sent"
+    session.commit()
+
+    privacy.forget_member(session=session, team_id="T1", user_id="UA")
+    session.commit()
+    # Unsent rows about them are gone (nothing about them goes out after they asked); the sent
+    # row stays for its post key, emptied; everyone else's rows are as they were.
+    assert _outbox(session) == {
+        "T1/sent-note": ("sent", {}),
+        "T1/about-someone-else": ("pending", {"text": "<@UAB> lost Deal c"}),
+        "T2/other-workspace": ("pending", {"text": "Deal elsewhere"}),
+    }
+
+
+def test_old_sent_outbox_rows_are_deleted_and_recent_or_unsent_ones_kept(
+    session: Session,
+) -> None:
+    for key in ("old-sent", "old-failed", "old-pending", "recent-sent"):
+        _queue(session, key, to="UA", text=key)
+    rows = {r.post_key: r for r in session.exec(select(OutboxMessage)).all()}
+    long_ago = NOW - privacy.OUTBOX_KEEP - timedelta(days=1)
+    for key, state, at in (
+        ("old-sent", "sent", long_ago),
+        ("old-failed", "failed", long_ago),
+        ("old-pending", "pending", long_ago),
+        ("recent-sent", "sent", NOW - privacy.OUTBOX_KEEP + timedelta(days=1)),
+    ):
+        rows[key].state, rows[key].not_before = state, at
+    session.commit()
+
+    assert privacy.apply_outbox_retention(session=session, now=NOW) == 2
+    session.commit()
+    assert sorted(_outbox(session)) == ["T1/old-pending", "T1/recent-sent"]
+    assert privacy.apply_outbox_retention(session=session, now=NOW) == 0
 
 
 def test_the_saved_message_mentions_retention_only_when_it_was_in_the_form() -> None:
