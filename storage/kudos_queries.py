@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import String, bindparam, cast, literal, or_, update
 from sqlmodel import Session, col, func, select
 
 from storage.models import Kudos, KudosRecipient, Member, OutboxMessage, Outcome, Workspace
@@ -299,3 +299,20 @@ def leader_timezones(
     managers = [m.tz for m in members if m.is_manager]
     admins = [m.tz for m in members if m.user_id in admin_user_ids and not m.is_manager]
     return managers + admins
+
+
+def pending_kudos_without_outbox_row(*, session: Session, limit: int) -> list[Kudos]:
+    """Kudos still "pending" with no outbox row for their post: saved before the outbox
+    existed (the scheduler's old retry job sent them), so nothing would ever send them now.
+    Through ix_kudos_status; the outbox row is looked up by its unique key."""
+    key = literal("kudos:") + cast(Kudos.id, String)
+    queued = select(OutboxMessage.id).where(
+        OutboxMessage.team_id == Kudos.team_id, OutboxMessage.post_key == key
+    )
+    statement = (
+        select(Kudos)
+        .where(Kudos.status == "pending", ~queued.exists())
+        .order_by(col(Kudos.id))
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())

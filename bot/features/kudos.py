@@ -92,7 +92,7 @@ def scheduled_jobs(deps: Deps, delivery: object) -> list[tuple[str, ScheduledJob
 
     # The tick's dispatcher runs the kudos hooks too.
     install_hooks(deps)
-    return jobs.scheduled_jobs(deps)
+    return jobs.scheduled_jobs(deps, MESSAGES)
 
 
 # --- listeners ---------------------------------------------------------------------------------

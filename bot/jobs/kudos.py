@@ -14,6 +14,8 @@ from bot.app import Deps
 from bot.blocks.kudos import digest_message
 from bot.scheduler import ScheduledJob
 from bot.usecases import kudos as usecases
+from bot.usecases import kudos_sending
+from bot.usecases.kudos_sending import KudosMessages
 from storage import kudos_queries, queries
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,23 @@ DIGEST_BATCH = 500
 CLOCK_SKEW = timedelta(minutes=1)
 
 
-def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
+def scheduled_jobs(deps: Deps, messages: KudosMessages) -> list[tuple[str, ScheduledJob]]:
+    # Once per process: kudos from before the outbox exist only at the upgrade, and queueing
+    # one is idempotent (its post key), so processes starting together can't send it twice.
+    adopted: list[bool] = []
+
+    def adopt_kudos_from_before_the_outbox(now: datetime) -> None:
+        if adopted:
+            return
+        while True:
+            with deps.uow() as uow:
+                count = kudos_sending.adopt_unqueued_kudos(uow, messages=messages)
+            if count:
+                log.warning("queued %d kudos saved before the outbox existed", count)
+            if count < kudos_sending.ADOPT_BATCH:
+                break
+        adopted.append(True)
+
     def queue_weekly_digests(now: datetime) -> None:
         """Only workspaces whose stored digest time has come are read; each is queued its
         digest (when due) and gets its next time stored, in one unit of work."""
@@ -64,4 +82,7 @@ def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
             if len(due) < DIGEST_BATCH:
                 return
 
-    return [("kudos-digest", queue_weekly_digests)]
+    return [
+        ("kudos-adopt-from-before-the-outbox", adopt_kudos_from_before_the_outbox),
+        ("kudos-digest", queue_weekly_digests),
+    ]

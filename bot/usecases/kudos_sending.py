@@ -104,6 +104,82 @@ def give_kudos(
     return Given(result=result, channel_id=channel)
 
 
+# Kudos adopted per run: a first run after the upgrade may find many.
+ADOPT_BATCH = 200
+
+
+def adopt_unqueued_kudos(uow: UnitOfWork, *, messages: KudosMessages) -> int:
+    """Queue the kudos saved before the outbox existed and not yet fully sent (a kudos kept
+    while there was no recognition channel, one whose post or DMs the old retry job was still
+    trying): without a row, nothing would send them. The old posts table says what went out:
+    a post it sent is recorded as sent here (its key used, so it never goes twice) and only the
+    DMs still pending are queued. Returns how many kudos were adopted (0: nothing left)."""
+    session, now = uow.session, uow.now()
+    adopted = kudos_queries.pending_kudos_without_outbox_row(session=session, limit=ADOPT_BATCH)
+    for kudos in adopted:
+        assert kudos.id is not None
+        recipients = kudos_queries.recipient_rows(session=session, kudos_id=kudos.id)
+        old = queries.get_post(session=session, team_id=kudos.team_id, post_key=post_key(kudos.id))
+        if old is None or old.status != "sent" or not old.channel_id or not old.message_ts:
+            uow.outbox.add(
+                team_id=kudos.team_id,
+                post_key=post_key(kudos.id),
+                kind=KUDOS_POST,
+                to=to_recognition_channel(),
+                message=messages.post(
+                    giver_user_id=kudos.giver_user_id,
+                    recipients=[r.user_id for r in recipients],
+                    category=kudos.category,
+                    message=kudos.message,
+                ),
+            )
+            continue
+        # Up in the channel already: the row only records that its key was used.
+        uow.outbox.add(
+            team_id=kudos.team_id,
+            post_key=post_key(kudos.id),
+            kind=KUDOS_POST,
+            to=to_recognition_channel(),
+            message={},
+        )
+        row = outbox_queries.get(
+            session=session, team_id=kudos.team_id, post_key=post_key(kudos.id)
+        )
+        assert row is not None
+        row.state, row.sent_channel, row.sent_ts, row.sent_at = (
+            "sent",
+            old.channel_id,
+            old.message_ts,
+            old.sent_at or now,
+        )
+        kudos_queries.record_kudos_post(
+            session=session, kudos_id=kudos.id, channel_id=old.channel_id, message_ts=old.message_ts
+        )
+        dm = messages.dm(
+            giver_user_id=kudos.giver_user_id,
+            category=kudos.category,
+            message=kudos.message,
+            permalink=None,
+        )
+        for recipient in recipients:
+            if recipient.dm_status not in ("sent", "failed"):  # "pending" or the old "retry"
+                uow.outbox.add(
+                    team_id=kudos.team_id,
+                    post_key=dm_key(kudos.id, recipient.user_id),
+                    kind=KUDOS_DM,
+                    to=to_user(recipient.user_id),
+                    message=dm,
+                )
+        if all(r.dm_status in ("sent", "failed") for r in recipients):
+            kudos_queries.mark_kudos_posted(
+                session=session,
+                kudos_id=kudos.id,
+                channel_id=old.channel_id,
+                message_ts=old.message_ts,
+            )
+    return len(adopted)
+
+
 @dataclass(frozen=True)
 class KudosNews:
     """How a kudos' sending stands, for the answer to its giver.
