@@ -20,7 +20,7 @@ from bot.slack_clients import TeamClients
 from bot.slack_errors import UNREACHABLE_PERSON
 from bot.slack_users import profile_from_user
 from bot.usecases import checkins as uc
-from bot.usecases.members import remember_profile
+from bot.usecases.members import refresh_profile
 from storage import checkins_queries as cq
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class CheckinJobs:
                         )
                 continue
             with self.deps.uow() as uow:
-                remember_profile(
+                refresh_profile(
                     session=uow.session,
                     team_id=member.team_id,
                     profile=profile_from_user(user["user"]),

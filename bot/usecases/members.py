@@ -24,3 +24,16 @@ def remember_profile(
         is_bot=profile.is_bot,
         deleted=profile.deleted,
     )
+
+
+def refresh_profile(
+    *, session: Session, team_id: str, profile: SlackProfile, now: datetime
+) -> Member | None:
+    """The scheduler's re-read of someone we already know: their row is updated if it is still
+    there, never made again. Between the read and this write the person may have asked to be
+    forgotten, or their workspace's data been deleted; a refresh must not bring them back.
+    None when the row is gone."""
+    member = queries.get_member(session=session, team_id=team_id, user_id=profile.user_id)
+    if member is None:
+        return None
+    return remember_profile(session=session, team_id=team_id, profile=profile, now=now)

@@ -5,6 +5,7 @@ process. No sleeping: the clock moves and the ticker ticks."""
 from __future__ import annotations
 
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from bot.jobs import checkins as checkin_jobs
 from bot.jobs.checkins import REMINDER_BATCH, CheckinJobs
 from bot.slack_clients import TeamClients
 from bot.usecases import checkins as uc
+from bot.usecases import privacy
 from storage import checkins_queries as cq
 from storage import queries
 from storage.db import make_engine, make_session_factory, upgrade
@@ -155,6 +157,44 @@ def test_a_rep_whose_time_zone_changes_follows_it_after_the_weekly_refresh(
         assert member is not None and member.tz == "Asia/Tokyo"
     assert checkin_dms(world.tick_at(utc(2026, 11, 6, 4, 59)), user.id) == []
     assert len(checkin_dms(world.tick_at(utc(2026, 11, 6, 5, 0)), user.id)) == 1
+
+
+def test_a_time_zone_refresh_never_brings_back_someone_forgotten_meanwhile(
+    world: World, standin: SlackStandIn
+) -> None:
+    user = StandInUser(id="U0GONE", name="gus", real_name="Gus Gone", tz="Europe/London")
+    standin.add_user(user)
+    team(world, [user.id])
+    world.tick_at(utc(2026, 10, 29, 12, 0))  # the time zone is read
+    # A week on, the refresh reads Slack again; while Slack answers, the person clicks
+    # forget-me (bot.usecases.privacy.forget_member, committed).
+    # Every read hangs a little (the manager's is read too, in either order).
+    standin.accept_then_hang("users.info", seconds=1.5, times=2)
+    seen = len(standin.calls)
+    errors: list[BaseException] = []
+
+    def refresh() -> None:
+        try:
+            world.clock.set(utc(2026, 11, 5, 12, 1))
+            world.ticker.tick()
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    ticking = threading.Thread(target=refresh)
+    ticking.start()
+    standin.wait_for(
+        lambda calls: any(
+            c.method == "users.info" and c.params.get("user") == user.id for c in calls[seen:]
+        ),
+        timeout=10,
+    )
+    with world.session_factory() as session:
+        privacy.forget_member(session=session, team_id=world.team_id, user_id=user.id)
+        session.commit()
+    ticking.join(timeout=30)
+    assert not ticking.is_alive() and errors == []
+    with world.session_factory() as session:
+        assert queries.get_member(session=session, team_id=world.team_id, user_id=user.id) is None
 
 
 # --- reminders, skips and pauses ----------------------------------------------------------
