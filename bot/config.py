@@ -200,6 +200,14 @@ def _check_database_url(url: str) -> None:
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql", "postgres"):
         raise ConfigError("DATABASE_URL", f"{backend!r} is not supported; {hint}")
+    if backend == "sqlite" and (parsed.database in (None, "", ":memory:") or "mode=memory" in url):
+        # An in-memory database lives in one connection: the migrations' own engine would
+        # leave the app's empty, and the request threads and the dispatcher's would share it.
+        raise ConfigError(
+            "DATABASE_URL",
+            f"{url!r} is an in-memory SQLite database, which the app can't share between its "
+            f"threads and loses at every restart; {hint}",
+        )
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

@@ -33,9 +33,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from http.client import RemoteDisconnected
+from http.client import HTTPException
 from typing import Any
-from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -120,11 +119,36 @@ INLINE_429_SECONDS = 2.0
 
 def with_post_key(message: Mapping[str, Any], post_key: str, team_id: str = "") -> dict[str, Any]:
     """chat.postMessage arguments with the post key (and the workspace it is unique in) in the
-    message's metadata, kept as they are when the message has metadata of its own."""
-    if "metadata" in message:
-        return dict(message)
-    payload = {"post_key": post_key, **({"team_id": team_id} if team_id else {})}
-    return {**message, "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": payload}}
+    message's metadata: the key a lost send is looked for by must always be there.
+
+    A message carries one metadata object, one ``event_type`` and one free-form
+    ``event_payload`` (https://docs.slack.dev/messaging/message-metadata; its values are
+    strings, numbers, booleans or objects of them: https://docs.slack.dev/tools/
+    node-slack-sdk/reference/types/interfaces/MessageMetadata). A caller's own metadata is
+    merged when it is of our event type (or names none): its payload keys are kept beside the
+    post key. Another event type, or a payload that names another post key or workspace,
+    cannot share the message with ours: refused (MetadataRefused), never sent without the key.
+    """
+    ours: dict[str, Any] = {"post_key": post_key, **({"team_id": team_id} if team_id else {})}
+    theirs = message.get("metadata")
+    if theirs is None:
+        return {**message, "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": ours}}
+    if not isinstance(theirs, Mapping):
+        raise MetadataRefused(f"metadata_not_an_object:{type(theirs).__name__}")
+    event_type = theirs.get("event_type", METADATA_EVENT_TYPE)
+    if event_type != METADATA_EVENT_TYPE:
+        raise MetadataRefused(f"metadata_event_type:{event_type}")
+    payload = theirs.get("event_payload") or {}
+    if not isinstance(payload, Mapping):
+        raise MetadataRefused("metadata_payload_not_an_object")
+    clashes = sorted(k for k in ours if k in payload and payload[k] != ours[k])
+    if clashes:
+        raise MetadataRefused(f"metadata_payload_clash:{','.join(clashes)}")
+    merged = {**payload, **ours}
+    return {
+        **message,
+        "metadata": {**theirs, "event_type": METADATA_EVENT_TYPE, "event_payload": merged},
+    }
 
 
 def post_key_of(message: Mapping[str, Any], team_id: str = "") -> str | None:
@@ -187,6 +211,38 @@ class Unrenderable(Exception):
     """An upload row whose renderer is unknown here (bot.uploads): it can never be sent."""
 
 
+class MetadataRefused(Unrenderable, ValueError):
+    """A message whose own metadata can't carry the post key (with_post_key): never sent."""
+
+
+# Where slack-sdk sends a request (slack_sdk.web.base_client.BaseClient): the outer method
+# encodes the body, builds the urllib Request (its local `req`) and sends it — retrying, and
+# parsing answers, in a loop — through the inner one (urlopen). An exception raised once the
+# Request exists may come after the request left; one raised before (our rendering, argument
+# building, a body that won't encode) means nothing left.
+_SEND_FRAME = "_perform_urllib_http_request"
+_OPEN_FRAME = "_perform_urllib_http_request_internal"
+
+
+def _may_have_left(error: BaseException) -> bool:
+    """Whether the request that raised `error` may have reached Slack: a network error (the
+    connection broke, timed out, or the answer was lost), or anything raised once slack-sdk
+    had built the request. Anything else — a bug in rendering or building the payload, a
+    TypeError — came before the request could leave."""
+    if isinstance(error, OSError | HTTPException):  # URLError, timeouts, resets, lost answers
+        return True
+    tb = error.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if "slack_sdk" in frame.f_code.co_filename:
+            if frame.f_code.co_name == _OPEN_FRAME:
+                return True
+            if frame.f_code.co_name == _SEND_FRAME and frame.f_locals.get("req") is not None:
+                return True
+        tb = tb.tb_next
+    return False
+
+
 def _inline_key(row: OutboxMessage) -> tuple[str, ...]:
     """The bucket a short 429 holds in this process (real seconds): the workspace's
     chat.postMessage pace, or the method's tier bucket. Longer holds are on the app's clock
@@ -202,6 +258,20 @@ def _retry_after(error: SlackApiError) -> float:
         return float(error.response.headers.get("Retry-After") or 1)
     except (TypeError, ValueError):
         return 1.0
+
+
+# Recording Slack's answer (the mark, the kind's hook) must fit in the lease too.
+RECORD_MARGIN = timedelta(seconds=10)
+
+
+def _lease_left(client: WebClient) -> timedelta:
+    """How much of its lease a claim must have left for a request to go: the request (the
+    client's timeout, slack-sdk's default 30 s when unset; short 429s are waited out within
+    LEASE_MARGIN) and recording its answer. A lease that still runs out (a stalled answer, a
+    paused process) sends the row to be looked for in Slack, never straight to a resend
+    (outbox_queries.expire_leases)."""
+    timeout = timedelta(seconds=float(client.timeout or 30))
+    return max(LEASE_MARGIN, timeout) + RECORD_MARGIN
 
 
 class _Outcome:
@@ -239,6 +309,9 @@ class Dispatcher:
         self.worker = worker or worker_name()
         self.clients = TeamClients(client, token_for_team)
         self.metrics = metrics
+        if lease <= _lease_left(client):
+            # Every record_attempt would be refused: nothing could ever be sent.
+            raise ValueError(f"lease {lease} must be longer than {_lease_left(client)}")
         self.lease = lease
         self.batch = batch
         self.history_interval = history_interval
@@ -332,7 +405,8 @@ class Dispatcher:
     def send_due(self, now: datetime) -> int:
         """Claim one batch of due rows and send them; the number claimed."""
         with self.uow() as uow:
-            outbox_queries.expire_leases(session=uow.session, now=now)
+            # A lease that ran out mid-send goes to be looked for, after reconcile_delay.
+            outbox_queries.expire_leases(session=uow.session, now=now, recheck=self.reconcile_delay)
             rows = outbox_queries.claim_due(
                 session=uow.session,
                 limit=self.batch,
@@ -364,6 +438,12 @@ class Dispatcher:
             return _Outcome.LATER  # _channel_for already put it back (or failed it)
         if not self._wait_turn(row, channel, now):
             return _Outcome.LATER
+        if row.attempts >= MAX_ATTEMPTS:
+            # Every attempt so far failed for sure, or (an unknown one) was looked for in Slack
+            # and not found: given up on rather than sent again.
+            self._fail(row, f"gave_up:{row.last_error or 'unknown'}")
+            return _Outcome.FAILED
+        client = self.clients.client_for(row.team_id)
         with self.uow() as uow:
             # Where it goes, written before it leaves: the place to look if the answer is lost.
             allowed = outbox_queries.record_attempt(
@@ -372,13 +452,17 @@ class Dispatcher:
                 worker=self.worker,
                 channel=channel,
                 now=self.clock(),
-                lease_left=LEASE_MARGIN,
+                lease_left=_lease_left(client),
             )
         if not allowed:
-            log.info("outbox row %s: claim lost before sending; left to its new owner", row.id)
+            # Nothing left: either another process holds the row now (its claim stands; the
+            # write below matches nothing) or too little of our lease is left for a request
+            # (pacing took it): then the row goes back to pending at once, as it was, instead
+            # of sitting "sending" until the lease runs out and being looked for in Slack.
+            self._later(row, now, row.last_error or "lease ran short", uncount=False)
+            log.info("outbox row %s: lease lost or too short before sending; not sent", row.id)
             return _Outcome.LATER
         attempts = row.attempts + 1
-        client = self.clients.client_for(row.team_id)
         started = time.monotonic()
         while True:
             try:
@@ -575,39 +659,56 @@ class Dispatcher:
         if is_permanent(code):
             self._fail(row, code)
             return _Outcome.FAILED
-        if attempts >= MAX_ATTEMPTS:
-            self._fail(row, f"gave_up:{code}")
-            return _Outcome.FAILED
-        self._later(row, self._backoff(attempts), code, uncount=False)
-        return _Outcome.LATER
+        return self._retry(row, code, attempts)
 
     def _after_exception(self, row: OutboxMessage, error: Exception, attempts: int) -> str:
         reason = getattr(error, "reason", None)
         if isinstance(error, ConnectionRefusedError) or isinstance(reason, ConnectionRefusedError):
             # Refused before any byte left: Slack has nothing; try again later.
-            self._later(row, self._backoff(attempts), "connection_refused", uncount=False)
-            return _Outcome.LATER
-        if isinstance(error, URLError | RemoteDisconnected | ConnectionError | TimeoutError):
+            return self._retry(row, "connection_refused", attempts)
+        if _may_have_left(error):
             return self._unknown_or_later(row, type(error).__name__, attempts)
-        return self._unknown_or_later(row, type(error).__name__, attempts)
+        # Raised before the request could leave (a bug in rendering or building the payload):
+        # Slack has nothing, so it is a definite failure to send — tried again after a backoff,
+        # counted, given up on after MAX_ATTEMPTS — never an unknown to look for.
+        log.error("outbox row %s (%s): not sent (%s)", row.id, row.post_key, error, exc_info=error)
+        return self._retry(row, type(error).__name__, attempts)
+
+    def _retry(self, row: OutboxMessage, error: str, attempts: int) -> str:
+        """A definite failure to send that may go away: again after a backoff, or given up on
+        once MAX_ATTEMPTS attempts were made."""
+        if attempts >= MAX_ATTEMPTS:
+            self._fail(row, f"gave_up:{error}")
+            return _Outcome.FAILED
+        self._later(row, self._backoff(attempts), error, uncount=False)
+        return _Outcome.LATER
 
     def _unknown_or_later(self, row: OutboxMessage, error: str, attempts: int) -> str:
         """No definite answer. A message may have been posted: look before sending again.
         Other methods (views.publish, uploads' steps) are idempotent or checked by their
-        feature: tried again after a backoff."""
+        feature: tried again after a backoff. Every such attempt counts: a row found not sent
+        after its MAX_ATTEMPTS-th is given up on before it would go again (_send_one)."""
         assert row.id is not None
         if row.method != "chat.postMessage":
-            self._later(row, self._backoff(attempts), error, uncount=False)
-            return _Outcome.LATER
+            return self._retry(row, error, attempts)
         with self.uow() as uow:
-            outbox_queries.mark_unknown(
+            marked = outbox_queries.mark_unknown(
                 session=uow.session,
                 row_id=row.id,
                 worker=self.worker,
                 error=error,
                 check_at=self.clock() + self.reconcile_delay,
             )
-        log.warning("outbox row %s (%s): outcome unknown (%s)", row.id, row.post_key, error)
+        if not marked:
+            # The lease ran out meanwhile: the row is already unknown (or another's).
+            log.warning(
+                "outbox row %s (%s): claim lost before its outcome (%s)",
+                row.id,
+                row.post_key,
+                error,
+            )
+        else:
+            log.warning("outbox row %s (%s): outcome unknown (%s)", row.id, row.post_key, error)
         return _Outcome.UNKNOWN
 
     def _after_429(
@@ -660,22 +761,39 @@ class Dispatcher:
 
     def _fail(self, row: OutboxMessage, code: str) -> None:
         assert row.id is not None
-        log.info("outbox row %s (%s) can never be sent: %s", row.id, row.post_key, code)
         with self.uow() as uow:
-            if outbox_queries.mark_failed(
-                session=uow.session, row_id=row.id, error=code, now=self.clock()
-            ):
+            failed = outbox_queries.mark_failed(
+                session=uow.session, row_id=row.id, worker=self.worker, error=code, now=self.clock()
+            )
+            if failed:
                 on_failed = hooks_for(row.kind).on_failed
                 if on_failed is not None:
                     on_failed(uow.session, row, code, uow.now())
+        if failed:
+            log.info("outbox row %s (%s) can never be sent: %s", row.id, row.post_key, code)
+        else:
+            log.warning(
+                "outbox row %s (%s): not marked failed (%s): the claim was lost, left to its "
+                "new owner",
+                row.id,
+                row.post_key,
+                code,
+            )
 
     def _mark_sent(self, row: OutboxMessage, channel: str | None, ts: str | None) -> None:
         assert row.id is not None
+        marked = False
         try:
             with self.uow() as uow:
-                if outbox_queries.mark_sent(
-                    session=uow.session, row_id=row.id, channel=channel, ts=ts, now=self.clock()
-                ):
+                marked = outbox_queries.mark_sent(
+                    session=uow.session,
+                    row_id=row.id,
+                    worker=self.worker,
+                    channel=channel,
+                    ts=ts,
+                    now=self.clock(),
+                )
+                if marked:
                     on_sent = hooks_for(row.kind).on_sent
                     if on_sent is not None:
                         on_sent(uow.session, row, channel, ts, uow.now())
@@ -685,9 +803,24 @@ class Dispatcher:
             # goes in alone (a database that is down fails here too, and the lease decides).
             log.exception("on_sent of outbox row %s (%s) failed", row.id, row.post_key)
             with self.uow() as uow:
-                outbox_queries.mark_sent(
-                    session=uow.session, row_id=row.id, channel=channel, ts=ts, now=self.clock()
+                marked = outbox_queries.mark_sent(
+                    session=uow.session,
+                    row_id=row.id,
+                    worker=self.worker,
+                    channel=channel,
+                    ts=ts,
+                    now=self.clock(),
                 )
+        if not marked:
+            # Our lease ran out and another process holds the row (or settled it): its
+            # result stands; it finds this message in the conversation's history.
+            log.warning(
+                "outbox row %s (%s): Slack has it (ts %s) but the claim was lost; not marked here",
+                row.id,
+                row.post_key,
+                ts,
+            )
+            return
         count_post(self.metrics, row.kind)
 
     # ------------------------------------------------------------------ reconciling
@@ -812,6 +945,8 @@ class Dispatcher:
     def _release_unknown(self, row: OutboxMessage, not_before: datetime | None) -> None:
         assert row.id is not None
         with self.uow() as uow:
-            outbox_queries.release_unknown(
+            released = outbox_queries.release_unknown(
                 session=uow.session, row_id=row.id, worker=self.worker, not_before=not_before
             )
+        if not released:
+            log.warning("outbox row %s (%s): reconcile claim lost", row.id, row.post_key)

@@ -11,6 +11,7 @@ The same code runs on SQLite (the default, a file next to the app) and PostgreSQ
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,32 @@ def _is_sqlite_memory(url: str) -> bool:
     return database in (None, "", ":memory:") or "mode=memory" in url
 
 
+class _OneAtATimePool(StaticPool):
+    """StaticPool's one connection, lent to one holder at a time: a ``:memory:`` database is
+    that one connection, and two threads (the dispatcher's, a request's) using it at once would
+    interleave their transactions on it — one's commit committing the other's half-done work.
+    A second checkout waits until the first is returned (a re-entrant lock: one thread that
+    opens a session inside another's shares the connection as before)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._holder = threading.RLock()
+
+    def _do_get(self) -> Any:
+        self._holder.acquire()
+        try:
+            return super()._do_get()
+        except BaseException:
+            self._holder.release()
+            raise
+
+    def _do_return_conn(self, record: Any) -> None:
+        try:
+            super()._do_return_conn(record)
+        finally:
+            self._holder.release()
+
+
 def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
@@ -73,8 +100,9 @@ def make_engine(url: str) -> Engine:
     if backend == "sqlite":
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
         if _is_sqlite_memory(url):
-            # Every connection to ":memory:" is a new, empty database: share one connection.
-            kwargs["poolclass"] = StaticPool
+            # Every connection to ":memory:" is a new, empty database: share one connection,
+            # one holder at a time (tests and scripts; `rebound serve` refuses such a URL).
+            kwargs["poolclass"] = _OneAtATimePool
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine

@@ -2,8 +2,14 @@
 
 States: ``pending`` (due at ``not_before``) → ``sending`` (claimed by one dispatcher until
 ``lease_until``) → ``sent`` | ``failed``; or ``sending`` → ``unknown`` when Slack may have taken
-the message without us learning so (a 5xx, a timeout, a process that died mid-send); an
-unknown row is looked up in Slack (``claim_unknown``) before it is ever sent again.
+the message without us learning so (a 5xx, a timeout, a process that died mid-send, a lease
+that ran out mid-send); an unknown row is looked up in Slack (``claim_unknown``) before it is
+ever sent again.
+
+Every write that settles a claimed row is conditional on the claim (``claimed_by`` and the
+state it was claimed in): a process whose claim was lost (its lease ran out, another took the
+row) is refused (False) and must leave the row to its new owner. Nothing ever moves a ``sent``
+row.
 
 Like every query module: keyword-only ``session=``, never commits. A claim is only a claim once
 the caller's transaction commits; the dispatcher commits it before calling Slack.
@@ -15,13 +21,19 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, case, literal, or_, select, update
 from sqlmodel import Session
 
 from storage.models import OutboxMessage
 from storage.queries import _insert_if_absent
 
 _TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+# A lease that ran out while ``sending`` with an attempt recorded: its request may still be in
+# flight (a slow answer, a paused process, clocks apart) or its answer being recorded. The row
+# is looked for in Slack no sooner than this (bot.dispatcher.RECONCILE_DELAY), never sent again
+# before it has been looked for.
+EXPIRED_RECHECK = timedelta(seconds=30)
 
 
 def enqueue(
@@ -196,13 +208,21 @@ def claim_unknown(
     return list(rows.scalars().all())
 
 
-def expire_leases(*, session: Session, now: datetime) -> int:
-    """A ``sending`` row whose lease ran out belongs to a process that died mid-send (or lost
-    its database between Slack's answer and the mark): Slack may have it, so it is unknown."""
+def expire_leases(*, session: Session, now: datetime, recheck: timedelta = EXPIRED_RECHECK) -> int:
+    """A ``sending`` row whose lease ran out belongs to a process that died mid-send, lost its
+    database between Slack's answer and the mark, or is still waiting for Slack: Slack may have
+    it, so it is unknown, looked for in Slack from ``now + recheck`` (never at once: the
+    request may not have reached Slack yet). A row no attempt was ever recorded for never left
+    (``record_attempt`` comes before every request): it is looked at from ``now`` (and sent)."""
+    attempted = and_(_TABLE.c.attempt_channel.is_not(None), _TABLE.c.first_attempt_at.is_not(None))
+    check_at = case(
+        (attempted, literal(now + recheck, type_=_TABLE.c.not_before.type)),
+        else_=literal(now, type_=_TABLE.c.not_before.type),
+    )
     result = session.execute(
         update(_TABLE)
         .where(_TABLE.c.state == "sending", _TABLE.c.lease_until < now)
-        .values(state="unknown", claimed_by=None, lease_until=None, not_before=now)
+        .values(state="unknown", claimed_by=None, lease_until=None, not_before=check_at)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -259,14 +279,32 @@ def release_unknown(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _settles(worker: str, *, unclaimed_unknown: bool = False) -> Any:
+    """The rows ``worker`` may settle: the ones it holds (``sending``, or ``unknown`` while it
+    looks for them in Slack); with ``unclaimed_unknown``, also an unknown row nobody is looking
+    for right now (a definite "Slack has it" settles it, whoever heard it)."""
+    held = and_(_TABLE.c.state.in_(("sending", "unknown")), _TABLE.c.claimed_by == worker)
+    if not unclaimed_unknown:
+        return held
+    return or_(held, and_(_TABLE.c.state == "unknown", _TABLE.c.claimed_by.is_(None)))
+
+
 def mark_sent(
-    *, session: Session, row_id: int, channel: str | None, ts: str | None, now: datetime
+    *,
+    session: Session,
+    row_id: int,
+    worker: str,
+    channel: str | None,
+    ts: str | None,
+    now: datetime,
 ) -> bool:
     """Record that Slack has the message; True the first time (then run the kind's on_sent
-    hook in the same transaction), False when it was already marked sent."""
+    hook in the same transaction). Only ``worker``'s own claim (sending, or the unknown row it
+    is reconciling), or an unknown row nobody holds: a process whose lease ran out and whose
+    row another took is refused (False), as is a row already sent or failed."""
     result = session.execute(
         update(_TABLE)
-        .where(_TABLE.c.id == row_id, _TABLE.c.state != "sent")
+        .where(_TABLE.c.id == row_id, _settles(worker, unclaimed_unknown=True))
         .values(
             state="sent",
             sent_channel=channel,
@@ -331,12 +369,13 @@ def reschedule(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def mark_failed(*, session: Session, row_id: int, error: str, now: datetime) -> bool:
-    """Slack can never take it (a permanent error, an uninstalled workspace); True the first
-    time."""
+def mark_failed(*, session: Session, row_id: int, worker: str, error: str, now: datetime) -> bool:
+    """Slack can never take it (a permanent error, an uninstalled workspace, too many
+    attempts); True the first time. Only ``worker``'s own claim: a lost claim is refused
+    (False), and a sent row is never failed."""
     result = session.execute(
         update(_TABLE)
-        .where(_TABLE.c.id == row_id, _TABLE.c.state.not_in(("sent", "failed")))
+        .where(_TABLE.c.id == row_id, _settles(worker))
         .values(state="failed", claimed_by=None, lease_until=None, last_error=error, sent_at=None)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

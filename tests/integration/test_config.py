@@ -46,6 +46,8 @@ def test_values_are_read_and_cleaned() -> None:
         ("SLACK_API_URL", "slack.com/api", "http(s) URL"),
         ("DATABASE_URL", "not a url", "not a database URL"),
         ("DATABASE_URL", "mysql://u@h/db", "not supported"),
+        ("DATABASE_URL", "sqlite:///:memory:", "in-memory"),
+        ("DATABASE_URL", "sqlite://", "in-memory"),
         ("REBOUND_ADMINS", "U012ABC,alice", "alice"),
         ("REBOUND_SEND_RATE", "fast", "not a rate"),
         ("REBOUND_SEND_RATE", "0", "not a rate"),

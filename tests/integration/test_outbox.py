@@ -17,8 +17,16 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.clock import FakeClock, utc_now
-from bot.dispatcher import METADATA_EVENT_TYPE, Dispatcher, register_hooks
+from bot.dispatcher import (
+    MAX_ATTEMPTS,
+    METADATA_EVENT_TYPE,
+    Dispatcher,
+    MetadataRefused,
+    register_hooks,
+    with_post_key,
+)
 from bot.uow import UnitOfWork, to_channel, to_recognition_channel, to_user
+from bot.uploads import register_message_renderer
 from storage import outbox_queries, queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import OutboxMessage
@@ -301,6 +309,11 @@ def test_a_lost_database_write_after_slacks_answer_is_sent_once(outbox: Outbox) 
     outbox.clock.advance(minutes=6)
     replica = outbox.dispatcher(worker="replica")
     replica.run_once(outbox.clock())
+    # The request may still be in flight: looked for after the reconcile delay, not at once.
+    assert outbox.row("k-lost-mark").state == "unknown"
+    assert len(_posted(outbox.standin, marker)) == 1
+    outbox.clock.advance(minutes=1)
+    replica.run_once(outbox.clock())
     assert outbox.row("k-lost-mark").state == "sent"
     assert len(_posted(outbox.standin, marker)) == 1
 
@@ -466,3 +479,260 @@ def test_two_dispatchers_on_postgresql_send_each_of_200_rows_once(
             assert {r.state for r in rows} == {"sent"}
             assert {r.attempts for r in rows} == {1}
         box.engine.dispose()
+
+
+# --- claims, leases and attempts -----------------------------------------------------------------
+
+
+def _claim_and_record(outbox: Outbox, worker: str, channel: str = "C0WINS") -> int:
+    """`worker` claims the due row and records its attempt, as a dispatcher does just before
+    its request leaves; the row's id."""
+    with outbox.session_factory() as session:
+        [row] = outbox_queries.claim_due(
+            session=session,
+            limit=10,
+            now=outbox.clock(),
+            worker=worker,
+            lease=timedelta(minutes=5),
+        )
+        assert row.id is not None
+        assert outbox_queries.record_attempt(
+            session=session,
+            row_id=row.id,
+            worker=worker,
+            channel=channel,
+            now=outbox.clock(),
+            lease_left=timedelta(seconds=30),
+        )
+        session.commit()
+        return row.id
+
+
+def test_a_lease_that_runs_out_mid_send_is_looked_for_later_never_sent_again_at_once(
+    outbox: Outbox,
+) -> None:
+    marker = _marker()
+    outbox.add("k-slow", marker)
+    # A dispatcher ("slow") sent the request; Slack has not acted on it yet, and its lease
+    # runs out meanwhile (a stalled answer, a paused process, clocks apart).
+    _claim_and_record(outbox, "slow")
+    outbox.clock.advance(minutes=6)
+    replica = outbox.dispatcher(worker="replica")
+    replica.run_once(outbox.clock())
+    assert _posted(outbox.standin, marker) == []  # not sent blind while it may be in flight
+    row = outbox.row("k-slow")
+    assert (row.state, row.not_before) == ("unknown", outbox.clock() + timedelta(seconds=30))
+
+    # The slow request lands, as the slow dispatcher sent it: with its post key.
+    slow = WebClient(token=f"xoxb-{outbox.team}-test", base_url=outbox.standin.url, timeout=5)
+    landed = slow.chat_postMessage(
+        channel="C0WINS", **with_post_key({"text": marker}, "k-slow", outbox.team)
+    )
+    outbox.clock.advance(minutes=1)
+    replica.run_once(outbox.clock())
+    assert len(_posted(outbox.standin, marker)) == 1
+    row = outbox.row("k-slow")
+    assert (row.state, row.sent_ts) == ("sent", landed["ts"])
+
+
+def test_a_process_whose_claim_was_lost_cannot_overwrite_the_new_owners_result(
+    outbox: Outbox,
+) -> None:
+    outbox.add("k-owner", _marker())
+    row_id = _claim_and_record(outbox, "old")
+    outbox.clock.advance(minutes=6)
+    now = outbox.clock()
+    with outbox.session_factory() as session:
+        outbox_queries.expire_leases(session=session, now=now, recheck=timedelta(0))
+        [taken] = outbox_queries.claim_unknown(
+            session=session, limit=10, now=now, worker="new", lease=timedelta(minutes=5)
+        )
+        assert taken.id == row_id
+        # The old owner's late results are refused while the new one holds the row...
+        assert not outbox_queries.mark_failed(
+            session=session, row_id=row_id, worker="old", error="late", now=now
+        )
+        assert not outbox_queries.mark_sent(
+            session=session, row_id=row_id, worker="old", channel="C0WINS", ts="1.0", now=now
+        )
+        # ...and once it is sent, nothing moves it again, the new owner included.
+        assert outbox_queries.mark_sent(
+            session=session, row_id=row_id, worker="new", channel="C0WINS", ts="2.0", now=now
+        )
+        for worker in ("old", "new"):
+            assert not outbox_queries.mark_failed(
+                session=session, row_id=row_id, worker=worker, error="late", now=now
+            )
+            assert not outbox_queries.mark_sent(
+                session=session, row_id=row_id, worker=worker, channel="C0X", ts="3.0", now=now
+            )
+            assert not outbox_queries.mark_unknown(
+                session=session, row_id=row_id, worker=worker, error="late", check_at=now
+            )
+            assert not outbox_queries.reschedule(
+                session=session, row_id=row_id, worker=worker, not_before=now, error="late"
+            )
+        session.commit()
+    row = outbox.row("k-owner")
+    assert (row.state, row.sent_ts, row.sent_channel, row.last_error) == (
+        "sent",
+        "2.0",
+        "C0WINS",
+        None,
+    )
+
+
+def test_a_send_refused_for_a_short_lease_goes_back_to_pending_and_is_sent_once(
+    outbox: Outbox,
+) -> None:
+    """Pacing ate the lease (the second post to a channel waits its turn; here the wait costs
+    4 min 40 s of the 5 min lease): record_attempt refuses the send, and the row must not be
+    left "sending" until the lease runs out."""
+    first, second = _marker(), _marker()
+    outbox.add("k-first", first)
+    outbox.add("k-second", second)
+    start = outbox.clock()
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        # The first wait is a long stall; later ones take only what they ask.
+        outbox.clock.advance(seconds=seconds + (0 if slept else 280))
+        slept.append(seconds)
+
+    dispatcher = outbox.dispatcher(
+        sleep=sleep, monotonic=lambda: (outbox.clock() - start).total_seconds()
+    )
+    assert dispatcher.send_due(outbox.clock()) == 2
+    row = outbox.row("k-second")
+    assert (row.state, row.claimed_by, row.attempts) == ("pending", None, 0)
+    assert _posted(outbox.standin, second) == []
+    dispatcher.run_once(outbox.clock())
+    assert len(_posted(outbox.standin, first)) == 1
+    assert len(_posted(outbox.standin, second)) == 1
+    row = outbox.row("k-second")
+    assert (row.state, row.attempts) == ("sent", 1)
+
+
+def _raise_type_error(
+    session: Session, team_id: str, payload: dict[str, object], now: datetime
+) -> dict[str, object]:
+    raise TypeError("a bug in rendering")
+
+
+register_message_renderer("outbox-test-broken-renderer", _raise_type_error)
+
+
+def test_a_bug_before_the_request_backs_off_and_is_given_up_on_not_looked_for(
+    outbox: Outbox,
+) -> None:
+    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
+        uow.outbox.add(
+            team_id=outbox.team,
+            post_key="k-bug",
+            kind="outbox-test",
+            to=to_channel("C0WINS"),
+            message={"renderer": "outbox-test-broken-renderer"},
+        )
+    dispatcher = outbox.dispatcher()
+    seen = len(outbox.standin.calls)
+    dispatcher.run_once(outbox.clock())
+    row = outbox.row("k-bug")
+    assert (row.state, row.attempts, row.last_error) == ("pending", 1, "TypeError")
+    assert row.not_before == outbox.clock() + timedelta(seconds=30)
+    for _ in range(MAX_ATTEMPTS + 5):
+        outbox.clock.advance(hours=2)
+        dispatcher.run_once(outbox.clock())
+    row = outbox.row("k-bug")
+    assert (row.state, row.attempts, row.last_error) == (
+        "failed",
+        MAX_ATTEMPTS,
+        "gave_up:TypeError",
+    )
+    assert ("failed", "k-bug", "gave_up:TypeError") in HOOKED
+    # Nothing ever left, so nothing was looked for.
+    assert [c for c in outbox.standin.calls[seen:] if c.method == "conversations.history"] == []
+
+
+def test_an_unknown_outcome_counts_as_an_attempt_and_is_given_up_on(outbox: Outbox) -> None:
+    marker = _marker()
+    outbox.add("k-always-503", marker)
+    dispatcher = outbox.dispatcher()
+    outbox.standin.fail_next("chat.postMessage", status=503, times=MAX_ATTEMPTS)
+    dispatcher.run_once(outbox.clock())
+    assert outbox.row("k-always-503").state == "unknown"
+    for _ in range(MAX_ATTEMPTS + 5):
+        outbox.clock.advance(minutes=2)
+        dispatcher.run_once(outbox.clock())
+    row = outbox.row("k-always-503")
+    assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS)
+    assert row.last_error is not None and row.last_error.startswith("gave_up:")
+    assert _posted(outbox.standin, marker) == []
+
+
+# --- message metadata ----------------------------------------------------------------------------
+
+
+def test_a_messages_own_metadata_keeps_the_post_key_or_is_refused(outbox: Outbox) -> None:
+    """One message carries one metadata event (https://docs.slack.dev/messaging/
+    message-metadata): a caller's payload joins the post key; another event type can't."""
+    merged, other = _marker(), _marker()
+    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
+        uow.outbox.add(
+            team_id=outbox.team,
+            post_key="k-own-metadata",
+            kind="outbox-test",
+            to=to_channel("C0WINS"),
+            message={
+                "text": merged,
+                "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": {"n": 3}},
+            },
+        )
+        uow.outbox.add(
+            team_id=outbox.team,
+            post_key="k-other-event",
+            kind="outbox-test",
+            to=to_channel("C0WINS"),
+            message={"text": other, "metadata": {"event_type": "deal_won", "event_payload": {}}},
+        )
+    outbox.dispatcher().run_once(outbox.clock())
+    [post] = _posted(outbox.standin, merged)
+    assert post.params["metadata"] == {
+        "event_type": METADATA_EVENT_TYPE,
+        "event_payload": {"n": 3, "post_key": "k-own-metadata", "team_id": outbox.team},
+    }
+    assert _posted(outbox.standin, other) == []
+    row = outbox.row("k-other-event")
+    assert (row.state, row.last_error) == ("failed", "metadata_event_type:deal_won")
+    with pytest.raises(MetadataRefused):
+        with_post_key({"metadata": {"event_payload": {"post_key": "another"}}}, "k", "T1")
+
+
+# --- an in-memory SQLite database ----------------------------------------------------------------
+
+
+def test_an_in_memory_database_lends_its_one_connection_to_one_thread_at_a_time() -> None:
+    """A request's transaction and the dispatcher's must not interleave on the one connection
+    ":memory:" is: a commit in one thread would commit the other's half-done work."""
+    engine = make_engine("sqlite:///:memory:")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE facts (n INTEGER)")
+    done = threading.Event()
+
+    def other_thread() -> None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO facts VALUES (2)")
+        done.set()
+
+    with engine.connect() as connection:
+        connection.exec_driver_sql("INSERT INTO facts VALUES (1)")
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        # Unshared, the other thread commits at once (and this insert with it); shared one at
+        # a time, it waits for this transaction to end.
+        done.wait(1.0)
+        connection.rollback()
+    thread.join(timeout=30)
+    with engine.connect() as connection:
+        facts = [n for (n,) in connection.exec_driver_sql("SELECT n FROM facts")]
+    assert facts == [2]
+    engine.dispose()
