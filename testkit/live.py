@@ -246,7 +246,7 @@ class RoundRobinFront:
 
 
 @contextmanager
-def replicas(
+def serve_replicas(
     standin: SlackStandIn,
     database_url: str,
     workdir: Path,
@@ -285,7 +285,7 @@ def scale_out(
 ) -> Iterator[ScaleOut]:
     """`count` replicas on one "now" (a shared clock) behind a round-robin front."""
     clock = SharedClock(workdir / "clock.json")
-    with replicas(standin, database_url, workdir, count, clock) as apps:
+    with serve_replicas(standin, database_url, workdir, count, clock) as apps:
         front = RoundRobinFront([r.port for r in apps])
         port = front.start()
         try:
