@@ -459,17 +459,3 @@ def oauth_driver(
             yield driver
         finally:
             driver.close()
-
-
-# TEMPORARY: the old harness classes, for the modules not moved to SlackDriver yet.
-from tests.support._legacy_harness import (  # noqa: E402, F401
-    FORGER,
-    WHERE,
-    Ctx,
-    GridSlack,
-    OAuthLive,
-    Slack,
-    Team,
-    Workspaces,
-    alpha_and_beta_installed,
-)
