@@ -182,6 +182,10 @@ def test_uninstall_drops_tokens_now_and_data_after_the_grace_period(
     while oauth_live.rows("SELECT 1 FROM slack_bots WHERE team_id = :t", t=team_id):
         assert time.monotonic() < deadline, "the bot token was not deleted"
         time.sleep(0.05)
+    # Bolt deletes the bot rows, then the installation rows, each in a transaction of its own.
+    while oauth_live.rows("SELECT 1 FROM slack_installations WHERE team_id = :t", t=team_id):
+        assert time.monotonic() < deadline, "the installation was not deleted"
+        time.sleep(0.05)
     assert oauth_live.rows("SELECT 1 FROM slack_installations WHERE team_id = :t", t=team_id) == []
     # The two events are handled after their acks, in either order: wait for app_uninstalled's.
     uninstalled_at = None
@@ -224,6 +228,10 @@ def test_reinstalling_within_the_grace_period_keeps_the_data(oauth_live: SlackDr
     slack.sender.send_event(slack.sender.event_envelope({"type": "app_uninstalled"}))
     deadline = time.monotonic() + 5
     while oauth_live.rows("SELECT 1 FROM slack_bots WHERE team_id = :t", t=team_id):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # (Bolt deletes the installation rows after the bot rows: a reinstall must come after.)
+    while oauth_live.rows("SELECT 1 FROM slack_installations WHERE team_id = :t", t=team_id):
         assert time.monotonic() < deadline
         time.sleep(0.05)
 
