@@ -41,7 +41,6 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -55,6 +54,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from storage.db import make_engine, upgrade
 from storage.models import Member, Workspace
+from testkit.live import start_tick
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser, _dm_channel_id, _Fault
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -163,9 +163,8 @@ def unsettled(engine: Engine) -> int:
 class Slot:
     """One of the `--processes`: `rebound tick --at <app time>` again and again."""
 
-    def __init__(self, index: int, command: list[str], root: Path, env: dict[str, str]) -> None:
+    def __init__(self, index: int, root: Path, env: dict[str, str]) -> None:
         self.index = index
-        self._command = command
         self._root = root
         self._env = env
         self.child: subprocess.Popen[str] | None = None
@@ -175,14 +174,7 @@ class Slot:
 
     def start_tick(self, at: datetime) -> None:
         self.ticks += 1
-        self.child = subprocess.Popen(
-            [*self._command, at.isoformat()],
-            cwd=self._root,
-            env=self._env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        self.child = start_tick(self._env, at, self._root)  # the test kit's launcher
 
     def poll(self) -> bool:
         """True while a tick is running; collects the output of one that ended."""
@@ -220,8 +212,7 @@ def run_slots(
         LOG_LEVEL="WARNING",
     )
     root = Path(__file__).resolve().parent.parent
-    command = [sys.executable, "-m", "bot.cli", "tick", "--at"]
-    slots = [Slot(i, command, root, env) for i in range(args.processes)]
+    slots = [Slot(i, root, env) for i in range(args.processes)]
     engine = make_engine(url)
     wanted = {rep_id(i) for i in range(args.reps)}
     result: dict[str, float | None] = {"killed_at": None, "done_at": None}

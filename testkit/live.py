@@ -1,9 +1,13 @@
-"""The test kit's launcher: the real `rebound serve` process on a test's clock, against the Slack
-stand-in and its small team, for the e2e tests (through tests/conftest.py's `live` fixture) and
-the benches (which must not import tests/)."""
+"""The test kit's launchers: the real `rebound serve` process on a test's clock, against the Slack
+stand-in and its small team (`live_app`, `serve_process`); replicas of it behind a round-robin
+front (`scale_out`); `rebound run` in Socket Mode (`socket_mode_app`); and `rebound tick`
+processes (`start_tick`, `run_ticks`). For the e2e tests (tests/conftest.py's `live` fixture and
+the modules that need more than one process) and the benches (which must not import tests/)."""
 
 from __future__ import annotations
 
+import http.client
+import itertools
 import os
 import re
 import secrets
@@ -12,9 +16,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from testkit.clock import SharedClock
 from testkit.simulator import Directory, SlackSender
@@ -178,6 +185,211 @@ def serve_process(
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# The headers a Slack request is checked by: the front passes them on unchanged.
+_FORWARDED_HEADERS = ("Content-Type", "X-Slack-Request-Timestamp", "X-Slack-Signature")
+
+
+@dataclass
+class RoundRobinFront:
+    """A tiny threaded HTTP proxy on loopback, a load balancer's stand-in: each request goes to
+    the next replica; `served_by` lists the replica port of each request, in order."""
+
+    ports: list[int]
+    served_by: list[int] = field(default_factory=list)
+    _next: Iterator[int] = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+
+    def __post_init__(self) -> None:
+        self._next = itertools.cycle(self.ports)
+
+    def pick(self) -> int:
+        with self._lock:
+            port = next(self._next)
+            self.served_by.append(port)
+            return port
+
+    def start(self) -> int:
+        """Listen on a free loopback port (returned), forwarding POSTs until `stop`."""
+        front = self
+
+        class Forward(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {h: self.headers[h] for h in _FORWARDED_HEADERS if self.headers[h]}
+                connection = http.client.HTTPConnection("127.0.0.1", front.pick(), timeout=10)
+                try:
+                    connection.request("POST", self.path, body=body, headers=headers)
+                    response = connection.getresponse()
+                    answer = response.read()
+                    self.send_response(response.status)
+                    self.send_header("Content-Type", response.getheader("Content-Type") or "")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                finally:
+                    connection.close()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return int(self._server.server_address[1])
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+@contextmanager
+def serve_replicas(
+    standin: SlackStandIn,
+    database_url: str,
+    workdir: Path,
+    count: int,
+    clock: SharedClock | None = None,
+) -> Iterator[list[LiveApp]]:
+    """`count` `rebound serve` replicas on one database with one signing secret, started one
+    after the other (each migrates the database before it listens); on one shared `clock` when
+    given."""
+    secret = secrets.token_hex(16)
+    with ExitStack() as stack:
+        apps = [
+            stack.enter_context(
+                serve_process(app_env(standin, database_url, secret), workdir, secret, clock)
+            )
+            for _ in range(count)
+        ]
+        for app in apps:
+            app.directory = standin
+        yield apps
+
+
+@dataclass
+class ScaleOut:
+    """Replicas behind a round-robin front; `app` is the front as Slack sees the app (requests
+    to it are signed with the replicas' shared secret)."""
+
+    front: RoundRobinFront
+    app: LiveApp
+    replicas: list[LiveApp]
+
+
+@contextmanager
+def scale_out(
+    standin: SlackStandIn, database_url: str, workdir: Path, count: int = 3
+) -> Iterator[ScaleOut]:
+    """`count` replicas on one "now" (a shared clock) behind a round-robin front."""
+    clock = SharedClock(workdir / "clock.json")
+    with serve_replicas(standin, database_url, workdir, count, clock) as apps:
+        front = RoundRobinFront([r.port for r in apps])
+        port = front.start()
+        try:
+            first = apps[0]
+            front_app = LiveApp(
+                first.process,
+                port,
+                first.signing_secret,
+                database_url,
+                clock,
+                directory=standin,
+                env=first.env,
+            )
+            yield ScaleOut(front, front_app, apps)
+        finally:
+            front.stop()
+
+
+# Socket Mode's app-level token (xapp-…), which the stand-in accepts for apps.connections.open.
+APP_TOKEN = "xapp-1-A0REBOUND-1-standin"
+
+
+@dataclass
+class SocketModeApp:
+    """A `rebound run` child process; its output is kept for failure messages."""
+
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    def logs(self) -> str:
+        return "".join(self.output[-200:])
+
+
+def socket_mode_env(standin: SlackStandIn, database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REBOUND_"))}
+    env.update(
+        SLACK_BOT_TOKEN=standin.bot_token,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_API_URL=standin.url,
+        DATABASE_URL=database_url,
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@contextmanager
+def socket_mode_app(
+    standin: SlackStandIn, database_url: str, workdir: Path, *, timeout: float = 30
+) -> Iterator[SocketModeApp]:
+    """Start `rebound run`, wait until its WebSocket is connected, stop it afterwards."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=workdir,  # no stray .env is read from the repository
+        env=socket_mode_env(standin, database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    app = SocketModeApp(process)
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            app.output.append(line)
+
+    threading.Thread(target=pump, name="rebound-run-output", daemon=True).start()
+    try:
+        deadline = time.monotonic() + timeout
+        while standin.socket_connection_count == 0:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("rebound run did not connect:\n" + app.logs())
+            time.sleep(0.05)
+        yield app
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def start_tick(env: dict[str, str], at: datetime, cwd: Path) -> subprocess.Popen[str]:
+    """Start one `rebound tick --at <at>` (as cron would, at the app's time `at`); its output
+    (stdout and stderr) is read from the returned process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "tick", "--at", at.isoformat()],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def run_ticks(
+    env: dict[str, str], at: datetime, cwd: Path, count: int, timeout: float = 120
+) -> list[tuple[int, str]]:
+    """`count` `rebound tick --at <at>` processes at once (replicas' cron firing together);
+    waits for them all, and returns each one's exit code and output."""
+    processes = [start_tick(env, at, cwd) for _ in range(count)]
+    outputs = [p.communicate(timeout=timeout)[0] for p in processes]
+    return [(p.returncode, output) for p, output in zip(processes, outputs, strict=True)]
 
 
 def allow_postgres_connections(admin_url: str, database: str, allowed: bool) -> None:

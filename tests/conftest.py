@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from testkit.live import LiveApp, live_app, make_standin
 from testkit.standin import SlackStandIn
 from tests.support.databases import BACKENDS, fresh_database
+from tests.support.slack import SlackDriver
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -157,3 +159,12 @@ def live(
     folder = tmp_path_factory.mktemp(f"live-{request.param}")
     with fresh_database(request.param, folder) as url, live_app(standin, url, folder) as app:
         yield app
+
+
+@pytest.fixture
+def slack(live: LiveApp, standin: SlackStandIn) -> Iterator[SlackDriver]:
+    """The Slack driver for one test's own workspace (a new team id) on the module's live app,
+    so the rows other tests leave in the shared database never change what a test sees."""
+    driver = SlackDriver.for_app(live, standin, f"T{uuid.uuid4().hex[:10].upper()}")
+    yield driver
+    driver.close()

@@ -5,8 +5,6 @@ answers some 429s and 5xx and rate-limits chat.postMessage: every rep gets exact
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +14,7 @@ from sqlmodel import select
 from storage import queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import CheckIn
-from testkit.live import app_env
+from testkit.live import app_env, run_ticks
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 from tests.support.databases import fresh_database
 
@@ -80,20 +78,8 @@ def test_three_processes_send_each_check_in_exactly_once(
         # in the minutes after (three processes each time) until those are settled.
         for minutes in range(6):
             at = AT + timedelta(minutes=minutes)
-            command = [sys.executable, "-m", "bot.cli", "tick", "--at", at.isoformat()]
-            processes = [
-                subprocess.Popen(
-                    command,
-                    cwd=tmp_path,
-                    env=env | {"PYTHONPATH": str(ROOT)},
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                )
-                for _ in range(3)
-            ]
-            outputs = [p.communicate(timeout=120)[0] for p in processes]
-            assert [p.returncode for p in processes] == [0, 0, 0], outputs
+            ticks = run_ticks(env | {"PYTHONPATH": str(ROOT)}, at, tmp_path, count=3)
+            assert [code for code, _ in ticks] == [0, 0, 0], [output for _, output in ticks]
             if len(_delivered(standin.calls[seen:])) == len(REPS):
                 break
 

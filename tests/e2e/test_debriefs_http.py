@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from typing import Any
 
 import pytest
@@ -21,23 +20,25 @@ from bot.blocks.debriefs import (
     REFLECT_ACTION_ID,
 )
 from bot.clock import FakeClock, utc_now
-from testkit.live import LiveApp
-from testkit.standin import SlackStandIn
 from tests.support.factories import _lose, _reflect, lost_values, reflection_values, won_values
-from tests.support.slack import ADMIN, ALL_PRACTICES, DM, MANAGER, REP1, REP2, WINS, Slack, _text
-
-
-@pytest.fixture
-def slack(live: LiveApp, standin: SlackStandIn) -> Slack:
-    return Slack(live, standin, f"T{uuid.uuid4().hex[:10].upper()}")
-
+from tests.support.slack import (
+    ADMIN,
+    ALL_PRACTICES,
+    DM,
+    MANAGER,
+    REP1,
+    REP2,
+    WINS,
+    SlackDriver,
+    _text,
+)
 
 # -- /lost ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("command", ["/lost", "/won"])
 def test_a_deal_typed_with_ampersands_and_angle_brackets_is_prefilled_as_typed(
-    slack: Slack, command: str
+    slack: SlackDriver, command: str
 ) -> None:
     # Slack escapes &, < and > in a command's text whatever should_escape says.
     sent = slack.sender.slash_command_fields(command, "AT&T <renewal>", user_id=REP1)
@@ -47,7 +48,7 @@ def test_a_deal_typed_with_ampersands_and_angle_brackets_is_prefilled_as_typed(
     assert blocks["deal"]["element"]["initial_value"] == "AT&T <renewal>"
 
 
-def test_lost_opens_a_prefilled_modal(slack: Slack) -> None:
+def test_lost_opens_a_prefilled_modal(slack: SlackDriver) -> None:
     view = slack.open_modal("/lost", "  Acme renewal ", REP1)
     assert view["callback_id"] == "debrief_lost"
     blocks = {b.get("block_id"): b for b in view["blocks"]}
@@ -84,7 +85,7 @@ def test_lost_opens_a_prefilled_modal(slack: Slack) -> None:
     ],
 )
 def test_bad_input_keeps_the_modal_open_and_saves_nothing(
-    slack: Slack, overrides: dict[str, Any], field: str, message: str
+    slack: SlackDriver, overrides: dict[str, Any], field: str, message: str
 ) -> None:
     view = slack.open_modal("/lost", "Acme", REP1)
     values = lost_values(**{"deal": "Acme", **overrides})
@@ -99,12 +100,12 @@ def test_bad_input_keeps_the_modal_open_and_saves_nothing(
     assert slack.post_log() == []
 
 
-def test_the_longest_buyer_feedback_allowed_is_saved(slack: Slack) -> None:
+def test_the_longest_buyer_feedback_allowed_is_saved(slack: SlackDriver) -> None:
     _, outcome = _lose(slack, REP1, "Long story", feedback="y" * 1500)
     assert outcome.buyer_feedback == "y" * 1500
 
 
-def test_a_system_miss_is_saved_and_the_rep_and_manager_hear_once(slack: Slack) -> None:
+def test_a_system_miss_is_saved_and_the_rep_and_manager_hear_once(slack: SlackDriver) -> None:
     slack.setup()
     view = slack.open_modal("/lost", "Initech", REP1)
     seen = slack.mark()
@@ -152,7 +153,7 @@ def test_a_system_miss_is_saved_and_the_rep_and_manager_hear_once(slack: Slack) 
     assert slack.since(seen, "chat.postMessage", channel=WINS) == []
 
 
-def test_perfect_miss_celebrated_with_consent_once_without_the_amount(slack: Slack) -> None:
+def test_perfect_miss_celebrated_with_consent_once_without_the_amount(slack: SlackDriver) -> None:
     slack.setup()
     start = slack.mark()
     dm, outcome = _lose(slack, REP1, "Umbrella Corp", practices=ALL_PRACTICES, amount="99000")
@@ -188,7 +189,7 @@ def test_perfect_miss_celebrated_with_consent_once_without_the_amount(slack: Sla
     assert slack.outcomes()[0].celebrate_consent is True
 
 
-def test_perfect_miss_without_consent_posts_nothing(slack: Slack) -> None:
+def test_perfect_miss_without_consent_posts_nothing(slack: SlackDriver) -> None:
     slack.setup()
     dm, outcome = _lose(slack, REP2, "Stark deal", practices=ALL_PRACTICES)
     seen = slack.mark()
@@ -202,7 +203,9 @@ def test_perfect_miss_without_consent_posts_nothing(slack: Slack) -> None:
     assert slack.outcomes()[0].celebrate_consent is False
 
 
-def test_consent_without_a_channel_is_kept_and_posted_once_a_channel_is_set(slack: Slack) -> None:
+def test_consent_without_a_channel_is_kept_and_posted_once_a_channel_is_set(
+    slack: SlackDriver,
+) -> None:
     slack.setup(channel=None)
     dm, outcome = _lose(slack, REP1, "Wayne Enterprises", practices=ALL_PRACTICES)
     seen = slack.mark()
@@ -212,16 +215,13 @@ def test_consent_without_a_channel_is_kept_and_posted_once_a_channel_is_set(slac
     assert slack.outcomes()[0].celebrate_consent is True
 
     clock = FakeClock(utc_now())
-    ticker, engine = slack.ticker(clock)
-    try:
-        ticker.tick()
-        # Only this deal's post counts: another test's workspace may be due a digest in #wins.
-        assert slack.posts_about(seen, "Wayne", channel=WINS) == []
-        slack.set_channel(WINS)
-        ticker.tick()
-        ticker.tick()
-    finally:
-        engine.dispose()
+    ticker = slack.ticker(clock)
+    ticker.tick()
+    # Only this deal's post counts: another test's workspace may be due a digest in #wins.
+    assert slack.posts_about(seen, "Wayne", channel=WINS) == []
+    slack.set_channel(WINS)
+    ticker.tick()
+    ticker.tick()
     posts = [c for c in slack.since(seen, "chat.postMessage", channel=WINS) if "Wayne" in _text(c)]
     assert len(posts) == 1
     assert slack.outcomes()[0].celebration_posted_at is not None
@@ -230,7 +230,7 @@ def test_consent_without_a_channel_is_kept_and_posted_once_a_channel_is_set(slac
 # -- reflections ------------------------------------------------------------------------------
 
 
-def test_reflections_are_kept_privately_and_the_next_debrief_follows_up(slack: Slack) -> None:
+def test_reflections_are_kept_privately_and_the_next_debrief_follows_up(slack: SlackDriver) -> None:
     slack.setup()
     _, first = _lose(slack, REP1, "Acme renewal", practices=["discovery"])
     bad_view_seen = slack.mark()
@@ -282,7 +282,7 @@ def test_reflections_are_kept_privately_and_the_next_debrief_follows_up(slack: S
     ]
 
 
-def test_only_the_rep_can_open_their_reflections(slack: Slack) -> None:
+def test_only_the_rep_can_open_their_reflections(slack: SlackDriver) -> None:
     slack.setup()
     dm, outcome = _lose(slack, REP1, "Private deal")
     seen = slack.mark()
@@ -297,28 +297,25 @@ def test_only_the_rep_can_open_their_reflections(slack: Slack) -> None:
     assert slack.since(seen, "views.open") == []
 
 
-def test_one_reminder_when_reflections_are_not_answered_within_a_day(slack: Slack) -> None:
+def test_one_reminder_when_reflections_are_not_answered_within_a_day(slack: SlackDriver) -> None:
     slack.setup()
     _, outcome = _lose(slack, REP2, "Slow deal")
     _, answered = _lose(slack, REP1, "Answered deal")
     _reflect(slack, REP1, answered, reflection_values("Ask for the budget"))
     clock = FakeClock(utc_now())
-    ticker, engine = slack.ticker(clock)
+    ticker = slack.ticker(clock)
     seen = slack.mark()
-    try:
-        clock.advance(hours=23)
-        ticker.tick()
-        # (A check-in falling due meanwhile may ask about the deal too; it is not a reminder.)
-        reminders_so_far = [
-            c for c in slack.posts_about(seen, "Slow deal") if "still waiting" in _text(c)
-        ]
-        assert reminders_so_far == []
-        clock.advance(hours=2)
-        ticker.tick()
-        clock.advance(days=3)
-        ticker.tick()
-    finally:
-        engine.dispose()
+    clock.advance(hours=23)
+    ticker.tick()
+    # (A check-in falling due meanwhile may ask about the deal too; it is not a reminder.)
+    reminders_so_far = [
+        c for c in slack.posts_about(seen, "Slow deal") if "still waiting" in _text(c)
+    ]
+    assert reminders_so_far == []
+    clock.advance(hours=2)
+    ticker.tick()
+    clock.advance(days=3)
+    ticker.tick()
     reminders = [c for c in slack.since(seen, "chat.postMessage") if "still waiting" in _text(c)]
     assert [c.params["channel"] for c in reminders if "Slow deal" in _text(c)] == [DM[REP2]]
     assert not [c for c in reminders if "Answered deal" in _text(c)]
@@ -329,7 +326,7 @@ def test_one_reminder_when_reflections_are_not_answered_within_a_day(slack: Slac
 # -- /won -------------------------------------------------------------------------------------
 
 
-def test_won_after_losses_is_a_bounce_back_with_a_shout_out(slack: Slack) -> None:
+def test_won_after_losses_is_a_bounce_back_with_a_shout_out(slack: SlackDriver) -> None:
     slack.setup()
     _lose(slack, REP2, "Loss one")
     _lose(slack, REP2, "Loss two")
@@ -371,7 +368,7 @@ def test_won_after_losses_is_a_bounce_back_with_a_shout_out(slack: Slack) -> Non
     assert slack.outcomes()[-1].bounce_back_losses is None
 
 
-def test_a_mostly_lucky_win_is_a_lucky_hit_with_a_private_manager_note(slack: Slack) -> None:
+def test_a_mostly_lucky_win_is_a_lucky_hit_with_a_private_manager_note(slack: SlackDriver) -> None:
     slack.setup()
     view = slack.open_modal("/won", "", REP1)
     body = slack.submit(view, REP1, won_values("Big inbound", luck=None)).json()
@@ -389,7 +386,7 @@ def test_a_mostly_lucky_win_is_a_lucky_hit_with_a_private_manager_note(slack: Sl
 # -- lessons ----------------------------------------------------------------------------------
 
 
-def _lessons(slack: Slack, user_id: str, words: str = "") -> str:
+def _lessons(slack: SlackDriver, user_id: str, words: str = "") -> str:
     seen = slack.mark()
     reply = slack.sender.slash_command("/rebound", f"lessons {words}".strip(), user_id=user_id)
     assert reply.status == 200
@@ -397,7 +394,9 @@ def _lessons(slack: Slack, user_id: str, words: str = "") -> str:
     return _text(answer)
 
 
-def test_lessons_search_finds_words_with_ampersands_and_echoes_them_escaped(slack: Slack) -> None:
+def test_lessons_search_finds_words_with_ampersands_and_echoes_them_escaped(
+    slack: SlackDriver,
+) -> None:
     slack.setup()
     _, deal = _lose(slack, REP1, "AT&T <renewal>", reason="price")
     _reflect(
@@ -414,7 +413,7 @@ def test_lessons_search_finds_words_with_ampersands_and_echoes_them_escaped(slac
     assert "&amp;amp;" not in found
 
 
-def test_lessons_search_is_private_to_the_rep_and_their_manager(slack: Slack) -> None:
+def test_lessons_search_is_private_to_the_rep_and_their_manager(slack: SlackDriver) -> None:
     slack.setup()
     assert "No lessons yet" in _lessons(slack, REP1)
     _, acme = _lose(slack, REP1, "Acme renewal", reason="price")

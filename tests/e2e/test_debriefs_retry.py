@@ -36,17 +36,11 @@ from storage import debriefs_queries as dq
 from storage import outbox_queries
 from storage.db import make_engine, make_session_factory
 from storage.models import CheckIn, CheckInAnswer, Outcome
-from testkit.live import LiveApp
 from testkit.standin import RecordedCall, SlackStandIn
 from tests.support.factories import _lose, _reflect, lost_values, reflection_values, won_values
-from tests.support.slack import ALL_PRACTICES, DM, MANAGER, REP1, REP2, WINS, Slack, _text
+from tests.support.slack import ALL_PRACTICES, DM, MANAGER, REP1, REP2, WINS, SlackDriver, _text
 
 NOT_JOINED = "C0NOTJOINED"  # a channel the stand-in doesn't know: channel_not_found
-
-
-@pytest.fixture
-def slack(live: LiveApp, standin: SlackStandIn) -> Slack:
-    return Slack(live, standin, f"T{uuid.uuid4().hex[:10].upper()}")
 
 
 @dataclass
@@ -60,7 +54,7 @@ class Jobs:
 
 
 @pytest.fixture
-def jobs(slack: Slack) -> Iterator[Jobs]:
+def jobs(slack: SlackDriver) -> Iterator[Jobs]:
     clock = FakeClock(utc_now())
     settings = Settings(
         slack_bot_token=slack.standin.bot_token,
@@ -102,11 +96,13 @@ def _posts(standin: SlackStandIn, seen: int, channel: str) -> list[RecordedCall]
     ]
 
 
-def _outcome(slack: Slack, deal: str) -> Outcome:
+def _outcome(slack: SlackDriver, deal: str) -> Outcome:
     return next(o for o in slack.outcomes() if o.deal == deal)
 
 
-def _seed_loss(slack: Slack, user_id: str, deal: str, *, questions_sent_at: datetime) -> Outcome:
+def _seed_loss(
+    slack: SlackDriver, user_id: str, deal: str, *, questions_sent_at: datetime
+) -> Outcome:
     """A loss whose questions went out at `questions_sent_at` and were never answered."""
     for session in slack.db():
         outcome = dq.insert_outcome(
@@ -142,7 +138,7 @@ def _eventually(check: Callable[[], bool], what: str, timeout: float = 20.0) -> 
 
 
 def test_reminders_give_up_on_a_rep_who_left_and_retry_a_hiccup_without_blocking(
-    slack: Slack, standin: SlackStandIn, jobs: Jobs
+    slack: SlackDriver, standin: SlackStandIn, jobs: Jobs
 ) -> None:
     slack.setup()
     clock = jobs.clock
@@ -180,7 +176,7 @@ def test_reminders_give_up_on_a_rep_who_left_and_retry_a_hiccup_without_blocking
 
 
 def test_a_bounce_back_waits_for_a_channel_and_is_posted_once(
-    slack: Slack, standin: SlackStandIn, jobs: Jobs
+    slack: SlackDriver, standin: SlackStandIn, jobs: Jobs
 ) -> None:
     slack.setup(channel=None)
     clock = jobs.clock
@@ -213,7 +209,7 @@ def test_a_bounce_back_waits_for_a_channel_and_is_posted_once(
 
 
 def test_a_channel_the_bot_cannot_post_in_is_explained_and_not_retried_until_changed(
-    slack: Slack, standin: SlackStandIn, jobs: Jobs
+    slack: SlackDriver, standin: SlackStandIn, jobs: Jobs
 ) -> None:
     slack.setup(channel=NOT_JOINED)
     clock = jobs.clock
@@ -264,7 +260,7 @@ def test_a_channel_the_bot_cannot_post_in_is_explained_and_not_retried_until_cha
 
 
 def test_a_shout_out_still_being_sent_elsewhere_is_not_marked_posted(
-    slack: Slack, jobs: Jobs
+    slack: SlackDriver, jobs: Jobs
 ) -> None:
     slack.setup()
     dm, outcome = _lose(slack, REP1, "Cyberdyne", practices=ALL_PRACTICES)
@@ -316,7 +312,7 @@ def test_a_shout_out_still_being_sent_elsewhere_is_not_marked_posted(
 
 
 def test_a_failed_debrief_dm_and_manager_note_are_retried_until_sent_once(
-    slack: Slack, standin: SlackStandIn, jobs: Jobs
+    slack: SlackDriver, standin: SlackStandIn, jobs: Jobs
 ) -> None:
     slack.setup()
     clock = jobs.clock
@@ -361,7 +357,7 @@ def test_a_failed_debrief_dm_and_manager_note_are_retried_until_sent_once(
     slack.wait(seen, "chat.postMessage", channel=WINS)
 
 
-def test_a_debrief_dm_that_can_never_arrive_is_given_up_on(slack: Slack) -> None:
+def test_a_debrief_dm_that_can_never_arrive_is_given_up_on(slack: SlackDriver) -> None:
     slack.setup()
     newcomer = "U0NOTINSLACK"  # Slack answers user_not_found for them
     view = slack.open_modal("/lost", "Ghost deal", newcomer)
@@ -381,7 +377,7 @@ def test_a_debrief_dm_that_can_never_arrive_is_given_up_on(slack: Slack) -> None
 
 
 def test_a_perfect_miss_asks_what_to_keep_doing_and_follows_up_on_it(
-    slack: Slack, jobs: Jobs
+    slack: SlackDriver, jobs: Jobs
 ) -> None:
     slack.setup()
     clock = jobs.clock
@@ -427,7 +423,7 @@ def test_a_perfect_miss_asks_what_to_keep_doing_and_follows_up_on_it(
 # -- 7: a commitment a check-in asked about is not asked again -----------------------------------
 
 
-def _checkin_asking_about_the_commitment(slack: Slack, user_id: str) -> int:
+def _checkin_asking_about_the_commitment(slack: SlackDriver, user_id: str) -> int:
     """A check-in with the questions the check-ins feature itself chooses this week."""
     now = utc_now()
     week = week_key(now, "UTC")
@@ -453,7 +449,7 @@ def _checkin_asking_about_the_commitment(slack: Slack, user_id: str) -> int:
     raise AssertionError("no session")
 
 
-def _answer_checkin(slack: Slack, checkin_id: int, answer: str) -> None:
+def _answer_checkin(slack: SlackDriver, checkin_id: int, answer: str) -> None:
     for session in slack.db():
         session.add(
             CheckInAnswer(
@@ -470,14 +466,14 @@ def _answer_checkin(slack: Slack, checkin_id: int, answer: str) -> None:
         session.commit()
 
 
-def _asks_did_you_do_it(slack: Slack, outcome: Outcome) -> bool:
+def _asks_did_you_do_it(slack: SlackDriver, outcome: Outcome) -> bool:
     seen = slack.mark()
     slack.click(REP1, REFLECT_ACTION_ID, str(outcome.id))
     view = slack.wait(seen, "views.open")[0].response["view"]
     return "followed_up" in {b.get("block_id") for b in view["blocks"]}
 
 
-def test_a_commitment_answered_in_a_check_in_is_not_asked_about_again(slack: Slack) -> None:
+def test_a_commitment_answered_in_a_check_in_is_not_asked_about_again(slack: SlackDriver) -> None:
     slack.setup()
     _, first = _lose(slack, REP1, "Initrode", practices=["discovery"])
     _reflect(slack, REP1, first, reflection_values("Call the CFO in week one"))

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from sqlmodel import Session, SQLModel, select
@@ -49,10 +48,14 @@ from storage.models import (
 from testkit.live import LiveApp
 from testkit.simulator import HttpReply, state_value
 from testkit.standin import RecordedCall, SlackStandIn
-from tests.support.factories import seed_person
-from tests.support.slack import FORGER, Ctx
+from tests.support.factories import Seeded, seed_person
+from tests.support.slack import REP2, SlackDriver
 
 ADMIN, MANAGER, OWNER = "U0ADMIN", "U0MGR", "U0REP1"
+# The forger's clicks and submissions come from a rep with no rights over what they touch, on a
+# message in #general.
+FORGER = REP2
+WHERE = {"ts": "1700000000.000100", "channel": "C0GENERAL", "text": ""}
 # Member columns a request may refresh from users.info without changing anyone's rights.
 _PROFILE_COLUMNS = {"display_name", "tz", "tz_refreshed_at"}
 
@@ -61,7 +64,24 @@ def _text(values: dict[str, str]) -> dict[str, Any]:
     return {key: {"value": state_value("plain_text_input", v)} for key, v in values.items()}
 
 
-def _settings(ctx: Ctx) -> HttpReply:
+class Scene(NamedTuple):
+    """One forgery scene: a workspace whose owner has one of everything, and the settings form
+    as an admin opened it (a stale, or stolen, view)."""
+
+    slack: SlackDriver
+    owner: Seeded
+    settings_view: dict[str, Any]
+
+
+def _click(ctx: Scene, action_id: str, value: str) -> HttpReply:
+    return ctx.slack.click(FORGER, action_id, value, message=WHERE)
+
+
+def _submit(ctx: Scene, view: dict[str, Any], values: dict[str, Any]) -> HttpReply:
+    return ctx.slack.submit(view, FORGER, values)
+
+
+def _settings(ctx: Scene) -> HttpReply:
     values = {
         "recognition_channel": {"value": state_value("channels_select", "C0GENERAL")},
         "checkin_weekday": {"value": state_value("static_select", "0")},
@@ -69,21 +89,21 @@ def _settings(ctx: Ctx) -> HttpReply:
         "kudos_policy": {"value": state_value("radio_buttons", "everyone")},
         "threshold": {"value": state_value("number_input", "0.5")},
     }
-    return ctx.submit(ctx.settings_view, values)
+    return _submit(ctx, ctx.settings_view, values)
 
 
-def _reflections(ctx: Ctx) -> HttpReply:
+def _reflections(ctx: Scene) -> HttpReply:
     view = reflection_modal("Owner's deal", ctx.owner.outcome_id, None)
-    return ctx.submit(view, _text({"learned": "forged", "commitment": "forged"}))
+    return _submit(ctx, view, _text({"learned": "forged", "commitment": "forged"}))
 
 
-def _checkin_answers(ctx: Ctx) -> HttpReply:
+def _checkin_answers(ctx: Scene) -> HttpReply:
     view = checkin_modal(ctx.owner.checkin_id, [Question(key="win", text="Your win?")], {}, "w")
     assert view["callback_id"] == CHECKIN_CALLBACK_ID
-    return ctx.submit(view, {"win": {"answer": state_value("plain_text_input", "forged")}})
+    return _submit(ctx, view, {"win": {"answer": state_value("plain_text_input", "forged")}})
 
 
-def _goal(ctx: Ctx) -> HttpReply:
+def _goal(ctx: Scene) -> HttpReply:
     today = datetime.now(UTC).date()
     view = goal_modal(
         GoalDefaults(
@@ -98,23 +118,23 @@ def _goal(ctx: Ctx) -> HttpReply:
         "cycle_end": {"value": state_value("datepicker", (today + timedelta(20)).isoformat())},
         "why": {"value": state_value("plain_text_input", "forged")},
     }
-    return ctx.submit(view, values)
+    return _submit(ctx, view, values)
 
 
-def _kudos(ctx: Ctx) -> HttpReply:
+def _kudos(ctx: Scene) -> HttpReply:
     values = {
         "recipients": {"value": state_value("multi_users_select", [OWNER])},
         "category": {"value": state_value("static_select", "teamwork")},
         "message": {"value": state_value("plain_text_input", "forged kudos")},
     }
-    return ctx.submit(kudos_modal(channel_id="C0GENERAL"), values)
+    return _submit(ctx, kudos_modal(channel_id="C0GENERAL"), values)
 
 
 @dataclass(frozen=True)
 class Case:
     handler: str  # the listener, as registered in bot/features
     permission: str
-    send: Callable[[Ctx], HttpReply]
+    send: Callable[[Scene], HttpReply]
     expect: str  # words the forger is told
     in_form: bool  # told in the form's errors (else in an ephemeral or DM)
 
@@ -124,21 +144,21 @@ CASES = [
     Case(
         "privacy.delete_workspace_confirmed",
         "admin",
-        lambda c: c.click(DELETE_WORKSPACE_CONFIRM_ACTION_ID, "workspace"),
+        lambda c: _click(c, DELETE_WORKSPACE_CONFIRM_ACTION_ID, "workspace"),
         "Only Rebound admins",
         False,
     ),
     Case(
         "privacy.forget_me_confirmed",
         "the person themself",
-        lambda c: c.click(FORGET_ME_CONFIRM_ACTION_ID, OWNER),
+        lambda c: _click(c, FORGET_ME_CONFIRM_ACTION_ID, OWNER),
         "for someone else",
         False,
     ),
     Case(
         "debriefs.reflect_clicked",
         "the rep",
-        lambda c: c.click(REFLECT_ACTION_ID, str(c.owner.outcome_id)),
+        lambda c: _click(c, REFLECT_ACTION_ID, str(c.owner.outcome_id)),
         f"These questions are for <@{OWNER}>",
         False,
     ),
@@ -146,28 +166,28 @@ CASES = [
     Case(
         "debriefs.celebration_clicked (yes)",
         "the rep",
-        lambda c: c.click(CELEBRATE_YES_ACTION_ID, str(c.owner.outcome_id)),
+        lambda c: _click(c, CELEBRATE_YES_ACTION_ID, str(c.owner.outcome_id)),
         f"<@{OWNER}>'s",
         False,
     ),
     Case(
         "debriefs.celebration_clicked (no)",
         "the rep",
-        lambda c: c.click(CELEBRATE_NO_ACTION_ID, str(c.owner.outcome_id)),
+        lambda c: _click(c, CELEBRATE_NO_ACTION_ID, str(c.owner.outcome_id)),
         f"<@{OWNER}>'s",
         False,
     ),
     Case(
         "checkins.open_clicked",
         "the rep",
-        lambda c: c.click(OPEN_ACTION_ID, str(c.owner.checkin_id)),
+        lambda c: _click(c, OPEN_ACTION_ID, str(c.owner.checkin_id)),
         f"<@{OWNER}>'s",
         False,
     ),
     Case(
         "checkins.skip_clicked",
         "the rep",
-        lambda c: c.click(SKIP_ACTION_ID, str(c.owner.checkin_id)),
+        lambda c: _click(c, SKIP_ACTION_ID, str(c.owner.checkin_id)),
         f"<@{OWNER}>'s",
         False,
     ),
@@ -175,7 +195,7 @@ CASES = [
     Case(
         "goals.change_goal",
         "the goal's owner",
-        lambda c: c.click(CHANGE_GOAL_ACTION_ID, str(c.owner.goal_id)),
+        lambda c: _click(c, CHANGE_GOAL_ACTION_ID, str(c.owner.goal_id)),
         f"<@{OWNER}>'s",
         False,
     ),
@@ -218,10 +238,9 @@ def _snapshot(live: LiveApp, team_id: str) -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture
-def ctx(live: LiveApp, standin: SlackStandIn) -> Iterator[Ctx]:
-    team_id = "T" + uuid.uuid4().hex[:9].upper()
-    engine = make_engine(live.database_url)
-    with Session(engine) as session:
+def ctx(slack: SlackDriver) -> Scene:
+    team_id = slack.team_id
+    with slack.session_factory() as session:
         queries.get_or_create_workspace(session=session, team_id=team_id)
         queries.update_workspace_settings(
             session=session, team_id=team_id, recognition_channel_id="C0WINS"
@@ -242,15 +261,9 @@ def ctx(live: LiveApp, standin: SlackStandIn) -> Iterator[Ctx]:
         )
         queries.upsert_member(session=session, team_id=team_id, user_id=FORGER)
         session.commit()
-    engine.dispose()
     # The settings form as an admin opened it: a stale (or stolen) view.
-    seen = len(standin.calls)
-    live.sender(team_id).slash_command("/rebound", "settings", user_id=ADMIN)
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
-    )
-    view = [c for c in calls[seen:] if c.method == "views.open"][0].response["view"]
-    yield Ctx(live, standin, team_id, owner, view)
+    view = slack.open_modal("/rebound", "settings", ADMIN)
+    return Scene(slack, owner, view)
 
 
 def _told(calls: list[RecordedCall]) -> list[str]:
@@ -269,9 +282,9 @@ def _told(calls: list[RecordedCall]) -> list[str]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.handler for c in CASES])
 def test_a_forged_interaction_changes_nothing_and_says_why(
-    ctx: Ctx, standin: SlackStandIn, case: Case
+    ctx: Scene, standin: SlackStandIn, case: Case
 ) -> None:
-    before = _snapshot(ctx.live, ctx.team_id)
+    before = _snapshot(ctx.slack.live, ctx.slack.team_id)
     seen = len(standin.calls)
     responses_seen = len(standin.response_url_posts)
     reply = case.send(ctx)
@@ -290,7 +303,7 @@ def test_a_forged_interaction_changes_nothing_and_says_why(
 
         standin.wait_for(lambda calls: any(case.expect in text for text in told(calls)), timeout=10)
     time.sleep(0.5)  # anything the request still did after its ack
-    assert _snapshot(ctx.live, ctx.team_id) == before, case.permission
+    assert _snapshot(ctx.slack.live, ctx.slack.team_id) == before, case.permission
     # No modal opened for them, nothing posted in a channel.
     later = standin.calls[seen:]
     assert not [c for c in later if c.method == "views.open"]

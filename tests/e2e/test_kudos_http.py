@@ -34,7 +34,7 @@ from storage.db import make_engine, make_session_factory
 from testkit.live import CONFIGURED_ADMIN, LiveApp
 from testkit.simulator import NameDirectory, SlackSender, state_value
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
-from tests.support.slack import Team, _text_of
+from tests.support.slack import SlackDriver, _text_of
 
 ADMIN, MANAGER, REP1, REP2 = "U0ADMIN", "U0MGR", "U0REP1", "U0REP2"
 MANAGER_TZ = "America/Chicago"  # Maya's Slack time zone in testkit/live.py
@@ -44,7 +44,7 @@ MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 
 @pytest.fixture
-def team(live: LiveApp, standin: SlackStandIn) -> Iterator[Team]:
+def team(live: LiveApp, standin: SlackStandIn) -> Iterator[SlackDriver]:
     suffix = uuid.uuid4().hex[:10].upper()
     channel = f"CK{suffix}"
     standin.add_channel(channel, f"wins-{suffix.lower()}")
@@ -52,16 +52,9 @@ def team(live: LiveApp, standin: SlackStandIn) -> Iterator[Team]:
         standin.add_user(
             StandInUser(id=GONE, name="gone", real_name="Gone Person", tz="UTC", deleted=True)
         )
-    engine = make_engine(live.database_url)
-    yield Team(
-        team_id=f"TK{suffix}",
-        channel=channel,
-        run=suffix.lower(),
-        live=live,
-        standin=standin,
-        session_factory=make_session_factory(engine),
-    )
-    engine.dispose()
+    team = SlackDriver.for_app(live, standin, f"TK{suffix}", channel=channel, run=suffix.lower())
+    yield team
+    team.close()
 
 
 def _ephemerals_after(standin: SlackStandIn, seen: int, user_id: str) -> list[RecordedCall]:
@@ -85,7 +78,7 @@ def _dms_to(standin: SlackStandIn, user_id: str, marker: str) -> list[RecordedCa
 
 
 def test_a_managers_kudos_is_posted_and_each_recipient_gets_a_dm_with_the_link(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
@@ -119,7 +112,7 @@ def test_a_managers_kudos_is_posted_and_each_recipient_gets_a_dm_with_the_link(
 
 
 def test_a_category_slack_turned_into_a_channel_link_still_counts(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
@@ -148,7 +141,7 @@ def test_a_category_slack_turned_into_a_channel_link_still_counts(
     ],
 )
 def test_mistakes_in_the_command_get_a_specific_ephemeral_answer_and_no_post(
-    team: Team, text: str, expected: str
+    team: SlackDriver, text: str, expected: str
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
@@ -161,7 +154,7 @@ def test_mistakes_in_the_command_get_a_specific_ephemeral_answer_and_no_post(
 
 
 def test_kudos_typed_with_a_mention_works_because_the_manifest_escapes_it(
-    team: Team, standin: SlackStandIn, tmp_path: Path
+    team: SlackDriver, standin: SlackStandIn, tmp_path: Path
 ) -> None:
     """Slack turns "@leo" into <@U0REP1|leo> only when /kudos has should_escape: true
     (https://docs.slack.dev/interactivity/implementing-slash-commands). The same words, sent
@@ -200,7 +193,7 @@ def test_kudos_typed_with_a_mention_works_because_the_manifest_escapes_it(
 
 
 def test_a_user_group_typed_as_the_recipient_gets_a_specific_answer(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     # With should_escape on, Slack sends "@sales" as <!subteam^S0SALES|@sales>.
     standin.add_usergroup("S0SALES", "sales")
@@ -214,7 +207,7 @@ def test_a_user_group_typed_as_the_recipient_gets_a_specific_answer(
 
 
 def test_a_typed_message_is_measured_as_typed_not_as_slack_escaped_it(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
@@ -236,7 +229,7 @@ def test_a_typed_message_is_measured_as_typed_not_as_slack_escaped_it(
     ],
 )
 def test_bots_deactivated_and_unknown_people_cannot_receive_kudos(
-    team: Team, standin: SlackStandIn, recipient: str, expected: str
+    team: SlackDriver, standin: SlackStandIn, recipient: str, expected: str
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
@@ -261,7 +254,7 @@ def test_bots_deactivated_and_unknown_people_cannot_receive_kudos(
 
 
 def test_reps_may_not_give_kudos_unless_the_workspace_opens_it_to_everyone(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)  # default policy: managers and admins
@@ -281,7 +274,7 @@ def test_reps_may_not_give_kudos_unless_the_workspace_opens_it_to_everyone(
 
 @pytest.mark.parametrize("giver", [ADMIN, CONFIGURED_ADMIN])
 def test_workspace_admins_and_rebound_admins_may_give_kudos(
-    team: Team, standin: SlackStandIn, giver: str
+    team: SlackDriver, standin: SlackStandIn, giver: str
 ) -> None:
     team.configure(recognition_channel_id=team.channel)
     seen = len(standin.calls)
@@ -291,7 +284,7 @@ def test_workspace_admins_and_rebound_admins_may_give_kudos(
 
 
 def test_the_daily_cap_stops_the_next_kudos_with_a_reason(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel, kudos_daily_cap=2)
@@ -311,7 +304,7 @@ def test_the_daily_cap_stops_the_next_kudos_with_a_reason(
 # -- the modal ---------------------------------------------------------------------------------
 
 
-def _open_modal(team: Team, standin: SlackStandIn, user_id: str) -> dict[str, Any]:
+def _open_modal(team: SlackDriver, standin: SlackStandIn, user_id: str) -> dict[str, Any]:
     seen = len(standin.calls)
     team.kudos(user_id, "")
     calls = standin.wait_for(
@@ -330,7 +323,7 @@ def _modal_values(recipients: list[str], category: str | None, message: str) -> 
 
 
 def test_kudos_with_no_text_opens_a_modal_that_validates_and_posts_once(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
@@ -399,7 +392,7 @@ def test_kudos_with_no_text_opens_a_modal_that_validates_and_posts_once(
         assert len(_dms_to(standin, recipient, team.run)) == 1
 
 
-def test_someone_not_allowed_gets_no_modal(team: Team, standin: SlackStandIn) -> None:
+def test_someone_not_allowed_gets_no_modal(team: SlackDriver, standin: SlackStandIn) -> None:
     team.make_team()
     seen = len(standin.calls)
     team.kudos(REP2, "")
@@ -409,7 +402,7 @@ def test_someone_not_allowed_gets_no_modal(team: Team, standin: SlackStandIn) ->
 
 
 def test_the_modal_reaching_the_daily_cap_keeps_the_modal_open(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel, kudos_daily_cap=1)
@@ -429,7 +422,7 @@ def test_the_modal_reaching_the_daily_cap_keeps_the_modal_open(
 
 
 def test_kudos_without_a_channel_is_kept_and_posted_once_when_one_is_set(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     seen = len(standin.calls)
@@ -464,7 +457,7 @@ def test_kudos_without_a_channel_is_kept_and_posted_once_when_one_is_set(
 
 
 def test_a_kudos_slack_refuses_to_post_is_told_later_once_and_goes_up_when_the_channel_changes(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     refusing = f"C0NOPE{team.run.upper()}"  # a channel Slack answers channel_not_found for
@@ -492,7 +485,9 @@ def test_a_kudos_slack_refuses_to_post_is_told_later_once_and_goes_up_when_the_c
     assert [row.status for row in team.kudos_rows()] == ["posted"]
 
 
-def test_an_admin_without_a_channel_is_told_to_set_one(team: Team, standin: SlackStandIn) -> None:
+def test_an_admin_without_a_channel_is_told_to_set_one(
+    team: SlackDriver, standin: SlackStandIn
+) -> None:
     seen = len(standin.calls)
     team.kudos(ADMIN, f"@leo #learning Shared the loss review {team.run}")
     answer = _text_of(_ephemerals_after(standin, seen, ADMIN)[0])
@@ -502,7 +497,9 @@ def test_an_admin_without_a_channel_is_told_to_set_one(team: Team, standin: Slac
 # -- the Home tab ------------------------------------------------------------------------------
 
 
-def test_the_home_tab_counts_kudos_received_by_category(team: Team, standin: SlackStandIn) -> None:
+def test_the_home_tab_counts_kudos_received_by_category(
+    team: SlackDriver, standin: SlackStandIn
+) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
     for text in ("#resilience Came back strong", "#resilience Again", "#process Clean pipeline"):
@@ -524,11 +521,11 @@ def test_the_home_tab_counts_kudos_received_by_category(team: Team, standin: Sla
 # -- the weekly digest -------------------------------------------------------------------------
 
 
-def _digest_posts(team: Team) -> list[RecordedCall]:
+def _digest_posts(team: SlackDriver) -> list[RecordedCall]:
     return [c for c in team.channel_posts() if "This week's recognition" in _text_of(c)]
 
 
-def _schedule_digest_tomorrow(team: Team, now: datetime) -> datetime:
+def _schedule_digest_tomorrow(team: SlackDriver, now: datetime) -> datetime:
     """Set the check-in day and hour so this week's digest falls about a day from now, in the
     manager's time zone (the digest's time zone); return that moment."""
     local = (now + timedelta(days=1)).astimezone(ZoneInfo(MANAGER_TZ))
@@ -538,7 +535,7 @@ def _schedule_digest_tomorrow(team: Team, now: datetime) -> datetime:
 
 
 def test_the_weekly_digest_names_the_weeks_perfect_misses_bounce_backs_and_kudos(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
@@ -590,7 +587,7 @@ def test_the_weekly_digest_names_the_weeks_perfect_misses_bounce_backs_and_kudos
 
 
 def test_three_processes_ticking_at_once_post_the_digest_once(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.configure(recognition_channel_id=team.channel, checkin_weekday=0, checkin_hour=9)
     # No manager or admin time zone known in this workspace: the digest runs on UTC.
@@ -643,7 +640,7 @@ def test_three_processes_ticking_at_once_post_the_digest_once(
 
 
 def test_a_digest_claimed_by_a_process_that_died_is_posted_once_its_lease_runs_out(
-    team: Team,
+    team: SlackDriver,
 ) -> None:
     team.configure(recognition_channel_id=team.channel, checkin_weekday=0, checkin_hour=9)
     monday_nine = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -678,7 +675,7 @@ def test_a_digest_claimed_by_a_process_that_died_is_posted_once_its_lease_runs_o
 
 
 def test_a_workspace_whose_digest_fails_does_not_hold_up_the_others(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     wednesday_three = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
     broken, healthy = team.team_id, f"{team.team_id}B"  # the broken one comes first by id
@@ -719,7 +716,7 @@ def test_a_workspace_whose_digest_fails_does_not_hold_up_the_others(
         assert waiting is not None and waiting.state == "pending"  # kept, to be tried again
 
 
-def test_no_digest_when_switched_off_or_when_it_is_days_late(team: Team) -> None:
+def test_no_digest_when_switched_off_or_when_it_is_days_late(team: SlackDriver) -> None:
     monday_nine = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     team.configure(
         recognition_channel_id=team.channel,
@@ -736,7 +733,9 @@ def test_no_digest_when_switched_off_or_when_it_is_days_late(team: Team) -> None
     assert len(_digest_posts(team)) == 1
 
 
-def test_an_admin_switches_the_digest_off_in_settings(team: Team, standin: SlackStandIn) -> None:
+def test_an_admin_switches_the_digest_off_in_settings(
+    team: SlackDriver, standin: SlackStandIn
+) -> None:
     seen = len(standin.calls)
     team.sender.slash_command("/rebound", "settings", user_id=ADMIN)
     calls = standin.wait_for(
@@ -773,7 +772,7 @@ def test_an_admin_switches_the_digest_off_in_settings(team: Team, standin: Slack
 
 
 def test_the_modal_closes_at_once_while_users_info_is_rate_limited_and_posts_afterwards(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
@@ -800,7 +799,7 @@ def test_the_modal_closes_at_once_while_users_info_is_rate_limited_and_posts_aft
 
 
 def test_when_slack_cannot_say_who_the_giver_is_they_are_asked_to_try_again(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     # Ada is an admin only in Slack's eyes: while users.info fails, that can't be known.
     team.configure(recognition_channel_id=team.channel)
@@ -833,7 +832,7 @@ def test_slack_users_tells_no_such_person_from_slack_not_answering(
 
 
 def test_a_failed_dm_is_reported_truthfully_and_retried_once_by_the_scheduler(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
@@ -873,7 +872,7 @@ def test_a_failed_dm_is_reported_truthfully_and_retried_once_by_the_scheduler(
 
 
 def test_a_dm_that_fails_again_on_its_retry_is_given_up_and_the_giver_told_once(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
@@ -922,7 +921,7 @@ def test_a_dm_that_fails_again_on_its_retry_is_given_up_and_the_giver_told_once(
 
 
 def test_markup_typed_into_the_modal_shows_literally_in_the_channel(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)
@@ -948,7 +947,7 @@ def test_markup_typed_into_the_modal_shows_literally_in_the_channel(
 
 
 def test_markup_in_a_typed_command_message_shows_as_words_and_pings_nobody(
-    team: Team, standin: SlackStandIn
+    team: SlackDriver, standin: SlackStandIn
 ) -> None:
     team.make_team()
     team.configure(recognition_channel_id=team.channel)

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from bot.app import build_ticker, make_web_client
 from bot.clock import FakeClock
@@ -21,9 +20,8 @@ from bot.domain import next_checkin_at
 from storage import queries
 from storage.models import Workspace
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
-from tests.support.databases import BACKENDS, fresh_database
+from tests.support.databases import BACKENDS
 from tests.support.factories import _lose
-from tests.support.oauth_live import install, oauth_app
 from tests.support.slack import (
     DM,
     GRID_ORG,
@@ -31,8 +29,8 @@ from tests.support.slack import (
     MANAGER,
     REP1,
     WINS,
-    GridSlack,
-    OAuthLive,
+    SlackDriver,
+    oauth_driver,
 )
 
 GRID_TEAM = "T0GRIDSALES"
@@ -41,13 +39,11 @@ GRID_TEAM = "T0GRIDSALES"
 @pytest.fixture(scope="module", params=BACKENDS)
 def grid(
     request: pytest.FixtureRequest, standin: SlackStandIn, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[OAuthLive]:
+) -> Iterator[SlackDriver]:
     folder: Path = tmp_path_factory.mktemp(f"grid-{request.param}")
     standin.add_team(GRID_TEAM, "Grid Sales", enterprise_id=GRID_ORG, enterprise_name=GRID_ORG_NAME)
-    key = Fernet.generate_key().decode()
-    with fresh_database(request.param, folder) as url, oauth_app(standin, url, folder, key) as app:
-        install(app, GRID_TEAM)
-        yield OAuthLive(app, standin, key)
+    with oauth_driver(standin, request.param, folder, GRID_TEAM, enterprise_id=GRID_ORG) as driver:
+        yield driver
 
 
 def _team_of(call: RecordedCall) -> str | None:
@@ -55,7 +51,7 @@ def _team_of(call: RecordedCall) -> str | None:
     return parts[1] if len(parts) > 2 and parts[0] == "xoxb" else None
 
 
-def test_a_grid_install_is_stored_under_its_org_and_workspace(grid: OAuthLive) -> None:
+def test_a_grid_install_is_stored_under_its_org_and_workspace(grid: SlackDriver) -> None:
     rows = grid.rows(
         "SELECT enterprise_id, is_enterprise_install FROM slack_installations WHERE team_id = :t",
         t=GRID_TEAM,
@@ -64,15 +60,15 @@ def test_a_grid_install_is_stored_under_its_org_and_workspace(grid: OAuthLive) -
     assert grid.rows("SELECT enterprise_id FROM slack_bots WHERE team_id = :t", t=GRID_TEAM) == [
         (GRID_ORG,)
     ]
-    slack = GridSlack(grid.app, grid.standin, GRID_TEAM)
+    slack = grid.workspace(GRID_TEAM)
     for session in slack.db():
         workspace = session.get(Workspace, GRID_TEAM)
         assert workspace is not None and workspace.enterprise_id == GRID_ORG
 
 
-def test_a_grid_workspace_gets_its_debrief_and_its_scheduled_checkin(grid: OAuthLive) -> None:
+def test_a_grid_workspace_gets_its_debrief_and_its_scheduled_checkin(grid: SlackDriver) -> None:
     standin = grid.standin
-    slack = GridSlack(grid.app, standin, GRID_TEAM)
+    slack = grid.workspace(GRID_TEAM)
     slack.setup(channel=WINS)
 
     # A debrief: /lost opens the modal, the submission is saved, the rep hears in a DM, each
@@ -95,17 +91,14 @@ def test_a_grid_workspace_gets_its_debrief_and_its_scheduled_checkin(grid: OAuth
         session.commit()
     due = next_checkin_at(datetime.now(UTC), "Europe/London", 4, 14)
     clock = FakeClock(due - timedelta(hours=1))
-    deps, engine = grid.deps(clock)
-    try:
-        ticker = build_ticker(deps, make_web_client(deps.settings))
-        ticker.tick()  # reads the rep's time zone
-        seen = slack.mark()
-        clock.set(due)
-        ticker.tick()
-        ticker.tick()
-        assert ticker.failures == []
-    finally:
-        engine.dispose()
+    deps = grid.deps(clock)
+    ticker = build_ticker(deps, make_web_client(deps.settings))
+    ticker.tick()  # reads the rep's time zone
+    seen = slack.mark()
+    clock.set(due)
+    ticker.tick()
+    ticker.tick()
+    assert ticker.failures == []
     checkins = [
         c
         for c in standin.calls[seen:]
@@ -132,13 +125,13 @@ INSTALLER, OTHER_ADMIN, BOT_USER = "U0ADMIN", "U0OWNER", "U0REBOUNDBOT"
     ids=["installer-and-bot", "other-user-and-bot", "bot-only"],
 )
 def test_a_revoked_bot_token_removes_the_grid_installation(
-    grid: OAuthLive, tokens: dict[str, list[str]]
+    grid: SlackDriver, tokens: dict[str, list[str]]
 ) -> None:
     standin = grid.standin
     team_id = f"T0G{uuid.uuid4().hex[:8].upper()}"
     standin.add_team(team_id, f"Grid {team_id}", enterprise_id=GRID_ORG)
-    install(grid.app, team_id)
-    slack = GridSlack(grid.app, standin, team_id)
+    grid.install(team_id)
+    slack = grid.workspace(team_id)
     seen = slack.mark()
     assert slack.sender.app_home_opened(REP1).status == 200
     slack.wait(seen, "views.publish", user_id=REP1)  # installed and answering
@@ -155,11 +148,8 @@ def test_a_revoked_bot_token_removes_the_grid_installation(
         time.sleep(0.05)
 
     # Neither requests nor scheduled sends find a token any more.
-    deps, engine = grid.deps(FakeClock(datetime.now(UTC)))
-    try:
-        assert deps.oauth is not None and deps.oauth.bot_token_for(team_id) is None
-    finally:
-        engine.dispose()
+    deps = grid.deps(FakeClock(datetime.now(UTC)))
+    assert deps.oauth is not None and deps.oauth.bot_token_for(team_id) is None
     seen = slack.mark()
     assert slack.sender.app_home_opened(REP1).status == 200
     time.sleep(0.5)

@@ -24,25 +24,25 @@ from storage.models import Outcome, Workspace
 from testkit.standin import RecordedCall, SlackStandIn
 from tests.support.databases import BACKENDS
 from tests.support.factories import _lose, _reflect, reflection_values
-from tests.support.oauth_live import CLIENT_ID, http_get, install
+from tests.support.oauth_live import CLIENT_ID, http_get
 from tests.support.slack import (
     ALL_PRACTICES,
     ALPHA,
     BETA,
     REP1,
     WINS,
-    OAuthLive,
-    alpha_and_beta_installed,
+    SlackDriver,
+    oauth_driver,
 )
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def oauth_live(
     request: pytest.FixtureRequest, standin: SlackStandIn, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[OAuthLive]:
+) -> Iterator[SlackDriver]:
     folder = tmp_path_factory.mktemp(f"oauth-{request.param}")
-    with alpha_and_beta_installed(standin, request.param, folder) as live:
-        yield live
+    with oauth_driver(standin, request.param, folder) as driver:
+        yield driver
 
 
 def _text(call: RecordedCall) -> str:
@@ -55,7 +55,9 @@ def _new_team(standin: SlackStandIn) -> str:
     return team_id
 
 
-def test_install_sends_the_browser_to_slack_with_the_manifest_scopes(oauth_live: OAuthLive) -> None:
+def test_install_sends_the_browser_to_slack_with_the_manifest_scopes(
+    oauth_live: SlackDriver,
+) -> None:
     status, headers, _ = http_get(oauth_live.app, "/slack/install")
     assert status == 302
     location = headers["location"]
@@ -65,7 +67,7 @@ def test_install_sends_the_browser_to_slack_with_the_manifest_scopes(oauth_live:
     assert "slack-app-oauth-state=" in headers["set-cookie"]
 
 
-def test_redirect_without_a_valid_state_installs_nothing(oauth_live: OAuthLive) -> None:
+def test_redirect_without_a_valid_state_installs_nothing(oauth_live: SlackDriver) -> None:
     team_id = _new_team(oauth_live.standin)
     status, _, _ = http_get(
         oauth_live.app,
@@ -76,10 +78,10 @@ def test_redirect_without_a_valid_state_installs_nothing(oauth_live: OAuthLive) 
     assert oauth_live.rows("SELECT 1 FROM slack_bots WHERE team_id = :t", t=team_id) == []
 
 
-def test_installs_keep_tokens_encrypted_at_rest(oauth_live: OAuthLive) -> None:
+def test_installs_keep_tokens_encrypted_at_rest(oauth_live: SlackDriver) -> None:
     rows = oauth_live.rows("SELECT team_id, bot_token FROM slack_installations ORDER BY team_id")
     bots = oauth_live.rows("SELECT team_id, bot_token FROM slack_bots ORDER BY team_id")
-    cipher = Fernet(oauth_live.key.encode())
+    cipher = Fernet(oauth_live.oauth_key.encode())
     for team_id, stored in [*rows, *bots]:
         assert team_id in (ALPHA, BETA) or team_id.startswith("T0")
         assert "xoxb-" not in stored  # never in the clear
@@ -89,9 +91,9 @@ def test_installs_keep_tokens_encrypted_at_rest(oauth_live: OAuthLive) -> None:
     assert (names[ALPHA], names[BETA]) == ("Alpha Sales", "Beta Sales")
 
 
-def test_each_workspace_is_answered_with_its_own_token(oauth_live: OAuthLive) -> None:
+def test_each_workspace_is_answered_with_its_own_token(oauth_live: SlackDriver) -> None:
     for team_id in (ALPHA, BETA):
-        slack = oauth_live.slack(team_id)
+        slack = oauth_live.workspace(team_id)
         seen = slack.mark()
         assert slack.sender.app_home_opened(REP1).status == 200
         published = slack.wait(seen, "views.publish", user_id=REP1)
@@ -99,8 +101,8 @@ def test_each_workspace_is_answered_with_its_own_token(oauth_live: OAuthLive) ->
         assert published[0].token.startswith(f"xoxb-{team_id}-")
 
 
-def test_a_workspace_that_never_installed_is_refused(oauth_live: OAuthLive) -> None:
-    slack = oauth_live.slack("T0NEVERINSTALLED")
+def test_a_workspace_that_never_installed_is_refused(oauth_live: SlackDriver) -> None:
+    slack = oauth_live.workspace("T0NEVERINSTALLED")
     seen = slack.mark()
     reply = slack.sender.app_home_opened(REP1)
     time.sleep(0.5)
@@ -109,8 +111,8 @@ def test_a_workspace_that_never_installed_is_refused(oauth_live: OAuthLive) -> N
     assert slack.since(seen, "views.publish") == []
 
 
-def test_workspaces_cannot_see_or_touch_each_others_data(oauth_live: OAuthLive) -> None:
-    alpha, beta = oauth_live.slack(ALPHA), oauth_live.slack(BETA)
+def test_workspaces_cannot_see_or_touch_each_others_data(oauth_live: SlackDriver) -> None:
+    alpha, beta = oauth_live.workspace(ALPHA), oauth_live.workspace(BETA)
     alpha.setup(channel=WINS)
     beta.setup(channel=WINS)
     deal = f"Alpha secret {uuid.uuid4().hex[:6]}"
@@ -157,11 +159,11 @@ def test_workspaces_cannot_see_or_touch_each_others_data(oauth_live: OAuthLive) 
 
 
 def test_uninstall_drops_tokens_now_and_data_after_the_grace_period(
-    oauth_live: OAuthLive,
+    oauth_live: SlackDriver,
 ) -> None:
     team_id = _new_team(oauth_live.standin)
-    install(oauth_live.app, team_id)
-    slack = oauth_live.slack(team_id)
+    oauth_live.install(team_id)
+    slack = oauth_live.workspace(team_id)
     slack.setup(channel=WINS)
     _lose(slack, REP1, "Doomed deal")
     assert len(slack.outcomes()) == 1
@@ -179,6 +181,10 @@ def test_uninstall_drops_tokens_now_and_data_after_the_grace_period(
     deadline = time.monotonic() + 5
     while oauth_live.rows("SELECT 1 FROM slack_bots WHERE team_id = :t", t=team_id):
         assert time.monotonic() < deadline, "the bot token was not deleted"
+        time.sleep(0.05)
+    # Bolt deletes the bot rows, then the installation rows, each in a transaction of its own.
+    while oauth_live.rows("SELECT 1 FROM slack_installations WHERE team_id = :t", t=team_id):
+        assert time.monotonic() < deadline, "the installation was not deleted"
         time.sleep(0.05)
     assert oauth_live.rows("SELECT 1 FROM slack_installations WHERE team_id = :t", t=team_id) == []
     # The two events are handled after their acks, in either order: wait for app_uninstalled's.
@@ -198,16 +204,13 @@ def test_uninstall_drops_tokens_now_and_data_after_the_grace_period(
     assert slack.since(seen, "views.publish") == []
 
     clock = FakeClock(uninstalled_at + timedelta(days=29))
-    deps, engine = oauth_live.deps(clock)
-    try:
-        build_ticker(deps, make_web_client(deps.settings)).tick()
-        assert len(slack.outcomes()) == 1  # still inside the 30-day grace period
-        clock.advance(days=1, minutes=1)
-        ticker = build_ticker(deps, make_web_client(deps.settings))
-        ticker.tick()
-        assert ticker.failures == []
-    finally:
-        engine.dispose()
+    deps = oauth_live.deps(clock)
+    build_ticker(deps, make_web_client(deps.settings)).tick()
+    assert len(slack.outcomes()) == 1  # still inside the 30-day grace period
+    clock.advance(days=1, minutes=1)
+    ticker = build_ticker(deps, make_web_client(deps.settings))
+    ticker.tick()
+    assert ticker.failures == []
     assert slack.outcomes() == []
     for session in slack.db():
         assert session.get(Workspace, team_id) is None
@@ -216,10 +219,10 @@ def test_uninstall_drops_tokens_now_and_data_after_the_grace_period(
     assert oauth_live.rows("SELECT 1 FROM workspaces WHERE team_id = :t", t=ALPHA)
 
 
-def test_reinstalling_within_the_grace_period_keeps_the_data(oauth_live: OAuthLive) -> None:
+def test_reinstalling_within_the_grace_period_keeps_the_data(oauth_live: SlackDriver) -> None:
     team_id = _new_team(oauth_live.standin)
-    install(oauth_live.app, team_id)
-    slack = oauth_live.slack(team_id)
+    oauth_live.install(team_id)
+    slack = oauth_live.workspace(team_id)
     slack.setup(channel=WINS)
     _lose(slack, REP1, "Comeback deal")
     slack.sender.send_event(slack.sender.event_envelope({"type": "app_uninstalled"}))
@@ -227,38 +230,36 @@ def test_reinstalling_within_the_grace_period_keeps_the_data(oauth_live: OAuthLi
     while oauth_live.rows("SELECT 1 FROM slack_bots WHERE team_id = :t", t=team_id):
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    # (Bolt deletes the installation rows after the bot rows: a reinstall must come after.)
+    while oauth_live.rows("SELECT 1 FROM slack_installations WHERE team_id = :t", t=team_id):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 
-    install(oauth_live.app, team_id)
+    oauth_live.install(team_id)
     for session in slack.db():
         workspace = session.get(Workspace, team_id)
         assert workspace is not None and workspace.uninstalled_at is None
 
-    deps, engine = oauth_live.deps(FakeClock(utc_now() + timedelta(days=400)))
-    try:
-        build_ticker(deps, make_web_client(deps.settings)).tick()
-    finally:
-        engine.dispose()
+    deps = oauth_live.deps(FakeClock(utc_now() + timedelta(days=400)))
+    build_ticker(deps, make_web_client(deps.settings)).tick()
     assert len(slack.outcomes()) == 1
     seen = slack.mark()
     slack.sender.app_home_opened(REP1)
     assert slack.wait(seen, "views.publish", user_id=REP1)[0].token.startswith(f"xoxb-{team_id}-")  # type: ignore[union-attr]
 
 
-def test_scheduled_sends_use_each_workspaces_token(oauth_live: OAuthLive) -> None:
-    deps, engine = oauth_live.deps(FakeClock(utc_now()))
-    try:
-        delivery = build_ticker_delivery(deps)
-        seen = len(oauth_live.standin.calls)
-        for team_id in (ALPHA, BETA):
-            delivery.post(
-                team_id=team_id,
-                post_key=f"oauth-test:{uuid.uuid4().hex}",
-                kind="test",
-                channel=WINS,
-                message={"text": f"hello {team_id}"},
-            )
-    finally:
-        engine.dispose()
+def test_scheduled_sends_use_each_workspaces_token(oauth_live: SlackDriver) -> None:
+    deps = oauth_live.deps(FakeClock(utc_now()))
+    delivery = build_ticker_delivery(deps)
+    seen = len(oauth_live.standin.calls)
+    for team_id in (ALPHA, BETA):
+        delivery.post(
+            team_id=team_id,
+            post_key=f"oauth-test:{uuid.uuid4().hex}",
+            kind="test",
+            channel=WINS,
+            message={"text": f"hello {team_id}"},
+        )
     posts = [c for c in oauth_live.standin.calls[seen:] if c.method == "chat.postMessage"]
     assert [c.params["text"] for c in posts] == [f"hello {ALPHA}", f"hello {BETA}"]
     assert (posts[0].token or "").startswith(f"xoxb-{ALPHA}-")

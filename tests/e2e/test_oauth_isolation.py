@@ -43,13 +43,14 @@ from storage.models import (
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall, SlackStandIn
 from tests.support.databases import BACKENDS
-from tests.support.factories import Seeded, count, csv_rows, seed_kudos, seed_person
+from tests.support.factories import Seeded, count, csv_rows, new_user, seed_kudos, seed_person
 from tests.support.slack import (
     ALPHA,
     BETA,
     TZ,
-    Workspaces,
-    alpha_and_beta_installed,
+    SlackDriver,
+    in_dm,
+    oauth_driver,
     team_of,
 )
 
@@ -63,10 +64,10 @@ PERSONAL_TABLES = (Member, Outcome, Reflection, CheckIn, Goal)
 @pytest.fixture(scope="module", params=BACKENDS)
 def two(
     request: pytest.FixtureRequest, standin: SlackStandIn, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Workspaces]:
+) -> Iterator[SlackDriver]:
     folder: Path = tmp_path_factory.mktemp(f"isolation-{request.param}")
-    with alpha_and_beta_installed(standin, request.param, folder) as live:
-        yield Workspaces(live)
+    with oauth_driver(standin, request.param, folder, wait_timeout=15) as driver:
+        yield driver
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def add_outcome(
     return outcome.id
 
 
-def uploaded_files(two: Workspaces, upload: RecordedCall) -> dict[str, bytes]:
+def uploaded_files(two: SlackDriver, upload: RecordedCall) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for entry, answered in zip(upload.params["files"], upload.response["files"], strict=True):
         content = two.standin.uploaded_file(entry["id"])
@@ -138,11 +139,11 @@ def uploaded_files(two: Workspaces, upload: RecordedCall) -> dict[str, bytes]:
 
 
 def export(
-    two: Workspaces, team_id: str, user_id: str, text: str = "export"
+    two: SlackDriver, team_id: str, user_id: str, text: str = "export"
 ) -> tuple[dict[str, bytes], list[RecordedCall]]:
     """`/rebound <text>` in `team_id`: the uploaded files by name, and every Slack call made."""
     seen = two.mark()
-    two.command(team_id, "/rebound", text, user_id)
+    two.workspace(team_id).command("/rebound", text, user_id)
     (upload,) = two.wait(seen, "files.completeUploadExternal", channel_id="D" + user_id[1:])
     two.wait(seen, "chat.postEphemeral", user=user_id)
     two.settle()
@@ -187,7 +188,7 @@ def reflection_values(view: dict[str, Any], answer: str) -> dict[str, dict[str, 
     }
 
 
-def seed_both(two: Workspaces, user_id: str) -> tuple[Seeded, Seeded, str, str]:
+def seed_both(two: SlackDriver, user_id: str) -> tuple[Seeded, Seeded, str, str]:
     """The same person with a debrief, reflection, check-in and goal in each workspace; every
     text carries the workspace's tag. Returns (alpha rows, beta rows, alpha tag, beta tag)."""
     alpha_tag, beta_tag = f"alphaonly{uuid.uuid4().hex[:6]}", f"betaonly{uuid.uuid4().hex[:6]}"
@@ -201,8 +202,11 @@ def seed_both(two: Workspaces, user_id: str) -> tuple[Seeded, Seeded, str, str]:
 # --- /rebound export ------------------------------------------------------------------------
 
 
-def test_a_beta_export_has_none_of_the_same_persons_alpha_rows(two: Workspaces) -> None:
-    rep, colleague = two.new_user("rep"), two.new_user("colleague")
+def test_a_beta_export_has_none_of_the_same_persons_alpha_rows(two: SlackDriver) -> None:
+    rep, colleague = (
+        new_user(two.standin, TZ, tag="rep"),
+        new_user(two.standin, TZ, tag="colleague"),
+    )
     alpha, beta, alpha_tag, beta_tag = seed_both(two, rep)
     for session in two.db():
         alpha_kudos = seed_kudos(session, ALPHA, colleague, [rep], f"Kudos {alpha_tag}")
@@ -234,8 +238,8 @@ def test_a_beta_export_has_none_of_the_same_persons_alpha_rows(two: Workspaces) 
     assert beta_tag not in b"".join(files.values()).decode("utf-8")
 
 
-def test_a_beta_admins_workspace_export_is_beta_only(two: Workspaces) -> None:
-    rep = two.new_user("rep")
+def test_a_beta_admins_workspace_export_is_beta_only(two: SlackDriver) -> None:
+    rep = new_user(two.standin, TZ, tag="rep")
     alpha, beta, alpha_tag, beta_tag = seed_both(two, rep)
     for session in two.db():
         seed_person(session, ALPHA, ADMIN, f"{alpha_tag}admin", at=two.app.clock())
@@ -264,8 +268,11 @@ def test_a_beta_admins_workspace_export_is_beta_only(two: Workspaces) -> None:
 # --- /rebound forget-me ----------------------------------------------------------------------
 
 
-def test_forget_me_in_beta_leaves_the_same_persons_alpha_rows(two: Workspaces) -> None:
-    rep, colleague = two.new_user("rep"), two.new_user("colleague")
+def test_forget_me_in_beta_leaves_the_same_persons_alpha_rows(two: SlackDriver) -> None:
+    rep, colleague = (
+        new_user(two.standin, TZ, tag="rep"),
+        new_user(two.standin, TZ, tag="colleague"),
+    )
     alpha, _, alpha_tag, _ = seed_both(two, rep)
     for session in two.db():
         seed_kudos(session, ALPHA, rep, [colleague], f"Given {alpha_tag}")
@@ -276,14 +283,14 @@ def test_forget_me_in_beta_leaves_the_same_persons_alpha_rows(two: Workspaces) -
     assert set(alpha_before.values()) == {1}
 
     seen = two.mark()
-    two.command(BETA, "/rebound", "forget-me", rep)
+    two.workspace(BETA).command("/rebound", "forget-me", rep)
     (confirmation,) = two.wait(seen, "chat.postEphemeral", user=rep)
     assert team_of(confirmation) == BETA
     button = confirmation.params["blocks"][1]["elements"][0]
     assert button["action_id"] == FORGET_ME_CONFIRM_ACTION_ID and button["value"] == rep
 
     seen = two.mark()
-    done = two.click_answer(BETA, rep, FORGET_ME_CONFIRM_ACTION_ID, rep)
+    done = two.workspace(BETA).click_answer(rep, FORGET_ME_CONFIRM_ACTION_ID, rep, in_dm(rep))
     two.settle()
     # The answer went through Beta's click's response_url; any Web API call used Beta's token.
     assert {team_of(c) for c in two.since(seen)} <= {BETA}
@@ -301,9 +308,9 @@ def test_forget_me_in_beta_leaves_the_same_persons_alpha_rows(two: Workspaces) -
 # --- /goal -----------------------------------------------------------------------------------
 
 
-def _goal_shown(two: Workspaces, team_id: str, user_id: str) -> str:
+def _goal_shown(two: SlackDriver, team_id: str, user_id: str) -> str:
     seen = two.mark()
-    two.command(team_id, "/goal", "", user_id)
+    two.workspace(team_id).command("/goal", "", user_id)
     (shown,) = two.wait(seen, "chat.postEphemeral", user=user_id)
     two.settle()
     assert_all_with_token_of(team_id, two.since(seen))
@@ -311,12 +318,12 @@ def _goal_shown(two: Workspaces, team_id: str, user_id: str) -> str:
     return text_of(shown)
 
 
-def test_goal_in_beta_ignores_the_same_persons_alpha_goal_and_wins(two: Workspaces) -> None:
-    rep = two.new_user("rep")
+def test_goal_in_beta_ignores_the_same_persons_alpha_goal_and_wins(two: SlackDriver) -> None:
+    rep = new_user(two.standin, TZ, tag="rep")
     today = london_today()
-    view = two.open_modal(ALPHA, "/goal", "", rep)
+    view = two.workspace(ALPHA).open_modal("/goal", "", rep)
     seen = two.mark()
-    two.submit(ALPHA, view, rep, goal_values(metric="deals_won", target="2", today=today))
+    two.workspace(ALPHA).submit(view, rep, goal_values(metric="deals_won", target="2", today=today))
     two.wait(seen, "chat.postMessage", channel="D" + rep[1:])
     for session in two.db():
         add_outcome(session, ALPHA, rep, "win", deal="Alpha win")
@@ -325,10 +332,10 @@ def test_goal_in_beta_ignores_the_same_persons_alpha_goal_and_wins(two: Workspac
 
     # Beta: no goal yet, so /goal opens the modal (Alpha's goal would have been shown instead).
     seen = two.mark()
-    view = two.open_modal(BETA, "/goal", "", rep)
+    view = two.workspace(BETA).open_modal("/goal", "", rep)
     assert two.since(seen, "chat.postEphemeral") == []
     seen = two.mark()
-    two.submit(BETA, view, rep, goal_values(metric="deals_won", target="4", today=today))
+    two.workspace(BETA).submit(view, rep, goal_values(metric="deals_won", target="4", today=today))
     (saved,) = two.wait(seen, "chat.postMessage", channel="D" + rep[1:])
     assert team_of(saved) == BETA
     assert "0 of 4" in text_of(saved)  # Alpha's win does not count in Beta
@@ -349,18 +356,18 @@ def test_goal_in_beta_ignores_the_same_persons_alpha_goal_and_wins(two: Workspac
 # --- /checkin --------------------------------------------------------------------------------
 
 
-def test_checkin_in_beta_opens_beta_week_and_answers_land_in_beta(two: Workspaces) -> None:
-    rep = two.new_user("rep")
+def test_checkin_in_beta_opens_beta_week_and_answers_land_in_beta(two: SlackDriver) -> None:
+    rep = new_user(two.standin, TZ, tag="rep")
     alpha_answer = f"Alpha answer {uuid.uuid4().hex[:6]}"
-    alpha_view = two.open_modal(ALPHA, "/checkin", "", rep)
+    alpha_view = two.workspace(ALPHA).open_modal("/checkin", "", rep)
     alpha_id = int(alpha_view["private_metadata"])
     seen = two.mark()
-    two.submit(ALPHA, alpha_view, rep, checkin_values(alpha_view, alpha_answer))
+    two.workspace(ALPHA).submit(alpha_view, rep, checkin_values(alpha_view, alpha_answer))
     two.wait(seen, "chat.postMessage", channel="D" + rep[1:])
     two.settle()
 
     seen = two.mark()
-    beta_view = two.open_modal(BETA, "/checkin", "", rep)
+    beta_view = two.workspace(BETA).open_modal("/checkin", "", rep)
     two.settle()
     assert_all_with_token_of(BETA, two.since(seen))
     beta_id = int(beta_view["private_metadata"])
@@ -369,7 +376,7 @@ def test_checkin_in_beta_opens_beta_week_and_answers_land_in_beta(two: Workspace
 
     beta_answer = f"Beta answer {uuid.uuid4().hex[:6]}"
     seen = two.mark()
-    two.submit(BETA, beta_view, rep, checkin_values(beta_view, beta_answer))
+    two.workspace(BETA).submit(beta_view, rep, checkin_values(beta_view, beta_answer))
     (thanks,) = two.wait(seen, "chat.postMessage", channel="D" + rep[1:])
     two.settle()
     assert_all_with_token_of(BETA, two.since(seen))
@@ -387,7 +394,7 @@ def test_checkin_in_beta_opens_beta_week_and_answers_land_in_beta(two: Workspace
         assert [(a.team_id, a.answer) for a in answers] == [(ALPHA, alpha_answer)]
 
     # Reopening in Alpha shows Alpha's own answer, not Beta's.
-    reopened = two.open_modal(ALPHA, "/checkin", "", rep)
+    reopened = two.workspace(ALPHA).open_modal("/checkin", "", rep)
     assert int(reopened["private_metadata"]) == alpha_id
     assert alpha_answer in json.dumps(reopened) and beta_answer not in json.dumps(reopened)
 
@@ -396,9 +403,9 @@ def test_checkin_in_beta_opens_beta_week_and_answers_land_in_beta(two: Workspace
 
 
 def test_kudos_in_beta_post_with_betas_token_and_count_on_betas_home_only(
-    two: Workspaces,
+    two: SlackDriver,
 ) -> None:
-    rep = two.new_user("rep")
+    rep = new_user(two.standin, TZ, tag="rep")
     for session in two.db():
         queries.update_workspace_settings(
             session=session, team_id=ALPHA, recognition_channel_id="C0WINS"
@@ -407,12 +414,12 @@ def test_kudos_in_beta_post_with_betas_token_and_count_on_betas_home_only(
             session=session, team_id=BETA, recognition_channel_id="C0GENERAL"
         )
         session.commit()
-    alpha_home = text_of(two.home(ALPHA, rep))
+    alpha_home = text_of(two.workspace(ALPHA).home(rep))
     assert "Kudos received" in alpha_home and "Kudos received: 1" not in alpha_home
 
     message = f"Came back strong {uuid.uuid4().hex[:6]}"
     seen = two.mark()
-    two.command(BETA, "/kudos", f"@rep-{rep.lower()} #resilience {message}", ADMIN)
+    two.workspace(BETA).command("/kudos", f"@rep-{rep.lower()} #resilience {message}", ADMIN)
     (confirmation,) = two.wait(seen, "chat.postEphemeral", user=ADMIN)
     two.settle()
     calls = two.since(seen)
@@ -430,10 +437,10 @@ def test_kudos_in_beta_post_with_betas_token_and_count_on_betas_home_only(
         assert count(session, KudosRecipient, team_id=BETA, user_id=rep) == 1
         assert count(session, KudosRecipient, team_id=ALPHA, user_id=rep) == 0
 
-    beta_home = two.home(BETA, rep)
+    beta_home = two.workspace(BETA).home(rep)
     assert team_of(beta_home) == BETA
     assert "Kudos received: 1" in text_of(beta_home)
-    alpha_home_call = two.home(ALPHA, rep)
+    alpha_home_call = two.workspace(ALPHA).home(rep)
     assert team_of(alpha_home_call) == ALPHA
     assert "Kudos received: 1" not in text_of(alpha_home_call)
 
@@ -441,9 +448,9 @@ def test_kudos_in_beta_post_with_betas_token_and_count_on_betas_home_only(
 # --- /rebound report -------------------------------------------------------------------------
 
 
-def _report(two: Workspaces, team_id: str, user_id: str, uploads: int) -> list[RecordedCall]:
+def _report(two: SlackDriver, team_id: str, user_id: str, uploads: int) -> list[RecordedCall]:
     seen = two.mark()
-    two.command(team_id, "/rebound", "report", user_id)
+    two.workspace(team_id).command("/rebound", "report", user_id)
     done = two.wait(seen, "files.completeUploadExternal", count=uploads)
     two.wait(seen, "chat.postEphemeral", user=user_id)
     two.settle()
@@ -452,8 +459,8 @@ def _report(two: Workspaces, team_id: str, user_id: str, uploads: int) -> list[R
     return done
 
 
-def test_report_in_beta_charts_only_betas_team(two: Workspaces) -> None:
-    manager, rep = two.new_user("manager"), two.new_user("rep")
+def test_report_in_beta_charts_only_betas_team(two: SlackDriver) -> None:
+    manager, rep = new_user(two.standin, TZ, tag="manager"), new_user(two.standin, TZ, tag="rep")
     now = datetime.now(UTC)
     for session in two.db():
         for team_id in (ALPHA, BETA):
@@ -525,10 +532,10 @@ def _settings_values(
     }
 
 
-def _save_settings(two: Workspaces, team_id: str, values: dict[str, Any]) -> None:
-    view = two.open_modal(team_id, "/rebound", "settings", ADMIN)
+def _save_settings(two: SlackDriver, team_id: str, values: dict[str, Any]) -> None:
+    view = two.workspace(team_id).open_modal("/rebound", "settings", ADMIN)
     seen = two.mark()
-    reply = two.submit(team_id, view, ADMIN, values)
+    reply = two.workspace(team_id).submit(view, ADMIN, values)
     assert reply.body in ("", "{}"), reply.body
     (confirmation,) = two.wait(seen, "chat.postMessage", channel="D" + ADMIN[1:])
     assert team_of(confirmation) == team_id
@@ -545,9 +552,15 @@ def _blocks(view: dict[str, Any]) -> dict[str, Any]:
     return {b.get("block_id"): b for b in view["blocks"]}
 
 
-def test_changing_alphas_settings_leaves_betas_row_and_modal_alone(two: Workspaces) -> None:
-    alpha_manager, alpha_rep = two.new_user("manager"), two.new_user("rep")
-    beta_manager, beta_rep = two.new_user("manager"), two.new_user("rep")
+def test_changing_alphas_settings_leaves_betas_row_and_modal_alone(two: SlackDriver) -> None:
+    alpha_manager, alpha_rep = (
+        new_user(two.standin, TZ, tag="manager"),
+        new_user(two.standin, TZ, tag="rep"),
+    )
+    beta_manager, beta_rep = (
+        new_user(two.standin, TZ, tag="manager"),
+        new_user(two.standin, TZ, tag="rep"),
+    )
     beta_values = dict(
         channel="C0GENERAL", weekday="1", hour="8", policy="managers", threshold="0.7"
     )
@@ -589,7 +602,7 @@ def test_changing_alphas_settings_leaves_betas_row_and_modal_alone(two: Workspac
         reps = queries.reports_of(session=session, team_id=ALPHA, manager_user_id=alpha_manager)
         assert [r.user_id for r in reps] == [alpha_rep]
 
-    beta_view = two.open_modal(BETA, "/rebound", "settings", ADMIN)
+    beta_view = two.workspace(BETA).open_modal("/rebound", "settings", ADMIN)
     blocks = _blocks(beta_view)
     assert blocks["recognition_channel"]["element"]["initial_channel"] == "C0GENERAL"
     assert blocks["checkin_weekday"]["element"]["initial_option"]["value"] == "1"
@@ -600,7 +613,7 @@ def test_changing_alphas_settings_leaves_betas_row_and_modal_alone(two: Workspac
     assert blocks["team_0_reps"]["element"]["initial_users"] == [beta_rep]
     assert alpha_manager not in json.dumps(beta_view) and alpha_rep not in json.dumps(beta_view)
     # And Alpha's modal shows Alpha's new values (so the checks above can fail).
-    alpha_blocks = _blocks(two.open_modal(ALPHA, "/rebound", "settings", ADMIN))
+    alpha_blocks = _blocks(two.workspace(ALPHA).open_modal("/rebound", "settings", ADMIN))
     assert alpha_blocks["recognition_channel"]["element"]["initial_channel"] == "C0WINS"
     assert alpha_blocks["team_0_manager"]["element"]["initial_user"] == alpha_manager
 
@@ -609,9 +622,9 @@ def test_changing_alphas_settings_leaves_betas_row_and_modal_alone(two: Workspac
 
 
 def test_forged_buttons_and_modals_in_beta_get_and_change_nothing_of_alphas(
-    two: Workspaces,
+    two: SlackDriver,
 ) -> None:
-    rep = two.new_user("rep")
+    rep = new_user(two.standin, TZ, tag="rep")
     deal = f"Alpha deal {uuid.uuid4().hex[:6]}"
     today = london_today()
     for session in two.db():
@@ -621,19 +634,21 @@ def test_forged_buttons_and_modals_in_beta_get_and_change_nothing_of_alphas(
         session.commit()
     # Alpha's own modals, as Slack stored them: their ids are what a forger would reuse.
     seen = two.mark()
-    two.click(ALPHA, rep, REFLECT_ACTION_ID, str(outcome_id))
+    two.workspace(ALPHA).click(rep, REFLECT_ACTION_ID, str(outcome_id), in_dm(rep))
     (opened,) = two.wait(seen, "views.open")
     assert team_of(opened) == ALPHA and deal in text_of(opened)
     reflect_view = opened.response["view"]
-    goal_view = two.open_modal(ALPHA, "/goal", "", rep)
+    goal_view = two.workspace(ALPHA).open_modal("/goal", "", rep)
     seen = two.mark()
-    two.submit(ALPHA, goal_view, rep, goal_values(metric="deals_won", target="2", today=today))
+    two.workspace(ALPHA).submit(
+        goal_view, rep, goal_values(metric="deals_won", target="2", today=today)
+    )
     two.wait(seen, "chat.postMessage", channel="D" + rep[1:])
-    checkin_view = two.open_modal(ALPHA, "/checkin", "", rep)
+    checkin_view = two.workspace(ALPHA).open_modal("/checkin", "", rep)
     checkin_id = int(checkin_view["private_metadata"])
     alpha_answer = f"Alpha answer {uuid.uuid4().hex[:6]}"
     seen = two.mark()
-    two.submit(ALPHA, checkin_view, rep, checkin_values(checkin_view, alpha_answer))
+    two.workspace(ALPHA).submit(checkin_view, rep, checkin_values(checkin_view, alpha_answer))
     two.wait(seen, "chat.postMessage", channel="D" + rep[1:])
     two.settle()
     for session in two.db():
@@ -667,7 +682,7 @@ def test_forged_buttons_and_modals_in_beta_get_and_change_nothing_of_alphas(
         (SKIP_ACTION_ID, checkin_id),
         (SKIP_ACTION_ID, waiting_id),
     ):
-        two.click(BETA, rep, action_id, str(value))
+        two.workspace(BETA).click(rep, action_id, str(value), in_dm(rep))
     # ... and Alpha's modals submitted from Beta.
     # Each is valid input, so it reaches the code that saves (not a field error). The debrief
     # and the check-in are not this person's in Beta, so the form says so; the goal's id finds
@@ -678,7 +693,7 @@ def test_forged_buttons_and_modals_in_beta_get_and_change_nothing_of_alphas(
         (forged_goal_view, goal_values(metric="revenue", target="999", today=today), False),
         (checkin_view, checkin_values(checkin_view, "Forged from Beta"), True),
     ):
-        body = two.submit(BETA, view, rep, values).body
+        body = two.workspace(BETA).submit(view, rep, values).body
         if refused:
             assert "someone else's, so nothing was saved" in json.loads(body)["errors"].popitem()[1]
         else:
@@ -710,15 +725,17 @@ def test_forged_buttons_and_modals_in_beta_get_and_change_nothing_of_alphas(
 
     # The very same clicks in Alpha do work (so the checks above can fail).
     seen = two.mark()
-    two.click(ALPHA, rep, CHANGE_GOAL_ACTION_ID, str(goal_id))
-    two.click(ALPHA, rep, OPEN_ACTION_ID, str(checkin_id))
+    two.workspace(ALPHA).click(rep, CHANGE_GOAL_ACTION_ID, str(goal_id), in_dm(rep))
+    two.workspace(ALPHA).click(rep, OPEN_ACTION_ID, str(checkin_id), in_dm(rep))
     opened_in_alpha = two.wait(seen, "views.open", count=2)
     assert {team_of(c) for c in opened_in_alpha} == {ALPHA}
     assert alpha_answer in json.dumps([c.params for c in opened_in_alpha])
     two.settle()
-    reply = two.submit(ALPHA, reflect_view, rep, reflection_values(reflect_view, "From Alpha"))
+    reply = two.workspace(ALPHA).submit(
+        reflect_view, rep, reflection_values(reflect_view, "From Alpha")
+    )
     assert reply.body in ("", "{}")
-    two.click(ALPHA, rep, SKIP_ACTION_ID, str(waiting_id))
+    two.workspace(ALPHA).click(rep, SKIP_ACTION_ID, str(waiting_id), in_dm(rep))
     two.settle()
     for session in two.db():
         assert count(session, Reflection, outcome_id=outcome_id) > 0

@@ -4,11 +4,9 @@ is told the settings changed under it (the modal carries the settings version it
 
 from __future__ import annotations
 
-import secrets
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -18,7 +16,7 @@ from sqlmodel import Session
 
 from storage import queries
 from storage.db import make_engine
-from testkit.live import LiveApp, app_env, serve_process
+from testkit.live import LiveApp, serve_replicas
 from testkit.simulator import HttpReply, state_value
 from testkit.standin import SlackStandIn
 from tests.support.databases import BACKENDS, fresh_database
@@ -73,13 +71,12 @@ def replicas(
     request: pytest.FixtureRequest, standin: SlackStandIn, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[LiveApp]]:
     folder = tmp_path_factory.mktemp(f"settings-race-{request.param}")
-    secret = secrets.token_hex(16)
-    with fresh_database(request.param, folder) as url, ExitStack() as stack:
-        # Started one after the other: each migrates the database before it listens.
-        yield [
-            stack.enter_context(serve_process(app_env(standin, url, secret), folder, secret))
-            for _ in range(2)
-        ]
+    # Started one after the other: each migrates the database before it listens.
+    with (
+        fresh_database(request.param, folder) as url,
+        serve_replicas(standin, url, folder, 2) as apps,
+    ):
+        yield apps
 
 
 def _open_settings(

@@ -7,87 +7,19 @@ was slow to ack; the app must ack every delivery and act on the event exactly on
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from testkit.live import make_standin
+from testkit.live import APP_TOKEN, SocketModeApp, make_standin, socket_mode_app
 from testkit.simulator import SlackSender
 from testkit.standin import RecordedCall, SlackStandIn
 
-APP_TOKEN = "xapp-1-A0REBOUND-1-standin"
 REP = "U0REP1"
-STARTUP_SECONDS = 30.0
-
-
-@dataclass
-class SocketModeApp:
-    """A `rebound run` child process; its output is kept for failure messages."""
-
-    process: subprocess.Popen[str]
-    output: list[str] = field(default_factory=list)
-
-    def logs(self) -> str:
-        return "".join(self.output[-200:])
-
-
-def socket_mode_env(standin: SlackStandIn, database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REBOUND_"))}
-    env.update(
-        SLACK_BOT_TOKEN=standin.bot_token,
-        SLACK_APP_TOKEN=APP_TOKEN,
-        SLACK_API_URL=standin.url,
-        DATABASE_URL=database_url,
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-@contextmanager
-def socket_mode_app(
-    standin: SlackStandIn, database_url: str, workdir: Path
-) -> Iterator[SocketModeApp]:
-    """Start `rebound run`, wait until its WebSocket is connected, stop it afterwards."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
-        cwd=workdir,  # no stray .env is read from the repository
-        env=socket_mode_env(standin, database_url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    app = SocketModeApp(process)
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            app.output.append(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while standin.socket_connection_count == 0:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("rebound run did not connect:\n" + app.logs())
-            time.sleep(0.05)
-        yield app
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @pytest.fixture

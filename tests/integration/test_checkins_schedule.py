@@ -14,9 +14,7 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot.app import Deps, build_ticker, make_web_client
 from bot.clock import FakeClock
-from bot.config import Settings
 from bot.jobs import checkins as checkin_jobs
 from bot.jobs.checkins import REMINDER_BATCH, CheckinJobs
 from bot.slack_clients import TeamClients
@@ -24,10 +22,10 @@ from bot.usecases import checkins as uc
 from bot.usecases import privacy
 from storage import checkins_queries as cq
 from storage import queries
-from storage.db import make_engine, make_session_factory, upgrade
+from storage.db import upgrade
 from storage.models import CheckIn, Member
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
-from tests.support.slack import World
+from tests.support.slack import SlackDriver
 
 MANAGER = "U0MGR"  # America/Chicago in the stand-in
 LONDON = "U0REP1"
@@ -61,26 +59,23 @@ def texts_to(calls: list[RecordedCall], user_id: str) -> list[str]:
 
 
 @pytest.fixture
-def world(database_url: str, standin: SlackStandIn) -> Iterator[World]:
+def world(database_url: str, standin: SlackStandIn) -> Iterator[SlackDriver]:
+    """A workspace of its own on the scheduler alone (no server): a test clock, one ticker."""
     for user in EXTRA_USERS:
         standin.add_user(user)
     upgrade(database_url)
-    engine = make_engine(database_url)
-    settings = Settings(
-        slack_bot_token=standin.bot_token,
-        slack_api_url=standin.url,
-        database_url=database_url,
-        send_rate_per_second=500,
+    world = SlackDriver(
+        standin,
+        database_url,
+        team_id="T" + uuid.uuid4().hex[:10].upper(),
+        clock=FakeClock(utc(2026, 10, 26, 12)),
+        settings_overrides={"send_rate_per_second": 500},
     )
-    clock = FakeClock(utc(2026, 10, 26, 12))
-    deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
-    team_id = "T" + uuid.uuid4().hex[:10].upper()
-    ticker = build_ticker(deps, make_web_client(settings))
-    yield World(team_id, clock, ticker, deps.session_factory, standin, deps)
-    engine.dispose()
+    yield world
+    world.close()
 
 
-def team(world: World, reps: list[str], **workspace: object) -> None:
+def team(world: SlackDriver, reps: list[str], **workspace: object) -> None:
     with world.session_factory() as session:
         queries.get_or_create_workspace(session=session, team_id=world.team_id)
         if workspace:
@@ -91,7 +86,7 @@ def team(world: World, reps: list[str], **workspace: object) -> None:
         session.commit()
 
 
-def checkin_rows(world: World, user_id: str) -> list[CheckIn]:
+def checkin_rows(world: SlackDriver, user_id: str) -> list[CheckIn]:
     with world.session_factory() as session:
         statement = select(CheckIn).where(
             CheckIn.team_id == world.team_id, CheckIn.user_id == user_id
@@ -102,7 +97,7 @@ def checkin_rows(world: World, user_id: str) -> list[CheckIn]:
 # --- time zones and DST -------------------------------------------------------------------
 
 
-def test_new_york_rep_gets_friday_2pm_local_across_the_fall_back(world: World) -> None:
+def test_new_york_rep_gets_friday_2pm_local_across_the_fall_back(world: SlackDriver) -> None:
     team(world, [NEW_YORK])
     # Friday 30 Oct 2026, 14:00 EDT = 18:00 UTC.
     assert checkin_dms(world.tick_at(utc(2026, 10, 30, 17, 59)), NEW_YORK) == []
@@ -114,7 +109,7 @@ def test_new_york_rep_gets_friday_2pm_local_across_the_fall_back(world: World) -
     assert [c.week_key for c in checkin_rows(world, NEW_YORK)] == ["2026-W44", "2026-W45"]
 
 
-def test_new_york_rep_across_the_spring_forward(world: World) -> None:
+def test_new_york_rep_across_the_spring_forward(world: SlackDriver) -> None:
     world.clock.set(utc(2026, 3, 2, 12))
     team(world, [NEW_YORK])
     # Friday 6 Mar 2026, 14:00 EST = 19:00 UTC; clocks spring forward Sunday 8 Mar.
@@ -125,7 +120,7 @@ def test_new_york_rep_across_the_spring_forward(world: World) -> None:
     assert len(checkin_dms(world.tick_at(utc(2026, 3, 13, 18, 0)), NEW_YORK)) == 1
 
 
-def test_a_check_in_hour_skipped_by_dst_moves_to_the_end_of_the_gap(world: World) -> None:
+def test_a_check_in_hour_skipped_by_dst_moves_to_the_end_of_the_gap(world: SlackDriver) -> None:
     world.clock.set(utc(2026, 3, 2, 12))
     # Sundays at 02:00: on 8 Mar 2026 New York jumps from 02:00 EST to 03:00 EDT (07:00 UTC).
     team(world, [NEW_YORK], checkin_weekday=6, checkin_hour=2)
@@ -133,7 +128,7 @@ def test_a_check_in_hour_skipped_by_dst_moves_to_the_end_of_the_gap(world: World
     assert len(checkin_dms(world.tick_at(utc(2026, 3, 8, 7, 0)), NEW_YORK)) == 1
 
 
-def test_kolkata_rep_at_half_past_eight_utc(world: World) -> None:
+def test_kolkata_rep_at_half_past_eight_utc(world: SlackDriver) -> None:
     team(world, [KOLKATA])
     # Friday 30 Oct 2026, 14:00 IST (UTC+5:30) = 08:30 UTC.
     assert checkin_dms(world.tick_at(utc(2026, 10, 30, 8, 29)), KOLKATA) == []
@@ -141,7 +136,7 @@ def test_kolkata_rep_at_half_past_eight_utc(world: World) -> None:
 
 
 def test_a_rep_whose_time_zone_changes_follows_it_after_the_weekly_refresh(
-    world: World, standin: SlackStandIn
+    world: SlackDriver, standin: SlackStandIn
 ) -> None:
     user = StandInUser(id="U0MOVER", name="max", real_name="Max Mover", tz="Europe/London")
     standin.add_user(user)
@@ -200,7 +195,7 @@ def test_a_time_zone_refresh_never_brings_back_someone_forgotten_meanwhile(
 # --- reminders, skips and pauses ----------------------------------------------------------
 
 
-def test_one_reminder_after_the_workspace_delay_when_unanswered(world: World) -> None:
+def test_one_reminder_after_the_workspace_delay_when_unanswered(world: SlackDriver) -> None:
     team(world, [LONDON, LA], checkin_reminder_hours=24)
     world.tick_at(utc(2026, 10, 30, 14, 0))  # London's check-in
     world.tick_at(utc(2026, 10, 30, 22, 0))  # LA's (14:00 PDT)
@@ -225,7 +220,7 @@ def test_one_reminder_after_the_workspace_delay_when_unanswered(world: World) ->
     assert checkin_rows(world, LONDON)[0].reminder_sent_at is not None
 
 
-def test_skipping_this_week_stops_the_reminder(world: World) -> None:
+def test_skipping_this_week_stops_the_reminder(world: SlackDriver) -> None:
     team(world, [LONDON])
     world.tick_at(utc(2026, 10, 30, 14, 0))
     row = checkin_rows(world, LONDON)[0]
@@ -237,7 +232,7 @@ def test_skipping_this_week_stops_the_reminder(world: World) -> None:
     assert len(checkin_dms(world.tick_at(utc(2026, 11, 6, 14, 0)), LONDON)) == 1
 
 
-def test_a_pause_stops_check_ins_until_it_ends_and_resume_ends_it_early(world: World) -> None:
+def test_a_pause_stops_check_ins_until_it_ends_and_resume_ends_it_early(world: SlackDriver) -> None:
     team(world, [LONDON, LA])
     world.tick_at(utc(2026, 10, 28, 9, 0))  # read the time zones
     start = utc(2026, 10, 28, 10, 0)
@@ -269,7 +264,7 @@ def test_a_pause_stops_check_ins_until_it_ends_and_resume_ends_it_early(world: W
 
 
 def test_reminders_keep_coming_behind_more_old_unanswered_check_ins_than_a_batch(
-    world: World,
+    world: SlackDriver,
 ) -> None:
     team(world, [LONDON])
     old = world.clock() - timedelta(days=10)
@@ -295,7 +290,7 @@ def test_reminders_keep_coming_behind_more_old_unanswered_check_ins_than_a_batch
 
 
 def test_failing_time_zone_reads_wait_their_turn_instead_of_starving_others(
-    world: World, standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+    world: SlackDriver, standin: SlackStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(checkin_jobs, "TZ_REFRESH_BATCH", 2)
     people = [f"U0TZ{world.team_id[-4:]}{n}" for n in "ABC"]
@@ -315,7 +310,7 @@ def test_failing_time_zone_reads_wait_their_turn_instead_of_starving_others(
     assert all(_tz_read_at(world, p) is not None for p in people)
 
 
-def _tz_read_at(world: World, user_id: str) -> datetime | None:
+def _tz_read_at(world: SlackDriver, user_id: str) -> datetime | None:
     with world.session_factory() as session:
         member = queries.get_member(session=session, team_id=world.team_id, user_id=user_id)
         assert member is not None
@@ -329,7 +324,7 @@ def _closed_port() -> int:
 
 
 def test_an_unreachable_slack_leaves_the_zone_unread_and_no_check_in_at_utc(
-    world: World, standin: SlackStandIn
+    world: SlackDriver, standin: SlackStandIn
 ) -> None:
     tokyo = f"U0TYO{world.team_id[-4:]}"
     standin.add_user(StandInUser(id=tokyo, name="yuki", real_name="Yuki", tz="Asia/Tokyo"))
@@ -337,7 +332,7 @@ def test_an_unreachable_slack_leaves_the_zone_unread_and_no_check_in_at_utc(
     unreachable = WebClient(
         token=standin.bot_token, base_url=f"http://127.0.0.1:{_closed_port()}/api/"
     )
-    jobs = CheckinJobs(world.deps, TeamClients(unreachable), worker="test")
+    jobs = CheckinJobs(world.deps(), TeamClients(unreachable), worker="test")
     jobs.refresh_timezones(utc(2026, 10, 29, 12, 0))  # a connection error, not a Slack error
     assert _tz_read_at(world, tokyo) is None
     jobs.plan(utc(2026, 10, 30, 14, 0))  # 14:00 UTC: the guessed zone's check-in time
@@ -348,7 +343,7 @@ def test_an_unreachable_slack_leaves_the_zone_unread_and_no_check_in_at_utc(
     assert row.due_at == utc(2026, 10, 30, 5, 0)
 
 
-def test_gets_checkins_says_who_gets_them(world: World) -> None:
+def test_gets_checkins_says_who_gets_them(world: SlackDriver) -> None:
     team(world, [LONDON])
     with world.session_factory() as session:
         assert uc.gets_checkins(session=session, team_id=world.team_id, user_id=LONDON)
@@ -356,7 +351,7 @@ def test_gets_checkins_says_who_gets_them(world: World) -> None:
         assert not uc.gets_checkins(session=session, team_id=world.team_id, user_id="U0NOBODY")
 
 
-def test_managers_who_report_to_nobody_and_bots_get_no_check_in(world: World) -> None:
+def test_managers_who_report_to_nobody_and_bots_get_no_check_in(world: SlackDriver) -> None:
     team(world, [LONDON])
     with world.session_factory() as session:
         queries.upsert_member(session=session, team_id=world.team_id, user_id="U0REBOUNDBOT")
@@ -372,7 +367,7 @@ def test_managers_who_report_to_nobody_and_bots_get_no_check_in(world: World) ->
 # --- the digest ---------------------------------------------------------------------------
 
 
-def _answer(world: World, user_id: str, week_index: int, answers: dict[str, str]) -> None:
+def _answer(world: SlackDriver, user_id: str, week_index: int, answers: dict[str, str]) -> None:
     row = checkin_rows(world, user_id)[week_index]
     with world.session_factory() as session:
         checkin = cq.get_checkin(session=session, checkin_id=row.id or 0)
@@ -383,12 +378,12 @@ def _answer(world: World, user_id: str, week_index: int, answers: dict[str, str]
         session.commit()
 
 
-def first_text_question(world: World, user_id: str, week_index: int) -> str:
+def first_text_question(world: SlackDriver, user_id: str, week_index: int) -> str:
     row = checkin_rows(world, user_id)[week_index]
     return next(q["key"] for q in row.questions if q["kind"] == "text")
 
 
-def test_manager_digest_once_a_week_with_rate_drops_and_who_is_missing(world: World) -> None:
+def test_manager_digest_once_a_week_with_rate_drops_and_who_is_missing(world: SlackDriver) -> None:
     team(world, [LONDON, LA])
     world.tick_at(utc(2026, 10, 23, 14, 0))
     world.tick_at(utc(2026, 10, 23, 21, 0))
@@ -423,7 +418,9 @@ def test_manager_digest_once_a_week_with_rate_drops_and_who_is_missing(world: Wo
     assert "Kept the pipeline full 3 → 4" not in body
 
 
-def test_a_claim_left_by_a_dead_process_is_sent_by_another_after_the_lease(world: World) -> None:
+def test_a_claim_left_by_a_dead_process_is_sent_by_another_after_the_lease(
+    world: SlackDriver,
+) -> None:
     team(world, [LONDON])
     world.tick_at(utc(2026, 10, 30, 13, 0))  # read the time zone
     friday = utc(2026, 10, 30, 14, 0)

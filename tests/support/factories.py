@@ -34,7 +34,7 @@ from storage.models import (
 from testkit.live import LiveApp
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
-from tests.support.slack import DM, Slack
+from tests.support.slack import DM, SlackDriver
 
 
 def lost_values(
@@ -71,7 +71,9 @@ def reflection_values(
     return values
 
 
-def _lose(slack: Slack, user_id: str, deal: str, **kwargs: Any) -> tuple[RecordedCall, Outcome]:
+def _lose(
+    slack: SlackDriver, user_id: str, deal: str, **kwargs: Any
+) -> tuple[RecordedCall, Outcome]:
     """Debrief a loss and wait for the rep's DM; returns (the DM, the saved outcome)."""
     view = slack.open_modal("/lost", deal, user_id)
     seen = slack.mark()
@@ -83,7 +85,7 @@ def _lose(slack: Slack, user_id: str, deal: str, **kwargs: Any) -> tuple[Recorde
 
 
 def _reflect(
-    slack: Slack, user_id: str, outcome: Outcome, values: dict[str, Any]
+    slack: SlackDriver, user_id: str, outcome: Outcome, values: dict[str, Any]
 ) -> dict[str, Any]:
     seen = slack.mark()
     slack.click(user_id, REFLECT_ACTION_ID, str(outcome.id))
@@ -185,12 +187,34 @@ def add_goal(
     return goal
 
 
-def new_user(standin: SlackStandIn, tz: str = "Europe/London") -> str:
+def new_user(standin: SlackStandIn, tz: str = "Europe/London", *, tag: str | None = None) -> str:
+    """Someone new in the stand-in (in every workspace: Slack user ids are the same across them
+    here); `tag` names them, for a test that looks for them by name."""
     user_id = "U" + uuid.uuid4().hex[:9].upper()
-    standin.add_user(
-        StandInUser(id=user_id, name=user_id.lower(), real_name=f"Rep {user_id}", tz=tz)
-    )
+    if tag is None:
+        name, real_name = user_id.lower(), f"Rep {user_id}"
+    else:
+        name, real_name = f"{tag}-{user_id.lower()}", tag.title()
+    standin.add_user(StandInUser(id=user_id, name=name, real_name=real_name, tz=tz))
     return user_id
+
+
+def outcome_row(team_id: str, user_id: str, kind: str, at: datetime, **fields: Any) -> Outcome:
+    """A debriefed deal as its row (a win is a system hit, a loss a system miss, unless a
+    `classification` is given)."""
+    classification = fields.pop("classification", "system-hit" if kind == "win" else "system-miss")
+    return Outcome(
+        team_id=team_id,
+        user_id=user_id,
+        kind=kind,
+        deal=f"Deal {uuid.uuid4().hex[:6]}",
+        amount=125_000.0,
+        process_score=1.0 if classification == "perfect-miss" else 0.4,
+        classification=classification,
+        occurred_at=at,
+        submission_key=uuid.uuid4().hex,
+        **fields,
+    )
 
 
 def open_goal_modal(live: LiveApp, standin: SlackStandIn, user_id: str) -> dict[str, Any]:
