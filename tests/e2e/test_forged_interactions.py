@@ -245,7 +245,7 @@ def ctx(slack: SlackDriver) -> Scene:
         queries.update_workspace_settings(
             session=session, team_id=team_id, recognition_channel_id="C0WINS"
         )
-        owner = seed_person(session, team_id, OWNER, "owner", at=live.clock())
+        owner = seed_person(session, team_id, OWNER, "owner", at=slack.live.clock())
         session.flush()
         outcome = session.get(Outcome, owner.outcome_id)
         checkin = session.get(CheckIn, owner.checkin_id)
