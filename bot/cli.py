@@ -215,7 +215,7 @@ def _tick(settings: Settings, clock: Clock, *, at: str | None) -> int:
             clock=FakeClock(moment),
             oauth=oauth,
         )
-        ticker = build_ticker(deps, client)
+        ticker = build_ticker(deps)
         ticker.tick()
     finally:
         engine.dispose()

@@ -38,7 +38,7 @@ class Runtime:
         """Tick this process's scheduler; the database decides which process sends what."""
         from bot.scheduler import start_scheduler
 
-        self.scheduler = start_scheduler(build_ticker(self.deps, self.app.client))
+        self.scheduler = start_scheduler(build_ticker(self.deps))
 
     def start_dispatcher(self) -> None:
         """Send the outbox from this process: woken by each commit that queued a row, and

@@ -14,8 +14,10 @@ from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app import Deps
+from bot.app import Deps, make_web_client
 from bot.blocks.checkins import checkin_message, digest_message, reminder_message
+from bot.dispatcher import worker_name
+from bot.scheduler import ScheduledJob
 from bot.slack_clients import TeamClients
 from bot.slack_errors import UNREACHABLE_PERSON
 from bot.slack_users import profile_from_user
@@ -36,6 +38,23 @@ DIGEST_BATCH = 500
 # the person is gone (a permanent error) waits a day.
 TZ_RETRY_AFTER = timedelta(minutes=10)
 TZ_RETRY_AFTER_PERMANENT = timedelta(days=1)
+
+
+def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
+    """The jobs queue; the tick's outbox dispatch (bot.app.build_ticker) sends. Time zones
+    are read with a client of the app's own settings (for each workspace's token)."""
+    token_for_team = deps.oauth.bot_token_for if deps.oauth is not None else None
+    clients = TeamClients(make_web_client(deps.settings, metrics=deps.metrics), token_for_team)
+    worker = deps.dispatcher.worker if deps.dispatcher is not None else worker_name()
+    jobs = CheckinJobs(deps, clients, worker=worker)
+    # In this order on every tick: time zones before planning, planning before queueing.
+    return [
+        ("checkins.refresh_timezones", jobs.refresh_timezones),
+        ("checkins.plan", jobs.plan),
+        ("checkins.send", jobs.queue_due),
+        ("checkins.remind", jobs.remind),
+        ("checkins.digest", jobs.digests),
+    ]
 
 
 class CheckinJobs:

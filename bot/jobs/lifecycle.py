@@ -12,7 +12,7 @@ from storage import oauth_queries
 log = logging.getLogger(__name__)
 
 
-def scheduled_jobs(deps: Deps, *_: object) -> list[tuple[str, ScheduledJob]]:
+def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
     def purge_uninstalled_workspaces(now: datetime) -> None:
         with deps.uow() as uow:
             due = oauth_queries.workspaces_to_purge(session=uow.session, now=now)

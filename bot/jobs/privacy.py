@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 RETENTION_CHECK_EVERY = timedelta(minutes=10)
 
 
-def scheduled_jobs(deps: Deps, *_: object) -> list[tuple[str, ScheduledJob]]:
+def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
     last_run: list[datetime] = []
 
     def delete_expired_reflections(now: datetime) -> None:

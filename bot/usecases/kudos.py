@@ -453,7 +453,9 @@ def queue_digest(
         return later  # queued by an earlier tick (and sent, or on its way)
     old = queries.get_post(session=session, team_id=team_id, post_key=key)
     if old is not None and old.status == "sent":
-        return later  # sent before the outbox existed (the posts table of bot.delivery)
+        # Sent before the outbox existed, by the old claim-then-send sender, which kept its
+        # sends in post_log (read only, so that week's digest is not posted twice).
+        return later
     start, end = digest_window(due_at)
     facts = collect_digest(session=session, team_id=team_id, week=week, start=start, end=end)
     uow.outbox.add(

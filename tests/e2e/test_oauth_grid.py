@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.app import build_ticker, make_web_client
+from bot.app import build_ticker
 from bot.clock import FakeClock
 from bot.domain import next_checkin_at
 from storage import queries
@@ -97,7 +97,7 @@ def test_a_grid_workspace_gets_its_debrief_and_its_scheduled_checkin(grid: OAuth
     clock = FakeClock(due - timedelta(hours=1))
     deps, engine = grid.deps(clock)
     try:
-        ticker = build_ticker(deps, make_web_client(deps.settings))
+        ticker = build_ticker(deps)
         ticker.tick()  # reads the rep's time zone
         seen = slack.mark()
         clock.set(due)

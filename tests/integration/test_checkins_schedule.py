@@ -13,7 +13,7 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot.app import Deps, build_ticker, make_web_client
+from bot.app import Deps, build_ticker
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.jobs import checkins as checkin_jobs
@@ -73,7 +73,7 @@ def world(database_url: str, standin: SlackStandIn) -> Iterator[World]:
     clock = FakeClock(utc(2026, 10, 26, 12))
     deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
     team_id = "T" + uuid.uuid4().hex[:10].upper()
-    ticker = build_ticker(deps, make_web_client(settings))
+    ticker = build_ticker(deps)
     yield World(team_id, clock, ticker, deps.session_factory, standin, deps)
     engine.dispose()
 

@@ -221,7 +221,7 @@ class Slack(StandInCalls):
         )
         engine = make_engine(self.live.database_url)
         deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
-        return build_ticker(deps, make_web_client(settings)), engine
+        return build_ticker(deps), engine
 
 
 def _text(call: RecordedCall) -> str:
@@ -449,7 +449,7 @@ class Team:
 
     def tick(self, clock: FakeClock) -> None:
         deps = self.deps(clock)
-        ticker = build_ticker(deps, make_web_client(deps.settings))
+        ticker = build_ticker(deps)
         ticker.tick()
         assert not ticker.failures, ticker.failures
 
