@@ -282,11 +282,12 @@ class _SkipRedeliveredEvents(Middleware):
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             team_id = body.get("team_id") or ""
-            with self.deps.session_factory() as session:
+            # Its own unit of work, committed before the listener runs: a retry arriving
+            # meanwhile must already find the row.
+            with self.deps.uow() as uow:
                 first_time = queries.record_event_once(
-                    session=session, team_id=team_id, event_id=event_id, now=self.deps.clock()
+                    session=uow.session, team_id=team_id, event_id=event_id, now=uow.now()
                 )
-                session.commit()
             if not first_time:
                 log.info("event %s already handled; ignoring redelivery", event_id)
                 return BoltResponse(status=200, body="")

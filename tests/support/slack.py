@@ -273,11 +273,12 @@ class OAuthLive:
         )
         engine = make_engine(self.app.database_url)
         client = make_web_client(settings)
+        session_factory = make_session_factory(engine)
         deps = Deps(
             settings=settings,
-            session_factory=make_session_factory(engine),
+            session_factory=session_factory,
             clock=clock,
-            oauth=build_oauth(settings, engine, client),
+            oauth=build_oauth(settings, engine, client, session_factory=session_factory),
         )
         return deps, engine
 
