@@ -51,7 +51,6 @@ from bot.messaging import (
 from bot.slack_text import unescape_command_text
 from bot.usecases import debriefs as usecases
 from bot.usecases.debriefs import NotYours
-from storage import debriefs_queries as dq
 
 log = logging.getLogger(__name__)
 
@@ -256,8 +255,7 @@ def reply_with_lessons(client: WebClient, deps: Deps, command: dict[str, Any], t
 def _owner_of(deps: Deps, team_id: str, outcome_id: int) -> str | None:
     """Whose debrief `outcome_id` is in this workspace (None when there is no such debrief)."""
     with deps.uow() as uow:
-        outcome = dq.get_outcome(session=uow.session, team_id=team_id, outcome_id=outcome_id)
-        return outcome.user_id if outcome is not None else None
+        return usecases.debrief_owner(uow, team_id=team_id, outcome_id=outcome_id)
 
 
 def _open_modal(client: WebClient, command: dict[str, Any], view: dict[str, Any]) -> None:
