@@ -23,7 +23,6 @@ from bot.slack_errors import UNREACHABLE_PERSON
 from bot.slack_users import profile_from_user
 from bot.usecases import checkins as uc
 from bot.usecases.members import remember_profile
-from storage import checkins_queries as cq
 
 log = logging.getLogger(__name__)
 
@@ -75,20 +74,15 @@ class CheckinJobs:
         """
         self._tz_retry_at = {k: at for k, at in self._tz_retry_at.items() if at > now}
         with self.deps.uow() as uow:
-            stale = cq.members_needing_tz_refresh(
-                session=uow.session,
-                stale_before=now - uc.TZ_REFRESH_EVERY,
-                limit=TZ_REFRESH_BATCH,
-                exclude_ids=self._tz_retry_at,
+            stale = uc.members_needing_tz_refresh(
+                uow, now=now, limit=TZ_REFRESH_BATCH, exclude_ids=self._tz_retry_at
             )
         for member in stale:
             assert member.id is not None
             previous = member.tz_refreshed_at
             if previous is not None:
                 with self.deps.uow() as uow:
-                    won = cq.take_tz_refresh(
-                        session=uow.session, member_id=member.id, previous=previous, now=now
-                    )
+                    won = uc.take_tz_refresh(uow, member_id=member.id, previous=previous, now=now)
                 if not won:
                     continue
             try:
@@ -104,11 +98,8 @@ class CheckinJobs:
                 self._tz_retry_at[member.id] = now + wait
                 if previous is not None and not permanent:  # permanent: again in a week
                     with self.deps.uow() as uow:
-                        cq.release_tz_refresh(
-                            session=uow.session,
-                            member_id=member.id,
-                            taken_at=now,
-                            previous=previous,
+                        uc.release_tz_refresh(
+                            uow, member_id=member.id, taken_at=now, previous=previous
                         )
                 continue
             with self.deps.uow() as uow:
