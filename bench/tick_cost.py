@@ -43,7 +43,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Engine
 
-from bot.app import Deps, build_ticker, make_web_client
+from bot.app import Deps, build_ticker
 from bot.clock import FakeClock
 from bot.config import Settings
 from storage.db import make_engine, make_session_factory, upgrade
@@ -414,7 +414,7 @@ class Target:
 
     def tick(self, *, timed: bool = True, profile: cProfile.Profile | None = None) -> None:
         restore(self.engine, self.snapshot)
-        ticker = build_ticker(self.deps, make_web_client(self.settings))
+        ticker = build_ticker(self.deps)
         spent: dict[str, float] = {}
         ticker.jobs = [(name, self._timed(name, job, spent)) for name, job in ticker.jobs]
         before = len(self.standin.calls)

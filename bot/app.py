@@ -22,7 +22,6 @@ from slack_sdk.http_retry.state import RetryState
 
 from bot.clock import Clock, utc_now
 from bot.config import Settings
-from bot.delivery import Delivery
 from bot.dispatcher import Dispatcher
 from bot.metrics import Metrics, SlackErrorObserver
 from bot.payloads import Malformed, check_payload
@@ -199,17 +198,10 @@ def create_app(
     return app
 
 
-def build_ticker(deps: Deps, client: WebClient) -> Ticker:
-    """Every feature's scheduled jobs, run together on each tick."""
+def build_ticker(deps: Deps) -> Ticker:
+    """Every feature's scheduled jobs, run together on each tick, then the outbox dispatch."""
     from bot.features import feature_modules
 
-    delivery = Delivery(
-        deps.session_factory,
-        client,
-        deps.clock,
-        metrics=deps.metrics,
-        token_for_team=deps.oauth.bot_token_for if deps.oauth is not None else None,
-    )
     dispatcher = deps.dispatcher or make_dispatcher(deps)
     if deps.dispatcher is None:
         deps = replace(deps, dispatcher=dispatcher)
@@ -217,7 +209,7 @@ def build_ticker(deps: Deps, client: WebClient) -> Ticker:
     for feature in feature_modules():
         contribute = getattr(feature, "scheduled_jobs", None)
         if contribute is not None:
-            jobs.extend(contribute(deps, delivery))
+            jobs.extend(contribute(deps))
     # Last: what the jobs above queued goes out in the same tick (and anything due before).
     jobs.append(("outbox-dispatch", dispatcher.run_once))
     return Ticker(jobs=jobs, clock=deps.clock)
@@ -283,11 +275,12 @@ class _SkipRedeliveredEvents(Middleware):
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             team_id = body.get("team_id") or ""
-            with self.deps.session_factory() as session:
+            # Its own unit of work, committed before the listener runs: a retry arriving
+            # meanwhile must already find the row.
+            with self.deps.uow() as uow:
                 first_time = queries.record_event_once(
-                    session=session, team_id=team_id, event_id=event_id, now=self.deps.clock()
+                    session=uow.session, team_id=team_id, event_id=event_id, now=uow.now()
                 )
-                session.commit()
             if not first_time:
                 log.info("event %s already handled; ignoring redelivery", event_id)
                 return BoltResponse(status=200, body="")

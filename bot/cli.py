@@ -181,10 +181,9 @@ def _tick(settings: Settings, clock: Clock, *, at: str | None) -> int:
     several of these (or several app processes) may run at once."""
     from datetime import UTC, datetime
 
-    from bot.app import Deps, build_ticker, make_web_client
+    from bot.app import build_ticker
     from bot.clock import FakeClock
-    from bot.runtime import prepare_database
-    from storage.db import make_engine, make_session_factory
+    from bot.runtime import build_deps, prepare_database
 
     if settings.oauth_mode:
         settings.require_encryption_key()
@@ -201,21 +200,9 @@ def _tick(settings: Settings, clock: Clock, *, at: str | None) -> int:
             raise ConfigError("--at", f"{at!r} has no UTC offset; add Z or +00:00")
         moment = moment.astimezone(UTC)
     prepare_database(settings)
-    engine = make_engine(settings.database_url)
+    engine, deps = build_deps(settings, clock=FakeClock(moment))
     try:
-        client = make_web_client(settings)
-        oauth = None
-        if settings.oauth_mode:
-            from bot.oauth import build_oauth
-
-            oauth = build_oauth(settings, engine, client)
-        deps = Deps(
-            settings=settings,
-            session_factory=make_session_factory(engine),
-            clock=FakeClock(moment),
-            oauth=oauth,
-        )
-        ticker = build_ticker(deps, client)
+        ticker = build_ticker(deps)
         ticker.tick()
     finally:
         engine.dispose()

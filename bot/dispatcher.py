@@ -28,7 +28,9 @@ maintaining a workspace-wide limit": https://docs.slack.dev/apis/web-api/rate-li
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -280,6 +282,11 @@ class _Outcome:
     SENT, LATER, UNKNOWN, FAILED = "sent", "later", "unknown", "failed"
 
 
+def worker_name() -> str:
+    """This process's name in claims (``claimed_by``): host and pid, unique among replicas."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -302,8 +309,6 @@ class Dispatcher:
     ) -> None:
         """`client` carries the API URL and timeout; it should have no retry handlers that
         re-send (bot.app.make_dispatch_client): the dispatcher decides what is sent again."""
-        from bot.delivery import worker_name
-
         self.session_factory = session_factory
         self.clock = clock
         self.worker = worker or worker_name()

@@ -26,8 +26,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.uow import UnitOfWork
 from storage import oauth_queries
-from storage.db import SessionFactory, make_session_factory
+from storage.db import SessionFactory
 from storage.oauth_store import make_installation_store, make_state_store
 
 log = logging.getLogger(__name__)
@@ -157,20 +158,17 @@ class OAuthParts:
     bot_token_for: Callable[[str], str | None] = field(repr=False)
 
 
-def _record_install(engine: Engine) -> Callable[[SuccessArgs], BoltResponse]:
-    session_factory = make_session_factory(engine)
-
+def _record_install(session_factory: SessionFactory) -> Callable[[SuccessArgs], BoltResponse]:
     def on_success(args: SuccessArgs) -> BoltResponse:
         installation = args.installation
         if installation.team_id:
-            with session_factory() as session:
+            with UnitOfWork(session_factory) as uow:
                 oauth_queries.mark_installed(
-                    session=session,
+                    session=uow.session,
                     team_id=installation.team_id,
                     name=installation.team_name,
                     enterprise_id=installation.enterprise_id,
                 )
-                session.commit()
             log.info(
                 "Rebound was installed in workspace %s (Grid org: %s)",
                 installation.team_id,
@@ -186,8 +184,12 @@ def _report_failure(args: FailureArgs) -> BoltResponse:
     return args.default.failure(args)
 
 
-def build_oauth(settings: Settings, engine: Engine, client: WebClient) -> OAuthParts:
-    """The OAuth settings and stores for `settings` (which must be in OAuth mode)."""
+def build_oauth(
+    settings: Settings, engine: Engine, client: WebClient, *, session_factory: SessionFactory
+) -> OAuthParts:
+    """The OAuth settings and stores for `settings` (which must be in OAuth mode). slack-sdk's
+    installation and state stores and the rotation lock take the engine itself; our own rows
+    are written through `session_factory` (both built once, in bot.runtime.build_deps)."""
     assert settings.slack_client_id and settings.slack_client_secret and settings.encryption_key
     installation_store = make_installation_store(
         client_id=settings.slack_client_id,
@@ -217,12 +219,14 @@ def build_oauth(settings: Settings, engine: Engine, client: WebClient) -> OAuthP
         redirect_uri_path=REDIRECT_URI_PATH,
         # Straight to Slack's consent screen (no intermediate "Add to Slack" page).
         install_page_rendering_enabled=False,
-        callback_options=CallbackOptions(success=_record_install(engine), failure=_report_failure),
+        callback_options=CallbackOptions(
+            success=_record_install(session_factory), failure=_report_failure
+        ),
         token_rotation_expiration_minutes=ROTATION_MINUTES_BEFORE_EXPIRY,
     )
     return OAuthParts(
         settings=oauth_settings,
         installation_store=installation_store,
         authorize=authorize,
-        bot_token_for=TeamBotTokens(installation_store, authorize, make_session_factory(engine)),
+        bot_token_for=TeamBotTokens(installation_store, authorize, session_factory),
     )

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from bot.app import Deps, build_ticker, create_app, make_dispatcher, make_web_client
 from bot.clock import Clock, utc_now
 from bot.config import ConfigError, Settings
-from bot.metrics import make_metrics
+from bot.metrics import Metrics, make_metrics
 from storage.db import (
     SessionFactory,
     current_revision,
@@ -38,7 +38,7 @@ class Runtime:
         """Tick this process's scheduler; the database decides which process sends what."""
         from bot.scheduler import start_scheduler
 
-        self.scheduler = start_scheduler(build_ticker(self.deps, self.app.client))
+        self.scheduler = start_scheduler(build_ticker(self.deps))
 
     def start_dispatcher(self) -> None:
         """Send the outbox from this process: woken by each commit that queued a row, and
@@ -66,18 +66,24 @@ def prepare_database(settings: Settings) -> None:
         ) from None
 
 
-def build_runtime(
-    settings: Settings, *, clock: Clock = utc_now, token_verification_enabled: bool = True
-) -> Runtime:
-    prepare_database(settings)
+def build_deps(
+    settings: Settings, *, clock: Clock = utc_now, metrics: Metrics | None = None
+) -> tuple[Engine, Deps]:
+    """The one place that builds the engine and its session factory (for `rebound serve`,
+    `rebound start` and `rebound tick` alike); everything else gets a unit of work
+    (Deps.uow) or, for slack-sdk's own OAuth stores, this engine. The caller disposes of it."""
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
-    metrics = make_metrics()
     oauth = None
     if settings.oauth_mode:
         from bot.oauth import build_oauth
 
-        oauth = build_oauth(settings, engine, make_web_client(settings, metrics=metrics))
+        oauth = build_oauth(
+            settings,
+            engine,
+            make_web_client(settings, metrics=metrics),
+            session_factory=session_factory,
+        )
     deps = Deps(
         settings=settings,
         session_factory=session_factory,
@@ -85,14 +91,22 @@ def build_runtime(
         metrics=metrics,
         oauth=oauth,
     )
+    return engine, deps
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock = utc_now, token_verification_enabled: bool = True
+) -> Runtime:
+    prepare_database(settings)
+    engine, deps = build_deps(settings, clock=clock, metrics=make_metrics())
     deps = replace(deps, dispatcher=make_dispatcher(deps))
     app = create_app(deps, token_verification_enabled=token_verification_enabled)
     if settings.slack_bot_token and not settings.oauth_mode:
-        _mark_token_workspace_installed(app, session_factory)
-    return Runtime(settings, engine, session_factory, deps, app)
+        _mark_token_workspace_installed(app, deps)
+    return Runtime(settings, engine, deps.session_factory, deps, app)
 
 
-def _mark_token_workspace_installed(app: App, session_factory: SessionFactory) -> None:
+def _mark_token_workspace_installed(app: App, deps: Deps) -> None:
     """One workspace, one bot token: a token that works means the app is installed there, so a
     past `app_uninstalled` (after which an admin reinstalled and put the new token in .env) must
     not lead to the workspace's data being deleted when its grace period runs out."""
@@ -105,11 +119,10 @@ def _mark_token_workspace_installed(app: App, session_factory: SessionFactory) -
     except SlackApiError as error:
         log.warning("auth.test failed at start-up: %s", error.response.get("error"))
         return
-    with session_factory() as session:
+    with deps.uow() as uow:
         oauth_queries.mark_installed(
-            session=session,
+            session=uow.session,
             team_id=identity["team_id"],
             name=identity.get("team"),
             enterprise_id=identity.get("enterprise_id"),
         )
-        session.commit()

@@ -1,6 +1,7 @@
 """One Web API client per workspace, with that workspace's bot token (multi-workspace installs).
 
-Used by the dispatcher (bot.dispatcher) and the older Delivery (bot.delivery).
+Used by the outbox dispatcher (bot.dispatcher), which sends everything, and by the jobs that
+read from Slack first (bot.jobs: time zones, people's names).
 """
 
 from __future__ import annotations

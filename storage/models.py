@@ -387,10 +387,10 @@ class Goal(SQLModel, table=True):
 
 
 class PostLog(SQLModel, table=True):
-    """Exactly-once log of everything the bot posts.
+    """Exactly-once log of the sender that came before the outbox (OutboxMessage now).
 
-    A sender first claims ``post_key`` (unique per team); only the replica whose insert
-    succeeded sends the message. See ``storage.queries.claim_post``.
+    That sender claimed ``post_key`` (unique per team) before sending. Only read today, so a
+    weekly kudos digest it sent is not sent again (bot.usecases.kudos.queue_digest).
     """
 
     __tablename__ = "post_log"

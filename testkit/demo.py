@@ -180,7 +180,7 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
     runtime = build_runtime(settings, clock=clock)
     # Messages that are not a request's direct answer go out through the outbox, as in `serve`.
     runtime.start_dispatcher()
-    ticker = build_ticker(runtime.deps, runtime.app.client)
+    ticker = build_ticker(runtime.deps)
     server = make_http_server(
         make_wsgi_app(runtime.app, runtime.engine, secret), host="127.0.0.1", port=0
     )

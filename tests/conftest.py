@@ -61,7 +61,6 @@ DATE_SENSITIVE_MODULES = frozenset(
         "unit/test_debriefs_blocks.py",
         "e2e/test_debriefs_http.py",
         "e2e/test_debriefs_retry.py",
-        "integration/test_delivery.py",
         "unit/test_domain.py",
         "e2e/test_goals.py",
         "unit/test_home_blocks.py",

@@ -1,5 +1,5 @@
 """Feature modules. Each has `register(app, deps)`; one with scheduled work also has
-`scheduled_jobs(deps, delivery) -> list[(name, job)]`, where a job is `(now) -> None`."""
+`scheduled_jobs(deps) -> list[(name, job)]`, where a job is `(now) -> None`."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.app import Deps, make_web_client
+from bot.app import Deps
 from bot.blocks.checkins import (
     CHECKIN_CALLBACK_ID,
     OPEN_ACTION_ID,
@@ -34,11 +34,10 @@ from bot.blocks.checkins import (
     resumed_message,
     skipped_message,
 )
-from bot.delivery import Delivery
 from bot.domain.checkins import Question
 from bot.domain.text import parse_row_id
 from bot.features._save_before_ack import save_before_ack
-from bot.jobs.checkins import CheckinJobs
+from bot.jobs import checkins as jobs
 from bot.messaging import (
     NOT_YOURS_ERROR,
     not_yours_message,
@@ -47,8 +46,6 @@ from bot.messaging import (
     team_id_of,
     tells_user_on_failure,
 )
-from bot.scheduler import ScheduledJob
-from bot.slack_clients import TeamClients
 from bot.slack_users import fetch_profile
 from bot.usecases import checkins as uc
 
@@ -67,23 +64,7 @@ def register(app: App, deps: Deps) -> None:
     app.view(CHECKIN_CALLBACK_ID)(answers_submitted)
 
 
-def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, ScheduledJob]]:
-    """The jobs queue; the tick's outbox dispatch (bot.app.build_ticker) sends. Time zones
-    are read with a client of the app's own settings (for each workspace's token)."""
-    from bot.delivery import worker_name
-
-    token_for_team = deps.oauth.bot_token_for if deps.oauth is not None else None
-    clients = TeamClients(make_web_client(deps.settings, metrics=deps.metrics), token_for_team)
-    worker = deps.dispatcher.worker if deps.dispatcher is not None else worker_name()
-    jobs = CheckinJobs(deps, clients, worker=worker)
-    # In this order on every tick: time zones before planning, planning before queueing.
-    return [
-        ("checkins.refresh_timezones", jobs.refresh_timezones),
-        ("checkins.plan", jobs.plan),
-        ("checkins.send", jobs.queue_due),
-        ("checkins.remind", jobs.remind),
-        ("checkins.digest", jobs.digests),
-    ]
+scheduled_jobs = jobs.scheduled_jobs
 
 
 # --- listeners ---------------------------------------------------------------------------------

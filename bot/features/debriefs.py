@@ -5,13 +5,12 @@ Each listener is a module-level function: ack, read the payload, call one use ca
 `bot.blocks.debriefs`. Messages the use cases cause (the rep's DM, the manager's note, the
 shout-outs) are outbox rows written in the same transaction as the debrief; the dispatcher
 sends them (bot.dispatcher), so Slack's retries and double clicks post once. `register` is the
-table of what answers which request; the one scheduled job queues reflection reminders.
+table of what answers which request; the reflection reminders are a job (bot.jobs.debriefs).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -38,9 +37,9 @@ from bot.blocks.debriefs import (
     reflection_modal,
     won_modal,
 )
-from bot.delivery import Delivery
 from bot.domain.text import parse_row_id
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
+from bot.jobs import debriefs as jobs
 from bot.messaging import (
     NOT_YOURS_ERROR,
     not_yours_message,
@@ -49,11 +48,9 @@ from bot.messaging import (
     team_id_of,
     tells_user_on_failure,
 )
-from bot.scheduler import ScheduledJob
 from bot.slack_text import unescape_command_text
 from bot.usecases import debriefs as usecases
 from bot.usecases.debriefs import NotYours
-from storage import debriefs_queries as dq
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +69,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(CELEBRATE_NO_ACTION_ID)(celebration_clicked)
 
 
-def scheduled_jobs(deps: Deps, delivery: Delivery) -> list[tuple[str, ScheduledJob]]:
-    """Reminders are queued here and sent by the tick's outbox dispatch (and every message
-    Slack refused for now is retried by the dispatcher itself)."""
-
-    def remind_reflections(now: datetime) -> None:
-        with deps.uow() as uow:
-            usecases.queue_reflection_reminders(uow)
-
-    return [("debrief-reflection-reminders", remind_reflections)]
+scheduled_jobs = jobs.scheduled_jobs
 
 
 # --- listeners ---------------------------------------------------------------------------------
@@ -266,8 +255,7 @@ def reply_with_lessons(client: WebClient, deps: Deps, command: dict[str, Any], t
 def _owner_of(deps: Deps, team_id: str, outcome_id: int) -> str | None:
     """Whose debrief `outcome_id` is in this workspace (None when there is no such debrief)."""
     with deps.uow() as uow:
-        outcome = dq.get_outcome(session=uow.session, team_id=team_id, outcome_id=outcome_id)
-        return outcome.user_id if outcome is not None else None
+        return usecases.debrief_owner(uow, team_id=team_id, outcome_id=outcome_id)
 
 
 def _open_modal(client: WebClient, command: dict[str, Any], view: dict[str, Any]) -> None:

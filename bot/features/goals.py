@@ -43,7 +43,6 @@ from bot.messaging import (
 from bot.slack_users import fetch_profile
 from bot.usecases import goal_reviews as usecases
 from bot.usecases.goals import local_today
-from storage.models import Goal
 
 log = logging.getLogger(__name__)
 SAVE_FAILED = "Couldn't save just now. Please try Save again."
@@ -102,25 +101,11 @@ def change_goal(ack: Ack, body: dict[str, Any], client: WebClient, context: Bolt
     except ValueError:
         goal_id = None
     with deps.uow() as uow:
-        goal = usecases.own_goal(
+        defaults = usecases.goal_to_change(
             uow, team_id=team_id_of(body), user_id=body["user"]["id"], goal_id=goal_id
         )
-        defaults = (
-            GoalDefaults(
-                cycle_start=goal.cycle_start,
-                cycle_end=goal.cycle_end,
-                metric=goal.metric,
-                custom_metric=goal.custom_metric,
-                target=goal.target,
-                why=goal.why,
-                goal_id=goal.id,
-            )
-            if isinstance(goal, Goal)
-            else None
-        )
-    if defaults is None:
-        owner = goal if isinstance(goal, str) else None
-        reply_to_click(client, body, not_yours_message("goal", owner))
+    if isinstance(defaults, usecases.NotYourGoal):
+        reply_to_click(client, body, not_yours_message("goal", defaults.owner_user_id))
         return
     _open_modal(client, body["trigger_id"], defaults)
 

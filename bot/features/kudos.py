@@ -85,9 +85,9 @@ def register(app: App, deps: Deps) -> None:
     app.view(KUDOS_CALLBACK_ID)(kudos_submitted)
 
 
-def scheduled_jobs(deps: Deps, delivery: object) -> list[tuple[str, ScheduledJob]]:
-    """build_ticker's hook (its `delivery` is for features not yet on the outbox; kudos send
-    nothing themselves)."""
+def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
+    """build_ticker's hook: the kudos jobs (bot.jobs.kudos), with the kudos outbox hooks
+    installed for the tick's dispatcher."""
     from bot.jobs import kudos as jobs
 
     # The tick's dispatcher runs the kudos hooks too.

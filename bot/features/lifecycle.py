@@ -16,7 +16,7 @@ from slack_bolt.listener.builtins import TokenRevocationListeners
 
 from bot.app import Deps
 from bot.jobs import lifecycle as jobs
-from storage import oauth_queries
+from bot.usecases import lifecycle as usecases
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def app_uninstalled(body: dict[str, Any], context: BoltContext) -> None:
         revocation.handle_app_uninstalled_events(context)
     if team_id:
         with deps.uow() as uow:
-            oauth_queries.mark_uninstalled(session=uow.session, team_id=team_id, now=uow.now())
+            usecases.mark_uninstalled(uow, team_id=team_id)
 
 
 def tokens_revoked(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:

@@ -136,8 +136,6 @@ def ask_to_delete_workspace(client: WebClient, deps: Deps, command: dict[str, An
 def delete_workspace_for_admin(client: WebClient, deps: Deps, body: dict[str, Any]) -> None:
     """The data is deleted at once (an uninstall waits for its grace period instead). Who may
     is checked again on the click: the button could have been forwarded."""
-    from storage import oauth_queries
-
     clicker = body["user"]["id"]
     if not is_rebound_admin(fetch_profile(client, clicker), clicker, deps.settings.admins):
         _reply_to_click(client, body, delete_workspace_refused_message())
@@ -145,9 +143,7 @@ def delete_workspace_for_admin(client: WebClient, deps: Deps, body: dict[str, An
     team_id = team_id_of(body)
     try:
         with deps.uow() as uow:
-            deleted = oauth_queries.purge_workspace_data(
-                session=uow.session, team_id=team_id, keep_installation=True
-            )
+            deleted = usecases.delete_workspace_data(uow, team_id=team_id)
     except Exception:
         log.exception("deleting workspace data failed")
         _reply_to_click(client, body, forget_failed_message())

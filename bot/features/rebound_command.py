@@ -25,8 +25,8 @@ from bot.features.debriefs import reply_with_lessons
 from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
 from bot.slack_text import unescape_command_text
 from bot.slack_users import SlackUnavailable, fetch_profile, is_rebound_admin, lookup_profile
+from bot.usecases.members import member_name
 from bot.usecases.settings import SettingsChanged, current_settings, record_settings
-from storage import queries
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +122,10 @@ def _member_name(deps: Deps, team_id: str, user_id: str) -> str | None:
     """The person's name from our member record (no Slack call: the modal waits for the ack)."""
     try:
         with deps.uow() as uow:
-            member = queries.get_member(session=uow.session, team_id=team_id, user_id=user_id)
+            return member_name(uow, team_id=team_id, user_id=user_id)
     except Exception:
         log.exception("reading a member's name failed")
         return None
-    return (member.display_name or None) if member is not None else None
 
 
 # A view_submission's errors are keyed by the block_id of the input they show under (the first

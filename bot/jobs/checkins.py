@@ -14,14 +14,15 @@ from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app import Deps
+from bot.app import Deps, make_web_client
 from bot.blocks.checkins import checkin_message, digest_message, reminder_message
+from bot.dispatcher import worker_name
+from bot.scheduler import ScheduledJob
 from bot.slack_clients import TeamClients
 from bot.slack_errors import UNREACHABLE_PERSON
 from bot.slack_users import profile_from_user
 from bot.usecases import checkins as uc
 from bot.usecases.members import refresh_profile
-from storage import checkins_queries as cq
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,23 @@ DIGEST_BATCH = 500
 # the person is gone (a permanent error) waits a day.
 TZ_RETRY_AFTER = timedelta(minutes=10)
 TZ_RETRY_AFTER_PERMANENT = timedelta(days=1)
+
+
+def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
+    """The jobs queue; the tick's outbox dispatch (bot.app.build_ticker) sends. Time zones
+    are read with a client of the app's own settings (for each workspace's token)."""
+    token_for_team = deps.oauth.bot_token_for if deps.oauth is not None else None
+    clients = TeamClients(make_web_client(deps.settings, metrics=deps.metrics), token_for_team)
+    worker = deps.dispatcher.worker if deps.dispatcher is not None else worker_name()
+    jobs = CheckinJobs(deps, clients, worker=worker)
+    # In this order on every tick: time zones before planning, planning before queueing.
+    return [
+        ("checkins.refresh_timezones", jobs.refresh_timezones),
+        ("checkins.plan", jobs.plan),
+        ("checkins.send", jobs.queue_due),
+        ("checkins.remind", jobs.remind),
+        ("checkins.digest", jobs.digests),
+    ]
 
 
 class CheckinJobs:
@@ -56,20 +74,15 @@ class CheckinJobs:
         """
         self._tz_retry_at = {k: at for k, at in self._tz_retry_at.items() if at > now}
         with self.deps.uow() as uow:
-            stale = cq.members_needing_tz_refresh(
-                session=uow.session,
-                stale_before=now - uc.TZ_REFRESH_EVERY,
-                limit=TZ_REFRESH_BATCH,
-                exclude_ids=self._tz_retry_at,
+            stale = uc.members_needing_tz_refresh(
+                uow, now=now, limit=TZ_REFRESH_BATCH, exclude_ids=self._tz_retry_at
             )
         for member in stale:
             assert member.id is not None
             previous = member.tz_refreshed_at
             if previous is not None:
                 with self.deps.uow() as uow:
-                    won = cq.take_tz_refresh(
-                        session=uow.session, member_id=member.id, previous=previous, now=now
-                    )
+                    won = uc.take_tz_refresh(uow, member_id=member.id, previous=previous, now=now)
                 if not won:
                     continue
             try:
@@ -85,11 +98,8 @@ class CheckinJobs:
                 self._tz_retry_at[member.id] = now + wait
                 if previous is not None and not permanent:  # permanent: again in a week
                     with self.deps.uow() as uow:
-                        cq.release_tz_refresh(
-                            session=uow.session,
-                            member_id=member.id,
-                            taken_at=now,
-                            previous=previous,
+                        uc.release_tz_refresh(
+                            uow, member_id=member.id, taken_at=now, previous=previous
                         )
                 continue
             with self.deps.uow() as uow:

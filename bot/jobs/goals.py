@@ -22,7 +22,7 @@ REVIEW_BATCH = 200
 TEAM_REVIEW_WINDOW = timedelta(days=14)
 
 
-def scheduled_jobs(deps: Deps, *_: object) -> list[tuple[str, ScheduledJob]]:
+def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
     clients = team_clients(deps)
 
     def cycle_reviews(now: datetime) -> None:

@@ -8,7 +8,7 @@ channel wakes its row: storage.queries.update_workspace_settings).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.app import Deps
 from bot.blocks.kudos import digest_message
@@ -16,15 +16,11 @@ from bot.scheduler import ScheduledJob
 from bot.usecases import kudos as usecases
 from bot.usecases import kudos_sending
 from bot.usecases.kudos_sending import KudosMessages
-from storage import kudos_queries, queries
 
 log = logging.getLogger(__name__)
 
 # Workspaces read per query by the kudos digest job.
 DIGEST_BATCH = 500
-# How far behind the job's latest run the clock may be before stored digest times are
-# cleared (storage.queries.clock_went_back): more than processes' clocks ever differ.
-CLOCK_SKEW = timedelta(minutes=1)
 
 
 def scheduled_jobs(deps: Deps, messages: KudosMessages) -> list[tuple[str, ScheduledJob]]:
@@ -48,15 +44,12 @@ def scheduled_jobs(deps: Deps, messages: KudosMessages) -> list[tuple[str, Sched
         """Only workspaces whose stored digest time has come are read; each is queued its
         digest (when due) and gets its next time stored, in one unit of work."""
         with deps.uow() as uow:
-            if queries.clock_went_back(
-                session=uow.session, name="kudos.digest", now=now, tolerance=CLOCK_SKEW
-            ):
-                kudos_queries.clear_next_digests(session=uow.session)
+            usecases.check_digest_clock(uow, now=now)
         looked_at: set[str] = set()
         while True:
             with deps.uow() as uow:
-                due = kudos_queries.workspaces_due_for_digest(
-                    session=uow.session, now=now, limit=DIGEST_BATCH, exclude=looked_at
+                due = usecases.workspaces_due_for_digest(
+                    uow, now=now, limit=DIGEST_BATCH, exclude=looked_at
                 )
             if not due:
                 return
@@ -71,9 +64,7 @@ def scheduled_jobs(deps: Deps, messages: KudosMessages) -> list[tuple[str, Sched
                             admin_user_ids=deps.settings.admins,
                             digest_message=digest_message,
                         )
-                        kudos_queries.set_next_digests(
-                            session=uow.session, next_at={team_id: later}
-                        )
+                        usecases.set_next_digest(uow, team_id=team_id, at=later)
                 except Exception:
                     log.exception("queueing the weekly digest for %s failed", team_id)
             # A workspace whose queueing failed stays due (tried on the next tick), not again in

@@ -16,7 +16,7 @@ RETENTION_CHECK_EVERY = timedelta(minutes=10)
 OUTBOX_BATCHES_PER_RUN = 20
 
 
-def scheduled_jobs(deps: Deps, *_: object) -> list[tuple[str, ScheduledJob]]:
+def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
     last_run: list[datetime] = []
 
     def delete_expired_reflections(now: datetime) -> None:

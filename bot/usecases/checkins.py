@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -642,6 +642,32 @@ def queue_reminders(
             message=message(checkin.id, week_label(checkin.week_key)),
         )
     return len(due)
+
+
+def members_needing_tz_refresh(
+    uow: UnitOfWork, *, now: datetime, limit: int, exclude_ids: Iterable[int]
+) -> list[Member]:
+    """Up to `limit` members whose time zone was never read, or not for TZ_REFRESH_EVERY."""
+    return cq.members_needing_tz_refresh(
+        session=uow.session,
+        stale_before=now - TZ_REFRESH_EVERY,
+        limit=limit,
+        exclude_ids=exclude_ids,
+    )
+
+
+def take_tz_refresh(uow: UnitOfWork, *, member_id: int, previous: datetime, now: datetime) -> bool:
+    """Take this member's time-zone read for this process (False: another process has it)."""
+    return cq.take_tz_refresh(session=uow.session, member_id=member_id, previous=previous, now=now)
+
+
+def release_tz_refresh(
+    uow: UnitOfWork, *, member_id: int, taken_at: datetime, previous: datetime
+) -> None:
+    """A read that failed gives the member back as it was (read again later)."""
+    cq.release_tz_refresh(
+        session=uow.session, member_id=member_id, taken_at=taken_at, previous=previous
+    )
 
 
 def check_digest_clock(uow: UnitOfWork) -> None:

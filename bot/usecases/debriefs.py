@@ -315,6 +315,12 @@ def _commitment_before(
     )
 
 
+def debrief_owner(uow: UnitOfWork, *, team_id: str, outcome_id: int) -> str | None:
+    """Whose debrief `outcome_id` is in this workspace (None when there is no such debrief)."""
+    outcome = dq.get_outcome(session=uow.session, team_id=team_id, outcome_id=outcome_id)
+    return outcome.user_id if outcome is not None else None
+
+
 def reflection_prompt(
     *, session: Session, team_id: str, user_id: str, outcome_id: int
 ) -> ReflectionPrompt | NotYours | None:

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from bot import charts
 from bot.blocks.goals import (
+    GoalDefaults,
     day_month,
     day_month_year,
     goal_saved_message,
@@ -126,18 +127,33 @@ def goal_or_cycle(
     )
 
 
-def own_goal(
+@dataclass(frozen=True)
+class NotYourGoal:
+    """The goal asked for is someone else's (their id), or there is no such goal (None)."""
+
+    owner_user_id: str | None
+
+
+def goal_to_change(
     uow: UnitOfWork, *, team_id: str, user_id: str, goal_id: int | None
-) -> Goal | str | None:
-    """The goal to change when it is `user_id`'s; else its owner's id (or None: no such goal)."""
+) -> GoalDefaults | NotYourGoal:
+    """What the goal modal starts with when `user_id` changes goal `goal_id` of theirs."""
     goal = (
         goals_queries.get_goal(session=uow.session, team_id=team_id, goal_id=goal_id)
         if goal_id is not None
         else None
     )
-    if goal is None:
-        return None
-    return goal if goal.user_id == user_id else goal.user_id
+    if goal is None or goal.user_id != user_id:
+        return NotYourGoal(goal.user_id if goal is not None else None)
+    return GoalDefaults(
+        cycle_start=goal.cycle_start,
+        cycle_end=goal.cycle_end,
+        metric=goal.metric,
+        custom_metric=goal.custom_metric,
+        target=goal.target,
+        why=goal.why,
+        goal_id=goal.id,
+    )
 
 
 @dataclass(frozen=True)

@@ -428,6 +428,34 @@ def digest_window(due_at: datetime) -> tuple[datetime, datetime]:
     return due_at - DIGEST_WINDOW, due_at
 
 
+# How far behind the digest job's latest run the clock may be before stored digest times are
+# cleared (storage.queries.clock_went_back): more than processes' clocks ever differ.
+DIGEST_CLOCK_SKEW = timedelta(minutes=1)
+
+
+def check_digest_clock(uow: UnitOfWork, *, now: datetime) -> None:
+    """A clock that went back (a restored backup, a test) makes every stored digest time
+    suspect: they are worked out again from now."""
+    if queries.clock_went_back(
+        session=uow.session, name="kudos.digest", now=now, tolerance=DIGEST_CLOCK_SKEW
+    ):
+        kudos_queries.clear_next_digests(session=uow.session)
+
+
+def workspaces_due_for_digest(
+    uow: UnitOfWork, *, now: datetime, limit: int, exclude: Collection[str]
+) -> list[str]:
+    """Up to `limit` workspaces whose stored digest time has come (or was never worked out)."""
+    return kudos_queries.workspaces_due_for_digest(
+        session=uow.session, now=now, limit=limit, exclude=exclude
+    )
+
+
+def set_next_digest(uow: UnitOfWork, *, team_id: str, at: datetime) -> None:
+    """When to look at this workspace's digest again."""
+    kudos_queries.set_next_digests(session=uow.session, next_at={team_id: at})
+
+
 def queue_digest(
     uow: UnitOfWork,
     *,
@@ -453,7 +481,9 @@ def queue_digest(
         return later  # queued by an earlier tick (and sent, or on its way)
     old = queries.get_post(session=session, team_id=team_id, post_key=key)
     if old is not None and old.status == "sent":
-        return later  # sent before the outbox existed (the posts table of bot.delivery)
+        # Sent before the outbox existed, by the old claim-then-send sender, which kept its
+        # sends in post_log (read only, so that week's digest is not posted twice).
+        return later
     start, end = digest_window(due_at)
     facts = collect_digest(session=session, team_id=team_id, week=week, start=start, end=end)
     uow.outbox.add(

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.domain.people import SlackProfile
+from bot.uow import UnitOfWork
 from storage import queries
 from storage.models import Member
 
@@ -37,3 +38,9 @@ def refresh_profile(
     if member is None:
         return None
     return remember_profile(session=session, team_id=team_id, profile=profile, now=now)
+
+
+def member_name(uow: UnitOfWork, *, team_id: str, user_id: str) -> str | None:
+    """The person's name from our member record (None when we have none)."""
+    member = queries.get_member(session=uow.session, team_id=team_id, user_id=user_id)
+    return (member.display_name or None) if member is not None else None

@@ -19,7 +19,7 @@ from bot.blocks.privacy import export_comment, export_failed_message
 from bot.outbox_hooks import register_hooks
 from bot.uow import UnitOfWork, add_to_outbox, to_user
 from bot.uploads import UPLOAD_METHOD, Upload, UploadFile, register_renderer, upload_payload
-from storage import privacy_queries, queries
+from storage import oauth_queries, privacy_queries, queries
 from storage.models import OutboxMessage
 
 EXPORT_JSON_FILENAME = "rebound-export.json"
@@ -258,6 +258,14 @@ def _checkins_with_answers(tables: Mapping[str, Sequence[SQLModel]]) -> list[dic
 def forget_member(*, session: Session, team_id: str, user_id: str) -> dict[str, int]:
     """Delete one person's data in the workspace; counts per kind (all zero the second time)."""
     return privacy_queries.delete_personal_rows(session=session, team_id=team_id, user_id=user_id)
+
+
+def delete_workspace_data(uow: UnitOfWork, *, team_id: str) -> dict[str, int]:
+    """An admin's "delete this workspace's data": every row at once, counts per table. The
+    installation is kept (the app stays installed; an uninstall waits for its grace period)."""
+    return oauth_queries.purge_workspace_data(
+        session=uow.session, team_id=team_id, keep_installation=True
+    )
 
 
 def apply_reflection_retention(*, session: Session, now: datetime) -> dict[str, int]:

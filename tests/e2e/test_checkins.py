@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.app import Deps, build_ticker, make_dispatch_client, make_web_client
+from bot.app import Deps, build_ticker, make_dispatch_client
 from bot.blocks.checkins import (
     MAX_DIGEST_REPS,
     checkin_message,
@@ -441,7 +441,7 @@ def _ticker_at(live: LiveApp, standin: SlackStandIn, moment: datetime) -> Any:
     deps = Deps(
         settings=settings, session_factory=make_session_factory(engine), clock=FakeClock(moment)
     )
-    return build_ticker(deps, make_web_client(settings)), engine
+    return build_ticker(deps), engine
 
 
 def test_the_scheduled_dm_asks_about_this_weeks_loss_and_last_commitment_then_buttons_work(

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.app import Deps, make_dispatcher, make_web_client
+from bot.app import Deps, make_dispatcher
 from bot.blocks.debriefs import (
     CELEBRATE_YES_ACTION_ID,
     REFLECT_ACTION_ID,
@@ -24,11 +24,10 @@ from bot.blocks.debriefs import (
 )
 from bot.clock import FakeClock, utc_now
 from bot.config import Settings
-from bot.delivery import Delivery
 from bot.dispatcher import Dispatcher
 from bot.domain import week_key
 from bot.domain.debriefs import KEEP_DOING_QUESTION
-from bot.features import debriefs
+from bot.jobs import debriefs
 from bot.scheduler import ScheduledJob
 from bot.usecases import checkins as checkin_usecases
 from bot.usecases import debriefs as usecases
@@ -65,9 +64,8 @@ def jobs(slack: SlackDriver) -> Iterator[Jobs]:
     deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
     dispatcher = make_dispatcher(deps)
     deps = replace(deps, dispatcher=dispatcher)
-    delivery = Delivery(deps.session_factory, make_web_client(settings), clock)
     try:
-        yield Jobs(clock, dict(debriefs.scheduled_jobs(deps, delivery)), dispatcher)
+        yield Jobs(clock, dict(debriefs.scheduled_jobs(deps)), dispatcher)
     finally:
         engine.dispose()
 

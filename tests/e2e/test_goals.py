@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.app import IDEMPOTENT_METHODS, Deps, build_ticker, make_web_client
+from bot.app import IDEMPOTENT_METHODS, Deps, build_ticker
 from bot.blocks.goals import (
     GOAL_CALLBACK_ID,
     parse_goal_submission,
@@ -468,7 +468,7 @@ def review_ticker(live: LiveApp, standin: SlackStandIn) -> Iterator[ReviewTicker
     def make(at: datetime) -> tuple[Any, FakeClock]:
         clock = FakeClock(at)
         deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
-        return build_ticker(deps, make_web_client(settings)), clock
+        return build_ticker(deps), clock
 
     yield make
     engine.dispose()

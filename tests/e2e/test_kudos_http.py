@@ -23,7 +23,6 @@ from bot.app import Deps, build_ticker, make_dispatch_client, make_web_client
 from bot.blocks.kudos import DigestFacts, digest_message
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.delivery import Delivery
 from bot.dispatcher import DEFAULT_LEASE, Dispatcher
 from bot.domain import local_checkin_time, week_key
 from bot.features import kudos as kudos_feature
@@ -605,15 +604,13 @@ def test_three_processes_ticking_at_once_post_the_digest_once(
                 session_factory=make_session_factory(engine),
                 clock=clock,
             )
-            client = make_web_client(deps.settings)
-            delivery = Delivery(deps.session_factory, client, clock, worker=f"replica-{number}")
             dispatcher = Dispatcher(
                 deps.session_factory,
                 make_dispatch_client(deps.settings),
                 clock,
                 worker=f"replica-{number}",
             )
-            jobs = kudos_feature.scheduled_jobs(deps, delivery)
+            jobs = kudos_feature.scheduled_jobs(deps)
             ticker = Ticker(jobs=[*jobs, ("outbox-dispatch", dispatcher.run_once)], clock=clock)
             barrier.wait()
             ticker.tick()
@@ -889,7 +886,7 @@ def test_a_dm_that_fails_again_on_its_retry_is_given_up_and_the_giver_told_once(
     # DMs from apps): the dispatcher gives up on it (bot.slack_errors).
     clock = FakeClock(datetime.now(UTC) + timedelta(minutes=1))
     deps = team.deps(clock)
-    ticker = build_ticker(deps, make_web_client(deps.settings))
+    ticker = build_ticker(deps)
     kudos_ticker = Ticker(
         jobs=[job for job in ticker.jobs if job[0].startswith(("kudos", "outbox"))], clock=clock
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_ticker, make_web_client
+from bot.app import build_ticker
 from bot.clock import FakeClock
 from bot.domain import next_checkin_at
 from storage import queries
@@ -92,7 +92,7 @@ def test_a_grid_workspace_gets_its_debrief_and_its_scheduled_checkin(grid: Slack
     due = next_checkin_at(datetime.now(UTC), "Europe/London", 4, 14)
     clock = FakeClock(due - timedelta(hours=1))
     deps = grid.deps(clock)
-    ticker = build_ticker(deps, make_web_client(deps.settings))
+    ticker = build_ticker(deps)
     ticker.tick()  # reads the rep's time zone
     seen = slack.mark()
     clock.set(due)

@@ -12,14 +12,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.app import Deps, build_ticker, make_web_client
+from bot.app import build_ticker, make_dispatcher
 from bot.blocks.debriefs import CELEBRATE_YES_ACTION_ID
-from bot.clock import FakeClock, utc_now
+from bot.clock import FakeClock
+from bot.uow import to_channel
 from storage.models import Outcome, Workspace
 from testkit.standin import RecordedCall, SlackStandIn
 from tests.support.databases import BACKENDS
@@ -205,10 +205,10 @@ def test_uninstall_drops_tokens_now_and_data_after_the_grace_period(
 
     clock = FakeClock(uninstalled_at + timedelta(days=29))
     deps = oauth_live.deps(clock)
-    build_ticker(deps, make_web_client(deps.settings)).tick()
+    build_ticker(deps).tick()
     assert len(slack.outcomes()) == 1  # still inside the 30-day grace period
     clock.advance(days=1, minutes=1)
-    ticker = build_ticker(deps, make_web_client(deps.settings))
+    ticker = build_ticker(deps)
     ticker.tick()
     assert ticker.failures == []
     assert slack.outcomes() == []
@@ -240,8 +240,8 @@ def test_reinstalling_within_the_grace_period_keeps_the_data(oauth_live: SlackDr
         workspace = session.get(Workspace, team_id)
         assert workspace is not None and workspace.uninstalled_at is None
 
-    deps = oauth_live.deps(FakeClock(utc_now() + timedelta(days=400)))
-    build_ticker(deps, make_web_client(deps.settings)).tick()
+    deps = oauth_live.deps(FakeClock(oauth_live.live.clock() + timedelta(days=400)))
+    build_ticker(deps).tick()
     assert len(slack.outcomes()) == 1
     seen = slack.mark()
     slack.sender.app_home_opened(REP1)
@@ -249,31 +249,25 @@ def test_reinstalling_within_the_grace_period_keeps_the_data(oauth_live: SlackDr
 
 
 def test_scheduled_sends_use_each_workspaces_token(oauth_live: SlackDriver) -> None:
-    deps = oauth_live.deps(FakeClock(utc_now()))
-    delivery = build_ticker_delivery(deps)
-    seen = len(oauth_live.standin.calls)
-    for team_id in (ALPHA, BETA):
-        delivery.post(
-            team_id=team_id,
-            post_key=f"oauth-test:{uuid.uuid4().hex}",
-            kind="test",
-            channel=WINS,
-            message={"text": f"hello {team_id}"},
-        )
-    posts = [c for c in oauth_live.standin.calls[seen:] if c.method == "chat.postMessage"]
-    assert [c.params["text"] for c in posts] == [f"hello {ALPHA}", f"hello {BETA}"]
+    # What the jobs queue goes out through the dispatcher build_ticker runs on every tick
+    # (bot.app.make_dispatcher), each workspace's rows with that workspace's bot token.
+    deps = oauth_live.deps(FakeClock(oauth_live.live.clock()))
+    run = uuid.uuid4().hex
+    with deps.uow() as uow:
+        for team_id in (ALPHA, BETA):
+            uow.outbox.add(
+                team_id=team_id,
+                post_key=f"oauth-test:{run}:{team_id}",
+                kind="test",
+                to=to_channel(WINS),
+                message={"text": f"hello {team_id} {run}"},
+            )
+    make_dispatcher(deps).run_once(deps.clock())
+    posts = [
+        c
+        for c in oauth_live.standin.calls_to("chat.postMessage", ok_only=False)
+        if str(c.params.get("text", "")).endswith(run)
+    ]
+    assert [c.params["text"] for c in posts] == [f"hello {ALPHA} {run}", f"hello {BETA} {run}"]
     assert (posts[0].token or "").startswith(f"xoxb-{ALPHA}-")
     assert (posts[1].token or "").startswith(f"xoxb-{BETA}-")
-
-
-def build_ticker_delivery(deps: Deps) -> Any:
-    """The Delivery the scheduler would use (built as build_ticker builds it)."""
-    from bot.delivery import Delivery
-
-    assert deps.oauth is not None
-    return Delivery(
-        deps.session_factory,
-        make_web_client(deps.settings),
-        deps.clock,
-        token_for_team=deps.oauth.bot_token_for,
-    )

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import Deps, build_ticker, make_web_client
+from bot.app import Deps, build_ticker
 from bot.blocks.privacy import FORGET_ME_CONFIRM_ACTION_ID
 from bot.clock import FakeClock
 from bot.config import Settings
@@ -405,7 +405,7 @@ def test_retention_job_deletes_only_old_reflections_of_that_workspace(
     engine = make_engine(live.database_url)
     clock = FakeClock(now)
     deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
-    ticker = build_ticker(deps, make_web_client(settings))
+    ticker = build_ticker(deps)
     try:
         ticker.tick()
         db.expire_all()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import Deps, build_ticker, make_web_client
+from bot.app import Deps, build_ticker
 from bot.clock import FakeClock
 from bot.config import Settings
 from storage import queries
@@ -44,7 +44,7 @@ def world(database_url: str, standin: SlackStandIn) -> Iterator[Any]:
         slack_bot_token=standin.bot_token, slack_api_url=standin.url, database_url=database_url
     )
     deps = Deps(settings=settings, session_factory=session_factory, clock=FakeClock(AT))
-    yield session_factory, build_ticker(deps, make_web_client(settings))
+    yield session_factory, build_ticker(deps)
     engine.dispose()
 
 

@@ -19,10 +19,10 @@ from sqlmodel import Session
 
 from bot.cli import main
 from bot.config import ConfigError, load_settings
-from bot.delivery import Delivery
 from bot.oauth import BOT_SCOPES, LockingInstallationStoreAuthorize, RotationLock
+from bot.slack_clients import TeamClients
 from storage import oauth_queries, queries
-from storage.db import make_engine, make_session_factory, upgrade
+from storage.db import make_engine, upgrade
 from storage.models import Outcome, Workspace
 from storage.oauth_store import make_installation_store
 from testkit.standin import SlackStandIn
@@ -232,7 +232,7 @@ def test_without_the_lock_the_second_refresh_spends_a_used_token(sqlite_url: str
 # -- per-workspace clients ----------------------------------------------------------------------
 
 
-def test_client_for_uses_each_workspaces_token_and_caches_briefly(sqlite_url: str) -> None:
+def test_client_for_uses_each_workspaces_token_and_caches_briefly() -> None:
     lookups: list[str] = []
 
     def token_for(team_id: str) -> str | None:
@@ -240,29 +240,20 @@ def test_client_for_uses_each_workspaces_token_and_caches_briefly(sqlite_url: st
         return None if team_id == "T0GONE" else f"xoxb-{team_id}-x"
 
     template = WebClient(base_url="http://127.0.0.1:9/api/")
-    delivery = Delivery(
-        make_session_factory(make_engine(sqlite_url)),
-        template,
-        lambda: datetime.now(UTC),
-        token_for_team=token_for,
-    )
-    assert delivery.client_for("T0A").token == "xoxb-T0A-x"
-    assert delivery.client_for("T0B").token == "xoxb-T0B-x"
-    assert delivery.client_for("T0A").base_url == template.base_url
-    delivery.client_for("T0A")
+    clients = TeamClients(template, token_for)
+    assert clients.client_for("T0A").token == "xoxb-T0A-x"
+    assert clients.client_for("T0B").token == "xoxb-T0B-x"
+    assert clients.client_for("T0A").base_url == template.base_url
+    clients.client_for("T0A")
     assert lookups == ["T0A", "T0B"]  # the second T0A came from the cache
-    assert not delivery.is_installed("T0GONE")
-    assert (
-        delivery.post(
-            team_id="T0GONE", post_key="k", kind="test", channel="C1", message={"text": "x"}
-        )
-        is None
-    )
+    # Not installed: the dispatcher sends such a workspace nothing (tests/integration/
+    # test_outbox.py, test_a_workspace_without_a_bot_token_is_sent_nothing).
+    assert not clients.is_installed("T0GONE")
+    assert clients.is_installed("T0A")
 
-    single = Delivery(
-        make_session_factory(make_engine(sqlite_url)), template, lambda: datetime.now(UTC)
-    )
+    single = TeamClients(template)
     assert single.client_for("T0A") is template
+    assert single.is_installed("T0GONE")  # one token serves every team
 
 
 # -- uninstall and purge ------------------------------------------------------------------------

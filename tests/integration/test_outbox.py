@@ -440,6 +440,121 @@ def test_reconciling_stays_under_the_history_limit_and_never_holds_up_other_send
         standin.monotonic = __import__("time").monotonic
 
 
+# --- exactly once across workspaces, processes and leases -----------------------------------------
+# (what tests/integration/test_delivery.py asked of the old post_log Delivery, for the outbox)
+
+
+def test_the_same_key_in_another_workspace_is_another_message(outbox: Outbox) -> None:
+    other = f"T{uuid.uuid4().hex[:8].upper()}"
+    outbox.standin.add_team(other, f"Team {other}")
+    marker = _marker()
+    outbox.add("k-shared", marker)
+    outbox.add("k-shared", marker, team=other)
+    outbox.dispatcher().run_once(outbox.clock())
+    posts = _posted(outbox.standin, marker)
+    assert len(posts) == 2
+    assert {p.params["metadata"]["event_payload"]["team_id"] for p in posts} == {
+        outbox.team,
+        other,
+    }
+    assert outbox.row("k-shared").state == "sent"
+    assert outbox.row("k-shared", other).state == "sent"
+
+
+def test_dispatchers_racing_for_one_dm_send_it_once(outbox: Outbox) -> None:
+    marker = _marker()
+    outbox.add("k-race", marker, to=to_user("U0REP1"))
+    dispatchers = [outbox.dispatcher(worker=f"w{i}") for i in range(4)]
+    barrier = threading.Barrier(len(dispatchers))
+    handled: list[int] = []
+
+    def run(dispatcher: Dispatcher) -> None:
+        barrier.wait()
+        handled.append(dispatcher.run_once(outbox.clock()))
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in dispatchers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(handled) == [0, 0, 0, 1]
+    assert len(_posted(outbox.standin, marker)) == 1
+    row = outbox.row("k-race")
+    assert (row.state, row.attempts) == ("sent", 1)
+
+
+def _claim_as(outbox: Outbox, worker: str) -> OutboxMessage:
+    """Claim this test's one due row for `worker` (a process that then dies, say)."""
+    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
+        [row] = outbox_queries.claim_due(
+            session=uow.session,
+            limit=10,
+            now=outbox.clock(),
+            worker=worker,
+            lease=timedelta(minutes=5),
+        )
+        return row
+
+
+def test_a_claim_left_by_a_dead_process_is_sent_by_another_after_its_lease(
+    outbox: Outbox,
+) -> None:
+    marker = _marker()
+    outbox.add("k-orphan", marker)
+    _claim_as(outbox, "dead")  # ... and it died before the request left
+    dispatcher = outbox.dispatcher(worker="alive")
+    outbox.clock.advance(minutes=4)
+    assert dispatcher.run_once(outbox.clock()) == 0  # within its lease nobody else sends it
+    row = outbox.row("k-orphan")
+    assert (row.state, row.claimed_by) == ("sending", "dead")
+    assert _posted(outbox.standin, marker) == []
+    outbox.clock.advance(minutes=2)
+    dispatcher.run_once(outbox.clock())  # after it, another takes it over and sends it, once
+    assert len(_posted(outbox.standin, marker)) == 1
+    outbox.clock.advance(minutes=6)
+    dispatcher.run_once(outbox.clock())
+    assert len(_posted(outbox.standin, marker)) == 1
+    assert outbox.row("k-orphan").state == "sent"
+
+
+def test_a_dispatcher_whose_claim_was_taken_over_cannot_touch_the_new_claim(
+    outbox: Outbox,
+) -> None:
+    outbox.add("k-taken", _marker())
+    first = _claim_as(outbox, "a")
+    assert first.id is not None
+    outbox.clock.advance(minutes=6)
+    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
+        assert outbox_queries.expire_leases(session=uow.session, now=outbox.clock()) == 1
+        [taken] = outbox_queries.claim_unknown(
+            session=uow.session,
+            limit=10,
+            now=outbox.clock(),
+            worker="b",
+            lease=timedelta(minutes=5),
+        )
+    assert taken.id == first.id and taken.claimed_by == "b"
+    # "a" finally comes back and tries to settle the row it once held: every write is refused.
+    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
+        session, now = uow.session, outbox.clock()
+        assert not outbox_queries.release_unknown(
+            session=session, row_id=first.id, worker="a", not_before=None
+        )
+        assert not outbox_queries.mark_unknown(
+            session=session, row_id=first.id, worker="a", error="late", check_at=now
+        )
+        assert not outbox_queries.record_attempt(
+            session=session,
+            row_id=first.id,
+            worker="a",
+            channel="C0WINS",
+            now=now,
+            lease_left=timedelta(0),
+        )
+    row = outbox.row("k-taken")
+    assert (row.state, row.claimed_by, row.attempts) == ("unknown", "b", 0)
+
+
 # --- two dispatchers on PostgreSQL ---------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, event, insert
 from sqlmodel import col, select
 
-from bot.app import Deps, build_ticker, make_web_client
+from bot.app import Deps, build_ticker
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.scheduler import Ticker
@@ -81,9 +81,7 @@ def world(database_url: str, standin: SlackStandIn) -> Iterator[World]:
     )
     clock = FakeClock(WEDNESDAY)
     deps = Deps(settings=settings, session_factory=make_session_factory(engine), clock=clock)
-    world = World(
-        engine, deps.session_factory, clock, build_ticker(deps, make_web_client(settings)), standin
-    )
+    world = World(engine, deps.session_factory, clock, build_ticker(deps), standin)
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if world.recording:

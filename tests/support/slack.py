@@ -268,7 +268,12 @@ class SlackDriver:
         settings = self.settings()
         oauth = None
         if settings.oauth_mode:
-            oauth = build_oauth(settings, self.engine, make_web_client(settings))
+            oauth = build_oauth(
+                settings,
+                self.engine,
+                make_web_client(settings),
+                session_factory=self.session_factory,
+            )
         return Deps(
             settings=settings,
             session_factory=self.session_factory,
@@ -279,7 +284,7 @@ class SlackDriver:
     def ticker(self, clock: FakeClock | None = None) -> Ticker:
         """A new ticker of every feature's jobs, as a replica's scheduler runs them."""
         deps = self.deps(clock)
-        return build_ticker(deps, make_web_client(deps.settings))
+        return build_ticker(deps)
 
     def tick(self, clock: FakeClock | None = None) -> None:
         """One tick of a new ticker on `clock`, which must not fail."""
