@@ -80,7 +80,12 @@ def _lose(
     reply = slack.submit(view, user_id, lost_values(deal, **kwargs))
     assert reply.body in ("", "{}") or reply.json().get("response_action") != "errors"
     dm = slack.wait(seen, "chat.postMessage", channel=DM[user_id])[0]
-    outcome = [o for o in slack.outcomes() if o.deal == deal][-1]
+    saved = [o for o in slack.outcomes() if o.deal == deal][-1]
+    assert saved.id is not None
+    # The DM reached Slack; wait for the dispatcher to record it too (when the questions went
+    # out, which the reflection reminder counts from), then read the outcome as it now is.
+    slack.wait_recorded(f"debrief:{saved.id}:rep")
+    outcome = [o for o in slack.outcomes() if o.id == saved.id][0]
     return dm, outcome
 
 

@@ -209,6 +209,26 @@ class SlackDriver:
             )
             return list(session.exec(statement.order_by(OutboxMessage.id)).all())  # type: ignore[arg-type]
 
+    def wait_recorded(self, post_key: str) -> OutboxMessage:
+        """Wait until the outbox row `post_key` is no longer being sent: Slack has answered *and*
+        the dispatcher has committed what it records with the result (a loss DM's
+        reflection_requested_at, say). Seeing the post at the stand-in is not enough; the
+        dispatcher writes its bookkeeping a moment later, and a job ticked in between misses it."""
+        deadline = time.monotonic() + self.wait_timeout
+        while True:
+            with self.session_factory() as session:
+                row = session.exec(
+                    select(OutboxMessage).where(
+                        OutboxMessage.team_id == self.team_id, OutboxMessage.post_key == post_key
+                    )
+                ).first()
+            if row is not None and row.state != "sending":
+                return row
+            if time.monotonic() > deadline:
+                state = row.state if row is not None else "no row"
+                raise AssertionError(f"outbox row {post_key} still {state}")
+            time.sleep(0.02)
+
     def setup(self, *, channel: str | None = WINS, threshold: float = 0.8) -> None:
         """The workspace with a recognition channel, a threshold and the team (manager, reps)."""
         with self.session_factory() as session:
