@@ -27,6 +27,7 @@ maintaining a workspace-wide limit": https://docs.slack.dev/apis/web-api/rate-li
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -35,7 +36,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from http.client import HTTPException
 from typing import Any
 
 from slack_sdk import WebClient
@@ -217,32 +217,8 @@ class MetadataRefused(Unrenderable, ValueError):
     """A message whose own metadata can't carry the post key (with_post_key): never sent."""
 
 
-# Where slack-sdk sends a request (slack_sdk.web.base_client.BaseClient): the outer method
-# encodes the body, builds the urllib Request (its local `req`) and sends it — retrying, and
-# parsing answers, in a loop — through the inner one (urlopen). An exception raised once the
-# Request exists may come after the request left; one raised before (our rendering, argument
-# building, a body that won't encode) means nothing left.
-_SEND_FRAME = "_perform_urllib_http_request"
-_OPEN_FRAME = "_perform_urllib_http_request_internal"
-
-
-def _may_have_left(error: BaseException) -> bool:
-    """Whether the request that raised `error` may have reached Slack: a network error (the
-    connection broke, timed out, or the answer was lost), or anything raised once slack-sdk
-    had built the request. Anything else — a bug in rendering or building the payload, a
-    TypeError — came before the request could leave."""
-    if isinstance(error, OSError | HTTPException):  # URLError, timeouts, resets, lost answers
-        return True
-    tb = error.__traceback__
-    while tb is not None:
-        frame = tb.tb_frame
-        if "slack_sdk" in frame.f_code.co_filename:
-            if frame.f_code.co_name == _OPEN_FRAME:
-                return True
-            if frame.f_code.co_name == _SEND_FRAME and frame.f_locals.get("req") is not None:
-                return True
-        tb = tb.tb_next
-    return False
+# What a prepared request does: one call into slack-sdk, nothing else (Dispatcher._prepare).
+SlackRequest = Callable[[WebClient], Any]
 
 
 def _inline_key(row: OutboxMessage) -> tuple[str, ...]:
@@ -468,13 +444,24 @@ class Dispatcher:
             log.info("outbox row %s: lease lost or too short before sending; not sent", row.id)
             return _Outcome.LATER
         attempts = row.attempts + 1
+        try:
+            request = self._prepare(row, channel)
+        except Unrenderable as error:
+            self._fail(row, str(error))
+            return _Outcome.FAILED
+        except Exception as error:
+            # Raised before the request could leave (a bug in rendering or building the
+            # payload): Slack has nothing, so it is a definite failure to send — tried again
+            # after a backoff, counted, given up on after MAX_ATTEMPTS — never an unknown to
+            # look for.
+            log.error(
+                "outbox row %s (%s): not sent (%s)", row.id, row.post_key, error, exc_info=error
+            )
+            return self._retry(row, type(error).__name__, attempts)
         started = time.monotonic()
         while True:
             try:
-                response = self._call(client, row, channel)
-            except Unrenderable as error:
-                self._fail(row, str(error))
-                return _Outcome.FAILED
+                response = request(client)
             except SlackApiError as error:
                 seconds = _retry_after(error) if error.response.status_code == 429 else None
                 budget = LEASE_MARGIN.total_seconds() - float(client.timeout or 30)
@@ -497,20 +484,25 @@ class Dispatcher:
         self._mark_sent(row, data.get("channel") or channel, data.get("ts"))
         return _Outcome.SENT
 
-    def _call(self, client: WebClient, row: OutboxMessage, channel: str | None) -> Any:
+    def _prepare(self, row: OutboxMessage, channel: str | None) -> SlackRequest:
+        """Everything that can fail before a request leaves, done first: the message or the
+        files rendered, the arguments built and checked to encode as JSON. What it returns only
+        calls slack-sdk, so anything that call raises may have come after the request left
+        (_after_exception) and anything raised here came before."""
         payload = dict(row.payload)
         if row.method == "chat.postMessage":
             if "renderer" in payload:
                 payload = self._render_message(row)
-            return client.chat_postMessage(
-                channel=channel, **with_post_key(payload, row.post_key, row.team_id)
-            )
+            arguments = {"channel": channel, **with_post_key(payload, row.post_key, row.team_id)}
+            json.dumps(arguments)  # a body that won't encode fails here, not inside slack-sdk
+            return lambda client: client.chat_postMessage(**arguments)
         if row.method == UPLOAD_METHOD:
             assert channel is not None
-            return self._upload(client, row, channel)
+            return self._prepare_upload(row, channel)
         if channel is not None and row.target_kind != "user":
             payload.setdefault("channel", channel)
-        return client.api_call(row.method, json=payload)
+        json.dumps(payload)
+        return lambda client: client.api_call(row.method, json=payload)
 
     def _render_message(self, row: OutboxMessage) -> dict[str, Any]:
         """A message made when it is sent (bot.uploads.register_message_renderer)."""
@@ -520,10 +512,11 @@ class Dispatcher:
         with self.uow() as uow:
             return render(uow.session, row.team_id, row.payload, uow.now())
 
-    def _upload(self, client: WebClient, row: OutboxMessage, channel: str) -> Any:
+    def _prepare_upload(self, row: OutboxMessage, channel: str) -> SlackRequest:
         """A files.uploadV2 row (bot.uploads): the files are made now from the row's payload,
-        then uploaded with slack-sdk's files_upload_v2 (files.getUploadURLExternal, the bytes
-        to that URL, files.completeUploadExternal sharing them in `channel` with the comment:
+        then (by what this returns) uploaded with slack-sdk's files_upload_v2
+        (files.getUploadURLExternal, the bytes to that URL, files.completeUploadExternal sharing
+        them in `channel` with the comment:
         https://docs.slack.dev/messaging/working-with-files#uploading_files).
 
         Any failure makes the whole upload go again later (a new file id each time). Safe for
@@ -538,6 +531,10 @@ class Dispatcher:
             raise Unrenderable(f"no_renderer:{row.payload.get('renderer')}")
         with self.uow() as uow:
             upload = render(uow.session, row.team_id, row.payload, uow.now())
+        arguments = upload_arguments(upload, channel)
+        return lambda client: self._upload(client, arguments)
+
+    def _upload(self, client: WebClient, arguments: dict[str, Any]) -> Any:
         # The first two steps repeat harmlessly (a new upload URL, bytes nobody shares yet), so
         # this call's client may re-send them after a 5xx or a dropped connection; the last
         # step it never re-sends (bot.app.IDEMPOTENT_METHODS).
@@ -553,7 +550,7 @@ class Dispatcher:
                 IdempotentServerErrorRetryHandler(max_retry_count=2),
             ],
         )
-        return steps.files_upload_v2(**upload_arguments(upload, channel))
+        return steps.files_upload_v2(**arguments)
 
     def _channel_for(self, row: OutboxMessage, now: datetime) -> str | None:
         """The conversation to send to now; None when the row was put back or failed."""
@@ -671,13 +668,10 @@ class Dispatcher:
         if isinstance(error, ConnectionRefusedError) or isinstance(reason, ConnectionRefusedError):
             # Refused before any byte left: Slack has nothing; try again later.
             return self._retry(row, "connection_refused", attempts)
-        if _may_have_left(error):
-            return self._unknown_or_later(row, type(error).__name__, attempts)
-        # Raised before the request could leave (a bug in rendering or building the payload):
-        # Slack has nothing, so it is a definite failure to send — tried again after a backoff,
-        # counted, given up on after MAX_ATTEMPTS — never an unknown to look for.
-        log.error("outbox row %s (%s): not sent (%s)", row.id, row.post_key, error, exc_info=error)
-        return self._retry(row, type(error).__name__, attempts)
+        # Raised inside slack-sdk, once everything of ours was done (_prepare): a network error
+        # (the connection broke, timed out, the answer was lost) or anything else after the
+        # request may have left. Looked for before it is sent again.
+        return self._unknown_or_later(row, type(error).__name__, attempts)
 
     def _retry(self, row: OutboxMessage, error: str, attempts: int) -> str:
         """A definite failure to send that may go away: again after a backoff, or given up on

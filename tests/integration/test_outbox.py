@@ -768,6 +768,35 @@ def test_a_bug_before_the_request_backs_off_and_is_given_up_on_not_looked_for(
     assert [c for c in outbox.standin.calls[seen:] if c.method == "conversations.history"] == []
 
 
+def _return_unencodable(
+    session: Session, team_id: str, payload: dict[str, object], now: datetime
+) -> dict[str, object]:
+    return {"text": "made at", "blocks": [{"type": "section", "at": now}]}  # a datetime
+
+
+register_message_renderer("outbox-test-unencodable-renderer", _return_unencodable)
+
+
+def test_a_body_that_will_not_encode_is_a_failure_before_the_request_not_an_unknown(
+    outbox: Outbox,
+) -> None:
+    """slack-sdk encodes the body itself; the dispatcher checks it first, so that anything
+    raised inside slack-sdk can be taken as "may have reached Slack" (and looked for)."""
+    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
+        uow.outbox.add(
+            team_id=outbox.team,
+            post_key="k-unencodable",
+            kind="outbox-test",
+            to=to_channel("C0WINS"),
+            message={"renderer": "outbox-test-unencodable-renderer"},
+        )
+    seen = len(outbox.standin.calls)
+    outbox.dispatcher().run_once(outbox.clock())
+    row = outbox.row("k-unencodable")
+    assert (row.state, row.attempts, row.last_error) == ("pending", 1, "TypeError")
+    assert [c.method for c in outbox.standin.calls[seen:]] == []
+
+
 def test_an_unknown_outcome_counts_as_an_attempt_and_is_given_up_on(outbox: Outbox) -> None:
     marker = _marker()
     outbox.add("k-always-503", marker)
