@@ -14,12 +14,13 @@ the feature's own bookkeeping (the `on_sent` / `on_failed` hooks, by kind):
   process that died between Slack's answer and the mark): ``unknown``. An unknown row is never
   simply sent again: the conversation it went to is read first (conversations.history with
   include_all_metadata) for the post key every message carries in its metadata; found, it is
-  marked sent; not found, it is sent. Those reads have their own pacer, per workspace, under
+  marked sent; not found, it is sent. Those reads have their own pacer, per workspace and
+shared by every process (a slot in the database: storage.models.ApiSlot), under
   Slack's 2025 limit for apps outside the Marketplace (1 request a minute, 15 messages a page:
   https://docs.slack.dev/changelog/2025/05/29/rate-limit-changes-for-non-marketplace-apps/),
   so they queue without ever holding up other sends.
 
-Pacing is per process: per workspace and method at the method's documented tier, and
+Sending is paced per process: per workspace and method at the method's documented tier, and
 chat.postMessage at about one message a second per channel ("Web API Special Tier …
 chat.postMessage generally allows posting one message per second per channel, while also
 maintaining a workspace-wide limit": https://docs.slack.dev/apis/web-api/rate-limits).
@@ -74,6 +75,7 @@ RECONCILE_DELAY = timedelta(seconds=30)
 # conversations.history for apps outside the Marketplace: 1 request a minute per workspace,
 # at most 15 messages a page (the changelog above). Marketplace apps may pass a shorter interval.
 HISTORY_INTERVAL = timedelta(minutes=1)
+HISTORY_METHOD = "conversations.history"
 HISTORY_PAGE = 15
 # Look this far before the first attempt (clock skew between us and Slack's ts).
 HISTORY_SKEW = timedelta(minutes=1)
@@ -303,10 +305,10 @@ class Dispatcher:
         self._sleep = sleep
         # Pacing runs on real seconds; a test hands its own clock's (with `sleep` moving it).
         self._buckets = _Buckets(monotonic)
-        # App-clock holds: (team, method) -> until (a 429's Retry-After), and each workspace's
-        # next conversations.history slot.
+        # App-clock holds: (team, method) -> until (a 429's Retry-After). Each workspace's next
+        # conversations.history slot is in the database (storage.models.ApiSlot): every
+        # process shares Slack's one request a minute.
         self._holds: dict[tuple[str, str], datetime] = {}
-        self._history_next: dict[str, datetime] = {}
         self._dm_channels: dict[tuple[str, str], tuple[float, str]] = {}
         # Unknown row id -> where its history read goes on (a page said there was more).
         self._cursors: dict[int, str] = {}
@@ -828,9 +830,10 @@ class Dispatcher:
         """Look up unknown rows in Slack, at most one conversations.history call per workspace
         per `history_interval`; rows of a workspace whose slot is taken wait for the next one.
         Returns how many rows were settled (found, or handed back to be sent)."""
-        with self._lock:
-            busy = sorted(team for team, at in self._history_next.items() if at > now)
         with self.uow() as uow:
+            busy = outbox_queries.teams_without_api_slot(
+                session=uow.session, method=HISTORY_METHOD, now=now
+            )
             outbox_queries.expire_leases(session=uow.session, now=now)
             rows = outbox_queries.claim_unknown(
                 session=uow.session,
@@ -841,32 +844,32 @@ class Dispatcher:
                 skip_teams=busy,
             )
         settled = 0
-        read: set[tuple[str, str]] = set()
         for row in rows:
             try:
-                settled += self._reconcile_one(row, now, read)
+                settled += self._reconcile_one(row, now)
             except Exception:
                 log.exception("reconciling outbox row %s (%s) failed", row.id, row.post_key)
         return settled
 
-    def _reconcile_one(self, row: OutboxMessage, now: datetime, read: set[tuple[str, str]]) -> int:
+    def _reconcile_one(self, row: OutboxMessage, now: datetime) -> int:
         assert row.id is not None
         channel = row.attempt_channel
         if channel is None or row.first_attempt_at is None:
             # Never left this process (the crash came before the request): just send it.
             self._later(row, now, "never sent", uncount=False)
             return 1
-        with self._lock:
-            slot = self._history_next.get(row.team_id)
-            if slot is not None and slot > now and (row.team_id, channel) not in read:
-                slot_taken = True
-            else:
-                slot_taken = False
-                self._history_next[row.team_id] = now + self.history_interval
-        if slot_taken:
-            self._release_unknown(row, slot)
+        with self.uow() as uow:
+            slot = outbox_queries.take_api_slot(
+                session=uow.session,
+                team_id=row.team_id,
+                method=HISTORY_METHOD,
+                now=now,
+                interval=self.history_interval,
+            )
+        if not slot:
+            # Another row (of this process or another) has this minute's read.
+            self._release_unknown(row, self._next_history_slot(row.team_id))
             return 0
-        read.add((row.team_id, channel))
         found, code = self._find_in_history(row, channel)
         if found is not None:
             log.info("outbox row %s (%s) was in Slack after all", row.id, row.post_key)
@@ -912,9 +915,7 @@ class Dispatcher:
         except SlackApiError as error:
             if error.response.status_code == 429:
                 self._hold_history(row.team_id, error)
-                with self._lock:
-                    next_slot = self._history_next[row.team_id]
-                self._release_unknown(row, next_slot)
+                self._release_unknown(row, self._next_history_slot(row.team_id))
                 return None, "ratelimited"
             return None, error.response.get("error") or "error"
         except Exception as error:
@@ -926,8 +927,7 @@ class Dispatcher:
         if answer.get("has_more") and cursor:
             with self._lock:
                 self._cursors[row.id] = cursor
-                next_slot = self._history_next[row.team_id]
-            self._release_unknown(row, next_slot)
+            self._release_unknown(row, self._next_history_slot(row.team_id))
             return None, "ratelimited"  # not settled yet: the next page in the next slot
         return None, None
 
@@ -936,9 +936,18 @@ class Dispatcher:
             seconds = float(error.response.headers.get("Retry-After") or 60)
         except (TypeError, ValueError):
             seconds = 60.0
-        with self._lock:
-            self._history_next[team_id] = self.clock() + timedelta(
-                seconds=max(seconds, self.history_interval.total_seconds())
+        until = self.clock() + timedelta(
+            seconds=max(seconds, self.history_interval.total_seconds())
+        )
+        with self.uow() as uow:
+            outbox_queries.hold_api_slot(
+                session=uow.session, team_id=team_id, method=HISTORY_METHOD, until=until
+            )
+
+    def _next_history_slot(self, team_id: str) -> datetime | None:
+        with self.uow() as uow:
+            return outbox_queries.next_api_slot(
+                session=uow.session, team_id=team_id, method=HISTORY_METHOD
             )
 
     def _release_unknown(self, row: OutboxMessage, not_before: datetime | None) -> None:

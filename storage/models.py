@@ -453,6 +453,19 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class ApiSlot(SQLModel, table=True):
+    """When a workspace may next call a Slack method that every process shares one small
+    allowance of (conversations.history for reconciliation: 1 request a minute per workspace
+    for apps outside the Marketplace). In the database, so three processes take one slot, not
+    three (storage.outbox_queries.take_api_slot)."""
+
+    __tablename__ = "api_slots"
+
+    team_id: str = Field(primary_key=True)
+    method: str = Field(primary_key=True)
+    next_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
 class ProcessedEvent(SQLModel, table=True):
     """Slack Events API ``event_id``s already handled, so Slack's retries are ignored."""
 

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import and_, case, literal, or_, select, update
 from sqlmodel import Session
 
-from storage.models import OutboxMessage
+from storage.models import ApiSlot, OutboxMessage
 from storage.queries import _insert_if_absent
 
 _TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -406,3 +406,61 @@ def wake_recognition_channel_rows(*, session: Session, team_id: str) -> int:
         .values(not_before=_TABLE.c.created_at)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- slots of a method every process shares (storage.models.ApiSlot) -----------------------------
+
+_SLOTS = ApiSlot.__table__  # type: ignore[attr-defined]
+
+
+def take_api_slot(
+    *, session: Session, team_id: str, method: str, now: datetime, interval: timedelta
+) -> bool:
+    """Take the workspace's next slot for `method` if it is free at `now` (True; the next one is
+    then `now + interval`), else False. One conditional write, so of several processes asking at
+    once exactly one gets it: on PostgreSQL the second UPDATE waits for the first's commit and
+    then finds the slot taken; on SQLite writers are serialised."""
+    taken = session.execute(
+        update(_SLOTS)
+        .where(_SLOTS.c.team_id == team_id, _SLOTS.c.method == method, _SLOTS.c.next_at <= now)
+        .values(next_at=now + interval)
+    )
+    if taken.rowcount:  # type: ignore[attr-defined]
+        return True
+    return _insert_if_absent(
+        session,
+        _SLOTS,
+        {"team_id": team_id, "method": method, "next_at": now + interval},
+        ("team_id", "method"),
+    )
+
+
+def hold_api_slot(*, session: Session, team_id: str, method: str, until: datetime) -> None:
+    """No slot for `method` before `until` (Slack's Retry-After), whatever was set before."""
+    if not _insert_if_absent(
+        session,
+        _SLOTS,
+        {"team_id": team_id, "method": method, "next_at": until},
+        ("team_id", "method"),
+    ):
+        session.execute(
+            update(_SLOTS)
+            .where(_SLOTS.c.team_id == team_id, _SLOTS.c.method == method, _SLOTS.c.next_at < until)
+            .values(next_at=until)
+        )
+
+
+def next_api_slot(*, session: Session, team_id: str, method: str) -> datetime | None:
+    """When the workspace's next slot for `method` is free (None: never taken)."""
+    return session.execute(
+        select(_SLOTS.c.next_at).where(_SLOTS.c.team_id == team_id, _SLOTS.c.method == method)
+    ).scalar()
+
+
+def teams_without_api_slot(*, session: Session, method: str, now: datetime) -> list[str]:
+    """Workspaces whose slot for `method` is taken at `now`."""
+    return list(
+        session.execute(
+            select(_SLOTS.c.team_id).where(_SLOTS.c.method == method, _SLOTS.c.next_at > now)
+        ).scalars()
+    )

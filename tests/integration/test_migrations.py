@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
     "outbox",
     "processed_events",
     "scheduler_marks",
+    "api_slots",
 }
 # slack-sdk's tables for multi-workspace installs (storage/oauth_store.py).
 OAUTH_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}

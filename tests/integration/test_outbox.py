@@ -440,6 +440,41 @@ def test_reconciling_stays_under_the_history_limit_and_never_holds_up_other_send
         standin.monotonic = __import__("time").monotonic
 
 
+def test_processes_share_one_history_read_a_minute_per_workspace(outbox: Outbox) -> None:
+    """Slack allows apps outside the Marketplace 1 conversations.history request a minute per
+    workspace (https://docs.slack.dev/changelog/2025/05/29/rate-limit-changes-for-non-marketplace-apps),
+    whichever process makes it: three dispatchers reconciling at once take one slot between
+    them, kept in the database."""
+    standin = outbox.standin
+    start = outbox.clock()
+    standin.monotonic = lambda: (outbox.clock() - start).total_seconds()
+    standin.rate_limit("conversations.history", per_minute=1)
+    try:
+        markers = {user: _marker() for user in ("U0REP1", "U0REP2", "U0MGR")}
+        for user, marker in markers.items():
+            outbox.add(f"k-shared-{user}", marker, to=to_user(user))
+        # One row per claim, so each process holds a row of its own to look for.
+        dispatchers = [outbox.dispatcher(worker=f"process-{n}", batch=1) for n in range(3)]
+        standin.accept_then_fail("chat.postMessage", status=502, times=3)
+        dispatchers[0].run_once(outbox.clock())
+        assert {outbox.row(f"k-shared-{u}").state for u in markers} == {"unknown"}
+
+        seen = len(standin.calls)
+        for minute in range(1, 4):
+            outbox.clock.advance(minutes=1)
+            for dispatcher in dispatchers:
+                dispatcher.reconcile_due(outbox.clock())
+            histories = [c for c in standin.calls[seen:] if c.method == "conversations.history"]
+            assert len(histories) == minute and all(c.ok for c in histories)
+        assert {outbox.row(f"k-shared-{u}").state for u in markers} == {"sent"}
+        for marker in markers.values():
+            assert len(_posted(standin, marker)) == 1
+    finally:
+        with standin._lock:
+            standin._buckets.pop("conversations.history", None)
+        standin.monotonic = __import__("time").monotonic
+
+
 # --- exactly once across workspaces, processes and leases -----------------------------------------
 # (what tests/integration/test_delivery.py asked of the old post_log Delivery, for the outbox)
 
