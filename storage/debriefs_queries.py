@@ -18,7 +18,15 @@ from sqlalchemy import ColumnElement, Integer, String, case, literal, or_, updat
 from sqlalchemy import func as sql_func
 from sqlmodel import Session, col, select
 
-from storage.models import CheckIn, CheckInAnswer, Outcome, Reflection, Workspace, utcnow
+from storage.models import (
+    CheckIn,
+    CheckInAnswer,
+    OutboxMessage,
+    Outcome,
+    Reflection,
+    Workspace,
+    utcnow,
+)
 from storage.queries import _insert_if_absent
 
 # A lessons search looks at this many words at most; more add noise, not precision.
@@ -147,21 +155,6 @@ def celebrations_due(
 # --- messages still to send (the first try failed) -----------------------------------------------
 
 
-def rep_dms_pending(
-    *, session: Session, due_before: datetime, limit: int = 100
-) -> list[tuple[Outcome, str | None]]:
-    """Outcomes whose DM to the rep is still unsent since before ``due_before``, oldest first,
-    with the workspace's recognition channel."""
-    statement = (
-        select(Outcome, Workspace.recognition_channel_id)
-        .join(Workspace, col(Workspace.team_id) == col(Outcome.team_id))
-        .where(col(Outcome.rep_dm_pending_since) <= due_before)
-        .order_by(col(Outcome.rep_dm_pending_since), col(Outcome.id))
-        .limit(limit)
-    )
-    return [(outcome, channel) for outcome, channel in session.exec(statement).all()]
-
-
 def finish_rep_dm(*, session: Session, outcome_id: int, questions_sent_at: datetime | None) -> None:
     """The rep's DM is done with. ``questions_sent_at``: it carried the reflection questions
     (a loss), so the reminder counts from then; None when it was given up on."""
@@ -178,19 +171,6 @@ def finish_rep_dm(*, session: Session, outcome_id: int, questions_sent_at: datet
     )
 
 
-def manager_notes_pending(
-    *, session: Session, due_before: datetime, limit: int = 100
-) -> list[Outcome]:
-    """Outcomes whose note to the manager is still unsent since before ``due_before``."""
-    statement = (
-        select(Outcome)
-        .where(col(Outcome.manager_note_pending_since) <= due_before)
-        .order_by(col(Outcome.manager_note_pending_since), col(Outcome.id))
-        .limit(limit)
-    )
-    return list(session.exec(statement).all())
-
-
 def finish_manager_note(*, session: Session, outcome_id: int) -> None:
     session.execute(
         update(Outcome)
@@ -198,27 +178,6 @@ def finish_manager_note(*, session: Session, outcome_id: int) -> None:
         .values(manager_note_pending_since=None)
         .execution_options(synchronize_session=False)
     )
-
-
-def bounce_backs_due(
-    *, session: Session, due_before: datetime, now: datetime, limit: int = 100
-) -> list[tuple[Outcome, str]]:
-    """Bounce-back shout-outs not posted yet, in workspaces that now have a recognition
-    channel worth trying: (outcome, channel id)."""
-    statement = (
-        select(Outcome, Workspace.recognition_channel_id)
-        .join(Workspace, col(Workspace.team_id) == col(Outcome.team_id))
-        .where(
-            col(Outcome.bounce_back_pending_since) <= due_before,
-            col(Workspace.recognition_channel_id).is_not(None),
-            _worth_trying(
-                col(Outcome.bounce_back_failed_channel_id), col(Outcome.bounce_back_failed_at), now
-            ),
-        )
-        .order_by(col(Outcome.bounce_back_pending_since), col(Outcome.id))
-        .limit(limit)
-    )
-    return [(outcome, channel) for outcome, channel in session.exec(statement).all() if channel]
 
 
 def mark_bounce_back_posted(*, session: Session, outcome_id: int) -> None:
@@ -459,3 +418,34 @@ def search_lessons(
         LessonHit(reflection=reflection, outcome=outcome, score=int(hit_score or 0))
         for reflection, outcome, hit_score in session.exec(statement).all()
     ]
+
+
+# --- debriefs saved before the outbox (bot.usecases.debrief_adoption) ----------------------------
+
+
+def outcomes_pending_without_outbox_rows(*, session: Session, limit: int) -> list[Outcome]:
+    """Outcomes with a message still pending (``*_pending_since``) and no outbox row for it:
+    saved before the outbox existed (the old retry jobs sent them), so nothing would send them
+    now. Each outbox row is looked up by its unique key ("debrief:<id>:<what>")."""
+
+    def queued(what: str) -> Any:
+        key = literal("debrief:") + sql_func.cast(Outcome.id, String) + literal(f":{what}")
+        return (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.team_id == Outcome.team_id, OutboxMessage.post_key == key)
+            .exists()
+        )
+
+    statement = (
+        select(Outcome)
+        .where(
+            or_(
+                col(Outcome.rep_dm_pending_since).is_not(None) & ~queued("rep"),
+                col(Outcome.manager_note_pending_since).is_not(None) & ~queued("manager"),
+                col(Outcome.bounce_back_pending_since).is_not(None) & ~queued("bounce-back"),
+            )
+        )
+        .order_by(col(Outcome.id))
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())
