@@ -35,7 +35,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,26 +43,43 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
-from bot.metrics import Metrics, count_post
-from bot.outbox_hooks import hooks_for, register_hooks
+from bot.metrics import Metrics
+from bot.outbox_hooks import register_hooks
+from bot.outbox_reconcile import HISTORY_INTERVAL, Reconciling
+from bot.outbox_results import (
+    MAX_ATTEMPTS,
+    _Outcome,
+    _retry_after,
+)
+from bot.pacing import TokenBuckets
+from bot.post_metadata import (
+    METADATA_EVENT_TYPE,
+    MetadataRefused,
+    Unrenderable,
+    post_key_of,
+    with_post_key,
+)
 from bot.slack_clients import TeamClients, TokenForTeam
-from bot.slack_errors import APP_NOT_AUTHORIZED, CHANNEL_REFUSED, is_permanent
+from bot.slack_errors import is_permanent
 from bot.uow import UnitOfWork
 from bot.uploads import UPLOAD_METHOD, message_renderer_for, renderer_for, upload_arguments
 from storage import outbox_queries, queries
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
 
-__all__ = ["Dispatcher", "register_hooks", "with_post_key", "post_key_of", "METADATA_EVENT_TYPE"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "METADATA_EVENT_TYPE",
+    "Dispatcher",
+    "MetadataRefused",
+    "Unrenderable",
+    "post_key_of",
+    "register_hooks",
+    "with_post_key",
+]
 
 log = logging.getLogger(__name__)
 
-# Every chat.postMessage carries its post key in Slack's message metadata, so a send whose
-# outcome was lost can be found in the conversation (https://docs.slack.dev/messaging/
-# message-metadata: "event_type" names the event, "event_payload" is free-form). Slack returns
-# metadata in conversations.history only when asked with include_all_metadata=true
-# (https://docs.slack.dev/reference/methods/conversations.history).
-METADATA_EVENT_TYPE = "rebound_post"
 
 DEFAULT_LEASE = timedelta(minutes=5)
 CLAIM_BATCH = 10
@@ -72,22 +89,9 @@ LEASE_MARGIN = timedelta(seconds=30)
 # An unknown row is looked for in Slack no sooner than this after the attempt: a request Slack
 # is still working on (our client gave up first) has landed by then.
 RECONCILE_DELAY = timedelta(seconds=30)
-# conversations.history for apps outside the Marketplace: 1 request a minute per workspace,
-# at most 15 messages a page (the changelog above). Marketplace apps may pass a shorter interval.
-HISTORY_INTERVAL = timedelta(minutes=1)
-HISTORY_METHOD = "conversations.history"
-HISTORY_PAGE = 15
-# Look this far before the first attempt (clock skew between us and Slack's ts).
-HISTORY_SKEW = timedelta(minutes=1)
-# A definite error that may go away (internal_error, a refused connection): tried again after
-# 30 s, 1 min, 2 min … at most an hour apart, and given up on after this many attempts.
-BACKOFF_FIRST = timedelta(seconds=30)
-BACKOFF_MAX = timedelta(hours=1)
-MAX_ATTEMPTS = 20
 # A row for the recognition channel while none is set, or after the bot was refused there:
 # looked at again this long after (saving another channel wakes such rows at once).
 NO_CHANNEL_RECHECK = timedelta(hours=1)
-REFUSED_CHANNEL_RETRY = timedelta(hours=6)
 # A DM channel id never changes for one person and app; conversations.open is asked once a day.
 DM_CACHE_SECONDS = 24 * 60 * 60.0
 # Pacing waits shorter than this are slept through; longer ones put the row back until then.
@@ -121,104 +125,6 @@ POST_PER_WORKSPACE_SECOND = 10.0
 INLINE_429_SECONDS = 2.0
 
 
-def with_post_key(message: Mapping[str, Any], post_key: str, team_id: str = "") -> dict[str, Any]:
-    """chat.postMessage arguments with the post key (and the workspace it is unique in) in the
-    message's metadata: the key a lost send is looked for by must always be there.
-
-    A message carries one metadata object, one ``event_type`` and one free-form
-    ``event_payload`` (https://docs.slack.dev/messaging/message-metadata; its values are
-    strings, numbers, booleans or objects of them: https://docs.slack.dev/tools/
-    node-slack-sdk/reference/types/interfaces/MessageMetadata). A caller's own metadata is
-    merged when it is of our event type (or names none): its payload keys are kept beside the
-    post key. Another event type, or a payload that names another post key or workspace,
-    cannot share the message with ours: refused (MetadataRefused), never sent without the key.
-    """
-    ours: dict[str, Any] = {"post_key": post_key, **({"team_id": team_id} if team_id else {})}
-    theirs = message.get("metadata")
-    if theirs is None:
-        return {**message, "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": ours}}
-    if not isinstance(theirs, Mapping):
-        raise MetadataRefused(f"metadata_not_an_object:{type(theirs).__name__}")
-    event_type = theirs.get("event_type", METADATA_EVENT_TYPE)
-    if event_type != METADATA_EVENT_TYPE:
-        raise MetadataRefused(f"metadata_event_type:{event_type}")
-    payload = theirs.get("event_payload") or {}
-    if not isinstance(payload, Mapping):
-        raise MetadataRefused("metadata_payload_not_an_object")
-    clashes = sorted(k for k in ours if k in payload and payload[k] != ours[k])
-    if clashes:
-        raise MetadataRefused(f"metadata_payload_clash:{','.join(clashes)}")
-    merged = {**payload, **ours}
-    return {
-        **message,
-        "metadata": {**theirs, "event_type": METADATA_EVENT_TYPE, "event_payload": merged},
-    }
-
-
-def post_key_of(message: Mapping[str, Any], team_id: str = "") -> str | None:
-    """The post key in a message's metadata (None when it has none, or is another
-    workspace's: two databases' rows may share a key, never a workspace and a key)."""
-    metadata = message.get("metadata")
-    if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT_TYPE:
-        return None
-    payload = metadata.get("event_payload")
-    if not isinstance(payload, dict):
-        return None
-    if team_id and payload.get("team_id", team_id) != team_id:
-        return None
-    key = payload.get("post_key")
-    return key if isinstance(key, str) else None
-
-
-class _Buckets:
-    """Token buckets in real (monotonic) seconds: `wait(key, per_minute)` says how long until
-    one more call may go, and takes the token when it is 0. A held key (429) waits until the
-    hold ends."""
-
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._state: dict[tuple[str, ...], tuple[float, float]] = {}  # key -> (tokens, at)
-        self._held: dict[tuple[str, ...], float] = {}
-
-    def wait(self, key: tuple[str, ...], per_minute: float, burst: float) -> float:
-        return self.wait_all([(key, per_minute, burst)])
-
-    def wait_all(self, buckets: Sequence[tuple[tuple[str, ...], float, float]]) -> float:
-        """`wait` for several buckets at once (a channel's and its workspace's): the tokens
-        are taken from all of them or, when one has none, from none (the longest wait)."""
-        with self._lock:
-            now = self._monotonic()
-            longest = 0.0
-            refilled: list[tuple[tuple[str, ...], float]] = []
-            for key, per_minute, burst in buckets:
-                held = self._held.get(key, 0.0)
-                if held > now:
-                    longest = max(longest, held - now)
-                    continue
-                tokens, at = self._state.get(key, (burst, now))
-                tokens = min(burst, tokens + (now - at) * per_minute / 60.0)
-                refilled.append((key, tokens))
-                if tokens < 1.0 - 1e-9:
-                    longest = max(longest, (1.0 - tokens) * 60.0 / per_minute)
-            for key, tokens in refilled:
-                self._state[key] = (tokens - 1.0 if longest == 0.0 else tokens, now)
-            return longest
-
-    def hold(self, key: tuple[str, ...], seconds: float) -> None:
-        with self._lock:
-            until = self._monotonic() + seconds
-            self._held[key] = max(self._held.get(key, 0.0), until)
-
-
-class Unrenderable(Exception):
-    """An upload row whose renderer is unknown here (bot.uploads): it can never be sent."""
-
-
-class MetadataRefused(Unrenderable, ValueError):
-    """A message whose own metadata can't carry the post key (with_post_key): never sent."""
-
-
 # What a prepared request does: one call into slack-sdk, nothing else (Dispatcher._prepare).
 SlackRequest = Callable[[WebClient], Any]
 
@@ -230,14 +136,6 @@ def _inline_key(row: OutboxMessage) -> tuple[str, ...]:
     if row.method == "chat.postMessage":
         return (row.team_id, "chat.postMessage", "*workspace*")
     return (row.team_id, row.method)
-
-
-def _retry_after(error: SlackApiError) -> float:
-    """A 429's Retry-After in seconds (https://docs.slack.dev/apis/web-api/rate-limits)."""
-    try:
-        return float(error.response.headers.get("Retry-After") or 1)
-    except (TypeError, ValueError):
-        return 1.0
 
 
 # Recording Slack's answer (the mark, the kind's hook) must fit in the lease too.
@@ -254,18 +152,12 @@ def _lease_left(client: WebClient) -> timedelta:
     return max(LEASE_MARGIN, timeout) + RECORD_MARGIN
 
 
-class _Outcome:
-    """How one send ended (see Dispatcher._send_one)."""
-
-    SENT, LATER, UNKNOWN, FAILED = "sent", "later", "unknown", "failed"
-
-
 def worker_name() -> str:
     """This process's name in claims (``claimed_by``): host and pid, unique among replicas."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class Dispatcher:
+class Dispatcher(Reconciling):
     def __init__(
         self,
         session_factory: SessionFactory,
@@ -304,7 +196,7 @@ class Dispatcher:
         self.post_per_workspace_second = post_per_workspace_second
         self._sleep = sleep
         # Pacing runs on real seconds; a test hands its own clock's (with `sleep` moving it).
-        self._buckets = _Buckets(monotonic)
+        self._buckets = TokenBuckets(monotonic)
         # App-clock holds: (team, method) -> until (a 429's Retry-After). Each workspace's next
         # conversations.history slot is in the database (storage.models.ApiSlot): every
         # process shares Slack's one request a minute.
@@ -641,320 +533,3 @@ class Dispatcher:
         with self._lock:
             until = self._holds.get((team_id, method))
         return until if until is not None and until > now else None
-
-    # ------------------------------------------------------------------ results
-
-    def _after_error(
-        self, row: OutboxMessage, error: SlackApiError, attempts: int, channel: str | None
-    ) -> str:
-        status = error.response.status_code
-        code = error.response.get("error") or f"http_{status}"
-        if status == 429:
-            self._after_429(row, error, row.method, uncount=True)
-            return _Outcome.LATER
-        if status >= 500:
-            return self._unknown_or_later(row, f"http_{status}", attempts)
-        if row.target_kind == "recognition_channel" and code in CHANNEL_REFUSED:
-            # The bot can't post in the workspace's recognition channel: kept until an admin
-            # picks another (storage.queries.update_workspace_settings wakes the row) or, in
-            # case someone invited the bot meanwhile, for another try hours later.
-            self._refused(row, channel, code, self.clock() + REFUSED_CHANNEL_RETRY)
-            return _Outcome.LATER
-        if is_permanent(code):
-            self._fail(row, code)
-            return _Outcome.FAILED
-        return self._retry(row, code, attempts)
-
-    def _after_exception(self, row: OutboxMessage, error: Exception, attempts: int) -> str:
-        reason = getattr(error, "reason", None)
-        if isinstance(error, ConnectionRefusedError) or isinstance(reason, ConnectionRefusedError):
-            # Refused before any byte left: Slack has nothing; try again later.
-            return self._retry(row, "connection_refused", attempts)
-        # Raised inside slack-sdk, once everything of ours was done (_prepare): a network error
-        # (the connection broke, timed out, the answer was lost) or anything else after the
-        # request may have left. Looked for before it is sent again.
-        return self._unknown_or_later(row, type(error).__name__, attempts)
-
-    def _retry(self, row: OutboxMessage, error: str, attempts: int) -> str:
-        """A definite failure to send that may go away: again after a backoff, or given up on
-        once MAX_ATTEMPTS attempts were made."""
-        if attempts >= MAX_ATTEMPTS:
-            self._fail(row, f"gave_up:{error}")
-            return _Outcome.FAILED
-        self._later(row, self._backoff(attempts), error, uncount=False)
-        return _Outcome.LATER
-
-    def _unknown_or_later(self, row: OutboxMessage, error: str, attempts: int) -> str:
-        """No definite answer. A message may have been posted: look before sending again.
-        Other methods (views.publish, uploads' steps) are idempotent or checked by their
-        feature: tried again after a backoff. Every such attempt counts: a row found not sent
-        after its MAX_ATTEMPTS-th is given up on before it would go again (_send_one)."""
-        assert row.id is not None
-        if row.method != "chat.postMessage":
-            return self._retry(row, error, attempts)
-        with self.uow() as uow:
-            marked = outbox_queries.mark_unknown(
-                session=uow.session,
-                row_id=row.id,
-                worker=self.worker,
-                error=error,
-                check_at=self.clock() + self.reconcile_delay,
-            )
-        if not marked:
-            # The lease ran out meanwhile: the row is already unknown (or another's).
-            log.warning(
-                "outbox row %s (%s): claim lost before its outcome (%s)",
-                row.id,
-                row.post_key,
-                error,
-            )
-        else:
-            log.warning("outbox row %s (%s): outcome unknown (%s)", row.id, row.post_key, error)
-        return _Outcome.UNKNOWN
-
-    def _after_429(
-        self, row: OutboxMessage, error: SlackApiError, method: str, *, uncount: bool
-    ) -> None:
-        """Slack's 429 carries Retry-After in seconds (https://docs.slack.dev/apis/web-api/
-        rate-limits: "a Retry-After HTTP header containing the number of seconds until you can
-        retry"); the workspace+method is held that long, and the row waits as long."""
-        seconds = _retry_after(error)
-        until = self.clock() + timedelta(seconds=seconds)
-        with self._lock:
-            key = (row.team_id, method)
-            self._holds[key] = max(self._holds.get(key, until), until)
-        self._buckets.hold((row.team_id, method), seconds)
-        self._later(row, until, "ratelimited", uncount=uncount)
-
-    def _backoff(self, attempts: int) -> datetime:
-        delay = min(BACKOFF_MAX, BACKOFF_FIRST * (2 ** max(0, attempts - 1)))
-        return self.clock() + delay
-
-    def _later(
-        self, row: OutboxMessage, not_before: datetime, error: str, *, uncount: bool
-    ) -> None:
-        assert row.id is not None
-        with self.uow() as uow:
-            outbox_queries.reschedule(
-                session=uow.session,
-                row_id=row.id,
-                worker=self.worker,
-                not_before=not_before,
-                error=error,
-                uncount_attempt=uncount,
-            )
-
-    def _refused(
-        self, row: OutboxMessage, channel: str | None, code: str, not_before: datetime
-    ) -> None:
-        assert row.id is not None
-        with self.uow() as uow:
-            if outbox_queries.reschedule(
-                session=uow.session,
-                row_id=row.id,
-                worker=self.worker,
-                not_before=not_before,
-                error=code,
-            ):
-                on_refused = hooks_for(row.kind).on_refused
-                if on_refused is not None:
-                    on_refused(uow.session, row, channel, code, uow.now())
-
-    def _fail(self, row: OutboxMessage, code: str) -> None:
-        assert row.id is not None
-        with self.uow() as uow:
-            failed = outbox_queries.mark_failed(
-                session=uow.session, row_id=row.id, worker=self.worker, error=code, now=self.clock()
-            )
-            if failed:
-                on_failed = hooks_for(row.kind).on_failed
-                if on_failed is not None:
-                    on_failed(uow.session, row, code, uow.now())
-        if failed:
-            log.info("outbox row %s (%s) can never be sent: %s", row.id, row.post_key, code)
-        else:
-            log.warning(
-                "outbox row %s (%s): not marked failed (%s): the claim was lost, left to its "
-                "new owner",
-                row.id,
-                row.post_key,
-                code,
-            )
-
-    def _mark_sent(self, row: OutboxMessage, channel: str | None, ts: str | None) -> None:
-        assert row.id is not None
-        marked = False
-        try:
-            with self.uow() as uow:
-                marked = outbox_queries.mark_sent(
-                    session=uow.session,
-                    row_id=row.id,
-                    worker=self.worker,
-                    channel=channel,
-                    ts=ts,
-                    now=self.clock(),
-                )
-                if marked:
-                    on_sent = hooks_for(row.kind).on_sent
-                    if on_sent is not None:
-                        on_sent(uow.session, row, channel, ts, uow.now())
-        except Exception:
-            # Slack has the message: a feature's hook that fails must not roll back "sent",
-            # or the row would go unknown, be found again, fail again — forever. The mark
-            # goes in alone (a database that is down fails here too, and the lease decides).
-            log.exception("on_sent of outbox row %s (%s) failed", row.id, row.post_key)
-            with self.uow() as uow:
-                marked = outbox_queries.mark_sent(
-                    session=uow.session,
-                    row_id=row.id,
-                    worker=self.worker,
-                    channel=channel,
-                    ts=ts,
-                    now=self.clock(),
-                )
-        if not marked:
-            # Our lease ran out and another process holds the row (or settled it): its
-            # result stands; it finds this message in the conversation's history.
-            log.warning(
-                "outbox row %s (%s): Slack has it (ts %s) but the claim was lost; not marked here",
-                row.id,
-                row.post_key,
-                ts,
-            )
-            return
-        count_post(self.metrics, row.kind)
-
-    # ------------------------------------------------------------------ reconciling
-
-    def reconcile_due(self, now: datetime) -> int:
-        """Look up unknown rows in Slack, at most one conversations.history call per workspace
-        per `history_interval`; rows of a workspace whose slot is taken wait for the next one.
-        Returns how many rows were settled (found, or handed back to be sent)."""
-        with self.uow() as uow:
-            busy = outbox_queries.teams_without_api_slot(
-                session=uow.session, method=HISTORY_METHOD, now=now
-            )
-            outbox_queries.expire_leases(session=uow.session, now=now)
-            rows = outbox_queries.claim_unknown(
-                session=uow.session,
-                limit=self.batch,
-                now=now,
-                worker=self.worker,
-                lease=self.lease,
-                skip_teams=busy,
-            )
-        settled = 0
-        for row in rows:
-            try:
-                settled += self._reconcile_one(row, now)
-            except Exception:
-                log.exception("reconciling outbox row %s (%s) failed", row.id, row.post_key)
-        return settled
-
-    def _reconcile_one(self, row: OutboxMessage, now: datetime) -> int:
-        assert row.id is not None
-        channel = row.attempt_channel
-        if channel is None or row.first_attempt_at is None:
-            # Never left this process (the crash came before the request): just send it.
-            self._later(row, now, "never sent", uncount=False)
-            return 1
-        with self.uow() as uow:
-            slot = outbox_queries.take_api_slot(
-                session=uow.session,
-                team_id=row.team_id,
-                method=HISTORY_METHOD,
-                now=now,
-                interval=self.history_interval,
-            )
-        if not slot:
-            # Another row (of this process or another) has this minute's read.
-            self._release_unknown(row, self._next_history_slot(row.team_id))
-            return 0
-        found, code = self._find_in_history(row, channel)
-        if found is not None:
-            log.info("outbox row %s (%s) was in Slack after all", row.id, row.post_key)
-            self._mark_sent(row, channel, found)
-            return 1
-        if code == "ratelimited":
-            return 0
-        if code is not None and not is_permanent(code):
-            self._release_unknown(row, self._backoff(1))
-            return 0
-        if code in APP_NOT_AUTHORIZED:
-            # The history can't be read (an install from before the history scopes, say), so
-            # whether Slack has it is unknowable: sending again could show it twice. Given up
-            # on, loudly; reinstalling the app grants the scopes for the next time.
-            log.warning(
-                "outbox row %s (%s): can't look for it in Slack (%s); not sent again",
-                row.id,
-                row.post_key,
-                code,
-            )
-            self._fail(row, f"unverifiable:{code}")
-            return 1
-        # Not there (or the conversation can't be read, when posting there will fail too).
-        self._later(row, now, "not found in history", uncount=False)
-        return 1
-
-    def _find_in_history(self, row: OutboxMessage, channel: str) -> tuple[str | None, str | None]:
-        """(the message's ts, None) when found; (None, error code or None) otherwise: one page
-        (one request). A page that says there is more leaves the row for the next slot, from
-        where this page ended."""
-        assert row.first_attempt_at is not None and row.id is not None
-        oldest = (row.first_attempt_at - HISTORY_SKEW).timestamp()
-        with self._lock:
-            cursor = self._cursors.pop(row.id, None)
-        try:
-            answer = self.clients.client_for(row.team_id).conversations_history(
-                channel=channel,
-                oldest=f"{oldest:.6f}",
-                limit=HISTORY_PAGE,
-                include_all_metadata=True,
-                **({"cursor": cursor} if cursor else {}),
-            )
-        except SlackApiError as error:
-            if error.response.status_code == 429:
-                self._hold_history(row.team_id, error)
-                self._release_unknown(row, self._next_history_slot(row.team_id))
-                return None, "ratelimited"
-            return None, error.response.get("error") or "error"
-        except Exception as error:
-            return None, type(error).__name__
-        for message in answer.get("messages") or []:
-            if post_key_of(message, row.team_id) == row.post_key:
-                return str(message.get("ts")), None
-        cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
-        if answer.get("has_more") and cursor:
-            with self._lock:
-                self._cursors[row.id] = cursor
-            self._release_unknown(row, self._next_history_slot(row.team_id))
-            return None, "ratelimited"  # not settled yet: the next page in the next slot
-        return None, None
-
-    def _hold_history(self, team_id: str, error: SlackApiError) -> None:
-        try:
-            seconds = float(error.response.headers.get("Retry-After") or 60)
-        except (TypeError, ValueError):
-            seconds = 60.0
-        until = self.clock() + timedelta(
-            seconds=max(seconds, self.history_interval.total_seconds())
-        )
-        with self.uow() as uow:
-            outbox_queries.hold_api_slot(
-                session=uow.session, team_id=team_id, method=HISTORY_METHOD, until=until
-            )
-
-    def _next_history_slot(self, team_id: str) -> datetime | None:
-        with self.uow() as uow:
-            return outbox_queries.next_api_slot(
-                session=uow.session, team_id=team_id, method=HISTORY_METHOD
-            )
-
-    def _release_unknown(self, row: OutboxMessage, not_before: datetime | None) -> None:
-        assert row.id is not None
-        with self.uow() as uow:
-            released = outbox_queries.release_unknown(
-                session=uow.session, row_id=row.id, worker=self.worker, not_before=not_before
-            )
-        if not released:
-            log.warning("outbox row %s (%s): reconcile claim lost", row.id, row.post_key)

@@ -23,9 +23,10 @@ from bot.blocks.checkins import (
 )
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.dispatcher import DEFAULT_LEASE, INLINE_429_SECONDS, LEASE_MARGIN, Dispatcher, _Buckets
+from bot.dispatcher import DEFAULT_LEASE, INLINE_429_SECONDS, LEASE_MARGIN, Dispatcher
 from bot.domain import next_checkin_at
 from bot.domain.checkins import Question, RatingDrop, RepWeek
+from bot.pacing import TokenBuckets
 from bot.uow import UnitOfWork, to_user
 from bot.usecases import checkins as uc
 from storage import checkins_queries as cq
@@ -138,7 +139,7 @@ def test_pacer_spreads_sends_and_a_hold_stops_them() -> None:
     # The outbox dispatcher's pacing (a workspace's chat.postMessage at REBOUND_SEND_RATE,
     # burst of one), on a clock of the test's.
     moments = [0.0]
-    buckets = _Buckets(monotonic=lambda: moments[0])
+    buckets = TokenBuckets(monotonic=lambda: moments[0])
     key = ("T1", "chat.postMessage")
 
     def wait_turn() -> None:
