@@ -35,6 +35,11 @@ PRACTICE_LABELS: dict[str, str] = {
     "objection_handling": "Handled objections well",
 }
 
+# The checklist's explicit "none of these" answer: a rep must say which practices held, so an
+# unticked checklist (skipped) is never read as "none held".
+NONE_HELD = "none_held"
+NONE_HELD_LABEL = "None of these held"
+
 DEFAULT_STRONG_PROCESS_THRESHOLD = 0.8
 
 # Scores such as the mean of several fractions can land a rounding error below the threshold
@@ -148,6 +153,12 @@ LUCK_LABELS: dict[str, str] = {
 }
 # From this share of luck on, a win is a lucky hit whatever the checklist says.
 MOSTLY_LUCK = 75
+
+
+def claims_process_without_practice(practices: Mapping[str, bool], luck: int) -> bool:
+    """Whether a win's answers contradict each other: "none of it was luck" (all process) while
+    none of the practices held. Such a win can't be classified honestly either way."""
+    return luck == 0 and process_score(practices) == 0
 
 
 def classify_win(

@@ -34,7 +34,7 @@ from bot.blocks.debriefs import (
     win_logged_dm,
     won_modal,
 )
-from bot.domain import PRACTICES, Classification
+from bot.domain import NONE_HELD, PRACTICES, Classification
 from bot.domain.debriefs import (
     KEEP_DOING_QUESTION,
     REFLECTION_QUESTIONS,
@@ -156,7 +156,7 @@ def test_won_submission_maps_luck_to_a_share() -> None:
     state = {
         "deal": {"value": state_value("plain_text_input", "Globex")},
         "amount": {"value": state_value("number_input", None)},
-        "practices": {"value": state_value("checkboxes", [])},
+        "practices": {"value": state_value("checkboxes", [NONE_HELD])},
         "luck": {"value": state_value("static_select", "a_lot")},
     }
     win, errors = parse_won_submission(state)
@@ -440,3 +440,59 @@ def test_someone_elses_questions_get_a_short_note() -> None:
     note = not_your_questions("U0LEO")
     _valid_message(note)
     assert note["text"] == "These questions are for <@U0LEO>."
+
+
+# -- the practices checklist must be answered (issue 12) ----------------------------------------
+
+
+def _won_state(practices: list[str], luck: str = "some") -> dict[str, Any]:
+    return {
+        "deal": {"value": state_value("plain_text_input", "Globex")},
+        "amount": {"value": state_value("number_input", None)},
+        "practices": {"value": state_value("checkboxes", practices)},
+        "luck": {"value": state_value("static_select", luck)},
+    }
+
+
+def test_the_checklist_is_required_and_offers_none_of_these_held() -> None:
+    for view in (lost_modal(), won_modal()):
+        block = next(b for b in view["blocks"] if b.get("block_id") == "practices")
+        assert block["optional"] is False
+        options = [(o["value"], o["text"]["text"]) for o in block["element"]["options"]]
+        assert options[-1] == (NONE_HELD, "None of these held")
+        assert [value for value, _ in options[:-1]] == list(PRACTICES)
+
+
+def test_a_checklist_left_blank_is_a_field_error_not_none_held() -> None:
+    loss, errors = parse_lost_submission(_lost_state(practices=[]))
+    assert loss is None
+    assert list(errors) == ["practices"]
+    assert "None of these held" in errors["practices"] and "Tick" in errors["practices"]
+    win, errors = parse_won_submission(_won_state([]))
+    assert win is None and list(errors) == ["practices"]
+
+
+def test_none_of_these_held_with_a_practice_is_a_field_error() -> None:
+    loss, errors = parse_lost_submission(_lost_state(practices=[NONE_HELD, "discovery"]))
+    assert loss is None and list(errors) == ["practices"]
+    assert "can't go with a practice" in errors["practices"]
+    win, errors = parse_won_submission(_won_state([NONE_HELD, "discovery"]))
+    assert win is None and list(errors) == ["practices"]
+
+
+def test_none_of_these_held_is_an_answer_with_no_practice_held() -> None:
+    loss, errors = parse_lost_submission(_lost_state(practices=[NONE_HELD]))
+    assert errors == {} and loss is not None
+    assert set(loss.practices) == set(PRACTICES) and not any(loss.practices.values())
+    win, errors = parse_won_submission(_won_state([NONE_HELD], luck="mostly"))
+    assert errors == {} and win is not None and not any(win.practices.values())
+
+
+def test_a_win_all_process_with_no_practice_held_is_a_field_error_that_explains() -> None:
+    win, errors = parse_won_submission(_won_state([NONE_HELD], luck="none"))
+    assert win is None and list(errors) == ["luck"]
+    assert "none of it was luck" in errors["luck"]
+    assert "tick the practices that held" in errors["luck"]
+    # One practice is enough to make "it was the process" an honest answer.
+    win, errors = parse_won_submission(_won_state(["discovery"], luck="none"))
+    assert errors == {} and win is not None and win.luck == 0
