@@ -80,10 +80,12 @@ COACHING_MESSAGES: dict[Classification, str] = {
         "and discovery, qualification and objection handling were on point. This is a deserved "
         "win. Keep running the same system."
     ),
+    # Seed 002's lucky hit: "one massive deal that comes in, or back-to-back high intent
+    # inbounds that don't require selling".
     Classification.LUCKY_HIT: (
-        "The result came in, but the process behind it did not. Enjoy it, then look at the "
-        "pipeline and the fundamentals: sales lightning can and will strike, but rarely 2, 3, "
-        "or 4 times in a row."
+        "The result came in, but the process behind it did not: one big deal, or inbounds that "
+        "didn't need selling, can carry a number once. Enjoy it, then look at the pipeline and "
+        "the fundamentals, so the next result doesn't have to wait for luck."
     ),
     Classification.SYSTEM_MISS: (
         "The miss matches the process. Pick the practice that slipped (filling the top of the "
@@ -97,6 +99,14 @@ COACHING_MESSAGES: dict[Classification, str] = {
         "did again."
     ),
 }
+
+# Seed 002 on coaching after a perfect miss: performance "should shake out statistically. Sales
+# lightning can and will strike, but rarely 2, 3, or 4 times in a row." The bad luck of a
+# perfect miss is the lightning; it belongs to the perfect miss only, never to a lucky hit.
+PERFECT_MISS_ODDS = (
+    "Performance shakes out statistically: sales lightning can and will strike, but rarely "
+    "2, 3, or 4 times in a row."
+)
 
 
 # --- process and classification ------------------------------------------------------------

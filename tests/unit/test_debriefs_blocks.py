@@ -34,7 +34,7 @@ from bot.blocks.debriefs import (
     win_logged_dm,
     won_modal,
 )
-from bot.domain import NONE_HELD, PRACTICES, Classification
+from bot.domain import COACHING_MESSAGES, NONE_HELD, PRACTICES, Classification
 from bot.domain.debriefs import (
     KEEP_DOING_QUESTION,
     REFLECTION_QUESTIONS,
@@ -496,3 +496,28 @@ def test_a_win_all_process_with_no_practice_held_is_a_field_error_that_explains(
     # One practice is enough to make "it was the process" an honest answer.
     win, errors = parse_won_submission(_won_state(["discovery"], luck="none"))
     assert errors == {} and win is not None and win.luck == 0
+
+
+# -- seed 002's lightning belongs to the perfect miss (issue 12) ---------------------------------
+
+
+def test_the_lightning_reassurance_is_for_the_perfect_miss_only() -> None:
+    perfect = json.dumps(
+        loss_debrief_dm(_facts(Classification.PERFECT_MISS), recognition_channel_id=None)
+    )
+    assert "sales lightning can and will strike, but rarely 2, 3, or 4 times in a row" in perfect
+    lucky_win = json.dumps(
+        win_logged_dm(_facts(Classification.LUCKY_HIT), None, shout_out_channel=None)
+    )
+    lucky_note = json.dumps(manager_note(_facts(Classification.LUCKY_HIT, luck=90)))
+    system_miss = json.dumps(
+        loss_debrief_dm(_facts(Classification.SYSTEM_MISS), recognition_channel_id=None)
+    )
+    for words in (lucky_win, lucky_note, system_miss, COACHING_MESSAGES[Classification.LUCKY_HIT]):
+        assert "lightning" not in words.lower()
+    # The lucky hit keeps seed 002's words for it: one big deal, inbounds that need no selling.
+    assert "One big deal, or an inbound that didn't need selling" in lucky_win
+    assert (
+        "one big deal, or inbounds that didn't need selling"
+        in (COACHING_MESSAGES[Classification.LUCKY_HIT])
+    )

@@ -18,7 +18,13 @@ from bot.blocks.kit import (
     message,
     section,
 )
-from bot.domain import CLASSIFICATION_LABELS, COACHING_MESSAGES, Classification, format_duration
+from bot.domain import (
+    CLASSIFICATION_LABELS,
+    COACHING_MESSAGES,
+    PERFECT_MISS_ODDS,
+    Classification,
+    format_duration,
+)
 from bot.domain.debriefs import OutcomeFacts, ResilienceLine, reflection_questions
 
 REFLECT_ACTION_ID = "debrief_reflect_open"
@@ -56,6 +62,7 @@ def loss_debrief_dm(facts: OutcomeFacts, *, recognition_channel_id: str | None) 
         section(f"{_verdict(facts.classification)}\n{COACHING_MESSAGES[facts.classification]}"),
     ]
     if facts.classification is Classification.PERFECT_MISS:
+        blocks.append(context(PERFECT_MISS_ODDS))
         where = f"<#{recognition_channel_id}>" if recognition_channel_id else "the team channel"
         blocks.append(
             section(
@@ -189,8 +196,8 @@ def _ordinal(number: int) -> str:
 WIN_COACHING: dict[Classification, str] = {
     Classification.SYSTEM_HIT: "A deserved win: the system worked. Keep running it.",
     Classification.LUCKY_HIT: (
-        "Enjoy it — then look at the pipeline and the fundamentals. Sales lightning can and "
-        "will strike, but rarely 2, 3, or 4 times in a row."
+        "Enjoy it — then look at the pipeline and the fundamentals. One big deal, or an inbound "
+        "that didn't need selling, carries a number once; the process is what repeats."
     ),
 }
 
