@@ -61,16 +61,23 @@ def test_lost_opens_a_prefilled_modal(slack: SlackDriver) -> None:
     assert blocks["practices"]["optional"] is False
     options = [o["value"] for o in blocks["practices"]["element"]["options"]]
     assert options == [*ALL_PRACTICES, NONE_HELD]
-    reasons = [o["value"] for o in blocks["reason"]["element"]["options"]]
-    assert reasons == [
-        "price",
-        "competitor",
-        "no_decision",
-        "timing",
-        "product_fit",
-        "champion_left",
-        "other",
-    ]
+    # The causes a rep can own come first, apart from the outside ones (issue 12).
+    groups = {
+        group["label"]["text"]: [o["value"] for o in group["options"]]
+        for group in blocks["reason"]["element"]["option_groups"]
+    }
+    assert groups == {
+        "In my control": ["real_need", "next_steps", "no_decision_maker", "follow_up"],
+        "Outside my control": [
+            "price",
+            "competitor",
+            "no_decision",
+            "timing",
+            "product_fit",
+            "champion_left",
+        ],
+        "Can't say yet": ["not_sure", "other"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -103,6 +110,18 @@ def test_bad_input_keeps_the_modal_open_and_saves_nothing(
     # Nothing was posted for this workspace (its post log is empty; Slack calls other tests
     # still make on the shared stand-in don't count).
     assert slack.post_log() == []
+
+
+def test_a_loss_the_rep_owns_is_saved_with_its_reason_and_the_manager_hears_it(
+    slack: SlackDriver,
+) -> None:
+    slack.setup()
+    view = slack.open_modal("/lost", "Vandelay", REP1)
+    seen = slack.mark()
+    slack.submit(view, REP1, lost_values("Vandelay", reason="follow_up", practices=["discovery"]))
+    note = slack.wait(seen, "chat.postMessage", channel=DM[MANAGER])[0]
+    assert slack.outcomes()[0].reason == "follow_up"
+    assert "Reason: Follow-up slipped, in their control" in _text(note)
 
 
 def test_the_longest_buyer_feedback_allowed_is_saved(slack: SlackDriver) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from bot.blocks.debriefs._words import _held, _slipped, _verdict
 from bot.blocks.kit import escape_mrkdwn, section
 from bot.domain import CLASSIFICATION_LABELS, Classification
-from bot.domain.debriefs import REASONS, STAGES, OutcomeFacts
+from bot.domain.debriefs import REASONS, STAGES, OutcomeFacts, reason_in_control
 
 MANAGER_ADVICE: dict[Classification, str] = {
     Classification.PERFECT_MISS: (
@@ -54,6 +54,8 @@ def manager_note(facts: OutcomeFacts) -> dict[str, Any]:
         reason = REASONS.get(facts.reason, facts.reason)
         if facts.competitor:
             reason += f" ({escape_mrkdwn(facts.competitor)})"
+        if reason_in_control(facts.reason):
+            reason += ", in their control"
         details.append(f"Reason: {reason}")
     if facts.luck is not None and facts.kind == "win":
         details.append(f"Luck (their estimate): {facts.luck}%")

@@ -20,9 +20,12 @@ from bot.domain import (
 )
 from bot.domain.debriefs import (
     COMMITMENT_KEY,
+    IN_CONTROL_REASONS,
+    OUTSIDE_REASONS,
     REASONS,
     REFLECTION_QUESTIONS,
     STAGES,
+    UNSURE_REASONS,
     Commitment,
     LossSubmission,
     ReflectionSubmission,
@@ -87,6 +90,27 @@ def _static_select(block_id: str, label: str, choices: Mapping[str, str]) -> dic
     return input_block(block_id, label, element)
 
 
+REASON_GROUPS: tuple[tuple[str, Mapping[str, str]], ...] = (
+    ("In my control", IN_CONTROL_REASONS),
+    ("Outside my control", OUTSIDE_REASONS),
+    ("Can't say yet", UNSURE_REASONS),
+)
+
+
+def _reason_select() -> dict[str, Any]:
+    """The main reason, the causes a rep can own first (seed 000), then the outside ones."""
+    element = {
+        "type": "static_select",
+        "action_id": "value",
+        "placeholder": plain("Choose one"),
+        "option_groups": [
+            {"label": plain(label), "options": [option(text, v) for v, text in choices.items()]}
+            for label, choices in REASON_GROUPS
+        ],
+    }
+    return input_block("reason", "Main reason", element)
+
+
 def _amount_input() -> dict[str, Any]:
     element = {
         "type": "number_input",
@@ -139,7 +163,7 @@ def lost_modal(deal: str = "") -> dict[str, Any]:
         _deal_input(deal),
         _amount_input(),
         _static_select("stage", "Stage where it was lost", STAGES),
-        _static_select("reason", "Main reason", REASONS),
+        _reason_select(),
         _text_input("competitor", "Competitor", max_length=MAX_COMPETITOR, optional=True),
         _practices_input(),
         _text_input(
