@@ -87,9 +87,11 @@ COACHING_MESSAGES: dict[Classification, str] = {
         "didn't need selling, can carry a number once. Enjoy it, then look at the pipeline and "
         "the fundamentals, so the next result doesn't have to wait for luck."
     ),
+    # Seed 000: "Now you know what doesn't work. What do you need to change?"
     Classification.SYSTEM_MISS: (
-        "The miss matches the process. Pick the practice that slipped (filling the top of the "
-        "funnel, stage ratios, discovery, qualification or objection handling) and make it this "
+        "The miss matches the process, and the process is the part you control, so it's the part "
+        "you can change. Pick the one practice that slipped (filling the top of the funnel, "
+        "stage ratios, discovery, qualification or objection handling) and make it this "
         "cycle's focus."
     ),
     # Quoted from seed 002: after a perfect miss the process needs no change, only encouragement.

@@ -162,6 +162,15 @@ def test_a_system_miss_is_saved_and_the_rep_and_manager_hear_once(slack: SlackDr
 
     rep_text = _text(rep_dm)
     assert "System miss" in rep_text
+    # Seed 000 first: losing hurts; then the label and the lesson; then the questions.
+    first = rep_dm.params["blocks"][0]["text"]["text"]
+    assert first.startswith("When you lose an opportunity, it hurts, and losing *Initech*")
+    assert rep_dm.params["text"].startswith("When you lose an opportunity, it hurts.")
+    assert (
+        rep_text.index("When you lose an opportunity")
+        < rep_text.index("A loss that looks like a loss.")
+        < rep_text.index("What did you learn from this opportunity?")
+    )
     assert "What did you learn from this opportunity?" in rep_text
     assert "One thing I will do differently" in rep_text
     assert REFLECT_ACTION_ID in rep_text

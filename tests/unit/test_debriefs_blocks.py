@@ -34,7 +34,13 @@ from bot.blocks.debriefs import (
     win_logged_dm,
     won_modal,
 )
-from bot.domain import COACHING_MESSAGES, NONE_HELD, PRACTICES, Classification
+from bot.domain import (
+    CLASSIFICATION_SUMMARIES,
+    COACHING_MESSAGES,
+    NONE_HELD,
+    PRACTICES,
+    Classification,
+)
 from bot.domain.debriefs import (
     KEEP_DOING_QUESTION,
     REFLECTION_QUESTIONS,
@@ -521,3 +527,51 @@ def test_the_lightning_reassurance_is_for_the_perfect_miss_only() -> None:
         "one big deal, or inbounds that didn't need selling"
         in (COACHING_MESSAGES[Classification.LUCKY_HIT])
     )
+
+
+# -- words for someone who just lost (issue 12) --------------------------------------------------
+
+
+def _block_texts(message: dict[str, Any]) -> list[str]:
+    texts = []
+    for block in message["blocks"]:
+        if "text" in block:
+            texts.append(block["text"]["text"])
+        for element in block.get("elements", []):
+            text = element.get("text", "")
+            texts.append(text if isinstance(text, str) else text.get("text", ""))
+    return texts
+
+
+@pytest.mark.parametrize(
+    "classification", [Classification.SYSTEM_MISS, Classification.PERFECT_MISS]
+)
+def test_a_loss_dm_opens_with_losing_hurts_then_the_lesson_then_the_questions(
+    classification: Classification,
+) -> None:
+    facts = _facts(classification, practices=dict.fromkeys(PRACTICES, False))
+    message = loss_debrief_dm(facts, recognition_channel_id=None)
+    _valid_message(message)
+    texts = _block_texts(message)
+    # Seed 000: "When you lose an opportunity, it hurts." First, in the notification too.
+    assert texts[0].startswith("When you lose an opportunity, it hurts")
+    assert "Acme &lt;renewal&gt;" in texts[0]  # the deal, escaped
+    assert message["text"].startswith("When you lose an opportunity, it hurts.")
+    assert CLASSIFICATION_SUMMARIES[classification] not in message["text"]
+    label = next(i for i, t in enumerate(texts) if CLASSIFICATION_SUMMARIES[classification] in t)
+    questions = next(i for i, t in enumerate(texts) if "What was in your control?" in t)
+    assert 0 < label < questions
+    rendered = json.dumps(message)
+    assert "Slipped this time" not in rendered
+    assert message["blocks"][0]["type"] == "section"  # no cold header before the human part
+
+
+def test_a_system_miss_dm_is_about_what_to_change_not_a_list_of_failings() -> None:
+    facts = _facts(Classification.SYSTEM_MISS, practices=dict.fromkeys(PRACTICES, False))
+    rendered = json.dumps(loss_debrief_dm(facts, recognition_channel_id=None))
+    assert "No one likes negative feedback." in rendered
+    assert "there's a lesson in there for you somewhere" in rendered
+    assert "the process is the part you control, so it's the part you can change" in rendered
+    assert "Didn't hold this time: kept the pipeline full" in rendered
+    note = json.dumps(manager_note(facts))
+    assert "Losing an opportunity hurts, so start with how they are." in note

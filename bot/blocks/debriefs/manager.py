@@ -16,8 +16,9 @@ MANAGER_ADVICE: dict[Classification, str] = {
         "performance shakes out statistically."
     ),
     Classification.SYSTEM_MISS: (
-        "The miss matches the process. Help them pick the one practice that slipped first and "
-        "make it their focus — coaching, not criticism."
+        "Losing an opportunity hurts, so start with how they are. The miss matches the "
+        "process: then help them pick the one practice that slipped first and make it their "
+        "focus — coaching, not criticism."
     ),
     Classification.LUCKY_HIT: (
         "A loss, masquerading as a win: the result came in, the process behind it didn't. "
