@@ -575,3 +575,9 @@ def test_a_system_miss_dm_is_about_what_to_change_not_a_list_of_failings() -> No
     assert "Didn't hold this time: kept the pipeline full" in rendered
     note = json.dumps(manager_note(facts))
     assert "Losing an opportunity hurts, so start with how they are." in note
+
+
+def test_the_lost_modal_opens_by_acknowledging_that_losing_hurts() -> None:
+    first = lost_modal()["blocks"][0]
+    assert first["type"] == "context"
+    assert first["elements"][0]["text"].startswith("When you lose an opportunity, it hurts.")

@@ -159,7 +159,10 @@ def _deal_input(deal: str) -> dict[str, Any]:
 
 def lost_modal(deal: str = "") -> dict[str, Any]:
     blocks = [
-        context("A lost opportunity is feedback — there's a lesson in it somewhere. ~1 minute."),
+        context(
+            "When you lose an opportunity, it hurts. It's also feedback: there's a lesson in it "
+            "somewhere. ~1 minute."
+        ),
         _deal_input(deal),
         _amount_input(),
         _static_select("stage", "Stage where it was lost", STAGES),
