@@ -19,8 +19,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import OutcomeEvent, OutcomeKind, detect_bounce_back, format_duration
+from bot.domain.debriefs import reason_in_control
 from bot.domain.pareto import MAX_PARETO_BARS as MAX_PARETO_BARS
-from bot.domain.pareto import pareto_bars, vital_few
+from bot.domain.pareto import control_split, control_summary, pareto_bars, vital_few
 from bot.slack_text import plural, truncate
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ OKABE_ITO = {
     "vermillion": "#D55E00",
     "reddish_purple": "#CC79A7",
 }
+# Loss reasons in the team's control, outside it, and those nobody can say (reason_in_control).
+CONTROL_COLOURS = {True: OKABE_ITO["blue"], False: OKABE_ITO["sky_blue"], None: "#AAAAAA"}
 QUADRANT_COLOURS = {
     "system-hit": OKABE_ITO["bluish_green"],
     "lucky-hit": OKABE_ITO["orange"],
@@ -323,7 +326,15 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
     positions = list(range(len(bars)))
     labels = [textwrap.shorten(reason, width=22, placeholder="…") for reason, _ in bars]
     labels = [textwrap.fill(label, width=12) for label in labels]
-    axes.bar(positions, [c for _, c in bars], color=OKABE_ITO["blue"], width=0.7, zorder=2)
+    # What was in the team's control stands apart from what wasn't: dark bars in it, light bars
+    # outside it, grey where nobody can say (not sure yet, other, folded reasons).
+    axes.bar(
+        positions,
+        [c for _, c in bars],
+        color=[CONTROL_COLOURS[reason_in_control(reason)] for reason, _ in bars],
+        width=0.7,
+        zorder=2,
+    )
     axes.set_xticks(positions, labels, fontsize=TICK_SIZE)
     axes.set_ylabel("Losses", fontsize=LABEL_SIZE)
     axes.tick_params(axis="y", labelsize=TICK_SIZE)
@@ -377,12 +388,20 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
     footnote = _footnote(
         figure,
         f"The top {len(few)} of {plural(reasons, 'reason', 'reasons')} cover {covered:.0%} of "
-        f"{plural(total, 'loss', 'losses')}."
+        f"{plural(total, 'loss', 'losses')}. {_control_key(control_split(counts))}"
         if total
         else "No losses logged in this period.",
     )
     _fit_bottom_margin(figure, axes, footnote, renderer)
     return figure
+
+
+def _control_key(split: Any) -> str:
+    """The footnote's key to the bar colours, with the counts behind each."""
+    key = f"Dark bars: in our control ({split.in_control}); light: outside it ({split.outside})"
+    if split.unsure:
+        key += f"; grey: can't say yet ({split.unsure})"
+    return key + "."
 
 
 def _fit_bottom_margin(figure: Figure, axes: Axes, footnote: Text, renderer: Any) -> None:
@@ -547,7 +566,8 @@ def pareto_alt_text(counts: Sequence[tuple[str, int]], *, days: int) -> str:
     few = ", ".join(vital_few(counts))
     return truncate(
         f"Pareto chart of loss reasons over the last {plural(days, 'day', 'days')}, "
-        f"{plural(total, 'loss', 'losses')}: {each}. The few reasons behind most losses: {few}.",
+        f"{plural(total, 'loss', 'losses')}: {each}. The few reasons behind most losses: {few}. "
+        f"{control_summary(control_split(counts))}",
         MAX_ALT_TEXT,
     )
 

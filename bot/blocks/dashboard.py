@@ -10,6 +10,7 @@ from bot.blocks.goals import QUADRANT_EMOJI, day_month, goal_progress_lines
 from bot.blocks.kit import actions, button, context, divider, escape_mrkdwn, header, section
 from bot.domain import CLASSIFICATION_LABELS, Classification, format_duration
 from bot.domain.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
+from bot.domain.pareto import control_split, control_summary, control_tag
 from bot.slack_text import plural, truncate
 
 # Home views hold at most 100 blocks; the dashboards together stay well under half of that.
@@ -139,7 +140,7 @@ def manager_dashboard_blocks(dashboard: ManagerDashboard, *, now: datetime) -> l
             running += count
             lines.append(
                 f"• {escape_mrkdwn(reason or 'No reason given')} — {count} "
-                f"({running / total:.0%} cumulative)"
+                f"({running / total:.0%} cumulative) · _{control_tag(reason)}_"
             )
         few = ", ".join(escape_mrkdwn(reason) for reason in dashboard.vital_few[:5])
         days = plural(dashboard.pareto_days, "day", "days")
@@ -147,7 +148,8 @@ def manager_dashboard_blocks(dashboard: ManagerDashboard, *, now: datetime) -> l
             section(
                 f"*Why we lose* (last {days}, {plural(total, 'loss', 'losses')})\n"
                 + "\n".join(lines)
-                + f"\nThe few reasons behind most losses: *{few}*."
+                + f"\nThe few reasons behind most losses: *{few}*.\n"
+                + control_summary(control_split(dashboard.loss_reasons))
             )
         )
     else:

@@ -35,6 +35,11 @@ PRACTICE_LABELS: dict[str, str] = {
     "objection_handling": "Handled objections well",
 }
 
+# The checklist's explicit "none of these" answer: a rep must say which practices held, so an
+# unticked checklist (skipped) is never read as "none held".
+NONE_HELD = "none_held"
+NONE_HELD_LABEL = "None of these held"
+
 DEFAULT_STRONG_PROCESS_THRESHOLD = 0.8
 
 # Scores such as the mean of several fractions can land a rounding error below the threshold
@@ -75,14 +80,18 @@ COACHING_MESSAGES: dict[Classification, str] = {
         "and discovery, qualification and objection handling were on point. This is a deserved "
         "win. Keep running the same system."
     ),
+    # Seed 002's lucky hit: "one massive deal that comes in, or back-to-back high intent
+    # inbounds that don't require selling".
     Classification.LUCKY_HIT: (
-        "The result came in, but the process behind it did not. Enjoy it, then look at the "
-        "pipeline and the fundamentals: sales lightning can and will strike, but rarely 2, 3, "
-        "or 4 times in a row."
+        "The result came in, but the process behind it did not: one big deal, or inbounds that "
+        "didn't need selling, can carry a number once. Enjoy it, then look at the pipeline and "
+        "the fundamentals, so the next result doesn't have to wait for luck."
     ),
+    # Seed 000: "Now you know what doesn't work. What do you need to change?"
     Classification.SYSTEM_MISS: (
-        "The miss matches the process. Pick the practice that slipped (filling the top of the "
-        "funnel, stage ratios, discovery, qualification or objection handling) and make it this "
+        "The miss matches the process, and the process is the part you control, so it's the part "
+        "you can change. Pick the one practice that slipped (filling the top of the funnel, "
+        "stage ratios, discovery, qualification or objection handling) and make it this "
         "cycle's focus."
     ),
     # Quoted from seed 002: after a perfect miss the process needs no change, only encouragement.
@@ -92,6 +101,14 @@ COACHING_MESSAGES: dict[Classification, str] = {
         "did again."
     ),
 }
+
+# Seed 002 on coaching after a perfect miss: performance "should shake out statistically. Sales
+# lightning can and will strike, but rarely 2, 3, or 4 times in a row." The bad luck of a
+# perfect miss is the lightning; it belongs to the perfect miss only, never to a lucky hit.
+PERFECT_MISS_ODDS = (
+    "Performance shakes out statistically: sales lightning can and will strike, but rarely "
+    "2, 3, or 4 times in a row."
+)
 
 
 # --- process and classification ------------------------------------------------------------
@@ -148,6 +165,12 @@ LUCK_LABELS: dict[str, str] = {
 }
 # From this share of luck on, a win is a lucky hit whatever the checklist says.
 MOSTLY_LUCK = 75
+
+
+def claims_process_without_practice(practices: Mapping[str, bool], luck: int) -> bool:
+    """Whether a win's answers contradict each other: "none of it was luck" (all process) while
+    none of the practices held. Such a win can't be classified honestly either way."""
+    return luck == 0 and process_score(practices) == 0
 
 
 def classify_win(

@@ -21,15 +21,40 @@ STAGES: dict[str, str] = {
     "negotiation": "Negotiation",
     "closing": "Closing / legal",
 }
-REASONS: dict[str, str] = {
+# Why a deal was lost. Seed 000 warns against blaming the client or the price ("Without accepting
+# responsibility for the loss you can't get better"), so beside the causes outside the rep's
+# control are the ones a rep can own, and an honest "not sure yet".
+IN_CONTROL_REASONS: dict[str, str] = {
+    "real_need": "Never found the real need",
+    "next_steps": "Lost control of next steps",
+    "no_decision_maker": "No access to the decision maker",
+    "follow_up": "Follow-up slipped",
+}
+OUTSIDE_REASONS: dict[str, str] = {
     "price": "Price",
     "competitor": "Competitor",
     "no_decision": "No decision",
     "timing": "Timing",
     "product_fit": "Product fit",
     "champion_left": "Champion left",
+}
+UNSURE_REASONS: dict[str, str] = {
+    "not_sure": "Not sure yet",
     "other": "Other",
 }
+REASONS: dict[str, str] = {**IN_CONTROL_REASONS, **OUTSIDE_REASONS, **UNSURE_REASONS}
+NO_REASON_LABEL = "No reason given"
+
+
+def reason_in_control(reason: str | None) -> bool | None:
+    """Whether a loss reason (its key, or its label as people read it) was in the rep's control:
+    True, False, or None when nobody can say (not sure yet, other, none given, unknown)."""
+    if reason in IN_CONTROL_REASONS or reason in IN_CONTROL_REASONS.values():
+        return True
+    if reason in OUTSIDE_REASONS or reason in OUTSIDE_REASONS.values():
+        return False
+    return None
+
 
 # Seeds 000/001. The last question is the commitment that check-ins and the next debrief
 # follow up on (Reflection.is_commitment).

@@ -5,6 +5,9 @@ the Pareto chart (bot.charts)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.domain.debriefs import reason_in_control
 
 # The Pareto chart draws at most this many bars; the rest fold into "Other".
 MAX_PARETO_BARS = 8
@@ -35,3 +38,47 @@ def vital_few(counts: Sequence[tuple[str, int]], share: float = 0.8) -> list[str
         chosen.append(reason)
         running += count
     return chosen
+
+
+@dataclass(frozen=True)
+class ControlSplit:
+    """How many losses had a reason in the reps' control, outside it, or one nobody can say."""
+
+    in_control: int
+    outside: int
+    unsure: int
+
+    @property
+    def total(self) -> int:
+        return self.in_control + self.outside + self.unsure
+
+
+def control_split(counts: Sequence[tuple[str, int]]) -> ControlSplit:
+    """Split loss-reason counts (keys or labels) into in the reps' control, outside it, unsure."""
+    tally = {True: 0, False: 0, None: 0}
+    for reason, count in counts:
+        if count > 0:
+            tally[reason_in_control(reason)] += count
+    return ControlSplit(in_control=tally[True], outside=tally[False], unsure=tally[None])
+
+
+def control_tag(reason: str) -> str:
+    """A loss reason's place, as a manager reads it: in the team's control or outside it."""
+    return {True: "in our control", False: "outside our control", None: "can't say yet"}[
+        reason_in_control(reason)
+    ]
+
+
+def control_summary(split: ControlSplit) -> str:
+    """One line on what was in the team's control apart from what wasn't (plain text)."""
+    total = split.total
+    if not total:
+        return "No losses to split yet."
+    share = f" ({split.in_control / total:.0%})"
+    text = (
+        f"In our control: {split.in_control} of {total}{share}. "
+        f"Outside our control: {split.outside}."
+    )
+    if split.unsure:
+        text += f" Can't say yet: {split.unsure}."
+    return text

@@ -29,6 +29,7 @@ from bot.blocks.goals import (
     timeline_comment,
 )
 from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
+from bot.domain.pareto import control_split, control_summary
 from bot.domain.people import SlackProfile
 from bot.outbox_hooks import register_hooks
 from bot.slack_text import escape_mrkdwn
@@ -484,7 +485,8 @@ def queue_report(
                 file_title="Loss reasons",
                 comment="The few reasons behind most losses: "
                 + (vital or "no losses logged")
-                + ".",
+                + "."
+                + (f" {control_summary(control_split(reasons))}" if reasons else ""),
             ),
         )
         return ReportQueued(subject=None)

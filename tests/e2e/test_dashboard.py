@@ -291,3 +291,23 @@ def test_home_for_a_newcomer_still_publishes(live: LiveApp, standin: SlackStandI
     rep = new_user(standin)
     text = _text(_published_home(live, standin, rep)["blocks"])
     assert "No goal for this cycle yet" in text and "no outcomes yet" in text
+
+
+def test_home_shows_a_manager_what_was_in_the_teams_control_apart(
+    live: LiveApp, standin: SlackStandIn
+) -> None:
+    manager, rep = new_user(standin), new_user(standin)
+    now = datetime.now(UTC)
+    reasons = ["follow_up", "follow_up", "real_need", "price", "price", "not_sure"]
+    with live_session(live) as session:
+        queries.set_reports(
+            session=session, team_id=TEAM, manager_user_id=manager, report_user_ids=[rep]
+        )
+        for index, reason in enumerate(reasons):
+            add_outcome(session, rep, "loss", now - timedelta(hours=index + 1), reason=reason)
+        session.commit()
+    text = _text(_published_home(live, standin, manager)["blocks"])
+    assert "Follow-up slipped — 2 (33% cumulative) · _in our control_" in text
+    assert "Price — 2 (67% cumulative) · _outside our control_" in text
+    assert "Never found the real need — 1" in text and "Not sure yet — 1" in text
+    assert "In our control: 3 of 6 (50%). Outside our control: 2. Can't say yet: 1." in text

@@ -20,6 +20,7 @@ from bot.blocks.debriefs import (
     REFLECT_ACTION_ID,
 )
 from bot.clock import FakeClock, utc_now
+from bot.domain import NONE_HELD
 from tests.support.factories import _lose, _reflect, lost_values, reflection_values, won_values
 from tests.support.slack import (
     ADMIN,
@@ -54,20 +55,29 @@ def test_lost_opens_a_prefilled_modal(slack: SlackDriver) -> None:
     blocks = {b.get("block_id"): b for b in view["blocks"]}
     assert blocks["deal"]["element"]["initial_value"] == "Acme renewal"
     assert blocks["deal"]["optional"] is False
-    for optional in ("amount", "competitor", "practices", "buyer_feedback"):
+    for optional in ("amount", "competitor", "buyer_feedback"):
         assert blocks[optional]["optional"] is True
+    # The checklist must be answered, "None of these held" being an answer (issue 12).
+    assert blocks["practices"]["optional"] is False
     options = [o["value"] for o in blocks["practices"]["element"]["options"]]
-    assert options == ALL_PRACTICES
-    reasons = [o["value"] for o in blocks["reason"]["element"]["options"]]
-    assert reasons == [
-        "price",
-        "competitor",
-        "no_decision",
-        "timing",
-        "product_fit",
-        "champion_left",
-        "other",
-    ]
+    assert options == [*ALL_PRACTICES, NONE_HELD]
+    # The causes a rep can own come first, apart from the outside ones (issue 12).
+    groups = {
+        group["label"]["text"]: [o["value"] for o in group["options"]]
+        for group in blocks["reason"]["element"]["option_groups"]
+    }
+    assert groups == {
+        "In my control": ["real_need", "next_steps", "no_decision_maker", "follow_up"],
+        "Outside my control": [
+            "price",
+            "competitor",
+            "no_decision",
+            "timing",
+            "product_fit",
+            "champion_left",
+        ],
+        "Can't say yet": ["not_sure", "other"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -82,6 +92,8 @@ def test_lost_opens_a_prefilled_modal(slack: SlackDriver) -> None:
         ({"reason": "weather"}, "reason", "Pick the main reason"),
         ({"competitor": "  "}, "competitor", "can't be only spaces"),
         ({"feedback": "y" * 1501}, "buyer_feedback", "Keep it to 1,500 characters"),
+        ({"practices": []}, "practices", "Tick the practices that held on this deal, or"),
+        ({"practices": [NONE_HELD, "discovery"]}, "practices", "can't go with a practice"),
     ],
 )
 def test_bad_input_keeps_the_modal_open_and_saves_nothing(
@@ -98,6 +110,18 @@ def test_bad_input_keeps_the_modal_open_and_saves_nothing(
     # Nothing was posted for this workspace (its post log is empty; Slack calls other tests
     # still make on the shared stand-in don't count).
     assert slack.post_log() == []
+
+
+def test_a_loss_the_rep_owns_is_saved_with_its_reason_and_the_manager_hears_it(
+    slack: SlackDriver,
+) -> None:
+    slack.setup()
+    view = slack.open_modal("/lost", "Vandelay", REP1)
+    seen = slack.mark()
+    slack.submit(view, REP1, lost_values("Vandelay", reason="follow_up", practices=["discovery"]))
+    note = slack.wait(seen, "chat.postMessage", channel=DM[MANAGER])[0]
+    assert slack.outcomes()[0].reason == "follow_up"
+    assert "Reason: Follow-up slipped, in their control" in _text(note)
 
 
 def test_the_longest_buyer_feedback_allowed_is_saved(slack: SlackDriver) -> None:
@@ -138,6 +162,15 @@ def test_a_system_miss_is_saved_and_the_rep_and_manager_hear_once(slack: SlackDr
 
     rep_text = _text(rep_dm)
     assert "System miss" in rep_text
+    # Seed 000 first: losing hurts; then the label and the lesson; then the questions.
+    first = rep_dm.params["blocks"][0]["text"]["text"]
+    assert first.startswith("When you lose an opportunity, it hurts, and losing *Initech*")
+    assert rep_dm.params["text"].startswith("When you lose an opportunity, it hurts.")
+    assert (
+        rep_text.index("When you lose an opportunity")
+        < rep_text.index("A loss that looks like a loss.")
+        < rep_text.index("What did you learn from this opportunity?")
+    )
     assert "What did you learn from this opportunity?" in rep_text
     assert "One thing I will do differently" in rep_text
     assert REFLECT_ACTION_ID in rep_text
@@ -381,6 +414,33 @@ def test_a_mostly_lucky_win_is_a_lucky_hit_with_a_private_manager_note(slack: Sl
     assert "Lucky hit" in _text(dm)
     assert slack.posts_about(seen, "Big inbound", channel=WINS) == []
     assert slack.outcomes()[0].luck == 90
+
+
+@pytest.mark.parametrize(
+    ("practices", "luck", "field", "message"),
+    [
+        ([], "some", "practices", "or “None of these held”"),
+        ([NONE_HELD, "discovery"], "some", "practices", "can't go with a practice"),
+        # "None — it was the process" with no practice held: contradictory, explained.
+        ([NONE_HELD], "none", "luck", "You said none of it was luck, but that none of"),
+    ],
+)
+def test_a_win_with_the_checklist_unanswered_or_contradictory_saves_nothing(
+    slack: SlackDriver, practices: list[str], luck: str, field: str, message: str
+) -> None:
+    slack.setup()
+    view = slack.open_modal("/won", "Globex", REP1)
+    body = slack.submit(view, REP1, won_values("Globex", practices=practices, luck=luck)).json()
+    assert body["response_action"] == "errors"
+    assert list(body["errors"]) == [field] and message in body["errors"][field]
+    time.sleep(0.2)
+    assert slack.outcomes() == [] and slack.post_log() == []
+    # Answered honestly, the same modal saves: no practice held and mostly luck.
+    seen = slack.mark()
+    slack.submit(view, REP1, won_values("Globex", practices=[NONE_HELD], luck="mostly"))
+    slack.wait(seen, "chat.postMessage", channel=DM[REP1])
+    win = slack.outcomes()[0]
+    assert (win.classification, win.process_score, win.luck) == ("lucky-hit", 0.0, 90)
 
 
 # -- lessons ----------------------------------------------------------------------------------

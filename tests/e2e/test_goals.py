@@ -732,6 +732,8 @@ def test_rebound_report_uploads_charts_to_the_managers_dm(
     assert {c.params["channel_id"] for c in uploads} == {"D" + manager[1:]}
     comments = " ".join(c.params["initial_comment"] for c in uploads)
     assert f"<@{rep}>" in comments and "Price" in comments
+    # The Pareto says what was in the team's control apart from what wasn't (issue 12).
+    assert "In our control: 0 of 3 (0%). Outside our control: 3." in comments
     titles = {c.params["files"][0]["title"] for c in uploads}
     assert titles == {"Your team's cycle so far", "Loss reasons"}
     # Each chart says what it shows, for screen readers (files.getUploadURLExternal alt_txt).

@@ -26,6 +26,7 @@ from bot.blocks.debriefs import (
 )
 from bot.blocks.goals import CHANGE_GOAL_ACTION_ID, GOAL_CALLBACK_ID
 from bot.blocks.privacy import FORGET_ME_CANCEL_ACTION_ID
+from bot.domain import NONE_HELD
 from testkit.live import LiveApp
 from testkit.simulator import SlackSender, state_value
 
@@ -48,7 +49,7 @@ def _lost_values() -> dict[str, dict[str, Any]]:
         "stage": {"value": state_value("static_select", "negotiation")},
         "reason": {"value": state_value("static_select", "price")},
         "competitor": {"value": state_value("plain_text_input", None)},
-        "practices": {"value": state_value("checkboxes", [])},
+        "practices": {"value": state_value("checkboxes", [NONE_HELD])},
         "buyer_feedback": {"value": state_value("plain_text_input", None)},
     }
 

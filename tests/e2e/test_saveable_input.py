@@ -27,6 +27,7 @@ from bot.blocks.debriefs import (
 from bot.blocks.goals import parse_goal_submission
 from bot.blocks.kudos import KUDOS_CALLBACK_ID
 from bot.blocks.settings import parse_settings_submission
+from bot.domain import NONE_HELD
 from bot.domain.checkins import Question
 from bot.domain.text import parse_decimal, parse_whole_number, saveable_text, unsaveable_reason
 from bot.usecases.kudos import KudosDraft, Problem, check_draft, parse_kudos_text
@@ -119,7 +120,7 @@ def _lost(**overrides: Any) -> dict[str, dict[str, Any]]:
         "stage": ("static_select", "proposal"),
         "reason": ("static_select", "price"),
         "competitor": ("plain_text_input", None),
-        "practices": ("checkboxes", []),
+        "practices": ("checkboxes", [NONE_HELD]),
         "buyer_feedback": ("plain_text_input", None),
         "luck": ("static_select", "some"),
     }

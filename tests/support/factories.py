@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, select
 from bot.blocks.debriefs import (
     REFLECT_ACTION_ID,
 )
+from bot.domain import NONE_HELD
 from storage import goals_queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import (
@@ -37,6 +38,11 @@ from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 from tests.support.slack import DM, SlackDriver
 
 
+def _answered(practices: list[str] | None) -> list[str]:
+    """The checklist as a rep must answer it: no practices given means "None of these held"."""
+    return [NONE_HELD] if practices is None else practices
+
+
 def lost_values(
     deal: str = "Acme renewal",
     *,
@@ -53,7 +59,7 @@ def lost_values(
         "stage": {"value": state_value("static_select", stage)},
         "reason": {"value": state_value("static_select", reason)},
         "competitor": {"value": state_value("plain_text_input", competitor)},
-        "practices": {"value": state_value("checkboxes", practices or [])},
+        "practices": {"value": state_value("checkboxes", _answered(practices))},
         "buyer_feedback": {"value": state_value("plain_text_input", feedback)},
     }
 
@@ -349,6 +355,6 @@ def won_values(
     return {
         "deal": {"value": state_value("plain_text_input", deal)},
         "amount": {"value": state_value("number_input", amount)},
-        "practices": {"value": state_value("checkboxes", practices or [])},
+        "practices": {"value": state_value("checkboxes", _answered(practices))},
         "luck": {"value": state_value("static_select", luck)},
     }

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from matplotlib.colors import to_hex
 
 from bot import charts
 from bot.domain import OutcomeEvent, OutcomeKind
@@ -215,7 +216,8 @@ def test_pareto_and_timeline_alt_text() -> None:
     text = charts.pareto_alt_text([("Price", 4), ("Timing", 1)], days=90)
     assert text == (
         "Pareto chart of loss reasons over the last 90 days, 5 losses: Price 4 (80%); "
-        "Timing 1 (20%). The few reasons behind most losses: Price."
+        "Timing 1 (20%). The few reasons behind most losses: Price. "
+        "In our control: 0 of 5 (0%). Outside our control: 5."
     )
     assert "no losses logged in the last 1 day." in charts.pareto_alt_text([], days=1)
     now = datetime.now(UTC)
@@ -230,3 +232,21 @@ def test_pareto_and_timeline_alt_text() -> None:
         history[-1:], whose="your"
     )
     assert "no wins or losses logged yet" in charts.timeline_alt_text([], whose="your")
+
+
+def test_pareto_bars_show_what_was_in_our_control_apart() -> None:
+    counts = [("Follow-up slipped", 3), ("Price", 2), ("Not sure yet", 1)]
+    figure = charts.pareto_figure(counts)
+    axes = figure.axes[0]
+    colours = [to_hex(patch.get_facecolor()) for patch in axes.patches]
+    assert colours == [
+        to_hex(charts.CONTROL_COLOURS[True]),
+        to_hex(charts.CONTROL_COLOURS[False]),
+        to_hex(charts.CONTROL_COLOURS[None]),
+    ]
+    footnote = " ".join(text.get_text() for text in figure.texts).replace("\n", " ")
+    assert "Dark bars: in our control (3); light: outside it (2); grey: can't say yet (1)." in (
+        footnote
+    )
+    alt = charts.pareto_alt_text(counts, days=90)
+    assert alt.endswith("In our control: 3 of 6 (50%). Outside our control: 2. Can't say yet: 1.")

@@ -34,7 +34,13 @@ from bot.blocks.debriefs import (
     win_logged_dm,
     won_modal,
 )
-from bot.domain import PRACTICES, Classification
+from bot.domain import (
+    CLASSIFICATION_SUMMARIES,
+    COACHING_MESSAGES,
+    NONE_HELD,
+    PRACTICES,
+    Classification,
+)
 from bot.domain.debriefs import (
     KEEP_DOING_QUESTION,
     REFLECTION_QUESTIONS,
@@ -156,7 +162,7 @@ def test_won_submission_maps_luck_to_a_share() -> None:
     state = {
         "deal": {"value": state_value("plain_text_input", "Globex")},
         "amount": {"value": state_value("number_input", None)},
-        "practices": {"value": state_value("checkboxes", [])},
+        "practices": {"value": state_value("checkboxes", [NONE_HELD])},
         "luck": {"value": state_value("static_select", "a_lot")},
     }
     win, errors = parse_won_submission(state)
@@ -440,3 +446,138 @@ def test_someone_elses_questions_get_a_short_note() -> None:
     note = not_your_questions("U0LEO")
     _valid_message(note)
     assert note["text"] == "These questions are for <@U0LEO>."
+
+
+# -- the practices checklist must be answered (issue 12) ----------------------------------------
+
+
+def _won_state(practices: list[str], luck: str = "some") -> dict[str, Any]:
+    return {
+        "deal": {"value": state_value("plain_text_input", "Globex")},
+        "amount": {"value": state_value("number_input", None)},
+        "practices": {"value": state_value("checkboxes", practices)},
+        "luck": {"value": state_value("static_select", luck)},
+    }
+
+
+def test_the_checklist_is_required_and_offers_none_of_these_held() -> None:
+    for view in (lost_modal(), won_modal()):
+        block = next(b for b in view["blocks"] if b.get("block_id") == "practices")
+        assert block["optional"] is False
+        options = [(o["value"], o["text"]["text"]) for o in block["element"]["options"]]
+        assert options[-1] == (NONE_HELD, "None of these held")
+        assert [value for value, _ in options[:-1]] == list(PRACTICES)
+
+
+def test_a_checklist_left_blank_is_a_field_error_not_none_held() -> None:
+    loss, errors = parse_lost_submission(_lost_state(practices=[]))
+    assert loss is None
+    assert list(errors) == ["practices"]
+    assert "None of these held" in errors["practices"] and "Tick" in errors["practices"]
+    win, errors = parse_won_submission(_won_state([]))
+    assert win is None and list(errors) == ["practices"]
+
+
+def test_none_of_these_held_with_a_practice_is_a_field_error() -> None:
+    loss, errors = parse_lost_submission(_lost_state(practices=[NONE_HELD, "discovery"]))
+    assert loss is None and list(errors) == ["practices"]
+    assert "can't go with a practice" in errors["practices"]
+    win, errors = parse_won_submission(_won_state([NONE_HELD, "discovery"]))
+    assert win is None and list(errors) == ["practices"]
+
+
+def test_none_of_these_held_is_an_answer_with_no_practice_held() -> None:
+    loss, errors = parse_lost_submission(_lost_state(practices=[NONE_HELD]))
+    assert errors == {} and loss is not None
+    assert set(loss.practices) == set(PRACTICES) and not any(loss.practices.values())
+    win, errors = parse_won_submission(_won_state([NONE_HELD], luck="mostly"))
+    assert errors == {} and win is not None and not any(win.practices.values())
+
+
+def test_a_win_all_process_with_no_practice_held_is_a_field_error_that_explains() -> None:
+    win, errors = parse_won_submission(_won_state([NONE_HELD], luck="none"))
+    assert win is None and list(errors) == ["luck"]
+    assert "none of it was luck" in errors["luck"]
+    assert "tick the practices that held" in errors["luck"]
+    # One practice is enough to make "it was the process" an honest answer.
+    win, errors = parse_won_submission(_won_state(["discovery"], luck="none"))
+    assert errors == {} and win is not None and win.luck == 0
+
+
+# -- seed 002's lightning belongs to the perfect miss (issue 12) ---------------------------------
+
+
+def test_the_lightning_reassurance_is_for_the_perfect_miss_only() -> None:
+    perfect = json.dumps(
+        loss_debrief_dm(_facts(Classification.PERFECT_MISS), recognition_channel_id=None)
+    )
+    assert "sales lightning can and will strike, but rarely 2, 3, or 4 times in a row" in perfect
+    lucky_win = json.dumps(
+        win_logged_dm(_facts(Classification.LUCKY_HIT), None, shout_out_channel=None)
+    )
+    lucky_note = json.dumps(manager_note(_facts(Classification.LUCKY_HIT, luck=90)))
+    system_miss = json.dumps(
+        loss_debrief_dm(_facts(Classification.SYSTEM_MISS), recognition_channel_id=None)
+    )
+    for words in (lucky_win, lucky_note, system_miss, COACHING_MESSAGES[Classification.LUCKY_HIT]):
+        assert "lightning" not in words.lower()
+    # The lucky hit keeps seed 002's words for it: one big deal, inbounds that need no selling.
+    assert "One big deal, or an inbound that didn't need selling" in lucky_win
+    assert (
+        "one big deal, or inbounds that didn't need selling"
+        in (COACHING_MESSAGES[Classification.LUCKY_HIT])
+    )
+
+
+# -- words for someone who just lost (issue 12) --------------------------------------------------
+
+
+def _block_texts(message: dict[str, Any]) -> list[str]:
+    texts = []
+    for block in message["blocks"]:
+        if "text" in block:
+            texts.append(block["text"]["text"])
+        for element in block.get("elements", []):
+            text = element.get("text", "")
+            texts.append(text if isinstance(text, str) else text.get("text", ""))
+    return texts
+
+
+@pytest.mark.parametrize(
+    "classification", [Classification.SYSTEM_MISS, Classification.PERFECT_MISS]
+)
+def test_a_loss_dm_opens_with_losing_hurts_then_the_lesson_then_the_questions(
+    classification: Classification,
+) -> None:
+    facts = _facts(classification, practices=dict.fromkeys(PRACTICES, False))
+    message = loss_debrief_dm(facts, recognition_channel_id=None)
+    _valid_message(message)
+    texts = _block_texts(message)
+    # Seed 000: "When you lose an opportunity, it hurts." First, in the notification too.
+    assert texts[0].startswith("When you lose an opportunity, it hurts")
+    assert "Acme &lt;renewal&gt;" in texts[0]  # the deal, escaped
+    assert message["text"].startswith("When you lose an opportunity, it hurts.")
+    assert CLASSIFICATION_SUMMARIES[classification] not in message["text"]
+    label = next(i for i, t in enumerate(texts) if CLASSIFICATION_SUMMARIES[classification] in t)
+    questions = next(i for i, t in enumerate(texts) if "What was in your control?" in t)
+    assert 0 < label < questions
+    rendered = json.dumps(message)
+    assert "Slipped this time" not in rendered
+    assert message["blocks"][0]["type"] == "section"  # no cold header before the human part
+
+
+def test_a_system_miss_dm_is_about_what_to_change_not_a_list_of_failings() -> None:
+    facts = _facts(Classification.SYSTEM_MISS, practices=dict.fromkeys(PRACTICES, False))
+    rendered = json.dumps(loss_debrief_dm(facts, recognition_channel_id=None))
+    assert "No one likes negative feedback." in rendered
+    assert "there's a lesson in there for you somewhere" in rendered
+    assert "the process is the part you control, so it's the part you can change" in rendered
+    assert "Didn't hold this time: kept the pipeline full" in rendered
+    note = json.dumps(manager_note(facts))
+    assert "Losing an opportunity hurts, so start with how they are." in note
+
+
+def test_the_lost_modal_opens_by_acknowledging_that_losing_hurts() -> None:
+    first = lost_modal()["blocks"][0]
+    assert first["type"] == "context"
+    assert first["elements"][0]["text"].startswith("When you lose an opportunity, it hurts.")

@@ -668,3 +668,45 @@ def test_classify_win_is_always_a_hit(score: float, luck: int) -> None:
     from bot.domain import classify_win
 
     assert classify_win(score, luck) in (Classification.SYSTEM_HIT, Classification.LUCKY_HIT)
+
+
+# --- loss reasons a rep can own (issue 12) ------------------------------------------------------
+
+
+def test_the_domain_knows_which_loss_reasons_are_in_the_reps_control() -> None:
+    from bot.domain.debriefs import REASONS, reason_in_control
+
+    owned = {
+        "real_need": "Never found the real need",
+        "next_steps": "Lost control of next steps",
+        "no_decision_maker": "No access to the decision maker",
+        "follow_up": "Follow-up slipped",
+    }
+    outside = ["price", "competitor", "no_decision", "timing", "product_fit", "champion_left"]
+    for key, label in owned.items():
+        assert REASONS[key] == label
+        assert reason_in_control(key) is True and reason_in_control(label) is True
+    for key in outside:
+        assert reason_in_control(key) is False and reason_in_control(REASONS[key]) is False
+    assert REASONS["not_sure"] == "Not sure yet"
+    for unsure in ("not_sure", "Not sure yet", "other", "", None, "No budget"):
+        assert reason_in_control(unsure) is None
+    assert set(REASONS) == {*owned, *outside, "not_sure", "other"}
+
+
+def test_the_pareto_splits_in_control_from_outside_causes() -> None:
+    from bot.domain.pareto import ControlSplit, control_split, control_summary, control_tag
+
+    split = control_split(
+        [("Follow-up slipped", 3), ("Price", 2), ("Lost control of next steps", 1), ("", 2)]
+    )
+    assert split == ControlSplit(in_control=4, outside=2, unsure=2) and split.total == 8
+    assert control_summary(split) == (
+        "In our control: 4 of 8 (50%). Outside our control: 2. Can't say yet: 2."
+    )
+    assert control_summary(control_split([("price", 1)])) == (
+        "In our control: 0 of 1 (0%). Outside our control: 1."
+    )
+    assert control_tag("Follow-up slipped") == "in our control"
+    assert control_tag("Timing") == "outside our control"
+    assert control_tag("Other") == "can't say yet"

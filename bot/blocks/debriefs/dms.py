@@ -14,11 +14,15 @@ from bot.blocks.kit import (
     context,
     divider,
     escape_mrkdwn,
-    header,
     message,
     section,
 )
-from bot.domain import CLASSIFICATION_LABELS, COACHING_MESSAGES, Classification, format_duration
+from bot.domain import (
+    COACHING_MESSAGES,
+    PERFECT_MISS_ODDS,
+    Classification,
+    format_duration,
+)
 from bot.domain.debriefs import OutcomeFacts, ResilienceLine, reflection_questions
 
 REFLECT_ACTION_ID = "debrief_reflect_open"
@@ -48,14 +52,33 @@ def _reflect_button(outcome_id: int, text: str = "Answer the questions") -> dict
     )
 
 
+def _acknowledgement(facts: OutcomeFacts) -> str:
+    """Seed 000's words on losing, first, before any label: "When you lose an opportunity, it
+    hurts." Then why it is still worth a look ("the fast track to improving your performance")."""
+    deal = escape_mrkdwn(facts.deal)
+    if facts.classification is Classification.PERFECT_MISS:
+        return (
+            f"When you lose an opportunity, it hurts, even one like *{deal}* where you did "
+            "everything right."
+        )
+    return (
+        f"When you lose an opportunity, it hurts, and losing *{deal}* is no different. No one "
+        "likes negative feedback. But there's a lesson in there for you somewhere, and learning "
+        "it is the fast track to getting better."
+    )
+
+
 def loss_debrief_dm(facts: OutcomeFacts, *, recognition_channel_id: str | None) -> dict[str, Any]:
-    """The rep's DM after /lost: the verdict, coaching, reflection questions, and for a perfect
-    miss the question whether to celebrate it."""
+    """The rep's DM after /lost: first that losing hurts (seed 000), then the lesson (the
+    verdict and coaching; for a perfect miss the question whether to celebrate it), then the
+    reflection questions."""
+    perfect = facts.classification is Classification.PERFECT_MISS
     blocks: list[dict[str, Any]] = [
-        header(f"Debrief saved: {facts.deal}"),
+        section(_acknowledgement(facts)),
         section(f"{_verdict(facts.classification)}\n{COACHING_MESSAGES[facts.classification]}"),
     ]
-    if facts.classification is Classification.PERFECT_MISS:
+    if perfect:
+        blocks.append(context(PERFECT_MISS_ODDS))
         where = f"<#{recognition_channel_id}>" if recognition_channel_id else "the team channel"
         blocks.append(
             section(
@@ -76,20 +99,20 @@ def loss_debrief_dm(facts: OutcomeFacts, *, recognition_channel_id: str | None) 
             )
         )
     elif facts.classification is Classification.SYSTEM_MISS and _slipped(facts):
-        blocks.append(context("Slipped this time: " + ", ".join(_slipped(facts)).lower() + "."))
+        blocks.append(context("Didn't hold this time: " + ", ".join(_slipped(facts)).lower() + "."))
     blocks.append(divider())
-    blocks.append(
-        section(
-            "A lost opportunity is a form of negative feedback. There's a lesson in there for "
-            "you somewhere. Two minutes now, while it's fresh:\n"
-            + _questions_list(facts.classification)
-        )
+    intro = (
+        "What went right is worth keeping. Two minutes now, while it's fresh:"
+        if perfect
+        else "Two minutes now, while it's fresh:"
     )
+    blocks.append(section(f"{intro}\n" + _questions_list(facts.classification)))
     blocks.append(_reflect_button(facts.id))
+    blocks.append(context("Debrief saved."))
     return {
         "text": (
-            f"Debrief saved: {escape_mrkdwn(facts.deal)} — "
-            f"{CLASSIFICATION_LABELS[facts.classification]}"
+            f"When you lose an opportunity, it hurts. Your debrief of {escape_mrkdwn(facts.deal)} "
+            "is saved, with a few questions."
         ),
         "blocks": blocks,
     }
@@ -189,8 +212,8 @@ def _ordinal(number: int) -> str:
 WIN_COACHING: dict[Classification, str] = {
     Classification.SYSTEM_HIT: "A deserved win: the system worked. Keep running it.",
     Classification.LUCKY_HIT: (
-        "Enjoy it — then look at the pipeline and the fundamentals. Sales lightning can and "
-        "will strike, but rarely 2, 3, or 4 times in a row."
+        "Enjoy it — then look at the pipeline and the fundamentals. One big deal, or an inbound "
+        "that didn't need selling, carries a number once; the process is what repeats."
     ),
 }
 

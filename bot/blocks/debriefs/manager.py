@@ -7,7 +7,7 @@ from typing import Any
 from bot.blocks.debriefs._words import _held, _slipped, _verdict
 from bot.blocks.kit import escape_mrkdwn, section
 from bot.domain import CLASSIFICATION_LABELS, Classification
-from bot.domain.debriefs import REASONS, STAGES, OutcomeFacts
+from bot.domain.debriefs import REASONS, STAGES, OutcomeFacts, reason_in_control
 
 MANAGER_ADVICE: dict[Classification, str] = {
     Classification.PERFECT_MISS: (
@@ -16,8 +16,9 @@ MANAGER_ADVICE: dict[Classification, str] = {
         "performance shakes out statistically."
     ),
     Classification.SYSTEM_MISS: (
-        "The miss matches the process. Help them pick the one practice that slipped first and "
-        "make it their focus — coaching, not criticism."
+        "Losing an opportunity hurts, so start with how they are. The miss matches the "
+        "process: then help them pick the one practice that slipped first and make it their "
+        "focus — coaching, not criticism."
     ),
     Classification.LUCKY_HIT: (
         "A loss, masquerading as a win: the result came in, the process behind it didn't. "
@@ -54,6 +55,8 @@ def manager_note(facts: OutcomeFacts) -> dict[str, Any]:
         reason = REASONS.get(facts.reason, facts.reason)
         if facts.competitor:
             reason += f" ({escape_mrkdwn(facts.competitor)})"
+        if reason_in_control(facts.reason):
+            reason += ", in their control"
         details.append(f"Reason: {reason}")
     if facts.luck is not None and facts.kind == "win":
         details.append(f"Luck (their estimate): {facts.luck}%")

@@ -9,12 +9,23 @@ from decimal import Decimal
 from typing import Any
 
 from bot.blocks.kit import context, escape_mrkdwn, input_block, modal, option, plain, section, state
-from bot.domain import LUCK_LABELS, LUCK_LEVELS, PRACTICE_LABELS, PRACTICES
+from bot.domain import (
+    LUCK_LABELS,
+    LUCK_LEVELS,
+    NONE_HELD,
+    NONE_HELD_LABEL,
+    PRACTICE_LABELS,
+    PRACTICES,
+    claims_process_without_practice,
+)
 from bot.domain.debriefs import (
     COMMITMENT_KEY,
+    IN_CONTROL_REASONS,
+    OUTSIDE_REASONS,
     REASONS,
     REFLECTION_QUESTIONS,
     STAGES,
+    UNSURE_REASONS,
     Commitment,
     LossSubmission,
     ReflectionSubmission,
@@ -79,6 +90,27 @@ def _static_select(block_id: str, label: str, choices: Mapping[str, str]) -> dic
     return input_block(block_id, label, element)
 
 
+REASON_GROUPS: tuple[tuple[str, Mapping[str, str]], ...] = (
+    ("In my control", IN_CONTROL_REASONS),
+    ("Outside my control", OUTSIDE_REASONS),
+    ("Can't say yet", UNSURE_REASONS),
+)
+
+
+def _reason_select() -> dict[str, Any]:
+    """The main reason, the causes a rep can own first (seed 000), then the outside ones."""
+    element = {
+        "type": "static_select",
+        "action_id": "value",
+        "placeholder": plain("Choose one"),
+        "option_groups": [
+            {"label": plain(label), "options": [option(text, v) for v, text in choices.items()]}
+            for label, choices in REASON_GROUPS
+        ],
+    }
+    return input_block("reason", "Main reason", element)
+
+
 def _amount_input() -> dict[str, Any]:
     element = {
         "type": "number_input",
@@ -99,14 +131,20 @@ def _practices_input() -> dict[str, Any]:
     element = {
         "type": "checkboxes",
         "action_id": "value",
-        "options": [option(PRACTICE_LABELS[p], p) for p in PRACTICES],
+        "options": [
+            *(option(PRACTICE_LABELS[p], p) for p in PRACTICES),
+            option(NONE_HELD_LABEL, NONE_HELD),
+        ],
     }
     return input_block(
         "practices",
         "Which of these held on this deal?",
         element,
-        optional=True,
-        hint="Be honest: this is how Rebound tells bad luck from a process to fix.",
+        optional=False,
+        hint=(
+            "Tick what held, or “None of these held”. Be honest: this is how Rebound tells bad "
+            "luck from a process to fix."
+        ),
     )
 
 
@@ -121,11 +159,14 @@ def _deal_input(deal: str) -> dict[str, Any]:
 
 def lost_modal(deal: str = "") -> dict[str, Any]:
     blocks = [
-        context("A lost opportunity is feedback — there's a lesson in it somewhere. ~1 minute."),
+        context(
+            "When you lose an opportunity, it hurts. It's also feedback: there's a lesson in it "
+            "somewhere. ~1 minute."
+        ),
         _deal_input(deal),
         _amount_input(),
         _static_select("stage", "Stage where it was lost", STAGES),
-        _static_select("reason", "Main reason", REASONS),
+        _reason_select(),
         _text_input("competitor", "Competitor", max_length=MAX_COMPETITOR, optional=True),
         _practices_input(),
         _text_input(
@@ -197,11 +238,28 @@ def _choice(
     return str(value)
 
 
-def _practices(values: Mapping[str, Any]) -> dict[str, bool]:
+PRACTICES_MISSING = "Tick the practices that held on this deal, or “None of these held”."
+PRACTICES_CONTRADICT = (
+    "“None of these held” can't go with a practice that held. Untick one or the other."
+)
+PROCESS_WITHOUT_PRACTICE = (
+    "You said none of it was luck, but that none of the practices held. If it was the "
+    "process, tick the practices that held; if not, say how much was luck."
+)
+
+
+def _practices(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, bool]:
+    """The practices that held. The rep must answer: nothing ticked, or "None of these held"
+    ticked with a practice, is a field error (skipping is not the same as "none held")."""
     selected = {
         option.get("value") for option in state(values, "practices").get("selected_options") or []
     }
-    return {practice: practice in selected for practice in PRACTICES}
+    held = {practice: practice in selected for practice in PRACTICES}
+    if NONE_HELD in selected and any(held.values()):
+        errors["practices"] = PRACTICES_CONTRADICT
+    elif NONE_HELD not in selected and not any(held.values()):
+        errors["practices"] = PRACTICES_MISSING
+    return held
 
 
 def parse_lost_submission(
@@ -213,6 +271,7 @@ def parse_lost_submission(
     amount = _amount(values, errors)
     stage = _choice(values, "stage", STAGES, "Pick the stage where it was lost.", errors)
     reason = _choice(values, "reason", REASONS, "Pick the main reason.", errors)
+    practices = _practices(values, errors)
     competitor = _text(
         values, "competitor", "the competitor", MAX_COMPETITOR, errors, required=False
     )
@@ -229,7 +288,7 @@ def parse_lost_submission(
             stage=stage,
             reason=reason,
             competitor=competitor,
-            practices=_practices(values),
+            practices=practices,
             buyer_feedback=feedback,
         ),
         {},
@@ -243,14 +302,19 @@ def parse_won_submission(
     errors: dict[str, str] = {}
     deal = _text(values, "deal", "the deal", MAX_DEAL, errors, required=True)
     amount = _amount(values, errors)
+    practices = _practices(values, errors)
     luck = _choice(values, "luck", LUCK_LEVELS, "How much of it was luck? Pick one.", errors)
+    if (
+        luck is not None
+        and "practices" not in errors
+        and claims_process_without_practice(practices, LUCK_LEVELS[luck])
+    ):
+        errors["luck"] = PROCESS_WITHOUT_PRACTICE
     if errors:
         return None, errors
     assert deal is not None and luck is not None
     return (
-        WinSubmission(
-            deal=deal, amount=amount, practices=_practices(values), luck=LUCK_LEVELS[luck]
-        ),
+        WinSubmission(deal=deal, amount=amount, practices=practices, luck=LUCK_LEVELS[luck]),
         {},
     )
 
