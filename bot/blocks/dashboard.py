@@ -10,6 +10,7 @@ from bot.blocks.goals import QUADRANT_EMOJI, day_month, goal_progress_lines
 from bot.blocks.kit import actions, button, context, divider, escape_mrkdwn, header, section
 from bot.domain import CLASSIFICATION_LABELS, Classification, format_duration
 from bot.domain.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
+from bot.domain.goals import NOT_ENOUGH_TO_CALL
 from bot.slack_text import plural, truncate
 
 # Home views hold at most 100 blocks; the dashboards together stay well under half of that.
@@ -108,6 +109,9 @@ def team_row_line(row: TeamRow, now: datetime) -> str:
             f"{QUADRANT_EMOJI[row.quadrant]} {CLASSIFICATION_LABELS[row.quadrant]} so far "
             f"({row.attainment_ratio:.0%} of goal)"
         )
+    elif row.too_early is not None:
+        ratio = f", {row.attainment_ratio:.0%} of goal" if row.attainment_ratio is not None else ""
+        quadrant = f"{NOT_ENOUGH_TO_CALL} ({row.too_early}{ratio})"
     else:
         quadrant = "no goal set"
     checkins = (

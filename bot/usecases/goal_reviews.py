@@ -28,7 +28,12 @@ from bot.blocks.goals import (
     team_review_message,
     timeline_comment,
 )
-from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
+from bot.domain import (
+    DEFAULT_MIN_EVIDENCE,
+    DEFAULT_STRONG_PROCESS_THRESHOLD,
+    OutcomeEvent,
+    OutcomeKind,
+)
 from bot.domain.people import SlackProfile
 from bot.outbox_hooks import register_hooks
 from bot.slack_text import escape_mrkdwn
@@ -80,6 +85,12 @@ def review_dm_key(user_id: str, cycle_end: date) -> str:
 def threshold_of(session: Session, team_id: str) -> float:
     workspace = queries.get_workspace(session=session, team_id=team_id)
     return workspace.strong_process_threshold if workspace else DEFAULT_STRONG_PROCESS_THRESHOLD
+
+
+def min_evidence_of(session: Session, team_id: str) -> int:
+    """How many scored outcomes or check-ins a quadrant needs in this workspace."""
+    workspace = queries.get_workspace(session=session, team_id=team_id)
+    return workspace.min_evidence if workspace else DEFAULT_MIN_EVIDENCE
 
 
 def tz_of(session: Session, team_id: str, user_id: str) -> str:
@@ -238,7 +249,11 @@ def queue_rep_review(uow: UnitOfWork, *, goal_id: int) -> bool:
     if uow.now() < rep_review_due_at(goal.cycle_end, tz):
         return False
     review = review_cycle(
-        session=session, goal=goal, tz=tz, threshold=threshold_of(session, goal.team_id)
+        session=session,
+        goal=goal,
+        tz=tz,
+        threshold=threshold_of(session, goal.team_id),
+        min_evidence=min_evidence_of(session, goal.team_id),
     )
     return uow.outbox.add(
         team_id=goal.team_id,
@@ -306,8 +321,15 @@ def _team_cycle(session: Session, team_id: str, cycle_end: date, manager_user_id
 
 def _team_reviews(session: Session, team_id: str, team: TeamCycle) -> list[CycleReview]:
     threshold = threshold_of(session, team_id)
+    min_evidence = min_evidence_of(session, team_id)
     return [
-        review_cycle(session=session, goal=g, tz=team.zones[g.user_id], threshold=threshold)
+        review_cycle(
+            session=session,
+            goal=g,
+            tz=team.zones[g.user_id],
+            threshold=threshold,
+            min_evidence=min_evidence,
+        )
         for g in team.goals
     ]
 
@@ -424,6 +446,7 @@ def queue_report(
         raise NotYourReport(subject)
     key = f"report:{user_id}:{request_key}"
     threshold = threshold_of(session, team_id)
+    min_evidence = min_evidence_of(session, team_id)
     if subject is None and reps:
         reviews: list[CycleReview] = []
         without_goal: list[str] = []
@@ -436,7 +459,14 @@ def queue_report(
                 without_goal.append(rep.user_id)
                 continue
             reviews.append(
-                review_cycle(session=session, goal=goal, tz=tz, threshold=threshold, until=now)
+                review_cycle(
+                    session=session,
+                    goal=goal,
+                    tz=tz,
+                    threshold=threshold,
+                    until=now,
+                    min_evidence=min_evidence,
+                )
             )
         reasons = labelled_reasons(
             goals_queries.loss_reason_counts(

@@ -14,6 +14,7 @@ from bot.blocks.settings.fields import (
     MAX_GRACE_DAYS,
     MAX_KUDOS_CAP,
     MAX_RETENTION_DAYS,
+    MIN_EVIDENCE_BLOCK_ID,
     MIN_THRESHOLD,
     REMINDER_HOURS,
     RETENTION_BLOCK_ID,
@@ -24,6 +25,7 @@ from bot.blocks.settings.fields import (
     _hour_label,
     _hours_label,
 )
+from bot.domain import MAX_MIN_EVIDENCE
 from bot.domain.settings import CurrentSettings
 
 
@@ -79,6 +81,13 @@ def settings_modal(current: CurrentSettings) -> dict[str, Any]:
             threshold_element,
             hint="Share of the five process practices that makes a process strong "
             "(0.8 = four of five). A loss with strong process is a perfect miss.",
+        ),
+        input_block(
+            MIN_EVIDENCE_BLOCK_ID,
+            "Evidence before a quadrant",
+            _whole_number(1, MAX_MIN_EVIDENCE, current.min_evidence),
+            hint="Scored outcomes or check-ins a cycle review or Home needs before it names a "
+            "quadrant; below that it says what it has and that it's not enough to call yet.",
         ),
         _digest_block(current.digest_enabled),
         _retention_block(current.reflection_retention_days),

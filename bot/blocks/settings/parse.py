@@ -16,9 +16,11 @@ from bot.blocks.settings.fields import (
     MAX_GRACE_DAYS,
     MAX_KUDOS_CAP,
     MAX_RETENTION_DAYS,
+    MIN_EVIDENCE_BLOCK_ID,
     MIN_THRESHOLD,
     RETENTION_BLOCK_ID,
 )
+from bot.domain import MAX_MIN_EVIDENCE
 from bot.domain.settings import SettingsSubmission
 from bot.domain.text import parse_decimal, parse_whole_number
 
@@ -76,6 +78,12 @@ def _parse_more(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, 
             "data_grace_days",
             MAX_GRACE_DAYS,
             f"Enter a whole number of days from 1 to {MAX_GRACE_DAYS}.",
+        ),
+        (
+            MIN_EVIDENCE_BLOCK_ID,
+            MAX_MIN_EVIDENCE,
+            f"Enter a whole number from 1 to {MAX_MIN_EVIDENCE}: how many scored outcomes or "
+            "check-ins a quadrant needs, e.g. 3.",
         ),
     )
     for block_id, maximum, problem in whole_numbers:
