@@ -11,6 +11,7 @@ from bot.blocks.kit import actions, button, context, divider, escape_mrkdwn, hea
 from bot.domain import CLASSIFICATION_LABELS, Classification, format_duration
 from bot.domain.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
 from bot.domain.goals import NOT_ENOUGH_TO_CALL
+from bot.domain.pareto import MIN_PARETO_LOSSES, too_early_text
 from bot.slack_text import plural, truncate
 
 # Home views hold at most 100 blocks; the dashboards together stay well under half of that.
@@ -135,32 +136,11 @@ def manager_dashboard_blocks(dashboard: ManagerDashboard, *, now: datetime) -> l
         blocks.append(section(team_row_line(row, now)))
     if dashboard.more_reps:
         blocks.append(_context(f"…and {dashboard.more_reps} more. `/rebound report` has them all."))
-    total = sum(count for _, count in dashboard.loss_reasons)
-    if total:
-        lines = []
-        running = 0
-        for reason, count in dashboard.loss_reasons[:8]:
-            running += count
-            lines.append(
-                f"• {escape_mrkdwn(reason or 'No reason given')} — {count} "
-                f"({running / total:.0%} cumulative)"
-            )
-        few = ", ".join(escape_mrkdwn(reason) for reason in dashboard.vital_few[:5])
-        days = plural(dashboard.pareto_days, "day", "days")
-        blocks.append(
-            section(
-                f"*Why we lose* (last {days}, {plural(total, 'loss', 'losses')})\n"
-                + "\n".join(lines)
-                + f"\nThe few reasons behind most losses: *{few}*."
-            )
+    blocks.append(
+        section(
+            why_we_lose_text(dashboard.loss_reasons, dashboard.vital_few, dashboard.pareto_days)
         )
-    else:
-        blocks.append(
-            section(
-                "*Why we lose*\nNo losses logged in the last "
-                f"{plural(dashboard.pareto_days, 'day', 'days')}."
-            )
-        )
+    )
     if dashboard.coaching:
         lines = [f"• <@{user_id}>: {why}" for user_id, why in dashboard.coaching[:15]]
         blocks.append(section("*Who may need coaching*\n" + "\n".join(lines)))
@@ -168,3 +148,32 @@ def manager_dashboard_blocks(dashboard: ManagerDashboard, *, now: datetime) -> l
         blocks.append(section("*Who may need coaching*\nNobody stands out right now."))
     blocks.append(_context("`/rebound report` sends the charts to your DM."))
     return blocks[:MAX_DASHBOARD_BLOCKS]
+
+
+def why_we_lose_text(
+    reasons: Sequence[tuple[str, int]], vital_few: Sequence[str], days: int
+) -> str:
+    """Seed 004's Pareto in words: each reason's count and cumulative share and the few reasons
+    behind most losses; below MIN_PARETO_LOSSES losses, the counts alone and that it is too
+    early for a pattern."""
+    total = sum(count for _, count in reasons)
+    period = plural(days, "day", "days")
+    if not total:
+        return f"*Why we lose*\nNo losses logged in the last {period}."
+    heading = f"*Why we lose* (last {period}, {plural(total, 'loss', 'losses')})\n"
+    if total < MIN_PARETO_LOSSES:
+        lines = [
+            f"• {escape_mrkdwn(reason or 'No reason given')} — {count}"
+            for reason, count in reasons[:8]
+        ]
+        return heading + "\n".join(lines) + f"\n{too_early_text(total)}"
+    lines = []
+    running = 0
+    for reason, count in reasons[:8]:
+        running += count
+        lines.append(
+            f"• {escape_mrkdwn(reason or 'No reason given')} — {count} "
+            f"({running / total:.0%} cumulative)"
+        )
+    few = ", ".join(escape_mrkdwn(reason) for reason in vital_few[:5])
+    return heading + "\n".join(lines) + f"\nThe few reasons behind most losses: *{few}*."

@@ -22,7 +22,7 @@ from bot.domain import (
 )
 from bot.domain.dashboard import Lesson, ManagerDashboard, RepDashboard, Streak, TeamRow
 from bot.domain.debriefs import REASONS
-from bot.domain.pareto import vital_few
+from bot.domain.pareto import too_early_for_pattern, vital_few
 from bot.usecases.goals import cycle_window, default_cycle, goal_progress, local_today, review_cycle
 from storage import goals_queries
 
@@ -176,7 +176,7 @@ def manager_dashboard(
         rows=rows,
         more_reps=max(0, len(reps) - len(shown)),
         loss_reasons=reasons,
-        vital_few=vital_few(reasons),
+        vital_few=[] if too_early_for_pattern(reasons) else vital_few(reasons),
         pareto_days=PARETO_DAYS,
         coaching=coaching,
     )

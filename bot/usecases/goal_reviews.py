@@ -34,6 +34,7 @@ from bot.domain import (
     OutcomeEvent,
     OutcomeKind,
 )
+from bot.domain.pareto import loss_total, too_early_for_pattern, too_early_text
 from bot.domain.people import SlackProfile
 from bot.outbox_hooks import register_hooks
 from bot.slack_text import escape_mrkdwn
@@ -499,7 +500,18 @@ def queue_report(
                 comment=table,
             ),
         )
-        vital = ", ".join(escape_mrkdwn(r) for r in charts.vital_few(reasons))
+        if too_early_for_pattern(reasons):
+            counted = ", ".join(
+                f"{escape_mrkdwn(label or 'No reason given')} {count}" for label, count in reasons
+            )
+            pareto_comment = (
+                f"Loss reasons so far: {counted}. {too_early_text(loss_total(reasons))}"
+            )
+        else:
+            vital = ", ".join(escape_mrkdwn(r) for r in charts.vital_few(reasons))
+            pareto_comment = (
+                "The few reasons behind most losses: " + (vital or "no losses logged") + "."
+            )
         _queue_chart(
             uow,
             team_id,
@@ -512,9 +524,7 @@ def queue_report(
                 days=PARETO_DAYS,
                 filename="loss-reasons.png",
                 file_title="Loss reasons",
-                comment="The few reasons behind most losses: "
-                + (vital or "no losses logged")
-                + ".",
+                comment=pareto_comment,
             ),
         )
         return ReportQueued(subject=None)

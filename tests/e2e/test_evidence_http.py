@@ -89,3 +89,32 @@ def test_a_managers_home_says_not_enough_to_call_yet_below_the_minimum(
     text = json.dumps(slack.home(MANAGER).params["view"]["blocks"], ensure_ascii=False)
     assert f"<@{REP1}> · 🔧 System miss so far (0% of goal)" in text
     assert "not enough to call yet" not in text
+
+
+def test_a_managers_home_reads_a_pattern_from_five_losses_not_from_four(
+    slack: SlackDriver,
+) -> None:
+    slack.setup()
+    assert slack.app is not None
+    now = slack.app.clock()
+    reasons = ["price", "price", "price", "timing"]
+    with slack.session_factory() as session:
+        for index, reason in enumerate(reasons):
+            add_outcome(
+                session,
+                REP1,
+                "loss",
+                now - timedelta(hours=index + 1),
+                reason=reason,
+                team_id=slack.team_id,
+            )
+        session.commit()
+    text = json.dumps(slack.home(MANAGER).params["view"]["blocks"], ensure_ascii=False)
+    assert "Too early for a pattern: 4 losses so far, and a pattern needs at least 5." in text
+    assert "few reasons behind most losses" not in text and "cumulative" not in text
+
+    slack.add_outcome(REP2, "loss", now - timedelta(minutes=5), reason="price")
+    text = json.dumps(slack.home(MANAGER).params["view"]["blocks"], ensure_ascii=False)
+    assert "Too early for a pattern" not in text
+    assert "Price — 4 (80% cumulative)" in text
+    assert "The few reasons behind most losses: *Price*." in text

@@ -1,4 +1,5 @@
-"""Enough evidence before a label: the words below the workspace's minimum, and the setting."""
+"""Enough evidence before a label: the words below the workspace's minimum, the setting, and the
+loss-reason Pareto's five losses."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.blocks.dashboard import team_row_line
+from bot import charts
+from bot.blocks.dashboard import team_row_line, why_we_lose_text
 from bot.blocks.settings import parse_settings_submission, settings_modal
 from bot.blocks.settings.messages import settings_saved_message
 from bot.domain import Classification
 from bot.domain.dashboard import Streak, TeamRow
 from bot.domain.goals import evidence_so_far
+from bot.domain.pareto import too_early_for_pattern
 from bot.domain.settings import CurrentSettings
 from testkit.simulator import state_value
 
@@ -95,3 +98,37 @@ def test_anything_else_is_a_field_error(raw: str) -> None:
     assert saved is None
     assert list(errors) == ["min_evidence"]
     assert "whole number from 1 to 20" in errors["min_evidence"]
+
+
+# --- the loss-reason Pareto needs five losses ------------------------------------------------
+
+
+def test_the_pareto_counts_fewer_than_five_losses_without_a_pattern() -> None:
+    three = [("Price", 1), ("Timing", 1), ("Competitor", 1)]
+    assert too_early_for_pattern(three) and not too_early_for_pattern([])
+    assert not too_early_for_pattern([("Price", 4), ("Timing", 1)])
+    text = why_we_lose_text(three, [], 90)
+    assert text == (
+        "*Why we lose* (last 90 days, 3 losses)\n• Price — 1\n• Timing — 1\n• Competitor — 1\n"
+        "Too early for a pattern: 3 losses so far, and a pattern needs at least 5."
+    )
+    five = why_we_lose_text([("Price", 4), ("Timing", 1)], ["Price"], 90)
+    assert "Price — 4 (80% cumulative)" in five
+    assert five.endswith("The few reasons behind most losses: *Price*.")
+    assert why_we_lose_text([], [], 90) == "*Why we lose*\nNo losses logged in the last 90 days."
+
+
+def test_below_five_losses_the_chart_draws_counts_and_says_it_is_too_early() -> None:
+    three = [("Price", 2), ("Timing", 1)]
+    figure = charts.pareto_figure(three)
+    assert len(figure.axes) == 1  # no cumulative-share axis to read a vital few from
+    footnotes = [" ".join(t.get_text().split()) for t in figure.texts]
+    assert "Too early for a pattern: 3 losses so far, and a pattern needs at least 5." in footnotes
+    assert charts.pareto_chart(three).startswith(b"\x89PNG")
+    assert charts.pareto_alt_text(three, days=90) == (
+        "Bar chart of loss reasons over the last 90 days, 3 losses: Price 2; Timing 1. "
+        "Too early for a pattern: 3 losses so far, and a pattern needs at least 5."
+    )
+    five = charts.pareto_figure([("Price", 4), ("Timing", 1)])
+    assert len(five.axes) == 2
+    assert not any("Too early" in t.get_text() for t in five.texts)
