@@ -108,6 +108,8 @@ class Workspace(SQLModel, table=True):
     strong_process_threshold: float = 0.8
     # A cycle quadrant (review, Home) is called on at least this many scored items.
     min_evidence: int = 3
+    # ISO 4217 code amounts are shown in (None: plain numbers).
+    currency: str | None = None
     reflection_reminder_hours: int = 24
     digest_enabled: bool = True
     cycle: str = "monthly"  # CYCLES

@@ -37,6 +37,7 @@ from bot.domain.goals import (
     GoalProgress,
     GoalSubmission,
 )
+from bot.domain.money import format_money
 from bot.domain.text import parse_decimal, parse_row_id, saveable_text
 
 GOAL_CALLBACK_ID = "goal_modal"
@@ -244,11 +245,18 @@ def cycle_text(start: date, end: date) -> str:
     return f"{day_month(start)} – {day_month_year(end)}"
 
 
+def goal_figure(progress: GoalProgress, value: float) -> str:
+    """A goal's number: an amount in the workspace's currency for revenue, else a count."""
+    if progress.goal.metric == "revenue":
+        return format_money(value, progress.currency)
+    return format_number(value)
+
+
 def goal_progress_lines(progress: GoalProgress) -> str:
     goal = progress.goal
     return (
-        f"*{escape_mrkdwn(progress.metric_label)}:* {format_number(progress.attainment)} of "
-        f"{format_number(goal.target)}\n`{progress_bar(progress.ratio)}`\n"
+        f"*{escape_mrkdwn(progress.metric_label)}:* {goal_figure(progress, progress.attainment)} "
+        f"of {goal_figure(progress, goal.target)}\n`{progress_bar(progress.ratio)}`\n"
         f"Cycle: {cycle_text(goal.cycle_start, goal.cycle_end)}"
     )
 
@@ -269,7 +277,7 @@ def goal_progress_message(progress: GoalProgress) -> dict[str, Any]:
 def goal_saved_message(progress: GoalProgress) -> dict[str, Any]:
     return {
         "text": f"Goal saved: {escape_mrkdwn(progress.metric_label)}, "
-        f"target {format_number(progress.goal.target)}",
+        f"target {goal_figure(progress, progress.goal.target)}",
         "blocks": [
             section(
                 "🎯 *Goal saved.* You'll see it on your Home tab and in every weekly check-in.\n"

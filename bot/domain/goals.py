@@ -49,6 +49,7 @@ class GoalProgress:
     goal: GoalRecord
     attainment: float
     metric_label: str
+    currency: str | None = None  # the workspace's, for a revenue goal's amounts
 
     @property
     def ratio(self) -> float:

@@ -24,7 +24,7 @@ from bot.domain import (
     zone,
 )
 from bot.domain.goals import METRIC_LABELS, CycleReview, GoalProgress, GoalSubmission
-from storage import goals_queries
+from storage import goals_queries, queries
 from storage.models import Goal
 
 # Metrics that wins feed automatically.
@@ -225,7 +225,17 @@ def goal_progress(
                 session=session, team_id=goal.team_id, user_id=goal.user_id, start=start, end=end
             )
             attainment = reported_goal_progress(answers) or 0.0
-    return GoalProgress(goal=goal, attainment=attainment, metric_label=metric_label(goal))
+    workspace = (
+        queries.get_workspace(session=session, team_id=goal.team_id)
+        if goal.metric == "revenue"
+        else None
+    )
+    return GoalProgress(
+        goal=goal,
+        attainment=attainment,
+        metric_label=metric_label(goal),
+        currency=workspace.currency if workspace is not None else None,
+    )
 
 
 def review_cycle(

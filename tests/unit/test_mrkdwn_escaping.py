@@ -447,6 +447,7 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "goals.review_table_lines",
         "goals.team_review_message",
         "goals.timeline_comment",
+        "goals.goal_figure",  # a number, in the workspace's currency for revenue
         "kudos.category_label",
         "kudos.posted_message",
         "kudos.unreached_message",

@@ -60,6 +60,9 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
             "(outcomes or check-ins)\n"
             if "min_evidence" in more
             else "",
+            f"Currency: {more['currency'] or 'none (plain numbers)'}\n"
+            if "currency" in more
+            else "",
         )
     )
     text = (

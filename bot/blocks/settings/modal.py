@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.blocks.kit import context, divider, header, input_block, modal, option, plain, section
 from bot.blocks.settings.fields import (
+    CURRENCY_BLOCK_ID,
     CYCLES,
     DIGEST_OPTION_VALUE,
     KUDOS_POLICIES,
@@ -89,6 +90,7 @@ def settings_modal(current: CurrentSettings) -> dict[str, Any]:
             hint="Scored outcomes or check-ins a cycle review or Home needs before it names a "
             "quadrant; below that it says what it has and that it's not enough to call yet.",
         ),
+        _currency_block(current.currency),
         _digest_block(current.digest_enabled),
         _retention_block(current.reflection_retention_days),
         *_more_blocks(current),
@@ -146,6 +148,24 @@ def _whole_number(minimum: int, maximum: int, initial: int | None) -> dict[str, 
     if initial is not None:
         element["initial_value"] = str(initial)
     return element
+
+
+def _currency_block(currency: str | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "max_length": 3,
+        "placeholder": plain("e.g. GBP"),
+    }
+    if currency:
+        element["initial_value"] = currency
+    return input_block(
+        CURRENCY_BLOCK_ID,
+        "Currency (ISO 4217 code)",
+        element,
+        optional=True,
+        hint="Amounts show in it, e.g. GBP gives £60,000. Leave empty for plain numbers.",
+    )
 
 
 def _digest_block(enabled: bool) -> dict[str, Any]:

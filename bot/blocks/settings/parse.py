@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.blocks.kit import state
 from bot.blocks.settings.fields import (
+    CURRENCY_BLOCK_ID,
     CYCLES,
     DIGEST_OPTION_VALUE,
     KUDOS_POLICIES,
@@ -21,6 +22,7 @@ from bot.blocks.settings.fields import (
     RETENTION_BLOCK_ID,
 )
 from bot.domain import MAX_MIN_EVIDENCE
+from bot.domain.money import currency_code
 from bot.domain.settings import SettingsSubmission
 from bot.domain.text import parse_decimal, parse_whole_number
 
@@ -86,6 +88,18 @@ def _parse_more(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, 
             "check-ins a quadrant needs, e.g. 3.",
         ),
     )
+    if CURRENCY_BLOCK_ID in values:
+        raw = str(state(values, CURRENCY_BLOCK_ID).get("value") or "")
+        code = currency_code(raw)
+        if not raw.strip():
+            more["currency"] = None
+        elif code is None:
+            errors[CURRENCY_BLOCK_ID] = (
+                "Enter a three-letter ISO 4217 currency code, such as GBP, EUR or USD, or leave "
+                "it empty for plain numbers."
+            )
+        else:
+            more["currency"] = code
     for block_id, maximum, problem in whole_numbers:
         if block_id in values:
             number = parse_whole_number(
