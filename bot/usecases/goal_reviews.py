@@ -581,8 +581,13 @@ def quadrant_upload(
     return upload_payload(
         QUADRANT,
         points=[
-            # A rep without process evidence keeps None: drawn hollow, not as 0%.
-            [names.get(r.user_id, r.user_id), r.process_score, r.progress.ratio]
+            # A rep without process evidence keeps None: drawn hollow, not as 0%. A rep with
+            # too little evidence for a quadrant is labelled so, wherever the dot falls.
+            [
+                names.get(r.user_id, r.user_id) + ("" if r.enough_evidence else " (too early)"),
+                r.process_score,
+                r.progress.ratio,
+            ]
             for r in reviews
         ],
         threshold=threshold,

@@ -132,3 +132,28 @@ def test_below_five_losses_the_chart_draws_counts_and_says_it_is_too_early() -> 
     five = charts.pareto_figure([("Price", 4), ("Timing", 1)])
     assert len(five.axes) == 2
     assert not any("Too early" in t.get_text() for t in five.texts)
+
+
+def test_the_quadrant_chart_labels_a_rep_with_too_little_evidence() -> None:
+    from bot.domain.goals import CycleReview, GoalProgress
+    from bot.usecases.goal_reviews import quadrant_upload
+    from storage.models import Goal
+
+    goal = Goal(team_id="T1", user_id="U1", metric="deals_won", target=4)
+    progress = GoalProgress(goal=goal, attainment=1, metric_label="Deals won")
+    reviews = [
+        CycleReview("U1", progress, 0.4, Classification.SYSTEM_MISS, scored_outcomes=2),
+        CycleReview("U2", progress, 0.4, Classification.SYSTEM_MISS, scored_outcomes=3),
+    ]
+    payload = quadrant_upload(
+        reviews,
+        lambda ids: {"U1": "Leo", "U2": "Maya"},
+        0.8,
+        title="t",
+        whose="w",
+        filename="f.png",
+        file_title="ft",
+        comment="c",
+    )
+    labels = [point[0] for point in payload["points"]]
+    assert labels == ["Leo (too early)", "Maya"]
