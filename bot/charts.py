@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 from bot.domain import OutcomeEvent, OutcomeKind, detect_bounce_back, format_duration
 from bot.domain.debriefs import reason_in_control
 from bot.domain.pareto import MAX_PARETO_BARS as MAX_PARETO_BARS
-from bot.domain.pareto import control_split, control_summary, pareto_bars, vital_few
+from bot.domain.pareto import (
+    control_split,
+    control_summary,
+    pareto_bars,
+    too_early_for_pattern,
+    too_early_text,
+    vital_few,
+)
 from bot.slack_text import plural, truncate
 
 if TYPE_CHECKING:
@@ -360,6 +367,16 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
             )
         else:
             axes.text(x, count, f"{count}", ha="center", va="bottom", fontsize=TICK_SIZE)
+    if too_early_for_pattern(counts):
+        # Fewer losses than a pattern needs: the counts alone, no cumulative share to read
+        # a "vital few" from, and a footnote that says so.
+        renderer = _renderer(figure)
+        _shrink_tick_labels_until_apart(axes, renderer, [axes])
+        footnote = _footnote(
+            figure, f"{too_early_text(total)} {_control_key(control_split(counts))}"
+        )
+        _fit_bottom_margin(figure, axes, footnote, renderer)
+        return figure
     share = axes.twinx()
     cumulative = []
     running = 0
@@ -559,6 +576,14 @@ def pareto_alt_text(counts: Sequence[tuple[str, int]], *, days: int) -> str:
         return (
             "Pareto chart of loss reasons: no losses logged in the last "
             f"{plural(days, 'day', 'days')}."
+        )
+    if too_early_for_pattern(counts):
+        counted = "; ".join(f"{reason or 'No reason given'} {count}" for reason, count in bars)
+        return truncate(
+            f"Bar chart of loss reasons over the last {plural(days, 'day', 'days')}, "
+            f"{plural(total, 'loss', 'losses')}: {counted}. {too_early_text(total)} "
+            f"{control_summary(control_split(counts))}",
+            MAX_ALT_TEXT,
         )
     each = "; ".join(
         f"{reason or 'No reason given'} {count} ({count / total:.0%})" for reason, count in bars

@@ -106,6 +106,10 @@ class Workspace(SQLModel, table=True):
     kudos_policy: str = "managers"  # KUDOS_POLICIES
     kudos_daily_cap: int = 5
     strong_process_threshold: float = 0.8
+    # A cycle quadrant (review, Home) is called on at least this many scored items.
+    min_evidence: int = 3
+    # ISO 4217 code amounts are shown in (None: plain numbers).
+    currency: str | None = None
     reflection_reminder_hours: int = 24
     digest_enabled: bool = True
     cycle: str = "monthly"  # CYCLES

@@ -10,7 +10,14 @@ from bot.blocks.goals import QUADRANT_EMOJI, day_month, goal_progress_lines
 from bot.blocks.kit import actions, button, context, divider, escape_mrkdwn, header, section
 from bot.domain import CLASSIFICATION_LABELS, Classification, format_duration
 from bot.domain.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
-from bot.domain.pareto import control_split, control_summary, control_tag
+from bot.domain.goals import NOT_ENOUGH_TO_CALL
+from bot.domain.pareto import (
+    MIN_PARETO_LOSSES,
+    control_split,
+    control_summary,
+    control_tag,
+    too_early_text,
+)
 from bot.slack_text import plural, truncate
 
 # Home views hold at most 100 blocks; the dashboards together stay well under half of that.
@@ -109,6 +116,9 @@ def team_row_line(row: TeamRow, now: datetime) -> str:
             f"{QUADRANT_EMOJI[row.quadrant]} {CLASSIFICATION_LABELS[row.quadrant]} so far "
             f"({row.attainment_ratio:.0%} of goal)"
         )
+    elif row.too_early is not None:
+        ratio = f", {row.attainment_ratio:.0%} of goal" if row.attainment_ratio is not None else ""
+        quadrant = f"{NOT_ENOUGH_TO_CALL} ({row.too_early}{ratio})"
     else:
         quadrant = "no goal set"
     checkins = (
@@ -132,33 +142,11 @@ def manager_dashboard_blocks(dashboard: ManagerDashboard, *, now: datetime) -> l
         blocks.append(section(team_row_line(row, now)))
     if dashboard.more_reps:
         blocks.append(_context(f"…and {dashboard.more_reps} more. `/rebound report` has them all."))
-    total = sum(count for _, count in dashboard.loss_reasons)
-    if total:
-        lines = []
-        running = 0
-        for reason, count in dashboard.loss_reasons[:8]:
-            running += count
-            lines.append(
-                f"• {escape_mrkdwn(reason or 'No reason given')} — {count} "
-                f"({running / total:.0%} cumulative) · _{control_tag(reason)}_"
-            )
-        few = ", ".join(escape_mrkdwn(reason) for reason in dashboard.vital_few[:5])
-        days = plural(dashboard.pareto_days, "day", "days")
-        blocks.append(
-            section(
-                f"*Why we lose* (last {days}, {plural(total, 'loss', 'losses')})\n"
-                + "\n".join(lines)
-                + f"\nThe few reasons behind most losses: *{few}*.\n"
-                + control_summary(control_split(dashboard.loss_reasons))
-            )
+    blocks.append(
+        section(
+            why_we_lose_text(dashboard.loss_reasons, dashboard.vital_few, dashboard.pareto_days)
         )
-    else:
-        blocks.append(
-            section(
-                "*Why we lose*\nNo losses logged in the last "
-                f"{plural(dashboard.pareto_days, 'day', 'days')}."
-            )
-        )
+    )
     if dashboard.coaching:
         lines = [f"• <@{user_id}>: {why}" for user_id, why in dashboard.coaching[:15]]
         blocks.append(section("*Who may need coaching*\n" + "\n".join(lines)))
@@ -166,3 +154,42 @@ def manager_dashboard_blocks(dashboard: ManagerDashboard, *, now: datetime) -> l
         blocks.append(section("*Who may need coaching*\nNobody stands out right now."))
     blocks.append(_context("`/rebound report` sends the charts to your DM."))
     return blocks[:MAX_DASHBOARD_BLOCKS]
+
+
+def why_we_lose_text(
+    reasons: Sequence[tuple[str, int]], vital_few: Sequence[str], days: int
+) -> str:
+    """Seed 004's Pareto in words: each reason's count and cumulative share and the few reasons
+    behind most losses; below MIN_PARETO_LOSSES losses, the counts alone and that it is too
+    early for a pattern."""
+    total = sum(count for _, count in reasons)
+    period = plural(days, "day", "days")
+    if not total:
+        return f"*Why we lose*\nNo losses logged in the last {period}."
+    heading = f"*Why we lose* (last {period}, {plural(total, 'loss', 'losses')})\n"
+    if total < MIN_PARETO_LOSSES:
+        lines = [
+            f"• {escape_mrkdwn(reason or 'No reason given')} — {count} · _{control_tag(reason)}_"
+            for reason, count in reasons[:8]
+        ]
+        return (
+            heading
+            + "\n".join(lines)
+            + f"\n{too_early_text(total)}\n"
+            + control_summary(control_split(reasons))
+        )
+    lines = []
+    running = 0
+    for reason, count in reasons[:8]:
+        running += count
+        lines.append(
+            f"• {escape_mrkdwn(reason or 'No reason given')} — {count} "
+            f"({running / total:.0%} cumulative) · _{control_tag(reason)}_"
+        )
+    few = ", ".join(escape_mrkdwn(reason) for reason in vital_few[:5])
+    return (
+        heading
+        + "\n".join(lines)
+        + f"\nThe few reasons behind most losses: *{few}*.\n"
+        + control_summary(control_split(reasons))
+    )

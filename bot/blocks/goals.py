@@ -32,10 +32,12 @@ from bot.domain import (
 from bot.domain.goals import (
     MAX_CYCLE_DAYS,
     METRIC_LABELS,
+    NOT_ENOUGH_TO_CALL,
     CycleReview,
     GoalProgress,
     GoalSubmission,
 )
+from bot.domain.money import format_money
 from bot.domain.text import parse_decimal, parse_row_id, saveable_text
 
 GOAL_CALLBACK_ID = "goal_modal"
@@ -243,11 +245,18 @@ def cycle_text(start: date, end: date) -> str:
     return f"{day_month(start)} – {day_month_year(end)}"
 
 
+def goal_figure(progress: GoalProgress, value: float) -> str:
+    """A goal's number: an amount in the workspace's currency for revenue, else a count."""
+    if progress.goal.metric == "revenue":
+        return format_money(value, progress.currency)
+    return format_number(value)
+
+
 def goal_progress_lines(progress: GoalProgress) -> str:
     goal = progress.goal
     return (
-        f"*{escape_mrkdwn(progress.metric_label)}:* {format_number(progress.attainment)} of "
-        f"{format_number(goal.target)}\n`{progress_bar(progress.ratio)}`\n"
+        f"*{escape_mrkdwn(progress.metric_label)}:* {goal_figure(progress, progress.attainment)} "
+        f"of {goal_figure(progress, goal.target)}\n`{progress_bar(progress.ratio)}`\n"
         f"Cycle: {cycle_text(goal.cycle_start, goal.cycle_end)}"
     )
 
@@ -268,7 +277,7 @@ def goal_progress_message(progress: GoalProgress) -> dict[str, Any]:
 def goal_saved_message(progress: GoalProgress) -> dict[str, Any]:
     return {
         "text": f"Goal saved: {escape_mrkdwn(progress.metric_label)}, "
-        f"target {format_number(progress.goal.target)}",
+        f"target {goal_figure(progress, progress.goal.target)}",
         "blocks": [
             section(
                 "🎯 *Goal saved.* You'll see it on your Home tab and in every weekly check-in.\n"
@@ -292,9 +301,12 @@ def _process_text(score: float | None, *, ended: bool) -> str:
 
 
 def review_message(review: CycleReview) -> dict[str, Any]:
-    """The rep's private end-of-cycle review: quadrant and seed 002's coaching message."""
+    """The rep's private end-of-cycle review: quadrant and seed 002's coaching message, or,
+    on too little evidence for a quadrant, what there is and "not enough to call yet"."""
     progress = review.progress
     goal = progress.goal
+    if not review.enough_evidence:
+        return _too_early_review_message(review)
     # The quadrant line above already carries the 🎉; the words alone say it here.
     opening = (
         "*Celebrate the perfect miss.*\n" if review.quadrant is Classification.PERFECT_MISS else ""
@@ -314,6 +326,33 @@ def review_message(review: CycleReview) -> dict[str, Any]:
                 )
             ),
             section(opening + COACHING_MESSAGES[review.quadrant]),
+        ],
+    }
+
+
+def _too_early_review_message(review: CycleReview) -> dict[str, Any]:
+    progress = review.progress
+    goal = progress.goal
+    score = (
+        f"\nProcess so far: {review.process_score:.0%} of the practices held"
+        if review.process_score is not None
+        else ""
+    )
+    return {
+        "text": f"Your cycle review: {NOT_ENOUGH_TO_CALL}",
+        "blocks": [
+            header(f"Your cycle review ({cycle_text(goal.cycle_start, goal.cycle_end)})"),
+            section(
+                f"*{NOT_ENOUGH_TO_CALL.capitalize()}.* "
+                f"{review.evidence_so_far(ended=True).capitalize()}; "
+                f"a quadrant needs at least {review.min_evidence} scored outcomes or check-ins, "
+                "so this cycle gets no label."
+            ),
+            section(goal_progress_lines(progress) + score),
+            section(
+                "Log every win and loss with `/won` and `/lost`, and answer your weekly "
+                "check-ins: next cycle there will be enough to see how your process held."
+            ),
         ],
     }
 
@@ -341,6 +380,15 @@ def review_table_lines(
     the manager sees the whole team. `ended`: the cycle is over (a review, not a report)."""
     lines = []
     for r in reviews:
+        if not r.enough_evidence:
+            line = (
+                f"<@{r.user_id}> — {NOT_ENOUGH_TO_CALL} ({r.evidence_so_far(ended=ended)}) · "
+                f"{r.progress.ratio:.0%} of goal"
+            )
+            if r.user_id in not_dmed:
+                line += f" · {NOT_DMED_TEXT}"
+            lines.append(line)
+            continue
         line = (
             f"<@{r.user_id}> — {QUADRANT_EMOJI[r.quadrant]} {CLASSIFICATION_LABELS[r.quadrant]} · "
             f"{r.progress.ratio:.0%} of goal · {_process_text(r.process_score, ended=ended)}"
@@ -366,7 +414,8 @@ def team_review_message(
     coaching = [
         f"<@{r.user_id}>: {CLASSIFICATION_SUMMARIES[r.quadrant]}"
         for r in reviews
-        if r.quadrant in (Classification.SYSTEM_MISS, Classification.LUCKY_HIT)
+        if r.enough_evidence
+        and r.quadrant in (Classification.SYSTEM_MISS, Classification.LUCKY_HIT)
     ]
     blocks: list[dict[str, Any]] = [
         header(f"Team review — cycle ending {day_month(cycle_end)}"),

@@ -41,6 +41,9 @@ NONE_HELD = "none_held"
 NONE_HELD_LABEL = "None of these held"
 
 DEFAULT_STRONG_PROCESS_THRESHOLD = 0.8
+# No cycle quadrant is called on fewer scored items (outcomes and check-ins); a setting.
+DEFAULT_MIN_EVIDENCE = 3
+MAX_MIN_EVIDENCE = 20
 
 # Scores such as the mean of several fractions can land a rounding error below the threshold
 # (e.g. a mean of three 0.8s); a score that close to the threshold counts as meeting it.

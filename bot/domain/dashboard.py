@@ -50,13 +50,16 @@ class RepDashboard:
 @dataclass(frozen=True)
 class TeamRow:
     user_id: str
-    quadrant: Classification | None  # so far this cycle; None without a goal
+    quadrant: Classification | None  # so far this cycle; None without a goal or evidence
     attainment_ratio: float | None
     checkins_answered: int
     checkins_sent: int
     last_debrief_at: datetime | None
     streak: Streak
     losing_streak: int
+    # With a goal but too little evidence to call the quadrant: what there is, in words
+    # ("2 scored outcomes so far"); the quadrant is then None.
+    too_early: str | None = None
 
 
 @dataclass(frozen=True)

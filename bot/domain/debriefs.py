@@ -118,6 +118,7 @@ class OutcomeFacts:
     luck: int | None = None
     bounce_back_losses: int | None = None
     bounce_back_recovery: timedelta | None = None
+    currency: str | None = None  # the workspace's, for the amount
 
 
 @dataclass(frozen=True)

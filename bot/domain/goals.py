@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from bot.domain import Classification
+from bot.domain import DEFAULT_MIN_EVIDENCE, Classification
+from bot.domain.text import plural
 
 METRIC_LABELS: dict[str, str] = {
     "revenue": "Revenue",
@@ -48,6 +49,7 @@ class GoalProgress:
     goal: GoalRecord
     attainment: float
     metric_label: str
+    currency: str | None = None  # the workspace's, for a revenue goal's amounts
 
     @property
     def ratio(self) -> float:
@@ -60,3 +62,36 @@ class CycleReview:
     progress: GoalProgress
     process_score: float | None  # mean of the cycle's scores; None without any evidence
     quadrant: Classification
+    # The evidence behind the process score: scored outcomes and scored check-ins.
+    scored_outcomes: int = 0
+    scored_checkins: int = 0
+    # Fewer items than this and the quadrant is not called (the workspace's setting).
+    min_evidence: int = DEFAULT_MIN_EVIDENCE
+
+    @property
+    def evidence(self) -> int:
+        return self.scored_outcomes + self.scored_checkins
+
+    @property
+    def enough_evidence(self) -> bool:
+        return self.evidence >= self.min_evidence
+
+    def evidence_so_far(self, *, ended: bool = False) -> str:
+        return evidence_so_far(self.scored_outcomes, self.scored_checkins, ended=ended)
+
+
+NOT_ENOUGH_TO_CALL = "not enough to call yet"
+
+
+def evidence_so_far(scored_outcomes: int, scored_checkins: int, *, ended: bool = False) -> str:
+    """What a label stands on, in words: "2 scored outcomes so far", "1 scored outcome and
+    1 check-in so far", "no scored outcomes or check-ins yet"; for a cycle that has `ended`,
+    "… this cycle"."""
+    parts = []
+    if scored_outcomes:
+        parts.append(plural(scored_outcomes, "scored outcome", "scored outcomes"))
+    if scored_checkins:
+        parts.append(plural(scored_checkins, "check-in", "check-ins"))
+    if not parts:
+        return "no scored outcomes or check-ins " + ("this cycle" if ended else "yet")
+    return " and ".join(parts) + (" this cycle" if ended else " so far")

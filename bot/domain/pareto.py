@@ -8,9 +8,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.debriefs import reason_in_control
+from bot.domain.text import plural
 
 # The Pareto chart draws at most this many bars; the rest fold into "Other".
 MAX_PARETO_BARS = 8
+# Fewer losses than this are counted, never read as a pattern ("the few reasons behind most
+# losses" of three losses is three reasons).
+MIN_PARETO_LOSSES = 5
+
+
+def loss_total(counts: Sequence[tuple[str, int]]) -> int:
+    return sum(count for _, count in counts if count > 0)
+
+
+def too_early_for_pattern(counts: Sequence[tuple[str, int]]) -> bool:
+    """Some losses, but fewer than a pattern needs (no losses at all is said otherwise)."""
+    return 0 < loss_total(counts) < MIN_PARETO_LOSSES
+
+
+def too_early_text(total: int) -> str:
+    """ "Too early for a pattern: 3 losses so far, and a pattern needs at least 5." """
+    return (
+        f"Too early for a pattern: {plural(total, 'loss', 'losses')} so far, and a pattern "
+        f"needs at least {MIN_PARETO_LOSSES}."
+    )
 
 
 def pareto_bars(

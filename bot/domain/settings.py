@@ -22,6 +22,8 @@ class CurrentSettings:
     reflection_reminder_hours: int = 24
     kudos_daily_cap: int = 5
     data_grace_days: int = 30
+    min_evidence: int = 3  # scored outcomes or check-ins before a quadrant is called
+    currency: str | None = None  # ISO 4217 code
     # Stamped into the modal, so a save can tell whether someone else saved since it opened.
     settings_version: int | None = None
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.domain import (
+    DEFAULT_MIN_EVIDENCE,
     DEFAULT_STRONG_PROCESS_THRESHOLD,
     Classification,
     OutcomeEvent,
@@ -21,7 +22,7 @@ from bot.domain import (
 )
 from bot.domain.dashboard import Lesson, ManagerDashboard, RepDashboard, Streak, TeamRow
 from bot.domain.debriefs import REASONS
-from bot.domain.pareto import vital_few
+from bot.domain.pareto import too_early_for_pattern, vital_few
 from bot.usecases.goals import cycle_window, default_cycle, goal_progress, local_today, review_cycle
 from storage import goals_queries
 
@@ -107,6 +108,7 @@ def manager_dashboard(
     reps: Sequence[tuple[str, str]],
     now: datetime,
     threshold: float = DEFAULT_STRONG_PROCESS_THRESHOLD,
+    min_evidence: int = DEFAULT_MIN_EVIDENCE,
 ) -> ManagerDashboard:
     """The team view for a manager; `reps` are (user id, time zone) of their reports."""
     shown = list(reps)[:MAX_TEAM_ROWS]
@@ -126,22 +128,32 @@ def manager_dashboard(
             session=session, team_id=team_id, user_id=user_id, today=local_today(now, tz)
         )
         review = (
-            review_cycle(session=session, goal=goal, tz=tz, threshold=threshold, until=now)
+            review_cycle(
+                session=session,
+                goal=goal,
+                tz=tz,
+                threshold=threshold,
+                until=now,
+                min_evidence=min_evidence,
+            )
             if goal is not None and goal.target > 0
             else None
         )
+        # Below the evidence the workspace asks for, the quadrant is not called.
+        called = review is not None and review.enough_evidence
         events, kinds = _recent_history(session, team_id, user_id)
         resilience = resilience_figures(events)
         sent, answered = checkins.get(user_id, (0, 0))
         row = TeamRow(
             user_id=user_id,
-            quadrant=review.quadrant if review else None,
+            quadrant=review.quadrant if review is not None and called else None,
             attainment_ratio=review.progress.ratio if review else None,
             checkins_answered=answered,
             checkins_sent=sent,
             last_debrief_at=last_losses.get(user_id),
             streak=current_streak(kinds),
             losing_streak=resilience.current_losing_streak,
+            too_early=(review.evidence_so_far() if review is not None and not called else None),
         )
         rows.append(row)
         if row.quadrant is Classification.SYSTEM_MISS:
@@ -164,7 +176,7 @@ def manager_dashboard(
         rows=rows,
         more_reps=max(0, len(reps) - len(shown)),
         loss_reasons=reasons,
-        vital_few=vital_few(reasons),
+        vital_few=[] if too_early_for_pattern(reasons) else vital_few(reasons),
         pareto_days=PARETO_DAYS,
         coaching=coaching,
     )

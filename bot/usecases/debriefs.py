@@ -9,7 +9,7 @@ shout-out is up) in the dispatcher's transaction. The others work inside the cal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -523,12 +523,14 @@ def record_win(
 def _queue_manager_note(
     uow: UnitOfWork, team_id: str, facts: OutcomeFacts, manager_user_id: str
 ) -> None:
+    workspace = queries.get_workspace(session=uow.session, team_id=team_id)
+    currency = workspace.currency if workspace is not None else None
     uow.outbox.add(
         team_id=team_id,
         post_key=f"debrief:{facts.id}:manager",
         kind=MANAGER_NOTE,
         to=to_user(manager_user_id),
-        message=manager_note(facts),
+        message=manager_note(replace(facts, currency=currency)),
     )
 
 

@@ -28,8 +28,19 @@ from bot.blocks.goals import (
     team_review_message,
     timeline_comment,
 )
-from bot.domain import DEFAULT_STRONG_PROCESS_THRESHOLD, OutcomeEvent, OutcomeKind
-from bot.domain.pareto import control_split, control_summary
+from bot.domain import (
+    DEFAULT_MIN_EVIDENCE,
+    DEFAULT_STRONG_PROCESS_THRESHOLD,
+    OutcomeEvent,
+    OutcomeKind,
+)
+from bot.domain.pareto import (
+    control_split,
+    control_summary,
+    loss_total,
+    too_early_for_pattern,
+    too_early_text,
+)
 from bot.domain.people import SlackProfile
 from bot.outbox_hooks import register_hooks
 from bot.slack_text import escape_mrkdwn
@@ -81,6 +92,12 @@ def review_dm_key(user_id: str, cycle_end: date) -> str:
 def threshold_of(session: Session, team_id: str) -> float:
     workspace = queries.get_workspace(session=session, team_id=team_id)
     return workspace.strong_process_threshold if workspace else DEFAULT_STRONG_PROCESS_THRESHOLD
+
+
+def min_evidence_of(session: Session, team_id: str) -> int:
+    """How many scored outcomes or check-ins a quadrant needs in this workspace."""
+    workspace = queries.get_workspace(session=session, team_id=team_id)
+    return workspace.min_evidence if workspace else DEFAULT_MIN_EVIDENCE
 
 
 def tz_of(session: Session, team_id: str, user_id: str) -> str:
@@ -239,7 +256,11 @@ def queue_rep_review(uow: UnitOfWork, *, goal_id: int) -> bool:
     if uow.now() < rep_review_due_at(goal.cycle_end, tz):
         return False
     review = review_cycle(
-        session=session, goal=goal, tz=tz, threshold=threshold_of(session, goal.team_id)
+        session=session,
+        goal=goal,
+        tz=tz,
+        threshold=threshold_of(session, goal.team_id),
+        min_evidence=min_evidence_of(session, goal.team_id),
     )
     return uow.outbox.add(
         team_id=goal.team_id,
@@ -307,8 +328,15 @@ def _team_cycle(session: Session, team_id: str, cycle_end: date, manager_user_id
 
 def _team_reviews(session: Session, team_id: str, team: TeamCycle) -> list[CycleReview]:
     threshold = threshold_of(session, team_id)
+    min_evidence = min_evidence_of(session, team_id)
     return [
-        review_cycle(session=session, goal=g, tz=team.zones[g.user_id], threshold=threshold)
+        review_cycle(
+            session=session,
+            goal=g,
+            tz=team.zones[g.user_id],
+            threshold=threshold,
+            min_evidence=min_evidence,
+        )
         for g in team.goals
     ]
 
@@ -425,6 +453,7 @@ def queue_report(
         raise NotYourReport(subject)
     key = f"report:{user_id}:{request_key}"
     threshold = threshold_of(session, team_id)
+    min_evidence = min_evidence_of(session, team_id)
     if subject is None and reps:
         reviews: list[CycleReview] = []
         without_goal: list[str] = []
@@ -437,7 +466,14 @@ def queue_report(
                 without_goal.append(rep.user_id)
                 continue
             reviews.append(
-                review_cycle(session=session, goal=goal, tz=tz, threshold=threshold, until=now)
+                review_cycle(
+                    session=session,
+                    goal=goal,
+                    tz=tz,
+                    threshold=threshold,
+                    until=now,
+                    min_evidence=min_evidence,
+                )
             )
         reasons = labelled_reasons(
             goals_queries.loss_reason_counts(
@@ -470,7 +506,20 @@ def queue_report(
                 comment=table,
             ),
         )
-        vital = ", ".join(escape_mrkdwn(r) for r in charts.vital_few(reasons))
+        if too_early_for_pattern(reasons):
+            counted = ", ".join(
+                f"{escape_mrkdwn(label or 'No reason given')} {count}" for label, count in reasons
+            )
+            pareto_comment = (
+                f"Loss reasons so far: {counted}. {too_early_text(loss_total(reasons))}"
+            )
+        else:
+            vital = ", ".join(escape_mrkdwn(r) for r in charts.vital_few(reasons))
+            pareto_comment = (
+                "The few reasons behind most losses: " + (vital or "no losses logged") + "."
+            )
+        if reasons:
+            pareto_comment += f" {control_summary(control_split(reasons))}"
         _queue_chart(
             uow,
             team_id,
@@ -483,10 +532,7 @@ def queue_report(
                 days=PARETO_DAYS,
                 filename="loss-reasons.png",
                 file_title="Loss reasons",
-                comment="The few reasons behind most losses: "
-                + (vital or "no losses logged")
-                + "."
-                + (f" {control_summary(control_split(reasons))}" if reasons else ""),
+                comment=pareto_comment,
             ),
         )
         return ReportQueued(subject=None)
@@ -543,8 +589,13 @@ def quadrant_upload(
     return upload_payload(
         QUADRANT,
         points=[
-            # A rep without process evidence keeps None: drawn hollow, not as 0%.
-            [names.get(r.user_id, r.user_id), r.process_score, r.progress.ratio]
+            # A rep without process evidence keeps None: drawn hollow, not as 0%. A rep with
+            # too little evidence for a quadrant is labelled so, wherever the dot falls.
+            [
+                names.get(r.user_id, r.user_id) + ("" if r.enough_evidence else " (too early)"),
+                r.process_score,
+                r.progress.ratio,
+            ]
             for r in reviews
         ],
         threshold=threshold,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.domain import (
+    DEFAULT_MIN_EVIDENCE,
     DEFAULT_STRONG_PROCESS_THRESHOLD,
     PRACTICES,
     classify_cycle,
@@ -23,7 +24,7 @@ from bot.domain import (
     zone,
 )
 from bot.domain.goals import METRIC_LABELS, CycleReview, GoalProgress, GoalSubmission
-from storage import goals_queries
+from storage import goals_queries, queries
 from storage.models import Goal
 
 # Metrics that wins feed automatically.
@@ -224,7 +225,17 @@ def goal_progress(
                 session=session, team_id=goal.team_id, user_id=goal.user_id, start=start, end=end
             )
             attainment = reported_goal_progress(answers) or 0.0
-    return GoalProgress(goal=goal, attainment=attainment, metric_label=metric_label(goal))
+    workspace = (
+        queries.get_workspace(session=session, team_id=goal.team_id)
+        if goal.metric == "revenue"
+        else None
+    )
+    return GoalProgress(
+        goal=goal,
+        attainment=attainment,
+        metric_label=metric_label(goal),
+        currency=workspace.currency if workspace is not None else None,
+    )
 
 
 def review_cycle(
@@ -234,9 +245,11 @@ def review_cycle(
     tz: str,
     threshold: float = DEFAULT_STRONG_PROCESS_THRESHOLD,
     until: datetime | None = None,
+    min_evidence: int = DEFAULT_MIN_EVIDENCE,
 ) -> CycleReview:
     """The cycle's quadrant: attainment against the goal × the mean of its process scores
-    (outcomes' scores and check-in self-ratings), via bot.domain.classify_cycle."""
+    (outcomes' scores and check-in self-ratings), via bot.domain.classify_cycle. The review
+    carries how many items the score stands on; below `min_evidence` it is not called."""
     progress = goal_progress(session=session, goal=goal, tz=tz, until=until)
     start, end = cycle_window(goal.cycle_start, goal.cycle_end, tz)
     if until is not None:
@@ -260,5 +273,11 @@ def review_cycle(
         threshold=threshold,
     )
     return CycleReview(
-        user_id=goal.user_id, progress=progress, process_score=mean_score, quadrant=quadrant
+        user_id=goal.user_id,
+        progress=progress,
+        process_score=mean_score,
+        quadrant=quadrant,
+        scored_outcomes=outcome_count,
+        scored_checkins=len(checkin_scores),
+        min_evidence=min_evidence,
     )

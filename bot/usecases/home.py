@@ -87,6 +87,7 @@ def home_data(
             reps=[(rep.user_id, rep.tz or "UTC") for rep in reports],
             now=now,
             threshold=workspace.strong_process_threshold,
+            min_evidence=workspace.min_evidence,
         )
         if reports
         else None

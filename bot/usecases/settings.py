@@ -36,6 +36,8 @@ def current_settings(*, session: Session, team_id: str) -> CurrentSettings:
         reflection_reminder_hours=workspace.reflection_reminder_hours,
         kudos_daily_cap=workspace.kudos_daily_cap,
         data_grace_days=workspace.data_grace_days,
+        min_evidence=workspace.min_evidence,
+        currency=workspace.currency,
         settings_version=workspace.settings_version,
     )
 

@@ -163,7 +163,10 @@ def test_reviews_fall_due_at_nine_in_the_morning_local_time() -> None:
     )
 
 
-def _review(quadrant: Classification, process: float | None) -> CycleReview:
+def _review(
+    quadrant: Classification, process: float | None, *, outcomes: int | None = None
+) -> CycleReview:
+    """A review on `outcomes` scored outcomes (enough for a label when there is a score)."""
     goal = Goal(
         team_id=TEAM,
         user_id="U1",
@@ -173,7 +176,15 @@ def _review(quadrant: Classification, process: float | None) -> CycleReview:
         cycle_end=date(2026, 11, 30),
     )
     progress = GoalProgress(goal=goal, attainment=1, metric_label="Deals won")
-    return CycleReview(user_id="U1", progress=progress, process_score=process, quadrant=quadrant)
+    if outcomes is None:
+        outcomes = 0 if process is None else 3
+    return CycleReview(
+        user_id="U1",
+        progress=progress,
+        process_score=process,
+        quadrant=quadrant,
+        scored_outcomes=outcomes,
+    )
 
 
 def test_a_review_celebrates_once_and_dates_read_one_way() -> None:
@@ -184,7 +195,8 @@ def test_a_review_celebrates_once_and_dates_read_one_way() -> None:
     assert "Celebrate the perfect miss" in perfect
     assert "1 Nov – 30 Nov 2026" in perfect and "01 Nov" not in perfect
     ended = json.dumps(review_message(_review(Classification.SYSTEM_MISS, None)))
-    assert "no evidence this cycle" in ended and "yet" not in ended
+    assert "No scored outcomes or check-ins this cycle" in ended
+    assert "Not enough to call yet" in ended and "System miss" not in ended
 
 
 def test_the_team_review_lists_the_whole_team() -> None:
@@ -195,13 +207,34 @@ def test_the_team_review_lists_the_whole_team() -> None:
         not_dmed={"U1"},
     )
     text = json.dumps(message, ensure_ascii=False)
-    assert "no process evidence this cycle" in text and "evidence yet" not in text
+    assert "no scored outcomes or check-ins this cycle" in text and "evidence yet" not in text
     assert "<@U2> — no goal set" in text
     assert "couldn't be reached by DM" in text
     assert "cycle ending 30 Nov" in text
     # A report mid-cycle still says "yet".
     so_far = review_table_lines([_review(Classification.SYSTEM_MISS, None)], ended=False)
-    assert so_far == ["<@U1> — 🔧 System miss · 25% of goal · no process evidence yet"]
+    assert so_far == [
+        "<@U1> — not enough to call yet (no scored outcomes or check-ins yet) · 25% of goal"
+    ]
+    called = review_table_lines([_review(Classification.SYSTEM_MISS, 0.4)], ended=False)
+    assert called == ["<@U1> — 🔧 System miss · 25% of goal · process 40%"]
+
+
+def test_below_the_evidence_a_review_says_what_it_has_instead_of_a_label() -> None:
+    two = _review(Classification.PERFECT_MISS, 0.9, outcomes=2)
+    text = json.dumps(review_message(two), ensure_ascii=False)
+    assert review_message(two)["text"] == "Your cycle review: not enough to call yet"
+    assert "2 scored outcomes this cycle" in text and "needs at least 3" in text
+    assert "Perfect miss" not in text and "🎉" not in text and "Celebrate" not in text
+    lines = review_table_lines([two], ended=False)
+    assert lines == ["<@U1> — not enough to call yet (2 scored outcomes so far) · 25% of goal"]
+    # The lucky hit on two outcomes is no coaching case yet either.
+    lucky = _review(Classification.LUCKY_HIT, 0.2, outcomes=2)
+    team = json.dumps(team_review_message(date(2026, 11, 30), [lucky]), ensure_ascii=False)
+    assert "Worth a coaching conversation" not in team and "Lucky hit" not in team
+    enough = _review(Classification.LUCKY_HIT, 0.2, outcomes=3)
+    team = json.dumps(team_review_message(date(2026, 11, 30), [enough]), ensure_ascii=False)
+    assert "Worth a coaching conversation" in team
 
 
 def test_a_custom_metric_keeps_its_name() -> None:
@@ -504,6 +537,9 @@ def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
         add_outcome(session, lucky, "win", REVIEW_IN_CYCLE, score=0.2, amount=5000, team_id=team)
         add_outcome(session, perfect, "loss", REVIEW_IN_CYCLE, score=1.0, team_id=team)
         add_outcome(session, perfect, "win", REVIEW_IN_CYCLE, score=1.0, amount=100, team_id=team)
+        # One or two outcomes are evidence enough here (the workspace's setting).
+        queries.get_or_create_workspace(session=session, team_id=team)
+        queries.update_workspace_settings(session=session, team_id=team, min_evidence=1)
         session.commit()
 
     # Midnight has passed in London, but reviews wait for the working day.
@@ -744,9 +780,21 @@ def test_rebound_report_uploads_charts_to_the_managers_dm(
     assert (alt["Your team's cycle so far"] or "").startswith(
         "Quadrant chart of your team's cycle so far: 1 rep, 0 at or above goal,"
     )
-    assert (alt["Loss reasons"] or "").startswith(
-        "Pareto chart of loss reasons over the last 90 days, 3 losses: Price 2 (67%); "
-        "Timing 1 (33%)."
+    # Three losses are too few for a pattern: the chart and its words count them, no more.
+    assert alt["Loss reasons"] == (
+        "Bar chart of loss reasons over the last 90 days, 3 losses: Price 2; Timing 1. "
+        "Too early for a pattern: 3 losses so far, and a pattern needs at least 5. "
+        "In our control: 0 of 3 (0%). Outside our control: 3."
+    )
+    pareto_comment = next(
+        c.params["initial_comment"]
+        for c in uploads
+        if c.params["files"][0]["title"] == "Loss reasons"
+    )
+    assert pareto_comment == (
+        "Loss reasons so far: Price 2, Timing 1. "
+        "Too early for a pattern: 3 losses so far, and a pattern needs at least 5. "
+        "In our control: 0 of 3 (0%). Outside our control: 3."
     )
 
     # The manager can ask for one rep's bounce-back timeline; a rep can't ask for others'.

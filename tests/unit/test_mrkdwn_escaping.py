@@ -26,6 +26,7 @@ from bot.blocks.checkins import MAX_ANSWER_LENGTH
 from bot.blocks.debriefs import MAX_COMMITMENT, MAX_DEAL
 from bot.blocks.goals import MAX_CUSTOM_METRIC_LENGTH, MAX_WHY_LENGTH, GoalDefaults
 from bot.blocks.home import HomeFacts
+from bot.blocks.kit import section
 from bot.domain import PRACTICES, Classification
 from bot.domain import dashboard as dash
 from bot.domain.checkins import Question, RepWeek
@@ -307,6 +308,14 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
             now=NOW,
         ),
     ],
+    # The loss reasons in words, below and above the five losses a pattern needs.
+    "dashboard.why_we_lose_text": lambda t: [
+        [section(text)]
+        for text in (
+            dashboard.why_we_lose_text([(t, 3), ("Price", 1)], [], 90),
+            dashboard.why_we_lose_text([(t, 3), ("Price", 2)], [t], 90),
+        )
+    ],
     # debriefs: deal names, competitors, feedback, reflections, commitments, lessons
     "debriefs.lost_modal": lambda t: [debriefs.lost_modal(t)],
     "debriefs.won_modal": lambda t: [debriefs.won_modal(t)],
@@ -438,6 +447,7 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "goals.review_table_lines",
         "goals.team_review_message",
         "goals.timeline_comment",
+        "goals.goal_figure",  # a number, in the workspace's currency for revenue
         "kudos.category_label",
         "kudos.posted_message",
         "kudos.unreached_message",

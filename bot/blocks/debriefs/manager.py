@@ -8,6 +8,7 @@ from bot.blocks.debriefs._words import _held, _slipped, _verdict
 from bot.blocks.kit import escape_mrkdwn, section
 from bot.domain import CLASSIFICATION_LABELS, Classification
 from bot.domain.debriefs import REASONS, STAGES, OutcomeFacts, reason_in_control
+from bot.domain.money import format_money
 
 MANAGER_ADVICE: dict[Classification, str] = {
     Classification.PERFECT_MISS: (
@@ -39,16 +40,12 @@ def coaching_question(facts: OutcomeFacts) -> str:
     return f"Looking back, which slipped first — {slipped}? What would have helped it hold?"
 
 
-def _money(amount: float) -> str:
-    return f"{amount:,.0f}" if amount == int(amount) else f"{amount:,.2f}"
-
-
 def manager_note(facts: OutcomeFacts) -> dict[str, Any]:
     """The private DM to the rep's manager about a loss or a lucky hit."""
     what = "lost" if facts.kind == "loss" else "won"
     details = [f"Deal: *{escape_mrkdwn(facts.deal)}*"]
     if facts.amount is not None:
-        details.append(f"Amount: {_money(facts.amount)}")
+        details.append(f"Amount: {format_money(facts.amount, facts.currency)}")
     if facts.stage:
         details.append(f"Stage: {STAGES.get(facts.stage, facts.stage)}")
     if facts.reason:

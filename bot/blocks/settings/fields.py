@@ -21,6 +21,8 @@ MAX_GRACE_DAYS = 365
 DIGEST_OPTION_VALUE = "on"
 RETENTION_BLOCK_ID = "reflection_retention"
 MAX_RETENTION_DAYS = 3650
+MIN_EVIDENCE_BLOCK_ID = "min_evidence"
+CURRENCY_BLOCK_ID = "currency"
 
 
 def _hour_label(hour: int) -> str:

@@ -55,6 +55,14 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
             f"Data kept {plural(more['data_grace_days'], 'day', 'days')} after an uninstall\n"
             if "data_grace_days" in more
             else "",
+            "A quadrant is called on at least "
+            f"{plural(more['min_evidence'], 'scored item', 'scored items')} "
+            "(outcomes or check-ins)\n"
+            if "min_evidence" in more
+            else "",
+            f"Currency: {more['currency'] or 'none (plain numbers)'}\n"
+            if "currency" in more
+            else "",
         )
     )
     text = (

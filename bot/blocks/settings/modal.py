@@ -8,12 +8,14 @@ from typing import Any
 
 from bot.blocks.kit import context, divider, header, input_block, modal, option, plain, section
 from bot.blocks.settings.fields import (
+    CURRENCY_BLOCK_ID,
     CYCLES,
     DIGEST_OPTION_VALUE,
     KUDOS_POLICIES,
     MAX_GRACE_DAYS,
     MAX_KUDOS_CAP,
     MAX_RETENTION_DAYS,
+    MIN_EVIDENCE_BLOCK_ID,
     MIN_THRESHOLD,
     REMINDER_HOURS,
     RETENTION_BLOCK_ID,
@@ -24,6 +26,7 @@ from bot.blocks.settings.fields import (
     _hour_label,
     _hours_label,
 )
+from bot.domain import MAX_MIN_EVIDENCE
 from bot.domain.settings import CurrentSettings
 
 
@@ -80,6 +83,14 @@ def settings_modal(current: CurrentSettings) -> dict[str, Any]:
             hint="Share of the five process practices that makes a process strong "
             "(0.8 = four of five). A loss with strong process is a perfect miss.",
         ),
+        input_block(
+            MIN_EVIDENCE_BLOCK_ID,
+            "Evidence before a quadrant",
+            _whole_number(1, MAX_MIN_EVIDENCE, current.min_evidence),
+            hint="Scored outcomes or check-ins a cycle review or Home needs before it names a "
+            "quadrant; below that it says what it has and that it's not enough to call yet.",
+        ),
+        _currency_block(current.currency),
         _digest_block(current.digest_enabled),
         _retention_block(current.reflection_retention_days),
         *_more_blocks(current),
@@ -137,6 +148,24 @@ def _whole_number(minimum: int, maximum: int, initial: int | None) -> dict[str, 
     if initial is not None:
         element["initial_value"] = str(initial)
     return element
+
+
+def _currency_block(currency: str | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "max_length": 3,
+        "placeholder": plain("e.g. GBP"),
+    }
+    if currency:
+        element["initial_value"] = currency
+    return input_block(
+        CURRENCY_BLOCK_ID,
+        "Currency (ISO 4217 code)",
+        element,
+        optional=True,
+        hint="Amounts show in it, e.g. GBP gives £60,000. Leave empty for plain numbers.",
+    )
 
 
 def _digest_block(enabled: bool) -> dict[str, Any]:

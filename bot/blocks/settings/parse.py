@@ -10,15 +10,19 @@ from typing import Any
 
 from bot.blocks.kit import state
 from bot.blocks.settings.fields import (
+    CURRENCY_BLOCK_ID,
     CYCLES,
     DIGEST_OPTION_VALUE,
     KUDOS_POLICIES,
     MAX_GRACE_DAYS,
     MAX_KUDOS_CAP,
     MAX_RETENTION_DAYS,
+    MIN_EVIDENCE_BLOCK_ID,
     MIN_THRESHOLD,
     RETENTION_BLOCK_ID,
 )
+from bot.domain import MAX_MIN_EVIDENCE
+from bot.domain.money import currency_code
 from bot.domain.settings import SettingsSubmission
 from bot.domain.text import parse_decimal, parse_whole_number
 
@@ -77,7 +81,25 @@ def _parse_more(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, 
             MAX_GRACE_DAYS,
             f"Enter a whole number of days from 1 to {MAX_GRACE_DAYS}.",
         ),
+        (
+            MIN_EVIDENCE_BLOCK_ID,
+            MAX_MIN_EVIDENCE,
+            f"Enter a whole number from 1 to {MAX_MIN_EVIDENCE}: how many scored outcomes or "
+            "check-ins a quadrant needs, e.g. 3.",
+        ),
     )
+    if CURRENCY_BLOCK_ID in values:
+        raw = str(state(values, CURRENCY_BLOCK_ID).get("value") or "")
+        code = currency_code(raw)
+        if not raw.strip():
+            more["currency"] = None
+        elif code is None:
+            errors[CURRENCY_BLOCK_ID] = (
+                "Enter a three-letter ISO 4217 currency code, such as GBP, EUR or USD, or leave "
+                "it empty for plain numbers."
+            )
+        else:
+            more["currency"] = code
     for block_id, maximum, problem in whole_numbers:
         if block_id in values:
             number = parse_whole_number(
