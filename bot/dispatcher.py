@@ -387,7 +387,8 @@ class Dispatcher(Reconciling):
         if row.method == "chat.postMessage":
             if "renderer" in payload:
                 payload = self._render_message(row)
-            arguments = {"channel": channel, **with_post_key(payload, row.post_key, row.team_id)}
+            # The channel last: the one resolved for the row, whatever a payload says.
+            arguments = {**with_post_key(payload, row.post_key, row.team_id), "channel": channel}
             json.dumps(arguments)  # a body that won't encode fails here, not inside slack-sdk
             return lambda client: client.chat_postMessage(**arguments)
         if row.method == UPLOAD_METHOD:

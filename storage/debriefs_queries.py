@@ -423,7 +423,9 @@ def search_lessons(
 # --- debriefs saved before the outbox (bot.usecases.debrief_adoption) ----------------------------
 
 
-def outcomes_pending_without_outbox_rows(*, session: Session, limit: int) -> list[Outcome]:
+def outcomes_pending_without_outbox_rows(
+    *, session: Session, limit: int, after_id: int = 0
+) -> list[Outcome]:
     """Outcomes with a message still pending (``*_pending_since``) and no outbox row for it:
     saved before the outbox existed (the old retry jobs sent them), so nothing would send them
     now. Each outbox row is looked up by its unique key ("debrief:<id>:<what>")."""
@@ -440,11 +442,15 @@ def outcomes_pending_without_outbox_rows(*, session: Session, limit: int) -> lis
         select(Outcome)
         .where(
             or_(
-                col(Outcome.rep_dm_pending_since).is_not(None) & ~queued("rep"),
+                # A win's DM waits for its queued bounce-back (whose hooks queue it).
+                col(Outcome.rep_dm_pending_since).is_not(None)
+                & ~queued("rep")
+                & ~queued("bounce-back"),
                 col(Outcome.manager_note_pending_since).is_not(None) & ~queued("manager"),
                 col(Outcome.bounce_back_pending_since).is_not(None) & ~queued("bounce-back"),
             )
         )
+        .where(col(Outcome.id) > after_id)
         .order_by(col(Outcome.id))
         .limit(limit)
     )

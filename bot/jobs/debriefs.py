@@ -28,15 +28,17 @@ def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
     def adopt_debriefs_from_before_the_outbox(now: datetime) -> None:
         if adopted:
             return
+        after_id = 0
         while True:
             with deps.uow() as uow:
-                count = debrief_adoption.adopt_unqueued_debrief_messages(uow)
-            if count:
+                ids = debrief_adoption.adopt_unqueued_debrief_messages(uow, after_id=after_id)
+            if ids:
                 log.warning(
-                    "queued the pending messages of %d debriefs from before the outbox", count
+                    "adopted the pending messages of %d debriefs from before the outbox", len(ids)
                 )
-            if count < debrief_adoption.ADOPT_BATCH:
+            if len(ids) < debrief_adoption.ADOPT_BATCH:
                 break
+            after_id = max(ids)  # by id, so every pass moves on
         adopted.append(True)
 
     def remind_reflections(now: datetime) -> None:

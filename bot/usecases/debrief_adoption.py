@@ -9,10 +9,13 @@ recorded as sent in the outbox (its key used, so it never goes twice) instead of
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlmodel import Session
 
 from bot.blocks.debriefs import bounce_back_shout_out, loss_debrief_dm, manager_note, win_logged_dm
-from bot.uow import Target, UnitOfWork, to_recognition_channel, to_user
+from bot.domain.debriefs import ResilienceLine
+from bot.uow import UnitOfWork, to_recognition_channel, to_user
 from bot.usecases.debriefs import (
     BOUNCE_BACK,
     MANAGER_NOTE,
@@ -32,14 +35,16 @@ from storage.models import Outcome, PostLog
 ADOPT_BATCH = 200
 
 
-def adopt_unqueued_debrief_messages(uow: UnitOfWork) -> int:
+def adopt_unqueued_debrief_messages(uow: UnitOfWork, *, after_id: int = 0) -> list[int]:
     """Queue (or record as sent) every pending debrief message without an outbox row, for up
-    to ADOPT_BATCH outcomes; returns how many outcomes were looked at (fewer: none left)."""
-    session = uow.session
-    outcomes = dq.outcomes_pending_without_outbox_rows(session=session, limit=ADOPT_BATCH)
+    to ADOPT_BATCH outcomes with ids above `after_id`; returns the ids looked at (fewer than
+    ADOPT_BATCH: none left)."""
+    outcomes = dq.outcomes_pending_without_outbox_rows(
+        session=uow.session, after_id=after_id, limit=ADOPT_BATCH
+    )
     for outcome in outcomes:
         _adopt(uow, outcome)
-    return len(outcomes)
+    return [o.id for o in outcomes if o.id is not None]
 
 
 def _adopt(uow: UnitOfWork, outcome: Outcome) -> None:
@@ -47,85 +52,116 @@ def _adopt(uow: UnitOfWork, outcome: Outcome) -> None:
     facts = facts_of(outcome)
     workspace = queries.get_or_create_workspace(session=session, team_id=outcome.team_id)
     channel = workspace.recognition_channel_id
+    rep_key = rep_dm_key(facts.id)
+    rep_pending = outcome.rep_dm_pending_since is not None
+    rep_old = _sent_before(session, outcome.team_id, rep_key)
     bounce_pending = outcome.bounce_back_pending_since is not None and bool(
         facts.bounce_back_losses
     )
+    if rep_old is not None or (bounce_pending and not rep_pending):
+        # The rep's DM went out (or was given up on) before the outbox: its key is recorded
+        # as used, so the bounce-back's hooks (which queue a win's DM) can't send it again.
+        _record(uow, outcome, rep_key, WIN_REP_DM if facts.kind == "win" else REP_DM, rep_old)
+        if rep_old is not None:
+            asked = rep_old.sent_at if facts.kind == "loss" else None
+            dq.finish_rep_dm(session=session, outcome_id=facts.id, questions_sent_at=asked)
+        rep_pending = False
+    bounce_waits_for_channel = False
     if bounce_pending:
-        _queue_or_record(
-            uow,
-            outcome,
-            bounce_back_post_key(facts.id),
-            BOUNCE_BACK,
-            to_recognition_channel(),
-            bounce_back_shout_out(facts),
-        )
+        bounce_key = bounce_back_post_key(facts.id)
+        bounce_old = _sent_before(session, outcome.team_id, bounce_key)
+        if bounce_old is None:
+            uow.outbox.add(
+                team_id=outcome.team_id,
+                post_key=bounce_key,
+                kind=BOUNCE_BACK,
+                to=to_recognition_channel(),
+                message=bounce_back_shout_out(facts),
+            )
+            # With a channel set, its hooks queue the win's DM once it is in Slack (or refused
+            # there), saying where it went up, as bot.usecases.debriefs.record_win does.
+            bounce_waits_for_channel = channel is not None
+        else:
+            # Up in the channel already: what its on_sent hook would have done, done here.
+            _record(uow, outcome, bounce_key, BOUNCE_BACK, bounce_old)
+            dq.mark_bounce_back_posted(session=session, outcome_id=facts.id)
+            if rep_pending:
+                uow.outbox.add(
+                    team_id=outcome.team_id,
+                    post_key=rep_key,
+                    kind=WIN_REP_DM,
+                    to=to_user(facts.user_id),
+                    message=win_logged_dm(
+                        facts,
+                        _resilience_until(session, outcome),
+                        shout_out_channel=bounce_old.channel_id,
+                    ),
+                )
+                rep_pending = False
     elif outcome.bounce_back_pending_since is not None:
         dq.mark_bounce_back_posted(session=session, outcome_id=facts.id)
-    # A win's DM says where its shout-out went up: with a channel set, the shout-out's hook
-    # queues it once the shout-out is in Slack (as bot.usecases.debriefs.record_win does).
-    if outcome.rep_dm_pending_since is not None and not (bounce_pending and channel):
+    if rep_pending and not bounce_waits_for_channel:
         if facts.kind == "loss":
             message, kind = loss_debrief_dm(facts, recognition_channel_id=channel), REP_DM
         else:
-            history = [
-                o
-                for o in dq.outcomes_of(
-                    session=session, team_id=outcome.team_id, user_id=outcome.user_id
-                )
-                if o.occurred_at <= outcome.occurred_at
-            ]
-            resilience = _resilience_line(history)
+            resilience = _resilience_until(session, outcome)
             message = win_logged_dm(facts, resilience, shout_out_channel=None)
             kind = WIN_REP_DM
-        old = _queue_or_record(
-            uow, outcome, rep_dm_key(facts.id), kind, to_user(facts.user_id), message
+        uow.outbox.add(
+            team_id=outcome.team_id,
+            post_key=rep_key,
+            kind=kind,
+            to=to_user(facts.user_id),
+            message=message,
         )
-        if old is not None:
-            asked = old.sent_at if facts.kind == "loss" else None
-            dq.finish_rep_dm(session=session, outcome_id=facts.id, questions_sent_at=asked)
     if outcome.manager_note_pending_since is not None:
         manager = _manager_id(session, outcome.team_id, outcome.user_id)
-        if manager is None:
-            dq.finish_manager_note(session=session, outcome_id=facts.id)  # nobody to tell
+        note_key = f"debrief:{facts.id}:manager"
+        note_old = _sent_before(session, outcome.team_id, note_key)
+        if manager is None or note_old is not None:
+            if note_old is not None:
+                _record(uow, outcome, note_key, MANAGER_NOTE, note_old)
+            dq.finish_manager_note(session=session, outcome_id=facts.id)  # nobody (new) to tell
         else:
-            old = _queue_or_record(
-                uow,
-                outcome,
-                f"debrief:{facts.id}:manager",
-                MANAGER_NOTE,
-                to_user(manager),
-                manager_note(facts),
+            uow.outbox.add(
+                team_id=outcome.team_id,
+                post_key=note_key,
+                kind=MANAGER_NOTE,
+                to=to_user(manager),
+                message=manager_note(replace(facts, currency=workspace.currency)),
             )
-            if old is not None:
-                dq.finish_manager_note(session=session, outcome_id=facts.id)
 
 
-def _queue_or_record(
-    uow: UnitOfWork,
-    outcome: Outcome,
-    post_key: str,
-    kind: str,
-    to: Target,
-    message: dict[str, object],
-) -> PostLog | None:
-    """Queue the message, unless the old posts table says it went out: then an outbox row
-    records it as sent (returned: the old post), so its key is never sent again."""
-    old = _sent_before(uow.session, outcome.team_id, post_key)
+def _resilience_until(session: Session, outcome: Outcome) -> ResilienceLine:
+    """The rep's resilience as it stood when this outcome was logged."""
+    history = [
+        o
+        for o in dq.outcomes_of(session=session, team_id=outcome.team_id, user_id=outcome.user_id)
+        if o.occurred_at <= outcome.occurred_at
+    ]
+    return _resilience_line(history)
+
+
+def _record(
+    uow: UnitOfWork, outcome: Outcome, post_key: str, kind: str, old: PostLog | None
+) -> None:
+    """An outbox row that only records the key as used: sent, where the old posts table says
+    it went out; failed otherwise (the old code gave up on it). Never sent; no hook runs."""
     uow.outbox.add(
         team_id=outcome.team_id,
         post_key=post_key,
         kind=kind,
-        to=to,
-        message={} if old is not None else message,
+        to=to_user(outcome.user_id),
+        message={},
     )
-    if old is None:
-        return None
     row = outbox_queries.get(session=uow.session, team_id=outcome.team_id, post_key=post_key)
     assert row is not None
-    row.state, row.sent_channel, row.sent_ts = "sent", old.channel_id, old.message_ts
-    row.sent_at = old.sent_at or uow.now()
+    if old is not None:
+        row.state, row.sent_channel, row.sent_ts = "sent", old.channel_id, old.message_ts
+        row.sent_at = old.sent_at or uow.now()
+    else:
+        row.state, row.last_error = "failed", "before the outbox"
     uow.session.add(row)
-    return old
 
 
 def _sent_before(session: Session, team_id: str, post_key: str) -> PostLog | None:

@@ -15,6 +15,8 @@ import pytest
 from bot.app import Deps, build_ticker
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.uow import UnitOfWork
+from bot.usecases import debrief_adoption
 from storage import debriefs_queries as dq
 from storage import outbox_queries, queries
 from storage.db import make_engine, make_session_factory, upgrade
@@ -71,6 +73,20 @@ def _old_outcome(session: Any, kind: str, deal: str, **fields: Any) -> int:
     return outcome.id
 
 
+def _sent_post(post_key: str, channel: str, ts: str) -> PostLog:
+    """What the old posts table kept of a message it sent."""
+    return PostLog(
+        team_id=TEAM,
+        post_key=post_key,
+        kind="debrief",
+        channel_id=channel,
+        message_ts=ts,
+        status="sent",
+        claimed_at=AT - timedelta(hours=1),
+        sent_at=AT - timedelta(minutes=59),
+    )
+
+
 def _posts(standin: SlackStandIn, channel: str, words: str) -> list[Any]:
     return [
         c
@@ -117,11 +133,47 @@ def test_debrief_messages_left_pending_by_the_old_code_are_sent_once_after_the_u
             bounce_back_recovery_seconds=3 * 86400,
             bounce_back_pending_since=AT - timedelta(hours=1),
         )
+        # A win whose DM the old code sent while its shout-out waited for a channel.
+        early_dm = _old_outcome(
+            session,
+            "win",
+            "Umbrella",
+            rep_dm_pending_since=None,
+            bounce_back_losses=2,
+            bounce_back_recovery_seconds=86400,
+            bounce_back_pending_since=AT - timedelta(hours=1),
+        )
+        session.add(_sent_post(f"debrief:{early_dm}:rep", "D0REP1", "1700000000.000200"))
+        # A win whose shout-out the old code posted, its DM still to go.
+        posted = _old_outcome(
+            session,
+            "win",
+            "Vandelay",
+            bounce_back_losses=3,
+            bounce_back_recovery_seconds=86400,
+            bounce_back_pending_since=AT - timedelta(hours=1),
+        )
+        session.add(_sent_post(f"debrief:{posted}:bounce-back", "C0WINS", "1700000000.000300"))
         session.commit()
+
+    # One pass adopts everything: nothing is left for the next (a win's DM held behind its
+    # queued shout-out included), so a process's adoption always ends.
+    with UnitOfWork(session_factory, clock=FakeClock(AT)) as uow:
+        adopted = debrief_adoption.adopt_unqueued_debrief_messages(uow)
+    assert len(adopted) == 5
+    with session_factory() as session:
+        assert dq.outcomes_pending_without_outbox_rows(session=session, limit=10) == []
 
     for _ in range(3):  # later ticks (or processes) queue nothing again
         ticker.tick()
     assert ticker.failures == []
+    # Umbrella: the shout-out goes up; the DM the old code sent is not sent again.
+    assert len(_posts(standin, "C0WINS", "Umbrella")) == 1
+    assert _posts(standin, REP, "Umbrella") == []
+    # Vandelay: up already, not posted again; the DM goes, saying where it went up.
+    assert _posts(standin, "C0WINS", "Vandelay") == []
+    vandelay = _posts(standin, REP, "Vandelay")
+    assert len(vandelay) == 1 and "C0WINS" in str(vandelay[0].params)
 
     assert len(_posts(standin, REP, "Initech")) == 1
     assert len(_posts(standin, MANAGER, "Initech")) == 1
