@@ -51,7 +51,7 @@ from bot.outbox_results import (
     _Outcome,
     _retry_after,
 )
-from bot.pacing import TokenBuckets
+from bot.pacing import MAX_INLINE_WAIT_SECONDS, TokenBuckets
 from bot.post_metadata import (
     METADATA_EVENT_TYPE,
     MetadataRefused,
@@ -92,10 +92,6 @@ RECONCILE_DELAY = timedelta(seconds=30)
 # A row for the recognition channel while none is set, or after the bot was refused there:
 # looked at again this long after (saving another channel wakes such rows at once).
 NO_CHANNEL_RECHECK = timedelta(hours=1)
-# A DM channel id never changes for one person and app; conversations.open is asked once a day.
-DM_CACHE_SECONDS = 24 * 60 * 60.0
-# Pacing waits shorter than this are slept through; longer ones put the row back until then.
-MAX_INLINE_WAIT_SECONDS = 2.0
 
 # Requests per minute per workspace, by method, from each method's reference page
 # (https://docs.slack.dev/reference/methods/<method>, "Rate limits"): Tier 2 20+, Tier 3 50+,
@@ -110,9 +106,14 @@ METHOD_PER_MINUTE: dict[str, float] = {
     # One upload is a getUploadURLExternal and a completeUploadExternal, both Tier 4.
     UPLOAD_METHOD: 100.0,
 }
-# Methods sent to a person's DM (opened with conversations.open) when the row's target is a
-# user; the others (views.publish) take the user id itself.
-DM_METHODS = frozenset({"chat.postMessage", UPLOAD_METHOD})
+# Methods sent to a person's DM opened with conversations.open when the row's target is a user.
+# chat.postMessage is not one: it takes the user id as `channel` and posts to the app's DM with
+# them, opening it if need be ("provide the user's ID as the channel value and a direct message
+# conversation will be opened if it isn't open already",
+# docs.slack.dev/reference/methods/chat.postMessage), so a fan-out to every rep is paced by
+# chat.postMessage alone, not by conversations.open's Tier 3 (50 a minute). Its answer names the
+# DM's own id, which is recorded. views.publish takes the user id too.
+DM_METHODS = frozenset({UPLOAD_METHOD})
 POST_PER_CHANNEL_SECONDS = 1.0
 # chat.postMessage per workspace per process (REBOUND_SEND_RATE, bot.config): Slack's
 # workspace-wide limit for it is unpublished ("maintaining a workspace-wide limit", the rate-limits
@@ -459,29 +460,22 @@ class Dispatcher(Reconciling):
                 self._refused(row, None, "no_channel", now + NO_CHANNEL_RECHECK)
             return channel
         if row.method not in DM_METHODS:
-            return row.target_id  # views.publish and friends take the user id itself
+            return row.target_id  # chat.postMessage and views.publish take the user id itself
         assert row.target_id is not None
         return self._dm_channel(row, row.target_id, now)
 
     def _dm_channel(self, row: OutboxMessage, user_id: str, now: datetime) -> str | None:
-        key = (row.team_id, user_id)
-        with self._lock:
-            cached = self._dm_channels.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        wait = self._buckets.wait(
-            (row.team_id, "conversations.open"),
-            self.method_per_minute["conversations.open"],
-            self.method_per_minute["conversations.open"],
-        )
+        cached = self._cached_dm(row.team_id, user_id)
+        if cached is not None:
+            return cached
+        wait = self._open_dm_wait(row.team_id)
         if wait > MAX_INLINE_WAIT_SECONDS:
             self._later(row, now + timedelta(seconds=wait), "paced", uncount=False)
             return None
         if wait > 0:
             self._sleep(wait)
         try:
-            # Idempotent: opening an open DM returns the same channel.
-            opened = self.clients.client_for(row.team_id).conversations_open(users=user_id)
+            return self._open_dm(row.team_id, user_id)
         except SlackApiError as error:
             code = error.response.get("error") or "error"
             if error.response.status_code == 429:
@@ -494,10 +488,6 @@ class Dispatcher(Reconciling):
         except Exception as error:
             self._later(row, self._backoff(row.attempts + 1), type(error).__name__, uncount=False)
             return None
-        channel = str(opened["channel"]["id"])
-        with self._lock:
-            self._dm_channels[key] = (time.monotonic() + DM_CACHE_SECONDS, channel)
-        return channel
 
     def _wait_turn(
         self, row: OutboxMessage, channel: str | None, now: datetime, *, put_back: bool = True

@@ -6,11 +6,14 @@ by every process (storage.models.ApiSlot). A mixin of bot.dispatcher.Dispatcher.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
-from bot.outbox_results import SendResults, log
+from bot.outbox_results import SendResults, _retry_after, log
+from bot.pacing import MAX_INLINE_WAIT_SECONDS
 from bot.post_metadata import post_key_of
 from bot.slack_clients import TeamClients
 from bot.slack_errors import APP_NOT_AUTHORIZED, is_permanent
@@ -24,6 +27,8 @@ HISTORY_METHOD = "conversations.history"
 HISTORY_PAGE = 15
 # Look this far before the first attempt (clock skew between us and Slack's ts).
 HISTORY_SKEW = timedelta(minutes=1)
+# A DM channel id never changes for one person and app; conversations.open is asked once a day.
+DM_CACHE_SECONDS = 24 * 60 * 60.0
 
 
 class Reconciling(SendResults):
@@ -33,7 +38,29 @@ class Reconciling(SendResults):
     batch: int
     lease: timedelta
     history_interval: timedelta
+    method_per_minute: dict[str, float]
     _cursors: dict[int, str]
+    _dm_channels: dict[tuple[str, str], tuple[float, str]]  # (team, user) -> (until, channel)
+    _sleep: Callable[[float], None]
+
+    def _cached_dm(self, team_id: str, user_id: str) -> str | None:
+        with self._lock:
+            cached = self._dm_channels.get((team_id, user_id))
+        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
+    def _open_dm_wait(self, team_id: str) -> float:
+        """Seconds until this process may call conversations.open for the workspace (taken)."""
+        per_minute = self.method_per_minute["conversations.open"]
+        return self._buckets.wait((team_id, "conversations.open"), per_minute, per_minute)
+
+    def _open_dm(self, team_id: str, user_id: str) -> str:
+        """The app's DM with the user, opened (idempotent: opening an open DM returns the same
+        channel) and kept for DM_CACHE_SECONDS. Raises what slack-sdk raises."""
+        opened = self.clients.client_for(team_id).conversations_open(users=user_id)
+        channel = str(opened["channel"]["id"])
+        with self._lock:
+            self._dm_channels[(team_id, user_id)] = (time.monotonic() + DM_CACHE_SECONDS, channel)
+        return channel
 
     def reconcile_due(self, now: datetime) -> int:
         """Look up unknown rows in Slack, at most one conversations.history call per workspace
@@ -79,6 +106,12 @@ class Reconciling(SendResults):
             # Another row (of this process or another) has this minute's read.
             self._release_unknown(row, self._next_history_slot(row.team_id))
             return 0
+        if channel[:1] in ("U", "W"):
+            # Posted by user id (chat.postMessage opens the DM itself): the history is the DM's.
+            dm = self._dm_for_history(row, channel, now)
+            if dm is None:
+                return 0
+            channel = dm
         found, code = self._find_in_history(row, channel)
         if found is not None:
             log.info("outbox row %s (%s) was in Slack after all", row.id, row.post_key)
@@ -104,6 +137,35 @@ class Reconciling(SendResults):
         # Not there (or the conversation can't be read, when posting there will fail too).
         self._later(row, now, "not found in history", uncount=False)
         return 1
+
+    def _dm_for_history(self, row: OutboxMessage, user_id: str, now: datetime) -> str | None:
+        """The DM's own id for a row sent to a user id (conversations.history wants a
+        conversation id); None when the row was handed back to be looked for later."""
+        cached = self._cached_dm(row.team_id, user_id)
+        if cached is not None:
+            return cached
+        wait = self._open_dm_wait(row.team_id)
+        if wait > MAX_INLINE_WAIT_SECONDS:
+            self._release_unknown(row, now + timedelta(seconds=wait))
+            return None
+        if wait > 0:
+            self._sleep(wait)
+        try:
+            return self._open_dm(row.team_id, user_id)
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                self._release_unknown(row, now + timedelta(seconds=_retry_after(error) or 60))
+                return None
+            code = error.response.get("error") or "error"
+            if is_permanent(code):
+                # No DM with this person can be opened: Slack can't have the message either.
+                self._later(row, now, f"dm not openable: {code}", uncount=False)
+                return None
+            self._release_unknown(row, self._backoff(1))
+            return None
+        except Exception:
+            self._release_unknown(row, self._backoff(1))
+            return None
 
     def _find_in_history(self, row: OutboxMessage, channel: str) -> tuple[str | None, str | None]:
         """(the message's ts, None) when found; (None, error code or None) otherwise: one page

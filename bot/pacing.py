@@ -7,6 +7,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+# Pacing waits shorter than this are slept through; longer ones put the row back until then.
+MAX_INLINE_WAIT_SECONDS = 2.0
+
 
 class TokenBuckets:
     """Token buckets in real (monotonic) seconds: `wait(key, per_minute)` says how long until

@@ -186,6 +186,15 @@ class RecordedCall:
     # (or 0 for a hang), so duplicates show up in counts of posts.
     answered: int = field(default=200, compare=False)
 
+    @property
+    def conversation(self) -> str | None:
+        """The conversation the call was addressed to: its `channel`, a user id read as that
+        user's DM (chat.postMessage takes one: SlackStandIn._chat_post_message)."""
+        channel = self.params.get("channel")
+        if not isinstance(channel, str):
+            return None
+        return _dm_channel_id(channel) if channel[:1] in ("U", "W") else channel
+
 
 @dataclass(frozen=True)
 class ResponseUrlPost:
@@ -1687,13 +1696,20 @@ class SlackStandIn:
         return f"{seconds}.{micros:06d}"
 
     def _resolve_channel_id(self, channel: str) -> str:
-        """Posting to a user id posts to that user's DM, as Slack does."""
+        """A user id stands for the app's DM with that user (only chat.postMessage takes one:
+        _known_channel)."""
         if channel.startswith("U") or channel.startswith("W"):
             return _dm_channel_id(channel)
         return channel
 
-    def _known_channel(self, channel: Any) -> str:
+    def _known_channel(self, channel: Any, *, user_id_means_dm: bool = False) -> str:
         if not isinstance(channel, str) or not channel:
+            raise SlackApiErrorAnswer("channel_not_found")
+        if channel[0] in "UW" and not user_id_means_dm:
+            # Only chat.postMessage turns a user id into the app's DM with them (below); every
+            # other conversations/chat method wants the conversation's own id (a D… for a DM,
+            # from conversations.open: "You can then send a message to the conversation using
+            # the chat.postMessage method", docs.slack.dev/reference/methods/conversations.open).
             raise SlackApiErrorAnswer("channel_not_found")
         channel_id = self._resolve_channel_id(channel)
         info = self._channel_info.get(channel_id)
@@ -1924,7 +1940,11 @@ class SlackStandIn:
         return {"channel": self._channel_object(channel_id)}
 
     def _chat_post_message(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
-        channel_id = self._known_channel(params.get("channel"))
+        # A user id as `channel` posts to the app's DM with that user, opening it if need be:
+        # "provide the user's ID as the channel value and a direct message conversation will be
+        # opened if it isn't open already" (docs.slack.dev/reference/methods/chat.postMessage,
+        # "Channels"). The answer's `channel` is the DM's own id (D…).
+        channel_id = self._known_channel(params.get("channel"), user_id_means_dm=True)
         self._validate_message_content(params)
         ts = self._new_ts()
         message = self._message_object(params, ts)

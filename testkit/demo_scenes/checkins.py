@@ -60,7 +60,7 @@ def _latest_checkin_dm(ctx: DemoContext, user_id: str) -> RecordedCall | None:
     found = [
         c
         for c in ctx.standin.calls_to("chat.postMessage")
-        if c.params.get("channel") == _dm(user_id)
+        if c.conversation == _dm(user_id)
         and str(c.params.get("text", "")).startswith("Your weekly check-in")
     ]
     return found[-1] if found else None
@@ -123,10 +123,10 @@ def play(ctx: DemoContext) -> None:
     t.scene("Friday 14:00 in Los Angeles — Priya's check-in; she is with a customer")
     _move_clock_to(ctx, PRIYA_FRIDAY)
     ctx.ticker.tick()
-    _show(ctx, [c for c in _new_calls(ctx) if c.params.get("channel") == _dm(ctx.priya)])
+    _show(ctx, [c for c in _new_calls(ctx) if c.conversation == _dm(ctx.priya)])
 
     t.scene("Saturday 14:00 in New York — Maya's weekly digest of her team's check-ins")
     _move_clock_to(ctx, MAYA_SATURDAY)
     ctx.ticker.tick()
     ctx.ticker.tick()  # a second tick (or a second replica) sends nothing more
-    _show(ctx, [c for c in _new_calls(ctx) if c.params.get("channel") == _dm(maya)])
+    _show(ctx, [c for c in _new_calls(ctx) if c.conversation == _dm(maya)])

@@ -135,7 +135,7 @@ def play(ctx: DemoContext) -> None:
         ),
         dms=2,
     )
-    leo_dm = next(c for c in posted if c.params["channel"] == "D0LEO")
+    leo_dm = next(c for c in posted if c.conversation == "D0LEO")
 
     t.scene("Monday 11:05 — Leo agrees to celebrate his perfect miss")
     t.say("Leo clicks “Yes, celebrate it” — twice, the Wi-Fi is slow")
@@ -146,7 +146,7 @@ def play(ctx: DemoContext) -> None:
     ctx.wait_for_new(seen, "chat.postMessage", 2)
     ctx.wait_for_new(seen, "chat.update")
     t.show_new_calls()
-    wins = [c for c in ctx.standin.calls[seen:] if c.params.get("channel") == "C0WINS"]
+    wins = [c for c in ctx.standin.calls[seen:] if c.conversation == "C0WINS"]
     t.say(f"#wins got {len(wins)} shout-out — no amount in it")
 
     t.scene("Monday 11:10 — Leo answers the reflection questions")

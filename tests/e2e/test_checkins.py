@@ -265,7 +265,7 @@ def test_checkin_command_opens_the_week_and_answering_again_edits(
     reply = live.sender(team_id).view_submission(view, user_id=REP1, values=values)
     assert reply.status == 200 and not reply.body.strip()
     thanks = _new_calls(standin, seen, "chat.postMessage")
-    assert thanks[0].params["channel"] == _dm(REP1) and "saved" in thanks[0].params["text"]
+    assert thanks[0].conversation == _dm(REP1) and "saved" in thanks[0].params["text"]
     # Slack retries the same view: nothing new is saved or posted.
     again = live.sender(team_id).view_submission(view, user_id=REP1, values=values)
     assert again.status == 200
@@ -305,7 +305,7 @@ def _thanks_to(standin: SlackStandIn, seen: int, user_id: str) -> list[RecordedC
         for c in standin.calls[seen:]
         if c.method == "chat.postMessage"
         and c.ok
-        and c.params.get("channel") == _dm(user_id)
+        and c.conversation == _dm(user_id)
         and "is saved" in str(c.params.get("text"))
     ]
 
@@ -516,7 +516,7 @@ def test_the_scheduled_dm_asks_about_this_weeks_loss_and_last_commitment_then_bu
     dms = [
         c
         for c in standin.calls[seen:]
-        if c.method == "chat.postMessage" and c.params.get("channel") == _dm(REP1)
+        if c.method == "chat.postMessage" and c.conversation == _dm(REP1)
     ]
     assert len(dms) == 1
     dm = dms[0]

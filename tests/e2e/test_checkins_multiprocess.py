@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _delivered(calls: list[RecordedCall]) -> Counter[str]:
     return Counter(
-        str(c.params["channel"])
+        str(c.conversation)
         for c in calls
         if c.method == "chat.postMessage"
         and c.ok

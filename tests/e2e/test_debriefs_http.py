@@ -146,9 +146,9 @@ def test_a_system_miss_is_saved_and_the_rep_and_manager_hear_once(slack: SlackDr
     time.sleep(0.4)
     assert len(slack.outcomes()) == 1
     about = [
-        c.params["channel"]
+        c.conversation
         for c in slack.posts_about(seen, "Initech")
-        if c.params["channel"] in (DM[REP1], DM[MANAGER])
+        if c.conversation in (DM[REP1], DM[MANAGER])
     ]
     assert sorted(about) == sorted([DM[REP1], DM[MANAGER]])
     assert [p.post_key.rsplit(":", 1)[-1] for p in slack.post_log()] == ["rep", "manager"]
@@ -295,7 +295,7 @@ def test_reflections_are_kept_privately_and_the_next_debrief_follows_up(slack: S
     assert len(slack.since(seen, "chat.postMessage", channel=DM[REP1])) == 1
     # Reflections never reach a channel.
     for call in slack.since(0, "chat.postMessage"):
-        if not call.params["channel"].startswith("D"):
+        if not str(call.conversation).startswith("D"):
             assert "Price came up too late" not in _text(call)
 
     _, second = _lose(slack, REP1, "Beta deal", practices=["discovery"])
@@ -350,7 +350,7 @@ def test_one_reminder_when_reflections_are_not_answered_within_a_day(slack: Slac
     clock.advance(days=3)
     ticker.tick()
     reminders = [c for c in slack.since(seen, "chat.postMessage") if "still waiting" in _text(c)]
-    assert [c.params["channel"] for c in reminders if "Slow deal" in _text(c)] == [DM[REP2]]
+    assert [c.conversation for c in reminders if "Slow deal" in _text(c)] == [DM[REP2]]
     assert not [c for c in reminders if "Answered deal" in _text(c)]
     assert REFLECT_ACTION_ID in _text(reminders[0])
     assert [o.reflection_reminded_at is not None for o in slack.outcomes()] == [True, False]

@@ -90,7 +90,7 @@ def _posts(standin: SlackStandIn, seen: int, channel: str) -> list[RecordedCall]
     return [
         c
         for c in standin.calls[seen:]
-        if c.method == "chat.postMessage" and c.params.get("channel") == channel
+        if c.method == "chat.postMessage" and c.conversation == channel
     ]
 
 
@@ -149,7 +149,7 @@ def test_reminders_give_up_on_a_rep_who_left_and_retry_a_hiccup_without_blocking
     seen = slack.mark()
     # The rep who left answers user_not_found; the next reminder meets a Slack outage (503;
     # a chat.postMessage is never re-sent by the client); the one after goes through.
-    standin.fail_next("chat.postMessage", status=503, times=1)
+    standin.fail_next("chat.postMessage", status=503, times=1, to=REP1)
     _run(jobs, "debrief-reflection-reminders")
     assert len(slack.posts_about(seen, "Fine deal", channel=DM[REP2])) == 1
     assert slack.posts_about(seen, "Hiccup deal") == []
@@ -164,7 +164,7 @@ def test_reminders_give_up_on_a_rep_who_left_and_retry_a_hiccup_without_blocking
     tried_gone = [
         c
         for c in standin.calls[seen:]
-        if c.method == "conversations.open" and c.params.get("users") == "U0GONE"
+        if c.method == "chat.postMessage" and c.params.get("channel") == "U0GONE"
     ]
     assert tried_gone == []  # off the queue for good
     assert all(o.reflection_reminded_at is not None for o in slack.outcomes())

@@ -592,7 +592,7 @@ def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
         c
         for c in standin.calls[seen:]
         if c.method == "files.completeUploadExternal"
-        and c.params.get("channel_id") == manager_posts[0].params["channel"]
+        and c.params.get("channel_id") == manager_posts[0].conversation
     ]
     assert len(completes) == 1
     file_id = completes[0].params["files"][0]["id"]
@@ -640,7 +640,7 @@ def test_an_unreachable_rep_is_reviewed_unsent_and_blocks_nobody(
 ) -> None:
     ticker, _ = review_ticker(AFTER_EVERY_REVIEW)
     ticker.tick()  # earlier tests' reviews, out of the way
-    # Deactivated: never added to the stand-in, so conversations.open says user_not_found.
+    # Deactivated: never added to the stand-in, so a post to their id says channel_not_found.
     gone = "U" + uuid.uuid4().hex[:9].upper()
     reachable = new_user(standin, tz="UTC")
     manager = _team_of_two(live, standin, gone, reachable)
@@ -664,8 +664,8 @@ def test_an_unreachable_rep_is_reviewed_unsent_and_blocks_nobody(
         return len(
             [
                 c
-                for c in standin.calls_to("conversations.open", ok_only=False)
-                if c.params.get("users") == gone
+                for c in standin.calls_to("chat.postMessage", ok_only=False)
+                if c.params.get("channel") == gone
             ]
         )
 

@@ -251,7 +251,7 @@ def test_valid_settings_are_saved_confirmed_and_shown_next_time(
         lambda calls: any(c.method == "chat.postMessage" for c in calls[seen:]), timeout=10
     )
     confirmation = [c for c in calls[seen:] if c.method == "chat.postMessage"][0]
-    assert confirmation.params["channel"] == "D0ADMIN"
+    assert confirmation.conversation == "D0ADMIN"
     assert "Settings saved" in _texts(confirmation.params["blocks"])
 
     engine = make_engine(live.database_url)

@@ -693,7 +693,7 @@ def test_a_workspace_whose_digest_fails_does_not_hold_up_the_others(
         return [
             c
             for c in standin.calls_to("chat.postMessage", ok_only=False)
-            if c.params.get("channel") == f"C0ARCHIVED{team.run.upper()}"
+            if c.conversation == f"C0ARCHIVED{team.run.upper()}"
         ]
 
     team.tick(FakeClock(wednesday_three + timedelta(minutes=1)))

@@ -77,7 +77,7 @@ def test_a_grid_workspace_gets_its_debrief_and_its_scheduled_checkin(grid: Slack
     deal = f"Grid renewal {uuid.uuid4().hex[:6]}"
     dm, outcome = _lose(slack, REP1, deal)
     assert outcome.team_id == GRID_TEAM
-    assert dm.params["channel"] == DM[REP1]
+    assert dm.conversation == DM[REP1]
     assert {_team_of(c) for c in standin.calls[seen:] if c.method in ("views.open",)} == {GRID_TEAM}
     assert _team_of(dm) == GRID_TEAM
 
@@ -103,7 +103,7 @@ def test_a_grid_workspace_gets_its_debrief_and_its_scheduled_checkin(grid: Slack
         c
         for c in standin.calls[seen:]
         # The outbox posts in the rep's DM (the stand-in's D + the id without U).
-        if c.method == "chat.postMessage" and c.ok and c.params.get("channel") == "D" + rep[1:]
+        if c.method == "chat.postMessage" and c.ok and c.conversation == "D" + rep[1:]
     ]
     assert len(checkins) == 1, [(c.method, c.response.get("error")) for c in standin.calls[seen:]]
     assert _team_of(checkins[0]) == GRID_TEAM

@@ -380,7 +380,7 @@ def test_checkin_in_beta_opens_beta_week_and_answers_land_in_beta(two: SlackDriv
     (thanks,) = two.wait(seen, "chat.postMessage", channel="D" + rep[1:])
     two.settle()
     assert_all_with_token_of(BETA, two.since(seen))
-    assert thanks.params["channel"] == "D" + rep[1:]  # the outbox posts in the rep's DM
+    assert thanks.conversation == "D" + rep[1:]  # the outbox posts in the rep's DM
 
     for session in two.db():
         beta_checkin = session.get(CheckIn, beta_id)
@@ -426,7 +426,7 @@ def test_kudos_in_beta_post_with_betas_token_and_count_on_betas_home_only(
     assert_all_with_token_of(BETA, calls)
     assert "Your kudos is up" in text_of(confirmation)
     posts = [c for c in calls if c.method == "chat.postMessage" and message in text_of(c)]
-    channels = sorted(c.params["channel"] for c in posts)
+    channels = sorted(str(c.conversation) for c in posts)
     assert "C0GENERAL" in channels and "C0WINS" not in channels  # Beta's channel, not Alpha's
 
     for session in two.db():

@@ -49,7 +49,7 @@ def _type(
 
 def _dm_posts(calls: list[RecordedCall], user_id: str = REP) -> list[RecordedCall]:
     dm = "D" + user_id[1:]
-    return [c for c in calls if c.method == "chat.postMessage" and c.params.get("channel") == dm]
+    return [c for c in calls if c.method == "chat.postMessage" and c.conversation == dm]
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_where_the_bot_can_post_the_reply_is_a_plain_ephemeral(
         lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
     )
     shown = [c for c in calls[seen:] if c.method == "chat.postEphemeral"]
-    assert shown[0].ok and shown[0].params["channel"] == "C0GENERAL"
+    assert shown[0].ok and shown[0].conversation == "C0GENERAL"
     # The response_url, good for 5 answers only, is kept for when it's needed.
     assert standin.responses_to(response_url, ok_only=False) == []
 

@@ -49,13 +49,13 @@ def checkin_dms(calls: list[RecordedCall], user_id: str) -> list[RecordedCall]:
     return [
         c
         for c in calls
-        if c.params.get("channel") == dm(user_id)
+        if c.conversation == dm(user_id)
         and str(c.params.get("text", "")).startswith("Your weekly check-in")
     ]
 
 
 def texts_to(calls: list[RecordedCall], user_id: str) -> list[str]:
-    return [str(c.params.get("text", "")) for c in calls if c.params.get("channel") == dm(user_id)]
+    return [str(c.params.get("text", "")) for c in calls if c.conversation == dm(user_id)]
 
 
 @pytest.fixture
@@ -285,7 +285,7 @@ def test_reminders_keep_coming_behind_more_old_unanswered_check_ins_than_a_batch
     reminders = world.tick_at(utc(2026, 10, 31, 14, 0))
     assert [t for t in texts_to(reminders, LONDON) if "nudge" in t] != []
     # The old ones are past their window: never reminded, days late.
-    assert [c for c in reminders if str(c.params.get("channel")).startswith(dm("U0STALE"))] == []
+    assert [c for c in reminders if str(c.conversation).startswith(dm("U0STALE"))] == []
 
 
 def test_failing_time_zone_reads_wait_their_turn_instead_of_starving_others(
@@ -407,7 +407,7 @@ def test_manager_digest_once_a_week_with_rate_drops_and_who_is_missing(world: Sl
     sent = [
         c
         for c in world.standin.calls_to("chat.postMessage")
-        if c.params.get("channel") == dm(MANAGER) and "week of 26 Oct" in str(c.params.get("text"))
+        if c.conversation == dm(MANAGER) and "week of 26 Oct" in str(c.params.get("text"))
     ][-1]
     body = str(sent.params["blocks"])
     assert "1 of 2 answered (50%)" in body

@@ -133,12 +133,38 @@ def test_a_row_is_sent_once_with_its_post_key_in_the_metadata(outbox: Outbox) ->
 
 
 def test_a_dm_is_sent_to_the_conversation_slack_opens(outbox: Outbox) -> None:
+    """chat.postMessage takes the user id as `channel` and opens the DM itself
+    (docs.slack.dev/reference/methods/chat.postMessage), so a DM costs no conversations.open
+    (Tier 3, 50 a minute): a fan-out to every rep is paced by chat.postMessage alone."""
     marker = _marker()
+    seen = len(outbox.standin.calls)
     outbox.add("k-dm", marker, to=to_user("U0REP1"))
     outbox.dispatcher().run_once(outbox.clock())
     [post] = _posted(outbox.standin, marker)
-    assert post.params["channel"] == "D0REP1"
-    assert outbox.row("k-dm").sent_channel == "D0REP1"
+    assert post.params["channel"] == "U0REP1" and post.conversation == "D0REP1"
+    assert [c.method for c in outbox.standin.calls[seen:]] == ["chat.postMessage"]
+    assert outbox.row("k-dm").sent_channel == "D0REP1"  # the DM's own id, from the answer
+
+
+def test_a_dm_slack_took_but_answered_502_is_looked_for_in_the_dms_history(
+    outbox: Outbox,
+) -> None:
+    """Sent by user id, an unknown DM is looked for in the DM itself: conversations.history
+    wants a conversation id, so the DM is opened (conversations.open) for the read."""
+    marker = _marker()
+    outbox.add("k-dm-502", marker, to=to_user("U0REP1"))
+    dispatcher = outbox.dispatcher()
+    outbox.standin.accept_then_fail("chat.postMessage", status=502)
+    dispatcher.run_once(outbox.clock())
+    assert outbox.row("k-dm-502").state == "unknown"
+    seen = len(outbox.standin.calls)
+    outbox.clock.advance(minutes=1)
+    dispatcher.run_once(outbox.clock())
+    [post] = _posted(outbox.standin, marker)  # found, not sent again
+    row = outbox.row("k-dm-502")
+    assert (row.state, row.sent_ts, row.sent_channel) == ("sent", post.response["ts"], "D0REP1")
+    calls = [(c.method, c.ok) for c in outbox.standin.calls[seen:]]
+    assert calls == [("conversations.open", True), ("conversations.history", True)]
 
 
 def test_a_rolled_back_unit_of_work_queues_nothing(outbox: Outbox) -> None:
@@ -388,7 +414,7 @@ def test_a_recognition_channel_row_waits_until_a_channel_is_set(outbox: Outbox) 
         )
     dispatcher.run_once(outbox.clock())  # saving the channel woke the row
     [post] = _posted(outbox.standin, marker)
-    assert post.params["channel"] == "C0WINS"
+    assert post.conversation == "C0WINS"
     assert outbox.row("k-wins").state == "sent"
 
 

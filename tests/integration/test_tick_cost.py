@@ -181,7 +181,7 @@ def checkin_dms(calls: list[Any], user_id: str) -> list[Any]:
         c
         for c in calls
         if c.method == "chat.postMessage"
-        and c.params.get("channel") == dm_of(user_id)
+        and c.conversation == dm_of(user_id)
         and str(c.params.get("text", "")).startswith("Your weekly check-in")
     ]
 
@@ -226,11 +226,7 @@ def test_a_zone_that_changes_moves_the_check_in(world: World) -> None:
 
 
 def digests_to(calls: list[Any], user_id: str) -> list[Any]:
-    return [
-        c
-        for c in calls
-        if c.method == "chat.postMessage" and c.params.get("channel") == dm_of(user_id)
-    ]
+    return [c for c in calls if c.method == "chat.postMessage" and c.conversation == dm_of(user_id)]
 
 
 def test_a_resumed_rep_makes_the_skipped_digest_due_again(world: World) -> None:

@@ -340,7 +340,10 @@ class SlackDriver:
             for c in self.standin.calls[seen:]
             if c.ok
             and (method is None or c.method == method)
-            and all(c.params.get(k) == v for k, v in params.items())
+            and all(
+                (c.conversation if k == "channel" else c.params.get(k)) == v
+                for k, v in params.items()
+            )
         ]
 
     def wait(self, seen: int, method: str, count: int = 1, **params: str) -> list[RecordedCall]:
@@ -383,9 +386,7 @@ class SlackDriver:
     def channel_posts(self) -> list[RecordedCall]:
         """Everything posted in the workspace's recognition channel."""
         return [
-            c
-            for c in self.standin.calls_to("chat.postMessage")
-            if c.params["channel"] == self.channel
+            c for c in self.standin.calls_to("chat.postMessage") if c.conversation == self.channel
         ]
 
     def kudos_posts(self) -> list[RecordedCall]:
