@@ -80,6 +80,7 @@ IDEMPOTENT_METHODS = frozenset(
         "chat.update",
         "views.publish",
         "files.getUploadURLExternal",
+        "files.info",
         "apps.connections.open",
     }
 )

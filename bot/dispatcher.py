@@ -35,6 +35,7 @@ import random
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,6 +131,24 @@ INLINE_429_SECONDS = 2.0
 SlackRequest = Callable[[WebClient], Any]
 
 
+class NothingShared(Exception):
+    """An upload that failed before its share was asked for (files.completeUploadExternal):
+    Slack shows nothing, so it is a definite failure to send, tried again after a backoff."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _post_file_bytes(url: str, data: bytes, timeout: float) -> None:
+    """An upload's second step: the bytes, POSTed to the URL files.getUploadURLExternal gave;
+    anything but 200 means the file is not there."""
+    request = urllib.request.Request(url, data=data, method="POST")
+    with urllib.request.urlopen(request, timeout=timeout) as answer:
+        if answer.status != 200:
+            raise NothingShared(f"upload_http_{answer.status}")
+
+
 def _inline_key(row: OutboxMessage) -> tuple[str, ...]:
     """The bucket a short 429 holds in this process (real seconds): the workspace's
     chat.postMessage pace, or the method's tier bucket. Longer holds are on the app's clock
@@ -203,8 +222,6 @@ class Dispatcher(Reconciling):
         # process shares Slack's one request a minute.
         self._holds: dict[tuple[str, str], datetime] = {}
         self._dm_channels: dict[tuple[str, str], tuple[float, str]] = {}
-        # Unknown row id -> where its history read goes on (a page said there was more).
-        self._cursors: dict[int, str] = {}
         self._lock = threading.Lock()
         # One event per background thread: a wake reaches both.
         self._wakes: list[threading.Event] = []
@@ -372,6 +389,8 @@ class Dispatcher(Reconciling):
                     if self._wait_turn(row, channel, now, put_back=False):
                         continue
                 return self._after_error(row, error, attempts, channel)
+            except NothingShared as error:
+                return self._retry(row, error.code, attempts)
             except Exception as error:
                 return self._after_exception(row, error, attempts)
             break
@@ -410,30 +429,29 @@ class Dispatcher(Reconciling):
 
     def _prepare_upload(self, row: OutboxMessage, channel: str) -> SlackRequest:
         """A files.uploadV2 row (bot.uploads): the files are made now from the row's payload,
-        then (by what this returns) uploaded with slack-sdk's files_upload_v2
+        then (by what this returns) uploaded in the three steps Slack documents
         (files.getUploadURLExternal, the bytes to that URL, files.completeUploadExternal sharing
         them in `channel` with the comment:
         https://docs.slack.dev/messaging/working-with-files#uploading_files).
 
-        Any failure makes the whole upload go again later (a new file id each time). Safe for
-        everything before the last step: a file is only shown to anyone once
-        completeUploadExternal shares it, and an uploaded file nobody completes is discarded by
-        Slack. A definite error of the last step (ok=false) shared nothing either. The one
-        window left is a completeUploadExternal whose answer is lost (a 5xx or a timeout after
-        the request left): then a retry may share a second copy; unlike a message, a share
-        carries no metadata to look for in the conversation's history."""
+        A failure of the first two steps makes the whole upload go again later (new file ids):
+        nothing is shown to anyone until completeUploadExternal shares it, and an uploaded file
+        nobody completes is discarded by Slack. Before the share is asked for, the attempt's
+        first file id is recorded on the row; when the share's answer is lost (a 5xx, a timeout
+        after the request left) the row is unknown, and files.info on those ids says whether it
+        was shared (Reconciling._reconcile_upload) before it is ever uploaded again."""
         render = renderer_for(row.payload)
         if render is None:
             raise Unrenderable(f"no_renderer:{row.payload.get('renderer')}")
         with self.uow() as uow:
             upload = render(uow.session, row.team_id, row.payload, uow.now())
         arguments = upload_arguments(upload, channel)
-        return lambda client: self._upload(client, arguments)
+        return lambda client: self._upload(row, client, arguments)
 
-    def _upload(self, client: WebClient, arguments: dict[str, Any]) -> Any:
+    def _upload(self, row: OutboxMessage, client: WebClient, arguments: dict[str, Any]) -> Any:
         # The first two steps repeat harmlessly (a new upload URL, bytes nobody shares yet), so
-        # this call's client may re-send them after a 5xx or a dropped connection; the last
-        # step it never re-sends (bot.app.IDEMPOTENT_METHODS).
+        # their client may re-send them after a 5xx or a dropped connection; the share it never
+        # re-sends (bot.app.IDEMPOTENT_METHODS).
         from bot.app import IdempotentConnectionErrorRetryHandler, IdempotentServerErrorRetryHandler
 
         steps = WebClient(
@@ -446,7 +464,50 @@ class Dispatcher(Reconciling):
                 IdempotentServerErrorRetryHandler(max_retry_count=2),
             ],
         )
-        return steps.files_upload_v2(**arguments)
+        uploaded: list[dict[str, Any]] = []
+        try:
+            for item in arguments["file_uploads"]:
+                content = item["content"]
+                data = content.encode() if isinstance(content, str) else bytes(content)
+                answer = steps.files_getUploadURLExternal(
+                    filename=item["filename"],
+                    length=len(data),
+                    **({"alt_txt": item["alt_txt"]} if item.get("alt_txt") is not None else {}),
+                )
+                _post_file_bytes(str(answer["upload_url"]), data, float(client.timeout or 30))
+                uploaded.append({"id": str(answer["file_id"]), "title": item["title"]})
+        except SlackApiError as error:
+            if error.response.status_code >= 500:
+                raise NothingShared(f"http_{error.response.status_code}") from error
+            raise  # a 429 or a definite refusal: handled as any answer (_after_error)
+        except Exception as error:
+            raise NothingShared(type(error).__name__) from error
+        assert row.id is not None
+        attempt_files = ",".join(f for f in (row.attempt_files, uploaded[0]["id"]) if f)
+        try:
+            with self.uow() as uow:
+                recorded = outbox_queries.record_upload_files(
+                    session=uow.session,
+                    row_id=row.id,
+                    worker=self.worker,
+                    attempt_files=attempt_files,
+                )
+        except Exception as error:
+            raise NothingShared(type(error).__name__) from error
+        if not recorded:
+            raise NothingShared("claim lost before the share")
+        row.attempt_files = attempt_files
+        extra = {
+            k: v
+            for k, v in arguments.items()
+            if k not in ("channel", "file_uploads", "initial_comment")
+        }
+        return client.files_completeUploadExternal(
+            files=uploaded,
+            channel_id=arguments["channel"],
+            initial_comment=arguments["initial_comment"],
+            **extra,
+        )
 
     def _channel_for(self, row: OutboxMessage, now: datetime) -> str | None:
         """The conversation to send to now; None when the row was put back or failed."""

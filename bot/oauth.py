@@ -41,6 +41,7 @@ BOT_SCOPES = (
     "im:write",
     "users:read",
     "files:write",
+    "files:read",
     "channels:read",
     "im:history",
     "channels:history",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -17,6 +18,7 @@ from bot.pacing import MAX_INLINE_WAIT_SECONDS
 from bot.post_metadata import post_key_of
 from bot.slack_clients import TeamClients
 from bot.slack_errors import APP_NOT_AUTHORIZED, is_permanent
+from bot.uploads import UPLOAD_METHOD
 from storage import outbox_queries
 from storage.models import OutboxMessage
 
@@ -31,6 +33,16 @@ HISTORY_SKEW = timedelta(minutes=1)
 DM_CACHE_SECONDS = 24 * 60 * 60.0
 
 
+def _shared_in(file: dict[str, Any], channel: str) -> tuple[bool, str | None]:
+    """(whether a file object says it is shared in `channel`, the share's ts if it says)."""
+    shares = file.get("shares") or {}
+    for kind in ("public", "private"):
+        for share in (shares.get(kind) or {}).get(channel) or []:
+            return True, str(share.get("ts")) if share.get("ts") else None
+    listed = [*file.get("channels", []), *file.get("groups", []), *file.get("ims", [])]
+    return channel in listed, None
+
+
 class Reconciling(SendResults):
     """Looking for unknown rows in Slack. The state is the dispatcher's."""
 
@@ -39,7 +51,6 @@ class Reconciling(SendResults):
     lease: timedelta
     history_interval: timedelta
     method_per_minute: dict[str, float]
-    _cursors: dict[int, str]
     _dm_channels: dict[tuple[str, str], tuple[float, str]]  # (team, user) -> (until, channel)
     _sleep: Callable[[float], None]
 
@@ -94,6 +105,8 @@ class Reconciling(SendResults):
             # Never left this process (the crash came before the request): just send it.
             self._later(row, now, "never sent", uncount=False)
             return 1
+        if row.method == UPLOAD_METHOD:
+            return self._reconcile_upload(row, channel, now)
         with self.uow() as uow:
             slot = outbox_queries.take_api_slot(
                 session=uow.session,
@@ -138,6 +151,50 @@ class Reconciling(SendResults):
         self._later(row, now, "not found in history", uncount=False)
         return 1
 
+    def _reconcile_upload(self, row: OutboxMessage, channel: str, now: datetime) -> int:
+        """An upload whose share's answer was lost: files.info on each attempt's first file
+        (newest first) says where it is shared — the file object's `shares` (by channel, with
+        the share's ts) and its `channels` / `groups` / `ims` lists
+        (https://docs.slack.dev/reference/objects/file-object). files.info is Tier 4 (100+ a
+        minute, https://docs.slack.dev/reference/methods/files.info), so no history slot is
+        taken. Shared: marked sent; not shared by any attempt: uploaded again."""
+        client = self.clients.client_for(row.team_id)
+        for file_id in reversed([f for f in (row.attempt_files or "").split(",") if f]):
+            try:
+                file = client.files_info(file=file_id).get("file") or {}
+            except SlackApiError as error:
+                code = error.response.get("error") or f"http_{error.response.status_code}"
+                if error.response.status_code == 429:
+                    self._release_unknown(row, now + timedelta(seconds=_retry_after(error)))
+                    return 0
+                if code in ("file_not_found", "file_deleted"):
+                    continue  # never completed (or since deleted): not shown by this attempt
+                if code in APP_NOT_AUTHORIZED:
+                    # An install from before files:read can't look: sharing again could show
+                    # the file twice. Given up on, loudly, as for an unreadable history.
+                    log.warning(
+                        "outbox row %s (%s): can't look for its upload (%s); not sent again",
+                        row.id,
+                        row.post_key,
+                        code,
+                    )
+                    self._fail(row, f"unverifiable:{code}")
+                    return 1
+                self._release_unknown(row, self._backoff(1))
+                return 0
+            except Exception:
+                self._release_unknown(row, self._backoff(1))
+                return 0
+            shared, ts = _shared_in(file, channel)
+            if shared:
+                log.info(
+                    "outbox row %s (%s): its upload was shared after all", row.id, row.post_key
+                )
+                self._mark_sent(row, channel, ts)
+                return 1
+        self._later(row, now, "upload not shared", uncount=False)
+        return 1
+
     def _dm_for_history(self, row: OutboxMessage, user_id: str, now: datetime) -> str | None:
         """The DM's own id for a row sent to a user id (conversations.history wants a
         conversation id); None when the row was handed back to be looked for later."""
@@ -173,8 +230,7 @@ class Reconciling(SendResults):
         where this page ended."""
         assert row.first_attempt_at is not None and row.id is not None
         oldest = (row.first_attempt_at - HISTORY_SKEW).timestamp()
-        with self._lock:
-            cursor = self._cursors.pop(row.id, None)
+        cursor = row.history_cursor
         try:
             answer = self.clients.client_for(row.team_id).conversations_history(
                 channel=channel,
@@ -196,10 +252,9 @@ class Reconciling(SendResults):
                 return str(message.get("ts")), None
         cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
         if answer.get("has_more") and cursor:
-            with self._lock:
-                self._cursors[row.id] = cursor
-            self._release_unknown(row, self._next_history_slot(row.team_id))
-            return None, "ratelimited"  # not settled yet: the next page in the next slot
+            # Not settled yet: the next page in the next slot, by whichever process takes it.
+            self._release_unknown(row, self._next_history_slot(row.team_id), history_cursor=cursor)
+            return None, "ratelimited"
         return None, None
 
     def _hold_history(self, team_id: str, error: SlackApiError) -> None:
@@ -221,11 +276,17 @@ class Reconciling(SendResults):
                 session=uow.session, team_id=team_id, method=HISTORY_METHOD
             )
 
-    def _release_unknown(self, row: OutboxMessage, not_before: datetime | None) -> None:
+    def _release_unknown(
+        self, row: OutboxMessage, not_before: datetime | None, *, history_cursor: str | None = None
+    ) -> None:
         assert row.id is not None
         with self.uow() as uow:
             released = outbox_queries.release_unknown(
-                session=uow.session, row_id=row.id, worker=self.worker, not_before=not_before
+                session=uow.session,
+                row_id=row.id,
+                worker=self.worker,
+                not_before=not_before,
+                history_cursor=history_cursor,
             )
         if not released:
             log.warning("outbox row %s (%s): reconcile claim lost", row.id, row.post_key)

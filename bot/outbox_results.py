@@ -17,6 +17,7 @@ from bot.outbox_hooks import hooks_for
 from bot.pacing import TokenBuckets
 from bot.slack_errors import CHANNEL_REFUSED, is_permanent
 from bot.uow import UnitOfWork
+from bot.uploads import UPLOAD_METHOD
 from storage import outbox_queries
 from storage.models import OutboxMessage
 
@@ -27,6 +28,10 @@ log = logging.getLogger("bot.dispatcher")
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 MAX_ATTEMPTS = 20
+# What may have happened when its answer is lost, and can be looked for before a resend: a
+# message (its post key in the conversation's history) and an upload's share (its files,
+# with files.info). Outbox.reconcile_due (bot.outbox_reconcile) does the looking.
+RECONCILED_METHODS = frozenset({"chat.postMessage", UPLOAD_METHOD})
 # A row for the recognition channel after the bot was refused there: looked at again this long
 # after (saving another channel wakes such rows at once).
 REFUSED_CHANNEL_RETRY = timedelta(hours=6)
@@ -101,12 +106,12 @@ class SendResults:
         return _Outcome.LATER
 
     def _unknown_or_later(self, row: OutboxMessage, error: str, attempts: int) -> str:
-        """No definite answer. A message may have been posted: look before sending again.
-        Other methods (views.publish, uploads' steps) are idempotent or checked by their
-        feature: tried again after a backoff. Every such attempt counts: a row found not sent
+        """No definite answer. A message may have been posted, an upload shared: look before
+        sending again. Other methods (views.publish, chat.update) are idempotent or checked by
+        their feature: tried again after a backoff. Every such attempt counts: a row found not sent
         after its MAX_ATTEMPTS-th is given up on before it would go again (_send_one)."""
         assert row.id is not None
-        if row.method != "chat.postMessage":
+        if row.method not in RECONCILED_METHODS:
             return self._retry(row, error, attempts)
         with self.uow() as uow:
             marked = outbox_queries.mark_unknown(

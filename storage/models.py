@@ -450,6 +450,13 @@ class OutboxMessage(SQLModel, table=True):
     # The conversation the last attempt went to (a DM's channel, the recognition channel as
     # it was then): where reconciliation looks for the post key.
     attempt_channel: str | None = None
+    # An upload's attempts: the first file id of each (comma-separated), recorded before its
+    # share (files.completeUploadExternal) is asked for; files.info on them says whether a
+    # share whose answer was lost happened.
+    attempt_files: str | None = None
+    # Where the history search for an unknown post stopped: the next page's cursor, read by
+    # whichever process takes the next slot.
+    history_cursor: str | None = None
     first_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_channel: str | None = None
     sent_ts: str | None = None

@@ -263,14 +263,34 @@ def _coalesce(column: Any, value: datetime) -> Any:
     return func.coalesce(column, literal(value, type_=_TABLE.c.first_attempt_at.type))
 
 
+def record_upload_files(*, session: Session, row_id: int, worker: str, attempt_files: str) -> bool:
+    """Note an upload attempt's file (``attempt_files``: every attempt's first file id so far),
+    before its share is asked for: what files.info is asked about if the answer is lost. False
+    when the claim was lost meanwhile."""
+    result = session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.id == row_id, _TABLE.c.state == "sending", _TABLE.c.claimed_by == worker)
+        .values(attempt_files=attempt_files)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def release_unknown(
-    *, session: Session, row_id: int, worker: str, not_before: datetime | None
+    *,
+    session: Session,
+    row_id: int,
+    worker: str,
+    not_before: datetime | None,
+    history_cursor: str | None = None,
 ) -> bool:
     """Give an unknown row back unsettled (this workspace's history slot is taken, or the read
-    failed): still unknown, to be looked up again from ``not_before``."""
+    failed): still unknown, to be looked up again from ``not_before``; with
+    ``history_cursor``, from that page of the history on (for whichever process reads next)."""
     values: dict[str, Any] = {"claimed_by": None, "lease_until": None}
     if not_before is not None:
         values["not_before"] = not_before
+    if history_cursor is not None:
+        values["history_cursor"] = history_cursor
     result = session.execute(
         update(_TABLE)
         .where(_TABLE.c.id == row_id, _TABLE.c.state == "unknown", _TABLE.c.claimed_by == worker)
@@ -332,6 +352,7 @@ def mark_unknown(
             lease_until=None,
             not_before=check_at,
             last_error=error,
+            history_cursor=None,  # each search starts from the newest page
         )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -272,6 +272,9 @@ class _StoredFile:
     length: int
     content: bytes | None = None
     alt_txt: str | None = None
+    title: str | None = None
+    # Where files.completeUploadExternal shared it: conversation id -> the share's ts.
+    shares: dict[str, str] = field(default_factory=dict)
 
 
 class SlackApiErrorAnswer(Exception):
@@ -938,6 +941,7 @@ class SlackStandIn:
             "views.publish": self._views_publish,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
+            "files.info": self._files_info,
             "oauth.v2.access": self._oauth_v2_access,
             "apps.connections.open": self._apps_connections_open,
         }
@@ -2195,25 +2199,52 @@ class SlackStandIn:
             if stored is None or stored.content is None:
                 raise SlackApiErrorAnswer("file_not_found")
             share_ts = self._new_ts()
+            stored.title = str(item.get("title") or stored.filename)
+            for channel_id in channel_ids:
+                stored.shares.setdefault(channel_id, share_ts)
             answered.append(
                 {
-                    "id": stored.id,
-                    "created": int(time.time()),
-                    "timestamp": int(time.time()),
-                    "name": stored.filename,
-                    "title": item.get("title") or stored.filename,
-                    **({"alt_txt": stored.alt_txt} if stored.alt_txt is not None else {}),
-                    "user": self.bot_user_id,
-                    "size": len(stored.content),
-                    "url_private": f"{self.origin}/files/{stored.id}/{stored.filename}",
+                    **self._file_object(stored),
                     "permalink": self._permalink(channel_ids[0], share_ts)
                     if channel_ids
                     else f"https://{self.team_domain}.slack.com/files/{stored.id}",
-                    "channels": [c for c in channel_ids if c.startswith("C")],
-                    "ims": [c for c in channel_ids if c.startswith("D")],
                 }
             )
         return {"files": answered}
+
+    def _file_object(self, stored: _StoredFile) -> dict[str, Any]:
+        """A file object as https://docs.slack.dev/reference/objects/file-object shows it: where
+        it is shared is in `shares` (public/private, by conversation, each share with its `ts`)
+        and in the `channels`, `groups` and `ims` lists; a file nobody shared has none."""
+        public = {c: [{"ts": ts}] for c, ts in stored.shares.items() if c.startswith("C")}
+        private = {c: [{"ts": ts}] for c, ts in stored.shares.items() if not c.startswith("C")}
+        return {
+            "id": stored.id,
+            "created": int(time.time()),
+            "timestamp": int(time.time()),
+            "name": stored.filename,
+            "title": stored.title or stored.filename,
+            **({"alt_txt": stored.alt_txt} if stored.alt_txt is not None else {}),
+            "user": self.bot_user_id,
+            "size": len(stored.content or b""),
+            "url_private": f"{self.origin}/files/{stored.id}/{stored.filename}",
+            "shares": {
+                **({"public": public} if public else {}),
+                **({"private": private} if private else {}),
+            },
+            "channels": [c for c in stored.shares if c.startswith("C")],
+            "groups": [c for c in stored.shares if c.startswith("G")],
+            "ims": [c for c in stored.shares if c.startswith("D")],
+        }
+
+    def _files_info(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        """files.info: the file object (https://docs.slack.dev/reference/methods/files.info;
+        an unknown id is `file_not_found`). A file uploaded but never completed is known here
+        and shared nowhere."""
+        stored = self._files.get(str(params.get("file") or ""))
+        if stored is None:
+            raise SlackApiErrorAnswer("file_not_found")
+        return {"file": self._file_object(stored)}
 
     def _oauth_v2_access(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         if not params.get("client_id"):

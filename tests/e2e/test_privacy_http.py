@@ -563,7 +563,11 @@ def _wait_for_call(
         return [
             c
             for c in calls[seen:]
-            if c.method == method and all(c.params.get(k) == v for k, v in params.items())
+            if c.method == method
+            and all(
+                (c.conversation if k == "channel" else c.params.get(k)) == v
+                for k, v in params.items()
+            )
         ]
 
     standin.wait_for(lambda calls: bool(matching(calls)), timeout=15)

@@ -466,6 +466,35 @@ def test_reconciling_stays_under_the_history_limit_and_never_holds_up_other_send
         standin.monotonic = __import__("time").monotonic
 
 
+def test_a_history_search_goes_on_from_its_page_in_whichever_process_reads_next(
+    outbox: Outbox,
+) -> None:
+    """A page of history holds 15 messages for apps outside the Marketplace; a post buried
+    under 16 newer ones is on the second page. The cursor lives on the row, so the process
+    that takes the next minute's slot reads page two instead of starting over."""
+    marker = _marker()
+    outbox.add("k-buried", marker)
+    first, second = (outbox.dispatcher(worker=f"process-{n}") for n in (1, 2))
+    outbox.standin.accept_then_fail("chat.postMessage", status=502)
+    first.run_once(outbox.clock())
+    assert outbox.row("k-buried").state == "unknown"
+    others = WebClient(token=f"xoxb-{outbox.team}-test", base_url=outbox.standin.url, timeout=5)
+    for n in range(16):
+        others.chat_postMessage(channel="C0WINS", text=f"{marker} newer {n}")
+    seen = len(outbox.standin.calls)
+    outbox.clock.advance(minutes=1)
+    first.reconcile_due(outbox.clock())
+    assert outbox.row("k-buried").state == "unknown"  # not on the first page
+    assert outbox.row("k-buried").history_cursor
+    outbox.clock.advance(minutes=1)
+    second.reconcile_due(outbox.clock())
+    [post] = _posted(outbox.standin, marker)
+    row = outbox.row("k-buried")
+    assert (row.state, row.sent_ts) == ("sent", post.response["ts"])
+    reads = [c for c in outbox.standin.calls[seen:] if c.method == "conversations.history"]
+    assert [bool(c.params.get("cursor")) for c in reads] == [False, True]
+
+
 def test_processes_share_one_history_read_a_minute_per_workspace(outbox: Outbox) -> None:
     """Slack allows apps outside the Marketplace 1 conversations.history request a minute per
     workspace (https://docs.slack.dev/changelog/2025/05/29/rate-limit-changes-for-non-marketplace-apps),

@@ -51,6 +51,8 @@ LEAST_PRIVILEGE_BOT_SCOPES = {
     # Reconciling a post whose outcome was lost (bot.dispatcher): the DM, the recognition channel.
     "im:history",
     "channels:history",
+    # Reconciling an upload whose share's answer was lost: files.info on our own files.
+    "files:read",
 }
 
 
