@@ -95,6 +95,18 @@ def make_calibration(
     )
 
 
+def calibrated_words(count: int, *, for_rep: bool) -> str:
+    """What a review, Home or a chart adds when a manager's view counts in it: "" for none;
+    "2 outcomes calibrated by your manager" to the rep, "1 calibrated by a manager" to the
+    manager (the team view names no one)."""
+    if count <= 0:
+        return ""
+    if for_rep:
+        noun = "outcome" if count == 1 else "outcomes"
+        return f"{count} {noun} {CALIBRATED_LABEL}"
+    return f"{count} calibrated by a manager"
+
+
 def practices_text(practices: Mapping[str, bool]) -> str:
     """The practices that held as a stored list ("discovery,qualification"; "" for none)."""
     return ",".join(p for p in PRACTICES if practices.get(p))
