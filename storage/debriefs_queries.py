@@ -211,9 +211,7 @@ def record_calibration(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def sent_manager_note(
-    *, session: Session, team_id: str, outcome_id: int
-) -> tuple[str, str] | None:
+def sent_manager_note(*, session: Session, team_id: str, outcome_id: int) -> tuple[str, str] | None:
     """(channel, ts) of the manager's note about an outcome as the outbox sent it, to update it
     in place; None while it isn't in Slack (or never will be)."""
     row = session.exec(
