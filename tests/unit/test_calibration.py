@@ -234,3 +234,98 @@ def test_the_calibrated_note_loses_its_buttons_and_says_what_was_decided() -> No
     assert "Calibrated by <@U0MGR>: agreed with <@U0LEO>'s own score." in json.dumps(agreed)
     assert "Calibrated by <@U0MGR>: *Perfect miss*" in json.dumps(differed)
     assert "&lt;great&gt; &amp; thorough" in json.dumps(differed)
+
+
+# --- reviews, Home and the chart say when a manager's view counts ------------------------------
+
+
+def _reviews(calibrated: int) -> list[Any]:
+    from bot.domain.goals import CycleReview, GoalProgress
+    from storage.models import Goal
+
+    goal = Goal(
+        team_id="T1",
+        user_id="U1",
+        metric="deals_won",
+        target=4,
+        cycle_start=WHEN.date(),
+        cycle_end=WHEN.date(),
+    )
+    progress = GoalProgress(goal=goal, attainment=1, metric_label="Deals won")
+    return [
+        CycleReview(
+            "U1",
+            progress,
+            0.9,
+            Classification.PERFECT_MISS,
+            scored_outcomes=3,
+            calibrated_outcomes=calibrated,
+        )
+    ]
+
+
+def test_a_review_says_how_many_outcomes_a_manager_calibrated() -> None:
+    from bot.blocks.goals import review_message, review_table_lines
+    from bot.usecases.goal_reviews import quadrant_upload
+
+    (calibrated,) = _reviews(2)
+    (own,) = _reviews(0)
+    assert "90% of the practices held (2 outcomes calibrated by your manager)" in json.dumps(
+        review_message(calibrated)
+    )
+    assert "calibrated" not in json.dumps(review_message(own))
+    assert review_table_lines([calibrated], ended=True)[0].endswith(
+        "process 90% (2 calibrated by a manager)"
+    )
+    payload = quadrant_upload(
+        [calibrated, own],
+        lambda ids: {"U1": "Leo"},
+        0.8,
+        title="t",
+        whose="w",
+        filename="f.png",
+        file_title="ft",
+        comment="c",
+    )
+    assert [point[0] for point in payload["points"]] == ["Leo (calibrated)", "Leo"]
+
+
+def test_home_says_which_outcomes_count_the_managers_view() -> None:
+    from datetime import timedelta
+
+    from bot.blocks.dashboard import rep_dashboard_blocks, team_row_line
+    from bot.domain import Resilience
+    from bot.domain.dashboard import RepDashboard, Streak, TeamRow
+
+    def rep(calibrated: int) -> str:
+        dashboard = RepDashboard(
+            user_id="U1",
+            progress=None,
+            cycle_start=WHEN.date(),
+            cycle_end=WHEN.date() + timedelta(days=30),
+            record={"perfect-miss": 1},
+            resilience=Resilience(0, None, 0, 0),
+            streak=Streak("loss", 1),
+            outcomes_considered=1,
+            lessons=[],
+            calibrated=calibrated,
+        )
+        return json.dumps(rep_dashboard_blocks(dashboard))
+
+    assert "Of these, 1 outcome calibrated by your manager" in rep(1)
+    assert "calibrated" not in rep(0)
+    row = TeamRow(
+        user_id="U1",
+        quadrant=None,
+        attainment_ratio=0.25,
+        checkins_answered=0,
+        checkins_sent=0,
+        last_debrief_at=None,
+        streak=Streak("loss", 1),
+        losing_streak=1,
+        too_early="1 scored outcome so far",
+        calibrated=1,
+    )
+    assert "(1 scored outcome so far, 25% of goal, 1 calibrated by a manager)" in team_row_line(
+        row, WHEN
+    )
