@@ -11,10 +11,10 @@ admin, may calibrate; that is checked here, when it is saved, not only when the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.blocks.debriefs import calibrated_manager_note, calibration_rep_dm
+from bot.blocks.debriefs import calibration_rep_dm
 from bot.domain import Classification
 from bot.domain.calibration import (
     Calibration,
@@ -23,14 +23,15 @@ from bot.domain.calibration import (
     practices_text,
 )
 from bot.domain.debriefs import OutcomeFacts
-from bot.uow import UnitOfWork, to_channel, to_user
-from bot.usecases.debriefs import facts_of
+from bot.uow import UnitOfWork, to_user
+from bot.usecases.debriefs import facts_of, queue_calibrated_note
 from storage import debriefs_queries as dq
 from storage import queries
 from storage.models import Outcome
 
-# Outbox kinds: the rep's DM with the manager's view, and the update of the manager's note.
-CALIBRATION_REP_DM, CALIBRATED_NOTE = "calibration-rep", "calibration-note"
+# Outbox kind of the rep's DM with the manager's view (the note's update is
+# bot.usecases.debriefs.CALIBRATED_NOTE, queued here or by the note's own on_sent hook).
+CALIBRATION_REP_DM = "calibration-rep"
 
 
 class Refusal(StrEnum):
@@ -141,22 +142,6 @@ def record_calibration(
         message=calibration_rep_dm(facts, calibration),
     )
     note_at = dq.sent_manager_note(session=uow.session, team_id=team_id, outcome_id=outcome.id)
-    if note_at is not None:
-        # chat.update of the bot's own DM message: "For direct messages, ensure that this value
-        # is a DM ID (starts with D)" — the channel the note was sent to, as the outbox
-        # recorded it (https://docs.slack.dev/reference/methods/chat.update/).
-        channel, ts = note_at
-        workspace = queries.get_workspace(session=uow.session, team_id=team_id)
-        currency = workspace.currency if workspace is not None else None
-        uow.outbox.add(
-            team_id=team_id,
-            post_key=f"debrief:{outcome.id}:manager-calibrated",
-            kind=CALIBRATED_NOTE,
-            to=to_channel(channel),
-            method="chat.update",
-            message={
-                "ts": ts,
-                **calibrated_manager_note(replace(facts, currency=currency), calibration),
-            },
-        )
+    if note_at is not None:  # else the note's own on_sent hook queues it (bot.usecases.debriefs)
+        queue_calibrated_note(uow.session, now, outcome, calibration, *note_at)
     return Calibrated(facts=facts, calibration=calibration)

@@ -4,6 +4,7 @@ reviews, Home and charts (the calibrated score and label where there is one)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.domain import PRACTICES
 from bot.domain.calibration import CalibrationSubmission
+from bot.outbox_hooks import hooks_for
 from bot.uow import UnitOfWork
 from bot.usecases import calibration as usecase
 from bot.usecases.calibration import Calibrated, Refusal
@@ -194,6 +196,28 @@ def test_no_note_in_slack_yet_means_no_update_but_the_rep_still_hears(
     outcome_id = _loss(session_factory, note_sent=False)
     assert isinstance(_calibrate(session_factory, outcome_id), Calibrated)
     assert [row.kind for row in _rows(session_factory)] == ["calibration-rep"]
+    # The note reaches Slack after the calibration (a click racing the dispatcher's mark): its
+    # on_sent hook, in the dispatcher's transaction, queues the update then, once.
+    note = OutboxMessage(
+        team_id=TEAM,
+        post_key=f"debrief:{outcome_id}:manager",
+        kind="debrief-manager",
+        target_kind="user",
+        target_id=MANAGER,
+        payload={"text": "note"},
+        not_before=AT,
+        created_at=AT,
+    )
+    for _ in range(2):
+        with session_factory() as session:
+            on_sent = hooks_for("debrief-manager").on_sent
+            assert on_sent is not None
+            on_sent(session, note, "D0MGR", "1700000000.000900", AT)
+            session.commit()
+    update = [row for row in _rows(session_factory) if row.kind == "calibration-note"]
+    assert len(update) == 1
+    assert (update[0].target_id, update[0].payload["ts"]) == ("D0MGR", "1700000000.000900")
+    assert "Calibrated by <@U0MGR>" in json.dumps(update[0].payload)
 
 
 def test_reviews_and_home_count_the_calibrated_score_and_label(
