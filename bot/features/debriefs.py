@@ -264,6 +264,7 @@ REFUSALS: dict[Refusal, str] = {
     Refusal.OWN_OUTCOME: OWN_OUTCOME,
     Refusal.ALREADY_CALIBRATED: ALREADY_CALIBRATED,
 }
+AGREE_FAILED = "Couldn't save your agreement just now. Please click *Agree* again in a minute."
 CANNOT_CHECK = (
     "I couldn't check with Slack who may calibrate this just now. Please try again in a moment."
 )
@@ -281,6 +282,10 @@ def calibration_agreed(
         result = _calibrate(client, context["deps"], team_id_of(body), body, outcome_id, None)
     except SlackUnavailable:
         reply_to_click(client, body, message(CANNOT_CHECK))
+        return
+    except Exception:  # the database is down: nothing was saved, and they are told so
+        log.exception("saving an agreement failed")
+        reply_to_click(client, body, message(AGREE_FAILED))
         return
     if isinstance(result, Refusal):
         reply_to_click(client, body, message(REFUSALS[result]))
