@@ -180,6 +180,51 @@ def finish_manager_note(*, session: Session, outcome_id: int) -> None:
     )
 
 
+def record_calibration(
+    *, session: Session, team_id: str, outcome_id: int, values: Mapping[str, Any]
+) -> bool:
+    """Set a manager's calibration (the ``calibrated_*`` and ``calibration_*`` columns) on an
+    outcome not calibrated yet; False when it already was (by this request's twin, a double
+    click, another process): compare-and-set, so one calibration stands, whoever came first."""
+    allowed = {
+        "calibrated_by",
+        "calibrated_at",
+        "calibration_agrees",
+        "calibrated_practices",
+        "calibrated_process_score",
+        "calibrated_classification",
+        "calibration_note",
+    }
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValueError(f"not calibration columns: {sorted(unknown)}")
+    result = session.execute(
+        update(Outcome)
+        .where(
+            col(Outcome.id) == outcome_id,
+            Outcome.team_id == team_id,
+            col(Outcome.calibrated_at).is_(None),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def sent_manager_note(*, session: Session, team_id: str, outcome_id: int) -> tuple[str, str] | None:
+    """(channel, ts) of the manager's note about an outcome as the outbox sent it, to update it
+    in place; None while it isn't in Slack (or never will be)."""
+    row = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.post_key == f"debrief:{outcome_id}:manager",
+        )
+    ).first()
+    if row is None or row.state != "sent" or not row.sent_channel or not row.sent_ts:
+        return None
+    return row.sent_channel, row.sent_ts
+
+
 def mark_bounce_back_posted(*, session: Session, outcome_id: int) -> None:
     session.execute(
         update(Outcome)

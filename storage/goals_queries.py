@@ -213,22 +213,43 @@ def win_totals(
 def process_score_totals(
     *, session: Session, team_id: str, user_id: str, start: datetime, end: datetime
 ) -> tuple[float, int]:
-    """(sum of process scores, number of outcomes) in [start, end)."""
+    """(sum of process scores, number of outcomes) in [start, end): the manager's calibrated
+    score where there is one, else the rep's own."""
     statement = select(
-        func.coalesce(func.sum(Outcome.process_score), 0.0), func.count(col(Outcome.id))
+        func.coalesce(func.sum(_effective_score()), 0.0), func.count(col(Outcome.id))
     ).where(*_outcome_window(team_id, user_id, start, end))
     total, count = session.exec(statement).one()
     return float(total or 0.0), int(count)
 
 
+def _effective_score() -> Any:
+    return func.coalesce(Outcome.calibrated_process_score, Outcome.process_score)
+
+
+def _effective_classification() -> Any:
+    return func.coalesce(Outcome.calibrated_classification, Outcome.classification)
+
+
+def calibrated_count(
+    *, session: Session, team_id: str, user_id: str, start: datetime, end: datetime
+) -> int:
+    """How many outcomes in [start, end) a manager calibrated (agreeing or not)."""
+    statement = select(func.count(col(Outcome.id))).where(
+        *_outcome_window(team_id, user_id, start, end), col(Outcome.calibrated_at).is_not(None)
+    )
+    return int(session.exec(statement).one())
+
+
 def classification_counts(
     *, session: Session, team_id: str, user_id: str, start: datetime, end: datetime
 ) -> dict[str, int]:
-    """How many outcomes of each classification in [start, end)."""
+    """How many outcomes of each classification in [start, end): the manager's calibrated
+    one where there is one, else the rep's own."""
+    label = _effective_classification().label("label")
     statement = (
-        select(Outcome.classification, func.count(col(Outcome.id)))
+        select(label, func.count(col(Outcome.id)))
         .where(*_outcome_window(team_id, user_id, start, end))
-        .group_by(col(Outcome.classification))
+        .group_by(label)
     )
     return {classification: int(count) for classification, count in session.exec(statement).all()}
 

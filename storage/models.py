@@ -231,6 +231,18 @@ class Outcome(SQLModel, table=True):
     celebration_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     bounce_back_failed_channel_id: str | None = None
     bounce_back_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The manager's calibration (issue 12), kept beside the rep's own practices, score and
+    # classification above: who calibrated and when (set once; a second calibration is
+    # refused), whether they agreed, the practices they saw hold ("discovery,qualification";
+    # "" for none), the score and classification those give, and their one sentence. Reviews,
+    # Home and charts count the calibrated score and classification where they are set.
+    calibrated_by: str | None = None
+    calibrated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    calibration_agrees: bool | None = None
+    calibrated_practices: str | None = None
+    calibrated_process_score: float | None = None
+    calibrated_classification: str | None = None  # CLASSIFICATIONS
+    calibration_note: str | None = None
     created_at: datetime = _created_at()
 
 

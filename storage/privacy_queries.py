@@ -185,6 +185,14 @@ def delete_personal_rows(*, session: Session, team_id: str, user_id: str) -> dic
     counts["outcomes"] = _deleted(
         session, delete(Outcome).where(Outcome.team_id == team_id, Outcome.user_id == user_id)
     )
+    # A manager's calibrations of their reps' deals stay the reps' (their record and the
+    # coaching they read), without naming the manager who gave them.
+    session.execute(
+        update(Outcome)
+        .where(Outcome.team_id == team_id, Outcome.calibrated_by == user_id)
+        .values(calibrated_by=None)
+        .execution_options(synchronize_session=False)
+    )
     checkin_ids = select(CheckIn.id).where(CheckIn.team_id == team_id, CheckIn.user_id == user_id)
     counts["check-in answers"] = _deleted(
         session,

@@ -9,6 +9,7 @@ from typing import Any
 from bot.blocks.goals import QUADRANT_EMOJI, day_month, goal_progress_lines
 from bot.blocks.kit import actions, button, context, divider, escape_mrkdwn, header, section
 from bot.domain import CLASSIFICATION_LABELS, Classification, format_duration
+from bot.domain.calibration import calibrated_words
 from bot.domain.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
 from bot.domain.goals import NOT_ENOUGH_TO_CALL
 from bot.domain.pareto import (
@@ -51,6 +52,13 @@ def rep_dashboard_blocks(
         blocks.append(section("No goal for this cycle yet. Set a SMART one with `/goal`."))
     cycle = f"{day_month(dashboard.cycle_start)} – {day_month(dashboard.cycle_end)}"
     blocks.append(section(f"*This cycle* ({cycle})\n{record_line(dashboard.record)}"))
+    if dashboard.calibrated:
+        blocks.append(
+            _context(
+                f"Of these, {calibrated_words(dashboard.calibrated, for_rep=True)}: "
+                "their view is the one counted here, and yours is kept too."
+            )
+        )
     resilience = dashboard.resilience
     recovery = (
         format_duration(resilience.median_recovery)
@@ -111,14 +119,16 @@ def streak_label(streak: Streak) -> str:
 
 
 def team_row_line(row: TeamRow, now: datetime) -> str:
+    words = calibrated_words(row.calibrated, for_rep=False)
+    calibrated = f", {words}" if words else ""
     if row.quadrant is not None and row.attainment_ratio is not None:
         quadrant = (
             f"{QUADRANT_EMOJI[row.quadrant]} {CLASSIFICATION_LABELS[row.quadrant]} so far "
-            f"({row.attainment_ratio:.0%} of goal)"
+            f"({row.attainment_ratio:.0%} of goal{calibrated})"
         )
     elif row.too_early is not None:
         ratio = f", {row.attainment_ratio:.0%} of goal" if row.attainment_ratio is not None else ""
-        quadrant = f"{NOT_ENOUGH_TO_CALL} ({row.too_early}{ratio})"
+        quadrant = f"{NOT_ENOUGH_TO_CALL} ({row.too_early}{ratio}{calibrated})"
     else:
         quadrant = "no goal set"
     checkins = (

@@ -29,6 +29,7 @@ from bot.domain import (
     COACHING_MESSAGES,
     Classification,
 )
+from bot.domain.calibration import calibrated_words
 from bot.domain.goals import (
     MAX_CYCLE_DAYS,
     METRIC_LABELS,
@@ -300,6 +301,12 @@ def _process_text(score: float | None, *, ended: bool) -> str:
     return f"process {score:.0%}"
 
 
+def _calibrated_suffix(review: CycleReview, *, for_rep: bool) -> str:
+    """ " (2 outcomes calibrated by your manager)" when a manager's view counts in the score."""
+    words = calibrated_words(review.calibrated_outcomes, for_rep=for_rep)
+    return f" ({words})" if words else ""
+
+
 def review_message(review: CycleReview) -> dict[str, Any]:
     """The rep's private end-of-cycle review: quadrant and seed 002's coaching message, or,
     on too little evidence for a quadrant, what there is and "not enough to call yet"."""
@@ -323,6 +330,7 @@ def review_message(review: CycleReview) -> dict[str, Any]:
                     "no evidence this cycle (no outcomes or check-in ratings)"
                     if review.process_score is None
                     else f"{review.process_score:.0%} of the practices held"
+                    + _calibrated_suffix(review, for_rep=True)
                 )
             ),
             section(opening + COACHING_MESSAGES[review.quadrant]),
@@ -335,6 +343,7 @@ def _too_early_review_message(review: CycleReview) -> dict[str, Any]:
     goal = progress.goal
     score = (
         f"\nProcess so far: {review.process_score:.0%} of the practices held"
+        + _calibrated_suffix(review, for_rep=True)
         if review.process_score is not None
         else ""
     )
@@ -392,6 +401,7 @@ def review_table_lines(
         line = (
             f"<@{r.user_id}> — {QUADRANT_EMOJI[r.quadrant]} {CLASSIFICATION_LABELS[r.quadrant]} · "
             f"{r.progress.ratio:.0%} of goal · {_process_text(r.process_score, ended=ended)}"
+            + _calibrated_suffix(r, for_rep=False)
         )
         if r.user_id in not_dmed:
             line += f" · {NOT_DMED_TEXT}"

@@ -45,6 +45,8 @@ class RepDashboard:
     streak: Streak
     outcomes_considered: int
     lessons: list[Lesson]
+    # Of this cycle's record, how many outcomes a manager calibrated (their view is counted).
+    calibrated: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class TeamRow:
     # With a goal but too little evidence to call the quadrant: what there is, in words
     # ("2 scored outcomes so far"); the quadrant is then None.
     too_early: str | None = None
+    # Of the outcomes behind the quadrant, how many a manager calibrated.
+    calibrated: int = 0
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,8 @@ class CycleReview:
     scored_checkins: int = 0
     # Fewer items than this and the quadrant is not called (the workspace's setting).
     min_evidence: int = DEFAULT_MIN_EVIDENCE
+    # Of the scored outcomes, how many a manager calibrated: their view is the one counted.
+    calibrated_outcomes: int = 0
 
     @property
     def evidence(self) -> int:

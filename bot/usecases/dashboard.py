@@ -76,6 +76,9 @@ def rep_dashboard(
     record = goals_queries.classification_counts(
         session=session, team_id=team_id, user_id=user_id, start=start, end=end
     )
+    calibrated = goals_queries.calibrated_count(
+        session=session, team_id=team_id, user_id=user_id, start=start, end=end
+    )
     events, kinds = _recent_history(session, team_id, user_id)
     lessons = [
         Lesson(question=r.question, answer=r.answer or "", at=r.created_at)
@@ -93,6 +96,7 @@ def rep_dashboard(
         streak=current_streak(kinds),
         outcomes_considered=len(events),
         lessons=lessons,
+        calibrated=calibrated,
     )
 
 
@@ -154,6 +158,7 @@ def manager_dashboard(
             streak=current_streak(kinds),
             losing_streak=resilience.current_losing_streak,
             too_early=(review.evidence_so_far() if review is not None and not called else None),
+            calibrated=review.calibrated_outcomes if review is not None else 0,
         )
         rows.append(row)
         if row.quadrant is Classification.SYSTEM_MISS:

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from bot.blocks.debriefs import (
     ShoutOut,
     bounce_back_shout_out,
+    calibrated_manager_note,
     celebration_choice_dm,
     loss_debrief_dm,
     manager_note,
@@ -36,6 +37,7 @@ from bot.domain import (
     process_score,
     resilience_figures,
 )
+from bot.domain.calibration import Calibration, practices_from_text
 from bot.domain.debriefs import (
     COMMITMENT_KEY,
     Commitment,
@@ -50,7 +52,7 @@ from bot.domain.debriefs import (
 )
 from bot.domain.text import without_unsaveable
 from bot.outbox_hooks import register_hooks
-from bot.uow import UnitOfWork, add_to_outbox, to_recognition_channel, to_user
+from bot.uow import UnitOfWork, add_to_outbox, to_channel, to_recognition_channel, to_user
 from storage import debriefs_queries as dq
 from storage import queries
 from storage.models import OutboxMessage, Outcome
@@ -436,6 +438,8 @@ def find_lessons(*, session: Session, team_id: str, user_id: str, text: str) -> 
 REP_DM, WIN_REP_DM, MANAGER_NOTE = "debrief-rep", "win-rep", "debrief-manager"
 REMINDER, REFLECTED, CHOICE = "debrief-reminder", "debrief-reflected", "debrief-celebration-choice"
 PERFECT_MISS, BOUNCE_BACK = "perfect-miss", "bounce-back"
+# A manager's calibration (bot.usecases.calibration): the update of the manager's note.
+CALIBRATED_NOTE = "calibration-note"
 
 
 def rep_dm_key(outcome_id: int) -> str:
@@ -690,6 +694,62 @@ def _manager_note_done(session: Session, row: OutboxMessage, *_: object) -> None
         dq.finish_manager_note(session=session, outcome_id=outcome.id)
 
 
+def _manager_note_sent(
+    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
+) -> None:
+    _manager_note_done(session, row)
+    # Calibrated before the note was recorded as sent (a click racing the dispatcher's mark):
+    # the update that swaps its buttons is queued now, once (its post key).
+    outcome = _outcome_of(session, row)
+    calibration = calibration_of(outcome) if outcome is not None else None
+    if outcome is not None and calibration is not None and channel and ts:
+        queue_calibrated_note(session, now, outcome, calibration, channel, ts)
+
+
+def calibration_of(outcome: Outcome) -> Calibration | None:
+    """The manager's calibration stored on an outcome; None when there is none."""
+    if outcome.calibrated_at is None or outcome.calibrated_classification is None:
+        return None
+    return Calibration(
+        manager_user_id=outcome.calibrated_by or "",
+        agrees=bool(outcome.calibration_agrees),
+        practices=practices_from_text(outcome.calibrated_practices),
+        process_score=float(outcome.calibrated_process_score or 0.0),
+        classification=Classification(outcome.calibrated_classification),
+        calibrated_at=outcome.calibrated_at,
+        note=outcome.calibration_note,
+    )
+
+
+def queue_calibrated_note(
+    session: Session,
+    now: datetime,
+    outcome: Outcome,
+    calibration: Calibration,
+    channel: str,
+    ts: str,
+) -> bool:
+    """Queue the chat.update of the manager's note that swaps its buttons for what was decided.
+
+    chat.update of the bot's own DM message: "For direct messages, ensure that this value is a
+    DM ID (starts with D)" — the channel the note was sent to, as the outbox recorded it
+    (https://docs.slack.dev/reference/methods/chat.update/)."""
+    assert outcome.id is not None
+    workspace = queries.get_workspace(session=session, team_id=outcome.team_id)
+    currency = workspace.currency if workspace is not None else None
+    facts = replace(facts_of(outcome), currency=currency)
+    return add_to_outbox(
+        session,
+        now=now,
+        team_id=outcome.team_id,
+        post_key=f"debrief:{outcome.id}:manager-calibrated",
+        kind=CALIBRATED_NOTE,
+        to=to_channel(channel),
+        method="chat.update",
+        message={"ts": ts, **calibrated_manager_note(facts, calibration)},
+    )
+
+
 def _reminder_done(session: Session, row: OutboxMessage, *args: object) -> None:
     # One reminder per debrief, ever: sent, or never sendable (the rep left).
     now = args[-1]
@@ -783,7 +843,7 @@ def _bounce_back_failed(session: Session, row: OutboxMessage, code: str, now: da
 
 register_hooks(REP_DM, on_sent=_rep_dm_sent, on_failed=_rep_dm_failed)
 register_hooks(WIN_REP_DM, on_sent=_rep_dm_sent, on_failed=_rep_dm_failed)
-register_hooks(MANAGER_NOTE, on_sent=_manager_note_done, on_failed=_manager_note_done)
+register_hooks(MANAGER_NOTE, on_sent=_manager_note_sent, on_failed=_manager_note_done)
 register_hooks(REMINDER, on_sent=_reminder_done, on_failed=_reminder_done)
 register_hooks(PERFECT_MISS, on_sent=_perfect_miss_sent, on_refused=_perfect_miss_refused)
 register_hooks(

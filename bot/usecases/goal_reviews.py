@@ -590,9 +590,12 @@ def quadrant_upload(
         QUADRANT,
         points=[
             # A rep without process evidence keeps None: drawn hollow, not as 0%. A rep with
-            # too little evidence for a quadrant is labelled so, wherever the dot falls.
+            # too little evidence for a quadrant is labelled so, wherever the dot falls; one
+            # whose score a manager calibrated says so too (the calibrated score is drawn).
             [
-                names.get(r.user_id, r.user_id) + ("" if r.enough_evidence else " (too early)"),
+                names.get(r.user_id, r.user_id)
+                + ("" if r.enough_evidence else " (too early)")
+                + (" (calibrated)" if r.calibrated_outcomes else ""),
                 r.process_score,
                 r.progress.ratio,
             ]

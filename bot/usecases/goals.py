@@ -257,6 +257,9 @@ def review_cycle(
     outcome_total, outcome_count = goals_queries.process_score_totals(
         session=session, team_id=goal.team_id, user_id=goal.user_id, start=start, end=end
     )
+    calibrated = goals_queries.calibrated_count(
+        session=session, team_id=goal.team_id, user_id=goal.user_id, start=start, end=end
+    )
     checkin_scores = checkin_process_scores(
         goals_queries.checkin_answers(
             session=session, team_id=goal.team_id, user_id=goal.user_id, start=start, end=end
@@ -280,4 +283,5 @@ def review_cycle(
         scored_outcomes=outcome_count,
         scored_checkins=len(checkin_scores),
         min_evidence=min_evidence,
+        calibrated_outcomes=calibrated,
     )

@@ -43,7 +43,8 @@ WORKSPACE_EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
         "objection_handling", "process_score", "classification", "occurred_at",
         "celebrate_consent", "celebration_posted_at", "bounce_back_losses",
         "bounce_back_recovery_seconds", "reflection_requested_at", "reflection_answered_at",
-        "created_at",
+        "calibrated_by", "calibrated_at", "calibration_agrees", "calibrated_practices",
+        "calibrated_process_score", "calibrated_classification", "created_at",
     ),
     "kudos": (
         "id", "team_id", "giver_user_id", "category", "message", "status", "channel_id",
@@ -69,6 +70,8 @@ WORKSPACE_EXPORT_WITHHELD: dict[str, tuple[str, ...]] = {
         "manager_note_pending_since", "bounce_back_pending_since",
         "celebration_failed_channel_id", "celebration_failed_at",
         "bounce_back_failed_channel_id", "bounce_back_failed_at",
+        # The manager's sentence to the rep: private coaching, like the rep's own words.
+        "calibration_note",
     ),
     "reflections": ("question", "answer"),
     "kudos": ("submission_key",),

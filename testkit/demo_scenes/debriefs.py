@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.debriefs import CELEBRATE_YES_ACTION_ID, REFLECT_ACTION_ID
+from bot.blocks.debriefs import (
+    CALIBRATE_AGREE_ACTION_ID,
+    CALIBRATE_DIFFER_ACTION_ID,
+    CELEBRATE_YES_ACTION_ID,
+    REFLECT_ACTION_ID,
+)
 from bot.domain import PRACTICES
 from testkit.demo import DemoContext
 from testkit.simulator import state_value
@@ -78,6 +83,42 @@ def _button_value(call: RecordedCall, action_id: str) -> str:
             if element.get("action_id") == action_id:
                 return str(element["value"])
     raise LookupError(f"no {action_id} button in the message")
+
+
+def _calibrate(ctx: DemoContext, maya: str, note: RecordedCall) -> None:
+    """Maya sees Priya's Initech score differently (seed 000: reps "can't see their own
+    swing"); her first try leaves the sentence empty, her second click on *Agree* is refused."""
+    t = ctx.transcript
+    outcome_id = _button_value(note, CALIBRATE_DIFFER_ACTION_ID)
+    t.scene("Monday 14:05 — Maya sees Priya's Initech score differently")
+    t.say("Priya ticked only discovery. Maya was on the calls; she clicks “I see it differently”")
+    seen = len(ctx.standin.calls)
+    _click(ctx, maya, CALIBRATE_DIFFER_ACTION_ID, outcome_id, note)
+    view = ctx.wait_for_new(seen, "views.open")[0].response["view"]
+    t.show_new_calls()
+    held = ["pipeline_full", "discovery", "qualification", "objection_handling"]
+    values = {
+        "practices": {"value": state_value("checkboxes", held)},
+        "note": {"value": state_value("plain_text_input", None)},
+    }
+    t.say("She ticks what she saw hold, and first forgets the one sentence")
+    _submit(ctx, maya, view, values, dms=0)
+    values["note"] = {
+        "value": state_value(
+            "plain_text_input",
+            "You qualified Initech properly and kept it moving; “no decision” was theirs to make.",
+        )
+    }
+    t.say("She writes it and submits: Priya gets her view privately, the note loses its buttons")
+    seen = len(ctx.standin.calls)
+    _submit(ctx, maya, view, values, dms=1)
+    ctx.wait_for_new(seen, "chat.update")
+    t.show_new_calls()
+    t.say("Maya clicks “Agree” on the old note too: a calibration is given once")
+    seen = len(ctx.standin.calls)
+    _click(ctx, maya, CALIBRATE_AGREE_ACTION_ID, outcome_id, note)
+    ctx.wait_for_new(seen, "chat.postEphemeral")
+    t.show_new_calls()
 
 
 def _answers(commitment: str, followed_up: str | None = None, **answers: str) -> dict[str, Any]:
@@ -166,9 +207,10 @@ def play(ctx: DemoContext) -> None:
     ctx.clock.advance(hours=3)
     t.scene("Monday 14:00 — Priya loses Initech: no decision")
     view = _open(ctx, "/lost", "Initech", priya)
-    _submit(
+    posted = _submit(
         ctx, priya, view, _lost_values("Initech", "evaluation", "no_decision", ["discovery"]), dms=2
     )
+    _calibrate(ctx, maya, next(c for c in posted if c.params["channel"] != "D0PRIYA"))
 
     ctx.clock.advance(hours=20)
     t.scene("Tuesday 10:00 — Priya hasn't answered her Globex questions: one gentle reminder")

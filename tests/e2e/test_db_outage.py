@@ -220,3 +220,34 @@ def test_a_button_click_during_an_outage_gets_an_apology_through_its_response_ur
     assert answers[0]["replace_original"] is False  # the check-in DM itself stays as it was
     assert "couldn't finish that just now" in answers[0]["text"]
     assert "try again in a minute" in answers[0]["text"]
+
+
+def test_agreeing_with_a_reps_score_during_an_outage_says_nothing_was_saved(
+    outage_app: tuple[LiveApp, str, str], standin: SlackStandIn
+) -> None:
+    from bot.blocks.debriefs import CALIBRATE_AGREE_ACTION_ID
+
+    app, admin_url, database = outage_app
+    sender = app.sender()
+    seen = len(standin.calls)
+    allow_postgres_connections(admin_url, database, allowed=False)
+    try:
+        sender.block_actions(
+            user_id="U0MGR",
+            actions=[{"action_id": CALIBRATE_AGREE_ACTION_ID, "value": "1"}],
+            message={"ts": "1700000000.000400", "text": "Leo lost a deal"},
+            channel_id="D0MGR",
+            response_url=sender.new_response_url("actions"),
+        )
+        calls = standin.wait_for(
+            lambda calls: any(
+                c.method == "chat.postEphemeral" and c.params.get("user") == "U0MGR"
+                for c in calls[seen:]
+            ),
+            timeout=15,
+        )
+    finally:
+        allow_postgres_connections(admin_url, database, allowed=True)
+    reply = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
+    assert reply.params["channel"] == "D0MGR"
+    assert "Couldn't save your agreement just now" in reply.params["text"]

@@ -29,6 +29,7 @@ from bot.blocks.home import HomeFacts
 from bot.blocks.kit import section
 from bot.domain import PRACTICES, Classification
 from bot.domain import dashboard as dash
+from bot.domain.calibration import MAX_CALIBRATION_NOTE, Calibration, make_calibration
 from bot.domain.checkins import Question, RepWeek
 from bot.domain.debriefs import Commitment, Lesson, LessonsResult, OutcomeFacts, ResilienceLine
 from bot.domain.goals import CycleReview, GoalProgress
@@ -171,6 +172,19 @@ def _facts(text: str, classification: Classification, kind: str = "loss") -> Out
         luck=30 if kind == "win" else None,
         bounce_back_losses=2,
         bounce_back_recovery=timedelta(days=3),
+    )
+
+
+def _calibration(text: str, *, agrees: bool) -> Calibration:
+    return make_calibration(
+        kind="loss",
+        luck=None,
+        manager_user_id="U0MGR",
+        practices={p: i % 2 == 1 for i, p in enumerate(PRACTICES)},
+        note=None if agrees else text[:MAX_CALIBRATION_NOTE],
+        agrees=agrees,
+        threshold=0.8,
+        now=NOW,
     )
 
 
@@ -353,6 +367,20 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
         debriefs.manager_note(_facts(t, Classification.SYSTEM_MISS)),
         debriefs.manager_note(_facts(t, Classification.LUCKY_HIT, "win")),
     ],
+    # A manager's calibration: their one sentence meets mrkdwn in the rep's DM and the note.
+    "debriefs.calibration_modal": lambda t: [
+        debriefs.calibration_modal(_facts(t, c)) for c in _classifications()
+    ],
+    "debriefs.calibrated_manager_note": lambda t: [
+        debriefs.calibrated_manager_note(_facts(t, c), _calibration(t, agrees=agrees))
+        for c in _classifications()
+        for agrees in (True, False)
+    ],
+    "debriefs.calibration_rep_dm": lambda t: [
+        debriefs.calibration_rep_dm(_facts(t, c), _calibration(t, agrees=agrees))
+        for c in _classifications()
+        for agrees in (True, False)
+    ],
     "debriefs.lessons_message": lambda t: [
         debriefs.lessons_message(LessonsResult(REP, [t], [_lesson(t)], is_manager=True)),
         debriefs.lessons_message(LessonsResult(REP, [t], [])),
@@ -436,6 +464,12 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "debriefs.not_your_questions",
         "debriefs.consent_recorded_blocks",  # reuses blocks built above
         "debriefs.coaching_question",
+        "debriefs.calibration_buttons",
+        "debriefs.calibration_metadata",
+        "debriefs.read_calibration_metadata",
+        "debriefs.parse_calibration_submission",
+        "debriefs.parse_practices",
+        "debriefs.practices_input",
         "goals.format_number",
         "goals.progress_bar",
         "goals.goal_id_of",

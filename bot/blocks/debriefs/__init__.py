@@ -5,6 +5,7 @@ for each kind of surface:
 - `dms`: the rep's DMs (the debrief, reminders, the choice to celebrate, the logged win);
 - `recognition`: the channel shout-outs for a perfect miss and a bounce-back;
 - `manager`: the private note to the rep's manager;
+- `calibration`: the manager's calibration of the rep's score and the rep's DM about it;
 - `lessons`: `/rebound lessons`.
 
 The words come from the seed texts: the reflection questions from 000/001 ("A lost opportunity is
@@ -15,6 +16,18 @@ from 003. The values they are built from (bot.domain.debriefs) live in the domai
 Everything is re-exported here, so `from bot.blocks.debriefs import lost_modal` keeps working.
 """
 
+from bot.blocks.debriefs.calibration import (
+    ALREADY_CALIBRATED,
+    CALIBRATE_CALLBACK_ID,
+    NO_SUCH_OUTCOME,
+    NOT_THE_MANAGER,
+    OWN_OUTCOME,
+    calibrated_manager_note,
+    calibration_modal,
+    calibration_rep_dm,
+    parse_calibration_submission,
+    read_calibration_metadata,
+)
 from bot.blocks.debriefs.dms import (
     CELEBRATE_BLOCK_ID,
     CELEBRATE_NO_ACTION_ID,
@@ -31,7 +44,13 @@ from bot.blocks.debriefs.dms import (
     win_logged_dm,
 )
 from bot.blocks.debriefs.lessons import LESSON_SNIPPET, lessons_message
-from bot.blocks.debriefs.manager import MANAGER_ADVICE, coaching_question, manager_note
+from bot.blocks.debriefs.manager import (
+    CALIBRATE_AGREE_ACTION_ID,
+    CALIBRATE_DIFFER_ACTION_ID,
+    MANAGER_ADVICE,
+    coaching_question,
+    manager_note,
+)
 from bot.blocks.debriefs.modals import (
     FOLLOW_UP_BLOCK_ID,
     LOST_CALLBACK_ID,
@@ -57,6 +76,18 @@ from bot.blocks.debriefs.modals import (
 from bot.blocks.debriefs.recognition import bounce_back_shout_out, perfect_miss_shout_out
 
 __all__ = [
+    "ALREADY_CALIBRATED",
+    "CALIBRATE_AGREE_ACTION_ID",
+    "CALIBRATE_CALLBACK_ID",
+    "CALIBRATE_DIFFER_ACTION_ID",
+    "NOT_THE_MANAGER",
+    "NO_SUCH_OUTCOME",
+    "OWN_OUTCOME",
+    "calibrated_manager_note",
+    "calibration_modal",
+    "calibration_rep_dm",
+    "parse_calibration_submission",
+    "read_calibration_metadata",
     "CELEBRATE_BLOCK_ID",
     "CELEBRATE_NO_ACTION_ID",
     "CELEBRATE_YES_ACTION_ID",

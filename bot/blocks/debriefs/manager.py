@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.debriefs._words import _held, _slipped, _verdict
-from bot.blocks.kit import escape_mrkdwn, section
+from bot.blocks.kit import actions, button, escape_mrkdwn, section
 from bot.domain import CLASSIFICATION_LABELS, Classification
 from bot.domain.debriefs import REASONS, STAGES, OutcomeFacts, reason_in_control
 from bot.domain.money import format_money
@@ -40,8 +40,24 @@ def coaching_question(facts: OutcomeFacts) -> str:
     return f"Looking back, which slipped first — {slipped}? What would have helped it hold?"
 
 
-def manager_note(facts: OutcomeFacts) -> dict[str, Any]:
-    """The private DM to the rep's manager about a loss or a lucky hit."""
+# The note's calibration buttons (issue 12): seed 000's reps "can't see their own swing", so the
+# manager may agree with the rep's own score or say what they saw.
+CALIBRATE_BLOCK_ID = "debrief_calibrate"
+CALIBRATE_AGREE_ACTION_ID = "calibrate_agree"
+CALIBRATE_DIFFER_ACTION_ID = "calibrate_differ"
+
+
+def calibration_buttons(outcome_id: int) -> dict[str, Any]:
+    return actions(
+        button("Agree", CALIBRATE_AGREE_ACTION_ID, value=str(outcome_id)),
+        button("I see it differently", CALIBRATE_DIFFER_ACTION_ID, value=str(outcome_id)),
+        block_id=CALIBRATE_BLOCK_ID,
+    )
+
+
+def manager_note(facts: OutcomeFacts, *, with_buttons: bool = True) -> dict[str, Any]:
+    """The private DM to the rep's manager about a loss or a lucky hit, with the buttons to
+    calibrate the rep's own score (`with_buttons=False` once it is calibrated)."""
     what = "lost" if facts.kind == "loss" else "won"
     details = [f"Deal: *{escape_mrkdwn(facts.deal)}*"]
     if facts.amount is not None:
@@ -63,11 +79,18 @@ def manager_note(facts: OutcomeFacts) -> dict[str, Any]:
         + " · ".join(details)
         + f"\n{_verdict(facts.classification)}\nPractices that held: {held}."
     )
-    blocks = [
-        section(text),
-        section(MANAGER_ADVICE.get(facts.classification, "")),
-        section(f"*One question to ask:* {coaching_question(facts)}"),
-    ]
+    blocks = [section(text)]
+    if facts.classification in MANAGER_ADVICE:  # a system hit needs no note, nor advice
+        blocks.append(section(MANAGER_ADVICE[facts.classification]))
+    blocks.append(section(f"*One question to ask:* {coaching_question(facts)}"))
+    if with_buttons:
+        blocks.append(
+            section(
+                "*Is this how you saw it?* They scored it themselves, and nobody sees their own "
+                "swing. Agree, or tell them what you saw — they get it privately."
+            )
+        )
+        blocks.append(calibration_buttons(facts.id))
     return {
         "text": (
             f"<@{facts.user_id}> {what} {escape_mrkdwn(facts.deal)}: "

@@ -127,25 +127,29 @@ def _amount_input() -> dict[str, Any]:
     )
 
 
-def _practices_input() -> dict[str, Any]:
-    element = {
-        "type": "checkboxes",
-        "action_id": "value",
-        "options": [
-            *(option(PRACTICE_LABELS[p], p) for p in PRACTICES),
-            option(NONE_HELD_LABEL, NONE_HELD),
-        ],
-    }
-    return input_block(
-        "practices",
-        "Which of these held on this deal?",
-        element,
-        optional=False,
-        hint=(
-            "Tick what held, or “None of these held”. Be honest: this is how Rebound tells bad "
-            "luck from a process to fix."
-        ),
-    )
+PRACTICES_HINT = (
+    "Tick what held, or “None of these held”. Be honest: this is how Rebound tells bad "
+    "luck from a process to fix."
+)
+
+
+def practices_input(
+    label: str = "Which of these held on this deal?",
+    *,
+    hint: str = PRACTICES_HINT,
+    initial: Mapping[str, bool] | None = None,
+) -> dict[str, Any]:
+    """The practices checklist, with its explicit "None of these held"; `initial` ticks the
+    answers given before (a manager calibrating starts from the rep's own)."""
+    options = [
+        *(option(PRACTICE_LABELS[p], p) for p in PRACTICES),
+        option(NONE_HELD_LABEL, NONE_HELD),
+    ]
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": "value", "options": options}
+    if initial is not None:
+        held = [p for p in PRACTICES if initial.get(p)]
+        element["initial_options"] = [o for o in options if o["value"] in (held or [NONE_HELD])]
+    return input_block("practices", label, element, optional=False, hint=hint)
 
 
 def _deal_input(deal: str) -> dict[str, Any]:
@@ -168,7 +172,7 @@ def lost_modal(deal: str = "") -> dict[str, Any]:
         _static_select("stage", "Stage where it was lost", STAGES),
         _reason_select(),
         _text_input("competitor", "Competitor", max_length=MAX_COMPETITOR, optional=True),
-        _practices_input(),
+        practices_input(),
         _text_input(
             "buyer_feedback",
             "What feedback did the buyer give you?",
@@ -187,7 +191,7 @@ def won_modal(deal: str = "") -> dict[str, Any]:
         context("Log the win, and be honest about how much of it was process."),
         _deal_input(deal),
         _amount_input(),
-        _practices_input(),
+        practices_input(),
         _static_select("luck", "How much of it was luck?", LUCK_LABELS),
     ]
     return modal("Log a win", blocks, callback_id=WON_CALLBACK_ID, submit="Log win", close="Cancel")
@@ -248,7 +252,7 @@ PROCESS_WITHOUT_PRACTICE = (
 )
 
 
-def _practices(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, bool]:
+def parse_practices(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, bool]:
     """The practices that held. The rep must answer: nothing ticked, or "None of these held"
     ticked with a practice, is a field error (skipping is not the same as "none held")."""
     selected = {
@@ -271,7 +275,7 @@ def parse_lost_submission(
     amount = _amount(values, errors)
     stage = _choice(values, "stage", STAGES, "Pick the stage where it was lost.", errors)
     reason = _choice(values, "reason", REASONS, "Pick the main reason.", errors)
-    practices = _practices(values, errors)
+    practices = parse_practices(values, errors)
     competitor = _text(
         values, "competitor", "the competitor", MAX_COMPETITOR, errors, required=False
     )
@@ -302,7 +306,7 @@ def parse_won_submission(
     errors: dict[str, str] = {}
     deal = _text(values, "deal", "the deal", MAX_DEAL, errors, required=True)
     amount = _amount(values, errors)
-    practices = _practices(values, errors)
+    practices = parse_practices(values, errors)
     luck = _choice(values, "luck", LUCK_LEVELS, "How much of it was luck? Pick one.", errors)
     if (
         luck is not None
