@@ -1,8 +1,8 @@
 """Outcomes: a manager's calibration of the rep's own score (who, when, agreed or not, the
 practices they saw hold, the score and classification those give, their one sentence).
 
-Revision ID: 0014_i12calib
-Revises: 0013_currency
+Revision ID: 0015_calibration
+Revises: 0014_outbox_reconcile_state
 Create Date: 2026-12-02
 
 """
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_i12calib"
-down_revision: str | Sequence[str] | None = "0013_currency"
+revision: str = "0015_calibration"
+down_revision: str | Sequence[str] | None = "0014_outbox_reconcile_state"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
