@@ -54,6 +54,7 @@ from storage.models import (
     Kudos,
     KudosRecipient,
     Member,
+    OutboxMessage,
     Outcome,
     PostLog,
     ProcessedEvent,
@@ -86,6 +87,9 @@ TABLES_PARENTS_FIRST = (
     Goal,
     PostLog,
     ProcessedEvent,
+    # What a tick queued (none when seeded): without putting it back, a round's enqueues find
+    # last round's sent rows by their post keys and send nothing.
+    OutboxMessage,
 )
 
 
@@ -475,6 +479,9 @@ def run_backend(
             posted = target.posts[-1]
             if any(p != target.posts[0] for p in target.posts):
                 raise SystemExit(f"{target.label}: the rounds did different work: {target.posts}")
+            if not posted.get("chat.postMessage"):
+                # A round that sent nothing timed an idle tick, not the due work.
+                raise SystemExit(f"{target.label}: the timed rounds sent nothing: {posted}")
             median_ms = statistics.median(target.times) * 1000
             print(
                 f"{backend:<10} {target.label:>11}: median tick {median_ms:8.1f} ms "
