@@ -179,7 +179,12 @@ class Outcome(SQLModel, table=True):
         Index("ix_outcomes_team_occurred", "team_id", "occurred_at"),
         # The scheduler looks for debriefs whose reflections are still unanswered, and for
         # consented perfect-miss shout-outs still waiting for a recognition channel.
-        Index("ix_outcomes_reflection_due", "reflection_answered_at", "reflection_reminded_at"),
+        Index(
+            "ix_outcomes_reflection_due",
+            "reflection_answered_at",
+            "reflection_reminded_at",
+            "reflection_requested_at",
+        ),
         Index("ix_outcomes_celebration_due", "celebrate_consent", "celebration_posted_at"),
         # ... and for DMs, notes and bounce-back shout-outs still to be sent (see below).
         Index("ix_outcomes_rep_dm_pending", "rep_dm_pending_since"),
