@@ -1,10 +1,10 @@
 """`/goal`, `/rebound report` (charts in a DM) and the Home dashboard's buttons.
 
 Listeners are module-level functions: ack, parse, call one use case of
-`bot.usecases.goal_reviews` in a unit of work, hand its result to a builder of
-`bot.blocks.goals`. What they cause (the "goal saved" DM, the report's charts) is queued in the
-outbox in the same transaction and sent by the dispatcher. The end-of-cycle review is a job
-(bot.jobs.goals).
+`bot.usecases.goal_form` or `bot.usecases.reports` in a unit of work, hand its result to a
+builder of `bot.blocks.goals`. What they cause (the "goal saved" DM, the report's charts) is
+queued in the outbox in the same transaction and sent by the dispatcher. The end-of-cycle review
+is a job (bot.jobs.goals).
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from bot.messaging import (
     tells_user_on_failure,
 )
 from bot.slack_users import fetch_profile
-from bot.usecases import goal_reviews as usecases
+from bot.usecases import goal_form, reports
+from bot.usecases.goal_reviews import FirstNames
 from bot.usecases.goals import local_today
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ SAVE_FAILED = "Couldn't save just now. Please try Save again."
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
-def first_names(client: WebClient) -> usecases.FirstNames:
+def first_names(client: WebClient) -> FirstNames:
     """People's first names from Slack, for chart labels."""
     return jobs.first_names(client)
 
@@ -79,7 +80,7 @@ def goal_command(
     deps: Deps = context["deps"]
     team_id, user_id = command["team_id"], command["user_id"]
     with deps.uow() as uow:
-        shown = usecases.goal_or_cycle(
+        shown = goal_form.goal_or_cycle(
             uow,
             team_id=team_id,
             user_id=user_id,
@@ -101,10 +102,10 @@ def change_goal(ack: Ack, body: dict[str, Any], client: WebClient, context: Bolt
     except ValueError:
         goal_id = None
     with deps.uow() as uow:
-        defaults = usecases.goal_to_change(
+        defaults = goal_form.goal_to_change(
             uow, team_id=team_id_of(body), user_id=body["user"]["id"], goal_id=goal_id
         )
-    if isinstance(defaults, usecases.NotYourGoal):
+    if isinstance(defaults, goal_form.NotYourGoal):
         reply_to_click(client, body, not_yours_message("goal", defaults.owner_user_id))
         return
     _open_modal(client, body["trigger_id"], defaults)
@@ -118,7 +119,7 @@ def goal_submitted(
     replacing = goal_id_of(view)
     try:
         with deps.uow() as uow:
-            form = usecases.goal_form(
+            form = goal_form.goal_form(
                 uow, team_id=team_id, user_id=user_id, replacing_goal_id=replacing
             )
     except Exception:  # the database is down: keep the modal and what was typed
@@ -139,7 +140,7 @@ def goal_submitted(
     save_before_ack(
         ack,
         deps.uow(),
-        lambda uow: usecases.record_goal(
+        lambda uow: goal_form.record_goal(
             uow,
             team_id=team_id,
             user_id=user_id,
@@ -170,7 +171,7 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
     mention = _MENTION.search(command.get("text") or "")
     try:
         with deps.uow() as uow:
-            queued = usecases.queue_report(
+            queued = reports.queue_report(
                 uow,
                 team_id=command["team_id"],
                 user_id=user_id,
@@ -179,7 +180,7 @@ def send_report(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:
                 first_names=first_names(client),
                 whose=lambda subject: _whose(client, subject, user_id),
             )
-    except usecases.NotYourReport:
+    except reports.NotYourReport:
         send_ephemeral(
             client,
             command,

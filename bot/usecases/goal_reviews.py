@@ -1,5 +1,6 @@
-"""Goals' messages and uploads: the "goal saved" DM, the end-of-cycle reviews (each rep's DM, each
-manager's table and chart) and `/rebound report`'s charts.
+"""The end-of-cycle reviews (each rep's DM, each manager's table and chart) and the charts'
+renderers, which `/rebound report` (bot.usecases.reports) queues too. `/goal` is
+bot.usecases.goal_form.
 
 Each use case takes a unit of work (bot.uow) and queues what it causes as outbox rows in the
 same transaction; the dispatcher sends them. Charts are upload rows (bot.uploads) whose payload
@@ -19,14 +20,10 @@ from sqlmodel import Session
 
 from bot import charts
 from bot.blocks.goals import (
-    GoalDefaults,
     day_month,
     day_month_year,
-    goal_saved_message,
     review_message,
-    review_table_lines,
     team_review_message,
-    timeline_comment,
 )
 from bot.domain import (
     DEFAULT_MIN_EVIDENCE,
@@ -34,16 +31,7 @@ from bot.domain import (
     OutcomeEvent,
     OutcomeKind,
 )
-from bot.domain.pareto import (
-    control_split,
-    control_summary,
-    loss_total,
-    too_early_for_pattern,
-    too_early_text,
-)
-from bot.domain.people import SlackProfile
 from bot.outbox_hooks import register_hooks
-from bot.slack_text import escape_mrkdwn
 from bot.uow import UnitOfWork, to_user
 from bot.uploads import (
     UPLOAD_METHOD,
@@ -53,20 +41,12 @@ from bot.uploads import (
     register_renderer,
     upload_payload,
 )
-from bot.usecases.dashboard import PARETO_DAYS, PARETO_REASONS, labelled_reasons
 from bot.usecases.goals import (
     CycleReview,
-    GoalProgress,
-    GoalSubmission,
-    goal_progress,
-    local_today,
-    offered_cycle,
     rep_review_due_at,
     review_cycle,
-    save_goal,
     team_review_due_at,
 )
-from bot.usecases.members import remember_profile
 from storage import goals_queries, outbox_queries, queries
 from storage.models import Goal, OutboxMessage, utcnow
 
@@ -103,131 +83,6 @@ def min_evidence_of(session: Session, team_id: str) -> int:
 def tz_of(session: Session, team_id: str, user_id: str) -> str:
     member = queries.get_member(session=session, team_id=team_id, user_id=user_id)
     return member.tz if member is not None and member.tz else "UTC"
-
-
-# --- /goal -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GoalOrCycle:
-    """What `/goal` shows: the current goal's progress, or the modal on the offered cycle."""
-
-    progress: GoalProgress | None
-    cycle: tuple[date, date]
-
-
-def goal_or_cycle(
-    uow: UnitOfWork,
-    *,
-    team_id: str,
-    user_id: str,
-    fetch_profile: Callable[[], SlackProfile | None],
-) -> GoalOrCycle:
-    """The person's goal for today (their today) with its progress, else the cycle to offer.
-    Their profile is fetched from Slack (`fetch_profile`) only when their time zone was never
-    read."""
-    session = uow.session
-    now = uow.now()
-    member = queries.get_member(session=session, team_id=team_id, user_id=user_id)
-    if member is None or member.tz_refreshed_at is None:
-        profile = fetch_profile()
-        if profile is not None:
-            member = remember_profile(session=session, team_id=team_id, profile=profile, now=now)
-    tz = member.tz if member is not None and member.tz else "UTC"
-    today = local_today(now, tz)
-    goal = goals_queries.current_goal(
-        session=session, team_id=team_id, user_id=user_id, today=today
-    )
-    workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
-    return GoalOrCycle(
-        progress=goal_progress(session=session, goal=goal, tz=tz, until=now) if goal else None,
-        cycle=offered_cycle(today, workspace.cycle),
-    )
-
-
-@dataclass(frozen=True)
-class NotYourGoal:
-    """The goal asked for is someone else's (their id), or there is no such goal (None)."""
-
-    owner_user_id: str | None
-
-
-def goal_to_change(
-    uow: UnitOfWork, *, team_id: str, user_id: str, goal_id: int | None
-) -> GoalDefaults | NotYourGoal:
-    """What the goal modal starts with when `user_id` changes goal `goal_id` of theirs."""
-    goal = (
-        goals_queries.get_goal(session=uow.session, team_id=team_id, goal_id=goal_id)
-        if goal_id is not None
-        else None
-    )
-    if goal is None or goal.user_id != user_id:
-        return NotYourGoal(goal.user_id if goal is not None else None)
-    return GoalDefaults(
-        cycle_start=goal.cycle_start,
-        cycle_end=goal.cycle_end,
-        metric=goal.metric,
-        custom_metric=goal.custom_metric,
-        target=goal.target,
-        why=goal.why,
-        goal_id=goal.id,
-    )
-
-
-@dataclass(frozen=True)
-class GoalForm:
-    tz: str
-    # The owner of the goal the form replaces (None: a new goal, or none by that id).
-    replaced_owner: str | None
-
-
-def goal_form(
-    uow: UnitOfWork, *, team_id: str, user_id: str, replacing_goal_id: int | None
-) -> GoalForm:
-    session = uow.session
-    replaced = (
-        goals_queries.get_goal(session=session, team_id=team_id, goal_id=replacing_goal_id)
-        if replacing_goal_id is not None
-        else None
-    )
-    return GoalForm(
-        tz=tz_of(session, team_id, user_id),
-        replaced_owner=replaced.user_id if replaced is not None else None,
-    )
-
-
-def record_goal(
-    uow: UnitOfWork,
-    *,
-    team_id: str,
-    user_id: str,
-    tz: str,
-    submission: GoalSubmission,
-    submission_key: str,
-    replacing_goal_id: int | None,
-) -> GoalProgress | None:
-    """Save the goal and queue the "goal saved" DM; None when this submission was saved before."""
-    now = uow.now()
-    goal = save_goal(
-        session=uow.session,
-        team_id=team_id,
-        user_id=user_id,
-        submission=submission,
-        submission_key=submission_key,
-        replacing_goal_id=replacing_goal_id,
-        now=now,
-    )
-    if goal is None:
-        return None
-    progress = goal_progress(session=uow.session, goal=goal, tz=tz, until=now)
-    uow.outbox.add(
-        team_id=team_id,
-        post_key=f"goal-set:{submission_key}",
-        kind=GOAL_SAVED,
-        to=to_user(user_id),
-        message=goal_saved_message(progress),
-    )
-    return progress
 
 
 # --- the end-of-cycle review ---------------------------------------------------------------------
@@ -418,159 +273,6 @@ def _render_team_review(
     )
 
 
-# --- /rebound report -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReportQueued:
-    """What `/rebound report` queued: the team's charts (`subject` None) or one timeline."""
-
-    subject: str | None
-
-
-class NotYourReport(Exception):
-    """Asked for someone who is neither the asker nor one of their reps."""
-
-
-def queue_report(
-    uow: UnitOfWork,
-    *,
-    team_id: str,
-    user_id: str,
-    subject: str | None,
-    request_key: str,
-    first_names: FirstNames,
-    whose: Callable[[str], str],
-) -> ReportQueued:
-    """A manager's team (no `subject`): the quadrant chart of the cycle so far and the loss
-    reasons, both to their DM. A rep's bounce-back timeline for `subject` (a manager's rep, or
-    oneself; a rep without a team gets their own). NotYourReport for anyone else."""
-    session = uow.session
-    now = uow.now()
-    reps = queries.reports_of(session=session, team_id=team_id, manager_user_id=user_id)
-    rep_ids = {rep.user_id for rep in reps}
-    if subject is not None and subject not in rep_ids | {user_id}:
-        raise NotYourReport(subject)
-    key = f"report:{user_id}:{request_key}"
-    threshold = threshold_of(session, team_id)
-    min_evidence = min_evidence_of(session, team_id)
-    if subject is None and reps:
-        reviews: list[CycleReview] = []
-        without_goal: list[str] = []
-        for rep in reps:
-            tz = rep.tz or "UTC"
-            goal = goals_queries.current_goal(
-                session=session, team_id=team_id, user_id=rep.user_id, today=local_today(now, tz)
-            )
-            if goal is None:
-                without_goal.append(rep.user_id)
-                continue
-            reviews.append(
-                review_cycle(
-                    session=session,
-                    goal=goal,
-                    tz=tz,
-                    threshold=threshold,
-                    until=now,
-                    min_evidence=min_evidence,
-                )
-            )
-        reasons = labelled_reasons(
-            goals_queries.loss_reason_counts(
-                session=session,
-                team_id=team_id,
-                user_ids=sorted(rep_ids),
-                start=now - timedelta(days=PARETO_DAYS),
-                end=now + timedelta(seconds=1),
-                limit=PARETO_REASONS,
-            )
-        )
-        table = (
-            "\n".join(review_table_lines(reviews, ended=False, without_goal=without_goal))
-            if reviews
-            else "Nobody on your team has a goal set yet."
-        )
-        _queue_chart(
-            uow,
-            team_id,
-            user_id,
-            f"{key}:quadrants",
-            quadrant_upload(
-                reviews,
-                first_names,
-                threshold,
-                title="Cycle so far",
-                whose="your team's cycle so far",
-                filename="team-quadrants.png",
-                file_title="Your team's cycle so far",
-                comment=table,
-            ),
-        )
-        if too_early_for_pattern(reasons):
-            counted = ", ".join(
-                f"{escape_mrkdwn(label or 'No reason given')} {count}" for label, count in reasons
-            )
-            pareto_comment = (
-                f"Loss reasons so far: {counted}. {too_early_text(loss_total(reasons))}"
-            )
-        else:
-            vital = ", ".join(escape_mrkdwn(r) for r in charts.vital_few(reasons))
-            pareto_comment = (
-                "The few reasons behind most losses: " + (vital or "no losses logged") + "."
-            )
-        if reasons:
-            pareto_comment += f" {control_summary(control_split(reasons))}"
-        _queue_chart(
-            uow,
-            team_id,
-            user_id,
-            f"{key}:pareto",
-            upload_payload(
-                PARETO,
-                reasons=[[label, count] for label, count in reasons],
-                title=f"Why we lose (last {PARETO_DAYS} days)",
-                days=PARETO_DAYS,
-                filename="loss-reasons.png",
-                file_title="Loss reasons",
-                comment=pareto_comment,
-            ),
-        )
-        return ReportQueued(subject=None)
-    subject = subject or user_id
-    rows = goals_queries.recent_outcome_kinds(
-        session=session, team_id=team_id, user_id=subject, limit=TIMELINE_OUTCOMES
-    )
-    _queue_chart(
-        uow,
-        team_id,
-        user_id,
-        f"{key}:timeline:{subject}",
-        upload_payload(
-            TIMELINE,
-            history=[[kind, at.isoformat()] for kind, at in rows],
-            title="Bounce-backs",
-            whose=whose(subject),
-            filename="bounce-backs.png",
-            file_title="Bounce-back timeline",
-            comment=timeline_comment(subject, len(rows)),
-        ),
-    )
-    return ReportQueued(subject=subject)
-
-
-def _queue_chart(
-    uow: UnitOfWork, team_id: str, user_id: str, post_key: str, payload: dict[str, Any]
-) -> None:
-    uow.outbox.add(
-        team_id=team_id,
-        post_key=post_key,
-        kind=REPORT_CHART,
-        to=to_user(user_id),
-        method=UPLOAD_METHOD,
-        message=payload,
-    )
-
-
 # --- charts: the payload at queue time, the PNG at send time ----------------------------------
 
 
@@ -666,11 +368,7 @@ register_renderer(PARETO, _render_pareto)
 register_renderer(TIMELINE, _render_timeline)
 
 __all__ = [
-    "NotYourReport",
-    "ReportQueued",
-    "queue_report",
     "queue_rep_review",
     "queue_team_review",
-    "record_goal",
     "review_dm_key",
 ]

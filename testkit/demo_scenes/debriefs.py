@@ -210,7 +210,7 @@ def play(ctx: DemoContext) -> None:
     posted = _submit(
         ctx, priya, view, _lost_values("Initech", "evaluation", "no_decision", ["discovery"]), dms=2
     )
-    _calibrate(ctx, maya, next(c for c in posted if c.params["channel"] != "D0PRIYA"))
+    _calibrate(ctx, maya, next(c for c in posted if c.conversation != "D0PRIYA"))
 
     ctx.clock.advance(hours=20)
     t.scene("Tuesday 10:00 — Priya hasn't answered her Globex questions: one gentle reminder")

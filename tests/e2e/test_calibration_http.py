@@ -82,7 +82,7 @@ def _replies_to(slack: SlackDriver, seen: int, user_id: str, count: int) -> list
             c
             for c in slack.since(seen)
             if (c.method == "chat.postEphemeral" and c.params.get("user") == user_id)
-            or (c.method == "chat.postMessage" and c.params.get("channel") == DM[user_id])
+            or (c.method == "chat.postMessage" and c.conversation == DM[user_id])
         ]
 
     slack.standin.wait_for(lambda _: len(replies()) >= count, timeout=10)

@@ -249,5 +249,5 @@ def test_agreeing_with_a_reps_score_during_an_outage_says_nothing_was_saved(
     finally:
         allow_postgres_connections(admin_url, database, allowed=True)
     reply = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
-    assert reply.params["channel"] == "D0MGR"
+    assert reply.conversation == "D0MGR"
     assert "Couldn't save your agreement just now" in reply.params["text"]
