@@ -1,4 +1,5 @@
-"""`/lost`, `/won`, reflections, perfect-miss consent, and `/rebound lessons`.
+"""`/lost`, `/won`, reflections, consent to a shout-out (a perfect miss, a bounce-back) and
+taking it back, and `/rebound lessons`.
 
 Each listener is a module-level function: ack, read the payload, call one use case of
 `bot.usecases.debriefs` in a unit of work, hand what came back to a pure builder of
@@ -11,6 +12,7 @@ table of what answers which request; the reflection reminders are a job (bot.job
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -24,17 +26,21 @@ from bot.blocks.debriefs import (
     LOST_CALLBACK_ID,
     REFLECT_ACTION_ID,
     REFLECT_CALLBACK_ID,
+    TAKE_BACK_ACTION_ID,
     WON_CALLBACK_ID,
     already_reflected_modal,
+    already_taken_back,
     consent_recorded_blocks,
     lessons_message,
     lost_modal,
     not_your_questions,
+    nothing_to_take_back,
     parse_lost_submission,
     parse_reflection_submission,
     parse_won_submission,
     read_reflection_metadata,
     reflection_modal,
+    taken_back_blocks,
     won_modal,
 )
 from bot.domain.text import parse_row_id
@@ -50,7 +56,7 @@ from bot.messaging import (
 )
 from bot.slack_text import unescape_command_text
 from bot.usecases import debriefs as usecases
-from bot.usecases.debriefs import NotYours
+from bot.usecases.debriefs import NotYours, TakenBack
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +73,7 @@ def register(app: App, deps: Deps) -> None:
     app.view(REFLECT_CALLBACK_ID)(reflections_submitted)
     app.action(CELEBRATE_YES_ACTION_ID)(celebration_clicked)
     app.action(CELEBRATE_NO_ACTION_ID)(celebration_clicked)
+    app.action(TAKE_BACK_ACTION_ID)(take_back_clicked)
 
 
 scheduled_jobs = jobs.scheduled_jobs
@@ -219,7 +226,7 @@ def celebration_clicked(
     team_id, user_id = team_id_of(body), body["user"]["id"]
     owner = _owner_of(deps, team_id, outcome_id)
     if owner is not None and owner != user_id:
-        # Only the rep may say whether their perfect miss is celebrated.
+        # Only the rep may say whether their perfect miss or bounce-back is shared.
         reply_to_click(client, body, not_yours_message("choice", owner))
         return
     with deps.uow() as uow:
@@ -232,7 +239,46 @@ def celebration_clicked(
         )
     if state is None or state.consent is None:
         return
-    _replace_consent_buttons(client, body, consent=state.consent is True)
+    _update_clicked_message(
+        client,
+        body,
+        lambda blocks: consent_recorded_blocks(
+            blocks,
+            consent=state.consent is True,
+            bounce_back=state.bounce_back,
+            outcome_id=state.facts.id,
+        ),
+    )
+
+
+def take_back_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """ "Take it back" on a shout-out the rep agreed to (behind Slack's confirm dialog)."""
+    ack()
+    outcome_id = _int(action.get("value"))
+    if outcome_id is None:
+        return
+    deps: Deps = context["deps"]
+    with deps.uow() as uow:
+        result = usecases.take_back_shout_out(
+            uow, team_id=team_id_of(body), user_id=body["user"]["id"], outcome_id=outcome_id
+        )
+    if result is None:
+        return
+    if isinstance(result, NotYours):
+        # Only the rep a shout-out is about may take it back (checked in the use case).
+        reply_to_click(client, body, not_yours_message("shout-out", result.owner_user_id))
+        return
+    if result.taken_back is TakenBack.ALREADY:
+        reply_to_click(client, body, already_taken_back())
+    elif result.taken_back is TakenBack.NOTHING:
+        reply_to_click(client, body, nothing_to_take_back())
+    else:
+        never_posted = result.taken_back is TakenBack.NEVER_POSTED
+        _update_clicked_message(
+            client, body, lambda blocks: taken_back_blocks(blocks, never_posted=never_posted)
+        )
 
 
 def reply_with_lessons(client: WebClient, deps: Deps, command: dict[str, Any], text: str) -> None:
@@ -273,7 +319,13 @@ def _open_modal(client: WebClient, command: dict[str, Any], view: dict[str, Any]
         )
 
 
-def _replace_consent_buttons(client: WebClient, body: dict[str, Any], *, consent: bool) -> None:
+def _update_clicked_message(
+    client: WebClient,
+    body: dict[str, Any],
+    new_blocks: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+) -> None:
+    """The DM whose button was clicked, its buttons replaced by what the click did (the direct
+    answer to the click, so not through the outbox)."""
     message, channel = body.get("message"), (body.get("channel") or {}).get("id")
     if not message or not channel or not message.get("ts"):
         return
@@ -282,10 +334,10 @@ def _replace_consent_buttons(client: WebClient, body: dict[str, Any], *, consent
             channel=channel,
             ts=message["ts"],
             text=message.get("text") or "Debrief saved",
-            blocks=consent_recorded_blocks(message.get("blocks") or [], consent=consent),
+            blocks=new_blocks(list(message.get("blocks") or [])),
         )
     except SlackApiError as error:
-        log.info("could not update the consent message: %s", error.response.get("error"))
+        log.info("could not update the clicked message: %s", error.response.get("error"))
 
 
 def _submission_key(view: dict[str, Any]) -> str:

@@ -55,8 +55,13 @@ def _adopt(uow: UnitOfWork, outcome: Outcome) -> None:
     rep_key = rep_dm_key(facts.id)
     rep_pending = outcome.rep_dm_pending_since is not None
     rep_old = _sent_before(session, outcome.team_id, rep_key)
-    bounce_pending = outcome.bounce_back_pending_since is not None and bool(
-        facts.bounce_back_losses
+    # A bounce-back is only ever posted with the rep's yes (the old code never asked): one
+    # without it is dropped here, and the rep's DM goes out without a shout-out.
+    bounce_pending = (
+        outcome.bounce_back_pending_since is not None
+        and bool(facts.bounce_back_losses)
+        and outcome.celebrate_consent is True
+        and outcome.shout_out_taken_back_at is None
     )
     if rep_old is not None or (bounce_pending and not rep_pending):
         # The rep's DM went out (or was given up on) before the outbox: its key is recorded

@@ -42,8 +42,8 @@ WORKSPACE_EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
         "luck", "pipeline_full", "healthy_stage_ratios", "discovery", "qualification",
         "objection_handling", "process_score", "classification", "occurred_at",
         "celebrate_consent", "celebration_posted_at", "bounce_back_losses",
-        "bounce_back_recovery_seconds", "reflection_requested_at", "reflection_answered_at",
-        "created_at",
+        "bounce_back_recovery_seconds", "bounce_back_offered_at", "shout_out_taken_back_at",
+        "reflection_requested_at", "reflection_answered_at", "created_at",
     ),
     "kudos": (
         "id", "team_id", "giver_user_id", "category", "message", "status", "channel_id",
