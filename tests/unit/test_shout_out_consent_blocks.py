@@ -153,7 +153,11 @@ def test_taken_back_replaces_the_button_with_what_happened() -> None:
     assert _buttons(down) == [] and "Taken back. The shout-out is coming down" in json.dumps(down)
     never = taken_back_blocks(blocks, never_posted=True)
     assert "before it went up. Nothing was posted." in json.dumps(never)
-    assert len(down) == len(blocks)
+    # The "you can take it back" hint goes with the button.
+    assert "Changed your mind?" in json.dumps(blocks) and "Changed your mind?" not in json.dumps(
+        down
+    )
+    assert len(down) == len(blocks) - 1
 
 
 def test_the_short_answers_to_take_it_back() -> None:

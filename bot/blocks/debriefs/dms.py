@@ -32,6 +32,7 @@ CELEBRATE_NO_ACTION_ID = "debrief_celebrate_no"
 CELEBRATE_BLOCK_ID = "debrief_celebrate"
 TAKE_BACK_ACTION_ID = "debrief_take_back"
 TAKE_BACK_BLOCK_ID = "debrief_take_back"
+TAKE_BACK_HINT_BLOCK_ID = "debrief_take_back_hint"
 
 
 class ShoutOut(Enum):
@@ -221,7 +222,9 @@ def celebration_choice_dm(
     blocks = [section(text)]
     if outcome_id is not None:
         blocks.append(take_back_button(outcome_id))
-        blocks.append(context("Changed your mind? You can take it back any time."))
+        hint = context("Changed your mind? You can take it back any time.")
+        hint["block_id"] = TAKE_BACK_HINT_BLOCK_ID
+        blocks.append(hint)
     return {"text": text, "blocks": blocks}
 
 
@@ -238,6 +241,7 @@ def taken_back_blocks(
     return [
         context(done) if block.get("block_id") == TAKE_BACK_BLOCK_ID else dict(block)
         for block in message_blocks
+        if block.get("block_id") != TAKE_BACK_HINT_BLOCK_ID
     ]
 
 
