@@ -40,6 +40,7 @@ from bot.blocks.debriefs import (
     parse_won_submission,
     read_reflection_metadata,
     reflection_modal,
+    take_back_lost_track,
     taken_back_blocks,
     won_modal,
 )
@@ -274,6 +275,8 @@ def take_back_clicked(
         reply_to_click(client, body, already_taken_back())
     elif result.taken_back is TakenBack.NOTHING:
         reply_to_click(client, body, nothing_to_take_back())
+    elif result.taken_back is TakenBack.LOST_TRACK:
+        reply_to_click(client, body, take_back_lost_track())
     else:
         never_posted = result.taken_back is TakenBack.NEVER_POSTED
         _update_clicked_message(

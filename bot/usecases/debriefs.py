@@ -90,6 +90,7 @@ class TakenBack(Enum):
 
     COMING_DOWN = "coming-down"  # the post is in Slack: a chat.delete is queued
     NEVER_POSTED = "never-posted"  # not sent yet: called off, it never goes out
+    LOST_TRACK = "lost-track"  # its record is gone (kept 60 days): it can't be found to delete
     ALREADY = "already"  # taken back before (a second click)
     NOTHING = "nothing"  # the rep never agreed to share it
 
@@ -684,7 +685,11 @@ def take_back_shout_out(
     ):
         return TakeBackResult(TakenBack.NEVER_POSTED, facts)
     row = outbox_queries.get(session=session, team_id=team_id, post_key=key)
-    if row is None or row.state == "failed":
+    if row is None:
+        # Its outbox row is past retention: where it went is no longer known. It is out of
+        # every digest from now on; the rep is told an admin can remove the post.
+        return TakeBackResult(TakenBack.LOST_TRACK, facts)
+    if row.state == "failed":
         return TakeBackResult(TakenBack.NEVER_POSTED, facts)
     # Sent, or being sent: the dispatcher deletes it once its channel and ts are known.
     uow.outbox.add(

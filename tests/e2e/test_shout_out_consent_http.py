@@ -14,9 +14,20 @@ from bot.blocks.debriefs import (
     TAKE_BACK_ACTION_ID,
 )
 from bot.clock import FakeClock, utc_now
+from testkit.simulator import state_value
 from testkit.standin import RecordedCall
 from tests.support.factories import _lose, won_values
-from tests.support.slack import ALL_PRACTICES, DM, REP1, REP2, WINS, SlackDriver, _text
+from tests.support.slack import (
+    ADMIN,
+    ALL_PRACTICES,
+    DM,
+    MANAGER,
+    REP1,
+    REP2,
+    WINS,
+    SlackDriver,
+    _text,
+)
 
 
 def _win(slack: SlackDriver, user_id: str, deal: str) -> tuple[RecordedCall, int]:
@@ -207,3 +218,44 @@ def test_a_shout_out_taken_back_before_it_was_sent_is_never_posted(slack: SlackD
     assert _deletes(slack, took) == []
     row = slack.wait_recorded(f"debrief:{outcome_id}:bounce-back")
     assert (row.state, row.last_error) == ("failed", "taken_back")
+
+
+def _settings(min_losses: str) -> dict[str, dict[str, object]]:
+    return {
+        "recognition_channel": {"value": {"type": "channels_select", "selected_channel": WINS}},
+        "checkin_weekday": {"value": state_value("static_select", "4")},
+        "checkin_hour": {"value": state_value("static_select", "14")},
+        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
+        "threshold": {"value": state_value("number_input", "0.8")},
+        "bounce_back_min_losses": {"value": state_value("number_input", min_losses)},
+        "team_0_manager": {"value": {"type": "users_select", "selected_user": MANAGER}},
+        "team_0_reps": {"value": {"type": "multi_users_select", "selected_users": [REP1, REP2]}},
+    }
+
+
+def test_the_streak_a_public_bounce_back_needs_is_a_setting(slack: SlackDriver) -> None:
+    view = slack.open_modal("/rebound", "settings", ADMIN)
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert blocks["bounce_back_min_losses"]["element"]["initial_value"] == "2"
+    body = slack.submit(view, ADMIN, _settings("0")).json()
+    assert list(body["errors"]) == ["bounce_back_min_losses"]
+    assert "whole number from 1 to 10" in body["errors"]["bounce_back_min_losses"]
+    seen = slack.mark()
+    slack.submit(view, ADMIN, _settings("3"))
+    saved = _dm_saying(slack, seen, ADMIN, "Settings saved")
+    assert "after 3 losses in a row" in _text(saved)
+    config = slack.team_config()
+    assert config is not None and config.bounce_back_min_losses == 3
+    reopened = slack.open_modal("/rebound", "settings", ADMIN)
+    blocks = {b.get("block_id"): b for b in reopened["blocks"]}
+    assert blocks["bounce_back_min_losses"]["element"]["initial_value"] == "3"
+
+    # Two losses are no longer enough to be asked; three are.
+    _lose(slack, REP2, "Setting loss 1")
+    _lose(slack, REP2, "Setting loss 2")
+    dm, _ = _win(slack, REP2, "Two-loss win")
+    assert "bounced back after 2 losses" in _text(dm) and CELEBRATE_YES_ACTION_ID not in _text(dm)
+    for deal in ("Setting loss 3", "Setting loss 4", "Setting loss 5"):
+        _lose(slack, REP2, deal)
+    dm, _ = _win(slack, REP2, "Three-loss win")
+    assert "bounced back after 3 losses" in _text(dm) and CELEBRATE_YES_ACTION_ID in _text(dm)

@@ -5,7 +5,9 @@ them (https://docs.slack.dev/reference/methods/chat.delete). SQLite and PostgreS
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,13 +16,12 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from bot.clock import FakeClock, utc_now
-from bot.dispatcher import register_hooks
-from bot.uow import UnitOfWork, to_channel, to_sent_post
+from bot.dispatcher import Dispatcher, register_hooks
+from bot.uow import Target, UnitOfWork, to_channel, to_sent_post
 from storage import outbox_queries
-from storage.db import upgrade
+from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import OutboxMessage
 from testkit.standin import SlackStandIn
-from tests.integration.test_outbox import Outbox
 
 FAILED: list[tuple[str, str]] = []
 
@@ -30,6 +31,47 @@ def _failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> N
 
 
 register_hooks("take-back-test", on_failed=_failed)
+
+
+@dataclass
+class Outbox:
+    """One database, a FakeClock at the real now (Slack's ts are real times), a dispatcher
+    factory and a workspace of this test's own (as in test_outbox)."""
+
+    url: str
+    standin: SlackStandIn
+    clock: FakeClock
+    team: str = field(default_factory=lambda: f"T{uuid.uuid4().hex[:8].upper()}")
+
+    def __post_init__(self) -> None:
+        self.engine = make_engine(self.url)
+        self.session_factory = make_session_factory(self.engine)
+
+    def dispatcher(self) -> Dispatcher:
+        client = WebClient(token=self.standin.bot_token, base_url=self.standin.url, timeout=5)
+        return Dispatcher(
+            self.session_factory,
+            client,
+            self.clock,
+            worker="test-worker",
+            token_for_team=lambda team_id: f"xoxb-{team_id}-test",
+        )
+
+    def add(self, post_key: str, text: str, *, to: Target) -> None:
+        with UnitOfWork(self.session_factory, clock=self.clock) as uow:
+            uow.outbox.add(
+                team_id=self.team,
+                post_key=post_key,
+                kind="post-test",
+                to=to,
+                message={"text": text},
+            )
+
+    def row(self, post_key: str) -> OutboxMessage:
+        with self.session_factory() as session:
+            row = outbox_queries.get(session=session, team_id=self.team, post_key=post_key)
+            assert row is not None
+            return row
 
 
 @pytest.fixture

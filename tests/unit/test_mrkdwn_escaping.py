@@ -452,6 +452,7 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "debriefs.take_back_failed_dm",
         "debriefs.already_taken_back",
         "debriefs.nothing_to_take_back",
+        "debriefs.take_back_lost_track",
         "debriefs.coaching_question",
         "goals.format_number",
         "goals.progress_bar",

@@ -20,6 +20,7 @@ from bot.blocks.debriefs import (
     nothing_to_take_back,
     take_back_button,
     take_back_failed_dm,
+    take_back_lost_track,
     taken_back_blocks,
     win_logged_dm,
 )
@@ -163,6 +164,7 @@ def test_taken_back_replaces_the_button_with_what_happened() -> None:
 def test_the_short_answers_to_take_it_back() -> None:
     assert "Already taken back" in already_taken_back()["text"]
     assert "Nothing was shared" in nothing_to_take_back()["text"]
+    assert "a workspace admin can delete it" in take_back_lost_track()["text"]
     failed = take_back_failed_dm("C0WINS")
     _valid(failed)
     assert "couldn't take your shout-out down from <#C0WINS>" in failed["text"]

@@ -35,6 +35,7 @@ from bot.blocks.debriefs.dms import (
     reflection_saved_dm,
     take_back_button,
     take_back_failed_dm,
+    take_back_lost_track,
     taken_back_blocks,
     win_logged_dm,
 )
@@ -109,6 +110,7 @@ __all__ = [
     "reflection_saved_dm",
     "take_back_button",
     "take_back_failed_dm",
+    "take_back_lost_track",
     "taken_back_blocks",
     "win_logged_dm",
     "won_modal",

@@ -254,6 +254,14 @@ def take_back_failed_dm(channel_id: str | None) -> dict[str, Any]:
     )
 
 
+def take_back_lost_track() -> dict[str, Any]:
+    """Ephemeral answer when the shout-out is too old for the bot to find it again."""
+    return message(
+        "Taken back, so it won't be in any digest. That post is too old for me to find, "
+        "though: if it's still up, a workspace admin can delete it."
+    )
+
+
 def already_taken_back() -> dict[str, Any]:
     """Ephemeral answer to a second "Take it back"."""
     return message("Already taken back. Nothing more to do.")
