@@ -903,6 +903,7 @@ def _take_back_failed(session: Session, row: OutboxMessage, code: str, now: date
     outcome = _outcome_of(session, row)
     if outcome is None or outcome.id is None:
         return
+    post = outbox_queries.get(session=session, team_id=row.team_id, post_key=row.target_id or "")
     add_to_outbox(
         session,
         now=now,
@@ -910,7 +911,7 @@ def _take_back_failed(session: Session, row: OutboxMessage, code: str, now: date
         post_key=f"debrief:{outcome.id}:take-back-failed",
         kind=TAKE_BACK_FAILED,
         to=to_user(outcome.user_id),
-        message=take_back_failed_dm(row.attempt_channel),
+        message=take_back_failed_dm(post.sent_channel if post is not None else None),
     )
 
 

@@ -259,3 +259,20 @@ def test_the_streak_a_public_bounce_back_needs_is_a_setting(slack: SlackDriver) 
         _lose(slack, REP2, deal)
     dm, _ = _win(slack, REP2, "Three-loss win")
     assert "bounced back after 3 losses" in _text(dm) and CELEBRATE_YES_ACTION_ID in _text(dm)
+
+
+def test_a_shout_out_slack_will_not_delete_is_owned_up_to(slack: SlackDriver) -> None:
+    slack.setup()
+    dm, outcome = _lose(slack, REP2, "Cyberdyne", practices=ALL_PRACTICES)
+    assert outcome.id is not None
+    seen = slack.mark()
+    confirmation = _agree(slack, REP2, outcome.id, dm)
+    (shout,) = slack.posts_about(seen, "Cyberdyne", channel=WINS)
+    # chat.delete's documented refusal: the token may not delete this message.
+    slack.standin.fail_next("chat.delete", error="cant_delete_message")
+    took = slack.mark()
+    slack.click(REP2, TAKE_BACK_ACTION_ID, str(outcome.id), message=confirmation)
+    told = _dm_saying(slack, took, REP2, "couldn't take your shout-out down")
+    assert f"<#{WINS}>" in _text(told) and "admin can delete it" in _text(told)
+    assert "cant_delete_message" not in _text(told)
+    assert slack.standin.has_message(WINS, str(shout.response["ts"]))
