@@ -561,6 +561,15 @@ def test_the_weekly_digest_names_the_weeks_perfect_misses_bounce_backs_and_kudos
     # A win after a win is no bounce-back.
     team.add_outcome(MANAGER, "win", now - timedelta(days=30))
     team.add_outcome(MANAGER, "win", now - timedelta(hours=1))
+    # A perfect miss shared, then taken back: in no public post any more.
+    team.add_outcome(
+        MANAGER,
+        "loss",
+        now - timedelta(minutes=30),
+        celebrate_consent=True,
+        shout_out_taken_back_at=now - timedelta(minutes=20),
+        **perfect_miss,
+    )
 
     clock = FakeClock(due - timedelta(minutes=1))
     team.tick(clock)
@@ -576,6 +585,7 @@ def test_the_weekly_digest_names_the_weeks_perfect_misses_bounce_backs_and_kudos
     perfect = next(s for s in sections if "Perfect misses" in s)
     assert "Perfect misses (1)" in perfect
     assert f"<@{REP1}>" in perfect and f"<@{REP2}>" not in perfect
+    assert f"<@{MANAGER}>" not in perfect
     # Said about the reps, to the whole channel: not the rep-facing coaching line.
     assert "a win masquerading as a loss" in perfect
     assert "You did great" not in perfect and "dashboard" not in perfect
