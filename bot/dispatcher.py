@@ -48,6 +48,7 @@ from bot.metrics import Metrics
 from bot.outbox_hooks import register_hooks
 from bot.outbox_reconcile import HISTORY_INTERVAL, Reconciling
 from bot.outbox_results import (
+    DELETE_METHOD,
     MAX_ATTEMPTS,
     _Outcome,
     _retry_after,
@@ -104,6 +105,7 @@ METHOD_PER_MINUTE: dict[str, float] = {
     "files.getUploadURLExternal": 100.0,  # Tier 4
     "files.completeUploadExternal": 100.0,  # Tier 4
     "chat.update": 50.0,  # Tier 3
+    "chat.delete": 50.0,  # Tier 3 (https://docs.slack.dev/reference/methods/chat.delete)
     # One upload is a getUploadURLExternal and a completeUploadExternal, both Tier 4.
     UPLOAD_METHOD: 100.0,
 }
@@ -404,6 +406,13 @@ class Dispatcher(Reconciling):
         calls slack-sdk, so anything that call raises may have come after the request left
         (_after_exception) and anything raised here came before."""
         payload = dict(row.payload)
+        if row.method == DELETE_METHOD:
+            # chat.delete takes the channel and the ts of the message to delete (required
+            # arguments, https://docs.slack.dev/reference/methods/chat.delete): the ones Slack
+            # answered when the post was sent, recorded on its row.
+            arguments = {"channel": channel, "ts": self._sent_post(row).sent_ts}
+            json.dumps(arguments)
+            return lambda client: client.chat_delete(**arguments)
         if row.method == "chat.postMessage":
             if "renderer" in payload:
                 payload = self._render_message(row)
@@ -513,6 +522,8 @@ class Dispatcher(Reconciling):
         """The conversation to send to now; None when the row was put back or failed."""
         if row.target_kind == "channel":
             return row.target_id
+        if row.target_kind == "sent_post":
+            return self._sent_post_channel(row, now)
         if row.target_kind == "recognition_channel":
             with self.uow() as uow:
                 workspace = queries.get_workspace(session=uow.session, team_id=row.team_id)
@@ -524,6 +535,48 @@ class Dispatcher(Reconciling):
             return row.target_id  # chat.postMessage and views.publish take the user id itself
         assert row.target_id is not None
         return self._dm_channel(row, row.target_id, now)
+
+    def _sent_post(self, row: OutboxMessage) -> OutboxMessage:
+        """The row whose message a "sent_post" row (a chat.delete) is about, as it is now."""
+        assert row.target_id is not None
+        with self.uow() as uow:
+            original = outbox_queries.get(
+                session=uow.session, team_id=row.team_id, post_key=row.target_id
+            )
+            if original is None:
+                raise Unrenderable("nothing_to_delete")
+            uow.session.expunge(original)
+            return original
+
+    def _sent_post_channel(self, row: OutboxMessage, now: datetime) -> str | None:
+        """Where a chat.delete goes: the channel its post was sent to. A post not sent yet is
+        called off instead (it is never sent); one still being sent, or unknown, is waited for;
+        one that never went out leaves nothing to delete."""
+        try:
+            original = self._sent_post(row)
+        except Unrenderable as error:
+            self._fail(row, str(error))
+            return None
+        if original.state == "sent" and original.sent_channel and original.sent_ts:
+            return original.sent_channel
+        if original.state == "pending":
+            with self.uow() as uow:
+                called_off = outbox_queries.cancel_pending(
+                    session=uow.session,
+                    team_id=row.team_id,
+                    post_key=original.post_key,
+                    reason="taken_back",
+                )
+            if called_off:
+                self._fail(row, "never_posted")
+            else:  # claimed meanwhile: wait for its answer
+                self._later(row, now + self.reconcile_delay, "post in flight", uncount=False)
+            return None
+        if original.state in ("sending", "unknown"):
+            self._later(row, now + self.reconcile_delay, "post in flight", uncount=False)
+            return None
+        self._fail(row, "nothing_to_delete")  # failed, or sent without a ts
+        return None
 
     def _dm_channel(self, row: OutboxMessage, user_id: str, now: datetime) -> str | None:
         cached = self._cached_dm(row.team_id, user_id)

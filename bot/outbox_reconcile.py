@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.outbox_results import SendResults, _retry_after, log
+from bot.outbox_results import DELETE_METHOD, SendResults, _retry_after, log
 from bot.pacing import MAX_INLINE_WAIT_SECONDS
 from bot.post_metadata import post_key_of
 from bot.slack_clients import TeamClients
@@ -101,6 +101,10 @@ class Reconciling(SendResults):
     def _reconcile_one(self, row: OutboxMessage, now: datetime) -> int:
         assert row.id is not None
         channel = row.attempt_channel
+        if row.method == DELETE_METHOD:
+            # Nothing to look for: deleting again is harmless (message_not_found is done).
+            self._later(row, now, "delete again", uncount=False)
+            return 1
         if channel is None or row.first_attempt_at is None:
             # Never left this process (the crash came before the request): just send it.
             self._later(row, now, "never sent", uncount=False)

@@ -37,6 +37,13 @@ RECONCILED_METHODS = frozenset({"chat.postMessage", UPLOAD_METHOD})
 REFUSED_CHANNEL_RETRY = timedelta(hours=6)
 
 
+# Deleting a message already sent (a shout-out its rep took back): a row with target kind
+# "sent_post" (bot.dispatcher). chat.delete answers message_not_found when "no message exists
+# with the requested timestamp" (https://docs.slack.dev/reference/methods/chat.delete): gone
+# already (an earlier attempt whose answer was lost, or someone removed it), so it is done.
+DELETE_METHOD = "chat.delete"
+
+
 class _Outcome:
     """How one send ended (see Dispatcher._send_one)."""
 
@@ -81,6 +88,9 @@ class SendResults:
             # case someone invited the bot meanwhile, for another try hours later.
             self._refused(row, channel, code, self.clock() + REFUSED_CHANNEL_RETRY)
             return _Outcome.LATER
+        if row.method == DELETE_METHOD and code == "message_not_found":
+            self._mark_sent(row, channel, None)
+            return _Outcome.SENT
         if is_permanent(code):
             self._fail(row, code)
             return _Outcome.FAILED

@@ -65,9 +65,15 @@ MESSAGE_REFUSED = frozenset(
         "duplicate_channel_not_found",
     }
 )
+# chat.delete can't remove it: "cant_delete_message" (the token may not delete this message; a
+# bot token deletes only what that bot posted) and "compliance_exports_prevent_deletion"
+# (https://docs.slack.dev/reference/methods/chat.delete, "Errors").
+DELETE_REFUSED = frozenset({"cant_delete_message", "compliance_exports_prevent_deletion"})
 # After these, sending the same request again cannot help. Everything else (a 5xx, a timeout,
 # internal_error, fatal_error, service_unavailable, request_timeout) may work later.
-PERMANENT = UNREACHABLE_PERSON | CHANNEL_REFUSED | APP_NOT_AUTHORIZED | MESSAGE_REFUSED
+PERMANENT = (
+    UNREACHABLE_PERSON | CHANNEL_REFUSED | APP_NOT_AUTHORIZED | MESSAGE_REFUSED | DELETE_REFUSED
+)
 
 
 def is_permanent(code: str | None) -> bool:

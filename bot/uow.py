@@ -52,6 +52,12 @@ def to_recognition_channel() -> Target:
     return Target("recognition_channel", None)
 
 
+def to_sent_post(post_key: str) -> Target:
+    """The message another row (`post_key`) was sent as: a chat.delete row goes to the channel
+    and ts recorded when that row was sent (bot.dispatcher); one not sent yet is called off."""
+    return Target("sent_post", post_key)
+
+
 def add_to_outbox(
     session: Session,
     *,

@@ -81,17 +81,51 @@ def outcomes_of(*, session: Session, team_id: str, user_id: str) -> list[Outcome
 def record_celebration_consent(
     *, session: Session, team_id: str, outcome_id: int, user_id: str, consent: bool
 ) -> bool:
-    """The rep's first answer to "celebrate this perfect miss?" wins; True if this one did."""
+    """The rep's first answer to "celebrate this perfect miss?" (or "share this bounce-back?",
+    only when they were asked) wins; True if this one did."""
     result = session.execute(
         update(Outcome)
         .where(
             col(Outcome.id) == outcome_id,
             col(Outcome.team_id) == team_id,
             col(Outcome.user_id) == user_id,
-            col(Outcome.classification) == "perfect-miss",
+            or_(
+                col(Outcome.classification) == "perfect-miss",
+                col(Outcome.bounce_back_offered_at).is_not(None),
+            ),
             col(Outcome.celebrate_consent).is_(None),
         )
         .values(celebrate_consent=consent)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def mark_bounce_back_agreed(*, session: Session, outcome_id: int, now: datetime) -> None:
+    """The rep agreed to share their bounce-back: its shout-out is pending until posted."""
+    session.execute(
+        update(Outcome)
+        .where(col(Outcome.id) == outcome_id, col(Outcome.bounce_back_pending_since).is_(None))
+        .values(bounce_back_pending_since=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def take_back_shout_out(
+    *, session: Session, team_id: str, outcome_id: int, user_id: str, now: datetime
+) -> bool:
+    """The rep takes back the shout-out they agreed to; True the first time (a second click, or
+    two at once, finds it taken back already). Nothing of theirs is pending any more."""
+    result = session.execute(
+        update(Outcome)
+        .where(
+            col(Outcome.id) == outcome_id,
+            col(Outcome.team_id) == team_id,
+            col(Outcome.user_id) == user_id,
+            col(Outcome.celebrate_consent).is_(True),
+            col(Outcome.shout_out_taken_back_at).is_(None),
+        )
+        .values(shout_out_taken_back_at=now, bounce_back_pending_since=None)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
@@ -141,6 +175,7 @@ def celebrations_due(
         .where(
             col(Outcome.celebrate_consent).is_(True),
             col(Outcome.celebration_posted_at).is_(None),
+            col(Outcome.shout_out_taken_back_at).is_(None),
             col(Workspace.recognition_channel_id).is_not(None),
             _worth_trying(
                 col(Outcome.celebration_failed_channel_id), col(Outcome.celebration_failed_at), now
@@ -475,22 +510,25 @@ def outcomes_pending_without_outbox_rows(
     saved before the outbox existed (the old retry jobs sent them), so nothing would send them
     now. Each outbox row is looked up by its unique key ("debrief:<id>:<what>")."""
 
-    def queued(what: str) -> Any:
+    def queued(what: str, *, live_only: bool = False) -> Any:
         key = literal("debrief:") + sql_func.cast(Outcome.id, String) + literal(f":{what}")
-        return (
-            select(OutboxMessage.id)
-            .where(OutboxMessage.team_id == Outcome.team_id, OutboxMessage.post_key == key)
-            .exists()
+        row = select(OutboxMessage.id).where(
+            OutboxMessage.team_id == Outcome.team_id, OutboxMessage.post_key == key
         )
+        if live_only:
+            row = row.where(OutboxMessage.state != "failed")
+        return row.exists()
 
     statement = (
         select(Outcome)
         .where(
             or_(
-                # A win's DM waits for its queued bounce-back (whose hooks queue it).
+                # A win's DM waits for its queued bounce-back (whose hooks queue it), unless
+                # that is never going out (one queued before reps were asked:
+                # 0017_shout_out_consent).
                 col(Outcome.rep_dm_pending_since).is_not(None)
                 & ~queued("rep")
-                & ~queued("bounce-back"),
+                & ~queued("bounce-back", live_only=True),
                 col(Outcome.manager_note_pending_since).is_not(None) & ~queued("manager"),
                 col(Outcome.bounce_back_pending_since).is_not(None) & ~queued("bounce-back"),
             )

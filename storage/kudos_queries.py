@@ -192,7 +192,8 @@ def kudos_between(
 def consented_perfect_misses_between(
     *, session: Session, team_id: str, start: datetime, end: datetime
 ) -> list[Outcome]:
-    """Perfect misses that occurred in [start, end) whose reps agreed to have them celebrated."""
+    """Perfect misses that occurred in [start, end) whose reps agreed to have them celebrated
+    (and didn't take it back)."""
     statement = (
         select(Outcome)
         .where(
@@ -200,6 +201,7 @@ def consented_perfect_misses_between(
             Outcome.kind == "loss",
             Outcome.classification == "perfect-miss",
             col(Outcome.celebrate_consent).is_(True),
+            col(Outcome.shout_out_taken_back_at).is_(None),
             col(Outcome.occurred_at) >= start,
             col(Outcome.occurred_at) < end,
         )

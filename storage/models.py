@@ -42,7 +42,9 @@ POST_STATUSES = ("claimed", "sent", "failed")
 # or sending -> unknown (Slack may or may not have it) -> reconciled -> sent | pending.
 OUTBOX_STATES = ("pending", "sending", "unknown", "sent", "failed")
 # Who a row goes to; "recognition_channel" is read from the workspace's settings at send time.
-OUTBOX_TARGETS = ("channel", "user", "recognition_channel")
+# "sent_post": target_id is another row's post key; a chat.delete of that row's message goes to
+# the channel and ts it was sent with (bot.dispatcher).
+OUTBOX_TARGETS = ("channel", "user", "recognition_channel", "sent_post")
 
 
 def utcnow() -> datetime:
@@ -108,6 +110,9 @@ class Workspace(SQLModel, table=True):
     strong_process_threshold: float = 0.8
     # A cycle quadrant (review, Home) is called on at least this many scored items.
     min_evidence: int = 3
+    # A bounce-back is offered for a public shout-out only after at least this many losses in
+    # a row (every recovery still counts in the rep's private resilience figures).
+    bounce_back_min_losses: int = 2
     # ISO 4217 code amounts are shown in (None: plain numbers).
     currency: str | None = None
     reflection_reminder_hours: int = 24
@@ -219,6 +224,11 @@ class Outcome(SQLModel, table=True):
     # to this win, kept here so Home and digests need not replay the rep's history.
     bounce_back_losses: int | None = None
     bounce_back_recovery_seconds: int | None = None
+    # When the rep was asked whether to share this bounce-back (a streak long enough for a
+    # public shout-out); their answer is `celebrate_consent`, as for a perfect miss.
+    bounce_back_offered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the rep took back the shout-out they had agreed to (deleted, or never posted).
+    shout_out_taken_back_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Loss debriefs: when the reflection questions went out, were answered, were reminded.
     reflection_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reflection_answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -402,6 +402,23 @@ def mark_failed(*, session: Session, row_id: int, worker: str, error: str, now: 
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def cancel_pending(*, session: Session, team_id: str, post_key: str, reason: str) -> bool:
+    """Call off a row no dispatcher has claimed: ``failed`` with ``reason``, so it is never sent
+    and its key stays used. True when it was pending; False when it is being sent, is unknown,
+    or is settled (a claim on PostgreSQL locks the row, so this waits for it and then finds it
+    ``sending``). No hook runs: the caller records what calling it off means."""
+    result = session.execute(
+        update(_TABLE)
+        .where(
+            _TABLE.c.team_id == team_id,
+            _TABLE.c.post_key == post_key,
+            _TABLE.c.state == "pending",
+        )
+        .values(state="failed", last_error=reason, claimed_by=None, lease_until=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def rows_of(*, session: Session, team_id: str) -> list[OutboxMessage]:
     """Every row of one workspace, oldest first (tests, the data export)."""
     statement = (

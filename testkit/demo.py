@@ -108,6 +108,18 @@ class Transcript:
             )
             self.write(f"\n  {where}:")
             self._box(render_message(text=p.get("text"), blocks=p.get("blocks"), names=self.names))
+        elif call.method == "chat.update":
+            channel = p.get("channel", "")
+            where = (
+                f"{self.person('U' + channel[1:])}'s DM from Rebound"
+                if channel.startswith("D")
+                else f"The post in #{self.names.get(channel, channel)}"
+            )
+            self.write(f"\n  {where} now reads:")
+            self._box(render_message(text=p.get("text"), blocks=p.get("blocks"), names=self.names))
+        elif call.method == "chat.delete":
+            channel = p.get("channel", "")
+            self.write(f"\n  #{self.names.get(channel, channel)}: Rebound removes its post.")
         elif call.method == "chat.postEphemeral":
             self.write(f"\n  {self.person(p['user'])} sees (only visible to you):")
             self._box(render_message(text=p.get("text"), blocks=p.get("blocks"), names=self.names))

@@ -906,6 +906,8 @@ class SlackStandIn:
         # conversations.history's page size limit: 15 for apps outside the Marketplace (the
         # changelog cited at rate_limit), 999 for Marketplace apps.
         self.history_max_limit = 15
+        # (channel, ts) of every message chat.delete removed, in order.
+        self.deleted_messages: list[tuple[str, str]] = []
         self._message_teams: dict[tuple[str, str], str] = {}
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._views: dict[str, dict[str, Any]] = {}
@@ -1170,6 +1172,23 @@ class SlackStandIn:
             and isinstance(call.params.get("channel"), str)
             and self._resolve_channel_id(call.params["channel"]) == wanted
         ]
+
+    def has_message(self, channel: str, ts: str) -> bool:
+        """Whether the conversation still holds the message (not deleted)."""
+        with self._lock:
+            return (channel, ts) in self._messages
+
+    def add_message_by_someone_else(self, channel: str, text: str) -> str:
+        """A message a person (not the bot) posted in `channel`; its ts."""
+        with self._lock:
+            ts = self._new_ts()
+            self._messages[(channel, ts)] = {
+                "type": "message",
+                "user": "U0SOMEONE",
+                "text": text,
+                "ts": ts,
+            }
+        return ts
 
     def published_home(self, user_id: str) -> dict[str, Any] | None:
         """The Home view currently published for `user_id` (with its `hash`), as Slack puts it
@@ -2051,11 +2070,24 @@ class SlackStandIn:
         return {"channel": channel_id, "ts": ts, "text": updated["text"], "message": updated}
 
     def _chat_delete(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        """chat.delete as https://docs.slack.dev/reference/methods/chat.delete documents it:
+        ``channel`` and ``ts`` are required; "When used with a bot token, this method may delete
+        only messages posted by that bot" (cant_delete_message otherwise); channel_not_found
+        for a channel that isn't valid, message_not_found when "no message exists with the
+        requested timestamp" (so a second delete of one message answers that); the answer
+        carries the channel and ts: {"ok": true, "channel": …, "ts": …}."""
         channel_id = self._known_channel(params.get("channel"))
-        ts = str(params.get("ts"))
-        if self._messages.pop((channel_id, ts), None) is None:
+        ts = params.get("ts")
+        if not ts:
+            raise SlackApiErrorAnswer("invalid_arguments")
+        stored = self._messages.get((channel_id, str(ts)))
+        if stored is None:
             raise SlackApiErrorAnswer("message_not_found")
-        return {"channel": channel_id, "ts": ts}
+        if stored.get("bot_id") != self.bot_id:
+            raise SlackApiErrorAnswer("cant_delete_message")
+        del self._messages[(channel_id, str(ts))]
+        self.deleted_messages.append((channel_id, str(ts)))
+        return {"channel": channel_id, "ts": str(ts)}
 
     def _chat_get_permalink(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         channel_id = self._known_channel(params.get("channel"))

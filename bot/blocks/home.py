@@ -42,7 +42,8 @@ def home_view(facts: HomeFacts, dashboard: Sequence[dict[str, Any]] = ()) -> dic
         section(
             "Rebound turns every deal into a lesson. Debrief a loss with `/lost`, log a win with "
             "`/won`, and we'll celebrate the *perfect miss* — a loss where you did everything "
-            "right — and every bounce-back."
+            "right — and every bounce-back. Nothing about you goes up in a channel unless you "
+            "say yes."
         ),
     ]
     team_lines = []

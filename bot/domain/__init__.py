@@ -44,6 +44,10 @@ DEFAULT_STRONG_PROCESS_THRESHOLD = 0.8
 # No cycle quadrant is called on fewer scored items (outcomes and check-ins); a setting.
 DEFAULT_MIN_EVIDENCE = 3
 MAX_MIN_EVIDENCE = 20
+# A bounce-back is offered for a public shout-out after a losing streak of at least this many
+# (a setting); every recovery still counts in the rep's private resilience figures.
+DEFAULT_BOUNCE_BACK_MIN_LOSSES = 2
+MAX_BOUNCE_BACK_MIN_LOSSES = 10
 
 # Scores such as the mean of several fractions can land a rounding error below the threshold
 # (e.g. a mean of three 0.8s); a score that close to the threshold counts as meeting it.

@@ -23,6 +23,7 @@ class CurrentSettings:
     kudos_daily_cap: int = 5
     data_grace_days: int = 30
     min_evidence: int = 3  # scored outcomes or check-ins before a quadrant is called
+    bounce_back_min_losses: int = 2  # losses in a row before a bounce-back may go public
     currency: str | None = None  # ISO 4217 code
     # Stamped into the modal, so a save can tell whether someone else saved since it opened.
     settings_version: int | None = None

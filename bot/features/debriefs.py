@@ -1,4 +1,5 @@
-"""`/lost`, `/won`, reflections, perfect-miss consent, and `/rebound lessons`.
+"""`/lost`, `/won`, reflections, consent to a shout-out (a perfect miss, a bounce-back) and
+taking it back, and `/rebound lessons`.
 
 Each listener is a module-level function: ack, read the payload, call one use case of
 `bot.usecases.debriefs` in a unit of work, hand what came back to a pure builder of
@@ -32,13 +33,16 @@ from bot.blocks.debriefs import (
     OWN_OUTCOME,
     REFLECT_ACTION_ID,
     REFLECT_CALLBACK_ID,
+    TAKE_BACK_ACTION_ID,
     WON_CALLBACK_ID,
     already_reflected_modal,
+    already_taken_back,
     calibration_modal,
     consent_recorded_blocks,
     lessons_message,
     lost_modal,
     not_your_questions,
+    nothing_to_take_back,
     parse_calibration_submission,
     parse_lost_submission,
     parse_reflection_submission,
@@ -46,6 +50,8 @@ from bot.blocks.debriefs import (
     read_calibration_metadata,
     read_reflection_metadata,
     reflection_modal,
+    take_back_lost_track,
+    taken_back_blocks,
     won_modal,
 )
 from bot.blocks.kit import message
@@ -67,7 +73,7 @@ from bot.slack_users import SlackUnavailable, is_rebound_admin, lookup_profile
 from bot.usecases import calibration as calibrations
 from bot.usecases import debriefs as usecases
 from bot.usecases.calibration import Calibrated, Refusal
-from bot.usecases.debriefs import NotYours
+from bot.usecases.debriefs import NotYours, TakenBack
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -88,6 +94,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(CALIBRATE_AGREE_ACTION_ID)(calibration_agreed)
     app.action(CALIBRATE_DIFFER_ACTION_ID)(calibrate_clicked)
     app.view(CALIBRATE_CALLBACK_ID)(calibration_submitted)
+    app.action(TAKE_BACK_ACTION_ID)(take_back_clicked)
 
 
 scheduled_jobs = jobs.scheduled_jobs
@@ -240,7 +247,7 @@ def celebration_clicked(
     team_id, user_id = team_id_of(body), body["user"]["id"]
     owner = _owner_of(deps, team_id, outcome_id)
     if owner is not None and owner != user_id:
-        # Only the rep may say whether their perfect miss is celebrated.
+        # Only the rep may say whether their perfect miss or bounce-back is shared.
         reply_to_click(client, body, not_yours_message("choice", owner))
         return
     with deps.uow() as uow:
@@ -253,7 +260,48 @@ def celebration_clicked(
         )
     if state is None or state.consent is None:
         return
-    _replace_consent_buttons(client, body, consent=state.consent is True)
+    _update_clicked_message(
+        client,
+        body,
+        lambda blocks: consent_recorded_blocks(
+            blocks,
+            consent=state.consent is True,
+            bounce_back=state.bounce_back,
+            outcome_id=state.facts.id,
+        ),
+    )
+
+
+def take_back_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """ "Take it back" on a shout-out the rep agreed to (behind Slack's confirm dialog)."""
+    ack()
+    outcome_id = _int(action.get("value"))
+    if outcome_id is None:
+        return
+    deps: Deps = context["deps"]
+    with deps.uow() as uow:
+        result = usecases.take_back_shout_out(
+            uow, team_id=team_id_of(body), user_id=body["user"]["id"], outcome_id=outcome_id
+        )
+    if result is None:
+        return
+    if isinstance(result, NotYours):
+        # Only the rep a shout-out is about may take it back (checked in the use case).
+        reply_to_click(client, body, not_yours_message("shout-out", result.owner_user_id))
+        return
+    if result.taken_back is TakenBack.ALREADY:
+        reply_to_click(client, body, already_taken_back())
+    elif result.taken_back is TakenBack.NOTHING:
+        reply_to_click(client, body, nothing_to_take_back())
+    elif result.taken_back is TakenBack.LOST_TRACK:
+        reply_to_click(client, body, take_back_lost_track())
+    else:
+        never_posted = result.taken_back is TakenBack.NEVER_POSTED
+        _update_clicked_message(
+            client, body, lambda blocks: taken_back_blocks(blocks, never_posted=never_posted)
+        )
 
 
 # --- a manager's calibration of the rep's score (issue 12) ---------------------------------------
@@ -433,7 +481,13 @@ def _open_modal(client: WebClient, command: dict[str, Any], view: dict[str, Any]
         )
 
 
-def _replace_consent_buttons(client: WebClient, body: dict[str, Any], *, consent: bool) -> None:
+def _update_clicked_message(
+    client: WebClient,
+    body: dict[str, Any],
+    new_blocks: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+) -> None:
+    """The DM whose button was clicked, its buttons replaced by what the click did (the direct
+    answer to the click, so not through the outbox)."""
     message, channel = body.get("message"), (body.get("channel") or {}).get("id")
     if not message or not channel or not message.get("ts"):
         return
@@ -442,10 +496,10 @@ def _replace_consent_buttons(client: WebClient, body: dict[str, Any], *, consent
             channel=channel,
             ts=message["ts"],
             text=message.get("text") or "Debrief saved",
-            blocks=consent_recorded_blocks(message.get("blocks") or [], consent=consent),
+            blocks=new_blocks(list(message.get("blocks") or [])),
         )
     except SlackApiError as error:
-        log.info("could not update the consent message: %s", error.response.get("error"))
+        log.info("could not update the clicked message: %s", error.response.get("error"))
 
 
 def _submission_key(view: dict[str, Any]) -> str:

@@ -58,6 +58,14 @@ def _adopt(uow: UnitOfWork, outcome: Outcome) -> None:
     bounce_pending = outcome.bounce_back_pending_since is not None and bool(
         facts.bounce_back_losses
     )
+    if (
+        bounce_pending
+        and outcome.celebrate_consent is not True
+        and _sent_before(session, outcome.team_id, bounce_back_post_key(facts.id)) is None
+    ):
+        # A bounce-back is only ever posted with the rep's yes (the old code never asked):
+        # one not up yet is dropped, and the rep's DM goes out without a shout-out.
+        bounce_pending = False
     if rep_old is not None or (bounce_pending and not rep_pending):
         # The rep's DM went out (or was given up on) before the outbox: its key is recorded
         # as used, so the bounce-back's hooks (which queue a win's DM) can't send it again.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import Enum
 
 from sqlmodel import Session
 
@@ -24,6 +25,7 @@ from bot.blocks.debriefs import (
     perfect_miss_shout_out,
     reflection_reminder_dm,
     reflection_saved_dm,
+    take_back_failed_dm,
     win_logged_dm,
 )
 from bot.domain import (
@@ -52,9 +54,16 @@ from bot.domain.debriefs import (
 )
 from bot.domain.text import without_unsaveable
 from bot.outbox_hooks import register_hooks
-from bot.uow import UnitOfWork, add_to_outbox, to_channel, to_recognition_channel, to_user
+from bot.uow import (
+    UnitOfWork,
+    add_to_outbox,
+    to_channel,
+    to_recognition_channel,
+    to_sent_post,
+    to_user,
+)
 from storage import debriefs_queries as dq
-from storage import queries
+from storage import outbox_queries, queries
 from storage.models import OutboxMessage, Outcome
 
 
@@ -64,6 +73,8 @@ class SavedOutcome:
     manager_user_id: str | None
     recognition_channel_id: str | None
     resilience: ResilienceLine | None = None
+    # A bounce-back long enough for a public tip of the hat: the rep is asked first.
+    share_offer: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,21 @@ class CelebrationState:
     failed_channel_id: str | None = None
     # This click recorded the answer (a double click's second request did not).
     first_answer: bool = False
+
+    @property
+    def bounce_back(self) -> bool:
+        """A win's bounce-back (else a perfect miss)."""
+        return self.facts.kind == OutcomeKind.WIN.value
+
+
+class TakenBack(Enum):
+    """What "Take it back" did."""
+
+    COMING_DOWN = "coming-down"  # the post is in Slack: a chat.delete is queued
+    NEVER_POSTED = "never-posted"  # not sent yet: called off, it never goes out
+    LOST_TRACK = "lost-track"  # its record is gone (kept 60 days): it can't be found to delete
+    ALREADY = "already"  # taken back before (a second click)
+    NOTHING = "nothing"  # the rep never agreed to share it
 
 
 @dataclass(frozen=True)
@@ -220,6 +246,9 @@ def save_win(
     workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
     history = dq.outcomes_of(session=session, team_id=team_id, user_id=user_id)
     bounce = detect_bounce_back(_events(history), now)
+    # Every recovery counts in the rep's own figures; only a streak of at least the workspace's
+    # minimum is offered for a public shout-out, and only the rep can say yes.
+    share_offer = bounce is not None and bounce.losses >= workspace.bounce_back_min_losses
     score = process_score(submission.practices)
     classification = classify_win(score, submission.luck, workspace.strong_process_threshold)
     manager = _manager_id(session, team_id, user_id)
@@ -242,11 +271,10 @@ def save_win(
             "bounce_back_recovery_seconds": (
                 int(bounce.recovery.total_seconds()) if bounce else None
             ),
-            # Sent right after this commit; the scheduler retries whatever Slack refused, and
-            # posts the bounce-back once there is a recognition channel.
+            "bounce_back_offered_at": now if share_offer else None,
+            # Sent right after this commit; the dispatcher retries whatever Slack refused.
             "rep_dm_pending_since": now,
             "manager_note_pending_since": now if notes_manager else None,
-            "bounce_back_pending_since": now if bounce else None,
         },
     )
     if outcome is None:
@@ -256,6 +284,7 @@ def save_win(
         manager_user_id=manager,
         recognition_channel_id=workspace.recognition_channel_id,
         resilience=_resilience_line([*history, outcome]),
+        share_offer=share_offer,
     )
 
 
@@ -268,29 +297,40 @@ def choose_celebration(
     consent: bool,
     now: datetime,
 ) -> CelebrationState | None:
-    """Record the rep's answer to "celebrate this perfect miss?"; None when the outcome is not
-    theirs or not a perfect miss. A second click keeps the first answer."""
+    """Record the rep's answer to "celebrate this perfect miss?" or "share this bounce-back?";
+    None when the outcome is not theirs, or neither (a bounce-back the rep was never asked
+    about, its streak too short). A second click keeps the first answer."""
     outcome = dq.get_outcome(session=session, team_id=team_id, outcome_id=outcome_id)
     if (
         outcome is None
         or outcome.user_id != user_id
-        or outcome.classification != Classification.PERFECT_MISS.value
+        or (
+            outcome.classification != Classification.PERFECT_MISS.value
+            and outcome.bounce_back_offered_at is None
+        )
     ):
         return None
     first_answer = dq.record_celebration_consent(
         session=session, team_id=team_id, outcome_id=outcome_id, user_id=user_id, consent=consent
     )
+    if first_answer and consent and outcome.kind == OutcomeKind.WIN.value:
+        dq.mark_bounce_back_agreed(session=session, outcome_id=outcome_id, now=now)
     session.refresh(outcome)
     workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
+    win = outcome.kind == OutcomeKind.WIN.value
+    failed_channel, failed_at = (
+        (outcome.bounce_back_failed_channel_id, outcome.bounce_back_failed_at)
+        if win
+        else (outcome.celebration_failed_channel_id, outcome.celebration_failed_at)
+    )
     return CelebrationState(
         facts=facts_of(outcome),
         consent=outcome.celebrate_consent,
         channel_id=workspace.recognition_channel_id,
-        posted=outcome.celebration_posted_at is not None,
+        posted=not win and outcome.celebration_posted_at is not None,
         failed_channel_id=(
-            outcome.celebration_failed_channel_id
-            if outcome.celebration_failed_at is not None
-            and outcome.celebration_failed_at > now - dq.FAILED_CHANNEL_RETRY
+            failed_channel
+            if failed_at is not None and failed_at > now - dq.FAILED_CHANNEL_RETRY
             else None
         ),
         first_answer=first_answer,
@@ -440,6 +480,7 @@ REMINDER, REFLECTED, CHOICE = "debrief-reminder", "debrief-reflected", "debrief-
 PERFECT_MISS, BOUNCE_BACK = "perfect-miss", "bounce-back"
 # A manager's calibration (bot.usecases.calibration): the update of the manager's note.
 CALIBRATED_NOTE = "calibration-note"
+TAKE_BACK, TAKE_BACK_FAILED = "shout-out-take-back", "shout-out-take-back-failed"
 
 
 def rep_dm_key(outcome_id: int) -> str:
@@ -487,10 +528,10 @@ def record_win(
     submission: WinSubmission,
     submission_key: str,
 ) -> SavedOutcome | None:
-    """Save the win and queue its messages: a bounce-back shout-out in the recognition channel
-    when it ended a losing streak, the rep's DM, and for a lucky hit the manager's note. The
-    rep's DM says where the shout-out went up, so with a channel set it is queued once the
-    shout-out is in Slack (or refused there): see the bounce-back's hooks."""
+    """Save the win and queue its messages: the rep's DM (telling a bounce-back privately, and
+    asking whether to share it when the streak was long enough: nothing about it is public
+    before the rep says yes, see `record_celebration_choice`), and for a lucky hit the
+    manager's note."""
     saved = save_win(
         session=uow.session,
         team_id=team_id,
@@ -502,23 +543,19 @@ def record_win(
     if saved is None:
         return None
     facts = saved.facts
-    shouting_out = bool(facts.bounce_back_losses)
-    if shouting_out:
-        uow.outbox.add(
-            team_id=team_id,
-            post_key=bounce_back_post_key(facts.id),
-            kind=BOUNCE_BACK,
-            to=to_recognition_channel(),
-            message=bounce_back_shout_out(facts),
-        )
-    if not shouting_out or saved.recognition_channel_id is None:
-        uow.outbox.add(
-            team_id=team_id,
-            post_key=rep_dm_key(facts.id),
-            kind=WIN_REP_DM,
-            to=to_user(facts.user_id),
-            message=win_logged_dm(facts, saved.resilience, shout_out_channel=None),
-        )
+    uow.outbox.add(
+        team_id=team_id,
+        post_key=rep_dm_key(facts.id),
+        kind=WIN_REP_DM,
+        to=to_user(facts.user_id),
+        message=win_logged_dm(
+            facts,
+            saved.resilience,
+            shout_out_channel=None,
+            share_offer=saved.share_offer,
+            recognition_channel_id=saved.recognition_channel_id,
+        ),
+    )
     if facts.classification is Classification.LUCKY_HIT and saved.manager_user_id is not None:
         _queue_manager_note(uow, team_id, facts, saved.manager_user_id)
     return saved
@@ -573,10 +610,10 @@ def record_reflections(
 def record_celebration_choice(
     uow: UnitOfWork, *, team_id: str, user_id: str, outcome_id: int, consent: bool
 ) -> CelebrationState | None:
-    """Record the rep's answer to "celebrate this perfect miss?" and queue what follows: the
-    shout-out (consent), and the DM telling the rep how it went. The DM says where the
-    shout-out went up, so when it can be tried now it is queued by the shout-out's hooks.
-    None: not theirs, or not a perfect miss."""
+    """Record the rep's answer to "celebrate this perfect miss?" (or "share this bounce-back?")
+    and queue what follows: the shout-out (consent), and the DM telling the rep how it went.
+    The DM says where the shout-out went up, so when it can be tried now it is queued by the
+    shout-out's hooks. None: not theirs, or nothing they were asked about."""
     state = choose_celebration(
         session=uow.session,
         team_id=team_id,
@@ -596,10 +633,12 @@ def record_celebration_choice(
     else:
         added = uow.outbox.add(
             team_id=team_id,
-            post_key=perfect_miss_key(facts.id),
-            kind=PERFECT_MISS,
+            post_key=shout_out_key(facts),
+            kind=BOUNCE_BACK if state.bounce_back else PERFECT_MISS,
             to=to_recognition_channel(),
-            message=perfect_miss_shout_out(facts),
+            message=(
+                bounce_back_shout_out(facts) if state.bounce_back else perfect_miss_shout_out(facts)
+            ),
         )
         if state.channel_id is None:
             shout_out = ShoutOut.NO_CHANNEL
@@ -618,6 +657,63 @@ def perfect_miss_key(outcome_id: int) -> str:
     return f"debrief:{outcome_id}:perfect-miss"
 
 
+def shout_out_key(facts: OutcomeFacts) -> str:
+    """The post key of the outcome's shout-out: a win's bounce-back or a perfect miss."""
+    if facts.kind == OutcomeKind.WIN.value:
+        return bounce_back_post_key(facts.id)
+    return perfect_miss_key(facts.id)
+
+
+@dataclass(frozen=True)
+class TakeBackResult:
+    taken_back: TakenBack
+    facts: OutcomeFacts
+
+
+def take_back_shout_out(
+    uow: UnitOfWork, *, team_id: str, user_id: str, outcome_id: int
+) -> TakeBackResult | NotYours | None:
+    """The rep takes back the shout-out they agreed to, once: one not sent yet is called off
+    (it never goes out); one in Slack is deleted through the outbox (a chat.delete of the
+    channel and ts it was sent with). NotYours when it is someone else's (only the rep it is
+    about may take it back); None when there is no such outcome."""
+    session = uow.session
+    outcome = dq.get_outcome(session=session, team_id=team_id, outcome_id=outcome_id)
+    if outcome is None:
+        return None
+    if outcome.user_id != user_id:
+        return NotYours(owner_user_id=outcome.user_id)
+    facts = facts_of(outcome)
+    if outcome.celebrate_consent is not True:
+        return TakeBackResult(TakenBack.NOTHING, facts)
+    if not dq.take_back_shout_out(
+        session=session, team_id=team_id, outcome_id=outcome_id, user_id=user_id, now=uow.now()
+    ):
+        return TakeBackResult(TakenBack.ALREADY, facts)
+    key = shout_out_key(facts)
+    if outbox_queries.cancel_pending(
+        session=session, team_id=team_id, post_key=key, reason="taken_back"
+    ):
+        return TakeBackResult(TakenBack.NEVER_POSTED, facts)
+    row = outbox_queries.get(session=session, team_id=team_id, post_key=key)
+    if row is None:
+        # Its outbox row is past retention: where it went is no longer known. It is out of
+        # every digest from now on; the rep is told an admin can remove the post.
+        return TakeBackResult(TakenBack.LOST_TRACK, facts)
+    if row.state == "failed":
+        return TakeBackResult(TakenBack.NEVER_POSTED, facts)
+    # Sent, or being sent: the dispatcher deletes it once its channel and ts are known.
+    uow.outbox.add(
+        team_id=team_id,
+        post_key=f"debrief:{facts.id}:take-back",
+        kind=TAKE_BACK,
+        to=to_sent_post(key),
+        message={},
+        method="chat.delete",
+    )
+    return TakeBackResult(TakenBack.COMING_DOWN, facts)
+
+
 def _queue_choice_dm(
     session: Session,
     now: datetime,
@@ -634,7 +730,13 @@ def _queue_choice_dm(
         post_key=f"debrief:{facts.id}:celebration-choice",
         kind=CHOICE,
         to=to_user(facts.user_id),
-        message=celebration_choice_dm(consent=consent, channel_id=channel_id, shout_out=shout_out),
+        message=celebration_choice_dm(
+            consent=consent,
+            channel_id=channel_id,
+            shout_out=shout_out,
+            bounce_back=facts.kind == OutcomeKind.WIN.value,
+            outcome_id=facts.id if consent else None,
+        ),
     )
 
 
@@ -766,6 +868,8 @@ def _perfect_miss_sent(
     if outcome is None or outcome.id is None:
         return
     dq.mark_celebration_posted(session=session, outcome_id=outcome.id, now=now)
+    if outcome.shout_out_taken_back_at is not None:
+        return  # taken back while it was being sent: its chat.delete follows, no "Done"
     _queue_choice_dm(session, now, row.team_id, facts_of(outcome), True, channel, ShoutOut.POSTED)
 
 
@@ -819,7 +923,13 @@ def _bounce_back_sent(
     if outcome is None or outcome.id is None:
         return
     dq.mark_bounce_back_posted(session=session, outcome_id=outcome.id)
-    _queue_win_dm(session, now, outcome, channel)
+    facts = facts_of(outcome)
+    if outcome.shout_out_taken_back_at is not None:
+        return  # taken back while it was being sent: its chat.delete follows, no "Done"
+    if outcome.bounce_back_offered_at is None:
+        _queue_win_dm(session, now, outcome, channel)  # one queued before reps were asked
+        return
+    _queue_choice_dm(session, now, row.team_id, facts, True, channel, ShoutOut.POSTED)
 
 
 def _bounce_back_refused(
@@ -832,7 +942,11 @@ def _bounce_back_refused(
         dq.mark_bounce_back_failed(
             session=session, outcome_id=outcome.id, channel_id=channel, now=now
         )
-    _queue_win_dm(session, now, outcome, None)  # tells no shout-out (once: the post key)
+    if outcome.bounce_back_offered_at is None:
+        _queue_win_dm(session, now, outcome, None)  # tells no shout-out (once: the post key)
+        return
+    shout_out = ShoutOut.NO_CHANNEL if channel is None else ShoutOut.CHANNEL_FAILED
+    _queue_choice_dm(session, now, row.team_id, facts_of(outcome), True, channel, shout_out)
 
 
 def _bounce_back_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
@@ -846,6 +960,29 @@ register_hooks(WIN_REP_DM, on_sent=_rep_dm_sent, on_failed=_rep_dm_failed)
 register_hooks(MANAGER_NOTE, on_sent=_manager_note_sent, on_failed=_manager_note_done)
 register_hooks(REMINDER, on_sent=_reminder_done, on_failed=_reminder_done)
 register_hooks(PERFECT_MISS, on_sent=_perfect_miss_sent, on_refused=_perfect_miss_refused)
+
+
+def _take_back_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
+    # Slack wouldn't delete it (cant_delete_message, say): the rep is told, never left
+    # believing it is gone. Called off before it went up ("never_posted") needs no word.
+    if code in ("never_posted", "nothing_to_delete"):
+        return
+    outcome = _outcome_of(session, row)
+    if outcome is None or outcome.id is None:
+        return
+    post = outbox_queries.get(session=session, team_id=row.team_id, post_key=row.target_id or "")
+    add_to_outbox(
+        session,
+        now=now,
+        team_id=row.team_id,
+        post_key=f"debrief:{outcome.id}:take-back-failed",
+        kind=TAKE_BACK_FAILED,
+        to=to_user(outcome.user_id),
+        message=take_back_failed_dm(post.sent_channel if post is not None else None),
+    )
+
+
+register_hooks(TAKE_BACK, on_failed=_take_back_failed)
 register_hooks(
     BOUNCE_BACK,
     on_sent=_bounce_back_sent,

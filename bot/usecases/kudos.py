@@ -384,6 +384,8 @@ def _bounce_backs(
     lines: list[BounceBackLine] = []
     histories: dict[str, list[OutcomeEvent]] = {}
     for win in kudos_queries.wins_between(session=session, team_id=team_id, start=start, end=end):
+        if win.celebrate_consent is not True or win.shout_out_taken_back_at is not None:
+            continue  # public only with the rep's yes, and never once they took it back
         if win.user_id not in histories:
             histories[win.user_id] = [
                 OutcomeEvent(kind=OutcomeKind(outcome.kind), at=outcome.occurred_at)
@@ -402,8 +404,9 @@ def _bounce_backs(
 def collect_digest(
     *, session: Session, team_id: str, week: str, start: datetime, end: datetime
 ) -> DigestFacts:
-    """What the week from `start` to `end` has to celebrate. Only perfect misses the rep agreed
-    to share; never amounts, deal names or reflections."""
+    """What the week from `start` to `end` has to celebrate. Only perfect misses and
+    bounce-backs the rep agreed to share (and didn't take back); never amounts, deal names or
+    reflections."""
     perfect_misses = [
         outcome.user_id
         for outcome in kudos_queries.consented_perfect_misses_between(

@@ -37,6 +37,7 @@ def current_settings(*, session: Session, team_id: str) -> CurrentSettings:
         kudos_daily_cap=workspace.kudos_daily_cap,
         data_grace_days=workspace.data_grace_days,
         min_evidence=workspace.min_evidence,
+        bounce_back_min_losses=workspace.bounce_back_min_losses,
         currency=workspace.currency,
         settings_version=workspace.settings_version,
     )

@@ -1,6 +1,7 @@
-"""Demo scenes of debriefs: a perfect miss celebrated, reflections, a reminder, a bounce-back,
-and the lessons search. Starts where the foundation left off (Monday morning, Maya managing
-Leo and Priya, #wins as the recognition channel) and ends on Tuesday around noon."""
+"""Demo scenes of debriefs: a perfect miss celebrated, reflections, a reminder, a bounce-back
+shared with the rep's yes and taken back, and the lessons search. Starts where the foundation
+left off (Monday morning, Maya managing Leo and Priya, #wins as the recognition channel) and
+ends on Tuesday around noon."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.blocks.debriefs import (
     CALIBRATE_DIFFER_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
     REFLECT_ACTION_ID,
+    TAKE_BACK_ACTION_ID,
 )
 from bot.domain import PRACTICES
 from testkit.demo import DemoContext
@@ -247,8 +249,36 @@ def play(ctx: DemoContext) -> None:
             "practices": {"value": state_value("checkboxes", everything)},
             "luck": {"value": state_value("static_select", "some")},
         },
-        dms=2,
+        dms=1,
     )
+    win_dm = next(c for c in ctx.standin.calls[::-1] if c.conversation == "D0PRIYA")
+
+    t.scene("Tuesday 12:02 — Priya is asked first: two losses, then a win")
+    t.say("Priya clicks “Yes, share it”")
+    seen = len(ctx.standin.calls)
+    win_id = _button_value(win_dm, CELEBRATE_YES_ACTION_ID)
+    _click(ctx, priya, CELEBRATE_YES_ACTION_ID, win_id, win_dm)
+    ctx.wait_for_new(seen, "chat.postMessage", 2)
+    ctx.wait_for_new(seen, "chat.update")
+    t.show_new_calls()
+    confirmation = next(
+        c
+        for c in ctx.standin.calls[seen:]
+        if c.method == "chat.postMessage" and c.conversation == "D0PRIYA"
+    )
+
+    t.scene("Tuesday 12:05 — Priya changes her mind and takes it back")
+    t.say("Priya clicks “Take it back”, and “Take it back” again in the dialog")
+    seen = len(ctx.standin.calls)
+    _click(ctx, priya, TAKE_BACK_ACTION_ID, win_id, confirmation)
+    ctx.wait_for_new(seen, "chat.delete")
+    ctx.wait_for_new(seen, "chat.update")
+    t.show_new_calls()
+    t.say("She clicks it once more, just to be sure")
+    seen = len(ctx.standin.calls)
+    _click(ctx, priya, TAKE_BACK_ACTION_ID, win_id, confirmation)
+    ctx.wait_for_new(seen, "chat.postEphemeral")
+    t.show_new_calls()
 
     t.scene("Tuesday 12:10 — Lessons: Maya sees her team's, Leo only his own")
     t.say("Maya types `/rebound lessons budget`")

@@ -359,7 +359,9 @@ def test_one_reminder_when_reflections_are_not_answered_within_a_day(slack: Slac
 # -- /won -------------------------------------------------------------------------------------
 
 
-def test_won_after_losses_is_a_bounce_back_with_a_shout_out(slack: SlackDriver) -> None:
+def test_won_after_losses_is_a_bounce_back_shared_only_with_the_reps_yes(
+    slack: SlackDriver,
+) -> None:
     slack.setup()
     _lose(slack, REP2, "Loss one")
     _lose(slack, REP2, "Loss two")
@@ -375,14 +377,20 @@ def test_won_after_losses_is_a_bounce_back_with_a_shout_out(slack: SlackDriver) 
     seen = slack.mark()
     values = won_values("Globex", practices=ALL_PRACTICES, amount="75000")
     slack.submit(view, REP2, values)
-    shout = slack.wait(seen, "chat.postMessage", channel=WINS)[0]
     dm = slack.wait(seen, "chat.postMessage", channel=DM[REP2])[0]
     slack.submit(view, REP2, values)  # retried
+    assert "System hit" in _text(dm) and "bounce-back" in _text(dm)
+    # Asked first (issue 12): nothing public until the rep says yes.
+    assert CELEBRATE_YES_ACTION_ID in _text(dm)
+    time.sleep(0.4)
+    assert slack.posts_about(seen, "Globex", channel=WINS) == []
+    win = slack.outcomes()[-1]
+    slack.click(REP2, CELEBRATE_YES_ACTION_ID, str(win.id), message=dm)
+    shout = slack.wait(seen, "chat.postMessage", channel=WINS)[0]
     time.sleep(0.4)
     assert len(slack.posts_about(seen, "Globex", channel=WINS)) == 1
     assert "bounced back after 2 losses in under an hour" in _text(shout)
     assert f"<@{REP2}>" in _text(shout) and "75" not in _text(shout)
-    assert "System hit" in _text(dm) and "bounce-back" in _text(dm)
     # A system hit needs no manager note. (The second loss's note may land after `seen`:
     # _lose waits only for the rep's DM, so look for a note about this win.)
     notes = slack.since(seen, "chat.postMessage", channel=DM[MANAGER])
@@ -391,12 +399,13 @@ def test_won_after_losses_is_a_bounce_back_with_a_shout_out(slack: SlackDriver) 
     assert (win.kind, win.classification, win.bounce_back_losses) == ("win", "system-hit", 2)
     assert win.luck == 0 and win.bounce_back_recovery_seconds is not None
 
-    # The next win ends no streak: no shout-out.
+    # The next win ends no streak: no shout-out, and nothing to ask.
     view = slack.open_modal("/won", "Globex 2", REP2)
     seen = slack.mark()
     slack.submit(view, REP2, won_values("Globex 2", practices=ALL_PRACTICES))
-    slack.wait(seen, "chat.postMessage", channel=DM[REP2])
+    dm = slack.wait(seen, "chat.postMessage", channel=DM[REP2])[0]
     time.sleep(0.3)
+    assert CELEBRATE_YES_ACTION_ID not in _text(dm)
     assert slack.posts_about(seen, "Globex 2", channel=WINS) == []
     assert slack.outcomes()[-1].bounce_back_losses is None
 

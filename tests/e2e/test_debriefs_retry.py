@@ -185,6 +185,11 @@ def test_a_bounce_back_waits_for_a_channel_and_is_posted_once(
     slack.submit(view, REP2, won_values("Comeback", practices=ALL_PRACTICES))
     dm = slack.wait(seen, "chat.postMessage", channel=DM[REP2])[0]
     assert "bounce-back" in _text(dm) and "tipped my hat" not in _text(dm)
+    # The rep says yes to sharing it (issue 12): the shout-out waits for a channel.
+    clicked = slack.mark()
+    slack.click(REP2, CELEBRATE_YES_ACTION_ID, str(_outcome(slack, "Comeback").id), message=dm)
+    reply = slack.wait(clicked, "chat.postMessage", channel=DM[REP2])[0]
+    assert "no recognition channel" in _text(reply)
     assert _outcome(slack, "Comeback").bounce_back_pending_since is not None
 
     clock.advance(minutes=2)
@@ -229,6 +234,12 @@ def test_a_channel_the_bot_cannot_post_in_is_explained_and_not_retried_until_cha
     slack.submit(view, REP2, won_values("Rebound win", practices=ALL_PRACTICES))
     win_dm = slack.wait(seen, "chat.postMessage", channel=DM[REP2])[0]
     assert "tipped my hat" not in _text(win_dm)
+    clicked = slack.mark()
+    slack.click(
+        REP2, CELEBRATE_YES_ACTION_ID, str(_outcome(slack, "Rebound win").id), message=win_dm
+    )
+    refused = slack.wait(clicked, "chat.postMessage", channel=DM[REP2])[0]
+    assert f"couldn't post in <#{NOT_JOINED}>" in _text(refused)
     assert len(_posts(standin, start, NOT_JOINED)) == 2  # each shout-out tried once
 
     clock.advance(minutes=2)

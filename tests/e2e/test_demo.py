@@ -34,7 +34,8 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
     assert "(0 extra Home publishes)" in transcript
     assert "I don't know `stats` yet" in transcript
     # Debriefs: the perfect miss is celebrated in #wins (with consent), its reflection asks
-    # what to keep doing, and Priya's win after two losses gets a bounce-back shout-out.
+    # what to keep doing, and Priya's win after two losses gets a bounce-back shout-out once
+    # she says yes; she takes it back, and the post is removed once.
     assert (
         "#wins sees a post from Rebound:\n    │ :dart: *Celebrating a perfect miss.* @Leo lost "
         "*Acme renewal*"
@@ -44,5 +45,9 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
         "#wins sees a post from Rebound:\n    │ :arrows_counterclockwise: *Bounce-back!* @Priya "
         "won *Hooli*"
     ) in transcript
-    assert "I tipped my hat in #wins." in transcript
+    assert "Share it with the team? I'd post a tip of the hat in #wins" in transcript
+    assert "Done — your bounce-back is up in #wins. A tip of the hat." in transcript
+    assert transcript.count("#wins: Rebound removes its post.") == 1
+    assert "Taken back. The shout-out is coming down from the channel." in transcript
+    assert "Already taken back. Nothing more to do." in transcript
     assert "Demo finished" in result.stdout

@@ -25,6 +25,7 @@ from bot.blocks.debriefs import (
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
     REFLECT_ACTION_ID,
+    TAKE_BACK_ACTION_ID,
     reflection_modal,
 )
 from bot.blocks.goals import CHANGE_GOAL_ACTION_ID, GoalDefaults, goal_modal
@@ -178,6 +179,13 @@ CASES = [
         False,
     ),
     Case(
+        "debriefs.take_back_clicked",
+        "the rep the shout-out is about",
+        lambda c: _click(c, TAKE_BACK_ACTION_ID, str(c.owner.outcome_id)),
+        f"That shout-out is <@{OWNER}>'s",
+        False,
+    ),
+    Case(
         "checkins.open_clicked",
         "the rep",
         lambda c: _click(c, OPEN_ACTION_ID, str(c.owner.checkin_id)),
@@ -313,3 +321,4 @@ def test_a_forged_interaction_changes_nothing_and_says_why(
         if c.method == "chat.postMessage" and str(c.params.get("channel", "")).startswith("C")
     ]
     assert channel_posts == []
+    assert not [c for c in later if c.method == "chat.delete"]  # no post taken down either

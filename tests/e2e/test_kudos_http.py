@@ -553,10 +553,23 @@ def test_the_weekly_digest_names_the_weeks_perfect_misses_bounce_backs_and_kudos
     team.add_outcome(
         REP2, "loss", now - timedelta(hours=4), celebrate_consent=False, **perfect_miss
     )
-    team.add_outcome(REP2, "win", now - timedelta(hours=2))
+    # ... and agreed to share the bounce-back (issue 12: only then is it public).
+    team.add_outcome(REP2, "win", now - timedelta(hours=2), celebrate_consent=True)
+    # REP1's win after their perfect miss is a bounce-back they were never asked to share (one
+    # loss), and one they say no to would be the same: it is in no public post.
+    team.add_outcome(REP1, "win", now - timedelta(hours=1))
     # A win after a win is no bounce-back.
     team.add_outcome(MANAGER, "win", now - timedelta(days=30))
     team.add_outcome(MANAGER, "win", now - timedelta(hours=1))
+    # A perfect miss shared, then taken back: in no public post any more.
+    team.add_outcome(
+        MANAGER,
+        "loss",
+        now - timedelta(minutes=30),
+        celebrate_consent=True,
+        shout_out_taken_back_at=now - timedelta(minutes=20),
+        **perfect_miss,
+    )
 
     clock = FakeClock(due - timedelta(minutes=1))
     team.tick(clock)
@@ -572,13 +585,14 @@ def test_the_weekly_digest_names_the_weeks_perfect_misses_bounce_backs_and_kudos
     perfect = next(s for s in sections if "Perfect misses" in s)
     assert "Perfect misses (1)" in perfect
     assert f"<@{REP1}>" in perfect and f"<@{REP2}>" not in perfect
+    assert f"<@{MANAGER}>" not in perfect
     # Said about the reps, to the whole channel: not the rep-facing coaching line.
     assert "a win masquerading as a loss" in perfect
     assert "You did great" not in perfect and "dashboard" not in perfect
     bounce = next(s for s in sections if "Bounce-backs" in s)
     assert "Bounce-backs (1)" in bounce
     assert f"<@{REP2}> won after 3 losses in a row, back in 19 days" in bounce
-    assert f"<@{MANAGER}>" not in bounce
+    assert f"<@{MANAGER}>" not in bounce and f"<@{REP1}>" not in bounce
     kudos = next(s for s in sections if "Kudos" in s)
     assert "Kudos (1)" in kudos and f"<@{REP1}> ×1 (resilience)" in kudos
     # Privacy: no amounts or deal names.

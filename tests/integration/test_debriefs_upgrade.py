@@ -167,8 +167,9 @@ def test_debrief_messages_left_pending_by_the_old_code_are_sent_once_after_the_u
     for _ in range(3):  # later ticks (or processes) queue nothing again
         ticker.tick()
     assert ticker.failures == []
-    # Umbrella: the shout-out goes up; the DM the old code sent is not sent again.
-    assert len(_posts(standin, "C0WINS", "Umbrella")) == 1
+    # Umbrella: the old code never asked the rep, so its shout-out is not posted now (issue
+    # 12); the DM the old code sent is not sent again.
+    assert _posts(standin, "C0WINS", "Umbrella") == []
     assert _posts(standin, REP, "Umbrella") == []
     # Vandelay: up already, not posted again; the DM goes, saying where it went up.
     assert _posts(standin, "C0WINS", "Vandelay") == []
@@ -178,8 +179,11 @@ def test_debrief_messages_left_pending_by_the_old_code_are_sent_once_after_the_u
     assert len(_posts(standin, REP, "Initech")) == 1
     assert len(_posts(standin, MANAGER, "Initech")) == 1
     assert _posts(standin, REP, "Globex") == []  # up already: not sent again
-    assert len(_posts(standin, "C0WINS", "Hooli")) == 1  # the bounce-back shout-out
-    assert len(_posts(standin, REP, "Hooli")) == 1  # then the rep's DM, saying where it went
+    # Hooli: never asked, so no shout-out; the rep's DM goes, telling the bounce-back privately.
+    assert _posts(standin, "C0WINS", "Hooli") == []
+    hooli = _posts(standin, REP, "Hooli")
+    assert len(hooli) == 1 and "bounce-back" in str(hooli[0].params)
+    assert "C0WINS" not in str(hooli[0].params)
     with session_factory() as session:
         loss = session.get(Outcome, pending)
         assert loss is not None

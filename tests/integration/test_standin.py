@@ -906,3 +906,26 @@ def test_history_at_one_call_a_minute_answers_429_with_retry_after(standin: Slac
     assert raised.value.response.headers["Retry-After"] == "60"
     now[0] = 60.0
     assert client.conversations_history(channel="C0WINS")["ok"] is True
+
+
+def test_chat_delete_as_slack_documents_it(standin: SlackStandIn) -> None:
+    """https://docs.slack.dev/reference/methods/chat.delete: channel and ts in, the same out;
+    message_not_found for a ts with no message (a second delete), cant_delete_message for a
+    message the bot didn't post, channel_not_found for a channel that isn't valid."""
+    client = client_for(standin)
+    posted = client.chat_postMessage(channel="C0WINS", text="A tip of the hat")
+    ts = str(posted["ts"])
+    assert standin.has_message("C0WINS", ts)
+    answer = client.chat_delete(channel="C0WINS", ts=ts)
+    assert (answer["ok"], answer["channel"], answer["ts"]) == (True, "C0WINS", ts)
+    assert not standin.has_message("C0WINS", ts)
+    assert standin.deleted_messages == [("C0WINS", ts)]
+    for channel, message_ts, error in (
+        ("C0WINS", ts, "message_not_found"),
+        ("C0WINS", standin.add_message_by_someone_else("C0WINS", "hi"), "cant_delete_message"),
+        ("C0NOPE", ts, "channel_not_found"),
+    ):
+        with pytest.raises(SlackApiError) as raised:
+            client.chat_delete(channel=channel, ts=message_ts)
+        assert raised.value.response["error"] == error
+    assert standin.deleted_messages == [("C0WINS", ts)]

@@ -42,3 +42,7 @@ def test_a_manager_without_check_ins_is_not_promised_one() -> None:
     text = _text(manager)
     assert "Weekly check-in" not in text
     assert "weekly digest" in text
+
+
+def test_home_promises_nothing_goes_public_without_a_yes() -> None:
+    assert "Nothing about you goes up in a channel unless you say yes." in _text(REP)

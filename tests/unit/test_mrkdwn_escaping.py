@@ -349,12 +349,24 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
     "debriefs.reflection_saved_dm": lambda t: [
         debriefs.reflection_saved_dm(t[:MAX_DEAL], t[:MAX_COMMITMENT], False, perfect_miss=True)
     ],
-    "debriefs.win_logged_dm": lambda t: [
-        debriefs.win_logged_dm(
-            _facts(t, c, "win"), ResilienceLine(2, timedelta(days=2)), shout_out_channel=CHANNEL
-        )
-        for c in _classifications()
-    ],
+    "debriefs.win_logged_dm": lambda t: (
+        [
+            debriefs.win_logged_dm(
+                _facts(t, c, "win"), ResilienceLine(2, timedelta(days=2)), shout_out_channel=CHANNEL
+            )
+            for c in _classifications()
+        ]
+        # The ask to share a bounce-back repeats the deal's name (issue 12).
+        + [
+            debriefs.win_logged_dm(
+                _facts(t, Classification.SYSTEM_HIT, "win"),
+                None,
+                shout_out_channel=None,
+                share_offer=True,
+                recognition_channel_id=CHANNEL,
+            )
+        ]
+    ),
     "debriefs.perfect_miss_shout_out": lambda t: [
         debriefs.perfect_miss_shout_out(_facts(t, Classification.PERFECT_MISS))
     ],
@@ -463,6 +475,12 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "debriefs.celebration_choice_dm",
         "debriefs.not_your_questions",
         "debriefs.consent_recorded_blocks",  # reuses blocks built above
+        "debriefs.taken_back_blocks",  # reuses blocks built above
+        "debriefs.take_back_button",
+        "debriefs.take_back_failed_dm",
+        "debriefs.already_taken_back",
+        "debriefs.nothing_to_take_back",
+        "debriefs.take_back_lost_track",
         "debriefs.coaching_question",
         "debriefs.calibration_buttons",
         "debriefs.calibration_metadata",

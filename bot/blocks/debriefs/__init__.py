@@ -2,7 +2,8 @@
 for each kind of surface:
 
 - `modals`: the /lost, /won and reflection modals and the parsing of their submissions;
-- `dms`: the rep's DMs (the debrief, reminders, the choice to celebrate, the logged win);
+- `dms`: the rep's DMs (the debrief, reminders, the choice to celebrate or share, taking a
+  shout-out back, the logged win);
 - `recognition`: the channel shout-outs for a perfect miss and a bounce-back;
 - `manager`: the private note to the rep's manager;
 - `calibration`: the manager's calibration of the rep's score and the rep's DM about it;
@@ -33,14 +34,22 @@ from bot.blocks.debriefs.dms import (
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
     REFLECT_ACTION_ID,
+    TAKE_BACK_ACTION_ID,
+    TAKE_BACK_BLOCK_ID,
     WIN_COACHING,
     ShoutOut,
+    already_taken_back,
     celebration_choice_dm,
     consent_recorded_blocks,
     loss_debrief_dm,
     not_your_questions,
+    nothing_to_take_back,
     reflection_reminder_dm,
     reflection_saved_dm,
+    take_back_button,
+    take_back_failed_dm,
+    take_back_lost_track,
+    taken_back_blocks,
     win_logged_dm,
 )
 from bot.blocks.debriefs.lessons import LESSON_SNIPPET, lessons_message
@@ -103,11 +112,14 @@ __all__ = [
     "MAX_FEEDBACK",
     "REFLECT_ACTION_ID",
     "REFLECT_CALLBACK_ID",
+    "TAKE_BACK_ACTION_ID",
+    "TAKE_BACK_BLOCK_ID",
     "WIN_COACHING",
     "WON_CALLBACK_ID",
     "ReflectionIds",
     "ShoutOut",
     "already_reflected_modal",
+    "already_taken_back",
     "bounce_back_shout_out",
     "celebration_choice_dm",
     "coaching_question",
@@ -117,6 +129,7 @@ __all__ = [
     "loss_debrief_dm",
     "manager_note",
     "not_your_questions",
+    "nothing_to_take_back",
     "parse_lost_submission",
     "parse_reflection_submission",
     "parse_won_submission",
@@ -126,6 +139,10 @@ __all__ = [
     "reflection_modal",
     "reflection_reminder_dm",
     "reflection_saved_dm",
+    "take_back_button",
+    "take_back_failed_dm",
+    "take_back_lost_track",
+    "taken_back_blocks",
     "win_logged_dm",
     "won_modal",
 ]

@@ -11,6 +11,7 @@ from bot.blocks.debriefs._words import _bounce_phrase, _slipped, _verdict
 from bot.blocks.kit import (
     actions,
     button,
+    confirm,
     context,
     divider,
     escape_mrkdwn,
@@ -29,6 +30,9 @@ REFLECT_ACTION_ID = "debrief_reflect_open"
 CELEBRATE_YES_ACTION_ID = "debrief_celebrate_yes"
 CELEBRATE_NO_ACTION_ID = "debrief_celebrate_no"
 CELEBRATE_BLOCK_ID = "debrief_celebrate"
+TAKE_BACK_ACTION_ID = "debrief_take_back"
+TAKE_BACK_BLOCK_ID = "debrief_take_back"
+TAKE_BACK_HINT_BLOCK_ID = "debrief_take_back_hint"
 
 
 class ShoutOut(Enum):
@@ -161,13 +165,47 @@ def reflection_saved_dm(
     }
 
 
+def take_back_button(outcome_id: int) -> dict[str, Any]:
+    """The rep's way to take back a shout-out they agreed to, behind an "are you sure?"."""
+    return actions(
+        button(
+            "Take it back",
+            TAKE_BACK_ACTION_ID,
+            value=str(outcome_id),
+            confirm=confirm(
+                "Take it back?",
+                "I'll take the shout-out down from the channel. Your debrief and your record "
+                "stay as they are.",
+                ok="Take it back",
+                deny="Leave it up",
+            ),
+        ),
+        block_id=TAKE_BACK_BLOCK_ID,
+    )
+
+
 def celebration_choice_dm(
-    *, consent: bool, channel_id: str | None, shout_out: ShoutOut
+    *,
+    consent: bool,
+    channel_id: str | None,
+    shout_out: ShoutOut,
+    bounce_back: bool = False,
+    outcome_id: int | None = None,
 ) -> dict[str, Any]:
+    """The rep's confirmation of their answer; a yes carries "Take it back" (`outcome_id`)."""
     if not consent:
-        text = "Kept private. You did great anyway — go out and do exactly what you did again."
-    elif shout_out is ShoutOut.POSTED and channel_id:
-        text = f"Done — your perfect miss is celebrated in <#{channel_id}>. :tada:"
+        text = (
+            "Kept private. It still counts: resilience is a skill, and you just used it."
+            if bounce_back
+            else "Kept private. You did great anyway — go out and do exactly what you did again."
+        )
+        return message(text)
+    if shout_out is ShoutOut.POSTED and channel_id:
+        text = (
+            f"Done — your bounce-back is up in <#{channel_id}>. A tip of the hat. :tophat:"
+            if bounce_back
+            else f"Done — your perfect miss is celebrated in <#{channel_id}>. :tada:"
+        )
     elif shout_out is ShoutOut.CHANNEL_FAILED and channel_id:
         text = (
             f"Thank you! I couldn't post in <#{channel_id}>: an admin needs to invite @Rebound "
@@ -181,7 +219,57 @@ def celebration_choice_dm(
             "Thank you! There's no recognition channel set yet, so I'll post your shout-out as "
             "soon as an admin picks one in `/rebound settings`."
         )
-    return message(text)
+    blocks = [section(text)]
+    if outcome_id is not None:
+        blocks.append(take_back_button(outcome_id))
+        hint = context("Changed your mind? You can take it back any time.")
+        hint["block_id"] = TAKE_BACK_HINT_BLOCK_ID
+        blocks.append(hint)
+    return {"text": text, "blocks": blocks}
+
+
+def taken_back_blocks(
+    message_blocks: Sequence[dict[str, Any]], *, never_posted: bool
+) -> list[dict[str, Any]]:
+    """The confirmation's blocks with "Take it back" replaced by what happened, so it can't be
+    clicked again."""
+    done = (
+        "Taken back before it went up. Nothing was posted."
+        if never_posted
+        else "Taken back. The shout-out is coming down from the channel."
+    )
+    return [
+        context(done) if block.get("block_id") == TAKE_BACK_BLOCK_ID else dict(block)
+        for block in message_blocks
+        if block.get("block_id") != TAKE_BACK_HINT_BLOCK_ID
+    ]
+
+
+def take_back_failed_dm(channel_id: str | None) -> dict[str, Any]:
+    """Slack wouldn't let the bot delete the shout-out: the rep must not think it is gone."""
+    where = f"<#{channel_id}>" if channel_id else "the channel"
+    return message(
+        f"I couldn't take your shout-out down from {where}: Slack wouldn't let me. A workspace "
+        "admin can delete it there. Sorry about that."
+    )
+
+
+def take_back_lost_track() -> dict[str, Any]:
+    """Ephemeral answer when the shout-out is too old for the bot to find it again."""
+    return message(
+        "Taken back, so it won't be in any digest. That post is too old for me to find, "
+        "though: if it's still up, a workspace admin can delete it."
+    )
+
+
+def already_taken_back() -> dict[str, Any]:
+    """Ephemeral answer to a second "Take it back"."""
+    return message("Already taken back. Nothing more to do.")
+
+
+def nothing_to_take_back() -> dict[str, Any]:
+    """Ephemeral answer to "Take it back" where nothing was agreed to be shared."""
+    return message("There's no shout-out of yours to take back here. Nothing was shared.")
 
 
 def not_your_questions(owner_user_id: str) -> dict[str, Any]:
@@ -191,15 +279,31 @@ def not_your_questions(owner_user_id: str) -> dict[str, Any]:
 
 
 def consent_recorded_blocks(
-    message_blocks: Sequence[dict[str, Any]], *, consent: bool
+    message_blocks: Sequence[dict[str, Any]],
+    *,
+    consent: bool,
+    bounce_back: bool = False,
+    outcome_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """The DM's blocks with the consent buttons replaced by the choice, so they can't be
-    clicked again."""
-    choice = "You chose to celebrate it. :tada:" if consent else "You chose to keep it private."
-    return [
-        context(choice) if block.get("block_id") == CELEBRATE_BLOCK_ID else dict(block)
-        for block in message_blocks
-    ]
+    clicked again; a yes gets "Take it back" (`outcome_id`) in their place too."""
+    if consent:
+        choice = (
+            "You chose to share it. :tophat:"
+            if bounce_back
+            else "You chose to celebrate it. :tada:"
+        )
+    else:
+        choice = "You chose to keep it private."
+    blocks: list[dict[str, Any]] = []
+    for block in message_blocks:
+        if block.get("block_id") != CELEBRATE_BLOCK_ID:
+            blocks.append(dict(block))
+            continue
+        blocks.append(context(choice))
+        if consent and outcome_id is not None:
+            blocks.append(take_back_button(outcome_id))
+    return blocks
 
 
 def _ordinal(number: int) -> str:
@@ -219,8 +323,15 @@ WIN_COACHING: dict[Classification, str] = {
 
 
 def win_logged_dm(
-    facts: OutcomeFacts, resilience: ResilienceLine | None, *, shout_out_channel: str | None
+    facts: OutcomeFacts,
+    resilience: ResilienceLine | None,
+    *,
+    shout_out_channel: str | None,
+    share_offer: bool = False,
+    recognition_channel_id: str | None = None,
 ) -> dict[str, Any]:
+    """The rep's DM after /won. A bounce-back is told privately; with `share_offer` (a streak
+    long enough for a public tip of the hat) the rep is asked first whether to share it."""
     lines = [
         f"*Win logged: {escape_mrkdwn(facts.deal)}* :trophy:",
         _verdict(facts.classification),
@@ -228,10 +339,9 @@ def win_logged_dm(
     ]
     blocks = [section("\n".join(lines))]
     if facts.bounce_back_losses and facts.bounce_back_recovery is not None:
+        phrase = _bounce_phrase(facts.bounce_back_losses, facts.bounce_back_recovery)
         bounce = (
-            "And it's a bounce-back: you "
-            f"{_bounce_phrase(facts.bounce_back_losses, facts.bounce_back_recovery)}. "
-            "Resilience is a skill, and you just used it."
+            f"And it's a bounce-back: you {phrase}. Resilience is a skill, and you just used it."
         )
         if resilience is not None and resilience.bounce_backs:
             bounce += f"\nYour {_ordinal(resilience.bounce_backs)} bounce-back"
@@ -241,4 +351,25 @@ def win_logged_dm(
         if shout_out_channel:
             bounce += f"\nI tipped my hat in <#{shout_out_channel}>."
         blocks.append(section(bounce))
+        if share_offer and not shout_out_channel:
+            where = f"<#{recognition_channel_id}>" if recognition_channel_id else "the team channel"
+            blocks.append(
+                section(
+                    f"Share it with the team? I'd post a tip of the hat in {where}: that you won "
+                    f"*{escape_mrkdwn(facts.deal)}* and {phrase}. The amount is never shared. "
+                    "Your call."
+                )
+            )
+            blocks.append(
+                actions(
+                    button(
+                        "Yes, share it",
+                        CELEBRATE_YES_ACTION_ID,
+                        style="primary",
+                        value=str(facts.id),
+                    ),
+                    button("Keep it private", CELEBRATE_NO_ACTION_ID, value=str(facts.id)),
+                    block_id=CELEBRATE_BLOCK_ID,
+                )
+            )
     return {"text": f"Win logged: {escape_mrkdwn(facts.deal)}", "blocks": blocks}

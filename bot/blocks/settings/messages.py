@@ -60,6 +60,10 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
             "(outcomes or check-ins)\n"
             if "min_evidence" in more
             else "",
+            "A bounce-back may be shared (with the rep's yes) after "
+            f"{plural(more['bounce_back_min_losses'], 'loss', 'losses')} in a row\n"
+            if "bounce_back_min_losses" in more
+            else "",
             f"Currency: {more['currency'] or 'none (plain numbers)'}\n"
             if "currency" in more
             else "",

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.blocks.kit import context, divider, header, input_block, modal, option, plain, section
 from bot.blocks.settings.fields import (
+    BOUNCE_BACK_MIN_LOSSES_BLOCK_ID,
     CURRENCY_BLOCK_ID,
     CYCLES,
     DIGEST_OPTION_VALUE,
@@ -26,7 +27,7 @@ from bot.blocks.settings.fields import (
     _hour_label,
     _hours_label,
 )
-from bot.domain import MAX_MIN_EVIDENCE
+from bot.domain import MAX_BOUNCE_BACK_MIN_LOSSES, MAX_MIN_EVIDENCE
 from bot.domain.settings import CurrentSettings
 
 
@@ -89,6 +90,14 @@ def settings_modal(current: CurrentSettings) -> dict[str, Any]:
             _whole_number(1, MAX_MIN_EVIDENCE, current.min_evidence),
             hint="Scored outcomes or check-ins a cycle review or Home needs before it names a "
             "quadrant; below that it says what it has and that it's not enough to call yet.",
+        ),
+        input_block(
+            BOUNCE_BACK_MIN_LOSSES_BLOCK_ID,
+            "Losses before a public bounce-back",
+            _whole_number(1, MAX_BOUNCE_BACK_MIN_LOSSES, current.bounce_back_min_losses),
+            hint="A win after at least this many losses in a row offers the rep a tip of the "
+            "hat in the recognition channel; it's posted only if they say yes. Every "
+            "bounce-back still counts in their own figures.",
         ),
         _currency_block(current.currency),
         _digest_block(current.digest_enabled),

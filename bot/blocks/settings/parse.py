@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.blocks.kit import state
 from bot.blocks.settings.fields import (
+    BOUNCE_BACK_MIN_LOSSES_BLOCK_ID,
     CURRENCY_BLOCK_ID,
     CYCLES,
     DIGEST_OPTION_VALUE,
@@ -21,7 +22,7 @@ from bot.blocks.settings.fields import (
     MIN_THRESHOLD,
     RETENTION_BLOCK_ID,
 )
-from bot.domain import MAX_MIN_EVIDENCE
+from bot.domain import MAX_BOUNCE_BACK_MIN_LOSSES, MAX_MIN_EVIDENCE
 from bot.domain.money import currency_code
 from bot.domain.settings import SettingsSubmission
 from bot.domain.text import parse_decimal, parse_whole_number
@@ -86,6 +87,12 @@ def _parse_more(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, 
             MAX_MIN_EVIDENCE,
             f"Enter a whole number from 1 to {MAX_MIN_EVIDENCE}: how many scored outcomes or "
             "check-ins a quadrant needs, e.g. 3.",
+        ),
+        (
+            BOUNCE_BACK_MIN_LOSSES_BLOCK_ID,
+            MAX_BOUNCE_BACK_MIN_LOSSES,
+            f"Enter a whole number from 1 to {MAX_BOUNCE_BACK_MIN_LOSSES}: how many losses in a "
+            "row come before a bounce-back may be shared, e.g. 2.",
         ),
     )
     if CURRENCY_BLOCK_ID in values:
