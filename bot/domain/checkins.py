@@ -6,6 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+# The keys of a check-in's answers that say what a question is about: the week's loss lesson,
+# the rep's commitment, the goal's progress, and one rating per practice (prefix + practice).
+LOSS_KEY = "loss_lesson"
+COMMITMENT_KEY = "commitment"
+GOAL_KEY = "goal_progress"
+RATING_PREFIX = "rating_"
+
 
 @dataclass(frozen=True)
 class Question:

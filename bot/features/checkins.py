@@ -47,6 +47,7 @@ from bot.messaging import (
     tells_user_on_failure,
 )
 from bot.slack_users import fetch_profile
+from bot.usecases import checkin_questions, checkin_schedule
 from bot.usecases import checkins as uc
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,8 @@ def checkin_command(
         return
     if subcommand == "pause":
         try:
-            uc.parse_pause(" ".join(words[1:]), deps.clock(), "UTC")
-        except uc.PauseOutOfRange as problem:
+            checkin_schedule.parse_pause(" ".join(words[1:]), deps.clock(), "UTC")
+        except checkin_schedule.PauseOutOfRange as problem:
             ack(**pause_problem(str(problem)))
             return
         except ValueError:
@@ -136,7 +137,7 @@ def skip_clicked(
         return
     container = body.get("container") or {}
     channel, ts = container.get("channel_id"), container.get("message_ts")
-    week = uc.week_label(result.week)
+    week = checkin_schedule.week_label(result.week)
     if not result.skipped and result.status != "skipped":
         # Answered already (or being sent this instant): the DM stays as it is.
         if result.status == "answered" and channel:
@@ -228,9 +229,12 @@ def _tell_not_yours(client: WebClient, deps: Deps, body: dict[str, Any], checkin
     reply_to_click(client, body, not_yours_message("check-in", owner))
 
 
-def _open_modal(client: WebClient, trigger_id: str, opened: uc.OpenCheckIn) -> None:
+def _open_modal(client: WebClient, trigger_id: str, opened: checkin_questions.OpenCheckIn) -> None:
     view = checkin_modal(
-        opened.checkin_id, opened.questions, opened.answers, uc.week_label(opened.week)
+        opened.checkin_id,
+        opened.questions,
+        opened.answers,
+        checkin_schedule.week_label(opened.week),
     )
     try:
         client.views_open(trigger_id=trigger_id, view=view)
@@ -251,8 +255,10 @@ def _pause(client: WebClient, deps: Deps, command: dict[str, Any], text: str) ->
     team_id, user_id = command["team_id"], command["user_id"]
     tz = _tz_of(client, deps, team_id, user_id)
     try:
-        until = uc.parse_pause(text, deps.clock(), tz)
-    except uc.PauseOutOfRange as problem:  # e.g. today's date, already begun where they live
+        until = checkin_schedule.parse_pause(text, deps.clock(), tz)
+    except (
+        checkin_schedule.PauseOutOfRange
+    ) as problem:  # e.g. today's date, already begun where they live
         send_ephemeral(client, command, pause_problem(str(problem)))
         return
     except ValueError:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.blocks.home import HomeFacts
 from bot.domain.people import SlackProfile
 from bot.uow import UnitOfWork
-from bot.usecases import checkins as checkin_usecases
+from bot.usecases import checkin_schedule
 from bot.usecases.dashboard import ManagerDashboard, RepDashboard, manager_dashboard, rep_dashboard
 from bot.usecases.members import remember_profile
 from storage import kudos_queries, queries
@@ -66,7 +66,7 @@ def home_data(
         kudos_received=kudos_queries.kudos_received_by_category(
             session=session, team_id=team_id, user_id=user_id
         ),
-        gets_checkins=checkin_usecases.gets_checkins(
+        gets_checkins=checkin_schedule.gets_checkins(
             session=session, team_id=team_id, user_id=user_id
         ),
         checkins_paused_until=_paused_until(member, now),

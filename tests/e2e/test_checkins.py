@@ -28,7 +28,7 @@ from bot.domain import next_checkin_at
 from bot.domain.checkins import Question, RatingDrop, RepWeek
 from bot.pacing import TokenBuckets
 from bot.uow import UnitOfWork, to_user
-from bot.usecases import checkins as uc
+from bot.usecases import checkin_schedule
 from storage import checkins_queries as cq
 from storage import outbox_queries, queries
 from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
@@ -124,7 +124,7 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     ],
 )
 def test_parse_pause(text: str, expected: datetime) -> None:
-    assert uc.parse_pause(text, NOW, "America/New_York") == expected
+    assert checkin_schedule.parse_pause(text, NOW, "America/New_York") == expected
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_parse_pause(text: str, expected: datetime) -> None:
 )
 def test_parse_pause_rejects(text: str) -> None:
     with pytest.raises(ValueError):
-        uc.parse_pause(text, NOW, "America/New_York")
+        checkin_schedule.parse_pause(text, NOW, "America/New_York")
 
 
 def test_pacer_spreads_sends_and_a_hold_stops_them() -> None:

@@ -25,11 +25,12 @@ from bot.blocks.debriefs import (
 from bot.clock import FakeClock, utc_now
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.domain import checkins as checkin_domain
 from bot.domain import week_key
 from bot.domain.debriefs import KEEP_DOING_QUESTION
 from bot.jobs import debriefs
 from bot.scheduler import ScheduledJob
-from bot.usecases import checkins as checkin_usecases
+from bot.usecases import checkin_questions
 from bot.usecases import debriefs as usecases
 from storage import debriefs_queries as dq
 from storage import outbox_queries
@@ -441,7 +442,7 @@ def _checkin_asking_about_the_commitment(slack: SlackDriver, user_id: str) -> in
     now = utc_now()
     week = week_key(now, "UTC")
     for session in slack.db():
-        questions = checkin_usecases.choose_questions(
+        questions = checkin_questions.choose_questions(
             session=session, team_id=slack.team_id, user_id=user_id, week=week, tz="UTC", now=now
         )
         asked = [q for q in questions if q.key == dq.CHECKIN_COMMITMENT_KEY]
@@ -507,4 +508,4 @@ def test_a_commitment_answered_in_a_check_in_is_not_asked_about_again(slack: Sla
 
 
 def test_the_check_in_commitment_key_is_the_one_check_ins_use() -> None:
-    assert dq.CHECKIN_COMMITMENT_KEY == checkin_usecases.COMMITMENT_KEY
+    assert dq.CHECKIN_COMMITMENT_KEY == checkin_domain.COMMITMENT_KEY

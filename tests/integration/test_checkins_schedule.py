@@ -18,8 +18,7 @@ from bot.clock import FakeClock
 from bot.jobs import checkins as checkin_jobs
 from bot.jobs.checkins import REMINDER_BATCH, CheckinJobs
 from bot.slack_clients import TeamClients
-from bot.usecases import checkins as uc
-from bot.usecases import privacy
+from bot.usecases import checkin_questions, checkin_schedule, privacy
 from storage import checkins_queries as cq
 from storage import queries
 from storage.db import upgrade
@@ -202,7 +201,7 @@ def test_one_reminder_after_the_workspace_delay_when_unanswered(world: SlackDriv
     with world.session_factory() as session:
         checkin = cq.get_checkin(session=session, checkin_id=la.id or 0)
         assert checkin is not None
-        uc.save_checkin_answers(
+        checkin_questions.save_checkin_answers(
             session=session,
             checkin=checkin,
             answers={"worked": "Discovery calls"},
@@ -236,17 +235,17 @@ def test_a_pause_stops_check_ins_until_it_ends_and_resume_ends_it_early(world: S
     world.tick_at(utc(2026, 10, 28, 9, 0))  # read the time zones
     start = utc(2026, 10, 28, 10, 0)
     with world.session_factory() as session:
-        uc.pause(
+        checkin_schedule.pause(
             session=session,
             team_id=world.team_id,
             user_id=LONDON,
-            until=uc.parse_pause("2w", start, "Europe/London"),
+            until=checkin_schedule.parse_pause("2w", start, "Europe/London"),
         )
-        uc.pause(
+        checkin_schedule.pause(
             session=session,
             team_id=world.team_id,
             user_id=LA,
-            until=uc.parse_pause("until 2026-12-01", start, "America/Los_Angeles"),
+            until=checkin_schedule.parse_pause("until 2026-12-01", start, "America/Los_Angeles"),
         )
         session.commit()
     assert checkin_dms(world.tick_at(utc(2026, 10, 30, 14, 0)), LONDON) == []
@@ -257,7 +256,9 @@ def test_a_pause_stops_check_ins_until_it_ends_and_resume_ends_it_early(world: S
     # LA is paused until 1 Dec, but resumes early.
     assert checkin_dms(world.tick_at(utc(2026, 11, 13, 22, 0)), LA) == []
     with world.session_factory() as session:
-        uc.resume(session=session, team_id=world.team_id, user_id=LA, now=world.clock())
+        checkin_schedule.resume(
+            session=session, team_id=world.team_id, user_id=LA, now=world.clock()
+        )
         session.commit()
     assert len(checkin_dms(world.tick_at(utc(2026, 11, 20, 22, 0)), LA)) == 1
 
@@ -345,9 +346,15 @@ def test_an_unreachable_slack_leaves_the_zone_unread_and_no_check_in_at_utc(
 def test_gets_checkins_says_who_gets_them(world: SlackDriver) -> None:
     team(world, [LONDON])
     with world.session_factory() as session:
-        assert uc.gets_checkins(session=session, team_id=world.team_id, user_id=LONDON)
-        assert not uc.gets_checkins(session=session, team_id=world.team_id, user_id=MANAGER)
-        assert not uc.gets_checkins(session=session, team_id=world.team_id, user_id="U0NOBODY")
+        assert checkin_schedule.gets_checkins(
+            session=session, team_id=world.team_id, user_id=LONDON
+        )
+        assert not checkin_schedule.gets_checkins(
+            session=session, team_id=world.team_id, user_id=MANAGER
+        )
+        assert not checkin_schedule.gets_checkins(
+            session=session, team_id=world.team_id, user_id="U0NOBODY"
+        )
 
 
 def test_managers_who_report_to_nobody_and_bots_get_no_check_in(world: SlackDriver) -> None:
@@ -371,7 +378,7 @@ def _answer(world: SlackDriver, user_id: str, week_index: int, answers: dict[str
     with world.session_factory() as session:
         checkin = cq.get_checkin(session=session, checkin_id=row.id or 0)
         assert checkin is not None
-        uc.save_checkin_answers(
+        checkin_questions.save_checkin_answers(
             session=session, checkin=checkin, answers=answers, now=world.clock()
         )
         session.commit()
@@ -424,7 +431,7 @@ def test_a_claim_left_by_a_dead_process_is_sent_by_another_after_the_lease(
     world.tick_at(utc(2026, 10, 30, 13, 0))  # read the time zone
     friday = utc(2026, 10, 30, 14, 0)
     with world.session_factory() as session:
-        assert uc.plan_due_checkins(session=session, now=friday) >= 1
+        assert checkin_schedule.plan_due_checkins(session=session, now=friday) >= 1
         claimed = cq.claim_due_checkins(
             session=session,
             now=friday,
