@@ -243,6 +243,8 @@ class Reflection(SQLModel, table=True):
         Index("ix_reflections_team_user_created", "team_id", "user_id", "created_at"),
         # Retention deletes old reflections across workspaces by age.
         Index("ix_reflections_created", "created_at"),
+        # `/rebound lessons` looks for the lessons a rep's teammates shared.
+        Index("ix_reflections_team_shared", "team_id", "shared_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -255,6 +257,9 @@ class Reflection(SQLModel, table=True):
     is_commitment: bool = False
     commitment_followed_up: bool | None = None
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A win's lesson the rep shared with their team (None: private to them and their manager,
+    # as every lesson starts).
+    shared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created_at()
 
 

@@ -1,4 +1,5 @@
-"""`/lost`, `/won`, reflections, perfect-miss consent, and `/rebound lessons`.
+"""`/lost`, `/won`, reflections, perfect-miss consent, sharing a win's lesson, and
+`/rebound lessons`.
 
 Each listener is a module-level function: ack, read the payload, call one use case of
 `bot.usecases.debriefs` in a unit of work, hand what came back to a pure builder of
@@ -24,6 +25,8 @@ from bot.blocks.debriefs import (
     LOST_CALLBACK_ID,
     REFLECT_ACTION_ID,
     REFLECT_CALLBACK_ID,
+    SHARE_LESSON_ACTION_ID,
+    UNSHARE_LESSON_ACTION_ID,
     WON_CALLBACK_ID,
     already_reflected_modal,
     consent_recorded_blocks,
@@ -35,14 +38,18 @@ from bot.blocks.debriefs import (
     parse_won_submission,
     read_reflection_metadata,
     reflection_modal,
+    win_lesson_modal,
+    win_lesson_saved_dm,
     won_modal,
 )
+from bot.domain.debriefs import WIN_LESSON_KEY
 from bot.domain.text import parse_row_id
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.jobs import debriefs as jobs
 from bot.messaging import (
     NOT_YOURS_ERROR,
     not_yours_message,
+    post_to_response_url,
     reply_to_click,
     send_ephemeral,
     team_id_of,
@@ -67,6 +74,8 @@ def register(app: App, deps: Deps) -> None:
     app.view(REFLECT_CALLBACK_ID)(reflections_submitted)
     app.action(CELEBRATE_YES_ACTION_ID)(celebration_clicked)
     app.action(CELEBRATE_NO_ACTION_ID)(celebration_clicked)
+    app.action(SHARE_LESSON_ACTION_ID)(lesson_share_clicked)
+    app.action(UNSHARE_LESSON_ACTION_ID)(lesson_share_clicked)
 
 
 scheduled_jobs = jobs.scheduled_jobs
@@ -151,13 +160,14 @@ def reflect_clicked(
     if isinstance(prompt, NotYours):
         reply_to_click(client, body, not_your_questions(prompt.owner_user_id))
         return
-    view = (
-        already_reflected_modal(prompt.deal, prompt.answered)
-        if prompt.answered
-        else reflection_modal(
+    if prompt.answered:
+        view = already_reflected_modal(prompt.deal, prompt.answered)
+    elif prompt.win:
+        view = win_lesson_modal(prompt.deal, prompt.outcome_id)
+    else:
+        view = reflection_modal(
             prompt.deal, prompt.outcome_id, prompt.commitment, perfect_miss=prompt.perfect_miss
         )
-    )
     try:
         client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as error:
@@ -177,21 +187,24 @@ def reflections_submitted(
         view["state"]["values"],
         asks_follow_up=commitment_id is not None,
         perfect_miss=ids.perfect_miss,
+        win=ids.win,
     )
     if submission is None:
         ack(response_action="errors", errors=errors)
         return
     deps: Deps = context["deps"]
     team_id, user_id = team_id_of(body), body["user"]["id"]
+    # The errors go under the modal's one required field.
+    error_block = WIN_LESSON_KEY if ids.win else "commitment"
     try:
         owner = _owner_of(deps, team_id, outcome_id)
     except Exception:  # the database is down: keep the modal and what was written
         log.exception("reading the debrief failed")
-        ack(response_action="errors", errors={"commitment": SAVE_FAILED})
+        ack(response_action="errors", errors={error_block: SAVE_FAILED})
         return
     if owner != user_id:
         # Another rep's questions (a forged or misrouted form): said in the form, nothing saved.
-        ack(response_action="errors", errors={"commitment": NOT_YOURS_ERROR})
+        ack(response_action="errors", errors={error_block: NOT_YOURS_ERROR})
         return
     save_before_ack(
         ack,
@@ -204,7 +217,7 @@ def reflections_submitted(
             commitment_id=commitment_id,
             submission=submission,
         ),
-        error_block="commitment",
+        error_block=error_block,
     )
 
 
@@ -233,6 +246,35 @@ def celebration_clicked(
     if state is None or state.consent is None:
         return
     _replace_consent_buttons(client, body, consent=state.consent is True)
+
+
+def lesson_share_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """ "Share with my team" / "Make it private again" on a win's lesson: only its rep decides.
+    The answer replaces the message clicked (through the click's response_url), so its button
+    always says what the next click does."""
+    ack()
+    reflection_id = _int(action.get("value"))
+    if reflection_id is None:
+        return
+    deps: Deps = context["deps"]
+    with deps.uow() as uow:
+        state = usecases.share_lesson(
+            uow,
+            team_id=team_id_of(body),
+            user_id=body["user"]["id"],
+            reflection_id=reflection_id,
+            share=action.get("action_id") == SHARE_LESSON_ACTION_ID,
+        )
+    if state is None:
+        return
+    if isinstance(state, NotYours):
+        reply_to_click(client, body, not_yours_message("lesson", state.owner_user_id))
+        return
+    response_url = body.get("response_url")
+    if response_url:
+        post_to_response_url(response_url, win_lesson_saved_dm(state), replace_original=True)
 
 
 def reply_with_lessons(client: WebClient, deps: Deps, command: dict[str, Any], text: str) -> None:

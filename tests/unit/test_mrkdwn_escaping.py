@@ -14,6 +14,7 @@ import inspect
 import pkgutil
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,14 +24,21 @@ from hypothesis import strategies as st
 import bot.blocks
 from bot.blocks import checkins, dashboard, debriefs, goals, help, home, kudos
 from bot.blocks.checkins import MAX_ANSWER_LENGTH
-from bot.blocks.debriefs import MAX_COMMITMENT, MAX_DEAL
+from bot.blocks.debriefs import MAX_ANSWER, MAX_COMMITMENT, MAX_DEAL
 from bot.blocks.goals import MAX_CUSTOM_METRIC_LENGTH, MAX_WHY_LENGTH, GoalDefaults
 from bot.blocks.home import HomeFacts
 from bot.blocks.kit import section
 from bot.domain import PRACTICES, Classification
 from bot.domain import dashboard as dash
 from bot.domain.checkins import Question, RepWeek
-from bot.domain.debriefs import Commitment, Lesson, LessonsResult, OutcomeFacts, ResilienceLine
+from bot.domain.debriefs import (
+    Commitment,
+    Lesson,
+    LessonShare,
+    LessonsResult,
+    OutcomeFacts,
+    ResilienceLine,
+)
 from bot.domain.goals import CycleReview, GoalProgress
 from bot.slack_text import escape_mrkdwn, plural, truncate
 from bot.usecases.kudos import Problem, parse_kudos_text
@@ -356,6 +364,25 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
     "debriefs.lessons_message": lambda t: [
         debriefs.lessons_message(LessonsResult(REP, [t], [_lesson(t)], is_manager=True)),
         debriefs.lessons_message(LessonsResult(REP, [t], [])),
+        # Issue 12: a teammate's shared win lesson (their text, their deal), beside the rep's own
+        # shared one, and alone.
+        debriefs.lessons_message(
+            LessonsResult(
+                REP,
+                [t],
+                [replace(_lesson(t), user_id=REP, kind="win", shared=True)],
+                shared=[replace(_lesson(t), kind="win", shared=True)],
+            )
+        ),
+        debriefs.lessons_message(
+            LessonsResult(REP, [], [], shared=[replace(_lesson(t), kind="win", shared=True)])
+        ),
+    ],
+    # Issue 12: a win's lesson (what worked), kept and shared or not.
+    "debriefs.win_lesson_modal": lambda t: [debriefs.win_lesson_modal(t[:MAX_DEAL], 7)],
+    "debriefs.win_lesson_saved_dm": lambda t: [
+        debriefs.win_lesson_saved_dm(LessonShare(3, t[:MAX_DEAL], t[:MAX_ANSWER], shared))
+        for shared in (False, True)
     ],
     # goals: the custom metric and the why
     "goals.goal_modal": lambda t: [

@@ -5,7 +5,7 @@ for each kind of surface:
 - `dms`: the rep's DMs (the debrief, reminders, the choice to celebrate, the logged win);
 - `recognition`: the channel shout-outs for a perfect miss and a bounce-back;
 - `manager`: the private note to the rep's manager;
-- `lessons`: `/rebound lessons`.
+- `lessons`: `/rebound lessons` (the rep's own, and what their teammates shared).
 
 The words come from the seed texts: the reflection questions from 000/001 ("A lost opportunity is
 a form of negative feedback. There's a lesson in there for you somewhere."), the four outcomes
@@ -20,6 +20,9 @@ from bot.blocks.debriefs.dms import (
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
     REFLECT_ACTION_ID,
+    SHARE_LESSON_ACTION_ID,
+    SHARE_LESSON_BLOCK_ID,
+    UNSHARE_LESSON_ACTION_ID,
     WIN_COACHING,
     ShoutOut,
     celebration_choice_dm,
@@ -28,6 +31,7 @@ from bot.blocks.debriefs.dms import (
     not_your_questions,
     reflection_reminder_dm,
     reflection_saved_dm,
+    win_lesson_saved_dm,
     win_logged_dm,
 )
 from bot.blocks.debriefs.lessons import LESSON_SNIPPET, lessons_message
@@ -52,6 +56,7 @@ from bot.blocks.debriefs.modals import (
     read_reflection_metadata,
     reflection_metadata,
     reflection_modal,
+    win_lesson_modal,
     won_modal,
 )
 from bot.blocks.debriefs.recognition import bounce_back_shout_out, perfect_miss_shout_out
@@ -72,6 +77,9 @@ __all__ = [
     "MAX_FEEDBACK",
     "REFLECT_ACTION_ID",
     "REFLECT_CALLBACK_ID",
+    "SHARE_LESSON_ACTION_ID",
+    "SHARE_LESSON_BLOCK_ID",
+    "UNSHARE_LESSON_ACTION_ID",
     "WIN_COACHING",
     "WON_CALLBACK_ID",
     "ReflectionIds",
@@ -95,6 +103,8 @@ __all__ = [
     "reflection_modal",
     "reflection_reminder_dm",
     "reflection_saved_dm",
+    "win_lesson_modal",
+    "win_lesson_saved_dm",
     "win_logged_dm",
     "won_modal",
 ]
