@@ -45,4 +45,10 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
         "won *Hooli*"
     ) in transcript
     assert "I tipped my hat in #wins." in transcript
+    # Issue 12: Priya's win asks what worked; she shares the lesson and Leo finds it.
+    assert "One question, while it's fresh: *What worked that you would do again?*" in transcript
+    assert "[ *Share with my team* ]" in transcript
+    assert "Shared with your team." in transcript
+    leo_sees = transcript[transcript.index("Leo types `/rebound lessons budget`") :]
+    assert "*Shared by your team*" in leo_sees and "Asked about budget and who signs" in leo_sees
     assert "Demo finished" in result.stdout

@@ -711,6 +711,10 @@ def test_lessons_message_lists_the_teams_shared_lessons_after_the_reps_own() -> 
     _valid_message(only_shared)
     rendered = json.dumps(only_shared, ensure_ascii=False)
     assert "None of your own yet" in rendered and "A tip" in rendered
+    searched = lessons_message(
+        LessonsResult(viewer_id="U0LEO", words=["tip"], shared=[_win_lesson("U0PRIYA", "A tip")])
+    )
+    assert "None of your own match" in json.dumps(searched, ensure_ascii=False)
     nothing = json.dumps(lessons_message(LessonsResult("U0LEO", [])), ensure_ascii=False)
     assert "After your next `/lost` or `/won`" in nothing
 

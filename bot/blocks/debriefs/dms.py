@@ -254,7 +254,7 @@ def win_logged_dm(
     # One question, so a win's lesson is kept like a loss's.
     blocks.append(divider())
     blocks.append(section(f"One question, while it's fresh: *{WIN_QUESTION}*"))
-    blocks.append(_reflect_button(facts.id, "Keep the lesson"))
+    blocks.append(_reflect_button(facts.id, "Answer the question"))
     blocks.append(context("Private to you and your manager, unless you choose to share it."))
     return {"text": f"Win logged: {escape_mrkdwn(facts.deal)}", "blocks": blocks}
 

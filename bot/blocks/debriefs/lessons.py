@@ -20,13 +20,16 @@ def _date(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%b %d, %Y}>"
 
 
-def _entry(lesson: Lesson, viewer_id: str) -> dict[str, Any]:
+def _entry(lesson: Lesson, viewer_id: str, *, in_shared: bool = False) -> dict[str, Any]:
     where = "Win" if lesson.kind == "win" else REASONS.get(lesson.reason or "", "Loss")
     by = "" if lesson.user_id == viewer_id else f" · <@{lesson.user_id}>"
     done = ""
     if lesson.is_commitment and lesson.followed_up is not None:
         done = " (done ✓)" if lesson.followed_up else " (not done yet)"
-    shared = " · shared with your team" if lesson.shared and lesson.user_id == viewer_id else ""
+    shared = ""
+    # In the rep's (or their manager's) own list: say who else can read it.
+    if lesson.shared and not in_shared:
+        shared = " · shared with your team" if lesson.user_id == viewer_id else " · shared"
     return section(
         f"*{escape_mrkdwn(lesson.deal)}* · {where} · {_date(lesson.answered_at)}{by}{shared}\n"
         f"_{escape_mrkdwn(lesson.question)}_{done}\n"
@@ -57,11 +60,12 @@ def lessons_message(result: LessonsResult) -> dict[str, Any]:
     )
     blocks: list[dict[str, Any]] = [section(f"*{title}*")]
     if not result.lessons:
-        blocks.append(context("None of your own yet — here is what your team shared."))
+        mine = "None of your own match" if searched else "None of your own yet"
+        blocks.append(context(f"{mine} — here is what your team shared."))
     blocks.extend(_entry(lesson, result.viewer_id) for lesson in result.lessons)
     if result.shared:
         # Seed 004: "often, the best tips come from fellow team members who've been there,
         # done that."
         blocks.append(section("*Shared by your team* — tips from people who've been there"))
-        blocks.extend(_entry(lesson, result.viewer_id) for lesson in result.shared)
+        blocks.extend(_entry(lesson, result.viewer_id, in_shared=True) for lesson in result.shared)
     return {"text": title, "blocks": blocks[:50]}
