@@ -364,6 +364,33 @@ class CheckInAnswer(SQLModel, table=True):
     )
 
 
+class OneOnOneItem(SQLModel, table=True):
+    """A check-in answer a manager replied to from the digest and put on the one-on-one agenda
+    they share with the rep (both see it on their Home)."""
+
+    __tablename__ = "one_on_one_items"
+    __table_args__ = (
+        # A retried view_submission adds the item once.
+        UniqueConstraint("team_id", "submission_key", name="uq_one_on_one_items_submission"),
+        Index("ix_one_on_one_items_team_rep_created", "team_id", "rep_user_id", "created_at"),
+        Index(
+            "ix_one_on_one_items_team_manager_created", "team_id", "manager_user_id", "created_at"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    manager_user_id: str
+    rep_user_id: str
+    checkin_id: int = Field(foreign_key="checkins.id", ondelete="CASCADE")
+    # The answer as the rep gave it when the manager replied (a later edit doesn't change it).
+    question: str
+    answer: str
+    reply: str
+    submission_key: str
+    created_at: datetime = _created_at()
+
+
 class Goal(SQLModel, table=True):
     """A SMART goal for one cycle (``/goal``)."""
 
