@@ -32,9 +32,11 @@ from bot.blocks.debriefs import (
 )
 from bot.blocks.goals import CHANGE_GOAL_ACTION_ID, GoalDefaults, goal_modal
 from bot.blocks.kudos import kudos_modal
+from bot.blocks.one_on_ones import AGENDA_ON, REPLY_ACTION_ID, reply_modal
 from bot.blocks.privacy import DELETE_WORKSPACE_CONFIRM_ACTION_ID, FORGET_ME_CONFIRM_ACTION_ID
 from bot.domain.checkins import Question
 from bot.domain.debriefs import WIN_LESSON_KEY, WIN_QUESTION
+from bot.domain.one_on_ones import CheckInAnswerShown, ReplyTarget
 from bot.usecases.privacy import row_dict
 from storage import queries
 from storage.db import make_engine
@@ -45,6 +47,7 @@ from storage.models import (
     Kudos,
     KudosRecipient,
     Member,
+    OneOnOneItem,
     Outcome,
     Reflection,
     Workspace,
@@ -112,6 +115,17 @@ def _reflections(ctx: Scene) -> HttpReply:
 def _win_lesson(ctx: Scene) -> HttpReply:
     view = win_lesson_modal("Owner's win", ctx.private_lesson.outcome_id)
     return _submit(ctx, view, _text({WIN_LESSON_KEY: "forged"}))
+
+
+def _checkin_reply(ctx: Scene) -> HttpReply:
+    answers = [CheckInAnswerShown("win", "Your win this week?", "Answer owner")]
+    view = reply_modal(ReplyTarget(ctx.owner.checkin_id, OWNER, answers))
+    values = {
+        "answer": {"value": state_value("static_select", "win")},
+        "reply": {"value": state_value("plain_text_input", "forged reply")},
+        AGENDA_ON: {"value": state_value("checkboxes", [AGENDA_ON])},
+    }
+    return _submit(ctx, view, values)
 
 
 def _checkin_answers(ctx: Scene) -> HttpReply:
@@ -225,6 +239,20 @@ CASES = [
     ),
     Case("checkins.answers_submitted", "the rep", _checkin_answers, "someone else's", True),
     Case(
+        "one_on_ones.reply_clicked",
+        "the rep's manager",
+        lambda c: _click(c, REPLY_ACTION_ID, str(c.owner.checkin_id)),
+        f"Only <@{OWNER}>'s manager can reply",
+        False,
+    ),
+    Case(
+        "one_on_ones.reply_submitted",
+        "the rep's manager",
+        _checkin_reply,
+        "Only their manager can reply",
+        True,
+    ),
+    Case(
         "goals.change_goal",
         "the goal's owner",
         lambda c: _click(c, CHANGE_GOAL_ACTION_ID, str(c.owner.goal_id)),
@@ -254,6 +282,7 @@ def _snapshot(live: LiveApp, team_id: str) -> dict[str, list[dict[str, Any]]]:
         CheckIn,
         CheckInAnswer,
         Goal,
+        OneOnOneItem,
     ]
     engine = make_engine(live.database_url)
     try:
