@@ -179,15 +179,14 @@ def _date(moment: datetime) -> str:
 
 
 def _item(item: AgendaItem, viewer_id: str) -> str:
-    who = (
-        f"<@{item.rep_user_id}>"
-        if item.manager_user_id == viewer_id
-        else f"with <@{item.manager_user_id}>"
-    )
+    if item.manager_user_id == viewer_id:
+        who, replied = f"<@{item.rep_user_id}>", "Your reply"
+    else:
+        who, replied = f"with <@{item.manager_user_id}>", f"<@{item.manager_user_id}>'s reply"
     return (
         f"• {who} · {_date(item.added_at)} · _{escape_mrkdwn(item.question)}_\n"
         f"> {_snippet(item.answer)}\n"
-        f"Reply: {_snippet(item.reply)}"
+        f"{replied}: {_snippet(item.reply)}"
     )
 
 

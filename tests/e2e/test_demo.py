@@ -51,4 +51,8 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
     assert "Shared with your team." in transcript
     leo_sees = transcript[transcript.index("Leo types `/rebound lessons budget`") :]
     assert "*Shared by your team*" in leo_sees and "Asked about budget and who signs" in leo_sees
+    # Issue 12: Maya replies to Leo's check-in from her digest; both Homes show the agenda.
+    assert "Maya replies to Leo's check-in and puts it on their one-on-one" in transcript
+    assert "@Maya replied to your check-in:" in transcript
+    assert transcript.count("*One-on-one agenda*") >= 2
     assert "Demo finished" in result.stdout

@@ -143,10 +143,11 @@ def test_the_agenda_on_each_home_says_who_it_is_with_and_the_open_commitments() 
     assert "*One-on-one agenda*" in shown and f"with <@{MANAGER}>" in shown
     assert f"Answer {AGENDA_SHOWN - 1}" in shown and f"Answer {AGENDA_SHOWN}" not in shown
     assert "Your open commitments: _Call the CFO first_" in shown
+    assert f"<@{MANAGER}>'s reply: Reply 0" in shown
     manager_side = json.dumps(
         agenda_blocks(Agenda(MANAGER, items, commitments)), ensure_ascii=False
     )
-    assert f"<@{REP}> · " in manager_side
+    assert f"<@{REP}> · " in manager_side and "Your reply: Reply 0" in manager_side
     assert f"<@{REP}>'s open commitments: _Call the CFO first_" in manager_side
     assert agenda_blocks(Agenda(REP)) == []
     no_commitments = agenda_blocks(Agenda(REP, items[:1], {REP: []}))
