@@ -270,6 +270,8 @@ class Reflection(SQLModel, table=True):
         Index("ix_reflections_team_user_created", "team_id", "user_id", "created_at"),
         # Retention deletes old reflections across workspaces by age.
         Index("ix_reflections_created", "created_at"),
+        # `/rebound lessons` looks for the lessons a rep's teammates shared.
+        Index("ix_reflections_team_shared", "team_id", "shared_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -282,6 +284,9 @@ class Reflection(SQLModel, table=True):
     is_commitment: bool = False
     commitment_followed_up: bool | None = None
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A win's lesson the rep shared with their team (None: private to them and their manager,
+    # as every lesson starts).
+    shared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created_at()
 
 
@@ -384,6 +389,33 @@ class CheckInAnswer(SQLModel, table=True):
         nullable=False,
         sa_column_kwargs={"onupdate": utcnow},
     )
+
+
+class OneOnOneItem(SQLModel, table=True):
+    """A check-in answer a manager replied to from the digest and put on the one-on-one agenda
+    they share with the rep (both see it on their Home)."""
+
+    __tablename__ = "one_on_one_items"
+    __table_args__ = (
+        # A retried view_submission adds the item once.
+        UniqueConstraint("team_id", "submission_key", name="uq_one_on_one_items_submission"),
+        Index("ix_one_on_one_items_team_rep_created", "team_id", "rep_user_id", "created_at"),
+        Index(
+            "ix_one_on_one_items_team_manager_created", "team_id", "manager_user_id", "created_at"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    manager_user_id: str
+    rep_user_id: str
+    checkin_id: int = Field(foreign_key="checkins.id", ondelete="CASCADE")
+    # The answer as the rep gave it when the manager replied (a later edit doesn't change it).
+    question: str
+    answer: str
+    reply: str
+    submission_key: str
+    created_at: datetime = _created_at()
 
 
 class Goal(SQLModel, table=True):

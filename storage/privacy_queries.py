@@ -20,6 +20,7 @@ from storage.models import (
     Kudos,
     KudosRecipient,
     Member,
+    OneOnOneItem,
     OutboxMessage,
     Outcome,
     Reflection,
@@ -36,6 +37,7 @@ EXPORT_TABLES: tuple[str, ...] = (
     "checkins",
     "checkin_answers",
     "goals",
+    "one_on_one_items",
 )
 
 
@@ -84,6 +86,11 @@ def personal_rows(*, session: Session, team_id: str, user_id: str) -> dict[str, 
         "goals": select(Goal)
         .where(Goal.team_id == team_id, Goal.user_id == user_id)
         .order_by(col(Goal.cycle_start), col(Goal.id)),
+        # The rep's check-in answers their manager put on their one-on-one agenda, with the
+        # reply. A manager's export holds nothing of their reps' (their answers are the rep's).
+        "one_on_one_items": select(OneOnOneItem)
+        .where(OneOnOneItem.team_id == team_id, OneOnOneItem.rep_user_id == user_id)
+        .order_by(col(OneOnOneItem.created_at), col(OneOnOneItem.id)),
     }
     return {name: list(session.exec(statements[name]).all()) for name in EXPORT_TABLES}
 
@@ -101,6 +108,7 @@ def workspace_rows(
         "checkins": CheckIn,
         "checkin_answers": CheckInAnswer,
         "goals": Goal,
+        "one_on_one_items": OneOnOneItem,
     }
     rows: dict[str, list[SQLModel]] = {}
     for name in tables:
@@ -194,6 +202,19 @@ def delete_personal_rows(*, session: Session, team_id: str, user_id: str) -> dic
         .execution_options(synchronize_session=False)
     )
     checkin_ids = select(CheckIn.id).where(CheckIn.team_id == team_id, CheckIn.user_id == user_id)
+    # An agenda item holds both people's words (the rep's answer, the manager's reply): it goes
+    # when either is forgotten.
+    counts["one-on-one agenda items"] = _deleted(
+        session,
+        delete(OneOnOneItem).where(
+            OneOnOneItem.team_id == team_id,
+            or_(
+                OneOnOneItem.rep_user_id == user_id,
+                OneOnOneItem.manager_user_id == user_id,
+                col(OneOnOneItem.checkin_id).in_(checkin_ids),
+            ),
+        ),
+    )
     counts["check-in answers"] = _deleted(
         session,
         delete(CheckInAnswer).where(

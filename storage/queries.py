@@ -219,6 +219,24 @@ def reports_of(*, session: Session, team_id: str, manager_user_id: str) -> list[
     return [member for member in reports if not member.deleted]
 
 
+def teammates_of(*, session: Session, team_id: str, user_id: str) -> set[str]:
+    """Who is on ``user_id``'s team, as the app defines teams (who reports to whom, set in
+    ``/rebound settings``): the people with the same manager, that manager, and the people
+    reporting to ``user_id``. Never ``user_id``; never deleted members or bots."""
+    member = get_member(session=session, team_id=team_id, user_id=user_id)
+    if member is None:
+        return set()
+    team: list[Member] = list(reports_of(session=session, team_id=team_id, manager_user_id=user_id))
+    if member.manager_user_id is not None:
+        manager = get_member(session=session, team_id=team_id, user_id=member.manager_user_id)
+        if manager is not None:
+            team.append(manager)
+        team.extend(
+            reports_of(session=session, team_id=team_id, manager_user_id=member.manager_user_id)
+        )
+    return {m.user_id for m in team if not m.deleted and not m.is_bot and m.user_id != user_id}
+
+
 def set_reports(
     *, session: Session, team_id: str, manager_user_id: str, report_user_ids: list[str]
 ) -> None:

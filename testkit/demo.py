@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.clock import FakeClock
 from bot.config import Settings
@@ -76,6 +76,13 @@ class Transcript:
                 self.write(f"    ⚠ {block_id}: {mrkdwn_to_text(message, names=self.names)}")
             return
         self.write(f"\n  {self.person(user_id)} sees (only visible to you):")
+        self._box(
+            render_message(text=body.get("text"), blocks=body.get("blocks"), names=self.names)
+        )
+
+    def show_replaced(self, user_id: str, body: dict[str, Any]) -> None:
+        """A click's answer through its response_url that replaced the message clicked."""
+        self.write(f"\n  {self.person(user_id)}'s message is replaced with:")
         self._box(
             render_message(text=body.get("text"), blocks=body.get("blocks"), names=self.names)
         )

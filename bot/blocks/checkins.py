@@ -23,6 +23,7 @@ from bot.blocks.kit import (
     plain,
     section,
 )
+from bot.blocks.one_on_ones import reply_button
 from bot.domain import PRACTICE_LABELS, PRACTICES
 from bot.domain.checkins import Question, RepWeek
 from bot.domain.text import parse_decimal, saveable_text
@@ -54,8 +55,8 @@ PAUSE_HINT = (
 )
 
 
-def _section(text: str) -> dict[str, Any]:
-    return section(text, limit=_SECTION_LIMIT)
+def _section(text: str, **extra: Any) -> dict[str, Any]:
+    return section(text, limit=_SECTION_LIMIT, **extra)
 
 
 def _context(text: str) -> dict[str, Any]:
@@ -349,7 +350,11 @@ def digest_message(week_label: str, reps: Sequence[RepWeek]) -> dict:
             )
             parts.append(f"Process self-rating: {ratings}")
         blocks.append(divider())
-        blocks.append(_section("\n".join(parts)))
+        if rep.checkin_id is not None:
+            # A reply goes to the rep, and can go on the agenda of their one-on-one.
+            blocks.append(_section("\n".join(parts), accessory=reply_button(rep.checkin_id)))
+        else:
+            blocks.append(_section("\n".join(parts)))
     if len(detailed) > MAX_DIGEST_REPS:
         blocks.append(
             _context(
@@ -359,8 +364,8 @@ def digest_message(week_label: str, reps: Sequence[RepWeek]) -> dict:
         )
     blocks.append(
         _context(
-            "Feedback is the rehearsal, not the review: pick one answer to follow up on in "
-            "your next one-on-one."
+            "Feedback is the rehearsal, not the review: reply to one answer and put it on "
+            "your next one-on-one's agenda."
         )
     )
     return {

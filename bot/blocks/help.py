@@ -32,7 +32,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("/goal", "Set a SMART goal for this cycle, or see your progress.", "/goal"),
     (
         "/rebound lessons",
-        "Search your lessons (managers: your team's).",
+        "Search your lessons and the ones your teammates shared (managers: your team's).",
         "/rebound lessons pricing",
     ),
     (

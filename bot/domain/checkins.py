@@ -57,3 +57,4 @@ class RepWeek:
     answers: Sequence[tuple[str, str]] = ()  # (question, answer) of text and goal questions
     ratings: Mapping[str, int] = field(default_factory=dict)
     drops: Sequence[RatingDrop] = ()
+    checkin_id: int | None = None  # the digest's "Reply" button names it

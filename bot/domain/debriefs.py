@@ -68,6 +68,11 @@ REFLECTION_QUESTIONS: tuple[tuple[str, str], ...] = (
 # Seed 002: after a perfect miss nothing needs to change ("go out and do exactly what you did
 # again"), so the commitment is what to keep; it is followed up on all the same.
 KEEP_DOING_QUESTION = "One thing I'll keep doing exactly the same"
+# Seed 004: a win is a lesson too ("share what they did well with the rest of the team as a
+# learning opportunity"). One question, the answer kept as a lesson the rep may share.
+WIN_LESSON_KEY = "worked"
+WIN_QUESTION = "What worked that you would do again?"
+WIN_QUESTIONS: tuple[tuple[str, str], ...] = ((WIN_LESSON_KEY, WIN_QUESTION),)
 
 
 # --- what the modals submit --------------------------------------------------------------------
@@ -145,6 +150,7 @@ class Lesson:
     answered_at: datetime
     is_commitment: bool = False
     followed_up: bool | None = None
+    shared: bool = False  # a win's lesson the rep shared with their team
 
 
 @dataclass(frozen=True)
@@ -154,11 +160,26 @@ class LessonsResult:
     lessons: list[Lesson] = field(default_factory=list)
     is_manager: bool = False
     typed_words: list[str] | None = None  # the same words as typed (AT&T), to echo back
+    # Lessons teammates chose to share (seed 004's peer learning), newest first; never one
+    # already in `lessons`.
+    shared: list[Lesson] = field(default_factory=list)
 
 
-def reflection_questions(*, perfect_miss: bool) -> tuple[tuple[str, str], ...]:
-    """The questions after a loss: (key, question). After a perfect miss the commitment is
-    the one thing to keep doing, not to change."""
+@dataclass(frozen=True)
+class LessonShare:
+    """A win's lesson after its rep said whether their team may read it."""
+
+    reflection_id: int
+    deal: str
+    answer: str
+    shared: bool
+
+
+def reflection_questions(*, perfect_miss: bool, win: bool = False) -> tuple[tuple[str, str], ...]:
+    """The questions after an outcome: (key, question). A win gets one (what worked); after a
+    perfect miss the commitment is the one thing to keep doing, not to change."""
+    if win:
+        return WIN_QUESTIONS
     if not perfect_miss:
         return REFLECTION_QUESTIONS
     return tuple(

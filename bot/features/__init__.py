@@ -15,8 +15,19 @@ def feature_modules() -> list[ModuleType]:
         home,
         kudos,
         lifecycle,
+        one_on_ones,
         privacy,
         rebound_command,
     )
 
-    return [rebound_command, home, lifecycle, debriefs, kudos, checkins, goals, privacy]
+    return [
+        rebound_command,
+        home,
+        lifecycle,
+        debriefs,
+        kudos,
+        checkins,
+        one_on_ones,
+        goals,
+        privacy,
+    ]

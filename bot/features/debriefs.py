@@ -1,5 +1,6 @@
 """`/lost`, `/won`, reflections, consent to a shout-out (a perfect miss, a bounce-back) and
-taking it back, and `/rebound lessons`.
+taking it back, a manager's calibration, sharing a win's lesson, and `/rebound lessons`.
+
 
 Each listener is a module-level function: ack, read the payload, call one use case of
 `bot.usecases.debriefs` in a unit of work, hand what came back to a pure builder of
@@ -33,7 +34,9 @@ from bot.blocks.debriefs import (
     OWN_OUTCOME,
     REFLECT_ACTION_ID,
     REFLECT_CALLBACK_ID,
+    SHARE_LESSON_ACTION_ID,
     TAKE_BACK_ACTION_ID,
+    UNSHARE_LESSON_ACTION_ID,
     WON_CALLBACK_ID,
     already_reflected_modal,
     already_taken_back,
@@ -52,17 +55,20 @@ from bot.blocks.debriefs import (
     reflection_modal,
     take_back_lost_track,
     taken_back_blocks,
+    win_lesson_modal,
+    win_lesson_saved_dm,
     won_modal,
 )
 from bot.blocks.kit import message
 from bot.domain.calibration import CalibrationSubmission
-from bot.domain.debriefs import OutcomeFacts
+from bot.domain.debriefs import WIN_LESSON_KEY, OutcomeFacts
 from bot.domain.text import parse_row_id
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.jobs import debriefs as jobs
 from bot.messaging import (
     NOT_YOURS_ERROR,
     not_yours_message,
+    post_to_response_url,
     reply_to_click,
     send_ephemeral,
     team_id_of,
@@ -95,6 +101,8 @@ def register(app: App, deps: Deps) -> None:
     app.action(CALIBRATE_DIFFER_ACTION_ID)(calibrate_clicked)
     app.view(CALIBRATE_CALLBACK_ID)(calibration_submitted)
     app.action(TAKE_BACK_ACTION_ID)(take_back_clicked)
+    app.action(SHARE_LESSON_ACTION_ID)(lesson_share_clicked)
+    app.action(UNSHARE_LESSON_ACTION_ID)(lesson_share_clicked)
 
 
 scheduled_jobs = jobs.scheduled_jobs
@@ -179,13 +187,14 @@ def reflect_clicked(
     if isinstance(prompt, NotYours):
         reply_to_click(client, body, not_your_questions(prompt.owner_user_id))
         return
-    view = (
-        already_reflected_modal(prompt.deal, prompt.answered)
-        if prompt.answered
-        else reflection_modal(
+    if prompt.answered:
+        view = already_reflected_modal(prompt.deal, prompt.answered)
+    elif prompt.win:
+        view = win_lesson_modal(prompt.deal, prompt.outcome_id)
+    else:
+        view = reflection_modal(
             prompt.deal, prompt.outcome_id, prompt.commitment, perfect_miss=prompt.perfect_miss
         )
-    )
     try:
         client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as error:
@@ -205,21 +214,24 @@ def reflections_submitted(
         view["state"]["values"],
         asks_follow_up=commitment_id is not None,
         perfect_miss=ids.perfect_miss,
+        win=ids.win,
     )
     if submission is None:
         ack(response_action="errors", errors=errors)
         return
     deps: Deps = context["deps"]
     team_id, user_id = team_id_of(body), body["user"]["id"]
+    # The errors go under the modal's one required field.
+    error_block = WIN_LESSON_KEY if ids.win else "commitment"
     try:
         owner = _owner_of(deps, team_id, outcome_id)
     except Exception:  # the database is down: keep the modal and what was written
         log.exception("reading the debrief failed")
-        ack(response_action="errors", errors={"commitment": SAVE_FAILED})
+        ack(response_action="errors", errors={error_block: SAVE_FAILED})
         return
     if owner != user_id:
         # Another rep's questions (a forged or misrouted form): said in the form, nothing saved.
-        ack(response_action="errors", errors={"commitment": NOT_YOURS_ERROR})
+        ack(response_action="errors", errors={error_block: NOT_YOURS_ERROR})
         return
     save_before_ack(
         ack,
@@ -232,7 +244,7 @@ def reflections_submitted(
             commitment_id=commitment_id,
             submission=submission,
         ),
-        error_block="commitment",
+        error_block=error_block,
     )
 
 
@@ -441,6 +453,35 @@ def _as_manager_or_admin(
     if not is_rebound_admin(profile, user_id, deps.settings.admins):
         return result
     return act(True)
+
+
+def lesson_share_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """ "Share with my team" / "Make it private again" on a win's lesson: only its rep decides.
+    The answer replaces the message clicked (through the click's response_url), so its button
+    always says what the next click does."""
+    ack()
+    reflection_id = _int(action.get("value"))
+    if reflection_id is None:
+        return
+    deps: Deps = context["deps"]
+    with deps.uow() as uow:
+        state = usecases.share_lesson(
+            uow,
+            team_id=team_id_of(body),
+            user_id=body["user"]["id"],
+            reflection_id=reflection_id,
+            share=action.get("action_id") == SHARE_LESSON_ACTION_ID,
+        )
+    if state is None:
+        return
+    if isinstance(state, NotYours):
+        reply_to_click(client, body, not_yours_message("lesson", state.owner_user_id))
+        return
+    response_url = body.get("response_url")
+    if response_url:
+        post_to_response_url(response_url, win_lesson_saved_dm(state), replace_original=True)
 
 
 def reply_with_lessons(client: WebClient, deps: Deps, command: dict[str, Any], text: str) -> None:

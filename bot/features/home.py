@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import Deps
 from bot.blocks.dashboard import home_action_buttons, manager_dashboard_blocks, rep_dashboard_blocks
 from bot.blocks.home import home_view
+from bot.blocks.one_on_ones import agenda_blocks
 from bot.slack_users import fetch_profile, is_rebound_admin
 from bot.usecases.home import HomeData, home_data
 
@@ -49,9 +50,9 @@ def home_opened(
 
 
 def dashboard_blocks(data: HomeData, now: datetime) -> list[dict[str, Any]]:
-    """The dashboards for someone's Home: their own, and their team's when people report to
-    them."""
-    blocks: list[dict[str, Any]] = []
+    """The dashboards for someone's Home: the one-on-one agenda first (what to talk about
+    next), their own, and their team's when people report to them."""
+    blocks: list[dict[str, Any]] = list(agenda_blocks(data.agenda))
     if data.mine is not None:
         blocks += rep_dashboard_blocks(data.mine, action_buttons=home_action_buttons())
     if data.team is not None:

@@ -311,7 +311,7 @@ def team_week(*, session: Session, manager: Member, week: str, now: datetime) ->
             for p in PRACTICES
             if p in ratings and p in previous and ratings[p] < previous[p]
         ]
-        weeks.append(RepWeek(rep.user_id, status, shown, ratings, drops))
+        weeks.append(RepWeek(rep.user_id, status, shown, ratings, drops, checkin.id))
     return weeks
 
 

@@ -26,6 +26,7 @@ from bot.blocks.debriefs import (
     reflection_reminder_dm,
     reflection_saved_dm,
     take_back_failed_dm,
+    win_lesson_saved_dm,
     win_logged_dm,
 )
 from bot.domain import (
@@ -42,8 +43,10 @@ from bot.domain import (
 from bot.domain.calibration import Calibration, practices_from_text
 from bot.domain.debriefs import (
     COMMITMENT_KEY,
+    WIN_LESSON_KEY,
     Commitment,
     Lesson,
+    LessonShare,
     LessonsResult,
     LossSubmission,
     OutcomeFacts,
@@ -64,7 +67,7 @@ from bot.uow import (
 )
 from storage import debriefs_queries as dq
 from storage import outbox_queries, queries
-from storage.models import OutboxMessage, Outcome
+from storage.models import OutboxMessage, Outcome, Reflection
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class ReflectionPrompt:
     commitment: Commitment | None
     answered: list[tuple[str, str]]  # (question, answer) when already answered
     perfect_miss: bool = False
+    win: bool = False  # a win's one question (what worked), not a loss's four
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,9 @@ class SavedReflections:
     followed_up: bool | None
     first_time: bool
     perfect_miss: bool = False
+    win: bool = False
+    # A win's lesson (what worked): the reflection the rep may share with their team.
+    lesson: LessonShare | None = None
 
 
 def facts_of(outcome: Outcome) -> OutcomeFacts:
@@ -377,12 +384,18 @@ def reflection_prompt(
         (r.question, r.answer or "")
         for r in dq.reflections_of(session=session, outcome_id=outcome_id)
     ]
+    win = outcome.kind == OutcomeKind.WIN.value
+    # A win asks what worked, not whether the last commitment was kept: the next loss does.
+    asks_commitment = not answered and not win
     return ReflectionPrompt(
         outcome_id=outcome_id,
         deal=outcome.deal,
-        commitment=None if answered else _commitment_before(session, team_id, user_id, outcome_id),
+        commitment=(
+            _commitment_before(session, team_id, user_id, outcome_id) if asks_commitment else None
+        ),
         answered=answered,
         perfect_miss=outcome.classification == Classification.PERFECT_MISS.value,
+        win=win,
     )
 
 
@@ -402,9 +415,10 @@ def save_reflections(
     if outcome is None or outcome.user_id != user_id:
         return None
     perfect_miss = outcome.classification == Classification.PERFECT_MISS.value
+    win = outcome.kind == OutcomeKind.WIN.value
     first_time = dq.mark_reflections_answered(session=session, outcome_id=outcome_id, now=now)
     if first_time:
-        for key, question in reflection_questions(perfect_miss=perfect_miss):
+        for key, question in reflection_questions(perfect_miss=perfect_miss, win=win):
             answer = submission.answers.get(key)
             if answer is None:
                 continue
@@ -428,38 +442,91 @@ def save_reflections(
     return SavedReflections(
         outcome_id=outcome_id,
         deal=outcome.deal,
-        commitment=submission.answers.get(COMMITMENT_KEY),
+        commitment=None if win else submission.answers.get(COMMITMENT_KEY),
         followed_up=submission.followed_up,
         first_time=first_time,
         perfect_miss=perfect_miss,
+        win=win,
+        lesson=_win_lesson(session, outcome) if win else None,
+    )
+
+
+def _win_lesson(session: Session, outcome: Outcome) -> LessonShare | None:
+    assert outcome.id is not None
+    for reflection in dq.reflections_of(session=session, outcome_id=outcome.id):
+        if reflection.question_key == WIN_LESSON_KEY and reflection.id is not None:
+            return _share_state(reflection, outcome.deal)
+    return None
+
+
+def _share_state(reflection: Reflection, deal: str) -> LessonShare:
+    assert reflection.id is not None
+    return LessonShare(
+        reflection_id=reflection.id,
+        deal=deal,
+        answer=reflection.answer or "",
+        shared=reflection.shared_at is not None,
+    )
+
+
+def share_lesson(
+    uow: UnitOfWork, *, team_id: str, user_id: str, reflection_id: int, share: bool
+) -> LessonShare | NotYours | None:
+    """The rep shares a win's lesson with their team (`/rebound lessons` finds it for them), or
+    makes it private again. Only the rep who wrote it decides: NotYours for anyone else, None
+    when there is no such lesson in this workspace (or it is a loss's reflection: those stay
+    private to the rep and their manager)."""
+    session = uow.session
+    reflection = dq.get_reflection(session=session, team_id=team_id, reflection_id=reflection_id)
+    if reflection is None or reflection.question_key != WIN_LESSON_KEY:
+        return None
+    if reflection.user_id != user_id:
+        return NotYours(owner_user_id=reflection.user_id)
+    dq.set_lesson_shared(
+        session=session,
+        team_id=team_id,
+        user_id=user_id,
+        reflection_id=reflection_id,
+        question_key=WIN_LESSON_KEY,
+        shared_at=uow.now() if share else None,
+    )
+    session.refresh(reflection)
+    outcome = dq.get_outcome(session=session, team_id=team_id, outcome_id=reflection.outcome_id)
+    return _share_state(reflection, outcome.deal if outcome is not None else "")
+
+
+def _lesson(hit: dq.LessonHit) -> Lesson:
+    return Lesson(
+        user_id=hit.reflection.user_id,
+        deal=hit.outcome.deal,
+        kind=hit.outcome.kind,
+        reason=hit.outcome.reason,
+        question=hit.reflection.question,
+        answer=hit.reflection.answer or "",
+        answered_at=hit.reflection.answered_at or hit.reflection.created_at,
+        is_commitment=hit.reflection.is_commitment,
+        followed_up=hit.reflection.commitment_followed_up,
+        shared=hit.reflection.shared_at is not None,
     )
 
 
 def find_lessons(*, session: Session, team_id: str, user_id: str, text: str) -> LessonsResult:
-    """A rep searches their own lessons; a manager their own and their reps'."""
+    """A rep searches their own lessons; a manager their own and their reps'. Beside them, the
+    lessons their teammates shared (teams as the app knows them: who reports to whom), and
+    nothing else of anyone's."""
     reports = queries.reports_of(session=session, team_id=team_id, manager_user_id=user_id)
     # A NUL in the words would make PostgreSQL refuse the query (SQLite would run it).
     words = dq.search_words(without_unsaveable(text))
+    private_to_viewer = {user_id, *(member.user_id for member in reports)}
     hits = dq.search_lessons(
-        session=session,
-        team_id=team_id,
-        user_ids={user_id, *(member.user_id for member in reports)},
-        words=words,
+        session=session, team_id=team_id, user_ids=private_to_viewer, words=words
     )
-    lessons = [
-        Lesson(
-            user_id=hit.reflection.user_id,
-            deal=hit.outcome.deal,
-            kind=hit.outcome.kind,
-            reason=hit.outcome.reason,
-            question=hit.reflection.question,
-            answer=hit.reflection.answer or "",
-            answered_at=hit.reflection.answered_at or hit.reflection.created_at,
-            is_commitment=hit.reflection.is_commitment,
-            followed_up=hit.reflection.commitment_followed_up,
-        )
-        for hit in hits
-    ]
+    # Teammates whose every lesson the viewer can't already read: only what they shared.
+    sharing = queries.teammates_of(session=session, team_id=team_id, user_id=user_id)
+    shared_hits = dq.search_shared_lessons(
+        session=session, team_id=team_id, user_ids=sharing - private_to_viewer, words=words
+    )
+    lessons = [_lesson(hit) for hit in hits]
     typed: dict[str, str] = {}
     for word in text.split():
         typed.setdefault(dq.search_words(word)[0], word)
@@ -469,6 +536,7 @@ def find_lessons(*, session: Session, team_id: str, user_id: str, text: str) -> 
         lessons=lessons,
         is_manager=bool(reports),
         typed_words=[typed.get(word, word) for word in words],
+        shared=[_lesson(hit) for hit in shared_hits],
     )
 
 
@@ -600,8 +668,15 @@ def record_reflections(
             post_key=f"debrief:{outcome_id}:reflected",
             kind=REFLECTED,
             to=to_user(user_id),
-            message=reflection_saved_dm(
-                saved.deal, saved.commitment, saved.followed_up, perfect_miss=saved.perfect_miss
+            message=(
+                win_lesson_saved_dm(saved.lesson)
+                if saved.lesson is not None
+                else reflection_saved_dm(
+                    saved.deal,
+                    saved.commitment,
+                    saved.followed_up,
+                    perfect_miss=saved.perfect_miss,
+                )
             ),
         )
     return saved

@@ -6,16 +6,18 @@ bot.blocks.home and bot.blocks.dashboard, and publishes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.blocks.home import HomeFacts
+from bot.domain.one_on_ones import Agenda
 from bot.domain.people import SlackProfile
 from bot.uow import UnitOfWork
 from bot.usecases import checkin_schedule
 from bot.usecases.dashboard import ManagerDashboard, RepDashboard, manager_dashboard, rep_dashboard
 from bot.usecases.members import remember_profile
+from bot.usecases.one_on_ones import agenda_of
 from storage import kudos_queries, queries
 from storage.models import Member
 
@@ -26,6 +28,8 @@ class HomeData:
     # Their own dashboard (None for a manager with no record of their own) and their team's.
     mine: RepDashboard | None
     team: ManagerDashboard | None
+    # The one-on-one agenda they share with their manager or their reps (issue 12).
+    agenda: Agenda = field(default_factory=lambda: Agenda(viewer_id=""))
 
 
 def _paused_until(member: Member, now: datetime) -> str | None:
@@ -92,4 +96,5 @@ def home_data(
         if reports
         else None
     )
-    return HomeData(facts=facts, mine=mine if shows_mine else None, team=team)
+    agenda = agenda_of(session=session, team_id=team_id, user_id=user_id, now=now)
+    return HomeData(facts=facts, mine=mine if shows_mine else None, team=team, agenda=agenda)

@@ -80,6 +80,11 @@ WORKSPACE_EXPORT_WITHHELD: dict[str, tuple[str, ...]] = {
     "checkins": ("questions", "claimed_by", "claimed_at", "channel_id", "message_ts"),
     "checkin_answers": ("question", "answer"),
     "goals": ("custom_metric", "why", "submission_key"),
+    # A check-in answer and the manager's reply to it: private to the two of them.
+    "one_on_one_items": (
+        "id", "team_id", "manager_user_id", "rep_user_id", "checkin_id", "question", "answer",
+        "reply", "submission_key", "created_at",
+    ),
 }  # fmt: skip
 COUNTS_FILENAME = "counts.csv"
 COUNT_COLUMNS = (
@@ -193,6 +198,7 @@ def personal_export(
         ],
         "checkins": _checkins_with_answers(tables),
         "goals": [row_dict(r) for r in tables["goals"]],
+        "one_on_one_agenda": [row_dict(r) for r in tables["one_on_one_items"]],
     }
     return _files(document, tables)
 

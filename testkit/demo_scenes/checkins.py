@@ -1,10 +1,12 @@
-"""Demo scene of weekly check-ins: Leo's Friday check-in, his answers, Maya's digest."""
+"""Demo scene of weekly check-ins: Leo's Friday check-in, his answers, Maya's digest, and her
+reply to Leo's answers, put on their one-on-one agenda."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.blocks.one_on_ones import AGENDA_ON, REPLY_ACTION_ID
 from testkit.demo import DemoContext
 from testkit.render import render_message
 from testkit.simulator import state_value
@@ -130,3 +132,45 @@ def play(ctx: DemoContext) -> None:
     ctx.ticker.tick()
     ctx.ticker.tick()  # a second tick (or a second replica) sends nothing more
     _show(ctx, [c for c in _new_calls(ctx) if c.conversation == _dm(maya)])
+
+    digest = [
+        c
+        for c in ctx.standin.calls_to("chat.postMessage")
+        if c.conversation == _dm(maya) and "Team check-ins" in str(c.params.get("text"))
+    ]
+    reply_to = [
+        block["accessory"]["value"]
+        for block in (digest[-1].params.get("blocks") or [] if digest else [])
+        if block.get("accessory", {}).get("action_id") == REPLY_ACTION_ID
+    ]
+    if not reply_to:
+        return
+    ctx.clock.advance(minutes=20)
+    t.scene("Saturday 14:20 — Maya replies to Leo's check-in and puts it on their one-on-one")
+    t.say("Maya clicks “Reply” beside Leo's answers")
+    seen = len(ctx.standin.calls)
+    ctx.sender.block_actions(
+        user_id=maya, actions=[{"action_id": REPLY_ACTION_ID, "value": reply_to[0]}]
+    )
+    view = ctx.wait_for_new(seen, "views.open")[0].response["view"]
+    _show(ctx, _new_calls(ctx))
+    first = next(b for b in view["blocks"] if b.get("block_id") == "answer")
+    first_answer = first["element"]["options"][0]["value"]
+    seen = len(ctx.standin.calls)
+    ctx.sender.view_submission(
+        view,
+        user_id=maya,
+        values={
+            "answer": {"value": state_value("static_select", first_answer)},
+            "reply": {
+                "value": state_value(
+                    "plain_text_input",
+                    "Booking the next step before you hang up is exactly it. Let's look at the "
+                    "bundle on Thursday.",
+                )
+            },
+            AGENDA_ON: {"value": state_value("checkboxes", [AGENDA_ON])},
+        },
+    )
+    ctx.wait_for_new(seen, "chat.postMessage")
+    _show(ctx, [c for c in _new_calls(ctx) if c.conversation == _dm(ctx.leo)])

@@ -5,6 +5,7 @@ ends on Tuesday around noon."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.blocks.debriefs import (
@@ -12,9 +13,11 @@ from bot.blocks.debriefs import (
     CALIBRATE_DIFFER_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
     REFLECT_ACTION_ID,
+    SHARE_LESSON_ACTION_ID,
     TAKE_BACK_ACTION_ID,
 )
 from bot.domain import PRACTICES
+from bot.domain.debriefs import WIN_LESSON_KEY
 from testkit.demo import DemoContext
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall
@@ -71,12 +74,14 @@ def _click(
     )
 
 
-def _reflect(ctx: DemoContext, user_id: str, outcome_id: str, values: dict[str, Any]) -> None:
+def _reflect(
+    ctx: DemoContext, user_id: str, outcome_id: str, values: dict[str, Any]
+) -> list[RecordedCall]:
     seen = len(ctx.standin.calls)
     _click(ctx, user_id, REFLECT_ACTION_ID, outcome_id)
     view = ctx.wait_for_new(seen, "views.open")[0].response["view"]
     ctx.transcript.show_new_calls()
-    _submit(ctx, user_id, view, values, dms=1)
+    return _submit(ctx, user_id, view, values, dms=1)
 
 
 def _button_value(call: RecordedCall, action_id: str) -> str:
@@ -132,6 +137,26 @@ def _answers(commitment: str, followed_up: str | None = None, **answers: str) ->
     if followed_up is not None:
         values["followed_up"] = {"value": state_value("radio_buttons", followed_up)}
     return values
+
+
+def _share(ctx: DemoContext, user_id: str, thanks: RecordedCall) -> None:
+    """Click "Share with my team" on the kept lesson; the DM as it is replaced."""
+    response_url = ctx.sender.new_response_url("actions")
+    channel = thanks.response["channel"]
+    ctx.sender.block_actions(
+        user_id=user_id,
+        actions=[
+            {
+                "action_id": SHARE_LESSON_ACTION_ID,
+                "value": _button_value(thanks, SHARE_LESSON_ACTION_ID),
+            }
+        ],
+        message={**thanks.response["message"], "channel": channel},
+        channel_id=channel,
+        response_url=response_url,
+    )
+    answer = ctx.standin.wait_for_responses(response_url, timeout=10)[0]
+    ctx.transcript.show_replaced(user_id, answer)
 
 
 def _lessons(ctx: DemoContext, user_id: str, words: str) -> None:
@@ -239,7 +264,7 @@ def play(ctx: DemoContext) -> None:
     ctx.clock.advance(hours=1)
     t.scene("Tuesday 12:00 — Priya wins Hooli: a bounce-back")
     view = _open(ctx, "/won", "Hooli", priya)
-    _submit(
+    won = _submit(
         ctx,
         priya,
         view,
@@ -280,8 +305,31 @@ def play(ctx: DemoContext) -> None:
     ctx.wait_for_new(seen, "chat.postEphemeral")
     t.show_new_calls()
 
-    t.scene("Tuesday 12:10 — Lessons: Maya sees her team's, Leo only his own")
+    ctx.clock.advance(minutes=5)
+    t.scene("Tuesday 12:05 — Priya keeps what worked, and shares it with her team")
+    win_dm = next(c for c in won if REFLECT_ACTION_ID in json.dumps(c.params.get("blocks")))
+    thanks = _reflect(
+        ctx,
+        priya,
+        _button_value(win_dm, REFLECT_ACTION_ID),
+        {
+            WIN_LESSON_KEY: {
+                "value": state_value(
+                    "plain_text_input",
+                    "Asked about budget and who signs on the first call, then sent a one-page "
+                    "recap the same day",
+                )
+            }
+        },
+    )[0]
+    t.say("Priya clicks “Share with my team”")
+    _share(ctx, priya, thanks)
+
+    t.scene("Tuesday 12:10 — Lessons: Maya sees her team's, Leo his own and what Priya shared")
     t.say("Maya types `/rebound lessons budget`")
     _lessons(ctx, maya, "budget")
-    t.say("Leo types `/rebound lessons budget` — Priya's lessons are hers and Maya's")
+    t.say(
+        "Leo types `/rebound lessons budget` — Priya's loss lessons are hers and Maya's; the win "
+        "lesson she shared is there for him"
+    )
     _lessons(ctx, leo, "budget")

@@ -50,4 +50,14 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
     assert transcript.count("#wins: Rebound removes its post.") == 1
     assert "Taken back. The shout-out is coming down from the channel." in transcript
     assert "Already taken back. Nothing more to do." in transcript
+    # Issue 12: Priya's win asks what worked; she shares the lesson and Leo finds it.
+    assert "One question, while it's fresh: *What worked that you would do again?*" in transcript
+    assert "[ *Share with my team* ]" in transcript
+    assert "Shared with your team." in transcript
+    leo_sees = transcript[transcript.index("Leo types `/rebound lessons budget`") :]
+    assert "*Shared by your team*" in leo_sees and "Asked about budget and who signs" in leo_sees
+    # Issue 12: Maya replies to Leo's check-in from her digest; both Homes show the agenda.
+    assert "Maya replies to Leo's check-in and puts it on their one-on-one" in transcript
+    assert "@Maya replied to your check-in:" in transcript
+    assert transcript.count("*One-on-one agenda*") >= 2
     assert "Demo finished" in result.stdout

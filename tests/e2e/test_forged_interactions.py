@@ -25,13 +25,19 @@ from bot.blocks.debriefs import (
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
     REFLECT_ACTION_ID,
+    SHARE_LESSON_ACTION_ID,
     TAKE_BACK_ACTION_ID,
+    UNSHARE_LESSON_ACTION_ID,
     reflection_modal,
+    win_lesson_modal,
 )
 from bot.blocks.goals import CHANGE_GOAL_ACTION_ID, GoalDefaults, goal_modal
 from bot.blocks.kudos import kudos_modal
+from bot.blocks.one_on_ones import AGENDA_ON, REPLY_ACTION_ID, reply_modal
 from bot.blocks.privacy import DELETE_WORKSPACE_CONFIRM_ACTION_ID, FORGET_ME_CONFIRM_ACTION_ID
 from bot.domain.checkins import Question
+from bot.domain.debriefs import WIN_LESSON_KEY, WIN_QUESTION
+from bot.domain.one_on_ones import CheckInAnswerShown, ReplyTarget
 from bot.usecases.privacy import row_dict
 from storage import queries
 from storage.db import make_engine
@@ -42,6 +48,7 @@ from storage.models import (
     Kudos,
     KudosRecipient,
     Member,
+    OneOnOneItem,
     Outcome,
     Reflection,
     Workspace,
@@ -49,7 +56,7 @@ from storage.models import (
 from testkit.live import LiveApp
 from testkit.simulator import HttpReply, state_value
 from testkit.standin import RecordedCall, SlackStandIn
-from tests.support.factories import Seeded, seed_person
+from tests.support.factories import Seeded, outcome_row, seed_person
 from tests.support.slack import REP2, SlackDriver
 
 ADMIN, MANAGER, OWNER = "U0ADMIN", "U0MGR", "U0REP1"
@@ -72,6 +79,14 @@ class Scene(NamedTuple):
     slack: SlackDriver
     owner: Seeded
     settings_view: dict[str, Any]
+    # The owner's wins (issue 12): one with its lesson private, one with it shared.
+    private_lesson: WinLesson
+    shared_lesson: WinLesson
+
+
+class WinLesson(NamedTuple):
+    outcome_id: int
+    reflection_id: int
 
 
 def _click(ctx: Scene, action_id: str, value: str) -> HttpReply:
@@ -96,6 +111,22 @@ def _settings(ctx: Scene) -> HttpReply:
 def _reflections(ctx: Scene) -> HttpReply:
     view = reflection_modal("Owner's deal", ctx.owner.outcome_id, None)
     return _submit(ctx, view, _text({"learned": "forged", "commitment": "forged"}))
+
+
+def _win_lesson(ctx: Scene) -> HttpReply:
+    view = win_lesson_modal("Owner's win", ctx.private_lesson.outcome_id)
+    return _submit(ctx, view, _text({WIN_LESSON_KEY: "forged"}))
+
+
+def _checkin_reply(ctx: Scene) -> HttpReply:
+    answers = [CheckInAnswerShown("win", "Your win this week?", "Answer owner")]
+    view = reply_modal(ReplyTarget(ctx.owner.checkin_id, OWNER, answers))
+    values = {
+        "answer": {"value": state_value("static_select", "win")},
+        "reply": {"value": state_value("plain_text_input", "forged reply")},
+        AGENDA_ON: {"value": state_value("checkboxes", [AGENDA_ON])},
+    }
+    return _submit(ctx, view, values)
 
 
 def _checkin_answers(ctx: Scene) -> HttpReply:
@@ -164,6 +195,21 @@ CASES = [
         False,
     ),
     Case("debriefs.reflections_submitted", "the rep", _reflections, "someone else's", True),
+    Case("debriefs.reflections_submitted (a win)", "the rep", _win_lesson, "someone else's", True),
+    Case(
+        "debriefs.lesson_share_clicked (share)",
+        "the rep",
+        lambda c: _click(c, SHARE_LESSON_ACTION_ID, str(c.private_lesson.reflection_id)),
+        f"That lesson is <@{OWNER}>'s",
+        False,
+    ),
+    Case(
+        "debriefs.lesson_share_clicked (make private)",
+        "the rep",
+        lambda c: _click(c, UNSHARE_LESSON_ACTION_ID, str(c.shared_lesson.reflection_id)),
+        f"That lesson is <@{OWNER}>'s",
+        False,
+    ),
     Case(
         "debriefs.celebration_clicked (yes)",
         "the rep",
@@ -201,6 +247,20 @@ CASES = [
     ),
     Case("checkins.answers_submitted", "the rep", _checkin_answers, "someone else's", True),
     Case(
+        "one_on_ones.reply_clicked",
+        "the rep's manager",
+        lambda c: _click(c, REPLY_ACTION_ID, str(c.owner.checkin_id)),
+        f"Only <@{OWNER}>'s manager can reply",
+        False,
+    ),
+    Case(
+        "one_on_ones.reply_submitted",
+        "the rep's manager",
+        _checkin_reply,
+        "Only their manager can reply",
+        True,
+    ),
+    Case(
         "goals.change_goal",
         "the goal's owner",
         lambda c: _click(c, CHANGE_GOAL_ACTION_ID, str(c.owner.goal_id)),
@@ -230,6 +290,7 @@ def _snapshot(live: LiveApp, team_id: str) -> dict[str, list[dict[str, Any]]]:
         CheckIn,
         CheckInAnswer,
         Goal,
+        OneOnOneItem,
     ]
     engine = make_engine(live.database_url)
     try:
@@ -268,10 +329,35 @@ def ctx(slack: SlackDriver) -> Scene:
             session=session, team_id=team_id, manager_user_id=MANAGER, report_user_ids=[OWNER]
         )
         queries.upsert_member(session=session, team_id=team_id, user_id=FORGER)
+        lessons = [
+            _seed_win_lesson(session, team_id, slack.live.clock(), shared=shared)
+            for shared in (False, True)
+        ]
         session.commit()
     # The settings form as an admin opened it: a stale (or stolen) view.
     view = slack.open_modal("/rebound", "settings", ADMIN)
-    return Scene(slack, owner, view)
+    return Scene(slack, owner, view, *lessons)
+
+
+def _seed_win_lesson(session: Session, team_id: str, at: datetime, *, shared: bool) -> WinLesson:
+    win = outcome_row(team_id, OWNER, "win", at, reflection_answered_at=at)
+    session.add(win)
+    session.flush()
+    assert win.id is not None
+    lesson = Reflection(
+        team_id=team_id,
+        user_id=OWNER,
+        outcome_id=win.id,
+        question_key=WIN_LESSON_KEY,
+        question=WIN_QUESTION,
+        answer="Asked for the budget early",
+        answered_at=at,
+        shared_at=at if shared else None,
+    )
+    session.add(lesson)
+    session.flush()
+    assert lesson.id is not None
+    return WinLesson(win.id, lesson.id)
 
 
 def _told(calls: list[RecordedCall]) -> list[str]:

@@ -422,6 +422,21 @@ def test_manager_digest_once_a_week_with_rate_drops_and_who_is_missing(world: Sl
     assert "Discovery was on point 4 → 2" in body
     assert "Asked for the meeting earlier" in body
     assert "Kept the pipeline full 3 → 4" not in body
+    # Issue 12: beside the answers, the button a manager replies with, naming the check-in.
+    answered = checkin_rows(world, LONDON)[1]
+    reply = [
+        block["accessory"]
+        for block in sent.params["blocks"]
+        if block.get("accessory", {}).get("action_id") == "checkin_reply_open"
+    ]
+    assert reply == [
+        {
+            "type": "button",
+            "action_id": "checkin_reply_open",
+            "text": {"type": "plain_text", "text": "Reply"},
+            "value": str(answered.id),
+        }
+    ]
 
 
 def test_a_claim_left_by_a_dead_process_is_sent_by_another_after_the_lease(

@@ -147,6 +147,7 @@ def test_forget_member_takes_only_that_persons_rows(session: Session) -> None:
         "profile": 1,
         "reflections": 1,
         "outcomes": 1,
+        "one-on-one agenda items": 0,
         "check-in answers": 1,
         "check-ins": 1,
         "goals": 1,

@@ -13,6 +13,9 @@ from bot.blocks.debriefs import (
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
     REFLECT_ACTION_ID,
+    SHARE_LESSON_ACTION_ID,
+    SHARE_LESSON_BLOCK_ID,
+    UNSHARE_LESSON_ACTION_ID,
     ReflectionIds,
     ShoutOut,
     bounce_back_shout_out,
@@ -31,9 +34,12 @@ from bot.blocks.debriefs import (
     reflection_modal,
     reflection_reminder_dm,
     reflection_saved_dm,
+    win_lesson_modal,
+    win_lesson_saved_dm,
     win_logged_dm,
     won_modal,
 )
+from bot.blocks.help import help_message
 from bot.domain import (
     CLASSIFICATION_SUMMARIES,
     COACHING_MESSAGES,
@@ -44,8 +50,11 @@ from bot.domain import (
 from bot.domain.debriefs import (
     KEEP_DOING_QUESTION,
     REFLECTION_QUESTIONS,
+    WIN_LESSON_KEY,
+    WIN_QUESTION,
     Commitment,
     Lesson,
+    LessonShare,
     LessonsResult,
     OutcomeFacts,
     ResilienceLine,
@@ -581,3 +590,135 @@ def test_the_lost_modal_opens_by_acknowledging_that_losing_hurts() -> None:
     first = lost_modal()["blocks"][0]
     assert first["type"] == "context"
     assert first["elements"][0]["text"].startswith("When you lose an opportunity, it hurts.")
+
+
+# -- a win's lesson, shared or not (issue 12 §6, seed 004) ---------------------------------------
+
+
+def test_the_win_dm_asks_one_question_with_a_button_to_answer_it() -> None:
+    message = win_logged_dm(_facts(Classification.SYSTEM_HIT), None, shout_out_channel=None)
+    _valid_message(message)
+    texts = [json.dumps(block) for block in message["blocks"]]
+    asking = [i for i, text in enumerate(texts) if WIN_QUESTION in text]
+    assert len(asking) == 1
+    button = message["blocks"][asking[0] + 1]["elements"][0]
+    assert (button["action_id"], button["value"]) == (REFLECT_ACTION_ID, "7")
+    assert "unless you choose to share it" in texts[asking[0] + 2]
+
+
+def test_the_win_lesson_modal_has_one_required_question_and_says_it_is_private() -> None:
+    view = win_lesson_modal("Acme <renewal>", 7)
+    _valid_view(view)
+    inputs = [b for b in view["blocks"] if b["type"] == "input"]
+    assert [(b["block_id"], b["label"]["text"]) for b in inputs] == [(WIN_LESSON_KEY, WIN_QUESTION)]
+    assert not inputs[0].get("optional", False)
+    assert "Acme &lt;renewal&gt;" in json.dumps(view)
+    assert "Only you and your manager can read it" in json.dumps(view)
+    assert read_reflection_metadata(view["private_metadata"]) == ReflectionIds(
+        outcome_id=7, commitment_id=None, win=True
+    )
+    # A loss's modal says it is not a win's.
+    loss = reflection_modal("Acme", 7, None)
+    assert read_reflection_metadata(loss["private_metadata"]).win is False  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [(None, "Please fill in what worked."), ("   ", "What worked can't be only spaces.")],
+)
+def test_a_win_lesson_must_say_what_worked(answer: str | None, error: str) -> None:
+    values = {WIN_LESSON_KEY: {"value": state_value("plain_text_input", answer)}}
+    submission, errors = parse_reflection_submission(values, asks_follow_up=False, win=True)
+    assert submission is None and errors == {WIN_LESSON_KEY: error}
+
+
+def test_a_win_lesson_is_read_alone_without_a_commitment() -> None:
+    values = {
+        WIN_LESSON_KEY: {"value": state_value("plain_text_input", "  Asked about budget  ")},
+        "commitment": {"value": state_value("plain_text_input", "ignored")},
+    }
+    submission, errors = parse_reflection_submission(values, asks_follow_up=False, win=True)
+    assert errors == {}
+    assert submission is not None
+    assert (submission.answers, submission.followed_up) == (
+        {WIN_LESSON_KEY: "Asked about budget"},
+        None,
+    )
+    assert reflection_questions(perfect_miss=False, win=True) == ((WIN_LESSON_KEY, WIN_QUESTION),)
+
+
+def test_the_kept_lesson_dm_offers_to_share_and_then_to_make_it_private_again() -> None:
+    private = win_lesson_saved_dm(
+        LessonShare(3, "Acme <renewal>", "Asked *early*\n\nabout <b>", False)
+    )
+    _valid_message(private)
+    rendered = json.dumps(private, ensure_ascii=False)
+    assert "Kept as your lesson from *Acme &lt;renewal&gt;*" in rendered
+    assert "> Asked *early* about &lt;b&gt;" in rendered  # one quoted line, escaped
+    assert "Private: only you and your manager can read it." in rendered
+    assert "never the amount" in rendered
+    buttons = [b for b in private["blocks"] if b.get("block_id") == SHARE_LESSON_BLOCK_ID]
+    share = buttons[0]["elements"][0]
+    assert (share["action_id"], share["value"], share["text"]["text"]) == (
+        SHARE_LESSON_ACTION_ID,
+        "3",
+        "Share with my team",
+    )
+
+    shared = win_lesson_saved_dm(LessonShare(3, "Acme", "Asked early", True))
+    _valid_message(shared)
+    assert "Shared with your team." in json.dumps(shared)
+    buttons = [b for b in shared["blocks"] if b.get("block_id") == SHARE_LESSON_BLOCK_ID]
+    again = buttons[0]["elements"][0]
+    assert (again["action_id"], again["text"]["text"]) == (
+        UNSHARE_LESSON_ACTION_ID,
+        "Make it private again",
+    )
+
+
+def _win_lesson(user_id: str, answer: str, *, shared: bool = True) -> Lesson:
+    return Lesson(
+        user_id=user_id,
+        deal="Globex",
+        kind="win",
+        reason=None,
+        question=WIN_QUESTION,
+        answer=answer,
+        answered_at=WHEN,
+        shared=shared,
+    )
+
+
+def test_lessons_message_lists_the_teams_shared_lessons_after_the_reps_own() -> None:
+    message = lessons_message(
+        LessonsResult(
+            viewer_id="U0LEO",
+            words=["budget"],
+            lessons=[_win_lesson("U0LEO", "My own budget lesson")],
+            shared=[_win_lesson("U0PRIYA", "Priya's budget tip")],
+        )
+    )
+    _valid_message(message)
+    rendered = json.dumps(message, ensure_ascii=False)
+    assert rendered.index("My own budget lesson") < rendered.index("*Shared by your team*")
+    assert rendered.index("*Shared by your team*") < rendered.index("Priya's budget tip")
+    assert "<@U0PRIYA>" in rendered and "<@U0LEO>" not in rendered
+    assert "shared with your team" in rendered  # the rep's own lesson says it is shared
+
+    only_shared = lessons_message(
+        LessonsResult(viewer_id="U0LEO", words=[], shared=[_win_lesson("U0PRIYA", "A tip")])
+    )
+    _valid_message(only_shared)
+    rendered = json.dumps(only_shared, ensure_ascii=False)
+    assert "None of your own yet" in rendered and "A tip" in rendered
+    searched = lessons_message(
+        LessonsResult(viewer_id="U0LEO", words=["tip"], shared=[_win_lesson("U0PRIYA", "A tip")])
+    )
+    assert "None of your own match" in json.dumps(searched, ensure_ascii=False)
+    nothing = json.dumps(lessons_message(LessonsResult("U0LEO", [])), ensure_ascii=False)
+    assert "After your next `/lost` or `/won`" in nothing
+
+
+def test_help_lists_the_lessons_teammates_share() -> None:
+    shown = json.dumps(help_message(), ensure_ascii=False)
+    assert "*/rebound lessons* — Search your lessons and the ones your teammates shared" in shown

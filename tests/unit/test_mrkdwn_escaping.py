@@ -14,6 +14,7 @@ import inspect
 import pkgutil
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bot.blocks
-from bot.blocks import checkins, dashboard, debriefs, goals, help, home, kudos
+from bot.blocks import checkins, dashboard, debriefs, goals, help, home, kudos, one_on_ones
 from bot.blocks.checkins import MAX_ANSWER_LENGTH
-from bot.blocks.debriefs import MAX_COMMITMENT, MAX_DEAL
+from bot.blocks.debriefs import MAX_ANSWER, MAX_COMMITMENT, MAX_DEAL
 from bot.blocks.goals import MAX_CUSTOM_METRIC_LENGTH, MAX_WHY_LENGTH, GoalDefaults
 from bot.blocks.home import HomeFacts
 from bot.blocks.kit import section
@@ -31,8 +32,16 @@ from bot.domain import PRACTICES, Classification
 from bot.domain import dashboard as dash
 from bot.domain.calibration import MAX_CALIBRATION_NOTE, Calibration, make_calibration
 from bot.domain.checkins import Question, RepWeek
-from bot.domain.debriefs import Commitment, Lesson, LessonsResult, OutcomeFacts, ResilienceLine
+from bot.domain.debriefs import (
+    Commitment,
+    Lesson,
+    LessonShare,
+    LessonsResult,
+    OutcomeFacts,
+    ResilienceLine,
+)
 from bot.domain.goals import CycleReview, GoalProgress
+from bot.domain.one_on_ones import Agenda, AgendaItem, CheckInAnswerShown, ReplyTarget
 from bot.slack_text import escape_mrkdwn, plural, truncate
 from bot.usecases.kudos import Problem, parse_kudos_text
 from storage.models import Goal
@@ -302,7 +311,13 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
         checkins.digest_message(
             "week",
             [
-                RepWeek(REP, "answered", answers=[(t, t), ("Plain?", t)], ratings={"qualified": 3}),
+                RepWeek(
+                    REP,
+                    "answered",
+                    answers=[(t, t), ("Plain?", t)],
+                    ratings={"qualified": 3},
+                    checkin_id=4,
+                ),
                 RepWeek("U0REP2", "sent"),
             ],
         )
@@ -396,6 +411,40 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
     "debriefs.lessons_message": lambda t: [
         debriefs.lessons_message(LessonsResult(REP, [t], [_lesson(t)], is_manager=True)),
         debriefs.lessons_message(LessonsResult(REP, [t], [])),
+        # Issue 12: a teammate's shared win lesson (their text, their deal), beside the rep's own
+        # shared one, and alone.
+        debriefs.lessons_message(
+            LessonsResult(
+                REP,
+                [t],
+                [replace(_lesson(t), user_id=REP, kind="win", shared=True)],
+                shared=[replace(_lesson(t), kind="win", shared=True)],
+            )
+        ),
+        debriefs.lessons_message(
+            LessonsResult(REP, [], [], shared=[replace(_lesson(t), kind="win", shared=True)])
+        ),
+    ],
+    # Issue 12: a manager's reply to a check-in answer, and the one-on-one agenda.
+    "one_on_ones.reply_modal": lambda t: [
+        one_on_ones.reply_modal(
+            ReplyTarget(9, REP, [CheckInAnswerShown("win", t, t), CheckInAnswerShown("q", "Q?", t)])
+        )
+    ],
+    "one_on_ones.reply_dm": lambda t: [
+        one_on_ones.reply_dm(MANAGER, t, t, t[:1000], on_agenda=on) for on in (True, False)
+    ],
+    "one_on_ones.agenda_blocks": lambda t: [
+        one_on_ones.agenda_blocks(
+            Agenda(viewer, [AgendaItem(MANAGER, REP, t, t, t, NOW)], {REP: [t, t]})
+        )
+        for viewer in (REP, MANAGER)
+    ],
+    # Issue 12: a win's lesson (what worked), kept and shared or not.
+    "debriefs.win_lesson_modal": lambda t: [debriefs.win_lesson_modal(t[:MAX_DEAL], 7)],
+    "debriefs.win_lesson_saved_dm": lambda t: [
+        debriefs.win_lesson_saved_dm(LessonShare(3, t[:MAX_DEAL], t[:MAX_ANSWER], shared))
+        for shared in (False, True)
     ],
     # goals: the custom metric and the why
     "goals.goal_modal": lambda t: [
@@ -522,6 +571,10 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "privacy.delete_workspace_confirmation",
         "privacy.workspace_deleted_message",
         "privacy.delete_workspace_refused_message",
+        "one_on_ones.reply_button",  # a check-in id
+        "one_on_ones.read_reply_metadata",
+        "one_on_ones.parse_reply_submission",
+        "one_on_ones.not_their_manager_message",  # a user id
         "settings.settings_modal",
         "settings.parse_settings_submission",
         "settings.settings_saved_message",

@@ -11,6 +11,7 @@ from bot.blocks.debriefs import (
     CELEBRATE_BLOCK_ID,
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
+    REFLECT_ACTION_ID,
     TAKE_BACK_ACTION_ID,
     TAKE_BACK_BLOCK_ID,
     ShoutOut,
@@ -73,10 +74,15 @@ def test_a_bounce_back_long_enough_asks_the_rep_before_anything_is_shared() -> N
     # The rep sees what would be said: the deal (escaped), the streak; never the amount.
     assert "Globex &lt;renewal&gt;" in rendered and "bounced back after 2 losses" in rendered
     assert "75" not in rendered
+    # The ask's two buttons, then (issue 12 §6) the win's lesson question's own.
     buttons = _buttons(message["blocks"])
-    assert [b["action_id"] for b in buttons] == [CELEBRATE_YES_ACTION_ID, CELEBRATE_NO_ACTION_ID]
-    assert {b["value"] for b in buttons} == {"41"}
-    assert [b["text"]["text"] for b in buttons] == ["Yes, share it", "Keep it private"]
+    assert [b["action_id"] for b in buttons] == [
+        CELEBRATE_YES_ACTION_ID,
+        CELEBRATE_NO_ACTION_ID,
+        REFLECT_ACTION_ID,
+    ]
+    assert {b["value"] for b in buttons[:2]} == {"41"}
+    assert [b["text"]["text"] for b in buttons[:2]] == ["Yes, share it", "Keep it private"]
 
 
 def test_a_short_streak_is_told_privately_with_no_ask() -> None:
@@ -85,7 +91,9 @@ def test_a_short_streak_is_told_privately_with_no_ask() -> None:
     )
     rendered = json.dumps(message)
     assert "bounced back after 1 loss" in rendered and "Resilience is a skill" in rendered
-    assert _buttons(message["blocks"]) == [] and "Share it" not in rendered
+    # No ask: the only button is the win's lesson question's (issue 12 §6).
+    assert [b["action_id"] for b in _buttons(message["blocks"])] == [REFLECT_ACTION_ID]
+    assert "Share it" not in rendered
 
 
 def test_the_ask_without_a_channel_names_the_team_channel() -> None:
@@ -100,11 +108,14 @@ def test_yes_replaces_the_ask_with_the_choice_and_a_take_back_button() -> None:
     updated = consent_recorded_blocks(dm["blocks"], consent=True, bounce_back=True, outcome_id=41)
     assert not [b for b in updated if b.get("block_id") == CELEBRATE_BLOCK_ID]
     assert "You chose to share it." in json.dumps(updated)
-    (button,) = _buttons(updated)
+    # The lesson question's button stays (issue 12 §6): the rep may still answer it.
+    (button, question) = _buttons(updated)
     assert (button["action_id"], button["value"]) == (TAKE_BACK_ACTION_ID, "41")
+    assert question["action_id"] == REFLECT_ACTION_ID
     # No: nothing to take back.
     kept = consent_recorded_blocks(dm["blocks"], consent=False, bounce_back=True, outcome_id=41)
-    assert _buttons(kept) == [] and "You chose to keep it private." in json.dumps(kept)
+    assert [b["action_id"] for b in _buttons(kept)] == [REFLECT_ACTION_ID]
+    assert "You chose to keep it private." in json.dumps(kept)
 
 
 def test_take_it_back_asks_are_you_sure_first() -> None:

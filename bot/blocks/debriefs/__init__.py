@@ -7,7 +7,7 @@ for each kind of surface:
 - `recognition`: the channel shout-outs for a perfect miss and a bounce-back;
 - `manager`: the private note to the rep's manager;
 - `calibration`: the manager's calibration of the rep's score and the rep's DM about it;
-- `lessons`: `/rebound lessons`.
+- `lessons`: `/rebound lessons` (the rep's own, and what their teammates shared).
 
 The words come from the seed texts: the reflection questions from 000/001 ("A lost opportunity is
 a form of negative feedback. There's a lesson in there for you somewhere."), the four outcomes
@@ -34,8 +34,11 @@ from bot.blocks.debriefs.dms import (
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
     REFLECT_ACTION_ID,
+    SHARE_LESSON_ACTION_ID,
+    SHARE_LESSON_BLOCK_ID,
     TAKE_BACK_ACTION_ID,
     TAKE_BACK_BLOCK_ID,
+    UNSHARE_LESSON_ACTION_ID,
     WIN_COACHING,
     ShoutOut,
     already_taken_back,
@@ -50,6 +53,7 @@ from bot.blocks.debriefs.dms import (
     take_back_failed_dm,
     take_back_lost_track,
     taken_back_blocks,
+    win_lesson_saved_dm,
     win_logged_dm,
 )
 from bot.blocks.debriefs.lessons import LESSON_SNIPPET, lessons_message
@@ -80,6 +84,7 @@ from bot.blocks.debriefs.modals import (
     read_reflection_metadata,
     reflection_metadata,
     reflection_modal,
+    win_lesson_modal,
     won_modal,
 )
 from bot.blocks.debriefs.recognition import bounce_back_shout_out, perfect_miss_shout_out
@@ -114,6 +119,9 @@ __all__ = [
     "REFLECT_CALLBACK_ID",
     "TAKE_BACK_ACTION_ID",
     "TAKE_BACK_BLOCK_ID",
+    "SHARE_LESSON_ACTION_ID",
+    "SHARE_LESSON_BLOCK_ID",
+    "UNSHARE_LESSON_ACTION_ID",
     "WIN_COACHING",
     "WON_CALLBACK_ID",
     "ReflectionIds",
@@ -143,6 +151,8 @@ __all__ = [
     "take_back_failed_dm",
     "take_back_lost_track",
     "taken_back_blocks",
+    "win_lesson_modal",
+    "win_lesson_saved_dm",
     "win_logged_dm",
     "won_modal",
 ]

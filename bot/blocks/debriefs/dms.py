@@ -24,9 +24,18 @@ from bot.domain import (
     Classification,
     format_duration,
 )
-from bot.domain.debriefs import OutcomeFacts, ResilienceLine, reflection_questions
+from bot.domain.debriefs import (
+    WIN_QUESTION,
+    LessonShare,
+    OutcomeFacts,
+    ResilienceLine,
+    reflection_questions,
+)
 
 REFLECT_ACTION_ID = "debrief_reflect_open"
+SHARE_LESSON_ACTION_ID = "lesson_share"
+UNSHARE_LESSON_ACTION_ID = "lesson_unshare"
+SHARE_LESSON_BLOCK_ID = "lesson_share"
 CELEBRATE_YES_ACTION_ID = "debrief_celebrate_yes"
 CELEBRATE_NO_ACTION_ID = "debrief_celebrate_no"
 CELEBRATE_BLOCK_ID = "debrief_celebrate"
@@ -372,4 +381,58 @@ def win_logged_dm(
                     block_id=CELEBRATE_BLOCK_ID,
                 )
             )
+    # Seed 004: "share what they did well with the rest of the team as a learning opportunity".
+    # One question, so a win's lesson is kept like a loss's.
+    blocks.append(divider())
+    blocks.append(section(f"One question, while it's fresh: *{WIN_QUESTION}*"))
+    blocks.append(_reflect_button(facts.id, "Answer the question"))
+    blocks.append(context("Private to you and your manager, unless you choose to share it."))
     return {"text": f"Win logged: {escape_mrkdwn(facts.deal)}", "blocks": blocks}
+
+
+def _share_button(lesson: LessonShare) -> dict[str, Any]:
+    if lesson.shared:
+        return button(
+            "Make it private again", UNSHARE_LESSON_ACTION_ID, value=str(lesson.reflection_id)
+        )
+    return button(
+        "Share with my team",
+        SHARE_LESSON_ACTION_ID,
+        style="primary",
+        value=str(lesson.reflection_id),
+    )
+
+
+def _lesson_share_blocks(lesson: LessonShare) -> list[dict[str, Any]]:
+    if lesson.shared:
+        where = (
+            "Shared with your team. Thank you — the best tips often come from someone who's "
+            "been there, done that. Teammates find it with `/rebound lessons`."
+        )
+    else:
+        where = (
+            "Private: only you and your manager can read it. What worked for you might help a "
+            "teammate too."
+        )
+    return [
+        section(where),
+        actions(_share_button(lesson), block_id=SHARE_LESSON_BLOCK_ID),
+        context(
+            "Once shared, your teammates see your name, the deal's name and this answer — "
+            "never the amount."
+        ),
+    ]
+
+
+def win_lesson_saved_dm(lesson: LessonShare) -> dict[str, Any]:
+    """The thanks after a win's lesson is kept (an outbox DM), with the choice to share it with
+    the team (seed 004's peer learning); private until the rep shares it. After a click it
+    replaces the message clicked, so its button always says what the next click does."""
+    kept = (
+        f"Kept as your lesson from *{escape_mrkdwn(lesson.deal)}*:\n"
+        f"> {escape_mrkdwn(' '.join(lesson.answer.split()))}"
+    )
+    return {
+        "text": f"Lesson kept: {escape_mrkdwn(lesson.deal)}",
+        "blocks": [section(kept), *_lesson_share_blocks(lesson)],
+    }

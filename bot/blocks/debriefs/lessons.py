@@ -1,12 +1,12 @@
-"""`/rebound lessons`: the lessons found, newest first."""
+"""`/rebound lessons`: the lessons found, and the ones teammates shared, newest first."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from bot.blocks.kit import escape_mrkdwn, message, section
-from bot.domain.debriefs import REASONS, LessonsResult
+from bot.blocks.kit import context, escape_mrkdwn, message, section
+from bot.domain.debriefs import REASONS, Lesson, LessonsResult
 from bot.slack_text import truncate
 
 LESSON_SNIPPET = 280
@@ -20,9 +20,27 @@ def _date(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%b %d, %Y}>"
 
 
+def _entry(lesson: Lesson, viewer_id: str, *, in_shared: bool = False) -> dict[str, Any]:
+    where = "Win" if lesson.kind == "win" else REASONS.get(lesson.reason or "", "Loss")
+    by = "" if lesson.user_id == viewer_id else f" · <@{lesson.user_id}>"
+    done = ""
+    if lesson.is_commitment and lesson.followed_up is not None:
+        done = " (done ✓)" if lesson.followed_up else " (not done yet)"
+    shared = ""
+    # In the rep's (or their manager's) own list: say who else can read it.
+    if lesson.shared and not in_shared:
+        shared = " · shared with your team" if lesson.user_id == viewer_id else " · shared"
+    return section(
+        f"*{escape_mrkdwn(lesson.deal)}* · {where} · {_date(lesson.answered_at)}{by}{shared}\n"
+        f"_{escape_mrkdwn(lesson.question)}_{done}\n"
+        f"> {escape_mrkdwn(_snippet(lesson.answer))}"
+    )
+
+
 def lessons_message(result: LessonsResult) -> dict[str, Any]:
+    """The rep's own lessons (a manager's: with their reps'), then what teammates shared."""
     searched = " ".join(result.words if result.typed_words is None else result.typed_words)
-    if not result.lessons:
+    if not result.lessons and not result.shared:
         if searched:
             text = (
                 f"No lessons match “{escape_mrkdwn(searched)}” yet. Try fewer or other words, or "
@@ -30,8 +48,8 @@ def lessons_message(result: LessonsResult) -> dict[str, Any]:
             )
         else:
             text = (
-                "No lessons yet. After your next `/lost`, the answers to the reflection "
-                "questions are kept here — a lost deal has a lesson in it somewhere."
+                "No lessons yet. After your next `/lost` or `/won`, your answers are kept here — "
+                "every win and every loss has a lesson in it somewhere."
             )
         return message(text)
     whose = "your team's" if result.is_manager else "your"
@@ -41,17 +59,13 @@ def lessons_message(result: LessonsResult) -> dict[str, Any]:
         else f"The newest of {whose} lessons"
     )
     blocks: list[dict[str, Any]] = [section(f"*{title}*")]
-    for lesson in result.lessons:
-        where = "Win" if lesson.kind == "win" else REASONS.get(lesson.reason or "", "Loss")
-        by = "" if lesson.user_id == result.viewer_id else f" · <@{lesson.user_id}>"
-        done = ""
-        if lesson.is_commitment and lesson.followed_up is not None:
-            done = " (done ✓)" if lesson.followed_up else " (not done yet)"
-        blocks.append(
-            section(
-                f"*{escape_mrkdwn(lesson.deal)}* · {where} · {_date(lesson.answered_at)}{by}\n"
-                f"_{escape_mrkdwn(lesson.question)}_{done}\n"
-                f"> {escape_mrkdwn(_snippet(lesson.answer))}"
-            )
-        )
+    if not result.lessons:
+        mine = "None of your own match" if searched else "None of your own yet"
+        blocks.append(context(f"{mine} — here is what your team shared."))
+    blocks.extend(_entry(lesson, result.viewer_id) for lesson in result.lessons)
+    if result.shared:
+        # Seed 004: "often, the best tips come from fellow team members who've been there,
+        # done that."
+        blocks.append(section("*Shared by your team* — tips from people who've been there"))
+        blocks.extend(_entry(lesson, result.viewer_id, in_shared=True) for lesson in result.shared)
     return {"text": title, "blocks": blocks[:50]}

@@ -26,6 +26,8 @@ from bot.domain.debriefs import (
     REFLECTION_QUESTIONS,
     STAGES,
     UNSURE_REASONS,
+    WIN_LESSON_KEY,
+    WIN_QUESTION,
     Commitment,
     LossSubmission,
     ReflectionSubmission,
@@ -54,6 +56,7 @@ class ReflectionIds:
     outcome_id: int
     commitment_id: int | None  # the earlier commitment it asks "did you do it?" about
     perfect_miss: bool = False
+    win: bool = False  # a win's one question (what worked)
 
 
 def _text_input(
@@ -332,6 +335,7 @@ def reflection_metadata(ids: ReflectionIds) -> str:
             "outcome_id": ids.outcome_id,
             "commitment_id": ids.commitment_id,
             "perfect_miss": ids.perfect_miss,
+            "win": ids.win,
         }
     )
 
@@ -345,9 +349,36 @@ def read_reflection_metadata(private_metadata: str) -> ReflectionIds | None:
             outcome_id=outcome_id,
             commitment_id=parse_row_id(commitment) if commitment is not None else None,
             perfect_miss=data.get("perfect_miss") is True,
+            win=data.get("win") is True,
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def win_lesson_modal(deal: str, outcome_id: int) -> dict[str, Any]:
+    """A win's one question (seed 004): what worked, kept as a lesson the rep may share."""
+    blocks = [
+        context(
+            f"What worked on *{escape_mrkdwn(deal)}*? Only you and your manager can read it, "
+            "unless you share it with your team afterwards."
+        ),
+        _text_input(
+            WIN_LESSON_KEY,
+            WIN_QUESTION,
+            max_length=MAX_ANSWER,
+            multiline=True,
+            placeholder="e.g. I asked about budget on the first call",
+        ),
+    ]
+    ids = ReflectionIds(outcome_id=outcome_id, commitment_id=None, win=True)
+    return modal(
+        "Your lesson",
+        blocks,
+        callback_id=REFLECT_CALLBACK_ID,
+        private_metadata=reflection_metadata(ids),
+        submit="Keep my lesson",
+        close="Later",
+    )
 
 
 def reflection_modal(
@@ -410,10 +441,19 @@ def already_reflected_modal(deal: str, answers: Sequence[tuple[str, str]]) -> di
 
 
 def parse_reflection_submission(
-    values: Mapping[str, Any], *, asks_follow_up: bool, perfect_miss: bool = False
+    values: Mapping[str, Any],
+    *,
+    asks_follow_up: bool,
+    perfect_miss: bool = False,
+    win: bool = False,
 ) -> tuple[ReflectionSubmission | None, dict[str, str]]:
     errors: dict[str, str] = {}
     answers: dict[str, str] = {}
+    if win:
+        worked = _text(values, WIN_LESSON_KEY, "what worked", MAX_ANSWER, errors, required=True)
+        if errors or worked is None:
+            return None, errors
+        return ReflectionSubmission(answers={WIN_LESSON_KEY: worked}, followed_up=None), {}
     commitment_label = (
         "the one thing you'll keep doing"
         if perfect_miss

@@ -1,0 +1,213 @@
+"""Block Kit for replying to a check-in answer from the digest and for the one-on-one agenda
+both people see on their Home (pure builders and the reply form's parser).
+
+The words lean on seed 004: "Regular feedback is key – it keeps everyone in sync", and "Use
+one-on-one meetings to discuss progress, celebrate wins, and address challenges."
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.blocks.kit import (
+    context,
+    escape_mrkdwn,
+    input_block,
+    message,
+    modal,
+    option,
+    plain,
+    section,
+    state,
+)
+from bot.domain.one_on_ones import Agenda, AgendaItem, ReplySubmission, ReplyTarget
+from bot.domain.text import parse_row_id, saveable_text
+from bot.slack_text import truncate
+
+REPLY_ACTION_ID = "checkin_reply_open"
+REPLY_CALLBACK_ID = "checkin_reply"
+MAX_REPLY = 1000
+# Slack's limit on an option's plain text.
+OPTION_TEXT_LIMIT = 75
+AGENDA_ON = "agenda"
+# What a Home shows of the agenda: the newest items, each answer cut to a few lines.
+AGENDA_SHOWN = 5
+AGENDA_SNIPPET = 300
+
+
+def reply_button(checkin_id: int) -> dict[str, Any]:
+    """The digest's button beside one rep's answers."""
+    return {
+        "type": "button",
+        "action_id": REPLY_ACTION_ID,
+        "text": plain("Reply"),
+        "value": str(checkin_id),
+    }
+
+
+def _snippet(text: str, limit: int = AGENDA_SNIPPET) -> str:
+    # Cut the words before escaping them, so no entity is cut in half.
+    return escape_mrkdwn(truncate(" ".join(text.split()), limit))
+
+
+def reply_modal(target: ReplyTarget) -> dict[str, Any]:
+    """The manager's reply to one answer of a rep's check-in, and whether it goes on the
+    agenda of their next one-on-one (ticked: feedback is the rehearsal, not the review)."""
+    answers = "\n".join(
+        f"_{escape_mrkdwn(a.question)}_\n> {_snippet(a.answer)}" for a in target.answers
+    )
+    choices = [
+        option(truncate(a.question.strip(), OPTION_TEXT_LIMIT) or "This answer", a.key)
+        for a in target.answers
+    ]
+    agenda = option("Add it to our one-on-one agenda", AGENDA_ON)
+    blocks: list[dict[str, Any]] = [
+        section(f"<@{target.rep_user_id}>'s check-in:\n{answers}"),
+        input_block(
+            "answer",
+            "Replying to",
+            {
+                "type": "static_select",
+                "action_id": "value",
+                "options": choices,
+                "initial_option": choices[0],
+            },
+        ),
+        input_block(
+            "reply",
+            "Your reply",
+            {
+                "type": "plain_text_input",
+                "action_id": "value",
+                "multiline": True,
+                "max_length": MAX_REPLY,
+                "placeholder": plain(
+                    "e.g. Great call on the champion — let's dig into it Thursday"
+                ),
+            },
+            hint="Sent to them as a DM from Rebound. Specific beats big.",
+        ),
+        input_block(
+            AGENDA_ON,
+            "One-on-one",
+            {
+                "type": "checkboxes",
+                "action_id": "value",
+                "options": [agenda],
+                "initial_options": [agenda],
+            },
+            optional=True,
+            hint="You'll both see it on your Home, with their open commitments.",
+        ),
+    ]
+    return modal(
+        "Reply to a check-in",
+        blocks,
+        callback_id=REPLY_CALLBACK_ID,
+        private_metadata=str(target.checkin_id),
+        submit="Send reply",
+        close="Cancel",
+    )
+
+
+def read_reply_metadata(private_metadata: str) -> int | None:
+    try:
+        return parse_row_id(private_metadata)
+    except ValueError:
+        return None
+
+
+def parse_reply_submission(
+    values: Mapping[str, Any],
+) -> tuple[ReplySubmission | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    answer_key = (state(values, "answer").get("selected_option") or {}).get("value")
+    if not answer_key:
+        errors["answer"] = "Pick the answer you're replying to."
+    reply, error = saveable_text(
+        state(values, "reply").get("value"), label="your reply", max_length=MAX_REPLY, required=True
+    )
+    if error:
+        errors["reply"] = error
+    ticked = {o.get("value") for o in state(values, AGENDA_ON).get("selected_options") or []}
+    if errors or reply is None or not answer_key:
+        return None, errors
+    return ReplySubmission(
+        answer_key=str(answer_key), reply=reply, add_to_agenda=AGENDA_ON in ticked
+    ), {}
+
+
+def reply_dm(
+    manager_user_id: str, question: str, answer: str, reply: str, *, on_agenda: bool
+) -> dict[str, Any]:
+    """The rep's DM with their manager's reply (an outbox row, queued with the agenda item)."""
+    lines = [
+        f"<@{manager_user_id}> replied to your check-in:",
+        f"> {_snippet(reply, MAX_REPLY)}",
+        f"_You wrote — {escape_mrkdwn(question)}_",
+        f"> {_snippet(answer)}",
+    ]
+    blocks = [section("\n".join(lines))]
+    if on_agenda:
+        blocks.append(
+            context(
+                "It's on the agenda of your next one-on-one — you'll both see it on your Home, "
+                "with your open commitments."
+            )
+        )
+    return {
+        "text": f"Your manager replied to your check-in: {_snippet(reply, 150)}",
+        "blocks": blocks,
+    }
+
+
+def not_their_manager_message(rep_user_id: str) -> dict[str, Any]:
+    """Someone who is not the rep's manager used the digest's Reply (a forwarded or stale
+    digest): nothing is sent."""
+    return message(
+        f"Only <@{rep_user_id}>'s manager can reply to their check-in, so I sent nothing."
+    )
+
+
+NOT_THEIR_MANAGER_ERROR = "Only their manager can reply to this check-in, so nothing was sent."
+
+
+def _date(moment: datetime) -> str:
+    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%b %d, %Y}>"
+
+
+def _item(item: AgendaItem, viewer_id: str) -> str:
+    if item.manager_user_id == viewer_id:
+        who, replied = f"<@{item.rep_user_id}>", "Your reply"
+    else:
+        who, replied = f"with <@{item.manager_user_id}>", f"<@{item.manager_user_id}>'s reply"
+    return (
+        f"• {who} · {_date(item.added_at)} · _{escape_mrkdwn(item.question)}_\n"
+        f"> {_snippet(item.answer)}\n"
+        f"{replied}: {_snippet(item.reply)}"
+    )
+
+
+def agenda_blocks(agenda: Agenda) -> list[dict[str, Any]]:
+    """The Home's one-on-one agenda (none: no blocks), with each rep's open commitments."""
+    if not agenda.items:
+        return []
+    blocks: list[dict[str, Any]] = [
+        section(
+            "*One-on-one agenda*\n"
+            + "\n".join(_item(item, agenda.viewer_id) for item in agenda.items[:AGENDA_SHOWN])
+        )
+    ]
+    commitments: list[str] = []
+    for rep_user_id, texts in agenda.open_commitments.items():
+        if not texts:
+            continue
+        whose = "Your" if rep_user_id == agenda.viewer_id else f"<@{rep_user_id}>'s"
+        commitments.append(
+            f"{whose} open commitments: " + "; ".join(f"_{_snippet(t, 150)}_" for t in texts)
+        )
+    if commitments:
+        blocks.append(context("\n".join(commitments)))
+    return blocks

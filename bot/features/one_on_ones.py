@@ -1,0 +1,104 @@
+"""The digest's "Reply" and its form: a manager replies to a rep's check-in answer and puts it
+on their one-on-one agenda. The reply DM is an outbox row written with the agenda item
+(bot.usecases.one_on_ones); the agenda is shown on both Homes (bot.features.home)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.app import Deps
+from bot.blocks.one_on_ones import (
+    NOT_THEIR_MANAGER_ERROR,
+    REPLY_ACTION_ID,
+    REPLY_CALLBACK_ID,
+    not_their_manager_message,
+    parse_reply_submission,
+    read_reply_metadata,
+    reply_modal,
+)
+from bot.domain.text import parse_row_id
+from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
+from bot.messaging import reply_to_click, team_id_of
+from bot.usecases import one_on_ones as usecases
+from bot.usecases.one_on_ones import NotTheirManager
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: Deps) -> None:
+    app.action(REPLY_ACTION_ID)(reply_clicked)
+    app.view(REPLY_CALLBACK_ID)(reply_submitted)
+
+
+def reply_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    try:
+        checkin_id = parse_row_id(action.get("value") or "")
+    except ValueError:
+        return
+    deps: Deps = context["deps"]
+    with deps.uow() as uow:
+        target = usecases.reply_target(
+            session=uow.session,
+            team_id=team_id_of(body),
+            user_id=body["user"]["id"],
+            checkin_id=checkin_id,
+        )
+    if target is None:
+        return
+    if isinstance(target, NotTheirManager):
+        reply_to_click(client, body, not_their_manager_message(target.rep_user_id))
+        return
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=reply_modal(target))
+    except SlackApiError as error:
+        log.warning("views.open for a check-in reply failed: %s", error.response.get("error"))
+
+
+def reply_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+) -> None:
+    checkin_id = read_reply_metadata(view.get("private_metadata", ""))
+    if checkin_id is None:
+        ack()
+        return
+    submission, errors = parse_reply_submission(view["state"]["values"])
+    if submission is None:
+        ack(response_action="errors", errors=errors)
+        return
+    deps: Deps = context["deps"]
+    team_id, user_id = team_id_of(body), body["user"]["id"]
+    try:
+        with deps.uow() as uow:
+            target = usecases.reply_target(
+                session=uow.session, team_id=team_id, user_id=user_id, checkin_id=checkin_id
+            )
+    except Exception:  # the database is down: keep the modal and what was written
+        log.exception("reading the check-in failed")
+        ack(response_action="errors", errors={"reply": SAVE_FAILED})
+        return
+    if not isinstance(target, usecases.ReplyTarget):
+        # Not (or no longer) their manager, or no such check-in: said in the form, nothing sent.
+        ack(response_action="errors", errors={"reply": NOT_THEIR_MANAGER_ERROR})
+        return
+    save_before_ack(
+        ack,
+        deps.uow(),
+        lambda uow: usecases.send_reply(
+            uow,
+            team_id=team_id,
+            manager_user_id=user_id,
+            checkin_id=checkin_id,
+            submission=submission,
+            # The view id is the same for every submission of one modal, Slack retries included.
+            submission_key=f"view:{view['id']}",
+        ),
+        error_block="reply",
+    )

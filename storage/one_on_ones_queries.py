@@ -1,0 +1,85 @@
+"""Queries behind the one-on-one agenda (check-in answers a manager replied to from the digest).
+
+Keyword-only ``session=``, no commit inside: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, or_, select
+
+from storage.models import OneOnOneItem, Reflection
+from storage.queries import _insert_if_absent
+
+
+def add_item(
+    *,
+    session: Session,
+    team_id: str,
+    manager_user_id: str,
+    rep_user_id: str,
+    checkin_id: int,
+    question: str,
+    answer: str,
+    reply: str,
+    submission_key: str,
+    now: datetime,
+) -> bool:
+    """Put one answer on the agenda; False when this submission added it before."""
+    return _insert_if_absent(
+        session,
+        OneOnOneItem.__table__,  # type: ignore[arg-type]
+        {
+            "team_id": team_id,
+            "manager_user_id": manager_user_id,
+            "rep_user_id": rep_user_id,
+            "checkin_id": checkin_id,
+            "question": question,
+            "answer": answer,
+            "reply": reply,
+            "submission_key": submission_key,
+            "created_at": now,
+        },
+        ["team_id", "submission_key"],
+    )
+
+
+def agenda_of(
+    *, session: Session, team_id: str, user_id: str, since: datetime, limit: int
+) -> list[OneOnOneItem]:
+    """The newest agenda items ``user_id`` is in (as the manager or as the rep) since ``since``."""
+    statement = (
+        select(OneOnOneItem)
+        .where(
+            OneOnOneItem.team_id == team_id,
+            or_(
+                col(OneOnOneItem.manager_user_id) == user_id,
+                col(OneOnOneItem.rep_user_id) == user_id,
+            ),
+            col(OneOnOneItem.created_at) >= since,
+        )
+        .order_by(col(OneOnOneItem.created_at).desc(), col(OneOnOneItem.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())
+
+
+def open_commitments(
+    *, session: Session, team_id: str, user_id: str, skip_ids: set[int], limit: int
+) -> list[Reflection]:
+    """The rep's answered commitments nobody has asked about yet (neither a debrief nor, by
+    ``skip_ids``, a check-in), newest first."""
+    statement = (
+        select(Reflection)
+        .where(
+            Reflection.team_id == team_id,
+            Reflection.user_id == user_id,
+            col(Reflection.is_commitment).is_(True),
+            col(Reflection.answer).is_not(None),
+            col(Reflection.commitment_followed_up).is_(None),
+        )
+        .order_by(col(Reflection.created_at).desc(), col(Reflection.id).desc())
+        .limit(limit + len(skip_ids))
+    )
+    return [r for r in session.exec(statement).all() if r.id not in skip_ids][:limit]
