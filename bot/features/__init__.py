@@ -10,6 +10,7 @@ def feature_modules() -> list[ModuleType]:
     # Imported here so that importing the package builds nothing and loads no feature code.
     from bot.features import (
         checkins,
+        crm,
         debriefs,
         goals,
         home,
@@ -19,4 +20,4 @@ def feature_modules() -> list[ModuleType]:
         rebound_command,
     )
 
-    return [rebound_command, home, lifecycle, debriefs, kudos, checkins, goals, privacy]
+    return [rebound_command, home, lifecycle, debriefs, kudos, checkins, goals, privacy, crm]

@@ -33,6 +33,7 @@ from bot.blocks.debriefs import (
     parse_lost_submission,
     parse_reflection_submission,
     parse_won_submission,
+    read_crm_offer_id,
     read_reflection_metadata,
     reflection_modal,
     won_modal,
@@ -104,6 +105,8 @@ def lost_submitted(
             user_id=body["user"]["id"],
             submission=submission,
             submission_key=_submission_key(view),
+            # Opened from a CRM's *Debrief this*: the debrief keeps that deal's CRM id.
+            crm_offer_id=read_crm_offer_id(view.get("private_metadata")),
         ),
         error_block="deal",
     )
@@ -126,6 +129,8 @@ def won_submitted(
             user_id=body["user"]["id"],
             submission=submission,
             submission_key=_submission_key(view),
+            # Opened from a CRM's *Debrief this*: the debrief keeps that deal's CRM id.
+            crm_offer_id=read_crm_offer_id(view.get("private_metadata")),
         ),
         error_block="deal",
     )

@@ -16,7 +16,7 @@ from bot.uow import UnitOfWork
 from bot.usecases import checkins as checkin_usecases
 from bot.usecases.dashboard import ManagerDashboard, RepDashboard, manager_dashboard, rep_dashboard
 from bot.usecases.members import remember_profile
-from storage import kudos_queries, queries
+from storage import crm_queries, kudos_queries, queries
 from storage.models import Member
 
 
@@ -70,6 +70,9 @@ def home_data(
             session=session, team_id=team_id, user_id=user_id
         ),
         checkins_paused_until=_paused_until(member, now),
+        unmatched_crm_deals=(
+            crm_queries.count_needing_a_person(session=session, team_id=team_id) if is_admin else 0
+        ),
     )
     mine = rep_dashboard(
         session=session,

@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "processed_events",
     "scheduler_marks",
     "api_slots",
+    "crm_deals",
 }
 # slack-sdk's tables for multi-workspace installs (storage/oauth_store.py).
 OAUTH_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}
