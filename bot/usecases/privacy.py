@@ -43,7 +43,7 @@ WORKSPACE_EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
         "objection_handling", "process_score", "classification", "occurred_at",
         "celebrate_consent", "celebration_posted_at", "bounce_back_losses",
         "bounce_back_recovery_seconds", "reflection_requested_at", "reflection_answered_at",
-        "created_at",
+        "crm_source", "crm_deal_id", "created_at",
     ),
     "kudos": (
         "id", "team_id", "giver_user_id", "category", "message", "status", "channel_id",
