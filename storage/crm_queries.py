@@ -82,11 +82,12 @@ def due(
 
 
 def received(*, session: Session, source: str, now: datetime, limit: int = 200) -> list[CrmDeal]:
-    """Notifications whose deal is still to be read from `source` (new, or the read failed)."""
+    """Notifications whose deal is to be read from `source`: new ones, failed reads, and deals
+    that had no owner (one may be set in the CRM since)."""
     return [
         row
-        for row in due(session=session, states=(RECEIVED, ERROR), now=now, limit=limit)
-        if row.source == source
+        for row in due(session=session, states=(RECEIVED, ERROR, UNMATCHED), now=now, limit=limit)
+        if row.source == source and (row.state != UNMATCHED or row.owner_email is None)
     ]
 
 

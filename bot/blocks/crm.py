@@ -80,6 +80,15 @@ def not_now_reply(offer: DealOffer) -> dict[str, Any]:
     return {"text": text, "blocks": [section(text)]}
 
 
+def already_debriefed_reply(offer: DealOffer) -> dict[str, Any]:
+    """*Debrief this* on a deal whose debrief is saved: one debrief a deal."""
+    text = (
+        f"You've debriefed {_deal_words(offer)} already. Your lessons from it are in "
+        "`/rebound lessons`."
+    )
+    return {"text": text, "blocks": [section(text)]}
+
+
 def unmatched_deals_text(count: int) -> str:
     """The admins' Home line: closed deals Rebound kept but could offer to nobody yet."""
     deals = plural(count, "closed deal", "closed deals")

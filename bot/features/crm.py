@@ -13,14 +13,19 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
-from bot.blocks.crm import DEBRIEF_ACTION_ID, NOT_NOW_ACTION_ID, not_now_reply
+from bot.blocks.crm import (
+    DEBRIEF_ACTION_ID,
+    NOT_NOW_ACTION_ID,
+    already_debriefed_reply,
+    not_now_reply,
+)
 from bot.blocks.debriefs import CrmPrefill, lost_modal, won_modal
 from bot.domain.crm import CRM_NAMES
 from bot.domain.text import parse_row_id
 from bot.jobs import crm as jobs
 from bot.messaging import not_yours_message, post_to_response_url, reply_to_click, team_id_of
 from bot.usecases import crm as usecases
-from bot.usecases.crm import DebriefStart, NotTheirs
+from bot.usecases.crm import AlreadyDebriefed, DebriefStart, NotTheirs
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,9 @@ def debrief_clicked(
         return
     if isinstance(start, NotTheirs):
         reply_to_click(client, body, not_yours_message("debrief", start.owner_user_id))
+        return
+    if isinstance(start, AlreadyDebriefed):
+        reply_to_click(client, body, already_debriefed_reply(start.offer))
         return
     offer = start.offer
     prefill = CrmPrefill(
@@ -70,6 +78,9 @@ def not_now_clicked(
     if isinstance(start, NotTheirs):
         reply_to_click(client, body, not_yours_message("debrief", start.owner_user_id))
         return
+    if isinstance(start, AlreadyDebriefed):
+        reply_to_click(client, body, already_debriefed_reply(start.offer))
+        return
     response_url = body.get("response_url")
     if isinstance(response_url, str) and response_url:
         post_to_response_url(response_url, not_now_reply(start.offer), replace_original=True)
@@ -77,7 +88,7 @@ def not_now_clicked(
 
 def _start(
     context: BoltContext, body: dict[str, Any], action: dict[str, Any]
-) -> DebriefStart | NotTheirs | None:
+) -> DebriefStart | NotTheirs | AlreadyDebriefed | None:
     try:
         row_id = parse_row_id(action.get("value"))
     except ValueError:

@@ -45,8 +45,16 @@ from storage.models import CrmDeal
 
 # Outbox kinds (no hooks: what they record is written when they are queued).
 OFFER, OFFER_REMINDER = "crm-debrief-offer", "crm-debrief-reminder"
-# A CRM that failed, or an owner nobody in Slack matches, is tried again after this long.
+# A CRM that failed, or an owner nobody in Slack matches, is tried again after this long, then
+# less and less often (doubling, up to MAX_RETRY_AFTER), for as long as it takes.
 RETRY_AFTER = timedelta(minutes=5)
+MAX_RETRY_AFTER = timedelta(hours=6)
+
+
+def retry_after(attempts: int) -> timedelta:
+    return min(RETRY_AFTER * 2 ** min(max(attempts - 1, 0), 10), MAX_RETRY_AFTER)
+
+
 MAX_NAME = 120  # the /lost modal's deal field takes 120 characters
 
 
@@ -90,6 +98,13 @@ class NotTheirs:
     owner_user_id: str | None
 
 
+@dataclass(frozen=True)
+class AlreadyDebriefed:
+    """The offer's deal has its debrief: a second would count the deal twice."""
+
+    offer: DealOffer
+
+
 def offer_key(source: str, deal_id: str) -> str:
     return f"crm:{source}:{deal_id}:offer"
 
@@ -130,7 +145,8 @@ def store_stage_changes(uow: UnitOfWork, changes: Sequence[StageChange]) -> Stor
 
 
 def pending_reads(uow: UnitOfWork, *, source: str, limit: int = 200) -> list[PendingRead]:
-    """Notifications whose deal is to be read now: new ones, and failed reads due again."""
+    """Notifications whose deal is to be read now: new ones, failed reads due again, and deals
+    that had no owner, due again."""
     return [
         PendingRead(
             row_id=row.id or 0,
@@ -160,11 +176,11 @@ def record_crm_failure(uow: UnitOfWork, row_ids: Iterable[int], error: str) -> N
     now = uow.now()
     for row_id in row_ids:
         row = uow.session.get(CrmDeal, row_id)
-        if row is None or row.state not in (RECEIVED, ERROR):
+        if row is None or row.state not in (RECEIVED, ERROR, UNMATCHED):
             continue
         row.state, row.last_error = ERROR, error[:200]
         row.attempts += 1
-        row.next_try_at = now + RETRY_AFTER
+        row.next_try_at = now + retry_after(row.attempts)
         uow.session.add(row)
 
 
@@ -210,7 +226,8 @@ def receive_closed_deals(
             continue
         user_id = people.get((row.owner_email or "").lower()) if row.owner_email else None
         if user_id is None:
-            row.state, row.next_try_at = UNMATCHED, moment + RETRY_AFTER
+            row.attempts += 1
+            row.state, row.next_try_at = UNMATCHED, moment + retry_after(row.attempts)
             row.last_error = "no owner" if not row.owner_email else "no Slack user"
             uow.session.add(row)
             unmatched += 1
@@ -241,7 +258,8 @@ def _row_for(session: Session, deal: ClosedDeal, now: datetime) -> CrmDeal | Non
         row = crm_queries.by_event(session=session, source=deal.source, event_key=deal.event_key)
         assert row is not None
         return row
-    return row if row.state in (RECEIVED, ERROR) else None
+    # An unmatched deal has had no effect yet: read again, it may have an owner now.
+    return row if row.state in (RECEIVED, ERROR, UNMATCHED) else None
 
 
 def _fill(row: CrmDeal, deal: ClosedDeal) -> None:
@@ -287,6 +305,9 @@ def unmatched_deals(uow: UnitOfWork, *, limit: int = 200) -> list[Unmatched]:
         for row in crm_queries.due(
             session=uow.session, states=(UNMATCHED,), now=uow.now(), limit=limit
         )
+        # A deal with no owner has nobody to look up: its CRM is read again instead
+        # (pending_reads), where an owner set since is found.
+        if row.owner_email is not None
     ]
 
 
@@ -301,7 +322,7 @@ def offer_matched_deals(uow: UnitOfWork, matches: Mapping[int, str | None]) -> i
             continue
         if user_id is None:
             row.attempts += 1
-            row.next_try_at = now + RETRY_AFTER
+            row.next_try_at = now + retry_after(row.attempts)
             uow.session.add(row)
             continue
         if crm_queries.debriefed_by_hand(
@@ -330,14 +351,16 @@ def unmatched_count(uow: UnitOfWork, *, team_id: str) -> int:
 
 def start_debrief(
     uow: UnitOfWork, *, team_id: str, user_id: str, row_id: int
-) -> DebriefStart | NotTheirs | None:
-    """What *Debrief this* opens; NotTheirs when the offer is someone else's, None when there is
-    no such offer."""
+) -> DebriefStart | NotTheirs | AlreadyDebriefed | None:
+    """What *Debrief this* opens; NotTheirs when the offer is someone else's, AlreadyDebriefed
+    once its debrief is saved, None when there is no such offer."""
     row = crm_queries.get(session=uow.session, team_id=team_id, row_id=row_id)
     if row is None or row.state not in (OFFERED, DEBRIEFED):
         return None
     if row.slack_user_id != user_id:
         return NotTheirs(row.slack_user_id)
+    if row.state == DEBRIEFED:
+        return AlreadyDebriefed(_offer_of(row))
     return DebriefStart(
         offer=_offer_of(row), reason=rebound_reason(row.crm_reason), crm_reason=row.crm_reason
     )

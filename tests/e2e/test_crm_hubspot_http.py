@@ -275,6 +275,13 @@ def test_debrief_this_opens_the_prefilled_lost_modal_and_the_debrief_keeps_the_d
     assert len(saved) == 1
     assert (saved[0].crm_source, saved[0].crm_deal_id) == ("hubspot", deal_id)
     assert [r.state for r in rows(slack, deal_id)] == ["debriefed"]
+    # One debrief a deal: the button, clicked again, says so and opens nothing.
+    again = slack.mark()
+    slack.click(REP1, DEBRIEF_ACTION_ID, button_value(dm, DEBRIEF_ACTION_ID), message=dm)
+    slack.settle()
+    assert slack.views_opened(again) == []
+    said = [c for c in slack.ephemerals(REP1, again) if "debriefed" in _text(c)]
+    assert len(said) == 1 and name in _text(said[0])
     # No reminder after a debrief of that deal.
     assert slack.clock is not None
     later = tick(slack, slack.clock.now + timedelta(hours=30))

@@ -144,23 +144,38 @@ def test_unmatched_deals_are_kept_then_offered_once_matched(
     uow: UnitOfWork, clock: FakeClock
 ) -> None:
     with uow:
-        received = crm.receive_closed_deals(
-            uow, [_deal("e1"), _deal("e2", "102", owner_email=None)]
-        )
+        deals = [_deal("e1"), _deal("e2", "102", owner_email=None)]
+        received = crm.receive_closed_deals(uow, deals)
     assert received.unmatched == 2
     with uow:
         assert crm.unmatched_deals(uow) == []  # not before the retry delay
+        assert crm.pending_reads(uow, source="hubspot") == []
     clock.set(START + timedelta(minutes=6))
     with uow:
+        # The owner with an email is looked up in Slack again; the deal with no owner is read
+        # from the CRM again (an owner may be set there since).
         kept = crm.unmatched_deals(uow)
-        assert {k.owner_email for k in kept} == {"leo@example.com", None}
-        offered = crm.offer_matched_deals(
-            uow, {k.row_id: REP if k.owner_email else None for k in kept}
-        )
+        assert [k.owner_email for k in kept] == ["leo@example.com"]
+        assert [p.deal_id for p in crm.pending_reads(uow, source="hubspot")] == ["102"]
+        offered = crm.offer_matched_deals(uow, {kept[0].row_id: REP})
     with uow:
         assert offered == 1
         assert [o.post_key for o in _offers(uow.session)] == ["crm:hubspot:101:offer"]
         assert crm.unmatched_count(uow, team_id=TEAM) == 1
+        # Its owner is set in the CRM now: the re-read offers it.
+        crm.receive_closed_deals(
+            uow,
+            [_deal("e2", "102", owner_email="leo@example.com")],
+            owners={"leo@example.com": REP},
+        )
+    with uow:
+        assert [o.post_key for o in _offers(uow.session)] == [
+            "crm:hubspot:101:offer",
+            "crm:hubspot:102:offer",
+        ]
+        assert crm.unmatched_count(uow, team_id=TEAM) == 0
+        # Tried less and less often while nobody matches: 5 minutes, then 10, 20 ... 6 hours.
+        assert [crm.retry_after(n).total_seconds() / 60 for n in (1, 2, 3, 9)] == [5, 10, 20, 360]
 
 
 def test_one_reminder_and_none_after_a_debrief(uow: UnitOfWork, clock: FakeClock) -> None:

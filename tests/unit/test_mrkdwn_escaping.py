@@ -334,6 +334,9 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
     "crm.debrief_offer_reminder_dm": lambda t: [
         crm.debrief_offer_reminder_dm(crm.DealOffer(3, "hubspot", t[:120], False, 60000.0)),
     ],
+    "crm.already_debriefed_reply": lambda t: [
+        crm.already_debriefed_reply(crm.DealOffer(3, "hubspot", t[:120], False, 1.0)),
+    ],
     "crm.not_now_reply": lambda t: [
         crm.not_now_reply(crm.DealOffer(3, "hubspot", t[:120], False, 1.5, "SEK")),
     ],
