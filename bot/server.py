@@ -144,10 +144,14 @@ HUBSPOT_PATH = "/crm/hubspot"
 def hubspot_webhook(
     endpoint: HubSpotEndpoint, environ: WSGIEnvironment, start_response: StartResponse
 ) -> list[bytes]:
-    """Verify on the raw bytes, then parse, then store the notifications, then answer: the
-    deals themselves are read from HubSpot by a job (bot.jobs.crm), so the answer takes a
-    single insert, well inside the 5 seconds HubSpot waits before it counts a delivery as
-    failed and retries it (https://developers.hubspot.com/docs/api/webhooks, "Retries")."""
+    """Verify on the raw bytes, then parse, then store the notifications, then answer: the deals
+    themselves are read from HubSpot by a job (bot.jobs.crm), so the answer costs one insert.
+
+    HubSpot counts a slow answer as a failed delivery and sends it again (its webhooks overview,
+    https://developers.hubspot.com/docs/methods/webhooks/webhooks-overview, "Retries", gave one
+    second; later guides allow more), and retries 5xx answers, but not 400, 401, 403, 404 or
+    405: a forged or malformed request is refused for good, a database that is down is a 503,
+    delivered again later."""
     method = environ.get("REQUEST_METHOD", "GET")
     if method != "POST":
         return _json(start_response, 405, {"error": "HubSpot POSTs its webhooks here"})

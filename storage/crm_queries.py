@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.domain.crm import (
@@ -36,6 +37,25 @@ def insert_once(*, session: Session, values: Mapping[str, Any]) -> bool:
         {"attempts": 0, "name": "", **values},
         ["source", "event_key"],
     )
+
+
+def insert_many_once(*, session: Session, rows: list[Mapping[str, Any]]) -> int:
+    """Store a webhook's notifications in one statement (a batch of 100 is one round trip, so
+    HubSpot's answer stays quick); those stored before are left alone. Returns how many were
+    new."""
+    if not rows:
+        return 0
+    table = CrmDeal.__table__
+    values = [{"attempts": 0, "name": "", **row} for row in rows]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(table)  # type: ignore[arg-type]
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[table.c.source, table.c.event_key])  # type: ignore[attr-defined]
+        .returning(table.c.event_key)  # type: ignore[attr-defined]
+    )
+    return len(session.execute(statement).all())
 
 
 def by_event(*, session: Session, source: str, event_key: str) -> CrmDeal | None:

@@ -127,11 +127,12 @@ def _offer_of(row: CrmDeal) -> DealOffer:
 def store_stage_changes(uow: UnitOfWork, changes: Sequence[StageChange]) -> StoredChanges:
     """Keep each notification once (its event key); the deals are read later (PendingRead)."""
     now = uow.now()
-    new = 0
-    for change in changes:
-        new += crm_queries.insert_once(
-            session=uow.session,
-            values={
+    # A batch may name one eventId twice: stored once (the database would refuse the pair).
+    unique = {(c.source, c.event_key): c for c in changes}
+    new = crm_queries.insert_many_once(
+        session=uow.session,
+        rows=[
+            {
                 "team_id": change.team_id,
                 "source": change.source,
                 "event_key": change.event_key,
@@ -139,8 +140,10 @@ def store_stage_changes(uow: UnitOfWork, changes: Sequence[StageChange]) -> Stor
                 "crm_stage": change.stage,
                 "state": RECEIVED,
                 "received_at": now,
-            },
-        )
+            }
+            for change in unique.values()
+        ],
+    )
     return StoredChanges(new=new, replayed=len(changes) - new)
 
 
