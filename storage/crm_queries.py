@@ -154,10 +154,14 @@ def mark_debriefed(
 ) -> list[CrmDeal]:
     """A debrief was saved: its offer (by row id, or an offer of the same deal name made within a
     day) is debriefed, so no reminder follows. Returns the rows it settled."""
+    # Only the offer itself and the last day's: old offers never debriefed are not read again.
+    recent = col(CrmDeal.received_at) >= now - timedelta(days=1)
+    which = (col(CrmDeal.id) == row_id) | recent if row_id is not None else recent
     candidates = session.exec(
         select(CrmDeal).where(
             CrmDeal.team_id == team_id,
             col(CrmDeal.state).in_((OFFERED, UNMATCHED, ERROR)),
+            which,
         )
     ).all()
     settled = []
