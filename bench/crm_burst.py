@@ -136,7 +136,11 @@ def main() -> int:
                     print("time limit reached", flush=True)
                     break
                 ticker.tick()
-            print(f"offers in Slack after {time.monotonic() - began:.1f} s of jobs", flush=True)
+            print(
+                f"offers in Slack after {time.monotonic() - began:.1f} s of jobs; "
+                f"HubSpot API requests: {len(hubspot.calls)}",
+                flush=True,
+            )
             # HubSpot's retries of every request: stored already, no second effect.
             replays = [
                 signed_webhook(target, f"{PUBLIC_URL}/crm/hubspot", SECRET, body)

@@ -11,6 +11,10 @@ Modelled from HubSpot's docs:
   deals): `id`, `properties` (strings, or null for a property without a value, only those asked
   for, plus hs_object_id, createdate, hs_lastmodifieddate), `createdAt`, `updatedAt`, `archived`.
   An unknown id: 404 with {"status": "error", "category": "OBJECT_NOT_FOUND", …}.
+- POST /crm/v3/objects/deals/batch/read (https://developers.hubspot.com/docs/api-reference/legacy/
+  crm/objects/deals/batch/get-deals): {"inputs": [{"id"}], "properties": [...]}, at most 100
+  inputs; 200 {"status": "COMPLETE", "results": [deal objects as above], "startedAt",
+  "completedAt"}, or 207 with `numErrors` and `errors` for ids it could not read.
 - GET /crm/v3/owners/{ownerId}?idProperty=id (https://developers.hubspot.com/docs/api/crm/owners):
   `id`, `email`, `firstName`, `lastName`, `userId`, `createdAt`, `updatedAt`, `archived`.
 - Every request needs `Authorization: Bearer <private app token>`; without it, 401 with
@@ -130,21 +134,30 @@ class HubSpotStandIn:
 
     # -- answers ---------------------------------------------------------------------------------
 
-    def answer(self, method: str, url: str, authorization: str) -> tuple[int, dict[str, Any]]:
+    def answer(
+        self, method: str, url: str, authorization: str, body: bytes = b""
+    ) -> tuple[int, dict[str, Any]]:
         parsed = urlparse(url)
         path, query = parsed.path, parse_qs(parsed.query)
-        status, body = self._answer(method, path, query, authorization)
+        status, answer = self._answer(method, path, query, authorization, body)
         with self._lock:
             self.calls.append(HubSpotCall(method, path, status))
-        return status, body
+        return status, answer
 
     def _answer(
-        self, method: str, path: str, query: dict[str, list[str]], authorization: str
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        authorization: str,
+        body: bytes,
     ) -> tuple[int, dict[str, Any]]:
         if authorization != f"Bearer {self.access_token}":
             return 401, _error("INVALID_AUTHENTICATION", "Authentication credentials not found.")
         if self.down:
             return 503, _error("SERVICE_UNAVAILABLE", "Service unavailable")
+        if method == "POST" and path == "/crm/v3/objects/deals/batch/read":
+            return self._batch_read(body)
         if method != "GET":
             return 405, _error("METHOD_NOT_ALLOWED", "Method not allowed")
         if path == "/crm/v3/pipelines/deals":
@@ -181,6 +194,53 @@ class HubSpotStandIn:
                 **owner,
             }
         return 404, _error("NOT_FOUND", "Not found")
+
+    def _deal_object(self, deal_id: str, wanted: list[str]) -> dict[str, Any] | None:
+        with self._lock:
+            deal = self.deals.get(deal_id)
+        if deal is None:
+            return None
+        properties: dict[str, Any] = {name: deal.get(name) for name in wanted if name}
+        properties.update(hs_object_id=deal_id, createdate=_STAMP, hs_lastmodifieddate=_STAMP)
+        return {
+            "id": deal_id,
+            "properties": properties,
+            "createdAt": _STAMP,
+            "updatedAt": _STAMP,
+            "archived": False,
+        }
+
+    def _batch_read(self, body: bytes) -> tuple[int, dict[str, Any]]:
+        # 200 when every id was read; 207 (multi-status) with `errors` naming the ids that were
+        # not, beside the `results` that were.
+        try:
+            request = json.loads(body)
+            ids = [str(item["id"]) for item in request["inputs"]]
+            wanted = [str(name) for name in request.get("properties") or []]
+        except (ValueError, KeyError, TypeError):
+            return 400, _error("VALIDATION_ERROR", "Invalid input JSON")
+        if len(ids) > 100:
+            return 400, _error("VALIDATION_ERROR", "Batch input limit exceeded (100)")
+        results = [d for d in (self._deal_object(i, wanted) for i in ids) if d is not None]
+        missing = [i for i in ids if i not in {r["id"] for r in results}]
+        answer: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": _STAMP,
+            "completedAt": _STAMP,
+        }
+        if not missing:
+            return 200, answer
+        answer["numErrors"] = 1
+        answer["errors"] = [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "message": "Could not get some DEAL objects, they may be deleted or not exist.",
+                "context": {"ids": missing},
+            }
+        ]
+        return 207, answer
 
     def _pipeline(self, pipeline_id: str) -> dict[str, Any]:
         label, stages = self.pipelines[pipeline_id]
@@ -225,8 +285,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self) -> None:
         stand_in: HubSpotStandIn = self.server.stand_in  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        sent = self.rfile.read(length) if length > 0 else b""
         status, body = stand_in.answer(
-            self.command, self.path, self.headers.get("Authorization", "")
+            self.command, self.path, self.headers.get("Authorization", ""), sent
         )
         data = json.dumps(body).encode()
         self.send_response(status)

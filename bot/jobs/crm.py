@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
@@ -19,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import Deps
 from bot.crm.hubspot import SOURCE as HUBSPOT
 from bot.crm.hubspot_api import HubSpotError, HubSpotReader
-from bot.domain.crm import ClosedDeal, StageChange
+from bot.domain.crm import StageChange
 from bot.jobs.goals import team_clients
 from bot.scheduler import ScheduledJob
 from bot.slack_clients import TeamClients
@@ -67,8 +66,8 @@ def read_hubspot_deals(deps: Deps, reader: HubSpotReader, clients: TeamClients) 
             break
         ignored: list[int] = []
         failed: dict[str, list[int]] = {}
-        deals: list[ClosedDeal] = []
-        read: dict[tuple[str, str], ClosedDeal] = {}  # a deal notified twice is read once
+        closings: list[tuple[StageChange, bool]] = []
+        row_of: dict[str, int] = {}
         for row in pending:
             change = StageChange(
                 source=row.source,
@@ -79,21 +78,22 @@ def read_hubspot_deals(deps: Deps, reader: HubSpotReader, clients: TeamClients) 
             )
             try:
                 closing = reader.closing_of(change.stage)
-                if not closing.closed:
-                    ignored.append(row.row_id)
-                    continue
-                known = read.get((row.team_id, row.deal_id))
-                deal = (
-                    replace(known, event_key=row.event_key, won=closing.won)
-                    if known is not None
-                    else reader.closed_deal(change, won=closing.won)
-                )
             except HubSpotError as error:
-                log.warning("HubSpot could not be read: %s", error)
                 failed.setdefault(str(error), []).append(row.row_id)
                 continue
-            read[(row.team_id, row.deal_id)] = deal
-            deals.append(deal)
+            if not closing.closed:
+                ignored.append(row.row_id)
+                continue
+            closings.append((change, closing.won))
+            row_of[change.event_key] = row.row_id
+        # The deals 100 a request, their owners cached: a burst costs HubSpot few requests.
+        deals, unread = reader.closed_deals(closings)
+        for event_key, error in unread.items():
+            failed.setdefault(error, []).append(row_of[event_key])
+        if failed:
+            log.warning(
+                "HubSpot could not be read for %d notifications", sum(map(len, failed.values()))
+            )
         owners = lookup_owners(clients, ((d.team_id, d.owner_email) for d in deals))
         with deps.uow() as uow:
             usecases.ignore_notifications(uow, ignored)
@@ -105,7 +105,7 @@ def read_hubspot_deals(deps: Deps, reader: HubSpotReader, clients: TeamClients) 
                 owners={email: user for (_, email), user in owners.items() if user},
             )
         handled += len(pending)
-        if failed and len(failed) == len(pending):
+        if sum(map(len, failed.values())) == len(pending):
             break  # HubSpot is down: the rest waits for the next tick
     return handled
 
