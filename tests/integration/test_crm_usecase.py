@@ -216,3 +216,18 @@ def test_one_reminder_and_none_after_a_debrief(uow: UnitOfWork, clock: FakeClock
         "crm:hubspot:101:reminder",
     ]
     assert (outcome.crm_source, outcome.crm_deal_id) == ("hubspot", "102")
+
+
+def test_forget_me_deletes_the_deals_offered_to_the_person(uow: UnitOfWork) -> None:
+    from storage.privacy_queries import delete_personal_rows
+
+    with uow:
+        crm.receive_closed_deals(
+            uow,
+            [_deal("e1"), _deal("e2", "102", owner_email="priya@example.com")],
+            owners={"leo@example.com": REP, "priya@example.com": "U0REP2"},
+        )
+    with uow:
+        delete_personal_rows(session=uow.session, team_id=TEAM, user_id=REP)
+    with uow:
+        assert [(r.deal_id, r.slack_user_id) for r in _rows(uow.session)] == [("102", "U0REP2")]
