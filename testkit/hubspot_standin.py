@@ -32,6 +32,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import threading
 import time
 import urllib.error
@@ -303,7 +304,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 # --- webhooks, as HubSpot sends them ------------------------------------------------------------
 
-_event_ids = itertools.count(int(time.time()) * 1000)
+# eventIds unique across the processes of a run (a test's webhooks and a bench's alike).
+_event_ids = itertools.count(secrets.randbelow(10**12) * 1000 + 1)
 
 
 def deal_stage_event(
