@@ -66,6 +66,7 @@ IDEMPOTENT_METHODS = frozenset(
     {
         "auth.test",
         "users.info",
+        "users.lookupByEmail",
         "users.list",
         "users.profile.get",
         "team.info",

@@ -151,16 +151,32 @@ def _serve(
     settings: Settings, clock: Clock, *, host: str, port: int, threads: int, scheduler: bool
 ) -> int:
     from bot.runtime import build_runtime
-    from bot.server import make_http_server, make_wsgi_app
+    from bot.server import HubSpotEndpoint, make_http_server, make_wsgi_app
 
     runtime = build_runtime(settings, clock=clock)
+    hubspot = None
+    if settings.hubspot_enabled and settings.public_url:
+        if runtime.team_id is None:
+            # Many workspaces: each would connect its own portal; not built yet.
+            log.warning("HubSpot webhooks need a single workspace's bot token; /crm/hubspot is off")
+        else:
+            hubspot = HubSpotEndpoint(
+                client_secret=settings.hubspot_client_secret or "",
+                public_url=settings.public_url,
+                team_id=runtime.team_id,
+                uow=runtime.deps.uow,
+            )
     runtime.start_dispatcher()
     if scheduler:
         runtime.start_scheduler()
     _freeze_startup_heap()
     server = make_http_server(
         make_wsgi_app(
-            runtime.app, runtime.engine, settings.slack_signing_secret or "", runtime.deps.metrics
+            runtime.app,
+            runtime.engine,
+            settings.slack_signing_secret or "",
+            runtime.deps.metrics,
+            hubspot=hubspot,
         ),
         host=host,
         port=port,

@@ -16,6 +16,9 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///rebound.db"
+# HubSpot's API (https://developers.hubspot.com/docs/api/overview: every endpoint under
+# https://api.hubapi.com); tests point HUBSPOT_API_URL at testkit's stand-in.
+DEFAULT_HUBSPOT_API_URL = "https://api.hubapi.com"
 MAKE_ENCRYPTION_KEY = (
     'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 )
@@ -44,6 +47,16 @@ class Settings:
     slack_client_id: str | None = None
     slack_client_secret: str | None = None
     encryption_key: str | None = None
+    # CRM webhooks: the app's public base URL (HubSpot signs the full URI it called), and
+    # HubSpot's client secret (verifies its v3 signatures) and private-app token (reads deals).
+    public_url: str | None = None
+    hubspot_client_secret: str | None = None
+    hubspot_access_token: str | None = None
+    hubspot_api_url: str = DEFAULT_HUBSPOT_API_URL
+
+    @property
+    def hubspot_enabled(self) -> bool:
+        return bool(self.hubspot_client_secret and self.hubspot_access_token)
 
     @property
     def oauth_mode(self) -> bool:
@@ -164,7 +177,45 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "SLACK_CLIENT_SECRET (Basic Information → App Credentials)",
         )
 
+    public_url = _clean(environ, "REBOUND_PUBLIC_URL")
+    if public_url is not None:
+        parsed_public = urlparse(public_url)
+        if parsed_public.scheme not in ("http", "https") or not parsed_public.netloc:
+            raise ConfigError(
+                "REBOUND_PUBLIC_URL",
+                f"{public_url!r} is not an http(s) URL; use the address Slack and your CRM reach "
+                "Rebound at, e.g. https://rebound.example.com",
+            )
+        public_url = public_url.rstrip("/")
+    hubspot_secret = _clean(environ, "HUBSPOT_CLIENT_SECRET")
+    hubspot_token = _clean(environ, "HUBSPOT_ACCESS_TOKEN")
+    if bool(hubspot_secret) != bool(hubspot_token):
+        missing = "HUBSPOT_ACCESS_TOKEN" if hubspot_secret else "HUBSPOT_CLIENT_SECRET"
+        raise ConfigError(
+            missing,
+            "not set; HubSpot needs both HUBSPOT_CLIENT_SECRET (your app's Auth tab → Client "
+            "secret) and HUBSPOT_ACCESS_TOKEN (the private app's access token)",
+        )
+    if hubspot_secret and public_url is None:
+        raise ConfigError(
+            "REBOUND_PUBLIC_URL",
+            "not set; HubSpot signs the full URL it calls, so Rebound needs its public address "
+            "(e.g. https://rebound.example.com) to check the signature",
+        )
+    hubspot_api_url = (_clean(environ, "HUBSPOT_API_URL") or DEFAULT_HUBSPOT_API_URL).rstrip("/")
+    parsed_hubspot = urlparse(hubspot_api_url)
+    if parsed_hubspot.scheme not in ("http", "https") or not parsed_hubspot.netloc:
+        raise ConfigError(
+            "HUBSPOT_API_URL",
+            f"{hubspot_api_url!r} is not an http(s) URL; leave it unset to use "
+            f"{DEFAULT_HUBSPOT_API_URL}",
+        )
+
     return Settings(
+        public_url=public_url,
+        hubspot_client_secret=hubspot_secret,
+        hubspot_access_token=hubspot_token,
+        hubspot_api_url=hubspot_api_url,
         send_rate_per_second=send_rate_per_second,
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,

@@ -33,6 +33,8 @@ class Runtime:
     deps: Deps
     app: App
     scheduler: BackgroundScheduler | None = None
+    # The workspace of the one bot token (auth.test at start-up); None in OAuth mode.
+    team_id: str | None = None
 
     def start_scheduler(self) -> None:
         """Tick this process's scheduler; the database decides which process sends what."""
@@ -101,12 +103,13 @@ def build_runtime(
     engine, deps = build_deps(settings, clock=clock, metrics=make_metrics())
     deps = replace(deps, dispatcher=make_dispatcher(deps))
     app = create_app(deps, token_verification_enabled=token_verification_enabled)
+    team_id = None
     if settings.slack_bot_token and not settings.oauth_mode:
-        _mark_token_workspace_installed(app, deps)
-    return Runtime(settings, engine, deps.session_factory, deps, app)
+        team_id = _mark_token_workspace_installed(app, deps)
+    return Runtime(settings, engine, deps.session_factory, deps, app, team_id=team_id)
 
 
-def _mark_token_workspace_installed(app: App, deps: Deps) -> None:
+def _mark_token_workspace_installed(app: App, deps: Deps) -> str | None:
     """One workspace, one bot token: a token that works means the app is installed there, so a
     past `app_uninstalled` (after which an admin reinstalled and put the new token in .env) must
     not lead to the workspace's data being deleted when its grace period runs out."""
@@ -118,7 +121,7 @@ def _mark_token_workspace_installed(app: App, deps: Deps) -> None:
         identity = app.client.auth_test()
     except SlackApiError as error:
         log.warning("auth.test failed at start-up: %s", error.response.get("error"))
-        return
+        return None
     with deps.uow() as uow:
         oauth_queries.mark_installed(
             session=uow.session,
@@ -126,3 +129,4 @@ def _mark_token_workspace_installed(app: App, deps: Deps) -> None:
             name=identity.get("team"),
             enterprise_id=identity.get("enterprise_id"),
         )
+    return str(identity["team_id"])

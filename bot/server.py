@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from alembic.runtime.migration import MigrationContext
@@ -17,8 +18,11 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.crm import hubspot as hubspot_hooks
 from bot.metrics import Metrics, observe_request, request_kind
 from bot.payloads import Malformed, check_payload, parse_request
+from bot.uow import UnitOfWork
+from bot.usecases.crm import store_stage_changes
 from storage.db import head_revision, ping
 
 if TYPE_CHECKING:
@@ -37,8 +41,22 @@ MAX_BODY_BYTES = 1024 * 1024
 WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
 
+@dataclass(frozen=True)
+class HubSpotEndpoint:
+    """`POST /crm/hubspot`: HubSpot's webhooks for the one workspace of this bot token."""
+
+    client_secret: str
+    public_url: str  # REBOUND_PUBLIC_URL: HubSpot signs the URI it called, scheme and host too
+    team_id: str
+    uow: Callable[[], UnitOfWork]
+
+
 def make_wsgi_app(
-    app: App, engine: Engine, signing_secret: str, metrics: Metrics | None = None
+    app: App,
+    engine: Engine,
+    signing_secret: str,
+    metrics: Metrics | None = None,
+    hubspot: HubSpotEndpoint | None = None,
 ) -> WsgiApp:
     slack_handler = SlackRequestHandler(app, path="/slack/events")
     oauth_paths = (
@@ -110,12 +128,65 @@ def make_wsgi_app(
                 metrics, kind, status_box[0] if status_box else 500, time.perf_counter() - started
             )
             return result
+        if path == HUBSPOT_PATH and hubspot is not None:
+            return hubspot_webhook(hubspot, environ, start_response)
         if app.oauth_flow is not None and method == "GET" and path in oauth_paths:
             # Multi-workspace installs: Bolt starts (install) and finishes (redirect) the flow.
             return slack_handler(environ, start_response)
         return _json(start_response, 404, {"error": "not found"})
 
     return rebound_wsgi
+
+
+HUBSPOT_PATH = "/crm/hubspot"
+
+
+def hubspot_webhook(
+    endpoint: HubSpotEndpoint, environ: WSGIEnvironment, start_response: StartResponse
+) -> list[bytes]:
+    """Verify on the raw bytes, then parse, then store the notifications, then answer: the deals
+    themselves are read from HubSpot by a job (bot.jobs.crm), so the answer costs one insert.
+
+    HubSpot counts a slow answer as a failed delivery and sends it again (its webhooks overview,
+    https://developers.hubspot.com/docs/methods/webhooks/webhooks-overview, "Retries", gave one
+    second; later guides allow more), and retries 5xx answers, but not 400, 401, 403, 404 or
+    405: a forged or malformed request is refused for good, a database that is down is a 503,
+    delivered again later."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    if method != "POST":
+        return _json(start_response, 405, {"error": "HubSpot POSTs its webhooks here"})
+    body = _read_body(environ)
+    if body is None:
+        return _json(start_response, 413, {"error": "request body too large"})
+    query = environ.get("QUERY_STRING", "")
+    uri = endpoint.public_url + HUBSPOT_PATH + (f"?{query}" if query else "")
+    if not hubspot_hooks.is_signature_valid(
+        endpoint.client_secret,
+        method=method,
+        uri=uri,
+        body=body,
+        timestamp=environ.get("HTTP_X_HUBSPOT_REQUEST_TIMESTAMP", ""),
+        signature=environ.get("HTTP_X_HUBSPOT_SIGNATURE_V3", ""),
+        now_ms=int(time.time() * 1000),
+    ):
+        return _json(start_response, 401, {"error": "invalid signature"})
+    try:
+        batch = hubspot_hooks.parse_batch(body, team_id=endpoint.team_id)
+    except hubspot_hooks.BadBatch as problem:
+        log.warning("refused a HubSpot webhook: %s", problem)
+        return _json(start_response, 400, {"error": "malformed payload"})
+    try:
+        with endpoint.uow() as uow:
+            stored = store_stage_changes(uow, batch.changes)
+    except SQLAlchemyError:
+        # Not acknowledged, so HubSpot delivers it again (for up to a day): nothing is lost.
+        log.exception("could not store a HubSpot webhook")
+        return _json(start_response, 503, {"error": "database unavailable"})
+    return _json(
+        start_response,
+        200,
+        {"events": batch.events, "stored": stored.new, "replayed": stored.replayed},
+    )
 
 
 def readiness(engine: Engine) -> tuple[bool, str]:
@@ -170,6 +241,7 @@ def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> l
     reasons = {
         200: "OK",
         400: "Bad Request",
+        401: "Unauthorized",
         404: "Not Found",
         405: "Method Not Allowed",
         413: "Content Too Large",

@@ -258,6 +258,10 @@ class Outcome(SQLModel, table=True):
     calibrated_process_score: float | None = None
     calibrated_classification: str | None = None  # CLASSIFICATIONS
     calibration_note: str | None = None
+    # A debrief of a deal a CRM closed (from its *Debrief this* offer): the CRM and the deal's
+    # id there, so reviews can link back to it.
+    crm_source: str | None = None
+    crm_deal_id: str | None = None
     created_at: datetime = _created_at()
 
 
@@ -523,6 +527,49 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class CrmDeal(SQLModel, table=True):
+    """One closed deal a CRM told us about, kept whatever became of it (bot.domain.crm states).
+
+    ``event_key`` is the CRM's own notification id (HubSpot's eventId, Salesforce's
+    notification Id), unique per CRM: a redelivered notification finds its row and has no
+    second effect. ``deal_id`` is the deal in that CRM: one deal closing is offered once,
+    however many notifications say so."""
+
+    __tablename__ = "crm_deals"
+    __table_args__ = (
+        UniqueConstraint("source", "event_key", name="uq_crm_deals_source_event"),
+        Index("ix_crm_deals_team_deal", "team_id", "source", "deal_id"),
+        # The job's queries: the rows still to read or match, and offers due a reminder.
+        Index("ix_crm_deals_state", "state", "next_try_at"),
+        Index("ix_crm_deals_reminder_due", "state", "reminded_at", "offered_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    source: str  # bot.domain.crm.CRM_SOURCES
+    event_key: str
+    deal_id: str
+    state: str  # bot.domain.crm.CRM_DEAL_STATES
+    # The stage the notification moved the deal into, as the CRM names it (HubSpot's stage id).
+    crm_stage: str | None = None
+    won: bool | None = None
+    name: str = ""
+    amount: float | None = Field(default=None, sa_type=Money)
+    currency: str | None = None
+    crm_reason: str | None = None
+    owner_email: str | None = None
+    link: str | None = None
+    slack_user_id: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    # When the next read or match may be tried (None: at once).
+    next_try_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    offered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    debriefed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
 class ApiSlot(SQLModel, table=True):
     """When a workspace may next call a Slack method that every process shares one small
     allowance of (conversations.history for reconciliation: 1 request a minute per workspace
@@ -577,6 +624,7 @@ __all__ = [
     "POST_STATUSES",
     "CheckIn",
     "CheckInAnswer",
+    "CrmDeal",
     "Goal",
     "Kudos",
     "KudosRecipient",

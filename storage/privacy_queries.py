@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, col, select
 from storage.models import (
     CheckIn,
     CheckInAnswer,
+    CrmDeal,
     Goal,
     Kudos,
     KudosRecipient,
@@ -243,6 +244,11 @@ def delete_personal_rows(*, session: Session, team_id: str, user_id: str) -> dic
         delete(KudosRecipient).where(
             KudosRecipient.team_id == team_id, KudosRecipient.user_id == user_id
         ),
+    )
+    # The CRM's closed deals offered to this person (their email, their Slack id) go too.
+    _deleted(
+        session,
+        delete(CrmDeal).where(CrmDeal.team_id == team_id, CrmDeal.slack_user_id == user_id),
     )
     forget_outbox_rows(session=session, team_id=team_id, user_id=user_id)
     return counts

@@ -21,17 +21,34 @@ from typing import Any, TextIO
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.scheduler import Ticker
+from testkit.hubspot_standin import HubSpotStandIn
 from testkit.render import mrkdwn_to_text, render_message, render_view
 from testkit.simulator import HttpReply, SlackSender
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 
 TEAM = (
     StandInUser(
-        id="U0MAYA", name="maya", real_name="Maya Chen", tz="America/New_York", is_admin=True
+        id="U0MAYA",
+        name="maya",
+        real_name="Maya Chen",
+        tz="America/New_York",
+        is_admin=True,
+        email="maya@acme.example",
     ),
-    StandInUser(id="U0LEO", name="leo", real_name="Leo Okafor", tz="Europe/London"),
-    StandInUser(id="U0PRIYA", name="priya", real_name="Priya Raman", tz="America/Los_Angeles"),
+    StandInUser(
+        id="U0LEO", name="leo", real_name="Leo Okafor", tz="Europe/London", email="leo@acme.example"
+    ),
+    StandInUser(
+        id="U0PRIYA",
+        name="priya",
+        real_name="Priya Raman",
+        tz="America/Los_Angeles",
+        email="priya@acme.example",
+    ),
 )
+# HubSpot, connected to the demo's HubSpot stand-in: webhooks are signed for this public URL.
+DEMO_PUBLIC_URL = "https://rebound.acme.example"
+DEMO_HUBSPOT_SECRET = "demo-hubspot-client-secret"
 CHANNELS = {"C0WINS": "wins", "C0SALES": "sales"}
 # The demo's week starts Monday 23 November 2026, 09:00 in New York.
 DEMO_START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
@@ -161,6 +178,9 @@ class DemoContext:
     maya: str = "U0MAYA"
     leo: str = "U0LEO"
     priya: str = "U0PRIYA"
+    # The HubSpot stand-in and where the app takes HubSpot's webhooks (the CRM scene).
+    hubspot: HubSpotStandIn | None = None
+    hubspot_webhook_url: str = ""
 
     def wait_for_new(self, seen: int, method: str, count: int = 1) -> list[RecordedCall]:
         """Wait until `count` new calls to `method` arrived after index `seen`."""
@@ -175,7 +195,7 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
     # Imported here: only the demo needs a server in-process.
     from bot.app import build_ticker
     from bot.runtime import build_runtime
-    from bot.server import make_http_server, make_wsgi_app
+    from bot.server import HubSpotEndpoint, make_http_server, make_wsgi_app
     from testkit.demo_scenes import all_scenes
 
     out = out or sys.stdout
@@ -188,20 +208,33 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
     for channel_id, name in CHANNELS.items():
         standin.add_channel(channel_id, name)
 
+    hubspot = HubSpotStandIn().start()
     secret = secrets.token_hex(16)
     settings = Settings(
         slack_bot_token=standin.bot_token,
         slack_signing_secret=secret,
         slack_api_url=standin.url,
         database_url=f"sqlite:///{folder / 'rebound.db'}",
+        public_url=DEMO_PUBLIC_URL,
+        hubspot_client_secret=DEMO_HUBSPOT_SECRET,
+        hubspot_access_token=hubspot.access_token,
+        hubspot_api_url=hubspot.url,
     )
     clock = FakeClock(DEMO_START)
     runtime = build_runtime(settings, clock=clock)
     # Messages that are not a request's direct answer go out through the outbox, as in `serve`.
     runtime.start_dispatcher()
     ticker = build_ticker(runtime.deps)
+    hubspot_endpoint = HubSpotEndpoint(
+        client_secret=DEMO_HUBSPOT_SECRET,
+        public_url=DEMO_PUBLIC_URL,
+        team_id=runtime.team_id or standin.team_id,
+        uow=runtime.deps.uow,
+    )
     server = make_http_server(
-        make_wsgi_app(runtime.app, runtime.engine, secret), host="127.0.0.1", port=0
+        make_wsgi_app(runtime.app, runtime.engine, secret, hubspot=hubspot_endpoint),
+        host="127.0.0.1",
+        port=0,
     )
     thread = threading.Thread(target=server.run, name="rebound-demo-http", daemon=True)
     thread.start()
@@ -214,13 +247,23 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
     )
     transcript = Transcript(standin, out, quiet=quiet)
     transcript.seen = len(standin.calls)
-    context = DemoContext(standin, sender, transcript, clock, ticker, folder)
+    context = DemoContext(
+        standin,
+        sender,
+        transcript,
+        clock,
+        ticker,
+        folder,
+        hubspot=hubspot,
+        hubspot_webhook_url=f"http://127.0.0.1:{server.effective_port}/crm/hubspot",
+    )
     try:
         for play in all_scenes():
             play(context)
     finally:
         server.close()
         standin.stop()
+        hubspot.stop()
         runtime.close()
 
     (folder / "transcript.txt").write_text("\n".join(transcript.lines) + "\n", encoding="utf-8")

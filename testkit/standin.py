@@ -163,6 +163,8 @@ class StandInUser:
     is_owner: bool = False
     is_bot: bool = False
     deleted: bool = False
+    # profile.email, which Slack shows apps with users:read.email (users.lookupByEmail finds it).
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -927,6 +929,7 @@ class SlackStandIn:
             "auth.test": self._auth_test,
             "users.info": self._users_info,
             "users.list": self._users_list,
+            "users.lookupByEmail": self._users_lookup_by_email,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "conversations.list": self._conversations_list,
@@ -1775,6 +1778,8 @@ class SlackStandIn:
         }
         if user.is_bot:
             profile["bot_id"] = self.bot_id
+        if user.email is not None:
+            profile["email"] = user.email
         return {
             "id": user.id,
             "team_id": self.team_id,
@@ -1913,6 +1918,19 @@ class SlackStandIn:
 
     def _users_info(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"user": self._user_object(self._known_user(params.get("user")))}
+
+    def _users_lookup_by_email(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        # https://docs.slack.dev/reference/methods/users.lookupByEmail: "Find a user with an
+        # email address" (required argument `email`, scope users:read.email); the answer is the
+        # same user object as users.info's, and an address nobody in the workspace has is the
+        # error `users_not_found`.
+        email = str(params.get("email") or "").strip().lower()
+        if not email:
+            raise SlackApiErrorAnswer("invalid_arguments")
+        for user in self.users.values():
+            if user.email is not None and user.email.lower() == email:
+                return {"user": self._user_object(user)}
+        raise SlackApiErrorAnswer("users_not_found")
 
     def _users_list(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         members = [self._user_object(user) for user in self.users.values()]

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.blocks.crm import unmatched_deals_text
 from bot.blocks.help import COMMANDS
 from bot.blocks.kit import context, divider, header, section
 from bot.blocks.kudos import kudos_received_text
@@ -28,6 +29,8 @@ class HomeFacts:
     # False for people who get no weekly check-in (e.g. a manager who reports to nobody).
     gets_checkins: bool = True
     checkins_paused_until: str | None = None  # a date, already in the person's words
+    # Admins: closed deals from the CRM kept but offered to nobody (no owner, no Slack match).
+    unmatched_crm_deals: int = 0
 
 
 # Slack's limit on blocks in a Home view.
@@ -75,6 +78,8 @@ def home_view(facts: HomeFacts, dashboard: Sequence[dict[str, Any]] = ()) -> dic
     )
     blocks.append(section("\n".join(line for line in [*team_lines, checkin, channel] if line)))
     blocks.append(section(kudos_received_text(facts.kudos_received)))
+    if facts.is_admin and facts.unmatched_crm_deals > 0:
+        blocks.append(section(unmatched_deals_text(facts.unmatched_crm_deals)))
     # The dashboard gives way first, so the view stays within Slack's block limit.
     blocks.extend(list(dashboard)[: MAX_HOME_BLOCKS - len(blocks) - 3])
     blocks.append(divider())

@@ -10,6 +10,7 @@ def feature_modules() -> list[ModuleType]:
     # Imported here so that importing the package builds nothing and loads no feature code.
     from bot.features import (
         checkins,
+        crm,
         debriefs,
         goals,
         home,
@@ -30,4 +31,5 @@ def feature_modules() -> list[ModuleType]:
         one_on_ones,
         goals,
         privacy,
+        crm,
     ]

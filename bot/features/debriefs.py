@@ -51,6 +51,7 @@ from bot.blocks.debriefs import (
     parse_reflection_submission,
     parse_won_submission,
     read_calibration_metadata,
+    read_crm_offer_id,
     read_reflection_metadata,
     reflection_modal,
     take_back_lost_track,
@@ -140,6 +141,8 @@ def lost_submitted(
             user_id=body["user"]["id"],
             submission=submission,
             submission_key=_submission_key(view),
+            # Opened from a CRM's *Debrief this*: the debrief keeps that deal's CRM id.
+            crm_offer_id=read_crm_offer_id(view.get("private_metadata")),
         ),
         error_block="deal",
     )
@@ -162,6 +165,8 @@ def won_submitted(
             user_id=body["user"]["id"],
             submission=submission,
             submission_key=_submission_key(view),
+            # Opened from a CRM's *Debrief this*: the debrief keeps that deal's CRM id.
+            crm_offer_id=read_crm_offer_id(view.get("private_metadata")),
         ),
         error_block="deal",
     )

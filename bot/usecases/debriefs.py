@@ -65,6 +65,7 @@ from bot.uow import (
     to_sent_post,
     to_user,
 )
+from bot.usecases import crm
 from storage import debriefs_queries as dq
 from storage import outbox_queries, queries
 from storage.models import OutboxMessage, Outcome, Reflection
@@ -194,6 +195,14 @@ def rep_resilience(*, session: Session, team_id: str, user_id: str) -> Resilienc
     )
 
 
+def _crm_link(
+    session: Session, team_id: str, user_id: str, crm_offer_id: int | None
+) -> dict[str, str]:
+    """The CRM deal a debrief opened from its offer is kept with it (the outcome's link)."""
+    link = crm.debrief_link(session, team_id=team_id, user_id=user_id, row_id=crm_offer_id)
+    return {"crm_source": link[0], "crm_deal_id": link[1]} if link else {}
+
+
 def save_loss(
     *,
     session: Session,
@@ -202,6 +211,7 @@ def save_loss(
     submission: LossSubmission,
     submission_key: str,
     now: datetime,
+    crm_offer_id: int | None = None,
 ) -> SavedOutcome | None:
     """Save and classify a loss; None when this submission was saved before."""
     workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
@@ -229,10 +239,14 @@ def save_loss(
             # (reflection_requested_at is set once the questions are in the rep's DM.)
             "rep_dm_pending_since": now,
             "manager_note_pending_since": now if manager else None,
+            **_crm_link(session, team_id, user_id, crm_offer_id),
         },
     )
     if outcome is None:
         return None
+    crm.settle_offers(
+        session, team_id=team_id, now=now, row_id=crm_offer_id, deal_name=submission.deal
+    )
     return SavedOutcome(
         facts=facts_of(outcome),
         manager_user_id=manager,
@@ -248,6 +262,7 @@ def save_win(
     submission: WinSubmission,
     submission_key: str,
     now: datetime,
+    crm_offer_id: int | None = None,
 ) -> SavedOutcome | None:
     """Save and classify a win, noting the losing streak it ended; None when saved before."""
     workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
@@ -282,10 +297,14 @@ def save_win(
             # Sent right after this commit; the dispatcher retries whatever Slack refused.
             "rep_dm_pending_since": now,
             "manager_note_pending_since": now if notes_manager else None,
+            **_crm_link(session, team_id, user_id, crm_offer_id),
         },
     )
     if outcome is None:
         return None
+    crm.settle_offers(
+        session, team_id=team_id, now=now, row_id=crm_offer_id, deal_name=submission.deal
+    )
     return SavedOutcome(
         facts=facts_of(outcome),
         manager_user_id=manager,
@@ -562,6 +581,7 @@ def record_loss(
     user_id: str,
     submission: LossSubmission,
     submission_key: str,
+    crm_offer_id: int | None = None,
 ) -> SavedOutcome | None:
     """Save the loss and queue the rep's DM (with the reflection questions) and the manager's
     note; None when this submission was saved before (nothing new is queued)."""
@@ -572,6 +592,7 @@ def record_loss(
         submission=submission,
         submission_key=submission_key,
         now=uow.now(),
+        crm_offer_id=crm_offer_id,
     )
     if saved is None:
         return None
@@ -595,6 +616,7 @@ def record_win(
     user_id: str,
     submission: WinSubmission,
     submission_key: str,
+    crm_offer_id: int | None = None,
 ) -> SavedOutcome | None:
     """Save the win and queue its messages: the rep's DM (telling a bounce-back privately, and
     asking whether to share it when the streak was long enough: nothing about it is public
@@ -607,6 +629,7 @@ def record_win(
         submission=submission,
         submission_key=submission_key,
         now=uow.now(),
+        crm_offer_id=crm_offer_id,
     )
     if saved is None:
         return None

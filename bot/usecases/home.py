@@ -18,7 +18,7 @@ from bot.usecases import checkin_schedule
 from bot.usecases.dashboard import ManagerDashboard, RepDashboard, manager_dashboard, rep_dashboard
 from bot.usecases.members import remember_profile
 from bot.usecases.one_on_ones import agenda_of
-from storage import kudos_queries, queries
+from storage import crm_queries, kudos_queries, queries
 from storage.models import Member
 
 
@@ -74,6 +74,9 @@ def home_data(
             session=session, team_id=team_id, user_id=user_id
         ),
         checkins_paused_until=_paused_until(member, now),
+        unmatched_crm_deals=(
+            crm_queries.count_needing_a_person(session=session, team_id=team_id) if is_admin else 0
+        ),
     )
     mine = rep_dashboard(
         session=session,

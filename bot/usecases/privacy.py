@@ -45,7 +45,8 @@ WORKSPACE_EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
         "bounce_back_recovery_seconds", "bounce_back_offered_at", "shout_out_taken_back_at",
         "reflection_requested_at", "reflection_answered_at",
         "calibrated_by", "calibrated_at", "calibration_agrees", "calibrated_practices",
-        "calibrated_process_score", "calibrated_classification", "created_at",
+        "calibrated_process_score", "calibrated_classification", "crm_source", "crm_deal_id",
+        "created_at",
     ),
     "kudos": (
         "id", "team_id", "giver_user_id", "category", "message", "status", "channel_id",

@@ -10,6 +10,6 @@ if TYPE_CHECKING:
 
 
 def all_scenes() -> list[Callable[[DemoContext], None]]:
-    from testkit.demo_scenes import checkins, debriefs, foundation, goals, kudos
+    from testkit.demo_scenes import checkins, crm, debriefs, foundation, goals, kudos
 
-    return [foundation.play, debriefs.play, kudos.play, checkins.play, goals.play]
+    return [foundation.play, debriefs.play, kudos.play, checkins.play, goals.play, crm.play]

@@ -60,4 +60,8 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
     assert "Maya replies to Leo's check-in and puts it on their one-on-one" in transcript
     assert "@Maya replied to your check-in:" in transcript
     assert transcript.count("*One-on-one agenda*") >= 2
+    # A HubSpot closed-lost arrives: the offer in Leo's DM, then the prefilled form.
+    assert "HubSpot marked *Umbrella renewal* (£60,000) closed lost. Debrief it" in transcript
+    assert "The same request signed with another secret is refused: 401" in transcript
+    assert "From HubSpot, filled in where it could be." in transcript
     assert "Demo finished" in result.stdout

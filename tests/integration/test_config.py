@@ -51,6 +51,8 @@ def test_values_are_read_and_cleaned() -> None:
         ("REBOUND_ADMINS", "U012ABC,alice", "alice"),
         ("REBOUND_SEND_RATE", "fast", "not a rate"),
         ("REBOUND_SEND_RATE", "0", "not a rate"),
+        ("REBOUND_PUBLIC_URL", "rebound.example.com", "not an http(s) URL"),
+        ("HUBSPOT_API_URL", "api.hubapi.com", "not an http(s) URL"),
     ],
 )
 def test_malformed_values_name_the_variable(variable: str, value: str, words: str) -> None:
@@ -60,6 +62,43 @@ def test_malformed_values_name_the_variable(variable: str, value: str, words: st
     assert message.startswith(f"{variable}:")
     assert words in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("env", "variable", "words"),
+    [
+        ({"HUBSPOT_CLIENT_SECRET": "s3cret"}, "HUBSPOT_ACCESS_TOKEN", "private app"),
+        ({"HUBSPOT_ACCESS_TOKEN": "pat-na1-x"}, "HUBSPOT_CLIENT_SECRET", "Client secret"),
+        (
+            {"HUBSPOT_CLIENT_SECRET": "s3cret", "HUBSPOT_ACCESS_TOKEN": "pat-na1-x"},
+            "REBOUND_PUBLIC_URL",
+            "signs the full URL",
+        ),
+    ],
+)
+def test_hubspot_needs_its_secret_its_token_and_the_public_url(
+    env: dict[str, str], variable: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    message = str(caught.value)
+    assert message.startswith(f"{variable}:") and words in message
+    assert "\n" not in message
+
+
+def test_hubspot_settings_are_read() -> None:
+    settings = load_settings(
+        {
+            "HUBSPOT_CLIENT_SECRET": " s3cret ",
+            "HUBSPOT_ACCESS_TOKEN": "pat-na1-x",
+            "REBOUND_PUBLIC_URL": "https://rebound.example.com/",
+        }
+    )
+    assert settings.hubspot_enabled
+    assert settings.hubspot_client_secret == "s3cret"
+    assert settings.public_url == "https://rebound.example.com"
+    assert settings.hubspot_api_url == "https://api.hubapi.com"
+    assert not load_settings({}).hubspot_enabled
 
 
 def test_modes_require_their_tokens() -> None:

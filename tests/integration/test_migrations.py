@@ -27,6 +27,7 @@ EXPECTED_TABLES = {
     "scheduler_marks",
     "api_slots",
     "one_on_one_items",
+    "crm_deals",
 }
 # slack-sdk's tables for multi-workspace installs (storage/oauth_store.py).
 OAUTH_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}

@@ -46,6 +46,8 @@ LEAST_PRIVILEGE_BOT_SCOPES = {
     "chat:write",
     "im:write",
     "users:read",
+    # users.lookupByEmail: a CRM deal's owner, known to the CRM by email (bot.jobs.crm).
+    "users:read.email",
     "files:write",
     "channels:read",
     # Reconciling a post whose outcome was lost (bot.dispatcher): the DM, the recognition channel.

@@ -22,7 +22,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bot.blocks
-from bot.blocks import checkins, dashboard, debriefs, goals, help, home, kudos, one_on_ones
+from bot.blocks import (
+    checkins,
+    crm,
+    dashboard,
+    debriefs,
+    goals,
+    help,
+    home,
+    kudos,
+    one_on_ones,
+)
 from bot.blocks.checkins import MAX_ANSWER_LENGTH
 from bot.blocks.debriefs import MAX_ANSWER, MAX_COMMITMENT, MAX_DEAL
 from bot.blocks.goals import MAX_CUSTOM_METRIC_LENGTH, MAX_WHY_LENGTH, GoalDefaults
@@ -346,8 +356,29 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
         )
     ],
     # debriefs: deal names, competitors, feedback, reflections, commitments, lessons
-    "debriefs.lost_modal": lambda t: [debriefs.lost_modal(t)],
-    "debriefs.won_modal": lambda t: [debriefs.won_modal(t)],
+    "debriefs.lost_modal": lambda t: [
+        debriefs.lost_modal(t),
+        # Opened from a CRM's offer: the CRM's reason, in its own words, is shown too.
+        debriefs.lost_modal(t, debriefs.CrmPrefill(3, "HubSpot", 60000.0, "price", t[:500])),
+    ],
+    "debriefs.won_modal": lambda t: [
+        debriefs.won_modal(t),
+        debriefs.won_modal(t, debriefs.CrmPrefill(3, "HubSpot", 60000.0)),
+    ],
+    # CRM offers: the deal's name is the CRM's, typed by anyone with access to it.
+    "crm.debrief_offer_dm": lambda t: [
+        crm.debrief_offer_dm(crm.DealOffer(3, "hubspot", t[:120], False, 60000.0, "GBP")),
+        crm.debrief_offer_dm(crm.DealOffer(3, "hubspot", t[:120], True)),
+    ],
+    "crm.debrief_offer_reminder_dm": lambda t: [
+        crm.debrief_offer_reminder_dm(crm.DealOffer(3, "hubspot", t[:120], False, 60000.0)),
+    ],
+    "crm.already_debriefed_reply": lambda t: [
+        crm.already_debriefed_reply(crm.DealOffer(3, "hubspot", t[:120], False, 1.0)),
+    ],
+    "crm.not_now_reply": lambda t: [
+        crm.not_now_reply(crm.DealOffer(3, "hubspot", t[:120], False, 1.5, "SEK")),
+    ],
     "debriefs.reflection_modal": lambda t: [
         debriefs.reflection_modal(t[:MAX_DEAL], 7, Commitment(1, t[:MAX_COMMITMENT], t[:MAX_DEAL]))
     ],
@@ -516,6 +547,9 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "dashboard.home_action_buttons",
         "dashboard.streak_label",
         "dashboard.team_row_line",
+        "crm.unmatched_deals_text",  # a count
+        "debriefs.crm_metadata",  # a row id
+        "debriefs.read_crm_offer_id",
         "debriefs.parse_lost_submission",
         "debriefs.parse_won_submission",
         "debriefs.reflection_metadata",

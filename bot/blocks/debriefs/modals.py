@@ -100,9 +100,10 @@ REASON_GROUPS: tuple[tuple[str, Mapping[str, str]], ...] = (
 )
 
 
-def _reason_select() -> dict[str, Any]:
-    """The main reason, the causes a rep can own first (seed 000), then the outside ones."""
-    element = {
+def _reason_select(initial: str | None = None) -> dict[str, Any]:
+    """The main reason, the causes a rep can own first (seed 000), then the outside ones;
+    `initial` (a reason key) chosen already, as a CRM's reason maps onto it."""
+    element: dict[str, Any] = {
         "type": "static_select",
         "action_id": "value",
         "placeholder": plain("Choose one"),
@@ -111,16 +112,20 @@ def _reason_select() -> dict[str, Any]:
             for label, choices in REASON_GROUPS
         ],
     }
+    if initial in REASONS:
+        element["initial_option"] = option(REASONS[initial], initial)
     return input_block("reason", "Main reason", element)
 
 
-def _amount_input() -> dict[str, Any]:
-    element = {
+def _amount_input(initial: float | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
         "type": "number_input",
         "action_id": "value",
         "is_decimal_allowed": True,
         "min_value": "0",
     }
+    if initial is not None and 0 <= initial <= MAX_AMOUNT:
+        element["initial_value"] = f"{Decimal(str(initial)).quantize(Decimal('0.01')):f}"
     return input_block(
         "amount",
         "Amount",
@@ -164,16 +169,51 @@ def _deal_input(deal: str) -> dict[str, Any]:
 # --- the /lost and /won modals -------------------------------------------------------------------
 
 
-def lost_modal(deal: str = "") -> dict[str, Any]:
+@dataclass(frozen=True)
+class CrmPrefill:
+    """What a CRM said about the deal a *Debrief this* button opens the modal for."""
+
+    offer_id: int  # the offer (storage's crm_deals row) the debrief is linked to
+    crm: str  # "HubSpot"
+    amount: float | None = None
+    reason: str | None = None  # Rebound's reason key the CRM's reason maps onto
+    crm_reason: str | None = None  # the CRM's own words
+
+
+def crm_metadata(prefill: CrmPrefill | None) -> str | None:
+    return json.dumps({"crm_offer": prefill.offer_id}) if prefill is not None else None
+
+
+def read_crm_offer_id(private_metadata: str | None) -> int | None:
+    """The offer a /lost or /won modal was opened from (None: typed by hand). Only a hint: the
+    use case checks the offer is the submitter's before linking anything to it."""
+    try:
+        data = json.loads(private_metadata or "")
+        return parse_row_id(data["crm_offer"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _crm_context(prefill: CrmPrefill) -> dict[str, Any]:
+    said = (
+        f" {prefill.crm} gave the reason as “{escape_mrkdwn(prefill.crm_reason)}”."
+        if prefill.crm_reason
+        else ""
+    )
+    return context(f"From {prefill.crm}, filled in where it could be.{said}")
+
+
+def lost_modal(deal: str = "", prefill: CrmPrefill | None = None) -> dict[str, Any]:
     blocks = [
         context(
             "When you lose an opportunity, it hurts. It's also feedback: there's a lesson in it "
             "somewhere. ~1 minute."
         ),
+        *([_crm_context(prefill)] if prefill is not None else []),
         _deal_input(deal),
-        _amount_input(),
+        _amount_input(prefill.amount if prefill else None),
         _static_select("stage", "Stage where it was lost", STAGES),
-        _reason_select(),
+        _reason_select(prefill.reason if prefill else None),
         _text_input("competitor", "Competitor", max_length=MAX_COMPETITOR, optional=True),
         practices_input(),
         _text_input(
@@ -185,19 +225,32 @@ def lost_modal(deal: str = "") -> dict[str, Any]:
         ),
     ]
     return modal(
-        "Loss debrief", blocks, callback_id=LOST_CALLBACK_ID, submit="Save debrief", close="Cancel"
+        "Loss debrief",
+        blocks,
+        callback_id=LOST_CALLBACK_ID,
+        submit="Save debrief",
+        close="Cancel",
+        private_metadata=crm_metadata(prefill),
     )
 
 
-def won_modal(deal: str = "") -> dict[str, Any]:
+def won_modal(deal: str = "", prefill: CrmPrefill | None = None) -> dict[str, Any]:
     blocks = [
         context("Log the win, and be honest about how much of it was process."),
+        *([_crm_context(prefill)] if prefill is not None else []),
         _deal_input(deal),
-        _amount_input(),
+        _amount_input(prefill.amount if prefill else None),
         practices_input(),
         _static_select("luck", "How much of it was luck?", LUCK_LABELS),
     ]
-    return modal("Log a win", blocks, callback_id=WON_CALLBACK_ID, submit="Log win", close="Cancel")
+    return modal(
+        "Log a win",
+        blocks,
+        callback_id=WON_CALLBACK_ID,
+        submit="Log win",
+        close="Cancel",
+        private_metadata=crm_metadata(prefill),
+    )
 
 
 def _text(

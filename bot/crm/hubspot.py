@@ -1,0 +1,118 @@
+"""HubSpot webhooks: the v3 signature, checked on the raw bytes before anything is parsed, and the
+batch of events, of which a deal's `dealstage` change is what Rebound acts on.
+
+HubSpot's request validation (https://developers.hubspot.com/docs/apps/developer-platform/
+build-apps/authentication/request-validation, "Validate the v3 request signature"; introduced in
+https://developers.hubspot.com/changelog/introducing-version-3-of-webhook-signatures):
+  - reject the request if X-HubSpot-Request-Timestamp (milliseconds since the epoch) is older
+    than 5 minutes;
+  - concatenate, UTF-8: request method + request URI + request body + timestamp, the URI being
+    the full one HubSpot called (protocol, host, path and query, as in the target URL);
+  - HMAC SHA-256 of that string keyed with the app's client secret, base64-encoded;
+  - compare (in constant time) with X-HubSpot-Signature-v3.
+The public URI comes from REBOUND_PUBLIC_URL: behind a proxy or load balancer the server sees
+neither the scheme nor the host HubSpot used.
+
+The body (https://developers.hubspot.com/docs/api/webhooks, "Webhook payloads") is a JSON array
+of up to 100 events, each with eventId, subscriptionId, portalId, appId, occurredAt,
+subscriptionType ("deal.propertyChange"), attemptNumber, objectId (the deal id), and for a
+property change propertyName and propertyValue (the new value: a dealstage id). HubSpot retries
+a delivery that failed or timed out, for up to 24 hours, with the same eventId.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from bot.domain.crm import StageChange
+
+MAX_AGE_MS = 5 * 60 * 1000
+MAX_EVENTS = 100  # "up to 100 events" per request (the webhooks API's batch size)
+SOURCE = "hubspot"
+
+
+def signature_v3(secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:
+    """The X-HubSpot-Signature-v3 value HubSpot sends for this request."""
+    base = method.encode() + uri.encode() + body + timestamp.encode()
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def is_signature_valid(
+    secret: str,
+    *,
+    method: str,
+    uri: str,
+    body: bytes,
+    timestamp: str,
+    signature: str,
+    now_ms: int,
+) -> bool:
+    """HubSpot's v3 check; a missing, malformed, stale or future timestamp fails it too."""
+    if not secret or not signature or not timestamp.isdigit():
+        return False
+    age = now_ms - int(timestamp)
+    # Older than 5 minutes is refused; a little clock skew the other way is allowed, no more.
+    if age > MAX_AGE_MS or age < -MAX_AGE_MS:
+        return False
+    expected = signature_v3(secret, method, uri, body, timestamp)
+    return hmac.compare_digest(expected.encode(), signature.strip().encode("utf-8", "replace"))
+
+
+class BadBatch(ValueError):
+    """A signed body that is not a batch of HubSpot events (said in one log line, a 400)."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    changes: list[StageChange]  # the dealstage changes, in order
+    events: int  # events in the batch, acted on or not
+
+
+def parse_batch(body: bytes, *, team_id: str) -> Batch:
+    """The dealstage changes in a verified body; BadBatch for anything HubSpot never sends."""
+    try:
+        events = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadBatch("not JSON") from error
+    if not isinstance(events, list):
+        raise BadBatch("not an array of events")
+    if len(events) > MAX_EVENTS:
+        raise BadBatch(f"{len(events)} events; HubSpot sends at most {MAX_EVENTS}")
+    changes: list[StageChange] = []
+    for event in events:
+        if not isinstance(event, dict):
+            raise BadBatch("an event that is not an object")
+        event_id, deal_id = event.get("eventId"), event.get("objectId")
+        if not _is_id(event_id) or not _is_id(deal_id):
+            raise BadBatch("an event without eventId or objectId")
+        if (
+            event.get("subscriptionType") != "deal.propertyChange"
+            or event.get("propertyName") != "dealstage"
+        ):
+            continue  # another subscription's event: nothing to do with closings
+        stage = event.get("propertyValue")
+        if not isinstance(stage, str) or not stage or len(stage) > 100:
+            continue
+        changes.append(
+            StageChange(
+                source=SOURCE,
+                team_id=team_id,
+                event_key=str(event_id),
+                deal_id=str(deal_id),
+                stage=stage,
+            )
+        )
+    return Batch(changes=changes, events=len(events))
+
+
+def _is_id(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 <= value < 2**63
+    return isinstance(value, str) and value.isdigit() and len(value) <= 19

@@ -1,0 +1,152 @@
+"""The CRM jobs: turn stored HubSpot notifications into debrief offers, match kept deals to people
+on the next pass, and remind once.
+
+Each pass reads first and writes after: the CRM's API (bot.crm.hubspot_api) and Slack's
+users.lookupByEmail are called outside any transaction, then one unit of work stores the deals
+and queues the offers together (bot.usecases.crm). A CRM or a Slack that fails leaves the rows
+to the next pass; nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+
+from bot.app import Deps
+from bot.crm.hubspot import SOURCE as HUBSPOT
+from bot.crm.hubspot_api import HubSpotError, HubSpotReader
+from bot.domain.crm import StageChange
+from bot.jobs.goals import team_clients
+from bot.scheduler import ScheduledJob
+from bot.slack_clients import TeamClients
+from bot.usecases import crm as usecases
+
+log = logging.getLogger(__name__)
+MAX_PASSES = 20  # batches of pending rows per tick (200 each): a burst is worked through
+
+
+def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
+    clients = team_clients(deps)
+    settings = deps.settings
+    reader = (
+        HubSpotReader(settings.hubspot_access_token or "", settings.hubspot_api_url)
+        if settings.hubspot_enabled
+        else None
+    )
+
+    def read_hubspot(now: datetime) -> None:
+        if reader is not None:
+            read_hubspot_deals(deps, reader, clients)
+
+    def match_kept_deals(now: datetime) -> None:
+        match_unmatched_deals(deps, clients)
+
+    def remind(now: datetime) -> None:
+        with deps.uow() as uow:
+            usecases.queue_offer_reminders(uow)
+
+    return [
+        ("crm-hubspot-read", read_hubspot),
+        ("crm-match-owners", match_kept_deals),
+        ("crm-offer-reminders", remind),
+    ]
+
+
+def read_hubspot_deals(deps: Deps, reader: HubSpotReader, clients: TeamClients) -> int:
+    """Read the deals of the stored notifications, look their owners up in Slack, then store
+    them and queue the offers. Returns the notifications handled."""
+    handled = 0
+    for _ in range(MAX_PASSES):
+        with deps.uow() as uow:
+            pending = usecases.pending_reads(uow, source=HUBSPOT)
+        if not pending:
+            break
+        ignored: list[int] = []
+        failed: dict[str, list[int]] = {}
+        closings: list[tuple[StageChange, bool]] = []
+        row_of: dict[str, int] = {}
+        for row in pending:
+            change = StageChange(
+                source=row.source,
+                team_id=row.team_id,
+                event_key=row.event_key,
+                deal_id=row.deal_id,
+                stage=row.stage or "",
+            )
+            try:
+                closing = reader.closing_of(change.stage)
+            except HubSpotError as error:
+                failed.setdefault(str(error), []).append(row.row_id)
+                continue
+            if not closing.closed:
+                ignored.append(row.row_id)
+                continue
+            closings.append((change, closing.won))
+            row_of[change.event_key] = row.row_id
+        # The deals 100 a request, their owners cached: a burst costs HubSpot few requests.
+        deals, unread = reader.closed_deals(closings)
+        for event_key, error in unread.items():
+            failed.setdefault(error, []).append(row_of[event_key])
+        if failed:
+            log.warning(
+                "HubSpot could not be read for %d notifications", sum(map(len, failed.values()))
+            )
+        owners = lookup_owners(clients, ((d.team_id, d.owner_email) for d in deals))
+        with deps.uow() as uow:
+            usecases.ignore_notifications(uow, ignored)
+            for error, row_ids in failed.items():
+                usecases.record_crm_failure(uow, row_ids, error)
+            usecases.receive_closed_deals(
+                uow,
+                deals,
+                owners={email: user for (_, email), user in owners.items() if user},
+            )
+        handled += len(pending)
+        if sum(map(len, failed.values())) == len(pending):
+            break  # HubSpot is down: the rest waits for the next tick
+    return handled
+
+
+def match_unmatched_deals(deps: Deps, clients: TeamClients) -> int:
+    """The next pass for deals kept for want of a person: look each owner up again."""
+    with deps.uow() as uow:
+        kept = usecases.unmatched_deals(uow)
+    if not kept:
+        return 0
+    owners = lookup_owners(clients, ((k.team_id, k.owner_email) for k in kept))
+    with deps.uow() as uow:
+        return usecases.offer_matched_deals(
+            uow, {k.row_id: owners.get((k.team_id, k.owner_email or "")) for k in kept}
+        )
+
+
+def lookup_owners(
+    clients: TeamClients, owners: Iterable[tuple[str, str | None]]
+) -> dict[tuple[str, str], str | None]:
+    """(team, email) -> the Slack user with that email, by users.lookupByEmail
+    (https://docs.slack.dev/reference/methods/users.lookupByEmail, scope users:read.email);
+    None when nobody in the workspace has it, the person left, or Slack failed (tried again on
+    the next pass)."""
+    found: dict[tuple[str, str], str | None] = {}
+    for team_id, email in owners:
+        if not email or (team_id, email) in found:
+            continue
+        try:
+            user = clients.client_for(team_id).users_lookupByEmail(email=email)["user"]
+        except SlackApiError as error:
+            code = error.response.get("error")
+            # users_not_found in Slack's reference today; user_not_found in older answers.
+            if code not in ("users_not_found", "user_not_found"):
+                log.warning("users.lookupByEmail failed: %s", code)
+            found[(team_id, email)] = None
+            continue
+        except Exception as error:  # Slack unreachable: the next pass tries again
+            log.warning("users.lookupByEmail failed: %s", type(error).__name__)
+            found[(team_id, email)] = None
+            continue
+        usable = not user.get("deleted") and not user.get("is_bot")
+        found[(team_id, email)] = user.get("id") if usable else None
+    return found
