@@ -108,6 +108,9 @@ class Workspace(SQLModel, table=True):
     strong_process_threshold: float = 0.8
     # A cycle quadrant (review, Home) is called on at least this many scored items.
     min_evidence: int = 3
+    # This many losses in a row bring the rep private resilience support and their manager a
+    # one-on-one prompt (seed 003).
+    support_streak: int = 3
     # ISO 4217 code amounts are shown in (None: plain numbers).
     currency: str | None = None
     reflection_reminder_hours: int = 24

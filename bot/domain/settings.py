@@ -24,6 +24,7 @@ class CurrentSettings:
     data_grace_days: int = 30
     min_evidence: int = 3  # scored outcomes or check-ins before a quadrant is called
     currency: str | None = None  # ISO 4217 code
+    support_streak: int = 3  # losses in a row that bring private resilience support
     # Stamped into the modal, so a save can tell whether someone else saved since it opened.
     settings_version: int | None = None
 

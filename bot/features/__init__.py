@@ -17,6 +17,17 @@ def feature_modules() -> list[ModuleType]:
         lifecycle,
         privacy,
         rebound_command,
+        resilience,
     )
 
-    return [rebound_command, home, lifecycle, debriefs, kudos, checkins, goals, privacy]
+    return [
+        rebound_command,
+        home,
+        lifecycle,
+        debriefs,
+        resilience,
+        kudos,
+        checkins,
+        goals,
+        privacy,
+    ]

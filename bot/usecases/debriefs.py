@@ -51,6 +51,7 @@ from bot.domain.debriefs import (
 from bot.domain.text import without_unsaveable
 from bot.outbox_hooks import register_hooks
 from bot.uow import UnitOfWork, add_to_outbox, to_recognition_channel, to_user
+from bot.usecases.resilience import queue_streak_support
 from storage import debriefs_queries as dq
 from storage import queries
 from storage.models import OutboxMessage, Outcome
@@ -450,8 +451,9 @@ def record_loss(
     submission: LossSubmission,
     submission_key: str,
 ) -> SavedOutcome | None:
-    """Save the loss and queue the rep's DM (with the reflection questions) and the manager's
-    note; None when this submission was saved before (nothing new is queued)."""
+    """Save the loss and queue the rep's DM (with the reflection questions), the manager's
+    note and, when this loss completes a losing streak, the streak's private support (bot.
+    usecases.resilience); None when this submission was saved before (nothing new is queued)."""
     saved = save_loss(
         session=uow.session,
         team_id=team_id,
@@ -472,6 +474,8 @@ def record_loss(
     )
     if saved.manager_user_id is not None:
         _queue_manager_note(uow, team_id, facts, saved.manager_user_id)
+    # A loss that completes a losing streak also brings private support (seed 003).
+    queue_streak_support(uow, team_id=team_id, user_id=user_id, latest_deal=facts.deal)
     return saved
 
 

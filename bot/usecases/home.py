@@ -88,6 +88,8 @@ def home_data(
             now=now,
             threshold=workspace.strong_process_threshold,
             min_evidence=workspace.min_evidence,
+            support_streak=workspace.support_streak,
+            cycle=workspace.cycle,
         )
         if reports
         else None

@@ -38,6 +38,7 @@ def current_settings(*, session: Session, team_id: str) -> CurrentSettings:
         data_grace_days=workspace.data_grace_days,
         min_evidence=workspace.min_evidence,
         currency=workspace.currency,
+        support_streak=workspace.support_streak,
         settings_version=workspace.settings_version,
     )
 

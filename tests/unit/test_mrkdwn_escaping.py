@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bot.blocks
-from bot.blocks import checkins, dashboard, debriefs, goals, help, home, kudos
+from bot.blocks import checkins, dashboard, debriefs, goals, help, home, kudos, resilience
 from bot.blocks.checkins import MAX_ANSWER_LENGTH
 from bot.blocks.debriefs import MAX_COMMITMENT, MAX_DEAL
 from bot.blocks.goals import MAX_CUSTOM_METRIC_LENGTH, MAX_WHY_LENGTH, GoalDefaults
@@ -32,6 +32,13 @@ from bot.domain import dashboard as dash
 from bot.domain.checkins import Question, RepWeek
 from bot.domain.debriefs import Commitment, Lesson, LessonsResult, OutcomeFacts, ResilienceLine
 from bot.domain.goals import CycleReview, GoalProgress
+from bot.domain.resilience import (
+    ONE_ON_ONE_QUESTIONS,
+    RESILIENCE_PRACTICES,
+    OngoingStreak,
+    Recovery,
+    StreakSupport,
+)
 from bot.slack_text import escape_mrkdwn, plural, truncate
 from bot.usecases.kudos import Problem, parse_kudos_text
 from storage.models import Goal
@@ -273,6 +280,18 @@ def _classifications() -> list[Classification]:
 # Every builder in bot.blocks that takes user text, by module and name, and how to feed it.
 # Each call returns a list of payloads (messages, views, block lists or mrkdwn strings).
 Build = Callable[[str], list[Any]]
+
+
+def _streak_support() -> StreakSupport:
+    return StreakSupport(
+        first_loss_id=7,
+        losses=3,
+        started_at=NOW - timedelta(days=9),
+        practice=RESILIENCE_PRACTICES[0],
+        question=ONE_ON_ONE_QUESTIONS[0],
+    )
+
+
 USER_TEXT_BUILDERS: dict[str, Build] = {
     # check-ins: questions carry deal names and commitments; answers are the rep's words
     "checkins.checkin_message": lambda t: [checkins.checkin_message(1, _questions(t), "week")],
@@ -304,6 +323,8 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
                 vital_few=[t],
                 pareto_days=90,
                 coaching=[],
+                on_streak=[(REP, OngoingStreak(3, NOW - timedelta(days=4), timedelta(days=4)))],
+                fastest=[(REP, Recovery(2, NOW - timedelta(days=3), NOW - timedelta(days=1)))],
             ),
             now=NOW,
         ),
@@ -348,6 +369,14 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
         debriefs.bounce_back_shout_out(_facts(t, Classification.SYSTEM_HIT, "win"))
     ],
     # A manager hears about losses and lucky hits.
+    # resilience support after a losing streak: the latest deal's name is the rep's words
+    "resilience.streak_support_dm": lambda t: [
+        resilience.streak_support_dm(_streak_support(), latest_deal=t, manager_user_id=MANAGER),
+        resilience.streak_support_dm(_streak_support(), latest_deal=t, manager_user_id=None),
+    ],
+    "resilience.streak_manager_prompt": lambda t: [
+        resilience.streak_manager_prompt(_streak_support(), rep_user_id=REP, latest_deal=t)
+    ],
     "debriefs.manager_note": lambda t: [
         debriefs.manager_note(_facts(t, Classification.PERFECT_MISS)),
         debriefs.manager_note(_facts(t, Classification.SYSTEM_MISS)),
@@ -470,6 +499,12 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "privacy.delete_workspace_confirmation",
         "privacy.workspace_deleted_message",
         "privacy.delete_workspace_refused_message",
+        # ids, counts and durations only: the Home lines name people by <@id>
+        "resilience.talk_request_note",
+        "resilience.talk_requested_reply",
+        "resilience.no_manager_reply",
+        "resilience.losing_streaks_text",
+        "resilience.fastest_recoveries_text",
         "settings.settings_modal",
         "settings.parse_settings_submission",
         "settings.settings_saved_message",

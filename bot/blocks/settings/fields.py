@@ -22,6 +22,7 @@ DIGEST_OPTION_VALUE = "on"
 RETENTION_BLOCK_ID = "reflection_retention"
 MAX_RETENTION_DAYS = 3650
 MIN_EVIDENCE_BLOCK_ID = "min_evidence"
+SUPPORT_STREAK_BLOCK_ID = "support_streak"
 CURRENCY_BLOCK_ID = "currency"
 
 

@@ -60,6 +60,10 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
             "(outcomes or check-ins)\n"
             if "min_evidence" in more
             else "",
+            "Resilience support after "
+            f"{plural(more['support_streak'], 'loss', 'losses')} in a row (private)\n"
+            if "support_streak" in more
+            else "",
             f"Currency: {more['currency'] or 'none (plain numbers)'}\n"
             if "currency" in more
             else "",
