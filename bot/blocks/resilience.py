@@ -93,8 +93,8 @@ def streak_manager_prompt(
         ),
         section(f"*One question for your next one-on-one:* {support.question}"),
         context(
-            f"I've sent them one practice to try: “{support.practice.seed_line}” "
-            "and offered to let you know if they'd like to talk. " + PRIVATE_NOTE
+            f"I've sent them one practice to try (“{support.practice.seed_line}”) and "
+            "offered to let you know if they'd like to talk. " + PRIVATE_NOTE
         ),
     ]
     return {

@@ -45,4 +45,12 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
         "won *Hooli*"
     ) in transcript
     assert "I tipped my hat in #wins." in transcript
+    # Resilience support (seed 003): Leo's third loss in a row brings him a private practice
+    # and an offer to talk, Maya a one-on-one question; nothing in #wins; Maya's Home lists him.
+    assert "*Soylent* makes it 3 losses" in transcript
+    assert "*Get up the next morning and correct the mistake in question.*" in transcript
+    assert "*One question for your next one-on-one:*" in transcript
+    assert "#wins got 0 posts about it: support is private" in transcript
+    assert "*@Leo would like to talk.*" in transcript
+    assert "• @Leo: 3 losses in a row, for 9 days" in transcript
     assert "Demo finished" in result.stdout

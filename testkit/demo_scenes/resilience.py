@@ -1,0 +1,46 @@
+"""Demo scenes of resilience support (seed 003): Leo's perfect miss on Monday was a loss too;
+two more losses make three in a row, which brings him a private DM with one practice and an
+offer to talk, and Maya a question for their next one-on-one. Nothing reaches #wins. Leo asks
+to talk; Maya's Home shows who is on a streak. Runs after the cycle review, in December."""
+
+from __future__ import annotations
+
+from bot.blocks.resilience import TALK_ACTION_ID
+from testkit.demo import DemoContext
+from testkit.demo_scenes.debriefs import _button_value, _click, _lost_values, _open, _submit
+from testkit.demo_scenes.goals import _home
+
+
+def play(ctx: DemoContext) -> None:
+    t, leo, maya = ctx.transcript, ctx.leo, ctx.maya
+
+    ctx.clock.advance(days=1)
+    t.scene("2 December — Leo loses Umbrella: his second loss in a row")
+    view = _open(ctx, "/lost", "Umbrella", leo)
+    _submit(ctx, leo, view, _lost_values("Umbrella", "proposal", "timing", ["discovery"]), dms=2)
+
+    ctx.clock.advance(hours=3)
+    t.scene("2 December — Leo loses Soylent: three in a row brings private support")
+    view = _open(ctx, "/lost", "Soylent", leo)
+    posted = _submit(
+        ctx,
+        leo,
+        view,
+        _lost_values("Soylent", "evaluation", "follow_up", ["discovery", "qualification"]),
+        dms=4,
+    )
+    support = next(c for c in posted if TALK_ACTION_ID in str(c.params.get("blocks")))
+    wins = [c for c in posted if c.params.get("channel") == "C0WINS"]
+    t.say(f"#wins got {len(wins)} posts about it: support is private")
+
+    ctx.clock.advance(minutes=10)
+    t.scene("2 December — Leo would like to talk to Maya")
+    seen = len(ctx.standin.calls)
+    _click(ctx, leo, TALK_ACTION_ID, _button_value(support, TALK_ACTION_ID), support)
+    ctx.wait_for_new(seen, "chat.postMessage")
+    ctx.wait_for_new(seen, "chat.postEphemeral")
+    t.show_new_calls()
+
+    ctx.clock.advance(hours=1)
+    t.scene("Home — Maya's team view: who is on a losing streak, who recovered fastest")
+    _home(ctx, maya)
