@@ -19,9 +19,11 @@ from bot.app import make_dispatch_client
 from bot.blocks.resilience import TALK_ACTION_ID
 from bot.dispatcher import Dispatcher
 from storage.db import make_engine, make_session_factory
+from testkit.simulator import state_value
 from testkit.standin import RecordedCall
 from tests.support.factories import _lose, lost_values, won_values
 from tests.support.slack import (
+    ADMIN,
     ALL_PRACTICES,
     MANAGER,
     REP1,
@@ -258,3 +260,35 @@ def test_the_managers_home_on_an_empty_team_says_nobody_is_on_a_streak(
     text = json.dumps(home.params["view"]["blocks"])
     assert "Nobody on your team is on a losing streak right now." in text
     assert "No bounce-backs yet this cycle." in text
+
+
+def _settings(losses: str) -> dict[str, dict[str, object]]:
+    return {
+        "checkin_weekday": {"value": state_value("static_select", "4")},
+        "checkin_hour": {"value": state_value("static_select", "14")},
+        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
+        "threshold": {"value": state_value("number_input", "0.8")},
+        "support_streak": {"value": state_value("number_input", losses)},
+    }
+
+
+def test_the_streak_setting_is_validated_saved_and_shown_again(slack: SlackDriver) -> None:
+    view = slack.open_modal("/rebound", "settings", ADMIN)
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert blocks["support_streak"]["element"]["initial_value"] == "3"
+    for raw in ("1", "21", "2.5"):
+        body = slack.submit(view, ADMIN, _settings(raw)).json()
+        assert body["response_action"] == "errors", raw
+        assert list(body["errors"]) == ["support_streak"]
+        assert "whole number from 2 to 20" in body["errors"]["support_streak"]
+    config = slack.team_config()
+    assert config is None or config.support_streak == 3
+
+    reply = slack.submit(view, ADMIN, _settings("4"))
+    assert "errors" not in (reply.body or "")
+    slack.settle()
+    config = slack.team_config()
+    assert config is not None and config.support_streak == 4
+    reopened = slack.open_modal("/rebound", "settings", ADMIN)
+    blocks = {b.get("block_id"): b for b in reopened["blocks"]}
+    assert blocks["support_streak"]["element"]["initial_value"] == "4"
