@@ -10,6 +10,7 @@ def feature_modules() -> list[ModuleType]:
     # Imported here so that importing the package builds nothing and loads no feature code.
     from bot.features import (
         checkins,
+        corrections,
         debriefs,
         goals,
         home,
@@ -26,6 +27,7 @@ def feature_modules() -> list[ModuleType]:
         lifecycle,
         debriefs,
         resilience,
+        corrections,
         kudos,
         checkins,
         goals,

@@ -6,14 +6,16 @@ bot.blocks.home and bot.blocks.dashboard, and publishes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.blocks.home import HomeFacts
+from bot.domain.debriefs import OutcomeFacts
 from bot.domain.people import SlackProfile
 from bot.uow import UnitOfWork
 from bot.usecases import checkins as checkin_usecases
+from bot.usecases.corrections import correctable_outcomes
 from bot.usecases.dashboard import ManagerDashboard, RepDashboard, manager_dashboard, rep_dashboard
 from bot.usecases.members import remember_profile
 from storage import kudos_queries, queries
@@ -26,6 +28,8 @@ class HomeData:
     # Their own dashboard (None for a manager with no record of their own) and their team's.
     mine: RepDashboard | None
     team: ManagerDashboard | None
+    # What they logged in the last 7 days and may still correct or remove, newest first.
+    recent: list[OutcomeFacts] = field(default_factory=list)
 
 
 def _paused_until(member: Member, now: datetime) -> str | None:
@@ -94,4 +98,5 @@ def home_data(
         if reports
         else None
     )
-    return HomeData(facts=facts, mine=mine if shows_mine else None, team=team)
+    recent = correctable_outcomes(session=session, team_id=team_id, user_id=user_id, now=now)
+    return HomeData(facts=facts, mine=mine if shows_mine else None, team=team, recent=recent)

@@ -9,6 +9,7 @@ below (`<@U0…>`, `<#C0…>`, `<!date^…>`, permalinks).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -21,7 +22,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bot.blocks
-from bot.blocks import checkins, dashboard, debriefs, goals, help, home, kudos, resilience
+from bot.blocks import (
+    checkins,
+    corrections,
+    dashboard,
+    debriefs,
+    goals,
+    help,
+    home,
+    kudos,
+    resilience,
+)
 from bot.blocks.checkins import MAX_ANSWER_LENGTH
 from bot.blocks.debriefs import MAX_COMMITMENT, MAX_DEAL
 from bot.blocks.goals import MAX_CUSTOM_METRIC_LENGTH, MAX_WHY_LENGTH, GoalDefaults
@@ -369,6 +380,20 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
         debriefs.bounce_back_shout_out(_facts(t, Classification.SYSTEM_HIT, "win"))
     ],
     # A manager hears about losses and lucky hits.
+    # correcting a recent outcome: the deal, competitor and feedback are the rep's words
+    "corrections.recent_outcomes_blocks": lambda t: [
+        corrections.recent_outcomes_blocks(
+            [
+                _facts(t, Classification.SYSTEM_MISS),
+                dataclasses.replace(_facts(t, Classification.SYSTEM_HIT, "win"), id=8),
+            ],
+            now=NOW,
+        )
+    ],
+    "corrections.correction_modal": lambda t: [
+        corrections.correction_modal(_facts(t, Classification.SYSTEM_MISS)),
+        corrections.correction_modal(_facts(t, Classification.LUCKY_HIT, "win")),
+    ],
     # resilience support after a losing streak: the latest deal's name is the rep's words
     "resilience.streak_support_dm": lambda t: [
         resilience.streak_support_dm(_streak_support(), latest_deal=t, manager_user_id=MANAGER),
@@ -499,6 +524,8 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "privacy.delete_workspace_confirmation",
         "privacy.workspace_deleted_message",
         "privacy.delete_workspace_refused_message",
+        "corrections.read_correction_metadata",
+        "corrections.refused_message",  # our own words
         # ids, counts and durations only: the Home lines name people by <@id>
         "resilience.talk_request_note",
         "resilience.talk_requested_reply",
