@@ -218,7 +218,7 @@ def outcome_row(team_id: str, user_id: str, kind: str, at: datetime, **fields: A
         team_id=team_id,
         user_id=user_id,
         kind=kind,
-        deal=f"Deal {uuid.uuid4().hex[:6]}",
+        deal=fields.pop("deal", f"Deal {uuid.uuid4().hex[:6]}"),
         amount=125_000.0,
         process_score=1.0 if classification == "perfect-miss" else 0.4,
         classification=classification,
