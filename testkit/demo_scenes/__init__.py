@@ -12,4 +12,12 @@ if TYPE_CHECKING:
 def all_scenes() -> list[Callable[[DemoContext], None]]:
     from testkit.demo_scenes import checkins, debriefs, foundation, goals, kudos, resilience
 
-    return [foundation.play, debriefs.play, kudos.play, checkins.play, goals.play, resilience.play]
+    return [
+        foundation.play,
+        debriefs.play,
+        kudos.play,
+        checkins.play,
+        goals.play,
+        resilience.play,
+        resilience.play_corrections,
+    ]

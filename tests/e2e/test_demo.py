@@ -53,4 +53,7 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
     assert "#wins got 0 posts about it: support is private" in transcript
     assert "*@Leo would like to talk.*" in transcript
     assert "• @Leo: 3 losses in a row, for 9 days" in transcript
+    # Leo corrects Umbrella from his Home: a perfect miss now, and his record follows.
+    assert "Lost *Umbrella* · Perfect miss" in transcript
+    assert "🔧 System miss 1 · 🎉 Perfect miss 1" in transcript
     assert "Demo finished" in result.stdout
