@@ -133,6 +133,12 @@ def no_manager_reply() -> dict[str, Any]:
     )
 
 
+def streak_gone_reply() -> dict[str, Any]:
+    return message(
+        "That losing streak isn't in your record any more, so I didn't tell anyone anything."
+    )
+
+
 # --- the manager's Home --------------------------------------------------------------------------
 
 

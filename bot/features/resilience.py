@@ -14,7 +14,12 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.app import Deps
-from bot.blocks.resilience import TALK_ACTION_ID, no_manager_reply, talk_requested_reply
+from bot.blocks.resilience import (
+    TALK_ACTION_ID,
+    no_manager_reply,
+    streak_gone_reply,
+    talk_requested_reply,
+)
 from bot.domain.text import parse_row_id
 from bot.messaging import not_yours_message, reply_to_click, team_id_of
 from bot.usecases import resilience as usecases
@@ -44,6 +49,8 @@ def talk_clicked(
         reply_to_click(client, body, not_yours_message("note", result.owner_user_id))
     elif isinstance(result, usecases.NoManager):
         reply_to_click(client, body, no_manager_reply())
+    elif isinstance(result, usecases.StreakGone):
+        reply_to_click(client, body, streak_gone_reply())
     else:
         reply_to_click(
             client, body, talk_requested_reply(result.manager_user_id, first_time=result.first_time)

@@ -91,7 +91,12 @@ class NoManager:
 
 @dataclass(frozen=True)
 class NotTheirStreak:
-    owner_user_id: str | None
+    owner_user_id: str
+
+
+@dataclass(frozen=True)
+class StreakGone:
+    """The loss that started the streak is no longer in Rebound (removed, or forgotten)."""
 
 
 def _streak_length(history: list[StreakOutcome], first_loss_id: int) -> int:
@@ -109,12 +114,14 @@ def _streak_length(history: list[StreakOutcome], first_loss_id: int) -> int:
 
 def record_talk_request(
     uow: UnitOfWork, *, team_id: str, user_id: str, first_loss_id: int
-) -> TalkRequested | NoManager | NotTheirStreak:
+) -> TalkRequested | NoManager | NotTheirStreak | StreakGone:
     """The rep clicked "I'd like to talk" on their streak's DM: queue the manager's private
     note (once per streak: its post key)."""
     loss = dq.get_outcome(session=uow.session, team_id=team_id, outcome_id=first_loss_id)
-    if loss is None or loss.kind != OutcomeKind.LOSS.value or loss.user_id != user_id:
-        return NotTheirStreak(owner_user_id=loss.user_id if loss is not None else None)
+    if loss is None or loss.kind != OutcomeKind.LOSS.value:
+        return StreakGone()
+    if loss.user_id != user_id:
+        return NotTheirStreak(owner_user_id=loss.user_id)
     manager = _manager_id(uow, team_id, user_id)
     if manager is None:
         return NoManager()

@@ -219,8 +219,9 @@ def test_id_like_to_talk_tells_the_manager_once_and_only_the_rep_may_ask(
     assert "3 losses in a row" in json.dumps(note.params["blocks"])
     assert _channel_posts(slack, seen) == []
 
-    # A forged value (not a row id, or not a loss of theirs) tells nobody anything.
+    # A forged value (not a row id, or no such loss) tells nobody anything.
     slack.click(REP1, TALK_ACTION_ID, "not-a-number", in_dm(REP1))
+    assert "isn't in your record any more" in _click(slack, REP1, "987654321")
     slack.settle()
     assert len(_prompts(slack, seen, TALK_WORDS)) == 1
 

@@ -530,6 +530,7 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "resilience.talk_request_note",
         "resilience.talk_requested_reply",
         "resilience.no_manager_reply",
+        "resilience.streak_gone_reply",
         "resilience.losing_streaks_text",
         "resilience.fastest_recoveries_text",
         "settings.settings_modal",
