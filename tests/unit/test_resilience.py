@@ -140,17 +140,15 @@ def test_the_length_is_the_setting() -> None:
 
 @pytest.mark.unit
 def test_the_practices_are_seed_003s_words() -> None:
-    seed = (
-        "They have to get up the next morning and correct the mistake in question and press on "
-        "to other accounts without missing a beat."
-    )
-    assert "correct the mistake in question" in RESILIENCE_PRACTICES[0].seed_line
-    assert "press on to other accounts without missing a beat" in seed
-    assert "Press on to other accounts without missing a beat." in {
-        p.seed_line for p in RESILIENCE_PRACTICES
-    }
-    assert any("acknowledge your own role in defeat" in p.seed_line for p in RESILIENCE_PRACTICES)
-    assert any("core set of values" in p.seed_line for p in RESILIENCE_PRACTICES)
+    lines = [p.seed_line for p in RESILIENCE_PRACTICES]
+    assert lines == [
+        "Get up the next morning and correct the mistake in question.",
+        "Press on to other accounts without missing a beat.",
+        "Be willing to acknowledge your own role in defeat.",
+        "Resilience draws from a core set of values that motivate you to overcome the setback.",
+    ]
+    assert len(ONE_ON_ONE_QUESTIONS) == 4
+    assert all(q.endswith("?") for q in ONE_ON_ONE_QUESTIONS)
 
 
 # --- the Home figures -------------------------------------------------------------------------
