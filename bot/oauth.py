@@ -40,6 +40,7 @@ BOT_SCOPES = (
     "chat:write",
     "im:write",
     "users:read",
+    "users:read.email",
     "files:write",
     "files:read",
     "channels:read",

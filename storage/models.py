@@ -113,6 +113,9 @@ class Workspace(SQLModel, table=True):
     # A bounce-back is offered for a public shout-out only after at least this many losses in
     # a row (every recovery still counts in the rep's private resilience figures).
     bounce_back_min_losses: int = 2
+    # This many losses in a row bring the rep private resilience support and their manager a
+    # one-on-one prompt (seed 003).
+    support_streak: int = 3
     # ISO 4217 code amounts are shown in (None: plain numbers).
     currency: str | None = None
     reflection_reminder_hours: int = 24

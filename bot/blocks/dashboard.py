@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.blocks.goals import QUADRANT_EMOJI, day_month, goal_progress_lines
 from bot.blocks.kit import actions, button, context, divider, escape_mrkdwn, header, section
+from bot.blocks.resilience import fastest_recoveries_text, losing_streaks_text
 from bot.domain import CLASSIFICATION_LABELS, Classification, format_duration
 from bot.domain.calibration import calibrated_words
 from bot.domain.dashboard import ManagerDashboard, RepDashboard, Streak, TeamRow
@@ -157,6 +158,8 @@ def manager_dashboard_blocks(dashboard: ManagerDashboard, *, now: datetime) -> l
             why_we_lose_text(dashboard.loss_reasons, dashboard.vital_few, dashboard.pareto_days)
         )
     )
+    blocks.append(section(losing_streaks_text(dashboard.on_streak)))
+    blocks.append(section(fastest_recoveries_text(dashboard.fastest)))
     if dashboard.coaching:
         lines = [f"• <@{user_id}>: {why}" for user_id, why in dashboard.coaching[:15]]
         blocks.append(section("*Who may need coaching*\n" + "\n".join(lines)))

@@ -3,11 +3,12 @@ Produced by bot.usecases.dashboard, rendered by bot.blocks.dashboard."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.domain import Classification, Resilience
 from bot.domain.goals import GoalProgress
+from bot.domain.resilience import OngoingStreak, Recovery
 from bot.domain.text import plural
 
 
@@ -74,3 +75,7 @@ class ManagerDashboard:
     vital_few: list[str]
     pareto_days: int
     coaching: list[tuple[str, str]]  # (user id, why they may need a conversation)
+    # Reps on a losing streak now, longest first (seed 003: track who recovers and how fast).
+    on_streak: list[tuple[str, OngoingStreak]] = field(default_factory=list)
+    # Each rep's quickest recovery this cycle, quickest first.
+    fastest: list[tuple[str, Recovery]] = field(default_factory=list)

@@ -25,6 +25,7 @@ class CurrentSettings:
     min_evidence: int = 3  # scored outcomes or check-ins before a quadrant is called
     bounce_back_min_losses: int = 2  # losses in a row before a bounce-back may go public
     currency: str | None = None  # ISO 4217 code
+    support_streak: int = 3  # losses in a row that bring private resilience support
     # Stamped into the modal, so a save can tell whether someone else saved since it opened.
     settings_version: int | None = None
 

@@ -10,6 +10,7 @@ def feature_modules() -> list[ModuleType]:
     # Imported here so that importing the package builds nothing and loads no feature code.
     from bot.features import (
         checkins,
+        corrections,
         crm,
         debriefs,
         goals,
@@ -19,6 +20,7 @@ def feature_modules() -> list[ModuleType]:
         one_on_ones,
         privacy,
         rebound_command,
+        resilience,
     )
 
     return [
@@ -26,6 +28,8 @@ def feature_modules() -> list[ModuleType]:
         home,
         lifecycle,
         debriefs,
+        resilience,
+        corrections,
         kudos,
         checkins,
         one_on_ones,

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
+from bot.blocks.corrections import recent_outcomes_blocks
 from bot.blocks.dashboard import home_action_buttons, manager_dashboard_blocks, rep_dashboard_blocks
 from bot.blocks.home import home_view
 from bot.blocks.one_on_ones import agenda_blocks
@@ -55,6 +56,7 @@ def dashboard_blocks(data: HomeData, now: datetime) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = list(agenda_blocks(data.agenda))
     if data.mine is not None:
         blocks += rep_dashboard_blocks(data.mine, action_buttons=home_action_buttons())
+    blocks += recent_outcomes_blocks(data.recent, now=now)
     if data.team is not None:
         blocks += manager_dashboard_blocks(data.team, now=now)
     return blocks

@@ -23,6 +23,13 @@ from bot.domain import (
 from bot.domain.dashboard import Lesson, ManagerDashboard, RepDashboard, Streak, TeamRow
 from bot.domain.debriefs import REASONS
 from bot.domain.pareto import too_early_for_pattern, vital_few
+from bot.domain.resilience import (
+    DEFAULT_SUPPORT_STREAK,
+    OngoingStreak,
+    Recovery,
+    fastest_recovery,
+    ongoing_losing_streak,
+)
 from bot.usecases.goals import cycle_window, default_cycle, goal_progress, local_today, review_cycle
 from storage import goals_queries
 
@@ -31,7 +38,6 @@ RECENT_LESSONS = 3
 CHECKIN_RATE_WEEKS = 8
 PARETO_DAYS = 90
 PARETO_REASONS = 20
-LONG_LOSING_STREAK = 3
 MAX_TEAM_ROWS = 25
 
 
@@ -113,8 +119,12 @@ def manager_dashboard(
     now: datetime,
     threshold: float = DEFAULT_STRONG_PROCESS_THRESHOLD,
     min_evidence: int = DEFAULT_MIN_EVIDENCE,
+    support_streak: int = DEFAULT_SUPPORT_STREAK,
+    cycle: str = "monthly",
 ) -> ManagerDashboard:
-    """The team view for a manager; `reps` are (user id, time zone) of their reports."""
+    """The team view for a manager; `reps` are (user id, time zone) of their reports. A rep
+    whose losing streak reached `support_streak` is named among who may need coaching; the
+    fastest recoveries are those whose win falls in the rep's current `cycle`."""
     shown = list(reps)[:MAX_TEAM_ROWS]
     user_ids = [user_id for user_id, _ in shown]
     checkins = goals_queries.checkin_response_counts(
@@ -127,6 +137,8 @@ def manager_dashboard(
     last_losses = goals_queries.last_loss_at(session=session, team_id=team_id, user_ids=user_ids)
     rows: list[TeamRow] = []
     coaching: list[tuple[str, str]] = []
+    on_streak: list[tuple[str, OngoingStreak]] = []
+    fastest: list[tuple[str, Recovery]] = []
     for user_id, tz in shown:
         goal = goals_queries.current_goal(
             session=session, team_id=team_id, user_id=user_id, today=local_today(now, tz)
@@ -165,8 +177,15 @@ def manager_dashboard(
             coaching.append((user_id, "system miss so far: the process slipped"))
         elif row.quadrant is Classification.LUCKY_HIT:
             coaching.append((user_id, "lucky hit so far: a loss masquerading as a win"))
-        if row.losing_streak >= LONG_LOSING_STREAK:
+        if row.losing_streak >= support_streak:
             coaching.append((user_id, f"{row.losing_streak} losses in a row"))
+        ongoing = ongoing_losing_streak(events, now)
+        if ongoing is not None:
+            on_streak.append((user_id, ongoing))
+        start, end = cycle_window(*default_cycle(local_today(now, tz), cycle), tz)
+        quickest = fastest_recovery(events, start, end)
+        if quickest is not None:
+            fastest.append((user_id, quickest))
     reasons = labelled_reasons(
         goals_queries.loss_reason_counts(
             session=session,
@@ -184,4 +203,6 @@ def manager_dashboard(
         vital_few=[] if too_early_for_pattern(reasons) else vital_few(reasons),
         pareto_days=PARETO_DAYS,
         coaching=coaching,
+        on_streak=sorted(on_streak, key=lambda item: (-item[1].losses, item[1].since, item[0])),
+        fastest=sorted(fastest, key=lambda item: (item[1].time, item[1].win_at, item[0])),
     )

@@ -66,6 +66,7 @@ from bot.uow import (
     to_user,
 )
 from bot.usecases import crm
+from bot.usecases.resilience import queue_streak_support
 from storage import debriefs_queries as dq
 from storage import outbox_queries, queries
 from storage.models import OutboxMessage, Outcome, Reflection
@@ -583,8 +584,9 @@ def record_loss(
     submission_key: str,
     crm_offer_id: int | None = None,
 ) -> SavedOutcome | None:
-    """Save the loss and queue the rep's DM (with the reflection questions) and the manager's
-    note; None when this submission was saved before (nothing new is queued)."""
+    """Save the loss and queue the rep's DM (with the reflection questions), the manager's
+    note and, when this loss completes a losing streak, the streak's private support (bot.
+    usecases.resilience); None when this submission was saved before (nothing new is queued)."""
     saved = save_loss(
         session=uow.session,
         team_id=team_id,
@@ -606,6 +608,8 @@ def record_loss(
     )
     if saved.manager_user_id is not None:
         _queue_manager_note(uow, team_id, facts, saved.manager_user_id)
+    # A loss that completes a losing streak also brings private support (seed 003).
+    queue_streak_support(uow, team_id=team_id, user_id=user_id, latest_deal=facts.deal)
     return saved
 
 

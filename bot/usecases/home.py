@@ -11,10 +11,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.blocks.home import HomeFacts
+from bot.domain.debriefs import OutcomeFacts
 from bot.domain.one_on_ones import Agenda
 from bot.domain.people import SlackProfile
 from bot.uow import UnitOfWork
 from bot.usecases import checkin_schedule
+from bot.usecases.corrections import correctable_outcomes
 from bot.usecases.dashboard import ManagerDashboard, RepDashboard, manager_dashboard, rep_dashboard
 from bot.usecases.members import remember_profile
 from bot.usecases.one_on_ones import agenda_of
@@ -30,6 +32,8 @@ class HomeData:
     team: ManagerDashboard | None
     # The one-on-one agenda they share with their manager or their reps (issue 12).
     agenda: Agenda = field(default_factory=lambda: Agenda(viewer_id=""))
+    # What they logged in the last 7 days and may still correct or remove, newest first.
+    recent: list[OutcomeFacts] = field(default_factory=list)
 
 
 def _paused_until(member: Member, now: datetime) -> str | None:
@@ -95,9 +99,18 @@ def home_data(
             now=now,
             threshold=workspace.strong_process_threshold,
             min_evidence=workspace.min_evidence,
+            support_streak=workspace.support_streak,
+            cycle=workspace.cycle,
         )
         if reports
         else None
     )
     agenda = agenda_of(session=session, team_id=team_id, user_id=user_id, now=now)
-    return HomeData(facts=facts, mine=mine if shows_mine else None, team=team, agenda=agenda)
+    recent = correctable_outcomes(session=session, team_id=team_id, user_id=user_id, now=now)
+    return HomeData(
+        facts=facts,
+        mine=mine if shows_mine else None,
+        team=team,
+        agenda=agenda,
+        recent=recent,
+    )

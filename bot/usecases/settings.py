@@ -39,6 +39,7 @@ def current_settings(*, session: Session, team_id: str) -> CurrentSettings:
         min_evidence=workspace.min_evidence,
         bounce_back_min_losses=workspace.bounce_back_min_losses,
         currency=workspace.currency,
+        support_streak=workspace.support_streak,
         settings_version=workspace.settings_version,
     )
 

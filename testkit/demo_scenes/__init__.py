@@ -10,6 +10,15 @@ if TYPE_CHECKING:
 
 
 def all_scenes() -> list[Callable[[DemoContext], None]]:
-    from testkit.demo_scenes import checkins, crm, debriefs, foundation, goals, kudos
+    from testkit.demo_scenes import checkins, crm, debriefs, foundation, goals, kudos, resilience
 
-    return [foundation.play, debriefs.play, kudos.play, checkins.play, goals.play, crm.play]
+    return [
+        foundation.play,
+        debriefs.play,
+        kudos.play,
+        checkins.play,
+        goals.play,
+        resilience.play,
+        resilience.play_corrections,
+        crm.play,
+    ]

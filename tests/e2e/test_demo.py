@@ -64,4 +64,15 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
     assert "HubSpot marked *Umbrella renewal* (£60,000) closed lost. Debrief it" in transcript
     assert "The same request signed with another secret is refused: 401" in transcript
     assert "From HubSpot, filled in where it could be." in transcript
+    # Resilience support (seed 003): Leo's third loss in a row brings him a private practice
+    # and an offer to talk, Maya a one-on-one question; nothing in #wins; Maya's Home lists him.
+    assert "*Soylent* makes it 3 losses" in transcript
+    assert "*Get up the next morning and correct the mistake in question.*" in transcript
+    assert "*One question for your next one-on-one:*" in transcript
+    assert "#wins got 0 posts about it: support is private" in transcript
+    assert "*@Leo would like to talk.*" in transcript
+    assert "• @Leo: 3 losses in a row, for 9 days" in transcript
+    # Leo corrects Umbrella from his Home: a perfect miss now, and his record follows.
+    assert "Lost *Umbrella* · Perfect miss" in transcript
+    assert "🔧 System miss 1 · 🎉 Perfect miss 1" in transcript
     assert "Demo finished" in result.stdout

@@ -21,6 +21,7 @@ import pytest
 from sqlmodel import Session, SQLModel, select
 
 from bot.blocks.checkins import CHECKIN_CALLBACK_ID, OPEN_ACTION_ID, SKIP_ACTION_ID, checkin_modal
+from bot.blocks.corrections import CORRECT_ACTION_ID, REMOVE_ACTION_ID, correction_modal
 from bot.blocks.debriefs import (
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
@@ -35,8 +36,10 @@ from bot.blocks.goals import CHANGE_GOAL_ACTION_ID, GoalDefaults, goal_modal
 from bot.blocks.kudos import kudos_modal
 from bot.blocks.one_on_ones import AGENDA_ON, REPLY_ACTION_ID, reply_modal
 from bot.blocks.privacy import DELETE_WORKSPACE_CONFIRM_ACTION_ID, FORGET_ME_CONFIRM_ACTION_ID
+from bot.blocks.resilience import TALK_ACTION_ID
+from bot.domain import PRACTICES, Classification
 from bot.domain.checkins import Question
-from bot.domain.debriefs import WIN_LESSON_KEY, WIN_QUESTION
+from bot.domain.debriefs import WIN_LESSON_KEY, WIN_QUESTION, OutcomeFacts
 from bot.domain.one_on_ones import CheckInAnswerShown, ReplyTarget
 from bot.usecases.privacy import row_dict
 from storage import queries
@@ -151,6 +154,31 @@ def _goal(ctx: Scene) -> HttpReply:
         "why": {"value": state_value("plain_text_input", "forged")},
     }
     return _submit(ctx, view, values)
+
+
+def _correction(ctx: Scene) -> HttpReply:
+    """The owner's correction form, submitted by the forger."""
+    facts = OutcomeFacts(
+        id=ctx.owner.outcome_id,
+        user_id=OWNER,
+        kind="loss",
+        deal="Owner's deal",
+        classification=Classification.PERFECT_MISS,
+        practices=dict.fromkeys(PRACTICES, True),
+        occurred_at=ctx.slack.live.clock(),
+        stage="proposal",
+        reason="price",
+    )
+    values = {
+        "deal": {"value": state_value("plain_text_input", "forged")},
+        "amount": {"value": state_value("number_input", None)},
+        "stage": {"value": state_value("static_select", "proposal")},
+        "reason": {"value": state_value("static_select", "price")},
+        "competitor": {"value": state_value("plain_text_input", None)},
+        "practices": {"value": state_value("checkboxes", ["none_held"])},
+        "buyer_feedback": {"value": state_value("plain_text_input", None)},
+    }
+    return _submit(ctx, correction_modal(facts), values)
 
 
 def _kudos(ctx: Scene) -> HttpReply:
@@ -268,6 +296,28 @@ CASES = [
         False,
     ),
     Case("goals.goal_submitted", "the goal's owner", _goal, "someone else's", True),
+    Case(
+        "resilience.talk_clicked",
+        "the rep",
+        lambda c: _click(c, TALK_ACTION_ID, str(c.owner.outcome_id)),
+        f"<@{OWNER}>'s",
+        False,
+    ),
+    Case(
+        "corrections.correct_clicked",
+        "the rep",
+        lambda c: _click(c, CORRECT_ACTION_ID, str(c.owner.outcome_id)),
+        "someone else's",
+        False,
+    ),
+    Case(
+        "corrections.remove_clicked",
+        "the rep",
+        lambda c: _click(c, REMOVE_ACTION_ID, str(c.owner.outcome_id)),
+        "someone else's",
+        False,
+    ),
+    Case("corrections.correction_submitted", "the rep", _correction, "someone else's", True),
     Case(
         "kudos.kudos_submitted",
         "the kudos policy",

@@ -17,7 +17,7 @@ from testkit.live import ScaleOut, scale_out
 from testkit.standin import SlackStandIn
 from tests.support.databases import fresh_database
 from tests.support.factories import lost_values
-from tests.support.slack import DM, REP1, WINS, SlackDriver
+from tests.support.slack import DM, MANAGER, REP1, WINS, SlackDriver
 
 REPLICAS = 3
 
@@ -83,3 +83,35 @@ def test_slash_commands_spread_over_replicas_are_each_answered_once(
     slack.wait(seen, "views.open", count=REPLICAS)
     time.sleep(0.3)
     assert len(slack.since(seen, "views.open")) == REPLICAS
+
+
+def test_a_losing_streak_finished_on_different_replicas_brings_its_support_once(
+    cluster: ScaleOut, slack: SlackDriver
+) -> None:
+    """Three losses, each saved by whichever replica the front picks (the third sent twice, as
+    Slack retries it): one private DM to the rep and one prompt to the manager, from three
+    processes' dispatchers."""
+    slack.setup(channel=WINS)
+    seen = slack.mark()
+    for deal in ("Replica 1", "Replica 2", "Replica 3"):
+        view = slack.open_modal("/lost", deal, REP1)
+        values = lost_values(deal)
+        replies = [slack.sender.view_submission(view, user_id=REP1, values=values)]
+        if deal == "Replica 3":
+            replies.append(slack.sender.view_submission(view, user_id=REP1, values=values))
+        assert all(reply.status == 200 for reply in replies)
+    slack.wait(seen, "chat.postMessage", channel=DM[MANAGER], count=4)  # 3 notes + the prompt
+    time.sleep(1)
+    support = [
+        c
+        for c in slack.since(seen, "chat.postMessage", channel=DM[REP1])
+        if "one thing that helps" in str(c.params.get("text"))
+    ]
+    prompts = [
+        c
+        for c in slack.since(seen, "chat.postMessage", channel=DM[MANAGER])
+        if "one-on-one" in str(c.params.get("text"))
+    ]
+    assert (len(support), len(prompts)) == (1, 1)
+    assert len(slack.outcomes()) == 3
+    assert not [c for c in slack.since(seen, "chat.postMessage") if c.conversation == WINS]

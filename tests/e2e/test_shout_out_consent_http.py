@@ -35,9 +35,8 @@ def _win(slack: SlackDriver, user_id: str, deal: str) -> tuple[RecordedCall, int
     view = slack.open_modal("/won", deal, user_id)
     seen = slack.mark()
     slack.submit(view, user_id, won_values(deal, practices=ALL_PRACTICES, amount="75000"))
-    dm = next(
-        c for c in slack.wait(seen, "chat.postMessage", channel=DM[user_id]) if deal in _text(c)
-    )
+    # The win's own DM: other DMs may arrive meanwhile (a losing streak's support, say).
+    dm = _dm_saying(slack, seen, user_id, deal)
     outcome = [o for o in slack.outcomes() if o.deal == deal][-1]
     assert outcome.id is not None
     slack.wait_recorded(f"debrief:{outcome.id}:rep")

@@ -20,6 +20,7 @@ from bot.blocks.debriefs import (
     REFLECT_ACTION_ID,
 )
 from bot.domain import NONE_HELD
+from bot.slack_text import escape_mrkdwn
 from storage import goals_queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import (
@@ -35,7 +36,7 @@ from storage.models import (
 from testkit.live import LiveApp
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
-from tests.support.slack import DM, SlackDriver
+from tests.support.slack import DM, SlackDriver, _text_of
 
 
 def _answered(practices: list[str] | None) -> list[str]:
@@ -85,7 +86,19 @@ def _lose(
     seen = slack.mark()
     reply = slack.submit(view, user_id, lost_values(deal, **kwargs))
     assert reply.body in ("", "{}") or reply.json().get("response_action") != "errors"
-    dm = slack.wait(seen, "chat.postMessage", channel=DM[user_id])[0]
+    # This loss's own DM: another may arrive meanwhile (the support a losing streak brings,
+    # queued with the loss before it), so the DM is the one that names the deal.
+    words = escape_mrkdwn(deal)
+
+    def names_the_deal(calls: list[RecordedCall]) -> bool:
+        return any(words in _text_of(c) for c in slack.since(seen, "chat.postMessage"))
+
+    slack.standin.wait_for(names_the_deal, timeout=slack.wait_timeout)
+    dm = next(
+        c
+        for c in slack.since(seen, "chat.postMessage", channel=DM[user_id])
+        if words in _text_of(c)
+    )
     saved = [o for o in slack.outcomes() if o.deal == deal][-1]
     assert saved.id is not None
     # The DM reached Slack; wait for the dispatcher to record it too (when the questions went
@@ -218,7 +231,7 @@ def outcome_row(team_id: str, user_id: str, kind: str, at: datetime, **fields: A
         team_id=team_id,
         user_id=user_id,
         kind=kind,
-        deal=f"Deal {uuid.uuid4().hex[:6]}",
+        deal=fields.pop("deal", f"Deal {uuid.uuid4().hex[:6]}"),
         amount=125_000.0,
         process_score=1.0 if classification == "perfect-miss" else 0.4,
         classification=classification,

@@ -9,6 +9,7 @@ below (`<@U0…>`, `<#C0…>`, `<!date^…>`, permalinks).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 import bot.blocks
 from bot.blocks import (
     checkins,
+    corrections,
     crm,
     dashboard,
     debriefs,
@@ -32,6 +34,7 @@ from bot.blocks import (
     home,
     kudos,
     one_on_ones,
+    resilience,
 )
 from bot.blocks.checkins import MAX_ANSWER_LENGTH
 from bot.blocks.debriefs import MAX_ANSWER, MAX_COMMITMENT, MAX_DEAL
@@ -52,6 +55,13 @@ from bot.domain.debriefs import (
 )
 from bot.domain.goals import CycleReview, GoalProgress
 from bot.domain.one_on_ones import Agenda, AgendaItem, CheckInAnswerShown, ReplyTarget
+from bot.domain.resilience import (
+    ONE_ON_ONE_QUESTIONS,
+    RESILIENCE_PRACTICES,
+    OngoingStreak,
+    Recovery,
+    StreakSupport,
+)
 from bot.slack_text import escape_mrkdwn, plural, truncate
 from bot.usecases.kudos import Problem, parse_kudos_text
 from storage.models import Goal
@@ -306,6 +316,18 @@ def _classifications() -> list[Classification]:
 # Every builder in bot.blocks that takes user text, by module and name, and how to feed it.
 # Each call returns a list of payloads (messages, views, block lists or mrkdwn strings).
 Build = Callable[[str], list[Any]]
+
+
+def _streak_support() -> StreakSupport:
+    return StreakSupport(
+        first_loss_id=7,
+        losses=3,
+        started_at=NOW - timedelta(days=9),
+        practice=RESILIENCE_PRACTICES[0],
+        question=ONE_ON_ONE_QUESTIONS[0],
+    )
+
+
 USER_TEXT_BUILDERS: dict[str, Build] = {
     # check-ins: questions carry deal names and commitments; answers are the rep's words
     "checkins.checkin_message": lambda t: [checkins.checkin_message(1, _questions(t), "week")],
@@ -343,6 +365,8 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
                 vital_few=[t],
                 pareto_days=90,
                 coaching=[],
+                on_streak=[(REP, OngoingStreak(3, NOW - timedelta(days=4), timedelta(days=4)))],
+                fastest=[(REP, Recovery(2, NOW - timedelta(days=3), NOW - timedelta(days=1)))],
             ),
             now=NOW,
         ),
@@ -420,6 +444,28 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
         debriefs.bounce_back_shout_out(_facts(t, Classification.SYSTEM_HIT, "win"))
     ],
     # A manager hears about losses and lucky hits.
+    # correcting a recent outcome: the deal, competitor and feedback are the rep's words
+    "corrections.recent_outcomes_blocks": lambda t: [
+        corrections.recent_outcomes_blocks(
+            [
+                _facts(t, Classification.SYSTEM_MISS),
+                dataclasses.replace(_facts(t, Classification.SYSTEM_HIT, "win"), id=8),
+            ],
+            now=NOW,
+        )
+    ],
+    "corrections.correction_modal": lambda t: [
+        corrections.correction_modal(_facts(t, Classification.SYSTEM_MISS)),
+        corrections.correction_modal(_facts(t, Classification.LUCKY_HIT, "win")),
+    ],
+    # resilience support after a losing streak: the latest deal's name is the rep's words
+    "resilience.streak_support_dm": lambda t: [
+        resilience.streak_support_dm(_streak_support(), latest_deal=t, manager_user_id=MANAGER),
+        resilience.streak_support_dm(_streak_support(), latest_deal=t, manager_user_id=None),
+    ],
+    "resilience.streak_manager_prompt": lambda t: [
+        resilience.streak_manager_prompt(_streak_support(), rep_user_id=REP, latest_deal=t)
+    ],
     "debriefs.manager_note": lambda t: [
         debriefs.manager_note(_facts(t, Classification.PERFECT_MISS)),
         debriefs.manager_note(_facts(t, Classification.SYSTEM_MISS)),
@@ -609,6 +655,15 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "one_on_ones.read_reply_metadata",
         "one_on_ones.parse_reply_submission",
         "one_on_ones.not_their_manager_message",  # a user id
+        "corrections.read_correction_metadata",
+        "corrections.refused_message",  # our own words
+        # ids, counts and durations only: the Home lines name people by <@id>
+        "resilience.talk_request_note",
+        "resilience.talk_requested_reply",
+        "resilience.no_manager_reply",
+        "resilience.streak_gone_reply",
+        "resilience.losing_streaks_text",
+        "resilience.fastest_recoveries_text",
         "settings.settings_modal",
         "settings.parse_settings_submission",
         "settings.settings_saved_message",

@@ -23,6 +23,7 @@ RETENTION_BLOCK_ID = "reflection_retention"
 MAX_RETENTION_DAYS = 3650
 MIN_EVIDENCE_BLOCK_ID = "min_evidence"
 BOUNCE_BACK_MIN_LOSSES_BLOCK_ID = "bounce_back_min_losses"
+SUPPORT_STREAK_BLOCK_ID = "support_streak"
 CURRENCY_BLOCK_ID = "currency"
 
 

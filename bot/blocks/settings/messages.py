@@ -64,6 +64,10 @@ def settings_saved_message(saved: SettingsSubmission) -> dict[str, Any]:
             f"{plural(more['bounce_back_min_losses'], 'loss', 'losses')} in a row\n"
             if "bounce_back_min_losses" in more
             else "",
+            "Resilience support after "
+            f"{plural(more['support_streak'], 'loss', 'losses')} in a row (private)\n"
+            if "support_streak" in more
+            else "",
             f"Currency: {more['currency'] or 'none (plain numbers)'}\n"
             if "currency" in more
             else "",

@@ -22,12 +22,14 @@ from bot.blocks.settings.fields import (
     RETENTION_BLOCK_ID,
     SETTINGS_CALLBACK_ID,
     SPARE_TEAM_ROWS,
+    SUPPORT_STREAK_BLOCK_ID,
     WEEKDAYS,
     _format_threshold,
     _hour_label,
     _hours_label,
 )
 from bot.domain import MAX_BOUNCE_BACK_MIN_LOSSES, MAX_MIN_EVIDENCE
+from bot.domain.resilience import MAX_SUPPORT_STREAK, MIN_SUPPORT_STREAK
 from bot.domain.settings import CurrentSettings
 
 
@@ -98,6 +100,14 @@ def settings_modal(current: CurrentSettings) -> dict[str, Any]:
             hint="A win after at least this many losses in a row offers the rep a tip of the "
             "hat in the recognition channel; it's posted only if they say yes. Every "
             "bounce-back still counts in their own figures.",
+        ),
+        input_block(
+            SUPPORT_STREAK_BLOCK_ID,
+            "Losses in a row before resilience support",
+            _whole_number(MIN_SUPPORT_STREAK, MAX_SUPPORT_STREAK, current.support_streak),
+            hint="After this many losses in a row a rep gets a private note with one resilience "
+            "practice and an offer to talk, and their manager a question for the next "
+            "one-on-one. Never posted in a channel.",
         ),
         _currency_block(current.currency),
         _digest_block(current.digest_enabled),

@@ -21,9 +21,11 @@ from bot.blocks.settings.fields import (
     MIN_EVIDENCE_BLOCK_ID,
     MIN_THRESHOLD,
     RETENTION_BLOCK_ID,
+    SUPPORT_STREAK_BLOCK_ID,
 )
 from bot.domain import MAX_BOUNCE_BACK_MIN_LOSSES, MAX_MIN_EVIDENCE
 from bot.domain.money import currency_code
+from bot.domain.resilience import MAX_SUPPORT_STREAK, MIN_SUPPORT_STREAK
 from bot.domain.settings import SettingsSubmission
 from bot.domain.text import parse_decimal, parse_whole_number
 
@@ -107,6 +109,19 @@ def _parse_more(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, 
             )
         else:
             more["currency"] = code
+    if SUPPORT_STREAK_BLOCK_ID in values:
+        losses = parse_whole_number(
+            state(values, SUPPORT_STREAK_BLOCK_ID).get("value"),
+            minimum=MIN_SUPPORT_STREAK,
+            maximum=MAX_SUPPORT_STREAK,
+        )
+        if losses is not None:
+            more["support_streak"] = losses
+        else:
+            errors[SUPPORT_STREAK_BLOCK_ID] = (
+                f"Enter a whole number from {MIN_SUPPORT_STREAK} to {MAX_SUPPORT_STREAK}: how "
+                "many losses in a row bring a rep private support, e.g. 3."
+            )
     for block_id, maximum, problem in whole_numbers:
         if block_id in values:
             number = parse_whole_number(

@@ -1,0 +1,128 @@
+"""A rep corrects or removes an outcome they logged in the last 7 days, from their Home.
+
+*Correct* opens the /lost or /won form filled in with what was saved (views.open, the direct
+answer to the click); submitting it saves the correction before the ack (a failure keeps the
+form open with everything in it) and publishes the rep's Home again, the answer they are
+looking at. *Remove* (after Slack's confirm dialog) deletes the outcome and publishes the Home.
+Nothing is posted: the messages already sent stay as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.app import Deps
+from bot.blocks.corrections import (
+    CORRECT_ACTION_ID,
+    CORRECT_LOST_CALLBACK_ID,
+    CORRECT_WON_CALLBACK_ID,
+    REFUSALS,
+    REMOVE_ACTION_ID,
+    correction_modal,
+    read_correction_metadata,
+    refused_message,
+)
+from bot.blocks.debriefs import parse_lost_submission, parse_won_submission
+from bot.domain.text import parse_row_id
+from bot.features._save_before_ack import SAVE_FAILED
+from bot.features.home import publish_home
+from bot.messaging import reply_to_click, team_id_of
+from bot.usecases import corrections as usecases
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: Deps) -> None:
+    app.action(CORRECT_ACTION_ID)(correct_clicked)
+    app.action(REMOVE_ACTION_ID)(remove_clicked)
+    app.view(CORRECT_LOST_CALLBACK_ID)(correction_submitted)
+    app.view(CORRECT_WON_CALLBACK_ID)(correction_submitted)
+
+
+def _outcome_id(action: dict[str, Any]) -> int | None:
+    try:
+        return parse_row_id(action.get("value"))
+    except ValueError:
+        return None
+
+
+def correct_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    outcome_id = _outcome_id(action)
+    if outcome_id is None:
+        return
+    deps: Deps = context["deps"]
+    with deps.uow() as uow:
+        prompt = usecases.correction_prompt(
+            uow, team_id=team_id_of(body), user_id=body["user"]["id"], outcome_id=outcome_id
+        )
+    if isinstance(prompt, usecases.Refused):
+        reply_to_click(client, body, refused_message(prompt.why))
+        return
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=correction_modal(prompt))
+    except SlackApiError as error:
+        log.warning("views.open for a correction failed: %s", error.response.get("error"))
+
+
+def remove_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    outcome_id = _outcome_id(action)
+    if outcome_id is None:
+        return
+    deps: Deps = context["deps"]
+    team_id, user_id = team_id_of(body), body["user"]["id"]
+    with deps.uow() as uow:
+        result = usecases.remove_outcome(
+            uow, team_id=team_id, user_id=user_id, outcome_id=outcome_id
+        )
+    if isinstance(result, usecases.Refused) and result.why != "gone":
+        reply_to_click(client, body, refused_message(result.why))
+        return
+    publish_home(client, deps, team_id=team_id, user_id=user_id)
+
+
+def correction_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    outcome_id = read_correction_metadata(view.get("private_metadata", ""))
+    if outcome_id is None:
+        ack()
+        return
+    values = view["state"]["values"]
+    loss = view.get("callback_id") == CORRECT_LOST_CALLBACK_ID
+    submission, errors = parse_lost_submission(values) if loss else parse_won_submission(values)
+    if submission is None:
+        ack(response_action="errors", errors=errors)
+        return
+    deps: Deps = context["deps"]
+    team_id, user_id = team_id_of(body), body["user"]["id"]
+    try:
+        with deps.uow() as uow:
+            correct = usecases.correct_loss if loss else usecases.correct_win
+            result = correct(
+                uow,
+                team_id=team_id,
+                user_id=user_id,
+                outcome_id=outcome_id,
+                submission=submission,  # type: ignore[arg-type]
+            )
+    except Exception:  # the database is down: keep the form and what was typed
+        log.exception("saving a correction failed")
+        ack(response_action="errors", errors={"deal": SAVE_FAILED})
+        return
+    if isinstance(result, usecases.Refused):
+        # Said under the form's first field; nothing was saved.
+        ack(response_action="errors", errors={"deal": REFUSALS.get(result.why, SAVE_FAILED)})
+        return
+    ack()
+    publish_home(client, deps, team_id=team_id, user_id=user_id)

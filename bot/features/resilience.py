@@ -1,0 +1,57 @@
+"""The rep's "I'd like to talk" on their losing streak's private DM (seed 003).
+
+The DM and the manager's prompt are queued with the loss that completed the streak (bot.
+usecases.debriefs.record_loss → bot.usecases.resilience); this listener only answers the click:
+ack, call one use case (which queues the manager's note in the outbox), and tell the rep,
+privately, what happened.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.app import Deps
+from bot.blocks.resilience import (
+    TALK_ACTION_ID,
+    no_manager_reply,
+    streak_gone_reply,
+    talk_requested_reply,
+)
+from bot.domain.text import parse_row_id
+from bot.messaging import not_yours_message, reply_to_click, team_id_of
+from bot.usecases import resilience as usecases
+
+
+def register(app: App, deps: Deps) -> None:
+    app.action(TALK_ACTION_ID)(talk_clicked)
+
+
+def talk_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    try:
+        first_loss_id = parse_row_id(action.get("value"))
+    except ValueError:
+        return
+    deps: Deps = context["deps"]
+    with deps.uow() as uow:
+        result = usecases.record_talk_request(
+            uow,
+            team_id=team_id_of(body),
+            user_id=body["user"]["id"],
+            first_loss_id=first_loss_id,
+        )
+    if isinstance(result, usecases.NotTheirStreak):
+        reply_to_click(client, body, not_yours_message("note", result.owner_user_id))
+    elif isinstance(result, usecases.NoManager):
+        reply_to_click(client, body, no_manager_reply())
+    elif isinstance(result, usecases.StreakGone):
+        reply_to_click(client, body, streak_gone_reply())
+    else:
+        reply_to_click(
+            client, body, talk_requested_reply(result.manager_user_id, first_time=result.first_time)
+        )

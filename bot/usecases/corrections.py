@@ -1,0 +1,188 @@
+"""A rep corrects or removes an outcome they logged in the last 7 days, from their Home.
+
+A correction saves the new answers and classifies the outcome again (with the workspace's
+threshold, as when it was logged); a removal deletes it with its reflections and its messages
+still waiting in the outbox, and works out again the bounce-back of the win after it. Every
+figure (Home, reviews, charts) is computed from the outcomes, so it follows. Messages already
+in Slack stay as they were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.domain import (
+    OutcomeEvent,
+    OutcomeKind,
+    classify_outcome,
+    classify_win,
+    detect_bounce_back,
+    process_score,
+)
+from bot.domain.corrections import CORRECTION_WINDOW, correctable
+from bot.domain.debriefs import LossSubmission, OutcomeFacts, WinSubmission
+from bot.uow import UnitOfWork
+from bot.usecases.debriefs import facts_of
+from storage import corrections_queries as cq
+from storage import debriefs_queries as dq
+from storage import queries
+from storage.models import Outcome
+
+# The Home lists this many of the rep's latest outcomes that can still be corrected.
+SHOWN_ON_HOME = 5
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Nothing changed: `why` is "gone" (no such outcome), "not_yours", "too_old" (logged more
+    than 7 days ago) or "kind" (a loss's form for a win, or the other way round)."""
+
+    why: str
+    owner_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Corrected:
+    before: OutcomeFacts
+    after: OutcomeFacts
+
+
+@dataclass(frozen=True)
+class Removed:
+    facts: OutcomeFacts
+
+
+def correctable_outcomes(
+    *, session: Session, team_id: str, user_id: str, now: datetime
+) -> list[OutcomeFacts]:
+    """The rep's latest outcomes they may still correct or remove, newest first."""
+    rows = cq.outcomes_since(
+        session=session,
+        team_id=team_id,
+        user_id=user_id,
+        since=now - CORRECTION_WINDOW,
+        limit=SHOWN_ON_HOME,
+    )
+    return [facts_of(row) for row in rows]
+
+
+def _own_recent(uow: UnitOfWork, team_id: str, user_id: str, outcome_id: int) -> Outcome | Refused:
+    outcome = dq.get_outcome(session=uow.session, team_id=team_id, outcome_id=outcome_id)
+    if outcome is None:
+        return Refused("gone")
+    if outcome.user_id != user_id:
+        return Refused("not_yours", owner_user_id=outcome.user_id)
+    if not correctable(outcome.occurred_at, uow.now()):
+        return Refused("too_old")
+    return outcome
+
+
+def correction_prompt(
+    uow: UnitOfWork, *, team_id: str, user_id: str, outcome_id: int
+) -> OutcomeFacts | Refused:
+    """What the correction form shows: the outcome as it was saved."""
+    outcome = _own_recent(uow, team_id, user_id, outcome_id)
+    return outcome if isinstance(outcome, Refused) else facts_of(outcome)
+
+
+def _threshold(uow: UnitOfWork, team_id: str) -> float:
+    workspace = queries.get_or_create_workspace(session=uow.session, team_id=team_id)
+    return workspace.strong_process_threshold
+
+
+def _save(uow: UnitOfWork, outcome: Outcome, values: dict[str, object]) -> Corrected:
+    assert outcome.id is not None
+    before = facts_of(outcome)
+    cq.update_outcome(session=uow.session, outcome_id=outcome.id, values=values)
+    uow.session.refresh(outcome)
+    return Corrected(before=before, after=facts_of(outcome))
+
+
+def correct_loss(
+    uow: UnitOfWork, *, team_id: str, user_id: str, outcome_id: int, submission: LossSubmission
+) -> Corrected | Refused:
+    outcome = _own_recent(uow, team_id, user_id, outcome_id)
+    if isinstance(outcome, Refused):
+        return outcome
+    if outcome.kind != OutcomeKind.LOSS.value:
+        return Refused("kind")
+    score = process_score(submission.practices)
+    classification = classify_outcome(OutcomeKind.LOSS, score, _threshold(uow, team_id))
+    return _save(
+        uow,
+        outcome,
+        {
+            "deal": submission.deal,
+            "amount": submission.amount,
+            "stage": submission.stage,
+            "reason": submission.reason,
+            "competitor": submission.competitor,
+            "buyer_feedback": submission.buyer_feedback,
+            **submission.practices,
+            "process_score": score,
+            "classification": classification.value,
+        },
+    )
+
+
+def correct_win(
+    uow: UnitOfWork, *, team_id: str, user_id: str, outcome_id: int, submission: WinSubmission
+) -> Corrected | Refused:
+    outcome = _own_recent(uow, team_id, user_id, outcome_id)
+    if isinstance(outcome, Refused):
+        return outcome
+    if outcome.kind != OutcomeKind.WIN.value:
+        return Refused("kind")
+    score = process_score(submission.practices)
+    classification = classify_win(score, submission.luck, _threshold(uow, team_id))
+    return _save(
+        uow,
+        outcome,
+        {
+            "deal": submission.deal,
+            "amount": submission.amount,
+            "luck": submission.luck,
+            **submission.practices,
+            "process_score": score,
+            "classification": classification.value,
+        },
+    )
+
+
+def remove_outcome(
+    uow: UnitOfWork, *, team_id: str, user_id: str, outcome_id: int
+) -> Removed | Refused:
+    """Delete the outcome (and its lessons); the win after it, if any, gets its bounce-back
+    worked out again from what is left."""
+    outcome = _own_recent(uow, team_id, user_id, outcome_id)
+    if isinstance(outcome, Refused):
+        return outcome
+    facts = facts_of(outcome)
+    cq.delete_outcome(session=uow.session, team_id=team_id, outcome_id=facts.id)
+    uow.session.expunge(outcome)
+    history = dq.outcomes_of(session=uow.session, team_id=team_id, user_id=user_id)
+    later_win = next(
+        (
+            o
+            for o in history
+            if o.occurred_at >= facts.occurred_at and o.kind == OutcomeKind.WIN.value
+        ),
+        None,
+    )
+    if later_win is not None and later_win.id is not None:
+        events = [OutcomeEvent(kind=OutcomeKind(o.kind), at=o.occurred_at) for o in history]
+        bounce = detect_bounce_back(events, later_win.occurred_at)
+        cq.update_outcome(
+            session=uow.session,
+            outcome_id=later_win.id,
+            values={
+                "bounce_back_losses": bounce.losses if bounce else None,
+                "bounce_back_recovery_seconds": (
+                    int(bounce.recovery.total_seconds()) if bounce else None
+                ),
+            },
+        )
+    return Removed(facts=facts)

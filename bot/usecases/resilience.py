@@ -1,0 +1,136 @@
+"""Resilience support after a losing streak (seed 003), without Slack.
+
+When a loss makes a rep's run of losses exactly the workspace's `support_streak` long, the rep
+gets a private DM with one resilience practice and (with a manager) an offer to talk, and the
+manager a private prompt with one question for the next one-on-one. Both are outbox rows
+written in the transaction that saves that loss, under post keys named after the streak (the
+rep and the loss that started it), so they go out once however many processes save, retry or
+send. The rep's "I'd like to talk" click queues the manager's note the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.blocks.resilience import streak_manager_prompt, streak_support_dm, talk_request_note
+from bot.domain import OutcomeKind
+from bot.domain.resilience import StreakOutcome, StreakSupport, support_due
+from bot.uow import UnitOfWork, to_user
+from storage import debriefs_queries as dq
+from storage import queries
+from storage import resilience_queries as rq
+
+# Outbox kinds (bot.outbox_hooks): nothing needs recording when they are sent.
+STREAK_REP_DM, STREAK_MANAGER_PROMPT, TALK_REQUEST = (
+    "streak-support-rep",
+    "streak-support-manager",
+    "streak-talk-request",
+)
+# Enough history for the longest streak the setting allows and the rotation of practices.
+RECENT_OUTCOMES = 200
+
+
+def streak_key(user_id: str, first_loss_id: int, what: str) -> str:
+    """One post key per streak and message: the rep and the loss that started the streak."""
+    return f"streak:{user_id}:{first_loss_id}:{what}"
+
+
+def _manager_id(uow: UnitOfWork, team_id: str, user_id: str) -> str | None:
+    manager = queries.manager_of(session=uow.session, team_id=team_id, user_id=user_id)
+    if manager is None or manager.deleted or manager.user_id == user_id:
+        return None
+    return manager.user_id
+
+
+def _history(uow: UnitOfWork, team_id: str, user_id: str) -> list[StreakOutcome]:
+    rows = rq.recent_outcomes(
+        session=uow.session, team_id=team_id, user_id=user_id, limit=RECENT_OUTCOMES
+    )
+    return [StreakOutcome(id=i, kind=OutcomeKind(kind), at=at) for i, kind, at in rows]
+
+
+def queue_streak_support(
+    uow: UnitOfWork, *, team_id: str, user_id: str, latest_deal: str
+) -> StreakSupport | None:
+    """Called in the unit of work that saved a loss: queue the streak's support when this loss
+    completed it. None when it didn't (shorter, longer, or ended)."""
+    rq.lock_rep(session=uow.session, team_id=team_id, user_id=user_id)
+    workspace = queries.get_or_create_workspace(session=uow.session, team_id=team_id)
+    support = support_due(_history(uow, team_id, user_id), streak=workspace.support_streak)
+    if support is None:
+        return None
+    manager = _manager_id(uow, team_id, user_id)
+    uow.outbox.add(
+        team_id=team_id,
+        post_key=streak_key(user_id, support.first_loss_id, "rep"),
+        kind=STREAK_REP_DM,
+        to=to_user(user_id),
+        message=streak_support_dm(support, latest_deal=latest_deal, manager_user_id=manager),
+    )
+    if manager is not None:
+        uow.outbox.add(
+            team_id=team_id,
+            post_key=streak_key(user_id, support.first_loss_id, "manager"),
+            kind=STREAK_MANAGER_PROMPT,
+            to=to_user(manager),
+            message=streak_manager_prompt(support, rep_user_id=user_id, latest_deal=latest_deal),
+        )
+    return support
+
+
+@dataclass(frozen=True)
+class TalkRequested:
+    manager_user_id: str
+    first_time: bool  # False: an earlier click told the manager already
+
+
+@dataclass(frozen=True)
+class NoManager:
+    """The rep has no manager in Rebound (any more): nobody to tell."""
+
+
+@dataclass(frozen=True)
+class NotTheirStreak:
+    owner_user_id: str
+
+
+@dataclass(frozen=True)
+class StreakGone:
+    """The loss that started the streak is no longer in Rebound (removed, or forgotten)."""
+
+
+def _streak_length(history: list[StreakOutcome], first_loss_id: int) -> int:
+    ordered = sorted(history, key=lambda o: (o.at, o.id))
+    start = next((i for i, o in enumerate(ordered) if o.id == first_loss_id), None)
+    if start is None:
+        return 0
+    length = 0
+    for outcome in ordered[start:]:
+        if outcome.kind is not OutcomeKind.LOSS:
+            break
+        length += 1
+    return length
+
+
+def record_talk_request(
+    uow: UnitOfWork, *, team_id: str, user_id: str, first_loss_id: int
+) -> TalkRequested | NoManager | NotTheirStreak | StreakGone:
+    """The rep clicked "I'd like to talk" on their streak's DM: queue the manager's private
+    note (once per streak: its post key)."""
+    loss = dq.get_outcome(session=uow.session, team_id=team_id, outcome_id=first_loss_id)
+    if loss is None or loss.kind != OutcomeKind.LOSS.value:
+        return StreakGone()
+    if loss.user_id != user_id:
+        return NotTheirStreak(owner_user_id=loss.user_id)
+    manager = _manager_id(uow, team_id, user_id)
+    if manager is None:
+        return NoManager()
+    losses = max(_streak_length(_history(uow, team_id, user_id), first_loss_id), 1)
+    added = uow.outbox.add(
+        team_id=team_id,
+        post_key=streak_key(user_id, first_loss_id, "talk"),
+        kind=TALK_REQUEST,
+        to=to_user(manager),
+        message=talk_request_note(rep_user_id=user_id, losses=losses),
+    )
+    return TalkRequested(manager_user_id=manager, first_time=added)
