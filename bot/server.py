@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.crm import hubspot as hubspot_hooks
 from bot.crm import salesforce as salesforce_messages
+from bot.crm.salesforce_api import SessionSeal
 from bot.metrics import Metrics, observe_request, request_kind
 from bot.payloads import Malformed, check_payload, parse_request
 from bot.uow import UnitOfWork
@@ -235,6 +236,9 @@ def salesforce_outbound(
         log.warning("refused a Salesforce Outbound Message from another org")
         return _soap(start_response, 403, salesforce_messages.fault("Client", "unknown org"))
     instance = message.instance_url()
+    session_id = (
+        SessionSeal(endpoint.token).seal(message.session_id) if message.session_id else None
+    )
     try:
         with endpoint.uow() as uow:
             stored = store_outbound_notifications(
@@ -242,7 +246,7 @@ def salesforce_outbound(
                 message.notifications,
                 team_id=endpoint.team_id,
                 api_url=endpoint.api_url or instance,
-                session_id=message.session_id,
+                session_id=session_id,
                 link_base=instance,
             )
     except SQLAlchemyError:

@@ -13,10 +13,13 @@ meta/api_rest/errorcodes.htm), which simple-salesforce raises as SalesforceExpir
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from typing import Any
 
 import requests
+from cryptography.fernet import Fernet, InvalidToken
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
@@ -31,6 +34,26 @@ class SalesforceReadError(Exception):
 
 class SessionGone(SalesforceReadError):
     """The message's session expired or was revoked: it can never be read with it."""
+
+
+class SessionSeal:
+    """The message's session id is a live credential: it is stored encrypted (Fernet), with a
+    key derived from SALESFORCE_OUTBOUND_TOKEN, so the database alone never holds a usable
+    session. A token changed since makes old seals unreadable: those deals are kept as having
+    no owner, like an expired session."""
+
+    def __init__(self, outbound_token: str) -> None:
+        digest = hashlib.sha256(b"rebound salesforce session\0" + outbound_token.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+
+    def seal(self, session_id: str) -> str:
+        return self._fernet.encrypt(session_id.encode()).decode()
+
+    def open(self, sealed: str) -> str | None:
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except (InvalidToken, ValueError):
+            return None
 
 
 def owner_email(*, instance_url: str, session_id: str, opportunity_id: str) -> str | None:

@@ -44,6 +44,7 @@ def read_salesforce_deals(deps: Deps, clients: TeamClients) -> int:
     """Turn the stored closed Opportunities into offers. Returns the notifications handled."""
     handled = 0
     api_url = deps.settings.salesforce_api_url
+    seal = salesforce_api.SessionSeal(deps.settings.salesforce_outbound_token or "")
     for _ in range(MAX_PASSES):
         with deps.uow() as uow:
             pending = usecases.pending_deals(uow)
@@ -54,11 +55,15 @@ def read_salesforce_deals(deps: Deps, clients: TeamClients) -> int:
         sessions_done: list[int] = []
         for item in pending:
             deal = item.deal
-            if deal.owner_email is None and item.api_session and item.api_url:
+            session_id = seal.open(item.api_session) if item.api_session else None
+            if item.api_session and session_id is None:
+                log.warning("a stored Salesforce session can't be read (token changed?)")
+                sessions_done.append(item.row_id)
+            if deal.owner_email is None and session_id and item.api_url:
                 try:
                     email = salesforce_api.owner_email(
                         instance_url=api_url or item.api_url,
-                        session_id=item.api_session,
+                        session_id=session_id,
                         opportunity_id=deal.deal_id,
                     )
                 except salesforce_api.SessionGone:

@@ -42,7 +42,7 @@ from testkit.live import LiveApp, app_env, serve_process
 from testkit.salesforce_standin import SalesforceStandIn
 from testkit.standin import RecordedCall, SlackStandIn
 from tests.support.databases import BACKENDS, fresh_database
-from tests.support.slack import DEFAULT_TEAM, DM, REP1, REP2, SlackDriver, _text
+from tests.support.slack import ADMIN, DEFAULT_TEAM, DM, REP1, REP2, SlackDriver, _text
 
 TOKEN = "kQ7vN2xR9pL4mW8sT1yB6cF3hJ5dG0aZ-e_u"  # as secrets.token_urlsafe makes them
 ORG_15 = "00D5e000000KQ2e"  # SALESFORCE_ORG_ID as Setup shows it
@@ -336,7 +336,9 @@ def test_the_owner_email_is_read_back_through_the_rest_api_when_the_field_is_abs
     assert reply.acked
     assert [c for c in salesforce.calls if opp in c.soql] == []
     stored = rows(slack, opp)[0]
-    assert stored.owner_email is None and stored.api_session == salesforce.session_id
+    assert stored.owner_email is None and stored.api_session
+    # Stored encrypted: the database alone holds no usable session.
+    assert salesforce.session_id not in stored.api_session
     tick(slack)
     calls = [c for c in salesforce.calls if opp in c.soql]
     assert [(c.authorization, c.status) for c in calls] == [
@@ -380,6 +382,10 @@ def test_salesforce_down_then_back_and_an_expired_session_are_kept_not_lost(
     row = rows(slack, expired_opp)[0]
     assert (row.state, row.last_error, row.api_session) == ("unmatched", "no owner", None)
     assert offers(slack, REP2, expired_name, seen) == []
+    # Kept, and the admins are told.
+    assert "1 closed deal couldn't be matched to a person in Slack" in json.dumps(
+        slack.home(ADMIN).params["view"]
+    )
     with slack.session_factory() as session:  # leave the admins' count as this test found it
         kept = session.get(CrmDeal, row.id)
         assert kept is not None

@@ -20,6 +20,7 @@ from bot.crm.salesforce import (
     salesforce_origin,
     same_org,
 )
+from bot.crm.salesforce_api import SessionSeal
 
 ORG = "00D5e000000KQ2eEAG"
 TOKEN = "kQ7vN2xR9pL4mW8sT1yB6cF3hJ5dG0aZ-e_u"
@@ -178,3 +179,11 @@ def test_salesforce_settings_read() -> None:
     assert settings.salesforce_owner_email_field == "Owner_Email__c"
     assert settings.salesforce_api_url == "https://acme.my.salesforce.com"
     assert not load_settings(BASE).salesforce_enabled
+
+
+def test_a_session_is_sealed_with_the_outbound_token() -> None:
+    sealed = SessionSeal(TOKEN).seal("00D!AQ0.session")
+    assert "00D!AQ0.session" not in sealed
+    assert SessionSeal(TOKEN).open(sealed) == "00D!AQ0.session"
+    assert SessionSeal(TOKEN[::-1]).open(sealed) is None  # the token changed since
+    assert SessionSeal(TOKEN).open("not a seal") is None
