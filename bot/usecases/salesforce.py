@@ -67,7 +67,7 @@ def store_outbound_notifications(
             },
         )
         new += inserted
-        ignored += inserted and not note.closed
+        ignored += int(inserted and not note.closed)
     return Stored(new=new, replayed=len(notifications) - new, ignored=ignored)
 
 
