@@ -151,7 +151,7 @@ def _serve(
     settings: Settings, clock: Clock, *, host: str, port: int, threads: int, scheduler: bool
 ) -> int:
     from bot.runtime import build_runtime
-    from bot.server import HubSpotEndpoint, make_http_server, make_wsgi_app
+    from bot.server import HubSpotEndpoint, SalesforceEndpoint, make_http_server, make_wsgi_app
 
     runtime = build_runtime(settings, clock=clock)
     hubspot = None
@@ -166,6 +166,19 @@ def _serve(
                 team_id=runtime.team_id,
                 uow=runtime.deps.uow,
             )
+    salesforce = None
+    if settings.salesforce_enabled:
+        if runtime.team_id is None:
+            log.warning("Salesforce needs a single workspace's bot token; /crm/salesforce is off")
+        else:
+            salesforce = SalesforceEndpoint(
+                token=settings.salesforce_outbound_token or "",
+                org_id=settings.salesforce_org_id,
+                owner_email_field=settings.salesforce_owner_email_field,
+                api_url=settings.salesforce_api_url,
+                team_id=runtime.team_id,
+                uow=runtime.deps.uow,
+            )
     runtime.start_dispatcher()
     if scheduler:
         runtime.start_scheduler()
@@ -177,6 +190,7 @@ def _serve(
             settings.slack_signing_secret or "",
             runtime.deps.metrics,
             hubspot=hubspot,
+            salesforce=salesforce,
         ),
         host=host,
         port=port,

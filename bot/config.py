@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import make_url
@@ -53,10 +54,21 @@ class Settings:
     hubspot_client_secret: str | None = None
     hubspot_access_token: str | None = None
     hubspot_api_url: str = DEFAULT_HUBSPOT_API_URL
+    # Salesforce Outbound Messages: the secret in the endpoint's path, the one org taken (None:
+    # any), the Opportunity field holding the owner's email, and where REST reads go (None: the
+    # message's own PartnerUrl host, when it is Salesforce's).
+    salesforce_outbound_token: str | None = None
+    salesforce_org_id: str | None = None
+    salesforce_owner_email_field: str = "Owner_Email__c"
+    salesforce_api_url: str | None = None
 
     @property
     def hubspot_enabled(self) -> bool:
         return bool(self.hubspot_client_secret and self.hubspot_access_token)
+
+    @property
+    def salesforce_enabled(self) -> bool:
+        return bool(self.salesforce_outbound_token)
 
     @property
     def oauth_mode(self) -> bool:
@@ -211,7 +223,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             f"{DEFAULT_HUBSPOT_API_URL}",
         )
 
+    salesforce = _salesforce_settings(environ)
     return Settings(
+        **salesforce,
         public_url=public_url,
         hubspot_client_secret=hubspot_secret,
         hubspot_access_token=hubspot_token,
@@ -227,6 +241,58 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         slack_client_secret=client_secret,
         encryption_key=encryption_key,
     )
+
+
+# A path token an attacker could guess would let them post deals: 32 characters at least.
+MIN_SALESFORCE_TOKEN = 32
+MAKE_SALESFORCE_TOKEN = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+def _salesforce_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    token = _clean(environ, "SALESFORCE_OUTBOUND_TOKEN")
+    if token is not None and (
+        len(token) < MIN_SALESFORCE_TOKEN or not re.fullmatch(r"[A-Za-z0-9_-]+", token)
+    ):
+        raise ConfigError(
+            "SALESFORCE_OUTBOUND_TOKEN",
+            f"must be at least {MIN_SALESFORCE_TOKEN} letters, digits, - or _ (it is the "
+            f"secret in the Outbound Message's URL); make one with {MAKE_SALESFORCE_TOKEN}",
+        )
+    org_id = _clean(environ, "SALESFORCE_ORG_ID")
+    if org_id is not None and not re.fullmatch(r"00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?", org_id):
+        raise ConfigError(
+            "SALESFORCE_ORG_ID",
+            f"{org_id!r} is not an org id; Salesforce shows it in Setup → Company Information "
+            "→ Salesforce.com Organization ID (15 or 18 characters, starting 00D)",
+        )
+    field_name = _clean(environ, "SALESFORCE_OWNER_EMAIL_FIELD") or "Owner_Email__c"
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,79}", field_name):
+        raise ConfigError(
+            "SALESFORCE_OWNER_EMAIL_FIELD",
+            f"{field_name!r} is not a field's API name (e.g. Owner_Email__c)",
+        )
+    api_url = _clean(environ, "SALESFORCE_API_URL")
+    if api_url is not None:
+        parsed = urlparse(api_url)
+        if parsed.scheme != "https" or not parsed.netloc or parsed.path not in ("", "/"):
+            raise ConfigError(
+                "SALESFORCE_API_URL",
+                f"{api_url!r} is not an https origin; use your My Domain, e.g. "
+                "https://acme.my.salesforce.com, or leave it unset",
+            )
+        api_url = f"https://{parsed.netloc}"
+    if token is None and (org_id or api_url):
+        raise ConfigError(
+            "SALESFORCE_OUTBOUND_TOKEN",
+            f"not set; Salesforce's Outbound Messages need it (make one with "
+            f"{MAKE_SALESFORCE_TOKEN})",
+        )
+    return {
+        "salesforce_outbound_token": token,
+        "salesforce_org_id": org_id,
+        "salesforce_owner_email_field": field_name,
+        "salesforce_api_url": api_url,
+    }
 
 
 def _check_encryption_key(key: str) -> None:

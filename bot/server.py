@@ -19,10 +19,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.crm import hubspot as hubspot_hooks
+from bot.crm import salesforce as salesforce_messages
+from bot.crm.salesforce_api import SessionSeal
 from bot.metrics import Metrics, observe_request, request_kind
 from bot.payloads import Malformed, check_payload, parse_request
 from bot.uow import UnitOfWork
 from bot.usecases.crm import store_stage_changes
+from bot.usecases.salesforce import store_outbound_notifications
 from storage.db import head_revision, ping
 
 if TYPE_CHECKING:
@@ -51,12 +54,26 @@ class HubSpotEndpoint:
     uow: Callable[[], UnitOfWork]
 
 
+@dataclass(frozen=True)
+class SalesforceEndpoint:
+    """`POST /crm/salesforce/<token>`: Salesforce's Outbound Messages for the one workspace of
+    this bot token (many workspaces: not routed yet, as for HubSpot)."""
+
+    token: str  # SALESFORCE_OUTBOUND_TOKEN
+    org_id: str | None  # SALESFORCE_ORG_ID: messages of any other org are refused
+    owner_email_field: str
+    api_url: str | None  # SALESFORCE_API_URL, or None: the message's PartnerUrl host
+    team_id: str
+    uow: Callable[[], UnitOfWork]
+
+
 def make_wsgi_app(
     app: App,
     engine: Engine,
     signing_secret: str,
     metrics: Metrics | None = None,
     hubspot: HubSpotEndpoint | None = None,
+    salesforce: SalesforceEndpoint | None = None,
 ) -> WsgiApp:
     slack_handler = SlackRequestHandler(app, path="/slack/events")
     oauth_paths = (
@@ -130,6 +147,8 @@ def make_wsgi_app(
             return result
         if path == HUBSPOT_PATH and hubspot is not None:
             return hubspot_webhook(hubspot, environ, start_response)
+        if path.startswith(SALESFORCE_PREFIX) and salesforce is not None:
+            return salesforce_outbound(salesforce, environ, start_response)
         if app.oauth_flow is not None and method == "GET" and path in oauth_paths:
             # Multi-workspace installs: Bolt starts (install) and finishes (redirect) the flow.
             return slack_handler(environ, start_response)
@@ -187,6 +206,73 @@ def hubspot_webhook(
         200,
         {"events": batch.events, "stored": stored.new, "replayed": stored.replayed},
     )
+
+
+SALESFORCE_PREFIX = "/crm/salesforce/"
+
+
+def salesforce_outbound(
+    endpoint: SalesforceEndpoint, environ: WSGIEnvironment, start_response: StartResponse
+) -> list[bytes]:
+    """The path's token first (wrong: 404, the body never read), then the body parsed with
+    defusedxml, the org checked, the notifications stored, and only then the acknowledgement:
+    Salesforce re-sends an unacknowledged message for 24 hours, so a message not stored (the
+    database down) is answered with a fault and arrives again. The owner's email, when the
+    message lacks it, is read back by the job (bot.jobs.salesforce), not here."""
+    token = environ.get("PATH_INFO", "")[len(SALESFORCE_PREFIX) :]
+    if not salesforce_messages.is_token_valid(endpoint.token, token):
+        return _json(start_response, 404, {"error": "not found"})
+    if environ.get("REQUEST_METHOD", "GET") != "POST":
+        return _json(start_response, 405, {"error": "Salesforce POSTs its messages here"})
+    body = _read_body(environ)
+    if body is None:
+        return _soap(start_response, 413, salesforce_messages.fault("Client", "too large"))
+    try:
+        message = salesforce_messages.parse_message(
+            body, owner_email_field=endpoint.owner_email_field
+        )
+    except salesforce_messages.BadMessage as problem:
+        log.warning("refused a Salesforce Outbound Message: %s", problem)
+        return _soap(start_response, 400, salesforce_messages.fault("Client", "malformed message"))
+    if endpoint.org_id and not salesforce_messages.same_org(
+        endpoint.org_id, message.organization_id
+    ):
+        log.warning("refused a Salesforce Outbound Message from another org")
+        return _soap(start_response, 403, salesforce_messages.fault("Client", "unknown org"))
+    instance = message.instance_url()
+    session_id = (
+        SessionSeal(endpoint.token).seal(message.session_id) if message.session_id else None
+    )
+    try:
+        with endpoint.uow() as uow:
+            stored = store_outbound_notifications(
+                uow,
+                message.notifications,
+                team_id=endpoint.team_id,
+                api_url=endpoint.api_url or instance,
+                session_id=session_id,
+                link_base=instance,
+            )
+    except SQLAlchemyError:
+        log.exception("could not store a Salesforce Outbound Message")
+        return _soap(start_response, 503, salesforce_messages.fault("Server", "try again"))
+    log.info(
+        "Salesforce Outbound Message: %d new, %d re-sent, %d not closed, %d other objects",
+        stored.new,
+        stored.replayed,
+        stored.ignored,
+        message.other_objects,
+    )
+    return _soap(start_response, 200, salesforce_messages.ACK)
+
+
+def _soap(start_response: StartResponse, status: int, body: bytes) -> list[bytes]:
+    reasons = {200: "OK", 400: "Bad Request", 403: "Forbidden", 413: "Content Too Large"}
+    start_response(
+        f"{status} {reasons.get(status, 'Service Unavailable')}",
+        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def readiness(engine: Engine) -> tuple[bool, str]:

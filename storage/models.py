@@ -571,6 +571,11 @@ class CrmDeal(SQLModel, table=True):
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     debriefed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     received_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Salesforce only: where and with which session (the Outbound Message's own SessionId,
+    # encrypted: bot.crm.salesforce_api.SessionSeal) the owner's email is read back when the
+    # message has no owner-email field. Kept until that one read is done, then cleared.
+    api_url: str | None = None
+    api_session: str | None = None
 
 
 class ApiSlot(SQLModel, table=True):

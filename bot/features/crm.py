@@ -23,7 +23,9 @@ from bot.blocks.debriefs import CrmPrefill, lost_modal, won_modal
 from bot.domain.crm import CRM_NAMES
 from bot.domain.text import parse_row_id
 from bot.jobs import crm as jobs
+from bot.jobs import salesforce as salesforce_jobs
 from bot.messaging import not_yours_message, post_to_response_url, reply_to_click, team_id_of
+from bot.scheduler import ScheduledJob
 from bot.usecases import crm as usecases
 from bot.usecases.crm import AlreadyDebriefed, DebriefStart, NotTheirs
 
@@ -37,7 +39,8 @@ def register(app: App, deps: Deps) -> None:
     app.action(NOT_NOW_ACTION_ID)(not_now_clicked)
 
 
-scheduled_jobs = jobs.scheduled_jobs
+def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
+    return jobs.scheduled_jobs(deps) + salesforce_jobs.scheduled_jobs(deps)
 
 
 def debrief_clicked(

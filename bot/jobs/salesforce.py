@@ -1,0 +1,95 @@
+"""The Salesforce job: stored closed Opportunities become debrief offers.
+
+The message carried the deal already (bot.usecases.salesforce stored it); what this pass may
+still need is the owner's email, read back through the REST API with the message's own session
+(bot.crm.salesforce_api) when the org has no owner-email formula field. That read and Slack's
+users.lookupByEmail happen outside any transaction; then one unit of work stores the deals and
+queues the offers (bot.usecases.crm). A Salesforce that fails leaves the row for the next pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from bot.app import Deps
+from bot.crm import salesforce_api
+from bot.domain.crm import ClosedDeal
+from bot.jobs.crm import MAX_PASSES, lookup_owners
+from bot.jobs.goals import team_clients
+from bot.scheduler import ScheduledJob
+from bot.slack_clients import TeamClients
+from bot.usecases import crm as crm_usecases
+from bot.usecases import salesforce as usecases
+
+log = logging.getLogger(__name__)
+# A session that could not be used this many times is given up (it expires within hours):
+# the deal is then kept as having no owner, shown to admins.
+MAX_SESSION_TRIES = 5
+
+
+def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
+    clients = team_clients(deps)
+    enabled = deps.settings.salesforce_enabled
+
+    def read_salesforce(now: datetime) -> None:
+        if enabled:
+            read_salesforce_deals(deps, clients)
+
+    return [("crm-salesforce-read", read_salesforce)]
+
+
+def read_salesforce_deals(deps: Deps, clients: TeamClients) -> int:
+    """Turn the stored closed Opportunities into offers. Returns the notifications handled."""
+    handled = 0
+    api_url = deps.settings.salesforce_api_url
+    seal = salesforce_api.SessionSeal(deps.settings.salesforce_outbound_token or "")
+    for _ in range(MAX_PASSES):
+        with deps.uow() as uow:
+            pending = usecases.pending_deals(uow)
+        if not pending:
+            break
+        deals: list[ClosedDeal] = []
+        failed: dict[str, list[int]] = {}
+        sessions_done: list[int] = []
+        for item in pending:
+            deal = item.deal
+            session_id = seal.open(item.api_session) if item.api_session else None
+            if item.api_session and session_id is None:
+                log.warning("a stored Salesforce session can't be read (token changed?)")
+                sessions_done.append(item.row_id)
+            if deal.owner_email is None and session_id and item.api_url:
+                try:
+                    email = salesforce_api.owner_email(
+                        instance_url=api_url or item.api_url,
+                        session_id=session_id,
+                        opportunity_id=deal.deal_id,
+                    )
+                except salesforce_api.SessionGone:
+                    log.warning("a Salesforce Outbound Message's session has expired")
+                    sessions_done.append(item.row_id)
+                except salesforce_api.SalesforceReadError as error:
+                    if item.attempts + 1 < MAX_SESSION_TRIES:
+                        log.warning("Salesforce could not be read: %s", error)
+                        failed.setdefault(f"Salesforce: {error}", []).append(item.row_id)
+                        continue
+                    sessions_done.append(item.row_id)
+                else:
+                    sessions_done.append(item.row_id)
+                    deal = replace(deal, owner_email=email)
+            deals.append(deal)
+        owners = lookup_owners(clients, ((d.team_id, d.owner_email) for d in deals))
+        with deps.uow() as uow:
+            for error, row_ids in failed.items():
+                crm_usecases.record_crm_failure(uow, row_ids, error)
+            usecases.receive_read_deals(
+                uow,
+                deals,
+                owners={email: user for (_, email), user in owners.items() if user},
+                sessions_done=sessions_done,
+            )
+        handled += len(pending)
+        if failed and not deals:
+            break  # Salesforce is down: the rest waits for the next tick
+    return handled
