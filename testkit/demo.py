@@ -236,7 +236,19 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
         host="127.0.0.1",
         port=0,
     )
-    thread = threading.Thread(target=server.run, name="rebound-demo-http", daemon=True)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        # waitress's loop selects on the listening socket; closing it from this thread at the
+        # end (server.close) can make that select fail with a bad file descriptor. Only then,
+        # with the demo over, is the error expected.
+        try:
+            server.run()
+        except (OSError, ValueError):
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, name="rebound-demo-http", daemon=True)
     thread.start()
     sender = SlackSender(
         f"http://127.0.0.1:{server.effective_port}/slack/events",
@@ -261,6 +273,7 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
         for play in all_scenes():
             play(context)
     finally:
+        stopping.set()
         server.close()
         standin.stop()
         hubspot.stop()

@@ -186,3 +186,11 @@ def reflection_questions(*, perfect_miss: bool, win: bool = False) -> tuple[tupl
         (key, KEEP_DOING_QUESTION if key == COMMITMENT_KEY else question)
         for key, question in REFLECTION_QUESTIONS
     )
+
+
+@dataclass(frozen=True)
+class NotYours:
+    """Someone used another rep's button ("Answer the questions", "Share with my team"):
+    nothing was changed; whose it is, to say so."""
+
+    owner_user_id: str

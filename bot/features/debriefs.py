@@ -79,6 +79,7 @@ from bot.slack_text import unescape_command_text
 from bot.slack_users import SlackUnavailable, is_rebound_admin, lookup_profile
 from bot.usecases import calibration as calibrations
 from bot.usecases import debriefs as usecases
+from bot.usecases import lessons
 from bot.usecases.calibration import Calibrated, Refusal
 from bot.usecases.debriefs import NotYours, TakenBack
 
@@ -472,7 +473,7 @@ def lesson_share_clicked(
         return
     deps: Deps = context["deps"]
     with deps.uow() as uow:
-        state = usecases.share_lesson(
+        state = lessons.share_lesson(
             uow,
             team_id=team_id_of(body),
             user_id=body["user"]["id"],
@@ -494,7 +495,7 @@ def reply_with_lessons(client: WebClient, deps: Deps, command: dict[str, Any], t
 
     `text` is as Slack sent it (AT&amp;T); the words are searched, and echoed, as typed."""
     with deps.uow() as uow:
-        result = usecases.find_lessons(
+        result = lessons.find_lessons(
             session=uow.session,
             team_id=command["team_id"],
             user_id=command["user_id"],

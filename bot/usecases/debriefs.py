@@ -25,7 +25,6 @@ from bot.blocks.debriefs import (
     perfect_miss_shout_out,
     reflection_reminder_dm,
     reflection_saved_dm,
-    take_back_failed_dm,
     win_lesson_saved_dm,
     win_logged_dm,
 )
@@ -43,20 +42,16 @@ from bot.domain import (
 from bot.domain.calibration import Calibration, practices_from_text
 from bot.domain.debriefs import (
     COMMITMENT_KEY,
-    WIN_LESSON_KEY,
     Commitment,
-    Lesson,
     LessonShare,
-    LessonsResult,
     LossSubmission,
+    NotYours,
     OutcomeFacts,
     ReflectionSubmission,
     ResilienceLine,
     WinSubmission,
     reflection_questions,
 )
-from bot.domain.text import without_unsaveable
-from bot.outbox_hooks import register_hooks
 from bot.uow import (
     UnitOfWork,
     add_to_outbox,
@@ -66,10 +61,11 @@ from bot.uow import (
     to_user,
 )
 from bot.usecases import crm
+from bot.usecases.lessons import win_lesson
 from bot.usecases.resilience import queue_streak_support
 from storage import debriefs_queries as dq
 from storage import outbox_queries, queries
-from storage.models import OutboxMessage, Outcome, Reflection
+from storage.models import Outcome
 
 
 @dataclass(frozen=True)
@@ -117,13 +113,6 @@ class ReflectionPrompt:
     answered: list[tuple[str, str]]  # (question, answer) when already answered
     perfect_miss: bool = False
     win: bool = False  # a win's one question (what worked), not a loss's four
-
-
-@dataclass(frozen=True)
-class NotYours:
-    """Someone clicked another rep's "Answer the questions"."""
-
-    owner_user_id: str
 
 
 @dataclass(frozen=True)
@@ -467,96 +456,7 @@ def save_reflections(
         first_time=first_time,
         perfect_miss=perfect_miss,
         win=win,
-        lesson=_win_lesson(session, outcome) if win else None,
-    )
-
-
-def _win_lesson(session: Session, outcome: Outcome) -> LessonShare | None:
-    assert outcome.id is not None
-    for reflection in dq.reflections_of(session=session, outcome_id=outcome.id):
-        if reflection.question_key == WIN_LESSON_KEY and reflection.id is not None:
-            return _share_state(reflection, outcome.deal)
-    return None
-
-
-def _share_state(reflection: Reflection, deal: str) -> LessonShare:
-    assert reflection.id is not None
-    return LessonShare(
-        reflection_id=reflection.id,
-        deal=deal,
-        answer=reflection.answer or "",
-        shared=reflection.shared_at is not None,
-    )
-
-
-def share_lesson(
-    uow: UnitOfWork, *, team_id: str, user_id: str, reflection_id: int, share: bool
-) -> LessonShare | NotYours | None:
-    """The rep shares a win's lesson with their team (`/rebound lessons` finds it for them), or
-    makes it private again. Only the rep who wrote it decides: NotYours for anyone else, None
-    when there is no such lesson in this workspace (or it is a loss's reflection: those stay
-    private to the rep and their manager)."""
-    session = uow.session
-    reflection = dq.get_reflection(session=session, team_id=team_id, reflection_id=reflection_id)
-    if reflection is None or reflection.question_key != WIN_LESSON_KEY:
-        return None
-    if reflection.user_id != user_id:
-        return NotYours(owner_user_id=reflection.user_id)
-    dq.set_lesson_shared(
-        session=session,
-        team_id=team_id,
-        user_id=user_id,
-        reflection_id=reflection_id,
-        question_key=WIN_LESSON_KEY,
-        shared_at=uow.now() if share else None,
-    )
-    session.refresh(reflection)
-    outcome = dq.get_outcome(session=session, team_id=team_id, outcome_id=reflection.outcome_id)
-    return _share_state(reflection, outcome.deal if outcome is not None else "")
-
-
-def _lesson(hit: dq.LessonHit) -> Lesson:
-    return Lesson(
-        user_id=hit.reflection.user_id,
-        deal=hit.outcome.deal,
-        kind=hit.outcome.kind,
-        reason=hit.outcome.reason,
-        question=hit.reflection.question,
-        answer=hit.reflection.answer or "",
-        answered_at=hit.reflection.answered_at or hit.reflection.created_at,
-        is_commitment=hit.reflection.is_commitment,
-        followed_up=hit.reflection.commitment_followed_up,
-        shared=hit.reflection.shared_at is not None,
-    )
-
-
-def find_lessons(*, session: Session, team_id: str, user_id: str, text: str) -> LessonsResult:
-    """A rep searches their own lessons; a manager their own and their reps'. Beside them, the
-    lessons their teammates shared (teams as the app knows them: who reports to whom), and
-    nothing else of anyone's."""
-    reports = queries.reports_of(session=session, team_id=team_id, manager_user_id=user_id)
-    # A NUL in the words would make PostgreSQL refuse the query (SQLite would run it).
-    words = dq.search_words(without_unsaveable(text))
-    private_to_viewer = {user_id, *(member.user_id for member in reports)}
-    hits = dq.search_lessons(
-        session=session, team_id=team_id, user_ids=private_to_viewer, words=words
-    )
-    # Teammates whose every lesson the viewer can't already read: only what they shared.
-    sharing = queries.teammates_of(session=session, team_id=team_id, user_id=user_id)
-    shared_hits = dq.search_shared_lessons(
-        session=session, team_id=team_id, user_ids=sharing - private_to_viewer, words=words
-    )
-    lessons = [_lesson(hit) for hit in hits]
-    typed: dict[str, str] = {}
-    for word in text.split():
-        typed.setdefault(dq.search_words(word)[0], word)
-    return LessonsResult(
-        viewer_id=user_id,
-        words=words,
-        lessons=lessons,
-        is_manager=bool(reports),
-        typed_words=[typed.get(word, word) for word in words],
-        shared=[_lesson(hit) for hit in shared_hits],
+        lesson=win_lesson(session, outcome) if win else None,
     )
 
 
@@ -858,58 +758,6 @@ def queue_reflection_reminders(uow: UnitOfWork) -> int:
     return queued
 
 
-# --- what is recorded when the outbox sends them (bot.outbox_hooks) ------------------------------
-
-
-def _outcome_of(session: Session, row: OutboxMessage) -> Outcome | None:
-    outcome_id = parse_outcome_id(row.post_key)
-    if outcome_id is None:
-        return None
-    return dq.get_outcome(session=session, team_id=row.team_id, outcome_id=outcome_id)
-
-
-def parse_outcome_id(post_key: str) -> int | None:
-    """The outcome id in a debrief post key ("debrief:<id>:<what>")."""
-    parts = post_key.split(":")
-    if len(parts) == 3 and parts[0] == "debrief" and parts[1].isdigit():
-        return int(parts[1])
-    return None
-
-
-def _rep_dm_sent(
-    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
-) -> None:
-    # A loss's DM carries the reflection questions: the reminder counts from now.
-    outcome = _outcome_of(session, row)
-    if outcome is not None and outcome.id is not None:
-        asked = now if outcome.kind == OutcomeKind.LOSS.value else None
-        dq.finish_rep_dm(session=session, outcome_id=outcome.id, questions_sent_at=asked)
-
-
-def _rep_dm_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
-    outcome = _outcome_of(session, row)
-    if outcome is not None and outcome.id is not None:
-        dq.finish_rep_dm(session=session, outcome_id=outcome.id, questions_sent_at=None)
-
-
-def _manager_note_done(session: Session, row: OutboxMessage, *_: object) -> None:
-    outcome = _outcome_of(session, row)
-    if outcome is not None and outcome.id is not None:
-        dq.finish_manager_note(session=session, outcome_id=outcome.id)
-
-
-def _manager_note_sent(
-    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
-) -> None:
-    _manager_note_done(session, row)
-    # Calibrated before the note was recorded as sent (a click racing the dispatcher's mark):
-    # the update that swaps its buttons is queued now, once (its post key).
-    outcome = _outcome_of(session, row)
-    calibration = calibration_of(outcome) if outcome is not None else None
-    if outcome is not None and calibration is not None and channel and ts:
-        queue_calibrated_note(session, now, outcome, calibration, channel, ts)
-
-
 def calibration_of(outcome: Outcome) -> Calibration | None:
     """The manager's calibration stored on an outcome; None when there is none."""
     if outcome.calibrated_at is None or outcome.calibrated_classification is None:
@@ -954,140 +802,5 @@ def queue_calibrated_note(
     )
 
 
-def _reminder_done(session: Session, row: OutboxMessage, *args: object) -> None:
-    # One reminder per debrief, ever: sent, or never sendable (the rep left).
-    now = args[-1]
-    assert isinstance(now, datetime)
-    outcome = _outcome_of(session, row)
-    if outcome is not None and outcome.id is not None:
-        dq.mark_reflection_reminded(session=session, outcome_id=outcome.id, now=now)
-
-
-def _perfect_miss_sent(
-    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
-) -> None:
-    outcome = _outcome_of(session, row)
-    if outcome is None or outcome.id is None:
-        return
-    dq.mark_celebration_posted(session=session, outcome_id=outcome.id, now=now)
-    if outcome.shout_out_taken_back_at is not None:
-        return  # taken back while it was being sent: its chat.delete follows, no "Done"
-    _queue_choice_dm(session, now, row.team_id, facts_of(outcome), True, channel, ShoutOut.POSTED)
-
-
-def _perfect_miss_refused(
-    session: Session, row: OutboxMessage, channel: str | None, code: str, now: datetime
-) -> None:
-    outcome = _outcome_of(session, row)
-    if outcome is None or outcome.id is None:
-        return
-    if channel is None:
-        shout_out = ShoutOut.NO_CHANNEL
-    else:
-        dq.mark_celebration_failed(
-            session=session, outcome_id=outcome.id, channel_id=channel, now=now
-        )
-        shout_out = ShoutOut.CHANNEL_FAILED
-    _queue_choice_dm(session, now, row.team_id, facts_of(outcome), True, channel, shout_out)
-
-
-def _win_dm(session: Session, outcome: Outcome, shout_out_channel: str | None) -> dict[str, object]:
-    """The rep's DM about their win, with their record up to it (as when they logged it)."""
-    history = [
-        o
-        for o in dq.outcomes_of(session=session, team_id=outcome.team_id, user_id=outcome.user_id)
-        if o.occurred_at <= outcome.occurred_at
-    ]
-    return win_logged_dm(
-        facts_of(outcome), _resilience_line(history), shout_out_channel=shout_out_channel
-    )
-
-
-def _queue_win_dm(
-    session: Session, now: datetime, outcome: Outcome, shout_out_channel: str | None
-) -> None:
-    assert outcome.id is not None
-    add_to_outbox(
-        session,
-        now=now,
-        team_id=outcome.team_id,
-        post_key=rep_dm_key(outcome.id),
-        kind=WIN_REP_DM,
-        to=to_user(outcome.user_id),
-        message=_win_dm(session, outcome, shout_out_channel),
-    )
-
-
-def _bounce_back_sent(
-    session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
-) -> None:
-    outcome = _outcome_of(session, row)
-    if outcome is None or outcome.id is None:
-        return
-    dq.mark_bounce_back_posted(session=session, outcome_id=outcome.id)
-    facts = facts_of(outcome)
-    if outcome.shout_out_taken_back_at is not None:
-        return  # taken back while it was being sent: its chat.delete follows, no "Done"
-    if outcome.bounce_back_offered_at is None:
-        _queue_win_dm(session, now, outcome, channel)  # one queued before reps were asked
-        return
-    _queue_choice_dm(session, now, row.team_id, facts, True, channel, ShoutOut.POSTED)
-
-
-def _bounce_back_refused(
-    session: Session, row: OutboxMessage, channel: str | None, code: str, now: datetime
-) -> None:
-    outcome = _outcome_of(session, row)
-    if outcome is None or outcome.id is None:
-        return
-    if channel is not None:
-        dq.mark_bounce_back_failed(
-            session=session, outcome_id=outcome.id, channel_id=channel, now=now
-        )
-    if outcome.bounce_back_offered_at is None:
-        _queue_win_dm(session, now, outcome, None)  # tells no shout-out (once: the post key)
-        return
-    shout_out = ShoutOut.NO_CHANNEL if channel is None else ShoutOut.CHANNEL_FAILED
-    _queue_choice_dm(session, now, row.team_id, facts_of(outcome), True, channel, shout_out)
-
-
-def _bounce_back_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
-    outcome = _outcome_of(session, row)
-    if outcome is not None:
-        _queue_win_dm(session, now, outcome, None)
-
-
-register_hooks(REP_DM, on_sent=_rep_dm_sent, on_failed=_rep_dm_failed)
-register_hooks(WIN_REP_DM, on_sent=_rep_dm_sent, on_failed=_rep_dm_failed)
-register_hooks(MANAGER_NOTE, on_sent=_manager_note_sent, on_failed=_manager_note_done)
-register_hooks(REMINDER, on_sent=_reminder_done, on_failed=_reminder_done)
-register_hooks(PERFECT_MISS, on_sent=_perfect_miss_sent, on_refused=_perfect_miss_refused)
-
-
-def _take_back_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:
-    # Slack wouldn't delete it (cant_delete_message, say): the rep is told, never left
-    # believing it is gone. Called off before it went up ("never_posted") needs no word.
-    if code in ("never_posted", "nothing_to_delete"):
-        return
-    outcome = _outcome_of(session, row)
-    if outcome is None or outcome.id is None:
-        return
-    post = outbox_queries.get(session=session, team_id=row.team_id, post_key=row.target_id or "")
-    add_to_outbox(
-        session,
-        now=now,
-        team_id=row.team_id,
-        post_key=f"debrief:{outcome.id}:take-back-failed",
-        kind=TAKE_BACK_FAILED,
-        to=to_user(outcome.user_id),
-        message=take_back_failed_dm(post.sent_channel if post is not None else None),
-    )
-
-
-register_hooks(TAKE_BACK, on_failed=_take_back_failed)
-register_hooks(
-    BOUNCE_BACK,
-    on_sent=_bounce_back_sent,
-    on_refused=_bounce_back_refused,
-    on_failed=_bounce_back_failed,
-)
+# The hooks that record what the outbox sent (bot.outbox_hooks) register on import.
+from bot.usecases import debrief_hooks  # noqa: E402, F401

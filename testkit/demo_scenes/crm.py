@@ -10,6 +10,7 @@ from bot.blocks.crm import DEBRIEF_ACTION_ID
 from testkit.demo import DEMO_HUBSPOT_SECRET, DEMO_PUBLIC_URL, DemoContext
 from testkit.demo_scenes.debriefs import _button_value, _click, _lost_values, _submit
 from testkit.hubspot_standin import deal_stage_event, signed_webhook
+from testkit.standin import RecordedCall
 
 DEAL_ID, OWNER_ID = "90210", "501"
 
@@ -41,7 +42,18 @@ def play(ctx: DemoContext) -> None:
     seen = len(standin.calls)
     t.say("The next tick reads the deal and its owner from HubSpot and finds Leo by his email")
     ctx.ticker.tick()
-    offer = ctx.wait_for_new(seen, "chat.postMessage")[0]
+
+    # The tick may send other due messages too (a reminder, a digest): the offer is the post
+    # with the Debrief this button.
+    def offers(calls: list[RecordedCall]) -> list[RecordedCall]:
+        return [
+            c
+            for c in calls[seen:]
+            if c.method == "chat.postMessage" and DEBRIEF_ACTION_ID in json.dumps(c.params)
+        ]
+
+    standin.wait_for(lambda calls: bool(offers(calls)), timeout=10)
+    offer = offers(standin.calls)[0]
     t.show_new_calls()
 
     t.say("HubSpot retries the delivery: same eventId, nothing new")

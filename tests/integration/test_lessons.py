@@ -25,6 +25,7 @@ from bot.domain.debriefs import (
 )
 from bot.uow import UnitOfWork
 from bot.usecases import debriefs as usecases
+from bot.usecases import lessons
 from bot.usecases.debriefs import NotYours
 from storage import debriefs_queries as dq
 from storage import queries
@@ -110,7 +111,7 @@ def _win_lesson(
     assert kept is not None and kept.lesson is not None and not kept.lesson.shared
     if share:
         with _uow(new_session, clock) as uow:
-            shared = usecases.share_lesson(
+            shared = lessons.share_lesson(
                 uow,
                 team_id=team_id,
                 user_id=user_id,
@@ -160,7 +161,7 @@ def _find(
     new_session: SessionFactory, user_id: str, text: str, team_id: str = TEAM
 ) -> LessonsResult:
     with new_session() as session:
-        return usecases.find_lessons(session=session, team_id=team_id, user_id=user_id, text=text)
+        return lessons.find_lessons(session=session, team_id=team_id, user_id=user_id, text=text)
 
 
 def _answers(lessons: list[Lesson]) -> list[str]:
@@ -257,19 +258,17 @@ def test_only_its_rep_shares_a_win_lesson_and_a_loss_reflection_is_never_shared(
     with _uow(new_session, clock) as uow:
         # The manager, a teammate: not theirs to share.
         for user_id in (MANAGER, REP2):
-            refused = usecases.share_lesson(
+            refused = lessons.share_lesson(
                 uow, team_id=TEAM, user_id=user_id, reflection_id=lesson_id, share=True
             )
             assert refused == NotYours(owner_user_id=REP1)
         # A loss's reflection, even by its rep; a lesson id from another workspace.
         assert (
-            usecases.share_lesson(
-                uow, team_id=TEAM, user_id=REP1, reflection_id=loss_id, share=True
-            )
+            lessons.share_lesson(uow, team_id=TEAM, user_id=REP1, reflection_id=loss_id, share=True)
             is None
         )
         assert (
-            usecases.share_lesson(
+            lessons.share_lesson(
                 uow, team_id=OTHER_TEAM, user_id=REP1, reflection_id=lesson_id, share=True
             )
             is None
@@ -277,14 +276,14 @@ def test_only_its_rep_shares_a_win_lesson_and_a_loss_reflection_is_never_shared(
     assert _find(new_session, REP2, "recap").shared == []
 
     with _uow(new_session, clock) as uow:
-        shared = usecases.share_lesson(
+        shared = lessons.share_lesson(
             uow, team_id=TEAM, user_id=REP1, reflection_id=lesson_id, share=True
         )
     assert isinstance(shared, LessonShare) and shared.shared and shared.deal == "Globex"
     assert _answers(_find(new_session, REP2, "recap").shared) == ["Sent the recap within an hour"]
 
     with _uow(new_session, clock) as uow:
-        private = usecases.share_lesson(
+        private = lessons.share_lesson(
             uow, team_id=TEAM, user_id=REP1, reflection_id=lesson_id, share=False
         )
     assert isinstance(private, LessonShare) and not private.shared
