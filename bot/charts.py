@@ -62,11 +62,17 @@ MAX_POINT_LABELS = 20
 MAX_TIMELINE_OUTCOMES = 60
 MAX_TIMELINE_LABELS = 6
 # Attainment is drawn up to this multiple of the goal; anything above sits on the top edge.
-ATTAINMENT_AXIS_MAX = 2.0
+ATTAINMENT_AXIS_MAX = 3.0
+# The least range of the attainment axis (one dot, or all alike, still get a readable scale),
+# and the share of its height kept free above and below the dots for the quadrant names.
+MIN_ATTAINMENT_SPAN = 0.4
+CORNER_BAND = 0.09
+LINE_CLEARANCE_PX = 3  # labels keep this far from a dashed line
 # Room above 100% on the Pareto chart for the top marker and a count label.
 PARETO_HEADROOM = 1.15
 FOOTNOTE_Y = 0.02  # figure fraction of the footnote's baseline
 LABEL_GAP_PX = 12
+LABEL_MARGIN_PX = 3  # the least free space around a label
 FOOTNOTE_WIDTH = 90  # characters a line: about the figure's width at NOTE_SIZE
 
 
@@ -80,6 +86,20 @@ class QuadrantPoint:
     label: str
     process_score: float | None  # 0..1; None without any process evidence
     attainment_ratio: float  # attainment / target
+    # The evidence behind the dot's process score; None when the payload predates it.
+    scored_outcomes: int | None = None
+    scored_checkins: int = 0
+
+    @property
+    def evidence(self) -> int | None:
+        if self.scored_outcomes is None:
+            return None
+        return self.scored_outcomes + self.scored_checkins
+
+    @property
+    def chart_label(self) -> str:
+        """The dot's label: the name and how many scored items stand behind it ("Leo n=7")."""
+        return self.label if self.evidence is None else f"{self.label} n={self.evidence}"
 
 
 def _new_figure(*, bottom: float = 0.2, right: float = 0.9) -> Figure:
@@ -111,6 +131,10 @@ def _renderer(figure: Figure) -> Any:
 
 def _overlaps(box: Bbox, others: Sequence[Bbox]) -> bool:
     return any(box.overlaps(other) for other in others)
+
+
+def _padded(box: Bbox, pixels: float) -> Bbox:
+    return box.expanded(1.0, 1.0).padded(pixels)
 
 
 def _inside(box: Bbox, frame: Bbox) -> bool:
@@ -163,7 +187,9 @@ def place_labels(
                 annotation_clip=False,
             )
             box = annotation.get_window_extent(renderer)
-            if _inside(box, frame) and not _overlaps(box, placed_boxes):
+            # Measured with a margin: two boxes that merely touch read as one run of text
+            # ("back in 15 daysback in 6 days").
+            if _inside(box, frame) and not _overlaps(_padded(box, LABEL_MARGIN_PX), placed_boxes):
                 placed_boxes.append(box)
                 annotations.append(annotation)
                 break
@@ -210,6 +236,43 @@ def _footnote(figure: Figure, text: str) -> Text:
 # --- the quadrant scatter ----------------------------------------------------------------------
 
 
+def attainment_axis(ratios: Sequence[float]) -> tuple[float, float, list[float]]:
+    """The quadrant's y-axis: (bottom, top, ticks) that fit the dots and always show the goal
+    line, with a free band above the highest dot and below the lowest for the corner labels,
+    and nice tick values. One dot, or many with the same value, still get a readable range."""
+    from matplotlib.ticker import MaxNLocator
+
+    values = [min(max(ratio, 0.0), ATTAINMENT_AXIS_MAX) for ratio in ratios] + [1.0]
+    low, high = min(values), max(values)
+    if high - low < MIN_ATTAINMENT_SPAN:
+        middle = (low + high) / 2
+        low = max(0.0, middle - MIN_ATTAINMENT_SPAN / 2)
+        high = low + MIN_ATTAINMENT_SPAN
+    # The bands take CORNER_BAND of the axis height each: the data sit in the middle.
+    total = (high - low) / (1 - 2 * CORNER_BAND)
+    bottom, top = low - total * CORNER_BAND, high + total * CORNER_BAND
+    ticks = [
+        float(tick)
+        for tick in MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(bottom, top)
+        if bottom - 1e-9 <= tick <= top + 1e-9 and tick >= -1e-9
+    ]
+    return bottom, top, ticks
+
+
+def _line_boxes(axes: Axes, renderer: Any, threshold: float) -> list[Bbox]:
+    """Pixel boxes of the two dashed lines (strong process across, the goal up), a little wider
+    than drawn so that no label is placed on them."""
+    from matplotlib.transforms import Bbox
+
+    frame = axes.get_window_extent(renderer)
+    x, y = axes.transData.transform((threshold, 1.0))
+    half = LINE_CLEARANCE_PX
+    return [
+        Bbox.from_extents(x - half, frame.y0, x + half, frame.y1),
+        Bbox.from_extents(frame.x0, y - half, frame.x1, y + half),
+    ]
+
+
 def quadrant_figure(
     points: Sequence[QuadrantPoint], threshold: float, *, title: str = "Team cycle review"
 ) -> Figure:
@@ -222,7 +285,10 @@ def quadrant_figure(
     axes.set_xticks([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
     if no_evidence:
         axes.axvspan(*NO_EVIDENCE_LANE, color="#EEEEEE", zorder=0)
-    axes.set_ylim(-ATTAINMENT_AXIS_MAX * 0.04, ATTAINMENT_AXIS_MAX * 1.05)
+    # The y-axis fits the dots (a fixed 0-200% left a team near 20% in the bottom eighth).
+    bottom, top, ticks = attainment_axis([p.attainment_ratio for p in points])
+    axes.set_ylim(bottom, top)
+    axes.set_yticks(ticks)
     axes.axvline(threshold, color="#555555", linestyle="--", linewidth=1.5)
     axes.axhline(1.0, color="#555555", linestyle="--", linewidth=1.5)
     axes.set_xlabel("Process score (share of practices that held)", fontsize=LABEL_SIZE)
@@ -231,29 +297,6 @@ def quadrant_figure(
     axes.tick_params(labelsize=TICK_SIZE)
     axes.xaxis.set_major_formatter(_percent_formatter())
     axes.yaxis.set_major_formatter(_percent_formatter())
-    corner_texts = []
-    # In data coordinates, inside the 0-100% process range (never over the no-evidence lane);
-    # the miss labels sit just under the goal line, not in the bottom corners, where reps with
-    # no attainment yet (a common sight) would cover them.
-    top = ATTAINMENT_AXIS_MAX * 1.03
-    for label, (x, y, ha, va), key in (
-        ("System hit", (1.01, top, "right", "top"), "system-hit"),
-        ("Lucky hit", (0.01, top, "left", "top"), "lucky-hit"),
-        ("System miss", (0.01, 0.96, "left", "top"), "system-miss"),
-        ("Perfect miss", (1.01, 0.96, "right", "top"), "perfect-miss"),
-    ):
-        corner_texts.append(
-            axes.text(
-                x,
-                y,
-                label,
-                ha=ha,
-                va=va,
-                fontsize=LABEL_SIZE,
-                fontweight="bold",
-                color=QUADRANT_COLOURS[key],
-            )
-        )
     coordinates = [
         (
             NO_EVIDENCE_X if p.process_score is None else min(max(p.process_score, 0.0), 1.0),
@@ -282,20 +325,74 @@ def quadrant_figure(
             gid="no-evidence" if hollow else "evidence",
         )
     renderer = _renderer(figure)
-    avoid = [text.get_window_extent(renderer) for text in corner_texts]
+    lines = _line_boxes(axes, renderer, threshold)
+    corner_texts, unnamed = _corner_labels(axes, renderer, threshold, lines)
+    avoid = [text.get_window_extent(renderer) for text in corner_texts] + lines
     avoid += _marker_boxes(axes, coordinates, radius=7)
     _, skipped = place_labels(
-        axes, renderer, [(p.label, xy) for p, xy in zip(points, coordinates, strict=True)], avoid
+        axes,
+        renderer,
+        [(p.chart_label, xy) for p, xy in zip(points, coordinates, strict=True)],
+        avoid,
     )
     notes = [f"Dashed lines: goal (100%) and strong process ({threshold:.0%})."]
+    if any(p.evidence is not None for p in points):
+        notes.append("n = scored outcomes and check-ins behind each dot.")
+    if unnamed:
+        notes.append(
+            f"Left of the {threshold:.0%} line: lucky hit above the goal, system miss below."
+        )
     if no_evidence:
         notes.append("Hollow dots, left of 0%: no process evidence this cycle.")
+    if any(p.attainment_ratio > ATTAINMENT_AXIS_MAX for p in points):
+        notes.append(f"Dots on the top edge: above {ATTAINMENT_AXIS_MAX:.0%} of goal.")
     if skipped:
         notes.append(f"{skipped} point(s) not labelled for lack of room.")
     if not points:
         notes.append("No goals this cycle yet.")
     _footnote(figure, " ".join(notes))
     return figure
+
+
+def _corner_labels(
+    axes: Axes, renderer: Any, threshold: float, lines: Sequence[Bbox]
+) -> tuple[list[Text], bool]:
+    """The four quadrant names in the free bands above and below the dots, each on its own side
+    of the strong-process line; a name that cannot fit beside the line, even smaller, is left
+    out (and the footnote says which side is which). Returns the names drawn and whether the
+    left-hand ones were left out."""
+    from matplotlib.transforms import blended_transform_factory
+
+    # x in data (inside the 0-100% process range, never over the no-evidence lane), y in axes
+    # fractions (the bands, whatever the data's range).
+    transform = blended_transform_factory(axes.transData, axes.transAxes)
+    texts: list[Text] = []
+    left_out = False
+    for label, (x, y, ha, va), key in (
+        ("System hit", (1.01, 0.985, "right", "top"), "system-hit"),
+        ("Lucky hit", (0.01, 0.985, "left", "top"), "lucky-hit"),
+        ("System miss", (0.01, 0.015, "left", "bottom"), "system-miss"),
+        ("Perfect miss", (1.01, 0.015, "right", "bottom"), "perfect-miss"),
+    ):
+        for size in (LABEL_SIZE, LABEL_SIZE - 2, LABEL_SIZE - 4):
+            text = axes.text(
+                x,
+                y,
+                label,
+                ha=ha,
+                va=va,
+                fontsize=size,
+                fontweight="bold",
+                color=QUADRANT_COLOURS[key],
+                transform=transform,
+            )
+            if not _overlaps(text.get_window_extent(renderer), lines[:1]):
+                texts.append(text)
+                break
+            text.remove()
+        else:
+            left_out = left_out or ha == "left"
+    return texts, left_out
 
 
 def _quadrant_key(process: float, ratio: float, threshold: float) -> str:
@@ -552,12 +649,14 @@ MAX_ALT_TEXT = 1000
 
 
 def quadrant_alt_text(points: Sequence[QuadrantPoint], threshold: float, *, whose: str) -> str:
-    """What the quadrant chart shows, in words: how many reps, where each one stands."""
+    """What the quadrant chart shows, in words: how many reps, where each one stands, and what
+    each dot's process score stands on (the chart's "n=")."""
     reached = sum(1 for p in points if p.attainment_ratio >= 1)
     strong = sum(1 for p in points if p.process_score is not None and p.process_score >= threshold)
     each = "; ".join(
         f"{p.label}: {p.attainment_ratio:.0%} of goal, "
         + ("no process evidence" if p.process_score is None else f"process {p.process_score:.0%}")
+        + _evidence_words(p)
         for p in points
     )
     text = (
@@ -566,6 +665,16 @@ def quadrant_alt_text(points: Sequence[QuadrantPoint], threshold: float, *, whos
         "practices). Process score across, share of goal up."
     )
     return truncate(f"{text} {each}." if points else text, MAX_ALT_TEXT)
+
+
+def _evidence_words(point: QuadrantPoint) -> str:
+    """ ", from 2 scored outcomes and 1 check-in": the alt text's "n=" (nothing when unknown)."""
+    if point.evidence is None or point.process_score is None:
+        return ""
+    parts = [plural(point.scored_outcomes or 0, "scored outcome", "scored outcomes")]
+    if point.scored_checkins:
+        parts.append(plural(point.scored_checkins, "check-in", "check-ins"))
+    return ", from " + " and ".join(parts)
 
 
 def pareto_alt_text(counts: Sequence[tuple[str, int]], *, days: int) -> str:
