@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.domain import OutcomeEvent, OutcomeKind, detect_bounce_back, format_duration
+from bot.domain import (
+    BounceBack,
+    OutcomeEvent,
+    OutcomeKind,
+    detect_bounce_back,
+    format_duration,
+)
 from bot.domain.debriefs import reason_in_control
 from bot.domain.pareto import MAX_PARETO_BARS as MAX_PARETO_BARS
 from bot.domain.pareto import (
@@ -61,6 +67,10 @@ TITLE_SIZE, LABEL_SIZE, TICK_SIZE, NOTE_SIZE = 18, 14, 12, 12
 MAX_POINT_LABELS = 20
 MAX_TIMELINE_OUTCOMES = 60
 MAX_TIMELINE_LABELS = 6
+# When the stars are too crowded to label, the bounce-backs become a list right of the axes.
+LIST_AXES_RIGHT = 0.62
+LIST_GAP_PX = 18
+LIST_LINE_GAP_PX = 6
 # Attainment is drawn up to this multiple of the goal; anything above sits on the top edge.
 ATTAINMENT_AXIS_MAX = 3.0
 # The least range of the attainment axis (one dot, or all alike, still get a readable scale),
@@ -587,6 +597,7 @@ def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-bac
             axes.vlines(xs, 0, y, colors=colour, linewidth=2.5)
             axes.scatter(xs, [y] * len(xs), s=80, color=colour, zorder=3, label=label)
     bounce_items: list[tuple[str, tuple[float, float]]] = []
+    bounce_wins: list[tuple[datetime, str]] = []
     for win in wins:
         bounce = detect_bounce_back(events, win.at)
         if bounce is not None:
@@ -599,7 +610,9 @@ def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-bac
                 edgecolors="black",
                 zorder=4,
             )
-            bounce_items.append((f"back in {format_duration(bounce.recovery)}", (_num(win.at), 1)))
+            words = _bounce_words(bounce)
+            bounce_items.append((words, (_num(win.at), 1)))
+            bounce_wins.append((win.at, words))
     if events:
         first, last = _num(events[0].at), _num(events[-1].at)
         pad = max((last - first) * 0.05, 0.5)
@@ -615,7 +628,7 @@ def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-bac
         axes, [(_num(e.at), 1 if e.kind is OutcomeKind.WIN else -1) for e in events], 6
     )
     # The newest bounce-backs matter most: label those first.
-    _, skipped = place_labels(
+    labels, skipped = place_labels(
         axes,
         renderer,
         list(reversed(bounce_items)),
@@ -626,9 +639,68 @@ def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-bac
     last = "the last outcome" if len(events) == 1 else f"the last {len(events):,} outcomes"
     note = f"★ = a win after a losing streak ({len(bounce_items)} in {last})."
     if skipped:
-        note += f" {skipped} not labelled."
+        # Too crowded to label each star: the labels come off the chart and become a list
+        # beside it, newest first, each with its date, so none is lost or run into another.
+        for label in labels:
+            label.remove()
+        note += _bounce_list(figure, renderer, list(reversed(bounce_wins)), events)
     _footnote(figure, note if events else "No outcomes logged yet.")
     return figure
+
+
+def _bounce_list(
+    figure: Figure,
+    renderer: Any,
+    bounces: Sequence[tuple[datetime, str]],
+    events: Sequence[OutcomeEvent],
+) -> str:
+    """Lists `bounces` (newest first) in a column right of the axes, one text a line, as many
+    as fit; returns the footnote's word on the rest."""
+    figure.subplots_adjust(right=LIST_AXES_RIGHT)
+    axes_box = figure.axes[0].get_window_extent(renderer)
+    x = (axes_box.x1 + LIST_GAP_PX) / figure.bbox.width
+    y = axes_box.y1
+    heading = figure.text(
+        x,
+        y / figure.bbox.height,
+        "Newest first",
+        ha="left",
+        va="top",
+        fontsize=NOTE_SIZE,
+        fontweight="bold",
+    )
+    y = heading.get_window_extent(renderer).y0 - LIST_LINE_GAP_PX
+    listed = 0
+    for at, words in bounces:
+        line = figure.text(
+            x,
+            y / figure.bbox.height,
+            f"{words}, on {_moment(at, events)}",
+            ha="left",
+            va="top",
+            fontsize=NOTE_SIZE,
+        )
+        box = line.get_window_extent(renderer)
+        if box.y0 < axes_box.y0:
+            line.remove()
+            break
+        listed += 1
+        y = box.y0 - LIST_LINE_GAP_PX
+    rest = len(bounces) - listed
+    return f" The {plural(listed, 'newest is', 'newest are')} listed on the right" + (
+        f"; {rest} earlier {'one is' if rest == 1 else 'ones are'} not." if rest else "."
+    )
+
+
+def _bounce_words(bounce: BounceBack) -> str:
+    return f"back in {format_duration(bounce.recovery)}"
+
+
+def _moment(at: datetime, events: Sequence[OutcomeEvent]) -> str:
+    """ "4 Nov 20:00" when the outcomes span less than a week (hours tell close bounce-backs
+    apart), else "4 Nov 2026"."""
+    span = events[-1].at - events[0].at
+    return f"{at.day} {at:%b %H:%M}" if span.days < 7 else f"{at.day} {at:%b %Y}"
 
 
 def _num(moment: datetime) -> float:
@@ -712,12 +784,18 @@ def timeline_alt_text(history: Sequence[OutcomeEvent], *, whose: str) -> str:
     if not events:
         return f"Bounce-back timeline of {whose}: no wins or losses logged yet."
     wins = [e for e in events if e.kind is OutcomeKind.WIN]
-    bounces = sum(1 for win in wins if detect_bounce_back(events, win.at) is not None)
+    bounces = [
+        f"{_bounce_words(bounce)}, on {_moment(win.at, events)}"
+        for win in reversed(wins)
+        if (bounce := detect_bounce_back(events, win.at)) is not None
+    ]
     last = "last outcome" if len(events) == 1 else f"last {len(events):,} outcomes"
+    # The same words as the chart's labels (or its list, when crowded), newest first.
+    listed = f" Newest first: {'; '.join(bounces)}." if bounces else ""
     return truncate(
         f"Bounce-back timeline of {whose} {last}: {plural(len(wins), 'win', 'wins')}, "
         f"{plural(len(events) - len(wins), 'loss', 'losses')}, "
-        f"{plural(bounces, 'bounce-back', 'bounce-backs')} (a win after a losing streak), "
-        f"from {events[0].at:%d %b %Y} to {events[-1].at:%d %b %Y}.",
+        f"{plural(len(bounces), 'bounce-back', 'bounce-backs')} (a win after a losing streak), "
+        f"from {events[0].at:%d %b %Y} to {events[-1].at:%d %b %Y}.{listed}",
         MAX_ALT_TEXT,
     )
