@@ -83,6 +83,7 @@ PARETO_HEADROOM = 1.15
 FOOTNOTE_Y = 0.02  # figure fraction of the footnote's baseline
 LABEL_GAP_PX = 12
 LABEL_MARGIN_PX = 3  # the least free space around a label
+MAX_BOTTOM_MARGIN = 0.32  # figure fraction under the quadrant's axes, for a long footnote
 FOOTNOTE_WIDTH = 90  # characters a line: about the figure's width at NOTE_SIZE
 
 
@@ -284,9 +285,13 @@ def _line_boxes(axes: Axes, renderer: Any, threshold: float) -> list[Bbox]:
 
 
 def quadrant_figure(
-    points: Sequence[QuadrantPoint], threshold: float, *, title: str = "Team cycle review"
+    points: Sequence[QuadrantPoint],
+    threshold: float,
+    *,
+    title: str = "Team cycle review",
+    bottom_margin: float = 0.2,
 ) -> Figure:
-    figure = _new_figure()
+    figure = _new_figure(bottom=bottom_margin)
     axes = figure.add_subplot()
     no_evidence = any(p.process_score is None for p in points)
     # A little room beyond 0% and 100% so dots on the edges are whole, not cut in half; and,
@@ -360,7 +365,13 @@ def quadrant_figure(
         notes.append(f"{skipped} point(s) not labelled for lack of room.")
     if not points:
         notes.append("No goals this cycle yet.")
-    _footnote(figure, " ".join(notes))
+    footnote = _footnote(figure, " ".join(notes))
+    # A long footnote (three lines) would run into the axis title: draw the chart again on
+    # a smaller axes rather than move this one, whose label boxes are already measured.
+    axis_title = axes.xaxis.label.get_window_extent(renderer)
+    crowded = footnote.get_window_extent(renderer).y1 + LABEL_MARGIN_PX > axis_title.y0
+    if crowded and bottom_margin < MAX_BOTTOM_MARGIN:
+        return quadrant_figure(points, threshold, title=title, bottom_margin=bottom_margin + 0.04)
     return figure
 
 
