@@ -353,10 +353,7 @@ def quadrant_figure(
     notes = [f"Dashed lines: goal (100%) and strong process ({threshold:.0%})."]
     if any(p.evidence is not None for p in points):
         notes.append("n = scored outcomes and check-ins behind each dot.")
-    if unnamed:
-        notes.append(
-            f"Left of the {threshold:.0%} line: lucky hit above the goal, system miss below."
-        )
+    notes += unnamed  # a side whose quadrant names did not fit beside the line
     if no_evidence:
         notes.append("Hollow dots, left of 0%: no process evidence this cycle.")
     if any(p.attainment_ratio > ATTAINMENT_AXIS_MAX for p in points):
@@ -377,43 +374,51 @@ def quadrant_figure(
 
 def _corner_labels(
     axes: Axes, renderer: Any, threshold: float, lines: Sequence[Bbox]
-) -> tuple[list[Text], bool]:
+) -> tuple[list[Text], list[str]]:
     """The four quadrant names in the free bands above and below the dots, each on its own side
-    of the strong-process line; a name that cannot fit beside the line, even smaller, is left
-    out (and the footnote says which side is which). Returns the names drawn and whether the
-    left-hand ones were left out."""
+    of the strong-process line, the two on a side in one size: the largest that keeps both off
+    the line. A side whose names cannot fit even smaller is left out. Returns the names drawn
+    and the footnote's key to each side left out."""
     from matplotlib.transforms import blended_transform_factory
 
     # x in data (inside the 0-100% process range, never over the no-evidence lane), y in axes
     # fractions (the bands, whatever the data's range).
     transform = blended_transform_factory(axes.transData, axes.transAxes)
     texts: list[Text] = []
-    left_out = False
-    for label, (x, y, ha, va), key in (
-        ("System hit", (1.01, 0.985, "right", "top"), "system-hit"),
-        ("Lucky hit", (0.01, 0.985, "left", "top"), "lucky-hit"),
-        ("System miss", (0.01, 0.015, "left", "bottom"), "system-miss"),
-        ("Perfect miss", (1.01, 0.015, "right", "bottom"), "perfect-miss"),
+    keys: list[str] = []
+    for side, x, ha, names in (
+        ("Right", 1.01, "right", (("System hit", "system-hit"), ("Perfect miss", "perfect-miss"))),
+        ("Left", 0.01, "left", (("Lucky hit", "lucky-hit"), ("System miss", "system-miss"))),
     ):
         for size in (LABEL_SIZE, LABEL_SIZE - 2, LABEL_SIZE - 4):
-            text = axes.text(
-                x,
-                y,
-                label,
-                ha=ha,
-                va=va,
-                fontsize=size,
-                fontweight="bold",
-                color=QUADRANT_COLOURS[key],
-                transform=transform,
-            )
-            if not _overlaps(text.get_window_extent(renderer), lines[:1]):
-                texts.append(text)
+            pair = [
+                axes.text(
+                    x,
+                    y,
+                    name,
+                    ha=ha,
+                    va=va,
+                    fontsize=size,
+                    fontweight="bold",
+                    color=QUADRANT_COLOURS[key],
+                    transform=transform,
+                )
+                for (name, key), (y, va) in zip(
+                    names, ((0.985, "top"), (0.015, "bottom")), strict=True
+                )
+            ]
+            if not any(_overlaps(text.get_window_extent(renderer), lines[:1]) for text in pair):
+                texts += pair
                 break
-            text.remove()
+            for text in pair:
+                text.remove()
         else:
-            left_out = left_out or ha == "left"
-    return texts, left_out
+            (above, _), (below, _) = names
+            keys.append(
+                f"{side} of the {threshold:.0%} line: {above.lower()} above the goal, "
+                f"{below.lower()} below."
+            )
+    return texts, keys
 
 
 def _quadrant_key(process: float, ratio: float, threshold: float) -> str:

@@ -128,6 +128,29 @@ def test_quadrant_y_axis_fits_the_dots_and_the_goal(case: str) -> None:
     assert len(steps) == 1 and all(abs(t * 100 - round(t * 100)) < 1e-6 for t in ticks)
 
 
+@pytest.mark.parametrize(
+    ("threshold", "drawn", "key"),
+    [
+        (0.1, {"System hit", "Perfect miss"}, "Left of the 10% line: lucky hit above the goal, "),
+        (0.97, {"Lucky hit", "System miss"}, "Right of the 97% line: system hit above the goal, "),
+    ],
+)
+def test_quadrant_names_that_cannot_fit_beside_the_line_are_keyed_in_the_footnote(
+    threshold: float, drawn: set[str], key: str
+) -> None:
+    figure = charts.quadrant_figure(QUADRANT_CASES["one far above"], threshold)
+    _, texts = drawn_texts(figure)
+    names = {"System hit", "Perfect miss", "Lucky hit", "System miss"}
+    on_the_chart = {text: artist for text, _, artist in texts if text in names}
+    assert set(on_the_chart) == drawn
+    # The two names on one side of the line share one size.
+    for pair in (("System hit", "Perfect miss"), ("Lucky hit", "System miss")):
+        sizes = {on_the_chart[name].get_fontsize() for name in pair if name in on_the_chart}
+        assert len(sizes) <= 1
+    footnote = " ".join(" ".join(t.get_text().split()) for t in figure.texts)
+    assert key in footnote
+
+
 def test_quadrant_alt_text_says_what_stands_behind_each_dot() -> None:
     points = [
         charts.QuadrantPoint("Leo", 0.9, 1.2, scored_outcomes=6, scored_checkins=1),
