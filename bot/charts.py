@@ -703,8 +703,11 @@ def _bounce_list(
         listed += 1
         y = box.y0 - LIST_LINE_GAP_PX
     rest = len(bounces) - listed
-    return f" The {plural(listed, 'newest is', 'newest are')} listed on the right" + (
-        f"; {rest} earlier {'one is' if rest == 1 else 'ones are'} not." if rest else "."
+    if not rest:
+        return " All are listed on the right." if listed > 1 else " It is listed on the right."
+    return (
+        f" The {plural(listed, 'newest is', 'newest are')} listed on the right; "
+        f"{rest} earlier {'one is' if rest == 1 else 'ones are'} not."
     )
 
 

@@ -250,6 +250,8 @@ def test_timeline_labels_never_run_together_and_no_bounce_back_is_lost(case: str
     footnote = " ".join(" ".join(t.get_text().split()) for t in figure.texts)
     if len(shown) < bounces:
         assert f"{bounces - len(shown)} earlier ones are not." in footnote
+    if case == "streaks of days":
+        assert "All are listed on the right." in footnote
     # What a screen reader says lists them too, newest first, each with its date.
     alt = charts.timeline_alt_text(events, whose="Leo's")
     assert f"{bounces} bounce-back" in alt and len(alt) <= charts.MAX_ALT_TEXT
