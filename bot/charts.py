@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from matplotlib.text import Text
     from matplotlib.transforms import Bbox
 
+# Every text that can carry people's words (names, titles, loss reasons) is drawn with
+# parse_math=False: matplotlib would read "$...$" in it as mathtext, and a name such as
+# "$\frac$" would make the chart fail to render at all.
 # Okabe & Ito (2008), a palette readable with every common colour-vision deficiency.
 OKABE_ITO = {
     "black": "#000000",
@@ -196,6 +199,7 @@ def place_labels(
                 va=va,
                 fontsize=fontsize,
                 annotation_clip=False,
+                parse_math=False,  # names are people's text, never mathtext
             )
             box = annotation.get_window_extent(renderer)
             # Measured with a margin: two boxes that merely touch read as one run of text
@@ -241,6 +245,7 @@ def _footnote(figure: Figure, text: str) -> Text:
         va="bottom",
         fontsize=NOTE_SIZE,
         color="#333333",
+        parse_math=False,
     )
 
 
@@ -308,7 +313,7 @@ def quadrant_figure(
     axes.axhline(1.0, color="#555555", linestyle="--", linewidth=1.5)
     axes.set_xlabel("Process score (share of practices that held)", fontsize=LABEL_SIZE)
     axes.set_ylabel("Attainment (share of goal)", fontsize=LABEL_SIZE)
-    axes.set_title(title, fontsize=TITLE_SIZE, pad=14)
+    axes.set_title(title, fontsize=TITLE_SIZE, pad=14, parse_math=False)
     axes.tick_params(labelsize=TICK_SIZE)
     axes.xaxis.set_major_formatter(_percent_formatter())
     axes.yaxis.set_major_formatter(_percent_formatter())
@@ -448,7 +453,7 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
     # room for its label.
     figure = _new_figure(bottom=0.3, right=0.85)
     axes = figure.add_subplot()
-    axes.set_title(title, fontsize=TITLE_SIZE, pad=14)
+    axes.set_title(title, fontsize=TITLE_SIZE, pad=14, parse_math=False)
     total = sum(count for _, count in bars)
     from matplotlib.ticker import MaxNLocator
 
@@ -465,7 +470,7 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
         width=0.7,
         zorder=2,
     )
-    axes.set_xticks(positions, labels, fontsize=TICK_SIZE)
+    axes.set_xticks(positions, labels, fontsize=TICK_SIZE, parse_math=False)
     axes.set_ylabel("Losses", fontsize=LABEL_SIZE)
     axes.tick_params(axis="y", labelsize=TICK_SIZE)
     axes.set_xlim(-0.6, max(len(bars), 1) - 0.4)
@@ -597,7 +602,7 @@ def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-bac
     events = sorted(history, key=lambda e: e.at)[-MAX_TIMELINE_OUTCOMES:]
     figure = _new_figure()
     axes = figure.add_subplot()
-    axes.set_title(title, fontsize=TITLE_SIZE, pad=14)
+    axes.set_title(title, fontsize=TITLE_SIZE, pad=14, parse_math=False)
     axes.axhline(0, color="#555555", linewidth=1)
     axes.set_ylim(-1.6, 2.7)
     axes.set_yticks([-1, 1], ["Loss", "Win"], fontsize=TICK_SIZE)

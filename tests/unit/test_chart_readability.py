@@ -262,3 +262,26 @@ def test_timeline_labels_never_run_together_and_no_bounce_back_is_lost(case: str
         # Hours tell bounce-backs on one day apart; the newest comes first.
         assert shown[0] == "back in 1 hour, on 4 Nov 20:00"
         assert "Newest first: back in 1 hour, on 4 Nov 20:00; back in 1 hour, on 4 Nov 18:00" in alt
+
+
+# --- hostile text -----------------------------------------------------------------------------
+
+HOSTILE = r"A $\frac$ B <!channel> *x*"
+
+
+def test_hostile_names_titles_and_reasons_are_drawn_as_written() -> None:
+    # matplotlib reads "$...$" as mathtext: a name like this one made the chart fail to render.
+    quadrant = charts.quadrant_figure(
+        [charts.QuadrantPoint(HOSTILE, 0.5, 0.5, scored_outcomes=2)], 0.8, title=HOSTILE
+    )
+    pareto = charts.pareto_figure([(HOSTILE, 5), ("Price", 1)], title=HOSTILE)
+    timeline = charts.timeline_figure(
+        [OutcomeEvent(OutcomeKind.LOSS, START), OutcomeEvent(OutcomeKind.WIN, START)],
+        title=HOSTILE,
+    )
+    for figure in (quadrant, pareto, timeline):
+        assert charts.render_png(figure).startswith(b"\x89PNG")
+        _, texts = drawn_texts(figure)
+        assert any(HOSTILE in text for text, _, _ in texts)
+    _, texts = drawn_texts(quadrant)
+    assert f"{HOSTILE} n=2" in [text for text, _, _ in texts]
