@@ -362,7 +362,7 @@ def quadrant_figure(
     if no_evidence:
         notes.append("Hollow dots, left of 0%: no process evidence this cycle.")
     if any(p.attainment_ratio > ATTAINMENT_AXIS_MAX for p in points):
-        notes.append(f"Dots on the top edge: above {ATTAINMENT_AXIS_MAX:.0%} of goal.")
+        notes.append(f"Dots at {ATTAINMENT_AXIS_MAX:.0%}: that much of goal or more.")
     if skipped:
         notes.append(f"{skipped} point(s) not labelled for lack of room.")
     if not points:

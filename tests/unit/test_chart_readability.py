@@ -285,3 +285,16 @@ def test_hostile_names_titles_and_reasons_are_drawn_as_written() -> None:
         assert any(HOSTILE in text for text, _, _ in texts)
     _, texts = drawn_texts(quadrant)
     assert f"{HOSTILE} n=2" in [text for text, _, _ in texts]
+
+
+def test_a_rep_far_over_goal_is_drawn_at_the_cap_and_the_footnote_says_so() -> None:
+    points = [rep("Leo", 0.9, 12.0), rep("Ana", 0.5, 0.4)]
+    figure = charts.quadrant_figure(points, 0.8)
+    figure.canvas.draw()
+    bottom, top = figure.axes[0].get_ylim()
+    assert bottom < 0.4 and charts.ATTAINMENT_AXIS_MAX < top < charts.ATTAINMENT_AXIS_MAX * 1.2
+    heights = [float(y) for c in figure.axes[0].collections for _, y in c.get_offsets()]
+    assert max(heights) == charts.ATTAINMENT_AXIS_MAX
+    footnote = " ".join(" ".join(t.get_text().split()) for t in figure.texts)
+    assert "Dots at 300%: that much of goal or more." in footnote
+    assert "Leo: 1200% of goal" in charts.quadrant_alt_text(points, 0.8, whose="x")
