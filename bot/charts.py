@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.domain import OutcomeEvent, OutcomeKind, detect_bounce_back, format_duration
+from bot.domain import (
+    BounceBack,
+    OutcomeEvent,
+    OutcomeKind,
+    detect_bounce_back,
+    format_duration,
+)
 from bot.domain.debriefs import reason_in_control
 from bot.domain.pareto import MAX_PARETO_BARS as MAX_PARETO_BARS
 from bot.domain.pareto import (
@@ -37,6 +43,9 @@ if TYPE_CHECKING:
     from matplotlib.text import Text
     from matplotlib.transforms import Bbox
 
+# Every text that can carry people's words (names, titles, loss reasons) is drawn with
+# parse_math=False: matplotlib would read "$...$" in it as mathtext, and a name such as
+# "$\frac$" would make the chart fail to render at all.
 # Okabe & Ito (2008), a palette readable with every common colour-vision deficiency.
 OKABE_ITO = {
     "black": "#000000",
@@ -61,12 +70,23 @@ TITLE_SIZE, LABEL_SIZE, TICK_SIZE, NOTE_SIZE = 18, 14, 12, 12
 MAX_POINT_LABELS = 20
 MAX_TIMELINE_OUTCOMES = 60
 MAX_TIMELINE_LABELS = 6
+# When the stars are too crowded to label, the bounce-backs become a list right of the axes.
+LIST_AXES_RIGHT = 0.62
+LIST_GAP_PX = 18
+LIST_LINE_GAP_PX = 6
 # Attainment is drawn up to this multiple of the goal; anything above sits on the top edge.
-ATTAINMENT_AXIS_MAX = 2.0
+ATTAINMENT_AXIS_MAX = 3.0
+# The least range of the attainment axis (one dot, or all alike, still get a readable scale),
+# and the share of its height kept free above and below the dots for the quadrant names.
+MIN_ATTAINMENT_SPAN = 0.4
+CORNER_BAND = 0.09
+LINE_CLEARANCE_PX = 3  # labels keep this far from a dashed line
 # Room above 100% on the Pareto chart for the top marker and a count label.
 PARETO_HEADROOM = 1.15
 FOOTNOTE_Y = 0.02  # figure fraction of the footnote's baseline
 LABEL_GAP_PX = 12
+LABEL_MARGIN_PX = 3  # the least free space around a label
+MAX_BOTTOM_MARGIN = 0.32  # figure fraction under the quadrant's axes, for a long footnote
 FOOTNOTE_WIDTH = 90  # characters a line: about the figure's width at NOTE_SIZE
 
 
@@ -80,6 +100,20 @@ class QuadrantPoint:
     label: str
     process_score: float | None  # 0..1; None without any process evidence
     attainment_ratio: float  # attainment / target
+    # The evidence behind the dot's process score; None when the payload predates it.
+    scored_outcomes: int | None = None
+    scored_checkins: int = 0
+
+    @property
+    def evidence(self) -> int | None:
+        if self.scored_outcomes is None:
+            return None
+        return self.scored_outcomes + self.scored_checkins
+
+    @property
+    def chart_label(self) -> str:
+        """The dot's label: the name and how many scored items stand behind it ("Leo n=7")."""
+        return self.label if self.evidence is None else f"{self.label} n={self.evidence}"
 
 
 def _new_figure(*, bottom: float = 0.2, right: float = 0.9) -> Figure:
@@ -111,6 +145,10 @@ def _renderer(figure: Figure) -> Any:
 
 def _overlaps(box: Bbox, others: Sequence[Bbox]) -> bool:
     return any(box.overlaps(other) for other in others)
+
+
+def _padded(box: Bbox, pixels: float) -> Bbox:
+    return box.expanded(1.0, 1.0).padded(pixels)
 
 
 def _inside(box: Bbox, frame: Bbox) -> bool:
@@ -161,9 +199,12 @@ def place_labels(
                 va=va,
                 fontsize=fontsize,
                 annotation_clip=False,
+                parse_math=False,  # names are people's text, never mathtext
             )
             box = annotation.get_window_extent(renderer)
-            if _inside(box, frame) and not _overlaps(box, placed_boxes):
+            # Measured with a margin: two boxes that merely touch read as one run of text
+            # ("back in 15 daysback in 6 days").
+            if _inside(box, frame) and not _overlaps(_padded(box, LABEL_MARGIN_PX), placed_boxes):
                 placed_boxes.append(box)
                 annotations.append(annotation)
                 break
@@ -204,16 +245,58 @@ def _footnote(figure: Figure, text: str) -> Text:
         va="bottom",
         fontsize=NOTE_SIZE,
         color="#333333",
+        parse_math=False,
     )
 
 
 # --- the quadrant scatter ----------------------------------------------------------------------
 
 
+def attainment_axis(ratios: Sequence[float]) -> tuple[float, float, list[float]]:
+    """The quadrant's y-axis: (bottom, top, ticks) that fit the dots and always show the goal
+    line, with a free band above the highest dot and below the lowest for the corner labels,
+    and nice tick values. One dot, or many with the same value, still get a readable range."""
+    from matplotlib.ticker import MaxNLocator
+
+    values = [min(max(ratio, 0.0), ATTAINMENT_AXIS_MAX) for ratio in ratios] + [1.0]
+    low, high = min(values), max(values)
+    if high - low < MIN_ATTAINMENT_SPAN:
+        middle = (low + high) / 2
+        low = max(0.0, middle - MIN_ATTAINMENT_SPAN / 2)
+        high = low + MIN_ATTAINMENT_SPAN
+    # The bands take CORNER_BAND of the axis height each: the data sit in the middle.
+    total = (high - low) / (1 - 2 * CORNER_BAND)
+    bottom, top = low - total * CORNER_BAND, high + total * CORNER_BAND
+    ticks = [
+        float(tick)
+        for tick in MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(bottom, top)
+        if bottom - 1e-9 <= tick <= top + 1e-9 and tick >= -1e-9
+    ]
+    return bottom, top, ticks
+
+
+def _line_boxes(axes: Axes, renderer: Any, threshold: float) -> list[Bbox]:
+    """Pixel boxes of the two dashed lines (strong process across, the goal up), a little wider
+    than drawn so that no label is placed on them."""
+    from matplotlib.transforms import Bbox
+
+    frame = axes.get_window_extent(renderer)
+    x, y = axes.transData.transform((threshold, 1.0))
+    half = LINE_CLEARANCE_PX
+    return [
+        Bbox.from_extents(x - half, frame.y0, x + half, frame.y1),
+        Bbox.from_extents(frame.x0, y - half, frame.x1, y + half),
+    ]
+
+
 def quadrant_figure(
-    points: Sequence[QuadrantPoint], threshold: float, *, title: str = "Team cycle review"
+    points: Sequence[QuadrantPoint],
+    threshold: float,
+    *,
+    title: str = "Team cycle review",
+    bottom_margin: float = 0.2,
 ) -> Figure:
-    figure = _new_figure()
+    figure = _new_figure(bottom=bottom_margin)
     axes = figure.add_subplot()
     no_evidence = any(p.process_score is None for p in points)
     # A little room beyond 0% and 100% so dots on the edges are whole, not cut in half; and,
@@ -222,38 +305,18 @@ def quadrant_figure(
     axes.set_xticks([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
     if no_evidence:
         axes.axvspan(*NO_EVIDENCE_LANE, color="#EEEEEE", zorder=0)
-    axes.set_ylim(-ATTAINMENT_AXIS_MAX * 0.04, ATTAINMENT_AXIS_MAX * 1.05)
+    # The y-axis fits the dots (a fixed 0-200% left a team near 20% in the bottom eighth).
+    bottom, top, ticks = attainment_axis([p.attainment_ratio for p in points])
+    axes.set_ylim(bottom, top)
+    axes.set_yticks(ticks)
     axes.axvline(threshold, color="#555555", linestyle="--", linewidth=1.5)
     axes.axhline(1.0, color="#555555", linestyle="--", linewidth=1.5)
     axes.set_xlabel("Process score (share of practices that held)", fontsize=LABEL_SIZE)
     axes.set_ylabel("Attainment (share of goal)", fontsize=LABEL_SIZE)
-    axes.set_title(title, fontsize=TITLE_SIZE, pad=14)
+    axes.set_title(title, fontsize=TITLE_SIZE, pad=14, parse_math=False)
     axes.tick_params(labelsize=TICK_SIZE)
     axes.xaxis.set_major_formatter(_percent_formatter())
     axes.yaxis.set_major_formatter(_percent_formatter())
-    corner_texts = []
-    # In data coordinates, inside the 0-100% process range (never over the no-evidence lane);
-    # the miss labels sit just under the goal line, not in the bottom corners, where reps with
-    # no attainment yet (a common sight) would cover them.
-    top = ATTAINMENT_AXIS_MAX * 1.03
-    for label, (x, y, ha, va), key in (
-        ("System hit", (1.01, top, "right", "top"), "system-hit"),
-        ("Lucky hit", (0.01, top, "left", "top"), "lucky-hit"),
-        ("System miss", (0.01, 0.96, "left", "top"), "system-miss"),
-        ("Perfect miss", (1.01, 0.96, "right", "top"), "perfect-miss"),
-    ):
-        corner_texts.append(
-            axes.text(
-                x,
-                y,
-                label,
-                ha=ha,
-                va=va,
-                fontsize=LABEL_SIZE,
-                fontweight="bold",
-                color=QUADRANT_COLOURS[key],
-            )
-        )
     coordinates = [
         (
             NO_EVIDENCE_X if p.process_score is None else min(max(p.process_score, 0.0), 1.0),
@@ -282,20 +345,85 @@ def quadrant_figure(
             gid="no-evidence" if hollow else "evidence",
         )
     renderer = _renderer(figure)
-    avoid = [text.get_window_extent(renderer) for text in corner_texts]
+    lines = _line_boxes(axes, renderer, threshold)
+    corner_texts, unnamed = _corner_labels(axes, renderer, threshold, lines)
+    avoid = [text.get_window_extent(renderer) for text in corner_texts] + lines
     avoid += _marker_boxes(axes, coordinates, radius=7)
     _, skipped = place_labels(
-        axes, renderer, [(p.label, xy) for p, xy in zip(points, coordinates, strict=True)], avoid
+        axes,
+        renderer,
+        [(p.chart_label, xy) for p, xy in zip(points, coordinates, strict=True)],
+        avoid,
     )
     notes = [f"Dashed lines: goal (100%) and strong process ({threshold:.0%})."]
+    if any(p.evidence is not None for p in points):
+        notes.append("n = scored outcomes and check-ins behind each dot.")
+    notes += unnamed  # a side whose quadrant names did not fit beside the line
     if no_evidence:
         notes.append("Hollow dots, left of 0%: no process evidence this cycle.")
+    if any(p.attainment_ratio > ATTAINMENT_AXIS_MAX for p in points):
+        notes.append(f"Dots at {ATTAINMENT_AXIS_MAX:.0%}: that much of goal or more.")
     if skipped:
         notes.append(f"{skipped} point(s) not labelled for lack of room.")
     if not points:
         notes.append("No goals this cycle yet.")
-    _footnote(figure, " ".join(notes))
+    footnote = _footnote(figure, " ".join(notes))
+    # A long footnote (three lines) would run into the axis title: draw the chart again on
+    # a smaller axes rather than move this one, whose label boxes are already measured.
+    axis_title = axes.xaxis.label.get_window_extent(renderer)
+    crowded = footnote.get_window_extent(renderer).y1 + LABEL_MARGIN_PX > axis_title.y0
+    if crowded and bottom_margin < MAX_BOTTOM_MARGIN:
+        return quadrant_figure(points, threshold, title=title, bottom_margin=bottom_margin + 0.04)
     return figure
+
+
+def _corner_labels(
+    axes: Axes, renderer: Any, threshold: float, lines: Sequence[Bbox]
+) -> tuple[list[Text], list[str]]:
+    """The four quadrant names in the free bands above and below the dots, each on its own side
+    of the strong-process line, the two on a side in one size: the largest that keeps both off
+    the line. A side whose names cannot fit even smaller is left out. Returns the names drawn
+    and the footnote's key to each side left out."""
+    from matplotlib.transforms import blended_transform_factory
+
+    # x in data (inside the 0-100% process range, never over the no-evidence lane), y in axes
+    # fractions (the bands, whatever the data's range).
+    transform = blended_transform_factory(axes.transData, axes.transAxes)
+    texts: list[Text] = []
+    keys: list[str] = []
+    for side, x, ha, names in (
+        ("Right", 1.01, "right", (("System hit", "system-hit"), ("Perfect miss", "perfect-miss"))),
+        ("Left", 0.01, "left", (("Lucky hit", "lucky-hit"), ("System miss", "system-miss"))),
+    ):
+        for size in (LABEL_SIZE, LABEL_SIZE - 2, LABEL_SIZE - 4):
+            pair = [
+                axes.text(
+                    x,
+                    y,
+                    name,
+                    ha=ha,
+                    va=va,
+                    fontsize=size,
+                    fontweight="bold",
+                    color=QUADRANT_COLOURS[key],
+                    transform=transform,
+                )
+                for (name, key), (y, va) in zip(
+                    names, ((0.985, "top"), (0.015, "bottom")), strict=True
+                )
+            ]
+            if not any(_overlaps(text.get_window_extent(renderer), lines[:1]) for text in pair):
+                texts += pair
+                break
+            for text in pair:
+                text.remove()
+        else:
+            (above, _), (below, _) = names
+            keys.append(
+                f"{side} of the {threshold:.0%} line: {above.lower()} above the goal, "
+                f"{below.lower()} below."
+            )
+    return texts, keys
 
 
 def _quadrant_key(process: float, ratio: float, threshold: float) -> str:
@@ -325,7 +453,7 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
     # room for its label.
     figure = _new_figure(bottom=0.3, right=0.85)
     axes = figure.add_subplot()
-    axes.set_title(title, fontsize=TITLE_SIZE, pad=14)
+    axes.set_title(title, fontsize=TITLE_SIZE, pad=14, parse_math=False)
     total = sum(count for _, count in bars)
     from matplotlib.ticker import MaxNLocator
 
@@ -342,7 +470,7 @@ def pareto_figure(counts: Sequence[tuple[str, int]], *, title: str = "Why we los
         width=0.7,
         zorder=2,
     )
-    axes.set_xticks(positions, labels, fontsize=TICK_SIZE)
+    axes.set_xticks(positions, labels, fontsize=TICK_SIZE, parse_math=False)
     axes.set_ylabel("Losses", fontsize=LABEL_SIZE)
     axes.tick_params(axis="y", labelsize=TICK_SIZE)
     axes.set_xlim(-0.6, max(len(bars), 1) - 0.4)
@@ -474,7 +602,7 @@ def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-bac
     events = sorted(history, key=lambda e: e.at)[-MAX_TIMELINE_OUTCOMES:]
     figure = _new_figure()
     axes = figure.add_subplot()
-    axes.set_title(title, fontsize=TITLE_SIZE, pad=14)
+    axes.set_title(title, fontsize=TITLE_SIZE, pad=14, parse_math=False)
     axes.axhline(0, color="#555555", linewidth=1)
     axes.set_ylim(-1.6, 2.7)
     axes.set_yticks([-1, 1], ["Loss", "Win"], fontsize=TICK_SIZE)
@@ -490,6 +618,7 @@ def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-bac
             axes.vlines(xs, 0, y, colors=colour, linewidth=2.5)
             axes.scatter(xs, [y] * len(xs), s=80, color=colour, zorder=3, label=label)
     bounce_items: list[tuple[str, tuple[float, float]]] = []
+    bounce_wins: list[tuple[datetime, str]] = []
     for win in wins:
         bounce = detect_bounce_back(events, win.at)
         if bounce is not None:
@@ -502,7 +631,9 @@ def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-bac
                 edgecolors="black",
                 zorder=4,
             )
-            bounce_items.append((f"back in {format_duration(bounce.recovery)}", (_num(win.at), 1)))
+            words = _bounce_words(bounce)
+            bounce_items.append((words, (_num(win.at), 1)))
+            bounce_wins.append((win.at, words))
     if events:
         first, last = _num(events[0].at), _num(events[-1].at)
         pad = max((last - first) * 0.05, 0.5)
@@ -518,7 +649,7 @@ def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-bac
         axes, [(_num(e.at), 1 if e.kind is OutcomeKind.WIN else -1) for e in events], 6
     )
     # The newest bounce-backs matter most: label those first.
-    _, skipped = place_labels(
+    labels, skipped = place_labels(
         axes,
         renderer,
         list(reversed(bounce_items)),
@@ -529,9 +660,71 @@ def timeline_figure(history: Sequence[OutcomeEvent], *, title: str = "Bounce-bac
     last = "the last outcome" if len(events) == 1 else f"the last {len(events):,} outcomes"
     note = f"★ = a win after a losing streak ({len(bounce_items)} in {last})."
     if skipped:
-        note += f" {skipped} not labelled."
+        # Too crowded to label each star: the labels come off the chart and become a list
+        # beside it, newest first, each with its date, so none is lost or run into another.
+        for label in labels:
+            label.remove()
+        note += _bounce_list(figure, renderer, list(reversed(bounce_wins)), events)
     _footnote(figure, note if events else "No outcomes logged yet.")
     return figure
+
+
+def _bounce_list(
+    figure: Figure,
+    renderer: Any,
+    bounces: Sequence[tuple[datetime, str]],
+    events: Sequence[OutcomeEvent],
+) -> str:
+    """Lists `bounces` (newest first) in a column right of the axes, one text a line, as many
+    as fit; returns the footnote's word on the rest."""
+    figure.subplots_adjust(right=LIST_AXES_RIGHT)
+    axes_box = figure.axes[0].get_window_extent(renderer)
+    x = (axes_box.x1 + LIST_GAP_PX) / figure.bbox.width
+    y = axes_box.y1
+    heading = figure.text(
+        x,
+        y / figure.bbox.height,
+        "Newest first",
+        ha="left",
+        va="top",
+        fontsize=NOTE_SIZE,
+        fontweight="bold",
+    )
+    y = heading.get_window_extent(renderer).y0 - LIST_LINE_GAP_PX
+    listed = 0
+    for at, words in bounces:
+        line = figure.text(
+            x,
+            y / figure.bbox.height,
+            f"{words}, on {_moment(at, events)}",
+            ha="left",
+            va="top",
+            fontsize=NOTE_SIZE,
+        )
+        box = line.get_window_extent(renderer)
+        if box.y0 < axes_box.y0:
+            line.remove()
+            break
+        listed += 1
+        y = box.y0 - LIST_LINE_GAP_PX
+    rest = len(bounces) - listed
+    if not rest:
+        return " All are listed on the right." if listed > 1 else " It is listed on the right."
+    return (
+        f" The {plural(listed, 'newest is', 'newest are')} listed on the right; "
+        f"{rest} earlier {'one is' if rest == 1 else 'ones are'} not."
+    )
+
+
+def _bounce_words(bounce: BounceBack) -> str:
+    return f"back in {format_duration(bounce.recovery)}"
+
+
+def _moment(at: datetime, events: Sequence[OutcomeEvent]) -> str:
+    """ "4 Nov 20:00" when the outcomes span less than a week (hours tell close bounce-backs
+    apart), else "4 Nov 2026"."""
+    span = events[-1].at - events[0].at
+    return f"{at.day} {at:%b %H:%M}" if span.days < 7 else f"{at.day} {at:%b %Y}"
 
 
 def _num(moment: datetime) -> float:
@@ -552,12 +745,14 @@ MAX_ALT_TEXT = 1000
 
 
 def quadrant_alt_text(points: Sequence[QuadrantPoint], threshold: float, *, whose: str) -> str:
-    """What the quadrant chart shows, in words: how many reps, where each one stands."""
+    """What the quadrant chart shows, in words: how many reps, where each one stands, and what
+    each dot's process score stands on (the chart's "n=")."""
     reached = sum(1 for p in points if p.attainment_ratio >= 1)
     strong = sum(1 for p in points if p.process_score is not None and p.process_score >= threshold)
     each = "; ".join(
         f"{p.label}: {p.attainment_ratio:.0%} of goal, "
         + ("no process evidence" if p.process_score is None else f"process {p.process_score:.0%}")
+        + _evidence_words(p)
         for p in points
     )
     text = (
@@ -566,6 +761,16 @@ def quadrant_alt_text(points: Sequence[QuadrantPoint], threshold: float, *, whos
         "practices). Process score across, share of goal up."
     )
     return truncate(f"{text} {each}." if points else text, MAX_ALT_TEXT)
+
+
+def _evidence_words(point: QuadrantPoint) -> str:
+    """ ", from 2 scored outcomes and 1 check-in": the alt text's "n=" (nothing when unknown)."""
+    if point.evidence is None or point.process_score is None:
+        return ""
+    parts = [plural(point.scored_outcomes or 0, "scored outcome", "scored outcomes")]
+    if point.scored_checkins:
+        parts.append(plural(point.scored_checkins, "check-in", "check-ins"))
+    return ", from " + " and ".join(parts)
 
 
 def pareto_alt_text(counts: Sequence[tuple[str, int]], *, days: int) -> str:
@@ -603,12 +808,18 @@ def timeline_alt_text(history: Sequence[OutcomeEvent], *, whose: str) -> str:
     if not events:
         return f"Bounce-back timeline of {whose}: no wins or losses logged yet."
     wins = [e for e in events if e.kind is OutcomeKind.WIN]
-    bounces = sum(1 for win in wins if detect_bounce_back(events, win.at) is not None)
+    bounces = [
+        f"{_bounce_words(bounce)}, on {_moment(win.at, events)}"
+        for win in reversed(wins)
+        if (bounce := detect_bounce_back(events, win.at)) is not None
+    ]
     last = "last outcome" if len(events) == 1 else f"last {len(events):,} outcomes"
+    # The same words as the chart's labels (or its list, when crowded), newest first.
+    listed = f" Newest first: {'; '.join(bounces)}." if bounces else ""
     return truncate(
         f"Bounce-back timeline of {whose} {last}: {plural(len(wins), 'win', 'wins')}, "
         f"{plural(len(events) - len(wins), 'loss', 'losses')}, "
-        f"{plural(bounces, 'bounce-back', 'bounce-backs')} (a win after a losing streak), "
-        f"from {events[0].at:%d %b %Y} to {events[-1].at:%d %b %Y}.",
+        f"{plural(len(bounces), 'bounce-back', 'bounce-backs')} (a win after a losing streak), "
+        f"from {events[0].at:%d %b %Y} to {events[-1].at:%d %b %Y}.{listed}",
         MAX_ALT_TEXT,
     )

@@ -300,6 +300,9 @@ def quadrant_upload(
                 + (" (calibrated)" if r.calibrated_outcomes else ""),
                 r.process_score,
                 r.progress.ratio,
+                # What stands behind the dot: the chart says "n=…", the alt text in words.
+                r.scored_outcomes,
+                r.scored_checkins,
             ]
             for r in reviews
         ],
@@ -313,9 +316,16 @@ def quadrant_upload(
 
 
 def _quadrant_points(params: Mapping[str, Any]) -> list[charts.QuadrantPoint]:
+    # A row queued before the evidence counts were carried has three fields: no "n=" then.
     return [
-        charts.QuadrantPoint(label=str(label), process_score=score, attainment_ratio=float(ratio))
-        for label, score, ratio in params["points"]
+        charts.QuadrantPoint(
+            label=str(point[0]),
+            process_score=point[1],
+            attainment_ratio=float(point[2]),
+            scored_outcomes=int(point[3]) if len(point) > 3 else None,
+            scored_checkins=int(point[4]) if len(point) > 4 else 0,
+        )
+        for point in params["points"]
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -602,6 +603,8 @@ def test_cycle_review_dms_each_rep_once_and_the_manager_gets_table_and_chart(
     alt_txt = standin.uploaded_alt_txt(file_id) or ""
     assert alt_txt.startswith("Quadrant chart of your team's cycle ending ")
     assert ": 2 reps, " in alt_txt
+    # What stands behind each dot (the chart's "n="), in words for a screen reader.
+    assert re.search(r"process \d+%, from \d+ scored outcomes?\b", alt_txt), alt_txt
     with live_session(live) as session:
         reviewed = session.exec(select(Goal).where(Goal.team_id == team)).all()
         assert all(goal.reviewed_at is not None for goal in reviewed)
