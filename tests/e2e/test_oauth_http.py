@@ -12,8 +12,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from cryptography.fernet import Fernet
 
 from bot.app import build_ticker, make_dispatcher
@@ -63,7 +65,9 @@ def test_install_sends_the_browser_to_slack_with_the_manifest_scopes(
     location = headers["location"]
     assert location.startswith("https://slack.com/oauth/v2/authorize?")
     assert f"client_id={CLIENT_ID}" in location
-    assert "scope=commands,chat:write,im:write,users:read,files:write,channels:read" in location
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+    scopes = manifest["oauth_config"]["scopes"]["bot"]
+    assert f"scope={','.join(scopes)}&" in location
     assert "slack-app-oauth-state=" in headers["set-cookie"]
 
 
