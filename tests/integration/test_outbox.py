@@ -530,6 +530,39 @@ def test_processes_share_one_history_read_a_minute_per_workspace(outbox: Outbox)
         standin.monotonic = __import__("time").monotonic
 
 
+def test_a_history_429_holds_the_workspaces_slot_until_the_apps_clock_passes_it(
+    outbox: Outbox,
+) -> None:
+    """A 429's Retry-After on conversations.history holds the workspace's slot (api_slots) on
+    the process's own clock, the one the slot is taken and compared on: here an hour behind the
+    wall clock, so a hold reckoned from the wall clock would keep the row waiting an hour."""
+    outbox.clock.advance(hours=-1)  # behind: Slack's real message ts stay after `oldest`
+    marker = _marker()
+    outbox.add("k-held", marker)
+    dispatcher = outbox.dispatcher()
+    outbox.standin.accept_then_fail("chat.postMessage", status=502)
+    dispatcher.run_once(outbox.clock())
+    assert outbox.row("k-held").state == "unknown"
+
+    seen = len(outbox.standin.calls)
+    outbox.clock.advance(minutes=1)
+    outbox.standin.fail_next("conversations.history", status=429, retry_after=120)
+    dispatcher.run_once(outbox.clock())
+
+    def reads() -> list[RecordedCall]:
+        return [c for c in outbox.standin.calls[seen:] if c.method == "conversations.history"]
+
+    assert [c.ok for c in reads()] == [False]
+    outbox.clock.advance(seconds=119)
+    dispatcher.run_once(outbox.clock())
+    assert len(reads()) == 1 and outbox.row("k-held").state == "unknown"  # still held
+    outbox.clock.advance(seconds=1)
+    dispatcher.run_once(outbox.clock())
+    assert [c.ok for c in reads()] == [False, True]
+    assert outbox.row("k-held").state == "sent"
+    assert len(_posted(outbox.standin, marker)) == 1
+
+
 # --- exactly once across workspaces, processes and leases -----------------------------------------
 # (what tests/integration/test_delivery.py asked of the old post_log Delivery, for the outbox)
 
