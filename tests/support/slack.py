@@ -1,6 +1,6 @@
 """The tests' one Slack driver: `SlackDriver` sends as Slack would (slash commands, clicks, modal
 submissions, events, through testkit/simulator.py's signed-request sender) to the app under test,
-and reads what the Slack stand-in (testkit/standin.py) received and what the app stored.
+and reads what the Slack stand-in (testkit/standin/) received and what the app stored.
 
 A test gets it from a fixture. What varies between tests is configuration, not a subclass:
 
