@@ -26,6 +26,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.domain.crm import StageChange
@@ -71,10 +72,35 @@ class BadBatch(ValueError):
 class Batch:
     changes: list[StageChange]  # the dealstage changes, in order
     events: int  # events in the batch, acted on or not
+    unrouted: int = 0  # events of a portal no workspace connected (many workspaces): skipped
 
 
-def parse_batch(body: bytes, *, team_id: str) -> Batch:
-    """The dealstage changes in a verified body; BadBatch for anything HubSpot never sends."""
+def portals_in(body: bytes) -> set[str]:
+    """The `portalId`s of a body not verified yet (many workspaces: the portal says whose
+    client secret signed it). Read, never trusted: nothing is stored or acted on before the
+    signature holds, and anything that is not a batch of events names no portal (a 401)."""
+    try:
+        events = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return set()
+    if not isinstance(events, list) or not 0 < len(events) <= MAX_EVENTS:
+        return set()
+    portals: set[str] = set()
+    for event in events:
+        portal = event.get("portalId") if isinstance(event, dict) else None
+        if not _is_id(portal):
+            return set()
+        portals.add(str(portal))
+    return portals
+
+
+def parse_batch(
+    body: bytes, *, team_id: str | None = None, teams: Mapping[str, str] | None = None
+) -> Batch:
+    """The dealstage changes in a verified body; BadBatch for anything HubSpot never sends.
+
+    One workspace: every event is `team_id`'s. Many: each event is its `portalId`'s workspace
+    (`teams`, portal id -> team id), and an event of a portal no workspace connected is skipped."""
     try:
         events = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
@@ -84,9 +110,11 @@ def parse_batch(body: bytes, *, team_id: str) -> Batch:
     if len(events) > MAX_EVENTS:
         raise BadBatch(f"{len(events)} events; HubSpot sends at most {MAX_EVENTS}")
     changes: list[StageChange] = []
+    unrouted = 0
     for event in events:
         if not isinstance(event, dict):
             raise BadBatch("an event that is not an object")
+        team = team_id if team_id is not None else (teams or {}).get(str(event.get("portalId")))
         event_id, deal_id = event.get("eventId"), event.get("objectId")
         if not _is_id(event_id) or not _is_id(deal_id):
             raise BadBatch("an event without eventId or objectId")
@@ -98,16 +126,19 @@ def parse_batch(body: bytes, *, team_id: str) -> Batch:
         stage = event.get("propertyValue")
         if not isinstance(stage, str) or not stage or len(stage) > 100:
             continue
+        if team is None:
+            unrouted += 1
+            continue
         changes.append(
             StageChange(
                 source=SOURCE,
-                team_id=team_id,
+                team_id=team,
                 event_key=str(event_id),
                 deal_id=str(deal_id),
                 stage=stage,
             )
         )
-    return Batch(changes=changes, events=len(events))
+    return Batch(changes=changes, events=len(events), unrouted=unrouted)
 
 
 def _is_id(value: object) -> bool:
