@@ -12,10 +12,21 @@ https://docs.slack.dev/surfaces/modals#updating_response.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from bot.blocks.kit import context, divider, header, input_block, modal, option, plain, section
+from bot.blocks.kit import (
+    context,
+    divider,
+    escape_mrkdwn,
+    header,
+    input_block,
+    modal,
+    option,
+    plain,
+    section,
+)
 from bot.blocks.kit import state as input_state
 from bot.domain.crm_connections import (
     ORG_ID,
@@ -53,7 +64,17 @@ def _ending(hint: str | None) -> str:
 
 
 def crm_status_text(status: CrmStatus) -> str:
-    """One line per CRM: connected or not, and which secret (its last characters) if so."""
+    """One line per CRM: connected or not, and which secret (its last characters) if so. The
+    ids are checked on the way in and the hints are a secret's last characters: escaped all
+    the same, as anything pasted into a modal."""
+    status = dataclasses.replace(
+        status,
+        **{
+            name: escape_mrkdwn(value)
+            for name, value in dataclasses.asdict(status).items()
+            if isinstance(value, str)
+        },
+    )
     if status.hubspot_connected:
         secret = (
             f"client secret {_ending(status.hubspot_secret_hint)}"
@@ -166,7 +187,7 @@ def crm_settings_modal(status: CrmStatus) -> dict[str, Any]:
     if status.salesforce_connected:
         choice = option("Make a new endpoint URL", NEW_URL_VALUE)
         choice["description"] = plain(
-            "The current one stops working at once: put the new one in the Outbound Message."
+            "The current one stops working at once; update the Outbound Message."
         )
         blocks.append(
             input_block(
