@@ -13,6 +13,17 @@ https://developers.hubspot.com/changelog/introducing-version-3-of-webhook-signat
 The public URI comes from REBOUND_PUBLIC_URL: behind a proxy or load balancer the server sees
 neither the scheme nor the host HubSpot used.
 
+Many workspaces (OAuth mode): each workspace connects its own portal with its own private app,
+and each portal's webhooks are signed with that app's own client secret, which Rebound keeps per
+workspace. The v3 signature is "an HMAC SHA-256 hash built using the client secret of your app"
+(the request-validation page above); a private app belongs to one account ("Private apps allow
+you to use HubSpot's APIs to access specific data from your HubSpot account", with "an access
+token that's unique to your app", https://developers.hubspot.com/docs/api/private-apps), and
+its webhooks are its own ("trigger HubSpot to send an API request to an endpoint that you
+configure in your private app", https://developers.hubspot.com/docs/api/
+create-and-edit-webhook-subscriptions-in-private-apps). So the secret that checks a request is
+the one of the portal its events name (`portals_in`, read before the check, acted on only after).
+
 The body (https://developers.hubspot.com/docs/api/webhooks, "Webhook payloads") is a JSON array
 of up to 100 events, each with eventId, subscriptionId, portalId, appId, occurredAt,
 subscriptionType ("deal.propertyChange"), attemptNumber, objectId (the deal id), and for a
