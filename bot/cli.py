@@ -219,6 +219,11 @@ def _routed_crm_endpoints(settings: Settings, runtime: Any) -> tuple[Any, Any]:
 
     if not settings.oauth_mode or not settings.encryption_key:
         return None, None
+    if settings.hubspot_access_token or settings.salesforce_outbound_token:
+        log.warning(
+            "HUBSPOT_ACCESS_TOKEN / SALESFORCE_OUTBOUND_TOKEN are one workspace's; with many "
+            "workspaces each connects its own CRM in /rebound settings, and these are ignored"
+        )
     cipher = make_cipher(settings.encryption_key)
     hubspot = None
     if settings.public_url:

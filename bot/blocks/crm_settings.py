@@ -106,7 +106,11 @@ def crm_settings_entry(status: CrmStatus) -> list[dict[str, Any]]:
             accessory={
                 "type": "button",
                 "action_id": CRM_SETTINGS_OPEN_ACTION_ID,
-                "text": plain("Connect a CRM"),
+                "text": plain(
+                    "Change CRM connection"
+                    if status.hubspot_connected or status.salesforce_connected
+                    else "Connect a CRM"
+                ),
                 "value": "open",
             },
         )
