@@ -209,7 +209,8 @@ def hubspot_webhook(
         if not signed_with(endpoint.client_secret):
             return _json(start_response, 401, {"error": "invalid signature"})
     else:
-        routed = _hubspot_routes(endpoint, body)
+        portals = hubspot_hooks.portals_in(body)
+        routed = _hubspot_routes(endpoint, portals)
         if routed is None:
             return _json(start_response, 503, {"error": "database unavailable"})
         if not routed:
@@ -218,7 +219,7 @@ def hubspot_webhook(
         # One portal's request is signed with its own private app's client secret (or the
         # deployment's app's, HUBSPOT_CLIENT_SECRET); a batch naming several portals can only
         # be the deployment's app's.
-        own = next(iter(routed.values())).client_secret if len(routed) == 1 else None
+        own = routed[next(iter(portals))].client_secret if len(portals) == 1 else None
         if not (signed_with(own) or signed_with(endpoint.client_secret)):
             return _json(start_response, 401, {"error": "invalid signature"})
         teams = {portal: route.team_id for portal, route in routed.items()}
@@ -241,10 +242,12 @@ def hubspot_webhook(
     )
 
 
-def _hubspot_routes(endpoint: HubSpotEndpoint, body: bytes) -> Mapping[str, PortalRoute] | None:
-    """The connected portals the (not yet verified) body names, each with its workspace and
-    secret; {} when it names none; None when the database can't say (a 503: HubSpot retries)."""
-    portals = hubspot_hooks.portals_in(body)
+def _hubspot_routes(
+    endpoint: HubSpotEndpoint, portals: set[str]
+) -> Mapping[str, PortalRoute] | None:
+    """The connected ones of the portals a (not yet verified) body names, each with its
+    workspace and secret; {} when none is; None when the database can't say (a 503: HubSpot
+    retries)."""
     if not portals or endpoint.routes is None:
         return {}
     try:
