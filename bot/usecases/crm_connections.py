@@ -29,7 +29,7 @@ Cipher = TokenCipher
 
 def make_cipher(encryption_key: str) -> TokenCipher:
     """The cipher of REBOUND_ENCRYPTION_KEY, the installs' Slack tokens' own."""
-    return TokenCipher(encryption_key)
+    return TokenCipher(encryption_key, what="CRM token or secret")
 
 
 # 32 random bytes: the same strength SALESFORCE_OUTBOUND_TOKEN asks for (bot.config).
