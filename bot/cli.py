@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from dotenv import load_dotenv
 
@@ -151,34 +152,10 @@ def _serve(
     settings: Settings, clock: Clock, *, host: str, port: int, threads: int, scheduler: bool
 ) -> int:
     from bot.runtime import build_runtime
-    from bot.server import HubSpotEndpoint, SalesforceEndpoint, make_http_server, make_wsgi_app
+    from bot.server import make_http_server, make_wsgi_app
 
     runtime = build_runtime(settings, clock=clock)
-    hubspot = None
-    if settings.hubspot_enabled and settings.public_url:
-        if runtime.team_id is None:
-            # Many workspaces: each would connect its own portal; not built yet.
-            log.warning("HubSpot webhooks need a single workspace's bot token; /crm/hubspot is off")
-        else:
-            hubspot = HubSpotEndpoint(
-                client_secret=settings.hubspot_client_secret or "",
-                public_url=settings.public_url,
-                team_id=runtime.team_id,
-                uow=runtime.deps.uow,
-            )
-    salesforce = None
-    if settings.salesforce_enabled:
-        if runtime.team_id is None:
-            log.warning("Salesforce needs a single workspace's bot token; /crm/salesforce is off")
-        else:
-            salesforce = SalesforceEndpoint(
-                token=settings.salesforce_outbound_token or "",
-                org_id=settings.salesforce_org_id,
-                owner_email_field=settings.salesforce_owner_email_field,
-                api_url=settings.salesforce_api_url,
-                team_id=runtime.team_id,
-                uow=runtime.deps.uow,
-            )
+    hubspot, salesforce = _crm_endpoints(settings, runtime)
     runtime.start_dispatcher()
     if scheduler:
         runtime.start_scheduler()
@@ -204,6 +181,73 @@ def _serve(
         server.close()
         runtime.close()
     return 0
+
+
+def _crm_endpoints(settings: Settings, runtime: Any) -> tuple[Any, Any]:
+    """`/crm/hubspot` and `/crm/salesforce/<token>`: for the bot token's one workspace from the
+    HUBSPOT_* / SALESFORCE_* settings, or, with many workspaces (OAuth mode), for the CRMs each
+    workspace connected in `/rebound settings` (bot.usecases.crm_connections)."""
+    from bot.server import HubSpotEndpoint, SalesforceEndpoint
+
+    if runtime.team_id is None:
+        return _routed_crm_endpoints(settings, runtime)
+    hubspot = salesforce = None
+    if settings.hubspot_enabled and settings.public_url:
+        hubspot = HubSpotEndpoint(
+            client_secret=settings.hubspot_client_secret or "",
+            public_url=settings.public_url,
+            team_id=runtime.team_id,
+            uow=runtime.deps.uow,
+        )
+    if settings.salesforce_enabled:
+        salesforce = SalesforceEndpoint(
+            token=settings.salesforce_outbound_token or "",
+            org_id=settings.salesforce_org_id,
+            owner_email_field=settings.salesforce_owner_email_field,
+            api_url=settings.salesforce_api_url,
+            team_id=runtime.team_id,
+            uow=runtime.deps.uow,
+        )
+    return hubspot, salesforce
+
+
+def _routed_crm_endpoints(settings: Settings, runtime: Any) -> tuple[Any, Any]:
+    from functools import partial
+
+    from bot.server import HubSpotEndpoint, SalesforceEndpoint
+    from bot.usecases.crm_connections import hubspot_routes, make_cipher, salesforce_route
+
+    if not settings.oauth_mode or not settings.encryption_key:
+        return None, None
+    if settings.hubspot_access_token or settings.salesforce_outbound_token:
+        log.warning(
+            "HUBSPOT_ACCESS_TOKEN / SALESFORCE_OUTBOUND_TOKEN are one workspace's; with many "
+            "workspaces each connects its own CRM in /rebound settings, and these are ignored"
+        )
+    cipher = make_cipher(settings.encryption_key)
+    hubspot = None
+    if settings.public_url:
+        hubspot = HubSpotEndpoint(
+            client_secret=settings.hubspot_client_secret or "",
+            public_url=settings.public_url,
+            team_id=None,
+            uow=runtime.deps.uow,
+            routes=partial(hubspot_routes, cipher=cipher),
+        )
+    else:
+        # HubSpot signs the full URL it called: without the public address nothing verifies.
+        log.warning("REBOUND_PUBLIC_URL is not set; /crm/hubspot is off")
+    salesforce = SalesforceEndpoint(
+        token="",
+        org_id=None,
+        owner_email_field=settings.salesforce_owner_email_field,
+        api_url=settings.salesforce_api_url,
+        team_id=None,
+        uow=runtime.deps.uow,
+        route=salesforce_route,
+        seal_secret=settings.encryption_key,
+    )
+    return hubspot, salesforce
 
 
 def _tick(settings: Settings, clock: Clock, *, at: str | None) -> int:

@@ -201,7 +201,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         public_url = public_url.rstrip("/")
     hubspot_secret = _clean(environ, "HUBSPOT_CLIENT_SECRET")
     hubspot_token = _clean(environ, "HUBSPOT_ACCESS_TOKEN")
-    if bool(hubspot_secret) != bool(hubspot_token):
+    many_workspaces = bool(client_id and client_secret and not bot_token)
+    # With many workspaces each connects its own portal in /rebound settings; a client secret
+    # alone is then the deployment's own HubSpot app's, signing for portals that give none.
+    if bool(hubspot_secret) != bool(hubspot_token) and not (many_workspaces and hubspot_secret):
         missing = "HUBSPOT_ACCESS_TOKEN" if hubspot_secret else "HUBSPOT_CLIENT_SECRET"
         raise ConfigError(
             missing,

@@ -8,7 +8,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from bot.metrics import Metrics, observe_request, request_kind
 from bot.payloads import Malformed, check_payload, parse_request
 from bot.uow import UnitOfWork
 from bot.usecases.crm import store_stage_changes
+from bot.usecases.crm_connections import OrgRoute, PortalRoute
 from bot.usecases.salesforce import store_outbound_notifications
 from storage.db import head_revision, ping
 
@@ -46,25 +47,34 @@ WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
 @dataclass(frozen=True)
 class HubSpotEndpoint:
-    """`POST /crm/hubspot`: HubSpot's webhooks for the one workspace of this bot token."""
+    """`POST /crm/hubspot`: HubSpot's webhooks, for the one workspace of this bot token
+    (`team_id`), or, with many workspaces (OAuth mode, `team_id` None), for the workspace that
+    connected each event's `portalId` (`routes`, bot.usecases.crm_connections)."""
 
-    client_secret: str
+    client_secret: str  # HUBSPOT_CLIENT_SECRET ("" when unset, many workspaces)
     public_url: str  # REBOUND_PUBLIC_URL: HubSpot signs the URI it called, scheme and host too
-    team_id: str
+    team_id: str | None
     uow: Callable[[], UnitOfWork]
+    routes: Callable[[UnitOfWork, set[str]], Mapping[str, PortalRoute]] | None = None
 
 
 @dataclass(frozen=True)
 class SalesforceEndpoint:
-    """`POST /crm/salesforce/<token>`: Salesforce's Outbound Messages for the one workspace of
-    this bot token (many workspaces: not routed yet, as for HubSpot)."""
+    """`POST /crm/salesforce/<token>`: Salesforce's Outbound Messages, for the one workspace of
+    this bot token (`team_id`, `token`), or, with many workspaces (OAuth mode, `team_id` None),
+    for the workspace whose own endpoint token is in the path (`route`), when the message's
+    OrganizationId is that workspace's org too."""
 
-    token: str  # SALESFORCE_OUTBOUND_TOKEN
+    token: str  # SALESFORCE_OUTBOUND_TOKEN ("" with many workspaces)
     org_id: str | None  # SALESFORCE_ORG_ID: messages of any other org are refused
     owner_email_field: str
     api_url: str | None  # SALESFORCE_API_URL, or None: the message's PartnerUrl host
-    team_id: str
+    team_id: str | None
     uow: Callable[[], UnitOfWork]
+    route: Callable[[UnitOfWork, str], OrgRoute | None] | None = None
+    # What the message's session is sealed with (bot.crm.salesforce_api.SessionSeal): the
+    # token (one workspace) or REBOUND_ENCRYPTION_KEY (many; the job has no workspace's token).
+    seal_secret: str | None = None
 
 
 def make_wsgi_app(
@@ -179,18 +189,42 @@ def hubspot_webhook(
         return _json(start_response, 413, {"error": "request body too large"})
     query = environ.get("QUERY_STRING", "")
     uri = endpoint.public_url + HUBSPOT_PATH + (f"?{query}" if query else "")
-    if not hubspot_hooks.is_signature_valid(
-        endpoint.client_secret,
-        method=method,
-        uri=uri,
-        body=body,
-        timestamp=environ.get("HTTP_X_HUBSPOT_REQUEST_TIMESTAMP", ""),
-        signature=environ.get("HTTP_X_HUBSPOT_SIGNATURE_V3", ""),
-        now_ms=int(time.time() * 1000),
-    ):
-        return _json(start_response, 401, {"error": "invalid signature"})
+    timestamp = environ.get("HTTP_X_HUBSPOT_REQUEST_TIMESTAMP", "")
+    signature = environ.get("HTTP_X_HUBSPOT_SIGNATURE_V3", "")
+    now_ms = int(time.time() * 1000)
+
+    def signed_with(secret: str | None) -> bool:
+        return bool(secret) and hubspot_hooks.is_signature_valid(
+            secret or "",
+            method=method,
+            uri=uri,
+            body=body,
+            timestamp=timestamp,
+            signature=signature,
+            now_ms=now_ms,
+        )
+
+    teams: dict[str, str] | None = None
+    if endpoint.team_id is not None:
+        if not signed_with(endpoint.client_secret):
+            return _json(start_response, 401, {"error": "invalid signature"})
+    else:
+        portals = hubspot_hooks.portals_in(body)
+        routed = _hubspot_routes(endpoint, portals)
+        if routed is None:
+            return _json(start_response, 503, {"error": "database unavailable"})
+        if not routed:
+            # No event names a connected portal: nobody's secret could have signed it.
+            return _json(start_response, 401, {"error": "invalid signature"})
+        # One portal's request is signed with its own private app's client secret (or the
+        # deployment's app's, HUBSPOT_CLIENT_SECRET); a batch naming several portals can only
+        # be the deployment's app's.
+        own = routed[next(iter(portals))].client_secret if len(portals) == 1 else None
+        if not (signed_with(own) or signed_with(endpoint.client_secret)):
+            return _json(start_response, 401, {"error": "invalid signature"})
+        teams = {portal: route.team_id for portal, route in routed.items()}
     try:
-        batch = hubspot_hooks.parse_batch(body, team_id=endpoint.team_id)
+        batch = hubspot_hooks.parse_batch(body, team_id=endpoint.team_id, teams=teams)
     except hubspot_hooks.BadBatch as problem:
         log.warning("refused a HubSpot webhook: %s", problem)
         return _json(start_response, 400, {"error": "malformed payload"})
@@ -208,6 +242,22 @@ def hubspot_webhook(
     )
 
 
+def _hubspot_routes(
+    endpoint: HubSpotEndpoint, portals: set[str]
+) -> Mapping[str, PortalRoute] | None:
+    """The connected ones of the portals a (not yet verified) body names, each with its
+    workspace and secret; {} when none is; None when the database can't say (a 503: HubSpot
+    retries)."""
+    if not portals or endpoint.routes is None:
+        return {}
+    try:
+        with endpoint.uow() as uow:
+            return endpoint.routes(uow, portals)
+    except SQLAlchemyError:
+        log.exception("could not look up a HubSpot webhook's portal")
+        return None
+
+
 SALESFORCE_PREFIX = "/crm/salesforce/"
 
 
@@ -220,8 +270,21 @@ def salesforce_outbound(
     database down) is answered with a fault and arrives again. The owner's email, when the
     message lacks it, is read back by the job (bot.jobs.salesforce), not here."""
     token = environ.get("PATH_INFO", "")[len(SALESFORCE_PREFIX) :]
-    if not salesforce_messages.is_token_valid(endpoint.token, token):
-        return _json(start_response, 404, {"error": "not found"})
+    team_id, org_id = endpoint.team_id, endpoint.org_id
+    if team_id is not None:
+        if not salesforce_messages.is_token_valid(endpoint.token, token):
+            return _json(start_response, 404, {"error": "not found"})
+    else:
+        try:
+            with endpoint.uow() as uow:
+                route = endpoint.route(uow, token) if endpoint.route is not None else None
+        except SQLAlchemyError:
+            log.exception("could not look up a Salesforce endpoint token")
+            return _soap(start_response, 503, salesforce_messages.fault("Server", "try again"))
+        if route is None:
+            return _json(start_response, 404, {"error": "not found"})
+        # The token says which workspace; the message must come from that workspace's org.
+        team_id, org_id = route.team_id, route.org_id
     if environ.get("REQUEST_METHOD", "GET") != "POST":
         return _json(start_response, 405, {"error": "Salesforce POSTs its messages here"})
     body = _read_body(environ)
@@ -234,21 +297,19 @@ def salesforce_outbound(
     except salesforce_messages.BadMessage as problem:
         log.warning("refused a Salesforce Outbound Message: %s", problem)
         return _soap(start_response, 400, salesforce_messages.fault("Client", "malformed message"))
-    if endpoint.org_id and not salesforce_messages.same_org(
-        endpoint.org_id, message.organization_id
-    ):
+    if org_id and not salesforce_messages.same_org(org_id, message.organization_id):
         log.warning("refused a Salesforce Outbound Message from another org")
         return _soap(start_response, 403, salesforce_messages.fault("Client", "unknown org"))
+    assert team_id is not None
     instance = message.instance_url()
-    session_id = (
-        SessionSeal(endpoint.token).seal(message.session_id) if message.session_id else None
-    )
+    seal = SessionSeal(endpoint.seal_secret or endpoint.token)
+    session_id = seal.seal(message.session_id) if message.session_id else None
     try:
         with endpoint.uow() as uow:
             stored = store_outbound_notifications(
                 uow,
                 message.notifications,
-                team_id=endpoint.team_id,
+                team_id=team_id,
                 api_url=endpoint.api_url or instance,
                 session_id=session_id,
                 link_base=instance,

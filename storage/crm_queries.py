@@ -30,12 +30,12 @@ _SETTLED = (OFFERED, UNMATCHED, ERROR, DEBRIEFED)
 
 
 def insert_once(*, session: Session, values: Mapping[str, Any]) -> bool:
-    """Store one notification; False when its (source, event_key) is stored already."""
+    """Store one notification; False when its (team, source, event_key) is stored already."""
     return _insert_if_absent(
         session,
         CrmDeal.__table__,  # type: ignore[arg-type]
         {"attempts": 0, "name": "", **values},
-        ["source", "event_key"],
+        ["team_id", "source", "event_key"],
     )
 
 
@@ -52,15 +52,19 @@ def insert_many_once(*, session: Session, rows: list[Mapping[str, Any]]) -> int:
     statement = (
         insert(table)  # type: ignore[arg-type]
         .values(values)
-        .on_conflict_do_nothing(index_elements=[table.c.source, table.c.event_key])  # type: ignore[attr-defined]
+        .on_conflict_do_nothing(
+            index_elements=[table.c.team_id, table.c.source, table.c.event_key]  # type: ignore[attr-defined]
+        )
         .returning(table.c.event_key)  # type: ignore[attr-defined]
     )
     return len(session.execute(statement).all())
 
 
-def by_event(*, session: Session, source: str, event_key: str) -> CrmDeal | None:
+def by_event(*, session: Session, team_id: str, source: str, event_key: str) -> CrmDeal | None:
     return session.exec(
-        select(CrmDeal).where(CrmDeal.source == source, CrmDeal.event_key == event_key)
+        select(CrmDeal).where(
+            CrmDeal.team_id == team_id, CrmDeal.source == source, CrmDeal.event_key == event_key
+        )
     ).first()
 
 

@@ -534,13 +534,15 @@ class CrmDeal(SQLModel, table=True):
     """One closed deal a CRM told us about, kept whatever became of it (bot.domain.crm states).
 
     ``event_key`` is the CRM's own notification id (HubSpot's eventId, Salesforce's
-    notification Id), unique per CRM: a redelivered notification finds its row and has no
-    second effect. ``deal_id`` is the deal in that CRM: one deal closing is offered once,
+    notification Id), unique per workspace and CRM: a redelivered notification finds its row
+    and has no second effect. ``deal_id`` is the deal in that CRM: one deal closing is offered once,
     however many notifications say so."""
 
     __tablename__ = "crm_deals"
     __table_args__ = (
-        UniqueConstraint("source", "event_key", name="uq_crm_deals_source_event"),
+        # Per workspace: two portals' (or orgs') notification ids may be alike (HubSpot says
+        # an eventId "is not guaranteed to be unique"), and one's must never hide the other's.
+        UniqueConstraint("team_id", "source", "event_key", name="uq_crm_deals_team_source_event"),
         Index("ix_crm_deals_team_deal", "team_id", "source", "deal_id"),
         # The job's queries: the rows still to read or match, and offers due a reminder.
         Index("ix_crm_deals_state", "state", "next_try_at"),
@@ -576,6 +578,37 @@ class CrmDeal(SQLModel, table=True):
     # message has no owner-email field. Kept until that one read is done, then cleared.
     api_url: str | None = None
     api_session: str | None = None
+
+
+class CrmConnection(SQLModel, table=True):
+    """A workspace's own CRM, connected from `/rebound settings` when Rebound serves many
+    workspaces (OAuth mode; one workspace uses the HUBSPOT_* / SALESFORCE_* settings instead).
+
+    A webhook finds its workspace here: HubSpot's by the event's ``portalId``, Salesforce's by
+    the token in its URL (kept only as its SHA-256: it is never shown again, and a database
+    copy can't be used to post deals) and the message's OrganizationId. The HubSpot token and
+    client secret are Fernet-encrypted with REBOUND_ENCRYPTION_KEY, as the Slack tokens of the
+    installs are (storage.oauth_store.TokenCipher). The ``*_hint`` columns hold a secret's last
+    four characters, for "connected ✓, ending …1234" in the modal."""
+
+    __tablename__ = "crm_connections"
+    __table_args__ = (
+        UniqueConstraint("hubspot_portal_id", name="uq_crm_connections_hubspot_portal"),
+        UniqueConstraint("salesforce_org_id", name="uq_crm_connections_salesforce_org"),
+        UniqueConstraint("salesforce_token_hash", name="uq_crm_connections_salesforce_token"),
+    )
+
+    team_id: str = Field(primary_key=True)
+    hubspot_portal_id: str | None = None
+    hubspot_access_token: str | None = None  # encrypted
+    hubspot_client_secret: str | None = None  # encrypted; None: HUBSPOT_CLIENT_SECRET's
+    hubspot_token_hint: str | None = None
+    hubspot_secret_hint: str | None = None
+    salesforce_org_id: str | None = None  # the 15-character form
+    salesforce_token_hash: str | None = None  # hex SHA-256 of the URL's token
+    salesforce_token_hint: str | None = None
+    updated_by: str | None = None
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ApiSlot(SQLModel, table=True):

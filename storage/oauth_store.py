@@ -62,9 +62,10 @@ def oauth_metadata() -> MetaData:
 class TokenCipher:
     """Fernet (AES-128-CBC + HMAC-SHA256) over token strings; None stays None."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, *, what: str = "Slack token") -> None:
         # Raises ValueError for anything that is not a url-safe base64 32-byte key.
         self._fernet = Fernet(key.encode())
+        self._what = what  # what the values are, for the one log line (never the value)
 
     def encrypt(self, value: str | None) -> str | None:
         return None if value is None else self._fernet.encrypt(value.encode()).decode()
@@ -77,7 +78,7 @@ class TokenCipher:
         except InvalidToken:
             # A row written with another key (or tampered with) is unusable: treat it as no
             # token, so the workspace is asked to reinstall instead of every request failing.
-            log.error("a stored Slack token does not decrypt with REBOUND_ENCRYPTION_KEY")
+            log.error("a stored %s does not decrypt with REBOUND_ENCRYPTION_KEY", self._what)
             return None
 
 

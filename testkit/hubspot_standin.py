@@ -19,6 +19,10 @@ Modelled from HubSpot's docs:
   `id`, `email`, `firstName`, `lastName`, `userId`, `createdAt`, `updatedAt`, `archived`.
 - Every request needs `Authorization: Bearer <private app token>`; without it, 401 with
   category INVALID_AUTHENTICATION (https://developers.hubspot.com/docs/api/private-apps).
+- Many accounts (`add_account`): a private app's token is "unique to your app" and reads only
+  the account it was made in ("Private apps allow you to use HubSpot's APIs to access specific
+  data from your HubSpot account", https://developers.hubspot.com/docs/api/private-apps), so
+  each account here has its own token, deals and owners, and a token sees only its account's.
 
 Webhooks (`signed_webhook`): the v3 signature of https://developers.hubspot.com/docs/apps/
 developer-platform/build-apps/authentication/request-validation, written again here from the
@@ -76,6 +80,8 @@ class HubSpotStandIn:
     calls: list[HubSpotCall] = field(default_factory=list)
     # While set, every API request is answered 503 (HubSpot down).
     down: bool = False
+    # Other HubSpot accounts (portals) behind the same API host, by their private app token.
+    accounts: dict[str, HubSpotStandIn] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -129,6 +135,14 @@ class HubSpotStandIn:
                 "dealstage": stage,
             }
 
+    def add_account(self, access_token: str) -> HubSpotStandIn:
+        """Another HubSpot account on this API host, read with its own token: its deals and
+        owners are its own (the returned object's), and its calls are recorded there."""
+        account = HubSpotStandIn(access_token=access_token)
+        with self._lock:
+            self.accounts[access_token] = account
+        return account
+
     def calls_to(self, prefix: str) -> list[HubSpotCall]:
         with self._lock:
             return [c for c in self.calls if c.path.startswith(prefix)]
@@ -140,6 +154,10 @@ class HubSpotStandIn:
     ) -> tuple[int, dict[str, Any]]:
         parsed = urlparse(url)
         path, query = parsed.path, parse_qs(parsed.query)
+        with self._lock:
+            account = self.accounts.get(authorization.removeprefix("Bearer "))
+        if account is not None:
+            return account.answer(method, url, authorization, body)
         status, answer = self._answer(method, path, query, authorization, body)
         with self._lock:
             self.calls.append(HubSpotCall(method, path, status))

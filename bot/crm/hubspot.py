@@ -13,6 +13,17 @@ https://developers.hubspot.com/changelog/introducing-version-3-of-webhook-signat
 The public URI comes from REBOUND_PUBLIC_URL: behind a proxy or load balancer the server sees
 neither the scheme nor the host HubSpot used.
 
+Many workspaces (OAuth mode): each workspace connects its own portal with its own private app,
+and each portal's webhooks are signed with that app's own client secret, which Rebound keeps per
+workspace. The v3 signature is "an HMAC SHA-256 hash built using the client secret of your app"
+(the request-validation page above); a private app belongs to one account ("Private apps allow
+you to use HubSpot's APIs to access specific data from your HubSpot account", with "an access
+token that's unique to your app", https://developers.hubspot.com/docs/api/private-apps), and
+its webhooks are its own ("trigger HubSpot to send an API request to an endpoint that you
+configure in your private app", https://developers.hubspot.com/docs/api/
+create-and-edit-webhook-subscriptions-in-private-apps). So the secret that checks a request is
+the one of the portal its events name (`portals_in`, read before the check, acted on only after).
+
 The body (https://developers.hubspot.com/docs/api/webhooks, "Webhook payloads") is a JSON array
 of up to 100 events, each with eventId, subscriptionId, portalId, appId, occurredAt,
 subscriptionType ("deal.propertyChange"), attemptNumber, objectId (the deal id), and for a
@@ -26,6 +37,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.domain.crm import StageChange
@@ -71,10 +83,35 @@ class BadBatch(ValueError):
 class Batch:
     changes: list[StageChange]  # the dealstage changes, in order
     events: int  # events in the batch, acted on or not
+    unrouted: int = 0  # events of a portal no workspace connected (many workspaces): skipped
 
 
-def parse_batch(body: bytes, *, team_id: str) -> Batch:
-    """The dealstage changes in a verified body; BadBatch for anything HubSpot never sends."""
+def portals_in(body: bytes) -> set[str]:
+    """The `portalId`s of a body not verified yet (many workspaces: the portal says whose
+    client secret signed it). Read, never trusted: nothing is stored or acted on before the
+    signature holds, and anything that is not a batch of events names no portal (a 401)."""
+    try:
+        events = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return set()
+    if not isinstance(events, list) or not 0 < len(events) <= MAX_EVENTS:
+        return set()
+    portals: set[str] = set()
+    for event in events:
+        portal = event.get("portalId") if isinstance(event, dict) else None
+        if not _is_id(portal):
+            return set()
+        portals.add(str(portal))
+    return portals
+
+
+def parse_batch(
+    body: bytes, *, team_id: str | None = None, teams: Mapping[str, str] | None = None
+) -> Batch:
+    """The dealstage changes in a verified body; BadBatch for anything HubSpot never sends.
+
+    One workspace: every event is `team_id`'s. Many: each event is its `portalId`'s workspace
+    (`teams`, portal id -> team id), and an event of a portal no workspace connected is skipped."""
     try:
         events = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
@@ -84,9 +121,11 @@ def parse_batch(body: bytes, *, team_id: str) -> Batch:
     if len(events) > MAX_EVENTS:
         raise BadBatch(f"{len(events)} events; HubSpot sends at most {MAX_EVENTS}")
     changes: list[StageChange] = []
+    unrouted = 0
     for event in events:
         if not isinstance(event, dict):
             raise BadBatch("an event that is not an object")
+        team = team_id if team_id is not None else (teams or {}).get(str(event.get("portalId")))
         event_id, deal_id = event.get("eventId"), event.get("objectId")
         if not _is_id(event_id) or not _is_id(deal_id):
             raise BadBatch("an event without eventId or objectId")
@@ -98,16 +137,19 @@ def parse_batch(body: bytes, *, team_id: str) -> Batch:
         stage = event.get("propertyValue")
         if not isinstance(stage, str) or not stage or len(stage) > 100:
             continue
+        if team is None:
+            unrouted += 1
+            continue
         changes.append(
             StageChange(
                 source=SOURCE,
-                team_id=team_id,
+                team_id=team,
                 event_key=str(event_id),
                 deal_id=str(deal_id),
                 stage=stage,
             )
         )
-    return Batch(changes=changes, events=len(events))
+    return Batch(changes=changes, events=len(events), unrouted=unrouted)
 
 
 def _is_id(value: object) -> bool:

@@ -23,6 +23,7 @@ the WSDL before anything is stored.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -78,6 +79,13 @@ def is_token_valid(expected: str, given: str) -> bool:
     return bool(expected) and hmac.compare_digest(
         expected.encode(), given.encode("utf-8", "replace")
     )
+
+
+def token_digest(token: str) -> str:
+    """How a workspace's endpoint token is stored (many workspaces, bot.usecases.
+    crm_connections): its SHA-256, hex. The token is 32 random bytes, so the digest can't be
+    turned back into it, and a copy of the database can't be used to post deals."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 def same_org(expected: str, given: str) -> bool:

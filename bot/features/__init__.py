@@ -12,6 +12,7 @@ def feature_modules() -> list[ModuleType]:
         checkins,
         corrections,
         crm,
+        crm_settings,
         debriefs,
         goals,
         home,
@@ -36,4 +37,5 @@ def feature_modules() -> list[ModuleType]:
         goals,
         privacy,
         crm,
+        crm_settings,
     ]

@@ -25,6 +25,7 @@ from bot.features.debriefs import reply_with_lessons
 from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
 from bot.slack_text import unescape_command_text
 from bot.slack_users import SlackUnavailable, fetch_profile, is_rebound_admin, lookup_profile
+from bot.usecases.crm_connections import crm_status
 from bot.usecases.members import member_name
 from bot.usecases.settings import SettingsChanged, current_settings, record_settings
 
@@ -141,6 +142,15 @@ NOT_ADMIN_ERROR = (
 ADMIN_CHECK_FAILED_ERROR = "I couldn't check with Slack just now. Please try Save again."
 
 
+def settings_refusal(
+    client: WebClient, deps: Deps, user_id: str, not_admin: str = ""
+) -> str | None:
+    """Why `user_id` may not save settings right now, or None when they may (`not_admin`: the
+    words for someone who isn't an admin, when not the settings' own)."""
+    refusal = _settings_refusal(client, deps, user_id)
+    return not_admin if refusal == NOT_ADMIN_ERROR and not_admin else refusal
+
+
 def _settings_refusal(client: WebClient, deps: Deps, user_id: str) -> str | None:
     """Why `user_id` may not save settings right now, or None when they may."""
     if user_id in deps.settings.admins:
@@ -169,8 +179,18 @@ def open_settings(client: WebClient, deps: Deps, command: dict[str, Any]) -> Non
         return
     with deps.uow() as uow:
         current = current_settings(session=uow.session, team_id=command["team_id"])
+        # Many workspaces: each connects its own CRM (one workspace: the HUBSPOT_* settings).
+        crm = (
+            crm_status(
+                uow,
+                team_id=command["team_id"],
+                global_hubspot_secret=bool(deps.settings.hubspot_client_secret),
+            )
+            if deps.settings.oauth_mode
+            else None
+        )
     try:
-        client.views_open(trigger_id=command["trigger_id"], view=settings_modal(current))
+        client.views_open(trigger_id=command["trigger_id"], view=settings_modal(current, crm))
     except SlackApiError as error:
         log.warning("views.open failed: %s", error.response.get("error"))
         send_ephemeral(

@@ -9,8 +9,10 @@ to the next pass; nothing is lost.
 
 from __future__ import annotations
 
+import hmac
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
@@ -18,28 +20,30 @@ from slack_sdk.errors import SlackApiError
 from bot.app import Deps
 from bot.crm.hubspot import SOURCE as HUBSPOT
 from bot.crm.hubspot_api import HubSpotError, HubSpotReader
-from bot.domain.crm import StageChange
+from bot.domain.crm import ClosedDeal, StageChange
 from bot.jobs.goals import team_clients
 from bot.scheduler import ScheduledJob
 from bot.slack_clients import TeamClients
 from bot.usecases import crm as usecases
+from bot.usecases import crm_connections as connections
 
 log = logging.getLogger(__name__)
 MAX_PASSES = 20  # batches of pending rows per tick (200 each): a burst is worked through
 
 
+# Which reader reads a workspace's deals: HUBSPOT_ACCESS_TOKEN's for the bot token's one
+# workspace, or the token the workspace connected (many workspaces); None: HubSpot isn't
+# connected there (its notifications are kept as errors, shown to its admins).
+Readers = Callable[[str], HubSpotReader | None]
+
+
 def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
     clients = team_clients(deps)
-    settings = deps.settings
-    reader = (
-        HubSpotReader(settings.hubspot_access_token or "", settings.hubspot_api_url)
-        if settings.hubspot_enabled
-        else None
-    )
+    readers = hubspot_readers(deps)
 
     def read_hubspot(now: datetime) -> None:
-        if reader is not None:
-            read_hubspot_deals(deps, reader, clients)
+        if readers is not None:
+            read_hubspot_deals(deps, readers, clients)
 
     def match_kept_deals(now: datetime) -> None:
         match_unmatched_deals(deps, clients)
@@ -55,9 +59,44 @@ def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
     ]
 
 
-def read_hubspot_deals(deps: Deps, reader: HubSpotReader, clients: TeamClients) -> int:
-    """Read the deals of the stored notifications, look their owners up in Slack, then store
-    them and queue the offers. Returns the notifications handled."""
+def hubspot_readers(deps: Deps) -> Readers | None:
+    settings = deps.settings
+    if settings.oauth_mode and settings.encryption_key:
+        return WorkspaceReaders(deps, connections.make_cipher(settings.encryption_key))
+    if not settings.hubspot_enabled:
+        return None
+    reader = HubSpotReader(settings.hubspot_access_token or "", settings.hubspot_api_url)
+    return lambda team_id: reader
+
+
+class WorkspaceReaders:
+    """Many workspaces: each one's reader, with the token it connected in /rebound settings.
+    Kept while the token is the same (the reader caches its pipelines and owners); a token
+    replaced in the settings gets a new reader on the next pass."""
+
+    def __init__(self, deps: Deps, cipher: connections.Cipher) -> None:
+        self._deps, self._cipher = deps, cipher
+        self._readers: dict[str, tuple[str, HubSpotReader]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, team_id: str) -> HubSpotReader | None:
+        with self._deps.uow() as uow:
+            token = connections.hubspot_access_token(uow, team_id=team_id, cipher=self._cipher)
+        if not token:
+            return None
+        with self._lock:
+            known = self._readers.get(team_id)
+            if known is not None and hmac.compare_digest(known[0], token):
+                return known[1]
+            reader = HubSpotReader(token, self._deps.settings.hubspot_api_url)
+            self._readers[team_id] = (token, reader)
+            return reader
+
+
+def read_hubspot_deals(deps: Deps, readers: Readers, clients: TeamClients) -> int:
+    """Read the deals of the stored notifications, each workspace's with its own reader, look
+    their owners up in Slack, then store them and queue the offers. Returns the notifications
+    handled."""
     handled = 0
     for _ in range(MAX_PASSES):
         with deps.uow() as uow:
@@ -66,48 +105,73 @@ def read_hubspot_deals(deps: Deps, reader: HubSpotReader, clients: TeamClients) 
             break
         ignored: list[int] = []
         failed: dict[str, list[int]] = {}
-        closings: list[tuple[StageChange, bool]] = []
-        row_of: dict[str, int] = {}
+        deals: list[ClosedDeal] = []
+        by_team: dict[str, list[usecases.PendingRead]] = {}
         for row in pending:
-            change = StageChange(
-                source=row.source,
-                team_id=row.team_id,
-                event_key=row.event_key,
-                deal_id=row.deal_id,
-                stage=row.stage or "",
-            )
-            try:
-                closing = reader.closing_of(change.stage)
-            except HubSpotError as error:
-                failed.setdefault(str(error), []).append(row.row_id)
+            by_team.setdefault(row.team_id, []).append(row)
+        for team_id, rows in by_team.items():
+            reader = readers(team_id)
+            if reader is None:
+                failed.setdefault("HubSpot is not connected", []).extend(r.row_id for r in rows)
                 continue
-            if not closing.closed:
-                ignored.append(row.row_id)
-                continue
-            closings.append((change, closing.won))
-            row_of[change.event_key] = row.row_id
-        # The deals 100 a request, their owners cached: a burst costs HubSpot few requests.
-        deals, unread = reader.closed_deals(closings)
-        for event_key, error in unread.items():
-            failed.setdefault(error, []).append(row_of[event_key])
+            deals += _read_team(reader, rows, ignored, failed)
         if failed:
             log.warning(
                 "HubSpot could not be read for %d notifications", sum(map(len, failed.values()))
             )
         owners = lookup_owners(clients, ((d.team_id, d.owner_email) for d in deals))
+        people = {(team, email): user for (team, email), user in owners.items() if user}
         with deps.uow() as uow:
             usecases.ignore_notifications(uow, ignored)
             for error, row_ids in failed.items():
                 usecases.record_crm_failure(uow, row_ids, error)
-            usecases.receive_closed_deals(
-                uow,
-                deals,
-                owners={email: user for (_, email), user in owners.items() if user},
-            )
+            # Owners are matched within each deal's own workspace: one email may be two
+            # people in two workspaces.
+            for team_id in {d.team_id for d in deals}:
+                usecases.receive_closed_deals(
+                    uow,
+                    [d for d in deals if d.team_id == team_id],
+                    owners={e: u for (t, e), u in people.items() if t == team_id},
+                )
         handled += len(pending)
         if sum(map(len, failed.values())) == len(pending):
             break  # HubSpot is down: the rest waits for the next tick
     return handled
+
+
+def _read_team(
+    reader: HubSpotReader,
+    rows: list[usecases.PendingRead],
+    ignored: list[int],
+    failed: dict[str, list[int]],
+) -> list[ClosedDeal]:
+    """One workspace's pending notifications read with its reader (ignored and failed rows
+    are added to those lists)."""
+    closings: list[tuple[StageChange, bool]] = []
+    row_of: dict[str, int] = {}
+    for row in rows:
+        change = StageChange(
+            source=row.source,
+            team_id=row.team_id,
+            event_key=row.event_key,
+            deal_id=row.deal_id,
+            stage=row.stage or "",
+        )
+        try:
+            closing = reader.closing_of(change.stage)
+        except HubSpotError as error:
+            failed.setdefault(str(error), []).append(row.row_id)
+            continue
+        if not closing.closed:
+            ignored.append(row.row_id)
+            continue
+        closings.append((change, closing.won))
+        row_of[change.event_key] = row.row_id
+    # The deals 100 a request, their owners cached: a burst costs HubSpot few requests.
+    deals, unread = reader.closed_deals(closings)
+    for event_key, error in unread.items():
+        failed.setdefault(error, []).append(row_of[event_key])
+    return deals
 
 
 def match_unmatched_deals(deps: Deps, clients: TeamClients) -> int:

@@ -31,7 +31,8 @@ MAX_SESSION_TRIES = 5
 
 def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
     clients = team_clients(deps)
-    enabled = deps.settings.salesforce_enabled
+    # Many workspaces: any of them may have connected an org in /rebound settings.
+    enabled = deps.settings.salesforce_enabled or deps.settings.oauth_mode
 
     def read_salesforce(now: datetime) -> None:
         if enabled:
@@ -44,7 +45,13 @@ def read_salesforce_deals(deps: Deps, clients: TeamClients) -> int:
     """Turn the stored closed Opportunities into offers. Returns the notifications handled."""
     handled = 0
     api_url = deps.settings.salesforce_api_url
-    seal = salesforce_api.SessionSeal(deps.settings.salesforce_outbound_token or "")
+    settings = deps.settings
+    # Sealed as the endpoint sealed it (bot.server): with REBOUND_ENCRYPTION_KEY when many
+    # workspaces each have their own token (none of which Rebound keeps), else with the token.
+    seal = salesforce_api.SessionSeal(
+        (settings.encryption_key if settings.oauth_mode else settings.salesforce_outbound_token)
+        or ""
+    )
     for _ in range(MAX_PASSES):
         with deps.uow() as uow:
             pending = usecases.pending_deals(uow)
@@ -80,15 +87,19 @@ def read_salesforce_deals(deps: Deps, clients: TeamClients) -> int:
                     deal = replace(deal, owner_email=email)
             deals.append(deal)
         owners = lookup_owners(clients, ((d.team_id, d.owner_email) for d in deals))
+        people = {(team, email): user for (team, email), user in owners.items() if user}
         with deps.uow() as uow:
             for error, row_ids in failed.items():
                 crm_usecases.record_crm_failure(uow, row_ids, error)
-            usecases.receive_read_deals(
-                uow,
-                deals,
-                owners={email: user for (_, email), user in owners.items() if user},
-                sessions_done=sessions_done,
-            )
+            usecases.forget_sessions(uow, sessions_done)
+            # Owners are matched within each deal's own workspace.
+            for team_id in {d.team_id for d in deals}:
+                usecases.receive_read_deals(
+                    uow,
+                    [d for d in deals if d.team_id == team_id],
+                    owners={e: u for (t, e), u in people.items() if t == team_id},
+                    sessions_done=(),
+                )
         handled += len(pending)
         if failed and not deals:
             break  # Salesforce is down: the rest waits for the next tick

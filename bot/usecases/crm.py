@@ -128,7 +128,7 @@ def store_stage_changes(uow: UnitOfWork, changes: Sequence[StageChange]) -> Stor
     """Keep each notification once (its event key); the deals are read later (PendingRead)."""
     now = uow.now()
     # A batch may name one eventId twice: stored once (the database would refuse the pair).
-    unique = {(c.source, c.event_key): c for c in changes}
+    unique = {(c.team_id, c.source, c.event_key): c for c in changes}
     new = crm_queries.insert_many_once(
         session=uow.session,
         rows=[
@@ -243,7 +243,9 @@ def receive_closed_deals(
 def _row_for(session: Session, deal: ClosedDeal, now: datetime) -> CrmDeal | None:
     """The deal's row to fill in: the webhook's stored notification (still unread), or a new one.
     None when the notification was handled before."""
-    row = crm_queries.by_event(session=session, source=deal.source, event_key=deal.event_key)
+    row = crm_queries.by_event(
+        session=session, team_id=deal.team_id, source=deal.source, event_key=deal.event_key
+    )
     if row is None:
         inserted = crm_queries.insert_once(
             session=session,
@@ -258,7 +260,9 @@ def _row_for(session: Session, deal: ClosedDeal, now: datetime) -> CrmDeal | Non
         )
         if not inserted:
             return None
-        row = crm_queries.by_event(session=session, source=deal.source, event_key=deal.event_key)
+        row = crm_queries.by_event(
+            session=session, team_id=deal.team_id, source=deal.source, event_key=deal.event_key
+        )
         assert row is not None
         return row
     # An unmatched deal has had no effect yet: read again, it may have an owner now.

@@ -109,6 +109,11 @@ def pending_deals(uow: UnitOfWork, *, limit: int = 200) -> list[PendingDeal]:
     ]
 
 
+def forget_sessions(uow: UnitOfWork, row_ids: Iterable[int]) -> None:
+    """The sessions used (or unusable) are forgotten."""
+    salesforce_queries.forget_sessions(session=uow.session, row_ids=row_ids)
+
+
 def receive_read_deals(
     uow: UnitOfWork,
     deals: Sequence[ClosedDeal],

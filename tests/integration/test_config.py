@@ -86,6 +86,22 @@ def test_hubspot_needs_its_secret_its_token_and_the_public_url(
     assert "\n" not in message
 
 
+def test_many_workspaces_may_set_the_hubspot_client_secret_alone() -> None:
+    """In OAuth mode each workspace connects its own portal; the deployment's own app's secret
+    may sign for portals connected without one, with no access token of its own."""
+    oauth = {
+        "SLACK_CLIENT_ID": "1.2",
+        "SLACK_CLIENT_SECRET": "x",
+        "HUBSPOT_CLIENT_SECRET": "s3cret",
+        "REBOUND_PUBLIC_URL": "https://rebound.example.com",
+    }
+    settings = load_settings(oauth)
+    assert settings.oauth_mode and settings.hubspot_client_secret == "s3cret"
+    assert not settings.hubspot_enabled  # no one workspace's HubSpot
+    with pytest.raises(ConfigError, match="HUBSPOT_ACCESS_TOKEN"):
+        load_settings({**oauth, "SLACK_BOT_TOKEN": "xoxb-1"})  # one workspace: both needed
+
+
 def test_hubspot_settings_are_read() -> None:
     settings = load_settings(
         {

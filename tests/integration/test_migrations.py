@@ -13,6 +13,7 @@ from storage.oauth_store import oauth_metadata
 
 EXPECTED_TABLES = {
     "workspaces",
+    "crm_connections",
     "members",
     "outcomes",
     "reflections",

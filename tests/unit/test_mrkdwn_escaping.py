@@ -27,6 +27,7 @@ from bot.blocks import (
     checkins,
     corrections,
     crm,
+    crm_settings,
     dashboard,
     debriefs,
     goals,
@@ -45,6 +46,7 @@ from bot.domain import PRACTICES, Classification
 from bot.domain import dashboard as dash
 from bot.domain.calibration import MAX_CALIBRATION_NOTE, Calibration, make_calibration
 from bot.domain.checkins import Question, RepWeek
+from bot.domain.crm_connections import CrmStatus
 from bot.domain.debriefs import (
     Commitment,
     Lesson,
@@ -261,6 +263,16 @@ def _questions(text: str) -> list[Question]:
     ]
 
 
+def _crm_status(text: str) -> CrmStatus:
+    return CrmStatus(
+        hubspot_portal_id=text[:19],
+        hubspot_token_hint=text[-4:],
+        hubspot_secret_hint=text[:4],
+        salesforce_org_id=text[:18],
+        salesforce_token_hint=text[-4:],
+    )
+
+
 def _rep_dashboard(text: str) -> dash.RepDashboard:
     today = NOW.date()
     return dash.RepDashboard(
@@ -329,6 +341,13 @@ def _streak_support() -> StreakSupport:
 
 
 USER_TEXT_BUILDERS: dict[str, Build] = {
+    # the CRM connection: ids checked on the way in, a pasted secret's last characters
+    "crm_settings.crm_status_text": lambda t: [crm_settings.crm_status_text(_crm_status(t))],
+    "crm_settings.crm_settings_entry": lambda t: [crm_settings.crm_settings_entry(_crm_status(t))],
+    "crm_settings.crm_settings_modal": lambda t: [crm_settings.crm_settings_modal(_crm_status(t))],
+    "crm_settings.crm_saved_view": lambda t: [
+        crm_settings.crm_saved_view(_crm_status(t), public_url=None, salesforce_endpoint=None)
+    ],
     # check-ins: questions carry deal names and commitments; answers are the rep's words
     "checkins.checkin_message": lambda t: [checkins.checkin_message(1, _questions(t), "week")],
     "checkins.checkin_modal": lambda t: [
@@ -578,6 +597,7 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
 # parsers and helpers that build no Slack payload.
 NO_USER_TEXT: frozenset[str] = frozenset(
     {
+        "crm_settings.parse_crm_submission",
         "checkins.reminder_message",
         "checkins.skipped_message",
         "checkins.answered_message",

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from bot.blocks.crm_settings import crm_settings_entry
 from bot.blocks.kit import context, divider, header, input_block, modal, option, plain, section
 from bot.blocks.settings.fields import (
     BOUNCE_BACK_MIN_LOSSES_BLOCK_ID,
@@ -29,11 +30,14 @@ from bot.blocks.settings.fields import (
     _hours_label,
 )
 from bot.domain import MAX_BOUNCE_BACK_MIN_LOSSES, MAX_MIN_EVIDENCE
+from bot.domain.crm_connections import CrmStatus
 from bot.domain.resilience import MAX_SUPPORT_STREAK, MIN_SUPPORT_STREAK
 from bot.domain.settings import CurrentSettings
 
 
-def settings_modal(current: CurrentSettings) -> dict[str, Any]:
+def settings_modal(current: CurrentSettings, crm: CrmStatus | None = None) -> dict[str, Any]:
+    """The modal; `crm` (many workspaces: each connects its own CRM) adds the CRM line, whose
+    button opens the CRM modal on top (bot.blocks.crm_settings)."""
     weekday_options = [option(day, str(i)) for i, day in enumerate(WEEKDAYS)]
     hour_options = [option(_hour_label(h), str(h)) for h in range(24)]
     policy_options = [option(label, value) for value, label in KUDOS_POLICIES.items()]
@@ -56,6 +60,7 @@ def settings_modal(current: CurrentSettings) -> dict[str, Any]:
             "Set up how Rebound works for your workspace. Everyone sees check-ins in their own "
             "timezone."
         ),
+        *(crm_settings_entry(crm) if crm is not None else []),
         input_block(
             "recognition_channel",
             "Recognition channel",
