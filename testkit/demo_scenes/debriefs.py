@@ -265,12 +265,12 @@ def play(ctx: DemoContext) -> None:
     ctx.clock.advance(hours=20)
     t.scene("Tuesday 10:00 — Priya hasn't answered her Globex questions: one gentle reminder")
     seen = len(ctx.standin.calls)
-    ctx.ticker.tick()
+    ctx.tick()
     reminder = ctx.wait_for_new(seen, "chat.postMessage")[0]
     t.show_new_calls()
     t.say("Another tick an hour later sends nothing more")
     ctx.clock.advance(hours=1)
-    ctx.ticker.tick()
+    ctx.tick()
     t.show_new_calls()
     t.say("Priya clicks “Answer now”")
     _reflect(
