@@ -62,7 +62,7 @@ from bot.blocks.debriefs import (
 )
 from bot.blocks.kit import message
 from bot.domain.calibration import CalibrationSubmission
-from bot.domain.debriefs import WIN_LESSON_KEY, OutcomeFacts
+from bot.domain.debriefs import WIN_LESSON_KEY, NotYours, OutcomeFacts
 from bot.domain.text import parse_row_id
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.jobs import debriefs as jobs
@@ -81,7 +81,7 @@ from bot.usecases import calibration as calibrations
 from bot.usecases import debriefs as usecases
 from bot.usecases import lessons
 from bot.usecases.calibration import Calibrated, Refusal
-from bot.usecases.debriefs import NotYours, TakenBack
+from bot.usecases.debriefs import TakenBack
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
