@@ -18,9 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.scheduler import Ticker
+from storage.models import OutboxMessage
 from testkit.hubspot_standin import HubSpotStandIn
 from testkit.render import mrkdwn_to_text, render_message, render_view
 from testkit.simulator import HttpReply, SlackSender
@@ -163,6 +168,33 @@ def _has(method: str) -> Callable[[list[RecordedCall]], bool]:
     return lambda calls: any(c.method == method for c in calls)
 
 
+# How long the outbox may take to send what one tick queued, on a loaded machine.
+OUTBOX_SETTLE_SECONDS = 30.0
+
+
+def wait_for_outbox(engine: Engine, clock: FakeClock) -> None:
+    """Wait until the outbox has nothing left to send at the demo's `now`: no row due and
+    waiting, none being sent. A tick only queues rows; the dispatcher sends them on its own
+    thread, so a scene that shows what a tick caused must wait for this first (rows due later,
+    such as paced ones, wait for the clock to move on, as in `serve`)."""
+    deadline = time.monotonic() + OUTBOX_SETTLE_SECONDS
+    while True:
+        with Session(engine) as session:
+            busy = session.exec(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    col(OutboxMessage.state).in_(("pending", "sending")),
+                    col(OutboxMessage.not_before) <= clock(),
+                )
+            ).one()
+        if busy == 0:
+            return
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"the outbox still had {busy} messages to send")
+        time.sleep(0.02)
+
+
 @dataclass
 class DemoContext:
     """What a scene needs: the stand-in, a signed sender, the transcript, the demo's clock and
@@ -181,6 +213,14 @@ class DemoContext:
     # The HubSpot stand-in and where the app takes HubSpot's webhooks (the CRM scene).
     hubspot: HubSpotStandIn | None = None
     hubspot_webhook_url: str = ""
+    # Waits until the outbox has sent everything due (wait_for_outbox on the demo's database).
+    outbox_settled: Callable[[], None] = lambda: None
+
+    def tick(self) -> None:
+        """Run the scheduler once, and wait until the outbox has sent what it queued: the
+        tick itself only writes outbox rows."""
+        self.ticker.tick()
+        self.outbox_settled()
 
     def wait_for_new(self, seen: int, method: str, count: int = 1) -> list[RecordedCall]:
         """Wait until `count` new calls to `method` arrived after index `seen`."""
@@ -268,6 +308,7 @@ def run_demo(*, out_dir: str | None = None, quiet: bool = False, out: TextIO | N
         folder,
         hubspot=hubspot,
         hubspot_webhook_url=f"http://127.0.0.1:{server.effective_port}/crm/hubspot",
+        outbox_settled=lambda: wait_for_outbox(runtime.engine, clock),
     )
     try:
         for play in all_scenes():

@@ -41,6 +41,7 @@ from bot.jobs import checkins as jobs
 from bot.messaging import (
     NOT_YOURS_ERROR,
     not_yours_message,
+    post_to_response_url,
     reply_to_click,
     send_ephemeral,
     team_id_of,
@@ -148,12 +149,14 @@ def skip_clicked(
             except SlackApiError as error:
                 log.warning("already-answered note failed: %s", error.response.get("error"))
         return
-    if channel and ts:
-        # The direct answer to the click: the clicked DM itself says "skipped".
-        try:
-            client.chat_update(channel=channel, ts=ts, **skipped_message(week))
-        except SlackApiError as error:
-            log.warning("chat.update after skip failed: %s", error.response.get("error"))
+    response_url = body.get("response_url")
+    if response_url and ts:
+        # The direct answer to the click: the clicked DM itself says "skipped", replaced
+        # through the click's response_url, not a Web API call outside the outbox ("This
+        # response_url can be used to publish new messages. It can also be used to update the
+        # original", https://docs.slack.dev/messaging/modifying-messages). The skip is saved
+        # either way; refused, the DM keeps its buttons and a second click changes nothing.
+        post_to_response_url(response_url, skipped_message(week), replace_original=True)
 
 
 def answers_submitted(

@@ -62,7 +62,7 @@ from bot.blocks.debriefs import (
 )
 from bot.blocks.kit import message
 from bot.domain.calibration import CalibrationSubmission
-from bot.domain.debriefs import WIN_LESSON_KEY, OutcomeFacts
+from bot.domain.debriefs import WIN_LESSON_KEY, NotYours, OutcomeFacts
 from bot.domain.text import parse_row_id
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.jobs import debriefs as jobs
@@ -81,7 +81,7 @@ from bot.usecases import calibration as calibrations
 from bot.usecases import debriefs as usecases
 from bot.usecases import lessons
 from bot.usecases.calibration import Calibrated, Refusal
-from bot.usecases.debriefs import NotYours, TakenBack
+from bot.usecases.debriefs import TakenBack
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -279,7 +279,6 @@ def celebration_clicked(
     if state is None or state.consent is None:
         return
     _update_clicked_message(
-        client,
         body,
         lambda blocks: consent_recorded_blocks(
             blocks,
@@ -318,7 +317,7 @@ def take_back_clicked(
     else:
         never_posted = result.taken_back is TakenBack.NEVER_POSTED
         _update_clicked_message(
-            client, body, lambda blocks: taken_back_blocks(blocks, never_posted=never_posted)
+            body, lambda blocks: taken_back_blocks(blocks, never_posted=never_posted)
         )
 
 
@@ -529,24 +528,28 @@ def _open_modal(client: WebClient, command: dict[str, Any], view: dict[str, Any]
 
 
 def _update_clicked_message(
-    client: WebClient,
     body: dict[str, Any],
     new_blocks: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
 ) -> None:
-    """The DM whose button was clicked, its buttons replaced by what the click did (the direct
-    answer to the click, so not through the outbox)."""
-    message, channel = body.get("message"), (body.get("channel") or {}).get("id")
-    if not message or not channel or not message.get("ts"):
+    """The DM whose button was clicked, its buttons replaced by what the click did: the direct
+    answer to the click, so through the click's response_url rather than a Web API call the
+    outbox would have to own. "When a user interacts with an interactive element in a message,
+    a payload containing a response_url will be sent to the app that published the interactive
+    message. This response_url can be used to publish new messages. It can also be used to
+    update the original" (https://docs.slack.dev/messaging/modifying-messages, "Updating
+    messages using response_url"). What was decided is saved and queued already; a refused
+    response_url leaves only the old buttons, which answer a second click as already done."""
+    message, response_url = body.get("message"), body.get("response_url")
+    if not message or not response_url:
         return
-    try:
-        client.chat_update(
-            channel=channel,
-            ts=message["ts"],
-            text=message.get("text") or "Debrief saved",
-            blocks=new_blocks(list(message.get("blocks") or [])),
-        )
-    except SlackApiError as error:
-        log.info("could not update the clicked message: %s", error.response.get("error"))
+    post_to_response_url(
+        response_url,
+        {
+            "text": message.get("text") or "Debrief saved",
+            "blocks": new_blocks(list(message.get("blocks") or [])),
+        },
+        replace_original=True,
+    )
 
 
 def _submission_key(view: dict[str, Any]) -> str:

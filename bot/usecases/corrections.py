@@ -1,7 +1,8 @@
 """A rep corrects or removes an outcome they logged in the last 7 days, from their Home.
 
 A correction saves the new answers and classifies the outcome again (with the workspace's
-threshold, as when it was logged); a removal deletes it with its reflections and its messages
+threshold, as when it was logged), calling off a perfect miss's shout-out still waiting when it
+is no longer one; a removal deletes it with its reflections and its messages
 still waiting in the outbox, and works out again the bounce-back of the win after it. Every
 figure (Home, reviews, charts) is computed from the outcomes, so it follows. Messages already
 in Slack stay as they were.
@@ -15,6 +16,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.domain import (
+    Classification,
     OutcomeEvent,
     OutcomeKind,
     classify_outcome,
@@ -25,10 +27,10 @@ from bot.domain import (
 from bot.domain.corrections import CORRECTION_WINDOW, correctable
 from bot.domain.debriefs import LossSubmission, OutcomeFacts, WinSubmission
 from bot.uow import UnitOfWork
-from bot.usecases.debriefs import facts_of
+from bot.usecases.debriefs import facts_of, perfect_miss_key
 from storage import corrections_queries as cq
 from storage import debriefs_queries as dq
-from storage import queries
+from storage import outbox_queries, queries
 from storage.models import Outcome
 
 # The Home lists this many of the rep's latest outcomes that can still be corrected.
@@ -111,7 +113,7 @@ def correct_loss(
         return Refused("kind")
     score = process_score(submission.practices)
     classification = classify_outcome(OutcomeKind.LOSS, score, _threshold(uow, team_id))
-    return _save(
+    corrected = _save(
         uow,
         outcome,
         {
@@ -126,6 +128,20 @@ def correct_loss(
             "classification": classification.value,
         },
     )
+    if (
+        corrected.before.classification is Classification.PERFECT_MISS
+        and corrected.after.classification is not Classification.PERFECT_MISS
+    ):
+        # The shout-out the rep agreed to celebrates a perfect miss this no longer is: one
+        # still waiting (for a channel, say) is called off, never posted. One in Slack stays, as
+        # every message sent does; its "Take it back" still works.
+        outbox_queries.cancel_pending(
+            session=uow.session,
+            team_id=team_id,
+            post_key=perfect_miss_key(corrected.after.id),
+            reason="corrected",
+        )
+    return corrected
 
 
 def correct_win(

@@ -81,7 +81,7 @@ def play(ctx: DemoContext) -> None:
     t.say("Every app process ticks; the database decides who sends what. Leo's 14:00 has come.")
     _new_calls(ctx)
     _move_clock_to(ctx, LEO_FRIDAY)
-    ctx.ticker.tick()
+    ctx.tick()
     fresh = _new_calls(ctx)
     dm = _latest_checkin_dm(ctx, leo)
     if dm is None:
@@ -124,13 +124,13 @@ def play(ctx: DemoContext) -> None:
 
     t.scene("Friday 14:00 in Los Angeles — Priya's check-in; she is with a customer")
     _move_clock_to(ctx, PRIYA_FRIDAY)
-    ctx.ticker.tick()
+    ctx.tick()
     _show(ctx, [c for c in _new_calls(ctx) if c.conversation == _dm(ctx.priya)])
 
     t.scene("Saturday 14:00 in New York — Maya's weekly digest of her team's check-ins")
     _move_clock_to(ctx, MAYA_SATURDAY)
-    ctx.ticker.tick()
-    ctx.ticker.tick()  # a second tick (or a second replica) sends nothing more
+    ctx.tick()
+    ctx.tick()  # a second tick (or a second replica) sends nothing more
     _show(ctx, [c for c in _new_calls(ctx) if c.conversation == _dm(maya)])
 
     digest = [

@@ -74,6 +74,29 @@ def _click(
     )
 
 
+def _click_replacing(
+    ctx: DemoContext, user_id: str, action_id: str, value: str, message: RecordedCall
+) -> str:
+    """Click a button on `message` whose answer replaces that message (through the click's
+    response_url); the response_url, for `_show_replaced`."""
+    response_url = ctx.sender.new_response_url("actions")
+    channel = message.response["channel"]
+    ctx.sender.block_actions(
+        user_id=user_id,
+        actions=[{"action_id": action_id, "value": value}],
+        message={**message.response["message"], "channel": channel},
+        channel_id=channel,
+        response_url=response_url,
+    )
+    return response_url
+
+
+def _show_replaced(ctx: DemoContext, user_id: str, response_url: str) -> None:
+    """The message clicked, as the click's answer replaced it."""
+    answer = ctx.standin.wait_for_responses(response_url, timeout=10)[0]
+    ctx.transcript.show_replaced(user_id, answer)
+
+
 def _reflect(
     ctx: DemoContext, user_id: str, outcome_id: str, values: dict[str, Any]
 ) -> list[RecordedCall]:
@@ -209,11 +232,11 @@ def play(ctx: DemoContext) -> None:
     t.say("Leo clicks “Yes, celebrate it” — twice, the Wi-Fi is slow")
     seen = len(ctx.standin.calls)
     outcome_id = _button_value(leo_dm, CELEBRATE_YES_ACTION_ID)
-    _click(ctx, leo, CELEBRATE_YES_ACTION_ID, outcome_id, leo_dm)
+    replaced = _click_replacing(ctx, leo, CELEBRATE_YES_ACTION_ID, outcome_id, leo_dm)
     _click(ctx, leo, CELEBRATE_YES_ACTION_ID, outcome_id, leo_dm)
     ctx.wait_for_new(seen, "chat.postMessage", 2)
-    ctx.wait_for_new(seen, "chat.update")
     t.show_new_calls()
+    _show_replaced(ctx, leo, replaced)
     wins = [c for c in ctx.standin.calls[seen:] if c.conversation == "C0WINS"]
     t.say(f"#wins got {len(wins)} shout-out — no amount in it")
 
@@ -242,12 +265,12 @@ def play(ctx: DemoContext) -> None:
     ctx.clock.advance(hours=20)
     t.scene("Tuesday 10:00 — Priya hasn't answered her Globex questions: one gentle reminder")
     seen = len(ctx.standin.calls)
-    ctx.ticker.tick()
+    ctx.tick()
     reminder = ctx.wait_for_new(seen, "chat.postMessage")[0]
     t.show_new_calls()
     t.say("Another tick an hour later sends nothing more")
     ctx.clock.advance(hours=1)
-    ctx.ticker.tick()
+    ctx.tick()
     t.show_new_calls()
     t.say("Priya clicks “Answer now”")
     _reflect(
@@ -282,10 +305,10 @@ def play(ctx: DemoContext) -> None:
     t.say("Priya clicks “Yes, share it”")
     seen = len(ctx.standin.calls)
     win_id = _button_value(win_dm, CELEBRATE_YES_ACTION_ID)
-    _click(ctx, priya, CELEBRATE_YES_ACTION_ID, win_id, win_dm)
+    replaced = _click_replacing(ctx, priya, CELEBRATE_YES_ACTION_ID, win_id, win_dm)
     ctx.wait_for_new(seen, "chat.postMessage", 2)
-    ctx.wait_for_new(seen, "chat.update")
     t.show_new_calls()
+    _show_replaced(ctx, priya, replaced)
     confirmation = next(
         c
         for c in ctx.standin.calls[seen:]
@@ -295,10 +318,10 @@ def play(ctx: DemoContext) -> None:
     t.scene("Tuesday 12:05 — Priya changes her mind and takes it back")
     t.say("Priya clicks “Take it back”, and “Take it back” again in the dialog")
     seen = len(ctx.standin.calls)
-    _click(ctx, priya, TAKE_BACK_ACTION_ID, win_id, confirmation)
+    replaced = _click_replacing(ctx, priya, TAKE_BACK_ACTION_ID, win_id, confirmation)
     ctx.wait_for_new(seen, "chat.delete")
-    ctx.wait_for_new(seen, "chat.update")
     t.show_new_calls()
+    _show_replaced(ctx, priya, replaced)
     t.say("She clicks it once more, just to be sure")
     seen = len(ctx.standin.calls)
     _click(ctx, priya, TAKE_BACK_ACTION_ID, win_id, confirmation)

@@ -84,7 +84,7 @@ def _tick_at(ctx: DemoContext, moment: datetime) -> None:
     if ctx.clock() < moment:
         ctx.clock.set(moment)
     seen = len(ctx.standin.calls)
-    ctx.ticker.tick()
+    ctx.tick()
     ctx.transcript.show_new_calls()
     _save_uploads(ctx, ctx.standin.calls[seen:])
 

@@ -57,8 +57,8 @@ def play(ctx: DemoContext) -> None:
         ctx.clock.set(digest_at)
     t.say("The scheduler ticks at the check-in hour (Maya's time zone) and posts the digest once")
     seen = len(standin.calls)
-    ctx.ticker.tick()
-    ctx.ticker.tick()  # a second tick (or a second replica) posts nothing more
+    ctx.tick()
+    ctx.tick()  # a second tick (or a second replica) posts nothing more
     # The tick queues it; the outbox dispatcher woken by that commit may be the one sending it.
     _wait(
         standin,

@@ -547,13 +547,18 @@ def test_the_scheduled_dm_asks_about_this_weeks_loss_and_last_commitment_then_bu
         actions=[{"action_id": "checkin_skip", "value": actions[1]["value"]}],
         message=message,
     )
+    response_url = live.sender(team_id).new_response_url("actions")
     live.sender(team_id).block_actions(
         user_id=REP1,
         actions=[{"action_id": "checkin_skip", "value": actions[1]["value"]}],
         message=message,
+        response_url=response_url,
     )
-    updates = _new_calls(standin, seen, "chat.update")
-    assert len(updates) == 1 and "Skipped" in updates[0].params["text"]
+    # The clicked DM says "skipped": replaced through the click's response_url, the direct
+    # answer, never a chat.update outside the outbox.
+    (replaced,) = standin.wait_for_responses(response_url)
+    assert replaced["replace_original"] is True and "Skipped" in replaced["text"]
+    assert [c for c in standin.calls[seen:] if c.method == "chat.update"] == []
     with session_factory() as session:
         checkin = cq.get_checkin(session=session, checkin_id=int(actions[1]["value"]))
         assert checkin is not None and checkin.status == "skipped"

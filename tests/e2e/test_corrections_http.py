@@ -9,9 +9,20 @@ from datetime import timedelta
 from typing import Any
 
 from bot.blocks.corrections import CORRECT_ACTION_ID, REMOVE_ACTION_ID
+from bot.blocks.debriefs import CELEBRATE_YES_ACTION_ID
+from bot.clock import FakeClock
 from testkit.standin import RecordedCall
 from tests.support.factories import _lose, lost_values
-from tests.support.slack import ALL_PRACTICES, REP1, REP2, SlackDriver, in_dm
+from tests.support.slack import (
+    ALL_PRACTICES,
+    DM,
+    REP1,
+    REP2,
+    WINS,
+    SlackDriver,
+    _text,
+    in_dm,
+)
 
 
 def _home_text(call: RecordedCall) -> str:
@@ -122,3 +133,55 @@ def test_older_outcomes_and_other_peoples_are_left_as_they_were(slack: SlackDriv
     assert "someone else's" in body["errors"]["deal"]
     (kept,) = [o for o in slack.outcomes() if o.id == mine.id]
     assert kept.deal == "Mine" and kept.classification == "system-miss"
+
+
+def test_a_perfect_miss_corrected_away_calls_off_its_waiting_shout_out(
+    slack: SlackDriver,
+) -> None:
+    """The rep agreed to celebrate a perfect miss while no channel was set, then corrected it:
+    not every practice held after all. The shout-out still waiting would celebrate a perfect
+    miss that isn't one, in public: it is called off, and a channel set later posts nothing."""
+    slack.setup(channel=None)
+    dm, outcome = _lose(slack, REP1, "Stark & Sons", practices=ALL_PRACTICES)
+    assert outcome.classification == "perfect-miss" and outcome.id is not None
+    seen = slack.mark()
+    slack.click(REP1, CELEBRATE_YES_ACTION_ID, str(outcome.id), message=dm)
+    slack.wait(seen, "chat.postMessage", channel=DM[REP1])  # "I'll post it once a channel is set"
+    assert slack.wait_recorded(f"debrief:{outcome.id}:perfect-miss").state == "pending"
+
+    view = _open_correction(slack, REP1, outcome.id)
+    seen = slack.mark()
+    slack.submit(view, REP1, lost_values("Stark & Sons", practices=["discovery"]))
+    slack.wait(seen, "views.publish", user_id=REP1)
+    (saved,) = [o for o in slack.outcomes() if o.id == outcome.id]
+    assert saved.classification == "system-miss"
+    row = slack.wait_recorded(f"debrief:{outcome.id}:perfect-miss")
+    assert (row.state, row.last_error) == ("failed", "corrected")
+
+    slack.set_channel(WINS)
+    slack.tick(FakeClock(slack.live.clock()))
+    assert slack.posts_about(seen, "Stark", channel=WINS) == []
+
+
+def test_a_perfect_miss_corrected_to_another_perfect_miss_keeps_its_shout_out(
+    slack: SlackDriver,
+) -> None:
+    """A correction that keeps it a perfect miss (a typo in the reason) leaves the agreed
+    shout-out waiting for its channel."""
+    slack.setup(channel=None)
+    dm, outcome = _lose(slack, REP2, "Wayne Enterprises", practices=ALL_PRACTICES)
+    assert outcome.id is not None
+    seen = slack.mark()
+    slack.click(REP2, CELEBRATE_YES_ACTION_ID, str(outcome.id), message=dm)
+    slack.wait(seen, "chat.postMessage", channel=DM[REP2])
+    view = _open_correction(slack, REP2, outcome.id)
+    seen = slack.mark()
+    slack.submit(
+        view, REP2, lost_values("Wayne Enterprises", practices=ALL_PRACTICES, reason="competitor")
+    )
+    slack.wait(seen, "views.publish", user_id=REP2)
+    assert slack.wait_recorded(f"debrief:{outcome.id}:perfect-miss").state == "pending"
+    slack.set_channel(WINS)
+    slack.tick(FakeClock(slack.live.clock()))
+    (shout,) = slack.wait(seen, "chat.postMessage", channel=WINS)
+    assert "Wayne Enterprises" in _text(shout)

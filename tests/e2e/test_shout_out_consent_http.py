@@ -63,8 +63,7 @@ def _deletes(slack: SlackDriver, seen: int) -> list[RecordedCall]:
 def _agree(slack: SlackDriver, user_id: str, outcome_id: int, dm: RecordedCall) -> RecordedCall:
     """Say yes on the DM; the confirmation DM (with "Take it back") once it is posted."""
     seen = slack.mark()
-    slack.click(user_id, CELEBRATE_YES_ACTION_ID, str(outcome_id), message=dm)
-    slack.wait(seen, "chat.update")
+    slack.click_replacing(user_id, CELEBRATE_YES_ACTION_ID, str(outcome_id), message=dm)
     return _dm_saying(slack, seen, user_id, TAKE_BACK_ACTION_ID)
 
 
@@ -103,7 +102,8 @@ def test_after_two_losses_the_rep_is_asked_and_yes_posts_once(slack: SlackDriver
     assert _outcome(slack, "Globex").celebrate_consent is None
 
     clicked = slack.mark()
-    slack.click(REP2, CELEBRATE_YES_ACTION_ID, str(outcome_id), message=dm)
+    # The ask is replaced (through the click's response_url) by the choice and "Take it back".
+    replaced = slack.click_replacing(REP2, CELEBRATE_YES_ACTION_ID, str(outcome_id), message=dm)
     slack.click(REP2, CELEBRATE_YES_ACTION_ID, str(outcome_id), message=dm)  # double click
     slack.wait(clicked, "chat.postMessage", channel=WINS)
     confirmation = _dm_saying(slack, clicked, REP2, "bounce-back is up")
@@ -112,9 +112,10 @@ def test_after_two_losses_the_rep_is_asked_and_yes_posts_once(slack: SlackDriver
     assert "bounced back after 2 losses" in _text(shout) and f"<@{REP2}>" in _text(shout)
     assert "75" not in _text(shout)
     assert f"<#{WINS}>" in _text(confirmation) and TAKE_BACK_ACTION_ID in _text(confirmation)
-    update = slack.since(clicked, "chat.update")[0]
-    assert CELEBRATE_YES_ACTION_ID not in json.dumps(update.params["blocks"])
-    assert TAKE_BACK_ACTION_ID in json.dumps(update.params["blocks"])
+    assert CELEBRATE_YES_ACTION_ID not in json.dumps(replaced["blocks"])
+    assert TAKE_BACK_ACTION_ID in json.dumps(replaced["blocks"])
+    # The direct answer to the click never bypasses the outbox with a Web API update.
+    assert slack.since(clicked, "chat.update") == []
     win = _outcome(slack, "Globex")
     assert win.celebrate_consent is True and win.bounce_back_pending_since is None
 
@@ -158,14 +159,16 @@ def test_taking_back_a_bounce_back_deletes_it_once_and_only_for_the_rep(
     assert _outcome(slack, "Umbrella").shout_out_taken_back_at is None
 
     took = slack.mark()
-    slack.click(REP2, TAKE_BACK_ACTION_ID, str(outcome_id), message=confirmation)
+    replaced = slack.click_replacing(
+        REP2, TAKE_BACK_ACTION_ID, str(outcome_id), message=confirmation
+    )
     (delete,) = slack.wait(took, "chat.delete")
     # The channel and ts recorded when the shout-out was sent.
     assert (delete.params["channel"], delete.params["ts"]) == (WINS, shout_ts)
     assert not slack.standin.has_message(WINS, shout_ts)
-    update = slack.wait(took, "chat.update")[0]
-    assert "Taken back" in json.dumps(update.params["blocks"])
-    assert TAKE_BACK_ACTION_ID not in json.dumps(update.params["blocks"])
+    assert "Taken back" in json.dumps(replaced["blocks"])
+    assert TAKE_BACK_ACTION_ID not in json.dumps(replaced["blocks"])
+    assert slack.since(took, "chat.update") == []
 
     again = slack.mark()
     slack.click(REP2, TAKE_BACK_ACTION_ID, str(outcome_id), message=confirmation)
@@ -203,9 +206,10 @@ def test_a_shout_out_taken_back_before_it_was_sent_is_never_posted(slack: SlackD
     assert "no recognition channel" in _text(confirmation)
 
     took = slack.mark()
-    slack.click(REP2, TAKE_BACK_ACTION_ID, str(outcome_id), message=confirmation)
-    update = slack.wait(took, "chat.update")[0]
-    assert "before it went up. Nothing was posted." in json.dumps(update.params["blocks"])
+    replaced = slack.click_replacing(
+        REP2, TAKE_BACK_ACTION_ID, str(outcome_id), message=confirmation
+    )
+    assert "before it went up. Nothing was posted." in json.dumps(replaced["blocks"])
 
     # A channel is set later: the shout-out stays called off.
     slack.set_channel(WINS)

@@ -6,50 +6,24 @@ both databases. A message the old posts table says went out is not sent again.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import pytest
-
-from bot.app import Deps, build_ticker
 from bot.clock import FakeClock
-from bot.config import Settings
 from bot.uow import UnitOfWork
 from bot.usecases import debrief_adoption
 from storage import debriefs_queries as dq
 from storage import outbox_queries, queries
-from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import Outcome, PostLog
-from testkit.live import make_standin
 from testkit.standin import SlackStandIn
+from tests.support.upgrades import UPGRADE_AT, standin, world
 
 TEAM = "T0UPGRADE"
 REP, MANAGER = "U0REP1", "U0MGR"
-# Any instant: nothing here depends on the calendar; the ticker runs on this clock.
-AT = datetime(2026, 11, 27, 12, tzinfo=UTC)
+# The clock of the ticker in `world` (tests/support/upgrades.py): the old rows are dated by it.
+AT = UPGRADE_AT
 
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = make_standin()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def world(database_url: str, standin: SlackStandIn) -> Iterator[Any]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    session_factory = make_session_factory(engine)
-    settings = Settings(
-        slack_bot_token=standin.bot_token, slack_api_url=standin.url, database_url=database_url
-    )
-    deps = Deps(settings=settings, session_factory=session_factory, clock=FakeClock(AT))
-    yield session_factory, build_ticker(deps)
-    engine.dispose()
+__all__ = ["standin", "world"]  # the fixtures (tests/support/upgrades.py)
 
 
 def _old_outcome(session: Any, kind: str, deal: str, **fields: Any) -> int:

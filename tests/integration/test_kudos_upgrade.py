@@ -5,47 +5,19 @@ and the dispatcher sends them, once, against the stand-in, on both databases."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
-from bot.app import Deps, build_ticker
-from bot.clock import FakeClock
-from bot.config import Settings
 from storage import queries
-from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import Kudos, KudosRecipient, PostLog
-from testkit.live import make_standin
 from testkit.standin import SlackStandIn
+from tests.support.upgrades import UPGRADE_AT, standin, world
 
 TEAM = "T0UPGRADE"
 GIVER, ANN, BEN = "U0ADMIN", "U0OWNER", "U0MGR"
-# Any instant: nothing here depends on the calendar; the ticker runs on this clock.
-AT = datetime(2026, 11, 27, 12, tzinfo=UTC)
+# The clock of the ticker in `world` (tests/support/upgrades.py): the old rows are dated by it.
+AT = UPGRADE_AT
 
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = make_standin()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def world(database_url: str, standin: SlackStandIn) -> Iterator[Any]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    session_factory = make_session_factory(engine)
-    settings = Settings(
-        slack_bot_token=standin.bot_token, slack_api_url=standin.url, database_url=database_url
-    )
-    deps = Deps(settings=settings, session_factory=session_factory, clock=FakeClock(AT))
-    yield session_factory, build_ticker(deps)
-    engine.dispose()
+__all__ = ["standin", "world"]  # the fixtures (tests/support/upgrades.py)
 
 
 def _old_kudos(session: Any, message: str, dm_status: dict[str, str]) -> int:

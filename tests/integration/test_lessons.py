@@ -20,13 +20,13 @@ from bot.domain.debriefs import (
     LessonShare,
     LessonsResult,
     LossSubmission,
+    NotYours,
     ReflectionSubmission,
     WinSubmission,
 )
 from bot.uow import UnitOfWork
 from bot.usecases import debriefs as usecases
 from bot.usecases import lessons
-from bot.usecases.debriefs import NotYours
 from storage import debriefs_queries as dq
 from storage import queries
 from storage.db import SessionFactory, make_engine, make_session_factory, upgrade

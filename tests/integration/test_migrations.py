@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -55,6 +57,48 @@ def test_migrated_schema_matches_models(database_url: str) -> None:
 
     assert differences == []
     assert _table_names(database_url) == EXPECTED_TABLES | OAUTH_TABLES | {"alembic_version"}
+
+
+def _plain_default(server_default: str) -> str:
+    """A reflected server default as the bare value: SQLite gives `'2'`, PostgreSQL `2` or
+    `'pending'::character varying`."""
+    match = re.fullmatch(r"'?(.*?)'?(?:::[\w ]+)?", server_default.strip())
+    assert match is not None
+    return match.group(1)
+
+
+def test_migrated_server_defaults_are_the_models_defaults(database_url: str) -> None:
+    """compare_metadata leaves server defaults out (the models declare Python defaults, the
+    migrations a server default where a NOT NULL column joins a table with rows): each one a
+    migration gives must be the value the model gives new rows, or old and new rows disagree."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        inspector = inspect(engine)
+        found: dict[tuple[str, str], tuple[str, object]] = {}
+        for table in SQLModel.metadata.sorted_tables:
+            for column in inspector.get_columns(table.name):
+                # PostgreSQL's serial keys default to their sequence: not a value to compare.
+                if column.get("default") is None or table.columns[column["name"]].primary_key:
+                    continue
+                model_default = table.columns[column["name"]].default
+                assert model_default is not None and model_default.is_scalar, (
+                    f"{table.name}.{column['name']}: the migration gives a server default, the "
+                    "model none"
+                )
+                found[(table.name, column["name"])] = (
+                    _plain_default(column["default"]),
+                    model_default.arg,  # type: ignore[attr-defined]
+                )
+    finally:
+        engine.dispose()
+    assert {key: migrated for key, (migrated, _) in found.items()} == {
+        key: str(model) for key, (_, model) in found.items()
+    }
+    # The settings added with a server default since 0012 are among them.
+    assert {("workspaces", "bounce_back_min_losses"), ("workspaces", "support_streak")} <= set(
+        found
+    )
 
 
 def test_models_declare_every_expected_table() -> None:

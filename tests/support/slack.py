@@ -458,6 +458,22 @@ class SlackDriver:
         assert len(answers) == 1, answers
         return str(answers[0]["text"])
 
+    def click_replacing(
+        self,
+        user_id: str,
+        action_id: str,
+        value: str,
+        message: RecordedCall | dict[str, Any],
+    ) -> dict[str, Any]:
+        """Click a button on `message` and return what replaced the message: the body the app
+        sent to the click's response_url with `replace_original` (the direct answer to a click
+        changes the message clicked that way, not through chat.update)."""
+        response_url = self.sender.new_response_url("actions")
+        self.click(user_id, action_id, value, message, response_url)
+        replaced = self.standin.wait_for_responses(response_url, timeout=self.wait_timeout)[0]
+        assert replaced.get("replace_original") is True, replaced
+        return replaced
+
     def home(self, user_id: str) -> RecordedCall:
         """Open the person's App Home; the view published for it."""
         seen = self.mark()
