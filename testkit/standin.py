@@ -1181,6 +1181,13 @@ class SlackStandIn:
         with self._lock:
             return (channel, ts) in self._messages
 
+    def message_at(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The message as the conversation holds it now (after any chat.update); None once
+        deleted or never posted."""
+        with self._lock:
+            stored = self._messages.get((channel, ts))
+            return json.loads(json.dumps(stored)) if stored is not None else None
+
     def add_message_by_someone_else(self, channel: str, text: str) -> str:
         """A message a person (not the bot) posted in `channel`; its ts."""
         with self._lock:
@@ -2076,11 +2083,18 @@ class SlackStandIn:
         return {"message_ts": self._new_ts()}
 
     def _chat_update(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        """chat.update as https://docs.slack.dev/reference/methods/chat.update documents it:
+        "Only messages posted by the authenticated user are able to be updated using this
+        method ... Bot users may also update the messages they post. Attempting to update other
+        message types will return a cant_update_message error"; message_not_found when "No
+        message exists with the requested timestamp" (a deleted one too)."""
         channel_id = self._known_channel(params.get("channel"))
         ts = params.get("ts")
         stored = self._messages.get((channel_id, str(ts)))
         if stored is None:
             raise SlackApiErrorAnswer("message_not_found")
+        if stored.get("bot_id") != self.bot_id:
+            raise SlackApiErrorAnswer("cant_update_message")
         self._validate_message_content(params)
         updated = {**stored, **self._message_object(params, str(ts))}
         updated["edited"] = {"user": self.bot_user_id, "ts": self._new_ts()}
