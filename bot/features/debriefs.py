@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
+from bot.blocks.correction_updates import outcome_gone_message
 from bot.blocks.debriefs import (
     ALREADY_CALIBRATED,
     CALIBRATE_AGREE_ACTION_ID,
@@ -189,6 +190,8 @@ def reflect_clicked(
             outcome_id=outcome_id,
         )
     if prompt is None:
+        # Removed by its rep since this message was posted (a stale button): nothing to answer.
+        reply_to_click(client, body, outcome_gone_message())
         return
     if isinstance(prompt, NotYours):
         reply_to_click(client, body, not_your_questions(prompt.owner_user_id))
@@ -264,7 +267,10 @@ def celebration_clicked(
     deps: Deps = context["deps"]
     team_id, user_id = team_id_of(body), body["user"]["id"]
     owner = _owner_of(deps, team_id, outcome_id)
-    if owner is not None and owner != user_id:
+    if owner is None:
+        reply_to_click(client, body, outcome_gone_message())  # removed by its rep: nothing saved
+        return
+    if owner != user_id:
         # Only the rep may say whether their perfect miss or bounce-back is shared.
         reply_to_click(client, body, not_yours_message("choice", owner))
         return
@@ -304,6 +310,8 @@ def take_back_clicked(
             uow, team_id=team_id_of(body), user_id=body["user"]["id"], outcome_id=outcome_id
         )
     if result is None:
+        # Removed by its rep: its shout-out came down with it.
+        reply_to_click(client, body, outcome_gone_message())
         return
     if isinstance(result, NotYours):
         # Only the rep a shout-out is about may take it back (checked in the use case).
@@ -481,6 +489,8 @@ def lesson_share_clicked(
             share=action.get("action_id") == SHARE_LESSON_ACTION_ID,
         )
     if state is None:
+        # The lesson went with its outcome (its rep removed it): nothing to share.
+        reply_to_click(client, body, outcome_gone_message())
         return
     if isinstance(state, NotYours):
         reply_to_click(client, body, not_yours_message("lesson", state.owner_user_id))
