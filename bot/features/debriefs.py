@@ -489,8 +489,6 @@ def lesson_share_clicked(
             share=action.get("action_id") == SHARE_LESSON_ACTION_ID,
         )
     if state is None:
-        # The lesson went with its outcome (its rep removed it): nothing to share.
-        reply_to_click(client, body, outcome_gone_message())
         return
     if isinstance(state, NotYours):
         reply_to_click(client, body, not_yours_message("lesson", state.owner_user_id))
