@@ -45,17 +45,21 @@ from bot.blocks.debriefs import (
     loss_debrief_dm,
     manager_note,
     perfect_miss_shout_out,
+    reflection_reminder_dm,
     taken_back_blocks,
     win_lesson_saved_dm,
     win_logged_dm,
 )
 from bot.domain import Classification, OutcomeKind
-from bot.domain.debriefs import OutcomeFacts
+from bot.domain.debriefs import NotYours, OutcomeFacts
 from bot.post_metadata import Unrenderable
-from bot.uow import UnitOfWork, to_sent_post
+from bot.uow import UnitOfWork, to_sent_post, to_user
 from bot.uploads import register_message_renderer
 from bot.usecases.debriefs import (
+    MANAGER_NOTE,
     TAKE_BACK,
+    TakenBack,
+    _manager_id,
     _resilience_line,
     bounce_back_post_key,
     calibration_of,
@@ -70,8 +74,11 @@ from storage import debriefs_queries as dq
 from storage import outbox_queries, queries
 from storage.models import Outcome, Workspace
 
-# The messages about one outcome that a correction may change.
-MANAGER, REP, REFLECTED, SHOUT_OUT = "manager", "rep", "reflected", "shout-out"
+# The messages about one outcome that a correction may change: the manager's note, the rep's
+# debrief DM, its reminder, the lessons-kept DM, the shout-out, and the rep's DM after saying yes
+# to it (with "Take it back").
+MANAGER, REP, REMINDER, REFLECTED = "manager", "rep", "reminder", "reflected"
+SHOUT_OUT, CHOICE = "shout-out", "celebration-choice"
 # Outbox kinds: a correction's chat.update, and a removal's.
 UPDATE_KIND, REMOVAL_KIND = "outcome-update", "outcome-removed"
 # The renderer of a correction's chat.update (bot.uploads): the message as the outcome is now.
@@ -163,6 +170,8 @@ def render(
             else None
         )
         return with_line(_rep_dm(session, outcome, facts, workspace), line)
+    if surface == REMINDER:
+        return reflection_reminder_dm(facts)
     if surface == REFLECTED:
         if facts.kind == OutcomeKind.WIN.value:
             lesson = win_lesson(session, outcome)
@@ -252,6 +261,53 @@ def _follow(uow: UnitOfWork, outcome: Outcome, surface: str, corrected_at: datet
     )
 
 
+def _follow_sent(
+    uow: UnitOfWork, team_id: str, key: str, message: dict[str, Any], update_key: str
+) -> None:
+    """A message made now (not at send time) replaces the one sent as `key`: its payload while no
+    dispatcher has claimed it, else a chat.update once it is in Slack (`update_key`, once)."""
+    session = uow.session
+    original = outbox_queries.get(session=session, team_id=team_id, post_key=key)
+    if original is None or original.state not in ("pending", *IN_SLACK_OR_ON_ITS_WAY):
+        return
+    if original.state == "pending" and cq.replace_pending_payload(
+        session=session, team_id=team_id, post_key=key, payload=message
+    ):
+        return
+    uow.outbox.add(
+        team_id=team_id,
+        post_key=update_key,
+        kind=UPDATE_KIND,
+        to=to_sent_post(key),
+        message=message,
+        method=UPDATE_METHOD,
+    )
+
+
+def _take_down(uow: UnitOfWork, outcome: Outcome) -> None:
+    """The shout-out no longer fits: down, as if the rep took it back (called off when not posted
+    yet; deleted through the outbox once it is), and the DM where they agreed to it says so
+    instead of offering "Take it back"."""
+    assert outcome.id is not None
+    result = take_back_shout_out(
+        uow, team_id=outcome.team_id, user_id=outcome.user_id, outcome_id=outcome.id
+    )
+    uow.session.refresh(outcome)
+    if isinstance(result, NotYours) or result is None:
+        return
+    if result.taken_back not in (TakenBack.NEVER_POSTED, TakenBack.COMING_DOWN):
+        return
+    key = f"debrief:{outcome.id}:{CHOICE}"
+    choice = outbox_queries.get(session=uow.session, team_id=outcome.team_id, post_key=key)
+    if choice is None:
+        return  # not queued yet: its hook sees the take-back and queues none
+    blocks = taken_back_blocks(
+        list(choice.payload.get("blocks") or []),
+        never_posted=result.taken_back is TakenBack.NEVER_POSTED,
+    )
+    _follow_sent(uow, outcome.team_id, key, {**choice.payload, "blocks": blocks}, f"{key}-update-1")
+
+
 def _shout_out_changed(before: OutcomeFacts, after: OutcomeFacts) -> bool:
     """What a shout-out shows changed: the deal's name, or a perfect miss's practices."""
     return before.deal != after.deal or (
@@ -270,18 +326,41 @@ def follow_correction(
     if outcome.celebrate_consent is True and outcome.shout_out_taken_back_at is None:
         workspace = queries.get_workspace(session=uow.session, team_id=team_id)
         if not _fits_shout_out(after, workspace):
-            # No longer a perfect miss: down, as if the rep took it back (called off when not
-            # posted yet; deleted through the outbox once it is).
-            take_back_shout_out(
-                uow, team_id=team_id, user_id=outcome.user_id, outcome_id=outcome_id
-            )
-            uow.session.refresh(outcome)
+            _take_down(uow, outcome)  # no longer a perfect miss
         elif _shout_out_changed(before, after):
             _follow(uow, outcome, SHOUT_OUT, None)
-    _follow(uow, outcome, MANAGER, now)
+    _follow_manager(uow, outcome, after, now)
     _follow(uow, outcome, REP, now)
+    _follow(uow, outcome, REMINDER, None)
     if before.deal != after.deal:
         _follow(uow, outcome, REFLECTED, None)
+
+
+def _follow_manager(uow: UnitOfWork, outcome: Outcome, after: OutcomeFacts, now: datetime) -> None:
+    """The manager's note follows; a win corrected into a lucky hit gets one (the manager hears
+    of lucky hits); a calibration's update of the note still waiting carries the correction."""
+    assert outcome.id is not None
+    session, team_id = uow.session, outcome.team_id
+    key = original_key(outcome.id, MANAGER, outcome.kind)
+    if outbox_queries.get(session=session, team_id=team_id, post_key=key) is None:
+        manager = _manager_id(session, team_id, outcome.user_id)
+        note = render(session, outcome, MANAGER, now)
+        if after.classification is Classification.LUCKY_HIT and manager and note is not None:
+            uow.outbox.add(
+                team_id=team_id, post_key=key, kind=MANAGER_NOTE, to=to_user(manager), message=note
+            )
+        return
+    _follow(uow, outcome, MANAGER, now)
+    calibrated_key = f"debrief:{outcome.id}:manager-calibrated"
+    calibrated = outbox_queries.get(session=session, team_id=team_id, post_key=calibrated_key)
+    note = render(session, outcome, MANAGER, now)
+    if calibrated is not None and calibrated.state == "pending" and note is not None:
+        cq.replace_pending_payload(
+            session=session,
+            team_id=team_id,
+            post_key=calibrated_key,
+            payload={"ts": calibrated.payload.get("ts"), **note},
+        )
 
 
 def follow_bounce_back_change(uow: UnitOfWork, *, team_id: str, win_id: int) -> None:
@@ -296,8 +375,7 @@ def follow_bounce_back_change(uow: UnitOfWork, *, team_id: str, win_id: int) -> 
         if _fits_shout_out(facts_of(win), workspace):
             _follow(uow, win, SHOUT_OUT, None)
         else:
-            take_back_shout_out(uow, team_id=team_id, user_id=win.user_id, outcome_id=win_id)
-            uow.session.refresh(win)
+            _take_down(uow, win)
     _follow(uow, win, REP, None)
 
 
@@ -307,8 +385,7 @@ def follow_removal(uow: UnitOfWork, *, team_id: str, facts: OutcomeFacts) -> Non
     session, now = uow.session, uow.now()
     removed: dict[str, dict[str, Any]] = {
         MANAGER: removed_manager_note(facts, now),
-        REP: removed_rep_dm(facts, now),
-        REFLECTED: removed_rep_dm(facts, now),
+        **{s: removed_rep_dm(facts, now) for s in (REP, REMINDER, REFLECTED, CHOICE)},
     }
     for surface, message in removed.items():
         key = original_key(facts.id, surface, facts.kind)

@@ -25,6 +25,7 @@ from bot.blocks.debriefs import (
     CALIBRATE_AGREE_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
     REFLECT_ACTION_ID,
+    TAKE_BACK_ACTION_ID,
 )
 from bot.clock import FakeClock
 from bot.config import Settings
@@ -87,11 +88,13 @@ def _note_about(slack: SlackDriver, seen: int, outcome: Outcome) -> RecordedCall
 
 
 def _celebrate(slack: SlackDriver, outcome: Outcome, dm: RecordedCall) -> RecordedCall:
-    """The rep says yes to celebrating their perfect miss; the shout-out once it is posted."""
+    """The rep says yes to celebrating their perfect miss; the shout-out once it is posted (and
+    the DM telling them it is up, with "Take it back")."""
     seen = slack.mark()
     slack.click(REP1, CELEBRATE_YES_ACTION_ID, str(outcome.id), message=dm)
     (shout,) = slack.wait(seen, "chat.postMessage", channel=WINS)
     slack.wait_recorded(f"debrief:{outcome.id}:perfect-miss")
+    slack.wait_recorded(f"debrief:{outcome.id}:celebration-choice")
     return shout
 
 
@@ -159,15 +162,17 @@ def test_removing_a_loss_replaces_its_notes_takes_its_shout_out_down_and_stale_b
     (delete,) = slack.wait(seen, "chat.delete")
     assert (delete.params["channel"], delete.params["ts"]) == (WINS, _ts(shout))
     assert not slack.standin.has_message(WINS, _ts(shout))
-    updates = _by_channel(slack.wait(seen, "chat.update", count=2))
-    manager = updates[DM[MANAGER]]
-    assert manager.params["ts"] == _ts(note)
+    # The manager's note, the rep's debrief DM and the DM where they agreed to the shout-out.
+    updates = {u.params["ts"]: u for u in slack.wait(seen, "chat.update", count=3)}
+    manager = updates[_ts(note)]
+    assert manager.conversation == DM[MANAGER]
     assert f"<@{REP1}> removed the loss *Doomed &amp; &lt;deal&gt;*" in _text(manager)
     assert all(b["type"] != "actions" for b in manager.params["blocks"])  # nothing to click
-    rep = updates[DM[REP1]]
-    assert rep.params["ts"] == _ts(dm)
+    rep = updates[_ts(dm)]
     assert "You removed the loss" in _text(rep)
     assert all(b["type"] != "actions" for b in rep.params["blocks"])
+    choice = next(u for ts, u in updates.items() if ts not in (_ts(note), _ts(dm)))
+    assert "You removed the loss" in _text(choice) and TAKE_BACK_ACTION_ID not in _text(choice)
 
     # Buttons clicked on the messages as they were before (a client that hadn't refreshed).
     stale = slack.mark()
@@ -182,6 +187,7 @@ def test_removing_a_loss_replaces_its_notes_takes_its_shout_out_down_and_stale_b
     assert slack.outcomes() == [] and slack.reflections() == []
     assert slack.since(stale, "views.open") == []
     assert len(slack.since(seen, "chat.delete")) == 1
+    assert len(slack.since(seen, "chat.update")) == 3
 
 
 def test_a_perfect_miss_renamed_updates_its_shout_out_and_corrected_away_takes_it_down(
@@ -205,8 +211,13 @@ def test_a_perfect_miss_renamed_updates_its_shout_out_and_corrected_away_takes_i
     (delete,) = slack.wait(seen, "chat.delete")
     assert (delete.params["channel"], delete.params["ts"]) == (WINS, _ts(shout))
     assert not slack.standin.has_message(WINS, _ts(shout))
-    (rep,) = slack.wait(seen, "chat.update", channel=DM[REP1])
-    assert "System miss" in _text(rep) and "took that down from the channel" in _text(rep)
+    updates = slack.wait(seen, "chat.update", count=2, channel=DM[REP1])
+    debrief = next(u for u in updates if "System miss" in _text(u))
+    assert "took that down from the channel" in _text(debrief)
+    # The DM where the rep agreed no longer offers "Take it back": it came down already.
+    choice = next(u for u in updates if u is not debrief)
+    assert "Taken back. The shout-out is coming down" in _text(choice)
+    assert TAKE_BACK_ACTION_ID not in json.dumps(choice.params["blocks"])
     slack.settle()
     assert slack.since(seen, "chat.update", channel=WINS) == []
     assert _outcome(slack, outcome.id).shout_out_taken_back_at is not None
@@ -288,7 +299,41 @@ def test_removing_a_loss_of_a_streak_updates_the_bounce_back_and_takes_a_short_o
     slack.click(REP2, REMOVE_ACTION_ID, str(second.id))
     (delete,) = slack.wait(seen, "chat.delete")
     assert (delete.params["channel"], delete.params["ts"]) == (WINS, _ts(shout))
-    updates = slack.wait(seen, "chat.update", count=2, channel=DM[REP2])
+    # The removed loss's DM, the win's DM (its streak now one loss long) and the DM where the
+    # rep agreed to share it.
+    updates = slack.wait(seen, "chat.update", count=3, channel=DM[REP2])
     by_ts = {u.params["ts"]: u for u in updates}
     assert "bounced back after 1 loss " in _text(by_ts[_ts(dm)])
+    # Both of the win's DMs say the shout-out is coming down; neither offers "Take it back".
+    assert sum("Taken back. The shout-out is coming down" in _text(u) for u in updates) == 2
+    assert all(TAKE_BACK_ACTION_ID not in json.dumps(u.params["blocks"]) for u in updates)
     assert _outcome(slack, win.id).bounce_back_losses == 1
+
+
+def test_a_win_corrected_into_a_lucky_hit_tells_the_manager_once(slack: SlackDriver) -> None:
+    slack.setup()
+    view = slack.open_modal("/won", "Globex", REP1)
+    seen = slack.mark()
+    slack.submit(view, REP1, won_values("Globex", practices=ALL_PRACTICES))
+    slack.wait(seen, "chat.postMessage", channel=DM[REP1])
+    win = next(o for o in slack.outcomes() if o.deal == "Globex")
+    assert win.classification == "system-hit"
+    slack.wait_recorded(f"debrief:{win.id}:rep")
+    slack.settle()
+    assert slack.since(seen, "chat.postMessage", channel=DM[MANAGER]) == []  # no note for it
+
+    seen = slack.mark()
+    _correct(slack, win.id, won_values(HOSTILE, practices=["discovery"], luck="mostly"))
+    (note,) = slack.wait(seen, "chat.postMessage", channel=DM[MANAGER])
+    assert "Lucky hit" in _text(note) and ESCAPED in _text(note)
+    assert f"Corrected by <@{REP1}>" in _text(note)
+    (rep,) = slack.wait(seen, "chat.update", channel=DM[REP1])
+    assert "Lucky hit" in _text(rep)
+    # Corrected again: the note now in Slack is updated, not sent twice.
+    slack.wait_recorded(f"debrief:{win.id}:manager")
+    again = slack.mark()
+    _correct(slack, win.id, won_values("Globex again", practices=["discovery"], luck="mostly"))
+    (update,) = slack.wait(again, "chat.update", channel=DM[MANAGER])
+    assert update.params["ts"] == _ts(note) and "Globex again" in _text(update)
+    slack.settle()
+    assert slack.since(again, "chat.postMessage", channel=DM[MANAGER]) == []
