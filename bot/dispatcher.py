@@ -611,7 +611,8 @@ class Dispatcher(Reconciling):
         if original.state in ("sending", "unknown"):
             self._later(row, now + self.reconcile_delay, "post in flight", uncount=False)
             return None
-        self._fail(row, "nothing_to_delete")  # failed, or sent without a ts
+        # Failed, or sent without a ts: nothing in Slack to delete or update.
+        self._fail(row, "nothing_to_delete" if row.method == DELETE_METHOD else "nothing_to_update")
         return None
 
     def _dm_channel(self, row: OutboxMessage, user_id: str, now: datetime) -> str | None:
