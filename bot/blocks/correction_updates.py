@@ -28,6 +28,11 @@ OUTCOME_GONE = (
     "here and nothing was saved."
 )
 
+# The same, under a form's field (a reflection form open while its rep removed the outcome).
+OUTCOME_GONE_ERROR = (
+    "This outcome isn't in your record any more (you removed it), so nothing was saved."
+)
+
 
 def _date(moment: datetime) -> str:
     """A date every reader sees in their own time zone (Slack's date formatting), with a

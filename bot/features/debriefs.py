@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
-from bot.blocks.correction_updates import outcome_gone_message
+from bot.blocks.correction_updates import OUTCOME_GONE_ERROR, outcome_gone_message
 from bot.blocks.debriefs import (
     ALREADY_CALIBRATED,
     CALIBRATE_AGREE_ACTION_ID,
@@ -237,6 +237,10 @@ def reflections_submitted(
     except Exception:  # the database is down: keep the modal and what was written
         log.exception("reading the debrief failed")
         ack(response_action="errors", errors={error_block: SAVE_FAILED})
+        return
+    if owner is None:
+        # Removed by its rep while the form was open: said in the form, nothing saved.
+        ack(response_action="errors", errors={error_block: OUTCOME_GONE_ERROR})
         return
     if owner != user_id:
         # Another rep's questions (a forged or misrouted form): said in the form, nothing saved.

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bot.app import Deps, make_dispatcher
-from bot.blocks.correction_updates import OUTCOME_GONE
+from bot.blocks.correction_updates import OUTCOME_GONE, OUTCOME_GONE_ERROR
 from bot.blocks.corrections import CORRECT_ACTION_ID, REMOVE_ACTION_ID
 from bot.blocks.debriefs import (
     CALIBRATE_AGREE_ACTION_ID,
@@ -35,7 +35,7 @@ from bot.usecases.correction_updates import OUTCOME_MESSAGE
 from storage.db import make_engine, make_session_factory
 from storage.models import Outcome
 from testkit.standin import RecordedCall
-from tests.support.factories import _lose, lost_values, won_values
+from tests.support.factories import _lose, lost_values, reflection_values, won_values
 from tests.support.slack import ALL_PRACTICES, DM, MANAGER, REP1, REP2, WINS, SlackDriver, _text
 
 HOSTILE = "<!channel> *Big* & <https://evil.example|deal>"
@@ -156,6 +156,10 @@ def test_removing_a_loss_replaces_its_notes_takes_its_shout_out_down_and_stale_b
     dm, outcome = _lose(slack, REP1, "Doomed & <deal>", practices=ALL_PRACTICES)
     note = _note_about(slack, start, outcome)
     shout = _celebrate(slack, outcome, dm)
+    # The rep opens the questions, then removes the outcome from Home before answering.
+    opened = slack.mark()
+    slack.click(REP1, REFLECT_ACTION_ID, str(outcome.id), message=dm)
+    (questions,) = slack.wait(opened, "views.open")
 
     seen = slack.mark()
     slack.click(REP1, REMOVE_ACTION_ID, str(outcome.id))  # from Home, after Slack's confirm
@@ -183,6 +187,11 @@ def test_removing_a_loss_replaces_its_notes_takes_its_shout_out_down_and_stale_b
     slack.click(REP1, REFLECT_ACTION_ID, str(outcome.id), message=dm)
     (answer,) = slack.wait(stale, "chat.postEphemeral", user=REP1)
     assert OUTCOME_GONE in _text(answer)
+    body = slack.submit(
+        questions.response["view"], REP1, reflection_values("Keep the pilot plan")
+    ).json()
+    assert body["response_action"] == "errors"
+    assert OUTCOME_GONE_ERROR in body["errors"].values()
     slack.settle()
     assert slack.outcomes() == [] and slack.reflections() == []
     assert slack.since(stale, "views.open") == []
