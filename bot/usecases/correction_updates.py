@@ -331,7 +331,11 @@ def follow_correction(
             _follow(uow, outcome, SHOUT_OUT, None)
     _follow_manager(uow, outcome, after, now)
     _follow(uow, outcome, REP, now)
-    _follow(uow, outcome, REMINDER, None)
+    perfect = Classification.PERFECT_MISS
+    if before.deal != after.deal or (before.classification is perfect) != (
+        after.classification is perfect
+    ):
+        _follow(uow, outcome, REMINDER, None)  # names the deal; a perfect miss's nudge differs
     if before.deal != after.deal:
         _follow(uow, outcome, REFLECTED, None)
 
