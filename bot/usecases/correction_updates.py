@@ -325,7 +325,9 @@ def follow_correction(
     now = uow.now()
     if outcome.celebrate_consent is True and outcome.shout_out_taken_back_at is None:
         workspace = queries.get_workspace(session=uow.session, team_id=team_id)
-        if not _fits_shout_out(after, workspace):
+        # A win's correction leaves its bounce-back as it was (only a removal changes a streak),
+        # so only a loss can stop being what its shout-out celebrates.
+        if after.kind == OutcomeKind.LOSS.value and not _fits_shout_out(after, workspace):
             _take_down(uow, outcome)  # no longer a perfect miss
         elif _shout_out_changed(before, after):
             _follow(uow, outcome, SHOUT_OUT, None)

@@ -68,16 +68,18 @@ def _tick(dispatcher: tuple[FakeClock, Dispatcher]) -> None:
     outbox.run_once(clock())
 
 
-def _correct(slack: SlackDriver, outcome_id: int | None, values: dict[str, Any]) -> None:
+def _correct(
+    slack: SlackDriver, outcome_id: int | None, values: dict[str, Any], user_id: str = REP1
+) -> None:
     """Correct from Home: *Correct*, then the filled-in form submitted with `values`; waits
     until the rep's Home is published again (the correction is saved)."""
     seen = slack.mark()
-    slack.click(REP1, CORRECT_ACTION_ID, str(outcome_id))
+    slack.click(user_id, CORRECT_ACTION_ID, str(outcome_id))
     (opened,) = slack.wait(seen, "views.open")
     seen = slack.mark()
-    reply = slack.submit(opened.response["view"], REP1, values)
+    reply = slack.submit(opened.response["view"], user_id, values)
     assert "errors" not in (reply.body or "")
-    slack.wait(seen, "views.publish", user_id=REP1)
+    slack.wait(seen, "views.publish", user_id=user_id)
 
 
 def _note_about(slack: SlackDriver, seen: int, outcome: Outcome) -> RecordedCall:
@@ -301,6 +303,17 @@ def test_removing_a_loss_of_a_streak_updates_the_bounce_back_and_takes_a_short_o
     slack.click(REP2, CELEBRATE_YES_ACTION_ID, str(win.id), message=dm)
     (shout,) = slack.wait(seen, "chat.postMessage", channel=WINS)
     slack.wait_recorded(f"debrief:{win.id}:bounce-back")
+
+    # Renamed: the shout-out says the new name, and stays up.
+    seen = slack.mark()
+    _correct(slack, win.id, won_values(HOSTILE, practices=ALL_PRACTICES), user_id=REP2)
+    (renamed,) = slack.wait(seen, "chat.update", channel=WINS)
+    assert renamed.params["ts"] == _ts(shout)
+    assert ESCAPED in _text(renamed) and "bounced back after 2 losses" in _text(renamed)
+    assert "<!channel>" not in _text(renamed)
+    (own,) = slack.wait(seen, "chat.update", channel=DM[REP2])  # and the win's DM
+    assert own.params["ts"] == _ts(dm) and ESCAPED in _text(own)
+    slack.settle()
 
     # The second loss was logged by mistake: one loss is no public bounce-back any more.
     second = next(o for o in slack.outcomes() if o.deal == "Second loss")
