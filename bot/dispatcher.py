@@ -50,6 +50,7 @@ from bot.outbox_reconcile import HISTORY_INTERVAL, Reconciling
 from bot.outbox_results import (
     DELETE_METHOD,
     MAX_ATTEMPTS,
+    UPDATE_METHOD,
     _Outcome,
     _retry_after,
 )
@@ -413,6 +414,10 @@ class Dispatcher(Reconciling):
             arguments = {"channel": channel, "ts": self._sent_post(row).sent_ts}
             json.dumps(arguments)
             return lambda client: client.chat_delete(**arguments)
+        if row.method == UPDATE_METHOD and (
+            row.target_kind == "sent_post" or "renderer" in payload
+        ):
+            return self._prepare_update(row, channel, payload)
         if row.method == "chat.postMessage":
             if "renderer" in payload:
                 payload = self._render_message(row)
@@ -427,6 +432,30 @@ class Dispatcher(Reconciling):
             payload.setdefault("channel", channel)
         json.dumps(payload)
         return lambda client: client.api_call(row.method, json=payload)
+
+    def _prepare_update(
+        self, row: OutboxMessage, channel: str | None, payload: dict[str, Any]
+    ) -> SlackRequest:
+        """A chat.update of a message the bot sent: the one another row was sent as (target
+        "sent_post": its channel and ts as Slack answered them), or the payload's ts. A message
+        made when it is sent (a rep's correction: the outcome as it is then) is rendered now.
+
+        chat.update "updates a message in a channel"; "Bot users may also update the messages
+        they post", and "To remove previous blocks, include an empty array for the blocks
+        field" — so a message is always sent whole, with its blocks
+        (https://docs.slack.dev/reference/methods/chat.update). The message's metadata (its
+        post key) is left as it was: "If you don't include this field, the message's previous
+        metadata will be retained" (the same page)."""
+        ts = self._sent_post(row).sent_ts if row.target_kind == "sent_post" else payload.get("ts")
+        message = self._render_message(row) if "renderer" in payload else payload
+        arguments = {
+            **{k: v for k, v in message.items() if k not in ("channel", "ts")},
+            "blocks": list(message.get("blocks") or []),
+            "channel": channel,
+            "ts": ts,
+        }
+        json.dumps(arguments)
+        return lambda client: client.api_call(UPDATE_METHOD, json=arguments)
 
     def _render_message(self, row: OutboxMessage) -> dict[str, Any]:
         """A message made when it is sent (bot.uploads.register_message_renderer)."""
@@ -549,9 +578,10 @@ class Dispatcher(Reconciling):
             return original
 
     def _sent_post_channel(self, row: OutboxMessage, now: datetime) -> str | None:
-        """Where a chat.delete goes: the channel its post was sent to. A post not sent yet is
-        called off instead (it is never sent); one still being sent, or unknown, is waited for;
-        one that never went out leaves nothing to delete."""
+        """Where a chat.delete or chat.update goes: the channel its post was sent to. A post not
+        sent yet is called off instead of deleted (it is never sent); an update waits for it.
+        One still being sent, or unknown, is waited for; one that never went out leaves nothing
+        to delete or update."""
         try:
             original = self._sent_post(row)
         except Unrenderable as error:
@@ -559,6 +589,12 @@ class Dispatcher(Reconciling):
             return None
         if original.state == "sent" and original.sent_channel and original.sent_ts:
             return original.sent_channel
+        if original.state == "pending" and row.method == UPDATE_METHOD:
+            # Not sent yet (it went back to pending after an attempt Slack refused for now):
+            # the update waits for it, so it lands on the message once it is there.
+            wait_until = max(now + self.reconcile_delay, original.not_before)
+            self._later(row, wait_until, "post not sent yet", uncount=False)
+            return None
         if original.state == "pending":
             with self.uow() as uow:
                 called_off = outbox_queries.cancel_pending(
@@ -575,7 +611,8 @@ class Dispatcher(Reconciling):
         if original.state in ("sending", "unknown"):
             self._later(row, now + self.reconcile_delay, "post in flight", uncount=False)
             return None
-        self._fail(row, "nothing_to_delete")  # failed, or sent without a ts
+        # Failed, or sent without a ts: nothing in Slack to delete or update.
+        self._fail(row, "nothing_to_delete" if row.method == DELETE_METHOD else "nothing_to_update")
         return None
 
     def _dm_channel(self, row: OutboxMessage, user_id: str, now: datetime) -> str | None:

@@ -42,6 +42,17 @@ REFUSED_CHANNEL_RETRY = timedelta(hours=6)
 # with the requested timestamp" (https://docs.slack.dev/reference/methods/chat.delete): gone
 # already (an earlier attempt whose answer was lost, or someone removed it), so it is done.
 DELETE_METHOD = "chat.delete"
+# Updating a message already sent (a manager's note once calibrated, a message about an outcome
+# its rep corrected or removed). Slack answers message_not_found ("No message exists with the
+# requested timestamp") when the message is gone (deleted by someone), cant_update_message when
+# it isn't the bot's ("Only messages posted by the authenticated user are able to be updated
+# using this method ... Bot users may also update the messages they post. Attempting to update
+# other message types will return a cant_update_message error",
+# https://docs.slack.dev/reference/methods/chat.update) and edit_window_closed ("The message
+# cannot be edited due to the team message edit settings", the method's error list:
+# https://api.slack.com/methods/chat.update): sending it again can't help.
+UPDATE_METHOD = "chat.update"
+UPDATE_REFUSED = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 
 
 class _Outcome:
@@ -91,7 +102,7 @@ class SendResults:
         if row.method == DELETE_METHOD and code == "message_not_found":
             self._mark_sent(row, channel, None)
             return _Outcome.SENT
-        if is_permanent(code):
+        if is_permanent(code) or (row.method == UPDATE_METHOD and code in UPDATE_REFUSED):
             self._fail(row, code)
             return _Outcome.FAILED
         return self._retry(row, code, attempts)

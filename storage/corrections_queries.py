@@ -58,3 +58,30 @@ def delete_outcome(*, session: Session, team_id: str, outcome_id: int) -> None:
     session.execute(
         delete(Outcome).where(col(Outcome.id) == outcome_id, col(Outcome.team_id) == team_id)
     )
+
+
+def replace_pending_payload(
+    *, session: Session, team_id: str, post_key: str, payload: Mapping[str, Any]
+) -> bool:
+    """Give a row no dispatcher has claimed yet a new payload: it goes out as corrected, once.
+    False when it is being sent, unknown or settled (a claim on PostgreSQL locks the row, so
+    this waits for it and then finds it ``sending``): then its message is updated once sent."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.team_id) == team_id,
+            col(OutboxMessage.post_key) == post_key,
+            col(OutboxMessage.state) == "pending",
+        )
+        .values(payload=dict(payload))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def outbox_keys_like(*, session: Session, team_id: str, prefix: str) -> list[str]:
+    """The post keys of this workspace's outbox rows that start with `prefix`."""
+    statement = select(OutboxMessage.post_key).where(
+        OutboxMessage.team_id == team_id, col(OutboxMessage.post_key).startswith(prefix)
+    )
+    return list(session.exec(statement).all())

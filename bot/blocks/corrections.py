@@ -76,7 +76,8 @@ def recent_outcomes_blocks(
                     confirm=confirm(
                         "Remove this outcome?",
                         "It goes from your record with its reflections; your figures follow. "
-                        "Messages already sent stay as they are.",
+                        "My messages about it (your manager's note too) say it was removed, "
+                        "and a shout-out about it comes down.",
                         ok="Remove",
                         deny="Keep it",
                         style="danger",

@@ -4,7 +4,9 @@
 answer to the click); submitting it saves the correction before the ack (a failure keeps the
 form open with everything in it) and publishes the rep's Home again, the answer they are
 looking at. *Remove* (after Slack's confirm dialog) deletes the outcome and publishes the Home.
-Nothing is posted: the messages already sent stay as they were.
+The messages already posted about the outcome follow (the manager's note, the rep's DMs, a
+shout-out): the use case queues their updates in the same unit of work
+(bot.usecases.correction_updates).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
+from bot.blocks.correction_updates import OUTCOME_GONE_ERROR, outcome_gone_message
 from bot.blocks.debriefs import (
     ALREADY_CALIBRATED,
     CALIBRATE_AGREE_ACTION_ID,
@@ -189,6 +190,8 @@ def reflect_clicked(
             outcome_id=outcome_id,
         )
     if prompt is None:
+        # Removed by its rep since this message was posted (a stale button): nothing to answer.
+        reply_to_click(client, body, outcome_gone_message())
         return
     if isinstance(prompt, NotYours):
         reply_to_click(client, body, not_your_questions(prompt.owner_user_id))
@@ -235,6 +238,10 @@ def reflections_submitted(
         log.exception("reading the debrief failed")
         ack(response_action="errors", errors={error_block: SAVE_FAILED})
         return
+    if owner is None:
+        # Removed by its rep while the form was open: said in the form, nothing saved.
+        ack(response_action="errors", errors={error_block: OUTCOME_GONE_ERROR})
+        return
     if owner != user_id:
         # Another rep's questions (a forged or misrouted form): said in the form, nothing saved.
         ack(response_action="errors", errors={error_block: NOT_YOURS_ERROR})
@@ -264,7 +271,10 @@ def celebration_clicked(
     deps: Deps = context["deps"]
     team_id, user_id = team_id_of(body), body["user"]["id"]
     owner = _owner_of(deps, team_id, outcome_id)
-    if owner is not None and owner != user_id:
+    if owner is None:
+        reply_to_click(client, body, outcome_gone_message())  # removed by its rep: nothing saved
+        return
+    if owner != user_id:
         # Only the rep may say whether their perfect miss or bounce-back is shared.
         reply_to_click(client, body, not_yours_message("choice", owner))
         return
@@ -303,6 +313,8 @@ def take_back_clicked(
             uow, team_id=team_id_of(body), user_id=body["user"]["id"], outcome_id=outcome_id
         )
     if result is None:
+        # Removed by its rep: its shout-out came down with it.
+        reply_to_click(client, body, outcome_gone_message())
         return
     if isinstance(result, NotYours):
         # Only the rep a shout-out is about may take it back (checked in the use case).

@@ -4,8 +4,9 @@ A correction saves the new answers and classifies the outcome again (with the wo
 threshold, as when it was logged), calling off a perfect miss's shout-out still waiting when it
 is no longer one; a removal deletes it with its reflections and its messages
 still waiting in the outbox, and works out again the bounce-back of the win after it. Every
-figure (Home, reviews, charts) is computed from the outcomes, so it follows. Messages already
-in Slack stay as they were.
+figure (Home, reviews, charts) is computed from the outcomes, so it follows. So do the messages
+already posted about it (the manager's note, the rep's DMs, a shout-out): updated, replaced or
+taken down through the outbox, in the same unit of work (bot.usecases.correction_updates).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.domain import (
-    Classification,
+    BounceBack,
     OutcomeEvent,
     OutcomeKind,
     classify_outcome,
@@ -27,10 +28,11 @@ from bot.domain import (
 from bot.domain.corrections import CORRECTION_WINDOW, correctable
 from bot.domain.debriefs import LossSubmission, OutcomeFacts, WinSubmission
 from bot.uow import UnitOfWork
-from bot.usecases.debriefs import facts_of, perfect_miss_key
+from bot.usecases import correction_updates
+from bot.usecases.debriefs import facts_of
 from storage import corrections_queries as cq
 from storage import debriefs_queries as dq
-from storage import outbox_queries, queries
+from storage import queries
 from storage.models import Outcome
 
 # The Home lists this many of the rep's latest outcomes that can still be corrected.
@@ -100,7 +102,11 @@ def _save(uow: UnitOfWork, outcome: Outcome, values: dict[str, object]) -> Corre
     before = facts_of(outcome)
     cq.update_outcome(session=uow.session, outcome_id=outcome.id, values=values)
     uow.session.refresh(outcome)
-    return Corrected(before=before, after=facts_of(outcome))
+    after = facts_of(outcome)
+    correction_updates.follow_correction(
+        uow, team_id=outcome.team_id, outcome_id=outcome.id, before=before, after=after
+    )
+    return Corrected(before=before, after=after)
 
 
 def correct_loss(
@@ -128,19 +134,6 @@ def correct_loss(
             "classification": classification.value,
         },
     )
-    if (
-        corrected.before.classification is Classification.PERFECT_MISS
-        and corrected.after.classification is not Classification.PERFECT_MISS
-    ):
-        # The shout-out the rep agreed to celebrates a perfect miss this no longer is: one
-        # still waiting (for a channel, say) is called off, never posted. One in Slack stays, as
-        # every message sent does; its "Take it back" still works.
-        outbox_queries.cancel_pending(
-            session=uow.session,
-            team_id=team_id,
-            post_key=perfect_miss_key(corrected.after.id),
-            reason="corrected",
-        )
     return corrected
 
 
@@ -188,17 +181,23 @@ def remove_outcome(
         ),
         None,
     )
+    correction_updates.follow_removal(uow, team_id=team_id, facts=facts)
     if later_win is not None and later_win.id is not None:
         events = [OutcomeEvent(kind=OutcomeKind(o.kind), at=o.occurred_at) for o in history]
         bounce = detect_bounce_back(events, later_win.occurred_at)
+        was = (later_win.bounce_back_losses, later_win.bounce_back_recovery_seconds)
         cq.update_outcome(
             session=uow.session,
             outcome_id=later_win.id,
             values={
                 "bounce_back_losses": bounce.losses if bounce else None,
-                "bounce_back_recovery_seconds": (
-                    int(bounce.recovery.total_seconds()) if bounce else None
-                ),
+                "bounce_back_recovery_seconds": _seconds(bounce),
             },
         )
+        if was != (bounce.losses if bounce else None, _seconds(bounce)):
+            correction_updates.follow_bounce_back_change(uow, team_id=team_id, win_id=later_win.id)
     return Removed(facts=facts)
+
+
+def _seconds(bounce: BounceBack | None) -> int | None:
+    return int(bounce.recovery.total_seconds()) if bounce else None

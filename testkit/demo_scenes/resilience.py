@@ -49,7 +49,8 @@ def play(ctx: DemoContext) -> None:
 
 def play_corrections(ctx: DemoContext) -> None:
     """Leo logged Umbrella with one practice ticked in a hurry; in fact all five held. He
-    corrects it from his Home: a perfect miss, and his record follows."""
+    corrects it from his Home: a perfect miss, and his record follows, as do Maya's note and
+    his own DM about it (chat.update through the outbox)."""
     from bot.blocks.corrections import CORRECT_ACTION_ID
 
     t, leo = ctx.transcript, ctx.leo
@@ -67,7 +68,10 @@ def play_corrections(ctx: DemoContext) -> None:
     _click(ctx, leo, CORRECT_ACTION_ID, value)
     view = ctx.wait_for_new(seen, "views.open")[0].response["view"]
     t.show_new_calls()
-    t.say("He ticks all five and saves: Umbrella is a perfect miss now, and his Home follows")
+    t.say(
+        "He ticks all five and saves: Umbrella is a perfect miss now; his Home follows, and so "
+        "do the messages already sent about it (Maya's note and his own DM, updated in place)"
+    )
     seen = len(ctx.standin.calls)
     ctx.transcript.show_reply(
         leo,
@@ -78,4 +82,5 @@ def play_corrections(ctx: DemoContext) -> None:
         ),
     )
     ctx.wait_for_new(seen, "views.publish")
+    ctx.wait_for_new(seen, "chat.update", count=2)
     t.show_new_calls()

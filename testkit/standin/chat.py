@@ -82,11 +82,18 @@ class ChatMethods(StandInState):
         return {"message_ts": self._new_ts()}
 
     def _chat_update(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        """chat.update as https://docs.slack.dev/reference/methods/chat.update documents it:
+        "Only messages posted by the authenticated user are able to be updated using this
+        method ... Bot users may also update the messages they post. Attempting to update other
+        message types will return a cant_update_message error"; message_not_found when "No
+        message exists with the requested timestamp" (a deleted one too)."""
         channel_id = self._known_channel(params.get("channel"))
         ts = params.get("ts")
         stored = self._messages.get((channel_id, str(ts)))
         if stored is None:
             raise SlackApiErrorAnswer("message_not_found")
+        if stored.get("bot_id") != self.bot_id:
+            raise SlackApiErrorAnswer("cant_update_message")
         self._validate_message_content(params)
         updated = {**stored, **self._message_object(params, str(ts))}
         updated["edited"] = {"user": self.bot_user_id, "ts": self._new_ts()}

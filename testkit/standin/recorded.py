@@ -50,6 +50,13 @@ class Recorded(StandInState):
         with self._lock:
             return (channel, ts) in self._messages
 
+    def message_at(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The message as the conversation holds it now (after any chat.update); None once
+        deleted or never posted."""
+        with self._lock:
+            stored = self._messages.get((channel, ts))
+            return json.loads(json.dumps(stored)) if stored is not None else None
+
     def add_message_by_someone_else(self, channel: str, text: str) -> str:
         """A message a person (not the bot) posted in `channel`; its ts."""
         with self._lock:

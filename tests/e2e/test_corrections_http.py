@@ -156,7 +156,8 @@ def test_a_perfect_miss_corrected_away_calls_off_its_waiting_shout_out(
     (saved,) = [o for o in slack.outcomes() if o.id == outcome.id]
     assert saved.classification == "system-miss"
     row = slack.wait_recorded(f"debrief:{outcome.id}:perfect-miss")
-    assert (row.state, row.last_error) == ("failed", "corrected")
+    # Called off as a take-back would be (bot.usecases.correction_updates), never posted.
+    assert (row.state, row.last_error) == ("failed", "taken_back")
 
     slack.set_channel(WINS)
     slack.tick(FakeClock(slack.live.clock()))

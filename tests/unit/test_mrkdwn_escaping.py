@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 import bot.blocks
 from bot.blocks import (
     checkins,
+    correction_updates,
     corrections,
     crm,
     crm_settings,
@@ -477,6 +478,25 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
         corrections.correction_modal(_facts(t, Classification.SYSTEM_MISS)),
         corrections.correction_modal(_facts(t, Classification.LUCKY_HIT, "win")),
     ],
+    # messages already posted about an outcome its rep corrected or removed: the deal's name
+    "correction_updates.removed_manager_note": lambda t: [
+        correction_updates.removed_manager_note(_facts(t, Classification.SYSTEM_MISS), NOW)
+    ],
+    "correction_updates.removed_rep_dm": lambda t: [
+        correction_updates.removed_rep_dm(_facts(t, Classification.LUCKY_HIT, "win"), NOW)
+    ],
+    "correction_updates.with_line": lambda t: [
+        correction_updates.with_line(
+            debriefs.manager_note(_facts(t, Classification.SYSTEM_MISS)),
+            correction_updates.corrected_note_line(_facts(t, Classification.SYSTEM_MISS), NOW),
+        )
+    ],
+    "correction_updates.lessons_kept_renamed": lambda t: [
+        correction_updates.lessons_kept_renamed(
+            debriefs.reflection_saved_dm("Old name", t[:MAX_COMMITMENT], True), t[:MAX_DEAL]
+        )
+        or {}
+    ],
     # resilience support after a losing streak: the latest deal's name is the rep's words
     "resilience.streak_support_dm": lambda t: [
         resilience.streak_support_dm(_streak_support(), latest_deal=t, manager_user_id=MANAGER),
@@ -677,6 +697,9 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "one_on_ones.not_their_manager_message",  # a user id
         "corrections.read_correction_metadata",
         "corrections.refused_message",  # our own words
+        "correction_updates.corrected_note_line",  # a user id and a date
+        "correction_updates.corrected_rep_line",
+        "correction_updates.outcome_gone_message",
         # ids, counts and durations only: the Home lines name people by <@id>
         "resilience.talk_request_note",
         "resilience.talk_requested_reply",

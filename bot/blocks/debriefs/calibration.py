@@ -43,7 +43,10 @@ ALREADY_CALIBRATED = (
     "This deal is already calibrated, and a calibration is given once, so the rep hears it "
     "once. Talk it through with them in your next one-on-one."
 )
-NO_SUCH_OUTCOME = "I can't find that debrief any more (it may have been deleted)."
+NO_SUCH_OUTCOME = (
+    "That outcome isn't in the rep's record any more (they removed it), so there's nothing to "
+    "calibrate and nothing was saved."
+)
 
 
 def _held_text(practices: Mapping[str, bool]) -> str:
