@@ -95,7 +95,7 @@ def crm_status_text(status: CrmStatus) -> str:
         salesforce = (
             f"*Salesforce*: connected ✓, org {status.salesforce_org_id}, endpoint URL "
             f"{_ending(status.salesforce_token_hint)}, owner email field "
-            f"{status.owner_email_field}"
+            f"`{status.owner_email_field}`"
         )
     else:
         salesforce = "*Salesforce*: not connected"
