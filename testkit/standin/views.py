@@ -32,12 +32,22 @@ class ViewsMethods(StandInState):
         return view
 
     def _store_view(
-        self, view: dict[str, Any], *, view_id: str | None = None, root_view_id: str | None = None
+        self,
+        view: dict[str, Any],
+        *,
+        view_id: str | None = None,
+        root_view_id: str | None = None,
+        team_id: str | None = None,
     ) -> dict[str, Any]:
         view_id = view_id or self._new_id("V")
+        # The view belongs to the workspace whose token opened it: its team_id and
+        # app_installed_team_id come back in a click inside it (block_actions' `view`,
+        # https://docs.slack.dev/reference/interaction-payloads/block_actions-payload), and
+        # Bolt authorizes such a click by the view's app_installed_team_id.
+        team_id = team_id or self.team_id
         stored: dict[str, Any] = {
             "id": view_id,
-            "team_id": self.team_id,
+            "team_id": team_id,
             "type": view["type"],
             "blocks": view.get("blocks", []),
             "private_metadata": view.get("private_metadata", ""),
@@ -50,7 +60,7 @@ class ViewsMethods(StandInState):
             "previous_view_id": None,
             "app_id": self.app_id,
             "external_id": view.get("external_id", ""),
-            "app_installed_team_id": self.team_id,
+            "app_installed_team_id": team_id,
             "bot_id": self.bot_id,
         }
         for name in ("title", "submit", "close"):
@@ -79,12 +89,12 @@ class ViewsMethods(StandInState):
     def _views_open(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         self._check_trigger(params.get("trigger_id"))
         view = self._validated_view(params)
-        return {"view": self._store_view(view)}
+        return {"view": self._store_view(view, team_id=self._team_of_token(token))}
 
     def _views_push(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         self._check_trigger(params.get("trigger_id"))
         view = self._validated_view(params, allowed_types=("modal",))
-        return {"view": self._store_view(view)}
+        return {"view": self._store_view(view, team_id=self._team_of_token(token))}
 
     def _views_update(self, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         view_id = params.get("view_id")
