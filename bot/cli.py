@@ -214,6 +214,7 @@ def _crm_endpoints(settings: Settings, runtime: Any) -> tuple[Any, Any]:
 def _routed_crm_endpoints(settings: Settings, runtime: Any) -> tuple[Any, Any]:
     from functools import partial
 
+    from bot.domain.crm_connections import DEFAULT_OWNER_EMAIL_FIELD
     from bot.server import HubSpotEndpoint, SalesforceEndpoint
     from bot.usecases.crm_connections import hubspot_routes, make_cipher, salesforce_route
 
@@ -223,6 +224,11 @@ def _routed_crm_endpoints(settings: Settings, runtime: Any) -> tuple[Any, Any]:
         log.warning(
             "HUBSPOT_ACCESS_TOKEN / SALESFORCE_OUTBOUND_TOKEN are one workspace's; with many "
             "workspaces each connects its own CRM in /rebound settings, and these are ignored"
+        )
+    if settings.salesforce_owner_email_field != DEFAULT_OWNER_EMAIL_FIELD:
+        log.warning(
+            "SALESFORCE_OWNER_EMAIL_FIELD is one workspace's; with many workspaces each sets "
+            "its org's field in /rebound settings (CRM connection), and this is ignored"
         )
     cipher = make_cipher(settings.encryption_key)
     hubspot = None
@@ -240,7 +246,7 @@ def _routed_crm_endpoints(settings: Settings, runtime: Any) -> tuple[Any, Any]:
     salesforce = SalesforceEndpoint(
         token="",
         org_id=None,
-        owner_email_field=settings.salesforce_owner_email_field,
+        owner_email_field=DEFAULT_OWNER_EMAIL_FIELD,  # each route (workspace) has its own
         api_url=settings.salesforce_api_url,
         team_id=None,
         uow=runtime.deps.uow,

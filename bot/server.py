@@ -67,7 +67,7 @@ class SalesforceEndpoint:
 
     token: str  # SALESFORCE_OUTBOUND_TOKEN ("" with many workspaces)
     org_id: str | None  # SALESFORCE_ORG_ID: messages of any other org are refused
-    owner_email_field: str
+    owner_email_field: str  # SALESFORCE_OWNER_EMAIL_FIELD; many workspaces: each route's own
     api_url: str | None  # SALESFORCE_API_URL, or None: the message's PartnerUrl host
     team_id: str | None
     uow: Callable[[], UnitOfWork]
@@ -271,6 +271,7 @@ def salesforce_outbound(
     message lacks it, is read back by the job (bot.jobs.salesforce), not here."""
     token = environ.get("PATH_INFO", "")[len(SALESFORCE_PREFIX) :]
     team_id, org_id = endpoint.team_id, endpoint.org_id
+    owner_email_field = endpoint.owner_email_field
     if team_id is not None:
         if not salesforce_messages.is_token_valid(endpoint.token, token):
             return _json(start_response, 404, {"error": "not found"})
@@ -283,17 +284,17 @@ def salesforce_outbound(
             return _soap(start_response, 503, salesforce_messages.fault("Server", "try again"))
         if route is None:
             return _json(start_response, 404, {"error": "not found"})
-        # The token says which workspace; the message must come from that workspace's org.
+        # The token says which workspace; the message must come from that workspace's org,
+        # whose own formula field holds the owner's email.
         team_id, org_id = route.team_id, route.org_id
+        owner_email_field = route.owner_email_field
     if environ.get("REQUEST_METHOD", "GET") != "POST":
         return _json(start_response, 405, {"error": "Salesforce POSTs its messages here"})
     body = _read_body(environ)
     if body is None:
         return _soap(start_response, 413, salesforce_messages.fault("Client", "too large"))
     try:
-        message = salesforce_messages.parse_message(
-            body, owner_email_field=endpoint.owner_email_field
-        )
+        message = salesforce_messages.parse_message(body, owner_email_field=owner_email_field)
     except salesforce_messages.BadMessage as problem:
         log.warning("refused a Salesforce Outbound Message: %s", problem)
         return _soap(start_response, 400, salesforce_messages.fault("Client", "malformed message"))

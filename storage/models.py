@@ -607,6 +607,9 @@ class CrmConnection(SQLModel, table=True):
     salesforce_org_id: str | None = None  # the 15-character form
     salesforce_token_hash: str | None = None  # hex SHA-256 of the URL's token
     salesforce_token_hint: str | None = None
+    # The Opportunity formula field holding the owner's email, as this org named it; None:
+    # Owner_Email__c (SALESFORCE_OWNER_EMAIL_FIELD is the one-workspace mode's).
+    salesforce_owner_email_field: str | None = None
     updated_by: str | None = None
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -29,11 +29,14 @@ from bot.blocks.kit import (
 )
 from bot.blocks.kit import state as input_state
 from bot.domain.crm_connections import (
+    DEFAULT_OWNER_EMAIL_FIELD,
+    MAX_OWNER_EMAIL_FIELD,
     ORG_ID,
     PORTAL_ID,
     CrmStatus,
     CrmSubmission,
     canonical_org,
+    is_owner_email_field,
 )
 
 CRM_SETTINGS_OPEN_ACTION_ID = "crm_settings_open"
@@ -43,6 +46,7 @@ TOKEN_BLOCK_ID = "crm_hubspot_token"
 SECRET_BLOCK_ID = "crm_hubspot_secret"
 ORG_BLOCK_ID = "crm_salesforce_org"
 NEW_URL_BLOCK_ID = "crm_salesforce_new_url"
+OWNER_FIELD_BLOCK_ID = "crm_salesforce_owner_field"
 NEW_URL_VALUE = "new"
 # Longest values taken: HubSpot private-app tokens and client secrets are far shorter; a paste
 # of something else entirely is refused rather than stored.
@@ -90,7 +94,8 @@ def crm_status_text(status: CrmStatus) -> str:
     if status.salesforce_connected:
         salesforce = (
             f"*Salesforce*: connected ✓, org {status.salesforce_org_id}, endpoint URL "
-            f"{_ending(status.salesforce_token_hint)}"
+            f"{_ending(status.salesforce_token_hint)}, owner email field "
+            f"`{status.owner_email_field}`"
         )
     else:
         salesforce = "*Salesforce*: not connected"
@@ -187,6 +192,18 @@ def crm_settings_modal(status: CrmStatus) -> dict[str, Any]:
             "this workspace's Outbound Message endpoint URL and shows it once. Leave empty to "
             "disconnect Salesforce.",
         ),
+        input_block(
+            OWNER_FIELD_BLOCK_ID,
+            "Owner email field",
+            _text_input(
+                status.salesforce_owner_email_field,
+                placeholder=DEFAULT_OWNER_EMAIL_FIELD,
+                max_length=MAX_OWNER_EMAIL_FIELD,
+            ),
+            optional=True,
+            hint="The API name of the Opportunity formula field holding the owner's email "
+            f"(Setup → Object Manager → Opportunity → Fields). Empty: {DEFAULT_OWNER_EMAIL_FIELD}.",
+        ),
     ]
     if status.salesforce_connected:
         choice = option("Make a new endpoint URL", NEW_URL_VALUE)
@@ -254,6 +271,18 @@ def parse_crm_submission(
             "That isn't an org id: Setup → Company Information shows it (15 or 18 characters, "
             "starting 00D)."
         )
+    owner_field = _value(values, OWNER_FIELD_BLOCK_ID)
+    if owner_field and not is_owner_email_field(owner_field):
+        errors[OWNER_FIELD_BLOCK_ID] = (
+            "That isn't a custom field's API name: letters, digits and underscores, starting "
+            f"with a letter and ending in __c, e.g. {DEFAULT_OWNER_EMAIL_FIELD} (Object "
+            "Manager → Opportunity → Fields shows it as Field Name)."
+        )
+    elif owner_field and not org and owner_field != status.salesforce_owner_email_field:
+        # A field typed for no org would be dropped; the one shown goes with a disconnect.
+        errors[OWNER_FIELD_BLOCK_ID] = (
+            "Add the org id too: the field is read from that org's Outbound Messages."
+        )
     chosen = input_state(values, NEW_URL_BLOCK_ID).get("selected_options") or []
     new_url = any(isinstance(o, dict) and o.get("value") == NEW_URL_VALUE for o in chosen)
     if errors:
@@ -265,6 +294,7 @@ def parse_crm_submission(
             hubspot_secret=secret or None,
             salesforce_org_id=canonical_org(org) if org else None,
             new_salesforce_token=new_url,
+            salesforce_owner_email_field=(owner_field or None) if org else None,
         ),
         {},
     )

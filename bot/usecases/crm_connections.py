@@ -17,7 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.crm.salesforce import token_digest
-from bot.domain.crm_connections import CrmStatus, CrmSubmission, hint_of
+from bot.domain.crm_connections import (
+    DEFAULT_OWNER_EMAIL_FIELD,
+    CrmStatus,
+    CrmSubmission,
+    hint_of,
+)
 from bot.uow import UnitOfWork
 from storage import crm_connection_queries as queries
 from storage.models import CrmConnection
@@ -46,6 +51,7 @@ def _status(row: CrmConnection | None, *, global_hubspot_secret: bool) -> CrmSta
         hubspot_secret_hint=row.hubspot_secret_hint,
         salesforce_org_id=row.salesforce_org_id,
         salesforce_token_hint=row.salesforce_token_hint,
+        salesforce_owner_email_field=row.salesforce_owner_email_field,
         global_hubspot_secret=global_hubspot_secret,
     )
 
@@ -120,8 +126,10 @@ def _save_salesforce(row: CrmConnection, submission: CrmSubmission) -> str | Non
     org = submission.salesforce_org_id
     if org is None:
         row.salesforce_org_id = row.salesforce_token_hash = row.salesforce_token_hint = None
+        row.salesforce_owner_email_field = None
         return None
     row.salesforce_org_id = org
+    row.salesforce_owner_email_field = submission.salesforce_owner_email_field
     if row.salesforce_token_hash is not None and not submission.new_salesforce_token:
         return None
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -155,6 +163,8 @@ def hubspot_routes(
 class OrgRoute:
     team_id: str
     org_id: str  # the 15-character form
+    # The org's own owner-email formula field, read from its messages (bot.server).
+    owner_email_field: str = DEFAULT_OWNER_EMAIL_FIELD
 
 
 def salesforce_route(uow: UnitOfWork, token: str) -> OrgRoute | None:
@@ -165,7 +175,11 @@ def salesforce_route(uow: UnitOfWork, token: str) -> OrgRoute | None:
     row = queries.by_salesforce_token_hash(session=uow.session, token_hash=token_digest(token))
     if row is None or row.salesforce_org_id is None:
         return None
-    return OrgRoute(row.team_id, row.salesforce_org_id)
+    return OrgRoute(
+        row.team_id,
+        row.salesforce_org_id,
+        row.salesforce_owner_email_field or DEFAULT_OWNER_EMAIL_FIELD,
+    )
 
 
 def hubspot_access_token(uow: UnitOfWork, *, team_id: str, cipher: TokenCipher) -> str | None:

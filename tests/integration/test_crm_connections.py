@@ -155,3 +155,31 @@ def test_one_notification_id_in_two_workspaces_is_stored_for_each(uow: UnitOfWor
         found = uow.session.exec(select(CrmDeal).where(CrmDeal.event_key == "777")).all()
         teams = {r.team_id for r in found}
     assert teams == {ALPHA, BETA}
+
+
+def test_each_org_has_its_own_owner_email_field(uow: UnitOfWork) -> None:
+    org_b = "00D8a000000BBBB"
+    saved_a = save(uow, ALPHA, CrmSubmission(salesforce_org_id=ORG_A))
+    saved_b = save(
+        uow,
+        BETA,
+        CrmSubmission(salesforce_org_id=org_b, salesforce_owner_email_field="Rep_Email__c"),
+    )
+    assert isinstance(saved_a, Saved) and isinstance(saved_b, Saved)
+    assert saved_a.salesforce_endpoint and saved_b.salesforce_endpoint
+    assert saved_b.status.owner_email_field == "Rep_Email__c"
+    assert saved_a.status.owner_email_field == "Owner_Email__c"  # none given: the default
+    token_a, token_b = (s.salesforce_endpoint.rsplit("/", 1)[1] for s in (saved_a, saved_b))
+    with uow:
+        route_a, route_b = salesforce_route(uow, token_a), salesforce_route(uow, token_b)
+    assert route_a is not None and route_a.owner_email_field == "Owner_Email__c"
+    assert route_b is not None and route_b.owner_email_field == "Rep_Email__c"
+    # Changed, it is used from the next message on; disconnected, it goes with the org.
+    save(uow, BETA, CrmSubmission(salesforce_org_id=org_b, salesforce_owner_email_field="X__c"))
+    with uow:
+        route_b = salesforce_route(uow, token_b)
+    assert route_b is not None and route_b.owner_email_field == "X__c"
+    save(uow, BETA, CrmSubmission())
+    with uow:
+        row = uow.session.get(CrmConnection, BETA)
+        assert row is not None and row.salesforce_owner_email_field is None
