@@ -204,7 +204,7 @@ def test_a_loss_calibrated_into_a_perfect_miss_is_asked_once_and_counted(
     seen = slack.mark()
     calibration_dm = _calibrate(slack, outcome, note, ALL_PRACTICES)
     text = _text(calibration_dm)
-    assert "Your manager sees a perfect miss here" in text
+    assert "Now that it reads as a perfect miss, shall we celebrate it?" in text
     assert f"<#{WINS}>" in text and CELEBRATE_YES_ACTION_ID in text
     assert "&lt;!channel&gt;" in text and "<!channel>" not in text
 

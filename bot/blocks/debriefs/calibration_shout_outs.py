@@ -123,6 +123,10 @@ def calibration_shout_out_blocks(
         return celebrate_ask_blocks(
             facts.id,
             where=where,
-            lead="Your manager sees a perfect miss here: a win, masquerading as a loss. ",
+            question=(
+                "Now that it reads as a perfect miss, shall we celebrate it? I'd post a "
+                f"shout-out in {where} naming what your manager saw you do right. The amount "
+                "is never shared. Your call."
+            ),
         )
     return []

@@ -85,12 +85,16 @@ def _acknowledgement(facts: OutcomeFacts) -> str:
     )
 
 
-def celebrate_ask_blocks(outcome_id: int, *, where: str, lead: str = "") -> list[dict[str, Any]]:
+def celebrate_ask_blocks(
+    outcome_id: int, *, where: str, question: str | None = None
+) -> list[dict[str, Any]]:
     """ "Celebrate the perfect miss?" and its two buttons (the rep's consent, seed 002's
-    "Celebrate the perfect miss" asked, never assumed). `where` is mrkdwn (a channel link)."""
+    "Celebrate the perfect miss" asked, never assumed). `where` is mrkdwn (a channel link);
+    `question` replaces the words (they must say where and that the amount stays private)."""
     ask = section(
-        f"{lead}Celebrate the perfect miss? I'd post a shout-out in {where} naming what you "
-        "did right. The amount is never shared. Your call."
+        question
+        or f"Celebrate the perfect miss? I'd post a shout-out in {where} naming what you did "
+        "right. The amount is never shared. Your call."
     )
     ask["block_id"] = CELEBRATE_ASK_BLOCK_ID
     return [
