@@ -25,7 +25,7 @@ from bot.domain.calibration import (
 )
 from bot.domain.debriefs import OutcomeFacts
 from bot.uow import UnitOfWork, to_user
-from bot.usecases.calibration_shout_outs import follow_up_calibration
+from bot.usecases.calibration_shout_outs import follow_up_calibration, lock_before_calibration
 from bot.usecases.debriefs import facts_of, queue_calibrated_note
 from storage import debriefs_queries as dq
 from storage import queries
@@ -120,6 +120,7 @@ def record_calibration(
             threshold=workspace.strong_process_threshold,
             now=now,
         )
+    lock_before_calibration(uow, outcome)
     saved = dq.record_calibration(
         session=uow.session,
         team_id=team_id,

@@ -90,6 +90,19 @@ def queue_ask_withdrawn(
     )
 
 
+def lock_before_calibration(uow: UnitOfWork, outcome: Outcome) -> None:
+    """Called before the calibration is written: when it may withdraw the question, hold the
+    rep's debrief DM's outbox row first. The dispatcher that records that DM as sent updates
+    the row and then the outcome (its on_sent hook); taking them in the same order here means
+    the two wait for each other instead of deadlocking, and whichever comes second sees what
+    the first wrote (so the question is withdrawn once, by one of them)."""
+    if outcome.id is None or outcome.classification != Classification.PERFECT_MISS.value:
+        return
+    dq.sent_post_locked(
+        session=uow.session, team_id=outcome.team_id, post_key=rep_dm_key(outcome.id)
+    )
+
+
 def follow_up_calibration(
     uow: UnitOfWork, outcome: Outcome, calibration: Calibration
 ) -> ShoutOutFollowUp:
