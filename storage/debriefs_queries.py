@@ -61,6 +61,12 @@ def insert_outcome(*, session: Session, values: Mapping[str, Any]) -> Outcome | 
     return session.exec(statement).one()
 
 
+def counted_classification() -> Any:
+    """An outcome's classification as Rebound counts it: the manager's calibrated one where it
+    exists, else the rep's own (as storage.goals_queries counts reviews and Home)."""
+    return sql_func.coalesce(col(Outcome.calibrated_classification), col(Outcome.classification))
+
+
 def get_outcome(*, session: Session, team_id: str, outcome_id: int) -> Outcome | None:
     outcome = session.get(Outcome, outcome_id)
     if outcome is None or outcome.team_id != team_id:
@@ -90,7 +96,10 @@ def record_celebration_consent(
             col(Outcome.team_id) == team_id,
             col(Outcome.user_id) == user_id,
             or_(
-                col(Outcome.classification) == "perfect-miss",
+                # A perfect miss as counted now: a loss the manager calibrated out of it can
+                # no longer be agreed to (checked in the write, so a click racing the
+                # calibration loses), one calibrated into it can.
+                counted_classification() == "perfect-miss",
                 col(Outcome.bounce_back_offered_at).is_not(None),
             ),
             col(Outcome.celebrate_consent).is_(None),
@@ -176,6 +185,7 @@ def celebrations_due(
             col(Outcome.celebrate_consent).is_(True),
             col(Outcome.celebration_posted_at).is_(None),
             col(Outcome.shout_out_taken_back_at).is_(None),
+            counted_classification() == "perfect-miss",
             col(Workspace.recognition_channel_id).is_not(None),
             _worth_trying(
                 col(Outcome.celebration_failed_channel_id), col(Outcome.celebration_failed_at), now
@@ -254,6 +264,22 @@ def sent_manager_note(*, session: Session, team_id: str, outcome_id: int) -> tup
             OutboxMessage.team_id == team_id,
             OutboxMessage.post_key == f"debrief:{outcome_id}:manager",
         )
+    ).first()
+    if row is None or row.state != "sent" or not row.sent_channel or not row.sent_ts:
+        return None
+    return row.sent_channel, row.sent_ts
+
+
+def sent_post_locked(*, session: Session, team_id: str, post_key: str) -> tuple[str, str] | None:
+    """(channel, ts) of a message the outbox sent, to update it in place; None while it isn't
+    in Slack (or never will be). The row is locked first (PostgreSQL: FOR UPDATE), so a
+    dispatcher recording it as sent right now is waited for: either this sees it sent, or the
+    dispatcher's hook, running after, sees what this transaction wrote."""
+    row = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.team_id == team_id, OutboxMessage.post_key == post_key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).first()
     if row is None or row.state != "sent" or not row.sent_channel or not row.sent_ts:
         return None

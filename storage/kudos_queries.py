@@ -193,13 +193,17 @@ def consented_perfect_misses_between(
     *, session: Session, team_id: str, start: datetime, end: datetime
 ) -> list[Outcome]:
     """Perfect misses that occurred in [start, end) whose reps agreed to have them celebrated
-    (and didn't take it back)."""
+    (and didn't take it back), counted by the manager's calibration where there is one: a loss
+    calibrated out of a perfect miss is not one in the digest, even when its shout-out stays
+    up; one calibrated into it is, once the rep agreed."""
     statement = (
         select(Outcome)
         .where(
             Outcome.team_id == team_id,
             Outcome.kind == "loss",
-            Outcome.classification == "perfect-miss",
+            # As counted: the manager's calibrated classification where there is one.
+            func.coalesce(Outcome.calibrated_classification, Outcome.classification)
+            == "perfect-miss",
             col(Outcome.celebrate_consent).is_(True),
             col(Outcome.shout_out_taken_back_at).is_(None),
             col(Outcome.occurred_at) >= start,

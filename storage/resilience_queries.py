@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage.models import Member, Outcome
+from storage.models import Member, Outcome, Workspace
 
 
 def lock_rep(*, session: Session, team_id: str, user_id: str) -> None:
@@ -35,3 +35,32 @@ def recent_outcomes(
         .limit(limit)
     )
     return [(int(i), str(kind), at) for i, kind, at in session.exec(statement).all() if i]
+
+
+def reps_with_losses_since(*, session: Session, team_id: str, since: datetime) -> list[str]:
+    """The reps with a loss on or after `since` who are still in the workspace (no member row
+    marked deleted), by user id: the only reps who can be on a current losing streak recent
+    enough to bring support up when the streak setting is lowered."""
+    gone = select(Member.user_id).where(Member.team_id == team_id, col(Member.deleted).is_(True))
+    statement = (
+        select(Outcome.user_id)
+        .where(
+            Outcome.team_id == team_id,
+            Outcome.kind == "loss",
+            col(Outcome.occurred_at) >= since,
+            col(Outcome.user_id).not_in(gone),
+        )
+        .distinct()
+        .order_by(col(Outcome.user_id))
+    )
+    return [str(user_id) for user_id in session.exec(statement).all()]
+
+
+def support_streak(*, session: Session, team_id: str, default: int) -> int:
+    """The workspace's streak setting as committed now: a column read, not the Workspace object
+    the session may already hold (read earlier in the transaction, before a settings save
+    committed: the identity map would keep its old value)."""
+    value = session.exec(
+        select(Workspace.support_streak).where(Workspace.team_id == team_id)
+    ).first()
+    return int(value) if value is not None else default

@@ -120,11 +120,12 @@ def _losing_runs(ordered: Sequence[StreakOutcome]) -> list[list[StreakOutcome]]:
     return runs
 
 
-def support_due(history: Sequence[StreakOutcome], *, streak: int) -> StreakSupport | None:
-    """The support a rep's newest outcome brings: when it is the loss that makes their current
-    run of losses exactly `streak` long (once per streak: the 4th loss of a streak of three
-    brings nothing more, and a win starts the count again). The practice and the question
-    rotate with the number of the rep's earlier streaks that reached `streak`."""
+def support_reached(history: Sequence[StreakOutcome], *, streak: int) -> StreakSupport | None:
+    """The support of the rep's current run of losses when it is at least `streak` long: what a
+    run that grew past the setting brings when an admin lowers the setting to its length or
+    below (the run is named by its first loss, like `support_due`'s, so a run that brought
+    support before is the same streak: its post keys keep it to one DM). None when the rep's
+    newest outcome is a win or the run is shorter."""
     if streak < 1:
         raise ValueError(f"streak must be at least 1, got {streak}")
     ordered = _in_order(history)
@@ -132,7 +133,7 @@ def support_due(history: Sequence[StreakOutcome], *, streak: int) -> StreakSuppo
         return None
     runs = _losing_runs(ordered)
     current = runs[-1]
-    if len(current) != streak:
+    if len(current) < streak:
         return None
     earlier = sum(1 for run in runs[:-1] if len(run) >= streak)
     return StreakSupport(
@@ -142,6 +143,15 @@ def support_due(history: Sequence[StreakOutcome], *, streak: int) -> StreakSuppo
         practice=RESILIENCE_PRACTICES[earlier % len(RESILIENCE_PRACTICES)],
         question=ONE_ON_ONE_QUESTIONS[earlier % len(ONE_ON_ONE_QUESTIONS)],
     )
+
+
+def support_due(history: Sequence[StreakOutcome], *, streak: int) -> StreakSupport | None:
+    """The support a rep's newest outcome brings: when it is the loss that makes their current
+    run of losses exactly `streak` long (once per streak: the 4th loss of a streak of three
+    brings nothing more, and a win starts the count again). The practice and the question
+    rotate with the number of the rep's earlier streaks that reached `streak`."""
+    support = support_reached(history, streak=streak)
+    return support if support is not None and support.losses == streak else None
 
 
 @dataclass(frozen=True)

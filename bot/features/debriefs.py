@@ -41,6 +41,7 @@ from bot.blocks.debriefs import (
     WON_CALLBACK_ID,
     already_reflected_modal,
     already_taken_back,
+    ask_withdrawn_blocks,
     calibration_modal,
     consent_recorded_blocks,
     lessons_message,
@@ -82,7 +83,7 @@ from bot.usecases import calibration as calibrations
 from bot.usecases import debriefs as usecases
 from bot.usecases import lessons
 from bot.usecases.calibration import Calibrated, Refusal
-from bot.usecases.debriefs import TakenBack
+from bot.usecases.debriefs import CelebrationWithdrawn, TakenBack
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -286,6 +287,14 @@ def celebration_clicked(
             outcome_id=outcome_id,
             consent=action.get("action_id") == CELEBRATE_YES_ACTION_ID,
         )
+    if isinstance(state, CelebrationWithdrawn):
+        # The manager calibrated it out of a perfect miss: nothing was recorded, and the
+        # buttons give way to why (the outbox's update of this DM may not have landed yet).
+        manager = state.manager_user_id
+        _update_clicked_message(
+            body, lambda blocks: ask_withdrawn_blocks(blocks, manager_user_id=manager)
+        )
+        return
     if state is None or state.consent is None:
         return
     _update_clicked_message(

@@ -5,7 +5,8 @@ From the manager's note a manager either agrees with the rep's score or says whi
 they saw hold, in one sentence. Either way, in one unit of work: the calibration is saved on
 the outcome beside the rep's own view (once: a second calibration is refused, so the rep hears
 it once), the rep's private DM with the manager's view is queued, and so is the chat.update of
-the manager's note that swaps its buttons for what was decided. Only the rep's manager, or an
+the manager's note that swaps its buttons for what was decided, and what it changes about a
+perfect-miss shout-out (bot.usecases.calibration_shout_outs). Only the rep's manager, or an
 admin, may calibrate; that is checked here, when it is saved, not only when the button shows.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.blocks.debriefs import calibration_rep_dm
+from bot.blocks.debriefs import calibration_rep_dm, calibration_shout_out_blocks
 from bot.domain import Classification
 from bot.domain.calibration import (
     Calibration,
@@ -24,6 +25,7 @@ from bot.domain.calibration import (
 )
 from bot.domain.debriefs import OutcomeFacts
 from bot.uow import UnitOfWork, to_user
+from bot.usecases.calibration_shout_outs import follow_up_calibration, lock_before_calibration
 from bot.usecases.debriefs import facts_of, queue_calibrated_note
 from storage import debriefs_queries as dq
 from storage import queries
@@ -118,6 +120,7 @@ def record_calibration(
             threshold=workspace.strong_process_threshold,
             now=now,
         )
+    lock_before_calibration(uow, outcome)
     saved = dq.record_calibration(
         session=uow.session,
         team_id=team_id,
@@ -134,12 +137,22 @@ def record_calibration(
     )
     if not saved:  # another request calibrated it between our read and our write
         return Refusal.ALREADY_CALIBRATED
+    # Read again after the write: a consent click that committed while it waited on the row's
+    # lock is seen, so its shout-out is held back or left up, never missed.
+    uow.session.refresh(outcome)
+    follow_up = follow_up_calibration(uow, outcome, calibration)
     uow.outbox.add(
         team_id=team_id,
         post_key=calibration_post_key(outcome.id),
         kind=CALIBRATION_REP_DM,
         to=to_user(outcome.user_id),
-        message=calibration_rep_dm(facts, calibration),
+        message=calibration_rep_dm(
+            facts,
+            calibration,
+            shout_out=calibration_shout_out_blocks(
+                follow_up.change, facts, channel_id=follow_up.channel_id
+            ),
+        ),
     )
     note_at = dq.sent_manager_note(session=uow.session, team_id=team_id, outcome_id=outcome.id)
     if note_at is not None:  # else the note's own on_sent hook queues it (bot.usecases.debriefs)

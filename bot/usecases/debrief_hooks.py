@@ -22,6 +22,10 @@ from bot.uow import (
     add_to_outbox,
     to_user,
 )
+
+# The module, not its names: it imports bot.usecases.debriefs, which imports this module last,
+# so whichever of the two is imported first, the other may be half-loaded here.
+from bot.usecases import calibration_shout_outs
 from bot.usecases.debriefs import (
     BOUNCE_BACK,
     MANAGER_NOTE,
@@ -68,6 +72,13 @@ def _rep_dm_sent(
     if outcome is not None and outcome.id is not None:
         asked = now if outcome.kind == OutcomeKind.LOSS.value else None
         dq.finish_rep_dm(session=session, outcome_id=outcome.id, questions_sent_at=asked)
+        # Calibrated out of a perfect miss before this DM was in Slack: its question
+        # "Celebrate the perfect miss?" is withdrawn now, once (its post key).
+        calibration = calibration_shout_outs.ask_withdrawal_due(outcome)
+        if calibration is not None and channel and ts:
+            calibration_shout_outs.queue_ask_withdrawn(
+                session, now, outcome, calibration, channel, ts
+            )
 
 
 def _rep_dm_failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> None:

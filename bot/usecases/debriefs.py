@@ -95,6 +95,15 @@ class CelebrationState:
         return self.facts.kind == OutcomeKind.WIN.value
 
 
+@dataclass(frozen=True)
+class CelebrationWithdrawn:
+    """The rep answered "Celebrate the perfect miss?" after their manager calibrated the loss
+    out of a perfect miss: nothing is recorded and nothing can post."""
+
+    facts: OutcomeFacts
+    manager_user_id: str
+
+
 class TakenBack(Enum):
     """What "Take it back" did."""
 
@@ -312,26 +321,28 @@ def choose_celebration(
     outcome_id: int,
     consent: bool,
     now: datetime,
-) -> CelebrationState | None:
+) -> CelebrationState | CelebrationWithdrawn | None:
     """Record the rep's answer to "celebrate this perfect miss?" or "share this bounce-back?";
     None when the outcome is not theirs, or neither (a bounce-back the rep was never asked
     about, its streak too short). A second click keeps the first answer."""
     outcome = dq.get_outcome(session=session, team_id=team_id, outcome_id=outcome_id)
-    if (
-        outcome is None
-        or outcome.user_id != user_id
-        or (
-            outcome.classification != Classification.PERFECT_MISS.value
-            and outcome.bounce_back_offered_at is None
-        )
-    ):
+    if outcome is None or outcome.user_id != user_id:
         return None
+    if outcome.bounce_back_offered_at is None and not _asked_perfect_miss(outcome):
+        # A loss its manager calibrated out of a perfect miss: the question is withdrawn.
+        return _withdrawn(outcome)
     first_answer = dq.record_celebration_consent(
         session=session, team_id=team_id, outcome_id=outcome_id, user_id=user_id, consent=consent
     )
     if first_answer and consent and outcome.kind == OutcomeKind.WIN.value:
         dq.mark_bounce_back_agreed(session=session, outcome_id=outcome_id, now=now)
     session.refresh(outcome)
+    if not first_answer and outcome.celebrate_consent is None:
+        # The write found it calibrated out of a perfect miss meanwhile (a calibration that
+        # committed while this click waited on the row): withdrawn, as above.
+        withdrawn = _withdrawn(outcome)
+        if withdrawn is not None:
+            return withdrawn
     workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
     win = outcome.kind == OutcomeKind.WIN.value
     failed_channel, failed_at = (
@@ -340,7 +351,7 @@ def choose_celebration(
         else (outcome.celebration_failed_channel_id, outcome.celebration_failed_at)
     )
     return CelebrationState(
-        facts=facts_of(outcome),
+        facts=counted_facts(outcome),
         consent=outcome.celebrate_consent,
         channel_id=workspace.recognition_channel_id,
         posted=not win and outcome.celebration_posted_at is not None,
@@ -350,6 +361,41 @@ def choose_celebration(
             else None
         ),
         first_answer=first_answer,
+    )
+
+
+def _asked_perfect_miss(outcome: Outcome) -> bool:
+    """The loss is a perfect miss as Rebound counts it (the manager's calibration where there is
+    one), so the rep's yes or no to its shout-out stands."""
+    return outcome.kind == OutcomeKind.LOSS.value and (
+        (outcome.calibrated_classification or outcome.classification)
+        == Classification.PERFECT_MISS.value
+    )
+
+
+def _withdrawn(outcome: Outcome) -> CelebrationWithdrawn | None:
+    calibration = calibration_of(outcome)
+    if (
+        calibration is None
+        or outcome.kind != OutcomeKind.LOSS.value
+        or outcome.classification != Classification.PERFECT_MISS.value
+        or calibration.classification is Classification.PERFECT_MISS
+        or outcome.celebrate_consent is not None  # answered before the calibration
+    ):
+        return None
+    return CelebrationWithdrawn(
+        facts=facts_of(outcome), manager_user_id=calibration.manager_user_id
+    )
+
+
+def counted_facts(outcome: Outcome) -> OutcomeFacts:
+    """The outcome as Rebound counts it: the manager's practices and classification where they
+    calibrated it (a shout-out names what the manager saw held), else the rep's own."""
+    facts, calibration = facts_of(outcome), calibration_of(outcome)
+    if calibration is None:
+        return facts
+    return replace(
+        facts, classification=calibration.classification, practices=dict(calibration.practices)
     )
 
 
@@ -611,7 +657,7 @@ def record_reflections(
 
 def record_celebration_choice(
     uow: UnitOfWork, *, team_id: str, user_id: str, outcome_id: int, consent: bool
-) -> CelebrationState | None:
+) -> CelebrationState | CelebrationWithdrawn | None:
     """Record the rep's answer to "celebrate this perfect miss?" (or "share this bounce-back?")
     and queue what follows: the shout-out (consent), and the DM telling the rep how it went.
     The DM says where the shout-out went up, so when it can be tried now it is queued by the
@@ -624,6 +670,8 @@ def record_celebration_choice(
         consent=consent,
         now=uow.now(),
     )
+    if isinstance(state, CelebrationWithdrawn):
+        return state  # calibrated out of a perfect miss: nothing to record or post
     if state is None or state.consent is None or not state.first_answer:
         return state  # a double click: the first request queued it all
     facts = state.facts

@@ -11,10 +11,17 @@ send. The rep's "I'd like to talk" click queues the manager's note the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.blocks.resilience import streak_manager_prompt, streak_support_dm, talk_request_note
 from bot.domain import OutcomeKind
-from bot.domain.resilience import StreakOutcome, StreakSupport, support_due
+from bot.domain.resilience import (
+    DEFAULT_SUPPORT_STREAK,
+    StreakOutcome,
+    StreakSupport,
+    support_due,
+    support_reached,
+)
 from bot.uow import UnitOfWork, to_user
 from storage import debriefs_queries as dq
 from storage import queries
@@ -28,6 +35,10 @@ STREAK_REP_DM, STREAK_MANAGER_PROMPT, TALK_REQUEST = (
 )
 # Enough history for the longest streak the setting allows and the rotation of practices.
 RECENT_OUTCOMES = 200
+# Lowering the setting brings support to reps already on a streak that long, when its latest
+# loss is this recent: a run of losses nobody has added to for a month is not brought up out of
+# the blue by an admin's settings change (the next loss, if any, is judged as usual).
+LOWERED_STREAK_RECENCY = timedelta(days=30)
 
 
 def streak_key(user_id: str, first_loss_id: int, what: str) -> str:
@@ -55,12 +66,24 @@ def queue_streak_support(
     """Called in the unit of work that saved a loss: queue the streak's support when this loss
     completed it. None when it didn't (shorter, longer, or ended)."""
     rq.lock_rep(session=uow.session, team_id=team_id, user_id=user_id)
-    workspace = queries.get_or_create_workspace(session=uow.session, team_id=team_id)
-    support = support_due(_history(uow, team_id, user_id), streak=workspace.support_streak)
+    # Read after the lock, fresh: a settings save that lowered the streak and committed while
+    # this waited is seen (queue_support_for_lowered_streak covers the other order).
+    streak = rq.support_streak(session=uow.session, team_id=team_id, default=DEFAULT_SUPPORT_STREAK)
+    support = support_due(_history(uow, team_id, user_id), streak=streak)
     if support is None:
         return None
+    _queue_support(uow, team_id, user_id, support, latest_deal)
+    return support
+
+
+def _queue_support(
+    uow: UnitOfWork, team_id: str, user_id: str, support: StreakSupport, latest_deal: str
+) -> bool:
+    """The rep's DM and their manager's prompt, under the streak's post keys (the rep and the
+    streak's first loss): however often or wherever this runs, each goes out once per streak.
+    True when the rep's DM was new."""
     manager = _manager_id(uow, team_id, user_id)
-    uow.outbox.add(
+    added = uow.outbox.add(
         team_id=team_id,
         post_key=streak_key(user_id, support.first_loss_id, "rep"),
         kind=STREAK_REP_DM,
@@ -75,7 +98,38 @@ def queue_streak_support(
             to=to_user(manager),
             message=streak_manager_prompt(support, rep_user_id=user_id, latest_deal=latest_deal),
         )
-    return support
+    return added
+
+
+def queue_support_for_lowered_streak(
+    uow: UnitOfWork, *, team_id: str, old_streak: int, new_streak: int
+) -> int:
+    """Called in the unit of work that saves the settings: when the admin lowered the streak
+    setting, the reps already on a run of losses at least the new length (its latest loss
+    recent, LOWERED_STREAK_RECENCY) get the support they would have had, had the setting been
+    this low when their loss came in. Raising it (or keeping it) sends nothing. A streak that
+    had its support already, at the old length or an earlier save, is the same streak (named
+    by its first loss): its post keys keep it to one DM and one prompt. Returns how many reps
+    got a new DM.
+
+    Each rep's row is locked before their history is read, as a loss's save does (bot.usecases.
+    resilience.queue_streak_support): a loss saved at the same moment either is seen here, or
+    its own save reads the new setting, so the streak is not missed between the two."""
+    if new_streak >= old_streak:
+        return 0
+    since = uow.now() - LOWERED_STREAK_RECENCY
+    queued = 0
+    for user_id in rq.reps_with_losses_since(session=uow.session, team_id=team_id, since=since):
+        rq.lock_rep(session=uow.session, team_id=team_id, user_id=user_id)
+        history = _history(uow, team_id, user_id)
+        support = support_reached(history, streak=new_streak)
+        if support is None:
+            continue
+        newest = max(history, key=lambda o: (o.at, o.id))
+        latest = dq.get_outcome(session=uow.session, team_id=team_id, outcome_id=newest.id)
+        deal = latest.deal if latest is not None else ""
+        queued += _queue_support(uow, team_id, user_id, support, deal)
+    return queued
 
 
 @dataclass(frozen=True)

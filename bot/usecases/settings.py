@@ -7,6 +7,7 @@ from sqlmodel import Session
 from bot.blocks.settings import settings_saved_message
 from bot.domain.settings import CurrentSettings, SettingsSubmission
 from bot.uow import UnitOfWork, to_user
+from bot.usecases.resilience import queue_support_for_lowered_streak
 from storage import queries
 
 SETTINGS_SAVED = "settings_saved"
@@ -120,8 +121,18 @@ def record_settings(
     submission_key: str,
 ) -> None:
     """Save the settings (SettingsChanged as `save_settings`) and queue the admin's "settings
-    saved" DM in the same transaction: the DM goes out once, and only for a save that holds."""
+    saved" DM in the same transaction: the DM goes out once, and only for a save that holds.
+    A lowered streak setting brings its support, in the same transaction, to the reps already
+    on a streak that long (bot.usecases.resilience; raising it sends nothing)."""
+    old_streak = queries.get_or_create_workspace(
+        session=uow.session, team_id=team_id
+    ).support_streak
     save_settings(session=uow.session, team_id=team_id, submission=submission, version=version)
+    new_streak = submission.more.get("support_streak")
+    if isinstance(new_streak, int):
+        queue_support_for_lowered_streak(
+            uow, team_id=team_id, old_streak=old_streak, new_streak=new_streak
+        )
     uow.outbox.add(
         team_id=team_id,
         # The version a save starts from is claimed once (claim_settings_version), so one key

@@ -1,7 +1,8 @@
-"""Demo scenes of debriefs: a perfect miss celebrated, reflections, a reminder, a bounce-back
-shared with the rep's yes and taken back, and the lessons search. Starts where the foundation
-left off (Monday morning, Maya managing Leo and Priya, #wins as the recognition channel) and
-ends on Tuesday around noon."""
+"""Demo scenes of debriefs: a perfect miss celebrated, a manager's calibration (which makes
+another loss a perfect miss, celebrated with the rep's yes), reflections, a reminder, a
+bounce-back shared with the rep's yes and taken back, and the lessons search. Starts where the
+foundation left off (Monday morning, Maya managing Leo and Priya, #wins as the recognition
+channel) and ends on Tuesday around noon."""
 
 from __future__ import annotations
 
@@ -141,7 +142,7 @@ def _calibrate(ctx: DemoContext, maya: str, note: RecordedCall) -> None:
     }
     t.say("She writes it and submits: Priya gets her view privately, the note loses its buttons")
     seen = len(ctx.standin.calls)
-    _submit(ctx, maya, view, values, dms=1)
+    (priya_dm,) = _submit(ctx, maya, view, values, dms=1)
     ctx.wait_for_new(seen, "chat.update")
     t.show_new_calls()
     t.say("Maya clicks “Agree” on the old note too: a calibration is given once")
@@ -149,6 +150,15 @@ def _calibrate(ctx: DemoContext, maya: str, note: RecordedCall) -> None:
     _click(ctx, maya, CALIBRATE_AGREE_ACTION_ID, outcome_id, note)
     ctx.wait_for_new(seen, "chat.postEphemeral")
     t.show_new_calls()
+
+    # Calibrated into a perfect miss, Initech is Priya's to celebrate or not: she is asked in
+    # Maya's note to her, once, and the shout-out names what Maya saw held.
+    t.scene("Monday 14:10 — Initech reads as a perfect miss now: Priya says yes to a shout-out")
+    seen = len(ctx.standin.calls)
+    replaced = _click_replacing(ctx, ctx.priya, CELEBRATE_YES_ACTION_ID, outcome_id, priya_dm)
+    ctx.wait_for_new(seen, "chat.postMessage", 2)
+    t.show_new_calls()
+    _show_replaced(ctx, ctx.priya, replaced)
 
 
 def _answers(commitment: str, followed_up: str | None = None, **answers: str) -> dict[str, Any]:

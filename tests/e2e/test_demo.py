@@ -41,6 +41,13 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
         "*Acme renewal*"
     ) in transcript
     assert "• One thing I'll keep doing exactly the same" in transcript
+    # Issue 12: Maya's calibration makes Priya's Initech a perfect miss; Priya is asked first
+    # (in Maya's note to her), says yes, and the shout-out names what Maya saw held.
+    assert "Now that it reads as a perfect miss, shall we celebrate it?" in transcript
+    assert (
+        "#wins sees a post from Rebound:\n    │ :dart: *Celebrating a perfect miss.* @Priya lost "
+        "*Initech*"
+    ) in transcript
     assert (
         "#wins sees a post from Rebound:\n    │ :arrows_counterclockwise: *Bounce-back!* @Priya "
         "won *Hooli*"

@@ -524,6 +524,20 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
         for c in _classifications()
         for agrees in (True, False)
     ],
+    # Issue 12: what a calibration changes about a perfect-miss shout-out names the deal.
+    "debriefs.ask_withdrawn_dm": lambda t: [
+        debriefs.ask_withdrawn_dm(_facts(t, Classification.PERFECT_MISS), manager_user_id=MANAGER)
+    ],
+    "debriefs.calibration_shout_out_blocks": lambda t: [
+        {
+            "text": "shout-out",
+            "blocks": debriefs.calibration_shout_out_blocks(
+                change, _facts(t, Classification.PERFECT_MISS), channel_id=CHANNEL
+            ),
+        }
+        for change in debriefs.ShoutOutChange
+        if change is not debriefs.ShoutOutChange.NONE
+    ],
     "debriefs.lessons_message": lambda t: [
         debriefs.lessons_message(LessonsResult(REP, [t], [_lesson(t)], is_manager=True)),
         debriefs.lessons_message(LessonsResult(REP, [t], [])),
@@ -645,6 +659,9 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "debriefs.not_your_questions",
         "debriefs.consent_recorded_blocks",  # reuses blocks built above
         "debriefs.taken_back_blocks",  # reuses blocks built above
+        "debriefs.ask_withdrawn_blocks",  # reuses blocks built above, adds an id
+        "debriefs.withdrawn_line",  # a user id
+        "debriefs.celebrate_ask_blocks",  # a row id and a channel link
         "debriefs.take_back_button",
         "debriefs.take_back_failed_dm",
         "debriefs.already_taken_back",

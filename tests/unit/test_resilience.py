@@ -33,6 +33,7 @@ from bot.domain.resilience import (
     ongoing_losing_streak,
     recoveries,
     support_due,
+    support_reached,
 )
 from bot.domain.settings import CurrentSettings
 from testkit.simulator import state_value
@@ -86,6 +87,27 @@ def _valid(message: dict[str, Any]) -> None:
 )
 def test_support_is_due_once_when_the_streak_reaches_its_length(kinds: str, due: bool) -> None:
     assert (support_due(_history(kinds), streak=3) is not None) is due
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("kinds", "first_loss", "losses"),
+    [
+        ("", None, None),
+        ("LL", None, None),  # shorter than the setting
+        ("LLL", 1, 3),
+        ("WLLLLL", 2, 5),  # past the setting: the same streak, named by its first loss
+        ("LLLLW", None, None),  # ended by a win
+        ("LLLLWLLL", 6, 3),
+    ],
+)
+def test_a_streak_reached_is_one_at_least_as_long_as_the_setting(
+    kinds: str, first_loss: int | None, losses: int | None
+) -> None:
+    """What lowering the setting mid-streak looks at: the current run, at least `streak` long."""
+    support = support_reached(_history(kinds), streak=3)
+    found = (support.first_loss_id, support.losses) if support is not None else (None, None)
+    assert found == (first_loss, losses)
 
 
 @pytest.mark.unit

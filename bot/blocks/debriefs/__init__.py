@@ -29,7 +29,14 @@ from bot.blocks.debriefs.calibration import (
     parse_calibration_submission,
     read_calibration_metadata,
 )
+from bot.blocks.debriefs.calibration_shout_outs import (
+    ShoutOutChange,
+    ask_withdrawn_blocks,
+    ask_withdrawn_dm,
+    calibration_shout_out_blocks,
+)
 from bot.blocks.debriefs.dms import (
+    CELEBRATE_ASK_BLOCK_ID,
     CELEBRATE_BLOCK_ID,
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
@@ -92,6 +99,11 @@ from bot.blocks.debriefs.modals import (
 from bot.blocks.debriefs.recognition import bounce_back_shout_out, perfect_miss_shout_out
 
 __all__ = [
+    "CELEBRATE_ASK_BLOCK_ID",
+    "ShoutOutChange",
+    "ask_withdrawn_blocks",
+    "ask_withdrawn_dm",
+    "calibration_shout_out_blocks",
     "ALREADY_CALIBRATED",
     "CALIBRATE_AGREE_ACTION_ID",
     "CALIBRATE_CALLBACK_ID",

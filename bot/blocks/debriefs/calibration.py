@@ -10,7 +10,7 @@ escaped wherever it meets mrkdwn.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.blocks.debriefs.manager import manager_note
@@ -153,8 +153,15 @@ def calibrated_manager_note(facts: OutcomeFacts, calibration: Calibration) -> di
     return {"text": note["text"], "blocks": [*note["blocks"], section(line)]}
 
 
-def calibration_rep_dm(facts: OutcomeFacts, calibration: Calibration) -> dict[str, Any]:
-    """The rep's private DM with their manager's view, worded as coaching (seed 000)."""
+def calibration_rep_dm(
+    facts: OutcomeFacts,
+    calibration: Calibration,
+    *,
+    shout_out: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The rep's private DM with their manager's view, worded as coaching (seed 000), and then
+    what it changed about a perfect-miss shout-out (`shout_out`, bot.blocks.debriefs.
+    calibration_shout_outs), so the rep hears it all in one message."""
     who = f"<@{calibration.manager_user_id}>"
     deal = escape_mrkdwn(facts.deal)
     if calibration.agrees:
@@ -169,7 +176,10 @@ def calibration_rep_dm(facts: OutcomeFacts, calibration: Calibration) -> dict[st
                 "Keep doing it."
             ),
         ]
-        return {"text": f"Your manager sees {deal} the way you do", "blocks": blocks}
+        return {
+            "text": f"Your manager sees {deal} the way you do",
+            "blocks": [*blocks, *shout_out],
+        }
     blocks = [
         section(
             f"{who} looked at your debrief of *{deal}*, just for you. There's a reason top "
@@ -195,4 +205,7 @@ def calibration_rep_dm(facts: OutcomeFacts, calibration: Calibration) -> dict[st
             "in your next one-on-one."
         ),
     ]
-    return {"text": f"Your manager's view of {deal}, just for you", "blocks": blocks}
+    return {
+        "text": f"Your manager's view of {deal}, just for you",
+        "blocks": [*blocks, *shout_out],
+    }

@@ -39,6 +39,10 @@ SHARE_LESSON_BLOCK_ID = "lesson_share"
 CELEBRATE_YES_ACTION_ID = "debrief_celebrate_yes"
 CELEBRATE_NO_ACTION_ID = "debrief_celebrate_no"
 CELEBRATE_BLOCK_ID = "debrief_celebrate"
+# The question above the consent buttons ("Celebrate the perfect miss?"), so an update that
+# withdraws the question (a manager's calibration, bot.blocks.debriefs.calibration_shout_outs)
+# can find it.
+CELEBRATE_ASK_BLOCK_ID = "debrief_celebrate_ask"
 TAKE_BACK_ACTION_ID = "debrief_take_back"
 TAKE_BACK_BLOCK_ID = "debrief_take_back"
 TAKE_BACK_HINT_BLOCK_ID = "debrief_take_back_hint"
@@ -81,6 +85,33 @@ def _acknowledgement(facts: OutcomeFacts) -> str:
     )
 
 
+def celebrate_ask_blocks(
+    outcome_id: int, *, where: str, question: str | None = None
+) -> list[dict[str, Any]]:
+    """ "Celebrate the perfect miss?" and its two buttons (the rep's consent, seed 002's
+    "Celebrate the perfect miss" asked, never assumed). `where` is mrkdwn (a channel link);
+    `question` replaces the words (they must say where and that the amount stays private)."""
+    ask = section(
+        question
+        or f"Celebrate the perfect miss? I'd post a shout-out in {where} naming what you did "
+        "right. The amount is never shared. Your call."
+    )
+    ask["block_id"] = CELEBRATE_ASK_BLOCK_ID
+    return [
+        ask,
+        actions(
+            button(
+                "Yes, celebrate it",
+                CELEBRATE_YES_ACTION_ID,
+                style="primary",
+                value=str(outcome_id),
+            ),
+            button("Keep it private", CELEBRATE_NO_ACTION_ID, value=str(outcome_id)),
+            block_id=CELEBRATE_BLOCK_ID,
+        ),
+    ]
+
+
 def loss_debrief_dm(facts: OutcomeFacts, *, recognition_channel_id: str | None) -> dict[str, Any]:
     """The rep's DM after /lost: first that losing hurts (seed 000), then the lesson (the
     verdict and coaching; for a perfect miss the question whether to celebrate it), then the
@@ -93,24 +124,7 @@ def loss_debrief_dm(facts: OutcomeFacts, *, recognition_channel_id: str | None) 
     if perfect:
         blocks.append(context(PERFECT_MISS_ODDS))
         where = f"<#{recognition_channel_id}>" if recognition_channel_id else "the team channel"
-        blocks.append(
-            section(
-                f"Celebrate the perfect miss? I'd post a shout-out in {where} naming what you "
-                "did right. The amount is never shared. Your call."
-            )
-        )
-        blocks.append(
-            actions(
-                button(
-                    "Yes, celebrate it",
-                    CELEBRATE_YES_ACTION_ID,
-                    style="primary",
-                    value=str(facts.id),
-                ),
-                button("Keep it private", CELEBRATE_NO_ACTION_ID, value=str(facts.id)),
-                block_id=CELEBRATE_BLOCK_ID,
-            )
-        )
+        blocks.extend(celebrate_ask_blocks(facts.id, where=where))
     elif facts.classification is Classification.SYSTEM_MISS and _slipped(facts):
         blocks.append(context("Didn't hold this time: " + ", ".join(_slipped(facts)).lower() + "."))
     blocks.append(divider())
