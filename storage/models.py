@@ -232,7 +232,9 @@ class Outcome(SQLModel, table=True):
     bounce_back_offered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the rep took back the shout-out they had agreed to (deleted, or never posted).
     shout_out_taken_back_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # Loss debriefs: when the reflection questions went out, were answered, were reminded.
+    # When the reflection questions (a loss's, or a win's one lesson question) went out, were
+    # answered, and when their one reminder was settled: sent, never sendable, or declined by
+    # the rep's "Not now" on a win's question.
     reflection_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reflection_answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reflection_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

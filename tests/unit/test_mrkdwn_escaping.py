@@ -523,6 +523,10 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
         debriefs.win_lesson_saved_dm(LessonShare(3, t[:MAX_DEAL], t[:MAX_ANSWER], shared))
         for shared in (False, True)
     ],
+    "debriefs.win_lesson_reminder_dm": lambda t: [
+        debriefs.win_lesson_reminder_dm(_facts(t, c, kind="win"))
+        for c in (Classification.SYSTEM_HIT, Classification.LUCKY_HIT)
+    ],
     # goals: the custom metric and the why
     "goals.goal_modal": lambda t: [
         goals.goal_modal(
@@ -605,6 +609,9 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "debriefs.not_your_questions",
         "debriefs.consent_recorded_blocks",  # reuses blocks built above
         "debriefs.taken_back_blocks",  # reuses blocks built above
+        "debriefs.lesson_not_now_blocks",  # reuses blocks built above
+        "debriefs.win_question_actions",  # an outcome id
+        "debriefs.lesson_not_now_not_yours",  # a user id
         "debriefs.take_back_button",
         "debriefs.take_back_failed_dm",
         "debriefs.already_taken_back",
