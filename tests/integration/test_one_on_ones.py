@@ -17,7 +17,7 @@ from bot.domain.one_on_ones import ReplySubmission
 from bot.uow import UnitOfWork
 from bot.usecases import one_on_ones as usecases
 from bot.usecases import privacy
-from bot.usecases.one_on_ones import AGENDA_WINDOW, NotTheirManager, SentReply
+from bot.usecases.one_on_ones import DONE_WINDOW, NotTheirManager, SentReply
 from storage import queries
 from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
 from storage.models import CheckIn, CheckInAnswer, OneOnOneItem, OutboxMessage, Reflection
@@ -108,13 +108,13 @@ def _reply(
         )
 
 
-def test_the_agenda_shows_recent_items_to_both_and_the_reps_open_commitments(
+def test_the_agenda_shows_open_items_to_both_and_the_reps_open_commitments(
     new_session: SessionFactory,
 ) -> None:
     clock = FakeClock(START)
     old = _checkin(new_session, REP, "2026-W44")
     assert _reply(new_session, clock, old, "view:old") == SentReply(REP, True)
-    clock.advance(days=AGENDA_WINDOW.days + 1)
+    clock.advance(days=DONE_WINDOW.days + 1)
     recent = _checkin(new_session, REP, "2026-W49")
     assert _reply(new_session, clock, recent, "view:new") == SentReply(REP, True)
     assert _reply(new_session, clock, recent, "view:new") == SentReply(REP, True)  # a retry
@@ -132,8 +132,12 @@ def test_the_agenda_shows_recent_items_to_both_and_the_reps_open_commitments(
         ]
         for viewer in (REP, MANAGER):
             agenda = usecases.agenda_of(session=session, team_id=TEAM, user_id=viewer, now=clock())
-            # The item older than the window is no longer shown.
-            assert [i.answer for i in agenda.items] == ["Booked the demo (2026-W49)"]
+            # Open items stay until someone marks them done, however old: newest first.
+            assert [i.answer for i in agenda.items] == [
+                "Booked the demo (2026-W49)",
+                "Booked the demo (2026-W44)",
+            ]
+            assert (agenda.more_open, agenda.done_lately) == (0, 0)
             assert agenda.open_commitments == {
                 REP: ["Call the CFO first (2026-W49)", "Call the CFO first (2026-W44)"]
             }

@@ -513,7 +513,7 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
     ],
     "one_on_ones.agenda_blocks": lambda t: [
         one_on_ones.agenda_blocks(
-            Agenda(viewer, [AgendaItem(MANAGER, REP, t, t, t, NOW)], {REP: [t, t]})
+            Agenda(viewer, [AgendaItem(MANAGER, REP, t, t, t, NOW, 5)], {REP: [t, t]}, 2, 1)
         )
         for viewer in (REP, MANAGER)
     ],
@@ -662,6 +662,8 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "one_on_ones.read_reply_metadata",
         "one_on_ones.parse_reply_submission",
         "one_on_ones.not_their_manager_message",  # a user id
+        "one_on_ones.not_on_their_agenda_message",  # a user id
+        "one_on_ones.done_button",  # an item id
         "corrections.read_correction_metadata",
         "corrections.refused_message",  # our own words
         # ids, counts and durations only: the Home lines name people by <@id>
