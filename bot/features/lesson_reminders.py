@@ -1,4 +1,4 @@
-"""A win's lesson question: "Not now" (no reminder follows) — ack, one use case
+"""A win's lesson question: "Skip this one" (no reminder follows) — ack, one use case
 (bot.usecases.lesson_reminders), and the win DM updated to say so. The reminder itself is the
 debrief job's (bot.jobs.debriefs), sent through the outbox."""
 

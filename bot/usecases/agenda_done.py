@@ -112,8 +112,10 @@ def close_item(
             post_key=f"agenda-done:{item_id}:home:{person}",
             kind=AGENDA_HOME,
             to=to_user(person),
-            # views.publish takes the user id itself, and the whole view
-            # (https://docs.slack.dev/reference/methods/views.publish).
+            # views.publish's required arguments: "user_id ... id of the user you want publish a
+            # view to" and "view ... A view payload"; it will "Create or update the view that
+            # comprises an app's Home tab for a specific user" — the whole Home, so publishing
+            # it again changes nothing (https://docs.slack.dev/reference/methods/views.publish).
             method="views.publish",
             message={"user_id": person, "view": home_view_of(data, now)},
         )

@@ -1,9 +1,9 @@
-"""A win's lesson question: the rep's "Not now" (issue 12 §6, seed 004).
+"""A win's lesson question: the rep's "Skip this one" (issue 12 §6, seed 004).
 
 The win DM asks "What worked that you would do again?" and, like a loss's questions, gets one
 gentle reminder when it waited the workspace's reflection-reminder hours unanswered
 (bot.usecases.debriefs.queue_reflection_reminders, found through ix_outcomes_reflection_due).
-"Not now" says no reminder: the reminder is settled at once (``reflection_reminded_at``, which
+"Skip this one" says no reminder: the reminder is settled at once (``reflection_reminded_at``, which
 also takes the win out of the due-time index's range) and one already queued is called off.
 The question itself stays answerable.
 """
@@ -21,7 +21,7 @@ from storage import outbox_queries
 def lesson_not_now(
     uow: UnitOfWork, *, team_id: str, user_id: str, outcome_id: int
 ) -> bool | NotYours | None:
-    """The rep said "Not now" to their win's lesson question: no reminder will come (True).
+    """The rep said "Skip this one" to their win's lesson question: no reminder will come (True).
     Only the rep decides: NotYours for anyone else (nothing changes); None when there is no
     such win in this workspace. A second click changes nothing more."""
     session = uow.session

@@ -1,6 +1,6 @@
 """A win's lesson question gets one gentle reminder, like a loss's questions (issue 12 §6, seed
 004), over HTTP with signed requests against the stand-in: after the workspace's debrief-reminder
-hours, once across replicas (its post key), never once answered or after the rep's "Not now".
+hours, once across replicas (its post key), never once answered or after the rep's "Skip this one".
 The scheduler is ticked on a fake clock, as a replica's scheduler would tick."""
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def test_an_unanswered_win_question_gets_one_reminder_after_the_debrief_reminder
     _reminder_hours(slack, 4)  # the workspace's debrief-reminder setting, not a fixed day
     dm, outcome = _win(slack, REP1, HOSTILE_DEAL)
     assert outcome.reflection_requested_at is not None  # the question went out with the DM
-    assert "Not now" in _text(dm) and LESSON_NOT_NOW_ACTION_ID in _text(dm)
+    assert "Skip this one" in _text(dm) and LESSON_NOT_NOW_ACTION_ID in _text(dm)
     _, answered = _win(slack, REP2, "Answered deal")
     _answer(slack, REP2, answered, "Multi-threaded early")
 
@@ -137,6 +137,6 @@ def test_not_now_means_no_reminder_and_only_the_rep_can_say_it(slack: SlackDrive
     assert _nudges(slack, seen, REP1) == []
     assert [p.post_key for p in slack.post_log() if p.post_key.endswith(":reminder")] == []
 
-    # Not now is not never: the lesson can still be written, once.
+    # Skipping is not never: the lesson can still be written, once.
     _answer(slack, REP1, outcome, "Got the champion to the pricing call")
     assert [r.answer for r in slack.reflections()] == ["Got the champion to the pricing call"]

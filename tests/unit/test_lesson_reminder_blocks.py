@@ -1,5 +1,5 @@
-"""The win's lesson question followed up (issue 12 §6): the win DM's "Not now", the one
-reminder, and the win DM after "Not now" — pure builders, checked as Slack would check them."""
+"""The win's lesson question followed up (issue 12 §6): the win DM's "Skip this one", the one
+reminder, and the win DM after "Skip this one" — pure builders, checked as Slack would."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_the_win_dm_offers_not_now_beside_the_question() -> None:
     answer, not_now = _buttons(dm["blocks"])
     assert (answer["action_id"], answer["value"]) == (REFLECT_ACTION_ID, "41")
     assert (not_now["action_id"], not_now["value"]) == (LESSON_NOT_NOW_ACTION_ID, "41")
-    assert not_now["text"]["text"] == "Not now"
+    assert not_now["text"]["text"] == "Skip this one"
 
 
 def test_the_reminder_asks_the_one_question_again_gently_with_the_deal_escaped() -> None:

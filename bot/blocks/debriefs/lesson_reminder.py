@@ -1,10 +1,10 @@
-"""A win's lesson question, followed up: the rep's "Not now" beside it (no reminder then), the
+"""A win's lesson question, followed up: the rep's "Skip this one" beside it (no reminder then), the
 one gentle reminder when it waited the workspace's reflection-reminder hours unanswered, and
-the win DM as it reads after "Not now".
+the win DM as it reads after "Skip this one".
 
 Seed 004: "when one of your sales reps lands a big account, it's important to recognize their
 success and share what they did well with the rest of the team as a learning opportunity" —
-the reminder asks once, gently, and a "Not now" is respected: no reminder follows it.
+the reminder asks once, gently, and a "Skip this one" is respected: no reminder follows it.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from typing import Any
 from bot.blocks.kit import actions, button, context, escape_mrkdwn, section
 from bot.domain.debriefs import WIN_QUESTION, OutcomeFacts
 
-# The block holding the win DM's "Answer the question" (and "Not now"): the same id as a loss
+# The block holding the win DM's "Answer the question" (and "Skip this one"): the same id as a loss
 # DM's reflect button, so every reflect button reads alike to the listeners.
 REFLECT_BLOCK_ID = "debrief_reflect"
 REFLECT_ACTION_ID = "debrief_reflect_open"
+# "Skip this one", not "Not now": the CRM offer's "Not now" means "remind me later", this one
+# means no reminder, so the two must not read alike.
 LESSON_NOT_NOW_ACTION_ID = "lesson_not_now"
 NOT_NOW_NOTE = "No reminder for this one. The question stays here if you want it later."
 
@@ -31,7 +33,7 @@ def win_question_actions(outcome_id: int) -> dict[str, Any]:
     """The win DM's buttons under its one question: answer it, or say not now (no reminder)."""
     return actions(
         _answer_button(outcome_id, "Answer the question"),
-        button("Not now", LESSON_NOT_NOW_ACTION_ID, value=str(outcome_id)),
+        button("Skip this one", LESSON_NOT_NOW_ACTION_ID, value=str(outcome_id)),
         block_id=REFLECT_BLOCK_ID,
     )
 
@@ -58,7 +60,7 @@ def win_lesson_reminder_dm(facts: OutcomeFacts) -> dict[str, Any]:
 def lesson_not_now_blocks(
     message_blocks: Sequence[dict[str, Any]], outcome_id: int
 ) -> list[dict[str, Any]]:
-    """The win DM's blocks after "Not now": the question keeps its answer button (the rep may
+    """The win DM's blocks after "Skip this one": the question keeps its answer button (the rep may
     still answer it any time) and says no reminder will come; the rest as it was."""
     blocks: list[dict[str, Any]] = []
     for block in message_blocks:
@@ -73,5 +75,5 @@ def lesson_not_now_blocks(
 
 
 def lesson_not_now_not_yours(owner_user_id: str) -> dict[str, Any]:
-    """Ephemeral answer to someone clicking another rep's "Not now": nothing changed."""
+    """Ephemeral answer to someone clicking another rep's "Skip this one": nothing changed."""
     return {"text": f"That question is for <@{owner_user_id}>, so I left it as it was."}
