@@ -132,17 +132,18 @@ def agenda_done_clicked(
     if people is None:
         return  # no such item here (a stale or forged id): nothing to change or say
     admins = deps.settings.admins
-    homes = {}
-    for person in dict.fromkeys(people.homes):
-        profile = fetch_profile(client, person)
-        homes[person] = agenda_done.HomeOf(profile, is_rebound_admin(profile, person, admins))
-    is_admin = user_id in admins or (user_id in homes and homes[user_id].is_admin)
-    if not is_admin and not people.may_close(user_id, is_admin=False):
+    is_admin = user_id in admins
+    if not people.may_close(user_id, is_admin=is_admin):
         # Not theirs by our records: an admin may still close it (users.info says so).
         try:
             is_admin = is_rebound_admin(lookup_profile(client, user_id), user_id, admins)
         except SlackUnavailable:
             is_admin = False
+    homes: dict[str, agenda_done.HomeOf] = {}
+    if people.may_close(user_id, is_admin=is_admin):  # else refused below: no Home to render
+        for person in dict.fromkeys(people.homes):
+            profile = fetch_profile(client, person)
+            homes[person] = agenda_done.HomeOf(profile, is_rebound_admin(profile, person, admins))
     with deps.uow() as uow:
         result = agenda_done.close_item(
             uow, team_id=team_id, user_id=user_id, item_id=item_id, is_admin=is_admin, homes=homes
