@@ -208,7 +208,7 @@ def add_team(rows: Rows, team_id: str, *, weekday: int, zones: tuple[str, ...]) 
             answered_at=occurred + timedelta(hours=3),
             created_at=occurred,
         )
-        # A win, shouted out long ago (wins ask no reflection questions).
+        # A win, shouted out long ago; its lesson question was answered.
         rows.add(
             Outcome,
             team_id=team_id,
@@ -223,6 +223,8 @@ def add_team(rows: Rows, team_id: str, *, weekday: int, zones: tuple[str, ...]) 
             submission_key=f"{team_id}-{rep}-win",
             celebrate_consent=True,
             celebration_posted_at=occurred + timedelta(days=2),
+            reflection_requested_at=occurred + timedelta(days=2),
+            reflection_answered_at=occurred + timedelta(days=2, hours=1),
             created_at=occurred + timedelta(days=2),
         )
         kudos_id = rows.add(

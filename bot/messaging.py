@@ -133,3 +133,28 @@ def not_yours_message(what: str, owner_user_id: str | None) -> dict[str, Any]:
 
 
 NOT_YOURS_ERROR = "This form is someone else's, so nothing was saved. Yours are in your DMs."
+
+
+def replace_clicked_message(
+    body: dict[str, Any],
+    new_blocks: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+) -> None:
+    """The DM whose button was clicked, its buttons replaced by what the click did: the direct
+    answer to the click, so through the click's response_url rather than a Web API call the
+    outbox would have to own. "When a user interacts with an interactive element in a message,
+    a payload containing a response_url will be sent to the app that published the interactive
+    message. This response_url can be used to publish new messages. It can also be used to
+    update the original" (https://docs.slack.dev/messaging/modifying-messages, "Updating
+    messages using response_url"). What was decided is saved and queued already; a refused
+    response_url leaves only the old buttons, which answer a second click as already done."""
+    message, response_url = body.get("message"), body.get("response_url")
+    if not message or not response_url:
+        return
+    post_to_response_url(
+        response_url,
+        {
+            "text": message.get("text") or "Debrief saved",
+            "blocks": new_blocks(list(message.get("blocks") or [])),
+        },
+        replace_original=True,
+    )

@@ -430,8 +430,10 @@ def record_commitment_follow_up(
 
 
 def reflection_reminders_due(*, session: Session, now: datetime, limit: int = 200) -> list[Outcome]:
-    """Loss debriefs whose questions went out at least the workspace's
-    ``reflection_reminder_hours`` ago and are neither answered nor reminded yet."""
+    """Debriefs whose questions (a loss's, or a win's one lesson question) went out at least the
+    workspace's ``reflection_reminder_hours`` ago and are neither answered nor reminded yet (a
+    win's "Not now" counts as reminded). One range read of ix_outcomes_reflection_due: answered
+    and settled debriefs are outside it, so their number costs a tick nothing."""
     statement = (
         select(Outcome, Workspace.reflection_reminder_hours)
         .join(Workspace, col(Workspace.team_id) == col(Outcome.team_id))

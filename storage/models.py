@@ -232,7 +232,9 @@ class Outcome(SQLModel, table=True):
     bounce_back_offered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the rep took back the shout-out they had agreed to (deleted, or never posted).
     shout_out_taken_back_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # Loss debriefs: when the reflection questions went out, were answered, were reminded.
+    # When the reflection questions (a loss's, or a win's one lesson question) went out, were
+    # answered, and when their one reminder was settled: sent, never sendable, or declined by
+    # the rep's "Not now" on a win's question.
     reflection_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reflection_answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reflection_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -406,9 +408,17 @@ class OneOnOneItem(SQLModel, table=True):
     __table_args__ = (
         # A retried view_submission adds the item once.
         UniqueConstraint("team_id", "submission_key", name="uq_one_on_one_items_submission"),
-        Index("ix_one_on_one_items_team_rep_created", "team_id", "rep_user_id", "created_at"),
+        # The Home reads one person's open items (done_at is null), newest first, and counts
+        # those closed lately: both a range of these, whatever the number closed long ago.
         Index(
-            "ix_one_on_one_items_team_manager_created", "team_id", "manager_user_id", "created_at"
+            "ix_one_on_one_items_team_rep_done", "team_id", "rep_user_id", "done_at", "created_at"
+        ),
+        Index(
+            "ix_one_on_one_items_team_manager_done",
+            "team_id",
+            "manager_user_id",
+            "done_at",
+            "created_at",
         ),
     )
 
@@ -423,6 +433,9 @@ class OneOnOneItem(SQLModel, table=True):
     reply: str
     submission_key: str
     created_at: datetime = _created_at()
+    # Marked done (talked about) by the rep, their manager or an admin: off both Homes then.
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_by: str | None = None
 
 
 class Goal(SQLModel, table=True):

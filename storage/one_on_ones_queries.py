@@ -6,7 +6,10 @@ Keyword-only ``session=``, no commit inside: the caller owns the transaction.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import func as sql_func
+from sqlalchemy import update
 from sqlmodel import Session, col, or_, select
 
 from storage.models import OneOnOneItem, Reflection
@@ -45,24 +48,69 @@ def add_item(
     )
 
 
-def agenda_of(
-    *, session: Session, team_id: str, user_id: str, since: datetime, limit: int
-) -> list[OneOnOneItem]:
-    """The newest agenda items ``user_id`` is in (as the manager or as the rep) since ``since``."""
+def _theirs(user_id: str) -> Any:
+    """Items ``user_id`` is in, as the manager or as the rep."""
+    return or_(
+        col(OneOnOneItem.manager_user_id) == user_id,
+        col(OneOnOneItem.rep_user_id) == user_id,
+    )
+
+
+def agenda_of(*, session: Session, team_id: str, user_id: str, limit: int) -> list[OneOnOneItem]:
+    """The newest open (not done) agenda items ``user_id`` is in, as the manager or the rep."""
     statement = (
         select(OneOnOneItem)
         .where(
             OneOnOneItem.team_id == team_id,
-            or_(
-                col(OneOnOneItem.manager_user_id) == user_id,
-                col(OneOnOneItem.rep_user_id) == user_id,
-            ),
-            col(OneOnOneItem.created_at) >= since,
+            _theirs(user_id),
+            col(OneOnOneItem.done_at).is_(None),
         )
         .order_by(col(OneOnOneItem.created_at).desc(), col(OneOnOneItem.id).desc())
         .limit(limit)
     )
     return list(session.exec(statement).all())
+
+
+def count_open(*, session: Session, team_id: str, user_id: str) -> int:
+    statement = select(sql_func.count()).where(
+        OneOnOneItem.team_id == team_id,
+        _theirs(user_id),
+        col(OneOnOneItem.done_at).is_(None),
+    )
+    return int(session.exec(statement).one())
+
+
+def count_done_since(*, session: Session, team_id: str, user_id: str, since: datetime) -> int:
+    """How many of ``user_id``'s agenda items were marked done since ``since``."""
+    statement = select(sql_func.count()).where(
+        OneOnOneItem.team_id == team_id,
+        _theirs(user_id),
+        col(OneOnOneItem.done_at) >= since,
+    )
+    return int(session.exec(statement).one())
+
+
+def get_item(*, session: Session, team_id: str, item_id: int) -> OneOnOneItem | None:
+    statement = select(OneOnOneItem).where(
+        OneOnOneItem.team_id == team_id, OneOnOneItem.id == item_id
+    )
+    return session.exec(statement.execution_options(populate_existing=True)).first()
+
+
+def mark_done(*, session: Session, team_id: str, item_id: int, user_id: str, now: datetime) -> bool:
+    """Mark an open item done; False when it already was (a double click, the other person's
+    click first, another process): compare-and-set, so it is closed once."""
+    result = session.execute(
+        update(OneOnOneItem)
+        .where(
+            col(OneOnOneItem.team_id) == team_id,
+            col(OneOnOneItem.id) == item_id,
+            col(OneOnOneItem.done_at).is_(None),
+        )
+        .values(done_at=now, done_by=user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def open_commitments(

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.kit import (
+    button,
     context,
     escape_mrkdwn,
     input_block,
@@ -27,12 +28,13 @@ from bot.domain.text import parse_row_id, saveable_text
 from bot.slack_text import truncate
 
 REPLY_ACTION_ID = "checkin_reply_open"
+AGENDA_DONE_ACTION_ID = "agenda_item_done"
 REPLY_CALLBACK_ID = "checkin_reply"
 MAX_REPLY = 1000
 # Slack's limit on an option's plain text.
 OPTION_TEXT_LIMIT = 75
 AGENDA_ON = "agenda"
-# What a Home shows of the agenda: the newest items, each answer cut to a few lines.
+# What a Home shows of the agenda: the newest open items, each answer cut to a few lines.
 AGENDA_SHOWN = 5
 AGENDA_SNIPPET = 300
 
@@ -174,6 +176,14 @@ def not_their_manager_message(rep_user_id: str) -> dict[str, Any]:
 NOT_THEIR_MANAGER_ERROR = "Only their manager can reply to this check-in, so nothing was sent."
 
 
+def not_on_their_agenda_message(rep_user_id: str) -> dict[str, Any]:
+    """Someone who is neither the rep, their manager nor an admin clicked "Done" on an agenda
+    item (a forged click): nothing changed."""
+    return message(
+        f"Only <@{rep_user_id}> or their manager can mark this agenda item done, so I left it open."
+    )
+
+
 def _date(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%b %d, %Y}>"
 
@@ -190,16 +200,22 @@ def _item(item: AgendaItem, viewer_id: str) -> str:
     )
 
 
+def done_button(item_id: int) -> dict[str, Any]:
+    """The agenda line's button: talked about, off both Homes."""
+    return button("Done", AGENDA_DONE_ACTION_ID, value=str(item_id))
+
+
 def agenda_blocks(agenda: Agenda) -> list[dict[str, Any]]:
-    """The Home's one-on-one agenda (none: no blocks), with each rep's open commitments."""
-    if not agenda.items:
+    """The Home's one-on-one agenda (nothing open and nothing closed lately: no blocks): each
+    open item with its "Done" button, each rep's open commitments, how many more are open than
+    shown, and how many were marked done in the last four weeks."""
+    if not agenda.items and not agenda.done_lately:
         return []
-    blocks: list[dict[str, Any]] = [
-        section(
-            "*One-on-one agenda*\n"
-            + "\n".join(_item(item, agenda.viewer_id) for item in agenda.items[:AGENDA_SHOWN])
-        )
-    ]
+    blocks: list[dict[str, Any]] = [section("*One-on-one agenda*")]
+    for item in agenda.items[:AGENDA_SHOWN]:
+        blocks.append(section(_item(item, agenda.viewer_id), accessory=done_button(item.item_id)))
+    if not agenda.items:
+        blocks.append(section("Nothing open. Everything on it has been talked about."))
     commitments: list[str] = []
     for rep_user_id, texts in agenda.open_commitments.items():
         if not texts:
@@ -208,6 +224,13 @@ def agenda_blocks(agenda: Agenda) -> list[dict[str, Any]]:
         commitments.append(
             f"{whose} open commitments: " + "; ".join(f"_{_snippet(t, 150)}_" for t in texts)
         )
+    counts: list[str] = []
+    if agenda.more_open > 0:
+        counts.append(f"{agenda.more_open} more open — mark the ones you've talked about done.")
+    if agenda.done_lately:
+        counts.append(f"{agenda.done_lately} done in the last four weeks.")
+    if counts:
+        commitments.append(" ".join(counts))
     if commitments:
         blocks.append(context("\n".join(commitments)))
     return blocks

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,25 @@ class AgendaItem:
     answer: str
     reply: str
     added_at: datetime
+    # Its row id: what the Home's "Done" button carries.
+    item_id: int = 0
 
 
 @dataclass(frozen=True)
 class Agenda:
-    """What one person's Home shows of their one-on-ones: the items they are in (as manager or
-    as rep), newest first, and each rep's open commitments."""
+    """What one person's Home shows of their one-on-ones: the open items they are in (as
+    manager or as rep), newest first, each rep's open commitments, how many more open items
+    there are than are shown, and how many were marked done lately."""
 
     viewer_id: str
     items: Sequence[AgendaItem] = ()
     open_commitments: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    more_open: int = 0
+    done_lately: int = 0
+
+
+class AgendaRefusal(Enum):
+    """Why an agenda item was not marked done."""
+
+    NOT_THEIRS = "not-theirs"  # neither the rep, their manager nor an admin
+    ALREADY_DONE = "already-done"  # a double click, or the other person closed it first

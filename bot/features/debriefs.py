@@ -72,6 +72,7 @@ from bot.messaging import (
     NOT_YOURS_ERROR,
     not_yours_message,
     post_to_response_url,
+    replace_clicked_message,
     reply_to_click,
     send_ephemeral,
     team_id_of,
@@ -291,13 +292,13 @@ def celebration_clicked(
         # The manager calibrated it out of a perfect miss: nothing was recorded, and the
         # buttons give way to why (the outbox's update of this DM may not have landed yet).
         manager = state.manager_user_id
-        _update_clicked_message(
+        replace_clicked_message(
             body, lambda blocks: ask_withdrawn_blocks(blocks, manager_user_id=manager)
         )
         return
     if state is None or state.consent is None:
         return
-    _update_clicked_message(
+    replace_clicked_message(
         body,
         lambda blocks: consent_recorded_blocks(
             blocks,
@@ -337,7 +338,7 @@ def take_back_clicked(
         reply_to_click(client, body, take_back_lost_track())
     else:
         never_posted = result.taken_back is TakenBack.NEVER_POSTED
-        _update_clicked_message(
+        replace_clicked_message(
             body, lambda blocks: taken_back_blocks(blocks, never_posted=never_posted)
         )
 
@@ -546,31 +547,6 @@ def _open_modal(client: WebClient, command: dict[str, Any], view: dict[str, Any]
                 f"Please run `{command['command']}` again."
             },
         )
-
-
-def _update_clicked_message(
-    body: dict[str, Any],
-    new_blocks: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
-) -> None:
-    """The DM whose button was clicked, its buttons replaced by what the click did: the direct
-    answer to the click, so through the click's response_url rather than a Web API call the
-    outbox would have to own. "When a user interacts with an interactive element in a message,
-    a payload containing a response_url will be sent to the app that published the interactive
-    message. This response_url can be used to publish new messages. It can also be used to
-    update the original" (https://docs.slack.dev/messaging/modifying-messages, "Updating
-    messages using response_url"). What was decided is saved and queued already; a refused
-    response_url leaves only the old buttons, which answer a second click as already done."""
-    message, response_url = body.get("message"), body.get("response_url")
-    if not message or not response_url:
-        return
-    post_to_response_url(
-        response_url,
-        {
-            "text": message.get("text") or "Debrief saved",
-            "blocks": new_blocks(list(message.get("blocks") or [])),
-        },
-        replace_original=True,
-    )
 
 
 def _submission_key(view: dict[str, Any]) -> str:

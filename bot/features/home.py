@@ -2,14 +2,13 @@
 
 That publish stays a direct views.publish, not an outbox row: it IS the answer to the
 app_home_opened event (the person is looking at the tab now), and views.publish replaces the
-whole Home, so a repeat changes nothing. Nothing republishes a Home after other changes today;
-such a publish would be a `views.publish` outbox row (bot.uow, method="views.publish").
+whole Home, so a repeat changes nothing. A Home republished after a change someone
+else made (an agenda item marked done, bot.usecases.agenda_done) is a `views.publish` outbox row.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -17,12 +16,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
-from bot.blocks.corrections import recent_outcomes_blocks
-from bot.blocks.dashboard import home_action_buttons, manager_dashboard_blocks, rep_dashboard_blocks
-from bot.blocks.home import home_view
-from bot.blocks.one_on_ones import agenda_blocks
 from bot.slack_users import fetch_profile, is_rebound_admin
-from bot.usecases.home import HomeData, home_data
+from bot.usecases.home import home_data, home_view_of
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +45,6 @@ def home_opened(
     )
 
 
-def dashboard_blocks(data: HomeData, now: datetime) -> list[dict[str, Any]]:
-    """The dashboards for someone's Home: the one-on-one agenda first (what to talk about
-    next), their own, and their team's when people report to them."""
-    blocks: list[dict[str, Any]] = list(agenda_blocks(data.agenda))
-    if data.mine is not None:
-        blocks += rep_dashboard_blocks(data.mine, action_buttons=home_action_buttons())
-    blocks += recent_outcomes_blocks(data.recent, now=now)
-    if data.team is not None:
-        blocks += manager_dashboard_blocks(data.team, now=now)
-    return blocks
-
-
 def publish_home(
     client: WebClient, deps: Deps, *, team_id: str, user_id: str, hash: str | None = None
 ) -> None:
@@ -74,7 +57,7 @@ def publish_home(
     with deps.uow() as uow:
         data = home_data(uow, team_id=team_id, user_id=user_id, profile=profile, is_admin=is_admin)
         now = uow.now()
-    view = home_view(data.facts, dashboard_blocks(data, now))
+    view = home_view_of(data, now)
     try:
         client.views_publish(user_id=user_id, view=view, hash=hash)
     except SlackApiError as error:

@@ -1,6 +1,7 @@
 """The digest's "Reply" and its form: a manager replies to a rep's check-in answer and puts it
 on their one-on-one agenda. The reply DM is an outbox row written with the agenda item
-(bot.usecases.one_on_ones); the agenda is shown on both Homes (bot.features.home)."""
+(bot.usecases.one_on_ones); the agenda is shown on both Homes (bot.features.home), where the
+rep or their manager marks an item "Done" (bot.usecases.agenda_done)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,22 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
 from bot.blocks.one_on_ones import (
+    AGENDA_DONE_ACTION_ID,
     NOT_THEIR_MANAGER_ERROR,
     REPLY_ACTION_ID,
     REPLY_CALLBACK_ID,
+    not_on_their_agenda_message,
     not_their_manager_message,
     parse_reply_submission,
     read_reply_metadata,
     reply_modal,
 )
+from bot.domain.one_on_ones import AgendaRefusal
 from bot.domain.text import parse_row_id
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.messaging import reply_to_click, team_id_of
+from bot.slack_users import SlackUnavailable, fetch_profile, is_rebound_admin, lookup_profile
+from bot.usecases import agenda_done
 from bot.usecases import one_on_ones as usecases
 from bot.usecases.one_on_ones import NotTheirManager
 
@@ -33,6 +39,7 @@ log = logging.getLogger(__name__)
 def register(app: App, deps: Deps) -> None:
     app.action(REPLY_ACTION_ID)(reply_clicked)
     app.view(REPLY_CALLBACK_ID)(reply_submitted)
+    app.action(AGENDA_DONE_ACTION_ID)(agenda_done_clicked)
 
 
 def reply_clicked(
@@ -102,3 +109,45 @@ def reply_submitted(
         ),
         error_block="reply",
     )
+
+
+def agenda_done_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """ "Done" on a Home's agenda line. The profiles the two Homes are rendered with are read
+    from Slack first (users.info), outside the transaction; whether the clicker may close it is
+    decided inside it, from our records (and, only when they would be refused, from whether
+    Slack says they are an admin)."""
+    ack()
+    try:
+        item_id = parse_row_id(action.get("value") or "")
+    except ValueError:
+        return
+    deps: Deps = context["deps"]
+    team_id, user_id = team_id_of(body), body["user"]["id"]
+    with deps.uow() as uow:
+        people = agenda_done.agenda_item_people(
+            session=uow.session, team_id=team_id, item_id=item_id
+        )
+    if people is None:
+        return  # no such item here (a stale or forged id): nothing to change or say
+    admins = deps.settings.admins
+    is_admin = user_id in admins
+    if not people.may_close(user_id, is_admin=is_admin):
+        # Not theirs by our records: an admin may still close it (users.info says so).
+        try:
+            is_admin = is_rebound_admin(lookup_profile(client, user_id), user_id, admins)
+        except SlackUnavailable:
+            is_admin = False
+    homes: dict[str, agenda_done.HomeOf] = {}
+    if people.may_close(user_id, is_admin=is_admin):  # else refused below: no Home to render
+        for person in dict.fromkeys(people.homes):
+            profile = fetch_profile(client, person)
+            homes[person] = agenda_done.HomeOf(profile, is_rebound_admin(profile, person, admins))
+    with deps.uow() as uow:
+        result = agenda_done.close_item(
+            uow, team_id=team_id, user_id=user_id, item_id=item_id, is_admin=is_admin, homes=homes
+        )
+    if isinstance(result, agenda_done.Refused) and result.why is AgendaRefusal.NOT_THEIRS:
+        reply_to_click(client, body, not_on_their_agenda_message(result.people.rep_user_id))
+    # Closed: both Homes come from the outbox. Already done: those publishes are queued already.

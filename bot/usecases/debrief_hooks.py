@@ -14,9 +14,6 @@ from bot.blocks.debriefs import (
     take_back_failed_dm,
     win_logged_dm,
 )
-from bot.domain import (
-    OutcomeKind,
-)
 from bot.outbox_hooks import register_hooks
 from bot.uow import (
     add_to_outbox,
@@ -67,11 +64,11 @@ def parse_outcome_id(post_key: str) -> int | None:
 def _rep_dm_sent(
     session: Session, row: OutboxMessage, channel: str | None, ts: str | None, now: datetime
 ) -> None:
-    # A loss's DM carries the reflection questions: the reminder counts from now.
+    # A loss's DM carries the reflection questions, a win's its one lesson question: the
+    # reminder counts from now (the first DM's send: a win DM queued again keeps that time).
     outcome = _outcome_of(session, row)
     if outcome is not None and outcome.id is not None:
-        asked = now if outcome.kind == OutcomeKind.LOSS.value else None
-        dq.finish_rep_dm(session=session, outcome_id=outcome.id, questions_sent_at=asked)
+        dq.finish_rep_dm(session=session, outcome_id=outcome.id, questions_sent_at=now)
         # Calibrated out of a perfect miss before this DM was in Slack: its question
         # "Celebrate the perfect miss?" is withdrawn now, once (its post key).
         calibration = calibration_shout_outs.ask_withdrawal_due(outcome)

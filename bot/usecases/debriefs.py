@@ -25,6 +25,7 @@ from bot.blocks.debriefs import (
     perfect_miss_shout_out,
     reflection_reminder_dm,
     reflection_saved_dm,
+    win_lesson_reminder_dm,
     win_lesson_saved_dm,
     win_logged_dm,
 )
@@ -636,6 +637,13 @@ def record_reflections(
         now=uow.now(),
     )
     if saved is not None and saved.first_time:
+        # Answered: a reminder queued and not yet claimed is called off (one being sent goes).
+        outbox_queries.cancel_pending(
+            session=uow.session,
+            team_id=team_id,
+            post_key=reminder_key(outcome_id),
+            reason="answered",
+        )
         uow.outbox.add(
             team_id=team_id,
             post_key=f"debrief:{outcome_id}:reflected",
@@ -796,14 +804,21 @@ def queue_reflection_reminders(uow: UnitOfWork) -> int:
     queued = 0
     for outcome in dq.reflection_reminders_due(session=uow.session, now=uow.now()):
         facts = facts_of(outcome)
+        # A win asked one question (what worked), so its reminder asks that one again.
+        win = outcome.kind == OutcomeKind.WIN.value
         queued += uow.outbox.add(
             team_id=outcome.team_id,
-            post_key=f"debrief:{facts.id}:reminder",
+            post_key=reminder_key(facts.id),
             kind=REMINDER,
             to=to_user(facts.user_id),
-            message=reflection_reminder_dm(facts),
+            message=win_lesson_reminder_dm(facts) if win else reflection_reminder_dm(facts),
         )
     return queued
+
+
+def reminder_key(outcome_id: int) -> str:
+    """The post key of a debrief's one reminder (a loss's questions, a win's lesson)."""
+    return f"debrief:{outcome_id}:reminder"
 
 
 def calibration_of(outcome: Outcome) -> Calibration | None:

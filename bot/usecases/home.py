@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.blocks.home import HomeFacts
+from bot.blocks.corrections import recent_outcomes_blocks
+from bot.blocks.dashboard import home_action_buttons, manager_dashboard_blocks, rep_dashboard_blocks
+from bot.blocks.home import HomeFacts, home_view
+from bot.blocks.one_on_ones import agenda_blocks
 from bot.domain.debriefs import OutcomeFacts
 from bot.domain.one_on_ones import Agenda
 from bot.domain.people import SlackProfile
@@ -114,3 +118,20 @@ def home_data(
         agenda=agenda,
         recent=recent,
     )
+
+
+def dashboard_blocks(data: HomeData, now: datetime) -> list[dict[str, Any]]:
+    """The dashboards for someone's Home: the one-on-one agenda first (what to talk about
+    next), their own, and their team's when people report to them."""
+    blocks: list[dict[str, Any]] = list(agenda_blocks(data.agenda))
+    if data.mine is not None:
+        blocks += rep_dashboard_blocks(data.mine, action_buttons=home_action_buttons())
+    blocks += recent_outcomes_blocks(data.recent, now=now)
+    if data.team is not None:
+        blocks += manager_dashboard_blocks(data.team, now=now)
+    return blocks
+
+
+def home_view_of(data: HomeData, now: datetime) -> dict[str, Any]:
+    """The whole Home view of `data` (views.publish's `view`)."""
+    return home_view(data.facts, dashboard_blocks(data, now))

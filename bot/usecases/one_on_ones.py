@@ -31,9 +31,10 @@ from storage import debriefs_queries as dq
 from storage import one_on_ones_queries as oq
 from storage import queries
 
-# The Home shows what was put on the agenda in the last four weeks: a one-on-one's worth and
-# then some, so an item nobody got to yet is still there next time.
-AGENDA_WINDOW = timedelta(days=28)
+# The Home shows the newest open items (an open item stays until the rep or their manager marks
+# it done: a point nobody got to is still there next time) and how many were marked done in the
+# last four weeks, so closing one is seen to count.
+DONE_WINDOW = timedelta(days=28)
 AGENDA_LIMIT = 5
 COMMITMENTS_SHOWN = 3
 REPLY = "checkin_reply"  # the outbox kind of the reply DM
@@ -127,15 +128,10 @@ def send_reply(
 
 
 def agenda_of(*, session: Session, team_id: str, user_id: str, now: datetime) -> Agenda:
-    """What `user_id`'s Home shows of their one-on-ones: the items they are in, as manager or
-    as rep, and each of those reps' open commitments."""
-    rows = oq.agenda_of(
-        session=session,
-        team_id=team_id,
-        user_id=user_id,
-        since=now - AGENDA_WINDOW,
-        limit=AGENDA_LIMIT,
-    )
+    """What `user_id`'s Home shows of their one-on-ones: the open items they are in, as
+    manager or as rep, each of those reps' open commitments, and how many items were marked
+    done in the last four weeks. An open item stays until someone marks it done."""
+    rows = oq.agenda_of(session=session, team_id=team_id, user_id=user_id, limit=AGENDA_LIMIT)
     items = [
         AgendaItem(
             manager_user_id=row.manager_user_id,
@@ -144,9 +140,16 @@ def agenda_of(*, session: Session, team_id: str, user_id: str, now: datetime) ->
             answer=row.answer,
             reply=row.reply,
             added_at=row.created_at,
+            item_id=row.id or 0,
         )
         for row in rows
     ]
+    more_open = 0
+    if len(rows) == AGENDA_LIMIT:
+        more_open = oq.count_open(session=session, team_id=team_id, user_id=user_id) - len(rows)
+    done_lately = oq.count_done_since(
+        session=session, team_id=team_id, user_id=user_id, since=now - DONE_WINDOW
+    )
     commitments: dict[str, list[str]] = {}
     for rep in dict.fromkeys(item.rep_user_id for item in items):
         asked = dq.commitments_answered_in_checkins(session=session, team_id=team_id, user_id=rep)
@@ -160,4 +163,10 @@ def agenda_of(*, session: Session, team_id: str, user_id: str, now: datetime) ->
                 limit=COMMITMENTS_SHOWN,
             )
         ]
-    return Agenda(viewer_id=user_id, items=items, open_commitments=commitments)
+    return Agenda(
+        viewer_id=user_id,
+        items=items,
+        open_commitments=commitments,
+        more_open=more_open,
+        done_lately=done_lately,
+    )

@@ -84,7 +84,7 @@ WORKSPACE_EXPORT_WITHHELD: dict[str, tuple[str, ...]] = {
     # A check-in answer and the manager's reply to it: private to the two of them.
     "one_on_one_items": (
         "id", "team_id", "manager_user_id", "rep_user_id", "checkin_id", "question", "answer",
-        "reply", "submission_key", "created_at",
+        "reply", "submission_key", "created_at", "done_at", "done_by",
     ),
 }  # fmt: skip
 COUNTS_FILENAME = "counts.csv"

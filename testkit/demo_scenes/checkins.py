@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.blocks.one_on_ones import AGENDA_ON, REPLY_ACTION_ID
+from bot.blocks.one_on_ones import AGENDA_DONE_ACTION_ID, AGENDA_ON, REPLY_ACTION_ID
 from testkit.demo import DemoContext
 from testkit.render import render_message
 from testkit.simulator import state_value
@@ -129,8 +129,21 @@ def play(ctx: DemoContext) -> None:
 
     t.scene("Saturday 14:00 in New York — Maya's weekly digest of her team's check-ins")
     _move_clock_to(ctx, MAYA_SATURDAY)
+    seen = len(ctx.standin.calls)
     ctx.tick()
     ctx.tick()  # a second tick (or a second replica) sends nothing more
+
+    def digest_arrived(calls: list[RecordedCall]) -> bool:
+        # The tick's dispatch or the app's own dispatcher (woken by the queueing commit) may
+        # be the one that sends it: wait for it, whichever does.
+        return any(
+            c.method == "chat.postMessage"
+            and c.conversation == _dm(maya)
+            and "Team check-ins" in str(c.params.get("text"))
+            for c in calls[seen:]
+        )
+
+    ctx.standin.wait_for(digest_arrived, timeout=10.0)
     _show(ctx, [c for c in _new_calls(ctx) if c.conversation == _dm(maya)])
 
     digest = [
@@ -174,3 +187,48 @@ def play(ctx: DemoContext) -> None:
     )
     ctx.wait_for_new(seen, "chat.postMessage")
     _show(ctx, [c for c in _new_calls(ctx) if c.conversation == _dm(ctx.leo)])
+
+    ctx.clock.advance(minutes=40)
+    t.scene("Saturday 15:00 — they talked it through: Leo marks the item done on his Home")
+    _mark_agenda_item_done(ctx)
+
+
+def _mark_agenda_item_done(ctx: DemoContext) -> None:
+    """Leo opens his Home, clicks "Done" beside the agenda item: both Homes are published
+    again (through the outbox) without it, and nobody gets a message about it."""
+    t, leo, maya = ctx.transcript, ctx.leo, ctx.maya
+    seen = len(ctx.standin.calls)
+    ctx.sender.send_event(
+        ctx.sender.event_envelope({"type": "app_home_opened", "user": leo, "channel": _dm(leo)})
+    )
+    ctx.wait_for_new(seen, "views.publish")
+    t.show_new_calls()
+    home = next(
+        c
+        for c in reversed(ctx.standin.calls)
+        if c.method == "views.publish" and c.params.get("user_id") == leo
+    )
+    view = home.response["view"]
+    done = [
+        block["accessory"]
+        for block in view.get("blocks") or []
+        if block.get("accessory", {}).get("action_id") == AGENDA_DONE_ACTION_ID
+    ]
+    if not done:
+        return
+    t.say("Leo clicks “Done” beside the item")
+    seen = len(ctx.standin.calls)
+    ctx.sender.block_actions(
+        user_id=leo,
+        actions=[{"action_id": AGENDA_DONE_ACTION_ID, "value": done[0]["value"]}],
+        view=view,
+    )
+
+    def both_homes(calls: list[RecordedCall]) -> bool:
+        published = {c.params.get("user_id") for c in calls[seen:] if c.method == "views.publish"}
+        return {leo, maya} <= published
+
+    ctx.standin.wait_for(both_homes, timeout=10.0)
+    t.show_new_calls()
+    told = [c for c in ctx.standin.calls[seen:] if c.method == "chat.postMessage"]
+    t.say(f"Messages about it: {len(told)}. Maya's Home simply no longer lists it")

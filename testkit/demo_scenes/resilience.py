@@ -10,6 +10,7 @@ from bot.domain import PRACTICES
 from testkit.demo import DemoContext
 from testkit.demo_scenes.debriefs import _button_value, _click, _lost_values, _open, _submit
 from testkit.demo_scenes.goals import _home
+from testkit.standin import RecordedCall
 
 
 def play(ctx: DemoContext) -> None:
@@ -23,15 +24,31 @@ def play(ctx: DemoContext) -> None:
     ctx.clock.advance(hours=3)
     t.scene("2 December — Leo loses Soylent: three in a row brings private support")
     view = _open(ctx, "/lost", "Soylent", leo)
-    posted = _submit(
+    seen = len(ctx.standin.calls)
+    _submit(
         ctx,
         leo,
         view,
         _lost_values("Soylent", "evaluation", "follow_up", ["discovery", "qualification"]),
         dms=4,
     )
-    support = next(c for c in posted if TALK_ACTION_ID in str(c.params.get("blocks")))
-    wins = [c for c in posted if c.conversation == "C0WINS"]
+
+    def supports(calls: list[RecordedCall]) -> list[RecordedCall]:
+        return [
+            c
+            for c in calls[seen:]
+            if c.method == "chat.postMessage" and TALK_ACTION_ID in str(c.params.get("blocks"))
+        ]
+
+    # The four DMs may come after one still on its way from before (a busy dispatcher): wait
+    # for the support DM itself rather than for the first four.
+    support = supports(ctx.standin.wait_for(lambda calls: bool(supports(calls)), timeout=10.0))[0]
+    ctx.transcript.show_new_calls()
+    wins = [
+        c
+        for c in ctx.standin.calls[seen:]
+        if c.method == "chat.postMessage" and c.conversation == "C0WINS"
+    ]
     t.say(f"#wins got {len(wins)} posts about it: support is private")
 
     ctx.clock.advance(minutes=10)

@@ -67,6 +67,13 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
     assert "Maya replies to Leo's check-in and puts it on their one-on-one" in transcript
     assert "@Maya replied to your check-in:" in transcript
     assert transcript.count("*One-on-one agenda*") >= 2
+    # ... and once they have talked it through, Leo marks it done: off both Homes, no DM.
+    done = transcript[transcript.index("» Leo clicks “Done” beside the item") :]
+    assert "Leo's Home tab:" in done and "Maya's Home tab:" in done
+    assert "Nothing open. Everything on it has been talked about." in done
+    assert "Messages about it: 0." in done
+    # A win's lesson question can be put off: "Skip this one" beside it means no reminder.
+    assert "[ *Answer the question* ]  [ Skip this one ]" in transcript
     # A HubSpot closed-lost arrives: the offer in Leo's DM, then the prefilled form.
     assert "HubSpot marked *Umbrella renewal* (£60,000) closed lost. Debrief it" in transcript
     assert "The same request signed with another secret is refused: 401" in transcript

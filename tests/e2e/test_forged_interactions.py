@@ -25,6 +25,7 @@ from bot.blocks.corrections import CORRECT_ACTION_ID, REMOVE_ACTION_ID, correcti
 from bot.blocks.debriefs import (
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
+    LESSON_NOT_NOW_ACTION_ID,
     REFLECT_ACTION_ID,
     SHARE_LESSON_ACTION_ID,
     TAKE_BACK_ACTION_ID,
@@ -34,7 +35,7 @@ from bot.blocks.debriefs import (
 )
 from bot.blocks.goals import CHANGE_GOAL_ACTION_ID, GoalDefaults, goal_modal
 from bot.blocks.kudos import kudos_modal
-from bot.blocks.one_on_ones import AGENDA_ON, REPLY_ACTION_ID, reply_modal
+from bot.blocks.one_on_ones import AGENDA_DONE_ACTION_ID, AGENDA_ON, REPLY_ACTION_ID, reply_modal
 from bot.blocks.privacy import DELETE_WORKSPACE_CONFIRM_ACTION_ID, FORGET_ME_CONFIRM_ACTION_ID
 from bot.blocks.resilience import TALK_ACTION_ID
 from bot.domain import PRACTICES, Classification
@@ -85,6 +86,8 @@ class Scene(NamedTuple):
     # The owner's wins (issue 12): one with its lesson private, one with it shared.
     private_lesson: WinLesson
     shared_lesson: WinLesson
+    # An item on the owner's one-on-one agenda with their manager (issue 12).
+    agenda_item_id: int
 
 
 class WinLesson(NamedTuple):
@@ -289,6 +292,20 @@ CASES = [
         True,
     ),
     Case(
+        "lesson_reminders.not_now_clicked",
+        "the rep",
+        lambda c: _click(c, LESSON_NOT_NOW_ACTION_ID, str(c.private_lesson.outcome_id)),
+        f"That question is for <@{OWNER}>",
+        False,
+    ),
+    Case(
+        "one_on_ones.agenda_done_clicked",
+        "the rep, their manager or an admin",
+        lambda c: _click(c, AGENDA_DONE_ACTION_ID, str(c.agenda_item_id)),
+        f"Only <@{OWNER}> or their manager can mark this agenda item done",
+        False,
+    ),
+    Case(
         "goals.change_goal",
         "the goal's owner",
         lambda c: _click(c, CHANGE_GOAL_ACTION_ID, str(c.owner.goal_id)),
@@ -383,10 +400,24 @@ def ctx(slack: SlackDriver) -> Scene:
             _seed_win_lesson(session, team_id, slack.live.clock(), shared=shared)
             for shared in (False, True)
         ]
+        item = OneOnOneItem(
+            team_id=team_id,
+            manager_user_id=MANAGER,
+            rep_user_id=OWNER,
+            checkin_id=owner.checkin_id,
+            question="Your win this week?",
+            answer="Answer owner",
+            reply="Let's talk Thursday",
+            submission_key="view:agenda",
+        )
+        session.add(item)
+        session.flush()
+        assert item.id is not None
+        item_id = item.id
         session.commit()
     # The settings form as an admin opened it: a stale (or stolen) view.
     view = slack.open_modal("/rebound", "settings", ADMIN)
-    return Scene(slack, owner, view, *lessons)
+    return Scene(slack, owner, view, *lessons, item_id)
 
 
 def _seed_win_lesson(session: Session, team_id: str, at: datetime, *, shared: bool) -> WinLesson:

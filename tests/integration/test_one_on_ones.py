@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.clock import FakeClock
-from bot.domain.one_on_ones import ReplySubmission
+from bot.domain.one_on_ones import AgendaRefusal, ReplySubmission
 from bot.uow import UnitOfWork
+from bot.usecases import agenda_done, privacy
 from bot.usecases import one_on_ones as usecases
-from bot.usecases import privacy
-from bot.usecases.one_on_ones import AGENDA_WINDOW, NotTheirManager, SentReply
+from bot.usecases.one_on_ones import DONE_WINDOW, NotTheirManager, SentReply
 from storage import queries
 from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
 from storage.models import CheckIn, CheckInAnswer, OneOnOneItem, OutboxMessage, Reflection
@@ -108,13 +108,13 @@ def _reply(
         )
 
 
-def test_the_agenda_shows_recent_items_to_both_and_the_reps_open_commitments(
+def test_the_agenda_shows_open_items_to_both_and_the_reps_open_commitments(
     new_session: SessionFactory,
 ) -> None:
     clock = FakeClock(START)
     old = _checkin(new_session, REP, "2026-W44")
     assert _reply(new_session, clock, old, "view:old") == SentReply(REP, True)
-    clock.advance(days=AGENDA_WINDOW.days + 1)
+    clock.advance(days=DONE_WINDOW.days + 1)
     recent = _checkin(new_session, REP, "2026-W49")
     assert _reply(new_session, clock, recent, "view:new") == SentReply(REP, True)
     assert _reply(new_session, clock, recent, "view:new") == SentReply(REP, True)  # a retry
@@ -132,8 +132,12 @@ def test_the_agenda_shows_recent_items_to_both_and_the_reps_open_commitments(
         ]
         for viewer in (REP, MANAGER):
             agenda = usecases.agenda_of(session=session, team_id=TEAM, user_id=viewer, now=clock())
-            # The item older than the window is no longer shown.
-            assert [i.answer for i in agenda.items] == ["Booked the demo (2026-W49)"]
+            # Open items stay until someone marks them done, however old: newest first.
+            assert [i.answer for i in agenda.items] == [
+                "Booked the demo (2026-W49)",
+                "Booked the demo (2026-W44)",
+            ]
+            assert (agenda.more_open, agenda.done_lately) == (0, 0)
             assert agenda.open_commitments == {
                 REP: ["Call the CFO first (2026-W49)", "Call the CFO first (2026-W44)"]
             }
@@ -190,3 +194,59 @@ def test_forget_me_deletes_the_items_of_either_person_and_the_reps_export_holds_
         session.commit()
         assert counts["one-on-one agenda items"] == 1
         assert session.exec(select(OneOnOneItem)).all() == []
+
+
+def test_an_item_is_closed_once_and_both_homes_are_queued_once(
+    new_session: SessionFactory,
+) -> None:
+    clock = FakeClock(START)
+    checkin_id = _checkin(new_session, REP, "2026-W48")
+    _reply(new_session, clock, checkin_id, "view:1")
+    with new_session() as session:
+        (item,) = session.exec(select(OneOnOneItem).where(OneOnOneItem.team_id == TEAM)).all()
+        assert item.id is not None
+        item_id = item.id
+    homes = {person: agenda_done.HomeOf(profile=None, is_admin=False) for person in (REP, MANAGER)}
+
+    def close(user_id: str, *, is_admin: bool = False) -> object:
+        with UnitOfWork(new_session, clock=clock) as uow:
+            return agenda_done.close_item(
+                uow, team_id=TEAM, user_id=user_id, item_id=item_id, is_admin=is_admin, homes=homes
+            )
+
+    # A teammate (not an admin) is refused; another workspace has no such item.
+    refused = close(OTHER)
+    assert isinstance(refused, agenda_done.Refused)
+    assert refused.why is AgendaRefusal.NOT_THEIRS
+    with UnitOfWork(new_session, clock=clock) as uow:
+        assert (
+            agenda_done.close_item(
+                uow, team_id="T0ELSEWHERE", user_id=REP, item_id=item_id, is_admin=True, homes={}
+            )
+            is None
+        )
+    clock.advance(minutes=5)
+    closed = close(REP)
+    assert isinstance(closed, agenda_done.AgendaPeople) and closed.homes == (REP, MANAGER)
+    again = close(MANAGER)  # the manager's stale Home: closed already, nothing more queued
+    assert isinstance(again, agenda_done.Refused) and again.why is AgendaRefusal.ALREADY_DONE
+    with new_session() as session:
+        row = session.get(OneOnOneItem, item_id)
+        assert row is not None and (row.done_at, row.done_by) == (clock(), REP)
+        publishes = session.exec(
+            select(OutboxMessage).where(OutboxMessage.method == "views.publish")
+        ).all()
+        assert sorted(p.post_key for p in publishes) == [
+            f"agenda-done:{item_id}:home:{MANAGER}",
+            f"agenda-done:{item_id}:home:{REP}",
+        ]
+        for publish in publishes:
+            assert publish.payload["user_id"] == publish.target_id
+            assert publish.payload["view"]["type"] == "home"
+        for viewer in (REP, MANAGER):
+            agenda = usecases.agenda_of(session=session, team_id=TEAM, user_id=viewer, now=clock())
+            assert (list(agenda.items), agenda.done_lately) == ([], 1)
+        # Four weeks on, the count of what was done lately is back to nothing.
+        later = clock() + DONE_WINDOW + timedelta(minutes=1)
+        agenda = usecases.agenda_of(session=session, team_id=TEAM, user_id=REP, now=later)
+        assert agenda.done_lately == 0

@@ -566,7 +566,7 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
     ],
     "one_on_ones.agenda_blocks": lambda t: [
         one_on_ones.agenda_blocks(
-            Agenda(viewer, [AgendaItem(MANAGER, REP, t, t, t, NOW)], {REP: [t, t]})
+            Agenda(viewer, [AgendaItem(MANAGER, REP, t, t, t, NOW, 5)], {REP: [t, t]}, 2, 1)
         )
         for viewer in (REP, MANAGER)
     ],
@@ -575,6 +575,10 @@ USER_TEXT_BUILDERS: dict[str, Build] = {
     "debriefs.win_lesson_saved_dm": lambda t: [
         debriefs.win_lesson_saved_dm(LessonShare(3, t[:MAX_DEAL], t[:MAX_ANSWER], shared))
         for shared in (False, True)
+    ],
+    "debriefs.win_lesson_reminder_dm": lambda t: [
+        debriefs.win_lesson_reminder_dm(_facts(t, c, kind="win"))
+        for c in (Classification.SYSTEM_HIT, Classification.LUCKY_HIT)
     ],
     # goals: the custom metric and the why
     "goals.goal_modal": lambda t: [
@@ -662,6 +666,9 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "debriefs.ask_withdrawn_blocks",  # reuses blocks built above, adds an id
         "debriefs.withdrawn_line",  # a user id
         "debriefs.celebrate_ask_blocks",  # a row id and a channel link
+        "debriefs.lesson_not_now_blocks",  # reuses blocks built above
+        "debriefs.win_question_actions",  # an outcome id
+        "debriefs.lesson_not_now_not_yours",  # a user id
         "debriefs.take_back_button",
         "debriefs.take_back_failed_dm",
         "debriefs.already_taken_back",
@@ -712,6 +719,8 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "one_on_ones.read_reply_metadata",
         "one_on_ones.parse_reply_submission",
         "one_on_ones.not_their_manager_message",  # a user id
+        "one_on_ones.not_on_their_agenda_message",  # a user id
+        "one_on_ones.done_button",  # an item id
         "corrections.read_correction_metadata",
         "corrections.refused_message",  # our own words
         "correction_updates.corrected_note_line",  # a user id and a date

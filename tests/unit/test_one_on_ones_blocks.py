@@ -11,11 +11,13 @@ import pytest
 
 from bot.blocks.checkins import digest_message
 from bot.blocks.one_on_ones import (
+    AGENDA_DONE_ACTION_ID,
     AGENDA_ON,
     AGENDA_SHOWN,
     REPLY_ACTION_ID,
     REPLY_CALLBACK_ID,
     agenda_blocks,
+    not_on_their_agenda_message,
     parse_reply_submission,
     read_reply_metadata,
     reply_dm,
@@ -151,4 +153,48 @@ def test_the_agenda_on_each_home_says_who_it_is_with_and_the_open_commitments() 
     assert f"<@{REP}>'s open commitments: _Call the CFO first_" in manager_side
     assert agenda_blocks(Agenda(REP)) == []
     no_commitments = agenda_blocks(Agenda(REP, items[:1], {REP: []}))
-    assert len(no_commitments) == 1
+    assert len(no_commitments) == 2  # the heading and the one item: no context line
+
+
+def test_each_open_item_has_its_done_button_and_the_counts_say_what_is_not_shown() -> None:
+    items = [
+        AgendaItem(MANAGER, REP, "Your win?", f"Answer {n}", f"Reply {n}", WHEN, item_id=40 + n)
+        for n in range(AGENDA_SHOWN)
+    ]
+    blocks = agenda_blocks(Agenda(REP, items, {}, more_open=3, done_lately=2))
+    _checked_blocks(blocks)
+    buttons = [b["accessory"] for b in blocks if "accessory" in b]
+    assert [(b["action_id"], b["value"], b["text"]["text"]) for b in buttons] == [
+        (AGENDA_DONE_ACTION_ID, str(40 + n), "Done") for n in range(AGENDA_SHOWN)
+    ]
+    # Each button sits on its own item's line.
+    lines = [b["text"]["text"] for b in blocks if "accessory" in b]
+    assert all(f"Answer {n}" in line for n, line in enumerate(lines))
+    shown = json.dumps(blocks, ensure_ascii=False)
+    assert "3 more open — mark the ones you've talked about done." in shown
+    assert "2 done in the last four weeks." in shown
+
+
+def test_with_nothing_open_the_agenda_says_so_and_counts_what_was_done() -> None:
+    blocks = agenda_blocks(Agenda(REP, [], {}, done_lately=1))
+    _checked_blocks(blocks)
+    shown = json.dumps(blocks)
+    assert "*One-on-one agenda*" in shown and "Nothing open." in shown
+    assert "1 done in the last four weeks." in shown
+    assert AGENDA_DONE_ACTION_ID not in shown
+
+
+def test_hostile_text_in_an_item_is_escaped_beside_its_button() -> None:
+    item = AgendaItem(MANAGER, REP, "<!here> *q*", "<@U0BOSS> & co", "<!channel>", WHEN, 9)
+    (_, line) = agenda_blocks(Agenda(MANAGER, [item]))
+    text = line["text"]["text"]
+    assert "&lt;!here&gt;" in text and "&lt;@U0BOSS&gt; &amp; co" in text
+    assert "&lt;!channel&gt;" in text
+    assert "<!here>" not in text and "<!channel>" not in text and "<@U0BOSS>" not in text
+    assert line["accessory"]["value"] == "9"
+
+
+def test_someone_elses_done_click_is_told_whose_item_it_is() -> None:
+    assert not_on_their_agenda_message(REP)["text"] == (
+        f"Only <@{REP}> or their manager can mark this agenda item done, so I left it open."
+    )

@@ -11,6 +11,7 @@ from bot.blocks.debriefs import (
     CELEBRATE_BLOCK_ID,
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
+    LESSON_NOT_NOW_ACTION_ID,
     REFLECT_ACTION_ID,
     TAKE_BACK_ACTION_ID,
     TAKE_BACK_BLOCK_ID,
@@ -80,6 +81,7 @@ def test_a_bounce_back_long_enough_asks_the_rep_before_anything_is_shared() -> N
         CELEBRATE_YES_ACTION_ID,
         CELEBRATE_NO_ACTION_ID,
         REFLECT_ACTION_ID,
+        LESSON_NOT_NOW_ACTION_ID,
     ]
     assert {b["value"] for b in buttons[:2]} == {"41"}
     assert [b["text"]["text"] for b in buttons[:2]] == ["Yes, share it", "Keep it private"]
@@ -91,8 +93,11 @@ def test_a_short_streak_is_told_privately_with_no_ask() -> None:
     )
     rendered = json.dumps(message)
     assert "bounced back after 1 loss" in rendered and "Resilience is a skill" in rendered
-    # No ask: the only button is the win's lesson question's (issue 12 §6).
-    assert [b["action_id"] for b in _buttons(message["blocks"])] == [REFLECT_ACTION_ID]
+    # No ask: the only buttons are the win's lesson question's (issue 12 §6).
+    assert [b["action_id"] for b in _buttons(message["blocks"])] == [
+        REFLECT_ACTION_ID,
+        LESSON_NOT_NOW_ACTION_ID,
+    ]
     assert "Share it" not in rendered
 
 
@@ -108,13 +113,14 @@ def test_yes_replaces_the_ask_with_the_choice_and_a_take_back_button() -> None:
     updated = consent_recorded_blocks(dm["blocks"], consent=True, bounce_back=True, outcome_id=41)
     assert not [b for b in updated if b.get("block_id") == CELEBRATE_BLOCK_ID]
     assert "You chose to share it." in json.dumps(updated)
-    # The lesson question's button stays (issue 12 §6): the rep may still answer it.
-    (button, question) = _buttons(updated)
+    # The lesson question's buttons stay (issue 12 §6): the rep may still answer it.
+    (button, question, not_now) = _buttons(updated)
     assert (button["action_id"], button["value"]) == (TAKE_BACK_ACTION_ID, "41")
     assert question["action_id"] == REFLECT_ACTION_ID
+    assert not_now["action_id"] == LESSON_NOT_NOW_ACTION_ID
     # No: nothing to take back.
     kept = consent_recorded_blocks(dm["blocks"], consent=False, bounce_back=True, outcome_id=41)
-    assert [b["action_id"] for b in _buttons(kept)] == [REFLECT_ACTION_ID]
+    assert [b["action_id"] for b in _buttons(kept)] == [REFLECT_ACTION_ID, LESSON_NOT_NOW_ACTION_ID]
     assert "You chose to keep it private." in json.dumps(kept)
 
 

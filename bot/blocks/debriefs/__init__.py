@@ -7,7 +7,8 @@ for each kind of surface:
 - `recognition`: the channel shout-outs for a perfect miss and a bounce-back;
 - `manager`: the private note to the rep's manager;
 - `calibration`: the manager's calibration of the rep's score and the rep's DM about it;
-- `lessons`: `/rebound lessons` (the rep's own, and what their teammates shared).
+- `lessons`: `/rebound lessons` (the rep's own, and what their teammates shared);
+- `lesson_reminder`: a win's lesson question followed up ("Not now", the one reminder).
 
 The words come from the seed texts: the reflection questions from 000/001 ("A lost opportunity is
 a form of negative feedback. There's a lesson in there for you somewhere."), the four outcomes
@@ -63,6 +64,12 @@ from bot.blocks.debriefs.dms import (
     win_lesson_saved_dm,
     win_logged_dm,
 )
+from bot.blocks.debriefs.lesson_reminder import (
+    LESSON_NOT_NOW_ACTION_ID,
+    lesson_not_now_blocks,
+    lesson_not_now_not_yours,
+    win_lesson_reminder_dm,
+)
 from bot.blocks.debriefs.lessons import LESSON_SNIPPET, lessons_message
 from bot.blocks.debriefs.manager import (
     CALIBRATE_AGREE_ACTION_ID,
@@ -104,6 +111,10 @@ __all__ = [
     "ask_withdrawn_blocks",
     "ask_withdrawn_dm",
     "calibration_shout_out_blocks",
+    "LESSON_NOT_NOW_ACTION_ID",
+    "lesson_not_now_blocks",
+    "lesson_not_now_not_yours",
+    "win_lesson_reminder_dm",
     "ALREADY_CALIBRATED",
     "CALIBRATE_AGREE_ACTION_ID",
     "CALIBRATE_CALLBACK_ID",

@@ -8,6 +8,10 @@ from enum import Enum
 from typing import Any
 
 from bot.blocks.debriefs._words import _bounce_phrase, _slipped, _verdict
+
+# The reflect button's id is defined beside the win question's buttons; re-exported from here.
+from bot.blocks.debriefs.lesson_reminder import REFLECT_ACTION_ID as REFLECT_ACTION_ID
+from bot.blocks.debriefs.lesson_reminder import win_question_actions
 from bot.blocks.kit import (
     actions,
     button,
@@ -32,7 +36,6 @@ from bot.domain.debriefs import (
     reflection_questions,
 )
 
-REFLECT_ACTION_ID = "debrief_reflect_open"
 SHARE_LESSON_ACTION_ID = "lesson_share"
 UNSHARE_LESSON_ACTION_ID = "lesson_unshare"
 SHARE_LESSON_BLOCK_ID = "lesson_share"
@@ -399,7 +402,7 @@ def win_logged_dm(
     # One question, so a win's lesson is kept like a loss's.
     blocks.append(divider())
     blocks.append(section(f"One question, while it's fresh: *{WIN_QUESTION}*"))
-    blocks.append(_reflect_button(facts.id, "Answer the question"))
+    blocks.append(win_question_actions(facts.id))
     blocks.append(context("Private to you and your manager, unless you choose to share it."))
     return {"text": f"Win logged: {escape_mrkdwn(facts.deal)}", "blocks": blocks}
 

@@ -3,8 +3,8 @@
 Two orgs may name their Opportunity formula field differently; NULL means the default,
 Owner_Email__c.
 
-Revision ID: 0023_i13field_owner_email_field
-Revises: 0022_i13multi_crm_connections
+Revision ID: 0023_owner_email_field
+Revises: 0022_crm_connections
 Create Date: 2026-12-03
 
 """
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0023_i13field_owner_email_field"
-down_revision: str | Sequence[str] | None = "0022_i13multi_crm_connections"
+revision: str = "0023_owner_email_field"
+down_revision: str | Sequence[str] | None = "0022_crm_connections"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """Each workspace's own CRM (crm_connections), and notification ids unique per workspace.
 
-Revision ID: 0022_i13multi_crm_connections
+Revision ID: 0022_crm_connections
 Revises: 0021_salesforce_session
 Create Date: 2026-12-03
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0022_i13multi_crm_connections"
+revision: str = "0022_crm_connections"
 down_revision: str | Sequence[str] | None = "0021_salesforce_session"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
