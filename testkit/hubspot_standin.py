@@ -62,6 +62,9 @@ class HubSpotCall:
     method: str
     path: str
     status: int
+    # The deals a read asked for (the batch read's inputs, or the one deal of a single read):
+    # what tests count to show each deal is read once however many processes run the job.
+    deal_ids: tuple[str, ...] = ()
 
 
 @dataclass
@@ -76,6 +79,8 @@ class HubSpotStandIn:
     calls: list[HubSpotCall] = field(default_factory=list)
     # While set, every API request is answered 503 (HubSpot down).
     down: bool = False
+    # Seconds each deal read takes (a slow HubSpot): lets several processes' passes overlap.
+    read_delay: float = 0.0
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -140,10 +145,18 @@ class HubSpotStandIn:
     ) -> tuple[int, dict[str, Any]]:
         parsed = urlparse(url)
         path, query = parsed.path, parse_qs(parsed.query)
+        deal_ids = _deals_asked(method, path, body)
+        if deal_ids and self.read_delay:
+            time.sleep(self.read_delay)
         status, answer = self._answer(method, path, query, authorization, body)
         with self._lock:
-            self.calls.append(HubSpotCall(method, path, status))
+            self.calls.append(HubSpotCall(method, path, status, deal_ids))
         return status, answer
+
+    def deals_read(self) -> list[str]:
+        """Every deal id asked for by a read that HubSpot answered, once per time asked."""
+        with self._lock:
+            return [i for c in self.calls if c.status in (200, 207) for i in c.deal_ids]
 
     def _answer(
         self,
@@ -266,6 +279,17 @@ class HubSpotStandIn:
                 for order, (stage_id, stage_label, closed, probability) in enumerate(stages)
             ],
         }
+
+
+def _deals_asked(method: str, path: str, body: bytes) -> tuple[str, ...]:
+    if method == "POST" and path == "/crm/v3/objects/deals/batch/read":
+        try:
+            return tuple(str(item["id"]) for item in json.loads(body)["inputs"])
+        except (ValueError, KeyError, TypeError):
+            return ()
+    if method == "GET" and path.startswith("/crm/v3/objects/deals/"):
+        return (path.rsplit("/", 1)[-1],)
+    return ()
 
 
 def _error(category: str, message: str) -> dict[str, Any]:
