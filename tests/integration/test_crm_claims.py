@@ -5,6 +5,7 @@ has its late records refused; concurrent claims never share a row."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -249,3 +250,48 @@ def test_concurrent_claims_never_share_a_row(world: World) -> None:
     every = [deal for got in claimed.values() for deal in got]
     assert len(claimed) == 4
     assert sorted(every) == sorted(ids)  # each row claimed exactly once
+
+
+def test_salesforce_opportunities_are_claimed_for_their_owner_read(world: World) -> None:
+    from bot.crm.salesforce import OpportunityNotification
+    from bot.usecases import salesforce
+
+    note = OpportunityNotification(
+        notification_id="04l5e000000AbCdAAA",
+        opportunity_id="0065e00000AbCdEAAZ",
+        name="Globex",
+        stage="Closed Lost",
+        closed=True,
+        won=False,
+        amount=Decimal("10"),
+        currency=None,
+        owner_email=None,
+    )
+    with world.uow() as uow:
+        salesforce.store_outbound_notifications(
+            uow,
+            [note],
+            team_id=TEAM,
+            api_url="https://acme.my.salesforce.com",
+            session_id="sealed-session",
+            link_base="https://acme.my.salesforce.com",
+        )
+    with world.uow() as uow:
+        [mine] = salesforce.pending_deals(uow, worker=A)
+        assert salesforce.pending_deals(uow, worker=B) == []  # A is reading its owner
+    assert mine.api_session == "sealed-session"
+    assert mine.deal.link == "https://acme.my.salesforce.com/0065e00000AbCdEAAZ"
+    deal = dataclasses.replace(mine.deal, owner_email="leo@example.com")
+    with world.uow() as uow:  # B may not forget the session of a row it does not hold
+        salesforce.receive_read_deals(
+            uow, [deal], owners={"leo@example.com": REP}, sessions_done=[mine.row_id], worker=B
+        )
+    [row] = world.rows()
+    assert (row.state, row.api_session, row.claimed_by) == ("received", "sealed-session", A)
+    with world.uow() as uow:
+        received = salesforce.receive_read_deals(
+            uow, [deal], owners={"leo@example.com": REP}, sessions_done=[mine.row_id], worker=A
+        )
+    assert received.offered == 1
+    [row] = world.rows()
+    assert (row.state, row.api_session, row.claimed_by) == ("offered", None, None)
