@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Table, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -22,9 +22,11 @@ from bot.domain.crm import (
     UNMATCHED,
     same_deal_name,
 )
+from storage.claims import claim_ids
 from storage.models import CrmDeal, Outcome, Workspace
 from storage.queries import _insert_if_absent
 
+_TABLE: Table = CrmDeal.__table__  # type: ignore[assignment]
 # States in which a deal closing has had its effect: a later notification of it is a duplicate.
 _SETTLED = (OFFERED, UNMATCHED, ERROR, DEBRIEFED)
 
@@ -68,6 +70,21 @@ def by_event(*, session: Session, team_id: str, source: str, event_key: str) -> 
     ).first()
 
 
+def ids_of_events(*, session: Session, keys: Iterable[tuple[str, str]]) -> list[int]:
+    """The row ids of notifications by (source, event key); those never stored are left out."""
+    by_source: dict[str, list[str]] = {}
+    for source, event_key in keys:
+        by_source.setdefault(source, []).append(event_key)
+    ids: list[int] = []
+    for source, event_keys in by_source.items():
+        ids += session.exec(
+            select(CrmDeal.id).where(
+                CrmDeal.source == source, col(CrmDeal.event_key).in_(event_keys)
+            )
+        ).all()  # type: ignore[arg-type]
+    return ids
+
+
 def get(*, session: Session, team_id: str, row_id: int) -> CrmDeal | None:
     row = session.get(CrmDeal, row_id)
     return row if row is not None and row.team_id == team_id else None
@@ -88,31 +105,93 @@ def other_closing_of(*, session: Session, row: CrmDeal) -> CrmDeal | None:
     ).first()
 
 
-def due(
-    *, session: Session, states: Iterable[str], now: datetime, limit: int = 200
+def _is_due(now: datetime) -> Any:
+    return col(CrmDeal.next_try_at).is_(None) | (col(CrmDeal.next_try_at) <= now)
+
+
+def _unclaimed(now: datetime) -> Any:
+    """Nobody holds the row, or the claim ran out (its process died or is far too slow)."""
+    return col(CrmDeal.claimed_until).is_(None) | (col(CrmDeal.claimed_until) < now)
+
+
+def _to_read(source: str, now: datetime) -> list[Any]:
+    """Notifications whose deal is to be read from `source`: new ones, failed reads, and deals
+    that had no owner (one may be set in the CRM since), whose next try has come."""
+    return [
+        col(CrmDeal.source) == source,
+        col(CrmDeal.state).in_((RECEIVED, ERROR, UNMATCHED)),
+        (col(CrmDeal.state) != UNMATCHED) | col(CrmDeal.owner_email).is_(None),
+        _is_due(now),
+    ]
+
+
+def _to_match(now: datetime) -> list[Any]:
+    """Deals kept for want of a person whose owner's email is known: looked up in Slack again.
+    (One with no owner is read from its CRM again instead: _to_read.)"""
+    return [
+        col(CrmDeal.state) == UNMATCHED,
+        col(CrmDeal.owner_email).is_not(None),
+        _is_due(now),
+    ]
+
+
+def _claim(
+    session: Session, due: list[Any], *, now: datetime, worker: str, until: datetime, limit: int
 ) -> list[CrmDeal]:
-    """Rows in `states` whose next try has come, oldest first."""
+    ids = claim_ids(
+        session=session,
+        table=_TABLE,
+        due=[*due, _unclaimed(now)],
+        order_by=(_TABLE.c.id,),
+        limit=limit,
+        values={"claimed_by": worker, "claimed_until": until},
+    )
+    if not ids:
+        return []
     return list(
         session.exec(
             select(CrmDeal)
-            .where(
-                col(CrmDeal.state).in_(tuple(states)),
-                (col(CrmDeal.next_try_at).is_(None)) | (col(CrmDeal.next_try_at) <= now),
-            )
+            .where(col(CrmDeal.id).in_(ids))
             .order_by(col(CrmDeal.id))
-            .limit(limit)
+            .execution_options(populate_existing=True)
         ).all()
     )
 
 
-def received(*, session: Session, source: str, now: datetime, limit: int = 200) -> list[CrmDeal]:
-    """Notifications whose deal is to be read from `source`: new ones, failed reads, and deals
-    that had no owner (one may be set in the CRM since)."""
-    return [
-        row
-        for row in due(session=session, states=(RECEIVED, ERROR, UNMATCHED), now=now, limit=limit)
-        if row.source == source and (row.state != UNMATCHED or row.owner_email is None)
-    ]
+def claim_to_read(
+    *, session: Session, source: str, now: datetime, worker: str, until: datetime, limit: int
+) -> list[CrmDeal]:
+    """Claim (for `worker`, until `until`) up to `limit` rows whose deal is to be read from
+    `source`, oldest first; rows another process holds are skipped (storage.claims)."""
+    return _claim(session, _to_read(source, now), now=now, worker=worker, until=until, limit=limit)
+
+
+def claim_to_match(
+    *, session: Session, now: datetime, worker: str, until: datetime, limit: int
+) -> list[CrmDeal]:
+    """Claim up to `limit` unmatched deals with an owner email, due to be looked up again."""
+    return _claim(session, _to_match(now), now=now, worker=worker, until=until, limit=limit)
+
+
+def held(*, session: Session, row_ids: Iterable[int], worker: str | None) -> dict[int, CrmDeal]:
+    """The rows of `row_ids` that `worker` still holds, locked until the caller commits (on
+    PostgreSQL; SQLite's writers are serialised anyway), so a claim cannot change under the
+    write that settles them. A row whose claim ran out and was taken by another process is
+    left out: its new holder records it. `worker` None: every row (deals read without a
+    claim)."""
+    ids = list(row_ids)
+    if not ids:
+        return {}
+    statement = select(CrmDeal).where(col(CrmDeal.id).in_(ids))
+    if worker is not None:
+        statement = statement.where(col(CrmDeal.claimed_by) == worker)
+    statement = statement.with_for_update().execution_options(populate_existing=True)
+    return {row.id: row for row in session.exec(statement).all() if row.id is not None}
+
+
+def release(row: CrmDeal) -> None:
+    """The pass is done with the row: it is anyone's again (when its next try comes)."""
+    row.claimed_by, row.claimed_until = None, None
 
 
 def count_needing_a_person(*, session: Session, team_id: str) -> int:

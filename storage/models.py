@@ -267,6 +267,9 @@ class Outcome(SQLModel, table=True):
     # id there, so reviews can link back to it.
     crm_source: str | None = None
     crm_deal_id: str | None = None
+    # The deal's page in its CRM (crm_deals.link when the debrief was made), linked from the
+    # manager's note and the rep's Home.
+    crm_link: str | None = None
     created_at: datetime = _created_at()
 
 
@@ -591,6 +594,11 @@ class CrmDeal(SQLModel, table=True):
     # message has no owner-email field. Kept until that one read is done, then cleared.
     api_url: str | None = None
     api_session: str | None = None
+    # The process reading this row's deal from the CRM now (storage.claims), and until when its
+    # claim holds (the app's clock): the other replicas leave the row alone meanwhile, and a
+    # crashed process's claim simply runs out.
+    claimed_by: str | None = None
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CrmConnection(SQLModel, table=True):

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import and_, case, literal, or_, select, update
 from sqlmodel import Session
 
+from storage.claims import claim_ids
 from storage.models import ApiSlot, OutboxMessage
 from storage.queries import _insert_if_absent
 
@@ -92,38 +93,24 @@ def get_by_id(*, session: Session, row_id: int) -> OutboxMessage | None:
 def _claim(
     session: Session,
     *,
-    state: str,
-    new_state: str,
+    due: list[Any],
     limit: int,
-    now: datetime,
-    worker: str,
-    lease: timedelta,
+    values: Mapping[str, Any],
     skip_teams: Iterable[str] = (),
 ) -> list[OutboxMessage]:
-    """Claim up to ``limit`` due rows in ``state``: one UPDATE whose subquery picks them.
-
-    PostgreSQL: the subquery locks the rows it picks ``FOR UPDATE SKIP LOCKED``, so two
-    dispatchers claiming at once take different rows. SQLite: writers are serialised by the
-    file lock and the UPDATE re-checks ``state``, so a row is claimed by one statement only."""
-    table = _TABLE
-    due = (
-        select(table.c.id)
-        .where(table.c.state == state, table.c.not_before <= now)
-        .order_by(table.c.not_before, table.c.id)
-        .limit(limit)
-    )
+    """Claim up to ``limit`` rows matching ``due``, oldest first (storage.claims: ``FOR UPDATE
+    SKIP LOCKED`` on PostgreSQL, the file lock and the conditions checked again on SQLite)."""
     skipped = list(skip_teams)
     if skipped:
-        due = due.where(table.c.team_id.not_in(skipped))
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    statement = (
-        update(table)
-        .where(table.c.id.in_(due.scalar_subquery()), table.c.state == state)
-        .values(state=new_state, claimed_by=worker, lease_until=now + lease)
-        .returning(table.c.id)
+        due = [*due, _TABLE.c.team_id.not_in(skipped)]
+    ids = claim_ids(
+        session=session,
+        table=_TABLE,
+        due=due,
+        order_by=(_TABLE.c.not_before, _TABLE.c.id),
+        limit=limit,
+        values=values,
     )
-    ids = [row[0] for row in session.execute(statement).all()]
     if not ids:
         return []
     rows = session.execute(
@@ -148,12 +135,9 @@ def claim_due(
     oldest first; ``skip_teams``: workspaces this dispatcher holds back (a 429's Retry-After)."""
     return _claim(
         session,
-        state="pending",
-        new_state="sending",
+        due=[_TABLE.c.state == "pending", _TABLE.c.not_before <= now],
         limit=limit,
-        now=now,
-        worker=worker,
-        lease=lease,
+        values={"state": "sending", "claimed_by": worker, "lease_until": now + lease},
         skip_teams=skip_teams,
     )
 
@@ -170,42 +154,17 @@ def claim_unknown(
     """Claim unknown rows due for a look in Slack; they stay ``unknown`` (leased to ``worker``)
     until ``mark_sent`` (found) or ``reschedule`` (not found: sent as usual). Call
     ``expire_leases`` first so rows of a process that died mid-send are among them."""
-    table = _TABLE
-    due = (
-        select(table.c.id)
-        .where(
-            table.c.state == "unknown",
-            table.c.not_before <= now,
-            or_(table.c.lease_until.is_(None), table.c.lease_until < now),
-        )
-        .order_by(table.c.not_before, table.c.id)
-        .limit(limit)
+    return _claim(
+        session,
+        due=[
+            _TABLE.c.state == "unknown",
+            _TABLE.c.not_before <= now,
+            or_(_TABLE.c.lease_until.is_(None), _TABLE.c.lease_until < now),
+        ],
+        limit=limit,
+        values={"claimed_by": worker, "lease_until": now + lease},
+        skip_teams=skip_teams,
     )
-    skipped = list(skip_teams)
-    if skipped:
-        due = due.where(table.c.team_id.not_in(skipped))
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    statement = (
-        update(table)
-        .where(
-            table.c.id.in_(due.scalar_subquery()),
-            table.c.state == "unknown",
-            or_(table.c.lease_until.is_(None), table.c.lease_until < now),
-        )
-        .values(claimed_by=worker, lease_until=now + lease)
-        .returning(table.c.id)
-    )
-    ids = [row[0] for row in session.execute(statement).all()]
-    if not ids:
-        return []
-    rows = session.execute(
-        select(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
-        .order_by(OutboxMessage.not_before, OutboxMessage.id)  # type: ignore[arg-type]
-        .execution_options(populate_existing=True)
-    )
-    return list(rows.scalars().all())
 
 
 def expire_leases(*, session: Session, now: datetime, recheck: timedelta = EXPIRED_RECHECK) -> int:

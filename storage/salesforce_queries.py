@@ -1,39 +1,23 @@
-"""Salesforce's closed deals in crm_deals (storage.models.CrmDeal): the rows still to read, and
-forgetting a message's session once it is used. Keyword-only `session=`, never committing."""
+"""Salesforce's closed deals in crm_deals (storage.models.CrmDeal): forgetting a message's
+session once it is used (the rows to read are claimed with storage.crm_queries.claim_to_read).
+Keyword-only `session=`, never committing."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
-from bot.domain.crm import ERROR, RECEIVED, UNMATCHED
 from storage.models import CrmDeal
 
 
-def to_read(*, session: Session, source: str, now: datetime, limit: int) -> list[CrmDeal]:
-    """Rows of `source` whose deal is still to be turned into an offer, due now, oldest first:
-    new ones, failed reads, and deals that had no owner email (one may be found now)."""
-    return list(
-        session.exec(
-            select(CrmDeal)
-            .where(
-                CrmDeal.source == source,
-                col(CrmDeal.state).in_((RECEIVED, ERROR, UNMATCHED)),
-                (col(CrmDeal.state) != UNMATCHED) | col(CrmDeal.owner_email).is_(None),
-                (col(CrmDeal.next_try_at).is_(None)) | (col(CrmDeal.next_try_at) <= now),
-            )
-            .order_by(col(CrmDeal.id))
-            .limit(limit)
-        ).all()
-    )
-
-
-def forget_sessions(*, session: Session, row_ids: Iterable[int]) -> None:
+def forget_sessions(*, session: Session, row_ids: Iterable[int], worker: str | None) -> None:
+    """The sessions of these rows are used (or useless): cleared, on the rows `worker` still
+    holds (another process that took a row over may still need its session)."""
     ids = list(row_ids)
     if ids:
-        session.execute(
-            update(CrmDeal).where(col(CrmDeal.id).in_(ids)).values(api_session=None, api_url=None)
-        )
+        statement = update(CrmDeal).where(col(CrmDeal.id).in_(ids))
+        if worker is not None:
+            statement = statement.where(col(CrmDeal.claimed_by) == worker)
+        session.execute(statement.values(api_session=None, api_url=None))

@@ -66,6 +66,9 @@ class HubSpotCall:
     method: str
     path: str
     status: int
+    # The deals a read asked for (the batch read's inputs, or the one deal of a single read):
+    # what tests count to show each deal is read once however many processes run the job.
+    deal_ids: tuple[str, ...] = ()
 
 
 @dataclass
@@ -82,6 +85,8 @@ class HubSpotStandIn:
     down: bool = False
     # Other HubSpot accounts (portals) behind the same API host, by their private app token.
     accounts: dict[str, HubSpotStandIn] = field(default_factory=dict)
+    # Seconds each deal read takes (a slow HubSpot): lets several processes' passes overlap.
+    read_delay: float = 0.0
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -158,10 +163,18 @@ class HubSpotStandIn:
             account = self.accounts.get(authorization.removeprefix("Bearer "))
         if account is not None:
             return account.answer(method, url, authorization, body)
+        deal_ids = _deals_asked(method, path, body)
+        if deal_ids and self.read_delay:
+            time.sleep(self.read_delay)
         status, answer = self._answer(method, path, query, authorization, body)
         with self._lock:
-            self.calls.append(HubSpotCall(method, path, status))
+            self.calls.append(HubSpotCall(method, path, status, deal_ids))
         return status, answer
+
+    def deals_read(self) -> list[str]:
+        """Every deal id asked for by a read that HubSpot answered, once per time asked."""
+        with self._lock:
+            return [i for c in self.calls if c.status in (200, 207) for i in c.deal_ids]
 
     def _answer(
         self,
@@ -284,6 +297,17 @@ class HubSpotStandIn:
                 for order, (stage_id, stage_label, closed, probability) in enumerate(stages)
             ],
         }
+
+
+def _deals_asked(method: str, path: str, body: bytes) -> tuple[str, ...]:
+    if method == "POST" and path == "/crm/v3/objects/deals/batch/read":
+        try:
+            return tuple(str(item["id"]) for item in json.loads(body)["inputs"])
+        except (ValueError, KeyError, TypeError):
+            return ()
+    if method == "GET" and path.startswith("/crm/v3/objects/deals/"):
+        return (path.rsplit("/", 1)[-1],)
+    return ()
 
 
 def _error(category: str, message: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import re
 import ssl
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -55,6 +56,8 @@ class SalesforceStandIn:
     owners: dict[str, str | None] = field(default_factory=dict)  # opportunity id -> email
     calls: list[SalesforceCall] = field(default_factory=list)
     down: bool = False  # while set, every request is answered 503
+    # Seconds each query takes (a slow Salesforce): lets several processes' passes overlap.
+    read_delay: float = 0.0
     _server: ThreadingHTTPServer | None = None
     _folder: tempfile.TemporaryDirectory[str] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -99,10 +102,18 @@ class SalesforceStandIn:
     def answer(self, path: str, authorization: str) -> tuple[int, Any]:
         parsed = urlparse(path)
         soql = (parse_qs(parsed.query).get("q") or [""])[0]
+        if self.read_delay:
+            time.sleep(self.read_delay)
         status, body = self._answer(parsed.path, soql, authorization)
         with self._lock:
             self.calls.append(SalesforceCall(parsed.path, soql, authorization, status))
         return status, body
+
+    def opportunities_read(self) -> list[str]:
+        """The Opportunity id of every owner query answered 200, once per time asked."""
+        with self._lock:
+            found = [_QUERY.fullmatch(c.soql.strip()) for c in self.calls if c.status == 200]
+        return [m.group("id") for m in found if m is not None]
 
     def _answer(self, path: str, soql: str, authorization: str) -> tuple[int, Any]:
         if self.down:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from bot.blocks.crm import crm_deal_link
 from bot.blocks.debriefs import lost_modal, won_modal
 from bot.blocks.kit import (
     actions,
@@ -59,10 +60,13 @@ def recent_outcomes_blocks(
     ]
     for facts in outcomes:
         what = "Lost" if facts.kind == "loss" else "Won"
+        # A debrief made from a CRM's offer links to the deal there.
+        link = f" · {crm_deal_link(facts.crm_link, facts.crm_source)}" if facts.crm_link else ""
         blocks.append(
             section(
                 f"{what} *{escape_mrkdwn(facts.deal)}* · "
                 f"{CLASSIFICATION_LABELS[facts.classification]} · {_ago(facts.occurred_at, now)}"
+                + link
             )
         )
         blocks.append(

@@ -21,6 +21,16 @@ NOT_NOW_ACTION_ID = "crm_debrief_not_now"
 OFFER_BLOCK_ID = "crm_debrief_offer"
 
 
+def crm_deal_link(url: str, source: str | None) -> str:
+    """`<url|Open in HubSpot>`: the deal's page in its CRM as a mrkdwn link. Slack's control
+    characters in the URL are escaped as its formatting reference says ("Slack uses &, <, and >
+    as control characters for special parsing in text objects, so they must be converted to
+    HTML entities": https://api.slack.com/reference/surfaces/formatting#escaping), and a `|`,
+    which would end the URL inside `<…|…>`, is percent-encoded, as it would be in a URL."""
+    label = f"Open in {CRM_NAMES.get(source or '', 'the CRM')}"
+    return f"<{escape_mrkdwn(url.replace('|', '%7C'))}|{label}>"
+
+
 @dataclass(frozen=True)
 class DealOffer:
     """A closed deal as its offer shows it (storage's CrmDeal row, read by the use case)."""

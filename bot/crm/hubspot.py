@@ -29,6 +29,15 @@ of up to 100 events, each with eventId, subscriptionId, portalId, appId, occurre
 subscriptionType ("deal.propertyChange"), attemptNumber, objectId (the deal id), and for a
 property change propertyName and propertyValue (the new value: a dealstage id). HubSpot retries
 a delivery that failed or timed out, for up to 24 hours, with the same eventId.
+
+The deal's page in HubSpot is made from the event's portalId (the HubSpot account) and the
+deal id: https://app.hubspot.com/contacts/{portalId}/record/0-3/{dealId}. HubSpot's record
+pages live under app.hubspot.com/contacts/<portal id>/ (e.g. Okta's HubSpot connector guide,
+https://help.okta.com/wf/ja-jp/Content/Topics/workflows/connector-reference/hubspotcrm/actions/
+associateacontactwithanotherobject.htm: "https://app.hubspot.com/contacts/<your_portal_id>/
+contact/101/"), and a deal is object type "0-3" (the deal object definition,
+https://developers.hubspot.com/docs/api-reference/latest/crm/objects/deals/object-definition.md:
+deal: { objectId: "0-3" }).
 """
 
 from __future__ import annotations
@@ -45,6 +54,14 @@ from bot.domain.crm import StageChange
 MAX_AGE_MS = 5 * 60 * 1000
 MAX_EVENTS = 100  # "up to 100 events" per request (the webhooks API's batch size)
 SOURCE = "hubspot"
+DEAL_PAGE = "https://app.hubspot.com/contacts/{portal_id}/record/0-3/{deal_id}"
+
+
+def deal_link(portal_id: object, deal_id: str) -> str | None:
+    """The deal's record page in HubSpot; None without a portal id HubSpot would send."""
+    if not _is_id(portal_id):
+        return None
+    return DEAL_PAGE.format(portal_id=int(str(portal_id)), deal_id=deal_id)
 
 
 def signature_v3(secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:
@@ -147,6 +164,7 @@ def parse_batch(
                 event_key=str(event_id),
                 deal_id=str(deal_id),
                 stage=stage,
+                link=deal_link(event.get("portalId"), str(deal_id)),
             )
         )
     return Batch(changes=changes, events=len(events), unrouted=unrouted)

@@ -170,6 +170,7 @@ class HubSpotReader:
             currency=currency_code(properties.get("deal_currency_code")),
             crm_reason=(properties.get("closed_lost_reason") or "").strip() or None,
             owner_email=self._owner_email(owner_id) if owner_id.isdigit() else None,
+            link=change.link,
         )
 
     def _owner_email(self, owner_id: str) -> str | None:

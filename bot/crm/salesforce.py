@@ -133,6 +133,21 @@ def salesforce_origin(url: str | None) -> str | None:
     return f"https://{parsed.netloc.lower()}"
 
 
+def opportunity_link(origin: str | None, opportunity_id: str) -> str | None:
+    """The Opportunity's record page: https://<the org's host>/<Id>, the host taken from the
+    message's PartnerUrl (salesforce_origin: Salesforce's own domains only).
+
+    Salesforce has two record URL forms: Classic's "/{Id}" on the instance or My Domain host,
+    and Lightning's "https://{mydomain}.lightning.force.com/lightning/r/{Object}/{Id}/view"
+    ("Classic URLs use /{id} directly", "Lightning URLs use /lightning/r/{object}/{id}/view
+    pattern": https://urleditor.online/guides/salesforce; "https://[instance].salesforce.com/
+    [recordID]": http://salesforceconcepts.blogspot.com/2014/03/salesforces-url-structure.html).
+    The Classic form is the one whose host the message gives exactly (PartnerUrl names the
+    instance or My Domain host, never the lightning.force.com one), and a Lightning user who
+    opens it is taken to the record's Lightning page."""
+    return f"{origin}/{opportunity_id}" if origin else None
+
+
 def parse_message(body: bytes, *, owner_email_field: str) -> OutboundMessage:
     """The Opportunity notifications of an Outbound Message; BadMessage for anything else,
     DTDs and entities included (defusedxml refuses them before any expansion)."""

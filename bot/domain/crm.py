@@ -44,6 +44,7 @@ class StageChange:
     event_key: str
     deal_id: str
     stage: str
+    link: str | None = None  # the deal's page in HubSpot, from the event's portalId
 
 
 # What became of a closed deal that arrived (storage.models.CrmDeal.state).

@@ -124,6 +124,8 @@ class OutcomeFacts:
     bounce_back_losses: int | None = None
     bounce_back_recovery: timedelta | None = None
     currency: str | None = None  # the workspace's, for the amount
+    crm_source: str | None = None  # the CRM the debrief was offered from (CRM_SOURCES)
+    crm_link: str | None = None  # the deal's page in that CRM
 
 
 @dataclass(frozen=True)

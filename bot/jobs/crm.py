@@ -1,10 +1,13 @@
 """The CRM jobs: turn stored HubSpot notifications into debrief offers, match kept deals to people
 on the next pass, and remind once.
 
-Each pass reads first and writes after: the CRM's API (bot.crm.hubspot_api) and Slack's
-users.lookupByEmail are called outside any transaction, then one unit of work stores the deals
-and queues the offers together (bot.usecases.crm). A CRM or a Slack that fails leaves the rows
-to the next pass; nothing is lost.
+Each pass claims, reads, then records: a short unit of work claims the due rows for this
+process (so replicas on one database never read the same deal from the CRM), the CRM's API
+(bot.crm.hubspot_api) and Slack's users.lookupByEmail are called outside any transaction, then
+one unit of work stores the deals and queues the offers together, for the rows this process
+still holds (bot.usecases.crm). A CRM or a Slack that fails leaves the rows to the next pass;
+a process that dies mid-pass leaves them to whichever process claims once its lease is over;
+nothing is lost.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import Deps
 from bot.crm.hubspot import SOURCE as HUBSPOT
 from bot.crm.hubspot_api import HubSpotError, HubSpotReader
+from bot.dispatcher import worker_name
 from bot.domain.crm import ClosedDeal, StageChange
 from bot.jobs.goals import team_clients
 from bot.scheduler import ScheduledJob
@@ -93,14 +97,17 @@ class WorkspaceReaders:
             return reader
 
 
-def read_hubspot_deals(deps: Deps, readers: Readers, clients: TeamClients) -> int:
-    """Read the deals of the stored notifications, each workspace's with its own reader, look
-    their owners up in Slack, then store them and queue the offers. Returns the notifications
-    handled."""
+def read_hubspot_deals(
+    deps: Deps, readers: Readers, clients: TeamClients, *, worker: str | None = None
+) -> int:
+    """Claim the stored notifications due, read their deals, each workspace's with its own
+    reader, look their owners up in Slack, then store them and queue the offers. Returns the
+    notifications handled."""
+    worker = worker or worker_name()
     handled = 0
     for _ in range(MAX_PASSES):
-        with deps.uow() as uow:
-            pending = usecases.pending_reads(uow, source=HUBSPOT)
+        with deps.uow() as uow:  # the claim, committed before HubSpot is called
+            pending = usecases.pending_reads(uow, source=HUBSPOT, worker=worker)
         if not pending:
             break
         ignored: list[int] = []
@@ -122,9 +129,9 @@ def read_hubspot_deals(deps: Deps, readers: Readers, clients: TeamClients) -> in
         owners = lookup_owners(clients, ((d.team_id, d.owner_email) for d in deals))
         people = {(team, email): user for (team, email), user in owners.items() if user}
         with deps.uow() as uow:
-            usecases.ignore_notifications(uow, ignored)
+            usecases.ignore_notifications(uow, ignored, worker=worker)
             for error, row_ids in failed.items():
-                usecases.record_crm_failure(uow, row_ids, error)
+                usecases.record_crm_failure(uow, row_ids, error, worker=worker)
             # Owners are matched within each deal's own workspace: one email may be two
             # people in two workspaces.
             for team_id in {d.team_id for d in deals}:
@@ -132,6 +139,7 @@ def read_hubspot_deals(deps: Deps, readers: Readers, clients: TeamClients) -> in
                     uow,
                     [d for d in deals if d.team_id == team_id],
                     owners={e: u for (t, e), u in people.items() if t == team_id},
+                    worker=worker,
                 )
         handled += len(pending)
         if sum(map(len, failed.values())) == len(pending):
@@ -156,6 +164,7 @@ def _read_team(
             event_key=row.event_key,
             deal_id=row.deal_id,
             stage=row.stage or "",
+            link=row.link,
         )
         try:
             closing = reader.closing_of(change.stage)
@@ -174,16 +183,20 @@ def _read_team(
     return deals
 
 
-def match_unmatched_deals(deps: Deps, clients: TeamClients) -> int:
-    """The next pass for deals kept for want of a person: look each owner up again."""
+def match_unmatched_deals(deps: Deps, clients: TeamClients, *, worker: str | None = None) -> int:
+    """The next pass for deals kept for want of a person: claim them, look each owner up again
+    (users.lookupByEmail, no transaction open), offer those found."""
+    worker = worker or worker_name()
     with deps.uow() as uow:
-        kept = usecases.unmatched_deals(uow)
+        kept = usecases.unmatched_deals(uow, worker=worker)
     if not kept:
         return 0
     owners = lookup_owners(clients, ((k.team_id, k.owner_email) for k in kept))
     with deps.uow() as uow:
         return usecases.offer_matched_deals(
-            uow, {k.row_id: owners.get((k.team_id, k.owner_email or "")) for k in kept}
+            uow,
+            {k.row_id: owners.get((k.team_id, k.owner_email or "")) for k in kept},
+            worker=worker,
         )
 
 

@@ -2,9 +2,11 @@
 
 The message carried the deal already (bot.usecases.salesforce stored it); what this pass may
 still need is the owner's email, read back through the REST API with the message's own session
-(bot.crm.salesforce_api) when the org has no owner-email formula field. That read and Slack's
-users.lookupByEmail happen outside any transaction; then one unit of work stores the deals and
-queues the offers (bot.usecases.crm). A Salesforce that fails leaves the row for the next pass.
+(bot.crm.salesforce_api) when the org has no owner-email formula field. The rows are claimed
+for this process first (one short unit of work: replicas never read one Opportunity twice),
+that read and Slack's users.lookupByEmail happen outside any transaction; then one unit of work
+stores the deals and queues the offers, for the rows still held (bot.usecases.crm). A
+Salesforce that fails leaves the row for the next pass.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 
 from bot.app import Deps
 from bot.crm import salesforce_api
+from bot.dispatcher import worker_name
 from bot.domain.crm import ClosedDeal
 from bot.jobs.crm import MAX_PASSES, lookup_owners
 from bot.jobs.goals import team_clients
@@ -41,8 +44,10 @@ def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
     return [("crm-salesforce-read", read_salesforce)]
 
 
-def read_salesforce_deals(deps: Deps, clients: TeamClients) -> int:
-    """Turn the stored closed Opportunities into offers. Returns the notifications handled."""
+def read_salesforce_deals(deps: Deps, clients: TeamClients, *, worker: str | None = None) -> int:
+    """Claim the stored closed Opportunities due, read the owners' emails they lack, and turn
+    them into offers. Returns the notifications handled."""
+    worker = worker or worker_name()
     handled = 0
     api_url = deps.settings.salesforce_api_url
     settings = deps.settings
@@ -54,7 +59,7 @@ def read_salesforce_deals(deps: Deps, clients: TeamClients) -> int:
     )
     for _ in range(MAX_PASSES):
         with deps.uow() as uow:
-            pending = usecases.pending_deals(uow)
+            pending = usecases.pending_deals(uow, worker=worker)  # committed before any read
         if not pending:
             break
         deals: list[ClosedDeal] = []
@@ -90,8 +95,8 @@ def read_salesforce_deals(deps: Deps, clients: TeamClients) -> int:
         people = {(team, email): user for (team, email), user in owners.items() if user}
         with deps.uow() as uow:
             for error, row_ids in failed.items():
-                crm_usecases.record_crm_failure(uow, row_ids, error)
-            usecases.forget_sessions(uow, sessions_done)
+                crm_usecases.record_crm_failure(uow, row_ids, error, worker=worker)
+            usecases.forget_sessions(uow, sessions_done, worker=worker)
             # Owners are matched within each deal's own workspace.
             for team_id in {d.team_id for d in deals}:
                 usecases.receive_read_deals(
@@ -99,6 +104,7 @@ def read_salesforce_deals(deps: Deps, clients: TeamClients) -> int:
                     [d for d in deals if d.team_id == team_id],
                     owners={e: u for (t, e), u in people.items() if t == team_id},
                     sessions_done=(),
+                    worker=worker,
                 )
         handled += len(pending)
         if failed and not deals:

@@ -16,6 +16,13 @@ the same use cases run, each in a unit of work:
 
 The post key of an offer names the deal, not the notification: one deal closing is one DM,
 whatever number of notifications said so.
+
+Several replicas run the same jobs on one database: each pass *claims* the rows it reads
+(`pending_reads`, `unmatched_deals`: storage.claims, `FOR UPDATE SKIP LOCKED` on PostgreSQL)
+for CLAIM_LEASE on the app's clock, commits, calls the CRM and Slack with no transaction open,
+then records what it learnt in a second short unit of work that settles only the rows it still
+holds (`worker`). So each deal is read from its CRM by one process, and a process that dies
+mid-pass leaves rows that are anyone's again once its lease runs out.
 """
 
 from __future__ import annotations
@@ -56,6 +63,11 @@ def retry_after(attempts: int) -> timedelta:
 
 
 MAX_NAME = 120  # the /lost modal's deal field takes 120 characters
+# How long a pass holds the rows it claimed: longer than a pass takes (a batch read per 100
+# deals, the owners' reads and users.lookupByEmail, each bounded by its client's timeout), short
+# enough that a crashed process's rows wait little. A pass that outlives it only loses its rows
+# to the next claimer (its records are then refused), never doubles an offer.
+CLAIM_LEASE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class PendingRead:
     event_key: str
     deal_id: str
     stage: str | None
+    link: str | None = None  # the deal's page in the CRM, when the notification said where
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,7 @@ class Received:
     unmatched: int
     debriefed: int  # debriefed by hand already: no DM
     duplicates: int  # the same deal closing again, or the same notification again
+    taken: int = 0  # rows this pass no longer held (its lease ran out, another process took them)
 
 
 @dataclass(frozen=True)
@@ -138,6 +152,7 @@ def store_stage_changes(uow: UnitOfWork, changes: Sequence[StageChange]) -> Stor
                 "event_key": change.event_key,
                 "deal_id": change.deal_id,
                 "crm_stage": change.stage,
+                "link": change.link,
                 "state": RECEIVED,
                 "received_at": now,
             }
@@ -147,9 +162,18 @@ def store_stage_changes(uow: UnitOfWork, changes: Sequence[StageChange]) -> Stor
     return StoredChanges(new=new, replayed=len(changes) - new)
 
 
-def pending_reads(uow: UnitOfWork, *, source: str, limit: int = 200) -> list[PendingRead]:
-    """Notifications whose deal is to be read now: new ones, failed reads due again, and deals
-    that had no owner, due again."""
+def pending_reads(
+    uow: UnitOfWork,
+    *,
+    source: str,
+    worker: str,
+    lease: timedelta = CLAIM_LEASE,
+    limit: int = 200,
+) -> list[PendingRead]:
+    """Claim for `worker` the notifications whose deal is to be read now: new ones, failed
+    reads due again, and deals that had no owner, due again. Rows another process holds are
+    not among them. Commit before reading the CRM."""
+    now = uow.now()
     return [
         PendingRead(
             row_id=row.id or 0,
@@ -158,28 +182,44 @@ def pending_reads(uow: UnitOfWork, *, source: str, limit: int = 200) -> list[Pen
             event_key=row.event_key,
             deal_id=row.deal_id,
             stage=row.crm_stage,
+            link=row.link,
         )
-        for row in crm_queries.received(
-            session=uow.session, source=source, now=uow.now(), limit=limit
+        for row in crm_queries.claim_to_read(
+            session=uow.session,
+            source=source,
+            now=now,
+            worker=worker,
+            until=now + lease,
+            limit=limit,
         )
     ]
 
 
-def ignore_notifications(uow: UnitOfWork, row_ids: Iterable[int]) -> None:
+def _held(uow: UnitOfWork, row_ids: Iterable[int], worker: str | None) -> list[CrmDeal]:
+    """The rows `worker` still holds, their claims released: this unit of work settles them."""
+    rows = crm_queries.held(session=uow.session, row_ids=row_ids, worker=worker)
+    for row in rows.values():
+        crm_queries.release(row)
+        uow.session.add(row)
+    return list(rows.values())
+
+
+def ignore_notifications(
+    uow: UnitOfWork, row_ids: Iterable[int], *, worker: str | None = None
+) -> None:
     """Stage changes into stages that don't close a deal: kept, with no effect."""
-    for row_id in row_ids:
-        row = uow.session.get(CrmDeal, row_id)
-        if row is not None and row.state in (RECEIVED, ERROR):
+    for row in _held(uow, row_ids, worker):
+        if row.state in (RECEIVED, ERROR):
             row.state = IGNORED
-            uow.session.add(row)
 
 
-def record_crm_failure(uow: UnitOfWork, row_ids: Iterable[int], error: str) -> None:
+def record_crm_failure(
+    uow: UnitOfWork, row_ids: Iterable[int], error: str, *, worker: str | None = None
+) -> None:
     """The CRM could not be read for these: kept as errors (an admin sees them), tried again."""
     now = uow.now()
-    for row_id in row_ids:
-        row = uow.session.get(CrmDeal, row_id)
-        if row is None or row.state not in (RECEIVED, ERROR, UNMATCHED):
+    for row in _held(uow, row_ids, worker):
+        if row.state not in (RECEIVED, ERROR, UNMATCHED):
             continue
         row.state, row.last_error = ERROR, error[:200]
         row.attempts += 1
@@ -196,16 +236,27 @@ def receive_closed_deals(
     *,
     now: datetime | None = None,
     owners: Mapping[str, str] | None = None,
+    worker: str | None = None,
 ) -> Received:
     """Store each closed deal (once per notification) and queue its owner's offer.
 
     `owners` maps an owner's email (lower case) to their Slack user id, as users.lookupByEmail
     found it. A deal already debriefed by hand (its CRM id, or the same name within a day) is
-    kept as debriefed, with no DM; one with no Slack match is kept unmatched."""
+    kept as debriefed, with no DM; one with no Slack match is kept unmatched. With `worker`,
+    only the notifications that pass still holds are settled (pending_reads claimed them)."""
     moment = now or uow.now()
     people = {email.lower(): user for email, user in (owners or {}).items()}
-    offered = unmatched = debriefed = duplicates = 0
+    offered = unmatched = debriefed = duplicates = taken = 0
+    mine: dict[tuple[str, str], CrmDeal] | None = None
+    if worker is not None:
+        ids = crm_queries.ids_of_events(
+            session=uow.session, keys=[(d.source, d.event_key) for d in deals]
+        )
+        mine = {(r.source, r.event_key): r for r in _held(uow, ids, worker)}
     for deal in deals:
+        if mine is not None and (deal.source, deal.event_key) not in mine:
+            taken += 1  # another process holds it now: its pass records it
+            continue
         row = _row_for(uow.session, deal, moment)
         if row is None:
             duplicates += 1  # this notification had its effect already
@@ -237,7 +288,7 @@ def receive_closed_deals(
             continue
         _offer(uow, row, user_id, moment)
         offered += 1
-    return Received(offered, unmatched, debriefed, duplicates)
+    return Received(offered, unmatched, debriefed, duplicates, taken)
 
 
 def _row_for(session: Session, deal: ClosedDeal, now: datetime) -> CrmDeal | None:
@@ -277,8 +328,9 @@ def _fill(row: CrmDeal, deal: ClosedDeal) -> None:
     row.currency = deal.currency
     row.crm_reason = without_unsaveable(deal.crm_reason)[:500] if deal.crm_reason else None
     row.owner_email = deal.owner_email.strip().lower() if deal.owner_email else None
-    row.link = deal.link
+    row.link = deal.link or row.link  # HubSpot's is kept from the webhook (its portalId)
     row.last_error = None
+    crm_queries.release(row)
 
 
 def _offer(uow: UnitOfWork, row: CrmDeal, user_id: str, now: datetime) -> None:
@@ -305,26 +357,31 @@ class Unmatched:
     owner_email: str | None
 
 
-def unmatched_deals(uow: UnitOfWork, *, limit: int = 200) -> list[Unmatched]:
-    """Deals kept for want of a person whose next try has come."""
+def unmatched_deals(
+    uow: UnitOfWork, *, worker: str, lease: timedelta = CLAIM_LEASE, limit: int = 200
+) -> list[Unmatched]:
+    """Claim for `worker` the deals kept for want of a person whose next try has come. A deal
+    with no owner has nobody to look up: its CRM is read again instead (pending_reads), where
+    an owner set since is found."""
+    now = uow.now()
     return [
         Unmatched(row.id or 0, row.team_id, row.owner_email)
-        for row in crm_queries.due(
-            session=uow.session, states=(UNMATCHED,), now=uow.now(), limit=limit
+        for row in crm_queries.claim_to_match(
+            session=uow.session, now=now, worker=worker, until=now + lease, limit=limit
         )
-        # A deal with no owner has nobody to look up: its CRM is read again instead
-        # (pending_reads), where an owner set since is found.
-        if row.owner_email is not None
     ]
 
 
-def offer_matched_deals(uow: UnitOfWork, matches: Mapping[int, str | None]) -> int:
+def offer_matched_deals(
+    uow: UnitOfWork, matches: Mapping[int, str | None], *, worker: str | None = None
+) -> int:
     """Offer each kept deal whose owner now has a Slack match (row id -> user id, None: still
-    no one: tried again later). Returns the offers queued."""
+    no one: tried again later), of those `worker` still holds. Returns the offers queued."""
     now = uow.now()
     offered = 0
+    rows = {row.id: row for row in _held(uow, matches, worker)}
     for row_id, user_id in matches.items():
-        row = uow.session.get(CrmDeal, row_id)
+        row = rows.get(row_id)
         if row is None or row.state != UNMATCHED:
             continue
         if user_id is None:
@@ -375,14 +432,15 @@ def start_debrief(
 
 def debrief_link(
     session: Session, *, team_id: str, user_id: str, row_id: int | None
-) -> tuple[str, str] | None:
-    """(source, CRM deal id) of the offer a debrief modal was opened from, when it is the rep's."""
+) -> tuple[str, str, str | None] | None:
+    """(source, CRM deal id, the deal's page there) of the offer a debrief modal was opened
+    from, when it is the rep's."""
     if row_id is None:
         return None
     row = crm_queries.get(session=session, team_id=team_id, row_id=row_id)
     if row is None or row.slack_user_id != user_id:
         return None
-    return row.source, row.deal_id
+    return row.source, row.deal_id, row.link
 
 
 def settle_offers(

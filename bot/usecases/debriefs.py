@@ -167,6 +167,8 @@ def facts_of(outcome: Outcome) -> OutcomeFacts:
         luck=outcome.luck,
         bounce_back_losses=outcome.bounce_back_losses,
         bounce_back_recovery=recovery,
+        crm_source=outcome.crm_source,
+        crm_link=outcome.crm_link,
     )
 
 
@@ -197,10 +199,14 @@ def rep_resilience(*, session: Session, team_id: str, user_id: str) -> Resilienc
 
 def _crm_link(
     session: Session, team_id: str, user_id: str, crm_offer_id: int | None
-) -> dict[str, str]:
-    """The CRM deal a debrief opened from its offer is kept with it (the outcome's link)."""
+) -> dict[str, str | None]:
+    """The CRM deal a debrief opened from its offer is kept with it, with its page there (the
+    manager's note links to it)."""
     link = crm.debrief_link(session, team_id=team_id, user_id=user_id, row_id=crm_offer_id)
-    return {"crm_source": link[0], "crm_deal_id": link[1]} if link else {}
+    if link is None:
+        return {}
+    source, deal_id, page = link
+    return {"crm_source": source, "crm_deal_id": deal_id, "crm_link": page}
 
 
 def save_loss(

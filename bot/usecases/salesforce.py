@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
-from bot.crm.salesforce import SOURCE, OpportunityNotification
+from bot.crm.salesforce import SOURCE, OpportunityNotification, opportunity_link
 from bot.domain.crm import IGNORED, RECEIVED, ClosedDeal
 from bot.domain.text import without_unsaveable
 from bot.uow import UnitOfWork
-from bot.usecases.crm import MAX_NAME, Received, receive_closed_deals
+from bot.usecases.crm import CLAIM_LEASE, MAX_NAME, Received, receive_closed_deals
 from storage import crm_queries, salesforce_queries
 
 
@@ -60,7 +61,7 @@ def store_outbound_notifications(
                 "amount": float(note.amount) if note.amount is not None else None,
                 "currency": note.currency,
                 "owner_email": note.owner_email.strip().lower() if note.owner_email else None,
-                "link": f"{link_base}/{note.opportunity_id}" if link_base else None,
+                "link": opportunity_link(link_base, note.opportunity_id),
                 "api_url": api_url if needs_read else None,
                 "api_session": session_id if needs_read else None,
                 "received_at": now,
@@ -82,9 +83,14 @@ class PendingDeal:
     attempts: int
 
 
-def pending_deals(uow: UnitOfWork, *, limit: int = 200) -> list[PendingDeal]:
-    rows = salesforce_queries.to_read(
-        session=uow.session, source=SOURCE, now=uow.now(), limit=limit
+def pending_deals(
+    uow: UnitOfWork, *, worker: str, lease: timedelta = CLAIM_LEASE, limit: int = 200
+) -> list[PendingDeal]:
+    """Claim for `worker` the stored closed Opportunities still to become offers (other
+    processes' claims skipped: bot.usecases.crm); commit before reading Salesforce."""
+    now = uow.now()
+    rows = crm_queries.claim_to_read(
+        session=uow.session, source=SOURCE, now=now, worker=worker, until=now + lease, limit=limit
     )
     return [
         PendingDeal(
@@ -109,9 +115,9 @@ def pending_deals(uow: UnitOfWork, *, limit: int = 200) -> list[PendingDeal]:
     ]
 
 
-def forget_sessions(uow: UnitOfWork, row_ids: Iterable[int]) -> None:
-    """The sessions used (or unusable) are forgotten."""
-    salesforce_queries.forget_sessions(session=uow.session, row_ids=row_ids)
+def forget_sessions(uow: UnitOfWork, row_ids: Iterable[int], *, worker: str | None = None) -> None:
+    """The sessions used (or unusable) are forgotten, on the rows `worker` still holds."""
+    salesforce_queries.forget_sessions(session=uow.session, row_ids=row_ids, worker=worker)
 
 
 def receive_read_deals(
@@ -120,8 +126,9 @@ def receive_read_deals(
     *,
     owners: Mapping[str, str],
     sessions_done: Iterable[int],
+    worker: str | None = None,
 ) -> Received:
     """The core stores the deals and queues the offers; the sessions used are forgotten in the
-    same transaction."""
-    salesforce_queries.forget_sessions(session=uow.session, row_ids=sessions_done)
-    return receive_closed_deals(uow, deals, owners=owners)
+    same transaction (of the rows `worker` still holds)."""
+    salesforce_queries.forget_sessions(session=uow.session, row_ids=sessions_done, worker=worker)
+    return receive_closed_deals(uow, deals, owners=owners, worker=worker)

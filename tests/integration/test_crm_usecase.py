@@ -22,6 +22,7 @@ from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import CrmDeal, OutboxMessage, Outcome
 
 TEAM, REP = "T0CRM", "U0REP1"
+W = "host:1"  # the worker (process) claiming rows
 START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
@@ -105,17 +106,17 @@ def test_stored_notifications_are_filled_in_when_read(uow: UnitOfWork, clock: Fa
         stored = crm.store_stage_changes(uow, [change, change])
     with uow:
         replayed = crm.store_stage_changes(uow, [change])
-        pending = crm.pending_reads(uow, source="hubspot")
+        pending = crm.pending_reads(uow, source="hubspot", worker=W)
     assert (stored.new, stored.replayed, replayed.new) == (1, 1, 0)
     assert [(p.event_key, p.deal_id, p.stage) for p in pending] == [("e9", "205", "closedlost")]
     with uow:
         crm.record_crm_failure(uow, [pending[0].row_id], "HTTP 503")
     with uow:
-        assert crm.pending_reads(uow, source="hubspot") == []  # retried after a while
+        assert crm.pending_reads(uow, source="hubspot", worker=W) == []  # retried after a while
         assert crm.unmatched_count(uow, team_id=TEAM) == 1  # shown to admins meanwhile
     clock.set(START + timedelta(minutes=6))
     with uow:
-        assert len(crm.pending_reads(uow, source="hubspot")) == 1
+        assert len(crm.pending_reads(uow, source="hubspot", worker=W)) == 1
         crm.receive_closed_deals(uow, [_deal("e9", "205")], owners={"leo@example.com": REP})
     with uow:
         assert [r.state for r in _rows(uow.session)] == ["offered"]
@@ -148,15 +149,15 @@ def test_unmatched_deals_are_kept_then_offered_once_matched(
         received = crm.receive_closed_deals(uow, deals)
     assert received.unmatched == 2
     with uow:
-        assert crm.unmatched_deals(uow) == []  # not before the retry delay
-        assert crm.pending_reads(uow, source="hubspot") == []
+        assert crm.unmatched_deals(uow, worker=W) == []  # not before the retry delay
+        assert crm.pending_reads(uow, source="hubspot", worker=W) == []
     clock.set(START + timedelta(minutes=6))
     with uow:
         # The owner with an email is looked up in Slack again; the deal with no owner is read
         # from the CRM again (an owner may be set there since).
-        kept = crm.unmatched_deals(uow)
+        kept = crm.unmatched_deals(uow, worker=W)
         assert [k.owner_email for k in kept] == ["leo@example.com"]
-        assert [p.deal_id for p in crm.pending_reads(uow, source="hubspot")] == ["102"]
+        assert [p.deal_id for p in crm.pending_reads(uow, source="hubspot", worker=W)] == ["102"]
         offered = crm.offer_matched_deals(uow, {kept[0].row_id: REP})
     with uow:
         assert offered == 1

@@ -652,6 +652,8 @@ NO_USER_TEXT: frozenset[str] = frozenset(
         "dashboard.streak_label",
         "dashboard.team_row_line",
         "crm.unmatched_deals_text",  # a count
+        # A URL Rebound builds from checked CRM ids and hosts (bot.crm), escaped all the same.
+        "crm.crm_deal_link",
         "debriefs.crm_metadata",  # a row id
         "debriefs.read_crm_offer_id",
         "debriefs.parse_lost_submission",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.blocks.crm import crm_deal_link
 from bot.blocks.debriefs._words import _held, _slipped, _verdict
 from bot.blocks.kit import actions, button, escape_mrkdwn, section
 from bot.domain import CLASSIFICATION_LABELS, Classification
@@ -73,6 +74,8 @@ def manager_note(facts: OutcomeFacts, *, with_buttons: bool = True) -> dict[str,
         details.append(f"Reason: {reason}")
     if facts.luck is not None and facts.kind == "win":
         details.append(f"Luck (their estimate): {facts.luck}%")
+    if facts.crm_link:
+        details.append(crm_deal_link(facts.crm_link, facts.crm_source))
     held = ", ".join(_held(facts)).lower() or "none of the five"
     text = (
         f"*<@{facts.user_id}> {what} a deal* — just for you.\n"
