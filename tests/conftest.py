@@ -63,6 +63,8 @@ DATE_SENSITIVE_MODULES = frozenset(
         "e2e/test_debriefs_retry.py",
         "unit/test_domain.py",
         "e2e/test_goals.py",
+        "e2e/test_goals_http.py",
+        "e2e/test_goals_review.py",
         "unit/test_home_blocks.py",
         "e2e/test_kudos_http.py",
         "e2e/test_kudos_modal_http.py",
