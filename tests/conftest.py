@@ -73,6 +73,8 @@ DATE_SENSITIVE_MODULES = frozenset(
         "unit/test_kudos_units.py",
         "e2e/test_oauth_http.py",
         "e2e/test_privacy_http.py",
+        "e2e/test_privacy_forget_http.py",
+        "e2e/test_privacy_retention_http.py",
         "integration/test_privacy_units.py",
         "e2e/test_clock.py",
     }
