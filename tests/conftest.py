@@ -62,6 +62,8 @@ DATE_SENSITIVE_MODULES = frozenset(
         "e2e/test_debriefs_http.py",
         "e2e/test_debriefs_retry.py",
         "unit/test_domain.py",
+        "unit/test_domain_resilience.py",
+        "unit/test_domain_weeks.py",
         "e2e/test_goals.py",
         "e2e/test_goals_http.py",
         "e2e/test_goals_review.py",
