@@ -59,6 +59,8 @@ DATE_SENSITIVE_MODULES = frozenset(
         "integration/test_checkins_schedule.py",
         "e2e/test_dashboard.py",
         "unit/test_debriefs_blocks.py",
+        "unit/test_debriefs_modals.py",
+        "unit/test_debriefs_ack.py",
         "e2e/test_debriefs_http.py",
         "e2e/test_debriefs_retry.py",
         "unit/test_domain.py",
