@@ -2,8 +2,7 @@
 channel yet, a channel Slack refuses, Slack slow to say who someone is, a failed DM retried
 once and reported truthfully.
 
-Each test works in a workspace (team id) and recognition channel of its own, so tests sharing the
-module's server and database never see each other's kudos, settings or digests.
+Each test works in a workspace and recognition channel of its own (tests/support/kudos.py).
 """
 
 from __future__ import annotations

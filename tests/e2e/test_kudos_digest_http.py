@@ -2,8 +2,7 @@
 it names, once across processes and dead claims, one workspace's failure holding up no
 other, and switching it off.
 
-Each test works in a workspace (team id) and recognition channel of its own, so tests sharing the
-module's server and database never see each other's kudos, settings or digests.
+Each test works in a workspace and recognition channel of its own (tests/support/kudos.py).
 """
 
 from __future__ import annotations

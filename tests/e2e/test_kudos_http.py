@@ -2,8 +2,7 @@
 and the recipients' DMs, mistakes and who may give, the daily cap, the Home tab's counts, and
 what people type shown as typed.
 
-Each test works in a workspace (team id) and recognition channel of its own, so tests sharing the
-module's server and database never see each other's kudos, settings or digests.
+Each test works in a workspace and recognition channel of its own (tests/support/kudos.py).
 """
 
 from __future__ import annotations

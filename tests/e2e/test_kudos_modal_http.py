@@ -1,8 +1,7 @@
 """/kudos with no text over HTTP, against the Slack stand-in, on both backends: the modal, its
 validation, who gets one, and the daily cap with the modal kept open.
 
-Each test works in a workspace (team id) and recognition channel of its own, so tests sharing the
-module's server and database never see each other's kudos, settings or digests.
+Each test works in a workspace and recognition channel of its own (tests/support/kudos.py).
 """
 
 from __future__ import annotations

@@ -2,10 +2,8 @@
 installed through the OAuth flow, with the same Slack user ids in both. Neither can see or touch
 the other's goals, check-ins, kudos, reports or settings.
 
-Every check is made on what can differ: the database rows of each workspace, and the calls the
-stand-in received, including which workspace's token each call used. Where a check looks for
-the absence of something, a control shows the same request does find it in its own workspace.
-The tests share the module's two workspaces, so each uses people (user ids) of its own.
+How the checks are made (on what can differ, with a control for each absence) is said in
+tests/support/isolation.py; each test uses people (user ids) of its own.
 """
 
 from __future__ import annotations

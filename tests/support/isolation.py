@@ -1,6 +1,11 @@
 """What the two-workspace isolation tests share (tests/e2e/test_oauth_isolation*.py): Alpha and
 Beta on one app in OAuth mode (the `two` fixture, one app per test module), the checks on
-whose token a call used, and seeding and reading each workspace's rows."""
+whose token a call used, and seeding and reading each workspace's rows.
+
+Every check is made on what can differ: the database rows of each workspace, and the calls the
+stand-in received, including which workspace's token each call used. Where a check looks for
+the absence of something, a control shows the same request does find it in its own workspace.
+The tests share the module's two workspaces, so each uses people (user ids) of its own."""
 
 from __future__ import annotations
 

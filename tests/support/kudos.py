@@ -1,6 +1,9 @@
 """What the /kudos tests over HTTP share (tests/e2e/test_kudos*_http.py): the people, a
 workspace and recognition channel of each test's own (the `team` fixture), the modal, and
-what Slack was sent."""
+what Slack was sent.
+
+Each test works in a workspace (team id) and recognition channel of its own, so tests sharing the
+module's server and database never see each other's kudos, settings or digests."""
 
 from __future__ import annotations
 
