@@ -9,7 +9,6 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.blocks.privacy import FORGET_ME_CONFIRM_ACTION_ID
-from storage.db import make_engine
 from storage.models import (
     CheckIn,
     CheckInAnswer,
@@ -160,6 +159,7 @@ def test_an_admin_deletes_the_workspace_data_on_request_and_others_cannot(
 
     from bot.blocks.privacy import DELETE_WORKSPACE_CONFIRM_ACTION_ID
     from storage import queries
+    from storage.db import make_engine
 
     team_id = "T0DELETEME"
     engine = make_engine(live.database_url)

@@ -10,7 +10,6 @@ import urllib.request
 from typing import Any
 
 import pytest
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from testkit.standin import SlackStandIn
@@ -22,6 +21,7 @@ __all__ = ["standin"]  # the fixtures (tests/support/standin_client.py)
 def test_a_trigger_id_expires_after_three_seconds_as_in_slack() -> None:
     import time as _time
 
+    from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
 
     from testkit.simulator import new_trigger_id
