@@ -24,21 +24,23 @@ Sending is paced per process: per workspace and method at the method's documente
 chat.postMessage at about one message a second per channel ("Web API Special Tier …
 chat.postMessage generally allows posting one message per second per channel, while also
 maintaining a workspace-wide limit": https://docs.slack.dev/apis/web-api/rate-limits).
+
+This module holds the claiming, the loop and the pacing; the rest of `Dispatcher` is in mixins,
+one a part: where a row goes (bot.outbox_targets), the request per method
+(bot.outbox_requests), recording Slack's answer (bot.outbox_results) and looking for unknown
+rows (bot.outbox_reconcile).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
 import socket
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -46,11 +48,10 @@ from slack_sdk.errors import SlackApiError
 from bot.clock import Clock
 from bot.metrics import Metrics
 from bot.outbox_hooks import register_hooks
-from bot.outbox_reconcile import HISTORY_INTERVAL, Reconciling
+from bot.outbox_reconcile import HISTORY_INTERVAL
+from bot.outbox_requests import NothingShared, Requests
 from bot.outbox_results import (
-    DELETE_METHOD,
     MAX_ATTEMPTS,
-    UPDATE_METHOD,
     _Outcome,
     _retry_after,
 )
@@ -63,10 +64,9 @@ from bot.post_metadata import (
     with_post_key,
 )
 from bot.slack_clients import TeamClients, TokenForTeam
-from bot.slack_errors import is_permanent
 from bot.uow import UnitOfWork
-from bot.uploads import UPLOAD_METHOD, message_renderer_for, renderer_for, upload_arguments
-from storage import outbox_queries, queries
+from bot.uploads import UPLOAD_METHOD
+from storage import outbox_queries
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
 
@@ -92,9 +92,6 @@ LEASE_MARGIN = timedelta(seconds=30)
 # An unknown row is looked for in Slack no sooner than this after the attempt: a request Slack
 # is still working on (our client gave up first) has landed by then.
 RECONCILE_DELAY = timedelta(seconds=30)
-# A row for the recognition channel while none is set, or after the bot was refused there:
-# looked at again this long after (saving another channel wakes such rows at once).
-NO_CHANNEL_RECHECK = timedelta(hours=1)
 
 # Requests per minute per workspace, by method, from each method's reference page
 # (https://docs.slack.dev/reference/methods/<method>, "Rate limits"): Tier 2 20+, Tier 3 50+,
@@ -110,14 +107,6 @@ METHOD_PER_MINUTE: dict[str, float] = {
     # One upload is a getUploadURLExternal and a completeUploadExternal, both Tier 4.
     UPLOAD_METHOD: 100.0,
 }
-# Methods sent to a person's DM opened with conversations.open when the row's target is a user.
-# chat.postMessage is not one: it takes the user id as `channel` and posts to the app's DM with
-# them, opening it if need be ("provide the user's ID as the channel value and a direct message
-# conversation will be opened if it isn't open already",
-# docs.slack.dev/reference/methods/chat.postMessage), so a fan-out to every rep is paced by
-# chat.postMessage alone, not by conversations.open's Tier 3 (50 a minute). Its answer names the
-# DM's own id, which is recorded. views.publish takes the user id too.
-DM_METHODS = frozenset({UPLOAD_METHOD})
 POST_PER_CHANNEL_SECONDS = 1.0
 # chat.postMessage per workspace per process (REBOUND_SEND_RATE, bot.config): Slack's
 # workspace-wide limit for it is unpublished ("maintaining a workspace-wide limit", the rate-limits
@@ -128,28 +117,6 @@ POST_PER_WORKSPACE_SECOND = 10.0
 # as the whole send, its retries and one more request (the client's timeout) end within the
 # LEASE_MARGIN that record_attempt made sure was left. Longer ones put the row back.
 INLINE_429_SECONDS = 2.0
-
-
-# What a prepared request does: one call into slack-sdk, nothing else (Dispatcher._prepare).
-SlackRequest = Callable[[WebClient], Any]
-
-
-class NothingShared(Exception):
-    """An upload that failed before its share was asked for (files.completeUploadExternal):
-    Slack shows nothing, so it is a definite failure to send, tried again after a backoff."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-def _post_file_bytes(url: str, data: bytes, timeout: float) -> None:
-    """An upload's second step: the bytes, POSTed to the URL files.getUploadURLExternal gave;
-    anything but 200 means the file is not there."""
-    request = urllib.request.Request(url, data=data, method="POST")
-    with urllib.request.urlopen(request, timeout=timeout) as answer:
-        if answer.status != 200:
-            raise NothingShared(f"upload_http_{answer.status}")
 
 
 def _inline_key(row: OutboxMessage) -> tuple[str, ...]:
@@ -180,7 +147,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class Dispatcher(Reconciling):
+class Dispatcher(Requests):
     def __init__(
         self,
         session_factory: SessionFactory,
@@ -400,245 +367,6 @@ class Dispatcher(Reconciling):
         data = response.data if isinstance(response.data, dict) else {}
         self._mark_sent(row, data.get("channel") or channel, data.get("ts"))
         return _Outcome.SENT
-
-    def _prepare(self, row: OutboxMessage, channel: str | None) -> SlackRequest:
-        """Everything that can fail before a request leaves, done first: the message or the
-        files rendered, the arguments built and checked to encode as JSON. What it returns only
-        calls slack-sdk, so anything that call raises may have come after the request left
-        (_after_exception) and anything raised here came before."""
-        payload = dict(row.payload)
-        if row.method == DELETE_METHOD:
-            # chat.delete takes the channel and the ts of the message to delete (required
-            # arguments, https://docs.slack.dev/reference/methods/chat.delete): the ones Slack
-            # answered when the post was sent, recorded on its row.
-            arguments = {"channel": channel, "ts": self._sent_post(row).sent_ts}
-            json.dumps(arguments)
-            return lambda client: client.chat_delete(**arguments)
-        if row.method == UPDATE_METHOD and (
-            row.target_kind == "sent_post" or "renderer" in payload
-        ):
-            return self._prepare_update(row, channel, payload)
-        if row.method == "chat.postMessage":
-            if "renderer" in payload:
-                payload = self._render_message(row)
-            # The channel last: the one resolved for the row, whatever a payload says.
-            arguments = {**with_post_key(payload, row.post_key, row.team_id), "channel": channel}
-            json.dumps(arguments)  # a body that won't encode fails here, not inside slack-sdk
-            return lambda client: client.chat_postMessage(**arguments)
-        if row.method == UPLOAD_METHOD:
-            assert channel is not None
-            return self._prepare_upload(row, channel)
-        if channel is not None and row.target_kind != "user":
-            payload.setdefault("channel", channel)
-        json.dumps(payload)
-        return lambda client: client.api_call(row.method, json=payload)
-
-    def _prepare_update(
-        self, row: OutboxMessage, channel: str | None, payload: dict[str, Any]
-    ) -> SlackRequest:
-        """A chat.update of a message the bot sent: the one another row was sent as (target
-        "sent_post": its channel and ts as Slack answered them), or the payload's ts. A message
-        made when it is sent (a rep's correction: the outcome as it is then) is rendered now.
-
-        chat.update "updates a message in a channel"; "Bot users may also update the messages
-        they post", and "To remove previous blocks, include an empty array for the blocks
-        field" — so a message is always sent whole, with its blocks
-        (https://docs.slack.dev/reference/methods/chat.update). The message's metadata (its
-        post key) is left as it was: "If you don't include this field, the message's previous
-        metadata will be retained" (the same page)."""
-        ts = self._sent_post(row).sent_ts if row.target_kind == "sent_post" else payload.get("ts")
-        message = self._render_message(row) if "renderer" in payload else payload
-        arguments = {
-            **{k: v for k, v in message.items() if k not in ("channel", "ts")},
-            "blocks": list(message.get("blocks") or []),
-            "channel": channel,
-            "ts": ts,
-        }
-        json.dumps(arguments)
-        return lambda client: client.api_call(UPDATE_METHOD, json=arguments)
-
-    def _render_message(self, row: OutboxMessage) -> dict[str, Any]:
-        """A message made when it is sent (bot.uploads.register_message_renderer)."""
-        render = message_renderer_for(row.payload)
-        if render is None:
-            raise Unrenderable(f"no_renderer:{row.payload.get('renderer')}")
-        with self.uow() as uow:
-            return render(uow.session, row.team_id, row.payload, uow.now())
-
-    def _prepare_upload(self, row: OutboxMessage, channel: str) -> SlackRequest:
-        """A files.uploadV2 row (bot.uploads): the files are made now from the row's payload,
-        then (by what this returns) uploaded in the three steps Slack documents
-        (files.getUploadURLExternal, the bytes to that URL, files.completeUploadExternal sharing
-        them in `channel` with the comment:
-        https://docs.slack.dev/messaging/working-with-files#uploading_files).
-
-        A failure of the first two steps makes the whole upload go again later (new file ids):
-        nothing is shown to anyone until completeUploadExternal shares it, and an uploaded file
-        nobody completes is discarded by Slack. Before the share is asked for, the attempt's
-        first file id is recorded on the row; when the share's answer is lost (a 5xx, a timeout
-        after the request left) the row is unknown, and files.info on those ids says whether it
-        was shared (Reconciling._reconcile_upload) before it is ever uploaded again."""
-        render = renderer_for(row.payload)
-        if render is None:
-            raise Unrenderable(f"no_renderer:{row.payload.get('renderer')}")
-        with self.uow() as uow:
-            upload = render(uow.session, row.team_id, row.payload, uow.now())
-        arguments = upload_arguments(upload, channel)
-        return lambda client: self._upload(row, client, arguments)
-
-    def _upload(self, row: OutboxMessage, client: WebClient, arguments: dict[str, Any]) -> Any:
-        # The first two steps repeat harmlessly (a new upload URL, bytes nobody shares yet), so
-        # their client may re-send them after a 5xx or a dropped connection; the share it never
-        # re-sends (bot.app.IDEMPOTENT_METHODS).
-        from bot.app import IdempotentConnectionErrorRetryHandler, IdempotentServerErrorRetryHandler
-
-        steps = WebClient(
-            token=client.token,
-            base_url=client.base_url,
-            timeout=client.timeout,
-            retry_handlers=[
-                *client.retry_handlers,
-                IdempotentConnectionErrorRetryHandler(max_retry_count=2),
-                IdempotentServerErrorRetryHandler(max_retry_count=2),
-            ],
-        )
-        uploaded: list[dict[str, Any]] = []
-        try:
-            for item in arguments["file_uploads"]:
-                content = item["content"]
-                data = content.encode() if isinstance(content, str) else bytes(content)
-                answer = steps.files_getUploadURLExternal(
-                    filename=item["filename"],
-                    length=len(data),
-                    **({"alt_txt": item["alt_txt"]} if item.get("alt_txt") is not None else {}),
-                )
-                _post_file_bytes(str(answer["upload_url"]), data, float(client.timeout or 30))
-                uploaded.append({"id": str(answer["file_id"]), "title": item["title"]})
-        except SlackApiError as error:
-            if error.response.status_code >= 500:
-                raise NothingShared(f"http_{error.response.status_code}") from error
-            raise  # a 429 or a definite refusal: handled as any answer (_after_error)
-        except Exception as error:
-            raise NothingShared(type(error).__name__) from error
-        assert row.id is not None
-        attempt_files = ",".join(f for f in (row.attempt_files, uploaded[0]["id"]) if f)
-        try:
-            with self.uow() as uow:
-                recorded = outbox_queries.record_upload_files(
-                    session=uow.session,
-                    row_id=row.id,
-                    worker=self.worker,
-                    attempt_files=attempt_files,
-                )
-        except Exception as error:
-            raise NothingShared(type(error).__name__) from error
-        if not recorded:
-            raise NothingShared("claim lost before the share")
-        row.attempt_files = attempt_files
-        extra = {
-            k: v
-            for k, v in arguments.items()
-            if k not in ("channel", "file_uploads", "initial_comment")
-        }
-        return client.files_completeUploadExternal(
-            files=uploaded,
-            channel_id=arguments["channel"],
-            initial_comment=arguments["initial_comment"],
-            **extra,
-        )
-
-    def _channel_for(self, row: OutboxMessage, now: datetime) -> str | None:
-        """The conversation to send to now; None when the row was put back or failed."""
-        if row.target_kind == "channel":
-            return row.target_id
-        if row.target_kind == "sent_post":
-            return self._sent_post_channel(row, now)
-        if row.target_kind == "recognition_channel":
-            with self.uow() as uow:
-                workspace = queries.get_workspace(session=uow.session, team_id=row.team_id)
-                channel = workspace.recognition_channel_id if workspace is not None else None
-            if channel is None:
-                self._refused(row, None, "no_channel", now + NO_CHANNEL_RECHECK)
-            return channel
-        if row.method not in DM_METHODS:
-            return row.target_id  # chat.postMessage and views.publish take the user id itself
-        assert row.target_id is not None
-        return self._dm_channel(row, row.target_id, now)
-
-    def _sent_post(self, row: OutboxMessage) -> OutboxMessage:
-        """The row whose message a "sent_post" row (a chat.delete) is about, as it is now."""
-        assert row.target_id is not None
-        with self.uow() as uow:
-            original = outbox_queries.get(
-                session=uow.session, team_id=row.team_id, post_key=row.target_id
-            )
-            if original is None:
-                raise Unrenderable("nothing_to_delete")
-            uow.session.expunge(original)
-            return original
-
-    def _sent_post_channel(self, row: OutboxMessage, now: datetime) -> str | None:
-        """Where a chat.delete or chat.update goes: the channel its post was sent to. A post not
-        sent yet is called off instead of deleted (it is never sent); an update waits for it.
-        One still being sent, or unknown, is waited for; one that never went out leaves nothing
-        to delete or update."""
-        try:
-            original = self._sent_post(row)
-        except Unrenderable as error:
-            self._fail(row, str(error))
-            return None
-        if original.state == "sent" and original.sent_channel and original.sent_ts:
-            return original.sent_channel
-        if original.state == "pending" and row.method == UPDATE_METHOD:
-            # Not sent yet (it went back to pending after an attempt Slack refused for now):
-            # the update waits for it, so it lands on the message once it is there.
-            wait_until = max(now + self.reconcile_delay, original.not_before)
-            self._later(row, wait_until, "post not sent yet", uncount=False)
-            return None
-        if original.state == "pending":
-            with self.uow() as uow:
-                called_off = outbox_queries.cancel_pending(
-                    session=uow.session,
-                    team_id=row.team_id,
-                    post_key=original.post_key,
-                    reason="taken_back",
-                )
-            if called_off:
-                self._fail(row, "never_posted")
-            else:  # claimed meanwhile: wait for its answer
-                self._later(row, now + self.reconcile_delay, "post in flight", uncount=False)
-            return None
-        if original.state in ("sending", "unknown"):
-            self._later(row, now + self.reconcile_delay, "post in flight", uncount=False)
-            return None
-        # Failed, or sent without a ts: nothing in Slack to delete or update.
-        self._fail(row, "nothing_to_delete" if row.method == DELETE_METHOD else "nothing_to_update")
-        return None
-
-    def _dm_channel(self, row: OutboxMessage, user_id: str, now: datetime) -> str | None:
-        cached = self._cached_dm(row.team_id, user_id)
-        if cached is not None:
-            return cached
-        wait = self._open_dm_wait(row.team_id)
-        if wait > MAX_INLINE_WAIT_SECONDS:
-            self._later(row, now + timedelta(seconds=wait), "paced", uncount=False)
-            return None
-        if wait > 0:
-            self._sleep(wait)
-        try:
-            return self._open_dm(row.team_id, user_id)
-        except SlackApiError as error:
-            code = error.response.get("error") or "error"
-            if error.response.status_code == 429:
-                self._after_429(row, error, "conversations.open", uncount=False)
-            elif is_permanent(code):
-                self._fail(row, code)
-            else:
-                self._later(row, self._backoff(row.attempts + 1), code, uncount=False)
-            return None
-        except Exception as error:
-            self._later(row, self._backoff(row.attempts + 1), type(error).__name__, uncount=False)
-            return None
 
     def _wait_turn(
         self, row: OutboxMessage, channel: str | None, now: datetime, *, put_back: bool = True

@@ -46,7 +46,7 @@ WORKSPACE_EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
         "reflection_requested_at", "reflection_answered_at",
         "calibrated_by", "calibrated_at", "calibration_agrees", "calibrated_practices",
         "calibrated_process_score", "calibrated_classification", "crm_source", "crm_deal_id",
-        "created_at",
+        "crm_link", "created_at",
     ),
     "kudos": (
         "id", "team_id", "giver_user_id", "category", "message", "status", "channel_id",

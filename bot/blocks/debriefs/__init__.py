@@ -1,7 +1,8 @@
 """Block Kit for `/lost`, `/won`, reflections and lessons (pure builders and parsers), one module
 for each kind of surface:
 
-- `modals`: the /lost, /won and reflection modals and the parsing of their submissions;
+- `lost`, `won`, `reflection`: each modal and the parsing of its submission, with what they
+  share in `fields` (the inputs and their parsing) and `crm_prefill` (a CRM's answers, filled in);
 - `dms`: the rep's DMs (the debrief, reminders, the choice to celebrate or share, taking a
   shout-out back, the logged win);
 - `recognition`: the channel shout-outs for a perfect miss and a bounce-back;
@@ -36,6 +37,7 @@ from bot.blocks.debriefs.calibration_shout_outs import (
     ask_withdrawn_dm,
     calibration_shout_out_blocks,
 )
+from bot.blocks.debriefs.crm_prefill import CrmPrefill, read_crm_offer_id
 from bot.blocks.debriefs.dms import (
     CELEBRATE_ASK_BLOCK_ID,
     CELEBRATE_BLOCK_ID,
@@ -64,6 +66,7 @@ from bot.blocks.debriefs.dms import (
     win_lesson_saved_dm,
     win_logged_dm,
 )
+from bot.blocks.debriefs.fields import MAX_AMOUNT, MAX_DEAL
 from bot.blocks.debriefs.lesson_reminder import (
     LESSON_NOT_NOW_ACTION_ID,
     lesson_not_now_blocks,
@@ -71,6 +74,13 @@ from bot.blocks.debriefs.lesson_reminder import (
     win_lesson_reminder_dm,
 )
 from bot.blocks.debriefs.lessons import LESSON_SNIPPET, lessons_message
+from bot.blocks.debriefs.lost import (
+    LOST_CALLBACK_ID,
+    MAX_COMPETITOR,
+    MAX_FEEDBACK,
+    lost_modal,
+    parse_lost_submission,
+)
 from bot.blocks.debriefs.manager import (
     CALIBRATE_AGREE_ACTION_ID,
     CALIBRATE_DIFFER_ACTION_ID,
@@ -78,32 +88,21 @@ from bot.blocks.debriefs.manager import (
     coaching_question,
     manager_note,
 )
-from bot.blocks.debriefs.modals import (
+from bot.blocks.debriefs.recognition import bounce_back_shout_out, perfect_miss_shout_out
+from bot.blocks.debriefs.reflection import (
     FOLLOW_UP_BLOCK_ID,
-    LOST_CALLBACK_ID,
-    MAX_AMOUNT,
     MAX_ANSWER,
     MAX_COMMITMENT,
-    MAX_COMPETITOR,
-    MAX_DEAL,
-    MAX_FEEDBACK,
     REFLECT_CALLBACK_ID,
-    WON_CALLBACK_ID,
-    CrmPrefill,
     ReflectionIds,
     already_reflected_modal,
-    lost_modal,
-    parse_lost_submission,
     parse_reflection_submission,
-    parse_won_submission,
-    read_crm_offer_id,
     read_reflection_metadata,
     reflection_metadata,
     reflection_modal,
     win_lesson_modal,
-    won_modal,
 )
-from bot.blocks.debriefs.recognition import bounce_back_shout_out, perfect_miss_shout_out
+from bot.blocks.debriefs.won import WON_CALLBACK_ID, parse_won_submission, won_modal
 
 __all__ = [
     "CELEBRATE_ASK_BLOCK_ID",

@@ -13,8 +13,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.blocks.debriefs.fields import parse_practices, practices_input
 from bot.blocks.debriefs.manager import manager_note
-from bot.blocks.debriefs.modals import parse_practices, practices_input
 from bot.blocks.kit import context, escape_mrkdwn, input_block, modal, plain, section, state
 from bot.domain import (
     CLASSIFICATION_LABELS,
