@@ -44,12 +44,25 @@ def _what(facts: OutcomeFacts) -> str:
     return "loss" if facts.kind == "loss" else "win"
 
 
-def corrected_note_line(facts: OutcomeFacts, corrected_at: datetime) -> dict[str, Any]:
-    """Under the manager's note: the rep changed what they logged, and when."""
-    block = context(
+# Said under the manager's note when a correction cleared their calibration: the rule, in a line.
+CALIBRATION_CLEARED = (
+    "Your calibration was cleared, as the practices or luck changed (a new name, amount or "
+    "reason keeps one): agree or see it differently again."
+)
+
+
+def corrected_note_line(
+    facts: OutcomeFacts, corrected_at: datetime, *, calibration_cleared: bool = False
+) -> dict[str, Any]:
+    """Under the manager's note: the rep changed what they logged, and when; and, when that
+    cleared the manager's calibration, why (bot.usecases.corrections)."""
+    text = (
         f"✏️ Corrected by <@{facts.user_id}> on {_date(corrected_at)}: this note shows what "
         "they logged now."
     )
+    if calibration_cleared:
+        text += f"\n{CALIBRATION_CLEARED}"
+    block = context(text)
     block["block_id"] = CORRECTED_BLOCK_ID
     return block
 

@@ -37,6 +37,8 @@ class CalibrationSubmission:
 
     practices: dict[str, bool]
     note: str
+    # A win's share of luck as the manager saw it (LUCK_LEVELS); None for a loss.
+    luck: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class Calibration:
     classification: Classification
     calibrated_at: datetime
     note: str | None = None  # the manager's sentence; None when agreeing
+    # A win's share of luck as the manager saw it, when they said (the modal asks it of a win);
+    # not stored: only the classification it made is (calibrated_classification).
+    luck: int | None = None
 
 
 def calibrated_classification(
@@ -62,8 +67,9 @@ def calibrated_classification(
     """(process score, classification) of an outcome as the manager saw its practices.
 
     The same rule as the rep's own score (seed 002's four outcomes): a loss by its process
-    score; a win by its process score and the rep's estimate of luck, which stays the rep's
-    (the manager calibrates what held, not how lucky the rep felt)."""
+    score; a win by its process score and `luck`, the manager's view of how much was luck (a
+    win of mostly luck is a lucky hit whatever held, so a manager who saw a textbook process
+    must be able to say it wasn't luck, or their label would be one they didn't choose)."""
     score = process_score(practices)
     if OutcomeKind(kind) is OutcomeKind.WIN:
         return score, classify_win(score, luck or 0, threshold)
@@ -92,6 +98,7 @@ def make_calibration(
         classification=classification,
         calibrated_at=now,
         note=note,
+        luck=luck if OutcomeKind(kind) is OutcomeKind.WIN else None,
     )
 
 

@@ -25,6 +25,7 @@ from bot.domain.calibration import (
 )
 from bot.domain.debriefs import OutcomeFacts
 from bot.uow import UnitOfWork, to_user
+from bot.usecases.calibration_rounds import next_rep_dm_key
 from bot.usecases.calibration_shout_outs import follow_up_calibration, lock_before_calibration
 from bot.usecases.debriefs import facts_of, queue_calibrated_note
 from storage import debriefs_queries as dq
@@ -47,10 +48,6 @@ class Refusal(StrEnum):
 class Calibrated:
     facts: OutcomeFacts  # the rep's own view
     calibration: Calibration  # the manager's
-
-
-def calibration_post_key(outcome_id: int) -> str:
-    return f"debrief:{outcome_id}:calibration"
 
 
 def _refusal(uow: UnitOfWork, outcome: Outcome, user_id: str, is_admin: bool) -> Refusal | None:
@@ -112,7 +109,8 @@ def record_calibration(
         workspace = queries.get_or_create_workspace(session=uow.session, team_id=team_id)
         calibration = make_calibration(
             kind=outcome.kind,
-            luck=outcome.luck,
+            # The manager's view of the luck (a win's modal asks it); the rep's if not given.
+            luck=submission.luck if submission.luck is not None else outcome.luck,
             manager_user_id=user_id,
             practices=submission.practices,
             note=submission.note,
@@ -143,7 +141,8 @@ def record_calibration(
     follow_up = follow_up_calibration(uow, outcome, calibration)
     uow.outbox.add(
         team_id=team_id,
-        post_key=calibration_post_key(outcome.id),
+        # A calibration a correction cleared may be followed by another: keys of its own.
+        post_key=next_rep_dm_key(uow.session, team_id, outcome.id),
         kind=CALIBRATION_REP_DM,
         to=to_user(outcome.user_id),
         message=calibration_rep_dm(

@@ -55,6 +55,7 @@ from bot.domain.debriefs import NotYours, OutcomeFacts
 from bot.post_metadata import Unrenderable
 from bot.uow import UnitOfWork, to_sent_post, to_user
 from bot.uploads import register_message_renderer
+from bot.usecases.calibration_rounds import calibrated_note_key
 from bot.usecases.debriefs import (
     MANAGER_NOTE,
     TAKE_BACK,
@@ -63,6 +64,7 @@ from bot.usecases.debriefs import (
     _resilience_line,
     bounce_back_post_key,
     calibration_of,
+    counted_facts,
     facts_of,
     perfect_miss_key,
     shout_out_key,
@@ -146,17 +148,29 @@ def _rep_dm(
 
 
 def render(
-    session: Session, outcome: Outcome, surface: str, corrected_at: datetime | None
+    session: Session,
+    outcome: Outcome,
+    surface: str,
+    corrected_at: datetime | None,
+    *,
+    calibration_cleared: bool = False,
 ) -> dict[str, Any] | None:
     """The surface's message as the outcome is now (chat.postMessage's arguments but the
     channel); None when there is nothing to show (a lesson not kept, a shout-out that no longer
-    fits: that one is taken down instead)."""
+    fits: that one is taken down instead). `calibration_cleared`: a correction cleared the
+    manager's calibration, which the manager's note says (unless they calibrated it again)."""
     workspace = queries.get_workspace(session=session, team_id=outcome.team_id)
     facts = replace(facts_of(outcome), currency=workspace.currency if workspace else None)
     if surface == MANAGER:
         calibration = calibration_of(outcome)
         note = calibrated_manager_note(facts, calibration) if calibration else manager_note(facts)
-        line = corrected_note_line(facts, corrected_at) if corrected_at else None
+        line = (
+            corrected_note_line(
+                facts, corrected_at, calibration_cleared=calibration_cleared and not calibration
+            )
+            if corrected_at
+            else None
+        )
         return with_line(note, line)
     if surface == REP:
         shout_out_down = (
@@ -171,7 +185,8 @@ def render(
         )
         return with_line(_rep_dm(session, outcome, facts, workspace), line)
     if surface == REMINDER:
-        return reflection_reminder_dm(facts)
+        # Worded for the outcome as it counts: a manager's calibration where there is one.
+        return reflection_reminder_dm(counted_facts(outcome))
     if surface == REFLECTED:
         if facts.kind == OutcomeKind.WIN.value:
             lesson = win_lesson(session, outcome)
@@ -206,6 +221,7 @@ def _render_update(
         outcome,
         str(params["surface"]),
         datetime.fromisoformat(corrected) if isinstance(corrected, str) else None,
+        calibration_cleared=bool(params.get("calibration_cleared")),
     )
     if message is None:
         raise Unrenderable("nothing_to_update")
@@ -218,7 +234,14 @@ register_message_renderer(OUTCOME_MESSAGE, _render_update)
 # --- queueing what follows ----------------------------------------------------------------------
 
 
-def _follow(uow: UnitOfWork, outcome: Outcome, surface: str, corrected_at: datetime | None) -> None:
+def _follow(
+    uow: UnitOfWork,
+    outcome: Outcome,
+    surface: str,
+    corrected_at: datetime | None,
+    *,
+    calibration_cleared: bool = False,
+) -> None:
     """The surface shows the outcome as it is now: its pending row rewritten, or an update of
     the message once it is in Slack. Nothing for a message that never went out and never will."""
     assert outcome.id is not None
@@ -227,14 +250,16 @@ def _follow(uow: UnitOfWork, outcome: Outcome, surface: str, corrected_at: datet
     original = outbox_queries.get(session=session, team_id=team_id, post_key=key)
     if original is None or original.state == "failed":
         return
-    message = render(session, outcome, surface, corrected_at)
+    message = render(
+        session, outcome, surface, corrected_at, calibration_cleared=calibration_cleared
+    )
     if message is None:
         return
     if original.state == "pending" and cq.replace_pending_payload(
         session=session, team_id=team_id, post_key=key, payload=message
     ):
         return  # not claimed yet: it goes out as corrected
-    payload = {
+    payload: dict[str, Any] = {
         "renderer": OUTCOME_MESSAGE,
         "outcome_id": outcome.id,
         "surface": surface,
@@ -245,6 +270,18 @@ def _follow(uow: UnitOfWork, outcome: Outcome, surface: str, corrected_at: datet
         cq.outbox_keys_like(session=session, team_id=team_id, prefix=prefix),
         key=lambda k: int(k.removeprefix(prefix) or 0),
     )
+    waiting = (
+        outbox_queries.get(session=session, team_id=team_id, post_key=keys[-1]) if keys else None
+    )
+    if (
+        waiting is not None
+        and waiting.state == "pending"
+        and waiting.payload.get("calibration_cleared")
+    ):
+        # The update still waiting said a calibration was cleared: this one says it too.
+        payload["calibration_cleared"] = True
+    elif calibration_cleared:
+        payload["calibration_cleared"] = True
     # An update still waiting is made when it goes, so it shows this correction too; only its
     # date is refreshed.
     if keys and cq.replace_pending_payload(
@@ -316,9 +353,16 @@ def _shout_out_changed(before: OutcomeFacts, after: OutcomeFacts) -> bool:
 
 
 def follow_correction(
-    uow: UnitOfWork, *, team_id: str, outcome_id: int, before: OutcomeFacts, after: OutcomeFacts
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    outcome_id: int,
+    before: OutcomeFacts,
+    after: OutcomeFacts,
+    calibration_cleared: bool = False,
 ) -> None:
-    """Queue what the correction changes in Slack (see the module's docstring)."""
+    """Queue what the correction changes in Slack (see the module's docstring);
+    `calibration_cleared`: it cleared the manager's calibration (bot.usecases.corrections)."""
     outcome = dq.get_outcome(session=uow.session, team_id=team_id, outcome_id=outcome_id)
     if outcome is None:
         return
@@ -331,18 +375,26 @@ def follow_correction(
             _take_down(uow, outcome)  # no longer a perfect miss
         elif _shout_out_changed(before, after):
             _follow(uow, outcome, SHOUT_OUT, None)
-    _follow_manager(uow, outcome, after, now)
+    _follow_manager(uow, outcome, after, now, calibration_cleared)
     _follow(uow, outcome, REP, now)
     perfect = Classification.PERFECT_MISS
-    if before.deal != after.deal or (before.classification is perfect) != (
-        after.classification is perfect
+    if (
+        before.deal != after.deal
+        or (before.classification is perfect) != (after.classification is perfect)
+        or calibration_cleared
     ):
         _follow(uow, outcome, REMINDER, None)  # names the deal; a perfect miss's nudge differs
     if before.deal != after.deal:
         _follow(uow, outcome, REFLECTED, None)
 
 
-def _follow_manager(uow: UnitOfWork, outcome: Outcome, after: OutcomeFacts, now: datetime) -> None:
+def _follow_manager(
+    uow: UnitOfWork,
+    outcome: Outcome,
+    after: OutcomeFacts,
+    now: datetime,
+    calibration_cleared: bool = False,
+) -> None:
     """The manager's note follows; a win corrected into a lucky hit gets one (the manager hears
     of lucky hits); a calibration's update of the note still waiting carries the correction."""
     assert outcome.id is not None
@@ -356,10 +408,10 @@ def _follow_manager(uow: UnitOfWork, outcome: Outcome, after: OutcomeFacts, now:
                 team_id=team_id, post_key=key, kind=MANAGER_NOTE, to=to_user(manager), message=note
             )
         return
-    _follow(uow, outcome, MANAGER, now)
-    calibrated_key = f"debrief:{outcome.id}:manager-calibrated"
+    _follow(uow, outcome, MANAGER, now, calibration_cleared=calibration_cleared)
+    calibrated_key = calibrated_note_key(session, team_id, outcome.id)
     calibrated = outbox_queries.get(session=session, team_id=team_id, post_key=calibrated_key)
-    note = render(session, outcome, MANAGER, now)
+    note = render(session, outcome, MANAGER, now, calibration_cleared=calibration_cleared)
     if calibrated is not None and calibrated.state == "pending" and note is not None:
         cq.replace_pending_payload(
             session=session,

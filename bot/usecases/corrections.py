@@ -17,7 +17,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.domain import (
+    PRACTICES,
     BounceBack,
+    Classification,
     OutcomeEvent,
     OutcomeKind,
     classify_outcome,
@@ -34,6 +36,20 @@ from storage import corrections_queries as cq
 from storage import debriefs_queries as dq
 from storage import queries
 from storage.models import Outcome
+
+# A correction that changes what the manager calibrated (the practices, the luck, hence the
+# classification) clears the calibration: it judged answers that no longer exist, and Home, "This
+# cycle" and reviews must count one view. The manager's note offers Agree / I see it differently
+# again (bot.usecases.correction_updates). A new deal name, amount or reason keeps it.
+NO_CALIBRATION: dict[str, object] = {
+    "calibrated_by": None,
+    "calibrated_at": None,
+    "calibration_agrees": None,
+    "calibrated_practices": None,
+    "calibrated_process_score": None,
+    "calibrated_classification": None,
+    "calibration_note": None,
+}
 
 # The Home lists this many of the rep's latest outcomes that can still be corrected.
 SHOWN_ON_HOME = 5
@@ -97,14 +113,40 @@ def _threshold(uow: UnitOfWork, team_id: str) -> float:
     return workspace.strong_process_threshold
 
 
-def _save(uow: UnitOfWork, outcome: Outcome, values: dict[str, object]) -> Corrected:
+def _changes_calibrated(
+    outcome: Outcome,
+    practices: dict[str, bool],
+    classification: Classification,
+    luck: int | None = None,
+) -> bool:
+    """Whether the correction changes what the manager calibrated (see NO_CALIBRATION)."""
+    if outcome.calibrated_at is None:
+        return False
+    before = facts_of(outcome)
+    return (
+        any(bool(before.practices.get(p)) != bool(practices.get(p)) for p in PRACTICES)
+        or before.classification is not classification
+        or (outcome.kind == OutcomeKind.WIN.value and outcome.luck != luck)
+    )
+
+
+def _save(
+    uow: UnitOfWork, outcome: Outcome, values: dict[str, object], *, clears_calibration: bool
+) -> Corrected:
     assert outcome.id is not None
     before = facts_of(outcome)
+    if clears_calibration:
+        values = {**values, **NO_CALIBRATION}
     cq.update_outcome(session=uow.session, outcome_id=outcome.id, values=values)
     uow.session.refresh(outcome)
     after = facts_of(outcome)
     correction_updates.follow_correction(
-        uow, team_id=outcome.team_id, outcome_id=outcome.id, before=before, after=after
+        uow,
+        team_id=outcome.team_id,
+        outcome_id=outcome.id,
+        before=before,
+        after=after,
+        calibration_cleared=clears_calibration,
     )
     return Corrected(before=before, after=after)
 
@@ -133,6 +175,7 @@ def correct_loss(
             "process_score": score,
             "classification": classification.value,
         },
+        clears_calibration=_changes_calibrated(outcome, submission.practices, classification),
     )
     return corrected
 
@@ -158,6 +201,9 @@ def correct_win(
             "process_score": score,
             "classification": classification.value,
         },
+        clears_calibration=_changes_calibrated(
+            outcome, submission.practices, classification, submission.luck
+        ),
     )
 
 

@@ -62,6 +62,7 @@ from bot.uow import (
     to_user,
 )
 from bot.usecases import crm
+from bot.usecases.calibration_rounds import calibrated_note_key
 from bot.usecases.lessons import win_lesson
 from bot.usecases.resilience import queue_streak_support
 from storage import debriefs_queries as dq
@@ -456,7 +457,8 @@ def reflection_prompt(
             _commitment_before(session, team_id, user_id, outcome_id) if asks_commitment else None
         ),
         answered=answered,
-        perfect_miss=outcome.classification == Classification.PERFECT_MISS.value,
+        # As Rebound counts it: the manager's calibration where there is one (seed 002).
+        perfect_miss=counted_facts(outcome).classification is Classification.PERFECT_MISS,
         win=win,
     )
 
@@ -809,7 +811,7 @@ def queue_reflection_reminders(uow: UnitOfWork) -> int:
     work). Queued again each time while it is being sent: the post key keeps it one."""
     queued = 0
     for outcome in dq.reflection_reminders_due(session=uow.session, now=uow.now()):
-        facts = facts_of(outcome)
+        facts = counted_facts(outcome)  # worded as the manager calibrated it, if they did
         # A win asked one question (what worked), so its reminder asks that one again.
         win = outcome.kind == OutcomeKind.WIN.value
         queued += uow.outbox.add(
@@ -863,7 +865,7 @@ def queue_calibrated_note(
         session,
         now=now,
         team_id=outcome.team_id,
-        post_key=f"debrief:{outcome.id}:manager-calibrated",
+        post_key=calibrated_note_key(session, outcome.team_id, outcome.id),
         kind=CALIBRATED_NOTE,
         to=to_channel(channel),
         method="chat.update",

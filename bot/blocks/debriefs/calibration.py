@@ -13,15 +13,28 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.blocks.debriefs.fields import parse_practices, practices_input
+from bot.blocks.debriefs.fields import _choice, parse_practices, practices_input
 from bot.blocks.debriefs.manager import manager_note
-from bot.blocks.kit import context, escape_mrkdwn, input_block, modal, plain, section, state
+from bot.blocks.kit import (
+    context,
+    escape_mrkdwn,
+    input_block,
+    modal,
+    option,
+    plain,
+    section,
+    state,
+)
 from bot.domain import (
     CLASSIFICATION_LABELS,
     CLASSIFICATION_SUMMARIES,
     COACHING_MESSAGES,
+    LUCK_LABELS,
+    LUCK_LEVELS,
     PRACTICE_LABELS,
     PRACTICES,
+    OutcomeKind,
+    claims_process_without_practice,
 )
 from bot.domain.calibration import (
     CALIBRATED_LABEL,
@@ -34,6 +47,13 @@ from bot.domain.text import parse_row_id, saveable_text
 
 CALIBRATE_CALLBACK_ID = "debrief_calibrate"
 NOTE_BLOCK_ID = "note"
+# A win's "How much of it was luck?", the same block and choices as /won's.
+LUCK_BLOCK_ID = "luck"
+LUCK_MISSING = "How much of it was luck? Pick one."
+PROCESS_WITHOUT_PRACTICE = (
+    "You said none of it was luck, but that none of the practices held. If it was the "
+    "process, tick the practices you saw hold; if not, say how much was luck."
+)
 
 # Said to whoever may not calibrate (an ephemeral after a click; under the sentence in the modal,
 # where text is plain, so no mentions).
@@ -57,6 +77,35 @@ def _held_text(practices: Mapping[str, bool]) -> str:
 
 def _label(calibration: Calibration) -> str:
     return CLASSIFICATION_LABELS[calibration.classification]
+
+
+def _luck_key(luck: int | None) -> str | None:
+    return next((k for k, v in LUCK_LEVELS.items() if v == luck), None)
+
+
+def _luck_text(luck: int | None) -> str:
+    key = _luck_key(luck)
+    return LUCK_LABELS[key].lower() if key else "not said"
+
+
+def _luck_input(luck: int | None) -> dict[str, Any]:
+    """/won's question, preselected with the rep's answer, for the manager to change: a win
+    of mostly luck is a lucky hit whatever held, so the practices alone can't move it."""
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": "value",
+        "placeholder": plain("Choose one"),
+        "options": [option(text, value) for value, text in LUCK_LABELS.items()],
+    }
+    key = _luck_key(luck)
+    if key is not None:
+        element["initial_option"] = option(LUCK_LABELS[key], key)
+    return input_block(
+        LUCK_BLOCK_ID,
+        "How much of it was luck?",
+        element,
+        hint="Their answer, preselected. Mostly luck makes a lucky hit whatever held.",
+    )
 
 
 # --- the modal -----------------------------------------------------------------------------------
@@ -102,6 +151,8 @@ def calibration_modal(facts: OutcomeFacts) -> dict[str, Any]:
             hint="They read it privately, as coaching: what you saw, and what to keep or try.",
         ),
     ]
+    if facts.kind == OutcomeKind.WIN.value:
+        blocks.insert(2, _luck_input(facts.luck))
     return modal(
         "Calibrate the score",
         blocks,
@@ -120,6 +171,16 @@ def parse_calibration_submission(
     required and at most MAX_CALIBRATION_NOTE characters)."""
     errors: dict[str, str] = {}
     practices = parse_practices(values, errors)
+    luck: int | None = None
+    if LUCK_BLOCK_ID in values:  # a win's modal: the manager's view of the luck, as /won asks it
+        key = _choice(values, LUCK_BLOCK_ID, LUCK_LEVELS, LUCK_MISSING, errors)
+        luck = LUCK_LEVELS[key] if key is not None else None
+        if (
+            luck is not None
+            and "practices" not in errors
+            and claims_process_without_practice(practices, luck)
+        ):
+            errors[LUCK_BLOCK_ID] = PROCESS_WITHOUT_PRACTICE
     note, error = saveable_text(
         state(values, NOTE_BLOCK_ID).get("value"),
         label="the one sentence they'll read",
@@ -131,7 +192,7 @@ def parse_calibration_submission(
     if errors:
         return None, errors
     assert note is not None
-    return CalibrationSubmission(practices=practices, note=note), {}
+    return CalibrationSubmission(practices=practices, note=note, luck=luck), {}
 
 
 # --- what the calibration changes in Slack ----------------------------------------------------
@@ -180,6 +241,7 @@ def calibration_rep_dm(
             "text": f"Your manager sees {deal} the way you do",
             "blocks": [*blocks, *shout_out],
         }
+    changed = calibration.classification is not facts.classification
     blocks = [
         section(
             f"{who} looked at your debrief of *{deal}*, just for you. There's a reason top "
@@ -189,15 +251,18 @@ def calibration_rep_dm(
         section(
             f"You said these held: {_held_text(facts.practices)}.\n"
             f"Your manager saw these hold: {_held_text(calibration.practices)}."
-        ),
-        section(
-            f"So *{deal}* now reads as *{_label(calibration)}* ({CALIBRATED_LABEL}) — "
-            f"{CLASSIFICATION_SUMMARIES[calibration.classification]}"
             + (
-                f"\n{COACHING_MESSAGES[calibration.classification]}"
-                if calibration.classification is not facts.classification
+                f"\nYou said the luck was: {_luck_text(facts.luck)}. "
+                f"Your manager saw: {_luck_text(calibration.luck)}."
+                if calibration.luck is not None and calibration.luck != facts.luck
                 else ""
             )
+        ),
+        section(
+            f"So *{deal}* {'now' if changed else 'still'} reads as *{_label(calibration)}* "
+            f"({CALIBRATED_LABEL}) — "
+            f"{CLASSIFICATION_SUMMARIES[calibration.classification]}"
+            + (f"\n{COACHING_MESSAGES[calibration.classification]}" if changed else "")
         ),
         context(
             "It takes an open mind to look at what you did through someone else's eyes, and "
