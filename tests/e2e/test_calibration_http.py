@@ -19,13 +19,16 @@ from bot.blocks.debriefs import (
     CALIBRATE_DIFFER_ACTION_ID,
     NOT_THE_MANAGER,
     OWN_OUTCOME,
+    REFLECT_ACTION_ID,
 )
+from bot.clock import FakeClock
 from bot.domain import NONE_HELD
 from bot.domain.calibration import MAX_CALIBRATION_NOTE
+from bot.domain.debriefs import KEEP_DOING_QUESTION
 from storage.models import Outcome
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall
-from tests.support.factories import _lose, add_goal, live_session
+from tests.support.factories import _lose, add_goal, live_session, won_values
 from tests.support.slack import ADMIN, ALL_PRACTICES, DM, MANAGER, REP1, REP2, SlackDriver, _text
 
 HOSTILE_NOTE = "<!channel> *Your* discovery <https://evil.example|was> great & thorough"
@@ -235,3 +238,102 @@ def test_home_counts_the_calibrated_view_and_says_so(slack: SlackDriver) -> None
     assert "Of these, 1 outcome calibrated by your manager" in home
     team = _home_text(slack, MANAGER)
     assert f"<@{REP1}>" in team and "1 calibrated by a manager" in team
+
+
+def test_a_loss_calibrated_into_a_perfect_miss_is_reminded_and_asked_as_one(
+    slack: SlackDriver,
+) -> None:
+    """Seed 002's ghost-feedback: once the manager sees a perfect miss, the reminder and the
+    questions don't ask what to change."""
+    outcome, note = _logged_loss(slack, "Initech", ["discovery"])
+    slack.wait_recorded(f"debrief:{outcome.id}:rep")  # the reminder counts from the DM
+    view = _open_differ_modal(slack, MANAGER, outcome, note)
+    seen = slack.mark()
+    slack.submit(view, MANAGER, _values(ALL_PRACTICES, "Everything held; the timing didn't."))
+    slack.wait(seen, "chat.postMessage", channel=DM[REP1])
+    assert _outcome(slack, outcome.id).classification == "system-miss"  # the rep's own, kept
+
+    clock = FakeClock(slack.live.clock())
+    clock.advance(hours=25)
+    seen = slack.mark()
+    slack.tick(clock)
+    slack.standin.wait_for(
+        lambda _: any("gentle nudge" in _text(c) for c in slack.posts_about(seen, "Initech")),
+        timeout=10,
+    )
+    (nudge,) = [c for c in slack.posts_about(seen, "Initech") if "gentle nudge" in _text(c)]
+    assert nudge.conversation == DM[REP1]
+    assert "You did it right" in _text(nudge)
+    assert "what do you need to change" not in _text(nudge)
+
+    opened = slack.mark()
+    slack.click(REP1, REFLECT_ACTION_ID, str(outcome.id), message=nudge)
+    modal = json.dumps(slack.wait(opened, "views.open")[0].response["view"])
+    assert KEEP_DOING_QUESTION in modal
+
+
+def test_a_mostly_luck_win_is_calibrated_with_the_managers_own_view_of_the_luck(
+    slack: SlackDriver,
+) -> None:
+    slack.setup()
+    start = slack.mark()
+    view = slack.open_modal("/won", "Luck Corp", REP1)
+    slack.submit(view, REP1, won_values("Luck Corp", practices=ALL_PRACTICES, luck="mostly"))
+    slack.wait(start, "chat.postMessage", channel=DM[MANAGER])  # the manager hears of lucky hits
+    win = next(o for o in slack.outcomes() if o.deal == "Luck Corp")
+    assert win.classification == "lucky-hit"
+    slack.wait_recorded(f"debrief:{win.id}:manager")
+    (note,) = slack.posts_about(start, "Luck Corp", channel=DM[MANAGER])
+
+    modal = _open_differ_modal(slack, MANAGER, win, note)
+    blocks = {b.get("block_id"): b for b in modal["blocks"]}
+    # /won's question and choices, the rep's answer preselected.
+    assert blocks["luck"]["element"]["initial_option"]["value"] == "mostly"
+    assert [o["value"] for o in blocks["luck"]["element"]["options"]] == [
+        "none",
+        "some",
+        "a_lot",
+        "mostly",
+    ]
+    values = {
+        **_values(ALL_PRACTICES, "This was no luck: you ran a textbook process."),
+        "luck": {"value": state_value("static_select", "none")},
+    }
+    seen = slack.mark()
+    assert slack.submit(modal, MANAGER, values).body in ("", "{}")
+    saved = _outcome(slack, win.id)
+    assert (saved.classification, saved.luck) == ("lucky-hit", 90)  # the rep's own view, kept
+    assert saved.calibrated_classification == "system-hit"
+
+    slack.wait(seen, "chat.postMessage", channel=DM[REP1])
+    dm = _text(_coaching_dms(slack, seen, "Luck Corp")[0])
+    assert "now reads as *System hit* (calibrated by your manager)" in dm
+    assert "Lucky hit" not in dm and "masquerading" not in dm
+    assert "You said the luck was: mostly luck. Your manager saw: none" in dm
+    update = slack.wait(seen, "chat.update", channel=DM[MANAGER])[0]
+    assert "*System hit*" in _text(update)
+
+
+def test_a_wins_calibration_checks_the_luck_as_won_does(slack: SlackDriver) -> None:
+    slack.setup()
+    start = slack.mark()
+    view = slack.open_modal("/won", "Odd Corp", REP1)
+    slack.submit(view, REP1, won_values("Odd Corp", practices=["discovery"], luck="mostly"))
+    slack.wait(start, "chat.postMessage", channel=DM[MANAGER])
+    win = next(o for o in slack.outcomes() if o.deal == "Odd Corp")
+    slack.wait_recorded(f"debrief:{win.id}:manager")
+    (note,) = slack.posts_about(start, "Odd Corp", channel=DM[MANAGER])
+    modal = _open_differ_modal(slack, MANAGER, win, note)
+    missing = {
+        **_values(["discovery"], "Fine."),
+        "luck": {"value": state_value("static_select", None)},
+    }
+    assert "luck" in _errors(slack.submit(modal, MANAGER, missing))
+    contradictory = {
+        **_values([NONE_HELD], "Fine."),
+        "luck": {"value": state_value("static_select", "none")},
+    }
+    assert (
+        "none of the practices held" in _errors(slack.submit(modal, MANAGER, contradictory))["luck"]
+    )
+    assert _outcome(slack, win.id).calibrated_at is None

@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 
 from bot.app import Deps, make_dispatcher
-from bot.blocks.correction_updates import OUTCOME_GONE, OUTCOME_GONE_ERROR
+from bot.blocks.correction_updates import CALIBRATION_CLEARED, OUTCOME_GONE, OUTCOME_GONE_ERROR
 from bot.blocks.corrections import CORRECT_ACTION_ID, REMOVE_ACTION_ID
 from bot.blocks.debriefs import (
     CALIBRATE_AGREE_ACTION_ID,
+    CALIBRATE_DIFFER_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
     REFLECT_ACTION_ID,
     TAKE_BACK_ACTION_ID,
@@ -359,3 +360,62 @@ def test_a_win_corrected_into_a_lucky_hit_tells_the_manager_once(slack: SlackDri
     assert update.params["ts"] == _ts(note) and "Globex again" in _text(update)
     slack.settle()
     assert slack.since(again, "chat.postMessage", channel=DM[MANAGER]) == []
+
+
+def _agree(slack: SlackDriver, outcome: Outcome, note: RecordedCall) -> RecordedCall:
+    """The manager agrees from their note; the note's update once it is in Slack."""
+    seen = slack.mark()
+    slack.click(MANAGER, CALIBRATE_AGREE_ACTION_ID, str(outcome.id), message=note)
+    (update,) = slack.wait(seen, "chat.update", channel=DM[MANAGER])
+    slack.wait(seen, "chat.postMessage", channel=DM[REP1])  # the rep hears it
+    return update
+
+
+def test_correcting_what_was_calibrated_clears_it_and_the_manager_can_calibrate_again(
+    slack: SlackDriver,
+) -> None:
+    slack.setup()
+    start = slack.mark()
+    _, outcome = _lose(slack, REP1, "Stale Corp", practices=["discovery"])
+    note = _note_about(slack, start, outcome)
+    agreed = _agree(slack, outcome, note)
+    assert f"agreed with <@{REP1}>'s own score" in _text(agreed)
+
+    # All five practices now: a perfect miss, and the agreement with a system miss is gone.
+    seen = slack.mark()
+    _correct(slack, outcome.id, lost_values("Stale Corp", practices=ALL_PRACTICES))
+    saved = _outcome(slack, outcome.id)
+    assert saved.classification == "perfect-miss"
+    assert (saved.calibrated_at, saved.calibrated_classification) == (None, None)
+    home = json.dumps(slack.home(REP1).params["view"]["blocks"], ensure_ascii=False)
+    assert "Lost *Stale Corp* · Perfect miss" in home
+    assert "Perfect miss 1" in home and "System miss 0" in home  # Home and "This cycle" agree
+    assert "calibrated by your manager" not in home
+    (update,) = slack.wait(seen, "chat.update", channel=DM[MANAGER])
+    assert update.params["ts"] == _ts(note)
+    text = _text(update)
+    assert "agreed with" not in text and CALIBRATION_CLEARED in text
+    blocks = json.dumps(update.params["blocks"])
+    assert CALIBRATE_AGREE_ACTION_ID in blocks and CALIBRATE_DIFFER_ACTION_ID in blocks
+
+    # The manager calibrates the corrected outcome: the rep hears it, the note says it.
+    again = slack.mark()
+    agreed = _agree(slack, outcome, note)
+    assert f"agreed with <@{REP1}>'s own score" in _text(agreed)
+    assert CALIBRATION_CLEARED not in _text(agreed)
+    dms = [c for c in slack.posts_about(again, "Stale Corp", channel=DM[REP1])]
+    assert any("sees it the way you do: *Perfect miss*" in _text(c) for c in dms)
+    assert _outcome(slack, outcome.id).calibrated_classification == "perfect-miss"
+
+    # A new name (or amount, or reason) keeps the calibration.
+    renamed = slack.mark()
+    _correct(slack, outcome.id, lost_values("Stale Corp II", practices=ALL_PRACTICES))
+    kept = _outcome(slack, outcome.id)
+    assert (kept.calibrated_by, kept.calibrated_classification) == (MANAGER, "perfect-miss")
+    (update,) = slack.wait(renamed, "chat.update", channel=DM[MANAGER])
+    assert "Stale Corp II" in _text(update) and "agreed with" in _text(update)
+    assert CALIBRATION_CLEARED not in _text(update)
+    assert CALIBRATE_AGREE_ACTION_ID not in json.dumps(update.params["blocks"])
+    slack.settle()
+    keys = [row.post_key.rsplit(":", 1)[-1] for row in slack.post_log()]
+    assert keys.count("calibration") == 1 and keys.count("calibration-2") == 1
