@@ -199,11 +199,14 @@ def render(
         )
         return lessons_kept_renamed(sent.payload, facts.deal) if sent is not None else None
     if surface == SHOUT_OUT:
-        if not _fits_shout_out(facts, workspace):
+        # As it was posted: the manager's view where they calibrated it (a perfect miss they saw
+        # names what they saw held).
+        counted = replace(counted_facts(outcome), currency=facts.currency)
+        if not _fits_shout_out(counted, workspace):
             return None
-        if facts.kind == OutcomeKind.WIN.value:
-            return bounce_back_shout_out(facts)
-        return perfect_miss_shout_out(facts)
+        if counted.kind == OutcomeKind.WIN.value:
+            return bounce_back_shout_out(counted)
+        return perfect_miss_shout_out(counted)
     raise ValueError(f"no such surface: {surface}")
 
 
@@ -370,10 +373,12 @@ def follow_correction(
     if outcome.celebrate_consent is True and outcome.shout_out_taken_back_at is None:
         workspace = queries.get_workspace(session=uow.session, team_id=team_id)
         # A win's correction leaves its bounce-back as it was (only a removal changes a streak),
-        # so only a loss can stop being what its shout-out celebrates.
-        if after.kind == OutcomeKind.LOSS.value and not _fits_shout_out(after, workspace):
+        # so only a loss can stop being what its shout-out celebrates: as Rebound counts it, the
+        # manager's calibration where it stands (a rename keeps it; bot.usecases.corrections).
+        counted = counted_facts(outcome)
+        if counted.kind == OutcomeKind.LOSS.value and not _fits_shout_out(counted, workspace):
             _take_down(uow, outcome)  # no longer a perfect miss
-        elif _shout_out_changed(before, after):
+        elif _shout_out_changed(before, after) or calibration_cleared:
             _follow(uow, outcome, SHOUT_OUT, None)
     _follow_manager(uow, outcome, after, now, calibration_cleared)
     _follow(uow, outcome, REP, now)

@@ -17,6 +17,7 @@ from datetime import UTC, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.blocks.corrections import CORRECT_ACTION_ID
 from bot.blocks.debriefs import (
     CALIBRATE_DIFFER_ACTION_ID,
     CELEBRATE_NO_ACTION_ID,
@@ -30,7 +31,7 @@ from storage import outbox_queries
 from storage.models import Outcome
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall
-from tests.support.factories import _lose
+from tests.support.factories import _lose, lost_values
 from tests.support.slack import ALL_PRACTICES, DM, MANAGER, REP1, WINS, SlackDriver, _text
 
 HOSTILE_DEAL = "<!channel> *Calib* & Co"
@@ -224,3 +225,29 @@ def test_a_loss_calibrated_into_a_perfect_miss_is_asked_once_and_counted(
 
     digest = _digest(slack)
     assert "Perfect misses (1)" in digest and f"<@{REP1}>" in digest
+
+
+def test_a_calibrated_perfect_miss_renamed_keeps_its_shout_out_up(slack: SlackDriver) -> None:
+    """A rename keeps the manager's calibration (bot.usecases.corrections), so the shout-out of
+    the perfect miss the manager saw stays up, renamed, though the rep scored a system miss."""
+    slack.setup()
+    _, outcome, note = _loss_with_note(slack, "Seen Corp", ["discovery"])
+    shout = _agree(slack, outcome, _calibrate(slack, outcome, note, ALL_PRACTICES))
+
+    seen = slack.mark()
+    slack.click(REP1, CORRECT_ACTION_ID, str(outcome.id))  # from their Home
+    (opened,) = slack.wait(seen, "views.open")
+    seen = slack.mark()
+    values = lost_values("Seen Corp renamed", practices=["discovery"])
+    assert "errors" not in (slack.submit(opened.response["view"], REP1, values).body or "")
+    (update,) = slack.wait(seen, "chat.update", channel=WINS)
+    assert update.params["ts"] == shout.response["ts"]
+    assert "Seen Corp renamed" in _text(update)
+    assert PRACTICE_LABELS["objection_handling"] in _text(update)  # what the manager saw held
+    slack.settle()
+    assert slack.since(seen, "chat.delete") == []
+    saved = _outcome(slack, outcome.id)
+    assert (saved.classification, saved.calibrated_classification) == (
+        "system-miss",
+        "perfect-miss",
+    )
