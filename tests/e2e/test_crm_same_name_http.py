@@ -118,7 +118,7 @@ def _reminders(slack: SlackDriver, user_id: str, name: str, seen: int) -> list[R
     return [
         c
         for c in slack.since(seen, "chat.postMessage", channel=DM[user_id])
-        if name in _text(c) and "still waiting for its debrief" in _text(c)
+        if name in _text(c) and "What did you learn from losing" in _text(c)
     ]
 
 

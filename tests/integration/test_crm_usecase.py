@@ -86,7 +86,8 @@ def test_each_notification_once_and_each_deal_one_offer(uow: UnitOfWork) -> None
     assert [o.post_key for o in offers] == ["crm:hubspot:101:offer"]
     assert offers[0].target_id == REP
     assert offers[0].payload["text"] == (
-        "HubSpot marked *Acme renewal* (£60,000) closed lost. Debrief it while it's fresh?"
+        "When you lose an opportunity, it hurts. HubSpot marked *Acme renewal* (£60,000) closed "
+        "lost. Debrief it while it's fresh?"
     )
     assert [(r.event_key, r.state) for r in rows] == [("e1", "offered"), ("e2", "duplicate")]
     assert rows[0].owner_email == "leo@example.com"
