@@ -204,10 +204,20 @@ def count_needing_a_person(*, session: Session, team_id: str) -> int:
 
 
 def debriefed_by_hand(
-    *, session: Session, team_id: str, source: str, deal_id: str, name: str, now: datetime
+    *,
+    session: Session,
+    team_id: str,
+    source: str,
+    deal_id: str,
+    name: str,
+    now: datetime,
+    user_id: str | None,
 ) -> bool:
     """Whether the deal has a debrief already: one linked to its CRM id, or one of the same name
-    saved within a day of now (a rep who typed /lost before the CRM said so)."""
+    saved within a day of now by `user_id`, the deal's owner in Slack (a rep who typed /lost
+    before the CRM said so). Names are only names: another rep's deal may share one, so their
+    debrief is never this deal's; with no owner known yet (`user_id` None) only the CRM id
+    counts, and the name is checked once the owner is found."""
     linked = session.exec(
         select(Outcome.id).where(
             Outcome.team_id == team_id,
@@ -217,9 +227,12 @@ def debriefed_by_hand(
     ).first()
     if linked is not None:
         return True
+    if user_id is None:
+        return False
     recent = session.exec(
         select(Outcome.deal).where(
             Outcome.team_id == team_id,
+            Outcome.user_id == user_id,
             col(Outcome.occurred_at) >= now - timedelta(days=1),
             col(Outcome.occurred_at) <= now + timedelta(days=1),
         )
@@ -231,18 +244,23 @@ def mark_debriefed(
     *,
     session: Session,
     team_id: str,
+    user_id: str,
     now: datetime,
     row_id: int | None = None,
     name: str | None = None,
 ) -> list[CrmDeal]:
-    """A debrief was saved: its offer (by row id, or an offer of the same deal name made within a
-    day) is debriefed, so no reminder follows. Returns the rows it settled."""
+    """`user_id` saved a debrief: their offer it came from (by row id), or an offer of theirs of
+    the same deal name made within a day, is debriefed, so no reminder follows. Only offers made
+    to `user_id` are settled: another rep's deal of the same name (or a row id a submission
+    names that isn't theirs) is left alone, and a deal no one in Slack owns yet is settled by
+    its owner's debrief once it is matched (debriefed_by_hand). Returns the rows it settled."""
     # Only the offer itself and the last day's: old offers never debriefed are not read again.
     recent = col(CrmDeal.received_at) >= now - timedelta(days=1)
     which = (col(CrmDeal.id) == row_id) | recent if row_id is not None else recent
     candidates = session.exec(
         select(CrmDeal).where(
             CrmDeal.team_id == team_id,
+            CrmDeal.slack_user_id == user_id,
             col(CrmDeal.state).in_((OFFERED, UNMATCHED, ERROR)),
             which,
         )

@@ -63,21 +63,36 @@ def _buttons(offer: DealOffer) -> dict[str, Any]:
     )
 
 
+# Seed 000: "When you lose an opportunity, it hurts." Issue 12 §3: every loss message opens
+# with that, before the deal's facts and the ask; a won deal needs no comfort.
+LOSS_ACKNOWLEDGEMENT = "When you lose an opportunity, it hurts."
+
+
 def debrief_offer_dm(offer: DealOffer) -> dict[str, Any]:
-    """ "HubSpot marked *Acme renewal* (£60,000) closed lost. Debrief it while it's fresh?" """
+    """ "When you lose an opportunity, it hurts. HubSpot marked *Acme renewal* (£60,000) closed
+    lost. Debrief it while it's fresh?" (a won deal: the second and third sentences only)."""
     crm = CRM_NAMES.get(offer.source, offer.source)
-    text = f"{crm} marked {_deal_words(offer)} {_closed(offer)}. Debrief it while it's fresh?"
+    closed = f"{crm} marked {_deal_words(offer)} {_closed(offer)}. Debrief it while it's fresh?"
+    text = closed if offer.won else f"{LOSS_ACKNOWLEDGEMENT} {closed}"
     return {"text": text, "blocks": [section(text), _buttons(offer)]}
 
 
 def debrief_offer_reminder_dm(offer: DealOffer) -> dict[str, Any]:
-    """The one reminder. After a loss, seed 000's question; after a win, what worked."""
-    nudge = (
-        "What did you learn from the last opportunity you lost?"
-        if not offer.won
-        else "What worked, and how much of it was process?"
-    )
-    text = f"{_deal_words(offer)} is still waiting for its debrief. {nudge} Two minutes is enough."
+    """The one reminder. After a loss: that it hurts and that taking time is fine, then seed
+    000's question ("What did you learn from the last opportunity you lost?") asked of this
+    deal; after a win, what worked."""
+    if offer.won:
+        text = (
+            f"{_deal_words(offer)} is still waiting for its debrief. What worked, and how much "
+            "of it was process? Two minutes is enough."
+        )
+    else:
+        deal = f"*{escape_mrkdwn(offer.name)}*"
+        text = (
+            "When you lose an opportunity, it hurts, and taking your time is fine. What did you "
+            f"learn from losing {deal}? Its debrief is still waiting for you; two minutes is "
+            "enough."
+        )
     return {"text": text, "blocks": [section(text), _buttons(offer)]}
 
 

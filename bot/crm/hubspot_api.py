@@ -22,11 +22,10 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot.domain.crm import ClosedDeal, StageChange
-from bot.domain.money import currency_code
+from bot.domain.money import crm_amount, currency_code
 
 DEAL_PROPERTIES = [
     "dealname",
@@ -166,7 +165,7 @@ class HubSpotReader:
             deal_id=change.deal_id,
             won=won,
             name=(properties.get("dealname") or "").strip(),
-            amount=_amount(properties.get("amount")),
+            amount=crm_amount(properties.get("amount")),
             currency=currency_code(properties.get("deal_currency_code")),
             crm_reason=(properties.get("closed_lost_reason") or "").strip() or None,
             owner_email=self._owner_email(owner_id) if owner_id.isdigit() else None,
@@ -196,19 +195,6 @@ def _probability(raw: object) -> float:
         return float(str(raw))
     except ValueError:
         return 0.0
-
-
-def _amount(raw: object) -> Decimal | None:
-    if raw is None or str(raw).strip() == "":
-        return None
-    try:
-        amount = Decimal(str(raw).strip())
-    except InvalidOperation:
-        return None
-    # Outcome.amount is Numeric(14, 2): a figure it can't hold is left out, not mangled.
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
-        return None
-    return amount.quantize(Decimal("0.01"))
 
 
 def _describe(error: Exception) -> str:

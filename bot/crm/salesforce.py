@@ -27,12 +27,14 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import urlparse
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+
+from bot.domain.money import crm_amount
 
 SOURCE = "salesforce"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -205,7 +207,11 @@ def _opportunity(
         stage=(_field(record, "StageName") or None),
         closed=_field(record, "IsClosed") == "true",
         won=_field(record, "IsWon") == "true",
-        amount=_amount(_field(record, "Amount")),
+        # Opportunity.Amount is a currency field of 18 digits, 2 after the point ("Amount |
+        # Amount | currency | 18 | 2", https://developer.salesforce.com/docs/platform/
+        # field-reference/references/field-reference/salesforce-field-reference-opportunity.html):
+        # more than Rebound keeps, so the shared rule leaves a figure too big to store out.
+        amount=crm_amount(_field(record, "Amount")),
         currency=currency.upper() if currency and re.fullmatch(r"[A-Za-z]{3}", currency) else None,
         owner_email=email if email and "@" in email and len(email) <= 254 else None,
     )
@@ -225,13 +231,3 @@ def _value(node: Element | None) -> str | None:
         return None
     text = (node.text or "").strip()
     return text or None
-
-
-def _amount(text: str | None) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() and abs(amount) < Decimal(10) ** 15 else None

@@ -241,9 +241,10 @@ def receive_closed_deals(
     """Store each closed deal (once per notification) and queue its owner's offer.
 
     `owners` maps an owner's email (lower case) to their Slack user id, as users.lookupByEmail
-    found it. A deal already debriefed by hand (its CRM id, or the same name within a day) is
-    kept as debriefed, with no DM; one with no Slack match is kept unmatched. With `worker`,
-    only the notifications that pass still holds are settled (pending_reads claimed them)."""
+    found it. A deal already debriefed by hand (its CRM id, or its owner's debrief of the same
+    name within a day) is kept as debriefed, with no DM; one with no Slack match is kept
+    unmatched. With `worker`, only the notifications that pass still holds are settled
+    (pending_reads claimed them)."""
     moment = now or uow.now()
     people = {email.lower(): user for email, user in (owners or {}).items()}
     offered = unmatched = debriefed = duplicates = taken = 0
@@ -266,6 +267,8 @@ def receive_closed_deals(
             crm_queries.mark_duplicate(session=uow.session, row=row)
             duplicates += 1
             continue
+        # The owner first: a debrief of the same name counts only when it is theirs.
+        user_id = people.get((row.owner_email or "").lower()) if row.owner_email else None
         if crm_queries.debriefed_by_hand(
             session=uow.session,
             team_id=row.team_id,
@@ -273,12 +276,12 @@ def receive_closed_deals(
             deal_id=row.deal_id,
             name=row.name,
             now=moment,
+            user_id=user_id,
         ):
             row.state, row.debriefed_at = DEBRIEFED, moment
             uow.session.add(row)
             debriefed += 1
             continue
-        user_id = people.get((row.owner_email or "").lower()) if row.owner_email else None
         if user_id is None:
             row.attempts += 1
             row.state, row.next_try_at = UNMATCHED, moment + retry_after(row.attempts)
@@ -396,6 +399,7 @@ def offer_matched_deals(
             deal_id=row.deal_id,
             name=row.name,
             now=now,
+            user_id=user_id,
         ):
             row.state, row.debriefed_at = DEBRIEFED, now
             uow.session.add(row)
@@ -444,12 +448,19 @@ def debrief_link(
 
 
 def settle_offers(
-    session: Session, *, team_id: str, now: datetime, row_id: int | None, deal_name: str
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    row_id: int | None,
+    deal_name: str,
 ) -> None:
-    """A debrief was saved (bot.usecases.debriefs): the offer it came from, or an offer of the
-    same deal name made within a day, is debriefed, and so gets no reminder."""
+    """`user_id` saved a debrief (bot.usecases.debriefs): the offer of theirs it came from, or
+    an offer of theirs of the same deal name made within a day, is debriefed, and so gets no
+    reminder. Other reps' offers are theirs to debrief, whatever their deals are called."""
     crm_queries.mark_debriefed(
-        session=session, team_id=team_id, now=now, row_id=row_id, name=deal_name
+        session=session, team_id=team_id, user_id=user_id, now=now, row_id=row_id, name=deal_name
     )
 
 

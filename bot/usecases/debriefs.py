@@ -252,7 +252,12 @@ def save_loss(
     if outcome is None:
         return None
     crm.settle_offers(
-        session, team_id=team_id, now=now, row_id=crm_offer_id, deal_name=submission.deal
+        session,
+        team_id=team_id,
+        user_id=user_id,
+        now=now,
+        row_id=crm_offer_id,
+        deal_name=submission.deal,
     )
     return SavedOutcome(
         facts=facts_of(outcome),
@@ -310,7 +315,12 @@ def save_win(
     if outcome is None:
         return None
     crm.settle_offers(
-        session, team_id=team_id, now=now, row_id=crm_offer_id, deal_name=submission.deal
+        session,
+        team_id=team_id,
+        user_id=user_id,
+        now=now,
+        row_id=crm_offer_id,
+        deal_name=submission.deal,
     )
     return SavedOutcome(
         facts=facts_of(outcome),

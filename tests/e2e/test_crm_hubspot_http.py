@@ -225,6 +225,7 @@ def test_a_closed_lost_deal_becomes_one_offer_in_the_owners_dm(
     dms = offers(slack, REP1, name, seen)
     assert len(dms) == 1
     assert dms[0].params["text"] == (
+        "When you lose an opportunity, it hurts. "
         f"HubSpot marked *{name}* (£60,000) closed lost. Debrief it while it's fresh?"
     )
     labels = [e["text"]["text"] for b in dms[0].params["blocks"] for e in b.get("elements", [])]
@@ -293,7 +294,7 @@ def test_debrief_this_opens_the_prefilled_lost_modal_and_the_debrief_keeps_the_d
     assert slack.clock is not None
     later = tick(slack, slack.clock.now + timedelta(hours=30))
     assert [
-        c for c in later if name in _text(c) and "still waiting for its debrief" in _text(c)
+        c for c in later if name in _text(c) and "Its debrief is still waiting" in _text(c)
     ] == []
 
 
@@ -335,7 +336,8 @@ def test_one_reminder_when_the_offer_is_not_taken(
     assert [c for c in tick(slack, start + timedelta(hours=23)) if name in _text(c)] == []
     reminders = [c for c in tick(slack, start + timedelta(hours=25)) if name in _text(c)]
     assert len(reminders) == 1
-    assert "is still waiting for its debrief" in reminders[0].params["text"]
+    assert reminders[0].params["text"].startswith("When you lose an opportunity, it hurts")
+    assert f"What did you learn from losing *{name}*?" in reminders[0].params["text"]
     assert [c for c in tick(slack, start + timedelta(hours=60)) if name in _text(c)] == []
 
 

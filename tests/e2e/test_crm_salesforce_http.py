@@ -277,6 +277,7 @@ def test_a_closed_lost_opportunity_is_acked_once_stored_and_becomes_one_offer(
     dms = offers(slack, REP1, name, seen)
     assert len(dms) == 1
     assert dms[0].params["text"] == (
+        "When you lose an opportunity, it hurts. "
         f"Salesforce marked *{name}* (£60,000) closed lost. Debrief it while it's fresh?"
     )
     # The owner's email came from the formula field: Salesforce's API was not called.

@@ -75,7 +75,11 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
     # A win's lesson question can be put off: "Skip this one" beside it means no reminder.
     assert "[ *Answer the question* ]  [ Skip this one ]" in transcript
     # A HubSpot closed-lost arrives: the offer in Leo's DM, then the prefilled form.
-    assert "HubSpot marked *Umbrella renewal* (£60,000) closed lost. Debrief it" in transcript
+    # (seed 000's "When you lose an opportunity, it hurts." first, as the transcript wraps it)
+    assert (
+        "Leo gets a DM from Rebound:\n    │ When you lose an opportunity, it hurts. HubSpot "
+        "marked *Umbrella\n    │ renewal* (£60,000) closed lost. Debrief it while it's fresh?"
+    ) in transcript
     assert "The same request signed with another secret is refused: 401" in transcript
     assert "From HubSpot, filled in where it could be." in transcript
     # Resilience support (seed 003): Leo's third loss in a row brings him a private practice

@@ -86,7 +86,8 @@ def test_each_notification_once_and_each_deal_one_offer(uow: UnitOfWork) -> None
     assert [o.post_key for o in offers] == ["crm:hubspot:101:offer"]
     assert offers[0].target_id == REP
     assert offers[0].payload["text"] == (
-        "HubSpot marked *Acme renewal* (£60,000) closed lost. Debrief it while it's fresh?"
+        "When you lose an opportunity, it hurts. HubSpot marked *Acme renewal* (£60,000) closed "
+        "lost. Debrief it while it's fresh?"
     )
     assert [(r.event_key, r.state) for r in rows] == [("e1", "offered"), ("e2", "duplicate")]
     assert rows[0].owner_email == "leo@example.com"
@@ -232,3 +233,93 @@ def test_forget_me_deletes_the_deals_offered_to_the_person(uow: UnitOfWork) -> N
         delete_personal_rows(session=uow.session, team_id=TEAM, user_id=REP)
     with uow:
         assert [(r.deal_id, r.slack_user_id) for r in _rows(uow.session)] == [("102", "U0REP2")]
+
+
+def _loss(deal: str) -> LossSubmission:
+    return LossSubmission(
+        deal=deal,
+        amount=None,
+        stage="proposal",
+        reason="price",
+        competitor=None,
+        practices={"discovery": True},
+        buyer_feedback=None,
+    )
+
+
+PRIYA = "U0REP2"
+
+
+def test_another_reps_debrief_of_the_same_name_is_not_this_deals(
+    uow: UnitOfWork, clock: FakeClock
+) -> None:
+    with uow:
+        record_loss(
+            uow, team_id=TEAM, user_id=PRIYA, submission=_loss("Acme renewal"), submission_key="p1"
+        )
+    with uow:
+        # Leo's deal of that name is offered to Leo; one no one owns yet is kept for admins.
+        received = crm.receive_closed_deals(
+            uow,
+            [_deal("e1"), _deal("e2", "102", owner_email=None)],
+            owners={"leo@example.com": REP},
+        )
+        assert [o.target_id for o in _offers(uow.session)] == [REP]
+        assert crm.unmatched_count(uow, team_id=TEAM) == 1
+    assert (received.offered, received.unmatched, received.debriefed) == (1, 1, 0)
+    # Once its owner is known, their own debrief of that name is what counts.
+    with uow:
+        crm.receive_closed_deals(
+            uow,
+            [_deal("e2", "102", owner_email="priya@example.com")],
+            owners={"priya@example.com": PRIYA},
+        )
+        assert [r.state for r in _rows(uow.session)] == ["offered", "debriefed"]
+
+
+def test_a_debrief_settles_only_its_own_reps_offers(uow: UnitOfWork, clock: FakeClock) -> None:
+    with uow:
+        crm.receive_closed_deals(
+            uow,
+            [_deal("e1"), _deal("e2", "102", name="Globex"), _deal("e3", "103", owner_email=None)],
+            owners={"leo@example.com": REP},
+        )
+        leo_offer = _rows(uow.session)[1].id
+    with uow:
+        # Priya's debrief of her own "Acme renewal", and one whose submission names Leo's Globex
+        # offer: neither is Leo's, and neither settles his offers or the unmatched deal.
+        record_loss(
+            uow, team_id=TEAM, user_id=PRIYA, submission=_loss("Acme renewal"), submission_key="p1"
+        )
+        record_loss(
+            uow,
+            team_id=TEAM,
+            user_id=PRIYA,
+            submission=_loss("Acme renewal"),
+            submission_key="p2",
+            crm_offer_id=leo_offer,
+        )
+    with uow:
+        assert [r.state for r in _rows(uow.session)] == ["offered", "offered", "unmatched"]
+        assert crm.unmatched_count(uow, team_id=TEAM) == 1
+        start = crm.start_debrief(
+            uow, team_id=TEAM, user_id=REP, row_id=_rows(uow.session)[0].id or 0
+        )
+        assert isinstance(start, crm.DebriefStart)
+        linked = uow.session.exec(select(Outcome.crm_deal_id).where(Outcome.user_id == PRIYA)).all()
+        assert linked == [None, None]
+    clock.set(START + timedelta(hours=25))
+    with uow:
+        assert crm.queue_offer_reminders(uow) == 2
+    # Leo's own debrief of his offer settles it.
+    with uow:
+        record_loss(
+            uow,
+            team_id=TEAM,
+            user_id=REP,
+            submission=_loss("Globex"),
+            submission_key="l1",
+            crm_offer_id=leo_offer,
+        )
+    with uow:
+        assert [r.state for r in _rows(uow.session)] == ["offered", "debriefed", "unmatched"]

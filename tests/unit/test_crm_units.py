@@ -139,8 +139,10 @@ def test_deal_names_match_as_people_type_them() -> None:
 def test_the_offer_says_which_deal_closed_and_asks_to_debrief_it() -> None:
     lost = DealOffer(7, "hubspot", "Acme renewal", False, 60000.0, "GBP")
     message = debrief_offer_dm(lost)
+    # Seed 000's "When you lose an opportunity, it hurts." first, then what the CRM said.
     assert message["text"] == (
-        "HubSpot marked *Acme renewal* (£60,000) closed lost. Debrief it while it's fresh?"
+        "When you lose an opportunity, it hurts. HubSpot marked *Acme renewal* (£60,000) closed "
+        "lost. Debrief it while it's fresh?"
     )
     buttons = message["blocks"][1]["elements"]
     assert [(b["text"]["text"], b["value"]) for b in buttons] == [
@@ -151,10 +153,15 @@ def test_the_offer_says_which_deal_closed_and_asks_to_debrief_it() -> None:
     assert debrief_offer_dm(won)["text"] == (
         "HubSpot marked *R&amp;D &lt;deal&gt;* closed won. Debrief it while it's fresh?"
     )
-    assert (
-        "What did you learn from the last opportunity you lost?"
-        in (debrief_offer_reminder_dm(lost)["text"])
-    )
+    # A won deal needs no comfort.
+    assert not debrief_offer_dm(won)["text"].startswith("When you lose")
+    # The reminder: that it hurts, then seed 000's question ("What did you learn from the last
+    # opportunity you lost?") asked of this deal.
+    reminder = debrief_offer_reminder_dm(lost)["text"]
+    assert reminder.startswith("When you lose an opportunity, it hurts")
+    assert "What did you learn from losing *Acme renewal*?" in reminder
+    won_reminder = debrief_offer_reminder_dm(won)["text"]
+    assert "What worked" in won_reminder and "hurts" not in won_reminder
     assert "`/lost`" in not_now_reply(lost)["text"] and "`/won`" in not_now_reply(won)["text"]
 
 

@@ -4,6 +4,7 @@ builders that show amounts (the manager's note, a revenue goal's progress)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,9 +16,9 @@ from bot.blocks.settings.messages import settings_saved_message
 from bot.domain import Classification
 from bot.domain.debriefs import OutcomeFacts
 from bot.domain.goals import GoalProgress
-from bot.domain.money import ISO_4217_CODES, currency_code, format_money
+from bot.domain.money import ISO_4217_CODES, MAX_AMOUNT, crm_amount, currency_code, format_money
 from bot.domain.settings import CurrentSettings
-from storage.models import Goal
+from storage.models import Goal, Money
 from testkit.simulator import state_value
 
 
@@ -101,3 +102,46 @@ def test_a_revenue_goal_shows_amounts_in_the_currency_and_a_count_stays_a_count(
     assert "£15,000 of £60,000" in goal_progress_lines(_progress("revenue", "GBP"))
     assert "target 60,000 SEK" in goal_saved_message(_progress("revenue", "SEK"))["text"]
     assert "15,000 of 60,000" in goal_progress_lines(_progress("deals_won", "GBP"))
+
+
+def test_a_negative_amount_has_its_sign_before_the_symbol() -> None:
+    assert format_money(-5000, "GBP") == "-£5,000"
+    assert format_money(-5000.5, "EUR") == "-€5,000.50"
+    assert format_money(-5000, "SEK") == "-5,000 SEK"
+    assert format_money(-5000, None) == "-5,000"
+    # A negative that rounds to nothing shows no sign.
+    assert format_money(-0.001, "GBP") == "£0.00"
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("60000", Decimal("60000.00")),
+        (" 1200.5 ", Decimal("1200.50")),
+        (Decimal("0"), Decimal("0.00")),
+        ("999999999999.99", Decimal("999999999999.99")),
+        # Too big for the column (Numeric(14, 2)), Salesforce's 18 digits among them.
+        ("1000000000000", None),
+        ("5000000000000", None),
+        ("9999999999999999.99", None),
+        ("1e30", None),
+        # Rounds up to 10^12 at the cent.
+        ("999999999999.999", None),
+        # A deal is never worth less than nothing.
+        ("-5000", None),
+        ("-0.01", None),
+        ("NaN", None),
+        ("Infinity", None),
+        ("twelve", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_crm_amount_is_kept_to_the_cent_or_left_out(raw: object, kept: Decimal | None) -> None:
+    assert crm_amount(raw) == kept
+
+
+def test_the_crm_bound_is_what_the_money_column_holds() -> None:
+    whole_digits = Money.precision - Money.scale
+    assert Decimal(10) ** whole_digits == MAX_AMOUNT
+    assert crm_amount(str(Decimal(10) ** whole_digits - Decimal("0.01"))) is not None
