@@ -85,3 +85,21 @@ def outbox_keys_like(*, session: Session, team_id: str, prefix: str) -> list[str
         OutboxMessage.team_id == team_id, col(OutboxMessage.post_key).startswith(prefix)
     )
     return list(session.exec(statement).all())
+
+
+def was_sent_dm_about(*, session: Session, team_id: str, outcome_id: int, user_id: str) -> bool:
+    """Whether this workspace's outbox holds a DM to `user_id` about the outcome (its debrief
+    DM, the manager's note, a reminder...: the rows under ``debrief:<id>:``), whatever became of
+    the outcome since. Read in this workspace only, so another workspace's outcome is never
+    found here."""
+    statement = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.team_id == team_id,
+            col(OutboxMessage.post_key).startswith(f"debrief:{outcome_id}:"),
+            OutboxMessage.target_kind == "user",
+            OutboxMessage.target_id == user_id,
+        )
+        .limit(1)
+    )
+    return session.exec(statement).first() is not None

@@ -5,6 +5,7 @@ Keyword-only ``session=``, no commit inside: the caller owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -48,21 +49,28 @@ def add_item(
     )
 
 
-def _theirs(user_id: str) -> Any:
-    """Items ``user_id`` is in, as the manager or as the rep."""
+def _theirs(user_id: str, report_ids: Collection[str]) -> Any:
+    """Items about ``user_id`` (the rep) or about someone who reports to them now.
+
+    Chosen by the rep, never by the stored ``manager_user_id``: that is the manager who put
+    the item on the agenda, and once the rep moves to another manager it no longer gives them
+    the right to read the rep's answer (README, data rights: the rep and their manager)."""
     return or_(
-        col(OneOnOneItem.manager_user_id) == user_id,
         col(OneOnOneItem.rep_user_id) == user_id,
+        col(OneOnOneItem.rep_user_id).in_(sorted(set(report_ids))),
     )
 
 
-def agenda_of(*, session: Session, team_id: str, user_id: str, limit: int) -> list[OneOnOneItem]:
-    """The newest open (not done) agenda items ``user_id`` is in, as the manager or the rep."""
+def agenda_of(
+    *, session: Session, team_id: str, user_id: str, report_ids: Collection[str], limit: int
+) -> list[OneOnOneItem]:
+    """The newest open (not done) agenda items about ``user_id`` or one of ``report_ids`` (the
+    people reporting to them now)."""
     statement = (
         select(OneOnOneItem)
         .where(
             OneOnOneItem.team_id == team_id,
-            _theirs(user_id),
+            _theirs(user_id, report_ids),
             col(OneOnOneItem.done_at).is_(None),
         )
         .order_by(col(OneOnOneItem.created_at).desc(), col(OneOnOneItem.id).desc())
@@ -71,20 +79,28 @@ def agenda_of(*, session: Session, team_id: str, user_id: str, limit: int) -> li
     return list(session.exec(statement).all())
 
 
-def count_open(*, session: Session, team_id: str, user_id: str) -> int:
+def count_open(*, session: Session, team_id: str, user_id: str, report_ids: Collection[str]) -> int:
     statement = select(sql_func.count()).where(
         OneOnOneItem.team_id == team_id,
-        _theirs(user_id),
+        _theirs(user_id, report_ids),
         col(OneOnOneItem.done_at).is_(None),
     )
     return int(session.exec(statement).one())
 
 
-def count_done_since(*, session: Session, team_id: str, user_id: str, since: datetime) -> int:
-    """How many of ``user_id``'s agenda items were marked done since ``since``."""
+def count_done_since(
+    *,
+    session: Session,
+    team_id: str,
+    user_id: str,
+    report_ids: Collection[str],
+    since: datetime,
+) -> int:
+    """How many agenda items about ``user_id`` or ``report_ids`` were marked done since
+    ``since``."""
     statement = select(sql_func.count()).where(
         OneOnOneItem.team_id == team_id,
-        _theirs(user_id),
+        _theirs(user_id, report_ids),
         col(OneOnOneItem.done_at) >= since,
     )
     return int(session.exec(statement).one())

@@ -189,10 +189,14 @@ def _date(moment: datetime) -> str:
 
 
 def _item(item: AgendaItem, viewer_id: str) -> str:
-    if item.manager_user_id == viewer_id:
-        who, replied = f"<@{item.rep_user_id}>", "Your reply"
+    theirs = f"<@{item.manager_user_id}>'s reply"
+    if item.rep_user_id == viewer_id:
+        who, replied = f"with <@{item.manager_user_id}>", theirs
     else:
-        who, replied = f"with <@{item.manager_user_id}>", f"<@{item.manager_user_id}>'s reply"
+        # The rep's manager: the one who added it, or (the rep moved) their manager now, who
+        # is shown whose reply it was.
+        who = f"<@{item.rep_user_id}>"
+        replied = "Your reply" if item.manager_user_id == viewer_id else theirs
     return (
         f"• {who} · {_date(item.added_at)} · _{escape_mrkdwn(item.question)}_\n"
         f"> {_snippet(item.answer)}\n"

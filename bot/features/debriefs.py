@@ -21,7 +21,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
-from bot.blocks.correction_updates import OUTCOME_GONE_ERROR, outcome_gone_message
 from bot.blocks.debriefs import (
     ALREADY_CALIBRATED,
     CALIBRATE_AGREE_ACTION_ID,
@@ -66,6 +65,7 @@ from bot.blocks.kit import message
 from bot.domain.calibration import CalibrationSubmission
 from bot.domain.debriefs import WIN_LESSON_KEY, NotYours, OutcomeFacts
 from bot.domain.text import parse_row_id
+from bot.features._removed_outcomes import answer_missing_outcome, missing_outcome_error
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.jobs import debriefs as jobs
 from bot.messaging import (
@@ -193,7 +193,7 @@ def reflect_clicked(
         )
     if prompt is None:
         # Removed by its rep since this message was posted (a stale button): nothing to answer.
-        reply_to_click(client, body, outcome_gone_message())
+        answer_missing_outcome(client, body, deps, outcome_id)
         return
     if isinstance(prompt, NotYours):
         reply_to_click(client, body, not_your_questions(prompt.owner_user_id))
@@ -241,8 +241,12 @@ def reflections_submitted(
         ack(response_action="errors", errors={error_block: SAVE_FAILED})
         return
     if owner is None:
-        # Removed by its rep while the form was open: said in the form, nothing saved.
-        ack(response_action="errors", errors={error_block: OUTCOME_GONE_ERROR})
+        # Removed by its rep while the form was open (else not of this workspace: not
+        # theirs): said in the form, nothing saved.
+        ack(
+            response_action="errors",
+            errors={error_block: missing_outcome_error(deps, body, outcome_id)},
+        )
         return
     if owner != user_id:
         # Another rep's questions (a forged or misrouted form): said in the form, nothing saved.
@@ -274,7 +278,7 @@ def celebration_clicked(
     team_id, user_id = team_id_of(body), body["user"]["id"]
     owner = _owner_of(deps, team_id, outcome_id)
     if owner is None:
-        reply_to_click(client, body, outcome_gone_message())  # removed by its rep: nothing saved
+        answer_missing_outcome(client, body, deps, outcome_id)  # removed by its rep: nothing saved
         return
     if owner != user_id:
         # Only the rep may say whether their perfect miss or bounce-back is shared.
@@ -324,7 +328,7 @@ def take_back_clicked(
         )
     if result is None:
         # Removed by its rep: its shout-out came down with it.
-        reply_to_click(client, body, outcome_gone_message())
+        answer_missing_outcome(client, body, deps, outcome_id)
         return
     if isinstance(result, NotYours):
         # Only the rep a shout-out is about may take it back (checked in the use case).

@@ -1,13 +1,14 @@
 """Marking a one-on-one agenda item done (issue 12 §6): the rep or their manager clicks "Done"
 on the agenda line of their Home once it has been talked about.
 
-Who may: the rep, the manager the item was agreed with, the rep's manager now, or an admin —
-checked at click time, in the transaction that closes it, so a forged click (someone else's
-item id) changes nothing. Closing is a compare-and-set (one click wins, a double click or the
-other person's click closes nothing more). The item leaves both Homes: each is rendered now and
-queued as a `views.publish` outbox row in the same transaction, once per person per item (its
-post key), so a retried click or a second process publishes nothing more. Neither person gets a
-DM about it: the other sees it gone the next time they look at their Home.
+Who may: the rep, the rep's manager now, or an admin — checked at click time, in the
+transaction that closes it, so a forged click (someone else's item id, or a manager the rep has
+since moved away from) changes nothing. Closing is a compare-and-set (one click wins, a double
+click or the other person's click closes nothing more). The item leaves both Homes (the rep's
+and their manager's now): each is rendered now and queued as a `views.publish` outbox row in the
+same transaction, once per person per item (its post key), so a retried click or a second
+process publishes nothing more. Neither person gets a DM about it: the other sees it gone the
+next time they look at their Home.
 """
 
 from __future__ import annotations
@@ -37,16 +38,17 @@ class AgendaPeople:
     current_manager_user_id: str | None
 
     def may_close(self, user_id: str, *, is_admin: bool) -> bool:
-        return is_admin or user_id in (
-            self.rep_user_id,
-            self.manager_user_id,
-            self.current_manager_user_id,
-        )
+        # Not the manager who added it, once the rep reports to someone else: the item follows
+        # the rep (bot.usecases.one_on_ones.agenda_of), and a former manager may neither read
+        # it nor close it.
+        return is_admin or user_id in (self.rep_user_id, self.current_manager_user_id)
 
     @property
     def homes(self) -> tuple[str, ...]:
-        """The two people whose Homes show the item."""
-        return (self.rep_user_id, self.manager_user_id)
+        """The people whose Homes show the item: the rep and their manager now."""
+        if self.current_manager_user_id is None:
+            return (self.rep_user_id,)
+        return (self.rep_user_id, self.current_manager_user_id)
 
 
 @dataclass(frozen=True)

@@ -128,10 +128,21 @@ def send_reply(
 
 
 def agenda_of(*, session: Session, team_id: str, user_id: str, now: datetime) -> Agenda:
-    """What `user_id`'s Home shows of their one-on-ones: the open items they are in, as
-    manager or as rep, each of those reps' open commitments, and how many items were marked
-    done in the last four weeks. An open item stays until someone marks it done."""
-    rows = oq.agenda_of(session=session, team_id=team_id, user_id=user_id, limit=AGENDA_LIMIT)
+    """What `user_id`'s Home shows of their one-on-ones: the open items about them (as the rep)
+    or about someone who reports to them now, those reps' open commitments, and how many items
+    were marked done in the last four weeks. An open item stays until someone marks it done.
+
+    Who manages whom is read now, not from the item: a manager whose rep moved to another
+    manager sees nothing more of that rep (neither the items they added nor the rep's
+    commitments, which only the rep and their manager may read); the items follow the rep and
+    show to their manager now."""
+    reports = {
+        m.user_id
+        for m in queries.reports_of(session=session, team_id=team_id, manager_user_id=user_id)
+    }
+    rows = oq.agenda_of(
+        session=session, team_id=team_id, user_id=user_id, report_ids=reports, limit=AGENDA_LIMIT
+    )
     items = [
         AgendaItem(
             manager_user_id=row.manager_user_id,
@@ -146,12 +157,19 @@ def agenda_of(*, session: Session, team_id: str, user_id: str, now: datetime) ->
     ]
     more_open = 0
     if len(rows) == AGENDA_LIMIT:
-        more_open = oq.count_open(session=session, team_id=team_id, user_id=user_id) - len(rows)
+        more_open = oq.count_open(
+            session=session, team_id=team_id, user_id=user_id, report_ids=reports
+        ) - len(rows)
     done_lately = oq.count_done_since(
-        session=session, team_id=team_id, user_id=user_id, since=now - DONE_WINDOW
+        session=session,
+        team_id=team_id,
+        user_id=user_id,
+        report_ids=reports,
+        since=now - DONE_WINDOW,
     )
     commitments: dict[str, list[str]] = {}
-    for rep in dict.fromkeys(item.rep_user_id for item in items):
+    readable = reports | {user_id}  # a rep's commitments: only theirs and their manager's now
+    for rep in dict.fromkeys(item.rep_user_id for item in items if item.rep_user_id in readable):
         asked = dq.commitments_answered_in_checkins(session=session, team_id=team_id, user_id=rep)
         commitments[rep] = [
             r.answer or ""

@@ -308,6 +308,8 @@ def test_forged_buttons_and_modals_in_beta_get_and_change_nothing_of_alphas(
     assert [c.method for c in calls if c.method in ("views.open", "chat.update")] == []
     for call in calls:
         assert deal not in text_of(call) and alpha_answer not in text_of(call)
+        # Nor is an outcome that was never Beta's said to have been removed there.
+        assert "isn't in the record" not in text_of(call)
     for session in two.db():
         outcome = session.get(Outcome, outcome_id)
         assert outcome is not None

@@ -1,0 +1,178 @@
+"""A rep moves to another manager (an admin changes it in `/rebound settings`): their one-on-one
+agenda items and open commitments follow them. The former manager's Home shows nothing more of
+that rep — not the check-in answer they had put on the agenda, not a commitment the rep made
+after the move — and their "Done" on an old item is refused; the new manager sees the items
+(with whose reply each was) and may close them. Over HTTP with signed requests against the
+stand-in, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.blocks.one_on_ones import AGENDA_DONE_ACTION_ID, AGENDA_ON, REPLY_ACTION_ID
+from storage.models import CheckIn, CheckInAnswer
+from testkit.simulator import state_value
+from testkit.standin import RecordedCall
+from tests.support.factories import _lose, _reflect, new_user, reflection_values
+from tests.support.slack import ADMIN, DM, MANAGER, REP1, REP2, SlackDriver, dm_channel, in_dm
+
+ANSWER = "Legal keeps stalling the Initech paper"
+REPLY = "Let's unblock legal together on Thursday"
+BEFORE = "Call the CFO before the proposal"
+AFTER = "Bring the security review forward"
+
+
+def _seed_checkin(slack: SlackDriver) -> int:
+    """A check-in Leo answered (the digest's Reply carries its id)."""
+    now = slack.live.clock()
+    year, week, _ = now.isocalendar()
+    with slack.session_factory() as session:
+        checkin = CheckIn(
+            team_id=slack.team_id,
+            user_id=REP1,
+            week_key=f"{year}-W{week:02d}",
+            due_at=now,
+            status="answered",
+            answered_at=now,
+            questions=[{"key": "challenge", "text": "What's in your way?"}],
+        )
+        session.add(checkin)
+        session.flush()
+        assert checkin.id is not None
+        session.add(
+            CheckInAnswer(
+                team_id=slack.team_id,
+                checkin_id=checkin.id,
+                question_key="challenge",
+                question="What's in your way?",
+                answer=ANSWER,
+            )
+        )
+        session.commit()
+        return checkin.id
+
+
+def _put_on_agenda(slack: SlackDriver, checkin_id: int) -> int:
+    """Maya replies to Leo's answer from the digest and puts it on the agenda; the item's id."""
+    seen = slack.mark()
+    slack.click(MANAGER, REPLY_ACTION_ID, str(checkin_id))
+    view = slack.wait(seen, "views.open")[0].response["view"]
+    seen = slack.mark()
+    values = {
+        "answer": {"value": state_value("static_select", "challenge")},
+        "reply": {"value": state_value("plain_text_input", REPLY)},
+        AGENDA_ON: {"value": state_value("checkboxes", [AGENDA_ON])},
+    }
+    slack.submit(view, MANAGER, values)
+    slack.wait(seen, "chat.postMessage", channel=DM[REP1])
+    (row,) = slack.rows("SELECT id FROM one_on_one_items WHERE team_id = :t", t=slack.team_id)
+    return int(row[0])
+
+
+def _move_leo_to(slack: SlackDriver, new_manager: str) -> None:
+    """An admin saves `/rebound settings` with Leo under `new_manager` (Priya stays with Maya)."""
+    view = slack.open_modal("/rebound", "settings", ADMIN)
+    seen = slack.mark()
+    values = {
+        "checkin_weekday": {"value": state_value("static_select", "4")},
+        "checkin_hour": {"value": state_value("static_select", "14")},
+        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
+        "threshold": {"value": state_value("number_input", "0.8")},
+        "team_0_manager": {"value": state_value("users_select", MANAGER)},
+        "team_0_reps": {"value": state_value("multi_users_select", [REP2])},
+        "team_1_manager": {"value": state_value("users_select", new_manager)},
+        "team_1_reps": {"value": state_value("multi_users_select", [REP1])},
+    }
+    reply = slack.submit(view, ADMIN, values)
+    assert "errors" not in (reply.body or ""), reply.body
+    slack.wait(seen, "chat.postMessage", channel=dm_channel(ADMIN))
+    (manager,) = slack.rows(
+        "SELECT manager_user_id FROM members WHERE team_id = :t AND user_id = :u",
+        t=slack.team_id,
+        u=REP1,
+    )
+    assert manager[0] == new_manager
+
+
+def _shown(call: RecordedCall) -> str:
+    return json.dumps(call.params["view"], ensure_ascii=False)
+
+
+def _done_buttons(call: RecordedCall) -> list[str]:
+    return [
+        b["accessory"]["value"]
+        for b in call.params["view"]["blocks"]
+        if (b.get("accessory") or {}).get("action_id") == AGENDA_DONE_ACTION_ID
+    ]
+
+
+def _state(slack: SlackDriver, item: int) -> tuple[Any, Any]:
+    (row,) = slack.rows(
+        "SELECT done_at, done_by FROM one_on_one_items WHERE team_id = :t AND id = :i",
+        t=slack.team_id,
+        i=item,
+    )
+    return row[0], row[1]
+
+
+def test_a_former_manager_sees_nothing_more_of_a_rep_and_the_agenda_follows_the_rep(
+    slack: SlackDriver,
+) -> None:
+    slack.setup()  # Maya manages Leo and Priya
+    noah = new_user(slack.standin, tag="noah")
+    _, before = _lose(slack, REP1, "Initech")
+    _reflect(slack, REP1, before, reflection_values(BEFORE))
+    item = _put_on_agenda(slack, _seed_checkin(slack))
+    # While Maya is Leo's manager her Home shows the item and his commitment (so the checks
+    # below can fail).
+    maya = _shown(slack.home(MANAGER))
+    assert ANSWER in maya and BEFORE in maya and f"<@{REP1}>'s open commitments" in maya
+
+    _move_leo_to(slack, noah)
+    # After the move Leo writes a loss debrief (saying he kept the commitment before): a new
+    # commitment only he and Noah may read.
+    _, after = _lose(slack, REP1, "Globex")
+    _reflect(slack, REP1, after, reflection_values(AFTER, followed_up="yes"))
+
+    home = slack.home(MANAGER)
+    maya = _shown(home)
+    for private in (ANSWER, REPLY, BEFORE, AFTER, f"<@{REP1}>"):
+        assert private not in maya, private
+    assert "One-on-one agenda" not in maya and _done_buttons(home) == []
+
+    # Noah, Leo's manager now, sees the item Maya added (as hers) and all Leo's commitments.
+    home = slack.home(noah)
+    shown = _shown(home)
+    assert _done_buttons(home) == [str(item)]
+    assert f"• <@{REP1}>" in shown and ANSWER in shown
+    assert f"<@{MANAGER}>'s reply: {REPLY}" in shown
+    assert f"<@{REP1}>'s open commitments: _{AFTER}_" in shown
+    # Leo still has it, with the reply as Maya's.
+    leo = _shown(slack.home(REP1))
+    assert ANSWER in leo and AFTER in leo and f"<@{MANAGER}>'s reply" in leo
+
+    # Maya's Done on the old item (a stale Home, or a forged click): refused, nothing closes.
+    seen = slack.mark()
+    slack.click(MANAGER, AGENDA_DONE_ACTION_ID, str(item), in_dm(MANAGER))
+    (told,) = slack.wait(seen, "chat.postEphemeral", user=MANAGER)
+    assert told.params["text"] == (
+        f"Only <@{REP1}> or their manager can mark this agenda item done, so I left it open."
+    )
+    assert _state(slack, item) == (None, None)
+    assert slack.since(seen, "views.publish") == []
+
+    # Noah closes it: Leo's and Noah's Homes are published again, Maya's is not.
+    seen = slack.mark()
+    slack.click(noah, AGENDA_DONE_ACTION_ID, str(item))
+    for user in (REP1, noah):
+        (published,) = slack.wait(seen, "views.publish", user_id=user)
+        assert _done_buttons(published) == [] and "1 done in the last four weeks." in _shown(
+            published
+        )
+    done_at, done_by = _state(slack, item)
+    assert done_at is not None and done_by == noah
+    keys = sorted(p.post_key for p in slack.post_log() if p.post_key.startswith("agenda-done:"))
+    assert keys == sorted(f"agenda-done:{item}:home:{u}" for u in (REP1, noah))
+    # Maya's Home doesn't count it among hers either.
+    assert "done in the last four weeks" not in _shown(slack.home(MANAGER))
