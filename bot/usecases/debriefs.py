@@ -9,6 +9,8 @@ shout-out is up) in the dispatcher's transaction. The others work inside the cal
 
 from __future__ import annotations
 
+# Read as debriefs.NotYours by callers since before the split.
+from bot.domain.debriefs import NotYours
 from bot.usecases.debrief_facts import (
     BOUNCE_BACK,
     CALIBRATED_NOTE,
@@ -63,6 +65,7 @@ from bot.usecases.debrief_shout_outs import (
 
 # Everything the modules above hold, importable from here as before the split.
 __all__ = [
+    "NotYours",
     "BOUNCE_BACK",
     "CALIBRATED_NOTE",
     "CHOICE",
