@@ -84,10 +84,11 @@ from bot.usecases import calibration as calibrations
 from bot.usecases import debriefs as usecases
 from bot.usecases import lessons
 from bot.usecases.calibration import Calibrated, Refusal
-from bot.usecases.debriefs import CelebrationWithdrawn, TakenBack
+from bot.usecases.debriefs import CelebrationWithdrawn, SavedOutcome, TakenBack
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+S = TypeVar("S")  # what a modal's parser reads: a LossSubmission or a WinSubmission
 
 __all__ = ["SAVE_FAILED", "register", "reply_with_lessons", "scheduled_jobs"]
 
@@ -131,31 +132,26 @@ def won_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
 def lost_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
 ) -> None:
-    submission, errors = parse_lost_submission(view["state"]["values"])
-    if submission is None:
-        ack(response_action="errors", errors=errors)
-        return
-    deps: Deps = context["deps"]
-    save_before_ack(
-        ack,
-        deps.uow(),
-        lambda uow: usecases.record_loss(
-            uow,
-            team_id=team_id_of(body),
-            user_id=body["user"]["id"],
-            submission=submission,
-            submission_key=_submission_key(view),
-            # Opened from a CRM's *Debrief this*: the debrief keeps that deal's CRM id.
-            crm_offer_id=read_crm_offer_id(view.get("private_metadata")),
-        ),
-        error_block="deal",
-    )
+    _outcome_submitted(ack, body, view, context, parse_lost_submission, usecases.record_loss)
 
 
 def won_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
 ) -> None:
-    submission, errors = parse_won_submission(view["state"]["values"])
+    _outcome_submitted(ack, body, view, context, parse_won_submission, usecases.record_win)
+
+
+def _outcome_submitted(
+    ack: Ack,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    context: BoltContext,
+    parse: Callable[[dict[str, Any]], tuple[S | None, dict[str, str]]],
+    record: Callable[..., SavedOutcome | None],
+) -> None:
+    """The /lost and /won modals' one path: field errors keep the modal open; else the outcome
+    is saved (record_loss or record_win) before the ack (bot.features._save_before_ack)."""
+    submission, errors = parse(view["state"]["values"])
     if submission is None:
         ack(response_action="errors", errors=errors)
         return
@@ -163,7 +159,7 @@ def won_submitted(
     save_before_ack(
         ack,
         deps.uow(),
-        lambda uow: usecases.record_win(
+        lambda uow: record(
             uow,
             team_id=team_id_of(body),
             user_id=body["user"]["id"],
