@@ -1,4 +1,4 @@
-"""The Alembic migrations build exactly the schema of storage/models.py, on both backends."""
+"""The Alembic migrations build exactly the schema of storage/models/, on both backends."""
 
 from __future__ import annotations
 

@@ -247,7 +247,7 @@ def test_client_for_uses_each_workspaces_token_and_caches_briefly() -> None:
     clients.client_for("T0A")
     assert lookups == ["T0A", "T0B"]  # the second T0A came from the cache
     # Not installed: the dispatcher sends such a workspace nothing (tests/integration/
-    # test_outbox.py, test_a_workspace_without_a_bot_token_is_sent_nothing).
+    # test_outbox_errors.py, test_a_workspace_without_a_bot_token_is_sent_nothing).
     assert not clients.is_installed("T0GONE")
     assert clients.is_installed("T0A")
 

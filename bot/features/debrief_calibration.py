@@ -1,0 +1,181 @@
+"""A manager's calibration of the rep's score (issue 12): *Agree* on the manager's note, *I see
+it differently* and its modal; who may calibrate is the rep's manager or a workspace admin.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.app import Deps
+from bot.blocks.debriefs import (
+    ALREADY_CALIBRATED,
+    NO_SUCH_OUTCOME,
+    NOT_THE_MANAGER,
+    OWN_OUTCOME,
+    calibration_modal,
+    parse_calibration_submission,
+    read_calibration_metadata,
+)
+from bot.blocks.kit import message
+from bot.domain.calibration import CalibrationSubmission
+from bot.domain.debriefs import OutcomeFacts
+from bot.features._debrief_common import _int
+from bot.features._save_before_ack import SAVE_FAILED
+from bot.messaging import (
+    reply_to_click,
+    team_id_of,
+)
+from bot.slack_users import SlackUnavailable, is_rebound_admin, lookup_profile
+from bot.usecases import calibration as calibrations
+from bot.usecases.calibration import Calibrated, Refusal
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+REFUSALS: dict[Refusal, str] = {
+    Refusal.NO_SUCH_OUTCOME: NO_SUCH_OUTCOME,
+    Refusal.NOT_THE_MANAGER: NOT_THE_MANAGER,
+    Refusal.OWN_OUTCOME: OWN_OUTCOME,
+    Refusal.ALREADY_CALIBRATED: ALREADY_CALIBRATED,
+}
+
+
+AGREE_FAILED = "Couldn't save your agreement just now. Please click *Agree* again in a minute."
+
+
+CANNOT_CHECK = (
+    "I couldn't check with Slack who may calibrate this just now. Please try again in a moment."
+)
+
+
+def calibration_agreed(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """*Agree* on the manager's note: saved at once (the note is updated through the outbox)."""
+    ack()
+    outcome_id = _int(action.get("value"))
+    if outcome_id is None:
+        return
+    try:
+        result = _calibrate(client, context["deps"], team_id_of(body), body, outcome_id, None)
+    except SlackUnavailable:
+        reply_to_click(client, body, message(CANNOT_CHECK))
+        return
+    except Exception:  # the database is down: nothing was saved, and they are told so
+        log.exception("saving an agreement failed")
+        reply_to_click(client, body, message(AGREE_FAILED))
+        return
+    if isinstance(result, Refusal):
+        reply_to_click(client, body, message(REFUSALS[result]))
+
+
+def calibrate_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """*I see it differently*: the modal, for whoever may calibrate (checked again at submit)."""
+    ack()
+    outcome_id = _int(action.get("value"))
+    if outcome_id is None:
+        return
+    deps: Deps = context["deps"]
+    team_id, user_id = team_id_of(body), body["user"]["id"]
+
+    def target(is_admin: bool) -> OutcomeFacts | Refusal:
+        with deps.uow() as uow:
+            return calibrations.calibration_target(
+                uow, team_id=team_id, outcome_id=outcome_id, user_id=user_id, is_admin=is_admin
+            )
+
+    try:
+        facts = _as_manager_or_admin(client, deps, user_id, target)
+    except SlackUnavailable:
+        reply_to_click(client, body, message(CANNOT_CHECK))
+        return
+    if isinstance(facts, Refusal):
+        reply_to_click(client, body, message(REFUSALS[facts]))
+        return
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=calibration_modal(facts))
+    except SlackApiError as error:
+        log.warning("views.open for a calibration failed: %s", error.response.get("error"))
+        reply_to_click(
+            client,
+            body,
+            message("Slack didn't let me open the form just now. Please click again."),
+        )
+
+
+def calibration_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """The manager's view: field errors keep the modal open; who may calibrate is checked here,
+    in the unit of work that saves it, and a refusal is said under the sentence."""
+    outcome_id = read_calibration_metadata(view.get("private_metadata", ""))
+    if outcome_id is None:
+        ack()
+        return
+    submission, errors = parse_calibration_submission(view["state"]["values"])
+    if submission is None:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        result = _calibrate(client, context["deps"], team_id_of(body), body, outcome_id, submission)
+    except SlackUnavailable:
+        ack(response_action="errors", errors={"note": CANNOT_CHECK})
+        return
+    except Exception:  # the database is down: keep the modal and what was written
+        log.exception("saving a calibration failed")
+        ack(response_action="errors", errors={"note": SAVE_FAILED})
+        return
+    if isinstance(result, Refusal):
+        ack(response_action="errors", errors={"note": REFUSALS[result]})
+        return
+    ack()
+
+
+def _calibrate(
+    client: WebClient,
+    deps: Deps,
+    team_id: str,
+    body: dict[str, Any],
+    outcome_id: int,
+    submission: CalibrationSubmission | None,
+) -> Calibrated | Refusal:
+    user_id = body["user"]["id"]
+
+    def save(is_admin: bool) -> Calibrated | Refusal:
+        with deps.uow() as uow:
+            return calibrations.record_calibration(
+                uow,
+                team_id=team_id,
+                outcome_id=outcome_id,
+                user_id=user_id,
+                is_admin=is_admin,
+                submission=submission,
+            )
+
+    return _as_manager_or_admin(client, deps, user_id, save)
+
+
+def _as_manager_or_admin(
+    client: WebClient, deps: Deps, user_id: str, act: Callable[[bool], T]
+) -> T:
+    """`act(is_admin)` as the rep's manager (our records), and only when that is refused, as
+    a workspace admin if Slack says they are one (users.info; raises SlackUnavailable when
+    Slack didn't answer). A refusal wrote nothing, so asking again is safe."""
+    configured = user_id in deps.settings.admins
+    result = act(configured)
+    if result is not Refusal.NOT_THE_MANAGER or configured:
+        return result
+    profile = lookup_profile(client, user_id)
+    if not is_rebound_admin(profile, user_id, deps.settings.admins):
+        return result
+    return act(True)
