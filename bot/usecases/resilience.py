@@ -6,7 +6,8 @@ manager a private prompt with one question for the next one-on-one. Both are out
 written in the transaction that saves that loss, under post keys named after the streak (the
 rep and the win that ended their previous run, or "start" before any win), so they go out once
 however many processes save, retry or send, and once per streak however its losses are removed
-or corrected: only a win starts a new streak. The rep's "I'd like to talk" click queues the manager's note the same way.
+or corrected: only a win starts a new streak. The rep's "I'd like to talk" click queues the
+manager's note the same way.
 """
 
 from __future__ import annotations
@@ -118,8 +119,8 @@ def queue_support_for_lowered_streak(
     recent, LOWERED_STREAK_RECENCY) get the support they would have had, had the setting been
     this low when their loss came in. Raising it (or keeping it) sends nothing. A streak that
     had its support already, at the old length or an earlier save, is the same streak (named
-    by the win before it, streak_key): its post keys keep it to one DM and one prompt. Returns how many reps
-    got a new DM.
+    by the win before it, streak_key): its post keys keep it to one DM and one prompt. Returns
+    how many reps got a new DM.
 
     Each rep's row is locked before their history is read, as a loss's save does (bot.usecases.
     resilience.queue_streak_support): a loss saved at the same moment either is seen here, or
