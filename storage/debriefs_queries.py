@@ -173,30 +173,6 @@ def _worth_trying(failed_channel: Any, failed_at: Any, now: datetime) -> ColumnE
     )
 
 
-def celebrations_due(
-    *, session: Session, now: datetime, limit: int = 100
-) -> list[tuple[Outcome, str]]:
-    """Consented perfect-miss shout-outs not posted yet, in workspaces that now have a
-    recognition channel worth trying: (outcome, channel id)."""
-    statement = (
-        select(Outcome, Workspace.recognition_channel_id)
-        .join(Workspace, col(Workspace.team_id) == col(Outcome.team_id))
-        .where(
-            col(Outcome.celebrate_consent).is_(True),
-            col(Outcome.celebration_posted_at).is_(None),
-            col(Outcome.shout_out_taken_back_at).is_(None),
-            counted_classification() == "perfect-miss",
-            col(Workspace.recognition_channel_id).is_not(None),
-            _worth_trying(
-                col(Outcome.celebration_failed_channel_id), col(Outcome.celebration_failed_at), now
-            ),
-        )
-        .order_by(col(Outcome.id))
-        .limit(limit)
-    )
-    return [(outcome, channel) for outcome, channel in session.exec(statement).all() if channel]
-
-
 # --- messages still to send (the first try failed) -----------------------------------------------
 
 
