@@ -162,17 +162,6 @@ def mark_celebration_failed(
     )
 
 
-def _worth_trying(failed_channel: Any, failed_at: Any, now: datetime) -> ColumnElement[bool]:
-    """The recognition channel is not the one that just failed, or it failed a while ago."""
-    channel = col(Workspace.recognition_channel_id)
-    return or_(
-        failed_channel.is_(None),
-        failed_channel != channel,
-        failed_at.is_(None),
-        failed_at <= now - FAILED_CHANNEL_RETRY,
-    )
-
-
 # --- messages still to send (the first try failed) -----------------------------------------------
 
 
