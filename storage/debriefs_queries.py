@@ -46,7 +46,6 @@ from storage.reflection_queries import (
 )
 from storage.shout_out_queries import (
     FAILED_CHANNEL_RETRY,
-    celebrations_due,
     mark_bounce_back_agreed,
     mark_bounce_back_failed,
     mark_bounce_back_posted,
@@ -63,7 +62,6 @@ __all__ = [
     "FAILED_CHANNEL_RETRY",
     "LessonHit",
     "MAX_SEARCH_WORDS",
-    "celebrations_due",
     "commitments_answered_in_checkins",
     "counted_classification",
     "finish_manager_note",

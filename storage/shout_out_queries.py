@@ -8,14 +8,12 @@ are compare-and-set. Re-exported by storage.debriefs_queries.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, or_, update
-from sqlmodel import Session, col, select
+from sqlalchemy import or_, update
+from sqlmodel import Session, col
 
 from storage.models import (
     Outcome,
-    Workspace,
 )
 from storage.outcome_queries import counted_classification
 
@@ -100,41 +98,6 @@ def mark_celebration_failed(
         .values(celebration_failed_channel_id=channel_id, celebration_failed_at=now)
         .execution_options(synchronize_session=False)
     )
-
-
-def _worth_trying(failed_channel: Any, failed_at: Any, now: datetime) -> ColumnElement[bool]:
-    """The recognition channel is not the one that just failed, or it failed a while ago."""
-    channel = col(Workspace.recognition_channel_id)
-    return or_(
-        failed_channel.is_(None),
-        failed_channel != channel,
-        failed_at.is_(None),
-        failed_at <= now - FAILED_CHANNEL_RETRY,
-    )
-
-
-def celebrations_due(
-    *, session: Session, now: datetime, limit: int = 100
-) -> list[tuple[Outcome, str]]:
-    """Consented perfect-miss shout-outs not posted yet, in workspaces that now have a
-    recognition channel worth trying: (outcome, channel id)."""
-    statement = (
-        select(Outcome, Workspace.recognition_channel_id)
-        .join(Workspace, col(Workspace.team_id) == col(Outcome.team_id))
-        .where(
-            col(Outcome.celebrate_consent).is_(True),
-            col(Outcome.celebration_posted_at).is_(None),
-            col(Outcome.shout_out_taken_back_at).is_(None),
-            counted_classification() == "perfect-miss",
-            col(Workspace.recognition_channel_id).is_not(None),
-            _worth_trying(
-                col(Outcome.celebration_failed_channel_id), col(Outcome.celebration_failed_at), now
-            ),
-        )
-        .order_by(col(Outcome.id))
-        .limit(limit)
-    )
-    return [(outcome, channel) for outcome, channel in session.exec(statement).all() if channel]
 
 
 def mark_bounce_back_posted(*, session: Session, outcome_id: int) -> None:

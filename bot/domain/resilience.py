@@ -99,6 +99,10 @@ class StreakSupport:
     started_at: datetime
     practice: ResiliencePractice
     question: str
+    # The win that ended the rep's run before this one (None: no win yet, in the history read).
+    # It names the streak for "once per streak": removing or correcting a loss of the run
+    # changes its first loss, never the win before it, so only a new win starts a new streak.
+    after_win_id: int | None = None
 
 
 def _in_order(history: Sequence[StreakOutcome]) -> list[StreakOutcome]:
@@ -123,7 +127,7 @@ def _losing_runs(ordered: Sequence[StreakOutcome]) -> list[list[StreakOutcome]]:
 def support_reached(history: Sequence[StreakOutcome], *, streak: int) -> StreakSupport | None:
     """The support of the rep's current run of losses when it is at least `streak` long: what a
     run that grew past the setting brings when an admin lowers the setting to its length or
-    below (the run is named by its first loss, like `support_due`'s, so a run that brought
+    below (the run is named by the win before it, like `support_due`'s, so a run that brought
     support before is the same streak: its post keys keep it to one DM). None when the rep's
     newest outcome is a win or the run is shorter."""
     if streak < 1:
@@ -136,7 +140,9 @@ def support_reached(history: Sequence[StreakOutcome], *, streak: int) -> StreakS
     if len(current) < streak:
         return None
     earlier = sum(1 for run in runs[:-1] if len(run) >= streak)
+    before = ordered[: len(ordered) - len(current)]
     return StreakSupport(
+        after_win_id=before[-1].id if before else None,
         first_loss_id=current[0].id,
         losses=len(current),
         started_at=current[0].at,

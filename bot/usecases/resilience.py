@@ -4,8 +4,10 @@ When a loss makes a rep's run of losses exactly the workspace's `support_streak`
 gets a private DM with one resilience practice and (with a manager) an offer to talk, and the
 manager a private prompt with one question for the next one-on-one. Both are outbox rows
 written in the transaction that saves that loss, under post keys named after the streak (the
-rep and the loss that started it), so they go out once however many processes save, retry or
-send. The rep's "I'd like to talk" click queues the manager's note the same way.
+rep and the win that ended their previous run, or "start" before any win), so they go out once
+however many processes save, retry or send, and once per streak however its losses are removed
+or corrected: only a win starts a new streak. The rep's "I'd like to talk" click queues the
+manager's note the same way.
 """
 
 from __future__ import annotations
@@ -41,9 +43,17 @@ RECENT_OUTCOMES = 200
 LOWERED_STREAK_RECENCY = timedelta(days=30)
 
 
-def streak_key(user_id: str, first_loss_id: int, what: str) -> str:
-    """One post key per streak and message: the rep and the loss that started the streak."""
-    return f"streak:{user_id}:{first_loss_id}:{what}"
+def streak_key(user_id: str, after_win_id: int | None, what: str) -> str:
+    """One post key per streak and message: the rep and the win before the streak ("start"
+    when none). Not its first loss: a rep who removes that loss from Home would give the same
+    streak a new key, and its 4th loss would bring the support again."""
+    anchor = "start" if after_win_id is None else f"after-{after_win_id}"
+    return f"streak:{user_id}:{anchor}:{what}"
+
+
+def talk_key(user_id: str, first_loss_id: int) -> str:
+    """The "I'd like to talk" note's key: the loss its button names (the DM's value)."""
+    return f"streak:{user_id}:{first_loss_id}:talk"
 
 
 def _manager_id(uow: UnitOfWork, team_id: str, user_id: str) -> str | None:
@@ -80,12 +90,12 @@ def _queue_support(
     uow: UnitOfWork, team_id: str, user_id: str, support: StreakSupport, latest_deal: str
 ) -> bool:
     """The rep's DM and their manager's prompt, under the streak's post keys (the rep and the
-    streak's first loss): however often or wherever this runs, each goes out once per streak.
+    win before the streak): however often or wherever this runs, each goes out once per streak.
     True when the rep's DM was new."""
     manager = _manager_id(uow, team_id, user_id)
     added = uow.outbox.add(
         team_id=team_id,
-        post_key=streak_key(user_id, support.first_loss_id, "rep"),
+        post_key=streak_key(user_id, support.after_win_id, "rep"),
         kind=STREAK_REP_DM,
         to=to_user(user_id),
         message=streak_support_dm(support, latest_deal=latest_deal, manager_user_id=manager),
@@ -93,7 +103,7 @@ def _queue_support(
     if manager is not None:
         uow.outbox.add(
             team_id=team_id,
-            post_key=streak_key(user_id, support.first_loss_id, "manager"),
+            post_key=streak_key(user_id, support.after_win_id, "manager"),
             kind=STREAK_MANAGER_PROMPT,
             to=to_user(manager),
             message=streak_manager_prompt(support, rep_user_id=user_id, latest_deal=latest_deal),
@@ -109,8 +119,8 @@ def queue_support_for_lowered_streak(
     recent, LOWERED_STREAK_RECENCY) get the support they would have had, had the setting been
     this low when their loss came in. Raising it (or keeping it) sends nothing. A streak that
     had its support already, at the old length or an earlier save, is the same streak (named
-    by its first loss): its post keys keep it to one DM and one prompt. Returns how many reps
-    got a new DM.
+    by the win before it, streak_key): its post keys keep it to one DM and one prompt. Returns
+    how many reps got a new DM.
 
     Each rep's row is locked before their history is read, as a loss's save does (bot.usecases.
     resilience.queue_streak_support): a loss saved at the same moment either is seen here, or
@@ -182,7 +192,7 @@ def record_talk_request(
     losses = max(_streak_length(_history(uow, team_id, user_id), first_loss_id), 1)
     added = uow.outbox.add(
         team_id=team_id,
-        post_key=streak_key(user_id, first_loss_id, "talk"),
+        post_key=talk_key(user_id, first_loss_id),
         kind=TALK_REQUEST,
         to=to_user(manager),
         message=talk_request_note(rep_user_id=user_id, losses=losses),

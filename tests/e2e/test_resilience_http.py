@@ -16,6 +16,7 @@ import time
 from datetime import timedelta
 
 from bot.app import make_dispatch_client
+from bot.blocks.corrections import REMOVE_ACTION_ID
 from bot.blocks.resilience import TALK_ACTION_ID
 from bot.dispatcher import Dispatcher
 from storage.db import make_engine, make_session_factory
@@ -99,6 +100,11 @@ def _first_loss_id(slack: SlackDriver, deal: str) -> int:
     return outcome.id
 
 
+def _streak(user_id: str, after: int | None = None) -> str:
+    """A streak's post-key prefix: named by the win before it (`after`), "start" before any."""
+    return f"streak:{user_id}:{'start' if after is None else f'after-{after}'}"
+
+
 def test_three_losses_bring_one_private_dm_and_one_manager_prompt_once(
     slack: SlackDriver,
 ) -> None:
@@ -131,7 +137,7 @@ def test_three_losses_bring_one_private_dm_and_one_manager_prompt_once(
         values = lost_values("<!channel> & Co", reason="follow_up")
         slack.submit(view, REP1, values)
         slack.submit(view, REP1, values)
-        key = f"streak:{REP1}:{_first_loss_id(slack, 'Streak one')}"
+        key = _streak(REP1)
         _sent(slack, f"{key}:rep")
         _sent(slack, f"{key}:manager")
         slack.settle()
@@ -170,7 +176,7 @@ def test_a_win_ends_the_streak_and_three_more_losses_bring_support_again(
     seen = slack.mark()
     for deal in ("Again 1", "Again 2", "Again 3"):
         _lose(slack, REP2, deal)
-    _sent(slack, f"streak:{REP2}:{_first_loss_id(slack, 'Again 1')}:rep")
+    _sent(slack, f"{_streak(REP2)}:rep")
     first = _support_dms(slack, REP2, seen)
     assert len(first) == 1
     _win(slack, REP2, "The bounce")
@@ -179,7 +185,7 @@ def test_a_win_ends_the_streak_and_three_more_losses_bring_support_again(
     slack.settle()
     assert len(_support_dms(slack, REP2, seen)) == 1  # two losses after the win: not yet
     _lose(slack, REP2, "Again 6")
-    _sent(slack, f"streak:{REP2}:{_first_loss_id(slack, 'Again 4')}:rep")
+    _sent(slack, f"{_streak(REP2, _first_loss_id(slack, 'The bounce'))}:rep")
     slack.settle()
     dms = _support_dms(slack, REP2, seen)
     assert len(dms) == 2
@@ -192,6 +198,41 @@ def test_a_win_ends_the_streak_and_three_more_losses_bring_support_again(
     assert not any(PROMPT_WORDS in json.dumps(c.params) for c in posts)
 
 
+def test_removing_the_streaks_first_loss_does_not_bring_support_again(
+    slack: SlackDriver,
+) -> None:
+    """The streak is named by the win before it, not its first loss: a rep who removes that
+    loss from Home and loses again is still on the streak that had its support."""
+    slack.setup()
+    _win(slack, REP1, "Before")
+    seen = slack.mark()
+    for deal in ("Gone 1", "Gone 2", "Gone 3"):
+        _lose(slack, REP1, deal)
+    key = _streak(REP1, _first_loss_id(slack, "Before"))
+    _sent(slack, f"{key}:rep")
+    _sent(slack, f"{key}:manager")
+    slack.settle()
+    assert len(_support_dms(slack, REP1, seen)) == 1 and len(_prompts(slack, seen)) == 1
+
+    # The rep removes the streak's first loss from Home: the run is two losses now, and the
+    # next loss makes it three again.
+    slack.click(REP1, REMOVE_ACTION_ID, str(_first_loss_id(slack, "Gone 1")))
+    slack.settle()
+    assert "Gone 1" not in [o.deal for o in slack.outcomes()]
+    _lose(slack, REP1, "Gone 4")
+    slack.settle()
+    assert len(_support_dms(slack, REP1, seen)) == 1 and len(_prompts(slack, seen)) == 1
+    assert _streak_rows(slack) == [f"{key}:manager", f"{key}:rep"]
+
+    # A win ends the streak: three losses after it bring support again.
+    _win(slack, REP1, "After")
+    for deal in ("New 1", "New 2", "New 3"):
+        _lose(slack, REP1, deal)
+    _sent(slack, f"{_streak(REP1, _first_loss_id(slack, 'After'))}:rep")
+    slack.settle()
+    assert len(_support_dms(slack, REP1, seen)) == 2 and len(_prompts(slack, seen)) == 2
+
+
 def test_id_like_to_talk_tells_the_manager_once_and_only_the_rep_may_ask(
     slack: SlackDriver,
 ) -> None:
@@ -199,7 +240,7 @@ def test_id_like_to_talk_tells_the_manager_once_and_only_the_rep_may_ask(
     for deal in ("Talk 1", "Talk 2", "Talk 3"):
         _lose(slack, REP1, deal)
     first_loss = _first_loss_id(slack, "Talk 1")
-    _sent(slack, f"streak:{REP1}:{first_loss}:rep")
+    _sent(slack, f"{_streak(REP1)}:rep")
     seen = slack.mark()
 
     # Someone else's click changes nothing.
@@ -232,7 +273,7 @@ def test_the_streak_length_is_the_workspace_setting(slack: SlackDriver) -> None:
     seen = slack.mark()
     _lose(slack, REP1, "Two 1")
     _lose(slack, REP1, "Two 2")
-    _sent(slack, f"streak:{REP1}:{_first_loss_id(slack, 'Two 1')}:rep")
+    _sent(slack, f"{_streak(REP1)}:rep")
     (dm,) = _support_dms(slack, REP1, seen)
     assert "2 losses in a row" in json.dumps(dm.params["blocks"])
 

@@ -114,6 +114,9 @@ def test_after_two_losses_the_rep_is_asked_and_yes_posts_once(slack: SlackDriver
     assert f"<#{WINS}>" in _text(confirmation) and TAKE_BACK_ACTION_ID in _text(confirmation)
     assert CELEBRATE_YES_ACTION_ID not in json.dumps(replaced["blocks"])
     assert TAKE_BACK_ACTION_ID in json.dumps(replaced["blocks"])
+    # Answered, the message no longer asks: the choice stands where the question was.
+    assert "Share it with the team?" not in json.dumps(replaced["blocks"])
+    assert "You chose to share it." in json.dumps(replaced["blocks"])
     # The direct answer to the click never bypasses the outbox with a Web API update.
     assert slack.since(clicked, "chat.update") == []
     win = _outcome(slack, "Globex")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from bot.blocks.corrections import REMOVE_ACTION_ID
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall
 from tests.support.factories import _lose
@@ -92,7 +93,7 @@ def test_lowering_the_setting_to_a_reps_streak_brings_support_once(slack: SlackD
     # The newest deal is named, escaped: the rep's words never ping the channel.
     assert "&lt;!channel&gt; &amp; Low 3" in rep_text and "<!channel>" not in rep_text
     assert f"<@{REP1}> has lost 3 deals in a row" in json.dumps(prompt.params["blocks"])
-    key = f"streak:{REP1}:{_first_loss_id(slack, 'Low 1')}"
+    key = f"streak:{REP1}:start"  # named by the win before it: REP1 has none
     assert _streak_rows(slack) == [f"{key}:manager", f"{key}:rep"]
     # Nobody else was on a streak: REP2 has no losses.
     assert _support_dms(slack, REP2, seen) == []
@@ -104,6 +105,16 @@ def test_lowering_the_setting_to_a_reps_streak_brings_support_once(slack: SlackD
     _lose(slack, REP1, "Low 4")
     _lose(slack, REP1, "Low 5")
     _save(slack, 3)
+    slack.settle()
+    assert len(_support_dms(slack, REP1, seen)) == 1 and len(_prompts(slack, seen)) == 1
+    assert _streak_rows(slack) == [f"{key}:manager", f"{key}:rep"]
+
+    # The rep removes the streak's first loss from Home, and the setting is lowered again: it
+    # is still the same streak (no win since), so still nothing more.
+    slack.click(REP1, REMOVE_ACTION_ID, str(_first_loss_id(slack, "Low 1")))
+    slack.settle()
+    assert "Low 1" not in [o.deal for o in slack.outcomes()]
+    _save(slack, 2)
     slack.settle()
     assert len(_support_dms(slack, REP1, seen)) == 1 and len(_prompts(slack, seen)) == 1
     assert _streak_rows(slack) == [f"{key}:manager", f"{key}:rep"]
@@ -138,6 +149,6 @@ def test_raising_or_keeping_the_setting_sends_nothing_and_old_streaks_stay_quiet
     assert "Raise 2" in json.dumps(dm.params["blocks"])
     assert _support_dms(slack, REP1, seen) == []
     assert _streak_rows(slack) == [
-        f"streak:{REP2}:{_first_loss_id(slack, 'Raise 1')}:manager",
-        f"streak:{REP2}:{_first_loss_id(slack, 'Raise 1')}:rep",
+        f"streak:{REP2}:start:manager",
+        f"streak:{REP2}:start:rep",
     ]

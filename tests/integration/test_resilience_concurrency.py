@@ -103,5 +103,5 @@ def test_two_losses_saved_at_once_queue_the_streaks_support_once(
                 ).all()
             )
         setup.dispose()
-        first = resilience_usecases.streak_key(REP, 1, "")
+        first = resilience_usecases.streak_key(REP, None, "")  # no win before the streak
         assert keys == [f"{first}manager", f"{first}rep"]

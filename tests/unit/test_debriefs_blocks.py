@@ -161,7 +161,10 @@ def test_reminder_and_consent_update_are_valid() -> None:
     _valid_message(reflection_reminder_dm(_facts(Classification.SYSTEM_MISS)))
     dm = loss_debrief_dm(_facts(Classification.PERFECT_MISS), recognition_channel_id="C0WINS")
     updated = consent_recorded_blocks(dm["blocks"], consent=True)
-    assert len(updated) == len(dm["blocks"])
+    # The question and its buttons become the one line of the choice: nothing still asks.
+    assert len(updated) == len(dm["blocks"]) - 1
+    assert "Celebrate the perfect miss?" not in json.dumps(updated)
+    assert "You chose to celebrate it." in json.dumps(updated)
     assert CELEBRATE_YES_ACTION_ID not in json.dumps(updated)
     assert REFLECT_ACTION_ID in json.dumps(updated)  # the questions stay answerable
     assert not [b for b in updated if b.get("block_id") == CELEBRATE_BLOCK_ID]

@@ -120,6 +120,16 @@ def test_the_support_names_the_streak_by_its_first_loss_and_counts_it() -> None:
 
 
 @pytest.mark.unit
+def test_the_streak_is_named_by_the_win_before_it_whichever_loss_is_gone() -> None:
+    assert support_due(_history("WLWLLL"), streak=3).after_win_id == 3  # type: ignore[union-attr]
+    assert support_due(_history("LLL"), streak=3).after_win_id is None  # type: ignore[union-attr]
+    # The first loss (id 4) removed, a 4th loss (id 7): the same name, so no second support.
+    history = [o for o in _history("WLWLLLL") if o.id != 4]
+    support = support_due(history, streak=3)
+    assert support is not None and (support.first_loss_id, support.after_win_id) == (5, 3)
+
+
+@pytest.mark.unit
 def test_the_order_is_by_time_then_by_id_not_as_given() -> None:
     shuffled = list(reversed(_history("WLLL")))
     support = support_due(shuffled, streak=3)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.blocks.debriefs import (
+    CELEBRATE_ASK_BLOCK_ID,
     CELEBRATE_BLOCK_ID,
     CELEBRATE_NO_ACTION_ID,
     CELEBRATE_YES_ACTION_ID,
@@ -122,6 +123,23 @@ def test_yes_replaces_the_ask_with_the_choice_and_a_take_back_button() -> None:
     kept = consent_recorded_blocks(dm["blocks"], consent=False, bounce_back=True, outcome_id=41)
     assert [b["action_id"] for b in _buttons(kept)] == [REFLECT_ACTION_ID, LESSON_NOT_NOW_ACTION_ID]
     assert "You chose to keep it private." in json.dumps(kept)
+
+
+def test_the_answered_share_offer_no_longer_asks() -> None:
+    dm = win_logged_dm(_win(), None, shout_out_channel=None, share_offer=True)
+    assert "Share it with the team?" in json.dumps(dm)
+    for consent in (True, False):
+        updated = consent_recorded_blocks(dm["blocks"], consent=consent, bounce_back=True)
+        assert "Share it with the team?" not in json.dumps(updated), consent
+        assert "bounce-back" in json.dumps(updated)  # what it was about stays
+    # A DM sent before the question had its block id (still in Slack): dropped by its words.
+    old = [
+        {k: v for k, v in b.items() if k != "block_id" or v != CELEBRATE_ASK_BLOCK_ID}
+        for b in dm["blocks"]
+    ]
+    updated = consent_recorded_blocks(old, consent=True, bounce_back=True, outcome_id=41)
+    assert "Share it with the team?" not in json.dumps(updated)
+    assert "You chose to share it." in json.dumps(updated)
 
 
 def test_take_it_back_asks_are_you_sure_first() -> None:

@@ -304,6 +304,22 @@ def not_your_questions(owner_user_id: str) -> dict[str, Any]:
     return message(text)
 
 
+# How the consent questions open: DMs sent before the questions carried CELEBRATE_ASK_BLOCK_ID
+# are still in Slack, and their replacement (built from the message clicked) must drop them too.
+_CONSENT_ASK_OPENINGS = ("Share it with the team?", "Celebrate the perfect miss?")
+
+
+def _is_consent_ask(block: dict[str, Any]) -> bool:
+    if block.get("block_id") == CELEBRATE_ASK_BLOCK_ID:
+        return True
+    text = block.get("text")
+    return (
+        block.get("type") == "section"
+        and isinstance(text, dict)
+        and str(text.get("text", "")).startswith(_CONSENT_ASK_OPENINGS)
+    )
+
+
 def consent_recorded_blocks(
     message_blocks: Sequence[dict[str, Any]],
     *,
@@ -311,8 +327,9 @@ def consent_recorded_blocks(
     bounce_back: bool = False,
     outcome_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The DM's blocks with the consent buttons replaced by the choice, so they can't be
-    clicked again; a yes gets "Take it back" (`outcome_id`) in their place too."""
+    """The DM's blocks with the consent question and its buttons replaced by the choice, so
+    nothing still asks and nothing can be clicked again; a yes gets "Take it back"
+    (`outcome_id`) in their place too."""
     if consent:
         choice = (
             "You chose to share it. :tophat:"
@@ -323,6 +340,8 @@ def consent_recorded_blocks(
         choice = "You chose to keep it private."
     blocks: list[dict[str, Any]] = []
     for block in message_blocks:
+        if _is_consent_ask(block):
+            continue  # answered: the message should no longer ask "Share it with the team?"
         if block.get("block_id") != CELEBRATE_BLOCK_ID:
             blocks.append(dict(block))
             continue
@@ -379,13 +398,13 @@ def win_logged_dm(
         blocks.append(section(bounce))
         if share_offer and not shout_out_channel:
             where = f"<#{recognition_channel_id}>" if recognition_channel_id else "the team channel"
-            blocks.append(
-                section(
-                    f"Share it with the team? I'd post a tip of the hat in {where}: that you won "
-                    f"*{escape_mrkdwn(facts.deal)}* and {phrase}. The amount is never shared. "
-                    "Your call."
-                )
+            ask = section(
+                f"Share it with the team? I'd post a tip of the hat in {where}: that you won "
+                f"*{escape_mrkdwn(facts.deal)}* and {phrase}. The amount is never shared. "
+                "Your call."
             )
+            ask["block_id"] = CELEBRATE_ASK_BLOCK_ID  # dropped once answered
+            blocks.append(ask)
             blocks.append(
                 actions(
                     button(
