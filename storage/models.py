@@ -198,6 +198,10 @@ class Outcome(SQLModel, table=True):
         Index("ix_outcomes_rep_dm_pending", "rep_dm_pending_since"),
         Index("ix_outcomes_manager_note_pending", "manager_note_pending_since"),
         Index("ix_outcomes_bounce_back_pending", "bounce_back_pending_since"),
+        # Post keys name these ids (debrief:<id>:rep) and outlive deleted rows: SQLite must never
+        # reuse one. "SQLite Auto Incrementing Behavior",
+        # https://docs.sqlalchemy.org/en/20/dialects/sqlite.html; migration 0026.
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -314,6 +318,8 @@ class Kudos(SQLModel, table=True):
         UniqueConstraint("team_id", "submission_key", name="uq_kudos_team_submission"),
         # The scheduler looks for kudos still waiting for a recognition channel.
         Index("ix_kudos_status", "status"),
+        # Ids never reused on SQLite: post keys name them (see Outcome).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -360,6 +366,8 @@ class CheckIn(SQLModel, table=True):
         # Reminders: sent, not reminded, sent within the last few days (old unanswered
         # check-ins stay "sent" forever; this keeps them out of the scan).
         Index("ix_checkins_reminder_due", "status", "reminder_sent_at", "sent_at"),
+        # Ids never reused on SQLite: post keys name them (see Outcome).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -423,6 +431,8 @@ class OneOnOneItem(SQLModel, table=True):
             "done_at",
             "created_at",
         ),
+        # Ids never reused on SQLite: post keys name them (see Outcome).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
