@@ -26,6 +26,8 @@ class CheckIn(SQLModel, table=True):
         # Reminders: sent, not reminded, sent within the last few days (old unanswered
         # check-ins stay "sent" forever; this keeps them out of the scan).
         Index("ix_checkins_reminder_due", "status", "reminder_sent_at", "sent_at"),
+        # Ids never reused on SQLite: post keys name them (see Outcome).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -89,6 +91,8 @@ class OneOnOneItem(SQLModel, table=True):
             "done_at",
             "created_at",
         ),
+        # Ids never reused on SQLite: post keys name them (see Outcome).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

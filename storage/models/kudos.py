@@ -25,6 +25,8 @@ class Kudos(SQLModel, table=True):
         UniqueConstraint("team_id", "submission_key", name="uq_kudos_team_submission"),
         # The scheduler looks for kudos still waiting for a recognition channel.
         Index("ix_kudos_status", "status"),
+        # Ids never reused on SQLite: post keys name them (see Outcome).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -34,6 +34,10 @@ class Outcome(SQLModel, table=True):
         Index("ix_outcomes_rep_dm_pending", "rep_dm_pending_since"),
         Index("ix_outcomes_manager_note_pending", "manager_note_pending_since"),
         Index("ix_outcomes_bounce_back_pending", "bounce_back_pending_since"),
+        # Post keys name these ids (debrief:<id>:rep) and outlive deleted rows: SQLite must never
+        # reuse one. "SQLite Auto Incrementing Behavior",
+        # https://docs.sqlalchemy.org/en/20/dialects/sqlite.html; migration 0026.
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
