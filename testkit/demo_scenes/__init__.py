@@ -10,7 +10,16 @@ if TYPE_CHECKING:
 
 
 def all_scenes() -> list[Callable[[DemoContext], None]]:
-    from testkit.demo_scenes import checkins, crm, debriefs, foundation, goals, kudos, resilience
+    from testkit.demo_scenes import (
+        checkins,
+        crm,
+        debriefs,
+        foundation,
+        goals,
+        kudos,
+        lesson_reminder,
+        resilience,
+    )
 
     return [
         foundation.play,
@@ -21,4 +30,5 @@ def all_scenes() -> list[Callable[[DemoContext], None]]:
         resilience.play,
         resilience.play_corrections,
         crm.play,
+        lesson_reminder.play,
     ]

@@ -74,6 +74,9 @@ def test_demo_plays_the_scripted_week_offline(tmp_path: Path) -> None:
     assert "Messages about it: 0." in done
     # A win's lesson question can be put off: "Skip this one" beside it means no reminder.
     assert "[ *Answer the question* ]  [ Skip this one ]" in transcript
+    # ... and one left unanswered gets one gentle nudge a day later, and only one.
+    assert "A gentle nudge about your win on *Initrode*: *What worked that you would" in transcript
+    assert "Nudges about Initrode sent: 1" in transcript
     # A HubSpot closed-lost arrives: the offer in Leo's DM, then the prefilled form.
     # (seed 000's "When you lose an opportunity, it hurts." first, as the transcript wraps it)
     assert (
