@@ -103,6 +103,38 @@ def _crm_link(
     return {"crm_source": source, "crm_deal_id": deal_id, "crm_link": page}
 
 
+def _insert_outcome(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    crm_offer_id: int | None,
+    values: dict[str, object],
+) -> Outcome | None:
+    """Insert the rep's outcome (with the CRM deal it debriefs, if any) and settle the rep's
+    own offers it answers; None when this submission was saved before."""
+    outcome = dq.insert_outcome(
+        session=session,
+        values={
+            "team_id": team_id,
+            "user_id": user_id,
+            **values,
+            **_crm_link(session, team_id, user_id, crm_offer_id),
+        },
+    )
+    if outcome is not None:
+        crm.settle_offers(
+            session,
+            team_id=team_id,
+            user_id=user_id,
+            now=now,
+            row_id=crm_offer_id,
+            deal_name=outcome.deal,
+        )
+    return outcome
+
+
 def save_loss(
     *,
     session: Session,
@@ -118,11 +150,13 @@ def save_loss(
     score = process_score(submission.practices)
     classification = classify_outcome(OutcomeKind.LOSS, score, workspace.strong_process_threshold)
     manager = _manager_id(session, team_id, user_id)
-    outcome = dq.insert_outcome(
-        session=session,
+    outcome = _insert_outcome(
+        session,
+        team_id=team_id,
+        user_id=user_id,
+        now=now,
+        crm_offer_id=crm_offer_id,
         values={
-            "team_id": team_id,
-            "user_id": user_id,
             "kind": OutcomeKind.LOSS.value,
             "deal": submission.deal,
             "amount": submission.amount,
@@ -139,19 +173,10 @@ def save_loss(
             # (reflection_requested_at is set once the questions are in the rep's DM.)
             "rep_dm_pending_since": now,
             "manager_note_pending_since": now if manager else None,
-            **_crm_link(session, team_id, user_id, crm_offer_id),
         },
     )
     if outcome is None:
         return None
-    crm.settle_offers(
-        session,
-        team_id=team_id,
-        user_id=user_id,
-        now=now,
-        row_id=crm_offer_id,
-        deal_name=submission.deal,
-    )
     return SavedOutcome(
         facts=facts_of(outcome),
         manager_user_id=manager,
@@ -180,11 +205,13 @@ def save_win(
     classification = classify_win(score, submission.luck, workspace.strong_process_threshold)
     manager = _manager_id(session, team_id, user_id)
     notes_manager = manager is not None and classification is Classification.LUCKY_HIT
-    outcome = dq.insert_outcome(
-        session=session,
+    outcome = _insert_outcome(
+        session,
+        team_id=team_id,
+        user_id=user_id,
+        now=now,
+        crm_offer_id=crm_offer_id,
         values={
-            "team_id": team_id,
-            "user_id": user_id,
             "kind": OutcomeKind.WIN.value,
             "deal": submission.deal,
             "amount": submission.amount,
@@ -202,19 +229,10 @@ def save_win(
             # Sent right after this commit; the dispatcher retries whatever Slack refused.
             "rep_dm_pending_since": now,
             "manager_note_pending_since": now if notes_manager else None,
-            **_crm_link(session, team_id, user_id, crm_offer_id),
         },
     )
     if outcome is None:
         return None
-    crm.settle_offers(
-        session,
-        team_id=team_id,
-        user_id=user_id,
-        now=now,
-        row_id=crm_offer_id,
-        deal_name=submission.deal,
-    )
     return SavedOutcome(
         facts=facts_of(outcome),
         manager_user_id=manager,
