@@ -10,7 +10,6 @@ uses deal ids and names of its own; the scheduler is this test's (a FakeClock), 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import hmac
 import itertools
@@ -26,16 +25,18 @@ import pytest
 from sqlmodel import col, select
 
 from bot.blocks.crm import DEBRIEF_ACTION_ID, NOT_NOW_ACTION_ID
-from bot.clock import FakeClock, utc_now
 from bot.server import MAX_BODY_BYTES
 from storage.models import CrmDeal, Outcome
 from testkit.clock import real_time
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event, signed_webhook
-from testkit.live import LiveApp, app_env, serve_process
+from testkit.live import LiveApp
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
-from tests.support.databases import BACKENDS, fresh_database
+from tests.support.crm import hubspot_with, serve_crm, slack
+from tests.support.databases import BACKENDS
 from tests.support.factories import lost_values, won_values
-from tests.support.slack import ADMIN, DEFAULT_TEAM, DM, REP1, REP2, SlackDriver, _text
+from tests.support.slack import ADMIN, DM, REP1, REP2, SlackDriver, _text
+
+__all__ = ["slack"]  # the fixture (tests/support/crm.py)
 
 PUBLIC_URL = "https://rebound.example.com"
 PUBLIC_URI = f"{PUBLIC_URL}/crm/hubspot"
@@ -55,17 +56,12 @@ def v3_signature(method: str, uri: str, body: bytes, timestamp: str, secret: str
 
 @pytest.fixture(scope="module")
 def hubspot() -> Iterator[HubSpotStandIn]:
-    server = HubSpotStandIn().start()
-    server.add_owner(LEO_OWNER, LEO)
-    server.add_owner(PRIYA_OWNER, PRIYA, "Priya")
-    try:
+    with hubspot_with((LEO_OWNER, LEO), (PRIYA_OWNER, PRIYA, "Priya")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def crm_live(
+def live(
     request: pytest.FixtureRequest,
     standin: SlackStandIn,
     hubspot: HubSpotStandIn,
@@ -73,29 +69,20 @@ def crm_live(
 ) -> Iterator[LiveApp]:
     """`rebound serve` with HubSpot connected, on each backend."""
     # The reps are known to Slack by the emails their HubSpot owners have.
-    for user_id, email in ((REP1, LEO), (REP2, PRIYA)):
-        standin.add_user(dataclasses.replace(standin.users[user_id], email=email))
-    folder = tmp_path_factory.mktemp(f"crm-{request.param}")
-    with fresh_database(request.param, folder) as url:
-        secret = secrets.token_hex(16)
-        env = app_env(standin, url, secret)
-        env.update(
-            REBOUND_PUBLIC_URL=PUBLIC_URL,
-            HUBSPOT_CLIENT_SECRET=SECRET,
-            HUBSPOT_ACCESS_TOKEN=hubspot.access_token,
-            HUBSPOT_API_URL=hubspot.url,
-        )
-        with serve_process(env, folder, secret) as app:
-            app.directory = standin
-            yield app
-
-
-@pytest.fixture
-def slack(crm_live: LiveApp, standin: SlackStandIn) -> Iterator[SlackDriver]:
-    driver = SlackDriver.for_app(crm_live, standin, DEFAULT_TEAM, clock=FakeClock(utc_now()))
-    driver.setup()
-    yield driver
-    driver.close()
+    with serve_crm(
+        request,
+        standin,
+        tmp_path_factory,
+        folder_prefix="crm",
+        emails={REP1: LEO, REP2: PRIYA},
+        env={
+            "REBOUND_PUBLIC_URL": PUBLIC_URL,
+            "HUBSPOT_CLIENT_SECRET": SECRET,
+            "HUBSPOT_ACCESS_TOKEN": hubspot.access_token,
+            "HUBSPOT_API_URL": hubspot.url,
+        },
+    ) as app:
+        yield app
 
 
 # -- helpers ----------------------------------------------------------------------------------

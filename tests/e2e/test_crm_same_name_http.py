@@ -12,7 +12,6 @@ HubSpot webhooks signed as HubSpot signs them (testkit.hubspot_standin.signed_we
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import secrets
 import uuid
@@ -24,14 +23,16 @@ import pytest
 from sqlmodel import col, select
 
 from bot.blocks.crm import DEBRIEF_ACTION_ID
-from bot.clock import FakeClock, utc_now
 from storage.models import CrmDeal
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event, signed_webhook
-from testkit.live import LiveApp, app_env, serve_process
+from testkit.live import LiveApp
 from testkit.standin import RecordedCall, SlackStandIn
-from tests.support.databases import BACKENDS, fresh_database
+from tests.support.crm import hubspot_with, serve_crm, slack
+from tests.support.databases import BACKENDS
 from tests.support.factories import lost_values
-from tests.support.slack import ADMIN, DEFAULT_TEAM, DM, REP1, REP2, SlackDriver, _text
+from tests.support.slack import ADMIN, DM, REP1, REP2, SlackDriver, _text
+
+__all__ = ["slack"]  # the fixture (tests/support/crm.py)
 
 PUBLIC_URL = "https://rebound.example.com"
 PUBLIC_URI = f"{PUBLIC_URL}/crm/hubspot"
@@ -42,13 +43,8 @@ LEO_OWNER, PRIYA_OWNER = "7501", "7502"
 
 @pytest.fixture(scope="module")
 def hubspot() -> Iterator[HubSpotStandIn]:
-    server = HubSpotStandIn().start()
-    server.add_owner(LEO_OWNER, LEO, "Leo")
-    server.add_owner(PRIYA_OWNER, PRIYA, "Priya")
-    try:
+    with hubspot_with((LEO_OWNER, LEO, "Leo"), (PRIYA_OWNER, PRIYA, "Priya")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -59,28 +55,20 @@ def live(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveApp]:
     # Leo is REP1 and Priya REP2, known to Slack by the emails their HubSpot owners have.
-    for user_id, email in ((REP1, LEO), (REP2, PRIYA)):
-        standin.add_user(dataclasses.replace(standin.users[user_id], email=email))
-    folder = tmp_path_factory.mktemp(f"same-name-{request.param}")
-    with fresh_database(request.param, folder) as url:
-        secret = secrets.token_hex(16)
-        env = app_env(standin, url, secret) | {
+    with serve_crm(
+        request,
+        standin,
+        tmp_path_factory,
+        folder_prefix="same-name",
+        emails={REP1: LEO, REP2: PRIYA},
+        env={
             "REBOUND_PUBLIC_URL": PUBLIC_URL,
             "HUBSPOT_CLIENT_SECRET": SECRET,
             "HUBSPOT_ACCESS_TOKEN": hubspot.access_token,
             "HUBSPOT_API_URL": hubspot.url,
-        }
-        with serve_process(env, folder, secret) as app:
-            app.directory = standin
-            yield app
-
-
-@pytest.fixture
-def slack(live: LiveApp, standin: SlackStandIn) -> Iterator[SlackDriver]:
-    driver = SlackDriver.for_app(live, standin, DEFAULT_TEAM, clock=FakeClock(utc_now()))
-    driver.setup()
-    yield driver
-    driver.close()
+        },
+    ) as app:
+        yield app
 
 
 def _id() -> str:
