@@ -30,6 +30,7 @@ from storage.models import OutboxMessage
 from tests.support.calibration import (
     add_loss,
     calibrate,
+    debrief_dm,
     outbox_rows,
     session_factory,
 )
@@ -88,15 +89,8 @@ def test_a_debrief_dm_sent_after_the_calibration_has_its_question_withdrawn_once
     _calibrate_out(session_factory, outcome_id, now)
     assert "celebration-ask-withdrawn" not in [row.kind for row in _rows(session_factory)]
 
-    dm = OutboxMessage(
-        team_id=TEAM,
-        post_key=f"debrief:{outcome_id}:rep",
-        kind="debrief-rep",
-        target_kind="user",
-        target_id=REP,
-        payload={"text": "debrief"},
-        not_before=now,
-        created_at=now,
+    dm = debrief_dm(
+        team_id=TEAM, outcome_id=outcome_id, role="rep", user_id=REP, text="debrief", at=now
     )
     for _ in range(2):  # the hook runs again (a retried mark): still one update
         with session_factory() as session:
@@ -154,15 +148,13 @@ def test_a_calibration_while_the_debrief_dm_is_being_recorded_sent_withdraws_onc
         outcome_id = _perfect_miss(factory, now)
         with factory() as session:
             session.add(
-                OutboxMessage(
+                debrief_dm(
                     team_id=TEAM,
-                    post_key=f"debrief:{outcome_id}:rep",
-                    kind="debrief-rep",
-                    target_kind="user",
-                    target_id=REP,
-                    payload={"text": "debrief"},
-                    not_before=now,
-                    created_at=now,
+                    outcome_id=outcome_id,
+                    role="rep",
+                    user_id=REP,
+                    text="debrief",
+                    at=now,
                     state="sending",
                 )
             )

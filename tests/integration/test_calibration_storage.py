@@ -18,7 +18,13 @@ from storage import debriefs_queries as dq
 from storage import goals_queries
 from storage.db import SessionFactory
 from storage.models import OutboxMessage, Outcome
-from tests.support.calibration import add_loss, calibrate, outbox_rows, session_factory
+from tests.support.calibration import (
+    add_loss,
+    calibrate,
+    debrief_dm,
+    outbox_rows,
+    session_factory,
+)
 
 __all__ = ["session_factory"]  # the fixture (tests/support/calibration.py)
 
@@ -44,18 +50,16 @@ def _loss(session_factory: SessionFactory, *, note_sent: bool = True, **fields: 
         )
         if note_sent:
             session.add(
-                OutboxMessage(
+                debrief_dm(
                     team_id=TEAM,
-                    post_key=f"debrief:{outcome.id}:manager",
-                    kind="debrief-manager",
-                    target_kind="user",
-                    target_id=MANAGER,
-                    payload={"text": "note"},
-                    not_before=AT,
+                    outcome_id=outcome.id,
+                    role="manager",
+                    user_id=MANAGER,
+                    text="note",
+                    at=AT,
                     state="sent",
                     sent_channel="D0MGR",
                     sent_ts="1700000000.000200",
-                    created_at=AT,
                 )
             )
         session.commit()
@@ -178,15 +182,8 @@ def test_no_note_in_slack_yet_means_no_update_but_the_rep_still_hears(
     assert [row.kind for row in _rows(session_factory)] == ["calibration-rep"]
     # The note reaches Slack after the calibration (a click racing the dispatcher's mark): its
     # on_sent hook, in the dispatcher's transaction, queues the update then, once.
-    note = OutboxMessage(
-        team_id=TEAM,
-        post_key=f"debrief:{outcome_id}:manager",
-        kind="debrief-manager",
-        target_kind="user",
-        target_id=MANAGER,
-        payload={"text": "note"},
-        not_before=AT,
-        created_at=AT,
+    note = debrief_dm(
+        team_id=TEAM, outcome_id=outcome_id, role="manager", user_id=MANAGER, text="note", at=AT
     )
     for _ in range(2):
         with session_factory() as session:

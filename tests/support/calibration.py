@@ -1,7 +1,7 @@
 """The calibration integration tests' setup (tests/integration/test_calibration_*.py): a
 migrated database's session factory (`session_factory`), a loss a rep logged with the manager
-they report to (`add_loss`), the manager's calibration of it (`calibrate`) and the outbox rows
-written so far (`outbox_rows`)."""
+they report to (`add_loss`), the manager's calibration of it (`calibrate`), a debrief DM's
+outbox row (`debrief_dm`) and the outbox rows written so far (`outbox_rows`)."""
 
 from __future__ import annotations
 
@@ -83,3 +83,28 @@ def calibrate(
 def outbox_rows(session_factory: SessionFactory, team_id: str) -> list[OutboxMessage]:
     with session_factory() as session:
         return outbox_queries.rows_of(session=session, team_id=team_id)
+
+
+def debrief_dm(
+    *,
+    team_id: str,
+    outcome_id: int,
+    role: str,
+    user_id: str,
+    text: str,
+    at: datetime,
+    **fields: Any,
+) -> OutboxMessage:
+    """The outbox row of the outcome's debrief DM to its rep or manager (`role`: "rep" or
+    "manager"), as the debrief queued it at `at`; `fields` for a state the dispatcher reached."""
+    return OutboxMessage(
+        team_id=team_id,
+        post_key=f"debrief:{outcome_id}:{role}",
+        kind=f"debrief-{role}",
+        target_kind="user",
+        target_id=user_id,
+        payload={"text": text},
+        not_before=at,
+        created_at=at,
+        **fields,
+    )
