@@ -14,24 +14,18 @@ import json
 import secrets
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from xml.sax.saxutils import escape
 
-import pytest
-
 from bot.blocks.crm import DEBRIEF_ACTION_ID
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event, signed_webhook
-from testkit.live import LiveApp
-from testkit.standin import RecordedCall, SlackStandIn
-from tests.support.crm import hubspot_with, serve_crm, slack
-from tests.support.databases import BACKENDS
+from testkit.standin import RecordedCall
+from tests.support.crm import PUBLIC_URL, hubspot_fixture, hubspot_live, slack
 from tests.support.factories import lost_values
 from tests.support.slack import DM, MANAGER, REP1, SlackDriver, _text
 
 __all__ = ["slack"]  # the fixture (tests/support/crm.py)
 
-PUBLIC_URL = "https://rebound.example.com"
 HUBSPOT_SECRET = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
 SF_TOKEN = "Lm4nB7vC2xZ9qW3eR8tY1uI6oP5aS0dF-g_h"
 SF_ORG = "00D5e000000KQ2eEAG"
@@ -40,34 +34,15 @@ PORTAL_ID = 4455667
 LEO, LEO_OWNER = "leo.links@example.com", "7401"
 
 
-@pytest.fixture(scope="module")
-def hubspot() -> Iterator[HubSpotStandIn]:
-    with hubspot_with((LEO_OWNER, LEO)) as server:
-        yield server
+hubspot = hubspot_fixture((LEO_OWNER, LEO))
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def live(
-    request: pytest.FixtureRequest,
-    standin: SlackStandIn,
-    hubspot: HubSpotStandIn,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[LiveApp]:
-    with serve_crm(
-        request,
-        standin,
-        tmp_path_factory,
-        folder_prefix="links",
-        emails={REP1: LEO},
-        env={
-            "REBOUND_PUBLIC_URL": PUBLIC_URL,
-            "HUBSPOT_CLIENT_SECRET": HUBSPOT_SECRET,
-            "HUBSPOT_ACCESS_TOKEN": hubspot.access_token,
-            "HUBSPOT_API_URL": hubspot.url,
-            "SALESFORCE_OUTBOUND_TOKEN": SF_TOKEN,
-        },
-    ) as app:
-        yield app
+live = hubspot_live(
+    folder_prefix="links",
+    emails={REP1: LEO},
+    secret=HUBSPOT_SECRET,
+    env={"SALESFORCE_OUTBOUND_TOKEN": SF_TOKEN},
+)
 
 
 def _name(words: str) -> str:

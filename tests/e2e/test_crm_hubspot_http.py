@@ -17,7 +17,6 @@ import json
 import secrets
 import socket
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,14 +30,12 @@ from testkit.clock import real_time
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event, signed_webhook
 from testkit.live import LiveApp
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
-from tests.support.crm import hubspot_with, serve_crm, slack
-from tests.support.databases import BACKENDS
+from tests.support.crm import PUBLIC_URL, hubspot_fixture, hubspot_live, slack
 from tests.support.factories import lost_values, won_values
 from tests.support.slack import ADMIN, DM, REP1, REP2, SlackDriver, _text
 
 __all__ = ["slack"]  # the fixture (tests/support/crm.py)
 
-PUBLIC_URL = "https://rebound.example.com"
 PUBLIC_URI = f"{PUBLIC_URL}/crm/hubspot"
 SECRET = "a1b2c3d4-e5f6-7a8b-9c0d-e1f2a3b4c5d6"
 LEO, PRIYA = "leo@example.com", "priya@example.com"
@@ -54,35 +51,12 @@ def v3_signature(method: str, uri: str, body: bytes, timestamp: str, secret: str
     return base64.b64encode(hmac.new(secret.encode(), source, hashlib.sha256).digest()).decode()
 
 
-@pytest.fixture(scope="module")
-def hubspot() -> Iterator[HubSpotStandIn]:
-    with hubspot_with((LEO_OWNER, LEO), (PRIYA_OWNER, PRIYA, "Priya")) as server:
-        yield server
+hubspot = hubspot_fixture((LEO_OWNER, LEO), (PRIYA_OWNER, PRIYA, "Priya"))
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def live(
-    request: pytest.FixtureRequest,
-    standin: SlackStandIn,
-    hubspot: HubSpotStandIn,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[LiveApp]:
-    """`rebound serve` with HubSpot connected, on each backend."""
-    # The reps are known to Slack by the emails their HubSpot owners have.
-    with serve_crm(
-        request,
-        standin,
-        tmp_path_factory,
-        folder_prefix="crm",
-        emails={REP1: LEO, REP2: PRIYA},
-        env={
-            "REBOUND_PUBLIC_URL": PUBLIC_URL,
-            "HUBSPOT_CLIENT_SECRET": SECRET,
-            "HUBSPOT_ACCESS_TOKEN": hubspot.access_token,
-            "HUBSPOT_API_URL": hubspot.url,
-        },
-    ) as app:
-        yield app
+# `rebound serve` with HubSpot connected, on each backend; the reps are known to Slack by the
+# emails their HubSpot owners have.
+live = hubspot_live(folder_prefix="crm", emails={REP1: LEO, REP2: PRIYA}, secret=SECRET)
 
 
 # -- helpers ----------------------------------------------------------------------------------

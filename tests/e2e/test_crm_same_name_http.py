@@ -15,60 +15,32 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlmodel import col, select
 
 from bot.blocks.crm import DEBRIEF_ACTION_ID
 from storage.models import CrmDeal
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event, signed_webhook
-from testkit.live import LiveApp
-from testkit.standin import RecordedCall, SlackStandIn
-from tests.support.crm import hubspot_with, serve_crm, slack
-from tests.support.databases import BACKENDS
+from testkit.standin import RecordedCall
+from tests.support.crm import PUBLIC_URL, hubspot_fixture, hubspot_live, slack
 from tests.support.factories import lost_values
 from tests.support.slack import ADMIN, DM, REP1, REP2, SlackDriver, _text
 
 __all__ = ["slack"]  # the fixture (tests/support/crm.py)
 
-PUBLIC_URL = "https://rebound.example.com"
 PUBLIC_URI = f"{PUBLIC_URL}/crm/hubspot"
 SECRET = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
 LEO, PRIYA = "leo.samename@example.com", "priya.samename@example.com"
 LEO_OWNER, PRIYA_OWNER = "7501", "7502"
 
 
-@pytest.fixture(scope="module")
-def hubspot() -> Iterator[HubSpotStandIn]:
-    with hubspot_with((LEO_OWNER, LEO, "Leo"), (PRIYA_OWNER, PRIYA, "Priya")) as server:
-        yield server
+hubspot = hubspot_fixture((LEO_OWNER, LEO, "Leo"), (PRIYA_OWNER, PRIYA, "Priya"))
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def live(
-    request: pytest.FixtureRequest,
-    standin: SlackStandIn,
-    hubspot: HubSpotStandIn,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[LiveApp]:
-    # Leo is REP1 and Priya REP2, known to Slack by the emails their HubSpot owners have.
-    with serve_crm(
-        request,
-        standin,
-        tmp_path_factory,
-        folder_prefix="same-name",
-        emails={REP1: LEO, REP2: PRIYA},
-        env={
-            "REBOUND_PUBLIC_URL": PUBLIC_URL,
-            "HUBSPOT_CLIENT_SECRET": SECRET,
-            "HUBSPOT_ACCESS_TOKEN": hubspot.access_token,
-            "HUBSPOT_API_URL": hubspot.url,
-        },
-    ) as app:
-        yield app
+# Leo is REP1 and Priya REP2, known to Slack by the emails their HubSpot owners have.
+live = hubspot_live(folder_prefix="same-name", emails={REP1: LEO, REP2: PRIYA}, secret=SECRET)
 
 
 def _id() -> str:

@@ -26,7 +26,7 @@ from testkit.hubspot_standin import HubSpotStandIn
 from testkit.live import LiveApp, app_env, serve_process
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall, SlackStandIn
-from tests.support.databases import fresh_database
+from tests.support.databases import BACKENDS, fresh_database
 from tests.support.oauth_live import oauth_env
 from tests.support.slack import ALPHA, BETA, DEFAULT_TEAM, SlackDriver, team_of, text_of
 
@@ -65,6 +65,53 @@ def serve_crm(
         with serve_process(app_env(standin, url, secret) | dict(env), folder, secret) as app:
             app.directory = standin
             yield app
+
+
+def hubspot_fixture(*owners: tuple[str, ...]) -> Any:
+    """A module's `hubspot` fixture: a HubSpot stand-in knowing `owners` (see hubspot_with)."""
+
+    @pytest.fixture(scope="module")
+    def hubspot() -> Iterator[HubSpotStandIn]:
+        with hubspot_with(*owners) as server:
+            yield server
+
+    return hubspot
+
+
+def hubspot_live(
+    *,
+    folder_prefix: str,
+    emails: Mapping[str, str],
+    secret: str,
+    env: Mapping[str, str] | None = None,
+) -> Any:
+    """A module's `live` fixture: `rebound serve` on each backend with HubSpot connected (the
+    module's `hubspot` stand-in, webhooks signed with `secret`), and `env` besides."""
+
+    @pytest.fixture(scope="module", params=BACKENDS)
+    def live(
+        request: pytest.FixtureRequest,
+        standin: SlackStandIn,
+        hubspot: HubSpotStandIn,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[LiveApp]:
+        hubspot_env = {
+            "REBOUND_PUBLIC_URL": PUBLIC_URL,
+            "HUBSPOT_CLIENT_SECRET": secret,
+            "HUBSPOT_ACCESS_TOKEN": hubspot.access_token,
+            "HUBSPOT_API_URL": hubspot.url,
+        }
+        with serve_crm(
+            request,
+            standin,
+            tmp_path_factory,
+            folder_prefix=folder_prefix,
+            emails=emails,
+            env=hubspot_env | dict(env or {}),
+        ) as app:
+            yield app
+
+    return live
 
 
 @pytest.fixture
