@@ -17,10 +17,7 @@ PartnerUrl and the Notification elements, each an Id and an sObject of sf: field
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from xml.sax.saxutils import escape
@@ -28,12 +25,14 @@ from xml.sax.saxutils import escape
 import pytest
 from sqlmodel import col, select
 
-from bot.clock import FakeClock, utc_now
 from storage.models import CrmDeal
-from testkit.live import LiveApp, app_env, serve_process
+from testkit.live import LiveApp
 from testkit.standin import SlackStandIn
-from tests.support.databases import BACKENDS, fresh_database
-from tests.support.slack import DEFAULT_TEAM, DM, REP1, SlackDriver, _text
+from tests.support.crm import salesforce_post, serve_crm, slack
+from tests.support.databases import BACKENDS
+from tests.support.slack import DM, REP1, SlackDriver, _text
+
+__all__ = ["slack"]  # the fixture (tests/support/crm.py)
 
 TOKEN = "pX3vB8nQ1zL6mR4sW9yC2fT7hK5dJ0aG-u_e"
 ORG_15, ORG_18 = "00D5e000000AMT1", "00D5e000000AMT1EAC"
@@ -74,43 +73,19 @@ def _message(*notifications: str) -> bytes:
     ).encode()
 
 
-def _post(app: LiveApp, body: bytes) -> tuple[int, str]:
-    request = urllib.request.Request(
-        f"{app.base_url}/crm/salesforce/{TOKEN}",
-        data=body,
-        headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def live(
     request: pytest.FixtureRequest, standin: SlackStandIn, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveApp]:
-    standin.add_user(dataclasses.replace(standin.users[REP1], email=LEO))
-    folder = tmp_path_factory.mktemp(f"amounts-{request.param}")
-    with fresh_database(request.param, folder) as url:
-        secret = secrets.token_hex(16)
-        env = app_env(standin, url, secret) | {
-            "SALESFORCE_OUTBOUND_TOKEN": TOKEN,
-            "SALESFORCE_ORG_ID": ORG_15,
-        }
-        with serve_process(env, folder, secret) as app:
-            app.directory = standin
-            yield app
-
-
-@pytest.fixture
-def slack(live: LiveApp, standin: SlackStandIn) -> Iterator[SlackDriver]:
-    driver = SlackDriver.for_app(live, standin, DEFAULT_TEAM, clock=FakeClock(utc_now()))
-    driver.setup()
-    yield driver
-    driver.close()
+    with serve_crm(
+        request,
+        standin,
+        tmp_path_factory,
+        folder_prefix="amounts",
+        emails={REP1: LEO},
+        env={"SALESFORCE_OUTBOUND_TOKEN": TOKEN, "SALESFORCE_ORG_ID": ORG_15},
+    ) as app:
+        yield app
 
 
 def test_an_amount_too_big_or_negative_is_left_out_and_the_message_is_kept(
@@ -123,7 +98,9 @@ def test_an_amount_too_big_or_negative_is_left_out_and_the_message_is_kept(
         "fine": (_sf_id("006"), f"Acme {tag}", "60000.0"),
     }
     seen = slack.mark()
-    status, body = _post(slack.live, _message(*(_notification(*d) for d in deals.values())))
+    status, body = salesforce_post(
+        slack, f"/crm/salesforce/{TOKEN}", _message(*(_notification(*d) for d in deals.values()))
+    )
     # Acknowledged (Salesforce's notificationsResponse / Ack true): all three are stored.
     assert status == 200 and "<Ack>true</Ack>" in body, body
     with slack.session_factory() as session:

@@ -10,27 +10,22 @@ serve`, the scheduler ticked by hand on a FakeClock.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import secrets
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from xml.sax.saxutils import escape
 
-import pytest
-
 from bot.blocks.crm import DEBRIEF_ACTION_ID
-from bot.clock import FakeClock, utc_now
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event, signed_webhook
-from testkit.live import LiveApp, app_env, serve_process
-from testkit.standin import RecordedCall, SlackStandIn
-from tests.support.databases import BACKENDS, fresh_database
+from testkit.standin import RecordedCall
+from tests.support.crm import PUBLIC_URL, hubspot_fixture, hubspot_live, slack
 from tests.support.factories import lost_values
-from tests.support.slack import DEFAULT_TEAM, DM, MANAGER, REP1, SlackDriver, _text
+from tests.support.slack import DM, MANAGER, REP1, SlackDriver, _text
 
-PUBLIC_URL = "https://rebound.example.com"
+__all__ = ["slack"]  # the fixture (tests/support/crm.py)
+
 HUBSPOT_SECRET = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
 SF_TOKEN = "Lm4nB7vC2xZ9qW3eR8tY1uI6oP5aS0dF-g_h"
 SF_ORG = "00D5e000000KQ2eEAG"
@@ -39,45 +34,15 @@ PORTAL_ID = 4455667
 LEO, LEO_OWNER = "leo.links@example.com", "7401"
 
 
-@pytest.fixture(scope="module")
-def hubspot() -> Iterator[HubSpotStandIn]:
-    server = HubSpotStandIn().start()
-    server.add_owner(LEO_OWNER, LEO)
-    try:
-        yield server
-    finally:
-        server.stop()
+hubspot = hubspot_fixture((LEO_OWNER, LEO))
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def live(
-    request: pytest.FixtureRequest,
-    standin: SlackStandIn,
-    hubspot: HubSpotStandIn,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[LiveApp]:
-    standin.add_user(dataclasses.replace(standin.users[REP1], email=LEO))
-    folder = tmp_path_factory.mktemp(f"links-{request.param}")
-    with fresh_database(request.param, folder) as url:
-        secret = secrets.token_hex(16)
-        env = app_env(standin, url, secret) | {
-            "REBOUND_PUBLIC_URL": PUBLIC_URL,
-            "HUBSPOT_CLIENT_SECRET": HUBSPOT_SECRET,
-            "HUBSPOT_ACCESS_TOKEN": hubspot.access_token,
-            "HUBSPOT_API_URL": hubspot.url,
-            "SALESFORCE_OUTBOUND_TOKEN": SF_TOKEN,
-        }
-        with serve_process(env, folder, secret) as app:
-            app.directory = standin
-            yield app
-
-
-@pytest.fixture
-def slack(live: LiveApp, standin: SlackStandIn) -> Iterator[SlackDriver]:
-    driver = SlackDriver.for_app(live, standin, DEFAULT_TEAM, clock=FakeClock(utc_now()))
-    driver.setup()
-    yield driver
-    driver.close()
+live = hubspot_live(
+    folder_prefix="links",
+    emails={REP1: LEO},
+    secret=HUBSPOT_SECRET,
+    env={"SALESFORCE_OUTBOUND_TOKEN": SF_TOKEN},
+)
 
 
 def _name(words: str) -> str:

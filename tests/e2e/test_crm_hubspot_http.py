@@ -10,7 +10,6 @@ uses deal ids and names of its own; the scheduler is this test's (a FakeClock), 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import hmac
 import itertools
@@ -18,7 +17,6 @@ import json
 import secrets
 import socket
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,18 +24,18 @@ import pytest
 from sqlmodel import col, select
 
 from bot.blocks.crm import DEBRIEF_ACTION_ID, NOT_NOW_ACTION_ID
-from bot.clock import FakeClock, utc_now
 from bot.server import MAX_BODY_BYTES
 from storage.models import CrmDeal, Outcome
 from testkit.clock import real_time
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event, signed_webhook
-from testkit.live import LiveApp, app_env, serve_process
+from testkit.live import LiveApp
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
-from tests.support.databases import BACKENDS, fresh_database
+from tests.support.crm import PUBLIC_URL, hubspot_fixture, hubspot_live, slack
 from tests.support.factories import lost_values, won_values
-from tests.support.slack import ADMIN, DEFAULT_TEAM, DM, REP1, REP2, SlackDriver, _text
+from tests.support.slack import ADMIN, DM, REP1, REP2, SlackDriver, _text
 
-PUBLIC_URL = "https://rebound.example.com"
+__all__ = ["slack"]  # the fixture (tests/support/crm.py)
+
 PUBLIC_URI = f"{PUBLIC_URL}/crm/hubspot"
 SECRET = "a1b2c3d4-e5f6-7a8b-9c0d-e1f2a3b4c5d6"
 LEO, PRIYA = "leo@example.com", "priya@example.com"
@@ -53,49 +51,12 @@ def v3_signature(method: str, uri: str, body: bytes, timestamp: str, secret: str
     return base64.b64encode(hmac.new(secret.encode(), source, hashlib.sha256).digest()).decode()
 
 
-@pytest.fixture(scope="module")
-def hubspot() -> Iterator[HubSpotStandIn]:
-    server = HubSpotStandIn().start()
-    server.add_owner(LEO_OWNER, LEO)
-    server.add_owner(PRIYA_OWNER, PRIYA, "Priya")
-    try:
-        yield server
-    finally:
-        server.stop()
+hubspot = hubspot_fixture((LEO_OWNER, LEO), (PRIYA_OWNER, PRIYA, "Priya"))
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def crm_live(
-    request: pytest.FixtureRequest,
-    standin: SlackStandIn,
-    hubspot: HubSpotStandIn,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[LiveApp]:
-    """`rebound serve` with HubSpot connected, on each backend."""
-    # The reps are known to Slack by the emails their HubSpot owners have.
-    for user_id, email in ((REP1, LEO), (REP2, PRIYA)):
-        standin.add_user(dataclasses.replace(standin.users[user_id], email=email))
-    folder = tmp_path_factory.mktemp(f"crm-{request.param}")
-    with fresh_database(request.param, folder) as url:
-        secret = secrets.token_hex(16)
-        env = app_env(standin, url, secret)
-        env.update(
-            REBOUND_PUBLIC_URL=PUBLIC_URL,
-            HUBSPOT_CLIENT_SECRET=SECRET,
-            HUBSPOT_ACCESS_TOKEN=hubspot.access_token,
-            HUBSPOT_API_URL=hubspot.url,
-        )
-        with serve_process(env, folder, secret) as app:
-            app.directory = standin
-            yield app
-
-
-@pytest.fixture
-def slack(crm_live: LiveApp, standin: SlackStandIn) -> Iterator[SlackDriver]:
-    driver = SlackDriver.for_app(crm_live, standin, DEFAULT_TEAM, clock=FakeClock(utc_now()))
-    driver.setup()
-    yield driver
-    driver.close()
+# `rebound serve` with HubSpot connected, on each backend; the reps are known to Slack by the
+# emails their HubSpot owners have.
+live = hubspot_live(folder_prefix="crm", emails={REP1: LEO, REP2: PRIYA}, secret=SECRET)
 
 
 # -- helpers ----------------------------------------------------------------------------------

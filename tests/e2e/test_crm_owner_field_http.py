@@ -8,42 +8,34 @@ the decoy in the other) shows which field was read.
 
 from __future__ import annotations
 
-import itertools
 import json
-import secrets
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-from xml.sax.saxutils import escape
 
 import pytest
-from cryptography.fernet import Fernet
 
 from bot.blocks.crm_settings import (
-    CRM_SETTINGS_OPEN_ACTION_ID,
     ORG_BLOCK_ID,
     OWNER_FIELD_BLOCK_ID,
 )
-from bot.clock import FakeClock, utc_now
 from storage.models import CrmConnection
-from testkit.live import serve_process
-from testkit.simulator import state_value
-from testkit.standin import RecordedCall, SlackStandIn, StandInUser
-from tests.support.databases import BACKENDS, fresh_database
-from tests.support.oauth_live import oauth_env
-from tests.support.slack import ALPHA, BETA, SlackDriver, team_of, text_of
+from testkit.standin import SlackStandIn, StandInUser
+from tests.support.crm import (
+    ADMIN,
+    endpoint_path,
+    offers_about,
+    outbound_message,
+    salesforce_post,
+    serve_two,
+    sf_id,
+    submit_crm,
+    typed,
+)
+from tests.support.databases import BACKENDS
+from tests.support.slack import ALPHA, BETA, SlackDriver, team_of
 
-PUBLIC_URL = "https://rebound.example.com"
-ADMIN = "U0ADMIN"  # a Slack workspace admin (testkit.live's team), in both workspaces
 ORG_A, ORG_B = "00D5e000000FLDAEAG", "00D8a000000FLDBEAC"
-_ids = itertools.count(secrets.randbelow(10**9) * 1000 + 1)
-
-
-def sf_id(prefix: str) -> str:
-    return f"{prefix}{next(_ids) % 10**12:012d}AAA"
 
 
 @dataclass(frozen=True)
@@ -60,45 +52,6 @@ class People:
     decoy_a: Person
     rep_b: Person
     decoy_b: Person
-
-
-def outbound_message(org: str, opportunity_id: str, name: str, fields: dict[str, str]) -> bytes:
-    """One closed-lost Opportunity in an Outbound Message, the WSDL's shape
-    (https://developer.salesforce.com/docs/platform/api/guide/
-    sforce-api-om-outboundmessaging-wsdl.html), with the given custom fields (sent in the
-    sObject as <sf:Field__c>, in name order as the WSDL's sequence lists them)."""
-    custom = "".join(f"<sf:{k}>{escape(v)}</sf:{k}>" for k, v in sorted(fields.items()))
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>'
-        '<notifications xmlns="http://soap.sforce.com/2005/09/outbound">'
-        f"<OrganizationId>{org}</OrganizationId><ActionId>04k5e000000CaRkAAK</ActionId>"
-        '<SessionId xsi:nil="true"/>'
-        f"<EnterpriseUrl>https://acme.my.salesforce.com/services/Soap/c/59.0/{org[:15]}"
-        "</EnterpriseUrl>"
-        f"<PartnerUrl>https://acme.my.salesforce.com/services/Soap/u/59.0/{org[:15]}</PartnerUrl>"
-        f"<Notification><Id>{sf_id('04l')}</Id>"
-        '<sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">'
-        f"<sf:Id>{opportunity_id}</sf:Id><sf:Amount>5000</sf:Amount>"
-        "<sf:IsClosed>true</sf:IsClosed><sf:IsWon>false</sf:IsWon>"
-        f"<sf:Name>{escape(name)}</sf:Name>{custom}<sf:StageName>Closed Lost</sf:StageName>"
-        "</sObject></Notification></notifications></soapenv:Body></soapenv:Envelope>"
-    ).encode()
-
-
-def salesforce_post(two: SlackDriver, path: str, body: bytes) -> tuple[int, str]:
-    request = urllib.request.Request(
-        f"{two.live.base_url}{path}",
-        data=body,
-        headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 # -- the app, two workspaces ---------------------------------------------------------------------
@@ -132,55 +85,8 @@ def two(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[SlackDriver]:
     """`rebound serve` in OAuth mode with Alpha and Beta installed."""
-    standin.add_team(ALPHA, "Alpha Sales")
-    standin.add_team(BETA, "Beta Sales")
-    folder = tmp_path_factory.mktemp(f"crm-owner-field-{request.param}")
-    key = Fernet.generate_key().decode()
-    signing = secrets.token_hex(16)
-    with fresh_database(request.param, folder) as url:
-        env = oauth_env(standin, url, signing, key)
-        env.update(REBOUND_PUBLIC_URL=PUBLIC_URL)
-        with serve_process(env, folder, signing) as app:
-            app.directory = standin
-            driver = SlackDriver.for_app(
-                app, standin, ALPHA, oauth_key=key, clock=FakeClock(utc_now()), wait_timeout=15
-            )
-            try:
-                driver.install(ALPHA)
-                driver.install(BETA)
-                yield driver
-            finally:
-                driver.close()
-
-
-def typed(value: str) -> dict[str, Any]:
-    return {"value": state_value("plain_text_input", value)}
-
-
-def crm_modal(ws: SlackDriver) -> dict[str, Any]:
-    """`/rebound settings`, then the CRM line's button: the CRM modal Slack pushed."""
-    settings_view = ws.open_modal("/rebound", "settings", ADMIN)
-    seen = ws.mark()
-    clicked = ws.sender.block_actions(
-        user_id=ADMIN,
-        actions=[{"action_id": CRM_SETTINGS_OPEN_ACTION_ID, "value": "open"}],
-        view=settings_view,
-    )
-    assert clicked.status == 200, clicked.body
-    (pushed,) = ws.wait(seen, "views.push")
-    return pushed.response["view"]
-
-
-def submit_crm(ws: SlackDriver, values: dict[str, Any]) -> dict[str, Any]:
-    reply = ws.submit(crm_modal(ws), ADMIN, values)
-    return json.loads(reply.body) if reply.body else {}
-
-
-def endpoint_path(view: dict[str, Any]) -> str:
-    """The endpoint URL the saved view shows (once), as a path."""
-    shown = json.dumps(view, ensure_ascii=False)
-    start = shown.index(f"{PUBLIC_URL}/crm/salesforce/") + len(PUBLIC_URL)
-    return shown[start : shown.index("`", start)]
+    with serve_two(request, standin, tmp_path_factory, folder_prefix="crm-owner-field") as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")
@@ -196,10 +102,6 @@ def connected(two: SlackDriver) -> dict[str, str]:
         assert saved["response_action"] == "update", saved
         paths[team_id] = endpoint_path(saved["view"])
     return paths
-
-
-def offers_about(two: SlackDriver, seen: int, words: str) -> list[RecordedCall]:
-    return [c for c in two.since(seen, "chat.postMessage") if words in text_of(c)]
 
 
 # -- the tests ------------------------------------------------------------------------------------

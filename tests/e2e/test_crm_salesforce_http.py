@@ -16,11 +16,9 @@ own; the scheduler is this test's (a FakeClock), ticked by hand.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import os
-import secrets
 import time
 import urllib.error
 import urllib.request
@@ -36,13 +34,15 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from bot.blocks.crm import DEBRIEF_ACTION_ID
-from bot.clock import FakeClock, utc_now
 from storage.models import CrmDeal
-from testkit.live import LiveApp, app_env, serve_process
+from testkit.live import LiveApp
 from testkit.salesforce_standin import SalesforceStandIn
 from testkit.standin import RecordedCall, SlackStandIn
-from tests.support.databases import BACKENDS, fresh_database
-from tests.support.slack import ADMIN, DEFAULT_TEAM, DM, REP1, REP2, SlackDriver, _text
+from tests.support.crm import serve_crm, slack
+from tests.support.databases import BACKENDS
+from tests.support.slack import ADMIN, DM, REP1, REP2, SlackDriver, _text
+
+__all__ = ["slack"]  # the fixture (tests/support/crm.py)
 
 TOKEN = "kQ7vN2xR9pL4mW8sT1yB6cF3hJ5dG0aZ-e_u"  # as secrets.token_urlsafe makes them
 ORG_15 = "00D5e000000KQ2e"  # SALESFORCE_ORG_ID as Setup shows it
@@ -193,36 +193,27 @@ def salesforce() -> Iterator[SalesforceStandIn]:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def sf_live(
+def live(
     request: pytest.FixtureRequest,
     standin: SlackStandIn,
     salesforce: SalesforceStandIn,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveApp]:
     """`rebound serve` taking Salesforce's Outbound Messages, on each backend."""
-    for user_id, email in ((REP1, LEO), (REP2, PRIYA)):
-        standin.add_user(dataclasses.replace(standin.users[user_id], email=email))
-    folder = tmp_path_factory.mktemp(f"sfdc-{request.param}")
-    with fresh_database(request.param, folder) as url:
-        secret = secrets.token_hex(16)
-        env = app_env(standin, url, secret)
-        env.update(
-            SALESFORCE_OUTBOUND_TOKEN=TOKEN,
-            SALESFORCE_ORG_ID=ORG_15,
-            SALESFORCE_API_URL=salesforce.url,
-            REQUESTS_CA_BUNDLE=salesforce.ca_bundle,
-        )
-        with serve_process(env, folder, secret) as app:
-            app.directory = standin
-            yield app
-
-
-@pytest.fixture
-def slack(sf_live: LiveApp, standin: SlackStandIn) -> Iterator[SlackDriver]:
-    driver = SlackDriver.for_app(sf_live, standin, DEFAULT_TEAM, clock=FakeClock(utc_now()))
-    driver.setup()
-    yield driver
-    driver.close()
+    with serve_crm(
+        request,
+        standin,
+        tmp_path_factory,
+        folder_prefix="sfdc",
+        emails={REP1: LEO, REP2: PRIYA},
+        env={
+            "SALESFORCE_OUTBOUND_TOKEN": TOKEN,
+            "SALESFORCE_ORG_ID": ORG_15,
+            "SALESFORCE_API_URL": salesforce.url,
+            "REQUESTS_CA_BUNDLE": salesforce.ca_bundle,
+        },
+    ) as app:
+        yield app
 
 
 def rows(slack: SlackDriver, opportunity_id: str) -> list[CrmDeal]:

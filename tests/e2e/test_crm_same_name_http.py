@@ -12,75 +12,35 @@ HubSpot webhooks signed as HubSpot signs them (testkit.hubspot_standin.signed_we
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import secrets
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlmodel import col, select
 
 from bot.blocks.crm import DEBRIEF_ACTION_ID
-from bot.clock import FakeClock, utc_now
 from storage.models import CrmDeal
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event, signed_webhook
-from testkit.live import LiveApp, app_env, serve_process
-from testkit.standin import RecordedCall, SlackStandIn
-from tests.support.databases import BACKENDS, fresh_database
+from testkit.standin import RecordedCall
+from tests.support.crm import PUBLIC_URL, hubspot_fixture, hubspot_live, slack
 from tests.support.factories import lost_values
-from tests.support.slack import ADMIN, DEFAULT_TEAM, DM, REP1, REP2, SlackDriver, _text
+from tests.support.slack import ADMIN, DM, REP1, REP2, SlackDriver, _text
 
-PUBLIC_URL = "https://rebound.example.com"
+__all__ = ["slack"]  # the fixture (tests/support/crm.py)
+
 PUBLIC_URI = f"{PUBLIC_URL}/crm/hubspot"
 SECRET = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
 LEO, PRIYA = "leo.samename@example.com", "priya.samename@example.com"
 LEO_OWNER, PRIYA_OWNER = "7501", "7502"
 
 
-@pytest.fixture(scope="module")
-def hubspot() -> Iterator[HubSpotStandIn]:
-    server = HubSpotStandIn().start()
-    server.add_owner(LEO_OWNER, LEO, "Leo")
-    server.add_owner(PRIYA_OWNER, PRIYA, "Priya")
-    try:
-        yield server
-    finally:
-        server.stop()
+hubspot = hubspot_fixture((LEO_OWNER, LEO, "Leo"), (PRIYA_OWNER, PRIYA, "Priya"))
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def live(
-    request: pytest.FixtureRequest,
-    standin: SlackStandIn,
-    hubspot: HubSpotStandIn,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[LiveApp]:
-    # Leo is REP1 and Priya REP2, known to Slack by the emails their HubSpot owners have.
-    for user_id, email in ((REP1, LEO), (REP2, PRIYA)):
-        standin.add_user(dataclasses.replace(standin.users[user_id], email=email))
-    folder = tmp_path_factory.mktemp(f"same-name-{request.param}")
-    with fresh_database(request.param, folder) as url:
-        secret = secrets.token_hex(16)
-        env = app_env(standin, url, secret) | {
-            "REBOUND_PUBLIC_URL": PUBLIC_URL,
-            "HUBSPOT_CLIENT_SECRET": SECRET,
-            "HUBSPOT_ACCESS_TOKEN": hubspot.access_token,
-            "HUBSPOT_API_URL": hubspot.url,
-        }
-        with serve_process(env, folder, secret) as app:
-            app.directory = standin
-            yield app
-
-
-@pytest.fixture
-def slack(live: LiveApp, standin: SlackStandIn) -> Iterator[SlackDriver]:
-    driver = SlackDriver.for_app(live, standin, DEFAULT_TEAM, clock=FakeClock(utc_now()))
-    driver.setup()
-    yield driver
-    driver.close()
+# Leo is REP1 and Priya REP2, known to Slack by the emails their HubSpot owners have.
+live = hubspot_live(folder_prefix="same-name", emails={REP1: LEO, REP2: PRIYA}, secret=SECRET)
 
 
 def _id() -> str:

@@ -20,39 +20,44 @@ import itertools
 import json
 import secrets
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import col, select
 
 from bot.blocks.crm_settings import (
-    CRM_SETTINGS_OPEN_ACTION_ID,
     NEW_URL_BLOCK_ID,
     ORG_BLOCK_ID,
     PORTAL_BLOCK_ID,
     SECRET_BLOCK_ID,
     TOKEN_BLOCK_ID,
 )
-from bot.clock import FakeClock, utc_now
 from storage.models import CrmConnection, CrmDeal
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event
-from testkit.live import serve_process
 from testkit.simulator import state_value
-from testkit.standin import RecordedCall, SlackStandIn, StandInUser
-from tests.support.databases import BACKENDS, fresh_database
-from tests.support.oauth_live import oauth_env
-from tests.support.slack import ALPHA, BETA, SlackDriver, team_of, text_of
+from testkit.standin import SlackStandIn, StandInUser
+from tests.support.crm import (
+    PUBLIC_URL,
+    Reply,
+    crm_modal,
+    endpoint_path,
+    offers_about,
+    outbound_message,
+    post,
+    salesforce_post,
+    serve_two,
+    sf_id,
+    submit_crm,
+    typed,
+)
+from tests.support.databases import BACKENDS
+from tests.support.slack import ALPHA, BETA, SlackDriver, team_of
 
-PUBLIC_URL = "https://rebound.example.com"
 HUBSPOT_URI = f"{PUBLIC_URL}/crm/hubspot"
-ADMIN = "U0ADMIN"  # a Slack workspace admin (testkit.live's team), in both workspaces
 PORTAL_A, PORTAL_B = "62515", "73626"
 SECRET_A = "a1b2c3d4-e5f6-7a8b-9c0d-alpha0000001"
 SECRET_B = "b1b2c3d4-e5f6-7a8b-9c0d-beta00000002"
@@ -63,10 +68,6 @@ _ids = itertools.count(secrets.randbelow(10**9) * 1000 + 1)
 
 def new_id() -> str:
     return str(next(_ids))
-
-
-def sf_id(prefix: str) -> str:
-    return f"{prefix}{next(_ids) % 10**12:012d}AAA"
 
 
 def deal_name(words: str) -> str:
@@ -84,25 +85,10 @@ def v3_signature(secret: str, body: bytes, timestamp: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), source, hashlib.sha256).digest()).decode()
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: str
-
-
-def _post(url: str, body: bytes, headers: dict[str, str]) -> Reply:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return Reply(response.status, response.read().decode())
-    except urllib.error.HTTPError as error:
-        return Reply(error.code, error.read().decode())
-
-
 def hubspot_post(two: SlackDriver, secret: str, *events: dict[str, Any]) -> Reply:
     body = json.dumps(list(events)).encode()
     timestamp = str(int(time.time() * 1000))
-    return _post(
+    return post(
         f"{two.live.base_url}/crm/hubspot",
         body,
         {
@@ -114,36 +100,10 @@ def hubspot_post(two: SlackDriver, secret: str, *events: dict[str, Any]) -> Repl
     )
 
 
-def outbound_message(org: str, opportunity_id: str, name: str, owner_email: str) -> bytes:
-    """One closed-lost Opportunity in an Outbound Message, the WSDL's shape
-    (https://developer.salesforce.com/docs/platform/api/guide/
-    sforce-api-om-outboundmessaging-wsdl.html)."""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>'
-        '<notifications xmlns="http://soap.sforce.com/2005/09/outbound">'
-        f"<OrganizationId>{org}</OrganizationId><ActionId>04k5e000000CaRkAAK</ActionId>"
-        '<SessionId xsi:nil="true"/>'
-        f"<EnterpriseUrl>https://acme.my.salesforce.com/services/Soap/c/59.0/{org[:15]}"
-        "</EnterpriseUrl>"
-        f"<PartnerUrl>https://acme.my.salesforce.com/services/Soap/u/59.0/{org[:15]}</PartnerUrl>"
-        f"<Notification><Id>{sf_id('04l')}</Id>"
-        '<sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">'
-        f"<sf:Id>{opportunity_id}</sf:Id><sf:Amount>5000</sf:Amount>"
-        "<sf:IsClosed>true</sf:IsClosed><sf:IsWon>false</sf:IsWon>"
-        f"<sf:Name>{escape(name)}</sf:Name><sf:Owner_Email__c>{escape(owner_email)}"
-        "</sf:Owner_Email__c><sf:StageName>Closed Lost</sf:StageName></sObject></Notification>"
-        "</notifications></soapenv:Body></soapenv:Envelope>"
-    ).encode()
-
-
-def salesforce_post(two: SlackDriver, path: str, body: bytes) -> Reply:
-    return _post(
-        f"{two.live.base_url}{path}",
-        body,
-        {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
-    )
+def closed_lost(org: str, opportunity_id: str, name: str, owner_email: str) -> bytes:
+    """The Outbound Message of one closed-lost Opportunity owned by `owner_email` (the default
+    Owner_Email__c formula field)."""
+    return outbound_message(org, opportunity_id, name, {"Owner_Email__c": owner_email})
 
 
 # -- the app, two workspaces, two HubSpot accounts -----------------------------------------------
@@ -206,25 +166,14 @@ def two(
 ) -> Iterator[SlackDriver]:
     """`rebound serve` in OAuth mode, Alpha and Beta installed, each with its CRM connected
     through its own `/rebound settings`."""
-    standin.add_team(ALPHA, "Alpha Sales")
-    standin.add_team(BETA, "Beta Sales")
-    folder = tmp_path_factory.mktemp(f"crm-workspaces-{request.param}")
-    key = Fernet.generate_key().decode()
-    signing = secrets.token_hex(16)
-    with fresh_database(request.param, folder) as url:
-        env = oauth_env(standin, url, signing, key)
-        env.update(REBOUND_PUBLIC_URL=PUBLIC_URL, HUBSPOT_API_URL=hubspot.url)
-        with serve_process(env, folder, signing) as app:
-            app.directory = standin
-            driver = SlackDriver.for_app(
-                app, standin, ALPHA, oauth_key=key, clock=FakeClock(utc_now()), wait_timeout=15
-            )
-            try:
-                driver.install(ALPHA)
-                driver.install(BETA)
-                yield driver
-            finally:
-                driver.close()
+    with serve_two(
+        request,
+        standin,
+        tmp_path_factory,
+        folder_prefix="crm-workspaces",
+        env={"HUBSPOT_API_URL": hubspot.url},
+    ) as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")
@@ -252,52 +201,10 @@ def connected(two: SlackDriver, accounts: tuple[HubSpotStandIn, HubSpotStandIn])
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def typed(value: str) -> dict[str, Any]:
-    """A text input's state, by its action_id ("value"), as `view.state.values` holds it."""
-    return {"value": state_value("plain_text_input", value)}
-
-
-def crm_modal(ws: SlackDriver, user_id: str = ADMIN) -> dict[str, Any]:
-    """`/rebound settings`, then *Connect a CRM*: the CRM modal Slack pushed."""
-    settings_view = ws.open_modal("/rebound", "settings", user_id)
-    seen = ws.mark()
-    clicked = ws.sender.block_actions(
-        user_id=user_id,
-        actions=[{"action_id": CRM_SETTINGS_OPEN_ACTION_ID, "value": "open"}],
-        view=settings_view,
-    )
-    assert clicked.status == 200, clicked.body
-    (pushed,) = ws.wait(seen, "views.push")
-    assert team_of(pushed) == ws.team_id  # pushed with this workspace's own token
-    return pushed.response["view"]
-
-
-def submit_crm(
-    ws: SlackDriver,
-    values: dict[str, Any],
-    user_id: str = ADMIN,
-    view: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    reply = ws.submit(view or crm_modal(ws), user_id, values)
-    return json.loads(reply.body) if reply.body else {}
-
-
-def endpoint_path(view: dict[str, Any]) -> str:
-    """The endpoint URL the saved view shows (once), as a path."""
-    shown = json.dumps(view, ensure_ascii=False)
-    start = shown.index(f"{PUBLIC_URL}/crm/salesforce/") + len(PUBLIC_URL)
-    end = shown.index("`", start)
-    return shown[start:end]
-
-
 def rows(two: SlackDriver, deal_id: str) -> list[CrmDeal]:
     with two.session_factory() as session:
         statement = select(CrmDeal).where(CrmDeal.deal_id == deal_id).order_by(col(CrmDeal.id))
         return list(session.exec(statement).all())
-
-
-def offers_about(two: SlackDriver, seen: int, words: str) -> list[RecordedCall]:
-    return [c for c in two.since(seen, "chat.postMessage") if words in text_of(c)]
 
 
 def tick(two: SlackDriver) -> None:
@@ -477,7 +384,7 @@ def test_an_orgs_outbound_message_reaches_only_its_workspace(
     opportunity, name = sf_id("006"), deal_name("Hooli")
     seen = two.mark()
     reply = salesforce_post(
-        two, connected[ALPHA], outbound_message(ORG_A, opportunity, name, people.email_a)
+        two, connected[ALPHA], closed_lost(ORG_A, opportunity, name, people.email_a)
     )
     assert reply.status == 200 and "<Ack>true</Ack>" in reply.body, reply.body
     tick(two)
@@ -493,13 +400,13 @@ def test_a_message_with_one_workspaces_token_and_anothers_org_is_refused(
     opportunity, name = sf_id("006"), deal_name("Pied Piper")
     # Alpha's token with Beta's org, and Beta's org's message at a token nobody has.
     reply = salesforce_post(
-        two, connected[ALPHA], outbound_message(ORG_B, opportunity, name, people.email_b)
+        two, connected[ALPHA], closed_lost(ORG_B, opportunity, name, people.email_b)
     )
     assert reply.status == 403
     reply = salesforce_post(
         two,
         "/crm/salesforce/" + secrets.token_urlsafe(32),
-        outbound_message(ORG_B, opportunity, name, people.email_b),
+        closed_lost(ORG_B, opportunity, name, people.email_b),
     )
     assert reply.status == 404
     tick(two)
@@ -524,14 +431,12 @@ def test_a_new_endpoint_url_replaces_the_old_one(
     new_path = endpoint_path(saved["view"])
     assert new_path != connected[BETA]
     old = salesforce_post(
-        two, connected[BETA], outbound_message(ORG_B, sf_id("006"), "x", people.email_b)
+        two, connected[BETA], closed_lost(ORG_B, sf_id("006"), "x", people.email_b)
     )
     assert old.status == 404
     opportunity, name = sf_id("006"), deal_name("Vandelay")
     seen = two.mark()
-    reply = salesforce_post(
-        two, new_path, outbound_message(ORG_B, opportunity, name, people.email_b)
-    )
+    reply = salesforce_post(two, new_path, closed_lost(ORG_B, opportunity, name, people.email_b))
     assert reply.status == 200, reply.body
     tick(two)
     assert [team_of(c) for c in offers_about(two, seen, name)] == [BETA]

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -26,23 +24,22 @@ from bot.usecases import calibration as calibrations
 from bot.usecases import debriefs
 from bot.usecases.debriefs import CelebrationWithdrawn
 from storage import debriefs_queries as dq
-from storage import outbox_queries, queries
+from storage import outbox_queries
 from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
-from storage.models import OutboxMessage, Outcome
+from storage.models import OutboxMessage
+from tests.support.calibration import (
+    add_loss,
+    calibrate,
+    debrief_dm,
+    outbox_rows,
+    session_factory,
+)
 from tests.support.databases import fresh_database
+
+__all__ = ["session_factory"]  # the fixture (tests/support/calibration.py)
 
 TEAM, REP, MANAGER = "T0CALPM", "U0REP", "U0MGR"
 ONLY_DISCOVERY = {p: p == "discovery" for p in PRACTICES}
-
-
-@pytest.fixture
-def session_factory(database_url: str) -> Iterator[SessionFactory]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -53,43 +50,36 @@ def now() -> datetime:
 def _perfect_miss(session_factory: SessionFactory, at: datetime) -> int:
     """A perfect miss REP logged (everything held), its question unanswered; no DM in Slack."""
     with session_factory() as session:
-        queries.get_or_create_workspace(session=session, team_id=TEAM)
-        queries.set_reports(
-            session=session, team_id=TEAM, manager_user_id=MANAGER, report_user_ids=[REP]
-        )
-        outcome = Outcome(
+        outcome = add_loss(
+            session,
             team_id=TEAM,
-            user_id=REP,
-            kind="loss",
+            rep=REP,
+            manager=MANAGER,
+            at=at,
             deal="<!here> Initech",
             process_score=1.0,
             classification="perfect-miss",
-            occurred_at=at - timedelta(hours=1),
-            submission_key=uuid.uuid4().hex,
             **dict.fromkeys(PRACTICES, True),
         )
-        session.add(outcome)
         session.commit()
         assert outcome.id is not None
         return outcome.id
 
 
 def _calibrate_out(session_factory: SessionFactory, outcome_id: int, at: datetime) -> None:
-    with UnitOfWork(session_factory, clock=FakeClock(at)) as uow:
-        result = calibrations.record_calibration(
-            uow,
-            team_id=TEAM,
-            outcome_id=outcome_id,
-            user_id=MANAGER,
-            is_admin=False,
-            submission=CalibrationSubmission(practices=ONLY_DISCOVERY, note="Only discovery."),
-        )
+    result = calibrate(
+        session_factory,
+        team_id=TEAM,
+        outcome_id=outcome_id,
+        user_id=MANAGER,
+        at=at,
+        submission=CalibrationSubmission(practices=ONLY_DISCOVERY, note="Only discovery."),
+    )
     assert isinstance(result, calibrations.Calibrated)
 
 
 def _rows(session_factory: SessionFactory) -> list[OutboxMessage]:
-    with session_factory() as session:
-        return outbox_queries.rows_of(session=session, team_id=TEAM)
+    return outbox_rows(session_factory, TEAM)
 
 
 def test_a_debrief_dm_sent_after_the_calibration_has_its_question_withdrawn_once(
@@ -99,15 +89,8 @@ def test_a_debrief_dm_sent_after_the_calibration_has_its_question_withdrawn_once
     _calibrate_out(session_factory, outcome_id, now)
     assert "celebration-ask-withdrawn" not in [row.kind for row in _rows(session_factory)]
 
-    dm = OutboxMessage(
-        team_id=TEAM,
-        post_key=f"debrief:{outcome_id}:rep",
-        kind="debrief-rep",
-        target_kind="user",
-        target_id=REP,
-        payload={"text": "debrief"},
-        not_before=now,
-        created_at=now,
+    dm = debrief_dm(
+        team_id=TEAM, outcome_id=outcome_id, role="rep", user_id=REP, text="debrief", at=now
     )
     for _ in range(2):  # the hook runs again (a retried mark): still one update
         with session_factory() as session:
@@ -165,15 +148,13 @@ def test_a_calibration_while_the_debrief_dm_is_being_recorded_sent_withdraws_onc
         outcome_id = _perfect_miss(factory, now)
         with factory() as session:
             session.add(
-                OutboxMessage(
+                debrief_dm(
                     team_id=TEAM,
-                    post_key=f"debrief:{outcome_id}:rep",
-                    kind="debrief-rep",
-                    target_kind="user",
-                    target_id=REP,
-                    payload={"text": "debrief"},
-                    not_before=now,
-                    created_at=now,
+                    outcome_id=outcome_id,
+                    role="rep",
+                    user_id=REP,
+                    text="debrief",
+                    at=now,
                     state="sending",
                 )
             )

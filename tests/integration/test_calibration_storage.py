@@ -5,76 +5,61 @@ reviews, Home and charts (the calibrated score and label where there is one)."""
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.clock import FakeClock
 from bot.domain import PRACTICES
 from bot.domain.calibration import CalibrationSubmission
 from bot.outbox_hooks import hooks_for
-from bot.uow import UnitOfWork
-from bot.usecases import calibration as usecase
 from bot.usecases.calibration import Calibrated, Refusal
 from storage import debriefs_queries as dq
-from storage import goals_queries, outbox_queries, queries
-from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
+from storage import goals_queries
+from storage.db import SessionFactory
 from storage.models import OutboxMessage, Outcome
+from tests.support.calibration import (
+    add_loss,
+    calibrate,
+    debrief_dm,
+    outbox_rows,
+    session_factory,
+)
+
+__all__ = ["session_factory"]  # the fixture (tests/support/calibration.py)
 
 AT = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 TEAM, REP, MANAGER, OTHER = "T0CAL", "U0REP", "U0MGR", "U0OTHER"
 ALL_HELD = dict.fromkeys(PRACTICES, True)
 
 
-@pytest.fixture
-def session_factory(database_url: str) -> Iterator[SessionFactory]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        engine.dispose()
-
-
 def _loss(session_factory: SessionFactory, *, note_sent: bool = True, **fields: Any) -> int:
     """A system miss REP logged (discovery held), and the manager's note as the outbox sent it."""
     with session_factory() as session:
-        queries.get_or_create_workspace(session=session, team_id=TEAM)
-        queries.set_reports(
-            session=session, team_id=TEAM, manager_user_id=MANAGER, report_user_ids=[REP]
-        )
-        outcome = Outcome(
+        outcome = add_loss(
+            session,
             team_id=TEAM,
-            user_id=REP,
-            kind="loss",
+            rep=REP,
+            manager=MANAGER,
+            at=AT,
             deal="Initech",
             discovery=True,
             process_score=0.2,
             classification="system-miss",
-            occurred_at=AT - timedelta(hours=1),
-            submission_key=uuid.uuid4().hex,
             **fields,
         )
-        session.add(outcome)
-        session.flush()
-        assert outcome.id is not None
         if note_sent:
             session.add(
-                OutboxMessage(
+                debrief_dm(
                     team_id=TEAM,
-                    post_key=f"debrief:{outcome.id}:manager",
-                    kind="debrief-manager",
-                    target_kind="user",
-                    target_id=MANAGER,
-                    payload={"text": "note"},
-                    not_before=AT,
+                    outcome_id=outcome.id,
+                    role="manager",
+                    user_id=MANAGER,
+                    text="note",
+                    at=AT,
                     state="sent",
                     sent_channel="D0MGR",
                     sent_ts="1700000000.000200",
-                    created_at=AT,
                 )
             )
         session.commit()
@@ -89,20 +74,19 @@ def _calibrate(
     submission: CalibrationSubmission | None = None,
     is_admin: bool = False,
 ) -> Calibrated | Refusal:
-    with UnitOfWork(session_factory, clock=FakeClock(AT)) as uow:
-        return usecase.record_calibration(
-            uow,
-            team_id=TEAM,
-            outcome_id=outcome_id,
-            user_id=user_id,
-            is_admin=is_admin,
-            submission=submission,
-        )
+    return calibrate(
+        session_factory,
+        team_id=TEAM,
+        outcome_id=outcome_id,
+        user_id=user_id,
+        at=AT,
+        submission=submission,
+        is_admin=is_admin,
+    )
 
 
 def _rows(session_factory: SessionFactory) -> list[OutboxMessage]:
-    with session_factory() as session:
-        return outbox_queries.rows_of(session=session, team_id=TEAM)
+    return outbox_rows(session_factory, TEAM)
 
 
 def _outcome(session_factory: SessionFactory, outcome_id: int) -> Outcome:
@@ -198,15 +182,8 @@ def test_no_note_in_slack_yet_means_no_update_but_the_rep_still_hears(
     assert [row.kind for row in _rows(session_factory)] == ["calibration-rep"]
     # The note reaches Slack after the calibration (a click racing the dispatcher's mark): its
     # on_sent hook, in the dispatcher's transaction, queues the update then, once.
-    note = OutboxMessage(
-        team_id=TEAM,
-        post_key=f"debrief:{outcome_id}:manager",
-        kind="debrief-manager",
-        target_kind="user",
-        target_id=MANAGER,
-        payload={"text": "note"},
-        not_before=AT,
-        created_at=AT,
+    note = debrief_dm(
+        team_id=TEAM, outcome_id=outcome_id, role="manager", user_id=MANAGER, text="note", at=AT
     )
     for _ in range(2):
         with session_factory() as session:

@@ -5,23 +5,18 @@ them (https://docs.slack.dev/reference/methods/chat.delete). SQLite and PostgreS
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import pytest
 from slack_sdk import WebClient
-from sqlalchemy import update
 from sqlmodel import Session
 
-from bot.clock import FakeClock, utc_now
-from bot.dispatcher import Dispatcher, register_hooks
-from bot.uow import Target, UnitOfWork, to_channel, to_sent_post
+from bot.dispatcher import register_hooks
+from bot.uow import UnitOfWork, to_channel, to_sent_post
 from storage import outbox_queries
-from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import OutboxMessage
-from testkit.standin import SlackStandIn
+from tests.support.outbox import Outbox, outbox_fixture
+
+__all__ = ["outbox"]  # the fixture (tests/support/outbox.py)
 
 FAILED: list[tuple[str, str]] = []
 
@@ -33,54 +28,7 @@ def _failed(session: Session, row: OutboxMessage, code: str, now: datetime) -> N
 register_hooks("take-back-test", on_failed=_failed)
 
 
-@dataclass
-class Outbox:
-    """One database, a FakeClock at the real now (Slack's ts are real times), a dispatcher
-    factory and a workspace of this test's own (as in test_outbox)."""
-
-    url: str
-    standin: SlackStandIn
-    clock: FakeClock
-    team: str = field(default_factory=lambda: f"T{uuid.uuid4().hex[:8].upper()}")
-
-    def __post_init__(self) -> None:
-        self.engine = make_engine(self.url)
-        self.session_factory = make_session_factory(self.engine)
-
-    def dispatcher(self) -> Dispatcher:
-        client = WebClient(token=self.standin.bot_token, base_url=self.standin.url, timeout=5)
-        return Dispatcher(
-            self.session_factory,
-            client,
-            self.clock,
-            worker="test-worker",
-            token_for_team=lambda team_id: f"xoxb-{team_id}-test",
-        )
-
-    def add(self, post_key: str, text: str, *, to: Target) -> None:
-        with UnitOfWork(self.session_factory, clock=self.clock) as uow:
-            uow.outbox.add(
-                team_id=self.team,
-                post_key=post_key,
-                kind="post-test",
-                to=to,
-                message={"text": text},
-            )
-
-    def row(self, post_key: str) -> OutboxMessage:
-        with self.session_factory() as session:
-            row = outbox_queries.get(session=session, team_id=self.team, post_key=post_key)
-            assert row is not None
-            return row
-
-
-@pytest.fixture
-def outbox(database_url: str, standin: SlackStandIn) -> Iterator[Outbox]:
-    upgrade(database_url)
-    box = Outbox(database_url, standin, FakeClock(utc_now()))
-    standin.add_team(box.team, f"Team {box.team}")
-    yield box
-    box.engine.dispose()
+outbox = outbox_fixture("post-test")
 
 
 def _take_back(outbox: Outbox, post_key: str) -> str:
@@ -106,38 +54,20 @@ def _post_now(outbox: Outbox, key: str) -> str:
     return row.sent_ts
 
 
-def _set(outbox: Outbox, key: str, **values: object) -> None:
-    with outbox.session_factory() as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.team_id == outbox.team, OutboxMessage.post_key == key)  # type: ignore[arg-type]
-            .values(**values)
-        )
-        session.commit()
-
-
-def _deletes(outbox: Outbox) -> list[dict[str, object]]:
-    return [
-        c.params
-        for c in outbox.standin.calls_to("chat.delete", ok_only=False)
-        if c.token == f"xoxb-{outbox.team}-test"
-    ]
-
-
 def test_a_sent_post_is_deleted_with_the_channel_and_ts_it_was_sent_with(outbox: Outbox) -> None:
     ts = _post_now(outbox, "k-sent")
     key = _take_back(outbox, "k-sent")
     outbox.dispatcher().run_once(outbox.clock())
-    assert _deletes(outbox) == [{"channel": "C0WINS", "ts": ts}]
+    assert outbox.calls("chat.delete") == [{"channel": "C0WINS", "ts": ts}]
     assert not outbox.standin.has_message("C0WINS", ts)
     assert outbox.row(key).state == "sent"
     outbox.dispatcher().run_once(outbox.clock() + timedelta(minutes=5))
-    assert len(_deletes(outbox)) == 1  # once
+    assert len(outbox.calls("chat.delete")) == 1  # once
 
 
 def test_a_post_still_pending_is_called_off_and_never_sent(outbox: Outbox) -> None:
     outbox.add("k-later", "never seen", to=to_channel("C0WINS"))
-    _set(outbox, "k-later", not_before=outbox.clock() + timedelta(hours=1))
+    outbox.set("k-later", not_before=outbox.clock() + timedelta(hours=1))
     key = _take_back(outbox, "k-later")
     outbox.dispatcher().run_once(outbox.clock())
     assert (outbox.row("k-later").state, outbox.row("k-later").last_error) == (
@@ -151,7 +81,7 @@ def test_a_post_still_pending_is_called_off_and_never_sent(outbox: Outbox) -> No
         for c in outbox.standin.calls_to("chat.postMessage")
         if c.params.get("text") == "never seen"
     ] == []
-    assert _deletes(outbox) == []
+    assert outbox.calls("chat.delete") == []
     assert (key, "never_posted") in FAILED  # no word needed; the feature's hook decides
 
 
@@ -159,10 +89,10 @@ def test_a_post_whose_send_is_unknown_is_waited_for_then_deleted(outbox: Outbox)
     client = WebClient(token=f"xoxb-{outbox.team}-test", base_url=outbox.standin.url)
     ts = str(client.chat_postMessage(channel="C0WINS", text="in flight")["ts"])
     outbox.add("k-flight", "in flight", to=to_channel("C0WINS"))
-    _set(outbox, "k-flight", state="unknown", not_before=outbox.clock() + timedelta(hours=1))
+    outbox.set("k-flight", state="unknown", not_before=outbox.clock() + timedelta(hours=1))
     key = _take_back(outbox, "k-flight")
     outbox.dispatcher().run_once(outbox.clock())
-    assert _deletes(outbox) == [] and outbox.row(key).state == "pending"
+    assert outbox.calls("chat.delete") == [] and outbox.row(key).state == "pending"
     assert outbox.row(key).last_error == "post in flight"
     # Reconciliation finds it in Slack: now its channel and ts are known.
     with outbox.session_factory() as session:
@@ -173,7 +103,7 @@ def test_a_post_whose_send_is_unknown_is_waited_for_then_deleted(outbox: Outbox)
         )
         session.commit()
     outbox.dispatcher().run_once(outbox.clock() + timedelta(seconds=31))
-    assert _deletes(outbox) == [{"channel": "C0WINS", "ts": ts}]
+    assert outbox.calls("chat.delete") == [{"channel": "C0WINS", "ts": ts}]
     assert outbox.row(key).state == "sent"
 
 

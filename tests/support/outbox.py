@@ -1,16 +1,19 @@
 """The outbox tests' harness (tests/integration/test_outbox*.py): a database, a FakeClock at the
-real now and a dispatcher factory (`Outbox`, the `outbox` fixture), the outbox-test kind's
-hooks (recorded in HOOKED), and what Slack was sent."""
+real now and a dispatcher factory (`Outbox`, the `outbox` fixture, or `outbox_fixture(kind)` for
+a module whose rows are of a kind of its own), the outbox-test kind's hooks (recorded in
+HOOKED), and what Slack was sent."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pytest
 from slack_sdk import WebClient
+from sqlalchemy import update
 from sqlmodel import Session
 
 from bot.clock import FakeClock, utc_now
@@ -18,7 +21,7 @@ from bot.dispatcher import (
     Dispatcher,
     register_hooks,
 )
-from bot.uow import UnitOfWork, to_channel
+from bot.uow import Target, UnitOfWork, to_channel, to_sent_post
 from storage import outbox_queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import OutboxMessage
@@ -43,11 +46,13 @@ register_hooks("outbox-test", on_sent=_record_sent, on_failed=_record_failed)
 @dataclass
 class Outbox:
     """One database, a FakeClock at the real now (Slack's message ts are real times) and a
-    dispatcher factory; `team` is a workspace of this test's own."""
+    dispatcher factory; `team` is a workspace of this test's own, `kind` the kind its rows are
+    queued as."""
 
     url: str
     standin: SlackStandIn
     clock: FakeClock
+    kind: str = "outbox-test"
     team: str = field(default_factory=lambda: f"T{uuid.uuid4().hex[:8].upper()}")
 
     def __post_init__(self) -> None:
@@ -67,15 +72,31 @@ class Outbox:
             **options,
         )
 
-    def add(self, post_key: str, text_: str, *, to=None, team: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    def add(
+        self,
+        post_key: str,
+        message: str | dict[str, Any],
+        *,
+        to: Target | None = None,
+        team: str | None = None,
+        method: str = "chat.postMessage",
+    ) -> None:
+        """Queue a row; a str is the message's text."""
         with UnitOfWork(self.session_factory, clock=self.clock) as uow:
             uow.outbox.add(
                 team_id=team or self.team,
                 post_key=post_key,
-                kind="outbox-test",
+                kind=self.kind,
                 to=to or to_channel("C0WINS"),
-                message={"text": text_},
+                message={"text": message} if isinstance(message, str) else message,
+                method=method,
             )
+
+    def update(self, post_key: str, message: dict[str, Any]) -> str:
+        """Queue a chat.update of the post `post_key` names; its key."""
+        key = f"{post_key}:update"
+        self.add(key, message, to=to_sent_post(post_key), method="chat.update")
+        return key
 
     def row(self, post_key: str, team: str | None = None) -> OutboxMessage:
         with self.session_factory() as session:
@@ -83,14 +104,40 @@ class Outbox:
             assert row is not None
             return row
 
+    def set(self, key: str, **values: object) -> None:
+        """Put a row in a state the dispatcher alone would take long to reach."""
+        with self.session_factory() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.team_id == self.team, OutboxMessage.post_key == key)  # type: ignore[arg-type]
+                .values(**values)
+            )
+            session.commit()
 
-@pytest.fixture
-def outbox(database_url: str, standin: SlackStandIn) -> Iterator[Outbox]:
-    upgrade(database_url)
-    box = Outbox(database_url, standin, FakeClock(utc_now()))
-    standin.add_team(box.team, f"Team {box.team}")
-    yield box
-    box.engine.dispose()
+    def calls(self, method: str) -> list[dict[str, Any]]:
+        """The params of every `method` call this workspace's token made, refused ones too."""
+        return [
+            c.params
+            for c in self.standin.calls_to(method, ok_only=False)
+            if c.token == f"xoxb-{self.team}-test"
+        ]
+
+
+def outbox_fixture(kind: str = "outbox-test") -> Callable[..., Iterator[Outbox]]:
+    """The `outbox` fixture for rows of `kind` (a module assigns it to the name `outbox`)."""
+
+    @pytest.fixture
+    def outbox(database_url: str, standin: SlackStandIn) -> Iterator[Outbox]:
+        upgrade(database_url)
+        box = Outbox(database_url, standin, FakeClock(utc_now()), kind)
+        standin.add_team(box.team, f"Team {box.team}")
+        yield box
+        box.engine.dispose()
+
+    return outbox
+
+
+outbox = outbox_fixture()
 
 
 def _posted(standin: SlackStandIn, text_: str) -> list[RecordedCall]:
