@@ -70,16 +70,19 @@ def by_event(*, session: Session, team_id: str, source: str, event_key: str) -> 
     ).first()
 
 
-def ids_of_events(*, session: Session, keys: Iterable[tuple[str, str]]) -> list[int]:
-    """The row ids of notifications by (source, event key); those never stored are left out."""
-    by_source: dict[str, list[str]] = {}
-    for source, event_key in keys:
-        by_source.setdefault(source, []).append(event_key)
+def ids_of_events(*, session: Session, keys: Iterable[tuple[str, str, str]]) -> list[int]:
+    """The row ids of notifications by (workspace, source, event key): a notification is one
+    workspace's (two portals may send the same eventId); those never stored are left out."""
+    by_team_source: dict[tuple[str, str], list[str]] = {}
+    for team_id, source, event_key in keys:
+        by_team_source.setdefault((team_id, source), []).append(event_key)
     ids: list[int] = []
-    for source, event_keys in by_source.items():
+    for (team_id, source), event_keys in by_team_source.items():
         ids += session.exec(
             select(CrmDeal.id).where(
-                CrmDeal.source == source, col(CrmDeal.event_key).in_(event_keys)
+                CrmDeal.team_id == team_id,
+                CrmDeal.source == source,
+                col(CrmDeal.event_key).in_(event_keys),
             )
         ).all()  # type: ignore[arg-type]
     return ids

@@ -248,14 +248,14 @@ def receive_closed_deals(
     moment = now or uow.now()
     people = {email.lower(): user for email, user in (owners or {}).items()}
     offered = unmatched = debriefed = duplicates = taken = 0
-    mine: dict[tuple[str, str], CrmDeal] | None = None
+    mine: dict[tuple[str, str, str], CrmDeal] | None = None
     if worker is not None:
         ids = crm_queries.ids_of_events(
-            session=uow.session, keys=[(d.source, d.event_key) for d in deals]
+            session=uow.session, keys=[(d.team_id, d.source, d.event_key) for d in deals]
         )
-        mine = {(r.source, r.event_key): r for r in _held(uow, ids, worker)}
+        mine = {(r.team_id, r.source, r.event_key): r for r in _held(uow, ids, worker)}
     for deal in deals:
-        if mine is not None and (deal.source, deal.event_key) not in mine:
+        if mine is not None and (deal.team_id, deal.source, deal.event_key) not in mine:
             taken += 1  # another process holds it now: its pass records it
             continue
         row = _row_for(uow.session, deal, moment)

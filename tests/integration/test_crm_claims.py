@@ -296,3 +296,34 @@ def test_salesforce_opportunities_are_claimed_for_their_owner_read(world: World)
     assert received.offered == 1
     [row] = world.rows()
     assert (row.state, row.api_session, row.claimed_by) == ("offered", None, None)
+
+
+def test_one_event_id_in_two_workspaces_is_settled_in_each(world: World) -> None:
+    """HubSpot's eventId "is not guaranteed to be unique", and two portals can send the same
+    one: each workspace's pass (the job receives per workspace) settles only its own row and
+    leaves the other's claim alone, so both deals are offered in the same pass."""
+    other = "T0OTHER"
+    with world.uow() as uow:
+        queries.get_or_create_workspace(session=uow.session, team_id=other)
+        crm.store_stage_changes(
+            uow,
+            [
+                StageChange("hubspot", TEAM, "ev-same", "501", "closedlost"),
+                StageChange("hubspot", other, "ev-same", "502", "closedlost"),
+            ],
+        )
+    with world.uow() as uow:
+        claimed = crm.pending_reads(uow, source="hubspot", worker=A)
+    assert sorted(r.team_id for r in claimed) == sorted([TEAM, other])
+    received = []
+    for row in claimed:
+        change = StageChange("hubspot", row.team_id, row.event_key, row.deal_id, "closedlost")
+        with world.uow() as uow:
+            received.append(
+                crm.receive_closed_deals(
+                    uow, [_deal(change)], owners={"leo@example.com": REP}, worker=A
+                )
+            )
+    assert [(r.offered, r.taken) for r in received] == [(1, 0), (1, 0)]
+    assert sorted(world.offers()) == ["crm:hubspot:501:offer", "crm:hubspot:502:offer"]
+    assert {(r.state, r.claimed_by) for r in world.rows()} == {("offered", None)}
