@@ -10,9 +10,12 @@ receiving it", https://docs.slack.dev/tools/bolt-python/concepts/opening-modals)
 app's `/lost` acks and opens the same modal, built by Rebound's own `lost_modal`, and its
 `/rebound` answers with Rebound's help message in the ack, as Rebound answers `/rebound help`:
 both apps send the same bytes. Both talk to the local Slack stand-in; every request is freshly
-signed, as Slack sends it; all traffic stays on 127.0.0.1.
+signed, as Slack sends it; all traffic stays on 127.0.0.1. The two servers are measured at the
+same time, each by its own `--concurrency` senders (its commands interleaved): a stall of the
+shared machine then lands on both instead of on whichever target's batch was running, which
+is what made the p99 ratio of batches sent one target after the other swing from run to run.
 
-    .venv/bin/python bench/ack_latency.py                 # 1,000 requests per target and command
+    .venv/bin/python bench/ack_latency.py                 # 2,000 requests per target and command
     .venv/bin/python bench/ack_latency.py --quick         # 200, for a fast check
     .venv/bin/python bench/ack_latency.py \
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -40,7 +43,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -342,37 +345,50 @@ def measure(
     concurrency: int,
     rounds: int,
 ) -> Measured:
-    """Warm up, then run `rounds` rounds; each round sends a slice to every target and command,
-    the target order flipping each round (A B, B A, ...) so drifting machine noise hits both."""
+    """Warm up, then measure every target at the same time: each target has `concurrency`
+    senders of its own, sending its commands interleaved (one queue per target, so a slower
+    server never draws the other's senders to itself). Both servers are under the same load
+    at the same moments, so a stall of the machine lands on both alike instead of on one
+    target's batch: a p99 is the worst 1%, and one stall can fill it. The requests go in
+    `rounds` slices only so the stand-in's recorded calls can be dropped between them."""
     measured = Measured(
         acks={(t.name, f"{c} {x}"): [] for t in targets for c, x in COMMANDS},
         modals={
             (t.name, f"{c} {x}"): [] for t in targets for c, x in COMMANDS if c in MODAL_COMMANDS
         },
     )
-
-    def batch(
-        target: Target, command: str, text: str, count: int
-    ) -> tuple[list[Sample], list[ModalSample]]:
-        sent = run_batch(pool, target, command, text, count)
-        modals = modal_samples(standin, sent) if command in MODAL_COMMANDS else []
-        # The recorded calls are done with; dropping them keeps each look-up small.
-        standin.clear_calls()
-        return sent, modals
-
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="slack") as pool:
+    users = [user.id for user in BENCH_USERS]
+    with contextlib.ExitStack() as pools:
+        pool_of = {
+            target.name: pools.enter_context(
+                ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"slack-{i}")
+            )
+            for i, target in enumerate(targets)
+        }
         for target in targets:
             for command, text in COMMANDS:
-                batch(target, command, text, WARMUP_REQUESTS)
-        for round_index, count in enumerate(split_evenly(requests, rounds)):
-            order = list(targets) if round_index % 2 == 0 else list(reversed(targets))
-            for target in order:
+                run_batch(pool_of[target.name], target, command, text, WARMUP_REQUESTS)
+        standin.clear_calls()
+        for count in split_evenly(requests, rounds):
+            sends: list[tuple[tuple[str, str], str, Future[Sample]]] = []
+            for index in range(count):
                 for command, text in COMMANDS:
-                    sent, modals = batch(target, command, text, count)
-                    key = (target.name, f"{command} {text}")
-                    measured.acks[key].extend(sent)
-                    if command in MODAL_COMMANDS:
-                        measured.modals[key].extend(modals)
+                    for target in targets:
+                        future = pool_of[target.name].submit(
+                            send_one, target.sender, command, text, users[index % len(users)]
+                        )
+                        sends.append(((target.name, f"{command} {text}"), command, future))
+            modal_sent: list[tuple[tuple[str, str], Sample]] = []
+            for key, command, future in sends:
+                sample = future.result()
+                measured.acks[key].append(sample)
+                if command in MODAL_COMMANDS:
+                    modal_sent.append((key, sample))
+            opened = modal_samples(standin, [sample for _, sample in modal_sent])
+            for (key, _), modal in zip(modal_sent, opened, strict=True):
+                measured.modals[key].append(modal)
+            # The recorded calls are done with; dropping them keeps each look-up small.
+            standin.clear_calls()
     return measured
 
 
@@ -490,7 +506,8 @@ def _run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     ]
     print(
         f"ack latency, {date.today().isoformat()}: {args.requests} requests per target and "
-        f"command, {args.concurrency} concurrent senders, {args.rounds} alternating rounds, "
+        f"command, {args.concurrency} concurrent senders per target, both targets at once "
+        f"({args.rounds} slices), "
         f"database {backend}, {os.cpu_count()} cores, Python {platform.python_version()}",
         flush=True,
     )
@@ -557,8 +574,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--requests",
         type=int,
-        default=1_000,
-        help="measured requests per target and command (default 1000)",
+        default=2_000,
+        help="measured requests per target and command (default 2000)",
     )
     parser.add_argument("--quick", action="store_true", help="200 requests: a fast check")
     parser.add_argument(
@@ -567,8 +584,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=4,
-        help="alternating rounds the requests are split into (default 4)",
+        default=10,
+        help="slices the requests are sent in (default 10)",
     )
     parser.add_argument(
         "--database-url",
