@@ -18,7 +18,7 @@ Shapes and limits, from Slack's Block Kit reference (https://docs.slack.dev/refe
 - confirm: https://docs.slack.dev/reference/block-kit/composition-objects/confirmation-dialog-object;
 - option: https://docs.slack.dev/reference/block-kit/composition-objects/option-object;
 - date formatting (`<!date^…^{date_short}|fallback>`):
-  https://docs.slack.dev/messaging/formatting-message-text#date-formatting
+  https://docs.slack.dev/messaging/formatting-message-text
 - view state (`view.state.values[block_id][action_id]`):
   https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload
 """
