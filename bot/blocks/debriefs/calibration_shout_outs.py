@@ -18,8 +18,8 @@ from typing import Any
 from bot.blocks.debriefs.dms import (
     CELEBRATE_BLOCK_ID,
     PERFECT_MISS_ASK_OPENING,
+    _is_consent_ask,
     celebrate_ask_blocks,
-    is_consent_ask,
     loss_debrief_dm,
     take_back_button,
 )
@@ -57,7 +57,7 @@ def ask_withdrawn_blocks(
     line saying the manager saw it differently: nothing left to click that could post."""
     blocks: list[dict[str, Any]] = []
     for block in message_blocks:
-        if is_consent_ask(block, openings=_ASK_OPENINGS):
+        if _is_consent_ask(block, openings=_ASK_OPENINGS):
             continue
         if block.get("block_id") == CELEBRATE_BLOCK_ID:
             blocks.append(section(withdrawn_line(manager_user_id)))

@@ -310,7 +310,7 @@ PERFECT_MISS_ASK_OPENING = "Celebrate the perfect miss?"
 _CONSENT_ASK_OPENINGS = ("Share it with the team?", PERFECT_MISS_ASK_OPENING)
 
 
-def is_consent_ask(
+def _is_consent_ask(
     block: dict[str, Any], *, openings: tuple[str, ...] = _CONSENT_ASK_OPENINGS
 ) -> bool:
     """Whether `block` is a consent question: by its block id, or (a DM sent before the
@@ -345,7 +345,7 @@ def consent_recorded_blocks(
         choice = "You chose to keep it private."
     blocks: list[dict[str, Any]] = []
     for block in message_blocks:
-        if is_consent_ask(block):
+        if _is_consent_ask(block):
             continue  # answered: the message should no longer ask "Share it with the team?"
         if block.get("block_id") != CELEBRATE_BLOCK_ID:
             blocks.append(dict(block))
