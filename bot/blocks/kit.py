@@ -162,6 +162,11 @@ def message(text: str) -> dict[str, Any]:
     return {"text": text, "blocks": [section(text)]}
 
 
+def ephemeral(text: str) -> dict[str, Any]:
+    """A slash command's reply only the person who typed it sees: text, no blocks."""
+    return {"response_type": "ephemeral", "text": text}
+
+
 def modal(
     title: str,
     blocks: list[dict[str, Any]],
