@@ -15,6 +15,7 @@ from sqlmodel import Session, col, or_, select
 
 from storage.models import OneOnOneItem, Reflection
 from storage.queries import _insert_if_absent
+from storage.reflection_queries import _answered_commitments
 
 
 def add_item(
@@ -135,15 +136,8 @@ def open_commitments(
     """The rep's answered commitments nobody has asked about yet (neither a debrief nor, by
     ``skip_ids``, a check-in), newest first."""
     statement = (
-        select(Reflection)
-        .where(
-            Reflection.team_id == team_id,
-            Reflection.user_id == user_id,
-            col(Reflection.is_commitment).is_(True),
-            col(Reflection.answer).is_not(None),
-            col(Reflection.commitment_followed_up).is_(None),
-        )
-        .order_by(col(Reflection.created_at).desc(), col(Reflection.id).desc())
+        _answered_commitments(team_id, user_id)
+        .where(col(Reflection.commitment_followed_up).is_(None))
         .limit(limit + len(skip_ids))
     )
     return [r for r in session.exec(statement).all() if r.id not in skip_ids][:limit]

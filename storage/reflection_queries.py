@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models import (
     CheckIn,
@@ -76,21 +77,31 @@ def mark_reflections_answered(*, session: Session, outcome_id: int, now: datetim
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+def _answered_commitments(team_id: str, user_id: str) -> SelectOfScalar[Reflection]:
+    """The person's answered "one thing I will do differently" reflections, newest first (the
+    statement, for the debrief, the check-in and the agenda to narrow)."""
+    return (
+        select(Reflection)
+        .where(
+            Reflection.team_id == team_id,
+            Reflection.user_id == user_id,
+            col(Reflection.is_commitment).is_(True),
+            col(Reflection.answer).is_not(None),
+        )
+        .order_by(col(Reflection.created_at).desc(), col(Reflection.id).desc())
+    )
+
+
 def open_commitment(
     *, session: Session, team_id: str, user_id: str, before_outcome_id: int | None = None
 ) -> Reflection | None:
     """The rep's newest answered commitment that nobody has asked about yet: neither a debrief
     (``commitment_followed_up``) nor a check-in the rep answered."""
-    statement = select(Reflection).where(
-        Reflection.team_id == team_id,
-        Reflection.user_id == user_id,
-        col(Reflection.is_commitment).is_(True),
-        col(Reflection.answer).is_not(None),
-        col(Reflection.commitment_followed_up).is_(None),
+    statement = _answered_commitments(team_id, user_id).where(
+        col(Reflection.commitment_followed_up).is_(None)
     )
     if before_outcome_id is not None:
         statement = statement.where(col(Reflection.outcome_id) < before_outcome_id)
-    statement = statement.order_by(col(Reflection.created_at).desc(), col(Reflection.id).desc())
     answered = commitments_answered_in_checkins(session=session, team_id=team_id, user_id=user_id)
     for reflection in session.exec(statement.limit(len(answered) + 1)).all():
         if reflection.id not in answered:

@@ -8,6 +8,7 @@ are compare-and-set. Re-exported by storage.debriefs_queries.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col
@@ -48,14 +49,20 @@ def record_celebration_consent(
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def mark_bounce_back_agreed(*, session: Session, outcome_id: int, now: datetime) -> None:
-    """The rep agreed to share their bounce-back: its shout-out is pending until posted."""
+def _stamp_once(session: Session, outcome_id: int, column: Any, now: datetime) -> None:
+    """Set the outcome's ``column`` to ``now`` unless it is set already: a retry or a second
+    click keeps the first time."""
     session.execute(
         update(Outcome)
-        .where(col(Outcome.id) == outcome_id, col(Outcome.bounce_back_pending_since).is_(None))
-        .values(bounce_back_pending_since=now)
+        .where(col(Outcome.id) == outcome_id, col(column).is_(None))
+        .values({column: now})
         .execution_options(synchronize_session=False)
     )
+
+
+def mark_bounce_back_agreed(*, session: Session, outcome_id: int, now: datetime) -> None:
+    """The rep agreed to share their bounce-back: its shout-out is pending until posted."""
+    _stamp_once(session, outcome_id, Outcome.bounce_back_pending_since, now)
 
 
 def take_back_shout_out(
@@ -79,12 +86,7 @@ def take_back_shout_out(
 
 
 def mark_celebration_posted(*, session: Session, outcome_id: int, now: datetime) -> None:
-    session.execute(
-        update(Outcome)
-        .where(col(Outcome.id) == outcome_id, col(Outcome.celebration_posted_at).is_(None))
-        .values(celebration_posted_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    _stamp_once(session, outcome_id, Outcome.celebration_posted_at, now)
 
 
 def mark_celebration_failed(

@@ -15,6 +15,7 @@ from bot.blocks.kit import (
     button,
     context,
     divider,
+    ephemeral,
     escape_mrkdwn,
     header,
     input_block,
@@ -142,33 +143,26 @@ def answered_message(week_label: str) -> dict:
 
 
 def paused_message(until_label: str) -> dict:
-    return {
-        "response_type": "ephemeral",
-        "text": f"Check-ins paused until {until_label}. `/checkin resume` restarts them sooner.",
-    }
+    return ephemeral(
+        f"Check-ins paused until {until_label}. `/checkin resume` restarts them sooner."
+    )
 
 
 def resumed_message(next_label: str) -> dict:
-    return {
-        "response_type": "ephemeral",
-        "text": f"Welcome back! Check-ins are on again; the next one comes {next_label}.",
-    }
+    return ephemeral(f"Welcome back! Check-ins are on again; the next one comes {next_label}.")
 
 
 def pause_hint() -> dict:
-    return {"response_type": "ephemeral", "text": PAUSE_HINT}
+    return ephemeral(PAUSE_HINT)
 
 
 def pause_problem(problem: str) -> dict:
     """A pause written correctly that cannot be (already over, longer than a year)."""
-    return {"response_type": "ephemeral", "text": problem}
+    return ephemeral(problem)
 
 
 def not_paused_message(next_label: str) -> dict:
-    return {
-        "response_type": "ephemeral",
-        "text": f"Your check-ins weren't paused; the next one comes {next_label}.",
-    }
+    return ephemeral(f"Your check-ins weren't paused; the next one comes {next_label}.")
 
 
 def already_answered_message(week_label: str) -> dict:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.blocks.kit import context, escape_mrkdwn, message, section
+from bot.blocks.kit import context, escape_mrkdwn, message, section, slack_date
 from bot.domain.debriefs import OutcomeFacts
 
 # The block each updated message carries last: found again (and replaced) by the next update.
@@ -32,12 +32,6 @@ OUTCOME_GONE = (
 OUTCOME_GONE_ERROR = (
     "This outcome isn't in your record any more (you removed it), so nothing was saved."
 )
-
-
-def _date(moment: datetime) -> str:
-    """A date every reader sees in their own time zone (Slack's date formatting), with a
-    fallback for clients that can't."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%b %d, %Y}>"
 
 
 def _what(facts: OutcomeFacts) -> str:
@@ -57,7 +51,7 @@ def corrected_note_line(
     """Under the manager's note: the rep changed what they logged, and when; and, when that
     cleared the manager's calibration, why (bot.usecases.corrections)."""
     text = (
-        f"✏️ Corrected by <@{facts.user_id}> on {_date(corrected_at)}: this note shows what "
+        f"✏️ Corrected by <@{facts.user_id}> on {slack_date(corrected_at)}: this note shows what "
         "they logged now."
     )
     if calibration_cleared:
@@ -70,7 +64,10 @@ def corrected_note_line(
 def corrected_rep_line(corrected_at: datetime, *, shout_out_down: bool) -> dict[str, Any]:
     """Under the rep's own DM: their correction, and (when it meant the shout-out no longer
     fit) that the shout-out came down."""
-    text = f"✏️ You corrected this on {_date(corrected_at)}; your classification and figures follow."
+    text = (
+        f"✏️ You corrected this on {slack_date(corrected_at)}; your classification and figures "
+        "follow."
+    )
     if shout_out_down:
         text += " It no longer fits its shout-out, so I took that down from the channel."
     block = context(text)
@@ -92,7 +89,7 @@ def removed_manager_note(facts: OutcomeFacts, removed_at: datetime) -> dict[str,
     deal = escape_mrkdwn(facts.deal)
     text = (
         f"<@{facts.user_id}> removed the {_what(facts)} *{deal}* from their record on "
-        f"{_date(removed_at)}, so it no longer counts in their figures or reviews. Nothing "
+        f"{slack_date(removed_at)}, so it no longer counts in their figures or reviews. Nothing "
         "to calibrate or follow up here."
     )
     return {
@@ -105,7 +102,7 @@ def removed_rep_dm(facts: OutcomeFacts, removed_at: datetime) -> dict[str, Any]:
     """The rep's own DM about the outcome once they removed it: no buttons left."""
     deal = escape_mrkdwn(facts.deal)
     text = (
-        f"You removed the {_what(facts)} *{deal}* from your record on {_date(removed_at)}, "
+        f"You removed the {_what(facts)} *{deal}* from your record on {slack_date(removed_at)}, "
         "with what you wrote about it. It no longer counts in your figures."
     )
     return {"text": f"You removed {deal} from your record", "blocks": [section(text)]}

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.blocks.kit import (
+    button,
     context,
     divider,
     escape_mrkdwn,
@@ -108,16 +109,13 @@ def crm_settings_entry(status: CrmStatus) -> list[dict[str, Any]]:
         section(
             crm_status_text(status),
             block_id="crm_settings",
-            accessory={
-                "type": "button",
-                "action_id": CRM_SETTINGS_OPEN_ACTION_ID,
-                "text": plain(
-                    "Change CRM connection"
-                    if status.hubspot_connected or status.salesforce_connected
-                    else "Connect a CRM"
-                ),
-                "value": "open",
-            },
+            accessory=button(
+                "Change CRM connection"
+                if status.hubspot_connected or status.salesforce_connected
+                else "Connect a CRM",
+                CRM_SETTINGS_OPEN_ACTION_ID,
+                value="open",
+            ),
         )
     ]
 

@@ -17,6 +17,8 @@ Shapes and limits, from Slack's Block Kit reference (https://docs.slack.dev/refe
 - button: https://docs.slack.dev/reference/block-kit/block-elements/button-element;
 - confirm: https://docs.slack.dev/reference/block-kit/composition-objects/confirmation-dialog-object;
 - option: https://docs.slack.dev/reference/block-kit/composition-objects/option-object;
+- date formatting (`<!date^…^{date_short}|fallback>`):
+  https://docs.slack.dev/messaging/formatting-message-text
 - view state (`view.state.values[block_id][action_id]`):
   https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload
 """
@@ -24,6 +26,7 @@ Shapes and limits, from Slack's Block Kit reference (https://docs.slack.dev/refe
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from bot.slack_text import escape_mrkdwn as escape_mrkdwn
@@ -47,6 +50,12 @@ def plain(text: str, *, emoji: bool | None = None) -> dict[str, Any]:
 
 def mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text}
+
+
+def slack_date(moment: datetime) -> str:
+    """A date every reader sees in their own time zone (Slack's date formatting), with a
+    fallback for clients that can't."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%b %d, %Y}>"
 
 
 # --- blocks --------------------------------------------------------------------------------------
@@ -151,6 +160,11 @@ def option(text: str, value: str, *, emoji: bool | None = None) -> dict[str, Any
 def message(text: str) -> dict[str, Any]:
     """A message that is one section: `text` is both the notification text and the block."""
     return {"text": text, "blocks": [section(text)]}
+
+
+def ephemeral(text: str) -> dict[str, Any]:
+    """A slash command's reply only the person who typed it sees: text, no blocks."""
+    return {"response_type": "ephemeral", "text": text}
 
 
 def modal(

@@ -8,7 +8,6 @@ one-on-one meetings to discuss progress, celebrate wins, and address challenges.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from bot.blocks.kit import (
@@ -21,6 +20,7 @@ from bot.blocks.kit import (
     option,
     plain,
     section,
+    slack_date,
     state,
 )
 from bot.domain.one_on_ones import Agenda, AgendaItem, ReplySubmission, ReplyTarget
@@ -41,12 +41,7 @@ AGENDA_SNIPPET = 300
 
 def reply_button(checkin_id: int) -> dict[str, Any]:
     """The digest's button beside one rep's answers."""
-    return {
-        "type": "button",
-        "action_id": REPLY_ACTION_ID,
-        "text": plain("Reply"),
-        "value": str(checkin_id),
-    }
+    return button("Reply", REPLY_ACTION_ID, value=str(checkin_id))
 
 
 def _snippet(text: str, limit: int = AGENDA_SNIPPET) -> str:
@@ -184,10 +179,6 @@ def not_on_their_agenda_message(rep_user_id: str) -> dict[str, Any]:
     )
 
 
-def _date(moment: datetime) -> str:
-    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%b %d, %Y}>"
-
-
 def _item(item: AgendaItem, viewer_id: str) -> str:
     theirs = f"<@{item.manager_user_id}>'s reply"
     if item.rep_user_id == viewer_id:
@@ -198,7 +189,7 @@ def _item(item: AgendaItem, viewer_id: str) -> str:
         who = f"<@{item.rep_user_id}>"
         replied = "Your reply" if item.manager_user_id == viewer_id else theirs
     return (
-        f"• {who} · {_date(item.added_at)} · _{escape_mrkdwn(item.question)}_\n"
+        f"• {who} · {slack_date(item.added_at)} · _{escape_mrkdwn(item.question)}_\n"
         f"> {_snippet(item.answer)}\n"
         f"{replied}: {_snippet(item.reply)}"
     )

@@ -16,6 +16,7 @@ from storage.models import (
     Outcome,
     Reflection,
 )
+from storage.reflection_queries import _answered_commitments
 
 
 def answers_of(*, session: Session, checkin_id: int) -> dict[str, str]:
@@ -83,17 +84,7 @@ def latest_loss_since(
 
 def latest_commitment(*, session: Session, team_id: str, user_id: str) -> Reflection | None:
     """The person's newest answered "one thing I will do differently" from a debrief."""
-    statement = (
-        select(Reflection)
-        .where(
-            Reflection.team_id == team_id,
-            Reflection.user_id == user_id,
-            col(Reflection.is_commitment).is_(True),
-            col(Reflection.answer).is_not(None),
-        )
-        .order_by(col(Reflection.created_at).desc(), col(Reflection.id).desc())
-    )
-    return session.exec(statement).first()
+    return session.exec(_answered_commitments(team_id, user_id)).first()
 
 
 def current_goal(*, session: Session, team_id: str, user_id: str, today: date) -> Goal | None:

@@ -16,8 +16,9 @@ from enum import Enum
 from typing import Any
 
 from bot.blocks.debriefs.dms import (
-    CELEBRATE_ASK_BLOCK_ID,
     CELEBRATE_BLOCK_ID,
+    PERFECT_MISS_ASK_OPENING,
+    _is_consent_ask,
     celebrate_ask_blocks,
     loss_debrief_dm,
     take_back_button,
@@ -25,8 +26,9 @@ from bot.blocks.debriefs.dms import (
 from bot.blocks.kit import context, escape_mrkdwn, section
 from bot.domain.debriefs import OutcomeFacts
 
-# The question's old wording, for a debrief sent before its section had a block id.
-_ASK_OPENING = "Celebrate the perfect miss?"
+# The question's old wording, for a debrief sent before its section had a block id: only the
+# perfect-miss question is withdrawn here.
+_ASK_OPENINGS = (PERFECT_MISS_ASK_OPENING,)
 
 
 class ShoutOutChange(Enum):
@@ -48,17 +50,6 @@ def withdrawn_line(manager_user_id: str) -> str:
     )
 
 
-def _is_ask(block: dict[str, Any]) -> bool:
-    if block.get("block_id") == CELEBRATE_ASK_BLOCK_ID:
-        return True
-    text = block.get("text")
-    return (
-        block.get("type") == "section"
-        and isinstance(text, dict)
-        and str(text.get("text", "")).startswith(_ASK_OPENING)
-    )
-
-
 def ask_withdrawn_blocks(
     message_blocks: Sequence[dict[str, Any]], *, manager_user_id: str
 ) -> list[dict[str, Any]]:
@@ -66,7 +57,7 @@ def ask_withdrawn_blocks(
     line saying the manager saw it differently: nothing left to click that could post."""
     blocks: list[dict[str, Any]] = []
     for block in message_blocks:
-        if _is_ask(block):
+        if _is_consent_ask(block, openings=_ASK_OPENINGS):
             continue
         if block.get("block_id") == CELEBRATE_BLOCK_ID:
             blocks.append(section(withdrawn_line(manager_user_id)))

@@ -306,17 +306,22 @@ def not_your_questions(owner_user_id: str) -> dict[str, Any]:
 
 # How the consent questions open: DMs sent before the questions carried CELEBRATE_ASK_BLOCK_ID
 # are still in Slack, and their replacement (built from the message clicked) must drop them too.
-_CONSENT_ASK_OPENINGS = ("Share it with the team?", "Celebrate the perfect miss?")
+PERFECT_MISS_ASK_OPENING = "Celebrate the perfect miss?"
+_CONSENT_ASK_OPENINGS = ("Share it with the team?", PERFECT_MISS_ASK_OPENING)
 
 
-def _is_consent_ask(block: dict[str, Any]) -> bool:
+def _is_consent_ask(
+    block: dict[str, Any], *, openings: tuple[str, ...] = _CONSENT_ASK_OPENINGS
+) -> bool:
+    """Whether `block` is a consent question: by its block id, or (a DM sent before the
+    questions had one) a section opening with one of `openings`."""
     if block.get("block_id") == CELEBRATE_ASK_BLOCK_ID:
         return True
     text = block.get("text")
     return (
         block.get("type") == "section"
         and isinstance(text, dict)
-        and str(text.get("text", "")).startswith(_CONSENT_ASK_OPENINGS)
+        and str(text.get("text", "")).startswith(openings)
     )
 
 

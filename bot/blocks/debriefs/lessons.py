@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from bot.blocks.kit import context, escape_mrkdwn, message, section
+from bot.blocks.kit import context, escape_mrkdwn, message, section, slack_date
 from bot.domain.debriefs import REASONS, Lesson, LessonsResult
 from bot.slack_text import truncate
 
@@ -14,10 +13,6 @@ LESSON_SNIPPET = 280
 
 def _snippet(text: str) -> str:
     return truncate(" ".join(text.split()), LESSON_SNIPPET)
-
-
-def _date(moment: datetime) -> str:
-    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%b %d, %Y}>"
 
 
 def _entry(lesson: Lesson, viewer_id: str, *, in_shared: bool = False) -> dict[str, Any]:
@@ -31,7 +26,7 @@ def _entry(lesson: Lesson, viewer_id: str, *, in_shared: bool = False) -> dict[s
     if lesson.shared and not in_shared:
         shared = " · shared with your team" if lesson.user_id == viewer_id else " · shared"
     return section(
-        f"*{escape_mrkdwn(lesson.deal)}* · {where} · {_date(lesson.answered_at)}{by}{shared}\n"
+        f"*{escape_mrkdwn(lesson.deal)}* · {where} · {slack_date(lesson.answered_at)}{by}{shared}\n"
         f"_{escape_mrkdwn(lesson.question)}_{done}\n"
         f"> {escape_mrkdwn(_snippet(lesson.answer))}"
     )
