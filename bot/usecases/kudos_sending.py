@@ -104,6 +104,16 @@ def give_kudos(
     return Given(result=result, channel_id=channel)
 
 
+def _recipient_dm(messages: KudosMessages, kudos: Kudos, *, permalink: str | None) -> Message:
+    """The DM each recipient gets once the kudos is up, with its link when Slack gave one."""
+    return messages.dm(
+        giver_user_id=kudos.giver_user_id,
+        category=kudos.category,
+        message=kudos.message,
+        permalink=permalink,
+    )
+
+
 # Kudos adopted per run: a first run after the upgrade may find many.
 ADOPT_BATCH = 200
 
@@ -155,12 +165,7 @@ def adopt_unqueued_kudos(uow: UnitOfWork, *, messages: KudosMessages) -> int:
         kudos_queries.record_kudos_post(
             session=session, kudos_id=kudos.id, channel_id=old.channel_id, message_ts=old.message_ts
         )
-        dm = messages.dm(
-            giver_user_id=kudos.giver_user_id,
-            category=kudos.category,
-            message=kudos.message,
-            permalink=None,
-        )
+        dm = _recipient_dm(messages, kudos, permalink=None)
         for recipient in recipients:
             if recipient.dm_status not in ("sent", "failed"):  # "pending" or the old "retry"
                 uow.outbox.add(
@@ -309,12 +314,7 @@ def install_hooks(messages: KudosMessages, permalink_reader: PermalinkReader) ->
         )
         recipients = kudos_queries.recipients_of(session=session, kudos_id=kudos.id)
         link = permalink(row.team_id, channel, ts)
-        dm = messages.dm(
-            giver_user_id=kudos.giver_user_id,
-            category=kudos.category,
-            message=kudos.message,
-            permalink=link,
-        )
+        dm = _recipient_dm(messages, kudos, permalink=link)
         for user_id in recipients:
             add_to_outbox(
                 session,
