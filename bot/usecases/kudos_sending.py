@@ -23,7 +23,7 @@ from bot.outbox_hooks import register_hooks
 from bot.uow import UnitOfWork, add_to_outbox, to_recognition_channel, to_user
 from bot.usecases.kudos import KudosDraft, SaveResult, save_kudos
 from storage import kudos_queries, outbox_queries, queries
-from storage.models import Kudos, OutboxMessage
+from storage.models import Kudos, KudosRecipient, OutboxMessage
 
 # --- giving kudos: saved with its channel post, in one unit of work ---------------------------
 
@@ -175,14 +175,22 @@ def adopt_unqueued_kudos(uow: UnitOfWork, *, messages: KudosMessages) -> int:
                     to=to_user(recipient.user_id),
                     message=dm,
                 )
-        if all(r.dm_status in ("sent", "failed") for r in recipients):
-            kudos_queries.mark_kudos_posted(
-                session=session,
-                kudos_id=kudos.id,
-                channel_id=old.channel_id,
-                message_ts=old.message_ts,
-            )
+        _posted_once_dms_tried(session, kudos.id, recipients, old.channel_id, old.message_ts)
     return len(adopted)
+
+
+def _posted_once_dms_tried(
+    session: Session,
+    kudos_id: int,
+    recipients: Sequence[KudosRecipient],
+    channel_id: str | None,
+    message_ts: str | None,
+) -> None:
+    """The kudos is "posted" (up, where it is) once every recipient's DM is sent or failed."""
+    if all(r.dm_status in ("sent", "failed") for r in recipients):
+        kudos_queries.mark_kudos_posted(
+            session=session, kudos_id=kudos_id, channel_id=channel_id, message_ts=message_ts
+        )
 
 
 @dataclass(frozen=True)
@@ -277,13 +285,7 @@ def _settle_dm(session: Session, row: OutboxMessage, status: str) -> Kudos | Non
         session=session, kudos_id=kudos.id, user_id=parsed[1], status=status
     )
     rows = kudos_queries.recipient_rows(session=session, kudos_id=kudos.id)
-    if all(r.dm_status in ("sent", "failed") for r in rows):
-        kudos_queries.mark_kudos_posted(
-            session=session,
-            kudos_id=kudos.id,
-            channel_id=kudos.channel_id,
-            message_ts=kudos.message_ts,
-        )
+    _posted_once_dms_tried(session, kudos.id, rows, kudos.channel_id, kudos.message_ts)
     return kudos
 
 
