@@ -28,7 +28,7 @@ from bot.domain.corrections import CORRECTION_WINDOW, correctable
 from bot.domain.debriefs import LossSubmission, OutcomeFacts, WinSubmission
 from bot.uow import UnitOfWork
 from bot.usecases import correction_updates
-from bot.usecases.debriefs import facts_of, loss_answers, win_answers
+from bot.usecases.debriefs import Answers, facts_of, loss_answers, win_answers
 from storage import corrections_queries as cq
 from storage import debriefs_queries as dq
 from storage import queries
@@ -138,12 +138,18 @@ def _changes_calibrated(
 
 
 def _save(
-    uow: UnitOfWork, outcome: Outcome, values: dict[str, object], *, clears_calibration: bool
+    uow: UnitOfWork,
+    outcome: Outcome,
+    answers: Answers,
+    practices: dict[str, bool],
+    luck: int | None = None,
 ) -> Corrected:
+    """Save the corrected answers (clearing a calibration they change) and queue what follows
+    in Slack."""
     assert outcome.id is not None
     before = facts_of(outcome)
-    if clears_calibration:
-        values = {**values, **NO_CALIBRATION}
+    clears_calibration = _changes_calibrated(outcome, practices, answers.classification, luck)
+    values = {**answers.columns, **NO_CALIBRATION} if clears_calibration else answers.columns
     cq.update_outcome(session=uow.session, outcome_id=outcome.id, values=values)
     uow.session.refresh(outcome)
     after = facts_of(outcome)
@@ -165,14 +171,7 @@ def correct_loss(
     if isinstance(outcome, Refused):
         return outcome
     answers = loss_answers(submission, _threshold(uow, team_id))
-    return _save(
-        uow,
-        outcome,
-        answers.columns,
-        clears_calibration=_changes_calibrated(
-            outcome, submission.practices, answers.classification
-        ),
-    )
+    return _save(uow, outcome, answers, submission.practices)
 
 
 def correct_win(
@@ -182,14 +181,7 @@ def correct_win(
     if isinstance(outcome, Refused):
         return outcome
     answers = win_answers(submission, _threshold(uow, team_id))
-    return _save(
-        uow,
-        outcome,
-        answers.columns,
-        clears_calibration=_changes_calibrated(
-            outcome, submission.practices, answers.classification, submission.luck
-        ),
-    )
+    return _save(uow, outcome, answers, submission.practices, submission.luck)
 
 
 def remove_outcome(
