@@ -289,6 +289,21 @@ def _settle_dm(session: Session, row: OutboxMessage, status: str) -> Kudos | Non
     return kudos
 
 
+def _queue_giver_dm(
+    session: Session, now: datetime, kudos: Kudos, post_key: str, message: Message
+) -> None:
+    """Tell the kudos' giver how it went (once: `post_key`)."""
+    add_to_outbox(
+        session,
+        now=now,
+        team_id=kudos.team_id,
+        post_key=post_key,
+        kind=KUDOS_GIVER,
+        to=to_user(kudos.giver_user_id),
+        message=message,
+    )
+
+
 def install_hooks(messages: KudosMessages, permalink_reader: PermalinkReader) -> None:
     """Register what the dispatcher records when kudos rows are sent or given up on, with the
     builders and the permalink reader (chat.getPermalink, a read) of the Slack adapter
@@ -328,14 +343,12 @@ def install_hooks(messages: KudosMessages, permalink_reader: PermalinkReader) ->
                 message=dm,
             )
         if row.kind == KUDOS_POST_LATER:
-            add_to_outbox(
+            _queue_giver_dm(
                 session,
-                now=now,
-                team_id=row.team_id,
-                post_key=f"kudos:{kudos.id}:giver",
-                kind=KUDOS_GIVER,
-                to=to_user(kudos.giver_user_id),
-                message=messages.posted(channel_id=channel, recipients=recipients, permalink=link),
+                now,
+                kudos,
+                f"kudos:{kudos.id}:giver",
+                messages.posted(channel_id=channel, recipients=recipients, permalink=link),
             )
 
     def dm_sent(
@@ -354,14 +367,12 @@ def install_hooks(messages: KudosMessages, permalink_reader: PermalinkReader) ->
             for r in kudos_queries.recipient_rows(session=session, kudos_id=kudos.id)
             if r.dm_status == "failed"
         ]
-        add_to_outbox(
+        _queue_giver_dm(
             session,
-            now=now,
-            team_id=row.team_id,
-            post_key=f"kudos:{kudos.id}:giver:unreached",
-            kind=KUDOS_GIVER,
-            to=to_user(kudos.giver_user_id),
-            message=messages.unreached(
+            now,
+            kudos,
+            f"kudos:{kudos.id}:giver:unreached",
+            messages.unreached(
                 channel_id=kudos.channel_id,
                 unreached=unreached,
                 permalink=permalink(row.team_id, kudos.channel_id, kudos.message_ts),
