@@ -162,8 +162,8 @@ def _insert_outcome(
     values: dict[str, object],
 ) -> Outcome | None:
     """Insert the rep's outcome (with the CRM deal it debriefs, if any), its DM to the rep and,
-    when `notes_manager`, the manager's note due now, and settle the rep's own offers it
-    answers; None when this submission was saved before."""
+    when `notes_manager`, the manager's note marked as due now, and settle the rep's own offers
+    it answers; None when this submission was saved before."""
     outcome = dq.insert_outcome(
         session=session,
         values={
