@@ -118,22 +118,33 @@ def _clean(environ: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _slack_token(
+    environ: Mapping[str, str], name: str, prefix: str, what: str, where: str
+) -> str | None:
+    """The token in `name`, if set; Slack's tokens of that kind start with `prefix`, and `where`
+    says where Slack shows it."""
+    token = _clean(environ, name)
+    if token and not token.startswith(prefix):
+        raise ConfigError(name, f"must be {what} starting with '{prefix}' ({where})")
+    return token
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Read and validate every setting; raise ConfigError for the first bad one."""
-    bot_token = _clean(environ, "SLACK_BOT_TOKEN")
-    if bot_token and not bot_token.startswith("xoxb-"):
-        raise ConfigError(
-            "SLACK_BOT_TOKEN",
-            "must be a bot token starting with 'xoxb-' "
-            "(OAuth & Permissions → Bot User OAuth Token)",
-        )
-    app_token = _clean(environ, "SLACK_APP_TOKEN")
-    if app_token and not app_token.startswith("xapp-"):
-        raise ConfigError(
-            "SLACK_APP_TOKEN",
-            "must be an app-level token starting with 'xapp-' "
-            "(Basic Information → App-Level Tokens, scope connections:write)",
-        )
+    bot_token = _slack_token(
+        environ,
+        "SLACK_BOT_TOKEN",
+        "xoxb-",
+        "a bot token",
+        "OAuth & Permissions → Bot User OAuth Token",
+    )
+    app_token = _slack_token(
+        environ,
+        "SLACK_APP_TOKEN",
+        "xapp-",
+        "an app-level token",
+        "Basic Information → App-Level Tokens, scope connections:write",
+    )
     signing_secret = _clean(environ, "SLACK_SIGNING_SECRET")
     if signing_secret and not re.fullmatch(r"[0-9A-Za-z]{8,}", signing_secret):
         raise ConfigError(

@@ -10,6 +10,7 @@ import threading
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.metrics import Metrics, count_post
@@ -223,19 +224,25 @@ class SendResults:
                 code,
             )
 
+    def _record_sent(
+        self, session: Session, row_id: int, channel: str | None, ts: str | None
+    ) -> bool:
+        """Mark the row sent where Slack put it, if this worker still holds it."""
+        return outbox_queries.mark_sent(
+            session=session,
+            row_id=row_id,
+            worker=self.worker,
+            channel=channel,
+            ts=ts,
+            now=self.clock(),
+        )
+
     def _mark_sent(self, row: OutboxMessage, channel: str | None, ts: str | None) -> None:
         assert row.id is not None
         marked = False
         try:
             with self.uow() as uow:
-                marked = outbox_queries.mark_sent(
-                    session=uow.session,
-                    row_id=row.id,
-                    worker=self.worker,
-                    channel=channel,
-                    ts=ts,
-                    now=self.clock(),
-                )
+                marked = self._record_sent(uow.session, row.id, channel, ts)
                 if marked:
                     on_sent = hooks_for(row.kind).on_sent
                     if on_sent is not None:
@@ -246,14 +253,7 @@ class SendResults:
             # goes in alone (a database that is down fails here too, and the lease decides).
             log.exception("on_sent of outbox row %s (%s) failed", row.id, row.post_key)
             with self.uow() as uow:
-                marked = outbox_queries.mark_sent(
-                    session=uow.session,
-                    row_id=row.id,
-                    worker=self.worker,
-                    channel=channel,
-                    ts=ts,
-                    now=self.clock(),
-                )
+                marked = self._record_sent(uow.session, row.id, channel, ts)
         if not marked:
             # Our lease ran out and another process holds the row (or settled it): its
             # result stands; it finds this message in the conversation's history.

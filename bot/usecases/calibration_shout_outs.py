@@ -27,7 +27,7 @@ from bot.blocks.debriefs import ShoutOutChange, ask_withdrawn_dm
 from bot.domain import Classification, OutcomeKind
 from bot.domain.calibration import Calibration
 from bot.uow import UnitOfWork, add_to_outbox, to_channel
-from bot.usecases.debriefs import calibration_of, facts_of, perfect_miss_key, rep_dm_key
+from bot.usecases.debriefs import facts_of, perfect_miss_key, rep_dm_key
 from storage import debriefs_queries as dq
 from storage import outbox_queries, queries
 from storage.models import Outcome
@@ -45,21 +45,6 @@ class ShoutOutFollowUp:
 
 def ask_withdrawn_key(outcome_id: int) -> str:
     return f"debrief:{outcome_id}:ask-withdrawn"
-
-
-def ask_withdrawal_due(outcome: Outcome) -> Calibration | None:
-    """The calibration that withdraws the rep's open "Celebrate the perfect miss?" question:
-    the rep called the loss a perfect miss, hasn't answered, and the manager sees it otherwise."""
-    calibration = calibration_of(outcome)
-    if (
-        calibration is None
-        or outcome.kind != OutcomeKind.LOSS.value
-        or outcome.classification != Classification.PERFECT_MISS.value
-        or calibration.classification is Classification.PERFECT_MISS
-        or outcome.celebrate_consent is not None
-    ):
-        return None
-    return calibration
 
 
 def queue_ask_withdrawn(

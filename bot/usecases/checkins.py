@@ -13,12 +13,7 @@ session and never commit. Decisions:
 - Who gets a check-in: every active member (not a bot, not deleted) who is not *only* a
   manager, i.e. everyone known from the settings' teams or from a Slack profile, except
   managers who report to nobody (see ``storage.checkins_queries.checkin_people``).
-- A check-in is due at the workspace's weekday and hour in the person's own Slack time zone
-  (DST-safe, ``bot.domain.local_checkin_time``). A person whose time zone was never read from
-  Slack waits for it (the refresh job reads it on the next tick). A check-in more than
-  ``SEND_GRACE`` late (the app was down for days) is skipped rather than sent stale.
-- The manager's digest goes the day after the check-in day, at the same hour, in the
-  manager's time zone (Friday 14:00 check-ins → Saturday 14:00 digest), once per week.
+- When a check-in and a manager's digest are due: see bot.usecases.checkin_schedule.
 """
 
 from __future__ import annotations

@@ -58,7 +58,6 @@ from bot.uploads import register_message_renderer
 from bot.usecases.calibration_rounds import calibrated_note_key
 from bot.usecases.debriefs import (
     MANAGER_NOTE,
-    TAKE_BACK,
     TakenBack,
     _manager_id,
     _resilience_line,
@@ -67,6 +66,7 @@ from bot.usecases.debriefs import (
     counted_facts,
     facts_of,
     perfect_miss_key,
+    queue_shout_out_deletion,
     shout_out_key,
     take_back_shout_out,
 )
@@ -291,14 +291,7 @@ def _follow(
         session=session, team_id=team_id, post_key=keys[-1], payload=payload
     ):
         return
-    uow.outbox.add(
-        team_id=team_id,
-        post_key=f"{prefix}{len(keys) + 1}",
-        kind=UPDATE_KIND,
-        to=to_sent_post(key),
-        message=payload,
-        method=UPDATE_METHOD,
-    )
+    _queue_update(uow, team_id, key, f"{prefix}{len(keys) + 1}", payload)
 
 
 def _follow_sent(
@@ -314,10 +307,23 @@ def _follow_sent(
         session=session, team_id=team_id, post_key=key, payload=message
     ):
         return
+    _queue_update(uow, team_id, key, update_key, message)
+
+
+def _queue_update(
+    uow: UnitOfWork,
+    team_id: str,
+    key: str,
+    update_key: str,
+    message: Mapping[str, Any],
+    kind: str = UPDATE_KIND,
+) -> None:
+    """Queue, as `update_key`, the chat.update of the message sent as `key`: the dispatcher waits
+    while that one is not in Slack yet, then updates the channel and ts it was sent with."""
     uow.outbox.add(
         team_id=team_id,
         post_key=update_key,
-        kind=UPDATE_KIND,
+        kind=kind,
         to=to_sent_post(key),
         message=message,
         method=UPDATE_METHOD,
@@ -455,23 +461,9 @@ def follow_removal(uow: UnitOfWork, *, team_id: str, facts: OutcomeFacts) -> Non
         original = outbox_queries.get(session=session, team_id=team_id, post_key=key)
         if original is None or original.state not in IN_SLACK_OR_ON_ITS_WAY:
             continue
-        uow.outbox.add(
-            team_id=team_id,
-            post_key=f"debrief:{facts.id}:{surface}-removed",
-            kind=REMOVAL_KIND,
-            to=to_sent_post(key),
-            message=message,
-            method=UPDATE_METHOD,
+        _queue_update(
+            uow, team_id, key, f"debrief:{facts.id}:{surface}-removed", message, REMOVAL_KIND
         )
-    key = shout_out_key(facts)
-    shout_out = outbox_queries.get(session=session, team_id=team_id, post_key=key)
+    shout_out = outbox_queries.get(session=session, team_id=team_id, post_key=shout_out_key(facts))
     if shout_out is not None and shout_out.state in IN_SLACK_OR_ON_ITS_WAY:
-        # The take-back's own key: taken back already, it is coming down already.
-        uow.outbox.add(
-            team_id=team_id,
-            post_key=f"debrief:{facts.id}:take-back",
-            kind=TAKE_BACK,
-            to=to_sent_post(key),
-            message={},
-            method="chat.delete",
-        )
+        queue_shout_out_deletion(uow, team_id=team_id, facts=facts)

@@ -22,16 +22,13 @@ from bot.domain import (
     Classification,
     OutcomeEvent,
     OutcomeKind,
-    classify_outcome,
-    classify_win,
     detect_bounce_back,
-    process_score,
 )
 from bot.domain.corrections import CORRECTION_WINDOW, correctable
 from bot.domain.debriefs import LossSubmission, OutcomeFacts, WinSubmission
 from bot.uow import UnitOfWork
 from bot.usecases import correction_updates
-from bot.usecases.debriefs import facts_of
+from bot.usecases.debriefs import Answers, facts_of, loss_answers, win_answers
 from storage import corrections_queries as cq
 from storage import debriefs_queries as dq
 from storage import queries
@@ -89,7 +86,15 @@ def correctable_outcomes(
     return [facts_of(row) for row in rows]
 
 
-def _own_recent(uow: UnitOfWork, team_id: str, user_id: str, outcome_id: int) -> Outcome | Refused:
+def _own_recent(
+    uow: UnitOfWork,
+    team_id: str,
+    user_id: str,
+    outcome_id: int,
+    *,
+    kind: OutcomeKind | None = None,
+) -> Outcome | Refused:
+    """The rep's own outcome, still correctable (and of `kind`, for a correction's form)."""
     outcome = dq.get_outcome(session=uow.session, team_id=team_id, outcome_id=outcome_id)
     if outcome is None:
         return Refused("gone")
@@ -97,6 +102,8 @@ def _own_recent(uow: UnitOfWork, team_id: str, user_id: str, outcome_id: int) ->
         return Refused("not_yours", owner_user_id=outcome.user_id)
     if not correctable(outcome.occurred_at, uow.now()):
         return Refused("too_old")
+    if kind is not None and outcome.kind != kind.value:
+        return Refused("kind")
     return outcome
 
 
@@ -131,12 +138,18 @@ def _changes_calibrated(
 
 
 def _save(
-    uow: UnitOfWork, outcome: Outcome, values: dict[str, object], *, clears_calibration: bool
+    uow: UnitOfWork,
+    outcome: Outcome,
+    answers: Answers,
+    practices: dict[str, bool],
+    luck: int | None = None,
 ) -> Corrected:
+    """Save the corrected answers (clearing a calibration they change) and queue what follows
+    in Slack."""
     assert outcome.id is not None
     before = facts_of(outcome)
-    if clears_calibration:
-        values = {**values, **NO_CALIBRATION}
+    clears_calibration = _changes_calibrated(outcome, practices, answers.classification, luck)
+    values = {**answers.columns, **NO_CALIBRATION} if clears_calibration else answers.columns
     cq.update_outcome(session=uow.session, outcome_id=outcome.id, values=values)
     uow.session.refresh(outcome)
     after = facts_of(outcome)
@@ -154,57 +167,21 @@ def _save(
 def correct_loss(
     uow: UnitOfWork, *, team_id: str, user_id: str, outcome_id: int, submission: LossSubmission
 ) -> Corrected | Refused:
-    outcome = _own_recent(uow, team_id, user_id, outcome_id)
+    outcome = _own_recent(uow, team_id, user_id, outcome_id, kind=OutcomeKind.LOSS)
     if isinstance(outcome, Refused):
         return outcome
-    if outcome.kind != OutcomeKind.LOSS.value:
-        return Refused("kind")
-    score = process_score(submission.practices)
-    classification = classify_outcome(OutcomeKind.LOSS, score, _threshold(uow, team_id))
-    corrected = _save(
-        uow,
-        outcome,
-        {
-            "deal": submission.deal,
-            "amount": submission.amount,
-            "stage": submission.stage,
-            "reason": submission.reason,
-            "competitor": submission.competitor,
-            "buyer_feedback": submission.buyer_feedback,
-            **submission.practices,
-            "process_score": score,
-            "classification": classification.value,
-        },
-        clears_calibration=_changes_calibrated(outcome, submission.practices, classification),
-    )
-    return corrected
+    answers = loss_answers(submission, _threshold(uow, team_id))
+    return _save(uow, outcome, answers, submission.practices)
 
 
 def correct_win(
     uow: UnitOfWork, *, team_id: str, user_id: str, outcome_id: int, submission: WinSubmission
 ) -> Corrected | Refused:
-    outcome = _own_recent(uow, team_id, user_id, outcome_id)
+    outcome = _own_recent(uow, team_id, user_id, outcome_id, kind=OutcomeKind.WIN)
     if isinstance(outcome, Refused):
         return outcome
-    if outcome.kind != OutcomeKind.WIN.value:
-        return Refused("kind")
-    score = process_score(submission.practices)
-    classification = classify_win(score, submission.luck, _threshold(uow, team_id))
-    return _save(
-        uow,
-        outcome,
-        {
-            "deal": submission.deal,
-            "amount": submission.amount,
-            "luck": submission.luck,
-            **submission.practices,
-            "process_score": score,
-            "classification": classification.value,
-        },
-        clears_calibration=_changes_calibrated(
-            outcome, submission.practices, classification, submission.luck
-        ),
-    )
+    answers = win_answers(submission, _threshold(uow, team_id))
+    return _save(uow, outcome, answers, submission.practices, submission.luck)
 
 
 def remove_outcome(

@@ -269,17 +269,7 @@ def receive_closed_deals(
             continue
         # The owner first: a debrief of the same name counts only when it is theirs.
         user_id = people.get((row.owner_email or "").lower()) if row.owner_email else None
-        if crm_queries.debriefed_by_hand(
-            session=uow.session,
-            team_id=row.team_id,
-            source=row.source,
-            deal_id=row.deal_id,
-            name=row.name,
-            now=moment,
-            user_id=user_id,
-        ):
-            row.state, row.debriefed_at = DEBRIEFED, moment
-            uow.session.add(row)
+        if _kept_as_debriefed(uow, row, user_id, moment):
             debriefed += 1
             continue
         if user_id is None:
@@ -334,6 +324,24 @@ def _fill(row: CrmDeal, deal: ClosedDeal) -> None:
     row.link = deal.link or row.link  # HubSpot's is kept from the webhook (its portalId)
     row.last_error = None
     crm_queries.release(row)
+
+
+def _kept_as_debriefed(uow: UnitOfWork, row: CrmDeal, user_id: str | None, now: datetime) -> bool:
+    """A deal debriefed by hand already (its CRM id, or its owner's debrief of the same name
+    within a day) is kept as debriefed, offered to nobody: True when it was."""
+    if not crm_queries.debriefed_by_hand(
+        session=uow.session,
+        team_id=row.team_id,
+        source=row.source,
+        deal_id=row.deal_id,
+        name=row.name,
+        now=now,
+        user_id=user_id,
+    ):
+        return False
+    row.state, row.debriefed_at = DEBRIEFED, now
+    uow.session.add(row)
+    return True
 
 
 def _offer(uow: UnitOfWork, row: CrmDeal, user_id: str, now: datetime) -> None:
@@ -392,17 +400,7 @@ def offer_matched_deals(
             row.next_try_at = now + retry_after(row.attempts)
             uow.session.add(row)
             continue
-        if crm_queries.debriefed_by_hand(
-            session=uow.session,
-            team_id=row.team_id,
-            source=row.source,
-            deal_id=row.deal_id,
-            name=row.name,
-            now=now,
-            user_id=user_id,
-        ):
-            row.state, row.debriefed_at = DEBRIEFED, now
-            uow.session.add(row)
+        if _kept_as_debriefed(uow, row, user_id, now):
             continue
         _offer(uow, row, user_id, now)
         offered += 1

@@ -34,6 +34,7 @@ from bot.usecases.debriefs import (
     WIN_REP_DM,
     _queue_choice_dm,
     _resilience_line,
+    ask_withdrawal_due,
     calibration_of,
     facts_of,
     queue_calibrated_note,
@@ -71,7 +72,7 @@ def _rep_dm_sent(
         dq.finish_rep_dm(session=session, outcome_id=outcome.id, questions_sent_at=now)
         # Calibrated out of a perfect miss before this DM was in Slack: its question
         # "Celebrate the perfect miss?" is withdrawn now, once (its post key).
-        calibration = calibration_shout_outs.ask_withdrawal_due(outcome)
+        calibration = ask_withdrawal_due(outcome)
         if calibration is not None and channel and ts:
             calibration_shout_outs.queue_ask_withdrawn(
                 session, now, outcome, calibration, channel, ts

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -64,6 +65,8 @@ class SavedOutcome:
     resilience: ResilienceLine | None = None
     # A bounce-back long enough for a public tip of the hat: the rep is asked first.
     share_offer: bool = False
+    # The manager's note is due: a loss, or a lucky hit, of a rep with a manager.
+    notes_manager: bool = False
 
 
 def _manager_id(session: Session, team_id: str, user_id: str) -> str | None:
@@ -103,23 +106,76 @@ def _crm_link(
     return {"crm_source": source, "crm_deal_id": deal_id, "crm_link": page}
 
 
+@dataclass(frozen=True)
+class Answers:
+    """A loss's or a win's answers as its outcome's columns, with the classification they make:
+    the same when it is logged and when the rep corrects it (bot.usecases.corrections)."""
+
+    classification: Classification
+    columns: dict[str, object]
+
+
+def loss_answers(submission: LossSubmission, threshold: float) -> Answers:
+    score = process_score(submission.practices)
+    classification = classify_outcome(OutcomeKind.LOSS, score, threshold)
+    return Answers(
+        classification,
+        {
+            "deal": submission.deal,
+            "amount": submission.amount,
+            "stage": submission.stage,
+            "reason": submission.reason,
+            "competitor": submission.competitor,
+            "buyer_feedback": submission.buyer_feedback,
+            **submission.practices,
+            "process_score": score,
+            "classification": classification.value,
+        },
+    )
+
+
+def win_answers(submission: WinSubmission, threshold: float) -> Answers:
+    score = process_score(submission.practices)
+    classification = classify_win(score, submission.luck, threshold)
+    return Answers(
+        classification,
+        {
+            "deal": submission.deal,
+            "amount": submission.amount,
+            "luck": submission.luck,
+            **submission.practices,
+            "process_score": score,
+            "classification": classification.value,
+        },
+    )
+
+
 def _insert_outcome(
     session: Session,
     *,
     team_id: str,
     user_id: str,
     now: datetime,
+    submission_key: str,
     crm_offer_id: int | None,
+    notes_manager: bool,
     values: dict[str, object],
 ) -> Outcome | None:
-    """Insert the rep's outcome (with the CRM deal it debriefs, if any) and settle the rep's
-    own offers it answers; None when this submission was saved before."""
+    """Insert the rep's outcome (with the CRM deal it debriefs, if any), its DM to the rep and,
+    when `notes_manager`, the manager's note marked as due now, and settle the rep's own offers
+    it answers; None when this submission was saved before."""
     outcome = dq.insert_outcome(
         session=session,
         values={
             "team_id": team_id,
             "user_id": user_id,
             **values,
+            "occurred_at": now,
+            "submission_key": submission_key,
+            # Sent right after this commit; the dispatcher retries whatever Slack refused.
+            # (A loss's reflection_requested_at is set once the questions are in the rep's DM.)
+            "rep_dm_pending_since": now,
+            "manager_note_pending_since": now if notes_manager else None,
             **_crm_link(session, team_id, user_id, crm_offer_id),
         },
     )
@@ -147,33 +203,17 @@ def save_loss(
 ) -> SavedOutcome | None:
     """Save and classify a loss; None when this submission was saved before."""
     workspace = queries.get_or_create_workspace(session=session, team_id=team_id)
-    score = process_score(submission.practices)
-    classification = classify_outcome(OutcomeKind.LOSS, score, workspace.strong_process_threshold)
+    answers = loss_answers(submission, workspace.strong_process_threshold)
     manager = _manager_id(session, team_id, user_id)
     outcome = _insert_outcome(
         session,
         team_id=team_id,
         user_id=user_id,
         now=now,
+        submission_key=submission_key,
         crm_offer_id=crm_offer_id,
-        values={
-            "kind": OutcomeKind.LOSS.value,
-            "deal": submission.deal,
-            "amount": submission.amount,
-            "stage": submission.stage,
-            "reason": submission.reason,
-            "competitor": submission.competitor,
-            "buyer_feedback": submission.buyer_feedback,
-            **submission.practices,
-            "process_score": score,
-            "classification": classification.value,
-            "occurred_at": now,
-            "submission_key": submission_key,
-            # Sent right after this commit; the scheduler retries whatever Slack refused.
-            # (reflection_requested_at is set once the questions are in the rep's DM.)
-            "rep_dm_pending_since": now,
-            "manager_note_pending_since": now if manager else None,
-        },
+        notes_manager=manager is not None,
+        values={"kind": OutcomeKind.LOSS.value, **answers.columns},
     )
     if outcome is None:
         return None
@@ -181,6 +221,7 @@ def save_loss(
         facts=facts_of(outcome),
         manager_user_id=manager,
         recognition_channel_id=workspace.recognition_channel_id,
+        notes_manager=manager is not None,
     )
 
 
@@ -201,34 +242,26 @@ def save_win(
     # Every recovery counts in the rep's own figures; only a streak of at least the workspace's
     # minimum is offered for a public shout-out, and only the rep can say yes.
     share_offer = bounce is not None and bounce.losses >= workspace.bounce_back_min_losses
-    score = process_score(submission.practices)
-    classification = classify_win(score, submission.luck, workspace.strong_process_threshold)
+    answers = win_answers(submission, workspace.strong_process_threshold)
     manager = _manager_id(session, team_id, user_id)
-    notes_manager = manager is not None and classification is Classification.LUCKY_HIT
+    # The manager hears of a win when it is a lucky hit.
+    notes_manager = manager is not None and answers.classification is Classification.LUCKY_HIT
     outcome = _insert_outcome(
         session,
         team_id=team_id,
         user_id=user_id,
         now=now,
+        submission_key=submission_key,
         crm_offer_id=crm_offer_id,
+        notes_manager=notes_manager,
         values={
             "kind": OutcomeKind.WIN.value,
-            "deal": submission.deal,
-            "amount": submission.amount,
-            "luck": submission.luck,
-            **submission.practices,
-            "process_score": score,
-            "classification": classification.value,
-            "occurred_at": now,
-            "submission_key": submission_key,
+            **answers.columns,
             "bounce_back_losses": bounce.losses if bounce else None,
             "bounce_back_recovery_seconds": (
                 int(bounce.recovery.total_seconds()) if bounce else None
             ),
             "bounce_back_offered_at": now if share_offer else None,
-            # Sent right after this commit; the dispatcher retries whatever Slack refused.
-            "rep_dm_pending_since": now,
-            "manager_note_pending_since": now if notes_manager else None,
         },
     )
     if outcome is None:
@@ -239,6 +272,7 @@ def save_win(
         recognition_channel_id=workspace.recognition_channel_id,
         resilience=_resilience_line([*history, outcome]),
         share_offer=share_offer,
+        notes_manager=notes_manager,
     )
 
 
@@ -265,18 +299,10 @@ def record_loss(
     )
     if saved is None:
         return None
-    facts = saved.facts
-    uow.outbox.add(
-        team_id=team_id,
-        post_key=rep_dm_key(facts.id),
-        kind=REP_DM,
-        to=to_user(facts.user_id),
-        message=loss_debrief_dm(facts, recognition_channel_id=saved.recognition_channel_id),
-    )
-    if saved.manager_user_id is not None:
-        _queue_manager_note(uow, team_id, facts, saved.manager_user_id)
+    rep_dm = loss_debrief_dm(saved.facts, recognition_channel_id=saved.recognition_channel_id)
+    _queue_messages(uow, team_id, saved, REP_DM, rep_dm)
     # A loss that completes a losing streak also brings private support (seed 003).
-    queue_streak_support(uow, team_id=team_id, user_id=user_id, latest_deal=facts.deal)
+    queue_streak_support(uow, team_id=team_id, user_id=user_id, latest_deal=saved.facts.deal)
     return saved
 
 
@@ -304,37 +330,43 @@ def record_win(
     )
     if saved is None:
         return None
+    rep_dm = win_logged_dm(
+        saved.facts,
+        saved.resilience,
+        shout_out_channel=None,
+        share_offer=saved.share_offer,
+        recognition_channel_id=saved.recognition_channel_id,
+    )
+    _queue_messages(uow, team_id, saved, WIN_REP_DM, rep_dm)
+    return saved
+
+
+def _queue_messages(
+    uow: UnitOfWork, team_id: str, saved: SavedOutcome, rep_dm_kind: str, rep_dm: dict[str, Any]
+) -> None:
+    """Queue the rep's DM about the outcome just saved and, when it is due, the manager's note."""
     facts = saved.facts
     uow.outbox.add(
         team_id=team_id,
         post_key=rep_dm_key(facts.id),
-        kind=WIN_REP_DM,
+        kind=rep_dm_kind,
         to=to_user(facts.user_id),
-        message=win_logged_dm(
-            facts,
-            saved.resilience,
-            shout_out_channel=None,
-            share_offer=saved.share_offer,
-            recognition_channel_id=saved.recognition_channel_id,
-        ),
+        message=rep_dm,
     )
-    if facts.classification is Classification.LUCKY_HIT and saved.manager_user_id is not None:
-        _queue_manager_note(uow, team_id, facts, saved.manager_user_id)
-    return saved
+    if saved.notes_manager and saved.manager_user_id is not None:
+        uow.outbox.add(
+            team_id=team_id,
+            post_key=f"debrief:{facts.id}:manager",
+            kind=MANAGER_NOTE,
+            to=to_user(saved.manager_user_id),
+            message=manager_note(_with_currency(uow.session, team_id, facts)),
+        )
 
 
-def _queue_manager_note(
-    uow: UnitOfWork, team_id: str, facts: OutcomeFacts, manager_user_id: str
-) -> None:
-    workspace = queries.get_workspace(session=uow.session, team_id=team_id)
-    currency = workspace.currency if workspace is not None else None
-    uow.outbox.add(
-        team_id=team_id,
-        post_key=f"debrief:{facts.id}:manager",
-        kind=MANAGER_NOTE,
-        to=to_user(manager_user_id),
-        message=manager_note(replace(facts, currency=currency)),
-    )
+def _with_currency(session: Session, team_id: str, facts: OutcomeFacts) -> OutcomeFacts:
+    """The facts with the workspace's currency, for the amount in the manager's note."""
+    workspace = queries.get_workspace(session=session, team_id=team_id)
+    return replace(facts, currency=workspace.currency if workspace is not None else None)
 
 
 def queue_calibrated_note(
@@ -351,9 +383,7 @@ def queue_calibrated_note(
     DM ID (starts with D)" — the channel the note was sent to, as the outbox recorded it
     (https://docs.slack.dev/reference/methods/chat.update/)."""
     assert outcome.id is not None
-    workspace = queries.get_workspace(session=session, team_id=outcome.team_id)
-    currency = workspace.currency if workspace is not None else None
-    facts = replace(facts_of(outcome), currency=currency)
+    facts = _with_currency(session, outcome.team_id, facts_of(outcome))
     return add_to_outbox(
         session,
         now=now,

@@ -20,6 +20,7 @@ from bot.domain import (
     Classification,
     OutcomeKind,
 )
+from bot.domain.calibration import Calibration
 from bot.domain.debriefs import (
     NotYours,
     OutcomeFacts,
@@ -142,7 +143,9 @@ def _asked_perfect_miss(outcome: Outcome) -> bool:
     )
 
 
-def _withdrawn(outcome: Outcome) -> CelebrationWithdrawn | None:
+def ask_withdrawal_due(outcome: Outcome) -> Calibration | None:
+    """The calibration that withdraws the rep's open "Celebrate the perfect miss?" question:
+    the rep called the loss a perfect miss, hasn't answered, and the manager sees it otherwise."""
     calibration = calibration_of(outcome)
     if (
         calibration is None
@@ -151,6 +154,13 @@ def _withdrawn(outcome: Outcome) -> CelebrationWithdrawn | None:
         or calibration.classification is Classification.PERFECT_MISS
         or outcome.celebrate_consent is not None  # answered before the calibration
     ):
+        return None
+    return calibration
+
+
+def _withdrawn(outcome: Outcome) -> CelebrationWithdrawn | None:
+    calibration = ask_withdrawal_due(outcome)
+    if calibration is None:
         return None
     return CelebrationWithdrawn(
         facts=facts_of(outcome), manager_user_id=calibration.manager_user_id
@@ -243,16 +253,22 @@ def take_back_shout_out(
         return TakeBackResult(TakenBack.LOST_TRACK, facts)
     if row.state == "failed":
         return TakeBackResult(TakenBack.NEVER_POSTED, facts)
-    # Sent, or being sent: the dispatcher deletes it once its channel and ts are known.
+    queue_shout_out_deletion(uow, team_id=team_id, facts=facts)  # sent, or being sent
+    return TakeBackResult(TakenBack.COMING_DOWN, facts)
+
+
+def queue_shout_out_deletion(uow: UnitOfWork, *, team_id: str, facts: OutcomeFacts) -> None:
+    """Queue the chat.delete of the outcome's shout-out, in Slack or on its way there: the
+    dispatcher deletes it once its channel and ts are known. Under the take-back's own key, so
+    once: taken back already, it is coming down already."""
     uow.outbox.add(
         team_id=team_id,
         post_key=f"debrief:{facts.id}:take-back",
         kind=TAKE_BACK,
-        to=to_sent_post(key),
+        to=to_sent_post(shout_out_key(facts)),
         message={},
         method="chat.delete",
     )
-    return TakeBackResult(TakenBack.COMING_DOWN, facts)
 
 
 def _queue_choice_dm(

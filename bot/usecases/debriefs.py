@@ -42,15 +42,18 @@ from bot.usecases.debrief_reflections import (
     save_reflections,
 )
 from bot.usecases.debrief_saving import (
+    Answers,
     SavedOutcome,
     _manager_id,
     _resilience_line,
+    loss_answers,
     queue_calibrated_note,
     record_loss,
     record_win,
     rep_resilience,
     save_loss,
     save_win,
+    win_answers,
 )
 from bot.usecases.debrief_shout_outs import (
     CelebrationState,
@@ -58,7 +61,9 @@ from bot.usecases.debrief_shout_outs import (
     TakeBackResult,
     TakenBack,
     _queue_choice_dm,
+    ask_withdrawal_due,
     choose_celebration,
+    queue_shout_out_deletion,
     record_celebration_choice,
     take_back_shout_out,
 )
@@ -66,6 +71,7 @@ from bot.usecases.debrief_shout_outs import (
 # Everything the modules above hold, importable from here as before the split.
 __all__ = [
     "NotYours",
+    "Answers",
     "BOUNCE_BACK",
     "CALIBRATED_NOTE",
     "CHOICE",
@@ -87,15 +93,18 @@ __all__ = [
     "_manager_id",
     "_queue_choice_dm",
     "_resilience_line",
+    "ask_withdrawal_due",
     "bounce_back_post_key",
     "calibration_of",
     "choose_celebration",
     "counted_facts",
     "debrief_owner",
     "facts_of",
+    "loss_answers",
     "perfect_miss_key",
     "queue_calibrated_note",
     "queue_reflection_reminders",
+    "queue_shout_out_deletion",
     "record_celebration_choice",
     "record_loss",
     "record_reflections",
@@ -109,6 +118,7 @@ __all__ = [
     "save_win",
     "shout_out_key",
     "take_back_shout_out",
+    "win_answers",
 ]
 
 

@@ -23,7 +23,7 @@ from bot.outbox_hooks import register_hooks
 from bot.uow import UnitOfWork, add_to_outbox, to_recognition_channel, to_user
 from bot.usecases.kudos import KudosDraft, SaveResult, save_kudos
 from storage import kudos_queries, outbox_queries, queries
-from storage.models import Kudos, OutboxMessage
+from storage.models import Kudos, KudosRecipient, OutboxMessage
 
 # --- giving kudos: saved with its channel post, in one unit of work ---------------------------
 
@@ -104,6 +104,16 @@ def give_kudos(
     return Given(result=result, channel_id=channel)
 
 
+def _recipient_dm(messages: KudosMessages, kudos: Kudos, *, permalink: str | None) -> Message:
+    """The DM each recipient gets once the kudos is up, with its link when Slack gave one."""
+    return messages.dm(
+        giver_user_id=kudos.giver_user_id,
+        category=kudos.category,
+        message=kudos.message,
+        permalink=permalink,
+    )
+
+
 # Kudos adopted per run: a first run after the upgrade may find many.
 ADOPT_BATCH = 200
 
@@ -155,12 +165,7 @@ def adopt_unqueued_kudos(uow: UnitOfWork, *, messages: KudosMessages) -> int:
         kudos_queries.record_kudos_post(
             session=session, kudos_id=kudos.id, channel_id=old.channel_id, message_ts=old.message_ts
         )
-        dm = messages.dm(
-            giver_user_id=kudos.giver_user_id,
-            category=kudos.category,
-            message=kudos.message,
-            permalink=None,
-        )
+        dm = _recipient_dm(messages, kudos, permalink=None)
         for recipient in recipients:
             if recipient.dm_status not in ("sent", "failed"):  # "pending" or the old "retry"
                 uow.outbox.add(
@@ -170,14 +175,22 @@ def adopt_unqueued_kudos(uow: UnitOfWork, *, messages: KudosMessages) -> int:
                     to=to_user(recipient.user_id),
                     message=dm,
                 )
-        if all(r.dm_status in ("sent", "failed") for r in recipients):
-            kudos_queries.mark_kudos_posted(
-                session=session,
-                kudos_id=kudos.id,
-                channel_id=old.channel_id,
-                message_ts=old.message_ts,
-            )
+        _posted_once_dms_tried(session, kudos.id, recipients, old.channel_id, old.message_ts)
     return len(adopted)
+
+
+def _posted_once_dms_tried(
+    session: Session,
+    kudos_id: int,
+    recipients: Sequence[KudosRecipient],
+    channel_id: str | None,
+    message_ts: str | None,
+) -> None:
+    """The kudos is "posted" (up, where it is) once every recipient's DM is sent or failed."""
+    if all(r.dm_status in ("sent", "failed") for r in recipients):
+        kudos_queries.mark_kudos_posted(
+            session=session, kudos_id=kudos_id, channel_id=channel_id, message_ts=message_ts
+        )
 
 
 @dataclass(frozen=True)
@@ -272,14 +285,23 @@ def _settle_dm(session: Session, row: OutboxMessage, status: str) -> Kudos | Non
         session=session, kudos_id=kudos.id, user_id=parsed[1], status=status
     )
     rows = kudos_queries.recipient_rows(session=session, kudos_id=kudos.id)
-    if all(r.dm_status in ("sent", "failed") for r in rows):
-        kudos_queries.mark_kudos_posted(
-            session=session,
-            kudos_id=kudos.id,
-            channel_id=kudos.channel_id,
-            message_ts=kudos.message_ts,
-        )
+    _posted_once_dms_tried(session, kudos.id, rows, kudos.channel_id, kudos.message_ts)
     return kudos
+
+
+def _queue_giver_dm(
+    session: Session, now: datetime, kudos: Kudos, post_key: str, message: Message
+) -> None:
+    """Tell the kudos' giver how it went (once: `post_key`)."""
+    add_to_outbox(
+        session,
+        now=now,
+        team_id=kudos.team_id,
+        post_key=post_key,
+        kind=KUDOS_GIVER,
+        to=to_user(kudos.giver_user_id),
+        message=message,
+    )
 
 
 def install_hooks(messages: KudosMessages, permalink_reader: PermalinkReader) -> None:
@@ -309,12 +331,7 @@ def install_hooks(messages: KudosMessages, permalink_reader: PermalinkReader) ->
         )
         recipients = kudos_queries.recipients_of(session=session, kudos_id=kudos.id)
         link = permalink(row.team_id, channel, ts)
-        dm = messages.dm(
-            giver_user_id=kudos.giver_user_id,
-            category=kudos.category,
-            message=kudos.message,
-            permalink=link,
-        )
+        dm = _recipient_dm(messages, kudos, permalink=link)
         for user_id in recipients:
             add_to_outbox(
                 session,
@@ -326,14 +343,12 @@ def install_hooks(messages: KudosMessages, permalink_reader: PermalinkReader) ->
                 message=dm,
             )
         if row.kind == KUDOS_POST_LATER:
-            add_to_outbox(
+            _queue_giver_dm(
                 session,
-                now=now,
-                team_id=row.team_id,
-                post_key=f"kudos:{kudos.id}:giver",
-                kind=KUDOS_GIVER,
-                to=to_user(kudos.giver_user_id),
-                message=messages.posted(channel_id=channel, recipients=recipients, permalink=link),
+                now,
+                kudos,
+                f"kudos:{kudos.id}:giver",
+                messages.posted(channel_id=channel, recipients=recipients, permalink=link),
             )
 
     def dm_sent(
@@ -352,14 +367,12 @@ def install_hooks(messages: KudosMessages, permalink_reader: PermalinkReader) ->
             for r in kudos_queries.recipient_rows(session=session, kudos_id=kudos.id)
             if r.dm_status == "failed"
         ]
-        add_to_outbox(
+        _queue_giver_dm(
             session,
-            now=now,
-            team_id=row.team_id,
-            post_key=f"kudos:{kudos.id}:giver:unreached",
-            kind=KUDOS_GIVER,
-            to=to_user(kudos.giver_user_id),
-            message=messages.unreached(
+            now,
+            kudos,
+            f"kudos:{kudos.id}:giver:unreached",
+            messages.unreached(
                 channel_id=kudos.channel_id,
                 unreached=unreached,
                 permalink=permalink(row.team_id, kudos.channel_id, kudos.message_ts),
