@@ -1,5 +1,6 @@
-"""What the click listeners share: the prelude of a button that names one row, and opening a
-modal in answer to a click or a command.
+"""What the click and form listeners share: the prelude of a button that names one row,
+opening a modal in answer to a click or a command, and the first steps of a submitted form
+that names one row.
 
 A row button's value is a row id the payload carries back; anyone can send a forged or stale
 one, so a value that isn't a row id is acked and answered with nothing (bot.domain.text.
@@ -10,8 +11,9 @@ never from the value.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
@@ -22,6 +24,8 @@ from bot.domain.text import parse_row_id
 from bot.messaging import team_id_of
 
 log = logging.getLogger(__name__)
+
+S = TypeVar("S")  # what a form's parser makes of its answers: one of bot.domain's submissions
 
 
 @dataclass(frozen=True)
@@ -57,3 +61,23 @@ def open_modal(client: WebClient, trigger_id: str, view: dict[str, Any], *, what
         log.warning("views.open for %s failed: %s", what, error.response.get("error"))
         return False
     return True
+
+
+def form_row_and_answers(
+    ack: Ack,
+    view: dict[str, Any],
+    read_row: Callable[[str], int | None],
+    parse: Callable[[Mapping[str, Any]], tuple[S | None, dict[str, str]]],
+) -> tuple[int, S] | None:
+    """A submitted form's row (`read_row` of its private_metadata) and its answers (`parse` of
+    its state). None once acked: without a row (a forged or garbled form) it just closes with
+    nothing saved; with field errors it stays open, each said under its field."""
+    row_id = read_row(view.get("private_metadata", ""))
+    if row_id is None:
+        ack()
+        return None
+    submission, errors = parse(view["state"]["values"])
+    if submission is None:
+        ack(response_action="errors", errors=errors)
+        return None
+    return row_id, submission

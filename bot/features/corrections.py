@@ -29,7 +29,7 @@ from bot.blocks.corrections import (
     refused_message,
 )
 from bot.blocks.debriefs import parse_lost_submission, parse_won_submission
-from bot.features._interactions import open_modal, row_click
+from bot.features._interactions import form_row_and_answers, open_modal, row_click
 from bot.features._save_before_ack import SAVE_FAILED
 from bot.features.home import publish_home
 from bot.messaging import reply_to_click, team_id_of
@@ -80,16 +80,12 @@ def remove_clicked(
 def correction_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    outcome_id = read_correction_metadata(view.get("private_metadata", ""))
-    if outcome_id is None:
-        ack()
-        return
-    values = view["state"]["values"]
     loss = view.get("callback_id") == CORRECT_LOST_CALLBACK_ID
-    submission, errors = parse_lost_submission(values) if loss else parse_won_submission(values)
-    if submission is None:
-        ack(response_action="errors", errors=errors)
+    parse = parse_lost_submission if loss else parse_won_submission
+    form = form_row_and_answers(ack, view, read_correction_metadata, parse)
+    if form is None:
         return
+    outcome_id, submission = form
     deps: Deps = context["deps"]
     team_id, user_id = team_id_of(body), body["user"]["id"]
     try:

@@ -24,7 +24,7 @@ from bot.blocks.debriefs import (
 from bot.blocks.kit import message
 from bot.domain.calibration import CalibrationSubmission
 from bot.domain.debriefs import OutcomeFacts
-from bot.features._interactions import open_modal, row_click
+from bot.features._interactions import form_row_and_answers, open_modal, row_click
 from bot.features._save_before_ack import SAVE_FAILED
 from bot.messaging import (
     reply_to_click,
@@ -116,14 +116,10 @@ def calibration_submitted(
 ) -> None:
     """The manager's view: field errors keep the modal open; who may calibrate is checked here,
     in the unit of work that saves it, and a refusal is said under the sentence."""
-    outcome_id = read_calibration_metadata(view.get("private_metadata", ""))
-    if outcome_id is None:
-        ack()
+    form = form_row_and_answers(ack, view, read_calibration_metadata, parse_calibration_submission)
+    if form is None:
         return
-    submission, errors = parse_calibration_submission(view["state"]["values"])
-    if submission is None:
-        ack(response_action="errors", errors=errors)
-        return
+    outcome_id, submission = form
     try:
         result = _calibrate(
             client,

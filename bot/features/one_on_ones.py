@@ -24,7 +24,7 @@ from bot.blocks.one_on_ones import (
     reply_modal,
 )
 from bot.domain.one_on_ones import AgendaRefusal
-from bot.features._interactions import open_modal, row_click
+from bot.features._interactions import form_row_and_answers, open_modal, row_click
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.messaging import reply_to_click, team_id_of
 from bot.slack_users import SlackUnavailable, fetch_profile, is_rebound_admin, lookup_profile
@@ -65,14 +65,10 @@ def reply_clicked(
 def reply_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
 ) -> None:
-    checkin_id = read_reply_metadata(view.get("private_metadata", ""))
-    if checkin_id is None:
-        ack()
+    form = form_row_and_answers(ack, view, read_reply_metadata, parse_reply_submission)
+    if form is None:
         return
-    submission, errors = parse_reply_submission(view["state"]["values"])
-    if submission is None:
-        ack(response_action="errors", errors=errors)
-        return
+    checkin_id, submission = form
     deps: Deps = context["deps"]
     team_id, user_id = team_id_of(body), body["user"]["id"]
     try:
