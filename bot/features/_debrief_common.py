@@ -1,11 +1,8 @@
-"""What the debrief listeners share: whose debrief a click is about, and a button's row id."""
+"""What the debrief listeners share: whose debrief a click is about."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.app import Deps
-from bot.domain.text import parse_row_id
 from bot.usecases import debriefs as usecases
 
 
@@ -13,10 +10,3 @@ def _owner_of(deps: Deps, team_id: str, outcome_id: int) -> str | None:
     """Whose debrief `outcome_id` is in this workspace (None when there is no such debrief)."""
     with deps.uow() as uow:
         return usecases.debrief_owner(uow, team_id=team_id, outcome_id=outcome_id)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return parse_row_id(value)
-    except ValueError:
-        return None

@@ -36,6 +36,7 @@ from bot.blocks.checkins import (
 )
 from bot.domain.checkins import Question
 from bot.domain.text import parse_row_id
+from bot.features._interactions import open_modal, row_click
 from bot.features._save_before_ack import save_before_ack
 from bot.jobs import checkins as jobs
 from bot.messaging import (
@@ -105,13 +106,10 @@ def checkin_command(
 def open_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    ack()
-    deps: Deps = context["deps"]
-    team_id, user_id = team_id_of(body), body["user"]["id"]
-    try:
-        checkin_id = parse_row_id(action.get("value") or "")
-    except ValueError:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
+    deps, team_id, user_id, checkin_id = click.deps, click.team_id, click.user_id, click.row_id
     tz = _tz_of(client, deps, team_id, user_id)
     with deps.uow() as uow:
         opened = uc.open_by_id(uow, team_id=team_id, user_id=user_id, checkin_id=checkin_id, tz=tz)
@@ -124,13 +122,10 @@ def open_clicked(
 def skip_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    ack()
-    deps: Deps = context["deps"]
-    team_id, user_id = team_id_of(body), body["user"]["id"]
-    try:
-        checkin_id = parse_row_id(action.get("value") or "")
-    except ValueError:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
+    deps, team_id, user_id, checkin_id = click.deps, click.team_id, click.user_id, click.row_id
     with deps.uow() as uow:
         result = uc.skip(uow, team_id=team_id, user_id=user_id, checkin_id=checkin_id)
     if result.not_yours:
@@ -239,10 +234,7 @@ def _open_modal(client: WebClient, trigger_id: str, opened: checkin_questions.Op
         opened.answers,
         checkin_schedule.week_label(opened.week),
     )
-    try:
-        client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as error:
-        log.warning("views.open for check-in failed: %s", error.response.get("error"))
+    open_modal(client, trigger_id, view, what="check-in")
 
 
 def open_week_modal(client: WebClient, deps: Deps, command: dict[str, Any]) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
 from bot.blocks.corrections import (
@@ -30,7 +29,7 @@ from bot.blocks.corrections import (
     refused_message,
 )
 from bot.blocks.debriefs import parse_lost_submission, parse_won_submission
-from bot.domain.text import parse_row_id
+from bot.features._interactions import form_row_and_answers, open_modal, row_click
 from bot.features._save_before_ack import SAVE_FAILED
 from bot.features.home import publish_home
 from bot.messaging import reply_to_click, team_id_of
@@ -46,66 +45,47 @@ def register(app: App, deps: Deps) -> None:
     app.view(CORRECT_WON_CALLBACK_ID)(correction_submitted)
 
 
-def _outcome_id(action: dict[str, Any]) -> int | None:
-    try:
-        return parse_row_id(action.get("value"))
-    except ValueError:
-        return None
-
-
 def correct_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    ack()
-    outcome_id = _outcome_id(action)
-    if outcome_id is None:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
-    deps: Deps = context["deps"]
-    with deps.uow() as uow:
+    with click.deps.uow() as uow:
         prompt = usecases.correction_prompt(
-            uow, team_id=team_id_of(body), user_id=body["user"]["id"], outcome_id=outcome_id
+            uow, team_id=click.team_id, user_id=click.user_id, outcome_id=click.row_id
         )
     if isinstance(prompt, usecases.Refused):
         reply_to_click(client, body, refused_message(prompt.why))
         return
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=correction_modal(prompt))
-    except SlackApiError as error:
-        log.warning("views.open for a correction failed: %s", error.response.get("error"))
+    open_modal(client, body["trigger_id"], correction_modal(prompt), what="a correction")
 
 
 def remove_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    ack()
-    outcome_id = _outcome_id(action)
-    if outcome_id is None:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
-    deps: Deps = context["deps"]
-    team_id, user_id = team_id_of(body), body["user"]["id"]
-    with deps.uow() as uow:
+    with click.deps.uow() as uow:
         result = usecases.remove_outcome(
-            uow, team_id=team_id, user_id=user_id, outcome_id=outcome_id
+            uow, team_id=click.team_id, user_id=click.user_id, outcome_id=click.row_id
         )
     if isinstance(result, usecases.Refused) and result.why != "gone":
         reply_to_click(client, body, refused_message(result.why))
         return
-    publish_home(client, deps, team_id=team_id, user_id=user_id)
+    publish_home(client, click.deps, team_id=click.team_id, user_id=click.user_id)
 
 
 def correction_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    outcome_id = read_correction_metadata(view.get("private_metadata", ""))
-    if outcome_id is None:
-        ack()
-        return
-    values = view["state"]["values"]
     loss = view.get("callback_id") == CORRECT_LOST_CALLBACK_ID
-    submission, errors = parse_lost_submission(values) if loss else parse_won_submission(values)
-    if submission is None:
-        ack(response_action="errors", errors=errors)
+    parse = parse_lost_submission if loss else parse_won_submission
+    form = form_row_and_answers(ack, view, read_correction_metadata, parse)
+    if form is None:
         return
+    outcome_id, submission = form
     deps: Deps = context["deps"]
     team_id, user_id = team_id_of(body), body["user"]["id"]
     try:

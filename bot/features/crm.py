@@ -5,12 +5,10 @@ outbox rows the CRM jobs queue (bot.jobs.crm); this module answers the two butto
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
 from bot.blocks.crm import (
@@ -21,15 +19,13 @@ from bot.blocks.crm import (
 )
 from bot.blocks.debriefs import CrmPrefill, lost_modal, won_modal
 from bot.domain.crm import CRM_NAMES
-from bot.domain.text import parse_row_id
+from bot.features._interactions import open_modal, row_click
 from bot.jobs import crm as jobs
 from bot.jobs import salesforce as salesforce_jobs
-from bot.messaging import not_yours_message, post_to_response_url, reply_to_click, team_id_of
+from bot.messaging import not_yours_message, post_to_response_url, reply_to_click
 from bot.scheduler import ScheduledJob
 from bot.usecases import crm as usecases
 from bot.usecases.crm import AlreadyDebriefed, DebriefStart, NotTheirs
-
-log = logging.getLogger(__name__)
 
 __all__ = ["register", "scheduled_jobs"]
 
@@ -46,15 +42,8 @@ def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
 def debrief_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    ack()
-    start = _start(context, body, action)
+    start = _start(ack, body, action, client, context)
     if start is None:
-        return
-    if isinstance(start, NotTheirs):
-        reply_to_click(client, body, not_yours_message("debrief", start.owner_user_id))
-        return
-    if isinstance(start, AlreadyDebriefed):
-        reply_to_click(client, body, already_debriefed_reply(start.offer))
         return
     offer = start.offer
     prefill = CrmPrefill(
@@ -65,24 +54,14 @@ def debrief_clicked(
         crm_reason=start.crm_reason,
     )
     view = won_modal(offer.name, prefill) if offer.won else lost_modal(offer.name, prefill)
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
-    except SlackApiError as error:
-        log.warning("views.open for a CRM debrief failed: %s", error.response.get("error"))
+    open_modal(client, body["trigger_id"], view, what="a CRM debrief")
 
 
 def not_now_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    ack()
-    start = _start(context, body, action)
+    start = _start(ack, body, action, client, context)
     if start is None:
-        return
-    if isinstance(start, NotTheirs):
-        reply_to_click(client, body, not_yours_message("debrief", start.owner_user_id))
-        return
-    if isinstance(start, AlreadyDebriefed):
-        reply_to_click(client, body, already_debriefed_reply(start.offer))
         return
     response_url = body.get("response_url")
     if isinstance(response_url, str) and response_url:
@@ -90,14 +69,21 @@ def not_now_clicked(
 
 
 def _start(
-    context: BoltContext, body: dict[str, Any], action: dict[str, Any]
-) -> DebriefStart | NotTheirs | AlreadyDebriefed | None:
-    try:
-        row_id = parse_row_id(action.get("value"))
-    except ValueError:
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> DebriefStart | None:
+    """Both buttons' first steps: ack, the offer clicked, and the answer when it isn't the
+    clicker's to debrief or is debriefed already (then None, as for a value that isn't a row)."""
+    click = row_click(ack, body, action, context)
+    if click is None:
         return None
-    deps: Deps = context["deps"]
-    with deps.uow() as uow:
-        return usecases.start_debrief(
-            uow, team_id=team_id_of(body), user_id=body["user"]["id"], row_id=row_id
+    with click.deps.uow() as uow:
+        start = usecases.start_debrief(
+            uow, team_id=click.team_id, user_id=click.user_id, row_id=click.row_id
         )
+    if isinstance(start, NotTheirs):
+        reply_to_click(client, body, not_yours_message("debrief", start.owner_user_id))
+        return None
+    if isinstance(start, AlreadyDebriefed):
+        reply_to_click(client, body, already_debriefed_reply(start.offer))
+        return None
+    return start

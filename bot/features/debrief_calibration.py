@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
 from bot.blocks.debriefs import (
@@ -25,7 +24,7 @@ from bot.blocks.debriefs import (
 from bot.blocks.kit import message
 from bot.domain.calibration import CalibrationSubmission
 from bot.domain.debriefs import OutcomeFacts
-from bot.features._debrief_common import _int
+from bot.features._interactions import form_row_and_answers, open_modal, row_click
 from bot.features._save_before_ack import SAVE_FAILED
 from bot.messaging import (
     reply_to_click,
@@ -60,12 +59,13 @@ def calibration_agreed(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """*Agree* on the manager's note: saved at once (the note is updated through the outbox)."""
-    ack()
-    outcome_id = _int(action.get("value"))
-    if outcome_id is None:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
     try:
-        result = _calibrate(client, context["deps"], team_id_of(body), body, outcome_id, None)
+        result = _calibrate(
+            client, click.deps, click.team_id, click.user_id, outcome_id=click.row_id
+        )
     except SlackUnavailable:
         reply_to_click(client, body, message(CANNOT_CHECK))
         return
@@ -81,31 +81,29 @@ def calibrate_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """*I see it differently*: the modal, for whoever may calibrate (checked again at submit)."""
-    ack()
-    outcome_id = _int(action.get("value"))
-    if outcome_id is None:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
-    deps: Deps = context["deps"]
-    team_id, user_id = team_id_of(body), body["user"]["id"]
 
     def target(is_admin: bool) -> OutcomeFacts | Refusal:
-        with deps.uow() as uow:
+        with click.deps.uow() as uow:
             return calibrations.calibration_target(
-                uow, team_id=team_id, outcome_id=outcome_id, user_id=user_id, is_admin=is_admin
+                uow,
+                team_id=click.team_id,
+                outcome_id=click.row_id,
+                user_id=click.user_id,
+                is_admin=is_admin,
             )
 
     try:
-        facts = _as_manager_or_admin(client, deps, user_id, target)
+        facts = _as_manager_or_admin(client, click.deps, click.user_id, target)
     except SlackUnavailable:
         reply_to_click(client, body, message(CANNOT_CHECK))
         return
     if isinstance(facts, Refusal):
         reply_to_click(client, body, message(REFUSALS[facts]))
         return
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=calibration_modal(facts))
-    except SlackApiError as error:
-        log.warning("views.open for a calibration failed: %s", error.response.get("error"))
+    if not open_modal(client, body["trigger_id"], calibration_modal(facts), what="a calibration"):
         reply_to_click(
             client,
             body,
@@ -118,16 +116,19 @@ def calibration_submitted(
 ) -> None:
     """The manager's view: field errors keep the modal open; who may calibrate is checked here,
     in the unit of work that saves it, and a refusal is said under the sentence."""
-    outcome_id = read_calibration_metadata(view.get("private_metadata", ""))
-    if outcome_id is None:
-        ack()
+    form = form_row_and_answers(ack, view, read_calibration_metadata, parse_calibration_submission)
+    if form is None:
         return
-    submission, errors = parse_calibration_submission(view["state"]["values"])
-    if submission is None:
-        ack(response_action="errors", errors=errors)
-        return
+    outcome_id, submission = form
     try:
-        result = _calibrate(client, context["deps"], team_id_of(body), body, outcome_id, submission)
+        result = _calibrate(
+            client,
+            context["deps"],
+            team_id_of(body),
+            body["user"]["id"],
+            outcome_id=outcome_id,
+            submission=submission,
+        )
     except SlackUnavailable:
         ack(response_action="errors", errors={"note": CANNOT_CHECK})
         return
@@ -145,11 +146,12 @@ def _calibrate(
     client: WebClient,
     deps: Deps,
     team_id: str,
-    body: dict[str, Any],
+    user_id: str,
+    *,
     outcome_id: int,
-    submission: CalibrationSubmission | None,
+    submission: CalibrationSubmission | None = None,
 ) -> Calibrated | Refusal:
-    user_id = body["user"]["id"]
+    """Record `user_id`'s calibration (None: an *Agree*) as the rep's manager or an admin."""
 
     def save(is_admin: bool) -> Calibrated | Refusal:
         with deps.uow() as uow:

@@ -16,13 +16,12 @@ from bot.blocks.debriefs import (
     win_lesson_saved_dm,
 )
 from bot.domain.debriefs import NotYours
-from bot.features._debrief_common import _int
+from bot.features._interactions import row_click
 from bot.messaging import (
     not_yours_message,
     post_to_response_url,
     reply_to_click,
     send_ephemeral,
-    team_id_of,
 )
 from bot.slack_text import unescape_command_text
 from bot.usecases import lessons
@@ -34,17 +33,15 @@ def lesson_share_clicked(
     """ "Share with my team" / "Make it private again" on a win's lesson: only its rep decides.
     The answer replaces the message clicked (through the click's response_url), so its button
     always says what the next click does."""
-    ack()
-    reflection_id = _int(action.get("value"))
-    if reflection_id is None:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
-    deps: Deps = context["deps"]
-    with deps.uow() as uow:
+    with click.deps.uow() as uow:
         state = lessons.share_lesson(
             uow,
-            team_id=team_id_of(body),
-            user_id=body["user"]["id"],
-            reflection_id=reflection_id,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            reflection_id=click.row_id,
             share=action.get("action_id") == SHARE_LESSON_ACTION_ID,
         )
     if state is None:

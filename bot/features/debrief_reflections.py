@@ -9,7 +9,6 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
 from bot.blocks.debriefs import (
@@ -21,7 +20,8 @@ from bot.blocks.debriefs import (
     win_lesson_modal,
 )
 from bot.domain.debriefs import WIN_LESSON_KEY, NotYours
-from bot.features._debrief_common import _int, _owner_of
+from bot.features._debrief_common import _owner_of
+from bot.features._interactions import open_modal, row_click
 from bot.features._removed_outcomes import answer_missing_outcome, missing_outcome_error
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.messaging import (
@@ -37,21 +37,19 @@ log = logging.getLogger(__name__)
 def reflect_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    ack()
-    outcome_id = _int(action.get("value"))
-    if outcome_id is None:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
-    deps: Deps = context["deps"]
-    with deps.uow() as uow:
+    with click.deps.uow() as uow:
         prompt = usecases.reflection_prompt(
             session=uow.session,
-            team_id=team_id_of(body),
-            user_id=body["user"]["id"],
-            outcome_id=outcome_id,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            outcome_id=click.row_id,
         )
     if prompt is None:
         # Removed by its rep since this message was posted (a stale button): nothing to answer.
-        answer_missing_outcome(client, body, deps, outcome_id)
+        answer_missing_outcome(client, body, click.deps, click.row_id)
         return
     if isinstance(prompt, NotYours):
         reply_to_click(client, body, not_your_questions(prompt.owner_user_id))
@@ -64,10 +62,7 @@ def reflect_clicked(
         view = reflection_modal(
             prompt.deal, prompt.outcome_id, prompt.commitment, perfect_miss=prompt.perfect_miss
         )
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
-    except SlackApiError as error:
-        log.warning("views.open for reflections failed: %s", error.response.get("error"))
+    open_modal(client, body["trigger_id"], view, what="reflections")
 
 
 def reflections_submitted(

@@ -9,7 +9,6 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.app import Deps
 from bot.blocks.debriefs import (
     CELEBRATE_YES_ACTION_ID,
     already_taken_back,
@@ -20,13 +19,13 @@ from bot.blocks.debriefs import (
     taken_back_blocks,
 )
 from bot.domain.debriefs import NotYours
-from bot.features._debrief_common import _int, _owner_of
+from bot.features._debrief_common import _owner_of
+from bot.features._interactions import row_click
 from bot.features._removed_outcomes import answer_missing_outcome
 from bot.messaging import (
     not_yours_message,
     replace_clicked_message,
     reply_to_click,
-    team_id_of,
 )
 from bot.usecases import debriefs as usecases
 from bot.usecases.debriefs import CelebrationWithdrawn, TakenBack
@@ -35,25 +34,23 @@ from bot.usecases.debriefs import CelebrationWithdrawn, TakenBack
 def celebration_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    ack()
-    outcome_id = _int(action.get("value"))
-    if outcome_id is None:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
-    deps: Deps = context["deps"]
-    team_id, user_id = team_id_of(body), body["user"]["id"]
-    owner = _owner_of(deps, team_id, outcome_id)
+    deps, outcome_id = click.deps, click.row_id
+    owner = _owner_of(deps, click.team_id, outcome_id)
     if owner is None:
         answer_missing_outcome(client, body, deps, outcome_id)  # removed by its rep: nothing saved
         return
-    if owner != user_id:
+    if owner != click.user_id:
         # Only the rep may say whether their perfect miss or bounce-back is shared.
         reply_to_click(client, body, not_yours_message("choice", owner))
         return
     with deps.uow() as uow:
         state = usecases.record_celebration_choice(
             uow,
-            team_id=team_id,
-            user_id=user_id,
+            team_id=click.team_id,
+            user_id=click.user_id,
             outcome_id=outcome_id,
             consent=action.get("action_id") == CELEBRATE_YES_ACTION_ID,
         )
@@ -82,18 +79,16 @@ def take_back_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """ "Take it back" on a shout-out the rep agreed to (behind Slack's confirm dialog)."""
-    ack()
-    outcome_id = _int(action.get("value"))
-    if outcome_id is None:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
-    deps: Deps = context["deps"]
-    with deps.uow() as uow:
+    with click.deps.uow() as uow:
         result = usecases.take_back_shout_out(
-            uow, team_id=team_id_of(body), user_id=body["user"]["id"], outcome_id=outcome_id
+            uow, team_id=click.team_id, user_id=click.user_id, outcome_id=click.row_id
         )
     if result is None:
         # Removed by its rep: its shout-out came down with it.
-        answer_missing_outcome(client, body, deps, outcome_id)
+        answer_missing_outcome(client, body, click.deps, click.row_id)
         return
     if isinstance(result, NotYours):
         # Only the rep a shout-out is about may take it back (checked in the use case).

@@ -15,13 +15,11 @@ debrief_shout_outs (consent and take-back), debrief_calibration and debrief_less
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
 from bot.blocks.debriefs import (
@@ -43,6 +41,7 @@ from bot.blocks.debriefs import (
     read_crm_offer_id,
     won_modal,
 )
+from bot.features._interactions import open_modal
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.features.debrief_calibration import (
     calibrate_clicked,
@@ -61,9 +60,6 @@ from bot.messaging import (
 from bot.slack_text import unescape_command_text
 from bot.usecases import debriefs as usecases
 from bot.usecases.debriefs import SavedOutcome
-
-log = logging.getLogger(__name__)
-
 
 S = TypeVar("S")  # what a modal's parser reads: a LossSubmission or a WinSubmission
 
@@ -148,10 +144,7 @@ def _outcome_submitted(
 
 
 def _open_modal(client: WebClient, command: dict[str, Any], view: dict[str, Any]) -> None:
-    try:
-        client.views_open(trigger_id=command["trigger_id"], view=view)
-    except SlackApiError as error:
-        log.warning("views.open failed: %s", error.response.get("error"))
+    if not open_modal(client, command["trigger_id"], view, what=command["command"]):
         send_ephemeral(
             client,
             command,

@@ -15,7 +15,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
 from bot.blocks.dashboard import HOME_CHECKIN_ACTION_ID, HOME_LOST_ACTION_ID, HOME_WON_ACTION_ID
@@ -30,6 +29,7 @@ from bot.blocks.goals import (
     parse_goal_submission,
 )
 from bot.domain.text import parse_row_id
+from bot.features._interactions import open_modal
 from bot.features._save_before_ack import save_before_ack
 from bot.jobs import goals as jobs
 from bot.messaging import (
@@ -155,10 +155,7 @@ def goal_submitted(
 
 
 def _open_modal(client: WebClient, trigger_id: str, defaults: GoalDefaults) -> None:
-    try:
-        client.views_open(trigger_id=trigger_id, view=goal_modal(defaults))
-    except SlackApiError as error:
-        log.warning("views.open for /goal failed: %s", error.response.get("error"))
+    open_modal(client, trigger_id, goal_modal(defaults), what="/goal")
 
 
 # --- /rebound report ------------------------------------------------------------------------
@@ -208,22 +205,15 @@ def _whose(client: WebClient, subject: str, viewer: str) -> str:
 # --- the Home tab ----------------------------------------------------------------------------
 
 
-def _open_from_home(body: dict[str, Any], client: WebClient, view: dict[str, Any]) -> None:
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
-    except SlackApiError as error:
-        log.warning("views.open from Home failed: %s", error.response.get("error"))
-
-
 def open_lost_from_home(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """The Home dashboard's buttons open the very modals of /lost, /won and /checkin."""
     ack()
-    _open_from_home(body, client, lost_modal())
+    open_modal(client, body["trigger_id"], lost_modal(), what="/lost from Home")
 
 
 def open_won_from_home(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     ack()
-    _open_from_home(body, client, won_modal())
+    open_modal(client, body["trigger_id"], won_modal(), what="/won from Home")
 
 
 def open_checkin_from_home(

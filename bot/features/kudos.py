@@ -36,6 +36,7 @@ from bot.blocks.kudos import (
     read_kudos_modal,
     unreached_message,
 )
+from bot.features._interactions import open_modal
 from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
 from bot.scheduler import ScheduledJob
 from bot.slack_clients import TeamClients
@@ -207,15 +208,10 @@ def open_kudos_modal(client: WebClient, deps: Deps, command: dict[str, Any]) -> 
         if not _allowed(deps, team_id, giver):
             send_ephemeral(client, command, problem_message(not_allowed_problem().text))
             return
-    try:
-        client.views_open(
-            trigger_id=command["trigger_id"],
-            view=kudos_modal(
-                channel_id=command.get("channel_id"), response_url=command.get("response_url")
-            ),
-        )
-    except SlackApiError as error:
-        log.warning("views.open failed: %s", error.response.get("error"))
+    view = kudos_modal(
+        channel_id=command.get("channel_id"), response_url=command.get("response_url")
+    )
+    if not open_modal(client, command["trigger_id"], view, what="/kudos"):
         send_ephemeral(client, command, problem_message(CANNOT_OPEN_FORM))
 
 

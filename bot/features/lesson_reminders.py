@@ -16,8 +16,8 @@ from bot.blocks.debriefs import (
     lesson_not_now_not_yours,
 )
 from bot.domain.debriefs import NotYours
-from bot.domain.text import parse_row_id
-from bot.messaging import replace_clicked_message, reply_to_click, team_id_of
+from bot.features._interactions import row_click
+from bot.messaging import replace_clicked_message, reply_to_click
 from bot.usecases import lesson_reminders as usecases
 
 
@@ -28,15 +28,13 @@ def register(app: App, deps: Deps) -> None:
 def not_now_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    ack()
-    try:
-        outcome_id = parse_row_id(action.get("value") or "")
-    except ValueError:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
-    deps: Deps = context["deps"]
-    with deps.uow() as uow:
+    outcome_id = click.row_id
+    with click.deps.uow() as uow:
         result = usecases.lesson_not_now(
-            uow, team_id=team_id_of(body), user_id=body["user"]["id"], outcome_id=outcome_id
+            uow, team_id=click.team_id, user_id=click.user_id, outcome_id=outcome_id
         )
     if result is None:
         return

@@ -10,7 +10,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
 from bot.blocks.one_on_ones import (
@@ -25,7 +24,7 @@ from bot.blocks.one_on_ones import (
     reply_modal,
 )
 from bot.domain.one_on_ones import AgendaRefusal
-from bot.domain.text import parse_row_id
+from bot.features._interactions import form_row_and_answers, open_modal, row_click
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.messaging import reply_to_click, team_id_of
 from bot.slack_users import SlackUnavailable, fetch_profile, is_rebound_admin, lookup_profile
@@ -45,41 +44,31 @@ def register(app: App, deps: Deps) -> None:
 def reply_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    ack()
-    try:
-        checkin_id = parse_row_id(action.get("value") or "")
-    except ValueError:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
-    deps: Deps = context["deps"]
-    with deps.uow() as uow:
+    with click.deps.uow() as uow:
         target = usecases.reply_target(
             session=uow.session,
-            team_id=team_id_of(body),
-            user_id=body["user"]["id"],
-            checkin_id=checkin_id,
+            team_id=click.team_id,
+            user_id=click.user_id,
+            checkin_id=click.row_id,
         )
     if target is None:
         return
     if isinstance(target, NotTheirManager):
         reply_to_click(client, body, not_their_manager_message(target.rep_user_id))
         return
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=reply_modal(target))
-    except SlackApiError as error:
-        log.warning("views.open for a check-in reply failed: %s", error.response.get("error"))
+    open_modal(client, body["trigger_id"], reply_modal(target), what="a check-in reply")
 
 
 def reply_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
 ) -> None:
-    checkin_id = read_reply_metadata(view.get("private_metadata", ""))
-    if checkin_id is None:
-        ack()
+    form = form_row_and_answers(ack, view, read_reply_metadata, parse_reply_submission)
+    if form is None:
         return
-    submission, errors = parse_reply_submission(view["state"]["values"])
-    if submission is None:
-        ack(response_action="errors", errors=errors)
-        return
+    checkin_id, submission = form
     deps: Deps = context["deps"]
     team_id, user_id = team_id_of(body), body["user"]["id"]
     try:
@@ -118,13 +107,10 @@ def agenda_done_clicked(
     from Slack first (users.info), outside the transaction; whether the clicker may close it is
     decided inside it, from our records (and, only when they would be refused, from whether
     Slack says they are an admin)."""
-    ack()
-    try:
-        item_id = parse_row_id(action.get("value") or "")
-    except ValueError:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
-    deps: Deps = context["deps"]
-    team_id, user_id = team_id_of(body), body["user"]["id"]
+    deps, team_id, user_id, item_id = click.deps, click.team_id, click.user_id, click.row_id
     with deps.uow() as uow:
         people = agenda_done.agenda_item_people(
             session=uow.session, team_id=team_id, item_id=item_id

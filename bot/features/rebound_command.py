@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.app import Deps
 from bot.blocks.help import help_message
@@ -21,6 +20,7 @@ from bot.blocks.settings import (
     settings_version_of,
 )
 from bot.features import goals, privacy
+from bot.features._interactions import open_modal
 from bot.features.debriefs import reply_with_lessons
 from bot.messaging import send_ephemeral, team_id_of, tells_user_on_failure
 from bot.slack_text import unescape_command_text
@@ -189,10 +189,9 @@ def open_settings(client: WebClient, deps: Deps, command: dict[str, Any]) -> Non
             if deps.settings.oauth_mode
             else None
         )
-    try:
-        client.views_open(trigger_id=command["trigger_id"], view=settings_modal(current, crm))
-    except SlackApiError as error:
-        log.warning("views.open failed: %s", error.response.get("error"))
+    if not open_modal(
+        client, command["trigger_id"], settings_modal(current, crm), what="/rebound settings"
+    ):
         send_ephemeral(
             client,
             command,

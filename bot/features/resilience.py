@@ -20,8 +20,8 @@ from bot.blocks.resilience import (
     streak_gone_reply,
     talk_requested_reply,
 )
-from bot.domain.text import parse_row_id
-from bot.messaging import not_yours_message, reply_to_click, team_id_of
+from bot.features._interactions import row_click
+from bot.messaging import not_yours_message, reply_to_click
 from bot.usecases import resilience as usecases
 
 
@@ -32,18 +32,12 @@ def register(app: App, deps: Deps) -> None:
 def talk_clicked(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    ack()
-    try:
-        first_loss_id = parse_row_id(action.get("value"))
-    except ValueError:
+    click = row_click(ack, body, action, context)
+    if click is None:
         return
-    deps: Deps = context["deps"]
-    with deps.uow() as uow:
+    with click.deps.uow() as uow:
         result = usecases.record_talk_request(
-            uow,
-            team_id=team_id_of(body),
-            user_id=body["user"]["id"],
-            first_loss_id=first_loss_id,
+            uow, team_id=click.team_id, user_id=click.user_id, first_loss_id=click.row_id
         )
     if isinstance(result, usecases.NotTheirStreak):
         reply_to_click(client, body, not_yours_message("note", result.owner_user_id))

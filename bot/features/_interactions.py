@@ -1,0 +1,83 @@
+"""What the click and form listeners share: the prelude of a button that names one row,
+opening a modal in answer to a click or a command, and the first steps of a submitted form
+that names one row.
+
+A row button's value is a row id the payload carries back; anyone can send a forged or stale
+one, so a value that isn't a row id is acked and answered with nothing (bot.domain.text.
+parse_row_id). Who clicked, and in which workspace, come from the payload (signed by Slack),
+never from the value.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.app import Deps
+from bot.domain.text import parse_row_id
+from bot.messaging import team_id_of
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S")  # what a form's parser makes of its answers: one of bot.domain's submissions
+
+
+@dataclass(frozen=True)
+class RowClick:
+    """A click on a button naming one row: the app's deps, who clicked where, and the row."""
+
+    deps: Deps
+    team_id: str
+    user_id: str
+    row_id: int
+
+
+def row_click(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> RowClick | None:
+    """Ack the click (Slack wants it within 3 seconds, whatever follows), then read it; None
+    when the button's value is not a row id (forged or garbled): nothing to do or say."""
+    ack()
+    try:
+        row_id = parse_row_id(action.get("value"))
+    except ValueError:
+        return None
+    return RowClick(context["deps"], team_id_of(body), body["user"]["id"], row_id)
+
+
+def open_modal(client: WebClient, trigger_id: str, view: dict[str, Any], *, what: str) -> bool:
+    """views.open with a click's or a command's trigger id; False (logged) when Slack refused
+    it (e.g. the trigger id's 3 seconds were over), for the caller to tell the person or not.
+    `what` names the form in the log."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        log.warning("views.open for %s failed: %s", what, error.response.get("error"))
+        return False
+    return True
+
+
+def form_row_and_answers(
+    ack: Ack,
+    view: dict[str, Any],
+    read_row: Callable[[str], int | None],
+    parse: Callable[[Mapping[str, Any]], tuple[S | None, dict[str, str]]],
+) -> tuple[int, S] | None:
+    """A submitted form's row (`read_row` of its private_metadata) and its answers (`parse` of
+    its state). None once acked: without a row (a forged or garbled form) it just closes with
+    nothing saved; with field errors it stays open, each said under its field."""
+    row_id = read_row(view.get("private_metadata", ""))
+    if row_id is None:
+        ack()
+        return None
+    submission, errors = parse(view["state"]["values"])
+    if submission is None:
+        ack(response_action="errors", errors=errors)
+        return None
+    return row_id, submission
