@@ -5,7 +5,6 @@ in the same workspace), the order and cap of the list, and a LIKE search that lo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -29,20 +28,15 @@ from bot.usecases import debriefs as usecases
 from bot.usecases import lessons
 from storage import debriefs_queries as dq
 from storage import queries
-from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
+from storage.db import SessionFactory, make_session_factory
 from storage.models import Reflection
+from tests.support.migrated_engine import engine
+
+__all__ = ["engine"]  # the fixture (tests/support/migrated_engine.py)
 
 TEAM, OTHER_TEAM = "T0LESSONS", "T0ELSEWHERE"
 MANAGER, REP1, REP2, OTHER_MANAGER, REP3 = "U0MGR", "U0REP1", "U0REP2", "U0MGR2", "U0REP3"
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
