@@ -17,6 +17,7 @@ from bot.domain.goals import evidence_so_far
 from bot.domain.pareto import too_early_for_pattern
 from bot.domain.settings import CurrentSettings
 from testkit.simulator import state_value
+from tests.support.settings_form import current_settings, settings_form
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
@@ -54,25 +55,11 @@ def test_a_home_row_below_the_evidence_names_no_quadrant() -> None:
 
 
 def _current(min_evidence: int) -> CurrentSettings:
-    return CurrentSettings(
-        recognition_channel_id=None,
-        checkin_weekday=4,
-        checkin_hour=14,
-        kudos_policy="managers",
-        strong_process_threshold=0.8,
-        teams={},
-        min_evidence=min_evidence,
-    )
+    return current_settings(min_evidence=min_evidence)
 
 
 def _values(min_evidence: str) -> dict[str, dict[str, object]]:
-    return {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "min_evidence": {"value": state_value("number_input", min_evidence)},
-    }
+    return settings_form(min_evidence={"value": state_value("number_input", min_evidence)})
 
 
 def test_the_modal_shows_the_evidence_setting() -> None:

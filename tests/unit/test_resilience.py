@@ -35,9 +35,9 @@ from bot.domain.resilience import (
     support_due,
     support_reached,
 )
-from bot.domain.settings import CurrentSettings
 from testkit.simulator import state_value
 from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
+from tests.support.settings_form import current_settings, settings_form
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 L, W = OutcomeKind.LOSS, OutcomeKind.WIN
@@ -329,26 +329,12 @@ def test_home_lines_on_crowded_data_stay_short_and_in_order() -> None:
 
 
 def _settings_values(losses: str) -> dict[str, dict[str, object]]:
-    return {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "support_streak": {"value": state_value("number_input", losses)},
-    }
+    return settings_form(support_streak={"value": state_value("number_input", losses)})
 
 
 @pytest.mark.unit
 def test_the_settings_modal_shows_the_streak_length() -> None:
-    current = CurrentSettings(
-        recognition_channel_id=None,
-        checkin_weekday=4,
-        checkin_hour=14,
-        kudos_policy="managers",
-        strong_process_threshold=0.8,
-        teams={},
-        support_streak=4,
-    )
+    current = current_settings(support_streak=4)
     blocks = {b.get("block_id"): b for b in settings_modal(current)["blocks"]}
     element = blocks["support_streak"]["element"]
     assert element["initial_value"] == "4"

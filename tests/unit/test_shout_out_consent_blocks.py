@@ -33,6 +33,7 @@ from bot.domain import PRACTICES, Classification
 from bot.domain.debriefs import OutcomeFacts, ResilienceLine
 from bot.domain.settings import CurrentSettings
 from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
+from tests.support.settings_form import current_settings
 
 WHEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -207,16 +208,7 @@ def test_the_short_answers_to_take_it_back() -> None:
 
 
 def _current(**overrides: Any) -> CurrentSettings:
-    values: dict[str, Any] = {
-        "recognition_channel_id": "C0WINS",
-        "checkin_weekday": 4,
-        "checkin_hour": 14,
-        "kudos_policy": "managers",
-        "strong_process_threshold": 0.8,
-        "teams": {},
-    }
-    values.update(overrides)
-    return CurrentSettings(**values)
+    return current_settings(recognition_channel_id="C0WINS", **overrides)
 
 
 def test_settings_show_and_save_the_losses_before_a_public_bounce_back() -> None:
