@@ -20,6 +20,7 @@ from bot.usecases.debriefs import record_loss
 from storage import queries
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import CrmDeal, OutboxMessage, Outcome
+from tests.support.submissions import loss_submission
 
 TEAM, REP = "T0CRM", "U0REP1"
 W = "host:1"  # the worker (process) claiming rows
@@ -58,6 +59,10 @@ def _deal(event: str, deal_id: str = "101", **fields: object) -> ClosedDeal:
         **fields,
     }
     return ClosedDeal(**values)  # type: ignore[arg-type]
+
+
+def _loss(deal: str) -> LossSubmission:
+    return loss_submission(deal, practices={"discovery": True})
 
 
 def _offers(session: Session) -> list[OutboxMessage]:
@@ -125,15 +130,7 @@ def test_stored_notifications_are_filled_in_when_read(uow: UnitOfWork, clock: Fa
 
 
 def test_a_deal_debriefed_by_hand_gets_no_offer(uow: UnitOfWork) -> None:
-    submission = LossSubmission(
-        deal="acme  RENEWAL",
-        amount=None,
-        stage="proposal",
-        reason="price",
-        competitor=None,
-        practices={"discovery": True},
-        buyer_feedback=None,
-    )
+    submission = _loss("acme  RENEWAL")
     with uow:
         record_loss(uow, team_id=TEAM, user_id=REP, submission=submission, submission_key="v1")
     with uow:
@@ -187,15 +184,7 @@ def test_one_reminder_and_none_after_a_debrief(uow: UnitOfWork, clock: FakeClock
             uow, [_deal("e1"), _deal("e2", "102", name="Globex")], owners=owners
         )
         offer_ids = [r.id for r in _rows(uow.session)]
-    submission = LossSubmission(
-        deal="Globex",
-        amount=None,
-        stage="proposal",
-        reason="price",
-        competitor=None,
-        practices={"discovery": True},
-        buyer_feedback=None,
-    )
+    submission = _loss("Globex")
     with uow:
         record_loss(
             uow,
@@ -233,18 +222,6 @@ def test_forget_me_deletes_the_deals_offered_to_the_person(uow: UnitOfWork) -> N
         delete_personal_rows(session=uow.session, team_id=TEAM, user_id=REP)
     with uow:
         assert [(r.deal_id, r.slack_user_id) for r in _rows(uow.session)] == [("102", "U0REP2")]
-
-
-def _loss(deal: str) -> LossSubmission:
-    return LossSubmission(
-        deal=deal,
-        amount=None,
-        stage="proposal",
-        reason="price",
-        competitor=None,
-        practices={"discovery": True},
-        buyer_feedback=None,
-    )
 
 
 PRIYA = "U0REP2"

@@ -18,7 +18,6 @@ from bot.domain.debriefs import (
     Lesson,
     LessonShare,
     LessonsResult,
-    LossSubmission,
     NotYours,
     ReflectionSubmission,
     WinSubmission,
@@ -31,6 +30,7 @@ from storage import queries
 from storage.db import SessionFactory, make_session_factory
 from storage.models import Reflection
 from tests.support.migrated_engine import engine
+from tests.support.submissions import loss_submission
 
 __all__ = ["engine"]  # the fixture (tests/support/migrated_engine.py)
 
@@ -125,15 +125,7 @@ def _loss_reflection(
             uow,
             team_id=TEAM,
             user_id=user_id,
-            submission=LossSubmission(
-                deal="Initech",
-                amount=None,
-                stage="proposal",
-                reason="price",
-                competitor=None,
-                practices=dict.fromkeys(PRACTICES, False),
-                buyer_feedback=None,
-            ),
+            submission=loss_submission("Initech", practices=dict.fromkeys(PRACTICES, False)),
             submission_key=f"view:{clock.now.isoformat()}:{user_id}",
         )
         assert saved is not None
