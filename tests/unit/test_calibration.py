@@ -32,6 +32,7 @@ from bot.domain.debriefs import OutcomeFacts
 from testkit.simulator import state_value
 from testkit.standin import BlockKitChecker
 from tests.support.block_kit import valid_message
+from tests.support.quadrant_upload import quadrant_payload
 
 WHEN = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 ONE_HELD = {p: p == "discovery" for p in PRACTICES}
@@ -260,7 +261,6 @@ def _reviews(calibrated: int) -> list[Any]:
 
 def test_a_review_says_how_many_outcomes_a_manager_calibrated() -> None:
     from bot.blocks.goals import review_message, review_table_lines
-    from bot.usecases.goal_reviews import quadrant_upload
 
     (calibrated,) = _reviews(2)
     (own,) = _reviews(0)
@@ -271,16 +271,7 @@ def test_a_review_says_how_many_outcomes_a_manager_calibrated() -> None:
     assert review_table_lines([calibrated], ended=True)[0].endswith(
         "process 90% (2 calibrated by a manager)"
     )
-    payload = quadrant_upload(
-        [calibrated, own],
-        lambda ids: {"U1": "Leo"},
-        0.8,
-        title="t",
-        whose="w",
-        filename="f.png",
-        file_title="ft",
-        comment="c",
-    )
+    payload = quadrant_payload([calibrated, own], {"U1": "Leo"})
     assert [point[0] for point in payload["points"]] == ["Leo (calibrated)", "Leo"]
 
 
