@@ -4,11 +4,11 @@ unmatched deals kept and offered on the next pass, one reminder."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.clock import FakeClock
@@ -18,9 +18,12 @@ from bot.uow import UnitOfWork
 from bot.usecases import crm
 from bot.usecases.debriefs import record_loss
 from storage import queries
-from storage.db import make_engine, make_session_factory, upgrade
+from storage.db import make_session_factory
 from storage.models import CrmDeal, OutboxMessage, Outcome
+from tests.support.migrated_engine import engine
 from tests.support.submissions import loss_submission
+
+__all__ = ["engine"]  # the fixture (tests/support/migrated_engine.py)
 
 TEAM, REP = "T0CRM", "U0REP1"
 W = "host:1"  # the worker (process) claiming rows
@@ -33,15 +36,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def uow(database_url: str, clock: FakeClock) -> Iterator[UnitOfWork]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
+def uow(engine: Engine, clock: FakeClock) -> UnitOfWork:
     factory = make_session_factory(engine)
     with factory() as session:
         queries.get_or_create_workspace(session=session, team_id=TEAM)
         session.commit()
-    yield UnitOfWork(factory, clock=clock)
-    engine.dispose()
+    return UnitOfWork(factory, clock=clock)
 
 
 def _deal(event: str, deal_id: str = "101", **fields: object) -> ClosedDeal:

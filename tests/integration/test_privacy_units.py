@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.blocks.privacy import (
@@ -22,11 +23,14 @@ from bot.blocks.privacy import (
 from bot.blocks.settings import parse_settings_submission, settings_modal, settings_saved_message
 from bot.usecases import privacy
 from storage import outbox_queries
-from storage.db import make_engine, make_session_factory, upgrade
+from storage.db import make_session_factory
 from storage.models import OutboxMessage, Outcome, Reflection, Workspace
 from testkit.simulator import state_value
 from tests.support.factories import seed_kudos, seed_person
+from tests.support.migrated_engine import engine
 from tests.support.settings_form import current_settings, settings_form
+
+__all__ = ["engine"]  # the fixture (tests/support/migrated_engine.py)
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
@@ -111,12 +115,9 @@ def test_csv_cells_never_run_as_spreadsheet_formulas() -> None:
 
 
 @pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
+def session(engine: Engine) -> Iterator[Session]:
     with make_session_factory(engine)() as session:
         yield session
-    engine.dispose()
 
 
 def test_forget_member_takes_only_that_persons_rows(session: Session) -> None:
