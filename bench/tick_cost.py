@@ -117,6 +117,33 @@ class Rows:
         return int(values.get("id", 0))
 
 
+def add_meetings_goal(
+    rows: Rows,
+    team_id: str,
+    rep: str,
+    *,
+    target: int,
+    progress: int,
+    cycle: tuple[date, date],
+    created_at: datetime,
+    reviewed_at: datetime | None = None,
+) -> None:
+    """A rep's goal of `target` meetings over `cycle` (first and last day), `progress` so far;
+    reviewed at `reviewed_at` (None: not yet)."""
+    rows.add(
+        Goal,
+        team_id=team_id,
+        user_id=rep,
+        metric="meetings",
+        target=target,
+        progress=progress,
+        cycle_start=cycle[0],
+        cycle_end=cycle[1],
+        reviewed_at=reviewed_at,
+        created_at=created_at,
+    )
+
+
 def add_team(rows: Rows, team_id: str, *, weekday: int, zones: tuple[str, ...]) -> None:
     """A workspace with a manager and reps, settings, and a month of finished history."""
     manager, reps = people(team_id)
@@ -239,29 +266,15 @@ def add_team(rows: Rows, team_id: str, *, weekday: int, zones: tuple[str, ...]) 
             created_at=occurred,
         )
         rows.add(KudosRecipient, team_id=team_id, kudos_id=kudos_id, user_id=rep, dm_status="sent")
-        rows.add(
-            Goal,
-            team_id=team_id,
-            user_id=rep,
-            metric="meetings",
-            target=20,
-            progress=12,
-            cycle_start=date(2026, 10, 1),
-            cycle_end=date(2026, 10, 31),
+        add_meetings_goal(
+            rows, team_id, rep, target=20, progress=12,
+            cycle=(date(2026, 10, 1), date(2026, 10, 31)), created_at=NOW - timedelta(days=55),
             reviewed_at=datetime(2026, 11, 1, 9, tzinfo=UTC),
-            created_at=NOW - timedelta(days=55),
-        )
-        rows.add(
-            Goal,
-            team_id=team_id,
-            user_id=rep,
-            metric="meetings",
-            target=20,
-            progress=5,
-            cycle_start=date(2026, 11, 1),
-            cycle_end=date(2026, 11, 30),
-            created_at=NOW - timedelta(days=24),
-        )
+        )  # fmt: skip
+        add_meetings_goal(
+            rows, team_id, rep, target=20, progress=5,
+            cycle=(date(2026, 11, 1), date(2026, 11, 30)), created_at=NOW - timedelta(days=24),
+        )  # fmt: skip
 
 
 def add_due_work(rows: Rows) -> None:
@@ -289,17 +302,10 @@ def add_due_work(rows: Rows) -> None:
                 )
         # A cycle that ended yesterday, not reviewed: each rep's review DM and the team's.
         for rep in reps:
-            rows.add(
-                Goal,
-                team_id=team_id,
-                user_id=rep,
-                metric="meetings",
-                target=10,
-                progress=7,
-                cycle_start=date(2026, 10, 25),
-                cycle_end=date(2026, 11, 24),
-                created_at=NOW - timedelta(days=30),
-            )
+            add_meetings_goal(
+                rows, team_id, rep, target=10, progress=7,
+                cycle=(date(2026, 10, 25), date(2026, 11, 24)), created_at=NOW - timedelta(days=30),
+            )  # fmt: skip
         # A kudos kept while its post failed, waiting to go up.
         kudos_id = rows.add(
             Kudos,

@@ -42,11 +42,12 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from testkit.clock import real_time
+from testkit.crm_http import JsonReplyHandler, serve_in_background, stop_serving
 
 _STAMP = "2026-01-05T09:00:00.000Z"
 DEFAULT_STAGES: tuple[tuple[str, str, str, str], ...] = (
@@ -94,18 +95,13 @@ class HubSpotStandIn:
 
     def start(self) -> HubSpotStandIn:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.stand_in = self  # type: ignore[attr-defined]
-        server.daemon_threads = True
+        serve_in_background(server, self)
         self._server = server
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            stop_serving(self._server)
             self._server = None
 
     @property
@@ -319,7 +315,7 @@ def _error(category: str, message: str) -> dict[str, Any]:
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonReplyHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         self._reply()
 
@@ -333,15 +329,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, body = stand_in.answer(
             self.command, self.path, self.headers.get("Authorization", ""), sent
         )
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
+        self.send_json(status, body)
 
 
 # --- webhooks, as HubSpot sends them ------------------------------------------------------------

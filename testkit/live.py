@@ -180,11 +180,18 @@ def serve_process(
     try:
         yield app
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen[str]) -> None:
+    """Ask a child process to stop (SIGTERM: the app shuts down cleanly); kill it if it is still
+    running 10 s later."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 # The headers a Slack request is checked by: the front passes them on unchanged.
@@ -361,12 +368,7 @@ def socket_mode_app(
             time.sleep(0.05)
         yield app
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process)
 
 
 def start_tick(env: dict[str, str], at: datetime, cwd: Path) -> subprocess.Popen[str]:

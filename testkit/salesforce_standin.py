@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
 import re
 import ssl
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -36,6 +35,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from testkit.crm_http import JsonReplyHandler, serve_in_background, stop_serving
 
 _QUERY = re.compile(
     r"SELECT Owner\.Email FROM Opportunity WHERE Id = '(?P<id>[A-Za-z0-9]{15,18})'", re.I
@@ -69,18 +70,13 @@ class SalesforceStandIn:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         server.socket = context.wrap_socket(server.socket, server_side=True)
-        server.stand_in = self  # type: ignore[attr-defined]
-        server.daemon_threads = True
+        serve_in_background(server, self)
         self._server = server
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            stop_serving(self._server)
             self._server = None
         if self._folder is not None:
             self._folder.cleanup()
@@ -140,19 +136,13 @@ class SalesforceStandIn:
         return 200, {"totalSize": 1, "done": True, "records": [record]}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonReplyHandler):
+    content_type = "application/json;charset=UTF-8"
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         stand_in: SalesforceStandIn = self.server.stand_in  # type: ignore[attr-defined]
         status, body = stand_in.answer(self.path, self.headers.get("Authorization", ""))
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
+        self.send_json(status, body)
 
 
 def _self_signed(folder: Path) -> tuple[str, str]:

@@ -20,6 +20,7 @@ from bot.blocks.debriefs import (
 from bot.domain import PRACTICES
 from bot.domain.debriefs import WIN_LESSON_KEY
 from testkit.demo import DemoContext
+from testkit.reflection_form import reflection_values
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall
 
@@ -161,17 +162,6 @@ def _calibrate(ctx: DemoContext, maya: str, note: RecordedCall) -> None:
     _show_replaced(ctx, ctx.priya, replaced)
 
 
-def _answers(commitment: str, followed_up: str | None = None, **answers: str) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        key: {"value": state_value("plain_text_input", answers.get(key))}
-        for key in ("learned", "feedback_lesson", "in_control")
-    }
-    values["commitment"] = {"value": state_value("plain_text_input", commitment)}
-    if followed_up is not None:
-        values["followed_up"] = {"value": state_value("radio_buttons", followed_up)}
-    return values
-
-
 def _share(ctx: DemoContext, user_id: str, thanks: RecordedCall) -> None:
     """Click "Share with my team" on the kept lesson; the DM as it is replaced."""
     response_url = ctx.sender.new_response_url("actions")
@@ -256,7 +246,7 @@ def play(ctx: DemoContext) -> None:
         leo,
         outcome_id,
         # A perfect miss: the one thing is what to keep doing, not what to change (seed 002).
-        _answers(
+        reflection_values(
             "Run discovery with the whole buying group, like on this deal",
             learned="Suites win when the buyer fears tool sprawl",
             feedback_lesson="Our fit was right; the bundle was out of our hands",
@@ -287,7 +277,7 @@ def play(ctx: DemoContext) -> None:
         ctx,
         priya,
         _button_value(reminder, REFLECT_ACTION_ID),
-        _answers(
+        reflection_values(
             "Confirm budget on the first call",
             learned="We talked price too late",
             feedback_lesson="The budget was never there",

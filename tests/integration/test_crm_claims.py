@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from bot.app import Deps
@@ -26,8 +27,11 @@ from bot.slack_clients import TeamClients
 from bot.uow import UnitOfWork
 from bot.usecases import crm
 from storage import queries
-from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
+from storage.db import SessionFactory, make_session_factory
 from storage.models import CrmDeal, OutboxMessage
+from tests.support.migrated_engine import engine
+
+__all__ = ["engine"]  # the fixture (tests/support/migrated_engine.py)
 
 TEAM, REP = "T0CLAIM", "U0CLAIM"
 START = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -59,15 +63,12 @@ class World:
 
 
 @pytest.fixture
-def world(database_url: str) -> Iterator[World]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
+def world(engine: Engine) -> World:
     factory = make_session_factory(engine)
     with factory() as session:
         queries.get_or_create_workspace(session=session, team_id=TEAM)
         session.commit()
-    yield World(factory, FakeClock(START))
-    engine.dispose()
+    return World(factory, FakeClock(START))
 
 
 def _store(world: World, *deal_ids: str) -> None:

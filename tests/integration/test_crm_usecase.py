@@ -4,11 +4,11 @@ unmatched deals kept and offered on the next pass, one reminder."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.clock import FakeClock
@@ -18,8 +18,12 @@ from bot.uow import UnitOfWork
 from bot.usecases import crm
 from bot.usecases.debriefs import record_loss
 from storage import queries
-from storage.db import make_engine, make_session_factory, upgrade
+from storage.db import make_session_factory
 from storage.models import CrmDeal, OutboxMessage, Outcome
+from tests.support.migrated_engine import engine
+from tests.support.submissions import loss_submission
+
+__all__ = ["engine"]  # the fixture (tests/support/migrated_engine.py)
 
 TEAM, REP = "T0CRM", "U0REP1"
 W = "host:1"  # the worker (process) claiming rows
@@ -32,15 +36,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def uow(database_url: str, clock: FakeClock) -> Iterator[UnitOfWork]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
+def uow(engine: Engine, clock: FakeClock) -> UnitOfWork:
     factory = make_session_factory(engine)
     with factory() as session:
         queries.get_or_create_workspace(session=session, team_id=TEAM)
         session.commit()
-    yield UnitOfWork(factory, clock=clock)
-    engine.dispose()
+    return UnitOfWork(factory, clock=clock)
 
 
 def _deal(event: str, deal_id: str = "101", **fields: object) -> ClosedDeal:
@@ -58,6 +59,10 @@ def _deal(event: str, deal_id: str = "101", **fields: object) -> ClosedDeal:
         **fields,
     }
     return ClosedDeal(**values)  # type: ignore[arg-type]
+
+
+def _loss(deal: str) -> LossSubmission:
+    return loss_submission(deal, practices={"discovery": True})
 
 
 def _offers(session: Session) -> list[OutboxMessage]:
@@ -125,15 +130,7 @@ def test_stored_notifications_are_filled_in_when_read(uow: UnitOfWork, clock: Fa
 
 
 def test_a_deal_debriefed_by_hand_gets_no_offer(uow: UnitOfWork) -> None:
-    submission = LossSubmission(
-        deal="acme  RENEWAL",
-        amount=None,
-        stage="proposal",
-        reason="price",
-        competitor=None,
-        practices={"discovery": True},
-        buyer_feedback=None,
-    )
+    submission = _loss("acme  RENEWAL")
     with uow:
         record_loss(uow, team_id=TEAM, user_id=REP, submission=submission, submission_key="v1")
     with uow:
@@ -187,15 +184,7 @@ def test_one_reminder_and_none_after_a_debrief(uow: UnitOfWork, clock: FakeClock
             uow, [_deal("e1"), _deal("e2", "102", name="Globex")], owners=owners
         )
         offer_ids = [r.id for r in _rows(uow.session)]
-    submission = LossSubmission(
-        deal="Globex",
-        amount=None,
-        stage="proposal",
-        reason="price",
-        competitor=None,
-        practices={"discovery": True},
-        buyer_feedback=None,
-    )
+    submission = _loss("Globex")
     with uow:
         record_loss(
             uow,
@@ -233,18 +222,6 @@ def test_forget_me_deletes_the_deals_offered_to_the_person(uow: UnitOfWork) -> N
         delete_personal_rows(session=uow.session, team_id=TEAM, user_id=REP)
     with uow:
         assert [(r.deal_id, r.slack_user_id) for r in _rows(uow.session)] == [("102", "U0REP2")]
-
-
-def _loss(deal: str) -> LossSubmission:
-    return LossSubmission(
-        deal=deal,
-        amount=None,
-        stage="proposal",
-        reason="price",
-        competitor=None,
-        practices={"discovery": True},
-        buyer_feedback=None,
-    )
 
 
 PRIYA = "U0REP2"

@@ -16,7 +16,7 @@ from storage import debriefs_queries as dq
 from storage import outbox_queries, queries
 from storage.models import Outcome, PostLog
 from testkit.standin import SlackStandIn
-from tests.support.upgrades import UPGRADE_AT, standin, world
+from tests.support.upgrades import UPGRADE_AT, add_workspace_with_wins, standin, world
 
 TEAM = "T0UPGRADE"
 REP, MANAGER = "U0REP1", "U0MGR"
@@ -74,10 +74,7 @@ def test_debrief_messages_left_pending_by_the_old_code_are_sent_once_after_the_u
 ) -> None:
     session_factory, ticker = world
     with session_factory() as session:
-        queries.get_or_create_workspace(session=session, team_id=TEAM)
-        queries.update_workspace_settings(
-            session=session, team_id=TEAM, recognition_channel_id="C0WINS"
-        )
+        add_workspace_with_wins(session, TEAM)
         queries.upsert_member(session=session, team_id=TEAM, user_id=REP, manager_user_id=MANAGER)
         queries.upsert_member(session=session, team_id=TEAM, user_id=MANAGER)
         # A loss whose DM and manager's note the old retry job was still trying.

@@ -7,10 +7,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from storage import queries
 from storage.models import Kudos, KudosRecipient, PostLog
 from testkit.standin import SlackStandIn
-from tests.support.upgrades import UPGRADE_AT, standin, world
+from tests.support.upgrades import UPGRADE_AT, add_workspace_with_wins, standin, world
 
 TEAM = "T0UPGRADE"
 GIVER, ANN, BEN = "U0ADMIN", "U0OWNER", "U0MGR"
@@ -45,10 +44,7 @@ def test_kudos_left_pending_by_the_old_code_are_sent_once_after_the_upgrade(
 ) -> None:
     session_factory, ticker = world
     with session_factory() as session:
-        queries.get_or_create_workspace(session=session, team_id=TEAM)
-        queries.update_workspace_settings(
-            session=session, team_id=TEAM, recognition_channel_id="C0WINS"
-        )
+        add_workspace_with_wins(session, TEAM)
         # Kept while there was no channel: never posted.
         _old_kudos(session, "Kept for a channel", {ANN: "pending"})
         # Posted by the old code, one DM sent, one still being retried.

@@ -5,7 +5,6 @@ ticks or processes; each workspace's own debrief-reminder hours apply."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,21 +17,16 @@ from bot.uow import UnitOfWork
 from bot.usecases import debriefs, lesson_reminders
 from storage import debriefs_queries as dq
 from storage import queries
-from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
+from storage.db import SessionFactory, make_session_factory
 from storage.models import OutboxMessage
 from tests.support.factories import outcome_row
+from tests.support.migrated_engine import engine
+
+__all__ = ["engine"]  # the fixture (tests/support/migrated_engine.py)
 
 # A value the rows are made around; the test's clock starts here and only moves forward.
 START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 REP = "U0REP"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def _workspace(new_session: SessionFactory, team_id: str, hours: int) -> None:

@@ -5,7 +5,6 @@ in the same workspace), the order and cap of the list, and a LIKE search that lo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +18,6 @@ from bot.domain.debriefs import (
     Lesson,
     LessonShare,
     LessonsResult,
-    LossSubmission,
     NotYours,
     ReflectionSubmission,
     WinSubmission,
@@ -29,20 +27,16 @@ from bot.usecases import debriefs as usecases
 from bot.usecases import lessons
 from storage import debriefs_queries as dq
 from storage import queries
-from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
+from storage.db import SessionFactory, make_session_factory
 from storage.models import Reflection
+from tests.support.migrated_engine import engine
+from tests.support.submissions import loss_submission
+
+__all__ = ["engine"]  # the fixture (tests/support/migrated_engine.py)
 
 TEAM, OTHER_TEAM = "T0LESSONS", "T0ELSEWHERE"
 MANAGER, REP1, REP2, OTHER_MANAGER, REP3 = "U0MGR", "U0REP1", "U0REP2", "U0MGR2", "U0REP3"
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -131,15 +125,7 @@ def _loss_reflection(
             uow,
             team_id=TEAM,
             user_id=user_id,
-            submission=LossSubmission(
-                deal="Initech",
-                amount=None,
-                stage="proposal",
-                reason="price",
-                competitor=None,
-                practices=dict.fromkeys(PRACTICES, False),
-                buyer_feedback=None,
-            ),
+            submission=loss_submission("Initech", practices=dict.fromkeys(PRACTICES, False)),
             submission_key=f"view:{clock.now.isoformat()}:{user_id}",
         )
         assert saved is not None

@@ -5,7 +5,6 @@ it (issue 12 §6)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,21 +18,16 @@ from bot.usecases import agenda_done, privacy
 from bot.usecases import one_on_ones as usecases
 from bot.usecases.one_on_ones import DONE_WINDOW, NotTheirManager, SentReply
 from storage import queries
-from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
+from storage.db import SessionFactory, make_session_factory
 from storage.models import CheckIn, CheckInAnswer, OneOnOneItem, OutboxMessage, Reflection
 from tests.support.factories import outcome_row
+from tests.support.migrated_engine import engine
+
+__all__ = ["engine"]  # the fixture (tests/support/migrated_engine.py)
 
 TEAM = "T0AGENDA"
 MANAGER, REP, OTHER = "U0MGR", "U0REP1", "U0REP2"
 START = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -113,14 +113,7 @@ register_message_renderer("outbox-test-broken-renderer", _raise_type_error)
 def test_a_bug_before_the_request_backs_off_and_is_given_up_on_not_looked_for(
     outbox: Outbox,
 ) -> None:
-    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
-        uow.outbox.add(
-            team_id=outbox.team,
-            post_key="k-bug",
-            kind="outbox-test",
-            to=to_channel("C0WINS"),
-            message={"renderer": "outbox-test-broken-renderer"},
-        )
+    outbox.add("k-bug", {"renderer": "outbox-test-broken-renderer"})
     dispatcher = outbox.dispatcher()
     seen = len(outbox.standin.calls)
     dispatcher.run_once(outbox.clock())
@@ -155,14 +148,7 @@ def test_a_body_that_will_not_encode_is_a_failure_before_the_request_not_an_unkn
 ) -> None:
     """slack-sdk encodes the body itself; the dispatcher checks it first, so that anything
     raised inside slack-sdk can be taken as "may have reached Slack" (and looked for)."""
-    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
-        uow.outbox.add(
-            team_id=outbox.team,
-            post_key="k-unencodable",
-            kind="outbox-test",
-            to=to_channel("C0WINS"),
-            message={"renderer": "outbox-test-unencodable-renderer"},
-        )
+    outbox.add("k-unencodable", {"renderer": "outbox-test-unencodable-renderer"})
     seen = len(outbox.standin.calls)
     outbox.dispatcher().run_once(outbox.clock())
     row = outbox.row("k-unencodable")
@@ -193,24 +179,17 @@ def test_a_messages_own_metadata_keeps_the_post_key_or_is_refused(outbox: Outbox
     """One message carries one metadata event (https://docs.slack.dev/messaging/
     message-metadata): a caller's payload joins the post key; another event type can't."""
     merged, other = _marker(), _marker()
-    with UnitOfWork(outbox.session_factory, clock=outbox.clock) as uow:
-        uow.outbox.add(
-            team_id=outbox.team,
-            post_key="k-own-metadata",
-            kind="outbox-test",
-            to=to_channel("C0WINS"),
-            message={
-                "text": merged,
-                "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": {"n": 3}},
-            },
-        )
-        uow.outbox.add(
-            team_id=outbox.team,
-            post_key="k-other-event",
-            kind="outbox-test",
-            to=to_channel("C0WINS"),
-            message={"text": other, "metadata": {"event_type": "deal_won", "event_payload": {}}},
-        )
+    outbox.add(
+        "k-own-metadata",
+        {
+            "text": merged,
+            "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": {"n": 3}},
+        },
+    )
+    outbox.add(
+        "k-other-event",
+        {"text": other, "metadata": {"event_type": "deal_won", "event_payload": {}}},
+    )
     outbox.dispatcher().run_once(outbox.clock())
     [post] = _posted(outbox.standin, merged)
     assert post.params["metadata"] == {

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.uow import to_user
 from testkit.standin import RecordedCall
-from tests.support.outbox import Outbox, _marker, _posted, outbox
+from tests.support.outbox import Outbox, _marker, _posted, history_read_once_a_minute, outbox
 
 __all__ = ["outbox"]  # the fixtures (tests/support/outbox.py)
 
@@ -24,11 +24,7 @@ def test_reconciling_stays_under_the_history_limit_and_never_holds_up_other_send
     other = f"T{uuid.uuid4().hex[:8].upper()}"
     outbox.standin.add_team(other, "Other team")
     standin = outbox.standin
-    # The stand-in's conversations.history allows 1 call a minute, on the test's clock.
-    start = outbox.clock()
-    standin.monotonic = lambda: (outbox.clock() - start).total_seconds()
-    standin.rate_limit("conversations.history", per_minute=1)
-    try:
+    with history_read_once_a_minute(outbox):
         markers = {user: _marker() for user in ("U0REP1", "U0REP2", "U0MGR")}
         for user, marker in markers.items():
             outbox.add(f"k-unknown-{user}", marker, to=to_user(user))
@@ -57,10 +53,6 @@ def test_reconciling_stays_under_the_history_limit_and_never_holds_up_other_send
         assert {outbox.row(f"k-unknown-{u}").state for u in markers} == {"sent"}
         for marker in markers.values():
             assert len(_posted(standin, marker)) == 1
-    finally:
-        with standin._lock:
-            standin._buckets.pop("conversations.history", None)
-        standin.monotonic = __import__("time").monotonic
 
 
 def test_a_history_search_goes_on_from_its_page_in_whichever_process_reads_next(
@@ -98,10 +90,7 @@ def test_processes_share_one_history_read_a_minute_per_workspace(outbox: Outbox)
     whichever process makes it: three dispatchers reconciling at once take one slot between
     them, kept in the database."""
     standin = outbox.standin
-    start = outbox.clock()
-    standin.monotonic = lambda: (outbox.clock() - start).total_seconds()
-    standin.rate_limit("conversations.history", per_minute=1)
-    try:
+    with history_read_once_a_minute(outbox):
         markers = {user: _marker() for user in ("U0REP1", "U0REP2", "U0MGR")}
         for user, marker in markers.items():
             outbox.add(f"k-shared-{user}", marker, to=to_user(user))
@@ -121,10 +110,6 @@ def test_processes_share_one_history_read_a_minute_per_workspace(outbox: Outbox)
         assert {outbox.row(f"k-shared-{u}").state for u in markers} == {"sent"}
         for marker in markers.values():
             assert len(_posted(standin, marker)) == 1
-    finally:
-        with standin._lock:
-            standin._buckets.pop("conversations.history", None)
-        standin.monotonic = __import__("time").monotonic
 
 
 def test_a_history_429_holds_the_workspaces_slot_until_the_apps_clock_passes_it(

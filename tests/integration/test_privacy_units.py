@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.blocks.privacy import (
@@ -20,13 +21,16 @@ from bot.blocks.privacy import (
     forgotten_message,
 )
 from bot.blocks.settings import parse_settings_submission, settings_modal, settings_saved_message
-from bot.domain.settings import CurrentSettings
 from bot.usecases import privacy
 from storage import outbox_queries
-from storage.db import make_engine, make_session_factory, upgrade
+from storage.db import make_session_factory
 from storage.models import OutboxMessage, Outcome, Reflection, Workspace
 from testkit.simulator import state_value
 from tests.support.factories import seed_kudos, seed_person
+from tests.support.migrated_engine import engine
+from tests.support.settings_form import current_settings, settings_form
+
+__all__ = ["engine"]  # the fixture (tests/support/migrated_engine.py)
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
@@ -56,15 +60,9 @@ def test_the_export_comment_says_whose_data_it_is() -> None:
 
 
 def _values(retention: Any = None, *, with_block: bool = True) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-    }
-    if with_block:
-        values["reflection_retention"] = {"value": state_value("number_input", retention)}
-    return values
+    if not with_block:
+        return settings_form()
+    return settings_form(reflection_retention={"value": state_value("number_input", retention)})
 
 
 @pytest.mark.parametrize(
@@ -89,15 +87,7 @@ def test_a_submission_without_the_retention_field_leaves_it_unchanged() -> None:
 
 
 def test_the_modal_shows_the_current_retention() -> None:
-    current = CurrentSettings(
-        recognition_channel_id=None,
-        checkin_weekday=4,
-        checkin_hour=14,
-        kudos_policy="managers",
-        strong_process_threshold=0.8,
-        teams={},
-        reflection_retention_days=90,
-    )
+    current = current_settings(reflection_retention_days=90)
     blocks = {b.get("block_id"): b for b in settings_modal(current)["blocks"]}
     element = blocks["reflection_retention"]["element"]
     assert element["initial_value"] == "90" and element["is_decimal_allowed"] is False
@@ -125,12 +115,9 @@ def test_csv_cells_never_run_as_spreadsheet_formulas() -> None:
 
 
 @pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
+def session(engine: Engine) -> Iterator[Session]:
     with make_session_factory(engine)() as session:
         yield session
-    engine.dispose()
 
 
 def test_forget_member_takes_only_that_persons_rows(session: Session) -> None:

@@ -4,10 +4,8 @@ PostgreSQL: only an outcome this workspace had, and told this person about, coun
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import col
 
@@ -15,21 +13,16 @@ from bot.clock import FakeClock
 from bot.uow import UnitOfWork, to_user
 from bot.usecases.removed_outcomes import removed_here
 from storage import corrections_queries as cq
-from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
+from storage.db import SessionFactory, make_session_factory
 from storage.models import OutboxMessage
 from tests.support.factories import outcome_row
+from tests.support.migrated_engine import engine
+
+__all__ = ["engine"]  # the fixture (tests/support/migrated_engine.py)
 
 ALPHA, BETA = "T0RMALPHA", "T0RMBETA"
 REP, MANAGER, OTHER = "U0REP1", "U0MGR", "U0REP2"
 START = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def _debriefed(new_session: SessionFactory, clock: FakeClock, team_id: str) -> int:

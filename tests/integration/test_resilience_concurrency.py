@@ -25,21 +25,14 @@ from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import OutboxMessage
 from tests.support.databases import fresh_database
 from tests.support.factories import outcome_row
+from tests.support.submissions import loss_submission
 
 TEAM, REP, MANAGER = "T0RACE", "U0RACER", "U0RACEMGR"
 AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def _loss(deal: str) -> LossSubmission:
-    return LossSubmission(
-        deal=deal,
-        amount=None,
-        stage="proposal",
-        reason="price",
-        competitor=None,
-        practices=dict.fromkeys(PRACTICES, False),
-        buyer_feedback=None,
-    )
+    return loss_submission(deal, practices=dict.fromkeys(PRACTICES, False))
 
 
 @pytest.mark.integration

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -38,17 +37,12 @@ from storage.queries import (
     update_workspace_settings,
     upsert_member,
 )
+from tests.support.migrated_engine import engine
+
+__all__ = ["engine"]  # the fixture (tests/support/migrated_engine.py)
 
 TEAM = "T0001"
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

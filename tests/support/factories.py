@@ -1,6 +1,7 @@
-"""Factories shared by the test modules: the values of a filled-in modal (loss, win, reflection,
-goal), people in the stand-in, rows seeded straight into the database (losses, goals, kudos, a
-person with one of everything), and the session fixture of the goals and dashboard tests."""
+"""Factories shared by the test modules: the values of a filled-in modal (loss, win,
+reflection (from testkit/reflection_form.py, which the demo uses too), goal), people in the
+stand-in, rows seeded straight into the database (losses, goals, kudos, a person with one of
+everything), and the session fixture of the goals and dashboard tests."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from storage.models import (
     Reflection,
 )
 from testkit.live import LiveApp
+from testkit.reflection_form import reflection_values as reflection_values  # re-exported
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
 from tests.support.slack import DM, SlackDriver, _text_of
@@ -63,19 +65,6 @@ def lost_values(
         "practices": {"value": state_value("checkboxes", _answered(practices))},
         "buyer_feedback": {"value": state_value("plain_text_input", feedback)},
     }
-
-
-def reflection_values(
-    commitment: str, *, followed_up: str | None = None, **answers: str
-) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        key: {"value": state_value("plain_text_input", answers.get(key))}
-        for key in ("learned", "feedback_lesson", "in_control")
-    }
-    values["commitment"] = {"value": state_value("plain_text_input", commitment)}
-    if followed_up is not None:
-        values["followed_up"] = {"value": state_value("radio_buttons", followed_up)}
-    return values
 
 
 def _lose(

@@ -1,10 +1,13 @@
 """The outbox tests' harness (tests/integration/test_outbox*.py): a database, a FakeClock at the
 real now and a dispatcher factory (`Outbox`, the `outbox` fixture, or `outbox_fixture(kind)` for
 a module whose rows are of a kind of its own), the outbox-test kind's hooks (recorded in
-HOOKED), and what Slack was sent."""
+HOOKED), what Slack was sent, and conversations.history limited to a read a minute on the
+test's clock (`history_read_once_a_minute`)."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -121,6 +124,23 @@ class Outbox:
             for c in self.standin.calls_to(method, ok_only=False)
             if c.token == f"xoxb-{self.team}-test"
         ]
+
+
+@contextlib.contextmanager
+def history_read_once_a_minute(outbox: Outbox) -> Iterator[None]:
+    """Within it the stand-in's conversations.history allows 1 call a minute, reckoned on the
+    test's clock; afterwards it is unlimited again and back on the real clock (the stand-in is
+    shared by the module's tests)."""
+    standin = outbox.standin
+    start = outbox.clock()
+    standin.monotonic = lambda: (outbox.clock() - start).total_seconds()
+    standin.rate_limit("conversations.history", per_minute=1)
+    try:
+        yield
+    finally:
+        with standin._lock:
+            standin._buckets.pop("conversations.history", None)
+        standin.monotonic = time.monotonic
 
 
 def outbox_fixture(kind: str = "outbox-test") -> Callable[..., Iterator[Outbox]]:

@@ -1,6 +1,7 @@
 """The fixtures of the upgrade tests (rows the code before the outbox left behind, sent once
 after the upgrade): a fresh stand-in per test, and the migrated database with the scheduler's
-ticker over it, on the clock the seeded rows are dated by."""
+ticker over it, on the clock the seeded rows are dated by; and the workspace the old rows
+belong to (`add_workspace_with_wins`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 import pytest
+from sqlmodel import Session
 
 from bot.app import Deps, build_ticker
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.scheduler import Ticker
+from storage import queries
 from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
 from testkit.live import make_standin
 from testkit.standin import SlackStandIn
@@ -52,3 +55,11 @@ def world(database_url: str, standin: SlackStandIn) -> Iterator[UpgradeWorld]:
         yield UpgradeWorld(session_factory, build_ticker(deps))
     finally:
         engine.dispose()
+
+
+def add_workspace_with_wins(session: Session, team_id: str) -> None:
+    """A workspace whose recognition channel is #wins (C0WINS), where the old code posted."""
+    queries.get_or_create_workspace(session=session, team_id=team_id)
+    queries.update_workspace_settings(
+        session=session, team_id=team_id, recognition_channel_id="C0WINS"
+    )

@@ -30,7 +30,9 @@ from bot.domain.calibration import (
 )
 from bot.domain.debriefs import OutcomeFacts
 from testkit.simulator import state_value
-from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
+from testkit.standin import BlockKitChecker
+from tests.support.block_kit import valid_message
+from tests.support.quadrant_upload import quadrant_payload
 
 WHEN = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 ONE_HELD = {p: p == "discovery" for p in PRACTICES}
@@ -51,13 +53,6 @@ def _facts(**overrides: Any) -> OutcomeFacts:
     }
     values.update(overrides)
     return OutcomeFacts(**values)
-
-
-def _valid_message(message: dict[str, Any]) -> None:
-    checker = BlockKitChecker()
-    checker.check_blocks(message["blocks"], "/blocks", MAX_MESSAGE_BLOCKS)
-    assert checker.problems == []
-    assert message["text"]
 
 
 def _state(practices: list[str] | None, note: str | None) -> dict[str, Any]:
@@ -121,7 +116,7 @@ def test_a_calibration_carries_its_recomputed_label_and_the_practices_round_trip
 
 def test_the_managers_note_has_agree_and_see_it_differently_buttons() -> None:
     note = manager_note(_facts())
-    _valid_message(note)
+    valid_message(note)
     buttons = [
         element
         for block in note["blocks"]
@@ -204,7 +199,7 @@ def _calibration(*, agrees: bool, practices: dict[str, bool] = ALL_HELD) -> Any:
 
 def test_the_reps_dm_gives_the_managers_view_as_coaching_with_both_views() -> None:
     dm = calibration_rep_dm(_facts(), _calibration(agrees=False))
-    _valid_message(dm)
+    valid_message(dm)
     text = json.dumps(dm)
     assert "<@U0MGR> looked at your debrief of *Acme &lt;renewal&gt;*" in text
     assert "can't see their own swing" in text
@@ -218,7 +213,7 @@ def test_the_reps_dm_gives_the_managers_view_as_coaching_with_both_views() -> No
 
 def test_an_agreement_tells_the_rep_their_own_read_was_right() -> None:
     dm = calibration_rep_dm(_facts(), _calibration(agrees=True, practices=ONE_HELD))
-    _valid_message(dm)
+    valid_message(dm)
     text = json.dumps(dm)
     assert "sees it the way you do: *System miss*" in text
     assert "scored this one honestly" in text
@@ -228,7 +223,7 @@ def test_the_calibrated_note_loses_its_buttons_and_says_what_was_decided() -> No
     agreed = calibrated_manager_note(_facts(), _calibration(agrees=True, practices=ONE_HELD))
     differed = calibrated_manager_note(_facts(), _calibration(agrees=False))
     for note in (agreed, differed):
-        _valid_message(note)
+        valid_message(note)
         assert CALIBRATE_AGREE_ACTION_ID not in json.dumps(note)
         assert "<@U0LEO> has it privately, as coaching." in json.dumps(note)
     assert "Calibrated by <@U0MGR>: agreed with <@U0LEO>'s own score." in json.dumps(agreed)
@@ -266,7 +261,6 @@ def _reviews(calibrated: int) -> list[Any]:
 
 def test_a_review_says_how_many_outcomes_a_manager_calibrated() -> None:
     from bot.blocks.goals import review_message, review_table_lines
-    from bot.usecases.goal_reviews import quadrant_upload
 
     (calibrated,) = _reviews(2)
     (own,) = _reviews(0)
@@ -277,16 +271,7 @@ def test_a_review_says_how_many_outcomes_a_manager_calibrated() -> None:
     assert review_table_lines([calibrated], ended=True)[0].endswith(
         "process 90% (2 calibrated by a manager)"
     )
-    payload = quadrant_upload(
-        [calibrated, own],
-        lambda ids: {"U1": "Leo"},
-        0.8,
-        title="t",
-        whose="w",
-        filename="f.png",
-        file_title="ft",
-        comment="c",
-    )
+    payload = quadrant_payload([calibrated, own], {"U1": "Leo"})
     assert [point[0] for point in payload["points"]] == ["Leo (calibrated)", "Leo"]
 
 

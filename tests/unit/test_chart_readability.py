@@ -18,6 +18,7 @@ import pytest
 
 from bot import charts
 from bot.domain import Classification, OutcomeEvent, OutcomeKind
+from tests.support.quadrant_upload import quadrant_payload
 
 MARGIN_PX = 2.0  # the least gap between two texts that still reads as two
 
@@ -168,7 +169,7 @@ def test_quadrant_alt_text_says_what_stands_behind_each_dot() -> None:
 
 def test_the_quadrant_payload_carries_the_evidence_and_old_rows_still_render() -> None:
     from bot.domain.goals import CycleReview, GoalProgress
-    from bot.usecases.goal_reviews import _quadrant_points, quadrant_upload
+    from bot.usecases.goal_reviews import _quadrant_points
     from storage.models import Goal
 
     goal = Goal(team_id="T1", user_id="U1", metric="deals_won", target=4)
@@ -176,16 +177,7 @@ def test_the_quadrant_payload_carries_the_evidence_and_old_rows_still_render() -
     review = CycleReview(
         "U1", progress, 0.4, Classification.SYSTEM_MISS, scored_outcomes=4, scored_checkins=2
     )
-    payload = quadrant_upload(
-        [review],
-        lambda ids: {"U1": "Leo"},
-        0.8,
-        title="t",
-        whose="w",
-        filename="f.png",
-        file_title="ft",
-        comment="c",
-    )
+    payload = quadrant_payload([review], {"U1": "Leo"})
     (point,) = _quadrant_points(payload)
     assert point.chart_label == "Leo n=6"
     # A row queued before this change (three fields) still renders, without an "n=".

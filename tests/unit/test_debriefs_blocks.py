@@ -54,7 +54,7 @@ from bot.domain.debriefs import (
     reflection_questions,
 )
 from testkit.simulator import state_value
-from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
+from tests.support.block_kit import valid_message
 from tests.support.debriefs_blocks import _valid_view
 
 WHEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -80,19 +80,12 @@ def _facts(classification: Classification, **overrides: Any) -> OutcomeFacts:
     return OutcomeFacts(**values)
 
 
-def _valid_message(message: dict[str, Any]) -> None:
-    checker = BlockKitChecker()
-    checker.check_blocks(message["blocks"], "/blocks", MAX_MESSAGE_BLOCKS)
-    assert checker.problems == []
-    assert message["text"]
-
-
 # -- messages ---------------------------------------------------------------------------------
 
 
 def test_perfect_miss_dm_asks_for_consent_and_lists_the_questions() -> None:
     message = loss_debrief_dm(_facts(Classification.PERFECT_MISS), recognition_channel_id="C0WINS")
-    _valid_message(message)
+    valid_message(message)
     rendered = json.dumps(message["blocks"])
     for needed in (CELEBRATE_YES_ACTION_ID, CELEBRATE_NO_ACTION_ID, REFLECT_ACTION_ID, "<#C0WINS>"):
         assert needed in rendered
@@ -120,7 +113,7 @@ def test_public_shout_outs_never_carry_amounts_or_feedback() -> None:
         )
     )
     for message in (perfect, bounce):
-        _valid_message(message)
+        valid_message(message)
         rendered = json.dumps(message)
         assert "64" not in rendered and "Hooli" not in rendered
         assert "Acme &lt;renewal&gt;" in rendered  # user text is escaped
@@ -149,7 +142,7 @@ def test_win_dm_tells_the_bounce_back_and_resilience() -> None:
         ResilienceLine(bounce_backs=2, median_recovery=timedelta(days=3)),
         shout_out_channel="C0WINS",
     )
-    _valid_message(message)
+    valid_message(message)
     rendered = json.dumps(message)
     assert "bounced back after 1 loss in 5 hours" in rendered
     assert "2nd bounce-back" in rendered and "median recovery 3 days" in rendered
@@ -158,7 +151,7 @@ def test_win_dm_tells_the_bounce_back_and_resilience() -> None:
 
 
 def test_reminder_and_consent_update_are_valid() -> None:
-    _valid_message(reflection_reminder_dm(_facts(Classification.SYSTEM_MISS)))
+    valid_message(reflection_reminder_dm(_facts(Classification.SYSTEM_MISS)))
     dm = loss_debrief_dm(_facts(Classification.PERFECT_MISS), recognition_channel_id="C0WINS")
     updated = consent_recorded_blocks(dm["blocks"], consent=True)
     # The question and its buttons become the one line of the choice: nothing still asks.
@@ -185,7 +178,7 @@ def test_lessons_message_lists_who_and_when_and_is_kind_when_empty() -> None:
     message = lessons_message(
         LessonsResult(viewer_id="U0MAYA", words=["budget"], lessons=[lesson], is_manager=True)
     )
-    _valid_message(message)
+    valid_message(message)
     rendered = json.dumps(message, ensure_ascii=False)
     assert "<@U0PRIYA>" in rendered and "Globex" in rendered and "Price" in rendered
     assert "done" in rendered and "…" in rendered
@@ -231,7 +224,7 @@ def test_a_perfect_miss_asks_what_to_keep_doing_and_a_system_miss_what_to_change
 
 def test_the_reminder_after_a_perfect_miss_does_not_ask_what_to_change() -> None:
     perfect = reflection_reminder_dm(_facts(Classification.PERFECT_MISS))
-    _valid_message(perfect)
+    valid_message(perfect)
     assert "what do you need to change" not in json.dumps(perfect)
     assert "keep doing exactly the same" in json.dumps(perfect)
     system = json.dumps(reflection_reminder_dm(_facts(Classification.SYSTEM_MISS)))
@@ -254,7 +247,7 @@ def test_the_consent_reply_says_what_happened_to_the_shout_out(
     shout_out: ShoutOut, channel: str | None, expected: str
 ) -> None:
     message = celebration_choice_dm(consent=True, channel_id=channel, shout_out=shout_out)
-    _valid_message(message)
+    valid_message(message)
     assert expected in message["text"]
     if shout_out is ShoutOut.CHANNEL_FAILED:
         assert "invite @Rebound" in message["text"] and "/rebound settings" in message["text"]
@@ -265,7 +258,7 @@ def test_the_consent_reply_says_what_happened_to_the_shout_out(
 
 def test_someone_elses_questions_get_a_short_note() -> None:
     note = not_your_questions("U0LEO")
-    _valid_message(note)
+    valid_message(note)
     assert note["text"] == "These questions are for <@U0LEO>."
 
 
@@ -316,7 +309,7 @@ def test_a_loss_dm_opens_with_losing_hurts_then_the_lesson_then_the_questions(
 ) -> None:
     facts = _facts(classification, practices=dict.fromkeys(PRACTICES, False))
     message = loss_debrief_dm(facts, recognition_channel_id=None)
-    _valid_message(message)
+    valid_message(message)
     texts = _block_texts(message)
     # Seed 000: "When you lose an opportunity, it hurts." First, in the notification too.
     assert texts[0].startswith("When you lose an opportunity, it hurts")
@@ -347,7 +340,7 @@ def test_a_system_miss_dm_is_about_what_to_change_not_a_list_of_failings() -> No
 
 def test_the_win_dm_asks_one_question_with_a_button_to_answer_it() -> None:
     message = win_logged_dm(_facts(Classification.SYSTEM_HIT), None, shout_out_channel=None)
-    _valid_message(message)
+    valid_message(message)
     texts = [json.dumps(block) for block in message["blocks"]]
     asking = [i for i, text in enumerate(texts) if WIN_QUESTION in text]
     assert len(asking) == 1
@@ -360,7 +353,7 @@ def test_the_kept_lesson_dm_offers_to_share_and_then_to_make_it_private_again() 
     private = win_lesson_saved_dm(
         LessonShare(3, "Acme <renewal>", "Asked *early*\n\nabout <b>", False)
     )
-    _valid_message(private)
+    valid_message(private)
     rendered = json.dumps(private, ensure_ascii=False)
     assert "Kept as your lesson from *Acme &lt;renewal&gt;*" in rendered
     assert "> Asked *early* about &lt;b&gt;" in rendered  # one quoted line, escaped
@@ -375,7 +368,7 @@ def test_the_kept_lesson_dm_offers_to_share_and_then_to_make_it_private_again() 
     )
 
     shared = win_lesson_saved_dm(LessonShare(3, "Acme", "Asked early", True))
-    _valid_message(shared)
+    valid_message(shared)
     assert "Shared with your team." in json.dumps(shared)
     buttons = [b for b in shared["blocks"] if b.get("block_id") == SHARE_LESSON_BLOCK_ID]
     again = buttons[0]["elements"][0]
@@ -407,7 +400,7 @@ def test_lessons_message_lists_the_teams_shared_lessons_after_the_reps_own() -> 
             shared=[_win_lesson("U0PRIYA", "Priya's budget tip")],
         )
     )
-    _valid_message(message)
+    valid_message(message)
     rendered = json.dumps(message, ensure_ascii=False)
     assert rendered.index("My own budget lesson") < rendered.index("*Shared by your team*")
     assert rendered.index("*Shared by your team*") < rendered.index("Priya's budget tip")
@@ -417,7 +410,7 @@ def test_lessons_message_lists_the_teams_shared_lessons_after_the_reps_own() -> 
     only_shared = lessons_message(
         LessonsResult(viewer_id="U0LEO", words=[], shared=[_win_lesson("U0PRIYA", "A tip")])
     )
-    _valid_message(only_shared)
+    valid_message(only_shared)
     rendered = json.dumps(only_shared, ensure_ascii=False)
     assert "None of your own yet" in rendered and "A tip" in rendered
     searched = lessons_message(

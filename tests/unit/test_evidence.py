@@ -17,6 +17,8 @@ from bot.domain.goals import evidence_so_far
 from bot.domain.pareto import too_early_for_pattern
 from bot.domain.settings import CurrentSettings
 from testkit.simulator import state_value
+from tests.support.quadrant_upload import quadrant_payload
+from tests.support.settings_form import current_settings, settings_form
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
@@ -54,25 +56,11 @@ def test_a_home_row_below_the_evidence_names_no_quadrant() -> None:
 
 
 def _current(min_evidence: int) -> CurrentSettings:
-    return CurrentSettings(
-        recognition_channel_id=None,
-        checkin_weekday=4,
-        checkin_hour=14,
-        kudos_policy="managers",
-        strong_process_threshold=0.8,
-        teams={},
-        min_evidence=min_evidence,
-    )
+    return current_settings(min_evidence=min_evidence)
 
 
 def _values(min_evidence: str) -> dict[str, dict[str, object]]:
-    return {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "min_evidence": {"value": state_value("number_input", min_evidence)},
-    }
+    return settings_form(min_evidence={"value": state_value("number_input", min_evidence)})
 
 
 def test_the_modal_shows_the_evidence_setting() -> None:
@@ -143,7 +131,6 @@ def test_below_five_losses_the_chart_draws_counts_and_says_it_is_too_early() -> 
 
 def test_the_quadrant_chart_labels_a_rep_with_too_little_evidence() -> None:
     from bot.domain.goals import CycleReview, GoalProgress
-    from bot.usecases.goal_reviews import quadrant_upload
     from storage.models import Goal
 
     goal = Goal(team_id="T1", user_id="U1", metric="deals_won", target=4)
@@ -152,15 +139,6 @@ def test_the_quadrant_chart_labels_a_rep_with_too_little_evidence() -> None:
         CycleReview("U1", progress, 0.4, Classification.SYSTEM_MISS, scored_outcomes=2),
         CycleReview("U2", progress, 0.4, Classification.SYSTEM_MISS, scored_outcomes=3),
     ]
-    payload = quadrant_upload(
-        reviews,
-        lambda ids: {"U1": "Leo", "U2": "Maya"},
-        0.8,
-        title="t",
-        whose="w",
-        filename="f.png",
-        file_title="ft",
-        comment="c",
-    )
+    payload = quadrant_payload(reviews, {"U1": "Leo", "U2": "Maya"})
     labels = [point[0] for point in payload["points"]]
     assert labels == ["Leo (too early)", "Maya"]

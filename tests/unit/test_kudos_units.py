@@ -24,7 +24,6 @@ from bot.blocks.kudos import (
 from bot.blocks.settings import parse_settings_submission, settings_modal
 from bot.domain.kudos import BounceBackLine, DigestFacts, KudosLine
 from bot.domain.people import SlackProfile
-from bot.domain.settings import CurrentSettings
 from bot.slack_text import unescape_command_text
 from bot.usecases.kudos import (
     KudosDraft,
@@ -38,6 +37,7 @@ from bot.usecases.kudos import (
 )
 from testkit.simulator import state_value
 from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
+from tests.support.settings_form import current_settings, settings_form
 
 GIVER = "U0MGR"
 
@@ -297,27 +297,17 @@ def test_kudos_received_on_the_home_tab() -> None:
 # -- the digest switch in settings -----------------------------------------------------------
 
 
-def _settings_values(**extra: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        **extra,
-    }
-
-
 def test_the_settings_digest_checkbox() -> None:
-    current = CurrentSettings(None, 4, 14, "managers", 0.8, {}, digest_enabled=False)
+    current = current_settings(digest_enabled=False)
     block = next(
         b for b in settings_modal(current)["blocks"] if b.get("block_id") == "digest_enabled"
     )
     assert "initial_options" not in block["element"]
     on = {"digest_enabled": {"value": state_value("checkboxes", ["on"])}}
     off = {"digest_enabled": {"value": state_value("checkboxes", [])}}
-    assert parse_settings_submission(_settings_values(**on))[0].digest_enabled is True  # type: ignore[union-attr]
-    assert parse_settings_submission(_settings_values(**off))[0].digest_enabled is False  # type: ignore[union-attr]
-    assert parse_settings_submission(_settings_values())[0].digest_enabled is None  # type: ignore[union-attr]
+    assert parse_settings_submission(settings_form(**on))[0].digest_enabled is True  # type: ignore[union-attr]
+    assert parse_settings_submission(settings_form(**off))[0].digest_enabled is False  # type: ignore[union-attr]
+    assert parse_settings_submission(settings_form())[0].digest_enabled is None  # type: ignore[union-attr]
 
 
 # -- escaping, DM retries and what the giver is told --------------------------------------------

@@ -19,7 +19,7 @@ from bot.blocks.debriefs import (
 from bot.blocks.debriefs.lesson_reminder import NOT_NOW_NOTE
 from bot.domain import PRACTICES, Classification
 from bot.domain.debriefs import WIN_QUESTION, OutcomeFacts
-from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
+from tests.support.block_kit import action_buttons, valid_message
 
 # A value the builders print, never compared with "now".
 WHEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -41,21 +41,10 @@ def _win(deal: str = HOSTILE, **overrides: Any) -> OutcomeFacts:
     return OutcomeFacts(**values)
 
 
-def _valid(message: dict[str, Any]) -> None:
-    checker = BlockKitChecker()
-    checker.check_blocks(message["blocks"], "/blocks", MAX_MESSAGE_BLOCKS)
-    assert checker.problems == []
-    assert message["text"]
-
-
-def _buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
-
-
 def test_the_win_dm_offers_not_now_beside_the_question() -> None:
     dm = win_logged_dm(_win("Globex"), None, shout_out_channel=None)
-    _valid(dm)
-    answer, not_now = _buttons(dm["blocks"])
+    valid_message(dm)
+    answer, not_now = action_buttons(dm["blocks"])
     assert (answer["action_id"], answer["value"]) == (REFLECT_ACTION_ID, "41")
     assert (not_now["action_id"], not_now["value"]) == (LESSON_NOT_NOW_ACTION_ID, "41")
     assert not_now["text"]["text"] == "Skip this one"
@@ -64,7 +53,7 @@ def test_the_win_dm_offers_not_now_beside_the_question() -> None:
 def test_the_reminder_asks_the_one_question_again_gently_with_the_deal_escaped() -> None:
     for classification in (Classification.SYSTEM_HIT, Classification.LUCKY_HIT):
         reminder = win_lesson_reminder_dm(_win(classification=classification))
-        _valid(reminder)
+        valid_message(reminder)
         rendered = json.dumps(reminder)
         assert "A gentle nudge about your win" in rendered and WIN_QUESTION in rendered
         assert "&lt;!here&gt; *Initech* &amp; &lt;@U0BOSS&gt;" in rendered
@@ -72,7 +61,7 @@ def test_the_reminder_asks_the_one_question_again_gently_with_the_deal_escaped()
         assert "&lt;!here&gt;" in reminder["text"]  # the notification's text too
         assert "75" not in rendered  # never the amount
         # Only "Answer now": after the one reminder there is nothing to decline.
-        assert [b["action_id"] for b in _buttons(reminder["blocks"])] == [REFLECT_ACTION_ID]
+        assert [b["action_id"] for b in action_buttons(reminder["blocks"])] == [REFLECT_ACTION_ID]
         assert "Private to you and your manager" in rendered
 
 
@@ -84,8 +73,8 @@ def test_not_now_keeps_the_question_answerable_and_says_no_reminder_comes() -> N
         share_offer=True,
     )
     after = lesson_not_now_blocks(dm["blocks"], 41)
-    _valid({"text": dm["text"], "blocks": after})
-    assert [b["action_id"] for b in _buttons(after)][-1:] == [REFLECT_ACTION_ID]
+    valid_message({"text": dm["text"], "blocks": after})
+    assert [b["action_id"] for b in action_buttons(after)][-1:] == [REFLECT_ACTION_ID]
     assert LESSON_NOT_NOW_ACTION_ID not in json.dumps(after)
     assert NOT_NOW_NOTE in json.dumps(after)
     # Everything else is as it was: the bounce-back ask is still there to answer.

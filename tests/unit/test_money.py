@@ -17,9 +17,9 @@ from bot.domain import Classification
 from bot.domain.debriefs import OutcomeFacts
 from bot.domain.goals import GoalProgress
 from bot.domain.money import ISO_4217_CODES, MAX_AMOUNT, crm_amount, currency_code, format_money
-from bot.domain.settings import CurrentSettings
 from storage.models import Goal, Money
 from testkit.simulator import state_value
+from tests.support.settings_form import current_settings, settings_form
 
 
 def test_amounts_carry_the_currency() -> None:
@@ -37,13 +37,7 @@ def test_codes_are_checked_against_iso_4217() -> None:
 
 
 def _values(currency: str | None) -> dict[str, dict[str, Any]]:
-    return {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "currency": {"value": state_value("plain_text_input", currency)},
-    }
+    return settings_form(currency={"value": state_value("plain_text_input", currency)})
 
 
 @pytest.mark.parametrize(("raw", "saved_as"), [("GBP", "GBP"), (" eur ", "EUR"), ("", None)])
@@ -63,7 +57,7 @@ def test_anything_but_a_code_is_a_field_error(raw: str) -> None:
 
 
 def test_the_modal_shows_the_currency() -> None:
-    current = CurrentSettings(None, 4, 14, "managers", 0.8, {}, currency="GBP")
+    current = current_settings(currency="GBP")
     blocks = {b.get("block_id"): b for b in settings_modal(current)["blocks"]}
     assert blocks["currency"]["element"]["initial_value"] == "GBP"
     assert blocks["currency"]["optional"] is True

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -35,9 +34,9 @@ from bot.domain.resilience import (
     support_due,
     support_reached,
 )
-from bot.domain.settings import CurrentSettings
 from testkit.simulator import state_value
-from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
+from tests.support.block_kit import valid_message
+from tests.support.settings_form import current_settings, settings_form
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 L, W = OutcomeKind.LOSS, OutcomeKind.WIN
@@ -56,13 +55,6 @@ def _events(kinds: str, *, hours: float = 24) -> list[OutcomeEvent]:
         OutcomeEvent(kind=L if k == "L" else W, at=START + timedelta(hours=i * hours))
         for i, k in enumerate(kinds)
     ]
-
-
-def _valid(message: dict[str, Any]) -> None:
-    checker = BlockKitChecker()
-    checker.check_blocks(message["blocks"], "/blocks", MAX_MESSAGE_BLOCKS)
-    assert checker.problems == []
-    assert message["text"]
 
 
 # --- the rule -------------------------------------------------------------------------------
@@ -225,7 +217,7 @@ def test_the_reps_dm_is_warm_first_then_one_practice_then_the_offer() -> None:
     support = support_due(_history("LLL"), streak=3)
     assert support is not None
     dm = streak_support_dm(support, latest_deal="Acme & <Co>", manager_user_id="U0MGR")
-    _valid(dm)
+    valid_message(dm)
     texts = [json.dumps(b, ensure_ascii=False) for b in dm["blocks"]]
     assert texts[0].startswith('{"type": "section"')
     assert "When you lose an opportunity, it hurts" in texts[0]
@@ -254,7 +246,7 @@ def test_the_managers_prompt_has_one_question_for_the_one_on_one() -> None:
     support = support_due(_history("LLL"), streak=3)
     assert support is not None
     prompt = streak_manager_prompt(support, rep_user_id="U0REP1", latest_deal="<!channel>")
-    _valid(prompt)
+    valid_message(prompt)
     text = json.dumps(prompt, ensure_ascii=False)
     assert "<@U0REP1> has lost 3 deals in a row" in text
     assert "&lt;!channel&gt;" in text and "<!channel>" not in text
@@ -322,33 +314,19 @@ def test_home_lines_on_crowded_data_stay_short_and_in_order() -> None:
     texts = [b.get("text", {}).get("text", "") for b in blocks]
     assert text in texts and lines in texts
     assert len(blocks) <= 45
-    _valid({"text": "Home", "blocks": blocks})
+    valid_message({"text": "Home", "blocks": blocks})
 
 
 # --- the setting ------------------------------------------------------------------------------
 
 
 def _settings_values(losses: str) -> dict[str, dict[str, object]]:
-    return {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "support_streak": {"value": state_value("number_input", losses)},
-    }
+    return settings_form(support_streak={"value": state_value("number_input", losses)})
 
 
 @pytest.mark.unit
 def test_the_settings_modal_shows_the_streak_length() -> None:
-    current = CurrentSettings(
-        recognition_channel_id=None,
-        checkin_weekday=4,
-        checkin_hour=14,
-        kudos_policy="managers",
-        strong_process_threshold=0.8,
-        teams={},
-        support_streak=4,
-    )
+    current = current_settings(support_streak=4)
     blocks = {b.get("block_id"): b for b in settings_modal(current)["blocks"]}
     element = blocks["support_streak"]["element"]
     assert element["initial_value"] == "4"

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.blocks.settings import parse_settings_submission, settings_modal
 from bot.domain.settings import CurrentSettings
 from bot.usecases.settings import MAX_TEAMS_IN_MODAL
 from testkit.simulator import state_value
 from testkit.standin import BlockKitChecker
+from tests.support.settings_form import current_settings, settings_form
 
 
 def _current(teams: int) -> CurrentSettings:
-    return CurrentSettings(
+    return current_settings(
         recognition_channel_id="C0WINS",
-        checkin_weekday=4,
-        checkin_hour=14,
-        kudos_policy="managers",
-        strong_process_threshold=0.8,
         teams={f"U0M{i:03d}": [f"U0R{i:03d}"] for i in range(teams)},
         cycle="quarterly",
         checkin_reminder_hours=8,
@@ -40,21 +35,11 @@ def test_the_modal_shows_the_current_cycle_reminders_and_cap() -> None:
     assert blocks["kudos_daily_cap"]["element"]["initial_value"] == "3"
 
 
-def _values(**extra: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        **extra,
-    }
-
-
 def test_more_settings_are_read_only_when_present() -> None:
-    saved, errors = parse_settings_submission(_values())
+    saved, errors = parse_settings_submission(settings_form())
     assert errors == {} and saved is not None and saved.more == {}
     saved, errors = parse_settings_submission(
-        _values(
+        settings_form(
             cycle={"value": state_value("radio_buttons", "quarterly")},
             checkin_reminder_hours={"value": state_value("static_select", "48")},
             reflection_reminder_hours={"value": state_value("static_select", "4")},
@@ -75,7 +60,7 @@ def test_more_settings_are_read_only_when_present() -> None:
 
 def test_bad_more_settings_are_field_errors() -> None:
     saved, errors = parse_settings_submission(
-        _values(
+        settings_form(
             cycle={"value": state_value("radio_buttons", "weekly")},
             kudos_daily_cap={"value": state_value("number_input", "0")},
         )
@@ -85,7 +70,7 @@ def test_bad_more_settings_are_field_errors() -> None:
 
 
 def test_a_rep_on_two_teams_is_named_in_plain_words() -> None:
-    values = _values(
+    values = settings_form(
         team_0_manager={"value": state_value("users_select", "U0MGR")},
         team_0_reps={"value": state_value("multi_users_select", ["U0REP1"])},
         team_1_manager={"value": state_value("users_select", "U0MGR2")},

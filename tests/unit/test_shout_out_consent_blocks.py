@@ -32,7 +32,8 @@ from bot.blocks.settings.parse import parse_settings_submission
 from bot.domain import PRACTICES, Classification
 from bot.domain.debriefs import OutcomeFacts, ResilienceLine
 from bot.domain.settings import CurrentSettings
-from testkit.standin import MAX_MESSAGE_BLOCKS, BlockKitChecker
+from tests.support.block_kit import action_buttons, valid_message
+from tests.support.settings_form import current_settings
 
 WHEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -54,30 +55,19 @@ def _win(**overrides: Any) -> OutcomeFacts:
     return OutcomeFacts(**values)
 
 
-def _valid(message: dict[str, Any]) -> None:
-    checker = BlockKitChecker()
-    checker.check_blocks(message["blocks"], "/blocks", MAX_MESSAGE_BLOCKS)
-    assert checker.problems == []
-    assert message["text"]
-
-
-def _buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
-
-
 def test_a_bounce_back_long_enough_asks_the_rep_before_anything_is_shared() -> None:
     message = win_logged_dm(
         _win(), ResilienceLine(1, None), shout_out_channel=None, share_offer=True,
         recognition_channel_id="C0WINS",
     )  # fmt: skip
-    _valid(message)
+    valid_message(message)
     rendered = json.dumps(message)
     assert "Share it with the team?" in rendered and "<#C0WINS>" in rendered
     # The rep sees what would be said: the deal (escaped), the streak; never the amount.
     assert "Globex &lt;renewal&gt;" in rendered and "bounced back after 2 losses" in rendered
     assert "75" not in rendered
     # The ask's two buttons, then (issue 12 §6) the win's lesson question's own.
-    buttons = _buttons(message["blocks"])
+    buttons = action_buttons(message["blocks"])
     assert [b["action_id"] for b in buttons] == [
         CELEBRATE_YES_ACTION_ID,
         CELEBRATE_NO_ACTION_ID,
@@ -95,7 +85,7 @@ def test_a_short_streak_is_told_privately_with_no_ask() -> None:
     rendered = json.dumps(message)
     assert "bounced back after 1 loss" in rendered and "Resilience is a skill" in rendered
     # No ask: the only buttons are the win's lesson question's (issue 12 §6).
-    assert [b["action_id"] for b in _buttons(message["blocks"])] == [
+    assert [b["action_id"] for b in action_buttons(message["blocks"])] == [
         REFLECT_ACTION_ID,
         LESSON_NOT_NOW_ACTION_ID,
     ]
@@ -115,13 +105,16 @@ def test_yes_replaces_the_ask_with_the_choice_and_a_take_back_button() -> None:
     assert not [b for b in updated if b.get("block_id") == CELEBRATE_BLOCK_ID]
     assert "You chose to share it." in json.dumps(updated)
     # The lesson question's buttons stay (issue 12 §6): the rep may still answer it.
-    (button, question, not_now) = _buttons(updated)
+    (button, question, not_now) = action_buttons(updated)
     assert (button["action_id"], button["value"]) == (TAKE_BACK_ACTION_ID, "41")
     assert question["action_id"] == REFLECT_ACTION_ID
     assert not_now["action_id"] == LESSON_NOT_NOW_ACTION_ID
     # No: nothing to take back.
     kept = consent_recorded_blocks(dm["blocks"], consent=False, bounce_back=True, outcome_id=41)
-    assert [b["action_id"] for b in _buttons(kept)] == [REFLECT_ACTION_ID, LESSON_NOT_NOW_ACTION_ID]
+    assert [b["action_id"] for b in action_buttons(kept)] == [
+        REFLECT_ACTION_ID,
+        LESSON_NOT_NOW_ACTION_ID,
+    ]
     assert "You chose to keep it private." in json.dumps(kept)
 
 
@@ -158,27 +151,27 @@ def test_the_confirmation_of_a_yes_carries_take_it_back_and_a_no_does_not() -> N
         consent=True, channel_id="C0WINS", shout_out=ShoutOut.POSTED, bounce_back=True,
         outcome_id=41,
     )  # fmt: skip
-    _valid(posted)
+    valid_message(posted)
     assert (
         "your bounce-back is up in <#C0WINS>" in posted["text"]
         and "tip of the hat" in posted["text"]
     )
-    assert [b["action_id"] for b in _buttons(posted["blocks"])] == [TAKE_BACK_ACTION_ID]
+    assert [b["action_id"] for b in action_buttons(posted["blocks"])] == [TAKE_BACK_ACTION_ID]
     perfect = celebration_choice_dm(
         consent=True, channel_id="C0WINS", shout_out=ShoutOut.POSTED, outcome_id=7
     )
     assert "perfect miss is celebrated" in perfect["text"]
-    assert [b["value"] for b in _buttons(perfect["blocks"])] == ["7"]
+    assert [b["value"] for b in action_buttons(perfect["blocks"])] == ["7"]
     waiting = celebration_choice_dm(
         consent=True, channel_id=None, shout_out=ShoutOut.NO_CHANNEL, bounce_back=True,
         outcome_id=41,
     )  # fmt: skip
-    assert "no recognition channel" in waiting["text"] and _buttons(waiting["blocks"])
+    assert "no recognition channel" in waiting["text"] and action_buttons(waiting["blocks"])
     declined = celebration_choice_dm(
         consent=False, channel_id="C0WINS", shout_out=ShoutOut.NO_CHANNEL, bounce_back=True
     )
     assert "Kept private" in declined["text"] and "resilience is a skill" in declined["text"]
-    assert _buttons(declined["blocks"]) == []
+    assert action_buttons(declined["blocks"]) == []
 
 
 def test_taken_back_replaces_the_button_with_what_happened() -> None:
@@ -186,7 +179,9 @@ def test_taken_back_replaces_the_button_with_what_happened() -> None:
         consent=True, channel_id="C0WINS", shout_out=ShoutOut.POSTED, outcome_id=7
     )["blocks"]
     down = taken_back_blocks(blocks, never_posted=False)
-    assert _buttons(down) == [] and "Taken back. The shout-out is coming down" in json.dumps(down)
+    assert action_buttons(down) == [] and "Taken back. The shout-out is coming down" in json.dumps(
+        down
+    )
     never = taken_back_blocks(blocks, never_posted=True)
     assert "before it went up. Nothing was posted." in json.dumps(never)
     # The "you can take it back" hint goes with the button.
@@ -201,22 +196,13 @@ def test_the_short_answers_to_take_it_back() -> None:
     assert "Nothing was shared" in nothing_to_take_back()["text"]
     assert "a workspace admin can delete it" in take_back_lost_track()["text"]
     failed = take_back_failed_dm("C0WINS")
-    _valid(failed)
+    valid_message(failed)
     assert "couldn't take your shout-out down from <#C0WINS>" in failed["text"]
     assert "cant_delete_message" not in failed["text"]
 
 
 def _current(**overrides: Any) -> CurrentSettings:
-    values: dict[str, Any] = {
-        "recognition_channel_id": "C0WINS",
-        "checkin_weekday": 4,
-        "checkin_hour": 14,
-        "kudos_policy": "managers",
-        "strong_process_threshold": 0.8,
-        "teams": {},
-    }
-    values.update(overrides)
-    return CurrentSettings(**values)
+    return current_settings(recognition_channel_id="C0WINS", **overrides)
 
 
 def test_settings_show_and_save_the_losses_before_a_public_bounce_back() -> None:
