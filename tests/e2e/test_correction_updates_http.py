@@ -36,7 +36,7 @@ from bot.usecases.correction_updates import OUTCOME_MESSAGE
 from storage.db import make_engine, make_session_factory
 from storage.models import Outcome
 from testkit.standin import RecordedCall
-from tests.support.factories import _lose, lost_values, reflection_values, won_values
+from tests.support.factories import _lose, log_win, lost_values, reflection_values, won_values
 from tests.support.slack import ALL_PRACTICES, DM, MANAGER, REP1, REP2, WINS, SlackDriver, _text
 
 HOSTILE = "<!channel> *Big* & <https://evil.example|deal>"
@@ -335,13 +335,9 @@ def test_removing_a_loss_of_a_streak_updates_the_bounce_back_and_takes_a_short_o
 
 def test_a_win_corrected_into_a_lucky_hit_tells_the_manager_once(slack: SlackDriver) -> None:
     slack.setup()
-    view = slack.open_modal("/won", "Globex", REP1)
     seen = slack.mark()
-    slack.submit(view, REP1, won_values("Globex", practices=ALL_PRACTICES))
-    slack.wait(seen, "chat.postMessage", channel=DM[REP1])
-    win = next(o for o in slack.outcomes() if o.deal == "Globex")
+    _, win = log_win(slack, REP1, "Globex")
     assert win.classification == "system-hit"
-    slack.wait_recorded(f"debrief:{win.id}:rep")
     slack.settle()
     assert slack.since(seen, "chat.postMessage", channel=DM[MANAGER]) == []  # no note for it
 
