@@ -23,6 +23,7 @@ from testkit.live import LiveApp
 from testkit.standin import RecordedCall, SlackStandIn
 from tests.support.factories import count, seed_kudos, seed_person
 from tests.support.privacy import _ephemerals_to, db, new_team, new_user
+from tests.support.standin_waits import first_call_since
 
 __all__ = ["db"]  # the fixtures (tests/support/privacy.py)
 
@@ -178,10 +179,7 @@ def test_an_admin_deletes_the_workspace_data_on_request_and_others_cannot(
     # A rep asks: refused, nothing deleted.
     seen = len(standin.calls)
     sender.slash_command("/rebound", "delete-workspace-data", user_id="U0REP1")
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
-    )
-    refusal = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
+    refusal = first_call_since(standin, seen, "chat.postEphemeral")
     assert "Only Rebound admins" in refusal.params["text"]
     # A rep clicking a forwarded button is refused too; the button stays where it was.
     refused_url = sender.new_response_url("actions")
@@ -198,10 +196,7 @@ def test_an_admin_deletes_the_workspace_data_on_request_and_others_cannot(
     # The admin asks, confirms, and the data is gone; another workspace keeps its own.
     seen = len(standin.calls)
     sender.slash_command("/rebound", "delete-workspace-data", user_id="U0ADMIN")
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
-    )
-    confirmation = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
+    confirmation = first_call_since(standin, seen, "chat.postEphemeral")
     assert "Delete all of this workspace's Rebound data now?" in confirmation.params["text"]
     done_url = sender.new_response_url("actions")
     sender.block_actions(
