@@ -90,6 +90,15 @@ def _note_about(slack: SlackDriver, seen: int, outcome: Outcome) -> RecordedCall
     return slack.since(seen, "chat.postMessage", channel=DM[MANAGER])[0]
 
 
+def _lose_with_note(
+    slack: SlackDriver, deal: str, practices: list[str]
+) -> tuple[RecordedCall, Outcome, RecordedCall]:
+    """REP1 logs a loss; (their DM, the outcome, the manager's note about it)."""
+    start = slack.mark()
+    dm, outcome = _lose(slack, REP1, deal, practices=practices)
+    return dm, outcome, _note_about(slack, start, outcome)
+
+
 def _celebrate(slack: SlackDriver, outcome: Outcome, dm: RecordedCall) -> RecordedCall:
     """The rep says yes to celebrating their perfect miss; the shout-out once it is posted (and
     the DM telling them it is up, with "Take it back")."""
@@ -117,9 +126,7 @@ def test_a_corrected_loss_updates_the_managers_note_and_the_reps_dm_in_place(
     slack: SlackDriver,
 ) -> None:
     slack.setup()
-    start = slack.mark()
-    dm, outcome = _lose(slack, REP1, "Old name", practices=["discovery"])
-    note = _note_about(slack, start, outcome)
+    dm, outcome, note = _lose_with_note(slack, "Old name", ["discovery"])
     assert "System miss" in _text(note)
 
     seen = slack.mark()
@@ -155,9 +162,7 @@ def test_removing_a_loss_replaces_its_notes_takes_its_shout_out_down_and_stale_b
     slack: SlackDriver,
 ) -> None:
     slack.setup()
-    start = slack.mark()
-    dm, outcome = _lose(slack, REP1, "Doomed & <deal>", practices=ALL_PRACTICES)
-    note = _note_about(slack, start, outcome)
+    dm, outcome, note = _lose_with_note(slack, "Doomed & <deal>", ALL_PRACTICES)
     shout = _celebrate(slack, outcome, dm)
     # The rep opens the questions, then removes the outcome from Home before answering.
     opened = slack.mark()
@@ -371,9 +376,7 @@ def test_correcting_what_was_calibrated_clears_it_and_the_manager_can_calibrate_
     slack: SlackDriver,
 ) -> None:
     slack.setup()
-    start = slack.mark()
-    _, outcome = _lose(slack, REP1, "Stale Corp", practices=["discovery"])
-    note = _note_about(slack, start, outcome)
+    _, outcome, note = _lose_with_note(slack, "Stale Corp", ["discovery"])
     agreed = _agree(slack, outcome, note)
     assert f"agreed with <@{REP1}>'s own score" in _text(agreed)
 
