@@ -9,7 +9,6 @@ and filtered by channel and deal, because the stand-in is shared.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from bot.blocks.debriefs import (
@@ -28,7 +27,7 @@ from bot.domain.debriefs import KEEP_DOING_QUESTION
 from storage.models import Outcome
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall
-from tests.support.factories import _lose, add_goal, live_session, won_values
+from tests.support.factories import _lose, add_current_goal, live_session, won_values
 from tests.support.slack import ADMIN, ALL_PRACTICES, DM, MANAGER, REP1, REP2, SlackDriver, _text
 
 HOSTILE_NOTE = "<!channel> *Your* discovery <https://evil.example|was> great & thorough"
@@ -215,15 +214,7 @@ def test_home_counts_the_calibrated_view_and_says_so(slack: SlackDriver) -> None
     outcome, note = _logged_loss(slack, "Homely Co", ["discovery"])
     today = outcome.occurred_at.date()
     with live_session(slack.app) as session:  # type: ignore[arg-type]
-        add_goal(
-            session,
-            REP1,
-            metric="deals_won",
-            target=4,
-            start=today - timedelta(days=2),
-            end=today + timedelta(days=20),
-            team_id=slack.team_id,
-        )
+        add_current_goal(session, REP1, today, metric="deals_won", target=4, team_id=slack.team_id)
         session.commit()
     before = _home_text(slack, REP1)
     assert "System miss 1" in before and "calibrated by your manager" not in before

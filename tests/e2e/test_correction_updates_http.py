@@ -36,7 +36,7 @@ from bot.usecases.correction_updates import OUTCOME_MESSAGE
 from storage.db import make_engine, make_session_factory
 from storage.models import Outcome
 from testkit.standin import RecordedCall
-from tests.support.factories import _lose, lost_values, reflection_values, won_values
+from tests.support.factories import _lose, log_win, lost_values, reflection_values, won_values
 from tests.support.slack import ALL_PRACTICES, DM, MANAGER, REP1, REP2, WINS, SlackDriver, _text
 
 HOSTILE = "<!channel> *Big* & <https://evil.example|deal>"
@@ -90,6 +90,15 @@ def _note_about(slack: SlackDriver, seen: int, outcome: Outcome) -> RecordedCall
     return slack.since(seen, "chat.postMessage", channel=DM[MANAGER])[0]
 
 
+def _lose_with_note(
+    slack: SlackDriver, deal: str, practices: list[str]
+) -> tuple[RecordedCall, Outcome, RecordedCall]:
+    """REP1 logs a loss; (their DM, the outcome, the manager's note about it)."""
+    start = slack.mark()
+    dm, outcome = _lose(slack, REP1, deal, practices=practices)
+    return dm, outcome, _note_about(slack, start, outcome)
+
+
 def _celebrate(slack: SlackDriver, outcome: Outcome, dm: RecordedCall) -> RecordedCall:
     """The rep says yes to celebrating their perfect miss; the shout-out once it is posted (and
     the DM telling them it is up, with "Take it back")."""
@@ -117,9 +126,7 @@ def test_a_corrected_loss_updates_the_managers_note_and_the_reps_dm_in_place(
     slack: SlackDriver,
 ) -> None:
     slack.setup()
-    start = slack.mark()
-    dm, outcome = _lose(slack, REP1, "Old name", practices=["discovery"])
-    note = _note_about(slack, start, outcome)
+    dm, outcome, note = _lose_with_note(slack, "Old name", ["discovery"])
     assert "System miss" in _text(note)
 
     seen = slack.mark()
@@ -155,9 +162,7 @@ def test_removing_a_loss_replaces_its_notes_takes_its_shout_out_down_and_stale_b
     slack: SlackDriver,
 ) -> None:
     slack.setup()
-    start = slack.mark()
-    dm, outcome = _lose(slack, REP1, "Doomed & <deal>", practices=ALL_PRACTICES)
-    note = _note_about(slack, start, outcome)
+    dm, outcome, note = _lose_with_note(slack, "Doomed & <deal>", ALL_PRACTICES)
     shout = _celebrate(slack, outcome, dm)
     # The rep opens the questions, then removes the outcome from Home before answering.
     opened = slack.mark()
@@ -335,13 +340,9 @@ def test_removing_a_loss_of_a_streak_updates_the_bounce_back_and_takes_a_short_o
 
 def test_a_win_corrected_into_a_lucky_hit_tells_the_manager_once(slack: SlackDriver) -> None:
     slack.setup()
-    view = slack.open_modal("/won", "Globex", REP1)
     seen = slack.mark()
-    slack.submit(view, REP1, won_values("Globex", practices=ALL_PRACTICES))
-    slack.wait(seen, "chat.postMessage", channel=DM[REP1])
-    win = next(o for o in slack.outcomes() if o.deal == "Globex")
+    _, win = log_win(slack, REP1, "Globex")
     assert win.classification == "system-hit"
-    slack.wait_recorded(f"debrief:{win.id}:rep")
     slack.settle()
     assert slack.since(seen, "chat.postMessage", channel=DM[MANAGER]) == []  # no note for it
 
@@ -375,9 +376,7 @@ def test_correcting_what_was_calibrated_clears_it_and_the_manager_can_calibrate_
     slack: SlackDriver,
 ) -> None:
     slack.setup()
-    start = slack.mark()
-    _, outcome = _lose(slack, REP1, "Stale Corp", practices=["discovery"])
-    note = _note_about(slack, start, outcome)
+    _, outcome, note = _lose_with_note(slack, "Stale Corp", ["discovery"])
     agreed = _agree(slack, outcome, note)
     assert f"agreed with <@{REP1}>'s own score" in _text(agreed)
 

@@ -28,9 +28,9 @@ from sqlmodel import col, select
 from storage.models import CrmDeal
 from testkit.live import LiveApp
 from testkit.standin import SlackStandIn
-from tests.support.crm import salesforce_post, serve_crm, slack
+from tests.support.crm import offers, salesforce_post, serve_crm, slack
 from tests.support.databases import BACKENDS
-from tests.support.slack import DM, REP1, SlackDriver, _text
+from tests.support.slack import REP1, SlackDriver
 
 __all__ = ["slack"]  # the fixture (tests/support/crm.py)
 
@@ -118,11 +118,7 @@ def test_an_amount_too_big_or_negative_is_left_out_and_the_message_is_kept(
     slack.tick_at(slack.clock.now)
     slack.settle()
     texts = {
-        key: [
-            str(c.params["text"])
-            for c in slack.since(seen, "chat.postMessage", channel=DM[REP1])
-            if name in _text(c) and "Debrief it while it's fresh?" in str(c.params.get("text"))
-        ]
+        key: [str(c.params["text"]) for c in offers(slack, REP1, name, seen)]
         for key, (_, name, _) in deals.items()
     }
     # Every deal is offered; the one odd figure without an amount, the others as they were.

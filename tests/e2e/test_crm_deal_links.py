@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import urllib.request
 import uuid
 from typing import Any
 from xml.sax.saxutils import escape
@@ -20,7 +19,15 @@ from xml.sax.saxutils import escape
 from bot.blocks.crm import DEBRIEF_ACTION_ID
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event, signed_webhook
 from testkit.standin import RecordedCall
-from tests.support.crm import PUBLIC_URL, hubspot_fixture, hubspot_live, slack
+from tests.support.crm import (
+    PUBLIC_URL,
+    button_value,
+    hubspot_fixture,
+    hubspot_live,
+    offers,
+    salesforce_post,
+    slack,
+)
 from tests.support.factories import lost_values
 from tests.support.slack import DM, MANAGER, REP1, SlackDriver, _text
 
@@ -58,25 +65,13 @@ def _offer(slack: SlackDriver, name: str, seen: int) -> RecordedCall:
     assert slack.clock is not None
     slack.tick_at(slack.clock.now)
     slack.settle()
-    return next(
-        c
-        for c in slack.since(seen, "chat.postMessage", channel=DM[REP1])
-        if _shown(name) in _text(c) and "Debrief it while it's fresh?" in str(c.params.get("text"))
-    )
-
-
-def _button(dm: RecordedCall) -> str:
-    for block in dm.params["blocks"]:
-        for element in block.get("elements", []):
-            if element.get("action_id") == DEBRIEF_ACTION_ID:
-                return str(element["value"])
-    raise AssertionError("no Debrief this button")
+    return offers(slack, REP1, _shown(name), seen)[0]
 
 
 def _debrief_from_offer(slack: SlackDriver, dm: RecordedCall, name: str) -> RecordedCall:
     """Debrief this → the /lost modal → saved: the manager's note about it."""
     opened = slack.mark()
-    slack.click(REP1, DEBRIEF_ACTION_ID, _button(dm), message=dm)
+    slack.click(REP1, DEBRIEF_ACTION_ID, button_value(dm, DEBRIEF_ACTION_ID), message=dm)
     view = slack.wait(opened, "views.open")[0].response["view"]
     return _submit(slack, view, name, opened)
 
@@ -139,14 +134,8 @@ def test_a_salesforce_debrief_links_the_managers_note_to_the_opportunity(
         "</notifications></soapenv:Body></soapenv:Envelope>"
     ).encode()
     seen = slack.mark()
-    request = urllib.request.Request(
-        f"{slack.live.base_url}/crm/salesforce/{SF_TOKEN}",
-        data=message,
-        headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        assert answer.status == 200
+    answer = salesforce_post(slack, f"/crm/salesforce/{SF_TOKEN}", message)
+    assert answer.status == 200
     note = _debrief_from_offer(slack, _offer(slack, name, seen), name)
     url = f"https://acme.my.salesforce.com/{opportunity_id}"
     assert f"<{url}|Open in Salesforce>" in _sent_blocks(note)

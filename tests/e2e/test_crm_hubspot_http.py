@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import col, select
 
 from bot.blocks.crm import DEBRIEF_ACTION_ID, NOT_NOW_ACTION_ID
 from bot.server import MAX_BODY_BYTES
@@ -30,7 +29,15 @@ from testkit.clock import real_time
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event, signed_webhook
 from testkit.live import LiveApp
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
-from tests.support.crm import PUBLIC_URL, hubspot_fixture, hubspot_live, slack
+from tests.support.crm import (
+    PUBLIC_URL,
+    button_value,
+    deal_rows,
+    hubspot_fixture,
+    hubspot_live,
+    offers,
+    slack,
+)
 from tests.support.factories import lost_values, won_values
 from tests.support.slack import ADMIN, DM, REP1, REP2, SlackDriver, _text
 
@@ -81,20 +88,6 @@ def send(app: LiveApp, *events: dict[str, Any]) -> Any:
     return reply
 
 
-def rows(slack: SlackDriver, deal_id: str) -> list[CrmDeal]:
-    with slack.session_factory() as session:
-        statement = select(CrmDeal).where(CrmDeal.deal_id == deal_id).order_by(col(CrmDeal.id))
-        return list(session.exec(statement).all())
-
-
-def offers(slack: SlackDriver, user_id: str, words: str, seen: int = 0) -> list[RecordedCall]:
-    return [
-        c
-        for c in slack.since(seen, "chat.postMessage", channel=DM[user_id])
-        if words in _text(c) and "Debrief it while it's fresh?" in (c.params.get("text") or "")
-    ]
-
-
 def home_text(slack: SlackDriver, user_id: str) -> str:
     return json.dumps(slack.home(user_id).params["view"])
 
@@ -108,14 +101,6 @@ def tick(slack: SlackDriver, at: datetime | None = None) -> list[RecordedCall]:
     slack.tick_at(at or slack.clock.now)
     slack.settle()
     return slack.since(seen, "chat.postMessage")
-
-
-def button_value(dm: RecordedCall, action_id: str) -> str:
-    for block in dm.params["blocks"]:
-        for element in block.get("elements", []):
-            if element.get("action_id") == action_id:
-                return str(element["value"])
-    raise AssertionError(f"no {action_id} button")
 
 
 # -- the offer ---------------------------------------------------------------------------------
@@ -136,8 +121,8 @@ def test_unmatched_owners_are_shown_to_admins_then_matched_on_the_next_pass(
     send(slack.live, deal_stage_event(stranger), deal_stage_event(ownerless))
     posts = tick(slack)
     assert [c for c in posts if globex in _text(c) or initech in _text(c)] == []
-    assert [r.state for r in rows(slack, stranger)] == ["unmatched"]
-    assert [r.state for r in rows(slack, ownerless)] == ["unmatched"]
+    assert [r.state for r in deal_rows(slack, stranger)] == ["unmatched"]
+    assert [r.state for r in deal_rows(slack, ownerless)] == ["unmatched"]
     home = home_text(slack, ADMIN)
     assert "2 closed deals couldn't be matched to a person in Slack" in home
     # A rep sees no such line: it is the admins' to fix.
@@ -153,12 +138,12 @@ def test_unmatched_owners_are_shown_to_admins_then_matched_on_the_next_pass(
         if globex in _text(c)
     ]
     assert len(sam_dms) == 1
-    assert [r.state for r in rows(slack, stranger)] == ["offered"]
+    assert [r.state for r in deal_rows(slack, stranger)] == ["offered"]
     assert "1 closed deal couldn't be matched to a person in Slack" in home_text(slack, ADMIN)
     # The deal with no owner stays kept, and is never offered to anyone.
-    assert [r.state for r in rows(slack, ownerless)] == ["unmatched"]
+    assert [r.state for r in deal_rows(slack, ownerless)] == ["unmatched"]
     with slack.session_factory() as session:
-        row = session.get(CrmDeal, rows(slack, ownerless)[0].id)
+        row = session.get(CrmDeal, deal_rows(slack, ownerless)[0].id)
         assert row is not None
         row.state = "ignored"  # leave the workspace's count as this test found it
         session.add(row)
@@ -201,7 +186,7 @@ def test_a_closed_lost_deal_becomes_one_offer_in_the_owners_dm(
     tick(slack)
     tick(slack)
     assert len(offers(slack, REP1, name, seen)) == 1
-    states = [r.state for r in rows(slack, deal_id)]
+    states = [r.state for r in deal_rows(slack, deal_id)]
     assert states == ["offered", "duplicate", "duplicate"]
     assert slack.wait_recorded(f"crm:hubspot:{deal_id}:offer").state == "sent"
 
@@ -243,7 +228,7 @@ def test_debrief_this_opens_the_prefilled_lost_modal_and_the_debrief_keeps_the_d
     saved = [o for o in slack.outcomes() if o.deal == name]
     assert len(saved) == 1
     assert (saved[0].crm_source, saved[0].crm_deal_id) == ("hubspot", deal_id)
-    assert [r.state for r in rows(slack, deal_id)] == ["debriefed"]
+    assert [r.state for r in deal_rows(slack, deal_id)] == ["debriefed"]
     # One debrief a deal: the button, clicked again, says so and opens nothing.
     again = slack.mark()
     slack.click(REP1, DEBRIEF_ACTION_ID, button_value(dm, DEBRIEF_ACTION_ID), message=dm)
@@ -314,7 +299,7 @@ def test_a_deal_already_debriefed_by_hand_gets_no_offer(
     send(slack.live, deal_stage_event(deal_id))
     tick(slack)
     assert offers(slack, REP1, name, seen) == []
-    assert [r.state for r in rows(slack, deal_id)] == ["debriefed"]
+    assert [r.state for r in deal_rows(slack, deal_id)] == ["debriefed"]
 
 
 def test_stages_are_read_from_the_pipelines_so_custom_pipelines_work(
@@ -340,7 +325,7 @@ def test_stages_are_read_from_the_pipelines_so_custom_pipelines_work(
     tick(slack)
     dms = offers(slack, REP1, name, seen)
     assert len(dms) == 1 and "closed lost" in dms[0].params["text"]
-    assert [r.state for r in rows(slack, still_open)] == ["ignored"]
+    assert [r.state for r in deal_rows(slack, still_open)] == ["ignored"]
 
 
 def test_a_hubspot_that_fails_keeps_the_deal_and_the_next_pass_offers_it(
@@ -355,12 +340,12 @@ def test_a_hubspot_that_fails_keeps_the_deal_and_the_next_pass_offers_it(
         tick(slack)
     finally:
         hubspot.down = False
-    assert [r.state for r in rows(slack, deal_id)] == ["error"]
+    assert [r.state for r in deal_rows(slack, deal_id)] == ["error"]
     assert "couldn't be matched" in home_text(slack, ADMIN)
     assert slack.clock is not None
     tick(slack, slack.clock.now + timedelta(minutes=6))
     assert len(offers(slack, REP1, name, seen)) == 1
-    assert [r.state for r in rows(slack, deal_id)] == ["offered"]
+    assert [r.state for r in deal_rows(slack, deal_id)] == ["offered"]
 
 
 def test_hostile_deal_names_reach_slack_as_text(
@@ -391,7 +376,7 @@ def test_hostile_deal_names_reach_slack_as_text(
 
 
 def _stored(slack: SlackDriver, deal_id: str) -> int:
-    return len(rows(slack, deal_id))
+    return len(deal_rows(slack, deal_id))
 
 
 @pytest.mark.parametrize(

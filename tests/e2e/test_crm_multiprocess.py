@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -30,11 +29,11 @@ from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event, signed_web
 from testkit.live import app_env, run_ticks, serve_process
 from testkit.salesforce_standin import SalesforceStandIn
 from testkit.standin import SlackStandIn
+from tests.support.crm import PUBLIC_URL, SALESFORCE_HEADERS, post
 from tests.support.databases import fresh_database
 from tests.support.slack import DM, REP1
 
 ROOT = Path(__file__).resolve().parents[2]
-PUBLIC_URL = "https://rebound.example.com"
 HUBSPOT_SECRET = "9f8e7d6c-5b4a-3f2e-1d0c-b9a8f7e6d5c4"
 SF_TOKEN = "Xq3vB8nR2kL7mW1sT6yC9fH4jD5gP0aZ-u_e"
 SF_ORG = "00D5e000000KQ2eEAG"
@@ -119,14 +118,8 @@ def test_three_processes_read_each_deal_from_its_crm_once(
             message = _outbound_message(
                 [(o, f"Sf {o} {tag}") for o in sf_ids], salesforce.session_id
             )
-            request = urllib.request.Request(
-                f"{app.base_url}/crm/salesforce/{SF_TOKEN}",
-                data=message,
-                headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
-                method="POST",
-            )
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                assert answer.status == 200 and b"<Ack>true</Ack>" in answer.read()
+            answer = post(f"{app.base_url}/crm/salesforce/{SF_TOKEN}", message, SALESFORCE_HEADERS)
+            assert answer.status == 200 and "<Ack>true</Ack>" in answer.body
 
         seen = len(standin.calls)
         ticks = run_ticks(env | {"PYTHONPATH": str(ROOT)}, utc_now(), tmp_path, PROCESSES)

@@ -31,16 +31,15 @@ from xml.sax.saxutils import escape
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import col, select
 
 from bot.blocks.crm import DEBRIEF_ACTION_ID
 from storage.models import CrmDeal
 from testkit.live import LiveApp
 from testkit.salesforce_standin import SalesforceStandIn
 from testkit.standin import RecordedCall, SlackStandIn
-from tests.support.crm import serve_crm, slack
+from tests.support.crm import button_value, deal_rows, offers, serve_crm, slack
 from tests.support.databases import BACKENDS
-from tests.support.slack import ADMIN, DM, REP1, REP2, SlackDriver, _text
+from tests.support.slack import ADMIN, REP1, REP2, SlackDriver
 
 __all__ = ["slack"]  # the fixture (tests/support/crm.py)
 
@@ -216,33 +215,9 @@ def live(
         yield app
 
 
-def rows(slack: SlackDriver, opportunity_id: str) -> list[CrmDeal]:
-    with slack.session_factory() as session:
-        statement = (
-            select(CrmDeal).where(CrmDeal.deal_id == opportunity_id).order_by(col(CrmDeal.id))
-        )
-        return list(session.exec(statement).all())
-
-
-def offers(slack: SlackDriver, user_id: str, words: str, seen: int = 0) -> list[RecordedCall]:
-    return [
-        c
-        for c in slack.since(seen, "chat.postMessage", channel=DM[user_id])
-        if words in _text(c) and "Debrief it while it's fresh?" in (c.params.get("text") or "")
-    ]
-
-
 def tick(slack: SlackDriver, at: datetime | None = None) -> list[RecordedCall]:
     assert slack.clock is not None
     return slack.tick_at(at or slack.clock.now)
-
-
-def button_value(dm: RecordedCall, action_id: str) -> str:
-    for block in dm.params["blocks"]:
-        for element in block.get("elements", []):
-            if element.get("action_id") == action_id:
-                return str(element["value"])
-    raise AssertionError(f"no {action_id} button")
 
 
 # -- the offer ----------------------------------------------------------------------------------
@@ -258,7 +233,7 @@ def test_a_closed_lost_opportunity_is_acked_once_stored_and_becomes_one_offer(
     reply = post(slack.live, body)
     assert reply.acked and reply.seconds < 2
     # Acknowledged means stored: the row is there before any job has run.
-    stored = rows(slack, opp)
+    stored = deal_rows(slack, opp)
     assert [(r.state, r.event_key, r.name, r.won) for r in stored] == [
         ("received", notification, name, False)
     ]
@@ -281,7 +256,7 @@ def test_a_closed_lost_opportunity_is_acked_once_stored_and_becomes_one_offer(
     tick(slack)
     tick(slack)
     assert len(offers(slack, REP1, name, seen)) == 1
-    assert [r.state for r in rows(slack, opp)] == ["offered", "duplicate"]
+    assert [r.state for r in deal_rows(slack, opp)] == ["offered", "duplicate"]
 
     # Debrief this opens /lost with the deal and the amount.
     opened = slack.mark()
@@ -313,7 +288,7 @@ def test_a_stage_that_is_not_closed_is_acked_and_ignored(slack: SlackDriver) -> 
     assert post(slack.live, outbound_message(note)).acked
     tick(slack)
     assert offers(slack, REP1, name, seen) == []
-    assert [r.state for r in rows(slack, opp)] == ["ignored"]
+    assert [r.state for r in deal_rows(slack, opp)] == ["ignored"]
 
 
 def test_the_owner_email_is_read_back_through_the_rest_api_when_the_field_is_absent(
@@ -327,7 +302,7 @@ def test_the_owner_email_is_read_back_through_the_rest_api_when_the_field_is_abs
     # The ack does not wait for Salesforce's API: the job reads it.
     assert reply.acked
     assert [c for c in salesforce.calls if opp in c.soql] == []
-    stored = rows(slack, opp)[0]
+    stored = deal_rows(slack, opp)[0]
     assert stored.owner_email is None and stored.api_session
     # Stored encrypted: the database alone holds no usable session.
     assert salesforce.session_id not in stored.api_session
@@ -337,7 +312,7 @@ def test_the_owner_email_is_read_back_through_the_rest_api_when_the_field_is_abs
         (f"Bearer {salesforce.session_id}", 200)
     ]
     assert len(offers(slack, REP1, name, seen)) == 1
-    row = rows(slack, opp)[0]
+    row = deal_rows(slack, opp)[0]
     assert (row.state, row.owner_email) == ("offered", LEO)
     # The session is not kept once used.
     assert (row.api_session, row.api_url) == (None, None)
@@ -360,7 +335,7 @@ def test_salesforce_down_then_back_and_an_expired_session_are_kept_not_lost(
         tick(slack)
     finally:
         salesforce.down = False
-    assert [r.state for r in rows(slack, opp)] == ["error"]
+    assert [r.state for r in deal_rows(slack, opp)] == ["error"]
     assert offers(slack, REP2, name, seen) == []
     assert slack.clock is not None
     tick(slack, slack.clock.now + timedelta(minutes=6))
@@ -371,7 +346,7 @@ def test_salesforce_down_then_back_and_an_expired_session_are_kept_not_lost(
     )
     assert post(slack.live, expired).acked
     tick(slack)
-    row = rows(slack, expired_opp)[0]
+    row = deal_rows(slack, expired_opp)[0]
     assert (row.state, row.last_error, row.api_session) == ("unmatched", "no owner", None)
     assert offers(slack, REP2, expired_name, seen) == []
     # Kept, and the admins are told.
@@ -435,7 +410,7 @@ def test_hostile_xml_is_refused_at_once_and_nothing_is_stored(
     assert reply.status == 400, case
     assert not reply.acked and "Fault" in reply.body
     assert reply.seconds < 2
-    assert rows(slack, opp) == []
+    assert deal_rows(slack, opp) == []
 
 
 def test_a_wrong_token_is_404_and_the_message_is_not_looked_at(slack: SlackDriver) -> None:
@@ -446,25 +421,25 @@ def test_a_wrong_token_is_404_and_the_message_is_not_looked_at(slack: SlackDrive
     # Not parsed either: hostile XML behind a wrong token is a 404, not a 400.
     hostile = outbound_message(opportunity(opp, "x"), prolog=BILLION_LAUGHS)
     assert post(slack.live, hostile, token="not-the-token").status == 404
-    assert rows(slack, opp) == []
+    assert deal_rows(slack, opp) == []
 
 
 def test_a_message_from_another_org_is_refused(slack: SlackDriver) -> None:
     opp = sf_id("006")
     reply = post(slack.live, outbound_message(opportunity(opp, "Other org"), org=OTHER_ORG))
     assert reply.status == 403 and not reply.acked
-    assert rows(slack, opp) == []
+    assert deal_rows(slack, opp) == []
 
 
 def test_more_than_100_notifications_are_refused_and_100_are_taken(slack: SlackDriver) -> None:
     too_many = [sf_id("006") for _ in range(101)]
     notes = [opportunity(o, "Batch", closed=False) for o in too_many]
     assert post(slack.live, outbound_message(*notes)).status == 400
-    assert all(rows(slack, o) == [] for o in too_many[:3])
+    assert all(deal_rows(slack, o) == [] for o in too_many[:3])
     reply = post(slack.live, outbound_message(*notes[:100]))
     assert reply.acked
-    assert [r.state for r in rows(slack, too_many[99])] == ["ignored"]
-    assert rows(slack, too_many[100]) == []
+    assert [r.state for r in deal_rows(slack, too_many[99])] == ["ignored"]
+    assert deal_rows(slack, too_many[100]) == []
 
 
 def test_no_ack_while_the_database_cannot_store_so_salesforce_sends_it_again(
@@ -483,7 +458,7 @@ def test_no_ack_while_the_database_cannot_store_so_salesforce_sends_it_again(
             session.commit()
     assert reply.status >= 500 and not reply.acked
     assert "Fault" in reply.body
-    assert rows(slack, opp) == []
+    assert deal_rows(slack, opp) == []
     # Salesforce re-sends it: stored, acked, one offer.
     seen = slack.mark()
     assert post(slack.live, body).acked

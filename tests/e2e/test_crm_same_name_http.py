@@ -24,7 +24,7 @@ from bot.blocks.crm import DEBRIEF_ACTION_ID
 from storage.models import CrmDeal
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event, signed_webhook
 from testkit.standin import RecordedCall
-from tests.support.crm import PUBLIC_URL, hubspot_fixture, hubspot_live, slack
+from tests.support.crm import PUBLIC_URL, hubspot_fixture, hubspot_live, offers, slack
 from tests.support.factories import lost_values
 from tests.support.slack import ADMIN, DM, REP1, REP2, SlackDriver, _text
 
@@ -64,14 +64,6 @@ def _tick(slack: SlackDriver, hours: float = 0) -> None:
     assert slack.clock is not None
     slack.tick_at(slack.clock.now + timedelta(hours=hours))
     slack.settle()
-
-
-def _offers(slack: SlackDriver, user_id: str, name: str, seen: int) -> list[RecordedCall]:
-    return [
-        c
-        for c in slack.since(seen, "chat.postMessage", channel=DM[user_id])
-        if name in _text(c) and "Debrief it while it's fresh?" in str(c.params.get("text"))
-    ]
 
 
 def _reminders(slack: SlackDriver, user_id: str, name: str, seen: int) -> list[RecordedCall]:
@@ -125,13 +117,13 @@ def test_another_reps_hand_debrief_of_the_same_name_leaves_the_offer_to_its_owne
     hubspot.add_deal(deal_id, name, amount="30000", currency="GBP", owner_id=LEO_OWNER)
     seen = slack.mark()
     _close(slack, deal_id)
-    assert len(_offers(slack, REP1, name, seen)) == 1
+    assert len(offers(slack, REP1, name, seen)) == 1
     assert _states(slack, deal_id) == ["offered"]
     # Priya's own deal of that name, closed in HubSpot, is hers and debriefed: no DM.
     hers = _id()
     hubspot.add_deal(hers, name, amount="1000", currency="GBP", owner_id=PRIYA_OWNER)
     _close(slack, hers)
-    assert _offers(slack, REP2, name, seen) == []
+    assert offers(slack, REP2, name, seen) == []
     assert _states(slack, hers) == ["debriefed"]
 
 
@@ -143,7 +135,7 @@ def test_another_reps_debrief_of_the_same_name_leaves_an_offer_open(
     hubspot.add_deal(deal_id, name, amount="30000", currency="GBP", owner_id=LEO_OWNER)
     seen = slack.mark()
     _close(slack, deal_id)
-    dm = _offers(slack, REP1, name, seen)[0]
+    dm = offers(slack, REP1, name, seen)[0]
     # Priya debriefs a deal of hers with that name.
     _lost_by_hand(slack, REP2, name)
     assert _states(slack, deal_id) == ["offered"]
@@ -166,7 +158,7 @@ def test_a_submission_naming_someone_elses_offer_leaves_it_open(
     hubspot.add_deal(deal_id, name, amount="5000", currency="GBP", owner_id=LEO_OWNER)
     seen = slack.mark()
     _close(slack, deal_id)
-    leo_offer = _debrief_button(_offers(slack, REP1, name, seen)[0])
+    leo_offer = _debrief_button(offers(slack, REP1, name, seen)[0])
     # Priya submits a /lost of another deal whose metadata names Leo's offer.
     other = _name("Other deal")
     _lost_by_hand(slack, REP2, other, metadata={"crm_offer": int(leo_offer)})

@@ -27,7 +27,6 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlmodel import col, select
 
 from bot.blocks.crm_settings import (
     NEW_URL_BLOCK_ID,
@@ -36,7 +35,7 @@ from bot.blocks.crm_settings import (
     SECRET_BLOCK_ID,
     TOKEN_BLOCK_ID,
 )
-from storage.models import CrmConnection, CrmDeal
+from storage.models import CrmConnection
 from testkit.hubspot_standin import HubSpotStandIn, deal_stage_event
 from testkit.simulator import state_value
 from testkit.standin import SlackStandIn, StandInUser
@@ -44,6 +43,7 @@ from tests.support.crm import (
     PUBLIC_URL,
     Reply,
     crm_modal,
+    deal_rows,
     endpoint_path,
     offers_about,
     outbound_message,
@@ -201,12 +201,6 @@ def connected(two: SlackDriver, accounts: tuple[HubSpotStandIn, HubSpotStandIn])
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def rows(two: SlackDriver, deal_id: str) -> list[CrmDeal]:
-    with two.session_factory() as session:
-        statement = select(CrmDeal).where(CrmDeal.deal_id == deal_id).order_by(col(CrmDeal.id))
-        return list(session.exec(statement).all())
-
-
 def tick(two: SlackDriver) -> None:
     assert two.clock is not None
     two.tick_at(two.clock.now)
@@ -318,7 +312,7 @@ def test_a_portals_closed_deal_reaches_only_its_workspace(
     assert len(account_a.calls_to("/crm/v3/objects/deals")) > reads_a
     assert [c for c in two.since(seen) if team_of(c) == BETA] == []
     assert offers_about(two, seen, name_b) == []
-    assert {r.team_id for r in rows(two, deal_a)} == {ALPHA}
+    assert {r.team_id for r in deal_rows(two, deal_a)} == {ALPHA}
 
     # The same from Beta's portal: Beta's rep, Beta's token.
     seen = two.mark()
@@ -371,7 +365,7 @@ def test_webhooks_of_an_unknown_portal_or_signed_with_another_portals_secret_are
         )
         assert reply.status == 401
     tick(two)
-    assert rows(two, deal) == []
+    assert deal_rows(two, deal) == []
     assert len(accounts[0].calls) == calls  # nothing was read from HubSpot
 
 
@@ -391,7 +385,7 @@ def test_an_orgs_outbound_message_reaches_only_its_workspace(
     (offer,) = offers_about(two, seen, name)
     assert team_of(offer) == ALPHA and offer.conversation == "D" + people.rep_a[1:]
     assert [c for c in two.since(seen) if team_of(c) == BETA] == []
-    assert {r.team_id for r in rows(two, opportunity)} == {ALPHA}
+    assert {r.team_id for r in deal_rows(two, opportunity)} == {ALPHA}
 
 
 def test_a_message_with_one_workspaces_token_and_anothers_org_is_refused(
@@ -410,7 +404,7 @@ def test_a_message_with_one_workspaces_token_and_anothers_org_is_refused(
     )
     assert reply.status == 404
     tick(two)
-    assert rows(two, opportunity) == []
+    assert deal_rows(two, opportunity) == []
 
 
 def test_a_new_endpoint_url_replaces_the_old_one(

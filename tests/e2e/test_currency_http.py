@@ -4,24 +4,19 @@ manager's note and a revenue goal that show "£60,000"."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from testkit.simulator import state_value
-from tests.support.factories import add_goal, lost_values
+from tests.support.factories import add_current_goal, lost_values
+from tests.support.settings_modal import settings_values, team_fields
 from tests.support.slack import ADMIN, DM, MANAGER, REP1, SlackDriver
 
 
 def _settings(currency: str) -> dict[str, dict[str, Any]]:
-    return {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "currency": {"value": state_value("plain_text_input", currency)},
-        "team_0_manager": {"value": state_value("users_select", MANAGER)},
-        "team_0_reps": {"value": state_value("multi_users_select", [REP1])},
-    }
+    return settings_values(
+        currency={"value": state_value("plain_text_input", currency)},
+        **team_fields(0, MANAGER, [REP1]),
+    )
 
 
 def test_the_currency_is_validated_saved_and_amounts_carry_it(slack: SlackDriver) -> None:
@@ -50,14 +45,8 @@ def test_the_currency_is_validated_saved_and_amounts_carry_it(slack: SlackDriver
     assert slack.app is not None
     today = slack.app.clock().date()
     with slack.session_factory() as session:
-        add_goal(
-            session,
-            REP1,
-            metric="revenue",
-            target=60000,
-            start=today - timedelta(days=2),
-            end=today + timedelta(days=20),
-            team_id=slack.team_id,
+        add_current_goal(
+            session, REP1, today, metric="revenue", target=60000, team_id=slack.team_id
         )
         session.commit()
     home = json.dumps(slack.home(REP1).params["view"]["blocks"], ensure_ascii=False)

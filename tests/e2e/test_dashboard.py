@@ -25,12 +25,14 @@ from testkit.live import LiveApp
 from testkit.standin import SlackStandIn
 from tests.support.factories import (
     TEAM,
+    add_current_goal,
     add_goal,
     add_outcome,
     live_session,
     new_user,
     session_factory,
 )
+from tests.support.standin_waits import first_call_since
 
 __all__ = ["session_factory"]  # the fixture (tests/support/factories.py)
 
@@ -214,14 +216,7 @@ def test_home_shows_a_rep_their_goal_record_and_lessons(
     rep = new_user(standin, tz="UTC")
     now = datetime.now(UTC)
     with live_session(live) as session:
-        add_goal(
-            session,
-            rep,
-            metric="deals_won",
-            target=4,
-            start=now.date() - timedelta(days=2),
-            end=now.date() + timedelta(days=20),
-        )
+        add_current_goal(session, rep, now.date(), metric="deals_won", target=4)
         add_outcome(session, rep, "loss", now - timedelta(hours=5), score=1.0)
         add_outcome(session, rep, "win", now - timedelta(hours=1), score=1.0)
         _reflection(session, rep, "Multi-thread every deal", now - timedelta(hours=4))
@@ -240,10 +235,7 @@ def test_home_shows_a_rep_their_goal_record_and_lessons(
     live.sender().block_actions(
         user_id=rep, actions=[{"action_id": HOME_LOST_ACTION_ID}], view=view
     )
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
-    )
-    opened = [c for c in calls[seen:] if c.method == "views.open"][0]
+    opened = first_call_since(standin, seen, "views.open")
     assert opened.params["view"]["callback_id"] == "debrief_lost"
 
 
@@ -257,14 +249,7 @@ def test_home_shows_a_manager_the_team(live: LiveApp, standin: SlackStandIn) -> 
             manager_user_id=manager,
             report_user_ids=[struggling, steady],
         )
-        add_goal(
-            session,
-            struggling,
-            metric="deals_won",
-            target=3,
-            start=now.date() - timedelta(days=2),
-            end=now.date() + timedelta(days=20),
-        )
+        add_current_goal(session, struggling, now.date(), metric="deals_won", target=3)
         for index in range(3):
             add_outcome(
                 session,

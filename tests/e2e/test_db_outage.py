@@ -21,6 +21,7 @@ from testkit.simulator import state_value
 from testkit.standin import SlackStandIn
 from tests.support.databases import fresh_database, postgres_admin_url
 from tests.support.factories import goal_values, lost_values
+from tests.support.standin_waits import first_call_since
 
 REP = "U0REP1"
 
@@ -70,10 +71,7 @@ def test_a_modal_submitted_during_an_outage_stays_open_and_saves_once_the_db_is_
         sender = app.sender()
         seen = len(standin.calls)
         assert sender.slash_command(command, text, user_id=REP).status == 200
-        calls = standin.wait_for(
-            lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
-        )
-        view = [c for c in calls[seen:] if c.method == "views.open"][0].response["view"]
+        view = first_call_since(standin, seen, "views.open").response["view"]
         values = values_for(view)
 
         allow_postgres_connections(admin_url, database, allowed=False)

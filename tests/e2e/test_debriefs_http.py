@@ -21,7 +21,14 @@ from bot.blocks.debriefs import (
 )
 from bot.clock import FakeClock, utc_now
 from bot.domain import NONE_HELD
-from tests.support.factories import _lose, _reflect, lost_values, reflection_values, won_values
+from tests.support.factories import (
+    _lose,
+    _reflect,
+    log_win,
+    lost_values,
+    reflection_values,
+    won_values,
+)
 from tests.support.slack import (
     ADMIN,
     ALL_PRACTICES,
@@ -400,10 +407,8 @@ def test_won_after_losses_is_a_bounce_back_shared_only_with_the_reps_yes(
     assert win.luck == 0 and win.bounce_back_recovery_seconds is not None
 
     # The next win ends no streak: no shout-out, and nothing to ask.
-    view = slack.open_modal("/won", "Globex 2", REP2)
     seen = slack.mark()
-    slack.submit(view, REP2, won_values("Globex 2", practices=ALL_PRACTICES))
-    dm = slack.wait(seen, "chat.postMessage", channel=DM[REP2])[0]
+    dm, _ = log_win(slack, REP2, "Globex 2")
     time.sleep(0.3)
     assert CELEBRATE_YES_ACTION_ID not in _text(dm)
     assert slack.posts_about(seen, "Globex 2", channel=WINS) == []

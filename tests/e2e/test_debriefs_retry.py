@@ -37,7 +37,13 @@ from storage import outbox_queries
 from storage.db import make_engine, make_session_factory
 from storage.models import CheckIn, CheckInAnswer, Outcome
 from testkit.standin import RecordedCall, SlackStandIn
-from tests.support.factories import _lose, _reflect, lost_values, reflection_values, won_values
+from tests.support.factories import (
+    _lose,
+    _reflect,
+    log_win,
+    lost_values,
+    reflection_values,
+)
 from tests.support.slack import ALL_PRACTICES, DM, MANAGER, REP1, REP2, WINS, SlackDriver, _text
 
 NOT_JOINED = "C0NOTJOINED"  # a channel the stand-in doesn't know: channel_not_found
@@ -181,10 +187,8 @@ def test_a_bounce_back_waits_for_a_channel_and_is_posted_once(
     clock = jobs.clock
     _lose(slack, REP2, "Loss A")
     _lose(slack, REP2, "Loss B")
-    view = slack.open_modal("/won", "Comeback", REP2)
     seen = slack.mark()
-    slack.submit(view, REP2, won_values("Comeback", practices=ALL_PRACTICES))
-    dm = slack.wait(seen, "chat.postMessage", channel=DM[REP2])[0]
+    dm, _ = log_win(slack, REP2, "Comeback")
     assert "bounce-back" in _text(dm) and "tipped my hat" not in _text(dm)
     # The rep says yes to sharing it (issue 12): the shout-out waits for a channel.
     clicked = slack.mark()
@@ -230,10 +234,8 @@ def test_a_channel_the_bot_cannot_post_in_is_explained_and_not_retried_until_cha
 
     _lose(slack, REP2, "Loss C")
     _lose(slack, REP2, "Loss D")
-    view = slack.open_modal("/won", "Rebound win", REP2)
     seen = slack.mark()
-    slack.submit(view, REP2, won_values("Rebound win", practices=ALL_PRACTICES))
-    win_dm = slack.wait(seen, "chat.postMessage", channel=DM[REP2])[0]
+    win_dm, _ = log_win(slack, REP2, "Rebound win")
     assert "tipped my hat" not in _text(win_dm)
     clicked = slack.mark()
     slack.click(

@@ -6,19 +6,13 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from testkit.simulator import state_value
-from tests.support.factories import add_goal, add_outcome
+from tests.support.factories import add_current_goal, add_outcome
+from tests.support.settings_modal import number_field, settings_values
 from tests.support.slack import ADMIN, MANAGER, REP1, REP2, SlackDriver
 
 
 def _settings(min_evidence: str) -> dict[str, dict[str, object]]:
-    return {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "min_evidence": {"value": state_value("number_input", min_evidence)},
-    }
+    return settings_values(min_evidence=number_field(min_evidence))
 
 
 def test_the_evidence_setting_is_validated_saved_and_shown_again(slack: SlackDriver) -> None:
@@ -50,33 +44,13 @@ def test_a_managers_home_says_not_enough_to_call_yet_below_the_minimum(
     now = slack.app.clock()
     with slack.session_factory() as session:
         for rep in (REP1, REP2):
-            add_goal(
-                session,
-                rep,
-                metric="deals_won",
-                target=3,
-                start=now.date() - timedelta(days=2),
-                end=now.date() + timedelta(days=20),
-                team_id=slack.team_id,
+            add_current_goal(
+                session, rep, now.date(), metric="deals_won", target=3, team_id=slack.team_id
             )
-        for index in range(2):
-            add_outcome(
-                session,
-                REP1,
-                "loss",
-                now - timedelta(hours=index + 1),
-                score=0.2,
-                team_id=slack.team_id,
-            )
-        for index in range(3):
-            add_outcome(
-                session,
-                REP2,
-                "loss",
-                now - timedelta(hours=index + 1),
-                score=0.2,
-                team_id=slack.team_id,
-            )
+        for rep, losses in ((REP1, 2), (REP2, 3)):
+            for index in range(losses):
+                at = now - timedelta(hours=index + 1)
+                add_outcome(session, rep, "loss", at, score=0.2, team_id=slack.team_id)
         session.commit()
     text = json.dumps(slack.home(MANAGER).params["view"]["blocks"], ensure_ascii=False)
     assert f"<@{REP1}> · not enough to call yet (2 scored outcomes so far, 0% of goal)" in text

@@ -26,6 +26,7 @@ from tests.support.factories import (
     new_user,
     open_goal_modal,
 )
+from tests.support.standin_waits import first_call_since
 
 # --- over HTTP: /goal, its modal, its progress --------------------------------------------------
 
@@ -93,10 +94,7 @@ def test_goal_submission_validates_saves_once_and_shows_progress(
 
     seen = len(standin.calls)
     live.sender().slash_command("/goal", user_id=user_id)
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
-    )
-    shown = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0].params
+    shown = first_call_since(standin, seen, "chat.postEphemeral").params
     assert shown["user"] == user_id
     rendered = json.dumps(shown["blocks"])
     assert "1 of 2" in rendered and "50%" in rendered
@@ -109,10 +107,7 @@ def test_goal_submission_validates_saves_once_and_shows_progress(
         user_id=user_id,
         actions=[{"action_id": button["action_id"], "value": button["value"]}],
     )
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
-    )
-    change_view = [c for c in calls[seen:] if c.method == "views.open"][0].response["view"]
+    change_view = first_call_since(standin, seen, "views.open").response["view"]
     target_block = next(b for b in change_view["blocks"] if b.get("block_id") == "target")
     assert target_block["element"]["initial_value"] == "2"
     values["target"] = {"value": state_value("number_input", "4")}

@@ -16,6 +16,7 @@ from storage.db import make_engine
 from testkit.live import CONFIGURED_ADMIN, LiveApp
 from testkit.simulator import HttpReply, slack_signature, state_value
 from testkit.standin import SlackStandIn, StandInUser
+from tests.support.standin_waits import first_call_since
 
 ADMIN, OWNER, MANAGER, REP1, REP2 = "U0ADMIN", "U0OWNER", "U0MGR", "U0REP1", "U0REP2"
 
@@ -150,12 +151,9 @@ def test_non_admin_gets_an_ephemeral_explanation_and_no_modal(
     seen = len(standin.calls)
     reply = live.sender().slash_command("/rebound", "settings", user_id=REP1)
     assert reply.status == 200
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
-    )
-    ephemeral = [c for c in calls[seen:] if c.method == "chat.postEphemeral"]
-    assert ephemeral[0].params["user"] == REP1
-    assert "Only Rebound admins" in ephemeral[0].params["text"]
+    ephemeral = first_call_since(standin, seen, "chat.postEphemeral")
+    assert ephemeral.params["user"] == REP1
+    assert "Only Rebound admins" in ephemeral.params["text"]
     time.sleep(0.2)
     assert not [c for c in standin.calls[seen:] if c.method == "views.open"]
 

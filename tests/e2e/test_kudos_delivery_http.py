@@ -116,8 +116,7 @@ def test_an_admin_without_a_channel_is_told_to_set_one(
 def test_the_modal_closes_at_once_while_users_info_is_rate_limited_and_posts_afterwards(
     team: SlackDriver, standin: SlackStandIn
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     view = _open_modal(team, standin, MANAGER)
     seen = len(standin.calls)
     standin.fail_next("users.info", status=429, retry_after=2)
@@ -176,8 +175,7 @@ def test_slack_users_tells_no_such_person_from_slack_not_answering(
 def test_a_failed_dm_is_reported_truthfully_and_retried_once_by_the_scheduler(
     team: SlackDriver, standin: SlackStandIn
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     seen = len(standin.calls)
     # Leo's DM is refused for now (a definite answer: the outbox dispatcher tries it again after
     # a backoff, bot.dispatcher); Priya's goes out.
@@ -216,8 +214,7 @@ def test_a_failed_dm_is_reported_truthfully_and_retried_once_by_the_scheduler(
 def test_a_dm_that_fails_again_on_its_retry_is_given_up_and_the_giver_told_once(
     team: SlackDriver, standin: SlackStandIn
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     seen = len(standin.calls)
     standin.fail_next("chat.postMessage", error="internal_error", to=REP1)
     team.kudos(MANAGER, f"@leo #learning Wrote up the Globex review {team.run}")

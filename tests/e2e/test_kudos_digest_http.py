@@ -24,7 +24,9 @@ from storage.db import make_engine, make_session_factory
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall, SlackStandIn
 from tests.support.kudos import ADMIN, MANAGER, MANAGER_TZ, REP1, REP2, _ephemerals_after, team
+from tests.support.settings_modal import settings_values
 from tests.support.slack import SlackDriver, _text_of
+from tests.support.standin_waits import first_call_since
 
 __all__ = ["team"]  # the fixtures (tests/support/kudos.py)
 
@@ -48,8 +50,7 @@ def _schedule_digest_tomorrow(team: SlackDriver, now: datetime) -> datetime:
 def test_the_weekly_digest_names_the_weeks_perfect_misses_bounce_backs_and_kudos(
     team: SlackDriver, standin: SlackStandIn
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     seen = len(standin.calls)
     # Maya gives kudos: her Slack profile (America/Chicago) becomes the digest's time zone.
     team.kudos(MANAGER, f"@leo #resilience Kept going {team.run}")
@@ -261,22 +262,15 @@ def test_an_admin_switches_the_digest_off_in_settings(
 ) -> None:
     seen = len(standin.calls)
     team.sender.slash_command("/rebound", "settings", user_id=ADMIN)
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
-    )
-    view = [c for c in calls[seen:] if c.method == "views.open"][0].response["view"]
+    view = first_call_since(standin, seen, "views.open").response["view"]
     digest_block = next(b for b in view["blocks"] if b.get("block_id") == "digest_enabled")
     assert digest_block["element"]["type"] == "checkboxes"
     assert digest_block["element"]["initial_options"][0]["value"] == "on"
 
-    values = {
-        "recognition_channel": {"value": state_value("channels_select", team.channel)},
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "digest_enabled": {"value": state_value("checkboxes", [])},
-    }
+    values = settings_values(
+        recognition_channel={"value": state_value("channels_select", team.channel)},
+        digest_enabled={"value": state_value("checkboxes", [])},
+    )
     reply = team.sender.view_submission(view, user_id=ADMIN, values=values)
     assert reply.status == 200 and reply.body in ("", "{}")
     with team.session_factory() as session:

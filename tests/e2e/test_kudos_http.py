@@ -44,8 +44,7 @@ MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 def test_a_managers_kudos_is_posted_and_each_recipient_gets_a_dm_with_the_link(
     team: SlackDriver, standin: SlackStandIn
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     seen = len(standin.calls)
     message = f"Kept calling after losing Acme and booked three meetings {team.run}"
     # Typed as in the composer; /kudos escapes, so Slack sends <@U0REP1|leo> <@U0REP2|priya>.
@@ -78,8 +77,7 @@ def test_a_managers_kudos_is_posted_and_each_recipient_gets_a_dm_with_the_link(
 def test_a_category_slack_turned_into_a_channel_link_still_counts(
     team: SlackDriver, standin: SlackStandIn
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     seen = len(standin.calls)
     # There is a #learning channel, so Slack sends "#learning" as <#C0LEARN|learning>.
     standin.add_channel("C0LEARN", "learning")
@@ -107,8 +105,7 @@ def test_a_category_slack_turned_into_a_channel_link_still_counts(
 def test_mistakes_in_the_command_get_a_specific_ephemeral_answer_and_no_post(
     team: SlackDriver, text: str, expected: str
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     body = team.kudos(MANAGER, text).json()
     assert body["response_type"] == "ephemeral"
     assert expected.lower() in (body["text"] + json.dumps(body["blocks"])).lower()
@@ -123,8 +120,7 @@ def test_kudos_typed_with_a_mention_works_because_the_manifest_escapes_it(
     """Slack turns "@leo" into <@U0REP1|leo> only when /kudos has should_escape: true
     (https://docs.slack.dev/interactivity/implementing-slash-commands). The same words, sent
     as Slack would for a manifest with it off, reach the app as plain "@leo"."""
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     typed = f"@leo #win Great call {team.run}"
     assert team.sender.slash_command_fields("/kudos", typed, user_id=MANAGER)["text"] == (
         f"<@{REP1}|leo> #win Great call {team.run}"
@@ -161,8 +157,7 @@ def test_a_user_group_typed_as_the_recipient_gets_a_specific_answer(
 ) -> None:
     # With should_escape on, Slack sends "@sales" as <!subteam^S0SALES|@sales>.
     standin.add_usergroup("S0SALES", "sales")
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     body = team.kudos(MANAGER, "@sales #win Great quarter").json()
     assert body["response_type"] == "ephemeral"
     assert "Kudos go to people, not groups like @sales" in body["text"] + json.dumps(body["blocks"])
@@ -173,8 +168,7 @@ def test_a_user_group_typed_as_the_recipient_gets_a_specific_answer(
 def test_a_typed_message_is_measured_as_typed_not_as_slack_escaped_it(
     team: SlackDriver, standin: SlackStandIn
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     message = ("R&D <3 " * 150)[:990] + team.run  # 1,000 typed; Slack sends over 1,500
     sent = team.sender.slash_command_fields("/kudos", f"@leo #win {message}", user_id=MANAGER)
     assert len(sent["text"]) > 1500
@@ -195,8 +189,7 @@ def test_a_typed_message_is_measured_as_typed_not_as_slack_escaped_it(
 def test_bots_deactivated_and_unknown_people_cannot_receive_kudos(
     team: SlackDriver, standin: SlackStandIn, recipient: str, expected: str
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     seen = len(standin.calls)
     # "nobody" is someone Slack's composer offered but users.info can't find.
     sender = SlackSender(
@@ -220,8 +213,7 @@ def test_bots_deactivated_and_unknown_people_cannot_receive_kudos(
 def test_reps_may_not_give_kudos_unless_the_workspace_opens_it_to_everyone(
     team: SlackDriver, standin: SlackStandIn
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)  # default policy: managers and admins
+    team.setup(channel=team.channel)  # default policy: managers and admins
     seen = len(standin.calls)
     team.kudos(REP1, f"@priya #teamwork Covered my demo {team.run}")
     (answer,) = _ephemerals_after(standin, seen, REP1)
@@ -271,8 +263,7 @@ def test_the_daily_cap_stops_the_next_kudos_with_a_reason(
 def test_the_home_tab_counts_kudos_received_by_category(
     team: SlackDriver, standin: SlackStandIn
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     for text in ("#resilience Came back strong", "#resilience Again", "#process Clean pipeline"):
         seen = len(standin.calls)
         team.kudos(MANAGER, f"@priya {text} {team.run}")
@@ -295,8 +286,7 @@ def test_the_home_tab_counts_kudos_received_by_category(
 def test_markup_typed_into_the_modal_shows_literally_in_the_channel(
     team: SlackDriver, standin: SlackStandIn
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     view = _open_modal(team, standin, MANAGER)
     seen = len(standin.calls)
     typed = (
@@ -321,8 +311,7 @@ def test_markup_typed_into_the_modal_shows_literally_in_the_channel(
 def test_markup_in_a_typed_command_message_shows_as_words_and_pings_nobody(
     team: SlackDriver, standin: SlackStandIn
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     seen = len(standin.calls)
     standin.add_usergroup("S0SALES", "sales")
     # Typed as a person types it; Slack sends @priya as <@U0REP2|priya>, @channel as <!channel>,

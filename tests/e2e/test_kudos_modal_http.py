@@ -28,8 +28,7 @@ __all__ = ["team"]  # the fixtures (tests/support/kudos.py)
 def test_kudos_with_no_text_opens_a_modal_that_validates_and_posts_once(
     team: SlackDriver, standin: SlackStandIn
 ) -> None:
-    team.make_team()
-    team.configure(recognition_channel_id=team.channel)
+    team.setup(channel=team.channel)
     view = _open_modal(team, standin, MANAGER)
     assert view["callback_id"] == "kudos_modal"
     elements = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}

@@ -18,22 +18,11 @@ from bot.domain.debriefs import WIN_LESSON_KEY, WIN_QUESTION
 from storage.models import Outcome
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall
-from tests.support.factories import won_values
-from tests.support.slack import ALL_PRACTICES, DM, REP1, REP2, SlackDriver, _text
+from tests.support.factories import log_win
+from tests.support.slack import DM, REP1, REP2, SlackDriver, _text
 
 HOSTILE_DEAL = "<!channel> *Acme* & <@U0BOSS>"
 NUDGE = "A gentle nudge about your win"
-
-
-def _win(slack: SlackDriver, user_id: str, deal: str) -> tuple[RecordedCall, Outcome]:
-    """Log a win; the rep's DM (recorded as sent: the reminder counts from then) and the win."""
-    view = slack.open_modal("/won", deal, user_id)
-    seen = slack.mark()
-    slack.submit(view, user_id, won_values(deal, practices=ALL_PRACTICES))
-    dm = slack.wait(seen, "chat.postMessage", channel=DM[user_id])[0]
-    outcome = [o for o in slack.outcomes() if o.deal == deal][-1]
-    slack.wait_recorded(f"debrief:{outcome.id}:rep")
-    return dm, [o for o in slack.outcomes() if o.id == outcome.id][0]
 
 
 def _reminder_hours(slack: SlackDriver, hours: int) -> None:
@@ -65,10 +54,10 @@ def test_an_unanswered_win_question_gets_one_reminder_after_the_debrief_reminder
 ) -> None:
     slack.setup()
     _reminder_hours(slack, 4)  # the workspace's debrief-reminder setting, not a fixed day
-    dm, outcome = _win(slack, REP1, HOSTILE_DEAL)
+    dm, outcome = log_win(slack, REP1, HOSTILE_DEAL)
     assert outcome.reflection_requested_at is not None  # the question went out with the DM
     assert "Skip this one" in _text(dm) and LESSON_NOT_NOW_ACTION_ID in _text(dm)
-    _, answered = _win(slack, REP2, "Answered deal")
+    _, answered = log_win(slack, REP2, "Answered deal")
     _answer(slack, REP2, answered, "Multi-threaded early")
 
     clock = FakeClock(slack.live.clock())
@@ -107,7 +96,7 @@ def test_an_unanswered_win_question_gets_one_reminder_after_the_debrief_reminder
 
 def test_not_now_means_no_reminder_and_only_the_rep_can_say_it(slack: SlackDriver) -> None:
     slack.setup()
-    dm, outcome = _win(slack, REP1, "Quiet deal")
+    dm, outcome = log_win(slack, REP1, "Quiet deal")
 
     # Someone else's click (a forged or forwarded button): told privately, nothing changes.
     seen = slack.mark()

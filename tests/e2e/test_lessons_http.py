@@ -23,10 +23,15 @@ from bot.domain.debriefs import WIN_LESSON_KEY, WIN_QUESTION
 from storage.models import Outcome, Reflection
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall
-from tests.support.factories import _lose, _reflect, new_user, reflection_values, won_values
+from tests.support.factories import (
+    _lose,
+    _reflect,
+    log_win,
+    new_user,
+    reflection_values,
+)
 from tests.support.slack import (
     ADMIN,
-    ALL_PRACTICES,
     DM,
     MANAGER,
     REP1,
@@ -36,16 +41,6 @@ from tests.support.slack import (
 )
 
 HOSTILE = "<!channel> & <@U0BOSS> *bold* 100%_off"
-
-
-def _win(slack: SlackDriver, user_id: str, deal: str) -> tuple[RecordedCall, Outcome]:
-    """Log a win (no losing streak before it, so no shout-out); the rep's DM and the outcome."""
-    view = slack.open_modal("/won", deal, user_id)
-    seen = slack.mark()
-    slack.submit(view, user_id, won_values(deal, practices=ALL_PRACTICES))
-    dm = slack.wait(seen, "chat.postMessage", channel=DM[user_id])[0]
-    outcome = [o for o in slack.outcomes() if o.deal == deal][-1]
-    return dm, outcome
 
 
 def _lesson_values(answer: str | None) -> dict[str, Any]:
@@ -95,7 +90,7 @@ def test_a_win_asks_what_worked_and_keeps_the_answer_as_a_private_lesson(
     slack: SlackDriver,
 ) -> None:
     slack.setup()
-    dm, outcome = _win(slack, REP1, "Globex")
+    dm, outcome = log_win(slack, REP1, "Globex")
     shown = _text(dm)
     assert WIN_QUESTION in shown and REFLECT_ACTION_ID in shown
     assert "Private to you and your manager, unless you choose to share it." in shown
@@ -148,7 +143,7 @@ def test_a_shared_lesson_is_found_by_teammates_and_only_them(slack: SlackDriver)
     slack.make_team(manager=ADMIN, reps=[outsider])
     _, loss = _lose(slack, REP1, "Initech")
     _reflect(slack, REP1, loss, reflection_values("Send the recap with the budget the same day"))
-    dm, outcome = _win(slack, REP1, "Globex")
+    dm, outcome = log_win(slack, REP1, "Globex")
     thanks = _keep(slack, REP1, outcome, "Recapped the budget in writing the same day")
     lesson = _lesson_row(slack, outcome)
     assert lesson.id is not None
@@ -190,7 +185,7 @@ def test_a_shared_lesson_is_found_by_teammates_and_only_them(slack: SlackDriver)
 def test_another_workspaces_shared_lessons_never_appear(slack: SlackDriver) -> None:
     elsewhere = slack.workspace(f"T{uuid.uuid4().hex[:10].upper()}")
     elsewhere.setup()  # the same people, the same team, in another workspace
-    dm, outcome = _win(elsewhere, REP1, "Umbrella")
+    dm, outcome = log_win(elsewhere, REP1, "Umbrella")
     thanks = _keep(elsewhere, REP1, outcome, "Brought a pilot plan to the first call")
     lesson = _lesson_row(elsewhere, outcome)
     assert lesson.id is not None
@@ -210,7 +205,7 @@ def test_another_workspaces_shared_lessons_never_appear(slack: SlackDriver) -> N
 
 def test_a_shared_lesson_is_shown_escaped_to_teammates(slack: SlackDriver) -> None:
     slack.setup()
-    _, outcome = _win(slack, REP1, "AT&T <renewal>")
+    _, outcome = log_win(slack, REP1, "AT&T <renewal>")
     thanks = _keep(slack, REP1, outcome, HOSTILE)
     said = _text(thanks)
     assert "&lt;!channel&gt; &amp; &lt;@U0BOSS&gt;" in said and "<!channel>" not in said

@@ -14,67 +14,16 @@ import time
 from typing import Any
 
 from bot.blocks.one_on_ones import AGENDA_ON, REPLY_ACTION_ID
-from storage.models import CheckIn, CheckInAnswer
-from testkit.simulator import state_value
 from tests.support.factories import _lose, _reflect, reflection_values
+from tests.support.one_on_ones import open_reply, reply_values, seed_answered_checkin
 from tests.support.slack import DM, MANAGER, REP1, REP2, SlackDriver, _text
 
 HOSTILE = "<!channel> & <@U0BOSS> legal wants *three* quotes"
-QUESTIONS = [
-    {"key": "win", "text": "Your win this week?"},
-    {"key": "challenge", "text": "What's in your way?"},
-    {"key": "rating_discovery", "text": "Discovery"},
+ANSWERS = [
+    ("win", "Your win this week?", "Booked the Initech demo"),
+    ("challenge", "What's in your way?", HOSTILE),
+    ("rating_discovery", "Discovery", "4"),
 ]
-
-
-def _seed_checkin(slack: SlackDriver, user_id: str) -> int:
-    now = slack.live.clock()
-    year, week, _ = now.isocalendar()
-    with slack.session_factory() as session:
-        checkin = CheckIn(
-            team_id=slack.team_id,
-            user_id=user_id,
-            week_key=f"{year}-W{week:02d}",
-            due_at=now,
-            status="answered",
-            answered_at=now,
-            questions=QUESTIONS,
-        )
-        session.add(checkin)
-        session.flush()
-        assert checkin.id is not None
-        for key, question, answer in (
-            ("win", "Your win this week?", "Booked the Initech demo"),
-            ("challenge", "What's in your way?", HOSTILE),
-            ("rating_discovery", "Discovery", "4"),
-        ):
-            session.add(
-                CheckInAnswer(
-                    team_id=slack.team_id,
-                    checkin_id=checkin.id,
-                    question_key=key,
-                    question=question,
-                    answer=answer,
-                )
-            )
-        session.commit()
-        return checkin.id
-
-
-def _reply_values(
-    reply: str | None, answer: str = "challenge", agenda: bool = True
-) -> dict[str, Any]:
-    return {
-        "answer": {"value": state_value("static_select", answer)},
-        "reply": {"value": state_value("plain_text_input", reply)},
-        AGENDA_ON: {"value": state_value("checkboxes", [AGENDA_ON] if agenda else [])},
-    }
-
-
-def _open_reply(slack: SlackDriver, user_id: str, checkin_id: int) -> dict[str, Any]:
-    seen = slack.mark()
-    slack.click(user_id, REPLY_ACTION_ID, str(checkin_id))
-    return slack.wait(seen, "views.open")[0].response["view"]
 
 
 def _items(slack: SlackDriver) -> list[Any]:
@@ -89,9 +38,9 @@ def test_a_manager_replies_from_the_digest_and_both_see_the_agenda(slack: SlackD
     slack.setup()
     _, loss = _lose(slack, REP1, "Initech")
     _reflect(slack, REP1, loss, reflection_values("Call the CFO before the proposal"))
-    checkin_id = _seed_checkin(slack, REP1)
+    checkin_id = seed_answered_checkin(slack, REP1, ANSWERS)
 
-    view = _open_reply(slack, MANAGER, checkin_id)
+    view = open_reply(slack, MANAGER, checkin_id)
     assert view["callback_id"] == "checkin_reply"
     shown = json.dumps(view)
     assert "Booked the Initech demo" in shown
@@ -102,14 +51,14 @@ def test_a_manager_replies_from_the_digest_and_both_see_the_agenda(slack: SlackD
     assert agenda["element"]["initial_options"][0]["value"] == AGENDA_ON  # ticked at first
 
     # An empty reply keeps the form open; nothing is kept or sent.
-    body = slack.submit(view, MANAGER, _reply_values("   ")).json()
+    body = slack.submit(view, MANAGER, reply_values("   ")).json()
     assert body["response_action"] == "errors" and list(body["errors"]) == ["reply"]
     assert _items(slack) == []
 
     seen = slack.mark()
-    slack.submit(view, MANAGER, _reply_values("Let's unblock legal together on Thursday"))
+    slack.submit(view, MANAGER, reply_values("Let's unblock legal together on Thursday"))
     dm = slack.wait(seen, "chat.postMessage", channel=DM[REP1])[0]
-    slack.submit(view, MANAGER, _reply_values("Let's unblock legal together on Thursday"))
+    slack.submit(view, MANAGER, reply_values("Let's unblock legal together on Thursday"))
     said = _text(dm)
     assert f"<@{MANAGER}> replied to your check-in" in said
     assert "Let's unblock legal together on Thursday" in said
@@ -134,10 +83,10 @@ def test_a_manager_replies_from_the_digest_and_both_see_the_agenda(slack: SlackD
 
 def test_a_reply_left_off_the_agenda_is_only_a_dm(slack: SlackDriver) -> None:
     slack.setup()
-    checkin_id = _seed_checkin(slack, REP1)
-    view = _open_reply(slack, MANAGER, checkin_id)
+    checkin_id = seed_answered_checkin(slack, REP1, ANSWERS)
+    view = open_reply(slack, MANAGER, checkin_id)
     seen = slack.mark()
-    slack.submit(view, MANAGER, _reply_values("Great demo booking!", answer="win", agenda=False))
+    slack.submit(view, MANAGER, reply_values("Great demo booking!", answer="win", agenda=False))
     said = _text(slack.wait(seen, "chat.postMessage", channel=DM[REP1])[0])
     assert "Great demo booking!" in said and "Your win this week?" in said
     assert "on the agenda" not in said
@@ -147,7 +96,7 @@ def test_a_reply_left_off_the_agenda_is_only_a_dm(slack: SlackDriver) -> None:
 
 def test_only_the_reps_manager_can_reply(slack: SlackDriver) -> None:
     slack.setup()
-    checkin_id = _seed_checkin(slack, REP1)
+    checkin_id = seed_answered_checkin(slack, REP1, ANSWERS)
     seen = slack.mark()
     slack.click(REP2, REPLY_ACTION_ID, str(checkin_id))
     told = slack.wait(seen, "chat.postMessage", channel=DM[REP2])[0]
@@ -155,10 +104,10 @@ def test_only_the_reps_manager_can_reply(slack: SlackDriver) -> None:
     assert slack.since(seen, "views.open") == []
 
     # A form opened while they were the manager, submitted after they no longer are.
-    view = _open_reply(slack, MANAGER, checkin_id)
+    view = open_reply(slack, MANAGER, checkin_id)
     slack.make_team(manager=MANAGER, reps=[REP2])
     seen = slack.mark()
-    body = slack.submit(view, MANAGER, _reply_values("Still on for Thursday?")).json()
+    body = slack.submit(view, MANAGER, reply_values("Still on for Thursday?")).json()
     assert body["response_action"] == "errors"
     assert "Only their manager can reply" in body["errors"]["reply"]
     time.sleep(0.3)

@@ -7,83 +7,42 @@ stand-in, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from bot.blocks.one_on_ones import AGENDA_DONE_ACTION_ID, AGENDA_ON, REPLY_ACTION_ID
-from storage.models import CheckIn, CheckInAnswer
-from testkit.simulator import state_value
-from testkit.standin import RecordedCall
+from bot.blocks.one_on_ones import AGENDA_DONE_ACTION_ID
 from tests.support.factories import _lose, _reflect, new_user, reflection_values
-from tests.support.slack import ADMIN, DM, MANAGER, REP1, REP2, SlackDriver, dm_channel, in_dm
+from tests.support.one_on_ones import (
+    done_buttons,
+    put_on_agenda,
+    seed_answered_checkin,
+    view_text,
+)
+from tests.support.settings_modal import settings_values, team_fields
+from tests.support.slack import ADMIN, MANAGER, REP1, REP2, SlackDriver, dm_channel, in_dm
 
 ANSWER = "Legal keeps stalling the Initech paper"
 REPLY = "Let's unblock legal together on Thursday"
 BEFORE = "Call the CFO before the proposal"
 AFTER = "Bring the security review forward"
-
-
-def _seed_checkin(slack: SlackDriver) -> int:
-    """A check-in Leo answered (the digest's Reply carries its id)."""
-    now = slack.live.clock()
-    year, week, _ = now.isocalendar()
-    with slack.session_factory() as session:
-        checkin = CheckIn(
-            team_id=slack.team_id,
-            user_id=REP1,
-            week_key=f"{year}-W{week:02d}",
-            due_at=now,
-            status="answered",
-            answered_at=now,
-            questions=[{"key": "challenge", "text": "What's in your way?"}],
-        )
-        session.add(checkin)
-        session.flush()
-        assert checkin.id is not None
-        session.add(
-            CheckInAnswer(
-                team_id=slack.team_id,
-                checkin_id=checkin.id,
-                question_key="challenge",
-                question="What's in your way?",
-                answer=ANSWER,
-            )
-        )
-        session.commit()
-        return checkin.id
+ANSWERS = [("challenge", "What's in your way?", ANSWER)]  # Leo's check-in, answered
 
 
 def _put_on_agenda(slack: SlackDriver, checkin_id: int) -> int:
-    """Maya replies to Leo's answer from the digest and puts it on the agenda; the item's id."""
-    seen = slack.mark()
-    slack.click(MANAGER, REPLY_ACTION_ID, str(checkin_id))
-    view = slack.wait(seen, "views.open")[0].response["view"]
-    seen = slack.mark()
-    values = {
-        "answer": {"value": state_value("static_select", "challenge")},
-        "reply": {"value": state_value("plain_text_input", REPLY)},
-        AGENDA_ON: {"value": state_value("checkboxes", [AGENDA_ON])},
-    }
-    slack.submit(view, MANAGER, values)
-    slack.wait(seen, "chat.postMessage", channel=DM[REP1])
+    """Maya replies to Leo's answer from the digest and puts it on the agenda; the item's id,
+    the workspace's one item."""
+    item = put_on_agenda(slack, checkin_id, "challenge", REPLY)
     (row,) = slack.rows("SELECT id FROM one_on_one_items WHERE team_id = :t", t=slack.team_id)
-    return int(row[0])
+    assert int(row[0]) == item
+    return item
 
 
 def _move_leo_to(slack: SlackDriver, new_manager: str) -> None:
     """An admin saves `/rebound settings` with Leo under `new_manager` (Priya stays with Maya)."""
     view = slack.open_modal("/rebound", "settings", ADMIN)
     seen = slack.mark()
-    values = {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "team_0_manager": {"value": state_value("users_select", MANAGER)},
-        "team_0_reps": {"value": state_value("multi_users_select", [REP2])},
-        "team_1_manager": {"value": state_value("users_select", new_manager)},
-        "team_1_reps": {"value": state_value("multi_users_select", [REP1])},
-    }
+    values = settings_values(
+        **team_fields(0, MANAGER, [REP2]), **team_fields(1, new_manager, [REP1])
+    )
     reply = slack.submit(view, ADMIN, values)
     assert "errors" not in (reply.body or ""), reply.body
     slack.wait(seen, "chat.postMessage", channel=dm_channel(ADMIN))
@@ -93,18 +52,6 @@ def _move_leo_to(slack: SlackDriver, new_manager: str) -> None:
         u=REP1,
     )
     assert manager[0] == new_manager
-
-
-def _shown(call: RecordedCall) -> str:
-    return json.dumps(call.params["view"], ensure_ascii=False)
-
-
-def _done_buttons(call: RecordedCall) -> list[str]:
-    return [
-        b["accessory"]["value"]
-        for b in call.params["view"]["blocks"]
-        if (b.get("accessory") or {}).get("action_id") == AGENDA_DONE_ACTION_ID
-    ]
 
 
 def _state(slack: SlackDriver, item: int) -> tuple[Any, Any]:
@@ -123,10 +70,10 @@ def test_a_former_manager_sees_nothing_more_of_a_rep_and_the_agenda_follows_the_
     noah = new_user(slack.standin, tag="noah")
     _, before = _lose(slack, REP1, "Initech")
     _reflect(slack, REP1, before, reflection_values(BEFORE))
-    item = _put_on_agenda(slack, _seed_checkin(slack))
+    item = _put_on_agenda(slack, seed_answered_checkin(slack, REP1, ANSWERS))
     # While Maya is Leo's manager her Home shows the item and his commitment (so the checks
     # below can fail).
-    maya = _shown(slack.home(MANAGER))
+    maya = view_text(slack.home(MANAGER))
     assert ANSWER in maya and BEFORE in maya and f"<@{REP1}>'s open commitments" in maya
 
     _move_leo_to(slack, noah)
@@ -136,20 +83,20 @@ def test_a_former_manager_sees_nothing_more_of_a_rep_and_the_agenda_follows_the_
     _reflect(slack, REP1, after, reflection_values(AFTER, followed_up="yes"))
 
     home = slack.home(MANAGER)
-    maya = _shown(home)
+    maya = view_text(home)
     for private in (ANSWER, REPLY, BEFORE, AFTER, f"<@{REP1}>"):
         assert private not in maya, private
-    assert "One-on-one agenda" not in maya and _done_buttons(home) == []
+    assert "One-on-one agenda" not in maya and done_buttons(home) == []
 
     # Noah, Leo's manager now, sees the item Maya added (as hers) and all Leo's commitments.
     home = slack.home(noah)
-    shown = _shown(home)
-    assert _done_buttons(home) == [str(item)]
+    shown = view_text(home)
+    assert done_buttons(home) == [str(item)]
     assert f"• <@{REP1}>" in shown and ANSWER in shown
     assert f"<@{MANAGER}>'s reply: {REPLY}" in shown
     assert f"<@{REP1}>'s open commitments: _{AFTER}_" in shown
     # Leo still has it, with the reply as Maya's.
-    leo = _shown(slack.home(REP1))
+    leo = view_text(slack.home(REP1))
     assert ANSWER in leo and AFTER in leo and f"<@{MANAGER}>'s reply" in leo
 
     # Maya's Done on the old item (a stale Home, or a forged click): refused, nothing closes.
@@ -167,7 +114,7 @@ def test_a_former_manager_sees_nothing_more_of_a_rep_and_the_agenda_follows_the_
     slack.click(noah, AGENDA_DONE_ACTION_ID, str(item))
     for user in (REP1, noah):
         (published,) = slack.wait(seen, "views.publish", user_id=user)
-        assert _done_buttons(published) == [] and "1 done in the last four weeks." in _shown(
+        assert done_buttons(published) == [] and "1 done in the last four weeks." in view_text(
             published
         )
     done_at, done_by = _state(slack, item)
@@ -175,4 +122,4 @@ def test_a_former_manager_sees_nothing_more_of_a_rep_and_the_agenda_follows_the_
     keys = sorted(p.post_key for p in slack.post_log() if p.post_key.startswith("agenda-done:"))
     assert keys == sorted(f"agenda-done:{item}:home:{u}" for u in (REP1, noah))
     # Maya's Home doesn't count it among hers either.
-    assert "done in the last four weeks" not in _shown(slack.home(MANAGER))
+    assert "done in the last four weeks" not in view_text(slack.home(MANAGER))

@@ -23,6 +23,7 @@ from testkit.live import LiveApp
 from testkit.standin import RecordedCall, SlackStandIn
 from tests.support.factories import count, seed_kudos, seed_person
 from tests.support.privacy import _ephemerals_to, db, new_team, new_user
+from tests.support.standin_waits import first_call_since
 
 __all__ = ["db"]  # the fixtures (tests/support/privacy.py)
 
@@ -175,43 +176,35 @@ def test_an_admin_deletes_the_workspace_data_on_request_and_others_cannot(
         with Session(engine) as session:
             return len(queries.list_members(session=session, team_id=team_id))
 
+    def ask(user_id: str) -> RecordedCall:
+        """`/rebound delete-workspace-data` typed by `user_id`; the private answer."""
+        seen = len(standin.calls)
+        sender.slash_command("/rebound", "delete-workspace-data", user_id=user_id)
+        return first_call_since(standin, seen, "chat.postEphemeral")
+
+    def confirm(user_id: str, ephemeral_ts: str) -> list[dict[str, Any]]:
+        """`user_id` clicks the confirmation's Delete; what the app answered to the click."""
+        response_url = sender.new_response_url("actions")
+        sender.block_actions(
+            user_id=user_id,
+            actions=[{"action_id": DELETE_WORKSPACE_CONFIRM_ACTION_ID, "value": "workspace"}],
+            ephemeral_ts=ephemeral_ts,
+            channel_id="C0GENERAL",
+            response_url=response_url,
+        )
+        return standin.wait_for_responses(response_url, timeout=10)
+
     # A rep asks: refused, nothing deleted.
-    seen = len(standin.calls)
-    sender.slash_command("/rebound", "delete-workspace-data", user_id="U0REP1")
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
-    )
-    refusal = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
+    refusal = ask("U0REP1")
     assert "Only Rebound admins" in refusal.params["text"]
     # A rep clicking a forwarded button is refused too; the button stays where it was.
-    refused_url = sender.new_response_url("actions")
-    sender.block_actions(
-        user_id="U0REP1",
-        actions=[{"action_id": DELETE_WORKSPACE_CONFIRM_ACTION_ID, "value": "workspace"}],
-        ephemeral_ts="1.0",
-        channel_id="C0GENERAL",
-        response_url=refused_url,
-    )
-    assert standin.wait_for_responses(refused_url, timeout=10)[0]["replace_original"] is False
+    assert confirm("U0REP1", "1.0")[0]["replace_original"] is False
     assert members() == 2
 
     # The admin asks, confirms, and the data is gone; another workspace keeps its own.
-    seen = len(standin.calls)
-    sender.slash_command("/rebound", "delete-workspace-data", user_id="U0ADMIN")
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
-    )
-    confirmation = [c for c in calls[seen:] if c.method == "chat.postEphemeral"][0]
+    confirmation = ask("U0ADMIN")
     assert "Delete all of this workspace's Rebound data now?" in confirmation.params["text"]
-    done_url = sender.new_response_url("actions")
-    sender.block_actions(
-        user_id="U0ADMIN",
-        actions=[{"action_id": DELETE_WORKSPACE_CONFIRM_ACTION_ID, "value": "workspace"}],
-        ephemeral_ts=confirmation.response["message_ts"],
-        channel_id="C0GENERAL",
-        response_url=done_url,
-    )
-    done = standin.wait_for_responses(done_url, timeout=10)
+    done = confirm("U0ADMIN", confirmation.response["message_ts"])
     assert len(done) == 1 and "data is deleted" in done[0]["text"]
     # The confirmation is replaced by the outcome: its button is gone.
     assert done[0]["replace_original"] is True

@@ -23,6 +23,8 @@ from testkit.simulator import state_value
 from testkit.standin import SlackStandIn
 from tests.support.factories import seed_person
 from tests.support.privacy import ADMIN, db, new_team, new_user
+from tests.support.settings_modal import number_field, settings_values
+from tests.support.standin_waits import first_call_since
 
 __all__ = ["db"]  # the fixtures (tests/support/privacy.py)
 
@@ -31,23 +33,16 @@ __all__ = ["db"]  # the fixtures (tests/support/privacy.py)
 
 
 def _settings_values(retention: str | None) -> dict[str, dict[str, Any]]:
-    return {
-        "recognition_channel": {"value": state_value("channels_select", None)},
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "reflection_retention": {"value": state_value("number_input", retention)},
-    }
+    return settings_values(
+        recognition_channel={"value": state_value("channels_select", None)},
+        reflection_retention=number_field(retention),
+    )
 
 
 def _open_settings(live: LiveApp, standin: SlackStandIn, team: str) -> dict[str, Any]:
     seen = len(standin.calls)
     live.sender(team).slash_command("/rebound", "settings", user_id=ADMIN)
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
-    )
-    return [c for c in calls[seen:] if c.method == "views.open"][0].params["view"]
+    return first_call_since(standin, seen, "views.open").params["view"]
 
 
 def test_retention_is_set_in_the_settings_modal(

@@ -15,6 +15,7 @@ from storage.db import make_engine, make_session_factory
 from testkit.live import LiveApp
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall, SlackStandIn
+from tests.support.standin_waits import first_call_since
 
 REP, MANAGER = "U0REP1", "U0MGR"
 PEOPLE_DM = "D0LEOPRIYA"  # Leo's DM with Priya: the app is not in it
@@ -82,11 +83,8 @@ def test_where_the_bot_can_post_the_reply_is_a_plain_ephemeral(
 ) -> None:
     seen = len(standin.calls)
     response_url = _type(live, "resume", "C0GENERAL", "general")
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "chat.postEphemeral" for c in calls[seen:]), timeout=10
-    )
-    shown = [c for c in calls[seen:] if c.method == "chat.postEphemeral"]
-    assert shown[0].ok and shown[0].conversation == "C0GENERAL"
+    shown = first_call_since(standin, seen, "chat.postEphemeral")
+    assert shown.ok and shown.conversation == "C0GENERAL"
     # The response_url, good for 5 answers only, is kept for when it's needed.
     assert standin.responses_to(response_url, ok_only=False) == []
 

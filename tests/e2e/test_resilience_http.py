@@ -20,17 +20,15 @@ from bot.blocks.corrections import REMOVE_ACTION_ID
 from bot.blocks.resilience import TALK_ACTION_ID
 from bot.dispatcher import Dispatcher
 from storage.db import make_engine, make_session_factory
-from testkit.simulator import state_value
 from testkit.standin import RecordedCall
-from tests.support.factories import _lose, lost_values, won_values
+from tests.support.factories import _lose, log_win, lost_values
+from tests.support.settings_modal import number_field, settings_values
 from tests.support.slack import (
     ADMIN,
-    ALL_PRACTICES,
     MANAGER,
     REP1,
     REP2,
     SlackDriver,
-    dm_channel,
     in_dm,
     team_of,
 )
@@ -84,14 +82,6 @@ def _channel_posts(slack: SlackDriver, seen: int) -> list[RecordedCall]:
         for c in _ours(slack, slack.since(seen, "chat.postMessage"))
         if not str(c.conversation).startswith("D")
     ]
-
-
-def _win(slack: SlackDriver, user_id: str, deal: str) -> None:
-    view = slack.open_modal("/won", deal, user_id)
-    seen = slack.mark()
-    reply = slack.submit(view, user_id, won_values(deal, practices=ALL_PRACTICES))
-    assert "errors" not in (reply.body or ""), reply.body
-    slack.wait(seen, "chat.postMessage", channel=dm_channel(user_id))
 
 
 def _first_loss_id(slack: SlackDriver, deal: str) -> int:
@@ -179,7 +169,7 @@ def test_a_win_ends_the_streak_and_three_more_losses_bring_support_again(
     _sent(slack, f"{_streak(REP2)}:rep")
     first = _support_dms(slack, REP2, seen)
     assert len(first) == 1
-    _win(slack, REP2, "The bounce")
+    log_win(slack, REP2, "The bounce")
     for deal in ("Again 4", "Again 5"):
         _lose(slack, REP2, deal)
     slack.settle()
@@ -204,7 +194,7 @@ def test_removing_the_streaks_first_loss_does_not_bring_support_again(
     """The streak is named by the win before it, not its first loss: a rep who removes that
     loss from Home and loses again is still on the streak that had its support."""
     slack.setup()
-    _win(slack, REP1, "Before")
+    log_win(slack, REP1, "Before")
     seen = slack.mark()
     for deal in ("Gone 1", "Gone 2", "Gone 3"):
         _lose(slack, REP1, deal)
@@ -225,7 +215,7 @@ def test_removing_the_streaks_first_loss_does_not_bring_support_again(
     assert _streak_rows(slack) == [f"{key}:manager", f"{key}:rep"]
 
     # A win ends the streak: three losses after it bring support again.
-    _win(slack, REP1, "After")
+    log_win(slack, REP1, "After")
     for deal in ("New 1", "New 2", "New 3"):
         _lose(slack, REP1, deal)
     _sent(slack, f"{_streak(REP1, _first_loss_id(slack, 'After'))}:rep")
@@ -305,13 +295,7 @@ def test_the_managers_home_on_an_empty_team_says_nobody_is_on_a_streak(
 
 
 def _settings(losses: str) -> dict[str, dict[str, object]]:
-    return {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "support_streak": {"value": state_value("number_input", losses)},
-    }
+    return settings_values(support_streak=number_field(losses))
 
 
 def test_the_streak_setting_is_validated_saved_and_shown_again(slack: SlackDriver) -> None:

@@ -20,6 +20,7 @@ from testkit.live import LiveApp, serve_replicas
 from testkit.simulator import HttpReply, state_value
 from testkit.standin import SlackStandIn
 from tests.support.databases import BACKENDS, fresh_database
+from tests.support.standin_waits import first_call_since
 
 ROUNDS = 20
 ADMINS = ("U0ADMIN", "U0OWNER")  # a workspace admin and the owner
@@ -85,10 +86,7 @@ def _open_settings(
     seen = len(standin.calls)
     reply = replica.sender(team_id).slash_command("/rebound", "settings", user_id=admin)
     assert reply.status == 200
-    calls = standin.wait_for(
-        lambda calls: any(c.method == "views.open" for c in calls[seen:]), timeout=10
-    )
-    return [c for c in calls[seen:] if c.method == "views.open"][0].response["view"]
+    return first_call_since(standin, seen, "views.open").response["view"]
 
 
 def _state(database_url: str, team_id: str) -> dict[str, Any]:

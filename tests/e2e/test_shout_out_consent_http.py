@@ -16,7 +16,8 @@ from bot.blocks.debriefs import (
 from bot.clock import FakeClock, utc_now
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall
-from tests.support.factories import _lose, won_values
+from tests.support.factories import _lose, log_win
+from tests.support.settings_modal import number_field, settings_values, team_fields
 from tests.support.slack import (
     ADMIN,
     ALL_PRACTICES,
@@ -31,15 +32,9 @@ from tests.support.slack import (
 
 
 def _win(slack: SlackDriver, user_id: str, deal: str) -> tuple[RecordedCall, int]:
-    """Log a win and wait for the rep's DM; (the DM, the outcome id)."""
-    view = slack.open_modal("/won", deal, user_id)
-    seen = slack.mark()
-    slack.submit(view, user_id, won_values(deal, practices=ALL_PRACTICES, amount="75000"))
-    # The win's own DM: other DMs may arrive meanwhile (a losing streak's support, say).
-    dm = _dm_saying(slack, seen, user_id, deal)
-    outcome = [o for o in slack.outcomes() if o.deal == deal][-1]
+    """Log a win of 75,000 and wait for the rep's DM; (the DM, the outcome id)."""
+    dm, outcome = log_win(slack, user_id, deal, amount="75000")
     assert outcome.id is not None
-    slack.wait_recorded(f"debrief:{outcome.id}:rep")
     return dm, outcome.id
 
 
@@ -227,16 +222,11 @@ def test_a_shout_out_taken_back_before_it_was_sent_is_never_posted(slack: SlackD
 
 
 def _settings(min_losses: str) -> dict[str, dict[str, object]]:
-    return {
-        "recognition_channel": {"value": {"type": "channels_select", "selected_channel": WINS}},
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "bounce_back_min_losses": {"value": state_value("number_input", min_losses)},
-        "team_0_manager": {"value": {"type": "users_select", "selected_user": MANAGER}},
-        "team_0_reps": {"value": {"type": "multi_users_select", "selected_users": [REP1, REP2]}},
-    }
+    return settings_values(
+        recognition_channel={"value": state_value("channels_select", WINS)},
+        bounce_back_min_losses=number_field(min_losses),
+        **team_fields(0, MANAGER, [REP1, REP2]),
+    )
 
 
 def test_the_streak_a_public_bounce_back_needs_is_a_setting(slack: SlackDriver) -> None:

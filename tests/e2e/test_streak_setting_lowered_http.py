@@ -11,9 +11,9 @@ import json
 from datetime import timedelta
 
 from bot.blocks.corrections import REMOVE_ACTION_ID
-from testkit.simulator import state_value
 from testkit.standin import RecordedCall
 from tests.support.factories import _lose
+from tests.support.settings_modal import number_field, settings_values, team_fields
 from tests.support.slack import ADMIN, MANAGER, REP1, REP2, SlackDriver, dm_channel, team_of
 
 SUPPORT_WORDS = "Here's one thing that helps after"
@@ -43,15 +43,9 @@ def _streak_rows(slack: SlackDriver) -> list[str]:
 def _values(losses: int) -> dict[str, dict[str, object]]:
     """The settings modal as the admin submits it: the team kept as it is, the streak length
     changed."""
-    return {
-        "checkin_weekday": {"value": state_value("static_select", "4")},
-        "checkin_hour": {"value": state_value("static_select", "14")},
-        "kudos_policy": {"value": state_value("radio_buttons", "managers")},
-        "threshold": {"value": state_value("number_input", "0.8")},
-        "team_0_manager": {"value": state_value("users_select", MANAGER)},
-        "team_0_reps": {"value": state_value("multi_users_select", [REP1, REP2])},
-        "support_streak": {"value": state_value("number_input", str(losses))},
-    }
+    return settings_values(
+        **team_fields(0, MANAGER, [REP1, REP2]), support_streak=number_field(str(losses))
+    )
 
 
 def _save(slack: SlackDriver, losses: int, *, retried: bool = False) -> None:

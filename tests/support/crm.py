@@ -1,8 +1,8 @@
 """The CRM e2e tests' harness (tests/e2e/test_crm_*.py): `rebound serve` started with a CRM's
 stand-in (`serve_crm`, on one backend per module param) or in OAuth mode with two workspaces
 (`serve_two`), a HubSpot stand-in with owners (`hubspot_with`), the `slack` fixture driving the
-module's `live` app, Salesforce Outbound Messages as Salesforce sends them, and the CRM modal of
-`/rebound settings`."""
+module's `live` app, the deal's stored rows and its offers and their buttons, Salesforce Outbound
+Messages as Salesforce sends them, and the CRM modal of `/rebound settings`."""
 
 from __future__ import annotations
 
@@ -19,16 +19,18 @@ from xml.sax.saxutils import escape
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlmodel import col, select
 
 from bot.blocks.crm_settings import CRM_SETTINGS_OPEN_ACTION_ID
 from bot.clock import FakeClock, utc_now
+from storage.models import CrmDeal
 from testkit.hubspot_standin import HubSpotStandIn
 from testkit.live import LiveApp, app_env, serve_process
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall, SlackStandIn
 from tests.support.databases import BACKENDS, fresh_database
 from tests.support.oauth_live import oauth_env
-from tests.support.slack import ALPHA, BETA, DEFAULT_TEAM, SlackDriver, team_of, text_of
+from tests.support.slack import ALPHA, BETA, DEFAULT_TEAM, DM, SlackDriver, _text, team_of, text_of
 
 __all__ = ["slack"]
 
@@ -121,6 +123,35 @@ def slack(live: LiveApp, standin: SlackStandIn) -> Iterator[SlackDriver]:
     driver.setup()
     yield driver
     driver.close()
+
+
+# -- what the app stored and offered ------------------------------------------------------------
+
+
+def deal_rows(driver: SlackDriver, deal_id: str) -> list[CrmDeal]:
+    """The stored CRM rows of the deal (a HubSpot deal id or a Salesforce Opportunity id), in
+    the order they were stored, whichever workspace they are of."""
+    with driver.session_factory() as session:
+        statement = select(CrmDeal).where(CrmDeal.deal_id == deal_id).order_by(col(CrmDeal.id))
+        return list(session.exec(statement).all())
+
+
+def offers(driver: SlackDriver, user_id: str, words: str, seen: int = 0) -> list[RecordedCall]:
+    """The offers to debrief a deal that mentions `words` DMed to `user_id` since `seen`."""
+    return [
+        c
+        for c in driver.since(seen, "chat.postMessage", channel=DM[user_id])
+        if words in _text(c) and "Debrief it while it's fresh?" in (c.params.get("text") or "")
+    ]
+
+
+def button_value(dm: RecordedCall, action_id: str) -> str:
+    """The value of the DM's button `action_id` (an offer's Debrief this or Not now)."""
+    for block in dm.params["blocks"]:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return str(element["value"])
+    raise AssertionError(f"no {action_id} button")
 
 
 # -- two workspaces in OAuth mode, each connecting its CRM in /rebound settings -----------------
@@ -253,10 +284,10 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Reply:
         return Reply(error.code, error.read().decode())
 
 
+# Salesforce's Outbound Messages: SOAP 1.1, an empty SOAPAction.
+SALESFORCE_HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
+
+
 def salesforce_post(driver: SlackDriver, path: str, body: bytes) -> Reply:
     """An Outbound Message POSTed to the driven app's `path` as Salesforce sends one."""
-    return post(
-        f"{driver.live.base_url}{path}",
-        body,
-        {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
-    )
+    return post(f"{driver.live.base_url}{path}", body, SALESFORCE_HEADERS)

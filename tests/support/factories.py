@@ -38,7 +38,7 @@ from testkit.live import LiveApp
 from testkit.reflection_form import reflection_values as reflection_values  # re-exported
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall, SlackStandIn, StandInUser
-from tests.support.slack import DM, SlackDriver, _text_of
+from tests.support.slack import ALL_PRACTICES, DM, SlackDriver, _text_of
 
 
 def _answered(practices: list[str] | None) -> list[str]:
@@ -75,7 +75,15 @@ def _lose(
     seen = slack.mark()
     reply = slack.submit(view, user_id, lost_values(deal, **kwargs))
     assert reply.body in ("", "{}") or reply.json().get("response_action") != "errors"
-    # This loss's own DM: another may arrive meanwhile (the support a losing streak brings,
+    return _debrief_dm(slack, user_id, deal, seen)
+
+
+def _debrief_dm(
+    slack: SlackDriver, user_id: str, deal: str, seen: int
+) -> tuple[RecordedCall, Outcome]:
+    """The rep's DM about the deal they debriefed since `seen`, waited for until the dispatcher
+    recorded it as sent; (the DM, the outcome as it then is)."""
+    # This deal's own DM: another may arrive meanwhile (the support a losing streak brings,
     # queued with the loss before it), so the DM is the one that names the deal.
     words = escape_mrkdwn(deal)
 
@@ -91,7 +99,7 @@ def _lose(
     saved = [o for o in slack.outcomes() if o.deal == deal][-1]
     assert saved.id is not None
     # The DM reached Slack; wait for the dispatcher to record it too (when the questions went
-    # out, which the reflection reminder counts from), then read the outcome as it now is.
+    # out, which the reminders count from), then read the outcome as it now is.
     slack.wait_recorded(f"debrief:{saved.id}:rep")
     outcome = [o for o in slack.outcomes() if o.id == saved.id][0]
     return dm, outcome
@@ -198,6 +206,27 @@ def add_goal(
     )
     assert goal is not None
     return goal
+
+
+def add_current_goal(
+    session: Session,
+    user_id: str,
+    today: date,
+    *,
+    metric: str,
+    target: float,
+    team_id: str = TEAM,
+) -> Goal:
+    """A goal whose cycle is under way on `today`: begun two days before, ending 20 after."""
+    return add_goal(
+        session,
+        user_id,
+        metric=metric,
+        target=target,
+        start=today - timedelta(days=2),
+        end=today + timedelta(days=20),
+        team_id=team_id,
+    )
 
 
 def new_user(standin: SlackStandIn, tz: str = "Europe/London", *, tag: str | None = None) -> str:
@@ -360,3 +389,15 @@ def won_values(
         "practices": {"value": state_value("checkboxes", _answered(practices))},
         "luck": {"value": state_value("static_select", luck)},
     }
+
+
+def log_win(
+    slack: SlackDriver, user_id: str, deal: str, **won: Any
+) -> tuple[RecordedCall, Outcome]:
+    """Debrief a win over HTTP (every practice held unless `won`, more of won_values, says
+    otherwise) and wait for the rep's DM about it; returns (the DM, the saved outcome)."""
+    view = slack.open_modal("/won", deal, user_id)
+    seen = slack.mark()
+    reply = slack.submit(view, user_id, won_values(deal, **{"practices": ALL_PRACTICES, **won}))
+    assert "errors" not in (reply.body or ""), reply.body
+    return _debrief_dm(slack, user_id, deal, seen)
