@@ -8,12 +8,12 @@ from typing import Any
 
 from testkit.simulator import state_value
 from tests.support.factories import add_current_goal, lost_values
-from tests.support.settings_modal import settings_values, team_fields
+from tests.support.settings_form import settings_form, team_fields
 from tests.support.slack import ADMIN, DM, MANAGER, REP1, SlackDriver
 
 
 def _settings(currency: str) -> dict[str, dict[str, Any]]:
-    return settings_values(
+    return settings_form(
         currency={"value": state_value("plain_text_input", currency)},
         **team_fields(0, MANAGER, [REP1]),
     )

@@ -7,12 +7,12 @@ import json
 from datetime import timedelta
 
 from tests.support.factories import add_current_goal, add_outcome
-from tests.support.settings_modal import number_field, settings_values
+from tests.support.settings_form import number_field, settings_form
 from tests.support.slack import ADMIN, MANAGER, REP1, REP2, SlackDriver
 
 
 def _settings(min_evidence: str) -> dict[str, dict[str, object]]:
-    return settings_values(min_evidence=number_field(min_evidence))
+    return settings_form(min_evidence=number_field(min_evidence))
 
 
 def test_the_evidence_setting_is_validated_saved_and_shown_again(slack: SlackDriver) -> None:

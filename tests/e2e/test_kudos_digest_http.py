@@ -24,7 +24,7 @@ from storage.db import make_engine, make_session_factory
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall, SlackStandIn
 from tests.support.kudos import ADMIN, MANAGER, MANAGER_TZ, REP1, REP2, _ephemerals_after, team
-from tests.support.settings_modal import settings_values
+from tests.support.settings_form import settings_form
 from tests.support.slack import SlackDriver, _text_of
 from tests.support.standin_waits import first_call_since
 
@@ -267,7 +267,7 @@ def test_an_admin_switches_the_digest_off_in_settings(
     assert digest_block["element"]["type"] == "checkboxes"
     assert digest_block["element"]["initial_options"][0]["value"] == "on"
 
-    values = settings_values(
+    values = settings_form(
         recognition_channel={"value": state_value("channels_select", team.channel)},
         digest_enabled={"value": state_value("checkboxes", [])},
     )

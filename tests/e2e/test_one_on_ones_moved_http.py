@@ -17,7 +17,7 @@ from tests.support.one_on_ones import (
     seed_answered_checkin,
     view_text,
 )
-from tests.support.settings_modal import settings_values, team_fields
+from tests.support.settings_form import settings_form, team_fields
 from tests.support.slack import ADMIN, MANAGER, REP1, REP2, SlackDriver, dm_channel, in_dm
 
 ANSWER = "Legal keeps stalling the Initech paper"
@@ -40,9 +40,7 @@ def _move_leo_to(slack: SlackDriver, new_manager: str) -> None:
     """An admin saves `/rebound settings` with Leo under `new_manager` (Priya stays with Maya)."""
     view = slack.open_modal("/rebound", "settings", ADMIN)
     seen = slack.mark()
-    values = settings_values(
-        **team_fields(0, MANAGER, [REP2]), **team_fields(1, new_manager, [REP1])
-    )
+    values = settings_form(**team_fields(0, MANAGER, [REP2]), **team_fields(1, new_manager, [REP1]))
     reply = slack.submit(view, ADMIN, values)
     assert "errors" not in (reply.body or ""), reply.body
     slack.wait(seen, "chat.postMessage", channel=dm_channel(ADMIN))

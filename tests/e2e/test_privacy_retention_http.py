@@ -23,7 +23,7 @@ from testkit.simulator import state_value
 from testkit.standin import SlackStandIn
 from tests.support.factories import seed_person
 from tests.support.privacy import ADMIN, db, new_team, new_user
-from tests.support.settings_modal import number_field, settings_values
+from tests.support.settings_form import number_field, settings_form
 from tests.support.standin_waits import first_call_since
 
 __all__ = ["db"]  # the fixtures (tests/support/privacy.py)
@@ -33,7 +33,7 @@ __all__ = ["db"]  # the fixtures (tests/support/privacy.py)
 
 
 def _settings_values(retention: str | None) -> dict[str, dict[str, Any]]:
-    return settings_values(
+    return settings_form(
         recognition_channel={"value": state_value("channels_select", None)},
         reflection_retention=number_field(retention),
     )

@@ -22,7 +22,7 @@ from bot.dispatcher import Dispatcher
 from storage.db import make_engine, make_session_factory
 from testkit.standin import RecordedCall
 from tests.support.factories import _lose, log_win, lost_values
-from tests.support.settings_modal import number_field, settings_values
+from tests.support.settings_form import number_field, settings_form
 from tests.support.slack import (
     ADMIN,
     MANAGER,
@@ -295,7 +295,7 @@ def test_the_managers_home_on_an_empty_team_says_nobody_is_on_a_streak(
 
 
 def _settings(losses: str) -> dict[str, dict[str, object]]:
-    return settings_values(support_streak=number_field(losses))
+    return settings_form(support_streak=number_field(losses))
 
 
 def test_the_streak_setting_is_validated_saved_and_shown_again(slack: SlackDriver) -> None:

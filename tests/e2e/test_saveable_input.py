@@ -36,7 +36,7 @@ from storage.models import Outcome
 from testkit.live import LiveApp
 from testkit.simulator import state_value
 from testkit.standin import SlackStandIn
-from tests.support.settings_modal import settings_values
+from tests.support.settings_form import settings_form
 
 NUL = "Acme\x00 renewal"
 LONE_HIGH = "Acme \ud800 renewal"  # what '"\ud800"' in Slack's JSON decodes to
@@ -303,7 +303,7 @@ def test_kudos_messages_that_cant_be_saved_from_the_modal_or_the_command(
 )
 def test_settings_numbers_that_cant_be_saved(block_id: str, raw: str, words: str) -> None:
     saved, errors = parse_settings_submission(
-        settings_values(**{block_id: {"value": state_value("plain_text_input", raw)}})
+        settings_form(**{block_id: {"value": state_value("plain_text_input", raw)}})
     )
     assert saved is None
     assert list(errors) == [block_id] and words in errors[block_id]
@@ -311,7 +311,7 @@ def test_settings_numbers_that_cant_be_saved(block_id: str, raw: str, words: str
 
 def test_settings_ignore_block_ids_that_only_look_like_team_rows() -> None:
     odd = {"team_1x_manager": {"value": state_value("users_select", "U0MGR")}}
-    saved, errors = parse_settings_submission(settings_values(**odd))
+    saved, errors = parse_settings_submission(settings_form(**odd))
     assert errors == {} and saved is not None and saved.teams == {}
 
 

@@ -17,7 +17,7 @@ from bot.clock import FakeClock, utc_now
 from testkit.simulator import state_value
 from testkit.standin import RecordedCall
 from tests.support.factories import _lose, log_win
-from tests.support.settings_modal import number_field, settings_values, team_fields
+from tests.support.settings_form import number_field, settings_form, team_fields
 from tests.support.slack import (
     ADMIN,
     ALL_PRACTICES,
@@ -222,7 +222,7 @@ def test_a_shout_out_taken_back_before_it_was_sent_is_never_posted(slack: SlackD
 
 
 def _settings(min_losses: str) -> dict[str, dict[str, object]]:
-    return settings_values(
+    return settings_form(
         recognition_channel={"value": state_value("channels_select", WINS)},
         bounce_back_min_losses=number_field(min_losses),
         **team_fields(0, MANAGER, [REP1, REP2]),

@@ -13,7 +13,7 @@ from datetime import timedelta
 from bot.blocks.corrections import REMOVE_ACTION_ID
 from testkit.standin import RecordedCall
 from tests.support.factories import _lose
-from tests.support.settings_modal import number_field, settings_values, team_fields
+from tests.support.settings_form import number_field, settings_form, team_fields
 from tests.support.slack import ADMIN, MANAGER, REP1, REP2, SlackDriver, dm_channel, team_of
 
 SUPPORT_WORDS = "Here's one thing that helps after"
@@ -43,7 +43,7 @@ def _streak_rows(slack: SlackDriver) -> list[str]:
 def _values(losses: int) -> dict[str, dict[str, object]]:
     """The settings modal as the admin submits it: the team kept as it is, the streak length
     changed."""
-    return settings_values(
+    return settings_form(
         **team_fields(0, MANAGER, [REP1, REP2]), support_streak=number_field(str(losses))
     )
 

@@ -1,7 +1,8 @@
 """The settings modal's test inputs: `settings_form(...)`, the state values of a submission with
 the four fields the modal requires (Friday 14:00, managers give kudos, a 0.8 threshold) plus the
-ones a test is about; and `current_settings(...)`, what the modal opens with for a workspace
-with those same settings, no recognition channel and no teams, plus the test's own."""
+ones a test is about (`number_field`, `team_fields` build those); and `current_settings(...)`,
+what the modal opens with for a workspace with those same settings, no recognition channel and
+no teams, plus the test's own."""
 
 from __future__ import annotations
 
@@ -35,3 +36,16 @@ def current_settings(**overrides: Any) -> CurrentSettings:
     }
     values.update(overrides)
     return CurrentSettings(**values)
+
+
+def number_field(value: str | None) -> dict[str, Any]:
+    """A number input's state ("value" is its action_id), for settings_form."""
+    return {"value": state_value("number_input", value)}
+
+
+def team_fields(index: int, manager: str | None, reps: list[str]) -> dict[str, dict[str, Any]]:
+    """The modal's team `index`: its manager and reps pickers."""
+    return {
+        f"team_{index}_manager": {"value": state_value("users_select", manager)},
+        f"team_{index}_reps": {"value": state_value("multi_users_select", reps)},
+    }
