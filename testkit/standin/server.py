@@ -73,6 +73,11 @@ def _decode_json_params(params: dict[str, Any]) -> None:
 
 class _StandInHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: beyond 5 connections waiting to be accepted,
+    # the kernel drops the SYN and the client tries again after TCP's 1 s initial timeout, so
+    # a burst of Web API calls (an app's listener threads, a benchmark's senders) took 1 s
+    # longer for the stand-in's sake. Slack's API takes every connection; so does this.
+    request_queue_size = 1024
     stand_in: SlackStandIn
 
 
