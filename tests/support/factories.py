@@ -88,7 +88,9 @@ def _debrief_dm(
     words = escape_mrkdwn(deal)
 
     def names_the_deal(calls: list[RecordedCall]) -> bool:
-        return any(words in _text_of(c) for c in slack.since(seen, "chat.postMessage"))
+        return any(
+            words in _text_of(c) for c in slack.since(seen, "chat.postMessage", channel=DM[user_id])
+        )
 
     slack.standin.wait_for(names_the_deal, timeout=slack.wait_timeout)
     dm = next(
