@@ -14,6 +14,10 @@ signed, as Slack sends it; all traffic stays on 127.0.0.1. The two servers are m
 same time, each by its own `--concurrency` senders (its commands interleaved): a stall of the
 shared machine then lands on both instead of on whichever target's batch was running, which
 is what made the p99 ratio of batches sent one target after the other swing from run to run.
+Sharing the machine does not hide a cost: with a fixed number of senders each, a server's
+latency is its CPU per request over its share of the CPU, so a server that costs 10% more per
+request is 10% slower beside the other as on its own. `--in-turns` measures the old way (one
+target at a time, in alternating rounds), to compare.
 
     .venv/bin/python bench/ack_latency.py                 # 2,000 requests per target and command
     .venv/bin/python bench/ack_latency.py --quick         # 200, for a fast check
@@ -80,7 +84,16 @@ NO_ANSWER = 0
 # ------------------------------------------------------------------------- the bare Bolt app
 
 
-def run_bare_server(host: str, port: int, threads: int) -> int:
+def burn_cpu(milliseconds: float) -> None:
+    """Spend `milliseconds` of this thread's CPU time (a busy loop holding the GIL, as Python
+    work does): `--bare-extra-cpu-ms` gives the bare app a known extra cost per request, to
+    check that the measuring method sees a cost of that size."""
+    end = time.thread_time() + milliseconds / 1000.0
+    while time.thread_time() < end:
+        pass
+
+
+def run_bare_server(host: str, port: int, threads: int, extra_cpu_ms: float = 0.0) -> int:
     """A Bolt app behind the same WSGI wrapper and waitress as Rebound, written as a Bolt
     tutorial would: `/rebound` answers with Rebound's help message in the ack, `/lost` acks and
     opens Rebound's loss modal (both built by Rebound's own builders: the same bytes go out)."""
@@ -108,10 +121,12 @@ def run_bare_server(host: str, port: int, threads: int) -> int:
 
     @app.command("/rebound")
     def rebound_command(ack: Ack) -> None:
+        burn_cpu(extra_cpu_ms)
         ack(**help_message())
 
     @app.command("/lost")
     def lost_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        burn_cpu(extra_cpu_ms)
         ack()
         client.views_open(trigger_id=command["trigger_id"], view=lost_modal(command["text"]))
 
@@ -338,7 +353,7 @@ class Measured:
     modals: dict[tuple[str, str], list[ModalSample]]
 
 
-def measure(
+def measure_together(
     standin: SlackStandIn,
     targets: Sequence[Target],
     requests: int,
@@ -389,6 +404,50 @@ def measure(
                 measured.modals[key].append(modal)
             # The recorded calls are done with; dropping them keeps each look-up small.
             standin.clear_calls()
+    return measured
+
+
+def measure_in_turns(
+    standin: SlackStandIn,
+    targets: Sequence[Target],
+    requests: int,
+    concurrency: int,
+    rounds: int,
+) -> Measured:
+    """The method until 2026-12-03 (`--in-turns`): warm up, then run `rounds` rounds; each
+    round sends a slice to every target and command, one target at a time, the target order
+    flipping each round (A B, B A, ...) so drifting machine noise hits both. Neither server
+    shares the machine with the other while measured, but a stall lands on whichever target's
+    batch is running, and one stall can fill a p99."""
+    measured = Measured(
+        acks={(t.name, f"{c} {x}"): [] for t in targets for c, x in COMMANDS},
+        modals={
+            (t.name, f"{c} {x}"): [] for t in targets for c, x in COMMANDS if c in MODAL_COMMANDS
+        },
+    )
+
+    def batch(
+        target: Target, command: str, text: str, count: int
+    ) -> tuple[list[Sample], list[ModalSample]]:
+        sent = run_batch(pool, target, command, text, count)
+        modals = modal_samples(standin, sent) if command in MODAL_COMMANDS else []
+        # The recorded calls are done with; dropping them keeps each look-up small.
+        standin.clear_calls()
+        return sent, modals
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="slack") as pool:
+        for target in targets:
+            for command, text in COMMANDS:
+                batch(target, command, text, WARMUP_REQUESTS)
+        for round_index, count in enumerate(split_evenly(requests, rounds)):
+            order = list(targets) if round_index % 2 == 0 else list(reversed(targets))
+            for target in order:
+                for command, text in COMMANDS:
+                    sent, modals = batch(target, command, text, count)
+                    key = (target.name, f"{command} {text}")
+                    measured.acks[key].extend(sent)
+                    if command in MODAL_COMMANDS:
+                        measured.modals[key].extend(modals)
     return measured
 
 
@@ -490,6 +549,8 @@ def _run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             sys.executable,
             str(Path(__file__).resolve()),
             "--bare-server",
+            "--bare-extra-cpu-ms",
+            str(args.bare_extra_cpu_ms),
             "--port",
             "0",
             "--threads",
@@ -504,15 +565,21 @@ def _run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         Target(REBOUND, SlackSender(rebound.events_url, signing_secret)),
         Target(BARE, SlackSender(bare.events_url, signing_secret)),
     ]
+    method = (
+        f"{args.concurrency} concurrent senders, targets in turns ({args.rounds} rounds)"
+        if args.in_turns
+        else f"{args.concurrency} concurrent senders per target, both targets at once "
+        f"({args.rounds} slices)"
+    )
     print(
         f"ack latency, {date.today().isoformat()}: {args.requests} requests per target and "
-        f"command, {args.concurrency} concurrent senders per target, both targets at once "
-        f"({args.rounds} slices), "
-        f"database {backend}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"command, {method}, database {backend}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         flush=True,
     )
     started = time.monotonic()
     cpu_before = {s.name: cpu_seconds(s.process.pid) for s in (rebound, bare)}
+    measure = measure_in_turns if args.in_turns else measure_together
     measured = measure(standin, targets, args.requests, args.concurrency, args.rounds)
     cpu_after = {s.name: cpu_seconds(s.process.pid) for s in (rebound, bare)}
     elapsed = time.monotonic() - started
@@ -579,6 +646,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quick", action="store_true", help="200 requests: a fast check")
     parser.add_argument(
+        "--in-turns",
+        action="store_true",
+        help="the method until 2026-12-03: one target at a time, in alternating rounds "
+        "(a server never shares the machine with the other, but a stall lands on one target)",
+    )
+    parser.add_argument(
         "--concurrency", type=int, default=50, help="requests in flight at once (default 50)"
     )
     parser.add_argument(
@@ -600,6 +673,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="hard limit for the whole run in seconds (default 1200)",
     )
     # Internal: the bare Bolt server child process.
+    parser.add_argument(
+        "--bare-extra-cpu-ms",
+        type=float,
+        default=0.0,
+        help="a check of the method: the bare app spends this much more CPU per request "
+        "(before its ack), so the ratios should fall by about that share (default 0)",
+    )
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=SERVER_THREADS, help=argparse.SUPPRESS)
@@ -609,7 +689,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.bare_server:
-        return run_bare_server(HOST, args.port, args.threads)
+        return run_bare_server(HOST, args.port, args.threads, args.bare_extra_cpu_ms)
     if args.quick:
         args.requests = 200
     if args.requests < 1 or args.concurrency < 1 or args.rounds < 1:
