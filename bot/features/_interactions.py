@@ -1,6 +1,6 @@
-"""What the click and form listeners share: the prelude of a button that names one row,
-opening a modal in answer to a click or a command, and the first steps of a submitted form
-that names one row.
+"""What the click and form listeners share: the prelude of a button that names one row (and
+the listener that runs it before a handler), opening a modal in answer to a click or a
+command, and the first steps of a submitted form that names one row.
 
 A row button's value is a row id the payload carries back; anyone can send a forged or stale
 one, so a value that isn't a row id is acked and answered with nothing (bot.domain.text.
@@ -30,12 +30,14 @@ S = TypeVar("S")  # what a form's parser makes of its answers: one of bot.domain
 
 @dataclass(frozen=True)
 class RowClick:
-    """A click on a button naming one row: the app's deps, who clicked where, and the row."""
+    """A click on a button naming one row: the app's deps, who clicked where, the row, and
+    which of the buttons sharing a listener it was (its action_id)."""
 
     deps: Deps
     team_id: str
     user_id: str
     row_id: int
+    action_id: str
 
 
 def row_click(
@@ -48,7 +50,39 @@ def row_click(
         row_id = parse_row_id(action.get("value"))
     except ValueError:
         return None
-    return RowClick(context["deps"], team_id_of(body), body["user"]["id"], row_id)
+    return RowClick(
+        context["deps"], team_id_of(body), body["user"]["id"], row_id, action.get("action_id", "")
+    )
+
+
+RowClickHandler = Callable[[RowClick, WebClient, dict[str, Any]], None]
+RowClickListener = Callable[[Ack, dict[str, Any], dict[str, Any], WebClient, BoltContext], None]
+
+
+def on_row_click(handler: RowClickHandler) -> RowClickListener:
+    """The Bolt listener for a row button whose answer is `handler(click, client, body)`: it
+    acks and reads the click (row_click), and calls the handler only with a row id.
+
+    Bolt passes a listener the arguments its parameters name, read through `inspect.unwrap`,
+    and logs it by its name: so the listener takes the handler's name but no `__wrapped__`
+    (functools.wraps would set it, and Bolt would then pass the handler's names)."""
+
+    def listener(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        click = row_click(ack, body, action, context)
+        if click is not None:
+            handler(click, client, body)
+
+    listener.__name__ = handler.__name__
+    listener.__qualname__ = handler.__qualname__
+    listener.__doc__ = handler.__doc__
+    listener.__module__ = handler.__module__
+    return listener
 
 
 def open_modal(client: WebClient, trigger_id: str, view: dict[str, Any], *, what: str) -> bool:

@@ -36,7 +36,7 @@ from bot.blocks.checkins import (
 )
 from bot.domain.checkins import Question
 from bot.domain.text import parse_row_id
-from bot.features._interactions import open_modal, row_click
+from bot.features._interactions import RowClick, on_row_click, open_modal
 from bot.features._save_before_ack import save_before_ack
 from bot.jobs import checkins as jobs
 from bot.messaging import (
@@ -103,12 +103,8 @@ def checkin_command(
     ack(**pause_hint())
 
 
-def open_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
+@on_row_click
+def open_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     deps, team_id, user_id, checkin_id = click.deps, click.team_id, click.user_id, click.row_id
     tz = _tz_of(client, deps, team_id, user_id)
     with deps.uow() as uow:
@@ -119,12 +115,8 @@ def open_clicked(
     _open_modal(client, body["trigger_id"], opened)
 
 
-def skip_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
+@on_row_click
+def skip_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     deps, team_id, user_id, checkin_id = click.deps, click.team_id, click.user_id, click.row_id
     with deps.uow() as uow:
         result = uc.skip(uow, team_id=team_id, user_id=user_id, checkin_id=checkin_id)

@@ -29,7 +29,7 @@ from bot.blocks.corrections import (
     refused_message,
 )
 from bot.blocks.debriefs import parse_lost_submission, parse_won_submission
-from bot.features._interactions import form_row_and_answers, open_modal, row_click
+from bot.features._interactions import RowClick, form_row_and_answers, on_row_click, open_modal
 from bot.features._save_before_ack import SAVE_FAILED
 from bot.features.home import publish_home
 from bot.messaging import reply_to_click, team_id_of
@@ -45,12 +45,8 @@ def register(app: App, deps: Deps) -> None:
     app.view(CORRECT_WON_CALLBACK_ID)(correction_submitted)
 
 
-def correct_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
+@on_row_click
+def correct_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     with click.deps.uow() as uow:
         prompt = usecases.correction_prompt(
             uow, team_id=click.team_id, user_id=click.user_id, outcome_id=click.row_id
@@ -61,12 +57,8 @@ def correct_clicked(
     open_modal(client, body["trigger_id"], correction_modal(prompt), what="a correction")
 
 
-def remove_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
+@on_row_click
+def remove_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     with click.deps.uow() as uow:
         result = usecases.remove_outcome(
             uow, team_id=click.team_id, user_id=click.user_id, outcome_id=click.row_id

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.app import Deps
@@ -19,7 +19,7 @@ from bot.blocks.crm import (
 )
 from bot.blocks.debriefs import CrmPrefill, lost_modal, won_modal
 from bot.domain.crm import CRM_NAMES
-from bot.features._interactions import open_modal, row_click
+from bot.features._interactions import RowClick, on_row_click, open_modal
 from bot.jobs import crm as jobs
 from bot.jobs import salesforce as salesforce_jobs
 from bot.messaging import not_yours_message, post_to_response_url, reply_to_click
@@ -39,10 +39,9 @@ def scheduled_jobs(deps: Deps) -> list[tuple[str, ScheduledJob]]:
     return jobs.scheduled_jobs(deps) + salesforce_jobs.scheduled_jobs(deps)
 
 
-def debrief_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    start = _start(ack, body, action, client, context)
+@on_row_click
+def debrief_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
+    start = _start(click, client, body)
     if start is None:
         return
     offer = start.offer
@@ -57,10 +56,9 @@ def debrief_clicked(
     open_modal(client, body["trigger_id"], view, what="a CRM debrief")
 
 
-def not_now_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    start = _start(ack, body, action, client, context)
+@on_row_click
+def not_now_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
+    start = _start(click, client, body)
     if start is None:
         return
     response_url = body.get("response_url")
@@ -68,14 +66,9 @@ def not_now_clicked(
         post_to_response_url(response_url, not_now_reply(start.offer), replace_original=True)
 
 
-def _start(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> DebriefStart | None:
-    """Both buttons' first steps: ack, the offer clicked, and the answer when it isn't the
-    clicker's to debrief or is debriefed already (then None, as for a value that isn't a row)."""
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return None
+def _start(click: RowClick, client: WebClient, body: dict[str, Any]) -> DebriefStart | None:
+    """Both buttons' first steps once the click is read: the offer clicked, and the answer
+    when it isn't the clicker's to debrief or is debriefed already (then None)."""
     with click.deps.uow() as uow:
         start = usecases.start_debrief(
             uow, team_id=click.team_id, user_id=click.user_id, row_id=click.row_id

@@ -24,7 +24,7 @@ from bot.blocks.debriefs import (
 from bot.blocks.kit import message
 from bot.domain.calibration import CalibrationSubmission
 from bot.domain.debriefs import OutcomeFacts
-from bot.features._interactions import form_row_and_answers, open_modal, row_click
+from bot.features._interactions import RowClick, form_row_and_answers, on_row_click, open_modal
 from bot.features._save_before_ack import SAVE_FAILED
 from bot.messaging import (
     reply_to_click,
@@ -55,13 +55,9 @@ CANNOT_CHECK = (
 )
 
 
-def calibration_agreed(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+@on_row_click
+def calibration_agreed(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     """*Agree* on the manager's note: saved at once (the note is updated through the outbox)."""
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
     try:
         result = _calibrate(
             client, click.deps, click.team_id, click.user_id, outcome_id=click.row_id
@@ -77,13 +73,9 @@ def calibration_agreed(
         reply_to_click(client, body, message(REFUSALS[result]))
 
 
-def calibrate_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+@on_row_click
+def calibrate_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     """*I see it differently*: the modal, for whoever may calibrate (checked again at submit)."""
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
 
     def target(is_admin: bool) -> OutcomeFacts | Refusal:
         with click.deps.uow() as uow:

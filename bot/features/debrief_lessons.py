@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.app import Deps
@@ -16,7 +15,7 @@ from bot.blocks.debriefs import (
     win_lesson_saved_dm,
 )
 from bot.domain.debriefs import NotYours
-from bot.features._interactions import row_click
+from bot.features._interactions import RowClick, on_row_click
 from bot.messaging import (
     not_yours_message,
     post_to_response_url,
@@ -27,22 +26,18 @@ from bot.slack_text import unescape_command_text
 from bot.usecases import lessons
 
 
-def lesson_share_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+@on_row_click
+def lesson_share_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     """ "Share with my team" / "Make it private again" on a win's lesson: only its rep decides.
     The answer replaces the message clicked (through the click's response_url), so its button
     always says what the next click does."""
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
     with click.deps.uow() as uow:
         state = lessons.share_lesson(
             uow,
             team_id=click.team_id,
             user_id=click.user_id,
             reflection_id=click.row_id,
-            share=action.get("action_id") == SHARE_LESSON_ACTION_ID,
+            share=click.action_id == SHARE_LESSON_ACTION_ID,
         )
     if state is None:
         return

@@ -21,7 +21,7 @@ from bot.blocks.debriefs import (
 )
 from bot.domain.debriefs import WIN_LESSON_KEY, NotYours
 from bot.features._debrief_common import _owner_of
-from bot.features._interactions import open_modal, row_click
+from bot.features._interactions import RowClick, on_row_click, open_modal
 from bot.features._removed_outcomes import answer_missing_outcome, missing_outcome_error
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.messaging import (
@@ -34,12 +34,8 @@ from bot.usecases import debriefs as usecases
 log = logging.getLogger(__name__)
 
 
-def reflect_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
+@on_row_click
+def reflect_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     with click.deps.uow() as uow:
         prompt = usecases.reflection_prompt(
             session=uow.session,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks.debriefs import (
@@ -20,7 +19,7 @@ from bot.blocks.debriefs import (
 )
 from bot.domain.debriefs import NotYours
 from bot.features._debrief_common import _owner_of
-from bot.features._interactions import row_click
+from bot.features._interactions import RowClick, on_row_click
 from bot.features._removed_outcomes import answer_missing_outcome
 from bot.messaging import (
     not_yours_message,
@@ -31,12 +30,8 @@ from bot.usecases import debriefs as usecases
 from bot.usecases.debriefs import CelebrationWithdrawn, TakenBack
 
 
-def celebration_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
+@on_row_click
+def celebration_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     deps, outcome_id = click.deps, click.row_id
     owner = _owner_of(deps, click.team_id, outcome_id)
     if owner is None:
@@ -52,7 +47,7 @@ def celebration_clicked(
             team_id=click.team_id,
             user_id=click.user_id,
             outcome_id=outcome_id,
-            consent=action.get("action_id") == CELEBRATE_YES_ACTION_ID,
+            consent=click.action_id == CELEBRATE_YES_ACTION_ID,
         )
     if isinstance(state, CelebrationWithdrawn):
         # The manager calibrated it out of a perfect miss: nothing was recorded, and the
@@ -75,13 +70,9 @@ def celebration_clicked(
     )
 
 
-def take_back_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+@on_row_click
+def take_back_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     """ "Take it back" on a shout-out the rep agreed to (behind Slack's confirm dialog)."""
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
     with click.deps.uow() as uow:
         result = usecases.take_back_shout_out(
             uow, team_id=click.team_id, user_id=click.user_id, outcome_id=click.row_id

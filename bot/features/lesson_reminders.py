@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.app import Deps
@@ -16,7 +16,7 @@ from bot.blocks.debriefs import (
     lesson_not_now_not_yours,
 )
 from bot.domain.debriefs import NotYours
-from bot.features._interactions import row_click
+from bot.features._interactions import RowClick, on_row_click
 from bot.messaging import replace_clicked_message, reply_to_click
 from bot.usecases import lesson_reminders as usecases
 
@@ -25,12 +25,8 @@ def register(app: App, deps: Deps) -> None:
     app.action(LESSON_NOT_NOW_ACTION_ID)(not_now_clicked)
 
 
-def not_now_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
+@on_row_click
+def not_now_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     outcome_id = click.row_id
     with click.deps.uow() as uow:
         result = usecases.lesson_not_now(

@@ -24,7 +24,7 @@ from bot.blocks.one_on_ones import (
     reply_modal,
 )
 from bot.domain.one_on_ones import AgendaRefusal
-from bot.features._interactions import form_row_and_answers, open_modal, row_click
+from bot.features._interactions import RowClick, form_row_and_answers, on_row_click, open_modal
 from bot.features._save_before_ack import SAVE_FAILED, save_before_ack
 from bot.messaging import reply_to_click, team_id_of
 from bot.slack_users import SlackUnavailable, fetch_profile, is_rebound_admin, lookup_profile
@@ -41,12 +41,8 @@ def register(app: App, deps: Deps) -> None:
     app.action(AGENDA_DONE_ACTION_ID)(agenda_done_clicked)
 
 
-def reply_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
+@on_row_click
+def reply_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     with click.deps.uow() as uow:
         target = usecases.reply_target(
             session=uow.session,
@@ -100,16 +96,12 @@ def reply_submitted(
     )
 
 
-def agenda_done_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+@on_row_click
+def agenda_done_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     """ "Done" on a Home's agenda line. The profiles the two Homes are rendered with are read
     from Slack first (users.info), outside the transaction; whether the clicker may close it is
     decided inside it, from our records (and, only when they would be refused, from whether
     Slack says they are an admin)."""
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
     deps, team_id, user_id, item_id = click.deps, click.team_id, click.user_id, click.row_id
     with deps.uow() as uow:
         people = agenda_done.agenda_item_people(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.app import Deps
@@ -20,7 +20,7 @@ from bot.blocks.resilience import (
     streak_gone_reply,
     talk_requested_reply,
 )
-from bot.features._interactions import row_click
+from bot.features._interactions import RowClick, on_row_click
 from bot.messaging import not_yours_message, reply_to_click
 from bot.usecases import resilience as usecases
 
@@ -29,12 +29,8 @@ def register(app: App, deps: Deps) -> None:
     app.action(TALK_ACTION_ID)(talk_clicked)
 
 
-def talk_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    click = row_click(ack, body, action, context)
-    if click is None:
-        return
+@on_row_click
+def talk_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
     with click.deps.uow() as uow:
         result = usecases.record_talk_request(
             uow, team_id=click.team_id, user_id=click.user_id, first_loss_id=click.row_id

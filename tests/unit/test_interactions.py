@@ -1,15 +1,25 @@
 """What the listeners share (bot.features._interactions), with plain callables (no Slack, no
-database): a row button's click, views.open, and a submitted form naming a row."""
+database): a row button's click and the listener made of its handler, views.open, and a
+submitted form naming a row."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from slack_bolt.util.utils import get_arg_names_of_callable
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.features._interactions import RowClick, form_row_and_answers, open_modal, row_click
+from bot.features import corrections
+from bot.features._interactions import (
+    RowClick,
+    form_row_and_answers,
+    on_row_click,
+    open_modal,
+    row_click,
+)
 
 BODY = {"team": {"id": "T1"}, "user": {"id": "U1", "team_id": "T1"}}
 
@@ -24,9 +34,10 @@ class Acks:
 
 def test_a_row_click_is_acked_and_says_who_clicked_which_row() -> None:
     ack, deps = Acks(), object()
-    click = row_click(ack, BODY, {"value": "42"}, {"deps": deps})  # type: ignore[arg-type]
+    action = {"action_id": "remove", "value": "42"}
+    click = row_click(ack, BODY, action, {"deps": deps})  # type: ignore[arg-type]
     assert ack.calls == [{}]
-    assert click == RowClick(deps, "T1", "U1", 42)  # type: ignore[arg-type]
+    assert click == RowClick(deps, "T1", "U1", 42, "remove")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("value", [None, "", "abc", "-5", "1" * 40, True])
@@ -34,6 +45,57 @@ def test_a_value_that_is_not_a_row_id_is_acked_and_nothing_more(value: object) -
     ack = Acks()
     assert row_click(ack, BODY, {"value": value}, {"deps": object()}) is None  # type: ignore[arg-type]
     assert ack.calls == [{}]
+
+
+class Handled:
+    """A row click handler that keeps what it was called with."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[RowClick, WebClient, dict[str, Any]]] = []
+
+    def __call__(self, click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
+        self.calls.append((click, client, body))
+
+
+def _listener_of(handled: Handled) -> Any:
+    @on_row_click
+    def remove_clicked(click: RowClick, client: WebClient, body: dict[str, Any]) -> None:
+        """Removes the row."""
+        handled(click, client, body)
+
+    return remove_clicked
+
+
+def test_a_row_click_listener_takes_the_arguments_bolt_passes_and_its_handlers_name() -> None:
+    listener = _listener_of(Handled())
+    # Bolt passes a listener the arguments its parameter names say (read through unwrap).
+    assert get_arg_names_of_callable(listener) == ["ack", "body", "action", "client", "context"]
+    assert not hasattr(listener, "__wrapped__")
+    assert listener.__name__ == "remove_clicked"  # the name Bolt logs it by
+    assert listener.__qualname__.endswith("_listener_of.<locals>.remove_clicked")
+    assert listener.__doc__ == "Removes the row."
+    assert listener.__module__ == __name__
+    registered = corrections.remove_clicked
+    assert get_arg_names_of_callable(registered) == ["ack", "body", "action", "client", "context"]
+    assert registered.__name__ == "remove_clicked"
+
+
+def test_a_row_click_listener_acks_once_then_hands_the_click_to_its_handler() -> None:
+    ack, deps, client, handled = Acks(), object(), object(), Handled()
+    body = {**BODY, "trigger_id": "trig"}
+    action = {"action_id": "remove", "value": "42"}
+    _listener_of(handled)(ack=ack, body=body, action=action, client=client, context={"deps": deps})
+    assert ack.calls == [{}]
+    assert handled.calls == [(RowClick(deps, "T1", "U1", 42, "remove"), client, body)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [None, "", "abc", "-5", "1" * 40, True])
+def test_a_row_click_listener_leaves_its_handler_out_without_a_row_id(value: object) -> None:
+    ack, handled = Acks(), Handled()
+    listener = _listener_of(handled)
+    listener(ack=ack, body=BODY, action={"value": value}, client=object(), context={"deps": 1})
+    assert ack.calls == [{}]
+    assert handled.calls == []
 
 
 class FakeClient:
