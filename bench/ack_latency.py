@@ -352,6 +352,19 @@ class Measured:
     acks: dict[tuple[str, str], list[Sample]]
     modals: dict[tuple[str, str], list[ModalSample]]
 
+    @classmethod
+    def empty(cls, targets: Sequence[Target]) -> Measured:
+        """No samples yet, for every target and command (and modal command)."""
+        return cls(
+            acks={(t.name, f"{c} {x}"): [] for t in targets for c, x in COMMANDS},
+            modals={
+                (t.name, f"{c} {x}"): []
+                for t in targets
+                for c, x in COMMANDS
+                if c in MODAL_COMMANDS
+            },
+        )
+
 
 def measure_together(
     standin: SlackStandIn,
@@ -366,12 +379,7 @@ def measure_together(
     at the same moments, so a stall of the machine lands on both alike instead of on one
     target's batch: a p99 is the worst 1%, and one stall can fill it. The requests go in
     `rounds` slices only so the stand-in's recorded calls can be dropped between them."""
-    measured = Measured(
-        acks={(t.name, f"{c} {x}"): [] for t in targets for c, x in COMMANDS},
-        modals={
-            (t.name, f"{c} {x}"): [] for t in targets for c, x in COMMANDS if c in MODAL_COMMANDS
-        },
-    )
+    measured = Measured.empty(targets)
     users = [user.id for user in BENCH_USERS]
     with contextlib.ExitStack() as pools:
         pool_of = {
@@ -419,12 +427,7 @@ def measure_in_turns(
     flipping each round (A B, B A, ...) so drifting machine noise hits both. Neither server
     shares the machine with the other while measured, but a stall lands on whichever target's
     batch is running, and one stall can fill a p99."""
-    measured = Measured(
-        acks={(t.name, f"{c} {x}"): [] for t in targets for c, x in COMMANDS},
-        modals={
-            (t.name, f"{c} {x}"): [] for t in targets for c, x in COMMANDS if c in MODAL_COMMANDS
-        },
-    )
+    measured = Measured.empty(targets)
 
     def batch(
         target: Target, command: str, text: str, count: int
