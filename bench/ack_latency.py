@@ -655,7 +655,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(a server never shares the machine with the other, but a stall lands on one target)",
     )
     parser.add_argument(
-        "--concurrency", type=int, default=50, help="requests in flight at once (default 50)"
+        "--concurrency",
+        type=int,
+        default=50,
+        help="requests in flight at once to each target (default 50)",
     )
     parser.add_argument(
         "--rounds",
@@ -675,7 +678,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=1_200.0,
         help="hard limit for the whole run in seconds (default 1200)",
     )
-    # Internal: the bare Bolt server child process.
     parser.add_argument(
         "--bare-extra-cpu-ms",
         type=float,
@@ -683,6 +685,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a check of the method: the bare app spends this much more CPU per request "
         "(before its ack), so the ratios should fall by about that share (default 0)",
     )
+    # Internal: the bare Bolt server child process.
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=SERVER_THREADS, help=argparse.SUPPRESS)
