@@ -42,12 +42,12 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from testkit.clock import real_time
 from testkit.crm_http import JsonReplyHandler, serve_in_background, stop_serving
+from testkit.local_http import LocalHTTPServer
 
 _STAMP = "2026-01-05T09:00:00.000Z"
 DEFAULT_STAGES: tuple[tuple[str, str, str, str], ...] = (
@@ -88,13 +88,13 @@ class HubSpotStandIn:
     accounts: dict[str, HubSpotStandIn] = field(default_factory=dict)
     # Seconds each deal read takes (a slow HubSpot): lets several processes' passes overlap.
     read_delay: float = 0.0
-    _server: ThreadingHTTPServer | None = None
+    _server: LocalHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> HubSpotStandIn:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server = LocalHTTPServer(("127.0.0.1", 0), _Handler)
         serve_in_background(server, self)
         self._server = server
         return self

@@ -19,11 +19,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from testkit.clock import SharedClock
+from testkit.local_http import LocalHTTPServer
 from testkit.simulator import Directory, SlackSender
 from testkit.standin import SlackStandIn, StandInUser
 
@@ -207,7 +208,7 @@ class RoundRobinFront:
     served_by: list[int] = field(default_factory=list)
     _next: Iterator[int] = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
+    _server: LocalHTTPServer | None = None
 
     def __post_init__(self) -> None:
         self._next = itertools.cycle(self.ports)
@@ -242,7 +243,7 @@ class RoundRobinFront:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        self._server = LocalHTTPServer(("127.0.0.1", 0), Forward)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return int(self._server.server_address[1])
 

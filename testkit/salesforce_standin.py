@@ -26,7 +26,6 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -37,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from testkit.crm_http import JsonReplyHandler, serve_in_background, stop_serving
+from testkit.local_http import LocalHTTPServer
 
 _QUERY = re.compile(
     r"SELECT Owner\.Email FROM Opportunity WHERE Id = '(?P<id>[A-Za-z0-9]{15,18})'", re.I
@@ -59,14 +59,14 @@ class SalesforceStandIn:
     down: bool = False  # while set, every request is answered 503
     # Seconds each query takes (a slow Salesforce): lets several processes' passes overlap.
     read_delay: float = 0.0
-    _server: ThreadingHTTPServer | None = None
+    _server: LocalHTTPServer | None = None
     _folder: tempfile.TemporaryDirectory[str] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> SalesforceStandIn:
         self._folder = tempfile.TemporaryDirectory(prefix="sfdc-standin-")
         cert, key = _self_signed(Path(self._folder.name))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server = LocalHTTPServer(("127.0.0.1", 0), _Handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         server.socket = context.wrap_socket(server.socket, server_side=True)

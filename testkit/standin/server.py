@@ -10,10 +10,11 @@ import json
 import time
 from email.parser import BytesParser
 from email.policy import default as default_email_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from testkit.local_http import LocalHTTPServer
 from testkit.standin.records import RecordedCall, ResponseUrlPost, SlackApiErrorAnswer, _Fault
 from testkit.standin.socket_mode import SOCKET_PATH
 from testkit.standin.state import StandInState
@@ -71,13 +72,7 @@ def _decode_json_params(params: dict[str, Any]) -> None:
                 params[name] = json.loads(value)
 
 
-class _StandInHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # socketserver listens with a backlog of 5: beyond 5 connections waiting to be accepted,
-    # the kernel drops the SYN and the client tries again after TCP's 1 s initial timeout, so
-    # a burst of Web API calls (an app's listener threads, a benchmark's senders) took 1 s
-    # longer for the stand-in's sake. Slack's API takes every connection; so does this.
-    request_queue_size = 1024
+class _StandInHTTPServer(LocalHTTPServer):
     stand_in: SlackStandIn
 
 
